@@ -1,0 +1,2 @@
+export * from "./taxonomy";
+export * from "./kling-error";

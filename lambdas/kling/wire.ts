@@ -1,0 +1,90 @@
+/**
+ * Kling's wire format (legacy `/v1` standard), as ../shared/KLING_API.md documents it.
+ * The client parses every answer with these schemas; the simulator's tests check its
+ * answers against them too.
+ */
+import { z } from "zod";
+
+/** The envelope of every answer. An error answer may have no `data`. */
+export const envelopeSchema = z.object({
+  code: z.number().int(),
+  message: z.string(),
+  request_id: z.string(),
+  data: z.unknown().optional(),
+});
+export type Envelope = z.infer<typeof envelopeSchema>;
+
+export const TASK_STATUSES = ["submitted", "processing", "succeed", "failed"] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+/** Which legacy endpoint a task lives under. */
+export const TASK_KINDS = ["text2video", "image2video"] as const;
+export type TaskKind = (typeof TASK_KINDS)[number];
+
+export const videoSchema = z.object({
+  id: z.string(),
+  url: z.string(),
+  watermark_url: z.string().optional(),
+  duration: z.string(),
+});
+export type Video = z.infer<typeof videoSchema>;
+
+/** The task object of a create or query answer (`data`). */
+export const taskSchema = z.object({
+  task_id: z.string(),
+  task_status: z.enum(TASK_STATUSES),
+  task_status_msg: z.string().optional(),
+  task_info: z.object({ external_task_id: z.string().optional() }).optional(),
+  task_result: z.object({ videos: z.array(videoSchema) }).optional(),
+  final_unit_deduction: z.string().optional(),
+  created_at: z.number(),
+  updated_at: z.number(),
+});
+export type Task = z.infer<typeof taskSchema>;
+
+export const taskListSchema = z.array(taskSchema);
+
+export const RESOURCE_PACK_STATUSES = ["toBeOnline", "online", "expired", "runOut"] as const;
+
+export const resourcePackSchema = z.object({
+  resource_pack_name: z.string(),
+  resource_pack_id: z.string(),
+  resource_pack_type: z.enum(["decreasing_total", "constant_period"]),
+  total_quantity: z.number(),
+  remaining_quantity: z.number(),
+  purchase_time: z.number(),
+  effective_time: z.number(),
+  invalid_time: z.number(),
+  status: z.enum(RESOURCE_PACK_STATUSES),
+});
+export type ResourcePack = z.infer<typeof resourcePackSchema>;
+
+export const accountCostsSchema = z.object({
+  resource_pack_subscribe_infos: z.array(resourcePackSchema),
+});
+
+export const CAMERA_CONTROL_TYPES = ["simple", "down_back", "forward_up", "right_turn_forward", "left_turn_forward"] as const;
+export const CAMERA_AXES = ["horizontal", "vertical", "pan", "tilt", "roll", "zoom"] as const;
+export type CameraAxis = (typeof CAMERA_AXES)[number];
+
+export interface CameraControl {
+  type: (typeof CAMERA_CONTROL_TYPES)[number];
+  config?: Partial<Record<CameraAxis, number>>;
+}
+
+/** The body of `POST /v1/videos/text2video` and `/image2video` (snake_case, as Kling wants it). */
+export interface CreateTaskBody {
+  model_name: string;
+  prompt?: string;
+  negative_prompt?: string;
+  cfg_scale?: number;
+  mode?: "std" | "pro";
+  aspect_ratio?: "16:9" | "9:16" | "1:1";
+  duration?: "5" | "10";
+  sound?: "on" | "off";
+  camera_control?: CameraControl;
+  image?: string;
+  image_tail?: string;
+  callback_url?: string;
+  external_task_id?: string;
+}
