@@ -1,0 +1,95 @@
+/**
+ * Fault injection: the simulator asks a {@link FaultPlan} about every authenticated API
+ * request and every new task. Named scenarios (scenarios.ts) are one kind of plan; a seeded
+ * random "chaos" plan can implement the same two hooks.
+ */
+import type { TaskKind } from "../../lambdas/kling/wire";
+
+/** The API requests a plan is consulted for (video downloads are never faulted). */
+export const API_REQUEST_KINDS = ["create", "query", "list", "account"] as const;
+export type ApiRequestKind = (typeof API_REQUEST_KINDS)[number];
+
+export interface ApiRequestInfo {
+  readonly kind: ApiRequestKind;
+  readonly method: string;
+  readonly path: string;
+  readonly taskKind?: TaskKind;
+  /** The parsed JSON body of a create, when it parsed. */
+  readonly createBody?: unknown;
+}
+
+export type FaultAnswer =
+  /** An error envelope with no `data`. */
+  | { readonly type: "error"; readonly status: number; readonly code: number; readonly message: string }
+  /** HTTP 200 whose body is not JSON (e.g. truncated), as a misbehaving proxy would send. */
+  | { readonly type: "malformed"; readonly body: string; readonly contentType: string }
+  /** The connection is destroyed without any answer. */
+  | { readonly type: "drop" };
+
+export interface Fault {
+  /** Short name for logs, e.g. "rate-limit". */
+  readonly label: string;
+  readonly answer: FaultAnswer;
+  /**
+   * Handle the request first (a create then really creates and charges a task) and only
+   * replace its answer: the "lost response" that makes a blind retry pay twice.
+   */
+  readonly afterHandling?: boolean;
+}
+
+/** How a task ends once its generation time has passed. */
+export type TaskOutcome =
+  | { readonly status: "succeed" }
+  | { readonly status: "failed"; readonly message: string }
+  /** Stays `processing` forever, holding its concurrency slot. */
+  | { readonly status: "stuck" };
+
+export interface NewTaskInfo {
+  readonly taskId: string;
+  readonly kind: TaskKind;
+  readonly model: string;
+  readonly externalTaskId?: string;
+}
+
+export interface FaultPlan {
+  /** Consulted once per authenticated API request, before it is handled. */
+  onRequest(request: ApiRequestInfo): Fault | undefined;
+  /** Decides at creation how a task will end. */
+  taskOutcome(task: NewTaskInfo): TaskOutcome;
+}
+
+export const SUCCEED: TaskOutcome = { status: "succeed" };
+
+export const noFaults: FaultPlan = {
+  onRequest: () => undefined,
+  taskOutcome: () => SUCCEED,
+};
+
+export function errorFault(label: string, status: number, code: number, message: string): Fault {
+  return { label, answer: { type: "error", status, code, message } };
+}
+
+/** A fault applied to requests of one kind (or any kind), optionally only to the first `times` of them. */
+export interface FaultRule {
+  readonly on: ApiRequestKind | "any";
+  /** How many matching requests get the fault; every one when absent. */
+  readonly times?: number;
+  readonly fault: Fault;
+}
+
+/** A plan from data: the first rule that matches and still has uses left decides. */
+export function ruleBasedPlan(rules: readonly FaultRule[], outcome: TaskOutcome = SUCCEED): FaultPlan {
+  const used = rules.map(() => 0);
+  return {
+    onRequest(request) {
+      for (const [index, rule] of rules.entries()) {
+        if (rule.on !== "any" && rule.on !== request.kind) continue;
+        if (rule.times !== undefined && used[index] >= rule.times) continue;
+        used[index] += 1;
+        return rule.fault;
+      }
+      return undefined;
+    },
+    taskOutcome: () => outcome,
+  };
+}

@@ -1,0 +1,36 @@
+export {
+  startSimulator,
+  DEV_API_KEY,
+  DEFAULT_GENERATION_SECONDS,
+  DEFAULT_MAX_CONCURRENT_TASKS,
+  DEFAULT_UNITS,
+  type Simulator,
+  type SimulatorOptions,
+  type RequestLogEntry,
+} from "./server";
+export type { SimulatorStats, RequestKind } from "./stats";
+export type { SimulatedTask } from "./tasks";
+export type { PackSeed } from "./packs";
+export {
+  API_REQUEST_KINDS,
+  errorFault,
+  noFaults,
+  ruleBasedPlan,
+  type ApiRequestInfo,
+  type ApiRequestKind,
+  type Fault,
+  type FaultAnswer,
+  type FaultPlan,
+  type FaultRule,
+  type NewTaskInfo,
+  type TaskOutcome,
+} from "./faults";
+export {
+  SCENARIOS,
+  SCENARIO_NAMES,
+  faultPlanFor,
+  isScenarioName,
+  scenarioNamed,
+  type Scenario,
+  type ScenarioName,
+} from "./scenarios";

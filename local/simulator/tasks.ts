@@ -1,0 +1,142 @@
+/**
+ * The simulator's tasks and their lifecycle: `submitted`, then `processing` after a tenth of
+ * the generation time, then the outcome the fault plan chose once the time has passed. Status
+ * is derived from the clock, so a scaled or fake clock drives it.
+ */
+import type { Task, TaskKind, TaskStatus } from "../../lambdas/kling/wire";
+import type { TaskOutcome } from "./faults";
+import type { Charge } from "./packs";
+import type { AcceptedCreate } from "./validation";
+
+/** The share of the generation time a task spends `submitted` before `processing`. */
+const SUBMITTED_SHARE = 0.1;
+
+export interface SimulatedTask {
+  readonly taskId: string;
+  readonly kind: TaskKind;
+  readonly request: AcceptedCreate;
+  readonly units: number;
+  readonly charges: readonly Charge[];
+  readonly outcome: TaskOutcome;
+  readonly videoId: string;
+  readonly createdAt: number;
+  readonly status: TaskStatus;
+  readonly statusMessage: string;
+  readonly updatedAt: number;
+}
+
+interface StoredTask extends SimulatedTask {
+  status: TaskStatus;
+  statusMessage: string;
+  updatedAt: number;
+}
+
+export type NewTask = Omit<SimulatedTask, "status" | "statusMessage" | "updatedAt">;
+
+const isEnded = (status: TaskStatus) => status === "succeed" || status === "failed";
+
+export class TaskStore {
+  private readonly tasks: StoredTask[] = [];
+  private readonly generationMs: number;
+
+  constructor(generationMs: number) {
+    this.generationMs = generationMs;
+  }
+
+  add(task: NewTask): SimulatedTask {
+    const stored: StoredTask = { ...task, status: "submitted", statusMessage: "", updatedAt: task.createdAt };
+    this.tasks.push(stored);
+    return stored;
+  }
+
+  /** Brings every unfinished task up to `now`; returns the tasks that have just failed. */
+  advance(now: number): SimulatedTask[] {
+    const failed: SimulatedTask[] = [];
+    for (const task of this.tasks) {
+      if (isEnded(task.status)) continue;
+      const processingAt = task.createdAt + Math.round(this.generationMs * SUBMITTED_SHARE);
+      const endsAt = task.createdAt + this.generationMs;
+      if (task.outcome.status !== "stuck" && now >= endsAt) {
+        task.status = task.outcome.status;
+        task.statusMessage = task.outcome.status === "failed" ? task.outcome.message : "";
+        task.updatedAt = endsAt;
+        if (task.status === "failed") failed.push(task);
+      } else if (task.status === "submitted" && now >= processingAt) {
+        task.status = "processing";
+        task.updatedAt = processingAt;
+      }
+    }
+    return failed;
+  }
+
+  /** Tasks that hold a concurrency slot: from `submitted` until they end. */
+  activeCount(): number {
+    return this.tasks.filter((task) => !isEnded(task.status)).length;
+  }
+
+  /** By Kling's task_id or the caller's external_task_id, within one kind. */
+  find(kind: TaskKind, id: string): SimulatedTask | undefined {
+    return this.tasks.find((task) => task.kind === kind && (task.taskId === id || task.request.externalTaskId === id));
+  }
+
+  /** external_task_id is unique per account, across kinds. */
+  hasExternalId(externalTaskId: string): boolean {
+    return this.tasks.some((task) => task.request.externalTaskId === externalTaskId);
+  }
+
+  /** Newest first, as a task list reads. */
+  page(kind: TaskKind, pageNum: number, pageSize: number): SimulatedTask[] {
+    const ofKind = this.tasks.filter((task) => task.kind === kind).reverse();
+    return ofKind.slice((pageNum - 1) * pageSize, pageNum * pageSize);
+  }
+
+  byVideoId(videoId: string): SimulatedTask | undefined {
+    return this.tasks.find((task) => task.videoId === videoId);
+  }
+
+  all(): SimulatedTask[] {
+    return this.tasks.map((task) => ({ ...task }));
+  }
+}
+
+export function videoUrl(baseUrl: string, task: SimulatedTask): string {
+  return `${baseUrl}/videos/${task.videoId}.mp4`;
+}
+
+/** The `data` of a create answer. */
+export function createdTaskWire(task: SimulatedTask): Task {
+  return {
+    task_id: task.taskId,
+    task_info: taskInfo(task),
+    task_status: task.status,
+    created_at: task.createdAt,
+    updated_at: task.updatedAt,
+  };
+}
+
+/** The `data` of a query answer (and an item of a list answer). */
+export function taskWire(task: SimulatedTask, baseUrl: string): Task {
+  const wire: Task = {
+    task_id: task.taskId,
+    task_status: task.status,
+    task_status_msg: task.statusMessage,
+    task_info: taskInfo(task),
+    created_at: task.createdAt,
+    updated_at: task.updatedAt,
+  };
+  if (task.status === "succeed") {
+    const url = videoUrl(baseUrl, task);
+    wire.task_result = {
+      videos: [{ id: task.videoId, url, watermark_url: `${url}?watermark=1`, duration: task.request.duration }],
+    };
+    wire.final_unit_deduction = String(task.units);
+  } else if (task.status === "failed") {
+    // A failed generation is refunded, so nothing is finally deducted.
+    wire.final_unit_deduction = "0";
+  }
+  return wire;
+}
+
+function taskInfo(task: SimulatedTask): NonNullable<Task["task_info"]> {
+  return task.request.externalTaskId === undefined ? {} : { external_task_id: task.request.externalTaskId };
+}

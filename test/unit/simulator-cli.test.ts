@@ -1,0 +1,92 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { parseSimulatorArgs, usage } from "../../local/simulator/cli-options";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const TSX = `${ROOT}node_modules/.bin/tsx`;
+
+describe("simulator command flags", () => {
+  it("reads every documented flag", () => {
+    const parsed = parseSimulatorArgs([
+      "--port", "9000", "--access-key", "ak", "--secret-key", "sk", "--max-concurrent", "3",
+      "--generation-seconds", "12.5", "--units", "40", "--scenario", "rate-limit",
+    ]);
+    expect(parsed).toEqual({
+      ok: true,
+      help: false,
+      options: {
+        port: 9000,
+        credentials: [{ accessKey: "ak", secretKey: "sk" }],
+        maxConcurrentTasks: 3,
+        generationSeconds: 12.5,
+        units: 40,
+        scenario: "rate-limit",
+      },
+    });
+  });
+
+  it("defaults to port 8787 and leaves the credentials to the simulator's dev key", () => {
+    expect(parseSimulatorArgs([])).toEqual({ ok: true, help: false, options: { port: 8787 } });
+  });
+
+  it.each([
+    [["--bogus"], /bogus/],
+    [["--port", "http"], /--port/],
+    [["--max-concurrent", "0"], /--max-concurrent/],
+    [["--generation-seconds", "-1"], /--generation-seconds/],
+    [["--units", "lots"], /--units/],
+    [["--scenario", "chaos"], /--scenario chaos/],
+    [["--access-key", "ak"], /--secret-key/],
+    [["stray"], /stray/],
+  ])("refuses %j", (argv, error) => {
+    const parsed = parseSimulatorArgs(argv);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.error).toMatch(error);
+  });
+
+  it("lists every scenario in the usage", () => {
+    expect(usage()).toMatch(/lost-create-response +the first create/);
+  });
+});
+
+describe("npm run simulator", () => {
+  it("prints a one-line error and the usage for a bad flag, and exits 2", async () => {
+    const child = spawn(TSX, ["local/simulator-cli.ts", "--nope"], { cwd: ROOT });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code] = await once(child, "exit");
+    expect(code).toBe(2);
+    const [first, second] = stderr.split("\n");
+    expect(first).toMatch(/^simulator: .*--nope/);
+    expect(second).toMatch(/^usage: /);
+  });
+
+  it("prints its URL, credentials, limits and scenario, serves, and stops on SIGTERM", async () => {
+    const child = spawn(TSX, ["local/simulator-cli.ts", "--port", "0", "--api-key", "cli-key", "--max-concurrent", "4", "--scenario", "content-policy"], { cwd: ROOT });
+    let stdout = "";
+    const banner = new Promise<string>((resolve) => {
+      child.stdout.on("data", (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (stdout.includes("scenario")) resolve(stdout);
+      });
+    });
+    const printed = await banner;
+    expect(printed).toMatch(/accepts API key +cli-key/);
+    expect(printed).toMatch(/max concurrent tasks 4/);
+    expect(printed).toMatch(/scenario +content-policy/);
+
+    const baseUrl = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(printed)?.[1];
+    const created = await fetch(`${baseUrl}/v1/videos/text2video`, {
+      method: "POST",
+      headers: { authorization: "Bearer cli-key" },
+      body: JSON.stringify({ prompt: "a kite" }),
+    });
+    expect(((await created.json()) as { code: number }).code).toBe(1301);
+
+    child.kill("SIGTERM");
+    const [code] = await once(child, "exit");
+    expect(code).toBe(0);
+  });
+});
