@@ -1,0 +1,357 @@
+/**
+ * Validation of a generation request: the field schema (generation-request.ts), the rules that
+ * tie fields together, what the chosen model accepts (models.ts) and the blocked-terms
+ * pre-check. Every problem is reported at once, in words that name the field as it was sent.
+ * The Validate Lambda and the HTTP API both call this; neither adds rules of its own.
+ */
+import { z } from "zod";
+import type { CreateTaskBody, TaskKind } from "../kling/wire";
+import {
+  GENERATION_REQUEST_FIELDS,
+  WIRE_FIELD_NAMES,
+  generationRequestInputSchema,
+  generationRequestShape,
+  isBase64Image,
+  taskKind,
+  type GenerationRequest,
+  type GenerationRequestField,
+} from "./generation-request";
+import {
+  ASPECT_RATIOS,
+  DURATIONS,
+  MODEL_NAMES,
+  MODELS,
+  MODES,
+  SOUND_SETTINGS,
+  isModelName,
+  modelsFor,
+  type Duration,
+  type ModelCapabilities,
+  type ModelName,
+  type Mode,
+} from "./models";
+
+/**
+ * The most base64 image data (image and imageTail together) a request may carry inline.
+ * Step Functions refuses a state payload over 256 KiB, and the request rides in the state from
+ * Validate to Submit next to the job id, the task and, on failure, the diagnosis; 64 KiB is left
+ * for those and for the prompts (2 x 2500 characters is up to 20 KB of UTF-8).
+ */
+export const MAX_BASE64_IMAGE_BYTES = 192 * 1024;
+
+const DEFAULT_ASPECT_RATIO = "16:9";
+
+export interface ValidationOptions {
+  /** The model used when the request names none. */
+  readonly defaultModel: string;
+  /** Words or phrases refused in prompts: case-insensitive, whole words only. */
+  readonly blockedTerms: readonly string[];
+}
+
+export type ValidationResult =
+  | { readonly ok: true; readonly request: GenerationRequest }
+  | {
+      readonly ok: false;
+      readonly problems: readonly string[];
+      /** True when a blocked term was found: the caller raises Kling.ContentPolicy, not Kling.InvalidRequest. */
+      readonly contentPolicy: boolean;
+    };
+
+export { generationRequestSchema, taskKind, type GenerationRequest } from "./generation-request";
+
+type JsonObject = Record<string, unknown>;
+/** The fields that are valid on their own (mode and duration default when absent or invalid). */
+type FieldValues = z.output<typeof generationRequestInputSchema>;
+
+interface ResolvedModel {
+  readonly model: ModelName;
+  /** True when the request named no model and the configured default was taken. */
+  readonly fromDefault: boolean;
+}
+
+const KIND_LABELS: Readonly<Record<TaskKind, string>> = { text2video: "text-to-video", image2video: "image-to-video" };
+
+export function validateGenerationRequest(input: unknown, options: ValidationOptions): ValidationResult {
+  if (!isModelName(options.defaultModel)) {
+    throw new Error(`the default model "${options.defaultModel}" is not one of ${quotedList(MODEL_NAMES)}`);
+  }
+  if (!isJsonObject(input)) return { ok: false, problems: ["the request must be a JSON object"], contentPolicy: false };
+
+  const kind = taskKind(input);
+  const resolved = resolveModel(input, options.defaultModel);
+  const validFields: JsonObject = {};
+  const fieldProblems = GENERATION_REQUEST_FIELDS.flatMap((name) => {
+    const problems = fieldProblemsOf(name, input[name], resolved?.model);
+    if (problems.length === 0 && input[name] !== undefined) validFields[name] = input[name];
+    return problems;
+  });
+  // Each of these fields passed on its own and the schema has no rule between fields, so this passes.
+  const fields = generationRequestInputSchema.parse(validFields);
+  const problems = [
+    ...Object.keys(input).filter((key) => !isRequestField(key)).map(unknownFieldProblem),
+    ...fieldProblems,
+    ...requestRuleProblems(input, fields, kind),
+    ...(resolved ? modelProblems(input, fields, kind, resolved) : []),
+  ];
+  const blocked = blockedTermProblems(input, options.blockedTerms);
+  if (problems.length > 0 || blocked.length > 0 || resolved === undefined) {
+    return { ok: false, problems: [...problems, ...blocked], contentPolicy: blocked.length > 0 };
+  }
+  const aspectRatio = kind === "text2video" ? { aspectRatio: fields.aspectRatio ?? DEFAULT_ASPECT_RATIO } : {};
+  return { ok: true, request: { ...fields, model: resolved.model, ...aspectRatio } };
+}
+
+function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isRequestField(key: string): key is GenerationRequestField {
+  return (GENERATION_REQUEST_FIELDS as readonly string[]).includes(key);
+}
+
+/** The model the request will use, or undefined when the one it names is not valid. */
+function resolveModel(input: JsonObject, defaultModel: ModelName): ResolvedModel | undefined {
+  if (input.model === undefined) return { model: defaultModel, fromDefault: true };
+  const named = generationRequestShape.model.safeParse(input.model);
+  return named.success && named.data !== undefined ? { model: named.data, fromDefault: false } : undefined;
+}
+
+/** What is wrong with one field on its own, in our words. */
+function fieldProblemsOf(name: GenerationRequestField, raw: unknown, model: ModelName | undefined): string[] {
+  const result = z.safeParse(generationRequestShape[name], raw, { reportInput: true });
+  if (result.success) return [];
+  const choices = choicesOf(name, model);
+  if (choices) return [choiceProblem(name, raw, choices)];
+  return result.error.issues.flatMap((issue) => describeIssue(name, issue));
+}
+
+interface Choices {
+  readonly values: readonly string[];
+  /** Set when the values are this model's (they differ by model). */
+  readonly model?: ModelName | undefined;
+}
+
+/** The fields that take one of a few strings, and the strings (the model's own, when it is known). */
+function choicesOf(name: GenerationRequestField, model: ModelName | undefined): Choices | undefined {
+  const capabilities = model === undefined ? undefined : MODELS[model];
+  switch (name) {
+    case "model":
+      return { values: MODEL_NAMES };
+    case "sound":
+      return { values: SOUND_SETTINGS };
+    case "mode":
+      return { values: capabilities?.modes ?? MODES, model };
+    case "duration":
+      return { values: capabilities?.durations ?? DURATIONS, model };
+    case "aspectRatio":
+      return { values: capabilities?.aspectRatios ?? ASPECT_RATIOS, model };
+    default:
+      return undefined;
+  }
+}
+
+function choiceProblem(name: GenerationRequestField, raw: unknown, choices: Choices): string {
+  // A duration may come as a number (5, 10), so a wrong number is a wrong value, not a wrong type.
+  const rightType = typeof raw === "string" || (name === "duration" && typeof raw === "number");
+  return rightType ? notOneOfProblem(name, choices) : `${name} must be a string ${orList(choices.values)}, got ${show(raw)}`;
+}
+
+function notOneOfProblem(name: string, choices: Choices): string {
+  return `${name} must be one of ${quotedList(choices.values)}${choices.model ? ` for ${choices.model}` : ""}`;
+}
+
+const EXPECTED_TYPES: Readonly<Record<string, string>> = {
+  string: "a string",
+  number: "a number",
+  object: "an object",
+  record: "an object",
+  array: "an array",
+  boolean: "true or false",
+};
+
+/** Our words for one zod issue: zod's own texts and paths never reach the person. */
+function describeIssue(name: string, issue: z.core.$ZodIssue): string[] {
+  const path = [name, ...issue.path.map(String)].join(".");
+  switch (issue.code) {
+    case "invalid_type":
+      if (issue.input === undefined) return [`${path} is required`];
+      return [`${path} must be ${EXPECTED_TYPES[issue.expected] ?? issue.expected}, got ${show(issue.input)}`];
+    case "too_big":
+      return [`${path} must be at most ${issue.maximum}, got ${show(issue.input)}`];
+    case "too_small":
+      return [`${path} must be at least ${issue.minimum}, got ${show(issue.input)}`];
+    case "invalid_value":
+      return [`${path} must be one of ${quotedList(issue.values)}`];
+    case "unrecognized_keys":
+      return issue.keys.map((key) => `${path}.${key} is not a known field`);
+    case "custom":
+      return [`${path} ${issue.message}`];
+    default:
+      return [`${path} is not valid`];
+  }
+}
+
+/** Field names folded so that `negative_prompt`, `NegativePrompt` and `model_name` find their field. */
+const FIELD_BY_FOLDED_NAME: ReadonlyMap<string, GenerationRequestField> = new Map(
+  GENERATION_REQUEST_FIELDS.flatMap((field) => [
+    [foldFieldName(WIRE_FIELD_NAMES[field]), field],
+    [foldFieldName(field), field],
+  ]),
+);
+
+function foldFieldName(name: string): string {
+  return name.toLowerCase().replace(/[_-]/g, "");
+}
+
+function unknownFieldProblem(key: string): string {
+  const meant = FIELD_BY_FOLDED_NAME.get(foldFieldName(key));
+  return meant ? `${key} is not a known field (did you mean ${meant}?)` : `${key} is not a known field`;
+}
+
+/** Rules between fields that hold whatever the model. */
+function requestRuleProblems(input: JsonObject, fields: FieldValues, kind: TaskKind): string[] {
+  const problems: string[] = [];
+  if (kind === "text2video" && input.prompt === undefined) problems.push("prompt is required");
+  if (kind === "text2video" && input.imageTail !== undefined) {
+    problems.push("imageTail is only accepted together with image (image is the first frame, imageTail the last)");
+  }
+  if (kind === "image2video" && input.aspectRatio !== undefined) {
+    problems.push("aspectRatio is not accepted for image-to-video (the image sets it)");
+  }
+  const size = inlineImageSizeProblem(fields);
+  if (size) problems.push(size);
+  return problems;
+}
+
+function inlineImageSizeProblem(fields: FieldValues): string | undefined {
+  const inline = (["image", "imageTail"] as const).flatMap((name) => {
+    const value = fields[name];
+    return value !== undefined && isBase64Image(value) ? [{ name, length: value.length }] : [];
+  });
+  // Base64 is ASCII: one character is one byte of payload.
+  const bytes = inline.reduce((total, image) => total + image.length, 0);
+  if (bytes <= MAX_BASE64_IMAGE_BYTES) return undefined;
+  const limit = `a Step Functions payload carries at most ${MAX_BASE64_IMAGE_BYTES / 1024} KiB`;
+  const size = `${Math.ceil(bytes / 1024)} KiB of base64`;
+  const [only] = inline;
+  return inline.length === 1 && only
+    ? `${only.name} is ${size}; ${limit}: pass an https URL instead`
+    : `image and imageTail are ${size} together; ${limit}: pass https URLs instead`;
+}
+
+/** What the resolved model does not accept. */
+function modelProblems(input: JsonObject, fields: FieldValues, kind: TaskKind, { model, fromDefault }: ResolvedModel): string[] {
+  const capabilities = MODELS[model];
+  const problems: string[] = [];
+  if (!capabilities.kinds.includes(kind)) {
+    const others = quotedList(modelsFor(kind));
+    problems.push(
+      fromDefault
+        ? `the default model ${model} does not accept ${KIND_LABELS[kind]}; set model to one of ${others}`
+        : `model ${model} does not accept ${KIND_LABELS[kind]}; use one of ${others}`,
+    );
+  }
+  const { mode, duration, aspectRatio } = fields;
+  if (!capabilities.modes.includes(mode)) problems.push(notOneOfProblem("mode", { values: capabilities.modes, model }));
+  if (!capabilities.durations.includes(duration)) {
+    problems.push(notOneOfProblem("duration", { values: capabilities.durations, model }));
+  }
+  if (kind === "text2video" && aspectRatio !== undefined && !capabilities.aspectRatios.includes(aspectRatio)) {
+    problems.push(notOneOfProblem("aspectRatio", { values: capabilities.aspectRatios, model }));
+  }
+  if (input.cfgScale !== undefined && !capabilities.cfgScale) problems.push(`cfgScale is not accepted by ${model}`);
+  if (input.sound !== undefined && !capabilities.sound) {
+    problems.push(`sound is only accepted by ${MODEL_NAMES.filter((name) => MODELS[name].sound).join(", ")}`);
+  }
+  if (input.cameraControl !== undefined && !acceptsCameraControl(capabilities, mode, duration)) {
+    problems.push(`cameraControl is only accepted with ${cameraControlCombinations()} (got ${model}, ${mode} mode, ${duration} s)`);
+  }
+  return problems;
+}
+
+function acceptsCameraControl(capabilities: ModelCapabilities, mode: Mode, duration: Duration): boolean {
+  const accepted = capabilities.cameraControl;
+  return accepted !== undefined && accepted.modes.includes(mode) && accepted.durations.includes(duration);
+}
+
+/** "kling-v1, std mode, 5 s", from the capability table. */
+function cameraControlCombinations(): string {
+  return MODEL_NAMES.flatMap((model) => {
+    const accepted = MODELS[model].cameraControl;
+    return accepted ? [`${model}, ${accepted.modes.join(" or ")} mode, ${accepted.durations.join(" or ")} s`] : [];
+  }).join("; or ");
+}
+
+const WORD_CHARACTER = String.raw`[\p{L}\p{M}\p{N}_]`;
+
+/** A case-insensitive, whole-word pattern for a term; a phrase matches across any whitespace. */
+function blockedTermPattern(term: string): RegExp | undefined {
+  const words = term.normalize("NFKC").trim().split(/\s+/u).filter((word) => word !== "");
+  if (words.length === 0) return undefined;
+  const phrase = words.map((word) => word.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&")).join(String.raw`\s+`);
+  return new RegExp(`(?<!${WORD_CHARACTER})${phrase}(?!${WORD_CHARACTER})`, "iu");
+}
+
+/** Checks the prompts as sent (even when another rule refuses them), so all problems come at once. */
+function blockedTermProblems(input: JsonObject, blockedTerms: readonly string[]): string[] {
+  const patterns = blockedTerms.flatMap((term) => {
+    const pattern = blockedTermPattern(term);
+    return pattern ? [{ term: term.trim(), pattern }] : [];
+  });
+  return (["prompt", "negativePrompt"] as const).flatMap((field) => {
+    const text = input[field];
+    if (typeof text !== "string") return [];
+    // NFKC so that full-width or composed look-alikes ("ｘｙｚ") match their plain term.
+    const normalized = text.normalize("NFKC");
+    return patterns.filter(({ pattern }) => pattern.test(normalized)).map(({ term }) => `${field} contains the blocked term "${term}"`);
+  });
+}
+
+/** Kling's create body (snake_case) for a validated request, with only the fields its model accepts. */
+export function toCreateTaskBody(request: GenerationRequest, externalTaskId: string): CreateTaskBody {
+  const capabilities = MODELS[request.model];
+  const kind = taskKind(request);
+  const body: CreateTaskBody = {
+    model_name: request.model,
+    mode: request.mode,
+    duration: request.duration,
+    external_task_id: externalTaskId,
+  };
+  if (request.prompt !== undefined) body.prompt = request.prompt;
+  if (request.negativePrompt !== undefined) body.negative_prompt = request.negativePrompt;
+  if (request.cfgScale !== undefined && capabilities.cfgScale) body.cfg_scale = request.cfgScale;
+  if (request.sound !== undefined && capabilities.sound) body.sound = request.sound;
+  if (kind === "text2video" && request.aspectRatio !== undefined && capabilities.aspectRatios.includes(request.aspectRatio)) {
+    body.aspect_ratio = request.aspectRatio;
+  }
+  if (request.cameraControl !== undefined && acceptsCameraControl(capabilities, request.mode, request.duration)) {
+    body.camera_control = request.cameraControl;
+  }
+  if (request.image !== undefined) body.image = request.image;
+  if (request.image !== undefined && request.imageTail !== undefined) body.image_tail = request.imageTail;
+  if (request.callbackUrl !== undefined) body.callback_url = request.callbackUrl;
+  return body;
+}
+
+function quotedList(values: readonly unknown[]): string {
+  return values.map(quote).join(", ");
+}
+
+/** `"5" or "10"`, `"16:9", "9:16" or "1:1"`. */
+function orList(values: readonly unknown[]): string {
+  const quoted = values.map(quote);
+  const last = quoted.pop();
+  return quoted.length === 0 ? String(last) : `${quoted.join(", ")} or ${last}`;
+}
+
+function quote(value: unknown): string {
+  return typeof value === "string" ? JSON.stringify(value) : String(value);
+}
+
+/** A value as the person sent it, short. */
+function show(value: unknown): string {
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "object" && value !== null) return "an object";
+  if (typeof value === "string") return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+  return String(value);
+}

@@ -1,0 +1,33 @@
+/**
+ * Validate: the first state. Checks the request against the schema, the model's capabilities
+ * and the blocked terms, reporting every problem at once, and hands the normalized request on.
+ */
+import { z } from "zod";
+import { parseEvent } from "../common/parse-event";
+import { KlingError } from "../errors";
+import type { TaskKind } from "../kling/wire";
+import { taskKind, validateGenerationRequest, type GenerationRequest } from "../schemas/validation";
+import { readValidateConfig } from "./config";
+
+const config = readValidateConfig(process.env);
+
+const validateEventSchema = z.object({
+  jobId: z.string().min(1),
+  /** As the person sent it: validating it is this handler's job. */
+  request: z.unknown(),
+});
+
+export interface ValidateResult {
+  readonly jobId: string;
+  readonly request: GenerationRequest;
+  readonly kind: TaskKind;
+}
+
+export async function handler(event: unknown): Promise<ValidateResult> {
+  const { jobId, request } = parseEvent(validateEventSchema, event, "Validate");
+  const result = validateGenerationRequest(request, config);
+  if (!result.ok) {
+    throw new KlingError(result.contentPolicy ? "Kling.ContentPolicy" : "Kling.InvalidRequest", result.problems.join("; "));
+  }
+  return { jobId, request: result.request, kind: taskKind(result.request) };
+}

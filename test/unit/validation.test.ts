@@ -1,0 +1,532 @@
+import { describe, expect, it } from "vitest";
+import { PRICING } from "../../lambdas/schemas/pricing";
+import { MODEL_NAMES } from "../../lambdas/schemas/models";
+import {
+  MAX_BASE64_IMAGE_BYTES,
+  generationRequestSchema,
+  taskKind,
+  toCreateTaskBody,
+  validateGenerationRequest,
+  type GenerationRequest,
+  type ValidationOptions,
+} from "../../lambdas/schemas/validation";
+
+const OPTIONS: ValidationOptions = { defaultModel: "kling-v2-6", blockedTerms: [] };
+const IMAGE_URL = "https://images.example.com/first-frame.png";
+const TAIL_URL = "https://images.example.com/last-frame.png";
+
+const ALL_MODELS =
+  '"kling-v1", "kling-v1-5", "kling-v1-6", "kling-v2-master", "kling-v2-1", "kling-v2-1-master", "kling-v2-5-turbo", "kling-v2-6"';
+const TEXT_MODELS = '"kling-v1", "kling-v1-6", "kling-v2-master", "kling-v2-1-master", "kling-v2-5-turbo", "kling-v2-6"';
+
+function requestOf(input: unknown, options: ValidationOptions = OPTIONS): GenerationRequest {
+  const result = validateGenerationRequest(input, options);
+  if (!result.ok) throw new Error(`expected a valid request, got: ${result.problems.join("; ")}`);
+  return result.request;
+}
+
+function problemsOf(input: unknown, options: ValidationOptions = OPTIONS): readonly string[] {
+  const result = validateGenerationRequest(input, options);
+  if (result.ok) throw new Error(`expected problems, got a valid request: ${JSON.stringify(result.request)}`);
+  return result.problems;
+}
+
+/** Raw base64 of a PNG (or JPEG) exactly `characters` long (a multiple of 4: no padding). */
+function base64Image(characters: number, format: "png" | "jpeg" = "png"): string {
+  const bytes = Buffer.alloc((characters / 4) * 3, 7);
+  Buffer.from(format === "png" ? [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a] : [0xff, 0xd8, 0xff, 0xe0]).copy(bytes);
+  const text = bytes.toString("base64");
+  expect(text).toHaveLength(characters);
+  return text;
+}
+
+describe("a valid request is normalized", () => {
+  it("applies the defaults: the configured model, std mode, 5 s and 16:9 for text-to-video", () => {
+    expect(requestOf({ prompt: "a cat surfing at dawn" })).toEqual({
+      prompt: "a cat surfing at dawn",
+      model: "kling-v2-6",
+      mode: "std",
+      duration: "5",
+      aspectRatio: "16:9",
+    });
+  });
+
+  it("takes the configured default model when the request names none", () => {
+    expect(requestOf({ prompt: "a cat" }, { ...OPTIONS, defaultModel: "kling-v1-6" }).model).toBe("kling-v1-6");
+  });
+
+  it("keeps what the person chose over the defaults", () => {
+    expect(
+      requestOf({ prompt: "a cat", model: "kling-v2-5-turbo", mode: "pro", duration: "10", aspectRatio: "9:16", negativePrompt: "blur" }),
+    ).toEqual({ prompt: "a cat", model: "kling-v2-5-turbo", mode: "pro", duration: "10", aspectRatio: "9:16", negativePrompt: "blur" });
+  });
+
+  it("turns the durations 5 and 10 given as numbers into Kling's strings", () => {
+    expect(requestOf({ prompt: "a cat", duration: 5 }).duration).toBe("5");
+    expect(requestOf({ prompt: "a cat", duration: 10 }).duration).toBe("10");
+  });
+
+  it("makes an image-to-video request from an image alone, with no aspect ratio and no prompt", () => {
+    const request = requestOf({ image: IMAGE_URL, imageTail: TAIL_URL });
+    expect(request).toEqual({ image: IMAGE_URL, imageTail: TAIL_URL, model: "kling-v2-6", mode: "std", duration: "5" });
+    expect(taskKind(request)).toBe("image2video");
+    expect(taskKind(requestOf({ prompt: "a cat" }))).toBe("text2video");
+  });
+
+  it("keeps only the moving axis of a simple camera move", () => {
+    const request = requestOf({ prompt: "a cat", model: "kling-v1", cameraControl: { type: "simple", config: { pan: 5, zoom: 0 } } });
+    expect(request.cameraControl).toEqual({ type: "simple", config: { pan: 5 } });
+  });
+
+  it("is read back unchanged by the schema the later states parse it with", () => {
+    const request = requestOf({
+      prompt: "a cat",
+      model: "kling-v1",
+      duration: 5,
+      cfgScale: 0.3,
+      cameraControl: { type: "simple", config: { zoom: -4 } },
+      callbackUrl: "https://hooks.example.com/kling",
+    });
+    expect(generationRequestSchema.parse(request)).toEqual(request);
+  });
+});
+
+describe("every problem is reported at once, in words that name the field as sent", () => {
+  it("lists unknown fields, bad values and what the model refuses together", () => {
+    expect(
+      problemsOf({
+        prompt: "   ",
+        negative_prompt: "blur",
+        model: "kling-v2-6",
+        mode: 3,
+        duration: "7",
+        cfgScale: 0.5,
+        aspectRatio: "4:3",
+        color: "red",
+      }),
+    ).toEqual([
+      "negative_prompt is not a known field (did you mean negativePrompt?)",
+      "color is not a known field",
+      "prompt must not be blank",
+      'mode must be a string "std" or "pro", got 3',
+      'aspectRatio must be one of "16:9", "9:16", "1:1" for kling-v2-6',
+      'duration must be one of "5", "10" for kling-v2-6',
+      "cfgScale is not accepted by kling-v2-6",
+    ]);
+  });
+
+  it("refuses anything but a JSON object, with one clear problem", () => {
+    for (const input of [null, undefined, "a cat", 42, ["a cat"]]) {
+      expect(problemsOf(input)).toEqual(["the request must be a JSON object"]);
+    }
+  });
+
+  it("needs a prompt unless an image is given", () => {
+    expect(problemsOf({})).toEqual(["prompt is required"]);
+    expect(problemsOf({ model: "kling-v1" })).toEqual(["prompt is required"]);
+    expect(requestOf({ image: IMAGE_URL }).prompt).toBeUndefined();
+  });
+
+  it("names the wrong type and the value that was sent", () => {
+    expect(problemsOf({ prompt: 42, negativePrompt: null, duration: true, sound: 1, cfgScale: "0.5", cameraControl: "pan" })).toEqual([
+      "prompt must be a string, got 42",
+      "negativePrompt must be a string, got null",
+      'duration must be a string "5" or "10", got true',
+      'cfgScale must be a number, got "0.5"',
+      'sound must be a string "on" or "off", got 1',
+      'cameraControl must be an object, got "pan"',
+      "cfgScale is not accepted by kling-v2-6",
+      "cameraControl is only accepted with kling-v1, std mode, 5 s (got kling-v2-6, std mode, 5 s)",
+    ]);
+  });
+
+  it("says which models exist when the model is unknown", () => {
+    expect(problemsOf({ prompt: "a cat", model: "kling-v9" })).toEqual([`model must be one of ${ALL_MODELS}`]);
+    expect(problemsOf({ prompt: "a cat", model: "Kling-V2-6" })).toEqual([`model must be one of ${ALL_MODELS}`]);
+  });
+
+  it("refuses a duration other than 5 or 10 seconds, as a string or a number", () => {
+    expect(problemsOf({ prompt: "a cat", duration: 7 })).toEqual(['duration must be one of "5", "10" for kling-v2-6']);
+    expect(problemsOf({ prompt: "a cat", duration: "5.0" })).toEqual(['duration must be one of "5", "10" for kling-v2-6']);
+  });
+
+  it("keeps cfgScale within 0 to 1", () => {
+    expect(requestOf({ prompt: "a cat", model: "kling-v1", cfgScale: 0 }).cfgScale).toBe(0);
+    expect(requestOf({ prompt: "a cat", model: "kling-v1", cfgScale: 1 }).cfgScale).toBe(1);
+    expect(problemsOf({ prompt: "a cat", model: "kling-v1", cfgScale: 1.5 })).toEqual(["cfgScale must be at most 1, got 1.5"]);
+    expect(problemsOf({ prompt: "a cat", model: "kling-v1", cfgScale: -0.1 })).toEqual(["cfgScale must be at least 0, got -0.1"]);
+  });
+
+  it("points a field sent under Kling's snake_case or another spelling at its name here", () => {
+    expect(problemsOf({ prompt: "a cat", model_name: "kling-v1", cfg_scale: 0.5, Duration: "5", external_task_id: "x" })).toEqual([
+      "model_name is not a known field (did you mean model?)",
+      "cfg_scale is not a known field (did you mean cfgScale?)",
+      "Duration is not a known field (did you mean duration?)",
+      "external_task_id is not a known field",
+    ]);
+  });
+
+  it("never lets zod's own texts or paths through", () => {
+    const problems = problemsOf({
+      prompt: ["a cat"],
+      model: {},
+      mode: "fast",
+      cfgScale: Number.NaN,
+      cameraControl: { type: "spin", config: { pan: "5", yaw: 1 }, speed: 2 },
+      image: 7,
+      callbackUrl: "not a url",
+    });
+    expect(problems.length).toBeGreaterThanOrEqual(7);
+    for (const problem of problems) {
+      expect(problem).not.toMatch(/Invalid input|Invalid option|expected|received|Too (big|small)|Unrecognized|\[|\]/);
+      expect(problem).toMatch(/^(prompt|model|mode|cfgScale|cameraControl|image|callbackUrl)\b/);
+    }
+  });
+});
+
+describe("prompts are counted in characters a person sees (Unicode code points)", () => {
+  it("accepts 2500 emoji, which are 5000 UTF-16 units", () => {
+    const prompt = "🎬".repeat(2500);
+    expect(prompt.length).toBe(5000);
+    expect(requestOf({ prompt }).prompt).toBe(prompt);
+  });
+
+  it("refuses 2501 characters and says how many there were", () => {
+    expect(problemsOf({ prompt: "🎬".repeat(2501) })).toEqual(["prompt must be at most 2500 characters (got 2501)"]);
+    expect(problemsOf({ prompt: "猫".repeat(2501) })).toEqual(["prompt must be at most 2500 characters (got 2501)"]);
+    expect(problemsOf({ prompt: "a".repeat(2501) })).toEqual(["prompt must be at most 2500 characters (got 2501)"]);
+  });
+
+  it("applies the same limit to the negative prompt", () => {
+    expect(requestOf({ prompt: "a cat", negativePrompt: "é".repeat(2500) }).negativePrompt).toHaveLength(2500);
+    expect(problemsOf({ prompt: "a cat", negativePrompt: "😀".repeat(2501) })).toEqual([
+      "negativePrompt must be at most 2500 characters (got 2501)",
+    ]);
+  });
+});
+
+describe("images", () => {
+  it("accepts https URLs and raw base64 PNG or JPEG", () => {
+    expect(requestOf({ image: IMAGE_URL }).image).toBe(IMAGE_URL);
+    expect(requestOf({ image: base64Image(400) }).image).toHaveLength(400);
+    expect(requestOf({ image: base64Image(400, "jpeg"), imageTail: base64Image(400) }).imageTail).toHaveLength(400);
+  });
+
+  it("refuses plain http, a data: prefix and text outside the base64 alphabet", () => {
+    const png = base64Image(40);
+    expect(
+      problemsOf({
+        image: `data:image/png;base64,${png}`,
+        imageTail: "http://images.example.com/last.png",
+      }),
+    ).toEqual([
+      'image must be raw base64 without a "data:" prefix (drop everything up to and including "base64,")',
+      "imageTail must be an https URL (got http:)",
+    ]);
+    expect(problemsOf({ image: png.replace(/\+|\//g, "-") + "-_-_" })).toEqual([
+      'image must be an https URL or raw base64, but it contains "-", which is not in the base64 alphabet (A-Z, a-z, 0-9, +, /)',
+    ]);
+    expect(problemsOf({ image: "frame.png" })).toEqual([
+      'image must be an https URL or raw base64, but it contains ".", which is not in the base64 alphabet (A-Z, a-z, 0-9, +, /)',
+    ]);
+    expect(problemsOf({ image: `${png}\n${png}` })[0]).toContain('contains "\\n"');
+  });
+
+  it("refuses base64 that is cut short or that is not a JPEG or PNG", () => {
+    expect(problemsOf({ image: base64Image(40).slice(0, 39) })).toEqual([
+      "image is not valid base64 (its length must be a multiple of 4, with = padding only at the end)",
+    ]);
+    expect(problemsOf({ image: Buffer.from("GIF89a, not allowed").toString("base64") })).toEqual([
+      "image is not a JPEG or PNG image (Kling accepts jpg, jpeg and png)",
+    ]);
+    expect(problemsOf({ image: "" })).toEqual(["image must be an https URL or raw base64, got an empty string"]);
+  });
+
+  it("takes imageTail only with image, and no aspect ratio with an image", () => {
+    expect(problemsOf({ prompt: "a cat", imageTail: TAIL_URL })).toEqual([
+      "imageTail is only accepted together with image (image is the first frame, imageTail the last)",
+    ]);
+    expect(problemsOf({ image: IMAGE_URL, aspectRatio: "16:9" })).toEqual([
+      "aspectRatio is not accepted for image-to-video (the image sets it)",
+    ]);
+  });
+
+  describe("base64 must fit a Step Functions payload", () => {
+    it("keeps the limit at 192 KiB", () => {
+      expect(MAX_BASE64_IMAGE_BYTES).toBe(192 * 1024);
+    });
+
+    it("accepts exactly 192 KiB and refuses the next base64 quantum", () => {
+      expect(requestOf({ image: base64Image(192 * 1024) }).image).toHaveLength(196_608);
+      expect(problemsOf({ image: base64Image(192 * 1024 + 4) })).toEqual([
+        "image is 193 KiB of base64; a Step Functions payload carries at most 192 KiB: pass an https URL instead",
+      ]);
+    });
+
+    it("asks for an https URL instead of a 300 KiB image", () => {
+      expect(problemsOf({ image: base64Image(300 * 1024) })).toEqual([
+        "image is 300 KiB of base64; a Step Functions payload carries at most 192 KiB: pass an https URL instead",
+      ]);
+    });
+
+    it("counts image and imageTail together, and only the ones sent as base64", () => {
+      expect(requestOf({ image: base64Image(96 * 1024), imageTail: base64Image(96 * 1024) }).image).toBeDefined();
+      expect(problemsOf({ image: base64Image(100 * 1024), imageTail: base64Image(100 * 1024) })).toEqual([
+        "image and imageTail are 200 KiB of base64 together; a Step Functions payload carries at most 192 KiB: pass https URLs instead",
+      ]);
+      expect(problemsOf({ image: IMAGE_URL, imageTail: base64Image(250 * 1024) })).toEqual([
+        "imageTail is 250 KiB of base64; a Step Functions payload carries at most 192 KiB: pass an https URL instead",
+      ]);
+    });
+  });
+
+  it("wants the callback as an https URL", () => {
+    expect(requestOf({ prompt: "a cat", callbackUrl: "https://hooks.example.com/kling" }).callbackUrl).toBe("https://hooks.example.com/kling");
+    expect(problemsOf({ prompt: "a cat", callbackUrl: "http://hooks.example.com/kling" })).toEqual([
+      "callbackUrl must be an https URL (got http:)",
+    ]);
+    expect(problemsOf({ prompt: "a cat", callbackUrl: "hooks.example.com/kling" })).toEqual(["callbackUrl must be an https URL"]);
+  });
+});
+
+describe("camera control", () => {
+  const kling1 = { prompt: "a cat", model: "kling-v1" };
+
+  it("needs exactly one moving axis for a simple move", () => {
+    const problem = "cameraControl.config must set exactly one of horizontal, vertical, pan, tilt, roll, zoom to a non-zero value";
+    expect(problemsOf({ ...kling1, cameraControl: { type: "simple" } })).toEqual([problem]);
+    expect(problemsOf({ ...kling1, cameraControl: { type: "simple", config: {} } })).toEqual([problem]);
+    expect(problemsOf({ ...kling1, cameraControl: { type: "simple", config: { pan: 0 } } })).toEqual([problem]);
+    expect(problemsOf({ ...kling1, cameraControl: { type: "simple", config: { pan: 2, tilt: 3 } } })).toEqual([problem]);
+  });
+
+  it("keeps each axis within -10 to 10 and knows only the six axes", () => {
+    expect(requestOf({ ...kling1, cameraControl: { type: "simple", config: { roll: -10 } } }).cameraControl).toBeDefined();
+    expect(problemsOf({ ...kling1, cameraControl: { type: "simple", config: { roll: 10.5 } } })).toEqual([
+      "cameraControl.config.roll must be at most 10, got 10.5",
+    ]);
+    expect(problemsOf({ ...kling1, cameraControl: { type: "simple", config: { pan: 1, yaw: 1 } } })).toEqual([
+      "cameraControl.config.yaw is not a known field",
+    ]);
+  });
+
+  it("takes the named moves without a config", () => {
+    for (const type of ["down_back", "forward_up", "right_turn_forward", "left_turn_forward"]) {
+      expect(requestOf({ ...kling1, cameraControl: { type } }).cameraControl).toEqual({ type });
+    }
+    expect(problemsOf({ ...kling1, cameraControl: { type: "forward_up", config: { zoom: 2 } } })).toEqual([
+      'cameraControl.config is only accepted with type "simple"',
+    ]);
+    expect(problemsOf({ ...kling1, cameraControl: { type: "spin" } })).toEqual([
+      'cameraControl.type must be one of "simple", "down_back", "forward_up", "right_turn_forward", "left_turn_forward"',
+    ]);
+  });
+
+  it("is refused outside kling-v1, std mode, 5 s, saying what was asked", () => {
+    const move = { type: "down_back" };
+    expect(problemsOf({ ...kling1, mode: "pro", cameraControl: move })).toEqual([
+      "cameraControl is only accepted with kling-v1, std mode, 5 s (got kling-v1, pro mode, 5 s)",
+    ]);
+    expect(problemsOf({ ...kling1, duration: "10", cameraControl: move })).toEqual([
+      "cameraControl is only accepted with kling-v1, std mode, 5 s (got kling-v1, std mode, 10 s)",
+    ]);
+    expect(problemsOf({ prompt: "a cat", model: "kling-v1-6", cameraControl: move })).toEqual([
+      "cameraControl is only accepted with kling-v1, std mode, 5 s (got kling-v1-6, std mode, 5 s)",
+    ]);
+  });
+});
+
+describe("blocked terms (the content-policy pre-check)", () => {
+  const options = (...blockedTerms: string[]): ValidationOptions => ({ ...OPTIONS, blockedTerms });
+
+  it("flags a blocked term whatever its case, as a content-policy problem", () => {
+    expect(validateGenerationRequest({ prompt: "A cat kicks ASS at chess" }, options("ass"))).toEqual({
+      ok: false,
+      problems: ['prompt contains the blocked term "ass"'],
+      contentPolicy: true,
+    });
+  });
+
+  it("matches whole words only: a class act is not blocked by ass", () => {
+    expect(requestOf({ prompt: "a class act; passing grass, assassin" }, options("ass")).prompt).toBeDefined();
+  });
+
+  it("matches a phrase across any whitespace, and only as whole words", () => {
+    const blocked = options("bad thing");
+    expect(problemsOf({ prompt: "a BAD \n thing happens" }, blocked)).toEqual(['prompt contains the blocked term "bad thing"']);
+    expect(requestOf({ prompt: "a badthing, bad things" }, blocked).prompt).toBeDefined();
+  });
+
+  it("checks the negative prompt too, and reports each field and term", () => {
+    expect(problemsOf({ prompt: "gore and blood", negativePrompt: "no Gore" }, options("gore", "blood", "fog"))).toEqual([
+      'prompt contains the blocked term "gore"',
+      'prompt contains the blocked term "blood"',
+      'negativePrompt contains the blocked term "gore"',
+    ]);
+  });
+
+  it("treats letters beyond ASCII and look-alike full-width letters as letters", () => {
+    expect(problemsOf({ prompt: "un Café noir" }, options("café"))).toEqual(['prompt contains the blocked term "café"']);
+    expect(requestOf({ prompt: "les cafés" }, options("café")).prompt).toBeDefined();
+    expect(problemsOf({ prompt: "ｇｏｒｅ" }, options("gore"))).toEqual(['prompt contains the blocked term "gore"']);
+  });
+
+  it("reads a term with regular-expression characters literally", () => {
+    expect(problemsOf({ prompt: "code in c++ now" }, options("c++"))).toEqual(['prompt contains the blocked term "c++"']);
+    expect(requestOf({ prompt: "a x b" }, options("a.b")).prompt).toBeDefined();
+  });
+
+  it("reports blocked terms with the other problems, and still flags content policy", () => {
+    expect(validateGenerationRequest({ prompt: "gore", duration: "7" }, options("gore"))).toEqual({
+      ok: false,
+      problems: ['duration must be one of "5", "10" for kling-v2-6', 'prompt contains the blocked term "gore"'],
+      contentPolicy: true,
+    });
+    expect(validateGenerationRequest({ prompt: "a cat", duration: "7" }, options("gore"))).toMatchObject({ contentPolicy: false });
+  });
+});
+
+describe("per-model capabilities (KLING_API.md, Text to video / Image to video)", () => {
+  /** Written from the documentation, not from the table under test. */
+  const DOCUMENTED = {
+    "kling-v1": { textToVideo: true, cfgScale: true, sound: false, cameraControl: true },
+    "kling-v1-5": { textToVideo: false, cfgScale: true, sound: false, cameraControl: false },
+    "kling-v1-6": { textToVideo: true, cfgScale: true, sound: false, cameraControl: false },
+    "kling-v2-master": { textToVideo: true, cfgScale: false, sound: false, cameraControl: false },
+    "kling-v2-1": { textToVideo: false, cfgScale: false, sound: false, cameraControl: false },
+    "kling-v2-1-master": { textToVideo: true, cfgScale: false, sound: false, cameraControl: false },
+    "kling-v2-5-turbo": { textToVideo: true, cfgScale: false, sound: false, cameraControl: false },
+    "kling-v2-6": { textToVideo: true, cfgScale: false, sound: true, cameraControl: false },
+  } as const;
+
+  it("knows exactly the documented models, the same ones the pricing table prices", () => {
+    expect([...MODEL_NAMES].sort()).toEqual(Object.keys(DOCUMENTED).sort());
+    expect([...MODEL_NAMES].sort()).toEqual(Object.keys(PRICING).sort());
+  });
+
+  describe.each(Object.entries(DOCUMENTED))("%s", (model, documented) => {
+    // Every model takes image-to-video; text-to-video where documented.
+    const base = documented.textToVideo ? { model, prompt: "a cat" } : { model, image: IMAGE_URL };
+
+    it(documented.textToVideo ? "makes videos from text and from an image" : "makes videos from an image only", () => {
+      expect(requestOf({ model, image: IMAGE_URL, prompt: "a cat" }).model).toBe(model);
+      if (documented.textToVideo) {
+        expect(requestOf({ model, prompt: "a cat" }).model).toBe(model);
+      } else {
+        expect(problemsOf({ model, prompt: "a cat" })).toEqual([`model ${model} does not accept text-to-video; use one of ${TEXT_MODELS}`]);
+      }
+    });
+
+    it("takes std and pro, 5 s and 10 s", () => {
+      for (const mode of ["std", "pro"]) {
+        for (const duration of ["5", "10"]) expect(requestOf({ ...base, mode, duration })).toMatchObject({ mode, duration });
+      }
+    });
+
+    if (documented.textToVideo) {
+      it("takes the three aspect ratios for text-to-video", () => {
+        for (const aspectRatio of ["16:9", "9:16", "1:1"]) expect(requestOf({ ...base, aspectRatio }).aspectRatio).toBe(aspectRatio);
+      });
+    }
+
+    it(documented.cfgScale ? "takes cfgScale" : "refuses cfgScale", () => {
+      if (documented.cfgScale) expect(requestOf({ ...base, cfgScale: 0.7 }).cfgScale).toBe(0.7);
+      else expect(problemsOf({ ...base, cfgScale: 0.7 })).toEqual([`cfgScale is not accepted by ${model}`]);
+    });
+
+    it(documented.sound ? "takes sound" : "refuses sound", () => {
+      if (documented.sound) expect(requestOf({ ...base, sound: "on" }).sound).toBe("on");
+      else expect(problemsOf({ ...base, sound: "off" })).toEqual(["sound is only accepted by kling-v2-6"]);
+    });
+
+    it(documented.cameraControl ? "takes camera control in std mode for 5 s" : "refuses camera control", () => {
+      const request = { ...base, mode: "std", duration: "5", cameraControl: { type: "simple", config: { zoom: 3 } } };
+      if (documented.cameraControl) expect(requestOf(request).cameraControl).toEqual({ type: "simple", config: { zoom: 3 } });
+      else {
+        expect(problemsOf(request)).toEqual([`cameraControl is only accepted with kling-v1, std mode, 5 s (got ${model}, std mode, 5 s)`]);
+      }
+    });
+  });
+
+  it("says so when the configured default model cannot make the kind of video asked for", () => {
+    expect(problemsOf({ prompt: "a cat" }, { ...OPTIONS, defaultModel: "kling-v1-5" })).toEqual([
+      `the default model kling-v1-5 does not accept text-to-video; set model to one of ${TEXT_MODELS}`,
+    ]);
+  });
+
+  it("refuses to run with a default model it does not know (a configuration error, not the user's)", () => {
+    expect(() => validateGenerationRequest({ prompt: "a cat" }, { ...OPTIONS, defaultModel: "kling-v9" })).toThrow(
+      'the default model "kling-v9" is not one of',
+    );
+  });
+});
+
+describe("toCreateTaskBody: Kling's snake_case create body", () => {
+  it("writes a text-to-video request with the external task id", () => {
+    const request = requestOf({
+      prompt: "a cat",
+      negativePrompt: "blur",
+      model: "kling-v2-6",
+      mode: "pro",
+      duration: 10,
+      sound: "on",
+      callbackUrl: "https://hooks.example.com/kling",
+    });
+    expect(toCreateTaskBody(request, "job-1")).toEqual({
+      model_name: "kling-v2-6",
+      prompt: "a cat",
+      negative_prompt: "blur",
+      mode: "pro",
+      duration: "10",
+      aspect_ratio: "16:9",
+      sound: "on",
+      callback_url: "https://hooks.example.com/kling",
+      external_task_id: "job-1",
+    });
+  });
+
+  it("writes cfg_scale and camera_control for kling-v1", () => {
+    const request = requestOf({ prompt: "a cat", model: "kling-v1", cfgScale: 0.2, cameraControl: { type: "simple", config: { tilt: -3, pan: 0 } } });
+    expect(toCreateTaskBody(request, "job-2")).toEqual({
+      model_name: "kling-v1",
+      prompt: "a cat",
+      mode: "std",
+      duration: "5",
+      aspect_ratio: "16:9",
+      cfg_scale: 0.2,
+      camera_control: { type: "simple", config: { tilt: -3 } },
+      external_task_id: "job-2",
+    });
+  });
+
+  it("writes an image-to-video request with both frames and no aspect ratio", () => {
+    const request = requestOf({ image: IMAGE_URL, imageTail: TAIL_URL, model: "kling-v2-1" });
+    expect(toCreateTaskBody(request, "job-3")).toEqual({
+      model_name: "kling-v2-1",
+      mode: "std",
+      duration: "5",
+      image: IMAGE_URL,
+      image_tail: TAIL_URL,
+      external_task_id: "job-3",
+    });
+  });
+
+  it("leaves out whatever the model does not accept, even from a request built by hand", () => {
+    const handMade: GenerationRequest = {
+      prompt: "a cat",
+      model: "kling-v2-master",
+      mode: "pro",
+      duration: "10",
+      cfgScale: 0.5,
+      sound: "on",
+      cameraControl: { type: "down_back" },
+    };
+    expect(toCreateTaskBody(handMade, "job-4")).toEqual({
+      model_name: "kling-v2-master",
+      prompt: "a cat",
+      mode: "pro",
+      duration: "10",
+      external_task_id: "job-4",
+    });
+  });
+});
