@@ -73,3 +73,16 @@ export function klingErrorFromAnswer(
   const name = classifyKlingError(httpStatus, klingCode);
   return new KlingError(name, message || `Kling answered HTTP ${httpStatus}`, { httpStatus, klingCode, requestId });
 }
+
+/** Words in a failed task's message that mean a content policy refused it (ARCHITECTURE.md). */
+const CONTENT_POLICY_WORDS = /\b(content|safety|sensitive|policy|moderation)\b/i;
+
+/**
+ * The error for a task that Kling ended with status `failed`: a content refusal is
+ * Kling.ContentPolicy, anything else Kling.GenerationFailed, both with Kling's own message.
+ */
+export function failedTaskError(statusMessage: string, taskId: string): KlingError {
+  const message = statusMessage || "no reason given";
+  const name = CONTENT_POLICY_WORDS.test(message) ? "Kling.ContentPolicy" : "Kling.GenerationFailed";
+  return new KlingError(name, `Kling task ${taskId} failed: ${message}`);
+}

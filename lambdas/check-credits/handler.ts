@@ -1,0 +1,62 @@
+import { z } from "zod";
+import { KlingError } from "../errors";
+import { now } from "../common/clock";
+import { creditCacheSeconds } from "../common/config";
+import { klingApi } from "../common/kling-api";
+import { parseEvent } from "../common/parse-event";
+import type { KlingApi } from "../kling/port";
+import type { ResourcePack } from "../kling/wire";
+import { priceUnits } from "../schemas/pricing";
+
+const checkCreditsEventSchema = z.object({
+  request: z.object({
+    model: z.string(),
+    mode: z.enum(["std", "pro"]),
+    duration: z.string(),
+    sound: z.enum(["on", "off"]).optional(),
+  }),
+});
+
+export interface CreditCheck {
+  readonly priceUnits: number;
+  readonly availableUnits: number;
+}
+
+/** Packs bought up to this long ago can still be online (constant_period packs run for a year). */
+const PACK_LOOKBACK_MS = 400 * 24 * 3600 * 1000;
+
+let cached: { kling: KlingApi; units: number; fetchedAt: number } | undefined;
+
+export function availableUnits(packs: readonly ResourcePack[]): number {
+  return packs.filter((pack) => pack.status === "online").reduce((sum, pack) => sum + pack.remaining_quantity, 0);
+}
+
+/**
+ * The account endpoint wants at most one call a second and its figure lags up to 12 hours,
+ * so a container reuses a recent answer for a while.
+ */
+async function onlineUnits(kling: KlingApi): Promise<number> {
+  const at = now();
+  const maxAgeMs = creditCacheSeconds() * 1000;
+  if (cached && cached.kling === kling && at - cached.fetchedAt < maxAgeMs) return cached.units;
+  const packs = await kling.getResourcePacks({ startTime: at - PACK_LOOKBACK_MS, endTime: at });
+  cached = { kling, units: availableUnits(packs), fetchedAt: at };
+  return cached.units;
+}
+
+/**
+ * CheckCredits: prices the request and stops it before anything is spent when the online
+ * resource packs cannot pay. Advisory: the create call's answer (1101/1102) is the final word.
+ */
+export async function handler(event: unknown): Promise<CreditCheck> {
+  const { request } = parseEvent(checkCreditsEventSchema, event, "CheckCredits");
+  const price = priceUnits(request);
+  const available = await onlineUnits(await klingApi());
+  if (available < price) {
+    throw new KlingError(
+      "Kling.InsufficientCredits",
+      `this video costs ${price} units but the online resource packs hold ${available} (Kling's figure can lag up to 12 hours)`,
+    );
+  }
+  return { priceUnits: price, availableUnits: available };
+}

@@ -1,0 +1,91 @@
+/**
+ * Runtime configuration of the Lambdas, read from the environment the stack sets (see
+ * lib/pipeline-config.ts for the defaults and the variable names' one source).
+ * A bad value is a clear error naming the variable, never a silent default.
+ */
+import { z } from "zod";
+
+export const ENV = {
+  klingBaseUrl: "KLING_BASE_URL",
+  klingSecretArn: "KLING_SECRET_ARN",
+  klingRequestTimeoutMs: "KLING_REQUEST_TIMEOUT_MS",
+  defaultModel: "DEFAULT_MODEL",
+  blockedTerms: "BLOCKED_TERMS",
+  pollSchedule: "POLL_SCHEDULE",
+  creditCacheSeconds: "CREDIT_CACHE_SECONDS",
+} as const;
+
+export const pollScheduleSchema = z.object({
+  /** The first wait after Submit, in seconds. */
+  initialSeconds: z.number().int().min(1),
+  /** Each following wait is the previous one times this factor ... */
+  factor: z.number().min(1),
+  /** ... up to this many seconds. */
+  maxSeconds: z.number().int().min(1),
+  /** Past this many seconds after Submit, Poll gives up with Kling.PollTimeout. */
+  deadlineSeconds: z.number().int().min(1),
+});
+export type PollSchedule = z.infer<typeof pollScheduleSchema>;
+
+function readVariable(name: string): string | undefined {
+  const value = process.env[name];
+  return value === undefined || value === "" ? undefined : value;
+}
+
+function requireVariable(name: string): string {
+  const value = readVariable(name);
+  if (value === undefined) throw new Error(`environment variable ${name} is not set`);
+  return value;
+}
+
+function parseJsonVariable<T>(name: string, schema: z.ZodType<T>): T {
+  const raw = requireVariable(name);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new Error(`environment variable ${name} is not JSON`);
+  }
+  const result = schema.safeParse(parsed);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join(".") || "value"}: ${issue.message}`);
+    throw new Error(`environment variable ${name} is not valid: ${problems.join("; ")}`);
+  }
+  return result.data;
+}
+
+export interface KlingConnectionConfig {
+  readonly baseUrl: string;
+  readonly timeoutMs: number;
+}
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+
+export function klingConnectionConfig(): KlingConnectionConfig {
+  const baseUrl = requireVariable(ENV.klingBaseUrl);
+  if (!URL.canParse(baseUrl)) throw new Error(`environment variable ${ENV.klingBaseUrl} is not a URL`);
+  const timeoutText = readVariable(ENV.klingRequestTimeoutMs);
+  const timeoutMs = timeoutText === undefined ? DEFAULT_REQUEST_TIMEOUT_MS : Number(timeoutText);
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
+    throw new Error(`environment variable ${ENV.klingRequestTimeoutMs} must be a positive whole number of milliseconds`);
+  }
+  return { baseUrl, timeoutMs };
+}
+
+export function pollScheduleConfig(): PollSchedule {
+  return parseJsonVariable(ENV.pollSchedule, pollScheduleSchema);
+}
+
+export function creditCacheSeconds(): number {
+  const text = readVariable(ENV.creditCacheSeconds);
+  if (text === undefined) return 0;
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds < 0) {
+    throw new Error(`environment variable ${ENV.creditCacheSeconds} must be a number of seconds, 0 or more`);
+  }
+  return seconds;
+}
+
+export function secretArn(): string | undefined {
+  return readVariable(ENV.klingSecretArn);
+}

@@ -1,0 +1,81 @@
+/**
+ * Where the Kling credentials come from: the one Secrets Manager secret on AWS
+ * (`KLING_SECRET_ARN`), or the environment locally (`KLINGAI_API_KEY`, or `KLING_ACCESS_KEY`
+ * and `KLING_SECRET_KEY`). Read once per container; never logged, returned or put in an error.
+ */
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { z } from "zod";
+import { KlingError } from "../errors";
+import type { KlingCredentials } from "../kling/port";
+import { secretArn } from "./config";
+
+export const LOCAL_CREDENTIAL_VARIABLES = {
+  apiKey: "KLINGAI_API_KEY",
+  accessKey: "KLING_ACCESS_KEY",
+  secretKey: "KLING_SECRET_KEY",
+} as const;
+
+const secretSchema = z.union([
+  z.object({ apiKey: z.string().min(1) }),
+  z.object({ accessKey: z.string().min(1), secretKey: z.string().min(1) }),
+]);
+
+const fromSecret = new Map<string, Promise<KlingCredentials>>();
+let secretsManager: SecretsManagerClient | undefined;
+
+async function readSecret(arn: string): Promise<KlingCredentials> {
+  secretsManager ??= new SecretsManagerClient({});
+  let text: string | undefined;
+  try {
+    const answer = await secretsManager.send(new GetSecretValueCommand({ SecretId: arn }));
+    text = answer.SecretString;
+  } catch (error) {
+    const reason = error instanceof Error ? error.name : "unknown error";
+    throw new KlingError("Kling.AuthFailed", `could not read the Kling credentials secret (${reason})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text ?? "");
+  } catch {
+    throw new KlingError("Kling.AuthFailed", "the Kling credentials secret is not JSON");
+  }
+  const result = secretSchema.safeParse(parsed);
+  if (!result.success) {
+    throw new KlingError(
+      "Kling.AuthFailed",
+      'the Kling credentials secret must hold {"apiKey": ...} or {"accessKey": ..., "secretKey": ...}',
+    );
+  }
+  return result.data;
+}
+
+function readEnvironment(): KlingCredentials {
+  const apiKey = process.env[LOCAL_CREDENTIAL_VARIABLES.apiKey];
+  if (apiKey) return { apiKey };
+  const accessKey = process.env[LOCAL_CREDENTIAL_VARIABLES.accessKey];
+  const secretKey = process.env[LOCAL_CREDENTIAL_VARIABLES.secretKey];
+  if (accessKey && secretKey) return { accessKey, secretKey };
+  throw new KlingError(
+    "Kling.AuthFailed",
+    `no Kling credentials: set ${LOCAL_CREDENTIAL_VARIABLES.apiKey}, or ${LOCAL_CREDENTIAL_VARIABLES.accessKey} and ${LOCAL_CREDENTIAL_VARIABLES.secretKey}`,
+  );
+}
+
+export async function loadKlingCredentials(): Promise<KlingCredentials> {
+  const arn = secretArn();
+  if (arn === undefined) return readEnvironment();
+  let pending = fromSecret.get(arn);
+  if (!pending) {
+    pending = readSecret(arn);
+    fromSecret.set(arn, pending);
+    // A failed read is not cached: the next invocation tries again.
+    pending.catch(() => fromSecret.delete(arn));
+  }
+  return pending;
+}
+
+/** Forgets cached secrets (tests only). */
+export function forgetCachedCredentials(): void {
+  fromSecret.clear();
+  secretsManager = undefined;
+}

@@ -1,0 +1,24 @@
+import { createHash } from "node:crypto";
+import { KlingClient } from "../kling/client";
+import type { KlingApi } from "../kling/port";
+import { klingConnectionConfig } from "./config";
+import { loadKlingCredentials } from "./credentials";
+
+const clients = new Map<string, KlingApi>();
+
+/**
+ * The Kling client for this invocation, kept per container. It is keyed by its base URL, timeout
+ * and credentials so a process that runs several configurations (the local runner) never mixes them.
+ */
+export async function klingApi(): Promise<KlingApi> {
+  const { baseUrl, timeoutMs } = klingConnectionConfig();
+  const credentials = await loadKlingCredentials();
+  // A digest, not the credentials themselves, so no secret is kept as a map key.
+  const key = createHash("sha256").update(JSON.stringify([baseUrl, timeoutMs, credentials])).digest("hex");
+  let client = clients.get(key);
+  if (!client) {
+    client = new KlingClient({ baseUrl, credentials, timeoutMs });
+    clients.set(key, client);
+  }
+  return client;
+}

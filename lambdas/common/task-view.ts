@@ -1,0 +1,24 @@
+/**
+ * What the workflow keeps about a Kling task between Submit and Poll (`$.task` in the state).
+ * Enough to resume tracking after any restart: the task id and its kind.
+ */
+import { z } from "zod";
+import { TASK_KINDS, TASK_STATUSES } from "../kling/wire";
+
+export const taskViewSchema = z.object({
+  taskId: z.string().min(1),
+  externalTaskId: z.string().min(1),
+  kind: z.enum(TASK_KINDS),
+  status: z.enum(TASK_STATUSES),
+  /** When Submit found or created the task, on the workflow's clock (epoch ms). */
+  submittedAt: z.number(),
+  /** Polls done so far. */
+  polls: z.number().int().min(0),
+  /** The wait before the next poll (read by WaitForVideo's SecondsPath); 0 once finished. */
+  nextWaitSeconds: z.number().int().min(0),
+  video: z.object({ id: z.string(), url: z.string(), duration: z.string() }).nullable(),
+});
+export type TaskView = z.infer<typeof taskViewSchema>;
+
+/** The fields of a TaskView, in order: the state machine selects each one from the Lambda's Payload. */
+export const TASK_VIEW_FIELDS = Object.keys(taskViewSchema.shape) as (keyof TaskView)[];

@@ -1,0 +1,28 @@
+import { z } from "zod";
+import { diagnose, type Diagnosis } from "./diagnosis";
+
+/**
+ * The Catch of every task writes `{Error, Cause}` under `$.failure.<state name>`, so the one
+ * key of `failure` says which state failed.
+ */
+const diagnoseEventSchema = z.object({
+  jobId: z.string(),
+  failure: z.record(z.string(), z.object({ Error: z.string(), Cause: z.string().optional() })),
+});
+
+/** Diagnose: records why a job failed. It never throws: a diagnosis is the job's last word. */
+export async function handler(event: unknown): Promise<Diagnosis> {
+  const parsed = diagnoseEventSchema.safeParse(event);
+  const diagnosis = parsed.success
+    ? diagnoseEvent(parsed.data)
+    : diagnose("unknown", "unknown", { Error: "States.Runtime", Cause: "Diagnose received an event it cannot read" });
+  console.log(JSON.stringify({ level: "ERROR", message: "generation failed", diagnosis }));
+  return diagnosis;
+}
+
+function diagnoseEvent({ jobId, failure }: z.infer<typeof diagnoseEventSchema>): Diagnosis {
+  const [entry] = Object.entries(failure);
+  if (!entry) return diagnose(jobId, "unknown", { Error: "States.Runtime", Cause: "no failure was recorded" });
+  const [failedState, caught] = entry;
+  return diagnose(jobId, failedState, caught);
+}

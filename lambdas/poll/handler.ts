@@ -1,0 +1,47 @@
+import { z } from "zod";
+import { failedTaskError, KlingError } from "../errors";
+import { now } from "../common/clock";
+import { pollScheduleConfig } from "../common/config";
+import { klingApi } from "../common/kling-api";
+import { parseEvent } from "../common/parse-event";
+import { nextWaitSeconds } from "../common/poll-schedule";
+import { taskViewSchema, type TaskView } from "../common/task-view";
+
+const pollEventSchema = z.object({ task: taskViewSchema });
+
+/**
+ * Poll: asks Kling how the task is doing. Returns the task with the wait before the next poll;
+ * a finished task carries its video. A failed task and a passed deadline are thrown.
+ */
+export async function handler(event: unknown): Promise<TaskView> {
+  const { task } = parseEvent(pollEventSchema, event, "Poll");
+  const kling = await klingApi();
+  const answer = await kling.getTask(task.kind, task.taskId);
+  const polls = task.polls + 1;
+
+  if (answer.task_status === "failed") {
+    throw failedTaskError(answer.task_status_msg ?? "", task.taskId);
+  }
+  if (answer.task_status === "succeed") {
+    const video = answer.task_result?.videos[0];
+    if (!video) throw new KlingError("Kling.ServerError", `Kling task ${task.taskId} succeeded without a video`);
+    return {
+      ...task,
+      status: "succeed",
+      polls,
+      nextWaitSeconds: 0,
+      video: { id: video.id, url: video.url, duration: video.duration },
+    };
+  }
+
+  const schedule = pollScheduleConfig();
+  const elapsedSeconds = (now() - task.submittedAt) / 1000;
+  const wait = nextWaitSeconds(schedule, polls, elapsedSeconds);
+  if (wait === undefined) {
+    throw new KlingError(
+      "Kling.PollTimeout",
+      `Kling task ${task.taskId} was still ${answer.task_status} ${Math.round(elapsedSeconds)} s after submission, past the ${schedule.deadlineSeconds} s deadline`,
+    );
+  }
+  return { ...task, status: answer.task_status, polls, nextWaitSeconds: wait };
+}

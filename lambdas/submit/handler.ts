@@ -1,0 +1,42 @@
+import { z } from "zod";
+import { now } from "../common/clock";
+import { pollScheduleConfig } from "../common/config";
+import { klingApi } from "../common/kling-api";
+import { parseEvent } from "../common/parse-event";
+import { nextWaitSeconds } from "../common/poll-schedule";
+import type { TaskView } from "../common/task-view";
+import { TASK_KINDS } from "../kling/wire";
+import { generationRequestSchema, toCreateTaskBody } from "../schemas/validation";
+import { externalTaskIdFor } from "./external-task-id";
+
+const submitEventSchema = z.object({
+  jobId: z.string().min(1),
+  executionId: z.string().min(1),
+  kind: z.enum(TASK_KINDS),
+  request: generationRequestSchema,
+});
+
+/**
+ * Submit: creates the Kling task exactly once per execution. It looks the execution's
+ * external_task_id up first, so a repeat after a lost answer, a 5xx or a timeout returns the
+ * task that already exists instead of paying for a second one.
+ */
+export async function handler(event: unknown): Promise<TaskView> {
+  const { jobId, executionId, kind, request } = parseEvent(submitEventSchema, event, "Submit");
+  const externalTaskId = externalTaskIdFor(jobId, executionId);
+  const kling = await klingApi();
+  const task =
+    (await kling.findTaskByExternalId(kind, externalTaskId)) ??
+    (await kling.createTask(kind, toCreateTaskBody(request, externalTaskId)));
+  const schedule = pollScheduleConfig();
+  return {
+    taskId: task.task_id,
+    externalTaskId,
+    kind,
+    status: task.task_status,
+    submittedAt: now(),
+    polls: 0,
+    nextWaitSeconds: nextWaitSeconds(schedule, 0, 0) ?? 1,
+    video: null,
+  };
+}
