@@ -1,0 +1,177 @@
+/**
+ * The generation workflow: Validate -> CheckCredits -> Submit -> WaitForVideo <-> Poll ->
+ * VideoReady? -> Succeeded, and every task's failure -> Diagnose -> Failed. The state names
+ * are what an operator reads in the console's execution view.
+ */
+import { Duration } from "aws-cdk-lib";
+import type { IFunction } from "aws-cdk-lib/aws-lambda";
+import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
+import {
+  Choice,
+  Condition,
+  DefinitionBody,
+  Errors,
+  Fail,
+  JsonPath,
+  LogLevel,
+  StateMachine,
+  StateMachineType,
+  Succeed,
+  TaskInput,
+  Wait,
+  WaitTime,
+} from "aws-cdk-lib/aws-stepfunctions";
+import { LambdaInvoke } from "aws-cdk-lib/aws-stepfunctions-tasks";
+import { Construct } from "constructs";
+import { TASK_VIEW_FIELDS } from "../lambdas/common/task-view";
+import type { PipelineFunctionName } from "./pipeline-function";
+import { KLING_CALL_RETRIES, LOCAL_WORK_RETRIES, RETRY_POLICIES, type RetryPolicyName } from "./retry-policies";
+
+/** Where a task's Catch puts `{Error, Cause}`: the key names the failed state for Diagnose. */
+export const FAILURE_PATH = "$.failure";
+
+export interface GenerationWorkflowProps {
+  readonly functions: Readonly<Record<PipelineFunctionName, IFunction>>;
+  readonly executionTimeout: Duration;
+}
+
+export class GenerationWorkflow extends Construct {
+  readonly stateMachine: StateMachine;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: GenerationWorkflowProps) {
+    super(scope, id);
+    const { functions } = props;
+
+    const failed = new Fail(this, "Failed", {
+      comment: "The job failed; Error is the error name and Cause the diagnosis as JSON.",
+      errorPath: "$.diagnosis.errorCode",
+      causePath: "$.diagnosis.cause",
+    });
+    const diagnose = new LambdaInvoke(this, "Diagnose", {
+      comment: "Turns the caught error into a diagnosis: what failed, whether a retry can succeed, what to do.",
+      lambdaFunction: functions.diagnose,
+      retryOnServiceExceptions: false,
+      payload: TaskInput.fromObject({
+        jobId: JsonPath.executionName,
+        failure: JsonPath.objectAt(FAILURE_PATH),
+      }),
+      resultSelector: {
+        errorCode: JsonPath.stringAt("$.Payload.errorCode"),
+        cause: JsonPath.jsonToString(JsonPath.objectAt("$.Payload")),
+      },
+      resultPath: "$.diagnosis",
+    });
+    applyRetries(diagnose, LOCAL_WORK_RETRIES);
+    diagnose.next(failed);
+
+    const task = (name: string, props: TaskProps, retries: readonly RetryPolicyName[]) => {
+      const state = new LambdaInvoke(this, name, {
+        comment: props.comment,
+        lambdaFunction: props.lambdaFunction,
+        retryOnServiceExceptions: false,
+        payload: TaskInput.fromObject(props.payload),
+        resultSelector: props.resultSelector,
+        resultPath: props.resultPath,
+      });
+      applyRetries(state, retries);
+      state.addCatch(diagnose, { errors: [Errors.ALL], resultPath: `${FAILURE_PATH}.${name}` });
+      return state;
+    };
+
+    const validate = task(
+      "Validate",
+      {
+        comment: "Checks the request against the schema, the model's capabilities and the blocked terms.",
+        lambdaFunction: functions.validate,
+        payload: { jobId: JsonPath.executionName, request: JsonPath.entirePayload },
+        resultSelector: {
+          jobId: JsonPath.stringAt("$.Payload.jobId"),
+          request: JsonPath.objectAt("$.Payload.request"),
+          kind: JsonPath.stringAt("$.Payload.kind"),
+        },
+        // No ResultPath: the default replaces the raw request with the validated one. (The local
+        // engine reads an explicit "$" as a field named "$".)
+      },
+      LOCAL_WORK_RETRIES,
+    );
+    const checkCredits = task(
+      "CheckCredits",
+      {
+        comment: "Prices the video and stops before anything is spent when the resource packs cannot pay.",
+        lambdaFunction: functions["check-credits"],
+        payload: { request: JsonPath.objectAt("$.request") },
+        resultSelector: {
+          priceUnits: JsonPath.numberAt("$.Payload.priceUnits"),
+          availableUnits: JsonPath.numberAt("$.Payload.availableUnits"),
+        },
+        resultPath: "$.credits",
+      },
+      KLING_CALL_RETRIES,
+    );
+    const submit = task(
+      "Submit",
+      {
+        comment: "Creates the Kling task, or finds the one an earlier attempt created (same external_task_id).",
+        lambdaFunction: functions.submit,
+        payload: {
+          jobId: JsonPath.executionName,
+          executionId: JsonPath.executionId,
+          request: JsonPath.objectAt("$.request"),
+          kind: JsonPath.stringAt("$.kind"),
+        },
+        resultSelector: taskViewSelector(),
+        resultPath: "$.task",
+      },
+      KLING_CALL_RETRIES,
+    );
+    const waitForVideo = new Wait(this, "WaitForVideo", {
+      comment: "Waits as long as Poll said: short at first, longer later, never past the deadline.",
+      time: WaitTime.secondsPath("$.task.nextWaitSeconds"),
+    });
+    const poll = task(
+      "Poll",
+      {
+        comment: "Asks Kling for the task's status; a failed task or a passed deadline is an error.",
+        lambdaFunction: functions.poll,
+        payload: { task: JsonPath.objectAt("$.task") },
+        resultSelector: taskViewSelector(),
+        resultPath: "$.task",
+      },
+      KLING_CALL_RETRIES,
+    );
+    const succeeded = new Succeed(this, "Succeeded", { comment: "The video is ready: $.task.video.url." });
+    const videoReady = new Choice(this, "VideoReady?", { comment: "Done when Kling says succeed; otherwise wait again." })
+      .when(Condition.stringEquals("$.task.status", "succeed"), succeeded)
+      .otherwise(waitForVideo);
+
+    const definition = validate.next(checkCredits).next(submit).next(waitForVideo).next(poll).next(videoReady);
+
+    this.logGroup = new LogGroup(this, "ExecutionLogs", { retention: RetentionDays.ONE_MONTH });
+    this.stateMachine = new StateMachine(this, "StateMachine", {
+      comment: "Turns a video request into a Kling video, or into a recorded diagnosis of why not.",
+      stateMachineType: StateMachineType.STANDARD,
+      definitionBody: DefinitionBody.fromChainable(definition),
+      timeout: props.executionTimeout,
+      tracingEnabled: true,
+      logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: true },
+    });
+  }
+}
+
+interface TaskProps {
+  readonly comment: string;
+  readonly lambdaFunction: IFunction;
+  readonly payload: Record<string, unknown>;
+  readonly resultSelector: Record<string, unknown>;
+  readonly resultPath?: string;
+}
+
+function applyRetries(state: LambdaInvoke, policies: readonly RetryPolicyName[]): void {
+  for (const name of policies) state.addRetry({ ...RETRY_POLICIES[name], errors: [...RETRY_POLICIES[name].errors] });
+}
+
+/** Submit and Poll both return a TaskView; each of its fields is kept under `$.task`. */
+function taskViewSelector(): Record<string, string> {
+  return Object.fromEntries(TASK_VIEW_FIELDS.map((field) => [field, JsonPath.stringAt(`$.Payload.${field}`)]));
+}

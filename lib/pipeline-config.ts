@@ -1,0 +1,54 @@
+/**
+ * The typed configuration of the pipeline, with its defaults. Set through CDK context
+ * (`cdk synth -c klingBaseUrl=...`) or props; a bad value stops synthesis with a clear error.
+ */
+import { z } from "zod";
+import type { Node } from "constructs";
+import { pollScheduleSchema } from "../lambdas/common/config";
+
+export const pipelineConfigSchema = z.object({
+  /** Kling's API host. Locally the runner points the Lambdas at the simulator instead. */
+  klingBaseUrl: z.url().default("https://api-singapore.klingai.com"),
+  /** An existing secret holding the Kling credentials; without it the stack creates one. */
+  klingSecretArn: z.string().startsWith("arn:").optional(),
+  defaultModel: z.string().min(1).default("kling-v2-6"),
+  /** Terms refused by Validate before anything is sent to Kling. */
+  blockedTerms: z.array(z.string().min(1)).default([]),
+  pollSchedule: pollScheduleSchema.default({ initialSeconds: 10, factor: 1.5, maxSeconds: 60, deadlineSeconds: 1800 }),
+  /** How long CheckCredits reuses the account's resource packs answer. */
+  creditCacheSeconds: z.number().min(0).default(30),
+  /** Per Kling request. */
+  klingRequestTimeoutMs: z.number().int().min(1000).default(10_000),
+  /** The backstop of a whole execution, beyond the poll deadline and every retry. */
+  executionTimeoutMinutes: z.number().int().min(1).default(90),
+});
+
+export type PipelineConfig = z.infer<typeof pipelineConfigSchema>;
+export type PipelineConfigInput = z.input<typeof pipelineConfigSchema>;
+
+const CONTEXT_KEYS = Object.keys(pipelineConfigSchema.shape) as (keyof PipelineConfig)[];
+
+/** Context values arrive as strings from `-c key=value`: JSON ones are parsed first. */
+function contextValue(node: Node, key: string): unknown {
+  const value: unknown = node.tryGetContext(key);
+  if (typeof value !== "string") return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+export function resolvePipelineConfig(node: Node, props: PipelineConfigInput = {}): PipelineConfig {
+  const fromContext: Record<string, unknown> = {};
+  for (const key of CONTEXT_KEYS) {
+    const value = contextValue(node, key);
+    if (value !== undefined) fromContext[key] = value;
+  }
+  const result = pipelineConfigSchema.safeParse({ ...fromContext, ...props });
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    throw new Error(`kling-pipeline configuration is not valid: ${problems.join("; ")}`);
+  }
+  return result.data;
+}

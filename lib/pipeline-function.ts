@@ -1,0 +1,60 @@
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import { Architecture, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
+import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
+import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
+import { Construct } from "constructs";
+
+const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+/** The Lambdas of the pipeline: each is `lambdas/<name>/handler.ts`. */
+export const PIPELINE_FUNCTIONS = ["validate", "check-credits", "submit", "poll", "diagnose"] as const;
+export type PipelineFunctionName = (typeof PIPELINE_FUNCTIONS)[number];
+
+export function handlerEntry(name: string): string {
+  return path.join(PROJECT_ROOT, "lambdas", name, "handler.ts");
+}
+
+export interface PipelineFunctionProps {
+  readonly name: string;
+  readonly description: string;
+  readonly environment: Record<string, string>;
+  readonly timeout?: Duration;
+}
+
+/**
+ * A pipeline Lambda with the settings every one shares: Node.js 22 on arm64, bundled by the
+ * local esbuild (minified, source maps, the AWS SDK left to the runtime), X-Ray tracing and
+ * its own log group.
+ */
+export class PipelineFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
+    const logGroup = new LogGroup(scope, `${id}Logs`, {
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    super(scope, id, {
+      entry: handlerEntry(props.name),
+      handler: "handler",
+      description: props.description,
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: 256,
+      timeout: props.timeout ?? Duration.seconds(30),
+      tracing: Tracing.ACTIVE,
+      logGroup,
+      environment: props.environment,
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, "package-lock.json"),
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        format: OutputFormat.ESM,
+        target: "node22",
+        externalModules: ["@aws-sdk/*"],
+        forceDockerBundling: false,
+      },
+    });
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * The retry policies of the generation workflow: each declared once here and applied to the
+ * states by name, so the console's Retry blocks and this table can never disagree.
+ * Which errors are retried at all is the taxonomy's call (lambdas/errors/taxonomy.ts).
+ */
+import { Duration } from "aws-cdk-lib";
+import { JitterType, type RetryProps } from "aws-cdk-lib/aws-stepfunctions";
+
+export const RETRY_POLICIES = {
+  /** Lambda's own passing faults, on every task. */
+  lambdaService: {
+    errors: [
+      "Lambda.ServiceException",
+      "Lambda.AWSLambdaException",
+      "Lambda.SdkClientException",
+      "Lambda.TooManyRequestsException",
+    ],
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+    maxDelay: Duration.seconds(30),
+    maxAttempts: 6,
+    jitterStrategy: JitterType.FULL,
+  },
+  /** 429 with 1302/1303: back off exponentially from 2 s, full jitter, capped at 60 s. */
+  rateLimited: {
+    errors: ["Kling.RateLimited"],
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+    maxDelay: Duration.seconds(60),
+    maxAttempts: 6,
+    jitterStrategy: JitterType.FULL,
+  },
+  /** 5xx, network failures, malformed answers: fewer, longer waits. */
+  serverError: {
+    errors: ["Kling.ServerError"],
+    interval: Duration.seconds(10),
+    backoffRate: 2,
+    maxDelay: Duration.seconds(60),
+    maxAttempts: 3,
+    jitterStrategy: JitterType.FULL,
+  },
+} as const satisfies Record<string, RetryProps>;
+
+export type RetryPolicyName = keyof typeof RETRY_POLICIES;
+
+/** Policies for a task that calls Kling. */
+export const KLING_CALL_RETRIES: readonly RetryPolicyName[] = ["lambdaService", "rateLimited", "serverError"];
+/** Policies for a task that does not call Kling. */
+export const LOCAL_WORK_RETRIES: readonly RetryPolicyName[] = ["lambdaService"];

@@ -1,0 +1,183 @@
+import { Match, Template } from "aws-cdk-lib/assertions";
+import { beforeAll, describe, expect, it } from "vitest";
+import { definitionFromTemplate, type StateMachineDefinition } from "../../local/runner/definition";
+import { logicalIdOf, synthesizePipeline } from "../../local/runner/synthesize";
+
+let template: Template;
+let definition: StateMachineDefinition;
+let functionIds: Record<string, string>;
+let secretId: string;
+
+beforeAll(() => {
+  const { stack, template: json } = synthesizePipeline();
+  template = Template.fromJSON(json);
+  definition = definitionFromTemplate(json, logicalIdOf(stack, stack.generation.stateMachine));
+  functionIds = Object.fromEntries(Object.entries(stack.functions).map(([name, fn]) => [name, logicalIdOf(stack, fn)]));
+  secretId = logicalIdOf(stack, stack.secret);
+});
+
+const state = (name: string) => {
+  const found = definition.States[name];
+  if (!found) throw new Error(`no state ${name}`);
+  return found;
+};
+
+const TASKS = ["Validate", "CheckCredits", "Submit", "Poll", "Diagnose"];
+const LAMBDA_SERVICE_ERRORS = [
+  "Lambda.ServiceException",
+  "Lambda.AWSLambdaException",
+  "Lambda.SdkClientException",
+  "Lambda.TooManyRequestsException",
+];
+
+describe("the generation state machine", () => {
+  it("has exactly the states an operator reads in the console", () => {
+    expect(Object.keys(definition.States).sort()).toEqual(
+      ["CheckCredits", "Diagnose", "Failed", "Poll", "Submit", "Succeeded", "Validate", "VideoReady?", "WaitForVideo"].sort(),
+    );
+    expect(definition.StartAt).toBe("Validate");
+  });
+
+  it("chains Validate -> CheckCredits -> Submit -> WaitForVideo -> Poll -> VideoReady?", () => {
+    expect(state("Validate").Next).toBe("CheckCredits");
+    expect(state("CheckCredits").Next).toBe("Submit");
+    expect(state("Submit").Next).toBe("WaitForVideo");
+    expect(state("WaitForVideo")).toMatchObject({ Type: "Wait", SecondsPath: "$.task.nextWaitSeconds", Next: "Poll" });
+    expect(state("Poll").Next).toBe("VideoReady?");
+    expect(state("VideoReady?")).toMatchObject({
+      Type: "Choice",
+      Choices: [{ Variable: "$.task.status", StringEquals: "succeed", Next: "Succeeded" }],
+      Default: "WaitForVideo",
+    });
+    expect(state("Succeeded").Type).toBe("Succeed");
+    expect(state("Diagnose").Next).toBe("Failed");
+  });
+
+  it("binds each task to its own Lambda through lambda:invoke", () => {
+    const expected: Record<string, string> = {
+      Validate: "validate",
+      CheckCredits: "check-credits",
+      Submit: "submit",
+      Poll: "poll",
+      Diagnose: "diagnose",
+    };
+    for (const [stateName, fn] of Object.entries(expected)) {
+      const task = state(stateName);
+      expect(task.Resource).toBe("arn:aws:states:::lambda:invoke");
+      expect((task.Parameters as { FunctionName: string }).FunctionName).toContain(`function:${functionIds[fn]}`);
+    }
+  });
+
+  it("catches every error of every task but Diagnose into Diagnose, keeping the input and naming the state", () => {
+    for (const name of TASKS.filter((task) => task !== "Diagnose")) {
+      expect(state(name).Catch).toEqual([{ ErrorEquals: ["States.ALL"], ResultPath: `$.failure.${name}`, Next: "Diagnose" }]);
+    }
+    expect(state("Diagnose").Catch).toBeUndefined();
+  });
+
+  it("fails with the diagnosis: Error is the error name, Cause the diagnosis JSON", () => {
+    expect(state("Failed")).toMatchObject({ Type: "Fail", ErrorPath: "$.diagnosis.errorCode", CausePath: "$.diagnosis.cause" });
+    expect(state("Diagnose").ResultSelector).toEqual({
+      "errorCode.$": "$.Payload.errorCode",
+      "cause.$": "States.JsonToString($.Payload)",
+    });
+  });
+
+  const lambdaServiceRetry = {
+    ErrorEquals: LAMBDA_SERVICE_ERRORS,
+    IntervalSeconds: 2,
+    BackoffRate: 2,
+    MaxDelaySeconds: 30,
+    MaxAttempts: 6,
+    JitterStrategy: "FULL",
+  };
+  const rateLimitedRetry = {
+    ErrorEquals: ["Kling.RateLimited"],
+    IntervalSeconds: 2,
+    BackoffRate: 2,
+    MaxDelaySeconds: 60,
+    MaxAttempts: 6,
+    JitterStrategy: "FULL",
+  };
+  const serverErrorRetry = {
+    ErrorEquals: ["Kling.ServerError"],
+    IntervalSeconds: 10,
+    BackoffRate: 2,
+    MaxDelaySeconds: 60,
+    MaxAttempts: 3,
+    JitterStrategy: "FULL",
+  };
+
+  it("retries rate limits and server errors on the tasks that call Kling, and nothing else", () => {
+    for (const name of ["CheckCredits", "Submit", "Poll"]) {
+      expect(state(name).Retry).toEqual([lambdaServiceRetry, rateLimitedRetry, serverErrorRetry]);
+    }
+  });
+
+  it("retries only Lambda's own faults on Validate and Diagnose", () => {
+    expect(state("Validate").Retry).toEqual([lambdaServiceRetry]);
+    expect(state("Diagnose").Retry).toEqual([lambdaServiceRetry]);
+  });
+
+  it("never retries the errors a retry cannot fix", () => {
+    const retried = TASKS.flatMap((name) => (state(name).Retry as { ErrorEquals: string[] }[]).flatMap((r) => r.ErrorEquals));
+    for (const name of ["Kling.InsufficientCredits", "Kling.AuthFailed", "Kling.ContentPolicy", "Kling.InvalidRequest", "Kling.PollTimeout", "States.ALL"]) {
+      expect(retried).not.toContain(name);
+    }
+  });
+
+  it("has a Comment on every state and a whole-execution timeout", () => {
+    for (const [name, body] of Object.entries(definition.States)) {
+      expect(body.Comment, name).toEqual(expect.any(String));
+    }
+    expect(definition.TimeoutSeconds).toBe(90 * 60);
+  });
+});
+
+describe("the stack", () => {
+  it("runs a Standard state machine with tracing and ALL logging to its own log group", () => {
+    template.hasResourceProperties("AWS::StepFunctions::StateMachine", {
+      StateMachineType: "STANDARD",
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: {
+        Level: "ALL",
+        IncludeExecutionData: true,
+        Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { "Fn::GetAtt": [Match.anyValue(), "Arn"] } } }],
+      },
+    });
+  });
+
+  it("runs five Node.js 22 arm64 functions with tracing", () => {
+    const functions = template.findResources("AWS::Lambda::Function", {
+      Properties: { Runtime: "nodejs22.x", Architectures: ["arm64"], TracingConfig: { Mode: "Active" } },
+    });
+    expect(Object.keys(functions).sort()).toEqual(Object.values(functionIds).sort());
+  });
+
+  it("lets only CheckCredits, Submit and Poll read the secret, with GetSecretValue and nothing else", () => {
+    const policies = template.findResources("AWS::IAM::Policy");
+    const secretStatements = Object.values(policies).flatMap((policy) =>
+      (policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]).filter((s) =>
+        JSON.stringify(s).includes("secretsmanager"),
+      ),
+    );
+    expect(secretStatements).toHaveLength(3);
+    for (const statement of secretStatements) {
+      expect(statement).toMatchObject({ Action: "secretsmanager:GetSecretValue", Effect: "Allow", Resource: { Ref: secretId } });
+    }
+    const rolesReading = Object.values(policies)
+      .filter((policy) => JSON.stringify(policy.Properties.PolicyDocument).includes("secretsmanager"))
+      .flatMap((policy) => policy.Properties.Roles as { Ref: string }[]);
+    const functionsReading = Object.entries(template.findResources("AWS::Lambda::Function"))
+      .filter(([, fn]) => rolesReading.some((role) => JSON.stringify(fn.Properties.Role).includes(role.Ref)))
+      .map(([id]) => id)
+      .sort();
+    expect(functionsReading).toEqual([functionIds["check-credits"], functionIds.poll, functionIds.submit].sort());
+  });
+
+  it("gives the functions the secret's ARN, never a credential", () => {
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      Environment: { Variables: Match.objectLike({ KLING_SECRET_ARN: { Ref: secretId } }) },
+    });
+  });
+});
