@@ -5,13 +5,15 @@
 import { z } from "zod";
 import type { Node } from "constructs";
 import { pollScheduleSchema } from "../lambdas/common/config";
+import { MODEL_NAMES } from "../lambdas/schemas/models";
+import { DEFAULT_MODEL } from "../lambdas/validate/config";
 
 export const pipelineConfigSchema = z.object({
   /** Kling's API host. Locally the runner points the Lambdas at the simulator instead. */
   klingBaseUrl: z.url().default("https://api-singapore.klingai.com"),
   /** An existing secret holding the Kling credentials; without it the stack creates one. */
   klingSecretArn: z.string().startsWith("arn:").optional(),
-  defaultModel: z.string().min(1).default("kling-v2-6"),
+  defaultModel: z.enum(MODEL_NAMES).default(DEFAULT_MODEL),
   /** Terms refused by Validate before anything is sent to Kling. */
   blockedTerms: z.array(z.string().min(1)).default([]),
   pollSchedule: pollScheduleSchema.default({ initialSeconds: 10, factor: 1.5, maxSeconds: 60, deadlineSeconds: 1800 }),

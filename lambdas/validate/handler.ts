@@ -9,8 +9,6 @@ import type { TaskKind } from "../kling/wire";
 import { taskKind, validateGenerationRequest, type GenerationRequest } from "../schemas/validation";
 import { readValidateConfig } from "./config";
 
-const config = readValidateConfig(process.env);
-
 const validateEventSchema = z.object({
   jobId: z.string().min(1),
   /** As the person sent it: validating it is this handler's job. */
@@ -25,7 +23,9 @@ export interface ValidateResult {
 
 export async function handler(event: unknown): Promise<ValidateResult> {
   const { jobId, request } = parseEvent(validateEventSchema, event, "Validate");
-  const result = validateGenerationRequest(request, config);
+  // Read per invocation (a few microseconds) so a process that hosts several pipelines, as the
+  // local runner does, always validates with the configuration it runs.
+  const result = validateGenerationRequest(request, readValidateConfig(process.env));
   if (!result.ok) {
     throw new KlingError(result.contentPolicy ? "Kling.ContentPolicy" : "Kling.InvalidRequest", result.problems.join("; "));
   }
