@@ -58,7 +58,7 @@ export class GenerationWorkflow extends Construct {
       }),
       resultSelector: {
         errorCode: JsonPath.stringAt("$.Payload.errorCode"),
-        cause: JsonPath.jsonToString(JsonPath.objectAt("$.Payload")),
+        cause: JsonPath.stringAt("$.Payload.cause"),
       },
       resultPath: "$.diagnosis",
     });

@@ -10,14 +10,22 @@ const diagnoseEventSchema = z.object({
   failure: z.record(z.string(), z.object({ Error: z.string(), Cause: z.string().optional() })),
 });
 
+/** What the Failed state reads: the error name, and the diagnosis as JSON for its Cause. */
+export interface DiagnoseResult {
+  readonly errorCode: string;
+  readonly cause: string;
+}
+
 /** Diagnose: records why a job failed. It never throws: a diagnosis is the job's last word. */
-export async function handler(event: unknown): Promise<Diagnosis> {
+export async function handler(event: unknown): Promise<DiagnoseResult> {
   const parsed = diagnoseEventSchema.safeParse(event);
   const diagnosis = parsed.success
     ? diagnoseEvent(parsed.data)
     : diagnose("unknown", "unknown", { Error: "States.Runtime", Cause: "Diagnose received an event it cannot read" });
   console.log(JSON.stringify({ level: "ERROR", message: "generation failed", diagnosis }));
-  return diagnosis;
+  // Serialized here rather than with States.JsonToString: the local engine strips every
+  // backslash from an intrinsic's result, which breaks any message holding a quote.
+  return { errorCode: diagnosis.errorCode, cause: JSON.stringify(diagnosis) };
 }
 
 function diagnoseEvent({ jobId, failure }: z.infer<typeof diagnoseEventSchema>): Diagnosis {

@@ -79,7 +79,7 @@ describe("the generation state machine", () => {
     expect(state("Failed")).toMatchObject({ Type: "Fail", ErrorPath: "$.diagnosis.errorCode", CausePath: "$.diagnosis.cause" });
     expect(state("Diagnose").ResultSelector).toEqual({
       "errorCode.$": "$.Payload.errorCode",
-      "cause.$": "States.JsonToString($.Payload)",
+      "cause.$": "$.Payload.cause",
     });
   });
 
