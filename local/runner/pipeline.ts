@@ -4,6 +4,8 @@
  */
 import { useClock } from "../../lambdas/common/clock";
 import { ENV } from "../../lambdas/common/config";
+import { LOCAL_CREDENTIAL_VARIABLES } from "../../lambdas/common/credentials";
+import type { KlingCredentials } from "../../lambdas/kling/port";
 import type { PipelineConfigInput } from "../../lib/pipeline-config";
 import type { PipelineFunctionName } from "../../lib/pipeline-function";
 import { type CloudFormationTemplate, definitionFromTemplate, localArn } from "./definition";
@@ -14,17 +16,16 @@ import type { ScaledClock } from "./scaled-clock";
 import { logicalIdOf, synthesizePipeline } from "./synthesize";
 
 export interface LocalPipelineOptions {
-  /** Where the Lambdas reach Kling: the simulator, or the real service. */
-  readonly klingBaseUrl: string;
   readonly clock: ScaledClock;
   readonly config?: PipelineConfigInput;
 }
 
 /**
- * The Lambdas' environment as the template sets it, with Kling's URL pointed where this run
- * wants it and no secret ARN: locally the credentials come from the environment.
+ * The Lambdas' environment as the template sets it, but for Kling's URL and the secret ARN:
+ * locally {@link LocalPipeline.connect} decides where Kling is and puts the credentials in
+ * the environment.
  */
-function applyFunctionEnvironment(template: CloudFormationTemplate, functionIds: readonly string[], klingBaseUrl: string) {
+function applyFunctionEnvironment(template: CloudFormationTemplate, functionIds: readonly string[]) {
   const merged: Record<string, string> = {};
   for (const id of functionIds) {
     const variables = (template.Resources[id]?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
@@ -38,7 +39,7 @@ function applyFunctionEnvironment(template: CloudFormationTemplate, functionIds:
       merged[name] = value;
     }
   }
-  Object.assign(process.env, merged, { [ENV.klingBaseUrl]: klingBaseUrl });
+  Object.assign(process.env, merged);
   delete process.env[ENV.klingSecretArn];
 }
 
@@ -55,7 +56,6 @@ export class LocalPipeline {
     applyFunctionEnvironment(
       template,
       [...handlerByArn.keys()].map((arn) => arn.split(":").at(-1) ?? ""),
-      options.klingBaseUrl,
     );
     this.restoreClock = useClock(options.clock);
 
@@ -73,6 +73,18 @@ export class LocalPipeline {
         return (input) => invokeLikeLambda(handler, input);
       },
     });
+  }
+
+  /** Points the Lambdas at a Kling endpoint (the simulator or the real one) with these credentials. */
+  connect(baseUrl: string, credentials: KlingCredentials): void {
+    process.env[ENV.klingBaseUrl] = baseUrl;
+    for (const name of Object.values(LOCAL_CREDENTIAL_VARIABLES)) delete process.env[name];
+    if ("apiKey" in credentials) {
+      process.env[LOCAL_CREDENTIAL_VARIABLES.apiKey] = credentials.apiKey;
+    } else {
+      process.env[LOCAL_CREDENTIAL_VARIABLES.accessKey] = credentials.accessKey;
+      process.env[LOCAL_CREDENTIAL_VARIABLES.secretKey] = credentials.secretKey;
+    }
   }
 
   runGeneration(request: unknown, executionName: string, onEvent?: (event: EngineEvent) => void): Promise<ExecutionReport> {

@@ -1,0 +1,141 @@
+/**
+ * Every simulator scenario through the synthesized generation state machine on the local
+ * engine, with the real handlers: the outcome, the diagnosis, which states retried and why,
+ * and how many Kling tasks were created.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ERROR_KINDS, type KlingErrorName } from "../../lambdas/errors";
+import { SCENARIO_NAMES, type ScenarioName } from "../../local/simulator";
+import { WorkflowHarness } from "./harness";
+
+const DEADLINE_SECONDS = 600;
+let harness: WorkflowHarness;
+
+beforeAll(() => {
+  harness = new WorkflowHarness(0.002, {
+    pollSchedule: { initialSeconds: 10, factor: 1.5, maxSeconds: 60, deadlineSeconds: DEADLINE_SECONDS },
+    blockedTerms: ["gore"],
+  });
+});
+afterAll(() => harness.close());
+
+interface Expected {
+  readonly status: "SUCCEEDED" | "FAILED";
+  readonly error?: KlingErrorName;
+  readonly failedState?: string;
+  /** State -> retries, each retry caused by `retriedFor`. */
+  readonly retries: Record<string, number>;
+  readonly retriedFor?: KlingErrorName;
+  readonly tasksCreated: number;
+}
+
+const EXPECTED: Record<ScenarioName, Expected> = {
+  happy: { status: "SUCCEEDED", retries: {}, tasksCreated: 1 },
+  "rate-limit": { status: "SUCCEEDED", retries: { Submit: 2 }, retriedFor: "Kling.RateLimited", tasksCreated: 1 },
+  "concurrency-limit": { status: "SUCCEEDED", retries: { Submit: 2 }, retriedFor: "Kling.RateLimited", tasksCreated: 1 },
+  "server-error": { status: "SUCCEEDED", retries: { Submit: 3 }, retriedFor: "Kling.ServerError", tasksCreated: 1 },
+  unauthorized: { status: "FAILED", error: "Kling.AuthFailed", failedState: "CheckCredits", retries: {}, tasksCreated: 0 },
+  "insufficient-credits": {
+    status: "FAILED",
+    error: "Kling.InsufficientCredits",
+    failedState: "CheckCredits",
+    retries: {},
+    tasksCreated: 0,
+  },
+  "resource-pack-exhausted": {
+    status: "FAILED",
+    error: "Kling.InsufficientCredits",
+    failedState: "Submit",
+    retries: {},
+    tasksCreated: 0,
+  },
+  "content-policy": { status: "FAILED", error: "Kling.ContentPolicy", failedState: "Submit", retries: {}, tasksCreated: 0 },
+  "invalid-params": { status: "FAILED", error: "Kling.InvalidRequest", failedState: "Submit", retries: {}, tasksCreated: 0 },
+  "generation-failed": { status: "FAILED", error: "Kling.GenerationFailed", failedState: "Poll", retries: {}, tasksCreated: 1 },
+  "poll-timeout": { status: "FAILED", error: "Kling.PollTimeout", failedState: "Poll", retries: {}, tasksCreated: 1 },
+  "lost-create-response": { status: "SUCCEEDED", retries: { Submit: 1 }, retriedFor: "Kling.ServerError", tasksCreated: 1 },
+  "lost-create-connection": { status: "SUCCEEDED", retries: { Submit: 1 }, retriedFor: "Kling.ServerError", tasksCreated: 1 },
+  "malformed-response": { status: "SUCCEEDED", retries: { Submit: 1 }, retriedFor: "Kling.ServerError", tasksCreated: 1 },
+};
+
+describe("each simulator scenario through the synthesized state machine", () => {
+  it("covers every scenario the simulator knows", () => {
+    expect(Object.keys(EXPECTED).sort()).toEqual([...SCENARIO_NAMES].sort());
+  });
+
+  it.each(SCENARIO_NAMES)("%s", async (scenario) => {
+    const expected = EXPECTED[scenario];
+    const run = await harness.run(scenario);
+
+    expect(run.report.status).toBe(expected.status);
+    expect(run.report.retries).toEqual(expected.retries);
+    expect(run.tasksCreated).toBe(expected.tasksCreated);
+    const retriedErrors = run.report.events.filter((e) => e.type === "StateRetried").map((e) => e.retry?.error);
+    expect(new Set(retriedErrors)).toEqual(new Set(expected.retriedFor ? [expected.retriedFor] : []));
+
+    if (expected.status === "SUCCEEDED") {
+      expect(run.report.error).toBeNull();
+      expect(run.report.output).toMatchObject({ task: { status: "succeed", video: { url: expect.stringMatching(/\.mp4$/) } } });
+      return;
+    }
+    const error = expected.error as KlingErrorName;
+    expect(run.report.error).toBe(error);
+    expect(run.diagnosis).toMatchObject({
+      jobId: run.report.executionName,
+      errorCode: error,
+      failedState: expected.failedState,
+      recoverable: ERROR_KINDS[error].recoverable,
+      action: ERROR_KINDS[error].action,
+    });
+    expect(run.diagnosis?.suggestion).toMatch(/\w/);
+  });
+});
+
+describe("the promises behind the scenarios", () => {
+  it("a 429 with code 1102 on create fails as insufficient credits without a single retry", async () => {
+    const run = await harness.run("resource-pack-exhausted");
+    expect(run.diagnosis).toMatchObject({ errorCode: "Kling.InsufficientCredits", httpStatus: 429, klingCode: 1102, recoverable: true });
+    expect(run.createAttempts).toBe(1);
+  });
+
+  it("a create whose answer is lost is found by its external_task_id, never created twice", async () => {
+    const run = await harness.run("lost-create-response");
+    expect(run.report.status).toBe("SUCCEEDED");
+    expect(run.createAttempts).toBe(1);
+    expect(run.tasksCreated).toBe(1);
+  });
+
+  it("a task that never finishes fails as a poll timeout at the deadline, not long after", async () => {
+    const run = await harness.run("poll-timeout");
+    expect(run.report.error).toBe("Kling.PollTimeout");
+    // The last wait is clamped to the deadline; what is left is handler time.
+    expect(run.seconds).toBeGreaterThanOrEqual(DEADLINE_SECONDS);
+    expect(run.seconds).toBeLessThan(DEADLINE_SECONDS + 60);
+  });
+
+  it("a failed generation carries Kling's reason and the seed's suggestion", async () => {
+    const run = await harness.run("generation-failed");
+    expect(run.diagnosis?.errorMessage).toMatch(/too complex/);
+    expect(run.diagnosis?.suggestion).toMatch(/simpler scene/);
+  });
+
+  it("an invalid request fails at Validate with every problem, before Kling hears of it", async () => {
+    const run = await harness.run("happy", { prompt: "", duration: "7", mode: "ultra" });
+    expect(run.report.error).toBe("Kling.InvalidRequest");
+    expect(run.diagnosis?.failedState).toBe("Validate");
+    expect(run.diagnosis?.errorMessage).toContain("duration");
+    expect(run.diagnosis?.errorMessage).toContain("mode");
+    expect(run.requests).toBe(0);
+  });
+
+  it("a blocked term is a content-policy failure at Validate", async () => {
+    const run = await harness.run("happy", { prompt: "a scene full of gore" });
+    expect(run.diagnosis).toMatchObject({ errorCode: "Kling.ContentPolicy", failedState: "Validate", recoverable: false });
+    expect(run.requests).toBe(0);
+  });
+
+  it("Failed carries the diagnosis as Cause, which is what DescribeExecution shows", async () => {
+    const run = await harness.run("content-policy");
+    expect(JSON.parse(run.report.cause ?? "null")).toEqual(run.diagnosis);
+  });
+});
