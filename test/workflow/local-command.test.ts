@@ -1,0 +1,60 @@
+/** The local command as a person runs it: the trace, the JSON line, the exit codes. */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { runCommand } from "../../local/cli/run-command";
+
+const run = promisify(execFile);
+
+async function inProcess(argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCommand(argv, {}, { out: (line) => out.push(line), err: (line) => err.push(line) });
+  return { code, out, err };
+}
+
+describe("npm start", () => {
+  it('`npm start -- "a corgi surfing a wave"` prints the trace and a video URL, and exits 0', async () => {
+    const { stdout } = await run("tsx", ["bin/local.ts", "a corgi surfing a wave", "--time-scale", "0.01"], { timeout: 60_000 });
+    for (const state of ["Validate", "CheckCredits", "Submit", "WaitForVideo", "Poll", "VideoReady?", "Succeeded"]) {
+      expect(stdout).toContain(`-> ${state}`);
+    }
+    expect(stdout).toMatch(/^video: http:\/\/127\.0\.0\.1:\d+\/videos\/.+\.mp4$/m);
+  }, 60_000);
+
+  it("--json prints one JSON line with the diagnosis, the retries and the simulator's counts, and exits 1 on failure", async () => {
+    const { code, out } = await inProcess(["a corgi", "--json", "--scenario", "content-policy", "--time-scale", "0.002"]);
+    expect(code).toBe(1);
+    expect(out).toHaveLength(1);
+    const result = JSON.parse(out[0] ?? "");
+    expect(result).toMatchObject({
+      status: "FAILED",
+      output: null,
+      error: "Kling.ContentPolicy",
+      cause: { errorCode: "Kling.ContentPolicy", failedState: "Submit", recoverable: false, action: "change-prompt" },
+      retries: {},
+      simulator: { tasksCreated: 0, requests: expect.any(Number) },
+    });
+  }, 60_000);
+
+  it("--json counts the retries per state", async () => {
+    const { code, out } = await inProcess(["a corgi", "--json", "--scenario", "rate-limit", "--time-scale", "0.002"]);
+    expect(code).toBe(0);
+    expect(JSON.parse(out[0] ?? "")).toMatchObject({ status: "SUCCEEDED", error: null, cause: null, retries: { Submit: 2 } });
+  }, 60_000);
+
+  it.each([
+    [["--bogus"], /Unknown option '--bogus'/],
+    [[], /a prompt is required/],
+    [["a", "--scenario", "nope"], /unknown scenario "nope"/],
+    [["a", "--time-scale", "0"], /--time-scale must be above 0/],
+    [["a", "--kling-url", "http://example.com"], /must be https/],
+    [["a", "--kling-url", "https://api-singapore.klingai.com"], /needs credentials/],
+  ])("a usage mistake (%j) is one line and the usage, exit 2", async (argv, message) => {
+    const { code, out, err } = await inProcess(argv);
+    expect(code).toBe(2);
+    expect(out).toEqual([]);
+    expect(err[0]).toMatch(message);
+    expect(err[1]).toMatch(/^usage: npm start/);
+  });
+});
