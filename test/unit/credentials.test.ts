@@ -1,0 +1,195 @@
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { forgetCachedCredentials, loadKlingCredentials } from "../../lambdas/common/credentials";
+import { KlingError } from "../../lambdas/errors";
+
+const SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:kling-credentials-AbCdEf";
+const API_KEY = "kl-api-key-0f9e8d7c6b5a";
+const ACCESS_KEY = "kl-access-key-1a2b3c";
+const SECRET_KEY = "kl-secret-key-9z8y7x6w";
+
+const VARIABLES = ["KLING_SECRET_ARN", "KLINGAI_API_KEY", "KLING_ACCESS_KEY", "KLING_SECRET_KEY"] as const;
+
+const secretsManager = mockClient(SecretsManagerClient);
+let savedEnv: Record<string, string | undefined>;
+
+beforeEach(() => {
+  savedEnv = Object.fromEntries(VARIABLES.map((name) => [name, process.env[name]]));
+  for (const name of VARIABLES) delete process.env[name];
+  secretsManager.reset();
+  forgetCachedCredentials();
+});
+
+afterEach(() => {
+  for (const name of VARIABLES) {
+    const value = savedEnv[name];
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+  forgetCachedCredentials();
+});
+
+/** Everything an error exposes: message, stack and every own property. */
+function exposed(error: unknown): string {
+  if (!(error instanceof Error)) return JSON.stringify(error) ?? String(error);
+  const fields: Record<string, unknown> = {};
+  for (const key of Object.getOwnPropertyNames(error)) fields[key] = (error as unknown as Record<string, unknown>)[key];
+  return JSON.stringify({ ...fields, message: error.message, stack: error.stack, name: error.name });
+}
+
+async function loadFailure(): Promise<KlingError> {
+  let caught: unknown;
+  try {
+    await loadKlingCredentials();
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(KlingError);
+  return caught as KlingError;
+}
+
+function secretHolds(value: string | undefined): void {
+  secretsManager.on(GetSecretValueCommand).resolves(value === undefined ? {} : { SecretString: value });
+}
+
+function secretReads(): number {
+  return secretsManager.commandCalls(GetSecretValueCommand).length;
+}
+
+describe("credentials from the Secrets Manager secret named by KLING_SECRET_ARN", () => {
+  beforeEach(() => {
+    process.env.KLING_SECRET_ARN = SECRET_ARN;
+  });
+
+  it("reads {apiKey} from the named secret", async () => {
+    secretHolds(JSON.stringify({ apiKey: API_KEY }));
+    await expect(loadKlingCredentials()).resolves.toEqual({ apiKey: API_KEY });
+    const [call] = secretsManager.commandCalls(GetSecretValueCommand);
+    expect(call?.args[0].input.SecretId).toBe(SECRET_ARN);
+  });
+
+  it("reads {accessKey, secretKey}", async () => {
+    secretHolds(JSON.stringify({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY }));
+    await expect(loadKlingCredentials()).resolves.toEqual({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY });
+  });
+
+  it("the secret wins over the environment variables", async () => {
+    process.env.KLINGAI_API_KEY = "from-the-environment";
+    secretHolds(JSON.stringify({ apiKey: API_KEY }));
+    await expect(loadKlingCredentials()).resolves.toEqual({ apiKey: API_KEY });
+  });
+
+  it("is read once per container: two loads, one GetSecretValue", async () => {
+    secretHolds(JSON.stringify({ apiKey: API_KEY }));
+    await loadKlingCredentials();
+    await loadKlingCredentials();
+    expect(secretReads()).toBe(1);
+  });
+
+  it("concurrent loads share one read", async () => {
+    secretHolds(JSON.stringify({ apiKey: API_KEY }));
+    const both = await Promise.all([loadKlingCredentials(), loadKlingCredentials()]);
+    expect(both).toEqual([{ apiKey: API_KEY }, { apiKey: API_KEY }]);
+    expect(secretReads()).toBe(1);
+  });
+
+  it("a failed read is not cached: the next load reads again", async () => {
+    const throttled = Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
+    secretsManager
+      .on(GetSecretValueCommand)
+      .rejectsOnce(throttled)
+      .resolves({ SecretString: JSON.stringify({ apiKey: API_KEY }) });
+    const failure = await loadFailure();
+    expect(failure.name).toBe("Kling.AuthFailed");
+    await expect(loadKlingCredentials()).resolves.toEqual({ apiKey: API_KEY });
+    expect(secretReads()).toBe(2);
+  });
+
+  it("AccessDenied is Kling.AuthFailed", async () => {
+    const denied = Object.assign(
+      new Error(`User: arn:aws:sts::123456789012:assumed-role/poll is not authorized to perform: secretsmanager:GetSecretValue on ${SECRET_ARN}`),
+      { name: "AccessDeniedException" },
+    );
+    secretsManager.on(GetSecretValueCommand).rejects(denied);
+    const failure = await loadFailure();
+    expect(failure.name).toBe("Kling.AuthFailed");
+    expect(failure.message).toMatch(/AccessDeniedException/);
+    expect(failure.retriedByStateMachine).toBe(false);
+  });
+
+  it.each([
+    ["not JSON", `apiKey=${API_KEY}`],
+    ["JSON of the wrong shape", JSON.stringify({ key: API_KEY })],
+    ["an empty apiKey", JSON.stringify({ apiKey: "", secretKey: SECRET_KEY })],
+    ["an access key without its secret key", JSON.stringify({ accessKey: ACCESS_KEY, secret: SECRET_KEY })],
+    ["a JSON string", JSON.stringify(API_KEY)],
+    ["a non-string apiKey", JSON.stringify({ apiKey: [API_KEY, SECRET_KEY] })],
+  ])("a secret that is %s is Kling.AuthFailed without its value in the error", async (_what, secret) => {
+    secretHolds(secret);
+    const failure = await loadFailure();
+    expect(failure.name).toBe("Kling.AuthFailed");
+    const text = exposed(failure);
+    expect(text).not.toContain(API_KEY);
+    expect(text).not.toContain(SECRET_KEY);
+    expect(text).not.toContain(ACCESS_KEY);
+  });
+
+  it("a secret without a SecretString (binary) is Kling.AuthFailed", async () => {
+    secretHolds(undefined);
+    expect((await loadFailure()).name).toBe("Kling.AuthFailed");
+  });
+
+  it("a bad secret is not cached: once fixed, the next load reads it", async () => {
+    secretsManager
+      .on(GetSecretValueCommand)
+      .resolvesOnce({ SecretString: "{not json" })
+      .resolves({ SecretString: JSON.stringify({ apiKey: API_KEY }) });
+    expect((await loadFailure()).name).toBe("Kling.AuthFailed");
+    await expect(loadKlingCredentials()).resolves.toEqual({ apiKey: API_KEY });
+  });
+
+  it("forgetCachedCredentials makes the next load read again", async () => {
+    secretHolds(JSON.stringify({ apiKey: API_KEY }));
+    await loadKlingCredentials();
+    forgetCachedCredentials();
+    await loadKlingCredentials();
+    expect(secretReads()).toBe(2);
+  });
+});
+
+describe("credentials from the environment, without KLING_SECRET_ARN", () => {
+  it("KLINGAI_API_KEY", async () => {
+    process.env.KLINGAI_API_KEY = API_KEY;
+    await expect(loadKlingCredentials()).resolves.toEqual({ apiKey: API_KEY });
+    expect(secretReads()).toBe(0);
+  });
+
+  it("KLING_ACCESS_KEY and KLING_SECRET_KEY", async () => {
+    process.env.KLING_ACCESS_KEY = ACCESS_KEY;
+    process.env.KLING_SECRET_KEY = SECRET_KEY;
+    await expect(loadKlingCredentials()).resolves.toEqual({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY });
+    expect(secretReads()).toBe(0);
+  });
+
+  it("an empty KLING_SECRET_ARN counts as unset", async () => {
+    process.env.KLING_SECRET_ARN = "";
+    process.env.KLINGAI_API_KEY = API_KEY;
+    await expect(loadKlingCredentials()).resolves.toEqual({ apiKey: API_KEY });
+    expect(secretReads()).toBe(0);
+  });
+
+  it("nothing set is Kling.AuthFailed naming the variables", async () => {
+    const failure = await loadFailure();
+    expect(failure.name).toBe("Kling.AuthFailed");
+    for (const name of ["KLINGAI_API_KEY", "KLING_ACCESS_KEY", "KLING_SECRET_KEY"]) expect(failure.message).toContain(name);
+    expect(secretReads()).toBe(0);
+  });
+
+  it("an access key alone is Kling.AuthFailed, without the key in the error", async () => {
+    process.env.KLING_ACCESS_KEY = ACCESS_KEY;
+    const failure = await loadFailure();
+    expect(failure.name).toBe("Kling.AuthFailed");
+    expect(exposed(failure)).not.toContain(ACCESS_KEY);
+  });
+});

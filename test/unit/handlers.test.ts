@@ -1,0 +1,398 @@
+/**
+ * The CheckCredits, Submit and Poll handlers against the real simulator on 127.0.0.1, with a
+ * hand-moved clock and the credentials read from a mocked Secrets Manager secret.
+ */
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { handler as checkCredits } from "../../lambdas/check-credits/handler";
+import { useClock } from "../../lambdas/common/clock";
+import type { PollSchedule } from "../../lambdas/common/config";
+import { forgetCachedCredentials } from "../../lambdas/common/credentials";
+import type { TaskView } from "../../lambdas/common/task-view";
+import { KlingError, type KlingErrorName } from "../../lambdas/errors";
+import type { KlingCredentials } from "../../lambdas/kling/port";
+import { handler as poll } from "../../lambdas/poll/handler";
+import type { GenerationRequest } from "../../lambdas/schemas/validation";
+import { externalTaskIdFor } from "../../lambdas/submit/external-task-id";
+import { handler as submit } from "../../lambdas/submit/handler";
+import { startSimulator, type ScenarioName, type Simulator } from "../../local/simulator";
+import { GENERATION_FAILED_MESSAGE } from "../../local/simulator/scenarios";
+import { manualClock, type ManualClock } from "../../local/simulator/test-support";
+
+const SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:kling-credentials-AbCdEf";
+const API_KEY = "kl-api-key-5e4d3c2b1a0f";
+const ACCESS_KEY = "kl-access-key-77aa88bb";
+const SECRET_KEY = "kl-secret-key-99cc00dd11ee";
+const CREDENTIAL_VALUES = [API_KEY, SECRET_KEY];
+
+const SCHEDULE: PollSchedule = { initialSeconds: 5, factor: 2, maxSeconds: 20, deadlineSeconds: 120 };
+const CREDIT_CACHE_SECONDS = 30;
+
+const ENV_NAMES = [
+  "KLING_SECRET_ARN",
+  "KLING_BASE_URL",
+  "KLING_REQUEST_TIMEOUT_MS",
+  "POLL_SCHEDULE",
+  "CREDIT_CACHE_SECONDS",
+  "KLINGAI_API_KEY",
+  "KLING_ACCESS_KEY",
+  "KLING_SECRET_KEY",
+] as const;
+
+const EXECUTION_ARN = "arn:aws:states:eu-west-1:123456789012:execution:KlingGeneration:job-0001";
+
+const REQUEST: GenerationRequest = {
+  prompt: "a red fox running through fresh snow at dawn",
+  model: "kling-v2-6",
+  mode: "std",
+  duration: "5",
+  aspectRatio: "16:9",
+};
+
+const secretsManager = mockClient(SecretsManagerClient);
+let savedEnv: Record<string, string | undefined>;
+let clock: ManualClock;
+let restoreClock: () => void;
+let simulator: Simulator | undefined;
+
+beforeEach(() => {
+  savedEnv = Object.fromEntries(ENV_NAMES.map((name) => [name, process.env[name]]));
+  for (const name of ENV_NAMES) delete process.env[name];
+  process.env.KLING_SECRET_ARN = SECRET_ARN;
+  process.env.POLL_SCHEDULE = JSON.stringify(SCHEDULE);
+  process.env.CREDIT_CACHE_SECONDS = String(CREDIT_CACHE_SECONDS);
+  process.env.KLING_REQUEST_TIMEOUT_MS = "5000";
+  clock = manualClock();
+  restoreClock = useClock(clock);
+  secretsManager.reset();
+  secretHolds({ apiKey: API_KEY });
+  forgetCachedCredentials();
+});
+
+afterEach(async () => {
+  await simulator?.close();
+  simulator = undefined;
+  restoreClock();
+  forgetCachedCredentials();
+  for (const name of ENV_NAMES) {
+    const value = savedEnv[name];
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+});
+
+function secretHolds(credentials: KlingCredentials): void {
+  secretsManager.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves({ SecretString: JSON.stringify(credentials) });
+}
+
+async function start(
+  scenario: ScenarioName = "happy",
+  credentials: KlingCredentials | readonly KlingCredentials[] = { apiKey: API_KEY },
+): Promise<Simulator> {
+  simulator = await startSimulator({ scenario, clock, credentials });
+  process.env.KLING_BASE_URL = simulator.baseUrl;
+  return simulator;
+}
+
+/** Everything a value exposes when it leaves a handler: for an error, message, stack and every own property. */
+function exposed(value: unknown): string {
+  if (!(value instanceof Error)) return JSON.stringify(value) ?? String(value);
+  const fields: Record<string, unknown> = {};
+  for (const key of Object.getOwnPropertyNames(value)) fields[key] = (value as unknown as Record<string, unknown>)[key];
+  return JSON.stringify({ ...fields, message: value.message, stack: value.stack, name: value.name, cause: String(value.cause) });
+}
+
+function expectNoCredentials(value: unknown): void {
+  const text = exposed(value);
+  for (const secret of CREDENTIAL_VALUES) expect(text).not.toContain(secret);
+}
+
+/** Runs a handler that must succeed; its answer must not carry a credential. */
+async function succeeds<T>(run: Promise<T>): Promise<T> {
+  const result = await run;
+  expectNoCredentials(result);
+  return result;
+}
+
+/** Runs a handler that must throw the named KlingError; the error must not carry a credential. */
+async function failsWith(run: Promise<unknown>, name: KlingErrorName): Promise<KlingError> {
+  let caught: unknown;
+  let result: unknown;
+  try {
+    result = await run;
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught, `expected ${name}, got the answer ${JSON.stringify(result)}`).toBeInstanceOf(KlingError);
+  const error = caught as KlingError;
+  expect(error.name, error.message).toBe(name);
+  expectNoCredentials(error);
+  return error;
+}
+
+function submitEvent(jobId = "job-0001", executionId = EXECUTION_ARN, request: GenerationRequest = REQUEST) {
+  return { jobId, executionId, kind: "text2video" as const, request };
+}
+
+function creditEvent(request: { model: string; mode: "std" | "pro"; duration: string; sound?: "on" | "off" }) {
+  return { request };
+}
+
+describe("CheckCredits", () => {
+  it("prices the request and reports the online units", async () => {
+    const sim = await start();
+    const check = await succeeds(checkCredits(creditEvent({ model: "kling-v2-6", mode: "std", duration: "5" })));
+    expect(check).toEqual({ priceUnits: 1.5, availableUnits: 10_000 });
+    const withSound = await succeeds(checkCredits(creditEvent({ model: "kling-v2-6", mode: "pro", duration: "10", sound: "on" })));
+    expect(withSound.priceUnits).toBe(10);
+    expect(sim.stats.requestsByKind.create).toBe(0);
+  });
+
+  it("reads the credentials from the secret named by KLING_SECRET_ARN", async () => {
+    await start();
+    await succeeds(checkCredits(creditEvent({ model: "kling-v2-6", mode: "std", duration: "5" })));
+    const calls = secretsManager.commandCalls(GetSecretValueCommand);
+    expect(calls.map((call) => call.args[0].input.SecretId)).toEqual([SECRET_ARN]);
+  });
+
+  it("insufficient-credits: throws Kling.InsufficientCredits before any task is created", async () => {
+    const sim = await start("insufficient-credits");
+    const error = await failsWith(checkCredits(creditEvent({ model: "kling-v2-6", mode: "std", duration: "5" })), "Kling.InsufficientCredits");
+    expect(error.message).toMatch(/1\.5 units/);
+    expect(error.message).toMatch(/hold 1\b/);
+    expect(sim.stats.requestsByKind.account).toBe(1);
+    expect(sim.stats.requestsByKind.create).toBe(0);
+    expect(sim.stats.tasksCreated).toBe(0);
+  });
+
+  it("caches the account answer: one account request for two calls within the cache time, a new one after it", async () => {
+    const sim = await start();
+    const event = creditEvent({ model: "kling-v2-5-turbo", mode: "pro", duration: "5" });
+    const first = await succeeds(checkCredits(event));
+    clock.advanceSeconds(CREDIT_CACHE_SECONDS - 1);
+    const second = await succeeds(checkCredits(event));
+    expect(second).toEqual(first);
+    expect(sim.stats.requestsByKind.account).toBe(1);
+
+    clock.advanceSeconds(2);
+    await succeeds(checkCredits(event));
+    expect(sim.stats.requestsByKind.account).toBe(2);
+  });
+
+  it("with CREDIT_CACHE_SECONDS=0 every call asks the account", async () => {
+    process.env.CREDIT_CACHE_SECONDS = "0";
+    const sim = await start();
+    const event = creditEvent({ model: "kling-v2-6", mode: "std", duration: "5" });
+    await succeeds(checkCredits(event));
+    await succeeds(checkCredits(event));
+    expect(sim.stats.requestsByKind.account).toBe(2);
+  });
+
+  it("an event it cannot read is Kling.InvalidRequest", async () => {
+    await start();
+    await failsWith(checkCredits({ request: { model: "kling-v2-6" } }), "Kling.InvalidRequest");
+  });
+
+  it("an unknown model does not reach Kling", async () => {
+    const sim = await start();
+    await expect(checkCredits(creditEvent({ model: "kling-v9", mode: "std", duration: "5" }))).rejects.toThrow(/kling-v9/);
+    expect(sim.stats.requests).toBe(0);
+  });
+});
+
+describe("Submit", () => {
+  it("creates one task with the external_task_id derived from the execution", async () => {
+    const sim = await start();
+    const task = await succeeds(submit(submitEvent()));
+    const externalTaskId = externalTaskIdFor("job-0001", EXECUTION_ARN);
+    expect(task).toEqual({
+      taskId: expect.any(String),
+      externalTaskId,
+      kind: "text2video",
+      status: "submitted",
+      submittedAt: clock.now(),
+      polls: 0,
+      nextWaitSeconds: SCHEDULE.initialSeconds,
+      video: null,
+    });
+    const [created] = sim.tasks();
+    expect(sim.tasks()).toHaveLength(1);
+    expect(created?.taskId).toBe(task.taskId);
+    expect(created?.request).toMatchObject({ model: "kling-v2-6", mode: "std", duration: "5", externalTaskId });
+    expect(sim.stats.tasksCreatedByExternalId(externalTaskId)).toBe(1);
+  });
+
+  it("called twice for the same execution, it returns the same task and creates one", async () => {
+    const sim = await start();
+    const first = await succeeds(submit(submitEvent()));
+    clock.advanceSeconds(4);
+    const second = await succeeds(submit(submitEvent()));
+    expect(second.taskId).toBe(first.taskId);
+    expect(second.externalTaskId).toBe(first.externalTaskId);
+    expect(sim.stats.tasksCreated).toBe(1);
+    expect(sim.stats.tasksCreatedByExternalId(first.externalTaskId)).toBe(1);
+    expect(sim.stats.createAttemptsByExternalId(first.externalTaskId)).toBe(1);
+  });
+
+  it("two executions create two tasks", async () => {
+    const sim = await start();
+    const first = await succeeds(submit(submitEvent("job-a", `${EXECUTION_ARN}-a`)));
+    const second = await succeeds(submit(submitEvent("job-b", `${EXECUTION_ARN}-b`)));
+    expect(second.taskId).not.toBe(first.taskId);
+    expect(sim.stats.tasksCreated).toBe(2);
+  });
+
+  it("lost-create-response: the first call throws Kling.ServerError, the second returns the task that was created", async () => {
+    const sim = await start("lost-create-response");
+    const error = await failsWith(submit(submitEvent()), "Kling.ServerError");
+    expect(error.httpStatus).toBe(504);
+    expect(error.klingCode).toBe(5002);
+    expect(sim.stats.tasksCreated).toBe(1);
+
+    const task = await succeeds(submit(submitEvent()));
+    expect(task.taskId).toBe(sim.tasks()[0]?.taskId);
+    expect(sim.stats.tasksCreated).toBe(1);
+    expect(sim.stats.tasksCreatedByExternalId(task.externalTaskId)).toBe(1);
+  });
+
+  it("resource-pack-exhausted: throws Kling.InsufficientCredits", async () => {
+    const sim = await start("resource-pack-exhausted");
+    const error = await failsWith(submit(submitEvent()), "Kling.InsufficientCredits");
+    expect(error.klingCode).toBe(1102);
+    expect(error.retriedByStateMachine).toBe(false);
+    expect(sim.stats.tasksCreated).toBe(0);
+  });
+
+  it("content-policy: throws Kling.ContentPolicy", async () => {
+    const sim = await start("content-policy");
+    const error = await failsWith(submit(submitEvent()), "Kling.ContentPolicy");
+    expect(error.klingCode).toBe(1301);
+    expect(sim.stats.tasksCreated).toBe(0);
+  });
+
+  it("an API key the simulator refuses is Kling.AuthFailed, without the key in the error", async () => {
+    await start("happy", { apiKey: "some-other-key" });
+    const error = await failsWith(submit(submitEvent()), "Kling.AuthFailed");
+    expect(error.httpStatus).toBe(401);
+  });
+
+  it("works with an AccessKey/SecretKey secret, and the SecretKey never leaves", async () => {
+    secretsManager.reset();
+    secretHolds({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY });
+    const sim = await start("happy", { accessKey: ACCESS_KEY, secretKey: SECRET_KEY });
+    const task = await succeeds(submit(submitEvent()));
+    expect(sim.stats.tasksCreatedByExternalId(task.externalTaskId)).toBe(1);
+  });
+
+  it("a SecretKey the simulator refuses is Kling.AuthFailed, without the key in the error", async () => {
+    secretsManager.reset();
+    secretHolds({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY });
+    await start("happy", { accessKey: ACCESS_KEY, secretKey: "the-right-secret-key" });
+    await failsWith(submit(submitEvent()), "Kling.AuthFailed");
+  });
+
+  it("an unreadable secret is Kling.AuthFailed and nothing reaches Kling", async () => {
+    secretsManager.reset();
+    secretsManager.on(GetSecretValueCommand).resolves({ SecretString: `apiKey=${API_KEY}` });
+    const sim = await start();
+    await failsWith(submit(submitEvent()), "Kling.AuthFailed");
+    expect(sim.stats.requests).toBe(0);
+  });
+});
+
+describe("externalTaskIdFor", () => {
+  it("is stable for the same execution", () => {
+    expect(externalTaskIdFor("job-1", EXECUTION_ARN)).toBe(externalTaskIdFor("job-1", EXECUTION_ARN));
+  });
+
+  it("differs for different execution ARNs, even with the same name", () => {
+    const other = EXECUTION_ARN.replace("KlingGeneration", "KlingGenerationStaging");
+    expect(externalTaskIdFor("job-1", EXECUTION_ARN)).not.toBe(externalTaskIdFor("job-1", other));
+  });
+
+  it.each(["job-1", "my job/ü:é #1", "a".repeat(200), "x.y.z", "idem-key_42"])("%j gives only [A-Za-z0-9_-]", (name) => {
+    const id = externalTaskIdFor(name, `arn:aws:states:eu-west-1:1:execution:M:${name}`);
+    expect(id).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(id.length).toBeLessThanOrEqual(64);
+  });
+});
+
+describe("Poll", () => {
+  async function submitted(scenario: ScenarioName = "happy"): Promise<{ sim: Simulator; task: TaskView }> {
+    const sim = await start(scenario);
+    const task = await succeeds(submit(submitEvent()));
+    return { sim, task };
+  }
+
+  it("processing: returns the next wait from the schedule and one more poll", async () => {
+    const { task } = await submitted();
+    clock.advanceSeconds(task.nextWaitSeconds);
+    const first = await succeeds(poll({ task }));
+    expect(first).toEqual({ ...task, status: "processing", polls: 1, nextWaitSeconds: 10 });
+
+    clock.advanceSeconds(first.nextWaitSeconds);
+    const second = await succeeds(poll({ task: first }));
+    expect(second).toMatchObject({ status: "processing", polls: 2, nextWaitSeconds: 20 });
+
+    clock.advanceSeconds(5);
+    const third = await succeeds(poll({ task: second }));
+    expect(third).toMatchObject({ status: "processing", polls: 3, nextWaitSeconds: SCHEDULE.maxSeconds });
+  });
+
+  it("succeed: the video URL and nextWaitSeconds 0", async () => {
+    const { sim, task } = await submitted();
+    clock.advanceSeconds(sim.generationSeconds + 1);
+    const done = await succeeds(poll({ task: { ...task, polls: 3 } }));
+    expect(done).toMatchObject({ taskId: task.taskId, status: "succeed", polls: 4, nextWaitSeconds: 0 });
+    expect(done.video?.url).toMatch(new RegExp(`^${sim.baseUrl}/videos/.+\\.mp4$`));
+    expect(done.video?.duration).toBe("5");
+    expect(done.video?.id).not.toBe("");
+  });
+
+  it("generation-failed: Kling.GenerationFailed carrying Kling's message", async () => {
+    const { sim, task } = await submitted("generation-failed");
+    clock.advanceSeconds(sim.generationSeconds + 1);
+    const error = await failsWith(poll({ task }), "Kling.GenerationFailed");
+    expect(error.klingMessage).toContain(GENERATION_FAILED_MESSAGE);
+    expect(error.message).toContain(task.taskId);
+  });
+
+  it("close to the deadline the wait is clamped to the seconds left", async () => {
+    const { task } = await submitted("poll-timeout");
+    clock.advanceSeconds(SCHEDULE.deadlineSeconds - 3);
+    const late = await succeeds(poll({ task: { ...task, polls: 10 } }));
+    expect(late.nextWaitSeconds).toBe(3);
+  });
+
+  it("past the deadline: Kling.PollTimeout", async () => {
+    const { task } = await submitted("poll-timeout");
+    clock.advanceSeconds(SCHEDULE.deadlineSeconds + 1);
+    const error = await failsWith(poll({ task: { ...task, polls: 12 } }), "Kling.PollTimeout");
+    expect(error.message).toMatch(new RegExp(`${SCHEDULE.deadlineSeconds} s deadline`));
+    expect(error.retriedByStateMachine).toBe(false);
+  });
+
+  it("malformed-response: Kling.ServerError", async () => {
+    await start("malformed-response");
+    const task: TaskView = {
+      taskId: "task-from-an-earlier-submit",
+      externalTaskId: externalTaskIdFor("job-0001", EXECUTION_ARN),
+      kind: "text2video",
+      status: "submitted",
+      submittedAt: clock.now(),
+      polls: 0,
+      nextWaitSeconds: SCHEDULE.initialSeconds,
+      video: null,
+    };
+    clock.advanceSeconds(SCHEDULE.initialSeconds);
+    const error = await failsWith(poll({ task }), "Kling.ServerError");
+    expect(error.httpStatus).toBe(200);
+    expect(error.retriedByStateMachine).toBe(true);
+  });
+
+  it("an event without a task is Kling.InvalidRequest", async () => {
+    await start();
+    await failsWith(poll({}), "Kling.InvalidRequest");
+  });
+});
