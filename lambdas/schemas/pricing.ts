@@ -45,6 +45,6 @@ export function priceUnits(request: PricedRequest): number {
   const seconds = Number(request.duration);
   const rate =
     request.sound === "on" && price.perSecondWithSound !== undefined ? price.perSecondWithSound : price.perSecond[request.mode];
-  // Round to a hundredth of a unit so 0.3 * 10 is 3, not 3.0000000000000004.
+  // Round to a hundredth of a unit: rates times seconds can land a float hair off (0.3 * 3 is 0.8999999999999999).
   return Math.round(rate * seconds * 100) / 100;
 }
