@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { KlingError } from "../../lambdas/errors";
 import { readValidateConfig } from "../../lambdas/validate/config";
 
-/** The handler reads its configuration once, at module load: each test loads it afresh. */
+/** Each test loads the handler afresh with its own environment. */
 async function loadHandler(env: Record<string, string> = {}) {
   vi.resetModules();
   for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
@@ -67,9 +67,19 @@ describe("the Validate handler", () => {
     expect(nullRequest.klingMessage).toBe("the request must be a JSON object");
   });
 
-  it("does not load with a bad configuration, and names the variable", async () => {
-    await expect(loadHandler({ BLOCKED_TERMS: "gore, blood" })).rejects.toThrow("BLOCKED_TERMS");
-    await expect(loadHandler({ DEFAULT_MODEL: "kling-v9" })).rejects.toThrow("DEFAULT_MODEL");
+  it("refuses to validate with a bad configuration, and names the variable", async () => {
+    const badTerms = await loadHandler({ BLOCKED_TERMS: "gore, blood" });
+    await expect(badTerms.handler({ jobId: "job-1", request: { prompt: "a cat" } })).rejects.toThrow("BLOCKED_TERMS");
+    vi.unstubAllEnvs();
+    const badModel = await loadHandler({ DEFAULT_MODEL: "kling-v9" });
+    await expect(badModel.handler({ jobId: "job-1", request: { prompt: "a cat" } })).rejects.toThrow("DEFAULT_MODEL");
+  });
+
+  it("validates with the configuration of the moment, as a process hosting several pipelines needs", async () => {
+    const { failureOf } = await loadHandler({ BLOCKED_TERMS: '["gore"]' });
+    expect((await failureOf({ jobId: "job-1", request: { prompt: "gore" } })).name).toBe("Kling.ContentPolicy");
+    vi.stubEnv("BLOCKED_TERMS", '["blood"]');
+    expect((await failureOf({ jobId: "job-2", request: { prompt: "blood" } })).name).toBe("Kling.ContentPolicy");
   });
 });
 
