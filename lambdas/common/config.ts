@@ -13,6 +13,7 @@ export const ENV = {
   blockedTerms: "BLOCKED_TERMS",
   pollSchedule: "POLL_SCHEDULE",
   creditCacheSeconds: "CREDIT_CACHE_SECONDS",
+  generationStateMachineArn: "GENERATION_STATE_MACHINE_ARN",
 } as const;
 
 export const pollScheduleSchema = z.object({

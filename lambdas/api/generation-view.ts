@@ -1,0 +1,97 @@
+/**
+ * What GET /generations/{id} says about an execution: its status, the video once it
+ * succeeded, the diagnosis once it failed.
+ */
+import { z } from "zod";
+import { diagnose, type Diagnosis } from "../diagnose/diagnosis";
+import type { DiagnosisAction } from "../errors";
+import type { ExecutionDescription, ExecutionStatus } from "./executions";
+
+/** PENDING_REDRIVE is a failed execution an operator may redrive: to the caller it has failed. */
+export type GenerationStatus = Exclude<ExecutionStatus, "PENDING_REDRIVE">;
+
+export interface GenerationVideo {
+  readonly url: string;
+  readonly duration: string;
+}
+
+export interface GenerationView {
+  readonly id: string;
+  readonly status: GenerationStatus;
+  readonly video: GenerationVideo | null;
+  readonly diagnosis: Diagnosis | null;
+}
+
+export function generationStatus(status: ExecutionStatus): GenerationStatus {
+  return status === "PENDING_REDRIVE" ? "FAILED" : status;
+}
+
+/** A SUCCEEDED execution's output holds the video at `$.task.video` (lib/generation-workflow.ts). */
+const succeededOutputSchema = z.object({
+  task: z.object({ video: z.object({ url: z.string(), duration: z.string() }) }),
+});
+
+/** A record, so a new action in the taxonomy fails the type check here until it is listed. */
+const DIAGNOSIS_ACTIONS: Readonly<Record<DiagnosisAction, true>> = {
+  "retry-later": true,
+  "buy-credits": true,
+  "fix-credentials": true,
+  "change-prompt": true,
+  "fix-request": true,
+  "contact-support": true,
+};
+
+/** The Failed state's Cause: the diagnosis Diagnose wrote, as JSON (lambdas/diagnose/handler.ts). */
+const diagnosisSchema: z.ZodType<Diagnosis> = z.object({
+  jobId: z.string(),
+  errorCode: z.string(),
+  errorMessage: z.string(),
+  httpStatus: z.number().nullable(),
+  klingCode: z.number().nullable(),
+  requestId: z.string().nullable(),
+  failedState: z.string(),
+  recoverable: z.boolean(),
+  action: z.custom<DiagnosisAction>((value) => typeof value === "string" && Object.hasOwn(DIAGNOSIS_ACTIONS, value)),
+  suggestion: z.string(),
+});
+
+export function generationView(execution: ExecutionDescription): GenerationView {
+  const status = generationStatus(execution.status);
+  return {
+    id: execution.name,
+    status,
+    video: status === "SUCCEEDED" ? videoOf(execution) : null,
+    diagnosis: status === "FAILED" ? diagnosisOf(execution) : null,
+  };
+}
+
+function parseJson(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function videoOf(execution: ExecutionDescription): GenerationVideo | null {
+  const parsed = succeededOutputSchema.safeParse(parseJson(execution.output));
+  if (!parsed.success) {
+    // The workflow always ends with a video; an output without one is a fault to look into.
+    console.error(JSON.stringify({ level: "ERROR", message: "a succeeded execution has no video in its output", id: execution.name }));
+    return null;
+  }
+  const { url, duration } = parsed.data.task.video;
+  return { url, duration };
+}
+
+/**
+ * The diagnosis from the cause. An execution that failed without reaching Diagnose (Diagnose
+ * itself failed, or Step Functions stopped it) has a plain Error and Cause: they are diagnosed
+ * here the same way, so a caller always gets the same shape.
+ */
+function diagnosisOf(execution: ExecutionDescription): Diagnosis {
+  const parsed = diagnosisSchema.safeParse(parseJson(execution.cause));
+  if (parsed.success) return parsed.data;
+  return diagnose(execution.name, "unknown", { Error: execution.error ?? "unknown", Cause: execution.cause });
+}
