@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: "forks",
+    // Lambda log lines (one per diagnosed failure) only for the tests that fail.
+    silent: "passed-only",
   },
 });

@@ -24,14 +24,14 @@ import {
 import { LambdaInvoke } from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
 import { TASK_VIEW_FIELDS } from "../lambdas/common/task-view";
-import type { PipelineFunctionName } from "./pipeline-function";
-import { KLING_CALL_RETRIES, LOCAL_WORK_RETRIES, RETRY_POLICIES, type RetryPolicyName } from "./retry-policies";
+import type { GenerationFunctionName } from "./pipeline-function";
+import { applyRetries, KLING_CALL_RETRIES, LOCAL_WORK_RETRIES, type RetryPolicyName } from "./retry-policies";
 
 /** Where a task's Catch puts `{Error, Cause}`: the key names the failed state for Diagnose. */
 export const FAILURE_PATH = "$.failure";
 
 export interface GenerationWorkflowProps {
-  readonly functions: Readonly<Record<PipelineFunctionName, IFunction>>;
+  readonly functions: Readonly<Record<GenerationFunctionName, IFunction>>;
   readonly executionTimeout: Duration;
 }
 
@@ -165,10 +165,6 @@ interface TaskProps {
   readonly payload: Record<string, unknown>;
   readonly resultSelector: Record<string, unknown>;
   readonly resultPath?: string;
-}
-
-function applyRetries(state: LambdaInvoke, policies: readonly RetryPolicyName[]): void {
-  for (const name of policies) state.addRetry({ ...RETRY_POLICIES[name], errors: [...RETRY_POLICIES[name].errors] });
 }
 
 /** Submit and Poll both return a TaskView; each of its fields is kept under `$.task`. */

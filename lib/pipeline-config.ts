@@ -23,6 +23,22 @@ export const pipelineConfigSchema = z.object({
   klingRequestTimeoutMs: z.number().int().min(1000).default(10_000),
   /** The backstop of a whole execution, beyond the poll deadline and every retry. */
   executionTimeoutMinutes: z.number().int().min(1).default(90),
+  /** Tasks Kling runs at once for this account: a batch never starts more generations than this. */
+  klingConcurrency: z.number().int().min(1).max(40).default(5),
+  /** The `source` of the "Video Generation Batch Requested" events the batch rule listens to. */
+  batchRequestSource: z.string().min(1).default("kling-pipeline.requests"),
+  /** The `source` of the outcome events the pipeline puts on the bus. */
+  outcomeEventSource: z.string().min(1).default("kling-pipeline"),
+  /** An optional schedule that starts this batch (each run gets its own batch id from the time). */
+  batchSchedule: z
+    .object({ expression: z.string().min(1), batch: z.object({ batchId: z.string(), items: z.array(z.unknown()) }) })
+    .optional(),
+  /** How callers authenticate to the HTTP API: IAM (SigV4) or an API key with a usage plan. */
+  apiAuthorization: z.enum(["iam", "apiKey"]).default("iam"),
+  /** The API stage's steady request rate and burst, per second. */
+  apiThrottling: z
+    .object({ rateLimit: z.number().min(1), burstLimit: z.number().int().min(1) })
+    .default({ rateLimit: 10, burstLimit: 20 }),
 });
 
 export type PipelineConfig = z.infer<typeof pipelineConfigSchema>;

@@ -8,9 +8,9 @@ import { Construct } from "constructs";
 
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
-/** The Lambdas of the pipeline: each is `lambdas/<name>/handler.ts`. */
-export const PIPELINE_FUNCTIONS = ["validate", "check-credits", "submit", "poll", "diagnose"] as const;
-export type PipelineFunctionName = (typeof PIPELINE_FUNCTIONS)[number];
+/** The Lambdas of the generation workflow: each is `lambdas/<name>/handler.ts`. */
+export const GENERATION_FUNCTIONS = ["validate", "check-credits", "submit", "poll", "diagnose"] as const;
+export type GenerationFunctionName = (typeof GENERATION_FUNCTIONS)[number];
 
 export function handlerEntry(name: string): string {
   return path.join(PROJECT_ROOT, "lambdas", name, "handler.ts");

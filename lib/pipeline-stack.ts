@@ -3,9 +3,12 @@ import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { type ISecret, Secret } from "aws-cdk-lib/aws-secretsmanager";
 import type { Construct } from "constructs";
 import { ENV } from "../lambdas/common/config";
+import { BatchRules } from "./batch-rules";
+import { BatchWorkflow, type BatchFunctionName } from "./batch-workflow";
+import { GenerationApi } from "./generation-api";
 import { GenerationWorkflow } from "./generation-workflow";
 import { resolvePipelineConfig, type PipelineConfig, type PipelineConfigInput } from "./pipeline-config";
-import { PipelineFunction, type PipelineFunctionName } from "./pipeline-function";
+import { PipelineFunction, type GenerationFunctionName } from "./pipeline-function";
 
 export interface KlingPipelineStackProps extends StackProps {
   /** Overrides the configuration from context; anything unset takes its default. */
@@ -15,8 +18,13 @@ export interface KlingPipelineStackProps extends StackProps {
 export class KlingPipelineStack extends Stack {
   readonly config: PipelineConfig;
   readonly secret: ISecret;
-  readonly functions: Readonly<Record<PipelineFunctionName, PipelineFunction>>;
+  readonly functions: Readonly<Record<GenerationFunctionName, PipelineFunction>>;
   readonly generation: GenerationWorkflow;
+  readonly batchFunctions: Readonly<Record<BatchFunctionName, PipelineFunction>>;
+  readonly batch: BatchWorkflow;
+  readonly batchRules: BatchRules;
+  readonly apiFunction: PipelineFunction;
+  readonly api: GenerationApi;
 
   constructor(scope: Construct, id: string, props: KlingPipelineStackProps = {}) {
     super(scope, id, props);
@@ -84,7 +92,54 @@ export class KlingPipelineStack extends Stack {
       executionTimeout: Duration.minutes(config.executionTimeoutMinutes),
     });
 
+    this.batchFunctions = {
+      "validate-batch": new PipelineFunction(this, "ValidateBatch", {
+        name: "validate-batch",
+        description: "Checks a batch request's id and item count",
+        environment: {},
+      }),
+      "record-batch-item": new PipelineFunction(this, "RecordBatchItem", {
+        name: "record-batch-item",
+        description: "Turns one batch item's execution into its outcome and event",
+        environment: {},
+      }),
+      "summarize-batch": new PipelineFunction(this, "SummarizeBatch", {
+        name: "summarize-batch",
+        description: "Counts a batch's outcomes",
+        environment: {},
+      }),
+    };
+    this.batch = new BatchWorkflow(this, "Batch", {
+      generation: this.generation.stateMachine,
+      functions: this.batchFunctions,
+      concurrency: config.klingConcurrency,
+      outcomeEventSource: config.outcomeEventSource,
+    });
+    this.batchRules = new BatchRules(this, "BatchRules", {
+      batchWorkflow: this.batch.stateMachine,
+      requestSource: config.batchRequestSource,
+      ...(config.batchSchedule ? { schedule: config.batchSchedule } : {}),
+    });
+
+    this.apiFunction = new PipelineFunction(this, "ApiHandler", {
+      name: "api",
+      description: "The HTTP API: starts generations and reports their outcome",
+      environment: {
+        [ENV.generationStateMachineArn]: this.generation.stateMachine.stateMachineArn,
+        [ENV.defaultModel]: config.defaultModel,
+        [ENV.blockedTerms]: JSON.stringify(config.blockedTerms),
+      },
+    });
+    this.api = new GenerationApi(this, "Api", {
+      generation: this.generation.stateMachine,
+      handler: this.apiFunction,
+      authorization: config.apiAuthorization,
+      throttling: config.apiThrottling,
+    });
+
     new CfnOutput(this, "GenerationStateMachineArn", { value: this.generation.stateMachine.stateMachineArn });
+    new CfnOutput(this, "BatchStateMachineArn", { value: this.batch.stateMachine.stateMachineArn });
+    new CfnOutput(this, "ApiUrl", { value: this.api.restApi.url });
     new CfnOutput(this, "KlingCredentialsSecretArn", { value: this.secret.secretArn });
   }
 }

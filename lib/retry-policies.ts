@@ -4,7 +4,7 @@
  * Which errors are retried at all is the taxonomy's call (lambdas/errors/taxonomy.ts).
  */
 import { Duration } from "aws-cdk-lib";
-import { JitterType, type RetryProps } from "aws-cdk-lib/aws-stepfunctions";
+import { JitterType, type RetryProps, type TaskStateBase } from "aws-cdk-lib/aws-stepfunctions";
 
 export const RETRY_POLICIES = {
   /** Lambda's own passing faults, on every task. */
@@ -39,6 +39,15 @@ export const RETRY_POLICIES = {
     maxAttempts: 3,
     jitterStrategy: JitterType.FULL,
   },
+  /** Putting an outcome event on the bus: cheap to repeat, and an outcome must not be lost. */
+  publishEvent: {
+    errors: ["States.ALL"],
+    interval: Duration.seconds(1),
+    backoffRate: 2,
+    maxDelay: Duration.seconds(20),
+    maxAttempts: 4,
+    jitterStrategy: JitterType.FULL,
+  },
 } as const satisfies Record<string, RetryProps>;
 
 export type RetryPolicyName = keyof typeof RETRY_POLICIES;
@@ -47,3 +56,8 @@ export type RetryPolicyName = keyof typeof RETRY_POLICIES;
 export const KLING_CALL_RETRIES: readonly RetryPolicyName[] = ["lambdaService", "rateLimited", "serverError"];
 /** Policies for a task that does not call Kling. */
 export const LOCAL_WORK_RETRIES: readonly RetryPolicyName[] = ["lambdaService"];
+
+/** Adds the named policies to a state, in order: the first whose errors match decides. */
+export function applyRetries(state: TaskStateBase, policies: readonly RetryPolicyName[]): void {
+  for (const name of policies) state.addRetry({ ...RETRY_POLICIES[name], errors: [...RETRY_POLICIES[name].errors] });
+}

@@ -1,17 +1,27 @@
-/** The real handler code of every Lambda, invoked in-process by the local engine. */
+/** The real handler code of every Lambda a state machine invokes, run in-process by the local engine. */
 import { handler as checkCredits } from "../../lambdas/check-credits/handler";
 import { handler as diagnose } from "../../lambdas/diagnose/handler";
 import { handler as poll } from "../../lambdas/poll/handler";
 import { handler as submit } from "../../lambdas/submit/handler";
 import { handler as validate } from "../../lambdas/validate/handler";
-import type { PipelineFunctionName } from "../../lib/pipeline-function";
+import { handler as recordBatchItem } from "../../lambdas/record-batch-item/handler";
+import { handler as summarizeBatch } from "../../lambdas/summarize-batch/handler";
+import { handler as validateBatch } from "../../lambdas/validate-batch/handler";
+import type { BatchFunctionName } from "../../lib/batch-workflow";
+import type { GenerationFunctionName } from "../../lib/pipeline-function";
 
 export type LambdaHandler = (event: unknown) => Promise<unknown>;
 
-export const LOCAL_HANDLERS: Readonly<Record<PipelineFunctionName, LambdaHandler>> = {
+/** The functions the state machines invoke (the API's runs behind `npm start -- serve`). */
+export type LocalFunctionName = GenerationFunctionName | BatchFunctionName;
+
+export const LOCAL_HANDLERS: Readonly<Record<LocalFunctionName, LambdaHandler>> = {
   validate,
   "check-credits": checkCredits,
   submit,
   poll,
   diagnose,
+  "validate-batch": validateBatch,
+  "record-batch-item": recordBatchItem,
+  "summarize-batch": summarizeBatch,
 };

@@ -1,23 +1,27 @@
 /**
- * The pipeline on one machine: the stack synthesized in-process, its generation state machine
- * taken from the template and run by the local engine, every Lambda the real handler code.
+ * The pipeline on one machine: the stack synthesized in-process, its state machines taken
+ * from the template and run by the local engine, every Lambda the real handler code, child
+ * executions on the same engine, and outcome events on a local bus.
  */
 import { useClock } from "../../lambdas/common/clock";
 import { ENV } from "../../lambdas/common/config";
 import { LOCAL_CREDENTIAL_VARIABLES } from "../../lambdas/common/credentials";
 import type { KlingCredentials } from "../../lambdas/kling/port";
 import type { PipelineConfigInput } from "../../lib/pipeline-config";
-import type { PipelineFunctionName } from "../../lib/pipeline-function";
 import { type CloudFormationTemplate, definitionFromTemplate, localArn } from "./definition";
-import { LOCAL_HANDLERS } from "./handlers";
+import { LocalEventBus } from "./event-bus";
+import { LocalExecutions, startExecutionSync } from "./executions";
+import { LOCAL_HANDLERS, type LocalFunctionName } from "./handlers";
 import { invokeLikeLambda } from "./lambda-binding";
-import { type EngineEvent, type ExecutionReport, LocalStateMachine } from "./local-engine";
+import { type EngineEvent, type ExecutionReport, LocalStateMachine, type TaskBinder } from "./local-engine";
 import type { ScaledClock } from "./scaled-clock";
 import { logicalIdOf, synthesizePipeline } from "./synthesize";
 
 export interface LocalPipelineOptions {
   readonly clock: ScaledClock;
   readonly config?: PipelineConfigInput;
+  /** Sees every event of every generation execution started through {@link LocalPipeline.executions}. */
+  readonly onGenerationEvent?: (executionName: string, event: EngineEvent) => void;
 }
 
 /**
@@ -43,15 +47,25 @@ function applyFunctionEnvironment(template: CloudFormationTemplate, functionIds:
   delete process.env[ENV.klingSecretArn];
 }
 
+const RESOURCE = {
+  lambdaInvoke: "arn:aws:states:::lambda:invoke",
+  startExecutionSync: "arn:aws:states:::states:startExecution.sync:2",
+  putEvents: "arn:aws:states:::events:putEvents",
+} as const;
+
 export class LocalPipeline {
   readonly generation: LocalStateMachine;
+  readonly batch: LocalStateMachine;
+  /** The generation state machine's executions by name: the batch's children and the local API's. */
+  readonly executions: LocalExecutions;
+  readonly bus = new LocalEventBus();
   private readonly restoreClock: () => void;
 
   constructor(readonly options: LocalPipelineOptions) {
     const { stack, template } = synthesizePipeline(options.config);
-    const handlerByArn = new Map<string, PipelineFunctionName>();
-    for (const [name, fn] of Object.entries(stack.functions)) {
-      handlerByArn.set(localArn(template, logicalIdOf(stack, fn)), name as PipelineFunctionName);
+    const handlerByArn = new Map<string, LocalFunctionName>();
+    for (const [name, fn] of [...Object.entries(stack.functions), ...Object.entries(stack.batchFunctions)]) {
+      handlerByArn.set(localArn(template, logicalIdOf(stack, fn)), name as LocalFunctionName);
     }
     applyFunctionEnvironment(
       template,
@@ -60,18 +74,40 @@ export class LocalPipeline {
     this.restoreClock = useClock(options.clock);
 
     const generationId = logicalIdOf(stack, stack.generation.stateMachine);
+    const generationArn = localArn(template, generationId);
+    /** Binds each Task to local code: a handler, a child execution, or the local bus. */
+    const bindTask: TaskBinder = (_stateName, state) => {
+      const parameters = state.Parameters as Record<string, unknown> | undefined;
+      switch (state.Resource) {
+        case RESOURCE.lambdaInvoke: {
+          const functionArn = parameters?.FunctionName;
+          const name = typeof functionArn === "string" ? handlerByArn.get(functionArn) : undefined;
+          if (!name) return undefined;
+          const handler = LOCAL_HANDLERS[name];
+          return (input) => invokeLikeLambda(handler, input);
+        }
+        case RESOURCE.startExecutionSync:
+          if (parameters?.StateMachineArn !== generationArn) return undefined;
+          return (input) => startExecutionSync(this.executions, input);
+        case RESOURCE.putEvents:
+          return async (input) => this.bus.putEvents(input);
+        default:
+          return undefined;
+      }
+    };
     this.generation = new LocalStateMachine({
       definition: definitionFromTemplate(template, generationId),
-      stateMachineArn: localArn(template, generationId),
+      stateMachineArn: generationArn,
       clock: options.clock,
-      bindTask: (_stateName, state) => {
-        if (state.Resource !== "arn:aws:states:::lambda:invoke") return undefined;
-        const functionArn = (state.Parameters as { FunctionName?: unknown } | undefined)?.FunctionName;
-        const name = typeof functionArn === "string" ? handlerByArn.get(functionArn) : undefined;
-        if (!name) return undefined;
-        const handler = LOCAL_HANDLERS[name];
-        return (input) => invokeLikeLambda(handler, input);
-      },
+      bindTask,
+    });
+    this.executions = new LocalExecutions(this.generation, options.onGenerationEvent);
+    const batchId = logicalIdOf(stack, stack.batch.stateMachine);
+    this.batch = new LocalStateMachine({
+      definition: definitionFromTemplate(template, batchId),
+      stateMachineArn: localArn(template, batchId),
+      clock: options.clock,
+      bindTask,
     });
   }
 
@@ -89,6 +125,10 @@ export class LocalPipeline {
 
   runGeneration(request: unknown, executionName: string, onEvent?: (event: EngineEvent) => void): Promise<ExecutionReport> {
     return this.generation.run(request, executionName, onEvent);
+  }
+
+  runBatch(detail: unknown, executionName: string, onEvent?: (event: EngineEvent) => void): Promise<ExecutionReport> {
+    return this.batch.run(detail, executionName, onEvent);
   }
 
   close(): void {

@@ -29,8 +29,10 @@ export {
   SCENARIOS,
   SCENARIO_NAMES,
   faultPlanFor,
+  
   isScenarioName,
   scenarioNamed,
   type Scenario,
   type ScenarioName,
 } from "./scenarios";
+export { perItemPlan, taggedScenario } from "./per-item-plan";

@@ -16,7 +16,8 @@ import type { ApiRequestInfo, FaultPlan } from "./faults";
 import { isRecord } from "./json";
 import { ResourcePacks, type PackSeed } from "./packs";
 import { routeOf, type Route } from "./routes";
-import { CONCURRENCY_LIMIT_MESSAGE, faultPlanFor, scenarioNamed, type ScenarioName } from "./scenarios";
+import { perItemPlan } from "./per-item-plan";
+import { CONCURRENCY_LIMIT_MESSAGE, scenarioNamed, type ScenarioName } from "./scenarios";
 import { StatsRecorder, type RequestKind, type SimulatorStats } from "./stats";
 import { createdTaskWire, taskWire, TaskStore, type SimulatedTask } from "./tasks";
 import { validateCreateBody } from "./validation";
@@ -86,7 +87,8 @@ export interface Simulator {
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const clock = options.clock ?? { now };
   const scenario = scenarioNamed(options.scenario ?? "happy");
-  const plan = options.faultPlan ?? faultPlanFor(scenario);
+  // Prompts tagged [scenario:NAME] get that scenario; the rest get the run's.
+  const plan = options.faultPlan ?? perItemPlan(scenario.name);
   const credentials = acceptedCredentials(options.credentials);
   const generationSeconds = options.generationSeconds ?? DEFAULT_GENERATION_SECONDS;
   const maxConcurrentTasks = options.maxConcurrentTasks ?? DEFAULT_MAX_CONCURRENT_TASKS;

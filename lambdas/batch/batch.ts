@@ -1,0 +1,71 @@
+/**
+ * Batches: the shape of a batch request (an EventBridge event's `detail`), each item's
+ * outcome, the summary, and the outcome events put back on the bus.
+ */
+import { z } from "zod";
+import type { Diagnosis } from "../diagnose/diagnosis";
+
+/** The detail-types of the batch's events on the bus. */
+export const BATCH_EVENTS = {
+  requested: "Video Generation Batch Requested",
+  generated: "Video Generated",
+  failed: "Video Generation Failed",
+  skipped: "Video Generation Skipped",
+  completed: "Video Generation Batch Completed",
+} as const;
+
+/**
+ * An EventBridge event carries at most 256 KB, and a prompt up to 2500 characters: a hundred
+ * items is what one event can hold, and keeps the Map's results within a state's 256 KiB.
+ */
+export const MAX_BATCH_ITEMS = 100;
+
+/** `batch-<batchId>-<index>` must fit Step Functions' 80-character execution names. */
+const BATCH_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+export const batchRequestSchema = z.object({
+  batchId: z.string().regex(BATCH_ID, "batchId must be 1 to 64 letters, digits, '-' or '_'"),
+  items: z
+    .array(z.unknown())
+    .min(1, "items must hold at least one generation request")
+    .max(MAX_BATCH_ITEMS, `items must hold at most ${MAX_BATCH_ITEMS} generation requests`),
+  /** Set by a scheduled rule (the event's time): each scheduled run becomes its own batch. */
+  scheduledAt: z.string().optional(),
+});
+export type BatchRequest = z.infer<typeof batchRequestSchema>;
+
+export type ItemStatus = "SUCCEEDED" | "FAILED" | "DUPLICATE";
+
+export interface ItemOutcome {
+  readonly index: number;
+  readonly executionName: string;
+  readonly status: ItemStatus;
+  readonly videoUrl?: string;
+  readonly diagnosis?: Diagnosis;
+}
+
+export interface BatchSummary {
+  readonly batchId: string;
+  readonly total: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  /** Failed items a later attempt can still turn into a video. */
+  readonly recoverable: number;
+  /** Items an earlier delivery of the same batch already started: their outcome is that run's. */
+  readonly duplicates: number;
+  readonly items: readonly ItemOutcome[];
+}
+
+export function summarizeBatch(batchId: string, items: readonly ItemOutcome[]): BatchSummary {
+  const sorted = [...items].sort((a, b) => a.index - b.index);
+  const failed = sorted.filter((item) => item.status === "FAILED");
+  return {
+    batchId,
+    total: sorted.length,
+    succeeded: sorted.filter((item) => item.status === "SUCCEEDED").length,
+    failed: failed.length,
+    recoverable: failed.filter((item) => item.diagnosis?.recoverable === true).length,
+    duplicates: sorted.filter((item) => item.status === "DUPLICATE").length,
+    items: sorted,
+  };
+}

@@ -1,0 +1,138 @@
+/**
+ * The batch workflow: ValidateBatch -> GenerateEachItem (a Map, at most the Kling concurrency
+ * at once; each item its own generation execution, its own trace in the console) ->
+ * SummarizeBatch -> PublishBatchCompleted. Each item catches its own failure, so one bad
+ * item never fails the batch, and each item's outcome goes onto the bus as it ends.
+ */
+import { Duration } from "aws-cdk-lib";
+import type { IFunction } from "aws-cdk-lib/aws-lambda";
+import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
+import {
+  DefinitionBody,
+  Errors,
+  IntegrationPattern,
+  JsonPath,
+  LogLevel,
+  Map as MapState,
+  Pass,
+  type IStateMachine,
+  StateMachine,
+  StateMachineType,
+  TaskInput,
+} from "aws-cdk-lib/aws-stepfunctions";
+import { EventBridgePutEvents, LambdaInvoke, StepFunctionsStartExecution } from "aws-cdk-lib/aws-stepfunctions-tasks";
+import { Construct } from "constructs";
+import { BATCH_EVENTS } from "../lambdas/batch/batch";
+import { applyRetries, LOCAL_WORK_RETRIES } from "./retry-policies";
+
+export type BatchFunctionName = "validate-batch" | "record-batch-item" | "summarize-batch";
+
+export interface BatchWorkflowProps {
+  readonly generation: IStateMachine;
+  readonly functions: Readonly<Record<BatchFunctionName, IFunction>>;
+  readonly concurrency: number;
+  readonly outcomeEventSource: string;
+}
+
+export class BatchWorkflow extends Construct {
+  readonly stateMachine: StateMachine;
+
+  constructor(scope: Construct, id: string, props: BatchWorkflowProps) {
+    super(scope, id);
+    const { functions } = props;
+
+    const validateBatch = new LambdaInvoke(this, "ValidateBatch", {
+      comment: "Checks the batch's id and item count; each item is validated by its own generation.",
+      lambdaFunction: functions["validate-batch"],
+      retryOnServiceExceptions: false,
+      payload: TaskInput.fromJsonPathAt("$"),
+      resultSelector: { batchId: JsonPath.stringAt("$.Payload.batchId"), items: JsonPath.listAt("$.Payload.items") },
+    });
+    applyRetries(validateBatch, LOCAL_WORK_RETRIES);
+
+    const startGeneration = new StepFunctionsStartExecution(this, "StartGeneration", {
+      comment: "Runs the item as its own generation execution, named from the batch id and index, and waits for it.",
+      stateMachine: props.generation,
+      integrationPattern: IntegrationPattern.RUN_JOB,
+      name: JsonPath.stringAt("$.executionName"),
+      input: TaskInput.fromJsonPathAt("$.request"),
+      associateWithParent: false,
+      resultSelector: { output: JsonPath.objectAt("$.Output") },
+      resultPath: "$.execution",
+    });
+    const recordItemOutcome = new LambdaInvoke(this, "RecordItemOutcome", {
+      comment: "Turns the item's execution (or its caught failure) into its outcome and event.",
+      lambdaFunction: functions["record-batch-item"],
+      retryOnServiceExceptions: false,
+      payload: TaskInput.fromJsonPathAt("$"),
+      resultSelector: { detailType: JsonPath.stringAt("$.Payload.detailType"), detail: JsonPath.objectAt("$.Payload.detail") },
+      resultPath: "$.outcome",
+    });
+    applyRetries(recordItemOutcome, LOCAL_WORK_RETRIES);
+    startGeneration.addCatch(recordItemOutcome, { errors: [Errors.ALL], resultPath: "$.failure" });
+
+    const publishItemOutcome = new EventBridgePutEvents(this, "PublishItemOutcome", {
+      comment: "Puts Video Generated or Video Generation Failed (with the diagnosis) on the bus.",
+      entries: [
+        {
+          source: props.outcomeEventSource,
+          detailType: JsonPath.stringAt("$.outcome.detailType"),
+          detail: TaskInput.fromJsonPathAt("$.outcome.detail"),
+        },
+      ],
+      resultPath: JsonPath.DISCARD,
+      outputPath: "$.outcome.detail",
+    });
+    applyRetries(publishItemOutcome, ["publishEvent"]);
+    const outcomeUnpublished = new Pass(this, "OutcomeUnpublished", {
+      comment: "The bus refused the event; the outcome still counts in the summary.",
+      outputPath: "$.outcome.detail",
+    });
+    publishItemOutcome.addCatch(outcomeUnpublished, { errors: [Errors.ALL], resultPath: JsonPath.DISCARD });
+
+    const generateEachItem = new MapState(this, "GenerateEachItem", {
+      comment: "Each item in its own generation execution, at most the Kling concurrency at once.",
+      itemsPath: "$.items",
+      maxConcurrency: props.concurrency,
+      itemSelector: {
+        batchId: JsonPath.stringAt("$.batchId"),
+        index: JsonPath.numberAt("$$.Map.Item.Index"),
+        executionName: JsonPath.format("batch-{}-{}", JsonPath.stringAt("$.batchId"), JsonPath.stringAt("$$.Map.Item.Index")),
+        request: JsonPath.objectAt("$$.Map.Item.Value"),
+      },
+      resultPath: "$.outcomes",
+    });
+    generateEachItem.itemProcessor(startGeneration.next(recordItemOutcome).next(publishItemOutcome));
+
+    const summarizeBatch = new LambdaInvoke(this, "SummarizeBatch", {
+      comment: "Counts the outcomes and lists every item in order.",
+      lambdaFunction: functions["summarize-batch"],
+      retryOnServiceExceptions: false,
+      payload: TaskInput.fromObject({ batchId: JsonPath.stringAt("$.batchId"), items: JsonPath.listAt("$.outcomes") }),
+      resultSelector: { summary: JsonPath.objectAt("$.Payload") },
+    });
+    applyRetries(summarizeBatch, LOCAL_WORK_RETRIES);
+
+    const publishBatchCompleted = new EventBridgePutEvents(this, "PublishBatchCompleted", {
+      comment: "Puts Video Generation Batch Completed, with the summary, on the bus.",
+      entries: [
+        { source: props.outcomeEventSource, detailType: BATCH_EVENTS.completed, detail: TaskInput.fromJsonPathAt("$.summary") },
+      ],
+      resultPath: JsonPath.DISCARD,
+      outputPath: "$.summary",
+    });
+    applyRetries(publishBatchCompleted, ["publishEvent"]);
+
+    const logGroup = new LogGroup(this, "ExecutionLogs", { retention: RetentionDays.ONE_MONTH });
+    this.stateMachine = new StateMachine(this, "StateMachine", {
+      comment: "Runs a batch of video requests, each as its own generation, and summarizes the outcomes.",
+      stateMachineType: StateMachineType.STANDARD,
+      definitionBody: DefinitionBody.fromChainable(
+        validateBatch.next(generateEachItem).next(summarizeBatch).next(publishBatchCompleted),
+      ),
+      timeout: Duration.hours(24),
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: true },
+    });
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The HTTP API: `POST /generations` and `GET /generations/{id}` on an API Gateway REST API,
+ * one Lambda behind both. IAM (SigV4) authorization by default, an API key by configuration;
+ * stage throttling, access logs, X-Ray, and a request validator in front of the Lambda.
+ */
+import { RemovalPolicy } from "aws-cdk-lib";
+import {
+  AccessLogFormat,
+  AuthorizationType,
+  EndpointType,
+  JsonSchemaType,
+  JsonSchemaVersion,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  Period,
+  RequestValidator,
+  ResponseType,
+  RestApi,
+} from "aws-cdk-lib/aws-apigateway";
+import type { IFunction } from "aws-cdk-lib/aws-lambda";
+import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
+import type { IStateMachine } from "aws-cdk-lib/aws-stepfunctions";
+import { Construct } from "constructs";
+
+export interface GenerationApiProps {
+  readonly generation: IStateMachine;
+  readonly handler: IFunction;
+  readonly authorization: "iam" | "apiKey";
+  readonly throttling: { readonly rateLimit: number; readonly burstLimit: number };
+}
+
+export class GenerationApi extends Construct {
+  readonly restApi: RestApi;
+
+  constructor(scope: Construct, id: string, props: GenerationApiProps) {
+    super(scope, id);
+    const iam = props.authorization === "iam";
+    const accessLogs = new LogGroup(this, "AccessLogs", {
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.restApi = new RestApi(this, "RestApi", {
+      description: "Starts Kling video generations and reports their outcome",
+      endpointTypes: [EndpointType.REGIONAL],
+      cloudWatchRole: true,
+      deployOptions: {
+        stageName: "v1",
+        throttlingRateLimit: props.throttling.rateLimit,
+        throttlingBurstLimit: props.throttling.burstLimit,
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
+        accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
+        tracingEnabled: true,
+        metricsEnabled: true,
+      },
+      defaultMethodOptions: {
+        authorizationType: iam ? AuthorizationType.IAM : AuthorizationType.NONE,
+        apiKeyRequired: !iam,
+      },
+    });
+
+    // The gateway only refuses what is not a JSON object; the Lambda lists every problem of
+    // the request itself, with the same rules as the Validate state.
+    const validator = new RequestValidator(this, "RequestValidator", {
+      restApi: this.restApi,
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+    const requestModel = this.restApi.addModel("GenerationRequest", {
+      contentType: "application/json",
+      description: "A video request: the Lambda checks its fields against the request schema",
+      schema: { schema: JsonSchemaVersion.DRAFT4, title: "GenerationRequest", type: JsonSchemaType.OBJECT },
+    });
+    this.restApi.addGatewayResponse("BadRequestBody", {
+      type: ResponseType.BAD_REQUEST_BODY,
+      templates: { "application/json": '{"errors": ["the body must be a JSON object"]}' },
+    });
+
+    const integration = new LambdaIntegration(props.handler, { proxy: true });
+    const generations = this.restApi.root.addResource("generations");
+    generations.addMethod("POST", integration, {
+      requestValidator: validator,
+      requestModels: { "application/json": requestModel },
+      requestParameters: { "method.request.header.Idempotency-Key": false },
+    });
+    generations.addResource("{id}").addMethod("GET", integration, {
+      requestValidator: validator,
+      requestParameters: { "method.request.path.id": true },
+    });
+
+    if (!iam) {
+      const plan = this.restApi.addUsagePlan("UsagePlan", {
+        throttle: { rateLimit: props.throttling.rateLimit, burstLimit: props.throttling.burstLimit },
+        quota: { limit: 10_000, period: Period.DAY },
+        apiStages: [{ api: this.restApi, stage: this.restApi.deploymentStage }],
+      });
+      plan.addApiKey(this.restApi.addApiKey("ApiKey"));
+    }
+
+    // Start and describe executions of this one state machine, nothing else.
+    props.generation.grantStartExecution(props.handler);
+    props.generation.grantExecution(props.handler, "states:DescribeExecution");
+  }
+}

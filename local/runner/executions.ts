@@ -1,0 +1,100 @@
+/**
+ * Executions of one state machine on the local engine, with Step Functions' own rules for
+ * names: starting a running execution's name with the same input returns it; any other reuse
+ * of a name is ExecutionAlreadyExists. The local API and the batch's child executions use it.
+ */
+import type { ExecutionDescription, GenerationExecutions, StartOutcome } from "../../lambdas/api/executions";
+import type { EngineEvent, ExecutionReport, LocalStateMachine } from "./local-engine";
+
+interface LocalExecution {
+  readonly input: string;
+  report?: ExecutionReport;
+  readonly done: Promise<ExecutionReport>;
+}
+
+export class LocalExecutions implements GenerationExecutions {
+  private readonly executions = new Map<string, LocalExecution>();
+
+  constructor(
+    private readonly machine: LocalStateMachine,
+    private readonly onEvent?: (executionName: string, event: EngineEvent) => void,
+  ) {}
+
+  async start(name: string, input: string): Promise<StartOutcome> {
+    const existing = this.executions.get(name);
+    if (existing) {
+      const running = existing.report === undefined;
+      return { kind: running && existing.input === input ? "started" : "exists", name };
+    }
+    const done = this.machine.run(JSON.parse(input), name, (event) => this.onEvent?.(name, event));
+    const execution: LocalExecution = { input, done };
+    this.executions.set(name, execution);
+    void done.then((report) => {
+      execution.report = report;
+    });
+    return { kind: "started", name };
+  }
+
+  async describe(name: string): Promise<ExecutionDescription | undefined> {
+    const execution = this.executions.get(name);
+    if (!execution) return undefined;
+    const { report } = execution;
+    if (!report) return { name, status: "RUNNING", input: execution.input };
+    return {
+      name,
+      status: report.status,
+      input: execution.input,
+      output: report.status === "SUCCEEDED" ? JSON.stringify(report.output) : undefined,
+      error: report.error ?? undefined,
+      cause: report.cause ?? undefined,
+    };
+  }
+
+  /** Resolves when the execution ends. */
+  finished(name: string): Promise<ExecutionReport> {
+    const execution = this.executions.get(name);
+    if (!execution) throw new Error(`no execution named ${name}`);
+    return execution.done;
+  }
+
+  arnOf(name: string): string {
+    return `${this.machine.stateMachineArn.replace(":stateMachine:", ":execution:")}:${name}`;
+  }
+}
+
+/** An error as a Task's Catch sees it: `name` is the Error, `message` the Cause. */
+function taskError(name: string, cause: string): Error {
+  const error = new Error(cause);
+  error.name = name;
+  return error;
+}
+
+/**
+ * `states:startExecution.sync:2` on the local engine: start (or join) the named execution,
+ * wait for it, and return what the integration returns; a child that did not succeed fails
+ * the Task with States.TaskFailed and its description as the Cause.
+ */
+export async function startExecutionSync(executions: LocalExecutions, parameters: unknown): Promise<unknown> {
+  const { Name, Input, StateMachineArn } = parameters as { Name?: unknown; Input?: unknown; StateMachineArn?: unknown };
+  if (typeof Name !== "string") throw taskError("States.Runtime", "startExecution needs a Name locally");
+  const input = typeof Input === "string" ? Input : JSON.stringify(Input ?? {});
+  const started = await executions.start(Name, input);
+  const executionArn = executions.arnOf(Name);
+  if (started.kind === "exists") {
+    throw taskError("StepFunctions.ExecutionAlreadyExistsException", `Execution Already Exists: '${executionArn}'`);
+  }
+  const report = await executions.finished(Name);
+  const description = {
+    ExecutionArn: executionArn,
+    Name,
+    StateMachineArn,
+    Input: input,
+    Status: report.status,
+    StartDate: report.startedAt,
+    StopDate: report.stoppedAt,
+  };
+  if (report.status !== "SUCCEEDED") {
+    throw taskError("States.TaskFailed", JSON.stringify({ ...description, Error: report.error, Cause: report.cause }));
+  }
+  return { ...description, Output: report.output };
+}

@@ -1,0 +1,86 @@
+/**
+ * The batch workflow as synthesized, on the local engine: a Map of child generation
+ * executions against the simulator, one outcome per item, events on the bus.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BATCH_EVENTS, type BatchSummary } from "../../lambdas/batch/batch";
+import type { ScenarioName } from "../../local/simulator";
+import { WorkflowHarness } from "./harness";
+
+let harness: WorkflowHarness;
+beforeAll(() => {
+  harness = new WorkflowHarness(0.002, { klingConcurrency: 5 });
+});
+afterAll(() => harness.close());
+
+const MIX: readonly ScenarioName[] = ["happy", "rate-limit", "content-policy", "generation-failed", "lost-create-response"];
+const item = (index: number) => ({ prompt: `shot ${index} of a corgi surfing [scenario:${MIX[index % MIX.length]}]` });
+const expectedStatus = (index: number) =>
+  ["content-policy", "generation-failed"].includes(MIX[index % MIX.length] ?? "") ? "FAILED" : "SUCCEEDED";
+
+describe("a batch of 20 items mixing scenarios", () => {
+  let summary: BatchSummary;
+  let run: Awaited<ReturnType<WorkflowHarness["runBatch"]>>;
+
+  beforeAll(async () => {
+    run = await harness.runBatch({ batchId: "mixed-20", items: Array.from({ length: 20 }, (_, index) => item(index)) });
+    summary = run.report.output as BatchSummary;
+  }, 120_000);
+
+  it("succeeds as a batch, with counts that match the items", () => {
+    expect(run.report.status).toBe("SUCCEEDED");
+    expect(summary).toMatchObject({ batchId: "mixed-20", total: 20, succeeded: 12, failed: 8, recoverable: 4, duplicates: 0 });
+  });
+
+  it("gives every item exactly one outcome, in order, named from the batch id and index", () => {
+    expect(summary.items.map((outcome) => outcome.index)).toEqual(Array.from({ length: 20 }, (_, index) => index));
+    for (const outcome of summary.items) {
+      expect(outcome.executionName).toBe(`batch-mixed-20-${outcome.index}`);
+      expect(outcome.status).toBe(expectedStatus(outcome.index));
+      if (outcome.status === "SUCCEEDED") {
+        expect(outcome.videoUrl).toMatch(/\.mp4$/);
+        expect(outcome.diagnosis).toBeUndefined();
+      } else {
+        expect(outcome.diagnosis?.jobId).toBe(outcome.executionName);
+        expect(outcome.videoUrl).toBeUndefined();
+      }
+    }
+    const failures = summary.items.filter((outcome) => outcome.status === "FAILED");
+    expect(new Set(failures.map((outcome) => outcome.diagnosis?.errorCode))).toEqual(
+      new Set(["Kling.ContentPolicy", "Kling.GenerationFailed"]),
+    );
+  });
+
+  it("never creates two Kling tasks for one item", () => {
+    expect([...run.tasksCreatedPerExternalId.values()].every((count) => count === 1)).toBe(true);
+    // content-policy items are refused at create; every other item has exactly one task.
+    expect(run.tasksCreated).toBe(16);
+  });
+
+  it("puts one outcome event per item and one completion event on the bus", () => {
+    const byType = (type: string) => run.events.filter((event) => event.detailType === type);
+    expect(byType(BATCH_EVENTS.generated)).toHaveLength(12);
+    expect(byType(BATCH_EVENTS.failed)).toHaveLength(8);
+    expect(byType(BATCH_EVENTS.failed).every((event) => (event.detail as { diagnosis?: unknown }).diagnosis)).toBe(true);
+    expect(byType(BATCH_EVENTS.completed)).toEqual([
+      { source: "kling-pipeline", detailType: BATCH_EVENTS.completed, detail: summary },
+    ]);
+  });
+
+  it("a batch event delivered twice starts no new generation: the repeat reports duplicates", async () => {
+    const again = await harness.runBatch({ batchId: "mixed-20", items: Array.from({ length: 20 }, (_, index) => item(index)) });
+    expect(again.tasksCreated).toBe(0);
+    expect(again.report.output).toMatchObject({ total: 20, succeeded: 0, failed: 0, duplicates: 20 });
+  }, 60_000);
+});
+
+describe("a batch that is not valid", () => {
+  it("fails at ValidateBatch with every problem named, before any generation starts", async () => {
+    const run = await harness.runBatch({ batchId: "has spaces", items: [] });
+    expect(run.report.status).toBe("FAILED");
+    expect(run.report.error).toBe("Kling.InvalidRequest");
+    expect(run.report.cause).toContain("batchId must be 1 to 64 letters");
+    expect(run.report.cause).toContain("items must hold at least one");
+    expect(run.tasksCreated).toBe(0);
+  });
+});
