@@ -1,0 +1,175 @@
+/** The entry points in the synthesized template: the REST API, the batch workflow and its rules. */
+import { Match, Template } from "aws-cdk-lib/assertions";
+import { beforeAll, describe, expect, it } from "vitest";
+import { definitionFromTemplate, type StateMachineDefinition } from "../../local/runner/definition";
+import { logicalIdOf, synthesizePipeline } from "../../local/runner/synthesize";
+
+let template: Template;
+let ids: { generation: string; batch: string; apiHandler: string; deadLetters: string; batchRole: string; apiRole: string };
+let batch: StateMachineDefinition;
+
+beforeAll(() => {
+  const { stack, template: json } = synthesizePipeline();
+  template = Template.fromJSON(json);
+  ids = {
+    generation: logicalIdOf(stack, stack.generation.stateMachine),
+    batch: logicalIdOf(stack, stack.batch.stateMachine),
+    apiHandler: logicalIdOf(stack, stack.apiFunction),
+    deadLetters: logicalIdOf(stack, stack.batchRules.deadLetterQueue),
+    batchRole: logicalIdOf(stack, stack.batch.stateMachine.role),
+    apiRole: logicalIdOf(stack, stack.apiFunction.role ?? stack.apiFunction),
+  };
+  batch = definitionFromTemplate(json, ids.batch);
+});
+
+type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
+function statementsOf(roleId: string): Statement[] {
+  return Object.values(template.findResources("AWS::IAM::Policy"))
+    .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(roleId))
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
+}
+const actionsOf = (statement: Statement) => [statement.Action].flat();
+
+describe("the HTTP API", () => {
+  it("has POST /generations and GET /generations/{id}, both behind IAM authorization and the request validator", () => {
+    const methods = template.findResources("AWS::ApiGateway::Method");
+    const routes = Object.values(methods).map((method) => method.Properties.HttpMethod).sort();
+    expect(routes).toEqual(["GET", "POST"]);
+    for (const method of Object.values(methods)) {
+      expect(method.Properties).toMatchObject({
+        AuthorizationType: "AWS_IAM",
+        ApiKeyRequired: false,
+        RequestValidatorId: { Ref: expect.any(String) },
+        Integration: { Type: "AWS_PROXY" },
+      });
+    }
+    template.hasResourceProperties("AWS::ApiGateway::RequestValidator", {
+      ValidateRequestBody: true,
+      ValidateRequestParameters: true,
+    });
+    template.hasResourceProperties("AWS::ApiGateway::Method", {
+      HttpMethod: "GET",
+      RequestParameters: { "method.request.path.id": true },
+    });
+  });
+
+  it("throttles the stage, writes access logs and traces", () => {
+    template.hasResourceProperties("AWS::ApiGateway::Stage", {
+      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20, HttpMethod: "*", ResourcePath: "/*" })],
+      AccessLogSetting: { DestinationArn: { "Fn::GetAtt": [Match.anyValue(), "Arn"] }, Format: Match.stringLikeRegexp("requestId") },
+      TracingEnabled: true,
+    });
+  });
+
+  it("lets the API's Lambda only start and describe executions of the generation state machine", () => {
+    const statements = statementsOf(ids.apiRole).filter((s) => actionsOf(s).some((action) => action.startsWith("states:")));
+    expect(statements).toHaveLength(2);
+    expect(statements[0]).toMatchObject({ Action: "states:StartExecution", Resource: { Ref: ids.generation } });
+    expect(actionsOf(statements[1] as Statement)).toEqual(["states:DescribeExecution"]);
+    expect(JSON.stringify(statements[1]?.Resource)).toContain(`:execution:`);
+    expect(JSON.stringify(statements[1]?.Resource)).toContain(ids.generation);
+    const others = statementsOf(ids.apiRole).flatMap(actionsOf).filter((action) => !action.startsWith("states:"));
+    expect(others.every((action) => action.startsWith("xray:"))).toBe(true);
+  });
+});
+
+describe("the API in API-key mode", () => {
+  it("requires a key on every method and meters it with a usage plan", () => {
+    const { template: json } = synthesizePipeline({ apiAuthorization: "apiKey" });
+    const apiKeyMode = Template.fromJSON(json);
+    for (const method of Object.values(apiKeyMode.findResources("AWS::ApiGateway::Method"))) {
+      expect(method.Properties).toMatchObject({ AuthorizationType: "NONE", ApiKeyRequired: true });
+    }
+    apiKeyMode.resourceCountIs("AWS::ApiGateway::UsagePlan", 1);
+    apiKeyMode.resourceCountIs("AWS::ApiGateway::ApiKey", 1);
+  });
+});
+
+describe("the batch rule", () => {
+  it("starts the batch workflow for Video Generation Batch Requested events, with retries and a dead-letter queue", () => {
+    template.hasResourceProperties("AWS::Events::Rule", {
+      EventPattern: { source: ["kling-pipeline.requests"], "detail-type": ["Video Generation Batch Requested"] },
+      Targets: [
+        Match.objectLike({
+          Arn: { Ref: ids.batch },
+          InputPath: "$.detail",
+          RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 },
+          DeadLetterConfig: { Arn: { "Fn::GetAtt": [ids.deadLetters, "Arn"] } },
+        }),
+      ],
+    });
+    template.hasResourceProperties("AWS::SQS::Queue", { SqsManagedSseEnabled: true });
+  });
+
+  it("adds a schedule only when one is configured", () => {
+    expect(Object.keys(template.findResources("AWS::Events::Rule", { Properties: { ScheduleExpression: Match.anyValue() } }))).toHaveLength(0);
+    const { template: json } = synthesizePipeline({
+      batchSchedule: { expression: "rate(1 day)", batch: { batchId: "daily", items: [{ prompt: "a sunrise" }] } },
+    });
+    Template.fromJSON(json).hasResourceProperties("AWS::Events::Rule", {
+      ScheduleExpression: "rate(1 day)",
+      Targets: [Match.objectLike({ InputTransformer: Match.objectLike({ InputTemplate: Match.stringLikeRegexp('"batchId":"daily"') }) })],
+    });
+  });
+});
+
+describe("the batch workflow", () => {
+  const state = (name: string) => {
+    const found = batch.States[name];
+    if (!found) throw new Error(`no state ${name}`);
+    return found;
+  };
+  const item = (name: string) => {
+    const processor = state("GenerateEachItem").ItemProcessor as { States: Record<string, Record<string, unknown>> };
+    const found = processor.States[name];
+    if (!found) throw new Error(`no item state ${name}`);
+    return found;
+  };
+
+  it("validates, generates each item, summarizes and announces the batch", () => {
+    expect(batch.StartAt).toBe("ValidateBatch");
+    expect(state("ValidateBatch").Next).toBe("GenerateEachItem");
+    expect(state("GenerateEachItem").Next).toBe("SummarizeBatch");
+    expect(state("SummarizeBatch").Next).toBe("PublishBatchCompleted");
+    expect(state("PublishBatchCompleted")).toMatchObject({ Resource: "arn:aws:states:::events:putEvents", End: true });
+  });
+
+  it("runs at most the Kling concurrency of items at once, each named from the batch id and index", () => {
+    expect(state("GenerateEachItem")).toMatchObject({
+      Type: "Map",
+      MaxConcurrency: 5,
+      ItemsPath: "$.items",
+      ItemSelector: { "executionName.$": "States.Format('batch-{}-{}', $.batchId, $$.Map.Item.Index)" },
+    });
+  });
+
+  it("starts each item as its own generation execution and waits for it", () => {
+    expect(item("StartGeneration")).toMatchObject({
+      Resource: "arn:aws:states:::states:startExecution.sync:2",
+      Parameters: { StateMachineArn: expect.stringContaining(ids.generation), "Name.$": "$.executionName", "Input.$": "$.request" },
+    });
+  });
+
+  it("catches each item's own failure, so one bad item never fails the batch", () => {
+    expect(item("StartGeneration").Catch).toEqual([{ ErrorEquals: ["States.ALL"], ResultPath: "$.failure", Next: "RecordItemOutcome" }]);
+    expect(item("PublishItemOutcome").Catch).toEqual([{ ErrorEquals: ["States.ALL"], ResultPath: null, Next: "OutcomeUnpublished" }]);
+  });
+
+  it("lets the batch start and follow only the generation state machine's executions", () => {
+    const statements = statementsOf(ids.batchRole).filter((s) => actionsOf(s).some((action) => action.startsWith("states:")));
+    const start = statements.find((s) => actionsOf(s).includes("states:StartExecution"));
+    expect(start?.Resource).toEqual({ Ref: ids.generation });
+    const follow = statements.find((s) => actionsOf(s).includes("states:DescribeExecution"));
+    expect(JSON.stringify(follow?.Resource)).toContain(ids.generation);
+    const putEvents = statementsOf(ids.batchRole).find((s) => actionsOf(s).includes("events:PutEvents"));
+    expect(JSON.stringify(putEvents?.Resource)).toContain("event-bus/default");
+  });
+
+  it("is traced and logs ALL", () => {
+    template.hasResourceProperties("AWS::StepFunctions::StateMachine", {
+      RoleArn: { "Fn::GetAtt": [ids.batchRole, "Arn"] },
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: "ALL" }),
+    });
+  });
+});
