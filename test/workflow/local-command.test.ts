@@ -43,6 +43,19 @@ describe("npm start", () => {
     expect(JSON.parse(out[0] ?? "")).toMatchObject({ status: "SUCCEEDED", error: null, cause: null, retries: { Submit: 2 } });
   }, 60_000);
 
+  it("--batch FILE --json runs the batch workflow and prints the summary on one line", async () => {
+    const { code, out } = await inProcess(["--batch", "examples/batch.json", "--json", "--time-scale", "0.002"]);
+    expect(code).toBe(1); // the example holds items that fail on purpose
+    expect(out).toHaveLength(1);
+    expect(JSON.parse(out[0] ?? "")).toMatchObject({ batchId: "example-1", total: 7, succeeded: 4, failed: 3, recoverable: 1 });
+  }, 60_000);
+
+  it("--batch prints a progress line per item and the summary", async () => {
+    const { out } = await inProcess(["--batch", "examples/batch.json", "--time-scale", "0.002"]);
+    expect(out.filter((line) => /^ {2}\d+\/7 done, \d+ failed/.test(line))).toHaveLength(7);
+    expect(out).toContain("batch example-1: 7 items, 4 succeeded, 3 failed (1 recoverable), 0 duplicates");
+  }, 60_000);
+
   it.each([
     [["--bogus"], /Unknown option '--bogus'/],
     [[], /a prompt is required/],
@@ -50,6 +63,10 @@ describe("npm start", () => {
     [["a", "--time-scale", "0"], /--time-scale must be above 0/],
     [["a", "--kling-url", "http://example.com"], /must be https/],
     [["a", "--kling-url", "https://api-singapore.klingai.com"], /needs credentials/],
+    [["--batch", "missing.json"], /cannot read the batch file missing.json: ENOENT/],
+    [["--batch", "examples/batch.json", "--model", "kling-v1"], /--model shapes one request/],
+    [["serve", "--port", "99999"], /--port must be a port number/],
+    [["a prompt", "--port", "3000"], /--port is for serve/],
   ])("a usage mistake (%j) is one line and the usage, exit 2", async (argv, message) => {
     const { code, out, err } = await inProcess(argv);
     expect(code).toBe(2);
