@@ -21,6 +21,19 @@ export const RETRY_POLICIES = {
     maxAttempts: 6,
     jitterStrategy: JitterType.FULL,
   },
+  /**
+   * The function was stopped by its timeout or crashed (out of memory, exit) before it could
+   * answer. Every handler is safe to repeat (Submit finds the task it may have created), so
+   * one more attempt is worth it.
+   */
+  lambdaStopped: {
+    errors: ["Sandbox.Timedout", "Lambda.Unknown", "Runtime.ExitError"],
+    interval: Duration.seconds(5),
+    backoffRate: 2,
+    maxDelay: Duration.seconds(30),
+    maxAttempts: 2,
+    jitterStrategy: JitterType.FULL,
+  },
   /** 429 with 1302/1303: back off exponentially from 2 s, full jitter, capped at 60 s. */
   rateLimited: {
     errors: ["Kling.RateLimited"],
@@ -53,9 +66,9 @@ export const RETRY_POLICIES = {
 export type RetryPolicyName = keyof typeof RETRY_POLICIES;
 
 /** Policies for a task that calls Kling. */
-export const KLING_CALL_RETRIES: readonly RetryPolicyName[] = ["lambdaService", "rateLimited", "serverError"];
+export const KLING_CALL_RETRIES: readonly RetryPolicyName[] = ["lambdaService", "lambdaStopped", "rateLimited", "serverError"];
 /** Policies for a task that does not call Kling. */
-export const LOCAL_WORK_RETRIES: readonly RetryPolicyName[] = ["lambdaService"];
+export const LOCAL_WORK_RETRIES: readonly RetryPolicyName[] = ["lambdaService", "lambdaStopped"];
 
 /** Adds the named policies to a state, in order: the first whose errors match decides. */
 export function applyRetries(state: TaskStateBase, policies: readonly RetryPolicyName[]): void {

@@ -1,17 +1,15 @@
 import type { LambdaHandler } from "./handlers";
 
-/** What Lambda hands Step Functions for a function error: the Cause is this JSON. */
+/** An error as Step Functions sees a Lambda's: `name` is the errorType, the Cause is Lambda's JSON. */
+export function lambdaError(errorType: string, errorMessage: string, trace: readonly string[] = []): Error {
+  const failure = new Error(JSON.stringify({ errorType, errorMessage, trace }));
+  failure.name = errorType;
+  return failure;
+}
+
 function lambdaFunctionError(error: unknown): Error {
   const source = error instanceof Error ? error : new Error(String(error));
-  const failure = new Error(
-    JSON.stringify({
-      errorType: source.name,
-      errorMessage: source.message,
-      trace: (source.stack ?? "").split("\n"),
-    }),
-  );
-  failure.name = source.name;
-  return failure;
+  return lambdaError(source.name, source.message, (source.stack ?? "").split("\n"));
 }
 
 /**
@@ -19,15 +17,36 @@ function lambdaFunctionError(error: unknown): Error {
  * event, the result comes back wrapped (`{ Payload, StatusCode, ... }`), and a thrown error
  * reaches Retry/Catch under its `name` with Lambda's JSON Cause.
  */
-export async function invokeLikeLambda(handler: LambdaHandler, input: unknown): Promise<unknown> {
+export interface FunctionTimeout {
+  /** The function's configured timeout. */
+  readonly seconds: number;
+  /** How long to wait for the handler on this machine. */
+  readonly realMs: number;
+}
+
+export async function invokeLikeLambda(handler: LambdaHandler, input: unknown, timeout?: FunctionTimeout): Promise<unknown> {
   const event = input !== null && typeof input === "object" && "Payload" in input ? input.Payload : input;
   // Lambda passes JSON: the handler never shares objects with the engine's state.
   const payload: unknown = JSON.parse(JSON.stringify(event ?? null));
   let result: unknown;
+  let timer: NodeJS.Timeout | undefined;
   try {
-    result = await handler(payload);
-  } catch (error) {
-    throw lambdaFunctionError(error);
+    const invocation = handler(payload).catch((error: unknown) => {
+      throw lambdaFunctionError(error);
+    });
+    // Past its timeout Lambda stops the function and reports Sandbox.Timedout; whatever the
+    // handler did before that (a task created at Kling) stays done.
+    const timedOut = new Promise<never>((_, reject) => {
+      if (timeout === undefined) return;
+      timer = setTimeout(
+        () => reject(lambdaError("Sandbox.Timedout", `Task timed out after ${timeout.seconds.toFixed(2)} seconds`)),
+        timeout.realMs,
+      );
+    });
+    invocation.catch(() => undefined); // Once timed out, its own failure goes nowhere, as on Lambda.
+    result = await Promise.race([invocation, timedOut]);
+  } finally {
+    clearTimeout(timer);
   }
   return {
     ExecutedVersion: "$LATEST",

@@ -22,6 +22,11 @@ export interface LocalPipelineOptions {
   readonly config?: PipelineConfigInput;
   /** Sees every event of every generation execution started through {@link LocalPipeline.executions}. */
   readonly onGenerationEvent?: (executionName: string, event: EngineEvent) => void;
+  /**
+   * Wraps each Lambda invocation (tests only): how the hard edges are staged, e.g. a
+   * function that did its work but was killed before it could answer.
+   */
+  readonly aroundInvoke?: (stateName: string, invoke: () => Promise<unknown>) => Promise<unknown>;
 }
 
 /**
@@ -45,6 +50,13 @@ function applyFunctionEnvironment(template: CloudFormationTemplate, functionIds:
   }
   Object.assign(process.env, merged);
   delete process.env[ENV.klingSecretArn];
+}
+
+/** A function's Timeout as the template sets it (Lambda's default is 3 s). */
+function functionTimeoutSeconds(template: CloudFormationTemplate, functionArn: string): number {
+  const logicalId = functionArn.split(":").at(-1) ?? "";
+  const timeout = template.Resources[logicalId]?.Properties?.Timeout;
+  return typeof timeout === "number" ? timeout : 3;
 }
 
 const RESOURCE = {
@@ -76,15 +88,19 @@ export class LocalPipeline {
     const generationId = logicalIdOf(stack, stack.generation.stateMachine);
     const generationArn = localArn(template, generationId);
     /** Binds each Task to local code: a handler, a child execution, or the local bus. */
-    const bindTask: TaskBinder = (_stateName, state) => {
+    const aroundInvoke = options.aroundInvoke ?? ((_stateName, invoke) => invoke());
+    const bindTask: TaskBinder = (stateName, state) => {
       const parameters = state.Parameters as Record<string, unknown> | undefined;
       switch (state.Resource) {
         case RESOURCE.lambdaInvoke: {
           const functionArn = parameters?.FunctionName;
           const name = typeof functionArn === "string" ? handlerByArn.get(functionArn) : undefined;
-          if (!name) return undefined;
+          if (!name || typeof functionArn !== "string") return undefined;
           const handler = LOCAL_HANDLERS[name];
-          return (input) => invokeLikeLambda(handler, input);
+          const seconds = functionTimeoutSeconds(template, functionArn);
+          // Handler time is real CPU and network time, like the Kling client's own timeout: not scaled.
+          const timeout = { seconds, realMs: seconds * 1000 };
+          return (input) => aroundInvoke(stateName, () => invokeLikeLambda(handler, input, timeout));
         }
         case RESOURCE.startExecutionSync:
           if (parameters?.StateMachineArn !== generationArn) return undefined;

@@ -91,6 +91,14 @@ describe("the generation state machine", () => {
     MaxAttempts: 6,
     JitterStrategy: "FULL",
   };
+  const lambdaStoppedRetry = {
+    ErrorEquals: ["Sandbox.Timedout", "Lambda.Unknown", "Runtime.ExitError"],
+    IntervalSeconds: 5,
+    BackoffRate: 2,
+    MaxDelaySeconds: 30,
+    MaxAttempts: 2,
+    JitterStrategy: "FULL",
+  };
   const rateLimitedRetry = {
     ErrorEquals: ["Kling.RateLimited"],
     IntervalSeconds: 2,
@@ -110,13 +118,13 @@ describe("the generation state machine", () => {
 
   it("retries rate limits and server errors on the tasks that call Kling, and nothing else", () => {
     for (const name of ["CheckCredits", "Submit", "Poll"]) {
-      expect(state(name).Retry).toEqual([lambdaServiceRetry, rateLimitedRetry, serverErrorRetry]);
+      expect(state(name).Retry).toEqual([lambdaServiceRetry, lambdaStoppedRetry, rateLimitedRetry, serverErrorRetry]);
     }
   });
 
   it("retries only Lambda's own faults on Validate and Diagnose", () => {
-    expect(state("Validate").Retry).toEqual([lambdaServiceRetry]);
-    expect(state("Diagnose").Retry).toEqual([lambdaServiceRetry]);
+    expect(state("Validate").Retry).toEqual([lambdaServiceRetry, lambdaStoppedRetry]);
+    expect(state("Diagnose").Retry).toEqual([lambdaServiceRetry, lambdaStoppedRetry]);
   });
 
   it("never retries the errors a retry cannot fix", () => {

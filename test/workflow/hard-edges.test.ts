@@ -1,0 +1,88 @@
+/**
+ * The hard edges of a pipeline that spends money on every call: a function stopped before it
+ * could answer, a Kling answer that never comes, a create that succeeded at Kling whose
+ * Lambda crashed. Each ends with exactly one Kling task and exactly one outcome.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEV_API_KEY, ruleBasedPlan, startSimulator } from "../../local/simulator";
+import { lambdaError } from "../../local/runner/lambda-binding";
+import { LocalPipeline } from "../../local/runner/pipeline";
+import { ScaledClock } from "../../local/runner/scaled-clock";
+
+/** Which Lambda invocations to stop after they did their work, by state name: the first N of each. */
+const stopAfterWork = new Map<string, { times: number; errorType: string; message: string }>();
+
+let clock: ScaledClock;
+let pipeline: LocalPipeline;
+beforeAll(() => {
+  clock = new ScaledClock(0.002);
+  pipeline = new LocalPipeline({
+    clock,
+    config: { klingRequestTimeoutMs: 1000 },
+    aroundInvoke: async (stateName, invoke) => {
+      const result = await invoke();
+      const stop = stopAfterWork.get(stateName);
+      if (stop && stop.times > 0) {
+        stop.times -= 1;
+        throw lambdaError(stop.errorType, stop.message);
+      }
+      return result;
+    },
+  });
+});
+afterAll(() => pipeline.close());
+
+async function runWith(name: string, simulatorOptions: Parameters<typeof startSimulator>[0] = {}) {
+  const credentials = { apiKey: DEV_API_KEY };
+  const simulator = await startSimulator({ ...simulatorOptions, clock, credentials });
+  pipeline.connect(simulator.baseUrl, credentials);
+  try {
+    const report = await pipeline.runGeneration({ prompt: "a corgi surfing a wave" }, name);
+    const outcomes = report.events.filter((event) => event.type === "ExecutionSucceeded" || event.type === "ExecutionFailed");
+    return { report, outcomes, tasksCreated: simulator.stats.tasksCreated };
+  } finally {
+    await simulator.close();
+  }
+}
+
+describe("hard edges", () => {
+  it("Submit stopped by its timeout after creating the task is retried and finds that task", async () => {
+    stopAfterWork.set("Submit", { times: 1, errorType: "Sandbox.Timedout", message: "Task timed out after 50.00 seconds" });
+    const { report, outcomes, tasksCreated } = await runWith("edge-timeout");
+    expect(report.status).toBe("SUCCEEDED");
+    expect(report.retries).toEqual({ Submit: 1 });
+    expect(tasksCreated).toBe(1);
+    expect(outcomes).toHaveLength(1);
+  });
+
+  it("Submit crashed after Kling created the task is retried and finds that task", async () => {
+    stopAfterWork.set("Submit", { times: 1, errorType: "Runtime.ExitError", message: "RequestId: 1 Error: Runtime exited with error: signal: killed" });
+    const { report, outcomes, tasksCreated } = await runWith("edge-crash");
+    expect(report.status).toBe("SUCCEEDED");
+    expect(tasksCreated).toBe(1);
+    expect(outcomes).toHaveLength(1);
+  });
+
+  it("a create whose answer never comes times out, is retried, and finds the task Kling did create", async () => {
+    const neverAnswers = ruleBasedPlan([
+      { on: "create", times: 1, fault: { label: "hang", answer: { type: "drop" }, afterHandling: true } },
+    ]);
+    const { report, outcomes, tasksCreated } = await runWith("edge-no-answer", { faultPlan: neverAnswers });
+    expect(report.status).toBe("SUCCEEDED");
+    expect(report.retries).toEqual({ Submit: 1 });
+    expect(tasksCreated).toBe(1);
+    expect(outcomes).toHaveLength(1);
+  });
+
+  it("a function stopped again and again ends in one diagnosed failure, still with one task", async () => {
+    stopAfterWork.set("Poll", { times: 10, errorType: "Sandbox.Timedout", message: "Task timed out after 30.00 seconds" });
+    const { report, outcomes, tasksCreated } = await runWith("edge-poll-timeouts");
+    stopAfterWork.delete("Poll");
+    expect(report.status).toBe("FAILED");
+    expect(report.error).toBe("Sandbox.Timedout");
+    expect(JSON.parse(report.cause ?? "null")).toMatchObject({ failedState: "Poll", recoverable: true, action: "retry-later" });
+    expect(report.retries).toEqual({ Poll: 2 });
+    expect(tasksCreated).toBe(1);
+    expect(outcomes).toHaveLength(1);
+  });
+});
