@@ -1,0 +1,13 @@
+import { definitionFromTemplate } from "../runner/definition";
+import { logicalIdOf, synthesizePipeline } from "../runner/synthesize";
+import { errorTable, mermaidDiagram } from "./readme-sections";
+
+/** Every generated block of the README, from the synthesized stack and the taxonomy. */
+export function readmeBlocks(): Record<string, string> {
+  const { stack, template } = synthesizePipeline();
+  return {
+    "generation-state-machine": mermaidDiagram(definitionFromTemplate(template, logicalIdOf(stack, stack.generation.stateMachine))),
+    "batch-state-machine": mermaidDiagram(definitionFromTemplate(template, logicalIdOf(stack, stack.batch.stateMachine))),
+    "error-table": errorTable(),
+  };
+}

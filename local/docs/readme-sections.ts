@@ -1,0 +1,134 @@
+/**
+ * The parts of the README that restate code: the state machine diagrams (from the synthesized
+ * definitions) and the error table (from the taxonomy and the retry policies). `npm run docs`
+ * writes them; a test regenerates them so they never drift.
+ */
+import { ERROR_KINDS, ERROR_NAMES, KLING_ERROR_CODES, type KlingErrorName } from "../../lambdas/errors";
+import { RETRY_POLICIES } from "../../lib/retry-policies";
+import type { StateMachineDefinition } from "../runner/definition";
+
+type StateBody = Record<string, unknown>;
+
+function nodeId(name: string): string {
+  return name.replace(/[^A-Za-z0-9]/g, "_");
+}
+
+function node(name: string, state: StateBody): string {
+  const id = nodeId(name);
+  switch (state.Type) {
+    case "Choice":
+      return `${id}{"${name}"}`;
+    case "Wait":
+      return `${id}(["${name}"])`;
+    case "Succeed":
+    case "Fail":
+      return `${id}((("${name}")))`;
+    case "Map":
+      return id;
+    default:
+      return `${id}["${name}"]`;
+  }
+}
+
+interface Choice {
+  readonly Variable?: string;
+  readonly StringEquals?: string;
+  readonly Next: string;
+}
+
+function condition(choice: Choice): string {
+  if (choice.Variable && choice.StringEquals !== undefined) return `${choice.Variable.replace(/^\$\./, "")} = ${choice.StringEquals}`;
+  return "when";
+}
+
+function edges(states: Record<string, StateBody>, indent: string): string[] {
+  const lines: string[] = [];
+  for (const [name, state] of Object.entries(states)) {
+    const from = nodeId(name);
+    if (typeof state.Next === "string") lines.push(`${indent}${from} --> ${nodeId(state.Next)}`);
+    for (const choice of (state.Choices as Choice[] | undefined) ?? []) {
+      lines.push(`${indent}${from} -- "${condition(choice)}" --> ${nodeId(choice.Next)}`);
+    }
+    if (typeof state.Default === "string") lines.push(`${indent}${from} -- otherwise --> ${nodeId(state.Default)}`);
+    for (const catcher of (state.Catch as { ErrorEquals: string[]; Next: string }[] | undefined) ?? []) {
+      lines.push(`${indent}${from} -. "${catcher.ErrorEquals.join(", ")}" .-> ${nodeId(catcher.Next)}`);
+    }
+  }
+  return lines;
+}
+
+function flowchart(states: Record<string, StateBody>, indent: string): string[] {
+  const lines: string[] = [];
+  for (const [name, state] of Object.entries(states)) {
+    const processor = (state.ItemProcessor ?? state.Iterator) as { States: Record<string, StateBody> } | undefined;
+    if (state.Type === "Map" && processor) {
+      const concurrency = typeof state.MaxConcurrency === "number" ? `, at most ${state.MaxConcurrency} at once` : "";
+      lines.push(`${indent}subgraph ${nodeId(name)}["${name} (Map: each item${concurrency})"]`);
+      lines.push(...flowchart(processor.States, `${indent}  `));
+      lines.push(`${indent}end`);
+    } else {
+      lines.push(`${indent}${node(name, state)}`);
+    }
+  }
+  lines.push(...edges(states, indent));
+  return lines;
+}
+
+/** A Mermaid flowchart of a definition: every state, every transition, every Catch (dashed). */
+export function mermaidDiagram(definition: StateMachineDefinition): string {
+  return ["```mermaid", "flowchart TD", ...flowchart(definition.States, "  "), "```"].join("\n");
+}
+
+function retryText(name: KlingErrorName): string {
+  const policy = Object.values(RETRY_POLICIES).find((candidate) => (candidate.errors as readonly string[]).includes(name));
+  if (!policy) return "no";
+  return `${policy.maxAttempts} attempts, from ${policy.interval.toSeconds()} s, ×${policy.backoffRate}, full jitter, capped at ${policy.maxDelay.toSeconds()} s`;
+}
+
+function codesText(name: KlingErrorName): string {
+  const rows = KLING_ERROR_CODES.filter((row) => row.name === name);
+  return rows.map((row) => `${row.httpStatus}/${row.codes.join(", ")}`).join("; ");
+}
+
+const RECOVERY: Record<string, string> = {
+  "retry-later": "yes",
+  "buy-credits": "yes, once credits are bought",
+  "fix-credentials": "yes, once credentials are fixed",
+};
+
+/** The error table: each name, what raises it, whether it is retried and whether it can recover. */
+export function errorTable(): string {
+  const rows = ERROR_NAMES.map((name) => {
+    const kind = ERROR_KINDS[name];
+    const codes = codesText(name);
+    const raisedFor = codes ? `${codes}: ${kind.meaning}` : kind.meaning;
+    const recoverable = kind.recoverable ? (RECOVERY[kind.action] ?? "yes") : "no";
+    return `| \`${name}\` | ${raisedFor} | ${retryText(name)} | ${recoverable} | \`${kind.action}\` |`;
+  });
+  const platform = Object.values(RETRY_POLICIES)
+    .filter((policy) => !policy.errors.some((name) => name.startsWith("Kling.") || name === "States.ALL"))
+    .map((policy) => `${policy.errors.map((name) => `\`${name}\``).join(", ")} (${policy.maxAttempts} attempts, from ${policy.interval.toSeconds()} s)`);
+  return [
+    "| error name | HTTP/code: raised for | retried by the state machine | recoverable | action |",
+    "|---|---|---|---|---|",
+    ...rows,
+    "",
+    `Lambda's own faults are retried on every task: ${platform.join("; ")}.`,
+  ].join("\n");
+}
+
+const BEGIN = (name: string) => `<!-- BEGIN generated: ${name} (npm run docs) -->`;
+const END = "<!-- END generated -->";
+
+/** Replaces each generated block of the README with the given content. */
+export function updateGeneratedBlocks(readme: string, blocks: Record<string, string>): string {
+  let updated = readme;
+  for (const [name, content] of Object.entries(blocks)) {
+    const begin = BEGIN(name);
+    const start = updated.indexOf(begin);
+    const end = updated.indexOf(END, start);
+    if (start < 0 || end < 0) throw new Error(`the README has no generated block "${name}"`);
+    updated = `${updated.slice(0, start + begin.length)}\n${content}\n${updated.slice(end)}`;
+  }
+  return updated;
+}
