@@ -49,16 +49,23 @@ async function readSecret(arn: string): Promise<KlingCredentials> {
   return result.data;
 }
 
-function readEnvironment(): KlingCredentials {
-  const apiKey = process.env[LOCAL_CREDENTIAL_VARIABLES.apiKey];
+/** What to set when no credentials are found in the environment. */
+export const MISSING_CREDENTIALS_HINT = `set ${LOCAL_CREDENTIAL_VARIABLES.apiKey}, or ${LOCAL_CREDENTIAL_VARIABLES.accessKey} and ${LOCAL_CREDENTIAL_VARIABLES.secretKey}`;
+
+/** The credentials in an environment (an API key wins over a key pair), if it has any. */
+export function credentialsFromEnvironment(env: Readonly<Record<string, string | undefined>>): KlingCredentials | undefined {
+  const apiKey = env[LOCAL_CREDENTIAL_VARIABLES.apiKey];
   if (apiKey) return { apiKey };
-  const accessKey = process.env[LOCAL_CREDENTIAL_VARIABLES.accessKey];
-  const secretKey = process.env[LOCAL_CREDENTIAL_VARIABLES.secretKey];
+  const accessKey = env[LOCAL_CREDENTIAL_VARIABLES.accessKey];
+  const secretKey = env[LOCAL_CREDENTIAL_VARIABLES.secretKey];
   if (accessKey && secretKey) return { accessKey, secretKey };
-  throw new KlingError(
-    "Kling.AuthFailed",
-    `no Kling credentials: set ${LOCAL_CREDENTIAL_VARIABLES.apiKey}, or ${LOCAL_CREDENTIAL_VARIABLES.accessKey} and ${LOCAL_CREDENTIAL_VARIABLES.secretKey}`,
-  );
+  return undefined;
+}
+
+function readEnvironment(): KlingCredentials {
+  const credentials = credentialsFromEnvironment(process.env);
+  if (!credentials) throw new KlingError("Kling.AuthFailed", `no Kling credentials: ${MISSING_CREDENTIALS_HINT}`);
+  return credentials;
 }
 
 export async function loadKlingCredentials(): Promise<KlingCredentials> {

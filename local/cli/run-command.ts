@@ -4,7 +4,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { LOCAL_CREDENTIAL_VARIABLES } from "../../lambdas/common/credentials";
+import { credentialsFromEnvironment, LOCAL_CREDENTIAL_VARIABLES, MISSING_CREDENTIALS_HINT } from "../../lambdas/common/credentials";
 import type { KlingCredentials } from "../../lambdas/kling/port";
 import { isScenarioName, SCENARIOS, type ScenarioName } from "../simulator";
 import { BATCH_EVENTS, type BatchSummary, type ItemOutcome } from "../../lambdas/batch/batch";
@@ -69,15 +69,10 @@ const OPTIONS = {
   help: { type: "boolean", short: "h" },
 } as const;
 
-function credentialsFromEnvironment(env: NodeJS.ProcessEnv): KlingCredentials {
-  const apiKey = env[LOCAL_CREDENTIAL_VARIABLES.apiKey];
-  if (apiKey) return { apiKey };
-  const accessKey = env[LOCAL_CREDENTIAL_VARIABLES.accessKey];
-  const secretKey = env[LOCAL_CREDENTIAL_VARIABLES.secretKey];
-  if (accessKey && secretKey) return { accessKey, secretKey };
-  throw new UsageError(
-    `--kling-url needs credentials: set ${LOCAL_CREDENTIAL_VARIABLES.apiKey}, or ${LOCAL_CREDENTIAL_VARIABLES.accessKey} and ${LOCAL_CREDENTIAL_VARIABLES.secretKey}`,
-  );
+function credentialsFor(env: NodeJS.ProcessEnv): KlingCredentials {
+  const credentials = credentialsFromEnvironment(env);
+  if (!credentials) throw new UsageError(`--kling-url needs credentials: ${MISSING_CREDENTIALS_HINT}`);
+  return credentials;
 }
 
 function klingUrl(text: string): string {
@@ -140,7 +135,7 @@ export function parseRunCommand(argv: readonly string[], env: NodeJS.ProcessEnv)
   const target: RunTarget =
     values["kling-url"] === undefined
       ? { scenario, timeScale }
-      : { scenario, timeScale: 1, kling: { baseUrl: klingUrl(values["kling-url"]), credentials: credentialsFromEnvironment(env) } };
+      : { scenario, timeScale: 1, kling: { baseUrl: klingUrl(values["kling-url"]), credentials: credentialsFor(env) } };
   const json = values.json ?? false;
 
   if (serve || batch !== undefined) {
