@@ -3,8 +3,7 @@
  * succeeded, the diagnosis once it failed.
  */
 import { z } from "zod";
-import { diagnose, type Diagnosis } from "../diagnose/diagnosis";
-import type { DiagnosisAction } from "../errors";
+import { diagnose, diagnosisSchema, type Diagnosis } from "../diagnose/diagnosis";
 import type { ExecutionDescription, ExecutionStatus } from "./executions";
 
 /** PENDING_REDRIVE is a failed execution an operator may redrive: to the caller it has failed. */
@@ -29,30 +28,6 @@ export function generationStatus(status: ExecutionStatus): GenerationStatus {
 /** A SUCCEEDED execution's output holds the video at `$.task.video` (lib/generation-workflow.ts). */
 const succeededOutputSchema = z.object({
   task: z.object({ video: z.object({ url: z.string(), duration: z.string() }) }),
-});
-
-/** A record, so a new action in the taxonomy fails the type check here until it is listed. */
-const DIAGNOSIS_ACTIONS: Readonly<Record<DiagnosisAction, true>> = {
-  "retry-later": true,
-  "buy-credits": true,
-  "fix-credentials": true,
-  "change-prompt": true,
-  "fix-request": true,
-  "contact-support": true,
-};
-
-/** The Failed state's Cause: the diagnosis Diagnose wrote, as JSON (lambdas/diagnose/handler.ts). */
-const diagnosisSchema: z.ZodType<Diagnosis> = z.object({
-  jobId: z.string(),
-  errorCode: z.string(),
-  errorMessage: z.string(),
-  httpStatus: z.number().nullable(),
-  klingCode: z.number().nullable(),
-  requestId: z.string().nullable(),
-  failedState: z.string(),
-  recoverable: z.boolean(),
-  action: z.custom<DiagnosisAction>((value) => typeof value === "string" && Object.hasOwn(DIAGNOSIS_ACTIONS, value)),
-  suggestion: z.string(),
 });
 
 export function generationView(execution: ExecutionDescription): GenerationView {

@@ -2,20 +2,23 @@
  * Turns a caught `{Error, Cause}` into the diagnosis of ARCHITECTURE.md: what went wrong,
  * where, whether a retry can ever succeed, and one line for the person who asked for the video.
  */
-import { ERROR_KINDS, isKlingErrorName, parseErrorMessage, type DiagnosisAction, type KlingErrorName } from "../errors";
+import { z } from "zod";
+import { DIAGNOSIS_ACTIONS, ERROR_KINDS, isKlingErrorName, parseErrorMessage, type KlingErrorName } from "../errors";
 
-export interface Diagnosis {
-  jobId: string;
-  errorCode: string;
-  errorMessage: string;
-  httpStatus: number | null;
-  klingCode: number | null;
-  requestId: string | null;
-  failedState: string;
-  recoverable: boolean;
-  action: DiagnosisAction;
-  suggestion: string;
-}
+/** The diagnosis, as the Failed state's Cause carries it and as readers parse it back. */
+export const diagnosisSchema = z.object({
+  jobId: z.string(),
+  errorCode: z.string(),
+  errorMessage: z.string(),
+  httpStatus: z.number().nullable(),
+  klingCode: z.number().nullable(),
+  requestId: z.string().nullable(),
+  failedState: z.string(),
+  recoverable: z.boolean(),
+  action: z.enum(DIAGNOSIS_ACTIONS),
+  suggestion: z.string(),
+});
+export type Diagnosis = z.infer<typeof diagnosisSchema>;
 
 export interface CaughtError {
   readonly Error: string;

@@ -20,13 +20,15 @@ export const ERROR_NAMES = [
 export type KlingErrorName = (typeof ERROR_NAMES)[number];
 
 /** What the person who asked for the video should do next. */
-export type DiagnosisAction =
-  | "retry-later"
-  | "buy-credits"
-  | "fix-credentials"
-  | "change-prompt"
-  | "fix-request"
-  | "contact-support";
+export const DIAGNOSIS_ACTIONS = [
+  "retry-later",
+  "buy-credits",
+  "fix-credentials",
+  "change-prompt",
+  "fix-request",
+  "contact-support",
+] as const;
+export type DiagnosisAction = (typeof DIAGNOSIS_ACTIONS)[number];
 
 export interface ErrorKind {
   /** Whether the state machine's Retry blocks retry it (see lib/retry-policies.ts). */

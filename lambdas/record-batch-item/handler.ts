@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { diagnose, type Diagnosis } from "../diagnose/diagnosis";
+import { diagnose, diagnosisSchema, type Diagnosis } from "../diagnose/diagnosis";
 import { BATCH_EVENTS, type ItemOutcome } from "../batch/batch";
 import { parseEvent } from "../common/parse-event";
 
@@ -19,7 +19,6 @@ export interface RecordedItem {
 }
 
 const describeSchema = z.object({ Error: z.string().optional(), Cause: z.string().optional() });
-const diagnosisSchema = z.object({ errorCode: z.string(), recoverable: z.boolean(), failedState: z.string() }).loose();
 
 /**
  * A child that failed reports `States.TaskFailed` with its DescribeExecution as Cause; the
@@ -29,7 +28,7 @@ function diagnosisOf(executionName: string, failure: { Error: string; Cause?: st
   try {
     const described = describeSchema.parse(JSON.parse(failure.Cause ?? ""));
     const parsed = diagnosisSchema.safeParse(JSON.parse(described.Cause ?? ""));
-    if (parsed.success) return parsed.data as unknown as Diagnosis;
+    if (parsed.success) return parsed.data;
     return diagnose(executionName, "StartGeneration", { Error: described.Error ?? failure.Error, Cause: described.Cause });
   } catch {
     return diagnose(executionName, "StartGeneration", failure);
