@@ -77,7 +77,8 @@ export async function handleApiRequest(
 function routeOf(event: APIGatewayProxyEvent): Route {
   if (event.resource === GENERATIONS_PATH) return { kind: "collection" };
   if (event.resource === `${GENERATIONS_PATH}/{id}`) return { kind: "item", id: event.pathParameters?.id ?? "" };
-  const path = (event.path ?? "").replace(/\/+$/, "");
+  // The lookbehind starts a match only at the first slash of a run: linear, where /\/+$/ is quadratic in a run of slashes.
+  const path = (event.path ?? "").replace(/(?<!\/)\/+$/, "");
   if (path === GENERATIONS_PATH) return { kind: "collection" };
   const item = /^\/generations\/([^/]+)$/.exec(path);
   return item?.[1] === undefined ? { kind: "none" } : { kind: "item", id: item[1] };

@@ -183,7 +183,7 @@ function describeIssue(name: string, issue: z.core.$ZodIssue): string[] {
     case "invalid_value":
       return [`${path} must be one of ${quotedList(issue.values)}`];
     case "unrecognized_keys":
-      return issue.keys.map((key) => `${path}.${key} is not a known field`);
+      return issue.keys.map((key) => `${path}.${shownKey(key)} is not a known field`);
     case "custom":
       return [`${path} ${issue.message}`];
     default:
@@ -205,7 +205,8 @@ function foldFieldName(name: string): string {
 
 function unknownFieldProblem(key: string): string {
   const meant = FIELD_BY_FOLDED_NAME.get(foldFieldName(key));
-  return meant ? `${key} is not a known field (did you mean ${meant}?)` : `${key} is not a known field`;
+  const shown = shownKey(key);
+  return meant ? `${shown} is not a known field (did you mean ${meant}?)` : `${shown} is not a known field`;
 }
 
 /** Rules between fields that hold whatever the model. */
@@ -346,6 +347,11 @@ function orList(values: readonly unknown[]): string {
 
 function quote(value: unknown): string {
   return typeof value === "string" ? JSON.stringify(value) : String(value);
+}
+
+/** A field name as the person sent it: a plain name as it is, any other (empty, spaces, line breaks, long) quoted and short. */
+function shownKey(key: string): string {
+  return /^[\p{L}\p{N}_$-]{1,40}$/u.test(key) ? key : show(key);
 }
 
 /** A value as the person sent it, short. */
