@@ -12,6 +12,7 @@ import {
   JsonSchemaVersion,
   LambdaIntegration,
   LogGroupLogDestination,
+  MethodLoggingLevel,
   Period,
   RequestValidator,
   ResponseType,
@@ -51,6 +52,10 @@ export class GenerationApi extends Construct {
         accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
         tracingEnabled: true,
         metricsEnabled: true,
+        // Execution logs for every method's errors, but never the request and response data:
+        // bodies carry prompts, and headers the callers' signatures or API keys.
+        loggingLevel: MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
       },
       defaultMethodOptions: {
         authorizationType: iam ? AuthorizationType.IAM : AuthorizationType.NONE,

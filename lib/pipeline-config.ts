@@ -9,8 +9,16 @@ import { MODEL_NAMES } from "../lambdas/schemas/models";
 import { DEFAULT_MODEL } from "../lambdas/validate/config";
 
 export const pipelineConfigSchema = z.object({
-  /** Kling's API host. Locally the runner points the Lambdas at the simulator instead. */
-  klingBaseUrl: z.url().default("https://api-singapore.klingai.com"),
+  /**
+   * Kling's API host, https only. Locally the runner points the Lambdas at the simulator
+   * through their environment instead, never through this setting.
+   */
+  klingBaseUrl: z
+    .url()
+    .refine((url) => !URL.canParse(url) || new URL(url).protocol === "https:", {
+      message: "klingBaseUrl must be https: credentials travel in its Authorization header",
+    })
+    .default("https://api-singapore.klingai.com"),
   /** An existing secret holding the Kling credentials; without it the stack creates one. */
   klingSecretArn: z.string().startsWith("arn:").optional(),
   defaultModel: z.enum(MODEL_NAMES).default(DEFAULT_MODEL),

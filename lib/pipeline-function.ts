@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import { PolicyDocument, PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Architecture, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
@@ -26,13 +27,29 @@ export interface PipelineFunctionProps {
 /**
  * A pipeline Lambda with the settings every one shares: Node.js 22 on arm64, bundled by the
  * local esbuild (minified, source maps, the AWS SDK left to the runtime), X-Ray tracing and
- * its own log group.
+ * its own log group. Its role may write to that log group only: no AWSLambdaBasicExecutionRole,
+ * whose logs permissions cover every log group of the account.
  */
 export class PipelineFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
     const logGroup = new LogGroup(scope, `${id}Logs`, {
       retention: RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // The role's own policy is its log group; the stack's grants (and X-Ray's) go to its DefaultPolicy.
+    const role = new Role(scope, `${id}Role`, {
+      assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
+      description: `The ${props.name} Lambda: its log group, X-Ray, and what the stack grants it`,
+      inlinePolicies: {
+        logs: new PolicyDocument({
+          statements: [
+            new PolicyStatement({
+              actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+              resources: [logGroup.logGroupArn],
+            }),
+          ],
+        }),
+      },
     });
     super(scope, id, {
       entry: handlerEntry(props.name),
@@ -44,6 +61,7 @@ export class PipelineFunction extends NodejsFunction {
       timeout: props.timeout ?? Duration.seconds(30),
       tracing: Tracing.ACTIVE,
       logGroup,
+      role,
       environment: props.environment,
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, "package-lock.json"),

@@ -7,6 +7,7 @@ import { BatchRules } from "./batch-rules";
 import { BatchWorkflow, type BatchFunctionName } from "./batch-workflow";
 import { GenerationApi } from "./generation-api";
 import { GenerationWorkflow } from "./generation-workflow";
+import { suppressAcceptedFindings } from "./nag-suppressions";
 import { resolvePipelineConfig, type PipelineConfig, type PipelineConfigInput } from "./pipeline-config";
 import { PipelineFunction, type GenerationFunctionName } from "./pipeline-function";
 
@@ -141,5 +142,7 @@ export class KlingPipelineStack extends Stack {
     new CfnOutput(this, "BatchStateMachineArn", { value: this.batch.stateMachine.stateMachineArn });
     new CfnOutput(this, "ApiUrl", { value: this.api.restApi.url });
     new CfnOutput(this, "KlingCredentialsSecretArn", { value: this.secret.secretArn });
+
+    suppressAcceptedFindings(this);
   }
 }

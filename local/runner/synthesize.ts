@@ -1,8 +1,9 @@
-import { App, CfnElement, type Stack } from "aws-cdk-lib";
-import type { IConstruct } from "constructs";
+import { App } from "aws-cdk-lib";
 import type { PipelineConfigInput } from "../../lib/pipeline-config";
 import { KlingPipelineStack } from "../../lib/pipeline-stack";
 import type { CloudFormationTemplate } from "./definition";
+
+export { logicalIdOf } from "../../lib/logical-id";
 
 export interface SynthesizedPipeline {
   readonly stack: KlingPipelineStack;
@@ -18,11 +19,4 @@ export function synthesizePipeline(config: PipelineConfigInput = {}): Synthesize
   const stack = new KlingPipelineStack(app, "KlingPipeline", { config });
   const template = app.synth().getStackByName(stack.stackName).template as CloudFormationTemplate;
   return { stack, template };
-}
-
-/** The logical id CloudFormation knows a construct by. */
-export function logicalIdOf(stack: Stack, construct: IConstruct): string {
-  const resource = construct.node.defaultChild;
-  if (!(resource instanceof CfnElement)) throw new Error(`${construct.node.path} has no CloudFormation resource`);
-  return stack.resolve(stack.getLogicalId(resource)) as string;
 }

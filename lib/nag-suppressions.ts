@@ -1,0 +1,152 @@
+/**
+ * The cdk-nag (AwsSolutions) findings this stack accepts, each on the one resource it concerns
+ * and with the reason it is acceptable there. Everything else is fixed in the constructs, and
+ * test/infra/security.test.ts fails on any finding not listed here. cdk-nag v3 reads these
+ * acknowledgements from construct metadata (`Validations.of(...).acknowledge`), which replaced
+ * v2's `NagSuppressions`. Nothing is acknowledged on the stack as a whole.
+ */
+import { type Stack, Validations } from "aws-cdk-lib";
+import type { IRole } from "aws-cdk-lib/aws-iam";
+import { Secret } from "aws-cdk-lib/aws-secretsmanager";
+import type { StateMachine } from "aws-cdk-lib/aws-stepfunctions";
+import type { IConstruct } from "constructs";
+import { logicalIdOf } from "./logical-id";
+import type { PipelineFunction } from "./pipeline-function";
+import type { KlingPipelineStack } from "./pipeline-stack";
+
+function acknowledge(construct: IConstruct, id: string, reason: string): void {
+  Validations.of(construct).acknowledge({ id, reason });
+}
+
+/** The AWS::IAM::Policy CDK writes a role's grants into. */
+function defaultPolicyOf(role: IRole | undefined, owner: string): IConstruct {
+  const policy = role?.node.tryFindChild("DefaultPolicy");
+  if (!policy) throw new Error(`${owner} has no role policy to acknowledge findings on`);
+  return policy;
+}
+
+/** How cdk-nag names the wildcard of `arn:...:execution:<state machine name>` plus `suffix`. */
+function executionWildcard(stack: Stack, stateMachine: StateMachine, suffix: "*" | ":*"): string {
+  const name = `{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${logicalIdOf(stack, stateMachine)}"}]}]}`;
+  return `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${name}${suffix}]`;
+}
+
+export function suppressAcceptedFindings(stack: KlingPipelineStack): void {
+  const functions: PipelineFunction[] = [
+    ...Object.values(stack.functions),
+    ...Object.values(stack.batchFunctions),
+    stack.apiFunction,
+  ];
+
+  if (stack.secret instanceof Secret) {
+    acknowledge(
+      stack.secret,
+      "AwsSolutions-SMG4",
+      "KlingCredentials holds Kling's API key (or access/secret key pair), issued in Kling's console: Secrets " +
+        "Manager cannot create a new one, so a rotation Lambda has nothing to rotate to. Rotate it in Kling's " +
+        "console and put the new value in the secret: new Lambda containers read it, with no redeploy.",
+    );
+  }
+
+  for (const fn of functions) {
+    const name = fn.node.id;
+    acknowledge(
+      fn,
+      "AwsSolutions-L1",
+      `${name} runs on nodejs22.x on purpose: the project targets Node.js 22 throughout (engines, @types/node, ` +
+        "esbuild's node22 target, the local runner), and nodejs22.x is a supported Lambda runtime. Moving to a " +
+        "newer runtime is a project-wide upgrade, not a per-function setting.",
+    );
+    acknowledge(
+      defaultPolicyOf(fn.role, name),
+      "AwsSolutions-IAM5[Resource::*]",
+      `The only '*' in ${name}'s role policy is xray:PutTraceSegments and xray:PutTelemetryRecords, added by ` +
+        "Tracing.ACTIVE: X-Ray has no resource-level permissions for them, so AWS only grants them on '*'. " +
+        "Its logs permissions name its own log group, and every other grant names its resource.",
+    );
+  }
+
+  const stateMachines = [
+    { stateMachine: stack.generation.stateMachine, invokes: Object.values(stack.functions) },
+    { stateMachine: stack.batch.stateMachine, invokes: Object.values(stack.batchFunctions) },
+  ];
+  for (const { stateMachine, invokes } of stateMachines) {
+    const owner = stateMachine.node.scope?.node.id ?? stateMachine.node.path;
+    const policy = defaultPolicyOf(stateMachine.role, `the ${owner} state machine`);
+    acknowledge(
+      policy,
+      "AwsSolutions-IAM5[Resource::*]",
+      `The '*' in the ${owner} state machine's role policy covers only actions AWS grants on '*' alone: ` +
+        "X-Ray's PutTraceSegments, PutTelemetryRecords, GetSamplingRules and GetSamplingTargets (tracingEnabled), " +
+        "and the CloudWatch Logs vended-delivery actions (logs:*LogDelivery*, PutResourcePolicy, " +
+        "DescribeResourcePolicies, DescribeLogGroups) Step Functions needs to log to its execution log group.",
+    );
+    for (const fn of invokes) {
+      acknowledge(
+        policy,
+        `AwsSolutions-IAM5[Resource::<${logicalIdOf(stack, fn)}.Arn>:*]`,
+        `The ${owner} state machine may invoke ${fn.node.id} and that one function's versions and aliases ` +
+          "(`<arn>:*`), as CDK's LambdaInvoke grants it: the wildcard is a qualifier of this function, no other.",
+      );
+    }
+  }
+
+  const generationName = "the generation state machine";
+  acknowledge(
+    defaultPolicyOf(stack.batch.stateMachine.role, "the Batch state machine"),
+    executionWildcard(stack, stack.generation.stateMachine, "*"),
+    `The batch's GenerateEachItem runs each item as an execution of ${generationName} and waits for it ` +
+      "(StartExecution .sync): states:DescribeExecution and StopExecution on `execution:<its name>*`, as CDK " +
+      "grants them, cover that state machine's executions, whose names are only known at run time.",
+  );
+  acknowledge(
+    defaultPolicyOf(stack.apiFunction.role, "ApiHandler"),
+    executionWildcard(stack, stack.generation.stateMachine, ":*"),
+    `GET /generations/{id} reports an execution of ${generationName}: states:DescribeExecution on ` +
+      "`execution:<its name>:*` covers that one state machine's executions, whose names are the callers' job ids.",
+  );
+
+  acknowledge(
+    stack.batchRules.deadLetterQueue,
+    "AwsSolutions-SQS3",
+    "DeadLetters is itself a dead-letter queue: the batch rules' EventBridge targets send failed deliveries to " +
+      "it (DeadLetterConfig), which cdk-nag does not recognise. A dead-letter queue for it would only move the " +
+      "same messages again; it keeps them 14 days and is encrypted with TLS enforced.",
+  );
+
+  const restApi = stack.api.restApi;
+  const cloudWatchRole = restApi.node.tryFindChild("CloudWatchRole");
+  if (!cloudWatchRole) throw new Error("the REST API has no CloudWatch role to acknowledge findings on");
+  acknowledge(
+    cloudWatchRole,
+    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+    "The API's CloudWatch role is the account-level role API Gateway assumes to write the stage's access and " +
+      "execution logs; AmazonAPIGatewayPushToCloudWatchLogs is the policy AWS maintains for exactly that, and " +
+      "API Gateway creates the execution log groups itself, so no narrower resource can be named in advance.",
+  );
+  acknowledge(
+    restApi.deploymentStage,
+    "AwsSolutions-APIG3",
+    "The v1 stage is a regional API for services and operators, not browsers: every method needs SigV4 (IAM) " +
+      "or, when configured, an API key with a usage plan, the stage throttles every method, and the Lambda " +
+      "validates every body. A WAFv2 web ACL is left to the deploying account, which can associate one with " +
+      "the stage without changing this stack.",
+  );
+  for (const method of restApi.methods) {
+    const route = `${method.httpMethod} ${method.resource.path}`;
+    acknowledge(
+      method,
+      "AwsSolutions-COG4",
+      `${route} is called by services and operators with AWS credentials, not by end users of a Cognito user ` +
+        "pool: it is authorized with IAM (SigV4) by default, or with an API key when apiAuthorization is apiKey.",
+    );
+    if (stack.config.apiAuthorization === "apiKey") {
+      acknowledge(
+        method,
+        "AwsSolutions-APIG4",
+        `${route} is in API-key mode, chosen by configuration (apiAuthorization: apiKey): a key with a usage ` +
+          "plan (throttle and daily quota) is what callers must present. The default mode authorizes with IAM.",
+      );
+    }
+  }
+}
