@@ -5,7 +5,9 @@ import { klingApi } from "../common/kling-api";
 import { parseEvent } from "../common/parse-event";
 import { nextWaitSeconds } from "../common/poll-schedule";
 import type { TaskView } from "../common/task-view";
-import { TASK_KINDS } from "../kling/wire";
+import { KlingError } from "../errors";
+import type { KlingApi } from "../kling/port";
+import { TASK_KINDS, type CreateTaskBody, type Task, type TaskKind } from "../kling/wire";
 import { generationRequestSchema, toCreateTaskBody } from "../schemas/validation";
 import { externalTaskIdFor } from "./external-task-id";
 
@@ -15,6 +17,24 @@ const submitEventSchema = z.object({
   kind: z.enum(TASK_KINDS),
   request: generationRequestSchema,
 });
+
+/** Kling's refusal of a second task with the same external_task_id. */
+const DUPLICATE_EXTERNAL_ID = /external_task_id.*exist/i;
+
+/**
+ * Creates the task; when Kling says the id is taken, an earlier attempt's create (one whose
+ * answer timed out) landed after our look-up: that task is ours, so return it.
+ */
+async function createOrFindLateTask(kling: KlingApi, kind: TaskKind, body: CreateTaskBody, externalTaskId: string): Promise<Task> {
+  try {
+    return await kling.createTask(kind, body);
+  } catch (error) {
+    if (!(error instanceof KlingError && error.klingCode === 1201 && DUPLICATE_EXTERNAL_ID.test(error.klingMessage))) throw error;
+    const existing = await kling.findTaskByExternalId(kind, externalTaskId);
+    if (!existing) throw error;
+    return existing;
+  }
+}
 
 /**
  * Submit: creates the Kling task exactly once per execution. It looks the execution's
@@ -27,7 +47,7 @@ export async function handler(event: unknown): Promise<TaskView> {
   const kling = await klingApi();
   const task =
     (await kling.findTaskByExternalId(kind, externalTaskId)) ??
-    (await kling.createTask(kind, toCreateTaskBody(request, externalTaskId)));
+    (await createOrFindLateTask(kling, kind, toCreateTaskBody(request, externalTaskId), externalTaskId));
   const schedule = pollScheduleConfig();
   return {
     taskId: task.task_id,

@@ -32,6 +32,7 @@ export interface EngineEvent {
   readonly cause?: string;
   /** For a retry: the error retried, the attempt (1-based) and the simulated wait before it. */
   readonly retry?: { readonly error: string; readonly attempt: number; readonly waitSeconds: number };
+  readonly input?: unknown;
   readonly output?: unknown;
 }
 
@@ -227,6 +228,8 @@ export class LocalStateMachine {
       const now = clock.now();
       switch (log.type) {
         case "StateEntered":
+          emit({ type: log.type, at: now, stateName: log.state.name, stateType: log.state.type, input: log.state.input });
+          break;
         case "StateExited":
           emit({ type: log.type, at: now, stateName: log.state.name, stateType: log.state.type, output: log.state.output });
           break;

@@ -4,7 +4,8 @@
  * Lambda crashed. Each ends with exactly one Kling task and exactly one outcome.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEV_API_KEY, ruleBasedPlan, startSimulator } from "../../local/simulator";
+import { externalTaskIdFor } from "../../lambdas/submit/external-task-id";
+import { DEV_API_KEY, errorFault, ruleBasedPlan, startSimulator } from "../../local/simulator";
 import { lambdaError } from "../../local/runner/lambda-binding";
 import { LocalPipeline } from "../../local/runner/pipeline";
 import { ScaledClock } from "../../local/runner/scaled-clock";
@@ -72,6 +73,32 @@ describe("hard edges", () => {
     expect(report.retries).toEqual({ Submit: 1 });
     expect(tasksCreated).toBe(1);
     expect(outcomes).toHaveLength(1);
+  });
+
+  it("a create that reaches Kling after the client gave up (the retry's create is refused as a duplicate) finds that task", async () => {
+    const name = "edge-late-create";
+    const executionArn = `${pipeline.generation.stateMachineArn.replace(":stateMachine:", ":execution:")}:${name}`;
+    const externalTaskId = externalTaskIdFor(name, executionArn);
+    // The retry's look-up comes before the late create lands: it finds nothing.
+    const lateCreate = ruleBasedPlan([{ on: "query", times: 1, fault: errorFault("not yet", 400, 1201, "Task not found") }]);
+    const credentials = { apiKey: DEV_API_KEY };
+    const simulator = await startSimulator({ faultPlan: lateCreate, clock, credentials });
+    pipeline.connect(simulator.baseUrl, credentials);
+    try {
+      // The late create, landed: Kling holds the task before the retry's own create.
+      const landed = await fetch(`${simulator.baseUrl}/v1/videos/text2video`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${DEV_API_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify({ model_name: "kling-v2-6", prompt: "a corgi surfing a wave", external_task_id: externalTaskId }),
+      });
+      expect(landed.status).toBe(200);
+      const report = await pipeline.runGeneration({ prompt: "a corgi surfing a wave" }, name);
+      expect(report.status).toBe("SUCCEEDED");
+      expect(simulator.stats.createAttemptsByExternalId(externalTaskId)).toBe(2);
+      expect(simulator.stats.tasksCreatedByExternalId(externalTaskId)).toBe(1);
+    } finally {
+      await simulator.close();
+    }
   });
 
   it("a function stopped again and again ends in one diagnosed failure, still with one task", async () => {
