@@ -1,0 +1,104 @@
+/**
+ * A short fault run (local/chaos/run-chaos.ts): 60 jobs in three batches, fixed seed, a fifth
+ * of the Kling requests faulted. Every job must end exactly once, no job may pay for two
+ * tasks, every failure must match the error table, and no credential may show anywhere.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { signHs256Jwt, klingJwtClaims } from "../../lambdas/kling/jwt";
+import { LeakScanner, randomSecrets } from "../../local/chaos/leak-scanner";
+import { formatChaosReport, runChaos, type ChaosReport } from "../../local/chaos/run-chaos";
+import { chaosPlan, type ApiRequestInfo } from "../../local/simulator";
+
+describe("the chaos plan", () => {
+  const create = (externalId: string): ApiRequestInfo => ({
+    kind: "create",
+    method: "POST",
+    path: "/v1/videos/text2video",
+    taskKind: "text2video",
+    createBody: { prompt: "p", external_task_id: externalId },
+  });
+  const labels = (seed: number) => {
+    const plan = chaosPlan({ seed, faultRate: 0.5, requestTimeoutMs: 1000 });
+    return Array.from({ length: 200 }, (_, index) => plan.onRequest(create(`job-${index}`))?.label ?? "-");
+  };
+
+  it("draws the same faults for the same seed, and others for another seed", () => {
+    expect(labels(7)).toEqual(labels(7));
+    expect(labels(7)).not.toEqual(labels(8));
+  });
+
+  it("injects nothing at rate 0", () => {
+    const plan = chaosPlan({ seed: 1, faultRate: 0, requestTimeoutMs: 1000 });
+    for (let index = 0; index < 100; index++) {
+      expect(plan.onRequest(create(`job-${index}`))).toBeUndefined();
+      expect(plan.delayFor(create(`job-${index}`))).toBeUndefined();
+      expect(plan.taskOutcome({ taskId: `t${index}`, kind: "text2video", model: "kling-v2-6", externalTaskId: `job-${index}` })).toEqual({
+        status: "succeed",
+      });
+    }
+    expect(plan.total()).toBe(0);
+  });
+});
+
+describe("the leak scanner", () => {
+  it("finds a secret, a fragment of one, a JWT signed with the SecretKey and one cut short", () => {
+    const secrets = randomSecrets();
+    const scanner = new LeakScanner(secrets);
+    const jwt = signHs256Jwt(klingJwtClaims(secrets.accessKey, 1_800_000_000), secrets.secretKey);
+    scanner.scan("clean", "nothing to see: eyJhbGciOiJIUzI1NiJ9.e30.c2ln and Bearer [redacted]");
+    scanner.scan("key", `Authorization: Bearer ${secrets.apiKey}`);
+    scanner.scan("fragment", `cut…${secrets.secretKey.slice(5, 23)}…`);
+    scanner.scan("jwt", JSON.stringify({ message: `token ${jwt} refused` }));
+    scanner.scan("cut jwt", `token ${jwt.split(".").slice(0, 2).join(".")}.`);
+    expect(scanner.leaks.map((leak) => `${leak.source}: ${leak.what}`)).toEqual([
+      "key: the API key",
+      "fragment: a fragment of the SecretKey",
+      "jwt: a JWT signed with the SecretKey",
+      "cut jwt: a JWT issued for the AccessKey",
+    ]);
+  });
+});
+
+describe("a chaos run of 60 jobs at fault rate 0.2", () => {
+  let report: ChaosReport;
+  beforeAll(async () => {
+    report = await runChaos({ jobs: 60, faultRate: 0.2, seed: 4242, batchSize: 20 });
+  }, 120_000);
+  afterAll(() => {
+    if (report && !report.ok) console.error(formatChaosReport(report).join("\n"));
+  });
+
+  it("injects faults of many kinds", () => {
+    expect(report.faults).toBeGreaterThan(40);
+    expect(Object.values(report.faultsByKind).filter((count) => count > 0).length).toBeGreaterThanOrEqual(6);
+    expect(report.simulatorFaults).toBeGreaterThan(0);
+    // The faults that tempt a second create: a create handled but its answer lost, or late.
+    const { faultsByKind: kinds } = report;
+    expect(kinds["drop-after-create"] + kinds["lost-create-response"] + kinds["late-answer-after-handling"]).toBeGreaterThan(0);
+    expect(kinds["late-answer"] + kinds["slow-answer"]).toBeGreaterThan(0);
+  });
+
+  it("gives every job exactly one outcome", () => {
+    expect(report.lost).toBe(0);
+    expect(report.succeeded + report.failed).toBe(60);
+  });
+
+  it("never creates two tasks for one job", () => {
+    expect(report.duplicates).toBe(0);
+  });
+
+  it("diagnoses every failure as the error table says, and only with errors the faults explain", () => {
+    expect(report.tableMismatches).toEqual([]);
+    expect(report.unexplained).toEqual([]);
+  });
+
+  it("never lets a credential out", () => {
+    expect(report.leaks).toEqual([]);
+    expect(report.scanned.texts).toBeGreaterThan(500);
+  });
+
+  it("passes every check and ends with the one-line verdict", () => {
+    expect(report.checks.filter((check) => !check.ok)).toEqual([]);
+    expect(formatChaosReport(report).at(-1)).toBe(`chaos: 60 jobs, ${report.faults} faults injected, 0 lost, 0 duplicates, 0 leaks`);
+  });
+});
