@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { externalTaskIdFor } from "../../lambdas/submit/external-task-id";
 import { DEV_API_KEY, errorFault, ruleBasedPlan, startSimulator } from "../../local/simulator";
+import { startDelayingProxy } from "../../local/chaos/delaying-proxy";
 import { lambdaError } from "../../local/runner/lambda-binding";
 import { LocalPipeline } from "../../local/runner/pipeline";
 import { ScaledClock } from "../../local/runner/scaled-clock";
@@ -64,16 +65,30 @@ describe("hard edges", () => {
     expect(outcomes).toHaveLength(1);
   });
 
-  it("a create whose answer never comes times out, is retried, and finds the task Kling did create", async () => {
-    const neverAnswers = ruleBasedPlan([
-      { on: "create", times: 1, fault: { label: "hang", answer: { type: "drop" }, afterHandling: true } },
-    ]);
-    const { report, outcomes, tasksCreated } = await runWith("edge-no-answer", { faultPlan: neverAnswers });
-    expect(report.status).toBe("SUCCEEDED");
-    expect(report.retries).toEqual({ Submit: 1 });
-    expect(tasksCreated).toBe(1);
-    expect(outcomes).toHaveLength(1);
-  });
+  it("a create whose answer never comes in time is given up, retried, and finds the task Kling did create", async () => {
+    const credentials = { apiKey: DEV_API_KEY };
+    const simulator = await startSimulator({ clock, credentials });
+    let held = false;
+    // The first create is handled at once (the task exists) but its answer is held far past the client's timeout.
+    const proxy = await startDelayingProxy(simulator.baseUrl, {
+      delayFor: (request) => {
+        if (request.kind !== "create" || held) return undefined;
+        held = true;
+        return { label: "late-answer-after-handling", delayMs: 5_000, afterHandling: true };
+      },
+    });
+    pipeline.connect(proxy.baseUrl, credentials);
+    try {
+      const report = await pipeline.runGeneration({ prompt: "a corgi surfing a wave" }, "edge-no-answer");
+      expect(report.status).toBe("SUCCEEDED");
+      expect(report.retries).toEqual({ Submit: 1 });
+      expect(report.events.find((event) => event.type === "StateFailed")?.cause).toMatch(/within the timeout/);
+      expect(simulator.stats.tasksCreated).toBe(1);
+    } finally {
+      await proxy.close();
+      await simulator.close();
+    }
+  }, 30_000);
 
   it("a create that reaches Kling after the client gave up (the retry's create is refused as a duplicate) finds that task", async () => {
     const name = "edge-late-create";
