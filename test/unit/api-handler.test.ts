@@ -18,6 +18,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { MAX_REQUEST_BODY_BYTES, handleApiRequest } from "../../lambdas/api/routes";
 import { SfnGenerationExecutions } from "../../lambdas/api/sfn-executions";
 import { diagnose } from "../../lambdas/diagnose/diagnosis";
+import { apiGatewayEvent } from "../support/api-gateway-event";
 
 const STATE_MACHINE_ARN = "arn:aws:states:eu-west-1:123456789012:stateMachine:GenerationWorkflow";
 const EXECUTION_ARN_PREFIX = "arn:aws:states:eu-west-1:123456789012:execution:GenerationWorkflow:";
@@ -55,52 +56,7 @@ function useFakeStepFunctions(): void {
   });
 }
 
-function event(overrides: Partial<APIGatewayProxyEvent>): APIGatewayProxyEvent {
-  return {
-    body: null,
-    headers: {},
-    multiValueHeaders: {},
-    httpMethod: "GET",
-    isBase64Encoded: false,
-    path: "/generations",
-    pathParameters: null,
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    stageVariables: null,
-    resource: "/generations",
-    requestContext: {
-      accountId: "123456789012",
-      apiId: "abc123",
-      authorizer: undefined,
-      protocol: "HTTP/1.1",
-      httpMethod: overrides.httpMethod ?? "GET",
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: "203.0.113.7",
-        user: null,
-        userAgent: "vitest",
-        userArn: null,
-      },
-      path: `/prod${overrides.path ?? "/generations"}`,
-      stage: "prod",
-      requestId: "request-1",
-      requestTimeEpoch: 0,
-      resourceId: "res1",
-      resourcePath: overrides.resource ?? "/generations",
-    },
-    ...overrides,
-  };
-}
+const event = apiGatewayEvent;
 
 interface PostOptions {
   readonly headers?: Record<string, string>;

@@ -13,6 +13,7 @@ import { canonicalJson } from "../../lambdas/api/http";
 import { GENERATIONS_PATH, IDEMPOTENCY_KEY_HEADER, MAX_REQUEST_BODY_BYTES, handleApiRequest } from "../../lambdas/api/routes";
 import { ASPECT_RATIOS, MODEL_NAMES, MODELS, MODES, SOUND_SETTINGS } from "../../lambdas/schemas/models";
 import { validateGenerationRequest, type ValidationOptions } from "../../lambdas/schemas/validation";
+import { apiGatewayEvent } from "../support/api-gateway-event";
 
 /** Fixed seeds: a failure in CI replays the same way on any machine. */
 const SEED = 0x61706921;
@@ -77,42 +78,7 @@ interface EventParts {
 }
 
 function eventOf(parts: EventParts): APIGatewayProxyEvent {
-  return {
-    ...parts,
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    stageVariables: null,
-    requestContext: {
-      accountId: "123456789012",
-      apiId: "abc123",
-      authorizer: undefined,
-      protocol: "HTTP/1.1",
-      httpMethod: parts.httpMethod,
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: "203.0.113.7",
-        user: null,
-        userAgent: "fast-check",
-        userArn: null,
-      },
-      path: `/prod${parts.path}`,
-      stage: "prod",
-      requestId: "request-1",
-      requestTimeEpoch: 0,
-      resourceId: "res1",
-      resourcePath: parts.resource,
-    },
-  };
+  return apiGatewayEvent(parts);
 }
 
 function post(body: string, headers: Record<string, string> = {}): APIGatewayProxyEvent {
