@@ -5,14 +5,14 @@
  * acknowledgements from construct metadata (`Validations.of(...).acknowledge`), which replaced
  * v2's `NagSuppressions`. Nothing is acknowledged on the stack as a whole.
  */
-import { type Stack, Validations } from "aws-cdk-lib";
+import { Stack, Validations } from "aws-cdk-lib";
 import type { IRole } from "aws-cdk-lib/aws-iam";
 import { Secret } from "aws-cdk-lib/aws-secretsmanager";
 import type { StateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import type { IConstruct } from "constructs";
 import { logicalIdOf } from "./logical-id";
 import type { PipelineFunction } from "./pipeline-function";
-import type { KlingPipelineStack } from "./pipeline-stack";
+import type { KlingVideoPipeline } from "./kling-video-pipeline";
 
 function acknowledge(construct: IConstruct, id: string, reason: string): void {
   Validations.of(construct).acknowledge({ id, reason });
@@ -31,16 +31,17 @@ function executionWildcard(stack: Stack, stateMachine: StateMachine, suffix: "*"
   return `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${name}${suffix}]`;
 }
 
-export function suppressAcceptedFindings(stack: KlingPipelineStack): void {
+export function suppressAcceptedFindings(pipeline: KlingVideoPipeline): void {
+  const stack = Stack.of(pipeline);
   const functions: PipelineFunction[] = [
-    ...Object.values(stack.functions),
-    ...Object.values(stack.batchFunctions),
-    stack.apiFunction,
+    ...Object.values(pipeline.functions),
+    ...Object.values(pipeline.batchFunctions),
+    ...(pipeline.apiFunction ? [pipeline.apiFunction] : []),
   ];
 
-  if (stack.secret instanceof Secret) {
+  if (pipeline.secret instanceof Secret) {
     acknowledge(
-      stack.secret,
+      pipeline.secret,
       "AwsSolutions-SMG4",
       "KlingCredentials holds Kling's API key (or access/secret key pair), issued in Kling's console: Secrets " +
         "Manager cannot create a new one, so a rotation Lambda has nothing to rotate to. Rotate it in Kling's " +
@@ -67,8 +68,8 @@ export function suppressAcceptedFindings(stack: KlingPipelineStack): void {
   }
 
   const stateMachines = [
-    { stateMachine: stack.generation.stateMachine, invokes: Object.values(stack.functions) },
-    { stateMachine: stack.batch.stateMachine, invokes: Object.values(stack.batchFunctions) },
+    { stateMachine: pipeline.generation.stateMachine, invokes: Object.values(pipeline.functions) },
+    { stateMachine: pipeline.batch.stateMachine, invokes: Object.values(pipeline.batchFunctions) },
   ];
   for (const { stateMachine, invokes } of stateMachines) {
     const owner = stateMachine.node.scope?.node.id ?? stateMachine.node.path;
@@ -93,28 +94,30 @@ export function suppressAcceptedFindings(stack: KlingPipelineStack): void {
 
   const generationName = "the generation state machine";
   acknowledge(
-    defaultPolicyOf(stack.batch.stateMachine.role, "the Batch state machine"),
-    executionWildcard(stack, stack.generation.stateMachine, "*"),
+    defaultPolicyOf(pipeline.batch.stateMachine.role, "the Batch state machine"),
+    executionWildcard(stack, pipeline.generation.stateMachine, "*"),
     `The batch's GenerateEachItem runs each item as an execution of ${generationName} and waits for it ` +
       "(StartExecution .sync): states:DescribeExecution and StopExecution on `execution:<its name>*`, as CDK " +
       "grants them, cover that state machine's executions, whose names are only known at run time.",
   );
+  if (pipeline.batchRules) {
+    acknowledge(
+      pipeline.batchRules.deadLetterQueue,
+    "AwsSolutions-SQS3",
+      "DeadLetters is itself a dead-letter queue: the batch rules' EventBridge targets send failed deliveries to " +
+        "it (DeadLetterConfig), which cdk-nag does not recognise. A dead-letter queue for it would only move the " +
+        "same messages again; it keeps them 14 days and is encrypted with TLS enforced.",
+    );
+  }
+
+  if (!pipeline.api || !pipeline.apiFunction) return;
   acknowledge(
-    defaultPolicyOf(stack.apiFunction.role, "ApiHandler"),
-    executionWildcard(stack, stack.generation.stateMachine, ":*"),
+    defaultPolicyOf(pipeline.apiFunction.role, "ApiHandler"),
+    executionWildcard(stack, pipeline.generation.stateMachine, ":*"),
     `GET /generations/{id} reports an execution of ${generationName}: states:DescribeExecution on ` +
       "`execution:<its name>:*` covers that one state machine's executions, whose names are the callers' job ids.",
   );
-
-  acknowledge(
-    stack.batchRules.deadLetterQueue,
-    "AwsSolutions-SQS3",
-    "DeadLetters is itself a dead-letter queue: the batch rules' EventBridge targets send failed deliveries to " +
-      "it (DeadLetterConfig), which cdk-nag does not recognise. A dead-letter queue for it would only move the " +
-      "same messages again; it keeps them 14 days and is encrypted with TLS enforced.",
-  );
-
-  const restApi = stack.api.restApi;
+  const restApi = pipeline.api.restApi;
   const cloudWatchRole = restApi.node.tryFindChild("CloudWatchRole");
   if (!cloudWatchRole) throw new Error("the REST API has no CloudWatch role to acknowledge findings on");
   acknowledge(
@@ -140,7 +143,7 @@ export function suppressAcceptedFindings(stack: KlingPipelineStack): void {
       `${route} is called by services and operators with AWS credentials, not by end users of a Cognito user ` +
         "pool: it is authorized with IAM (SigV4) by default, or with an API key when apiAuthorization is apiKey.",
     );
-    if (stack.config.apiAuthorization === "apiKey") {
+    if (pipeline.config.apiAuthorization === "apiKey") {
       acknowledge(
         method,
         "AwsSolutions-APIG4",

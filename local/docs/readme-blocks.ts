@@ -6,8 +6,8 @@ import { errorTable, mermaidDiagram } from "./readme-sections";
 export function readmeBlocks(): Record<string, string> {
   const { stack, template } = synthesizePipeline();
   return {
-    "generation-state-machine": mermaidDiagram(definitionFromTemplate(template, logicalIdOf(stack, stack.generation.stateMachine))),
-    "batch-state-machine": mermaidDiagram(definitionFromTemplate(template, logicalIdOf(stack, stack.batch.stateMachine))),
+    "generation-state-machine": mermaidDiagram(definitionFromTemplate(template, logicalIdOf(stack, stack.pipeline.generation.stateMachine))),
+    "batch-state-machine": mermaidDiagram(definitionFromTemplate(template, logicalIdOf(stack, stack.pipeline.batch.stateMachine))),
     "error-table": errorTable(),
   };
 }

@@ -76,7 +76,7 @@ export class LocalPipeline {
   constructor(readonly options: LocalPipelineOptions) {
     const { stack, template } = synthesizePipeline(options.config);
     const handlerByArn = new Map<string, LocalFunctionName>();
-    for (const [name, fn] of [...Object.entries(stack.functions), ...Object.entries(stack.batchFunctions)]) {
+    for (const [name, fn] of [...Object.entries(stack.pipeline.functions), ...Object.entries(stack.pipeline.batchFunctions)]) {
       handlerByArn.set(localArn(template, logicalIdOf(stack, fn)), name as LocalFunctionName);
     }
     applyFunctionEnvironment(
@@ -85,7 +85,7 @@ export class LocalPipeline {
     );
     this.restoreClock = useClock(options.clock);
 
-    const generationId = logicalIdOf(stack, stack.generation.stateMachine);
+    const generationId = logicalIdOf(stack, stack.pipeline.generation.stateMachine);
     const generationArn = localArn(template, generationId);
     /** Binds each Task to local code: a handler, a child execution, or the local bus. */
     const aroundInvoke = options.aroundInvoke ?? ((_stateName, invoke) => invoke());
@@ -118,7 +118,7 @@ export class LocalPipeline {
       bindTask,
     });
     this.executions = new LocalExecutions(this.generation, options.onGenerationEvent);
-    const batchId = logicalIdOf(stack, stack.batch.stateMachine);
+    const batchId = logicalIdOf(stack, stack.pipeline.batch.stateMachine);
     this.batch = new LocalStateMachine({
       definition: definitionFromTemplate(template, batchId),
       stateMachineArn: localArn(template, batchId),

@@ -3,6 +3,7 @@ import { Match, Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
 import { definitionFromTemplate, type StateMachineDefinition } from "../../local/runner/definition";
 import { logicalIdOf, synthesizePipeline } from "../../local/runner/synthesize";
+import { present } from "../support/present";
 
 let template: Template;
 let ids: { generation: string; batch: string; apiHandler: string; deadLetters: string; batchRole: string; apiRole: string };
@@ -11,13 +12,14 @@ let batch: StateMachineDefinition;
 beforeAll(() => {
   const { stack, template: json } = synthesizePipeline();
   template = Template.fromJSON(json);
+  const apiFunction = present(stack.pipeline.apiFunction, "the API's function");
   ids = {
-    generation: logicalIdOf(stack, stack.generation.stateMachine),
-    batch: logicalIdOf(stack, stack.batch.stateMachine),
-    apiHandler: logicalIdOf(stack, stack.apiFunction),
-    deadLetters: logicalIdOf(stack, stack.batchRules.deadLetterQueue),
-    batchRole: logicalIdOf(stack, stack.batch.stateMachine.role),
-    apiRole: logicalIdOf(stack, stack.apiFunction.role ?? stack.apiFunction),
+    generation: logicalIdOf(stack, stack.pipeline.generation.stateMachine),
+    batch: logicalIdOf(stack, stack.pipeline.batch.stateMachine),
+    apiHandler: logicalIdOf(stack, apiFunction),
+    deadLetters: logicalIdOf(stack, present(stack.pipeline.batchRules, "the batch rules").deadLetterQueue),
+    batchRole: logicalIdOf(stack, stack.pipeline.batch.stateMachine.role),
+    apiRole: logicalIdOf(stack, apiFunction.role ?? apiFunction),
   };
   batch = definitionFromTemplate(json, ids.batch);
 });

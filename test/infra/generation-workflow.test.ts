@@ -11,9 +11,9 @@ let secretId: string;
 beforeAll(() => {
   const { stack, template: json } = synthesizePipeline();
   template = Template.fromJSON(json);
-  definition = definitionFromTemplate(json, logicalIdOf(stack, stack.generation.stateMachine));
-  functionIds = Object.fromEntries(Object.entries(stack.functions).map(([name, fn]) => [name, logicalIdOf(stack, fn)]));
-  secretId = logicalIdOf(stack, stack.secret);
+  definition = definitionFromTemplate(json, logicalIdOf(stack, stack.pipeline.generation.stateMachine));
+  functionIds = Object.fromEntries(Object.entries(stack.pipeline.functions).map(([name, fn]) => [name, logicalIdOf(stack, fn)]));
+  secretId = logicalIdOf(stack, stack.pipeline.secret);
 });
 
 const state = (name: string) => {

@@ -12,6 +12,7 @@ import { resolvePipelineConfig, type PipelineConfigInput } from "../../lib/pipel
 import type { KlingPipelineStack } from "../../lib/pipeline-stack";
 import type { CloudFormationTemplate } from "../../local/runner/definition";
 import { logicalIdOf, synthesizePipeline } from "../../local/runner/synthesize";
+import { present } from "../support/present";
 
 const IMPORTED_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:kling-credentials-AbCdEf";
 
@@ -129,7 +130,7 @@ const CREDENTIAL_VALUE = /apiKey|accessKey|secretKey|Bearer|Authorization|eyJ[\w
 describe.each(Object.keys(CONFIGURATIONS))("no credential in the template (%s)", (name) => {
   it("gives the Lambdas the secret's ARN, and nothing else that looks like a key, secret or token", () => {
     const { stack, template } = configuration(name);
-    const secretArn = stack.config.klingSecretArn ?? { Ref: logicalIdOf(stack, stack.secret) };
+    const secretArn = stack.pipeline.config.klingSecretArn ?? { Ref: logicalIdOf(stack, stack.pipeline.secret) };
     const functions = resourcesOfType(template, "AWS::Lambda::Function");
     expect(functions.length).toBeGreaterThan(0);
     let secretReferences = 0;
@@ -270,7 +271,7 @@ describe.each(Object.keys(CONFIGURATIONS))("IAM (%s)", (name) => {
 
   it("attaches no AWS managed policy but API Gateway's logging role's", () => {
     const { stack, template } = configuration(name);
-    const cloudWatchRole = stack.api.restApi.node.findChild("CloudWatchRole");
+    const cloudWatchRole = present(stack.pipeline.api, "the API").restApi.node.findChild("CloudWatchRole");
     const managed = resourcesOfType(template, "AWS::IAM::Role").flatMap(([id, role]) =>
       ((role.Properties?.ManagedPolicyArns ?? []) as unknown[]).map((arn) => ({ id, arn: JSON.stringify(arn) })),
     );
@@ -281,7 +282,11 @@ describe.each(Object.keys(CONFIGURATIONS))("IAM (%s)", (name) => {
 
   it("lets each Lambda write its own log group only", () => {
     const { stack, template } = configuration(name);
-    const functions = [...Object.values(stack.functions), ...Object.values(stack.batchFunctions), stack.apiFunction];
+    const functions = [
+      ...Object.values(stack.pipeline.functions),
+      ...Object.values(stack.pipeline.batchFunctions),
+      present(stack.pipeline.apiFunction, "the API's function"),
+    ];
     for (const fn of functions) {
       const logStatements = iamStatements(template).filter(
         ({ roles, statement }) =>

@@ -1,0 +1,161 @@
+/**
+ * The whole pipeline as one construct another CDK app can add: the credentials secret, the
+ * Lambdas, the generation and batch workflows, and optionally the HTTP API and the batch
+ * rules. The project's own stack (pipeline-stack.ts) is a thin user of it.
+ */
+import { Duration } from "aws-cdk-lib";
+import { PolicyStatement } from "aws-cdk-lib/aws-iam";
+import { type ISecret, Secret } from "aws-cdk-lib/aws-secretsmanager";
+import { Construct } from "constructs";
+import { ENV } from "../lambdas/common/config";
+import { BatchRules } from "./batch-rules";
+import { BatchWorkflow, type BatchFunctionName } from "./batch-workflow";
+import { GenerationApi } from "./generation-api";
+import { GenerationWorkflow } from "./generation-workflow";
+import { suppressAcceptedFindings } from "./nag-suppressions";
+import { resolvePipelineConfig, type PipelineConfig, type PipelineConfigInput } from "./pipeline-config";
+import { PipelineFunction, type GenerationFunctionName } from "./pipeline-function";
+
+export interface KlingVideoPipelineProps extends PipelineConfigInput {
+  /** The secret holding the Kling credentials; else `klingSecretArn`; else one is created. */
+  readonly secret?: ISecret;
+  /** The HTTP API (POST and GET /generations). Default: on. */
+  readonly api?: boolean;
+  /** The EventBridge rule (and schedule, if configured) that starts batches. Default: on. */
+  readonly batchRule?: boolean;
+}
+
+export class KlingVideoPipeline extends Construct {
+  readonly config: PipelineConfig;
+  readonly secret: ISecret;
+  readonly functions: Readonly<Record<GenerationFunctionName, PipelineFunction>>;
+  readonly generation: GenerationWorkflow;
+  readonly batchFunctions: Readonly<Record<BatchFunctionName, PipelineFunction>>;
+  readonly batch: BatchWorkflow;
+  readonly batchRules: BatchRules | undefined;
+  readonly apiFunction: PipelineFunction | undefined;
+  readonly api: GenerationApi | undefined;
+
+  constructor(scope: Construct, id: string, props: KlingVideoPipelineProps = {}) {
+    super(scope, id);
+    const { secret, api = true, batchRule = true, ...configInput } = props;
+    const config = resolvePipelineConfig(this.node, configInput);
+    this.config = config;
+
+    this.secret = secret ?? this.credentialsSecret(config.klingSecretArn);
+
+    const kling = {
+      [ENV.klingBaseUrl]: config.klingBaseUrl,
+      [ENV.klingSecretArn]: this.secret.secretArn,
+      [ENV.klingRequestTimeoutMs]: String(config.klingRequestTimeoutMs),
+    };
+    const pollSchedule = { [ENV.pollSchedule]: JSON.stringify(config.pollSchedule) };
+    // A Kling call's timeout, twice (a JWT re-sign repeats one), plus room for the rest.
+    const klingCallTimeout = Duration.millis(config.klingRequestTimeoutMs * 2 + 10_000);
+
+    this.functions = {
+      validate: new PipelineFunction(this, "Validate", {
+        name: "validate",
+        description: "Validates a video request against the schema, the model's capabilities and the blocked terms",
+        environment: {
+          [ENV.defaultModel]: config.defaultModel,
+          [ENV.blockedTerms]: JSON.stringify(config.blockedTerms),
+        },
+      }),
+      "check-credits": new PipelineFunction(this, "CheckCredits", {
+        name: "check-credits",
+        description: "Prices a video request and checks the Kling resource packs can pay for it",
+        environment: { ...kling, [ENV.creditCacheSeconds]: String(config.creditCacheSeconds) },
+        timeout: klingCallTimeout,
+      }),
+      submit: new PipelineFunction(this, "Submit", {
+        name: "submit",
+        description: "Creates the Kling task once per execution, finding an earlier attempt's task first",
+        environment: { ...kling, ...pollSchedule },
+        timeout: Duration.millis(config.klingRequestTimeoutMs * 4 + 10_000),
+      }),
+      poll: new PipelineFunction(this, "Poll", {
+        name: "poll",
+        description: "Reads a Kling task's status and decides the wait before the next poll",
+        environment: { ...kling, ...pollSchedule },
+        timeout: klingCallTimeout,
+      }),
+      diagnose: new PipelineFunction(this, "Diagnose", {
+        name: "diagnose",
+        description: "Turns a failed job's error into a recorded diagnosis",
+        environment: {},
+      }),
+    };
+
+    // Only the functions that call Kling read the secret, and only its value.
+    for (const fn of [this.functions["check-credits"], this.functions.submit, this.functions.poll]) {
+      fn.addToRolePolicy(
+        new PolicyStatement({ actions: ["secretsmanager:GetSecretValue"], resources: [this.secret.secretArn] }),
+      );
+    }
+
+    this.generation = new GenerationWorkflow(this, "Generation", {
+      functions: this.functions,
+      executionTimeout: Duration.minutes(config.executionTimeoutMinutes),
+    });
+
+    this.batchFunctions = {
+      "validate-batch": new PipelineFunction(this, "ValidateBatch", {
+        name: "validate-batch",
+        description: "Checks a batch request's id and item count",
+        environment: {},
+      }),
+      "record-batch-item": new PipelineFunction(this, "RecordBatchItem", {
+        name: "record-batch-item",
+        description: "Turns one batch item's execution into its outcome and event",
+        environment: {},
+      }),
+      "summarize-batch": new PipelineFunction(this, "SummarizeBatch", {
+        name: "summarize-batch",
+        description: "Counts a batch's outcomes",
+        environment: {},
+      }),
+    };
+    this.batch = new BatchWorkflow(this, "Batch", {
+      generation: this.generation.stateMachine,
+      functions: this.batchFunctions,
+      concurrency: config.klingConcurrency,
+      outcomeEventSource: config.outcomeEventSource,
+    });
+    this.batchRules = batchRule
+      ? new BatchRules(this, "BatchRules", {
+          batchWorkflow: this.batch.stateMachine,
+          requestSource: config.batchRequestSource,
+          ...(config.batchSchedule ? { schedule: config.batchSchedule } : {}),
+        })
+      : undefined;
+
+    if (api) {
+      const apiFunction = new PipelineFunction(this, "ApiHandler", {
+        name: "api",
+        description: "The HTTP API: starts generations and reports their outcome",
+        environment: {
+          [ENV.generationStateMachineArn]: this.generation.stateMachine.stateMachineArn,
+          [ENV.defaultModel]: config.defaultModel,
+          [ENV.blockedTerms]: JSON.stringify(config.blockedTerms),
+        },
+      });
+      this.apiFunction = apiFunction;
+      this.api = new GenerationApi(this, "Api", {
+        generation: this.generation.stateMachine,
+        handler: apiFunction,
+        authorization: config.apiAuthorization,
+        throttling: config.apiThrottling,
+      });
+    }
+
+    suppressAcceptedFindings(this);
+  }
+
+  private credentialsSecret(existingArn: string | undefined): ISecret {
+    if (existingArn) return Secret.fromSecretCompleteArn(this, "KlingCredentials", existingArn);
+    return new Secret(this, "KlingCredentials", {
+      description: 'Kling credentials: {"apiKey": "..."} or {"accessKey": "...", "secretKey": "..."}',
+    });
+  }
+}

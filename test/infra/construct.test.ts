@@ -1,0 +1,54 @@
+/** KlingVideoPipeline as another CDK app would use it. */
+import { App, Stack } from "aws-cdk-lib";
+import { Template } from "aws-cdk-lib/assertions";
+import { Secret } from "aws-cdk-lib/aws-secretsmanager";
+import { describe, expect, it } from "vitest";
+import { KlingVideoPipeline } from "../../lib";
+
+describe("the KlingVideoPipeline construct", () => {
+  it("can be added twice to one app with different props", () => {
+    const app = new App({ context: { "aws:cdk:bundling-stacks": [] } });
+    const stack = new Stack(app, "Studio");
+    const shared = new Secret(stack, "SharedKlingCredentials");
+    const full = new KlingVideoPipeline(stack, "Marketing", { secret: shared, klingConcurrency: 3, blockedTerms: ["gore"] });
+    const lean = new KlingVideoPipeline(stack, "Previews", {
+      secret: shared,
+      api: false,
+      batchRule: false,
+      defaultModel: "kling-v2-5-turbo",
+      pollSchedule: { initialSeconds: 30, factor: 1.2, maxSeconds: 45, deadlineSeconds: 900 },
+    });
+    const template = Template.fromStack(stack);
+
+    expect(full.api).toBeDefined();
+    expect(full.batchRules).toBeDefined();
+    expect(lean.api).toBeUndefined();
+    expect(lean.apiFunction).toBeUndefined();
+    expect(lean.batchRules).toBeUndefined();
+    expect(full.secret).toBe(shared);
+    template.resourceCountIs("AWS::StepFunctions::StateMachine", 4);
+    template.resourceCountIs("AWS::ApiGateway::RestApi", 1);
+    template.resourceCountIs("AWS::Events::Rule", 1);
+    template.resourceCountIs("AWS::SecretsManager::Secret", 1);
+
+    const variables = (name: string) =>
+      Object.values(template.findResources("AWS::Lambda::Function"))
+        .map((fn) => fn.Properties.Environment?.Variables as Record<string, string> | undefined)
+        .filter((vars) => vars?.DEFAULT_MODEL !== undefined)
+        .map((vars) => vars?.[name]);
+    expect(new Set(variables("DEFAULT_MODEL"))).toEqual(new Set(["kling-v2-6", "kling-v2-5-turbo"]));
+    const maps = Object.values(template.findResources("AWS::StepFunctions::StateMachine"))
+      .map((machine) => JSON.stringify(machine.Properties.DefinitionString))
+      .filter((definition) => definition.includes("MaxConcurrency"));
+    expect(maps.map((definition) => /\\"MaxConcurrency\\":(\d+)/.exec(definition)?.[1]).sort()).toEqual(["3", "5"]);
+  });
+
+  it("exposes its state machines, functions and API for the app that adds it", () => {
+    const app = new App({ context: { "aws:cdk:bundling-stacks": [] } });
+    const pipeline = new KlingVideoPipeline(new Stack(app, "Host"), "Videos");
+    expect(Object.keys(pipeline.functions).sort()).toEqual(["check-credits", "diagnose", "poll", "submit", "validate"]);
+    expect(pipeline.generation.stateMachine.stateMachineArn).toEqual(expect.any(String));
+    expect(pipeline.batch.stateMachine.stateMachineArn).toEqual(expect.any(String));
+    expect(pipeline.api?.restApi.url).toEqual(expect.any(String));
+  });
+});
