@@ -28,7 +28,8 @@ export interface CaughtError {
 /** Step Functions and Lambda failures that are not Kling's: passing faults of the platform. */
 const PLATFORM_TRANSIENT = /^(States\.Timeout|States\.HeartbeatTimeout|Sandbox\.Timedout|Lambda\.)/;
 
-const SUGGESTIONS: Record<Exclude<KlingErrorName, "Kling.GenerationFailed">, string> = {
+/** The one line the person who asked for the video reads, by error name. */
+export const SUGGESTIONS: Record<Exclude<KlingErrorName, "Kling.GenerationFailed">, string> = {
   "Kling.RateLimited": "Kling is busy right now; retry later.",
   "Kling.ServerError": "Kling had a temporary problem; retry later.",
   "Kling.AuthFailed": "The pipeline's Kling credentials were refused or missing; an operator must fix the secret, then retry.",

@@ -37,6 +37,8 @@ export interface ErrorKind {
   readonly recoverable: boolean;
   readonly action: DiagnosisAction;
   readonly meaning: string;
+  /** What an operator looks at or does when it shows up (the runbook in the README). */
+  readonly operator: string;
 }
 
 export const ERROR_KINDS: Readonly<Record<KlingErrorName, ErrorKind>> = {
@@ -45,60 +47,80 @@ export const ERROR_KINDS: Readonly<Record<KlingErrorName, ErrorKind>> = {
     recoverable: true,
     action: "retry-later",
     meaning: "Kling's rate or concurrency limit was hit (also a 429 with an unknown code)",
+    operator:
+      "Nothing for one; many mean the batch concurrency is above the account's Kling limit: lower `klingConcurrency`.",
   },
   "Kling.ServerError": {
     retriedByStateMachine: true,
     recoverable: true,
     action: "retry-later",
     meaning: "Kling failed or did not answer properly: a 5xx, a network failure, a timeout, a malformed answer",
+    operator:
+      "Nothing for one; a run of them is a Kling outage: check Kling's status, then start the failed requests again.",
   },
   "Kling.AuthFailed": {
     retriedByStateMachine: false,
     recoverable: true,
     action: "fix-credentials",
     meaning: "the credentials were missing, unreadable or refused (1003/1004 are re-signed once first)",
+    operator:
+      "Put valid credentials in the KlingCredentials secret (`{\"apiKey\"}` or `{\"accessKey\",\"secretKey\"}`); for 1003/1004 check the Lambdas' clock.",
   },
   "Kling.InsufficientCredits": {
     retriedByStateMachine: false,
     recoverable: true,
     action: "buy-credits",
     meaning: "the account has too few units for this video: a 402, or the credit check before Submit",
+    operator:
+      "Buy or renew a resource pack in Kling's console; the credit figure can lag 12 h, the create answer is the final word.",
   },
   "Kling.AccountSuspended": {
     retriedByStateMachine: false,
     recoverable: false,
     action: "contact-support",
     meaning: "Kling reports the account as abnormal",
+    operator:
+      "Contact Kling support: the account is flagged; nothing succeeds until they clear it.",
   },
   "Kling.Forbidden": {
     retriedByStateMachine: false,
     recoverable: false,
     action: "contact-support",
     meaning: "the plan does not include this API or model, or the IP is not whitelisted (also a 403 without a code)",
+    operator:
+      "Check the plan includes the model (1103) and the Lambdas' egress IPs are whitelisted (1304), or change `defaultModel`.",
   },
   "Kling.ContentPolicy": {
     retriedByStateMachine: false,
     recoverable: false,
     action: "change-prompt",
     meaning: "a content policy refused the prompt or image: Kling's, the blocked terms, or a failed task whose reason says content",
+    operator:
+      "Nothing to fix in the pipeline; widen or narrow `blockedTerms` if the pre-check refuses what Kling accepts.",
   },
   "Kling.InvalidRequest": {
     retriedByStateMachine: false,
     recoverable: false,
     action: "fix-request",
     meaning: "the request is not valid: Kling says so, or Validate did",
+    operator:
+      "Read the message: from Validate it is the caller's request; from Kling (1201) after Validate passed, the model rules in lambdas/schemas/models.ts may be out of date.",
   },
   "Kling.GenerationFailed": {
     retriedByStateMachine: false,
     recoverable: true,
     action: "retry-later",
     meaning: "Kling accepted the task but it ended with status failed",
+    operator:
+      "Nothing for one; Kling's reason is in errorMessage. Many for one model may mean a Kling incident.",
   },
   "Kling.PollTimeout": {
     retriedByStateMachine: false,
     recoverable: true,
     action: "retry-later",
     meaning: "the video was not ready before the polling deadline",
+    operator:
+      "Check the task in Kling's console by its external_task_id; raise `pollSchedule.deadlineSeconds` if videos routinely take longer.",
   },
 };
 

@@ -1,6 +1,6 @@
 import { definitionFromTemplate } from "../runner/definition";
 import { logicalIdOf, synthesizePipeline } from "../runner/synthesize";
-import { errorTable, mermaidDiagram } from "./readme-sections";
+import { errorTable, mermaidDiagram, runbook } from "./readme-sections";
 
 /** Every generated block of the README, from the synthesized stack and the taxonomy. */
 export function readmeBlocks(): Record<string, string> {
@@ -9,5 +9,6 @@ export function readmeBlocks(): Record<string, string> {
     "generation-state-machine": mermaidDiagram(definitionFromTemplate(template, logicalIdOf(stack, stack.pipeline.generation.stateMachine))),
     "batch-state-machine": mermaidDiagram(definitionFromTemplate(template, logicalIdOf(stack, stack.pipeline.batch.stateMachine))),
     "error-table": errorTable(),
+    runbook: runbook(),
   };
 }

@@ -4,6 +4,7 @@
  * writes them; a test regenerates them so they never drift.
  */
 import { ERROR_KINDS, ERROR_NAMES, KLING_ERROR_CODES, type KlingErrorName } from "../../lambdas/errors";
+import { SUGGESTIONS } from "../../lambdas/diagnose/diagnosis";
 import { RETRY_POLICIES } from "../../lib/retry-policies";
 import type { StateMachineDefinition } from "../runner/definition";
 
@@ -115,6 +116,19 @@ export function errorTable(): string {
     "",
     `Lambda's own faults are retried on every task: ${platform.join("; ")}.`,
   ].join("\n");
+}
+
+/** The operator's runbook: what each error name means, what the requester is told, what to do. */
+export function runbook(): string {
+  const rows = ERROR_NAMES.map((name) => {
+    const kind = ERROR_KINDS[name];
+    const told =
+      name === "Kling.GenerationFailed"
+        ? "by Kling's reason: a shorter duration or simpler prompt (timeout), a simpler scene (complexity), or to try again"
+        : SUGGESTIONS[name];
+    return `| \`${name}\` | ${kind.meaning} | ${told} | ${kind.operator} |`;
+  });
+  return ["| error name | what happened | the requester is told | the operator |", "|---|---|---|---|", ...rows].join("\n");
 }
 
 const BEGIN = (name: string) => `<!-- BEGIN generated: ${name} (npm run docs) -->`;
