@@ -189,7 +189,7 @@ export async function runCommand(argv: readonly string[], env: NodeJS.ProcessEnv
       const reason = error instanceof SyntaxError ? "it is not JSON" : error instanceof Error && "code" in error ? String(error.code) : String(error);
       return usageError(io, `cannot read the batch file ${command.file}: ${reason}`);
     }
-    return withSession(command.target, (session) => runBatch(session, detail, command.json, io));
+    return withSession(command.target, (session) => runBatch(session, command.target, detail, command.json, io));
   }
   if (command.mode === "serve") {
     return withSession(command.target, (session) => serve(session, command.port, io));
@@ -253,7 +253,7 @@ async function runGeneration(
   return report.status === "SUCCEEDED" ? 0 : 1;
 }
 
-async function runBatch(session: LocalSession, detail: unknown, json: boolean, io: CommandIo): Promise<number> {
+async function runBatch(session: LocalSession, target: RunTarget, detail: unknown, json: boolean, io: CommandIo): Promise<number> {
   const total = Array.isArray((detail as { items?: unknown } | null)?.items) ? (detail as { items: unknown[] }).items.length : 0;
   let done = 0;
   let failed = 0;
@@ -264,7 +264,7 @@ async function runBatch(session: LocalSession, detail: unknown, json: boolean, i
     if (!json) io.out(`  ${done}/${total} done, ${failed} failed  (${event.detailType}: ${describeItem(event.detail)})`);
   });
   const executionName = `local-batch-${localExecutionName().slice("local-".length)}`;
-  if (!json) io.out(`batch execution ${executionName} (${describeTarget(session, { scenario: session.simulator?.scenario ?? "happy", timeScale: session.clock.timeScale })})`);
+  if (!json) io.out(`batch execution ${executionName} (${describeTarget(session, target)})`);
   try {
     const report = await session.pipeline.runBatch(detail, executionName);
     if (report.status !== "SUCCEEDED") {
