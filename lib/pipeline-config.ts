@@ -2,7 +2,7 @@
  * The typed configuration of the pipeline, with its defaults. Set through CDK context
  * (`cdk synth -c klingBaseUrl=...`) or props; a bad value stops synthesis with a clear error.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { Node } from "constructs";
 import { pollScheduleSchema } from "../lambdas/common/config";
 import { MODEL_NAMES } from "../lambdas/schemas/models";

@@ -2,7 +2,7 @@
  * What GET /generations/{id} says about an execution: its status, the video once it
  * succeeded, the diagnosis once it failed.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { diagnose, diagnosisSchema, type Diagnosis } from "../diagnose/diagnosis";
 import type { ExecutionDescription, ExecutionStatus } from "./executions";
 

@@ -2,7 +2,7 @@
  * Batches: the shape of a batch request (an EventBridge event's `detail`), each item's
  * outcome, the summary, and the outcome events put back on the bus.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { Diagnosis } from "../diagnose/diagnosis";
 
 /** The detail-types of the batch's events on the bus. */

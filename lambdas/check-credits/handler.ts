@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { KlingError } from "../errors";
 import { now } from "../common/clock";
 import { creditCacheSeconds } from "../common/config";

@@ -3,7 +3,7 @@
  * lib/pipeline-config.ts for the defaults and the variable names' one source).
  * A bad value is a clear error naming the variable, never a silent default.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 export const ENV = {
   klingBaseUrl: "KLING_BASE_URL",

@@ -4,7 +4,7 @@
  * and `KLING_SECRET_KEY`). Read once per container; never logged, returned or put in an error.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { z } from "zod";
+import * as z from "zod";
 import { KlingError } from "../errors";
 import type { KlingCredentials } from "../kling/port";
 import { secretArn } from "./config";

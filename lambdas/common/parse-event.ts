@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import { KlingError } from "../errors";
 
 /** Parses a Lambda event; an event of the wrong shape is a bug in the definition, named clearly. */

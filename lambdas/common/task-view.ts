@@ -2,7 +2,7 @@
  * What the workflow keeps about a Kling task between Submit and Poll (`$.task` in the state).
  * Enough to resume tracking after any restart: the task id and its kind.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { TASK_KINDS, TASK_STATUSES } from "../kling/wire";
 
 export const taskViewSchema = z.object({

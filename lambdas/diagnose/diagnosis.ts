@@ -2,7 +2,7 @@
  * Turns a caught `{Error, Cause}` into the diagnosis of ARCHITECTURE.md: what went wrong,
  * where, whether a retry can ever succeed, and one line for the person who asked for the video.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { DIAGNOSIS_ACTIONS, ERROR_KINDS, isKlingErrorName, parseErrorMessage, type KlingErrorName } from "../errors";
 
 /** The diagnosis, as the Failed state's Cause carries it and as readers parse it back. */

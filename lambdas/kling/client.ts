@@ -3,7 +3,7 @@
  * with the wire.ts schemas, and every failure leaves as a `KlingError` whose `name` is the
  * Step Functions error name. Credentials never reach a message, an error or a return value.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { KlingError, klingErrorFromAnswer } from "../errors";
 import { createTokenSource, type TokenSource } from "./jwt";
 import type { KlingApi, KlingCredentials } from "./port";

@@ -3,7 +3,7 @@
  * The client parses every answer with these schemas; the simulator's tests check its
  * answers against them too.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /** The envelope of every answer. An error answer may have no `data`. */
 export const envelopeSchema = z.object({

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { diagnose, diagnosisSchema, type Diagnosis } from "../diagnose/diagnosis";
 import { BATCH_EVENTS, type ItemOutcome } from "../batch/batch";
 import { parseEvent } from "../common/parse-event";

@@ -4,7 +4,7 @@
  * in validation.ts: always validate through `validateGenerationRequest`, which uses this schema.
  * Source of the field rules: ../shared/KLING_API.md ("Text to video", "Image to video").
  */
-import { z } from "zod";
+import * as z from "zod";
 import { CAMERA_AXES, CAMERA_CONTROL_TYPES, type CameraAxis, type CreateTaskBody, type TaskKind } from "../kling/wire";
 import { ASPECT_RATIOS, DURATIONS, MODEL_NAMES, MODES, SOUND_SETTINGS } from "./models";
 

@@ -4,7 +4,7 @@
  * pre-check. Every problem is reported at once, in words that name the field as it was sent.
  * The Validate Lambda and the HTTP API both call this; neither adds rules of its own.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { CreateTaskBody, TaskKind } from "../kling/wire";
 import {
   GENERATION_REQUEST_FIELDS,

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { now } from "../common/clock";
 import { pollScheduleConfig } from "../common/config";
 import { klingApi } from "../common/kling-api";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { summarizeBatch, type BatchSummary, type ItemOutcome } from "../batch/batch";
 import { parseEvent } from "../common/parse-event";
 

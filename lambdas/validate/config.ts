@@ -3,7 +3,7 @@
  * lambdas/common/config.ts; defaults: lib/pipeline-config.ts). A bad value is an Error naming
  * the variable, so a misconfigured function fails on its first cold start, loudly.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { ENV } from "../common/config";
 import { MODEL_NAMES, type ModelName } from "../schemas/models";
 import type { ValidationOptions } from "../schemas/validation";

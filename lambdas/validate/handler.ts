@@ -2,7 +2,7 @@
  * Validate: the first state. Checks the request against the schema, the model's capabilities
  * and the blocked terms, reporting every problem at once, and hands the normalized request on.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { parseEvent } from "../common/parse-event";
 import { KlingError } from "../errors";
 import type { TaskKind } from "../kling/wire";
