@@ -24,7 +24,8 @@ export const pipelineConfigSchema = z.object({
   defaultModel: z.enum(MODEL_NAMES).default(DEFAULT_MODEL),
   /** Terms refused by Validate before anything is sent to Kling. */
   blockedTerms: z.array(z.string().min(1)).default([]),
-  pollSchedule: pollScheduleSchema.default({ initialSeconds: 10, factor: 1.5, maxSeconds: 60, deadlineSeconds: 1800 }),
+  /** Tuned with `npm run bench` (README, Performance): few polls, and a finished video noticed within a few percent of its generation time. */
+  pollSchedule: pollScheduleSchema.default({ firstPollShare: 0.8, intervalShare: 0.07, minSeconds: 5, maxSeconds: 60, deadlineSeconds: 1800 }),
   /** How long CheckCredits reuses the account's resource packs answer. */
   creditCacheSeconds: z.number().min(0).default(30),
   /** Per Kling request. */

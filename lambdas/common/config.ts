@@ -16,16 +16,28 @@ export const ENV = {
   generationStateMachineArn: "GENERATION_STATE_MACHINE_ARN",
 } as const;
 
-export const pollScheduleSchema = z.object({
-  /** The first wait after Submit, in seconds. */
-  initialSeconds: z.number().int().min(1),
-  /** Each following wait is the previous one times this factor ... */
-  factor: z.number().min(1),
-  /** ... up to this many seconds. */
-  maxSeconds: z.number().int().min(1),
-  /** Past this many seconds after Submit, Poll gives up with Kling.PollTimeout. */
-  deadlineSeconds: z.number().int().min(1),
-});
+export const pollScheduleSchema = z
+  .object({
+    /**
+     * The first poll comes at this share of the request's typical generation time
+     * (lambdas/schemas/generation-time.ts): just before the quickest videos are done.
+     */
+    firstPollShare: z.number().gt(0).max(2),
+    /**
+     * After it, each wait is this share of the time since Submit (at least the typical time),
+     * so the delay in noticing a finished video stays about this share of its generation time.
+     */
+    intervalShare: z.number().gt(0).max(1),
+    /** Bounds of the waits after the first poll. */
+    minSeconds: z.number().int().min(1),
+    maxSeconds: z.number().int().min(1),
+    /** Past this many seconds after Submit, Poll gives up with Kling.PollTimeout. */
+    deadlineSeconds: z.number().int().min(1),
+  })
+  .refine((schedule) => schedule.minSeconds <= schedule.maxSeconds, {
+    message: "minSeconds must not be above maxSeconds",
+    path: ["minSeconds"],
+  });
 export type PollSchedule = z.infer<typeof pollScheduleSchema>;
 
 function readVariable(name: string): string | undefined {

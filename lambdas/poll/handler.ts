@@ -36,7 +36,7 @@ export async function handler(event: unknown): Promise<TaskView> {
 
   const schedule = pollScheduleConfig();
   const elapsedSeconds = (now() - task.submittedAt) / 1000;
-  const wait = nextWaitSeconds(schedule, polls, elapsedSeconds);
+  const wait = nextWaitSeconds(schedule, task.typicalSeconds, elapsedSeconds);
   if (wait === undefined) {
     throw new KlingError(
       "Kling.PollTimeout",

@@ -8,6 +8,7 @@ import type { TaskView } from "../common/task-view";
 import { KlingError } from "../errors";
 import type { KlingApi } from "../kling/port";
 import { TASK_KINDS, type CreateTaskBody, type Task, type TaskKind } from "../kling/wire";
+import { typicalGenerationSeconds } from "../schemas/generation-time";
 import { generationRequestSchema, toCreateTaskBody } from "../schemas/validation";
 import { externalTaskIdFor } from "./external-task-id";
 
@@ -48,15 +49,16 @@ export async function handler(event: unknown): Promise<TaskView> {
   const task =
     (await kling.findTaskByExternalId(kind, externalTaskId)) ??
     (await createOrFindLateTask(kling, kind, toCreateTaskBody(request, externalTaskId), externalTaskId));
-  const schedule = pollScheduleConfig();
+  const typicalSeconds = typicalGenerationSeconds(request);
   return {
     taskId: task.task_id,
     externalTaskId,
     kind,
     status: task.task_status,
+    typicalSeconds,
     submittedAt: now(),
     polls: 0,
-    nextWaitSeconds: nextWaitSeconds(schedule, 0, 0) ?? 1,
+    nextWaitSeconds: nextWaitSeconds(pollScheduleConfig(), typicalSeconds, 0) ?? 1,
     video: null,
   };
 }

@@ -130,7 +130,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         klingConcurrency,
         klingRequestTimeoutMs: requestTimeoutMs,
         // Short: a task that never finishes ends as Kling.PollTimeout 300 simulated seconds after Submit.
-        pollSchedule: { initialSeconds: 10, factor: 1.5, maxSeconds: 60, deadlineSeconds: 300 },
+        pollSchedule: { firstPollShare: 0.8, intervalShare: 0.07, minSeconds: 5, maxSeconds: 60, deadlineSeconds: 300 },
         creditCacheSeconds: 30,
       },
       onGenerationEvent: (name, event) => scanner.scanValue(`execution ${name}: ${event.type} ${event.stateName ?? ""}`, event),

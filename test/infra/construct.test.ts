@@ -16,7 +16,7 @@ describe("the KlingVideoPipeline construct", () => {
       api: false,
       batchRule: false,
       defaultModel: "kling-v2-5-turbo",
-      pollSchedule: { initialSeconds: 30, factor: 1.2, maxSeconds: 45, deadlineSeconds: 900 },
+      pollSchedule: { firstPollShare: 0.9, intervalShare: 0.1, minSeconds: 10, maxSeconds: 45, deadlineSeconds: 900 },
     });
     const template = Template.fromStack(stack);
 

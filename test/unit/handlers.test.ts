@@ -26,7 +26,11 @@ const ACCESS_KEY = "kl-access-key-77aa88bb";
 const SECRET_KEY = "kl-secret-key-99cc00dd11ee";
 const CREDENTIAL_VALUES = [API_KEY, SECRET_KEY];
 
-const SCHEDULE: PollSchedule = { initialSeconds: 5, factor: 2, maxSeconds: 20, deadlineSeconds: 120 };
+const SCHEDULE: PollSchedule = { firstPollShare: 0.1, intervalShare: 0.2, minSeconds: 5, maxSeconds: 20, deadlineSeconds: 300 };
+/** typicalGenerationSeconds of REQUEST (kling-v2-6, std, 5 s). */
+const TYPICAL_SECONDS = 75;
+/** The first wait: 0.1 of the typical 75 s, rounded. */
+const FIRST_WAIT_SECONDS = 8;
 const CREDIT_CACHE_SECONDS = 30;
 
 const ENV_NAMES = [
@@ -211,9 +215,10 @@ describe("Submit", () => {
       externalTaskId,
       kind: "text2video",
       status: "submitted",
+      typicalSeconds: TYPICAL_SECONDS,
       submittedAt: clock.now(),
       polls: 0,
-      nextWaitSeconds: SCHEDULE.initialSeconds,
+      nextWaitSeconds: FIRST_WAIT_SECONDS,
       video: null,
     });
     const [created] = sim.tasks();
@@ -329,15 +334,20 @@ describe("Poll", () => {
     const { task } = await submitted();
     clock.advanceSeconds(task.nextWaitSeconds);
     const first = await succeeds(poll({ task }));
-    expect(first).toEqual({ ...task, status: "processing", polls: 1, nextWaitSeconds: 10 });
+    // 0.2 of the typical time while under it: 15 s.
+    expect(first).toEqual({ ...task, status: "processing", polls: 1, nextWaitSeconds: 15 });
 
     clock.advanceSeconds(first.nextWaitSeconds);
     const second = await succeeds(poll({ task: first }));
-    expect(second).toMatchObject({ status: "processing", polls: 2, nextWaitSeconds: 20 });
+    expect(second).toMatchObject({ status: "processing", polls: 2, nextWaitSeconds: 15 });
+  });
 
-    clock.advanceSeconds(5);
-    const third = await succeeds(poll({ task: second }));
-    expect(third).toMatchObject({ status: "processing", polls: 3, nextWaitSeconds: SCHEDULE.maxSeconds });
+  it("past the typical time the waits grow with the time spent, up to maxSeconds", async () => {
+    const { task } = await submitted("poll-timeout");
+    clock.advanceSeconds(90);
+    expect(await succeeds(poll({ task }))).toMatchObject({ status: "processing", nextWaitSeconds: 18 }); // 0.2 x 90
+    clock.advanceSeconds(30);
+    expect(await succeeds(poll({ task }))).toMatchObject({ status: "processing", nextWaitSeconds: SCHEDULE.maxSeconds }); // 0.2 x 120 = 24, capped
   });
 
   it("succeed: the video URL and nextWaitSeconds 0", async () => {
@@ -380,12 +390,13 @@ describe("Poll", () => {
       externalTaskId: externalTaskIdFor("job-0001", EXECUTION_ARN),
       kind: "text2video",
       status: "submitted",
+      typicalSeconds: TYPICAL_SECONDS,
       submittedAt: clock.now(),
       polls: 0,
-      nextWaitSeconds: SCHEDULE.initialSeconds,
+      nextWaitSeconds: FIRST_WAIT_SECONDS,
       video: null,
     };
-    clock.advanceSeconds(SCHEDULE.initialSeconds);
+    clock.advanceSeconds(FIRST_WAIT_SECONDS);
     const error = await failsWith(poll({ task }), "Kling.ServerError");
     expect(error.httpStatus).toBe(200);
     expect(error.retriedByStateMachine).toBe(true);

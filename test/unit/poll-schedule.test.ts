@@ -1,76 +1,88 @@
 import { describe, expect, it } from "vitest";
 import type { PollSchedule } from "../../lambdas/common/config";
 import { nextWaitSeconds } from "../../lambdas/common/poll-schedule";
+import { typicalGenerationSeconds } from "../../lambdas/schemas/generation-time";
 
-const schedule: PollSchedule = { initialSeconds: 10, factor: 1.5, maxSeconds: 60, deadlineSeconds: 1800 };
+const schedule: PollSchedule = { firstPollShare: 0.8, intervalShare: 0.07, minSeconds: 5, maxSeconds: 60, deadlineSeconds: 1800 };
+const TYPICAL = 150;
+
+/** The waits a task gets from Submit until it is seen done at `doneAt`: returns the polls and the delay. */
+function pollsUntil(doneAt: number, typical = TYPICAL): { polls: number; delay: number } {
+  let elapsed = 0;
+  let polls = 0;
+  for (;;) {
+    const wait = nextWaitSeconds(schedule, typical, elapsed);
+    if (wait === undefined) throw new Error(`deadline passed before ${doneAt}`);
+    elapsed += wait;
+    polls += 1;
+    if (elapsed >= doneAt) return { polls, delay: elapsed - doneAt };
+  }
+}
 
 describe("nextWaitSeconds", () => {
-  it("starts at initialSeconds", () => {
-    expect(nextWaitSeconds(schedule, 0, 0)).toBe(10);
+  it("waits after Submit until just before the quickest such videos are done", () => {
+    expect(nextWaitSeconds(schedule, TYPICAL, 0)).toBe(120); // 0.8 x 150
+    expect(nextWaitSeconds(schedule, TYPICAL, 100)).toBe(20); // a poll that came early waits for the rest
   });
 
-  it("grows by the factor after each poll", () => {
-    expect(nextWaitSeconds(schedule, 1, 10)).toBe(15);
-    expect(nextWaitSeconds(schedule, 2, 25)).toBe(23); // 22.5, rounded
-    expect(nextWaitSeconds(schedule, 3, 48)).toBe(34); // 33.75
-    expect(nextWaitSeconds(schedule, 4, 82)).toBe(51); // 50.625
+  it("then polls every share of the typical time, and of the time spent once past it", () => {
+    expect(nextWaitSeconds(schedule, TYPICAL, 120)).toBe(11); // 0.07 x 150 = 10.5
+    expect(nextWaitSeconds(schedule, TYPICAL, 149)).toBe(11);
+    expect(nextWaitSeconds(schedule, TYPICAL, 300)).toBe(21); // 0.07 x 300
+    expect(nextWaitSeconds(schedule, TYPICAL, 600)).toBe(42);
   });
 
-  it("is capped at maxSeconds", () => {
-    expect(nextWaitSeconds(schedule, 5, 133)).toBe(60); // 75.9 uncapped
-    expect(nextWaitSeconds(schedule, 40, 300)).toBe(60);
+  it("keeps the waits after the first poll within minSeconds and maxSeconds", () => {
+    expect(nextWaitSeconds(schedule, 40, 40)).toBe(5); // 2.8, raised to the minimum
+    expect(nextWaitSeconds(schedule, TYPICAL, 1000)).toBe(60); // 70, capped
   });
 
-  it("never grows with factor 1", () => {
-    const flat: PollSchedule = { initialSeconds: 7, factor: 1, maxSeconds: 60, deadlineSeconds: 600 };
-    for (let polls = 0; polls < 10; polls++) expect(nextWaitSeconds(flat, polls, polls * 7)).toBe(7);
-  });
-
-  it("an initial wait above the cap is capped", () => {
-    expect(nextWaitSeconds({ initialSeconds: 90, factor: 2, maxSeconds: 30, deadlineSeconds: 600 }, 0, 0)).toBe(30);
-  });
-
-  it("is clamped to the seconds left before the deadline", () => {
-    expect(nextWaitSeconds(schedule, 30, 1790)).toBe(10);
-    expect(nextWaitSeconds(schedule, 30, 1795.5)).toBe(4); // 4.5 s left: never past the deadline
-    expect(nextWaitSeconds(schedule, 30, 1799)).toBe(1);
-    expect(nextWaitSeconds(schedule, 0, 1795)).toBe(5); // even the first wait
-  });
-
-  it("is undefined once less than a second is left, at and past the deadline", () => {
-    expect(nextWaitSeconds(schedule, 30, 1799.5)).toBeUndefined();
-    expect(nextWaitSeconds(schedule, 30, 1800)).toBeUndefined();
-    expect(nextWaitSeconds(schedule, 30, 1801)).toBeUndefined();
+  it("is clamped to the seconds left before the deadline, and undefined once less than one is left", () => {
+    expect(nextWaitSeconds(schedule, TYPICAL, 1790)).toBe(10);
+    expect(nextWaitSeconds(schedule, TYPICAL, 1795.5)).toBe(4);
+    expect(nextWaitSeconds(schedule, 3000, 0)).toBe(1800); // even the first wait
+    expect(nextWaitSeconds(schedule, TYPICAL, 1799.5)).toBeUndefined();
+    expect(nextWaitSeconds(schedule, TYPICAL, 1800)).toBeUndefined();
     expect(nextWaitSeconds(schedule, 0, 5000)).toBeUndefined();
   });
 
-  it("a whole run: non-decreasing waits, capped, ending exactly at the deadline, then undefined", () => {
-    const waits: number[] = [];
-    let elapsed = 0;
-    for (let polls = 0; ; polls++) {
-      const wait = nextWaitSeconds(schedule, polls, elapsed);
-      if (wait === undefined) break;
-      expect(wait).toBeGreaterThanOrEqual(1);
-      expect(wait).toBeLessThanOrEqual(schedule.maxSeconds);
-      expect(Number.isInteger(wait)).toBe(true);
-      expect(elapsed + wait).toBeLessThanOrEqual(schedule.deadlineSeconds);
-      waits.push(wait);
-      elapsed += wait;
-      expect(polls).toBeLessThan(1000);
+  it("notices a video done anywhere from 0.8 to 1.3 times the typical time within a wait, 4% of its time on average, in at most 8 polls", () => {
+    const shares: number[] = [];
+    for (let share = 0.8; share <= 1.3; share += 0.01) {
+      const doneAt = share * TYPICAL;
+      const { polls, delay } = pollsUntil(doneAt);
+      expect(delay, `done at ${doneAt.toFixed(1)} s`).toBeLessThanOrEqual(14); // one wait: at most 0.07 x 1.3 x 150, rounded
+      expect(polls, `done at ${doneAt.toFixed(1)} s`).toBeLessThanOrEqual(8);
+      shares.push(delay / doneAt);
     }
-    expect(waits.slice(0, 6)).toEqual([10, 15, 23, 34, 51, 60]);
-    // Growth stops at the cap; only the last wait may be shorter (clamped to the deadline).
-    for (let index = 1; index < waits.length - 1; index++) expect(waits[index]).toBeGreaterThanOrEqual(waits[index - 1] ?? 0);
-    expect(elapsed).toBe(schedule.deadlineSeconds);
+    expect(shares.reduce((sum, share) => sum + share, 0) / shares.length).toBeLessThanOrEqual(0.04);
+  });
+
+  it("keeps the delay a bounded share however late a video is, with few polls", () => {
+    for (const doneAt of [400, 700, 1500]) {
+      const { polls, delay } = pollsUntil(doneAt);
+      expect(delay / doneAt).toBeLessThanOrEqual(0.08);
+      expect(polls).toBeLessThanOrEqual(45);
+    }
   });
 
   it("never lets a wait end past the deadline, whatever the elapsed time", () => {
     for (let elapsed = 0; elapsed <= 1810; elapsed += 0.75) {
-      for (const polls of [0, 1, 3, 10]) {
-        const wait = nextWaitSeconds(schedule, polls, elapsed);
-        if (wait !== undefined) expect(elapsed + wait, `elapsed ${elapsed}, polls ${polls}`).toBeLessThanOrEqual(schedule.deadlineSeconds);
+      for (const typical of [30, 150, 400]) {
+        const wait = nextWaitSeconds(schedule, typical, elapsed);
+        if (wait !== undefined) expect(elapsed + wait, `elapsed ${elapsed}, typical ${typical}`).toBeLessThanOrEqual(schedule.deadlineSeconds);
         else expect(elapsed).toBeGreaterThan(schedule.deadlineSeconds - 1);
       }
     }
+  });
+});
+
+describe("typicalGenerationSeconds", () => {
+  it("is longer in pro, for 10 s and with native audio", () => {
+    const base = typicalGenerationSeconds({ model: "kling-v2-6", mode: "std", duration: "5" });
+    expect(typicalGenerationSeconds({ model: "kling-v2-6", mode: "pro", duration: "5" })).toBeGreaterThan(base);
+    expect(typicalGenerationSeconds({ model: "kling-v2-6", mode: "std", duration: "10" })).toBeGreaterThan(base);
+    expect(typicalGenerationSeconds({ model: "kling-v2-6", mode: "std", duration: "5", sound: "on" })).toBeGreaterThan(base);
+    expect(typicalGenerationSeconds({ model: "kling-v2-5-turbo", mode: "std", duration: "5" })).toBeLessThan(base);
   });
 });

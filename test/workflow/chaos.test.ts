@@ -69,7 +69,8 @@ describe("a chaos run of 60 jobs at fault rate 0.2", () => {
   });
 
   it("injects faults of many kinds", () => {
-    expect(report.faults).toBeGreaterThan(40);
+    // About a fifth of the requests, the delays at the front included.
+    expect(report.faults / report.requests).toBeGreaterThan(0.12);
     expect(Object.values(report.faultsByKind).filter((count) => count > 0).length).toBeGreaterThanOrEqual(6);
     expect(report.simulatorFaults).toBeGreaterThan(0);
     // The faults that tempt a second create: a create handled but its answer lost, or late.

@@ -13,7 +13,7 @@ let harness: WorkflowHarness;
 
 beforeAll(() => {
   harness = new WorkflowHarness(0.002, {
-    pollSchedule: { initialSeconds: 10, factor: 1.5, maxSeconds: 60, deadlineSeconds: DEADLINE_SECONDS },
+    pollSchedule: { firstPollShare: 0.8, intervalShare: 0.07, minSeconds: 5, maxSeconds: 60, deadlineSeconds: DEADLINE_SECONDS },
     blockedTerms: ["gore"],
   });
 });

@@ -1,0 +1,47 @@
+/**
+ * How long Kling typically takes to make a video, in seconds from create to `succeed`: the
+ * one table the poll schedule plans its first poll with.
+ *
+ * Source: Kling publishes no generation times. These are planning figures in the range users
+ * of the API report (about a minute for a 5 s Turbo clip in std, several minutes for 10 s
+ * in pro on the older models); tune them to what your account sees. A figure that is off
+ * costs a few polls or a little detection delay, never a wrong outcome: the schedule keeps
+ * polling, with waits that grow with the time already spent, until the deadline.
+ */
+import type { Duration, Mode, ModelName } from "./models";
+
+/** A 5 s video in std mode, by model. */
+const FIVE_SECONDS_STD: Readonly<Record<ModelName, number>> = {
+  "kling-v1": 120,
+  "kling-v1-5": 120,
+  "kling-v1-6": 110,
+  "kling-v2-master": 150,
+  "kling-v2-1": 90,
+  "kling-v2-1-master": 150,
+  "kling-v2-5-turbo": 60,
+  "kling-v2-6": 75,
+};
+
+/** pro renders 1080p instead of 720p. */
+const PRO_FACTOR = 1.4;
+/** Twice the video is less than twice the time: part of the work is per task. */
+const TEN_SECONDS_FACTOR = 1.7;
+/** Native audio (kling-v2-6 `sound: "on"`) is generated alongside. */
+const SOUND_FACTOR = 1.2;
+
+export interface TimedRequest {
+  readonly model: ModelName;
+  readonly mode: Mode;
+  readonly duration: Duration;
+  readonly sound?: "on" | "off" | undefined;
+}
+
+/** Typical seconds from create to a finished video for this request. */
+export function typicalGenerationSeconds(request: TimedRequest): number {
+  const seconds =
+    FIVE_SECONDS_STD[request.model] *
+    (request.mode === "pro" ? PRO_FACTOR : 1) *
+    (request.duration === "10" ? TEN_SECONDS_FACTOR : 1) *
+    (request.sound === "on" ? SOUND_FACTOR : 1);
+  return Math.round(seconds);
+}
