@@ -6,7 +6,7 @@
 import * as z from "zod";
 import { KlingError, klingErrorFromAnswer } from "../errors";
 import { createTokenSource, type TokenSource } from "./jwt";
-import type { KlingApi, KlingCredentials } from "./port";
+import type { KlingApi, KlingCallObserver, KlingCallOutcome, KlingCredentials, KlingOperation } from "./port";
 import {
   accountCostsSchema,
   envelopeSchema,
@@ -26,6 +26,8 @@ export interface KlingClientOptions {
   readonly credentials: KlingCredentials;
   /** Limit for one request, from connecting to the last byte of the answer. */
   readonly timeoutMs?: number;
+  /** Sees each HTTP request: how the Lambdas trace, count and log their Kling calls. */
+  readonly observer?: KlingCallObserver;
 }
 
 const TASK_PATHS: Readonly<Record<TaskKind, string>> = {
@@ -47,6 +49,7 @@ const MAX_QUOTED_BODY_CHARS = 100;
 const MAX_REQUEST_ID_CHARS = 100;
 
 interface KlingRequest<T> {
+  readonly operation: KlingOperation;
   readonly method: "GET" | "POST";
   readonly path: string;
   readonly query?: Readonly<Record<string, number>>;
@@ -73,6 +76,7 @@ export class KlingClient implements KlingApi {
   private readonly baseUrl: string;
   private readonly tokens: TokenSource;
   private readonly timeoutMs: number;
+  private readonly observer: KlingCallObserver | undefined;
 
   /**
    * Throws `Kling.AuthFailed` for empty or unusable credentials, and a plain Error for a
@@ -85,14 +89,16 @@ export class KlingClient implements KlingApi {
       throw new Error(`The Kling timeout must be a positive number of milliseconds, got ${String(options.timeoutMs)}`);
     }
     this.tokens = createTokenSource(options.credentials);
+    this.observer = options.observer;
   }
 
   async createTask(kind: TaskKind, body: CreateTaskBody): Promise<Task> {
-    return this.call({ method: "POST", path: taskPath(kind), body, data: taskSchema, dataName: "task" });
+    return this.call({ operation: "createTask", method: "POST", path: taskPath(kind), body, data: taskSchema, dataName: "task" });
   }
 
   async getTask(kind: TaskKind, id: string): Promise<Task> {
     return this.call({
+      operation: "getTask",
       method: "GET",
       path: `${taskPath(kind)}/${taskIdSegment(id)}`,
       data: taskSchema,
@@ -111,6 +117,7 @@ export class KlingClient implements KlingApi {
 
   async listTasks(kind: TaskKind, page: { pageNum: number; pageSize: number }): Promise<Task[]> {
     return this.call({
+      operation: "listTasks",
       method: "GET",
       path: taskPath(kind),
       query: {
@@ -124,6 +131,7 @@ export class KlingClient implements KlingApi {
 
   async getResourcePacks(range: { startTime: number; endTime: number }): Promise<ResourcePack[]> {
     const costs = await this.call({
+      operation: "getResourcePacks",
       method: "GET",
       path: ACCOUNT_COSTS_PATH,
       query: {
@@ -158,8 +166,17 @@ export class KlingClient implements KlingApi {
   private async attempt<T>(request: KlingRequest<T>): Promise<T> {
     const token = this.tokens.token();
     const redact = redactorFor([...this.tokens.secrets(), token]);
-    const answer = await this.exchange(request, token);
-    return readAnswer(request, answer, redact);
+    const finished = this.observer?.started(request.operation);
+    try {
+      const answer = await this.exchange(request, token);
+      const data = readAnswer(request, answer, redact);
+      // readAnswer only returns data for a 2xx answer whose code is 0.
+      finished?.({ httpStatus: answer.status, klingCode: 0, errorName: undefined, requestId: undefined });
+      return data;
+    } catch (error) {
+      finished?.(outcomeOf(error));
+      throw error;
+    }
   }
 
   private async exchange(request: KlingRequest<unknown>, token: string): Promise<RawAnswer> {
@@ -247,14 +264,25 @@ function readAnswer<T>(request: KlingRequest<T>, answer: RawAnswer, redact: Reda
   return data.data;
 }
 
-type Redactor = (text: string) => string;
+/** A failed request's outcome: a KlingError carries what Kling answered, if it answered. */
+function outcomeOf(error: unknown): KlingCallOutcome {
+  const kling = error instanceof KlingError ? error : undefined;
+  return {
+    httpStatus: kling?.httpStatus,
+    klingCode: kling?.klingCode,
+    errorName: error instanceof Error ? error.name : "Error",
+    requestId: kling?.requestId,
+  };
+}
+
+export type Redactor = (text: string) => string;
 
 const REDACTED = "[redacted]";
 const BEARER_TOKEN = /\bBearer\s+[^\s"',;]+/gi;
 const JWT_LIKE = /\beyJ[\w-]*\.[\w-]+\.[\w-]*/g;
 
 /** Removes the given secrets, and anything shaped like a bearer token or a JWT, from text quoted from Kling. */
-function redactorFor(secrets: readonly string[]): Redactor {
+export function redactorFor(secrets: readonly string[]): Redactor {
   return (text) => {
     let clean = text;
     for (const secret of secrets) clean = clean.split(secret).join(REDACTED);
