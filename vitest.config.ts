@@ -8,5 +8,7 @@ export default defineConfig({
     pool: "forks",
     // Lambda log lines (one per diagnosed failure) only for the tests that fail.
     silent: "passed-only",
+    // The Lambda code runs as the local runner runs it: Powertools logs to console, prints no metrics.
+    env: { POWERTOOLS_DEV: "true" },
   },
 });

@@ -23,6 +23,7 @@ import {
 import { EventBridgePutEvents, LambdaInvoke, StepFunctionsStartExecution } from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
 import { BATCH_EVENTS } from "../lambdas/batch/batch";
+import { type LambdaTaskProps, withLogContext } from "./lambda-task";
 import { applyRetries, LOCAL_WORK_RETRIES } from "./retry-policies";
 
 export type BatchFunctionName = "validate-batch" | "record-batch-item" | "summarize-batch";
@@ -41,14 +42,23 @@ export class BatchWorkflow extends Construct {
     super(scope, id);
     const { functions } = props;
 
-    const validateBatch = new LambdaInvoke(this, "ValidateBatch", {
+    /** A batch Lambda task: its payload carries the log context, its retries are local work's. */
+    const lambdaTask = (name: string, props: LambdaTaskProps) => {
+      const state = new LambdaInvoke(this, name, {
+        ...props,
+        retryOnServiceExceptions: false,
+        payload: TaskInput.fromObject(withLogContext(name, props.payload)),
+      });
+      applyRetries(state, LOCAL_WORK_RETRIES);
+      return state;
+    };
+
+    const validateBatch = lambdaTask("ValidateBatch", {
       comment: "Checks the batch's id and item count; each item is validated by its own generation.",
       lambdaFunction: functions["validate-batch"],
-      retryOnServiceExceptions: false,
-      payload: TaskInput.fromJsonPathAt("$"),
+      payload: { batch: JsonPath.entirePayload },
       resultSelector: { batchId: JsonPath.stringAt("$.Payload.batchId"), items: JsonPath.listAt("$.Payload.items") },
     });
-    applyRetries(validateBatch, LOCAL_WORK_RETRIES);
 
     const startGeneration = new StepFunctionsStartExecution(this, "StartGeneration", {
       comment: "Runs the item as its own generation execution, named from the batch id and index, and waits for it.",
@@ -60,15 +70,13 @@ export class BatchWorkflow extends Construct {
       resultSelector: { output: JsonPath.objectAt("$.Output") },
       resultPath: "$.execution",
     });
-    const recordItemOutcome = new LambdaInvoke(this, "RecordItemOutcome", {
+    const recordItemOutcome = lambdaTask("RecordItemOutcome", {
       comment: "Turns the item's execution (or its caught failure) into its outcome and event.",
       lambdaFunction: functions["record-batch-item"],
-      retryOnServiceExceptions: false,
-      payload: TaskInput.fromJsonPathAt("$"),
+      payload: { item: JsonPath.entirePayload },
       resultSelector: { detailType: JsonPath.stringAt("$.Payload.detailType"), detail: JsonPath.objectAt("$.Payload.detail") },
       resultPath: "$.outcome",
     });
-    applyRetries(recordItemOutcome, LOCAL_WORK_RETRIES);
     startGeneration.addCatch(recordItemOutcome, { errors: [Errors.ALL], resultPath: "$.failure" });
 
     const publishItemOutcome = new EventBridgePutEvents(this, "PublishItemOutcome", {
@@ -104,14 +112,12 @@ export class BatchWorkflow extends Construct {
     });
     generateEachItem.itemProcessor(startGeneration.next(recordItemOutcome).next(publishItemOutcome));
 
-    const summarizeBatch = new LambdaInvoke(this, "SummarizeBatch", {
+    const summarizeBatch = lambdaTask("SummarizeBatch", {
       comment: "Counts the outcomes and lists every item in order.",
       lambdaFunction: functions["summarize-batch"],
-      retryOnServiceExceptions: false,
-      payload: TaskInput.fromObject({ batchId: JsonPath.stringAt("$.batchId"), items: JsonPath.listAt("$.outcomes") }),
+      payload: { batchId: JsonPath.stringAt("$.batchId"), items: JsonPath.listAt("$.outcomes") },
       resultSelector: { summary: JsonPath.objectAt("$.Payload") },
     });
-    applyRetries(summarizeBatch, LOCAL_WORK_RETRIES);
 
     const publishBatchCompleted = new EventBridgePutEvents(this, "PublishBatchCompleted", {
       comment: "Puts Video Generation Batch Completed, with the summary, on the bus.",

@@ -24,6 +24,7 @@ import {
 import { LambdaInvoke } from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
 import { TASK_VIEW_FIELDS } from "../lambdas/common/task-view";
+import { type LambdaTaskProps, withLogContext } from "./lambda-task";
 import type { GenerationFunctionName } from "./pipeline-function";
 import { applyRetries, KLING_CALL_RETRIES, LOCAL_WORK_RETRIES, type RetryPolicyName } from "./retry-policies";
 
@@ -52,10 +53,9 @@ export class GenerationWorkflow extends Construct {
       comment: "Turns the caught error into a diagnosis: what failed, whether a retry can succeed, what to do.",
       lambdaFunction: functions.diagnose,
       retryOnServiceExceptions: false,
-      payload: TaskInput.fromObject({
-        jobId: JsonPath.executionName,
-        failure: JsonPath.objectAt(FAILURE_PATH),
-      }),
+      payload: TaskInput.fromObject(
+        withLogContext("Diagnose", { jobId: JsonPath.executionName, failure: JsonPath.objectAt(FAILURE_PATH) }),
+      ),
       resultSelector: {
         errorCode: JsonPath.stringAt("$.Payload.errorCode"),
         cause: JsonPath.stringAt("$.Payload.cause"),
@@ -65,12 +65,12 @@ export class GenerationWorkflow extends Construct {
     applyRetries(diagnose, LOCAL_WORK_RETRIES);
     diagnose.next(failed);
 
-    const task = (name: string, props: TaskProps, retries: readonly RetryPolicyName[]) => {
+    const task = (name: string, props: LambdaTaskProps, retries: readonly RetryPolicyName[]) => {
       const state = new LambdaInvoke(this, name, {
         comment: props.comment,
         lambdaFunction: props.lambdaFunction,
         retryOnServiceExceptions: false,
-        payload: TaskInput.fromObject(props.payload),
+        payload: TaskInput.fromObject(withLogContext(name, props.payload)),
         resultSelector: props.resultSelector,
         resultPath: props.resultPath,
       });
@@ -157,14 +157,6 @@ export class GenerationWorkflow extends Construct {
       logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: true },
     });
   }
-}
-
-interface TaskProps {
-  readonly comment: string;
-  readonly lambdaFunction: IFunction;
-  readonly payload: Record<string, unknown>;
-  readonly resultSelector: Record<string, unknown>;
-  readonly resultPath?: string;
 }
 
 /** Submit and Poll both return a TaskView; each of its fields is kept under `$.task`. */

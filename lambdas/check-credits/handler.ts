@@ -5,6 +5,8 @@ import { creditCacheSeconds } from "../common/config";
 import { klingApi } from "../common/kling-api";
 import { parseEvent } from "../common/parse-event";
 import type { KlingApi } from "../kling/port";
+import { logger, observed } from "../observability/logger";
+import { recordCreditsRemaining } from "../observability/metrics";
 import type { ResourcePack } from "../kling/wire";
 import { priceUnits } from "../schemas/pricing";
 
@@ -48,10 +50,12 @@ async function onlineUnits(kling: KlingApi): Promise<number> {
  * CheckCredits: prices the request and stops it before anything is spent when the online
  * resource packs cannot pay. Advisory: the create call's answer (1101/1102) is the final word.
  */
-export async function handler(event: unknown): Promise<CreditCheck> {
+async function checkCredits(event: unknown): Promise<CreditCheck> {
   const { request } = parseEvent(checkCreditsEventSchema, event, "CheckCredits");
   const price = priceUnits(request);
   const available = await onlineUnits(await klingApi());
+  recordCreditsRemaining(available);
+  logger().info("credits checked", { priceUnits: price, availableUnits: available });
   if (available < price) {
     throw new KlingError(
       "Kling.InsufficientCredits",
@@ -60,3 +64,5 @@ export async function handler(event: unknown): Promise<CreditCheck> {
   }
   return { priceUnits: price, availableUnits: available };
 }
+
+export const handler = observed(checkCredits);

@@ -1,10 +1,13 @@
 import { createHash } from "node:crypto";
 import { KlingClient } from "../kling/client";
 import type { KlingApi } from "../kling/port";
+import { klingCallObserver } from "../observability/kling-calls";
+import { redactFromLogs } from "../observability/redaction";
 import { klingConnectionConfig } from "./config";
 import { loadKlingCredentials } from "./credentials";
 
 const clients = new Map<string, KlingApi>();
+const observer = klingCallObserver();
 
 /**
  * The Kling client for this invocation, kept per container. It is keyed by its base URL, timeout
@@ -13,11 +16,12 @@ const clients = new Map<string, KlingApi>();
 export async function klingApi(): Promise<KlingApi> {
   const { baseUrl, timeoutMs } = klingConnectionConfig();
   const credentials = await loadKlingCredentials();
+  redactFromLogs(credentials);
   // A digest, not the credentials themselves, so no secret is kept as a map key.
   const key = createHash("sha256").update(JSON.stringify([baseUrl, timeoutMs, credentials])).digest("hex");
   let client = clients.get(key);
   if (!client) {
-    client = new KlingClient({ baseUrl, credentials, timeoutMs });
+    client = new KlingClient({ baseUrl, credentials, timeoutMs, observer });
     clients.set(key, client);
   }
   return client;

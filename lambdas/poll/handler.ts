@@ -6,6 +6,8 @@ import { klingApi } from "../common/kling-api";
 import { parseEvent } from "../common/parse-event";
 import { nextWaitSeconds } from "../common/poll-schedule";
 import { taskViewSchema, type TaskView } from "../common/task-view";
+import { logger, observed } from "../observability/logger";
+import { recordGenerationSucceeded } from "../observability/metrics";
 
 const pollEventSchema = z.object({ task: taskViewSchema });
 
@@ -13,7 +15,7 @@ const pollEventSchema = z.object({ task: taskViewSchema });
  * Poll: asks Kling how the task is doing. Returns the task with the wait before the next poll;
  * a finished task carries its video. A failed task and a passed deadline are thrown.
  */
-export async function handler(event: unknown): Promise<TaskView> {
+async function poll(event: unknown): Promise<TaskView> {
   const { task } = parseEvent(pollEventSchema, event, "Poll");
   const kling = await klingApi();
   const answer = await kling.getTask(task.kind, task.taskId);
@@ -25,6 +27,8 @@ export async function handler(event: unknown): Promise<TaskView> {
   if (answer.task_status === "succeed") {
     const video = answer.task_result?.videos[0];
     if (!video) throw new KlingError("Kling.ServerError", `Kling task ${task.taskId} succeeded without a video`);
+    recordGenerationSucceeded();
+    logger().info("video ready", { taskId: task.taskId, polls });
     return {
       ...task,
       status: "succeed",
@@ -45,3 +49,5 @@ export async function handler(event: unknown): Promise<TaskView> {
   }
   return { ...task, status: answer.task_status, polls, nextWaitSeconds: wait };
 }
+
+export const handler = observed(poll);

@@ -2,8 +2,9 @@ import * as z from "zod";
 import { diagnose, diagnosisSchema, type Diagnosis } from "../diagnose/diagnosis";
 import { BATCH_EVENTS, type ItemOutcome } from "../batch/batch";
 import { parseEvent } from "../common/parse-event";
+import { observed } from "../observability/logger";
 
-const recordItemEventSchema = z.object({
+const batchItemSchema = z.object({
   batchId: z.string(),
   index: z.number().int().min(0),
   executionName: z.string(),
@@ -12,6 +13,9 @@ const recordItemEventSchema = z.object({
   /** The caught error when the child failed, timed out, or could not start. */
   failure: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
 });
+
+/** The Map iteration's state, beside the log context the state machine adds. */
+const recordItemEventSchema = z.object({ item: batchItemSchema });
 
 export interface RecordedItem {
   readonly detailType: string;
@@ -36,8 +40,9 @@ function diagnosisOf(executionName: string, failure: { Error: string; Cause?: st
 }
 
 /** RecordItemOutcome: one batch item's outcome, and the event that announces it. */
-export async function handler(event: unknown): Promise<RecordedItem> {
-  const { batchId, index, executionName, execution, failure } = parseEvent(recordItemEventSchema, event, "RecordItemOutcome");
+async function recordItemOutcome(event: unknown): Promise<RecordedItem> {
+  const { item } = parseEvent(recordItemEventSchema, event, "RecordItemOutcome");
+  const { batchId, index, executionName, execution, failure } = item;
   const base = { batchId, index, executionName };
   if (failure && /ExecutionAlreadyExists/.test(failure.Error)) {
     return { detailType: BATCH_EVENTS.skipped, detail: { ...base, status: "DUPLICATE" } };
@@ -53,3 +58,5 @@ export async function handler(event: unknown): Promise<RecordedItem> {
   }
   return { detailType: BATCH_EVENTS.generated, detail: { ...base, status: "SUCCEEDED", videoUrl: url.data.task.video.url } };
 }
+
+export const handler = observed(recordItemOutcome);

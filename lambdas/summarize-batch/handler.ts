@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { summarizeBatch, type BatchSummary, type ItemOutcome } from "../batch/batch";
 import { parseEvent } from "../common/parse-event";
+import { observed } from "../observability/logger";
 
 const summarizeEventSchema = z.object({
   batchId: z.string(),
@@ -16,7 +17,9 @@ const summarizeEventSchema = z.object({
 });
 
 /** SummarizeBatch: the batch's counts and every item's outcome, in item order. */
-export async function handler(event: unknown): Promise<BatchSummary> {
+async function summarize(event: unknown): Promise<BatchSummary> {
   const { batchId, items } = parseEvent(summarizeEventSchema, event, "SummarizeBatch");
   return summarizeBatch(batchId, items as ItemOutcome[]);
 }
+
+export const handler = observed(summarize);

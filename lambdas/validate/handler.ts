@@ -4,6 +4,7 @@
  */
 import * as z from "zod";
 import { parseEvent } from "../common/parse-event";
+import { observed } from "../observability/logger";
 import { KlingError } from "../errors";
 import type { TaskKind } from "../kling/wire";
 import { taskKind, validateGenerationRequest, type GenerationRequest } from "../schemas/validation";
@@ -21,7 +22,7 @@ export interface ValidateResult {
   readonly kind: TaskKind;
 }
 
-export async function handler(event: unknown): Promise<ValidateResult> {
+async function validate(event: unknown): Promise<ValidateResult> {
   const { jobId, request } = parseEvent(validateEventSchema, event, "Validate");
   // Read per invocation (a few microseconds) so a process that hosts several pipelines, as the
   // local runner does, always validates with the configuration it runs.
@@ -31,3 +32,5 @@ export async function handler(event: unknown): Promise<ValidateResult> {
   }
   return { jobId, request: result.request, kind: taskKind(result.request) };
 }
+
+export const handler = observed(validate);

@@ -7,6 +7,7 @@ import { useClock } from "../../lambdas/common/clock";
 import { ENV } from "../../lambdas/common/config";
 import { LOCAL_CREDENTIAL_VARIABLES } from "../../lambdas/common/credentials";
 import type { KlingCredentials } from "../../lambdas/kling/port";
+import { POWERTOOLS_ENV } from "../../lambdas/observability/catalog";
 import type { PipelineConfigInput } from "../../lib/pipeline-config";
 import { type CloudFormationTemplate, definitionFromTemplate, localArn } from "./definition";
 import { LocalEventBus } from "./event-bus";
@@ -32,7 +33,8 @@ export interface LocalPipelineOptions {
 /**
  * The Lambdas' environment as the template sets it, but for Kling's URL and the secret ARN:
  * locally {@link LocalPipeline.connect} decides where Kling is and puts the credentials in
- * the environment.
+ * the environment. Powertools runs in dev mode: log lines reach `console` (the local command
+ * sends them to stderr, the chaos run scans them) and no EMF metric is printed.
  */
 function applyFunctionEnvironment(template: CloudFormationTemplate, functionIds: readonly string[]) {
   const merged: Record<string, string> = {};
@@ -48,6 +50,7 @@ function applyFunctionEnvironment(template: CloudFormationTemplate, functionIds:
       merged[name] = value;
     }
   }
+  merged[POWERTOOLS_ENV.devMode] = "true";
   Object.assign(process.env, merged);
   delete process.env[ENV.klingSecretArn];
 }

@@ -1,0 +1,54 @@
+/**
+ * The names the Lambdas and CloudWatch agree on: the metrics namespace, each metric and its
+ * dimensions, the Powertools settings and the payload field that carries the log context. One
+ * source for the code that emits them, the stack that configures Powertools, and the dashboard
+ * and alarms that read them (lib/pipeline-observability.ts).
+ */
+
+export const METRICS_NAMESPACE = "KlingPipeline";
+
+export const METRIC = {
+  /** A generation whose video is ready (Poll saw `succeed`). */
+  generationsSucceeded: "GenerationsSucceeded",
+  /** A generation that failed, diagnosed: dimensions errorCode and recoverable. */
+  generationsFailed: "GenerationsFailed",
+  /** Every HTTP request to Kling: the denominator of the rate-limit share. */
+  klingRequests: "KlingRequests",
+  /** A Kling request that failed with an error the state machine retries: dimension errorName. */
+  klingRetries: "KlingRetries",
+  /** The units the online resource packs hold, as CheckCredits read them. */
+  creditsRemaining: "CreditsRemaining",
+} as const;
+
+export const DIMENSION = {
+  /** Powertools adds it to every metric from POWERTOOLS_SERVICE_NAME: it keeps two pipelines apart. */
+  service: "service",
+  errorCode: "errorCode",
+  /** "true" or "false", as the diagnosis says. */
+  recoverable: "recoverable",
+  errorName: "errorName",
+} as const;
+
+/**
+ * The dimension sets (besides `service`) each dimensioned metric is emitted with. An alarm must
+ * name one of them exactly: CloudWatch alarms cannot aggregate across a dimension.
+ */
+export const DIMENSION_SETS = {
+  generationsFailed: {
+    byErrorCode: [DIMENSION.errorCode, DIMENSION.recoverable],
+    byRecoverable: [DIMENSION.recoverable],
+  },
+  klingRetries: { byErrorName: [DIMENSION.errorName] },
+} as const;
+
+/** The Powertools settings the stack sets on every function (and the local runner overrides). */
+export const POWERTOOLS_ENV = {
+  serviceName: "POWERTOOLS_SERVICE_NAME",
+  metricsNamespace: "POWERTOOLS_METRICS_NAMESPACE",
+  logLevel: "POWERTOOLS_LOG_LEVEL",
+  /** Dev mode: logs go through the global console and metrics are off unless enabled. */
+  devMode: "POWERTOOLS_DEV",
+} as const;
+
+/** The payload field the state machines fill with `{executionName, stateName}` for every Lambda. */
+export const LOG_CONTEXT_FIELD = "logContext";

@@ -1,0 +1,50 @@
+/**
+ * The pipeline's CloudWatch metrics, written as EMF records by Powertools Metrics (namespace and
+ * service from POWERTOOLS_METRICS_NAMESPACE and POWERTOOLS_SERVICE_NAME).
+ */
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { isKlingErrorName, ERROR_KINDS } from "../errors";
+import { DIMENSION, DIMENSION_SETS, METRIC } from "./catalog";
+
+type Dimensions = Readonly<Record<string, string>>;
+
+/**
+ * One EMF record per count (without dimension sets, by `service` alone), flushed at once:
+ * concurrent invocations (the local runner's) never mix dimensions, and none is lost when a
+ * handler throws.
+ */
+function emit(metric: string, value: number, dimensionSets: readonly Dimensions[] = []): void {
+  const record = new Metrics({ singleMetric: true });
+  for (const dimensions of dimensionSets) record.addDimensions({ ...dimensions });
+  record.addMetric(metric, MetricUnit.Count, value);
+}
+
+/** Picks the named dimensions' values, so each set is emitted exactly as the catalog declares it. */
+function dimensionSet(names: readonly string[], values: Dimensions): Dimensions {
+  return Object.fromEntries(names.map((name) => [name, values[name] ?? ""]));
+}
+
+export function recordGenerationSucceeded(): void {
+  emit(METRIC.generationsSucceeded, 1);
+}
+
+export function recordGenerationFailed(diagnosis: { readonly errorCode: string; readonly recoverable: boolean }): void {
+  const values = { [DIMENSION.errorCode]: diagnosis.errorCode, [DIMENSION.recoverable]: String(diagnosis.recoverable) };
+  const { byErrorCode, byRecoverable } = DIMENSION_SETS.generationsFailed;
+  emit(METRIC.generationsFailed, 1, [dimensionSet(byErrorCode, values), dimensionSet(byRecoverable, values)]);
+}
+
+export function recordCreditsRemaining(units: number): void {
+  emit(METRIC.creditsRemaining, units);
+}
+
+/**
+ * Every Kling request counts; one that failed with an error the state machine retries is also
+ * a retry. Returns whether it was one.
+ */
+export function recordKlingRequest(errorName: string | undefined): boolean {
+  emit(METRIC.klingRequests, 1);
+  const retried = errorName !== undefined && isKlingErrorName(errorName) && ERROR_KINDS[errorName].retriedByStateMachine;
+  if (retried) emit(METRIC.klingRetries, 1, [dimensionSet(DIMENSION_SETS.klingRetries.byErrorName, { [DIMENSION.errorName]: errorName })]);
+  return retried;
+}
