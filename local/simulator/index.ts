@@ -10,6 +10,7 @@ export {
 } from "./server";
 export type { SimulatorStats, RequestKind } from "./stats";
 export type { SimulatedTask } from "./tasks";
+export { idealMakespanSeconds } from "./ideal-makespan";
 export type { PackSeed } from "./packs";
 export {
   API_REQUEST_KINDS,

@@ -20,7 +20,7 @@ import { perItemPlan } from "./per-item-plan";
 import { CONCURRENCY_LIMIT_MESSAGE, scenarioNamed, type ScenarioName } from "./scenarios";
 import { StatsRecorder, type RequestKind, type SimulatorStats } from "./stats";
 import { createdTaskWire, taskWire, TaskStore, type SimulatedTask } from "./tasks";
-import { validateCreateBody } from "./validation";
+import { validateCreateBody, type AcceptedCreate } from "./validation";
 
 /** Accepted when no credentials are configured; printed by the CLI. Not a secret. */
 export const DEV_API_KEY = "sim-dev-api-key";
@@ -42,6 +42,8 @@ export interface SimulatorOptions {
   readonly credentials?: KlingCredentials | readonly KlingCredentials[];
   /** Simulated seconds from create to the end of a task; it is `processing` after a tenth of it. */
   readonly generationSeconds?: number;
+  /** Each task's own generation time, in simulated seconds (instead of `generationSeconds`). */
+  readonly generationSecondsFor?: (request: AcceptedCreate) => number;
   /** Tasks that may be unfinished at once; past that, creates answer 429/1303. */
   readonly maxConcurrentTasks?: number;
   /** Units of the single default resource pack. */
@@ -97,7 +99,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   const packSeeds = scenario.resourcePacks ?? options.resourcePacks ?? [{ total: options.units ?? DEFAULT_UNITS }];
   const packs = new ResourcePacks(packSeeds, clock.now());
-  const tasks = new TaskStore(generationSeconds * 1000);
+  const tasks = new TaskStore();
+  const generationMsFor = (request: AcceptedCreate): number => {
+    const seconds = options.generationSecondsFor?.(request) ?? generationSeconds;
+    if (!(seconds >= 0)) throw new RangeError(`a task's generation time must be 0 or more seconds, got ${seconds}`);
+    return Math.round(seconds * 1000);
+  };
   const stats = new StatsRecorder();
   let baseUrl = "";
 
@@ -121,7 +128,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const taskId = randomUUID();
     const outcome = plan.taskOutcome({ taskId, kind: taskKind, model: request.model, externalTaskId: request.externalTaskId });
     if (outcome.status !== "succeed") stats.countFault();
-    const task = tasks.add({ taskId, kind: taskKind, request, units, charges, outcome, videoId: randomUUID(), createdAt: at });
+    const task = tasks.add({
+      taskId,
+      kind: taskKind,
+      request,
+      units,
+      charges,
+      outcome,
+      videoId: randomUUID(),
+      createdAt: at,
+      generationMs: generationMsFor(request),
+    });
     stats.countTaskCreated(request.externalTaskId);
     return success(createdTaskWire(task));
   }
@@ -218,6 +235,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if (fault) {
       stats.countFault();
       return { answer: faultAnswer(fault), fault: fault.label };
+    }
+    if (route.kind === "query") {
+      const task = tasks.find(route.taskKind, route.id);
+      if (task) tasks.answered(task, at);
     }
     return { answer: handled };
   }

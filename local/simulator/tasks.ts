@@ -20,31 +20,31 @@ export interface SimulatedTask {
   readonly outcome: TaskOutcome;
   readonly videoId: string;
   readonly createdAt: number;
+  /** Simulated ms from create to the end of the task (a stuck task never gets there). */
+  readonly generationMs: number;
   readonly status: TaskStatus;
   readonly statusMessage: string;
   readonly updatedAt: number;
+  /** When a query first answered with the ended status: the caller could know from then on. */
+  readonly endSeenAt: number | undefined;
 }
 
 interface StoredTask extends SimulatedTask {
   status: TaskStatus;
   statusMessage: string;
   updatedAt: number;
+  endSeenAt: number | undefined;
 }
 
-export type NewTask = Omit<SimulatedTask, "status" | "statusMessage" | "updatedAt">;
+export type NewTask = Omit<SimulatedTask, "status" | "statusMessage" | "updatedAt" | "endSeenAt">;
 
 const isEnded = (status: TaskStatus) => status === "succeed" || status === "failed";
 
 export class TaskStore {
   private readonly tasks: StoredTask[] = [];
-  private readonly generationMs: number;
-
-  constructor(generationMs: number) {
-    this.generationMs = generationMs;
-  }
 
   add(task: NewTask): SimulatedTask {
-    const stored: StoredTask = { ...task, status: "submitted", statusMessage: "", updatedAt: task.createdAt };
+    const stored: StoredTask = { ...task, status: "submitted", statusMessage: "", updatedAt: task.createdAt, endSeenAt: undefined };
     this.tasks.push(stored);
     return stored;
   }
@@ -54,8 +54,8 @@ export class TaskStore {
     const failed: SimulatedTask[] = [];
     for (const task of this.tasks) {
       if (isEnded(task.status)) continue;
-      const processingAt = task.createdAt + Math.round(this.generationMs * SUBMITTED_SHARE);
-      const endsAt = task.createdAt + this.generationMs;
+      const processingAt = task.createdAt + Math.round(task.generationMs * SUBMITTED_SHARE);
+      const endsAt = task.createdAt + task.generationMs;
       if (task.outcome.status !== "stuck" && now >= endsAt) {
         task.status = task.outcome.status;
         task.statusMessage = task.outcome.status === "failed" ? task.outcome.message : "";
@@ -72,6 +72,12 @@ export class TaskStore {
   /** Tasks that hold a concurrency slot: from `submitted` until they end. */
   activeCount(): number {
     return this.tasks.filter((task) => !isEnded(task.status)).length;
+  }
+
+  /** A query is answering with this task's status now: the first answer that shows it ended is when the caller learns. */
+  answered(task: SimulatedTask, at: number): void {
+    const stored = this.tasks.find((candidate) => candidate.taskId === task.taskId);
+    if (stored && isEnded(stored.status) && stored.endSeenAt === undefined) stored.endSeenAt = at;
   }
 
   /** By Kling's task_id or the caller's external_task_id, within one kind. */
