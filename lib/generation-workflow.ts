@@ -1,10 +1,12 @@
 /**
  * The generation workflow: Validate -> CheckCredits -> Submit -> WaitForVideo <-> Poll ->
- * VideoReady? -> Succeeded, and every task's failure -> Diagnose -> Failed. The state names
- * are what an operator reads in the console's execution view.
+ * VideoReady? -> Succeeded, and every task's failure -> Diagnose -> Recoverable? -> Failed
+ * (for good) or AwaitRedrive (a redrive retries the work). The state names are what an
+ * operator reads in the console's execution view.
  */
 import { Duration } from "aws-cdk-lib";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
+import { Policy, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import {
   Choice,
@@ -12,12 +14,14 @@ import {
   DefinitionBody,
   Errors,
   Fail,
+  IntegrationPattern,
   JsonPath,
   LogLevel,
   StateMachine,
   StateMachineType,
   Succeed,
   TaskInput,
+  Timeout,
   Wait,
   WaitTime,
 } from "aws-cdk-lib/aws-stepfunctions";
@@ -30,6 +34,22 @@ import { applyRetries, KLING_CALL_RETRIES, LOCAL_WORK_RETRIES, type RetryPolicyN
 
 /** Where a task's Catch puts `{Error, Cause}`: the key names the failed state for Diagnose. */
 export const FAILURE_PATH = "$.failure";
+/**
+ * Where Diagnose puts its result. A redrive empties `$.failure` (so the next failure is
+ * diagnosed on its own) but keeps this: after a successful redrive it says why there was one.
+ */
+export const DIAGNOSIS_PATH = "$.diagnosis";
+
+/**
+ * Where a redriven failure resumes, by the state that failed. A Poll failure goes back through
+ * Submit: it finds the same task (or makes a new one if it failed) and restarts the deadline.
+ */
+export const REDRIVE_RESUMES_AT = {
+  Validate: "Validate",
+  CheckCredits: "CheckCredits",
+  Submit: "Submit",
+  Poll: "Submit",
+} as const;
 
 export interface GenerationWorkflowProps {
   readonly functions: Readonly<Record<GenerationFunctionName, IFunction>>;
@@ -45,9 +65,9 @@ export class GenerationWorkflow extends Construct {
     const { functions } = props;
 
     const failed = new Fail(this, "Failed", {
-      comment: "The job failed; Error is the error name and Cause the diagnosis as JSON.",
-      errorPath: "$.diagnosis.errorCode",
-      causePath: "$.diagnosis.cause",
+      comment: "The job failed for good; Error is the error name and Cause the diagnosis as JSON.",
+      errorPath: `${DIAGNOSIS_PATH}.errorCode`,
+      causePath: `${DIAGNOSIS_PATH}.cause`,
     });
     const diagnose = new LambdaInvoke(this, "Diagnose", {
       comment: "Turns the caught error into a diagnosis: what failed, whether a retry can succeed, what to do.",
@@ -59,11 +79,40 @@ export class GenerationWorkflow extends Construct {
       resultSelector: {
         errorCode: JsonPath.stringAt("$.Payload.errorCode"),
         cause: JsonPath.stringAt("$.Payload.cause"),
+        failedState: JsonPath.stringAt("$.Payload.failedState"),
+        recoverable: JsonPath.stringAt("$.Payload.recoverable"),
+        redriveCount: JsonPath.numberAt("$$.Execution.RedriveCount"),
       },
-      resultPath: "$.diagnosis",
+      resultPath: DIAGNOSIS_PATH,
     });
     applyRetries(diagnose, LOCAL_WORK_RETRIES);
-    diagnose.next(failed);
+    // Redrive re-runs the state that did not exit: a Fail state would only fail again, so a
+    // recoverable failure ends in this Task instead (lambdas/diagnose/await-redrive.ts).
+    const awaitRedrive = new LambdaInvoke(this, "AwaitRedrive", {
+      comment: "Fails with the diagnosis (Error and Cause as for Failed); when redriven, succeeds and goes back to the work that failed.",
+      lambdaFunction: functions.diagnose,
+      integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      retryOnServiceExceptions: false,
+      payload: TaskInput.fromObject(
+        withLogContext("AwaitRedrive", {
+          taskToken: JsonPath.taskToken,
+          diagnosedAtRedriveCount: JsonPath.numberAt(`${DIAGNOSIS_PATH}.redriveCount`),
+          redriveCount: JsonPath.numberAt("$$.Execution.RedriveCount"),
+          errorCode: JsonPath.stringAt(`${DIAGNOSIS_PATH}.errorCode`),
+          cause: JsonPath.stringAt(`${DIAGNOSIS_PATH}.cause`),
+        }),
+      ),
+      // The function answers at once; this only bounds a function that never does.
+      taskTimeout: Timeout.duration(Duration.minutes(5)),
+      // Resumed, it returns an empty record of failures: the next failure is diagnosed on its own.
+      resultPath: FAILURE_PATH,
+    });
+    // No Retry: its own failure carries the diagnosed error's name, which a Retry could match. A
+    // Lambda fault here leaves the execution failed in AwaitRedrive, which a redrive resumes.
+    const recoverable = new Choice(this, "Recoverable?", { comment: "Can a redrive succeed once its cause is gone (the diagnosis says)?" })
+      .when(Condition.booleanEquals(`${DIAGNOSIS_PATH}.recoverable`, true), awaitRedrive)
+      .otherwise(failed);
+    diagnose.next(recoverable);
 
     const task = (name: string, props: LambdaTaskProps, retries: readonly RetryPolicyName[]) => {
       const state = new LambdaInvoke(this, name, {
@@ -117,6 +166,7 @@ export class GenerationWorkflow extends Construct {
         payload: {
           jobId: JsonPath.executionName,
           executionId: JsonPath.executionId,
+          redriveCount: JsonPath.numberAt("$$.Execution.RedriveCount"),
           request: JsonPath.objectAt("$.request"),
           kind: JsonPath.stringAt("$.kind"),
         },
@@ -145,6 +195,15 @@ export class GenerationWorkflow extends Construct {
       .when(Condition.stringEquals("$.task.status", "succeed"), succeeded)
       .otherwise(waitForVideo);
 
+    const resumeAfterRedrive = new Choice(this, "ResumeAfterRedrive", { comment: "Goes back to the work that failed; a failed Poll resumes at Submit." });
+    const retried: Record<string, LambdaInvoke> = { Validate: validate, CheckCredits: checkCredits, Submit: submit };
+    for (const [failedState, resumeAt] of Object.entries(REDRIVE_RESUMES_AT)) {
+      const target = retried[resumeAt];
+      if (!target) throw new Error(`REDRIVE_RESUMES_AT names ${resumeAt}, which is not a state a redrive can resume at`);
+      resumeAfterRedrive.when(Condition.stringEquals(`${DIAGNOSIS_PATH}.failedState`, failedState), target);
+    }
+    awaitRedrive.next(resumeAfterRedrive.otherwise(failed));
+
     const definition = validate.next(checkCredits).next(submit).next(waitForVideo).next(poll).next(videoReady);
 
     this.logGroup = new LogGroup(this, "ExecutionLogs", { retention: RetentionDays.ONE_MONTH });
@@ -155,6 +214,25 @@ export class GenerationWorkflow extends Construct {
       timeout: props.executionTimeout,
       tracingEnabled: true,
       logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: true },
+    });
+    this.grantTaskResponses(functions.diagnose);
+  }
+
+  /**
+   * Lets AwaitRedrive's function end its Task. A Policy of its own, not the role's default
+   * one: the function depends on that, the state machine on the function, and this on the
+   * state machine.
+   */
+  private grantTaskResponses(fn: IFunction): void {
+    if (!fn.role) throw new Error("AwaitRedrive's function needs a role to be granted SendTaskSuccess and SendTaskFailure");
+    new Policy(this, "AwaitRedriveTaskResponses", {
+      roles: [fn.role],
+      statements: [
+        new PolicyStatement({
+          actions: ["states:SendTaskSuccess", "states:SendTaskFailure"],
+          resources: [this.stateMachine.stateMachineArn],
+        }),
+      ],
     });
   }
 }

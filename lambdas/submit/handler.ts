@@ -10,13 +10,16 @@ import type { KlingApi } from "../kling/port";
 import { TASK_KINDS, type CreateTaskBody, type Task, type TaskKind } from "../kling/wire";
 import { typicalGenerationSeconds } from "../schemas/generation-time";
 import { generationRequestSchema, toCreateTaskBody } from "../schemas/validation";
-import { externalTaskIdFor } from "./external-task-id";
+import { externalTaskIdFor, externalTaskIdsUpTo } from "./external-task-id";
+import { findLiveTask } from "./live-task";
 
 const submitEventSchema = z.object({
   jobId: z.string().min(1),
   executionId: z.string().min(1),
   kind: z.enum(TASK_KINDS),
   request: generationRequestSchema,
+  /** `$$.Execution.RedriveCount`; absent when invoked outside Step Functions (a first attempt). */
+  redriveCount: z.number().int().min(0).default(0),
 });
 
 /** Kling's refusal of a second task with the same external_task_id. */
@@ -39,16 +42,16 @@ async function createOrFindLateTask(kling: KlingApi, kind: TaskKind, body: Creat
 
 /**
  * Submit: creates the Kling task exactly once per execution. It looks the execution's
- * external_task_id up first, so a repeat after a lost answer, a 5xx or a timeout returns the
- * task that already exists instead of paying for a second one.
+ * external_task_id up first, so a repeat after a lost answer, a 5xx, a timeout or a redrive
+ * returns the task that already exists instead of paying for a second one; only a redrive
+ * after the task failed creates another (live-task.ts).
  */
 export async function handler(event: unknown): Promise<TaskView> {
-  const { jobId, executionId, kind, request } = parseEvent(submitEventSchema, event, "Submit");
-  const externalTaskId = externalTaskIdFor(jobId, executionId);
+  const { jobId, executionId, kind, request, redriveCount } = parseEvent(submitEventSchema, event, "Submit");
   const kling = await klingApi();
-  const task =
-    (await kling.findTaskByExternalId(kind, externalTaskId)) ??
-    (await createOrFindLateTask(kling, kind, toCreateTaskBody(request, externalTaskId), externalTaskId));
+  const live = await findLiveTask(kling, kind, externalTaskIdsUpTo(jobId, executionId, redriveCount));
+  const externalTaskId = live?.externalTaskId ?? externalTaskIdFor(jobId, executionId, redriveCount);
+  const task = live?.task ?? (await createOrFindLateTask(kling, kind, toCreateTaskBody(request, externalTaskId), externalTaskId));
   const typicalSeconds = typicalGenerationSeconds(request);
   return {
     taskId: task.task_id,

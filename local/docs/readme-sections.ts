@@ -34,11 +34,13 @@ function node(name: string, state: StateBody): string {
 interface Choice {
   readonly Variable?: string;
   readonly StringEquals?: string;
+  readonly BooleanEquals?: boolean;
   readonly Next: string;
 }
 
 function condition(choice: Choice): string {
-  if (choice.Variable && choice.StringEquals !== undefined) return `${choice.Variable.replace(/^\$\./, "")} = ${choice.StringEquals}`;
+  const value = choice.StringEquals ?? choice.BooleanEquals;
+  if (choice.Variable && value !== undefined) return `${choice.Variable.replace(/^\$\./, "")} = ${String(value)}`;
   return "when";
 }
 

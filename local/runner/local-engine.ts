@@ -132,6 +132,18 @@ export function retryWaitSeconds(retrier: Retrier, attempt: number, random: () =
   return retrier.JitterStrategy === "FULL" ? random() * capped : capped;
 }
 
+/**
+ * A redrive as the local engine plays it (it has no RedriveExecution): Step Functions resumes
+ * at the state that did not exit, with that state's input, and `$$.Execution.RedriveCount` up by one.
+ */
+export interface RedriveStart {
+  readonly resumeAt: string;
+  readonly redriveCount: number;
+}
+
+/** `$$.Task.Token` locally; a callback binding hands its function a token of its own. */
+export const LOCAL_TASK_TOKEN = "local-task-token";
+
 export interface LocalEngineOptions {
   readonly definition: StateMachineDefinition;
   readonly stateMachineArn: string;
@@ -166,7 +178,12 @@ export class LocalStateMachine {
     return this.options.stateMachineArn;
   }
 
-  async run(input: unknown, executionName: string, onEvent?: (event: EngineEvent) => void): Promise<ExecutionReport> {
+  async run(
+    input: unknown,
+    executionName: string,
+    onEvent?: (event: EngineEvent) => void,
+    redrive?: RedriveStart,
+  ): Promise<ExecutionReport> {
     const { clock } = this.options;
     const executionArn = `${this.options.stateMachineArn.replace(":stateMachine:", ":execution:")}:${executionName}`;
     const execution: ExecutionContext = { name: executionName, arn: executionArn };
@@ -203,7 +220,8 @@ export class LocalStateMachine {
     }
 
     const startedAt = clock.now();
-    const { result, eventLogs } = this.machine.run(input as Json, {
+    const machine = redrive ? this.machineStartingAt(redrive.resumeAt) : this.machine;
+    const { result, eventLogs } = machine.run(input as Json, {
       overrides: { taskResourceLocalHandlers, waitTimeOverrides, retryIntervalOverrides },
       context: {
         Execution: {
@@ -212,7 +230,9 @@ export class LocalStateMachine {
           StartTime: new Date(startedAt).toISOString(),
           Input: input as Json,
           RoleArn: "arn:aws:iam::123456789012:role/local",
+          RedriveCount: redrive?.redriveCount ?? 0,
         },
+        Task: { Token: LOCAL_TASK_TOKEN },
         StateMachine: { Id: this.options.stateMachineArn, Name: this.options.stateMachineArn.split(":").at(-1) ?? "" },
       },
     });
@@ -259,6 +279,14 @@ export class LocalStateMachine {
       }
     }
     return { executionName, executionArn, ...final, retries, events, startedAt, stoppedAt: clock.now() };
+  }
+
+  private machineStartingAt(stateName: string): StateMachine {
+    const { definition } = this.options;
+    if (!(stateName in definition.States)) throw new Error(`cannot resume at ${stateName}: the state machine has no such state`);
+    return new StateMachine({ ...definition, StartAt: stateName } as unknown as EngineDefinition, {
+      validationOptions: { checkArn: true, checkPaths: true },
+    });
   }
 
   /**

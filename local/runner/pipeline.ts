@@ -16,6 +16,8 @@ import { LOCAL_HANDLERS, type LocalFunctionName } from "./handlers";
 import { invokeLikeLambda } from "./lambda-binding";
 import { type EngineEvent, type ExecutionReport, LocalStateMachine, type TaskBinder } from "./local-engine";
 import type { ScaledClock } from "./scaled-clock";
+import { LocalTaskResponses } from "./task-token-binding";
+import { useTaskResponses } from "../../lambdas/diagnose/task-responses";
 import { logicalIdOf, synthesizePipeline } from "./synthesize";
 
 export interface LocalPipelineOptions {
@@ -64,6 +66,7 @@ function functionTimeoutSeconds(template: CloudFormationTemplate, functionArn: s
 
 const RESOURCE = {
   lambdaInvoke: "arn:aws:states:::lambda:invoke",
+  lambdaInvokeWithTaskToken: "arn:aws:states:::lambda:invoke.waitForTaskToken",
   startExecutionSync: "arn:aws:states:::states:startExecution.sync:2",
   putEvents: "arn:aws:states:::events:putEvents",
 } as const;
@@ -75,6 +78,7 @@ export class LocalPipeline {
   readonly executions: LocalExecutions;
   readonly bus = new LocalEventBus();
   private readonly restoreClock: () => void;
+  private readonly restoreTaskResponses: () => void;
 
   constructor(readonly options: LocalPipelineOptions) {
     const { stack, template } = synthesizePipeline(options.config);
@@ -87,6 +91,8 @@ export class LocalPipeline {
       [...handlerByArn.keys()].map((arn) => arn.split(":").at(-1) ?? ""),
     );
     this.restoreClock = useClock(options.clock);
+    const taskResponses = new LocalTaskResponses();
+    this.restoreTaskResponses = useTaskResponses(taskResponses);
 
     const generationId = logicalIdOf(stack, stack.pipeline.generation.stateMachine);
     const generationArn = localArn(template, generationId);
@@ -104,6 +110,14 @@ export class LocalPipeline {
           // Handler time is real CPU and network time, like the Kling client's own timeout: not scaled.
           const timeout = { seconds, realMs: seconds * 1000 };
           return (input) => aroundInvoke(stateName, () => invokeLikeLambda(handler, input, timeout));
+        }
+        case RESOURCE.lambdaInvokeWithTaskToken: {
+          const functionArn = parameters?.FunctionName;
+          const name = typeof functionArn === "string" ? handlerByArn.get(functionArn) : undefined;
+          if (!name || typeof functionArn !== "string") return undefined;
+          const seconds = functionTimeoutSeconds(template, functionArn);
+          const timeout = { seconds, realMs: seconds * 1000 };
+          return (input) => aroundInvoke(stateName, () => taskResponses.invoke(LOCAL_HANDLERS[name], input, timeout));
         }
         case RESOURCE.startExecutionSync:
           if (parameters?.StateMachineArn !== generationArn) return undefined;
@@ -151,6 +165,7 @@ export class LocalPipeline {
   }
 
   close(): void {
+    this.restoreTaskResponses();
     this.restoreClock();
   }
 }

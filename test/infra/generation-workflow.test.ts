@@ -7,6 +7,7 @@ let template: Template;
 let definition: StateMachineDefinition;
 let functionIds: Record<string, string>;
 let secretId: string;
+let stateMachineId: string;
 
 beforeAll(() => {
   const { stack, template: json } = synthesizePipeline();
@@ -14,6 +15,7 @@ beforeAll(() => {
   definition = definitionFromTemplate(json, logicalIdOf(stack, stack.pipeline.generation.stateMachine));
   functionIds = Object.fromEntries(Object.entries(stack.pipeline.functions).map(([name, fn]) => [name, logicalIdOf(stack, fn)]));
   secretId = logicalIdOf(stack, stack.pipeline.secret);
+  stateMachineId = logicalIdOf(stack, stack.pipeline.generation.stateMachine);
 });
 
 const state = (name: string) => {
@@ -33,7 +35,20 @@ const LAMBDA_SERVICE_ERRORS = [
 describe("the generation state machine", () => {
   it("has exactly the states an operator reads in the console", () => {
     expect(Object.keys(definition.States).sort()).toEqual(
-      ["CheckCredits", "Diagnose", "Failed", "Poll", "Submit", "Succeeded", "Validate", "VideoReady?", "WaitForVideo"].sort(),
+      [
+        "AwaitRedrive",
+        "CheckCredits",
+        "Diagnose",
+        "Failed",
+        "Poll",
+        "Recoverable?",
+        "ResumeAfterRedrive",
+        "Submit",
+        "Succeeded",
+        "Validate",
+        "VideoReady?",
+        "WaitForVideo",
+      ].sort(),
     );
     expect(definition.StartAt).toBe("Validate");
   });
@@ -50,7 +65,7 @@ describe("the generation state machine", () => {
       Default: "WaitForVideo",
     });
     expect(state("Succeeded").Type).toBe("Succeed");
-    expect(state("Diagnose").Next).toBe("Failed");
+    expect(state("Diagnose").Next).toBe("Recoverable?");
   });
 
   it("binds each task to its own Lambda through lambda:invoke", () => {
@@ -77,10 +92,72 @@ describe("the generation state machine", () => {
 
   it("fails with the diagnosis: Error is the error name, Cause the diagnosis JSON", () => {
     expect(state("Failed")).toMatchObject({ Type: "Fail", ErrorPath: "$.diagnosis.errorCode", CausePath: "$.diagnosis.cause" });
-    expect(state("Diagnose").ResultSelector).toEqual({
-      "errorCode.$": "$.Payload.errorCode",
-      "cause.$": "$.Payload.cause",
+    expect(state("Diagnose")).toMatchObject({
+      ResultPath: "$.diagnosis",
+      ResultSelector: {
+        "errorCode.$": "$.Payload.errorCode",
+        "cause.$": "$.Payload.cause",
+        "failedState.$": "$.Payload.failedState",
+        "recoverable.$": "$.Payload.recoverable",
+        "redriveCount.$": "$$.Execution.RedriveCount",
+      },
     });
+  });
+
+  it("ends an unrecoverable failure in Failed and a recoverable one in AwaitRedrive", () => {
+    expect(state("Recoverable?")).toMatchObject({
+      Type: "Choice",
+      Choices: [{ Variable: "$.diagnosis.recoverable", BooleanEquals: true, Next: "AwaitRedrive" }],
+      Default: "Failed",
+    });
+  });
+
+  it("AwaitRedrive is a callback Task that reads the redrive count again when a redrive resumes it", () => {
+    const awaitRedrive = state("AwaitRedrive");
+    expect(awaitRedrive).toMatchObject({
+      Type: "Task",
+      Resource: "arn:aws:states:::lambda:invoke.waitForTaskToken",
+      ResultPath: "$.failure",
+      TimeoutSeconds: 300,
+      Next: "ResumeAfterRedrive",
+    });
+    expect((awaitRedrive.Parameters as { FunctionName: string }).FunctionName).toContain(`function:${functionIds.diagnose}`);
+    expect((awaitRedrive.Parameters as { Payload: unknown }).Payload).toMatchObject({
+      "taskToken.$": "$$.Task.Token",
+      "diagnosedAtRedriveCount.$": "$.diagnosis.redriveCount",
+      "redriveCount.$": "$$.Execution.RedriveCount",
+      "errorCode.$": "$.diagnosis.errorCode",
+      "cause.$": "$.diagnosis.cause",
+    });
+    // A Retry or Catch would turn the deliberate failure into something other than the execution's end.
+    expect(awaitRedrive.Retry).toBeUndefined();
+    expect(awaitRedrive.Catch).toBeUndefined();
+  });
+
+  it("resumes a redriven failure at the work that failed; a failed Poll at Submit, for a fresh deadline", () => {
+    expect(state("ResumeAfterRedrive")).toMatchObject({
+      Type: "Choice",
+      Choices: [
+        { Variable: "$.diagnosis.failedState", StringEquals: "Validate", Next: "Validate" },
+        { Variable: "$.diagnosis.failedState", StringEquals: "CheckCredits", Next: "CheckCredits" },
+        { Variable: "$.diagnosis.failedState", StringEquals: "Submit", Next: "Submit" },
+        { Variable: "$.diagnosis.failedState", StringEquals: "Poll", Next: "Submit" },
+      ],
+      Default: "Failed",
+    });
+    expect((state("Submit").Parameters as { Payload: Record<string, unknown> }).Payload["redriveCount.$"]).toBe("$$.Execution.RedriveCount");
+  });
+
+  it("lets the Diagnose function answer AwaitRedrive's token on this state machine only", () => {
+    const policies = Object.values(template.findResources("AWS::IAM::Policy")).filter((policy) =>
+      JSON.stringify(policy.Properties.PolicyDocument).includes("states:SendTask"),
+    );
+    expect(policies).toHaveLength(1);
+    expect(policies[0]?.Properties.PolicyDocument.Statement).toEqual([
+      { Action: ["states:SendTaskSuccess", "states:SendTaskFailure"], Effect: "Allow", Resource: { Ref: stateMachineId } },
+    ]);
+    const diagnoseRole = (template.findResources("AWS::Lambda::Function")[functionIds.diagnose ?? ""]?.Properties.Role as { "Fn::GetAtt": string[] })["Fn::GetAtt"][0];
+    expect(policies[0]?.Properties.Roles).toEqual([{ Ref: diagnoseRole }]);
   });
 
   const lambdaServiceRetry = {

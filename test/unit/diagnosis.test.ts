@@ -177,6 +177,7 @@ describe("the Diagnose handler", () => {
    */
   async function runDiagnose(event: unknown): Promise<Diagnosis> {
     const result = await handler(event);
+    if (!("cause" in result)) throw new Error(`Diagnose answered as AwaitRedrive: ${JSON.stringify(result)}`);
     expect(typeof result.cause).toBe("string");
     const diagnosis = JSON.parse(result.cause) as Diagnosis;
     expect(result.errorCode).toBe(diagnosis.errorCode);
