@@ -4,6 +4,7 @@
  * rules. The project's own stack (pipeline-stack.ts) is a thin user of it.
  */
 import { Duration } from "aws-cdk-lib";
+import type { IAlarmAction } from "aws-cdk-lib/aws-cloudwatch";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { type ISecret, Secret } from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
@@ -14,7 +15,8 @@ import { GenerationApi } from "./generation-api";
 import { GenerationWorkflow } from "./generation-workflow";
 import { suppressAcceptedFindings } from "./nag-suppressions";
 import { resolvePipelineConfig, type PipelineConfig, type PipelineConfigInput } from "./pipeline-config";
-import { PipelineFunction, type GenerationFunctionName } from "./pipeline-function";
+import { PipelineFunction, type GenerationFunctionName, type PipelineLogging } from "./pipeline-function";
+import { PipelineObservability } from "./pipeline-observability";
 
 export interface KlingVideoPipelineProps extends PipelineConfigInput {
   /** The secret holding the Kling credentials; else `klingSecretArn`; else one is created. */
@@ -23,6 +25,8 @@ export interface KlingVideoPipelineProps extends PipelineConfigInput {
   readonly api?: boolean;
   /** The EventBridge rule (and schedule, if configured) that starts batches. Default: on. */
   readonly batchRule?: boolean;
+  /** What each of the pipeline's alarms does when it goes off (an SNS topic, for example). Default: nothing. */
+  readonly alarmActions?: readonly IAlarmAction[];
 }
 
 export class KlingVideoPipeline extends Construct {
@@ -35,10 +39,11 @@ export class KlingVideoPipeline extends Construct {
   readonly batchRules: BatchRules | undefined;
   readonly apiFunction: PipelineFunction | undefined;
   readonly api: GenerationApi | undefined;
+  readonly observability: PipelineObservability;
 
   constructor(scope: Construct, id: string, props: KlingVideoPipelineProps = {}) {
     super(scope, id);
-    const { secret, api = true, batchRule = true, ...configInput } = props;
+    const { secret, api = true, batchRule = true, alarmActions, ...configInput } = props;
     const config = resolvePipelineConfig(this.node, configInput);
     this.config = config;
 
@@ -52,6 +57,10 @@ export class KlingVideoPipeline extends Construct {
     const pollSchedule = { [ENV.pollSchedule]: JSON.stringify(config.pollSchedule) };
     // A Kling call's timeout, twice (a JWT re-sign repeats one), plus room for the rest.
     const klingCallTimeout = Duration.millis(config.klingRequestTimeoutMs * 2 + 10_000);
+    const logging: PipelineLogging = {
+      serviceName: config.serviceName ?? this.node.path.replaceAll("/", "-"),
+      logLevel: config.logLevel,
+    };
 
     this.functions = {
       validate: new PipelineFunction(this, "Validate", {
@@ -61,29 +70,34 @@ export class KlingVideoPipeline extends Construct {
           [ENV.defaultModel]: config.defaultModel,
           [ENV.blockedTerms]: JSON.stringify(config.blockedTerms),
         },
+        logging,
       }),
       "check-credits": new PipelineFunction(this, "CheckCredits", {
         name: "check-credits",
         description: "Prices a video request and checks the Kling resource packs can pay for it",
         environment: { ...kling, [ENV.creditCacheSeconds]: String(config.creditCacheSeconds) },
         timeout: klingCallTimeout,
+        logging,
       }),
       submit: new PipelineFunction(this, "Submit", {
         name: "submit",
         description: "Creates the Kling task once per execution, finding an earlier attempt's task first",
         environment: { ...kling, ...pollSchedule },
         timeout: Duration.millis(config.klingRequestTimeoutMs * 4 + 10_000),
+        logging,
       }),
       poll: new PipelineFunction(this, "Poll", {
         name: "poll",
         description: "Reads a Kling task's status and decides the wait before the next poll",
         environment: { ...kling, ...pollSchedule },
         timeout: klingCallTimeout,
+        logging,
       }),
       diagnose: new PipelineFunction(this, "Diagnose", {
         name: "diagnose",
         description: "Turns a failed job's error into a recorded diagnosis",
         environment: {},
+        logging,
       }),
     };
 
@@ -104,16 +118,19 @@ export class KlingVideoPipeline extends Construct {
         name: "validate-batch",
         description: "Checks a batch request's id and item count",
         environment: {},
+        logging,
       }),
       "record-batch-item": new PipelineFunction(this, "RecordBatchItem", {
         name: "record-batch-item",
         description: "Turns one batch item's execution into its outcome and event",
         environment: {},
+        logging,
       }),
       "summarize-batch": new PipelineFunction(this, "SummarizeBatch", {
         name: "summarize-batch",
         description: "Counts a batch's outcomes",
         environment: {},
+        logging,
       }),
     };
     this.batch = new BatchWorkflow(this, "Batch", {
@@ -139,6 +156,7 @@ export class KlingVideoPipeline extends Construct {
           [ENV.defaultModel]: config.defaultModel,
           [ENV.blockedTerms]: JSON.stringify(config.blockedTerms),
         },
+        logging,
       });
       this.apiFunction = apiFunction;
       this.api = new GenerationApi(this, "Api", {
@@ -148,6 +166,14 @@ export class KlingVideoPipeline extends Construct {
         throttling: config.apiThrottling,
       });
     }
+
+    this.observability = new PipelineObservability(this, "Observability", {
+      serviceName: logging.serviceName,
+      generation: this.generation.stateMachine,
+      batch: this.batch.stateMachine,
+      alarms: config.alarms,
+      alarmActions,
+    });
 
     suppressAcceptedFindings(this);
   }

@@ -25,7 +25,7 @@ export const pipelineConfigSchema = z.object({
   /** Terms refused by Validate before anything is sent to Kling. */
   blockedTerms: z.array(z.string().min(1)).default([]),
   /** Tuned with `npm run bench` (README, Performance): few polls, and a finished video noticed within a few percent of its generation time. */
-  pollSchedule: pollScheduleSchema.default({ firstPollShare: 0.8, intervalShare: 0.07, minSeconds: 5, maxSeconds: 60, deadlineSeconds: 1800 }),
+  pollSchedule: pollScheduleSchema.default({ firstPollShare: 0.85, intervalShare: 0.06, minSeconds: 5, maxSeconds: 60, deadlineSeconds: 1800 }),
   /** How long CheckCredits reuses the account's resource packs answer. */
   creditCacheSeconds: z.number().min(0).default(30),
   /** Per Kling request. */
@@ -48,6 +48,22 @@ export const pipelineConfigSchema = z.object({
   apiThrottling: z
     .object({ rateLimit: z.number().min(1), burstLimit: z.number().int().min(1) })
     .default({ rateLimit: 10, burstLimit: 20 }),
+  /**
+   * The `service` of every log line and metric (POWERTOOLS_SERVICE_NAME), which the dashboard and
+   * alarms filter on. Default: the construct's path, so two pipelines never share one.
+   */
+  serviceName: z.string().min(1).max(100).optional(),
+  /** The Lambdas' log level (POWERTOOLS_LOG_LEVEL). */
+  logLevel: z.enum(["DEBUG", "INFO", "WARN", "ERROR"]).default("INFO"),
+  /** When the alarms go off. */
+  alarms: z
+    .object({
+      /** The online resource packs hold fewer units than this (CreditsRemaining, as CheckCredits last read it). */
+      creditsBelow: z.number().min(0),
+      /** More than this percentage of the generations that ended in an hour failed for good (not recoverable). */
+      unrecoverableFailurePercent: z.number().min(0).max(100),
+    })
+    .default({ creditsBelow: 100, unrecoverableFailurePercent: 10 }),
 });
 
 export type PipelineConfig = z.infer<typeof pipelineConfigSchema>;

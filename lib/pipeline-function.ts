@@ -2,12 +2,27 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import { PolicyDocument, PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
-import { Architecture, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
+import { Architecture, LayerVersion, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
+import { StringParameter } from "aws-cdk-lib/aws-ssm";
 import { Construct } from "constructs";
+import { METRICS_NAMESPACE, POWERTOOLS_ENV } from "../lambdas/observability/catalog";
+import packageJson from "../package.json" with { type: "json" };
 
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+/**
+ * The Powertools version the Lambdas are written and tested against (pinned exactly in
+ * package.json): their layer is that version's, never `latest`.
+ */
+export const POWERTOOLS_VERSION = packageJson.dependencies["@aws-lambda-powertools/logger"];
+
+/** AWS's public SSM parameter holding the ARN of that version's Powertools layer in the deploying region. */
+export const POWERTOOLS_LAYER_PARAMETER = `/aws/service/powertools/typescript/generic/all/${POWERTOOLS_VERSION}`;
+
+/** The layer provides these at run time, so esbuild leaves them out of every bundle. */
+const LAYER_MODULES = ["@aws-lambda-powertools/*", "aws-xray-sdk-core"];
 
 /** The Lambdas of the generation workflow: each is `lambdas/<name>/handler.ts`. */
 export const GENERATION_FUNCTIONS = ["validate", "check-credits", "submit", "poll", "diagnose"] as const;
@@ -22,12 +37,19 @@ export interface PipelineFunctionProps {
   readonly description: string;
   readonly environment: Record<string, string>;
   readonly timeout?: Duration;
+  /** The pipeline's Powertools settings, the same for each of its functions. */
+  readonly logging: PipelineLogging;
+}
+
+export interface PipelineLogging {
+  readonly serviceName: string;
+  readonly logLevel: string;
 }
 
 /**
  * A pipeline Lambda with the settings every one shares: Node.js 22 on arm64, bundled by the
- * local esbuild (minified, source maps, the AWS SDK left to the runtime), X-Ray tracing and
- * its own log group. Its role may write to that log group only: no AWSLambdaBasicExecutionRole,
+ * local esbuild (minified, source maps, the AWS SDK left to the runtime and Powertools to its
+ * layer), Powertools configured by POWERTOOLS_* variables, X-Ray tracing and its own log group. Its role may write to that log group only: no AWSLambdaBasicExecutionRole,
  * whose logs permissions cover every log group of the account.
  */
 export class PipelineFunction extends NodejsFunction {
@@ -62,7 +84,12 @@ export class PipelineFunction extends NodejsFunction {
       tracing: Tracing.ACTIVE,
       logGroup,
       role,
-      environment: props.environment,
+      environment: {
+        ...props.environment,
+        [POWERTOOLS_ENV.serviceName]: props.logging.serviceName,
+        [POWERTOOLS_ENV.metricsNamespace]: METRICS_NAMESPACE,
+        [POWERTOOLS_ENV.logLevel]: props.logging.logLevel,
+      },
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, "package-lock.json"),
       bundling: {
@@ -70,9 +97,11 @@ export class PipelineFunction extends NodejsFunction {
         sourceMap: true,
         format: OutputFormat.ESM,
         target: "node22",
-        externalModules: ["@aws-sdk/*"],
+        externalModules: ["@aws-sdk/*", ...LAYER_MODULES],
         forceDockerBundling: false,
       },
     });
+    const layerArn = StringParameter.valueForStringParameter(this, POWERTOOLS_LAYER_PARAMETER);
+    this.addLayers(LayerVersion.fromLayerVersionArn(this, "PowertoolsLayer", layerArn));
   }
 }

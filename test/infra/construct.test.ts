@@ -1,7 +1,9 @@
 /** KlingVideoPipeline as another CDK app would use it. */
 import { App, Stack } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
+import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import { Secret } from "aws-cdk-lib/aws-secretsmanager";
+import { Topic } from "aws-cdk-lib/aws-sns";
 import { describe, expect, it } from "vitest";
 import { KlingVideoPipeline } from "../../lib";
 
@@ -10,7 +12,14 @@ describe("the KlingVideoPipeline construct", () => {
     const app = new App({ context: { "aws:cdk:bundling-stacks": [] } });
     const stack = new Stack(app, "Studio");
     const shared = new Secret(stack, "SharedKlingCredentials");
-    const full = new KlingVideoPipeline(stack, "Marketing", { secret: shared, klingConcurrency: 3, blockedTerms: ["gore"] });
+    const onCall = new Topic(stack, "OnCall");
+    const full = new KlingVideoPipeline(stack, "Marketing", {
+      secret: shared,
+      klingConcurrency: 3,
+      blockedTerms: ["gore"],
+      alarms: { creditsBelow: 500, unrecoverableFailurePercent: 25 },
+      alarmActions: [new SnsAction(onCall)],
+    });
     const lean = new KlingVideoPipeline(stack, "Previews", {
       secret: shared,
       api: false,
@@ -30,6 +39,8 @@ describe("the KlingVideoPipeline construct", () => {
     template.resourceCountIs("AWS::ApiGateway::RestApi", 1);
     template.resourceCountIs("AWS::Events::Rule", 1);
     template.resourceCountIs("AWS::SecretsManager::Secret", 1);
+    template.resourceCountIs("AWS::CloudWatch::Dashboard", 2);
+    template.resourceCountIs("AWS::CloudWatch::Alarm", 6);
 
     const variables = (name: string) =>
       Object.values(template.findResources("AWS::Lambda::Function"))
@@ -41,6 +52,15 @@ describe("the KlingVideoPipeline construct", () => {
       .map((machine) => JSON.stringify(machine.Properties.DefinitionString))
       .filter((definition) => definition.includes("MaxConcurrency"));
     expect(maps.map((definition) => /\\"MaxConcurrency\\":(\d+)/.exec(definition)?.[1]).sort()).toEqual(["3", "5"]);
+
+    // Each pipeline's Lambdas, dashboard and alarms share a service name of their own.
+    expect(new Set(variables("POWERTOOLS_SERVICE_NAME"))).toEqual(new Set(["Studio-Marketing", "Studio-Previews"]));
+    const creditAlarms = Object.values(template.findResources("AWS::CloudWatch::Alarm", { Properties: { MetricName: "CreditsRemaining" } }));
+    const creditAlarmOf = (service: string) =>
+      creditAlarms.find((alarm) => JSON.stringify(alarm.Properties.Dimensions).includes(`"${service}"`))?.Properties;
+    expect(creditAlarmOf("Studio-Marketing")).toMatchObject({ Threshold: 500, AlarmActions: [{ Ref: expect.stringMatching(/^OnCall/) }] });
+    expect(creditAlarmOf("Studio-Previews")).toMatchObject({ Threshold: 100 });
+    expect(creditAlarmOf("Studio-Previews")?.AlarmActions).toBeUndefined();
   });
 
   it("exposes its state machines, functions and API for the app that adds it", () => {

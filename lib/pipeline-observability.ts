@@ -1,0 +1,181 @@
+/**
+ * The pipeline's CloudWatch dashboard and alarms: executions by status (Step Functions' own
+ * metrics), failures by error name, the share of Kling requests rate-limited, the credits left,
+ * and alarms on unrecoverable failures, low credits and executions timing out. The metric and
+ * dimension names come from lambdas/observability/catalog.ts, which the Lambdas emit with.
+ */
+import { Duration } from "aws-cdk-lib";
+import {
+  Alarm,
+  AlarmStatusWidget,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  type IAlarmAction,
+  MathExpression,
+  Metric,
+  Stats,
+  TreatMissingData,
+} from "aws-cdk-lib/aws-cloudwatch";
+import type { StateMachine } from "aws-cdk-lib/aws-stepfunctions";
+import { Construct } from "constructs";
+import { DIMENSION, DIMENSION_SETS, METRIC, METRICS_NAMESPACE } from "../lambdas/observability/catalog";
+import type { PipelineConfig } from "./pipeline-config";
+
+export interface PipelineObservabilityProps {
+  /** The `service` dimension of the pipeline's own metrics (POWERTOOLS_SERVICE_NAME). */
+  readonly serviceName: string;
+  readonly generation: StateMachine;
+  readonly batch: StateMachine;
+  readonly alarms: PipelineConfig["alarms"];
+  /** What each alarm does when it goes off (an SNS topic, for example). Default: nothing. */
+  readonly alarmActions?: readonly IAlarmAction[];
+}
+
+const PERIOD = Duration.minutes(5);
+const RATE_PERIOD = Duration.hours(1);
+
+export class PipelineObservability extends Construct {
+  readonly dashboard: Dashboard;
+  readonly unrecoverableFailureAlarm: Alarm;
+  readonly creditsLowAlarm: Alarm;
+  readonly executionsTimedOutAlarm: Alarm;
+
+  constructor(scope: Construct, id: string, props: PipelineObservabilityProps) {
+    super(scope, id);
+    const { generation, batch, serviceName } = props;
+
+    /** One of the pipeline's metrics with exactly the dimension set it is emitted with. */
+    const pipelineMetric = (metricName: string, dimensions: Record<string, string>, statistic: string, period = PERIOD) =>
+      new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { [DIMENSION.service]: serviceName, ...dimensions },
+        statistic,
+        period,
+      });
+    const failedByRecoverable = (recoverable: boolean) => {
+      const [dimension] = DIMENSION_SETS.generationsFailed.byRecoverable;
+      return pipelineMetric(METRIC.generationsFailed, { [dimension]: String(recoverable) }, Stats.SUM, RATE_PERIOD);
+    };
+
+    this.unrecoverableFailureAlarm = new Alarm(this, "UnrecoverableFailureRate", {
+      alarmDescription:
+        `More than ${props.alarms.unrecoverableFailurePercent}% of the generations that ended in an hour failed for good ` +
+        "(content policy, invalid requests, suspended or forbidden account): see the Diagnose log lines for each.",
+      metric: new MathExpression({
+        label: "unrecoverable failures (% of ended generations)",
+        expression: "100 * FILL(unrecoverable, 0) / (FILL(succeeded, 0) + FILL(recoverable, 0) + FILL(unrecoverable, 0))",
+        usingMetrics: {
+          unrecoverable: failedByRecoverable(false),
+          recoverable: failedByRecoverable(true),
+          succeeded: pipelineMetric(METRIC.generationsSucceeded, {}, Stats.SUM, RATE_PERIOD),
+        },
+        period: RATE_PERIOD,
+      }),
+      threshold: props.alarms.unrecoverableFailurePercent,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
+    const creditsRemaining = pipelineMetric(METRIC.creditsRemaining, {}, Stats.MINIMUM);
+    this.creditsLowAlarm = new Alarm(this, "CreditsLow", {
+      alarmDescription:
+        `The Kling resource packs hold fewer than ${props.alarms.creditsBelow} units: buy credits before ` +
+        "generations stop with Kling.InsufficientCredits.",
+      metric: creditsRemaining,
+      threshold: props.alarms.creditsBelow,
+      comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      // No reading means no generation asked; the last one stands.
+      treatMissingData: TreatMissingData.IGNORE,
+    });
+
+    this.executionsTimedOutAlarm = new Alarm(this, "ExecutionsTimedOut", {
+      alarmDescription:
+        "A generation or batch execution hit its state machine timeout: its work outlived every retry and " +
+        "the poll deadline. Look for the execution in the Step Functions console.",
+      metric: new MathExpression({
+        label: "executions timed out",
+        expression: "FILL(generation, 0) + FILL(batch, 0)",
+        usingMetrics: { generation: generation.metricTimedOut({ period: PERIOD }), batch: batch.metricTimedOut({ period: PERIOD }) },
+        period: PERIOD,
+      }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
+    const alarms = [this.unrecoverableFailureAlarm, this.creditsLowAlarm, this.executionsTimedOutAlarm];
+    for (const alarm of alarms) alarm.addAlarmAction(...(props.alarmActions ?? []));
+
+    const [errorCodeDimension, recoverableDimension] = DIMENSION_SETS.generationsFailed.byErrorCode;
+    const [errorNameDimension] = DIMENSION_SETS.klingRetries.byErrorName;
+    const searchSchema = (...dimensions: readonly string[]) =>
+      `{${[METRICS_NAMESPACE, DIMENSION.service, ...dimensions].join(",")}} ${DIMENSION.service}="${serviceName}"`;
+
+    this.dashboard = new Dashboard(this, "Dashboard", {
+      widgets: [
+        [
+          new GraphWidget({
+            title: "Generation executions by status",
+            left: [
+              generation.metricStarted({ period: PERIOD, label: "started" }),
+              generation.metricSucceeded({ period: PERIOD, label: "succeeded" }),
+              generation.metricFailed({ period: PERIOD, label: "failed" }),
+              generation.metricTimedOut({ period: PERIOD, label: "timed out" }),
+              generation.metricAborted({ period: PERIOD, label: "aborted" }),
+            ],
+            width: 12,
+          }),
+          new GraphWidget({
+            title: "Failed generations by error name",
+            left: [
+              new MathExpression({
+                label: "",
+                expression: `SEARCH('${searchSchema(errorCodeDimension, recoverableDimension)} MetricName="${METRIC.generationsFailed}"', 'Sum', ${PERIOD.toSeconds()})`,
+                usingMetrics: {},
+                period: PERIOD,
+              }),
+            ],
+            width: 12,
+          }),
+        ],
+        [
+          new GraphWidget({
+            title: "Kling requests rate-limited (429), %",
+            left: [
+              new MathExpression({
+                label: "rate-limited share of Kling requests (%)",
+                expression: "100 * FILL(rateLimited, 0) / requests",
+                usingMetrics: {
+                  rateLimited: pipelineMetric(METRIC.klingRetries, { [errorNameDimension]: "Kling.RateLimited" }, Stats.SUM),
+                  requests: pipelineMetric(METRIC.klingRequests, {}, Stats.SUM),
+                },
+                period: PERIOD,
+              }),
+            ],
+            right: [
+              new MathExpression({
+                label: "",
+                expression: `SEARCH('${searchSchema(errorNameDimension)} MetricName="${METRIC.klingRetries}"', 'Sum', ${PERIOD.toSeconds()})`,
+                usingMetrics: {},
+                period: PERIOD,
+              }),
+            ],
+            width: 12,
+          }),
+          new GraphWidget({
+            title: "Kling credits remaining (units)",
+            left: [creditsRemaining],
+            leftAnnotations: [{ value: props.alarms.creditsBelow, label: "alarm below" }],
+            width: 12,
+          }),
+        ],
+        [new AlarmStatusWidget({ title: "Alarms", alarms, width: 24 })],
+      ],
+    });
+  }
+}
