@@ -3,7 +3,7 @@
  * succeeded, the diagnosis once it failed.
  */
 import * as z from "zod";
-import { diagnose, diagnosisSchema, type Diagnosis } from "../diagnose/diagnosis";
+import { diagnosisOfExecution, parseExecutionJson, type Diagnosis } from "../diagnose/diagnosis";
 import type { ExecutionDescription, ExecutionStatus } from "./executions";
 
 /** PENDING_REDRIVE is a failed execution an operator may redrive: to the caller it has failed. */
@@ -36,21 +36,12 @@ export function generationView(execution: ExecutionDescription): GenerationView 
     id: execution.name,
     status,
     video: status === "SUCCEEDED" ? videoOf(execution) : null,
-    diagnosis: status === "FAILED" ? diagnosisOf(execution) : null,
+    diagnosis: status === "FAILED" ? diagnosisOfExecution(execution.name, execution.error, execution.cause) : null,
   };
 }
 
-function parseJson(text: string | undefined): unknown {
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
 function videoOf(execution: ExecutionDescription): GenerationVideo | null {
-  const parsed = succeededOutputSchema.safeParse(parseJson(execution.output));
+  const parsed = succeededOutputSchema.safeParse(parseExecutionJson(execution.output));
   if (!parsed.success) {
     // The workflow always ends with a video; an output without one is a fault to look into.
     console.error(JSON.stringify({ level: "ERROR", message: "a succeeded execution has no video in its output", id: execution.name }));
@@ -58,15 +49,4 @@ function videoOf(execution: ExecutionDescription): GenerationVideo | null {
   }
   const { url, duration } = parsed.data.task.video;
   return { url, duration };
-}
-
-/**
- * The diagnosis from the cause. An execution that failed without reaching Diagnose (Diagnose
- * itself failed, or Step Functions stopped it) has a plain Error and Cause: they are diagnosed
- * here the same way, so a caller always gets the same shape.
- */
-function diagnosisOf(execution: ExecutionDescription): Diagnosis {
-  const parsed = diagnosisSchema.safeParse(parseJson(execution.cause));
-  if (parsed.success) return parsed.data;
-  return diagnose(execution.name, "unknown", { Error: execution.error ?? "unknown", Cause: execution.cause });
 }

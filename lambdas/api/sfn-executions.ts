@@ -5,7 +5,7 @@
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand, type DescribeExecutionCommandOutput } from "@aws-sdk/client-sfn";
 import { EXECUTION_STATUSES, type ExecutionDescription, type ExecutionStatus, type GenerationExecutions, type StartOutcome } from "./executions";
 
-const STATE_MACHINE_ARN = /^arn:[^:]+:states:[^:]+:\d{12}:stateMachine:[^:]+$/;
+export const STATE_MACHINE_ARN = /^arn:[^:]+:states:[^:]+:\d{12}:stateMachine:[^:]+$/;
 
 export class SfnGenerationExecutions implements GenerationExecutions {
   constructor(

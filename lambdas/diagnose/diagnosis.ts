@@ -95,3 +95,24 @@ export function diagnose(jobId: string, failedState: string, caught: CaughtError
     suggestion: `The pipeline failed unexpectedly in ${failedState}; report the job id to the operators.`,
   };
 }
+
+/** An execution's JSON text (its Cause, its output) parsed, or undefined when it is not JSON. */
+export function parseExecutionJson(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The diagnosis of a failed execution from its Error and Cause. One that failed without
+ * reaching Diagnose (Diagnose itself failed, or Step Functions stopped or timed it out) has a
+ * plain Error and Cause: it is diagnosed here the same way, so readers always get one shape.
+ */
+export function diagnosisOfExecution(executionName: string, error: string | undefined, cause: string | undefined): Diagnosis {
+  const parsed = diagnosisSchema.safeParse(parseExecutionJson(cause));
+  if (parsed.success) return parsed.data;
+  return diagnose(executionName, "unknown", { Error: error ?? "unknown", Cause: cause });
+}

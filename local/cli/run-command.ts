@@ -11,6 +11,7 @@ import { BATCH_EVENTS, type BatchSummary, type ItemOutcome } from "../../lambdas
 import { type LocalSession, localExecutionName, startLocalSession } from "../runner/session";
 import { startLocalApiServer } from "../serve/api-server";
 import { formatEvent, formatOutcome, parseDiagnosis } from "../runner/trace";
+import { runRedriveCommand } from "../redrive/redrive-command";
 
 /** Real seconds per simulated second by default: the happy path takes a few seconds. */
 export const DEFAULT_TIME_SCALE = 0.05;
@@ -18,6 +19,8 @@ export const DEFAULT_TIME_SCALE = 0.05;
 export const USAGE = `usage: npm start -- "<prompt>" [options]        one generation, with a live trace
        npm start -- --batch FILE [--json]         a batch (FILE holds an event's detail: {"batchId", "items"})
        npm start -- serve [--port 3000]           the HTTP API on 127.0.0.1
+       npm start -- redrive [--since 7d] [--dry-run] [--state-machine-arn ARN]
+                                                  redrive the recoverable failures on AWS (redrive --help)
 
   --scenario NAME        simulator scenario (default happy); --list-scenarios shows them
   --model NAME           Kling model (default: the configured default model)
@@ -166,6 +169,8 @@ export interface CommandIo {
 
 /** Runs the command; resolves to the exit code (0 succeeded, 1 failed, 2 usage error). */
 export async function runCommand(argv: readonly string[], env: NodeJS.ProcessEnv, io: CommandIo): Promise<number> {
+  // Redrive works on AWS, not on the local engine: its own options, its own command.
+  if (argv[0] === "redrive") return runRedriveCommand(argv.slice(1), env, io);
   let command;
   try {
     command = parseRunCommand(argv, env);

@@ -1,0 +1,181 @@
+/**
+ * `npm start -- redrive [--since 7d] [--dry-run] [--state-machine-arn ARN]`: redrives the
+ * generation executions that failed (or timed out) recoverably, and lists the others with
+ * what to do about them. See lib/generation-workflow.ts for why a redrive retries the work.
+ */
+import { parseArgs } from "node:util";
+import { SFNClient } from "@aws-sdk/client-sfn";
+import { STATE_MACHINE_ARN } from "../../lambdas/api/sfn-executions";
+import { ENV } from "../../lambdas/common/config";
+import { diagnosisOfExecution, type Diagnosis } from "../../lambdas/diagnose/diagnosis";
+import { type FailedExecution, type FailedExecutions, SfnFailedExecutions } from "./failed-executions";
+
+export const REDRIVE_USAGE = `usage: npm start -- redrive [--since 7d] [--dry-run] [--state-machine-arn ARN]
+
+  Redrives the generation executions that failed or timed out recoverably since then, and
+  lists the unrecoverable ones with their suggestion.
+  --since DURATION         how far back executions started: 30m, 12h, 7d (default 7d; Step Functions keeps 14 days redrivable)
+  --dry-run                list what would be redriven; redrive nothing
+  --state-machine-arn ARN  the generation state machine (the stack's GenerationStateMachineArn output),
+                           or ${ENV.generationStateMachineArn} from the environment`;
+
+const DEFAULT_SINCE = "7d";
+const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+export class RedriveUsageError extends Error {
+  override readonly name = "RedriveUsageError";
+}
+
+export interface RedriveCommand {
+  readonly stateMachineArn: string;
+  readonly sinceMs: number;
+  readonly dryRun: boolean;
+}
+
+/** `7d` -> 7 days in ms. */
+export function parseSince(text: string): number {
+  const match = /^(\d+)([mhd])$/.exec(text);
+  const amount = match ? Number(match[1]) : 0;
+  if (!match || amount === 0) throw new RedriveUsageError(`--since must be a duration like 30m, 12h or 7d, got "${text}"`);
+  return amount * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+}
+
+export function parseRedriveCommand(argv: readonly string[], env: NodeJS.ProcessEnv): RedriveCommand | "help" {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: {
+        since: { type: "string" },
+        "dry-run": { type: "boolean" },
+        "state-machine-arn": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    });
+  } catch (error) {
+    throw new RedriveUsageError(error instanceof Error ? error.message : String(error));
+  }
+  const { values } = parsed;
+  if (values.help) return "help";
+  const sinceMs = parseSince(values.since ?? DEFAULT_SINCE);
+  const stateMachineArn = values["state-machine-arn"] ?? env[ENV.generationStateMachineArn];
+  if (!stateMachineArn) {
+    throw new RedriveUsageError(`no state machine: give --state-machine-arn or set ${ENV.generationStateMachineArn} (the stack's GenerationStateMachineArn output)`);
+  }
+  if (!STATE_MACHINE_ARN.test(stateMachineArn)) {
+    throw new RedriveUsageError(`"${stateMachineArn}" is not a state machine ARN (arn:<partition>:states:<region>:<account>:stateMachine:<name>)`);
+  }
+  return { stateMachineArn, sinceMs, dryRun: values["dry-run"] ?? false };
+}
+
+/** What the command does with one execution, and why. */
+export type RedriveDecision =
+  | { readonly kind: "redrive"; readonly execution: FailedExecution; readonly diagnosis: Diagnosis }
+  | { readonly kind: "unrecoverable"; readonly execution: FailedExecution; readonly diagnosis: Diagnosis }
+  | { readonly kind: "not-redrivable"; readonly execution: FailedExecution; readonly diagnosis: Diagnosis; readonly reason: string };
+
+export function decide(execution: FailedExecution): RedriveDecision {
+  const diagnosis = diagnosisOfExecution(execution.name, execution.error, execution.cause);
+  if (execution.notRedrivableReason !== undefined) return { kind: "not-redrivable", execution, diagnosis, reason: execution.notRedrivableReason };
+  return { kind: diagnosis.recoverable ? "redrive" : "unrecoverable", execution, diagnosis };
+}
+
+export interface RedriveIo {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+}
+
+export interface RedriveTally {
+  readonly redriven: number;
+  readonly unrecoverable: number;
+  readonly notRedrivable: number;
+}
+
+function describeFailure(decision: RedriveDecision): string {
+  const { execution, diagnosis } = decision;
+  return `${execution.name}  ${execution.status} ${diagnosis.errorCode} at ${diagnosis.failedState}`;
+}
+
+/** Lists, and unless dry-running redrives, every execution; one line each, then a summary line. */
+export async function redriveFailedExecutions(
+  executions: FailedExecutions,
+  command: Pick<RedriveCommand, "sinceMs" | "dryRun">,
+  now: Date,
+  io: RedriveIo,
+): Promise<RedriveTally> {
+  const tally = { redriven: 0, unrecoverable: 0, notRedrivable: 0 };
+  const since = new Date(now.getTime() - command.sinceMs);
+  io.out(`failed and timed-out executions started since ${since.toISOString()}${command.dryRun ? " (dry run: nothing is redriven)" : ""}`);
+  for await (const execution of executions.list(since)) {
+    const decision = decide(execution);
+    if (decision.kind === "unrecoverable") {
+      tally.unrecoverable += 1;
+      io.out(`  unrecoverable   ${describeFailure(decision)}: ${decision.diagnosis.action}: ${decision.diagnosis.suggestion}`);
+      continue;
+    }
+    if (decision.kind === "not-redrivable") {
+      tally.notRedrivable += 1;
+      io.out(`  not redrivable  ${describeFailure(decision)}: ${decision.reason}`);
+      continue;
+    }
+    if (command.dryRun) {
+      tally.redriven += 1;
+      io.out(`  would redrive   ${describeFailure(decision)} (${decision.diagnosis.action})`);
+      continue;
+    }
+    const outcome = await executions.redrive(execution.arn);
+    if (outcome.kind === "not-redrivable") {
+      tally.notRedrivable += 1;
+      io.out(`  not redrivable  ${describeFailure(decision)}: ${outcome.reason}`);
+      continue;
+    }
+    tally.redriven += 1;
+    io.out(`  redriven        ${describeFailure(decision)} (${decision.diagnosis.action})`);
+  }
+  const verb = command.dryRun ? "would be redriven" : "redriven";
+  io.out(`${tally.redriven} ${verb}, ${tally.unrecoverable} unrecoverable, ${tally.notRedrivable} not redrivable`);
+  return tally;
+}
+
+/** The region is the ARN's: the command works on the state machine it is given, wherever it is. */
+export function sfnClientFor(stateMachineArn: string): SFNClient {
+  return new SFNClient({ region: stateMachineArn.split(":")[3] });
+}
+
+/** Runs the command; resolves to the exit code (0 done, 1 an AWS error, 2 a usage mistake). */
+export async function runRedriveCommand(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  io: RedriveIo,
+  connect: (stateMachineArn: string) => FailedExecutions = (arn) => new SfnFailedExecutions(sfnClientFor(arn), arn),
+  now: Date = new Date(),
+): Promise<number> {
+  let command;
+  try {
+    command = parseRedriveCommand(argv, env);
+  } catch (error) {
+    if (!(error instanceof RedriveUsageError)) throw error;
+    io.err(`error: ${error.message}`);
+    io.err(REDRIVE_USAGE);
+    return 2;
+  }
+  if (command === "help") {
+    io.out(REDRIVE_USAGE);
+    return 0;
+  }
+  try {
+    await redriveFailedExecutions(connect(command.stateMachineArn), command, now, io);
+    return 0;
+  } catch (error) {
+    io.err(`error: ${awsErrorLine(error)}`);
+    return 1;
+  }
+}
+
+/** One line for an AWS (or credentials, or network) failure: its name and first line of message. */
+function awsErrorLine(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const message = error.message.split("\n")[0] ?? "";
+  return error.name && error.name !== "Error" ? `${error.name}: ${message}` : message;
+}

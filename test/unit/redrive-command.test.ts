@@ -1,0 +1,196 @@
+/** `npm start -- redrive` against a mocked Step Functions: what it redrives, lists and refuses. */
+import {
+  DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  ExecutionNotRedrivable,
+  ListExecutionsCommand,
+  RedriveExecutionCommand,
+  SFNClient,
+  SFNServiceException,
+} from "@aws-sdk/client-sfn";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeEach, describe, expect, it } from "vitest";
+import { diagnose } from "../../lambdas/diagnose/diagnosis";
+import { runCommand } from "../../local/cli/run-command";
+import { SfnFailedExecutions } from "../../local/redrive/failed-executions";
+import { parseSince, runRedriveCommand } from "../../local/redrive/redrive-command";
+
+const STATE_MACHINE_ARN = "arn:aws:states:eu-west-1:123456789012:stateMachine:Generation";
+const NOW = new Date("2026-11-25T12:00:00Z");
+const DAY_MS = 86_400_000;
+const sfn = mockClient(SFNClient);
+
+const arnOf = (name: string) => `arn:aws:states:eu-west-1:123456789012:execution:Generation:${name}`;
+const daysAgo = (days: number) => new Date(NOW.getTime() - days * DAY_MS);
+
+/** A diagnosed failure as the workflow records it: Error the name, Cause the diagnosis JSON. */
+function diagnosed(name: string, error: string, failedState: string): Partial<DescribeExecutionCommandOutput> {
+  return { name, error, cause: JSON.stringify(diagnose(name, failedState, { Error: error, Cause: "details" })), redriveStatus: "REDRIVABLE" };
+}
+
+interface Listed {
+  readonly name: string;
+  readonly startedDaysAgo: number;
+  readonly described: Partial<DescribeExecutionCommandOutput>;
+}
+
+/** Serves these executions through ListExecutions (FAILED or TIMED_OUT, pages of `pageSize`) and DescribeExecution. */
+function serve(executions: { FAILED?: Listed[]; TIMED_OUT?: Listed[] }, pageSize = 100): void {
+  for (const status of ["FAILED", "TIMED_OUT"] as const) {
+    const all = executions[status] ?? [];
+    for (let start = 0; start < Math.max(all.length, 1); start += pageSize) {
+      const page = all.slice(start, start + pageSize);
+      const next = start + pageSize < all.length ? `token-${status}-${start + pageSize}` : undefined;
+      sfn
+        .on(ListExecutionsCommand, { stateMachineArn: STATE_MACHINE_ARN, statusFilter: status, nextToken: start === 0 ? undefined : `token-${status}-${start}` })
+        .resolves({
+          executions: page.map((e) => ({ executionArn: arnOf(e.name), stateMachineArn: STATE_MACHINE_ARN, name: e.name, status, startDate: daysAgo(e.startedDaysAgo) })),
+          nextToken: next,
+        });
+    }
+    for (const e of all) {
+      sfn.on(DescribeExecutionCommand, { executionArn: arnOf(e.name) }).resolves({
+        executionArn: arnOf(e.name),
+        stateMachineArn: STATE_MACHINE_ARN,
+        status,
+        startDate: daysAgo(e.startedDaysAgo),
+        ...e.described,
+      });
+    }
+  }
+}
+
+async function run(argv: string[], env: NodeJS.ProcessEnv = { GENERATION_STATE_MACHINE_ARN: STATE_MACHINE_ARN }) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runRedriveCommand(
+    argv,
+    env,
+    { out: (line) => out.push(line), err: (line) => err.push(line) },
+    (arn) => new SfnFailedExecutions(new SFNClient({ region: "eu-west-1" }), arn),
+    NOW,
+  );
+  return { code, out, err };
+}
+
+const redriven = () => sfn.commandCalls(RedriveExecutionCommand).map((call) => call.args[0].input.executionArn);
+
+beforeEach(() => {
+  sfn.reset();
+  sfn.on(RedriveExecutionCommand).resolves({ redriveDate: NOW });
+});
+
+describe("npm start -- redrive", () => {
+  const mixed = {
+    FAILED: [
+      { name: "poll-timeout", startedDaysAgo: 1, described: diagnosed("poll-timeout", "Kling.PollTimeout", "Poll") },
+      { name: "content-policy", startedDaysAgo: 2, described: diagnosed("content-policy", "Kling.ContentPolicy", "Submit") },
+      { name: "no-credits", startedDaysAgo: 3, described: diagnosed("no-credits", "Kling.InsufficientCredits", "CheckCredits") },
+      {
+        name: "too-many-events",
+        startedDaysAgo: 4,
+        described: { ...diagnosed("too-many-events", "Kling.ServerError", "Submit"), redriveStatus: "NOT_REDRIVABLE", redriveStatusReason: "Execution history event limit exceeded" },
+      },
+    ],
+    TIMED_OUT: [{ name: "timed-out", startedDaysAgo: 1, described: { name: "timed-out", error: "States.Timeout", redriveStatus: "REDRIVABLE" } }],
+  } satisfies { FAILED: Listed[]; TIMED_OUT: Listed[] };
+
+  it("redrive picks exactly the recoverable executions", async () => {
+    serve(mixed);
+    const { code, out } = await run([]);
+    expect(code).toBe(0);
+    expect(redriven().sort()).toEqual([arnOf("no-credits"), arnOf("poll-timeout"), arnOf("timed-out")].sort());
+    expect(out.find((line) => line.includes("content-policy"))).toMatch(/unrecoverable .*Kling\.ContentPolicy at Submit: change-prompt: .*change the prompt/);
+    expect(out.find((line) => line.includes("too-many-events"))).toMatch(/not redrivable .*Execution history event limit exceeded/);
+    expect(out.at(-1)).toBe("3 redriven, 1 unrecoverable, 1 not redrivable");
+  });
+
+  it("with --dry-run lists the same decisions and redrives nothing", async () => {
+    serve(mixed);
+    const { code, out } = await run(["--dry-run"]);
+    expect(code).toBe(0);
+    expect(redriven()).toEqual([]);
+    expect(out.filter((line) => line.includes("would redrive"))).toHaveLength(3);
+    expect(out.at(-1)).toBe("3 would be redriven, 1 unrecoverable, 1 not redrivable");
+  });
+
+  it("follows every page, and stops at the first execution started before --since", async () => {
+    const recoverable = (index: number, startedDaysAgo: number): Listed => ({
+      name: `job-${index}`,
+      startedDaysAgo,
+      described: diagnosed(`job-${index}`, "Kling.GenerationFailed", "Poll"),
+    });
+    serve({ FAILED: [recoverable(1, 0.5), recoverable(2, 1), recoverable(3, 1.5), recoverable(4, 2.5), recoverable(5, 3)] }, 2);
+    const { out } = await run(["--since", "2d"]);
+    expect(redriven()).toEqual([arnOf("job-1"), arnOf("job-2"), arnOf("job-3")]);
+    expect(sfn.commandCalls(ListExecutionsCommand).filter((call) => call.args[0].input.statusFilter === "FAILED")).toHaveLength(2);
+    expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(3);
+    expect(out[0]).toContain(daysAgo(2).toISOString());
+  });
+
+  it("lists an execution Step Functions refuses to redrive with its reason, and goes on", async () => {
+    serve({ FAILED: [mixed.FAILED[0] as Listed, mixed.FAILED[2] as Listed] });
+    sfn
+      .on(RedriveExecutionCommand, { executionArn: arnOf("poll-timeout") })
+      .rejects(new ExecutionNotRedrivable({ message: "Execution is RUNNING and cannot be redriven", $metadata: {} }));
+    const { code, out } = await run([]);
+    expect(code).toBe(0);
+    expect(out.find((line) => line.includes("poll-timeout"))).toMatch(/not redrivable .*Execution is RUNNING and cannot be redriven/);
+    expect(redriven()).toEqual([arnOf("poll-timeout"), arnOf("no-credits")]);
+    expect(out.at(-1)).toBe("1 redriven, 0 unrecoverable, 1 not redrivable");
+  });
+
+  it("takes the state machine from --state-machine-arn before the environment", async () => {
+    const other = "arn:aws:states:us-east-1:123456789012:stateMachine:Other";
+    sfn.on(ListExecutionsCommand).resolves({ executions: [] });
+    const { code } = await run(["--state-machine-arn", other]);
+    expect(code).toBe(0);
+    expect(sfn.commandCalls(ListExecutionsCommand).map((call) => call.args[0].input.stateMachineArn)).toEqual([other, other]);
+  });
+
+  describe("errors: one line and a non-zero exit, never a stack trace", () => {
+    it.each([
+      ["a bad --since", ["--since", "7 days"], /^error: --since must be a duration like 30m, 12h or 7d, got "7 days"$/],
+      ["a zero --since", ["--since", "0d"], /^error: --since must be a duration/],
+      ["an unknown option", ["--force"], /^error: Unknown option '--force'/],
+      ["a bad ARN", ["--state-machine-arn", "arn:aws:lambda:eu-west-1:123456789012:function:f"], /^error: "arn:aws:lambda.*" is not a state machine ARN/],
+    ])("%s is a usage error (exit 2)", async (_, argv, message) => {
+      const { code, err } = await run(argv);
+      expect(code).toBe(2);
+      expect(err[0]).toMatch(message);
+      expect(redriven()).toEqual([]);
+    });
+
+    it("a missing state machine ARN says where to get one", async () => {
+      const { code, err } = await run([], {});
+      expect(code).toBe(2);
+      expect(err[0]).toBe("error: no state machine: give --state-machine-arn or set GENERATION_STATE_MACHINE_ARN (the stack's GenerationStateMachineArn output)");
+    });
+
+    it("an AWS error ends the run with its name and message (exit 1)", async () => {
+      sfn.on(ListExecutionsCommand).rejects(
+        new SFNServiceException({ name: "AccessDeniedException", $fault: "client", $metadata: {}, message: "User is not authorized to perform: states:ListExecutions\nmore" }),
+      );
+      const { code, err } = await run([]);
+      expect(code).toBe(1);
+      expect(err).toEqual(["error: AccessDeniedException: User is not authorized to perform: states:ListExecutions"]);
+    });
+  });
+});
+
+describe("npm start", () => {
+  it("hands `redrive` and its options to the redrive command", async () => {
+    const err: string[] = [];
+    const code = await runCommand(["redrive", "--since", "soon"], {}, { out: () => undefined, err: (line) => err.push(line) });
+    expect(code).toBe(2);
+    expect(err[0]).toBe('error: --since must be a duration like 30m, 12h or 7d, got "soon"');
+  });
+});
+
+describe("parseSince", () => {
+  it("reads minutes, hours and days", () => {
+    expect(parseSince("30m")).toBe(30 * 60_000);
+    expect(parseSince("12h")).toBe(12 * 3_600_000);
+    expect(parseSince("7d")).toBe(7 * DAY_MS);
+  });
+});
