@@ -1,4 +1,6 @@
 import * as z from "zod";
+import { logger, observed } from "../observability/logger";
+import { recordGenerationFailed } from "../observability/metrics";
 import { answerAwaitRedrive, awaitRedriveEventSchema } from "./await-redrive";
 import { diagnose, type Diagnosis } from "./diagnosis";
 import { taskResponses } from "./task-responses";
@@ -29,7 +31,7 @@ export interface AwaitRedriveResult {
 }
 
 /** Diagnose: records why a job failed. It never throws: a diagnosis is the job's last word. */
-export async function handler(event: unknown): Promise<DiagnoseResult | AwaitRedriveResult> {
+async function diagnoseFailure(event: unknown): Promise<DiagnoseResult | AwaitRedriveResult> {
   // This function also serves AwaitRedrive (lib/generation-workflow.ts): its event carries a task token.
   const awaiting = awaitRedriveEventSchema.safeParse(event);
   if (awaiting.success) return { answered: await answerAwaitRedrive(awaiting.data, taskResponses()) };
@@ -37,7 +39,8 @@ export async function handler(event: unknown): Promise<DiagnoseResult | AwaitRed
   const diagnosis = parsed.success
     ? diagnoseEvent(parsed.data)
     : diagnose("unknown", "unknown", { Error: "States.Runtime", Cause: "Diagnose received an event it cannot read" });
-  console.log(JSON.stringify({ level: "ERROR", message: "generation failed", diagnosis }));
+  logger().error("generation failed", { diagnosis });
+  recordGenerationFailed(diagnosis);
   // Serialized here rather than with States.JsonToString: the local engine strips every
   // backslash from an intrinsic's result, which breaks any message holding a quote.
   return {
@@ -54,3 +57,5 @@ function diagnoseEvent({ jobId, failure }: z.infer<typeof diagnoseEventSchema>):
   const [failedState, caught] = entry;
   return diagnose(jobId, failedState, caught);
 }
+
+export const handler = observed(diagnoseFailure);

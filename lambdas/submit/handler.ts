@@ -6,6 +6,7 @@ import { parseEvent } from "../common/parse-event";
 import { nextWaitSeconds } from "../common/poll-schedule";
 import type { TaskView } from "../common/task-view";
 import { KlingError } from "../errors";
+import { logger, observed } from "../observability/logger";
 import type { KlingApi } from "../kling/port";
 import { TASK_KINDS, type CreateTaskBody, type Task, type TaskKind } from "../kling/wire";
 import { typicalGenerationSeconds } from "../schemas/generation-time";
@@ -46,12 +47,13 @@ async function createOrFindLateTask(kling: KlingApi, kind: TaskKind, body: Creat
  * returns the task that already exists instead of paying for a second one; only a redrive
  * after the task failed creates another (live-task.ts).
  */
-export async function handler(event: unknown): Promise<TaskView> {
+async function submit(event: unknown): Promise<TaskView> {
   const { jobId, executionId, kind, request, redriveCount } = parseEvent(submitEventSchema, event, "Submit");
   const kling = await klingApi();
   const live = await findLiveTask(kling, kind, externalTaskIdsUpTo(jobId, executionId, redriveCount));
   const externalTaskId = live?.externalTaskId ?? externalTaskIdFor(jobId, executionId, redriveCount);
   const task = live?.task ?? (await createOrFindLateTask(kling, kind, toCreateTaskBody(request, externalTaskId), externalTaskId));
+  logger().info("Kling task submitted", { taskId: task.task_id, externalTaskId, status: task.task_status });
   const typicalSeconds = typicalGenerationSeconds(request);
   return {
     taskId: task.task_id,
@@ -65,3 +67,5 @@ export async function handler(event: unknown): Promise<TaskView> {
     video: null,
   };
 }
+
+export const handler = observed(submit);

@@ -5,6 +5,7 @@
  * lines and, once enabled, its EMF records arrive on console.log.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { handler as diagnoseHandler } from "../../lambdas/diagnose/handler";
 import { KlingClient } from "../../lambdas/kling";
 import type { CreateTaskBody } from "../../lambdas/kling/wire";
 import { DIMENSION, METRIC, METRICS_NAMESPACE, POWERTOOLS_ENV } from "../../lambdas/observability/catalog";
@@ -166,6 +167,26 @@ describe("metrics", () => {
     expect(metricNames()).toEqual([METRIC.generationsSucceeded, METRIC.creditsRemaining]);
     for (const record of emfRecords()) expect(record._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([[DIMENSION.service]]);
     expect(emfRecords()[1]).toMatchObject({ service: SERVICE, CreditsRemaining: 8_500 });
+  });
+
+  it("Diagnose logs the diagnosis under the execution's name and counts the failure by errorCode and recoverable", async () => {
+    await diagnoseHandler({
+      jobId: "job-31",
+      failure: { Submit: { Error: "Kling.ContentPolicy", Cause: "the prompt was refused" } },
+      logContext: { executionName: "job-31", stateName: "Diagnose" },
+    });
+
+    expect(logLines()).toEqual([
+      expect.objectContaining({
+        level: "ERROR",
+        message: "generation failed",
+        executionName: "job-31",
+        stateName: "Diagnose",
+        diagnosis: expect.objectContaining({ errorCode: "Kling.ContentPolicy", failedState: "Submit" }),
+      }),
+    ]);
+    expect(metricNames()).toEqual([METRIC.generationsFailed]);
+    expect(emfRecords()[0]).toMatchObject({ errorCode: "Kling.ContentPolicy", recoverable: "false", GenerationsFailed: 1 });
   });
 
   it("print nothing in dev mode, as locally, unless enabled", () => {
