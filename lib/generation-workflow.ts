@@ -238,6 +238,6 @@ export class GenerationWorkflow extends Construct {
 }
 
 /** Submit and Poll both return a TaskView; each of its fields is kept under `$.task`. */
-function taskViewSelector(): Record<string, string> {
+export function taskViewSelector(): Record<string, string> {
   return Object.fromEntries(TASK_VIEW_FIELDS.map((field) => [field, JsonPath.stringAt(`$.Payload.${field}`)]));
 }

@@ -3,6 +3,7 @@
  * Exits 0 when every check holds, 1 when one fails, 2 for a bad command line.
  */
 import { parseArgs } from "node:util";
+import { wholeNumberFlag } from "../cli/whole-number-flag";
 import { DEFAULT_CHAOS_JOBS, DEFAULT_CHAOS_SEED, DEFAULT_FAULT_RATE, formatChaosReport, runChaos, type ChaosOptions } from "./run-chaos";
 
 export const CHAOS_USAGE = `usage: npm run chaos -- [--jobs N] [--fault-rate R] [--seed S]
@@ -34,8 +35,9 @@ export function parseChaosCommand(argv: readonly string[]): Pick<ChaosOptions, "
     throw new ChaosUsageError((error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "bad arguments");
   }
   if (values.help) return "help";
-  const jobs = wholeNumber(values.jobs, "--jobs", DEFAULT_CHAOS_JOBS, 1, MAX_JOBS);
-  const seed = wholeNumber(values.seed, "--seed", DEFAULT_CHAOS_SEED, 0, 2 ** 32 - 1);
+  const usageError = (message: string) => new ChaosUsageError(message);
+  const jobs = wholeNumberFlag(values.jobs, "--jobs", { fallback: DEFAULT_CHAOS_JOBS, min: 1, max: MAX_JOBS }, usageError);
+  const seed = wholeNumberFlag(values.seed, "--seed", { fallback: DEFAULT_CHAOS_SEED, min: 0, max: 2 ** 32 - 1 }, usageError);
   let faultRate = DEFAULT_FAULT_RATE;
   if (values["fault-rate"] !== undefined) {
     const text = values["fault-rate"].trim();
@@ -43,15 +45,6 @@ export function parseChaosCommand(argv: readonly string[]): Pick<ChaosOptions, "
     if (!(faultRate >= 0 && faultRate <= 1)) throw new ChaosUsageError(`--fault-rate must be a number from 0 to 1, got "${values["fault-rate"]}"`);
   }
   return { jobs, faultRate, seed };
-}
-
-function wholeNumber(text: string | undefined, flag: string, fallback: number, min: number, max: number): number {
-  if (text === undefined) return fallback;
-  const value = /^\d+$/.test(text.trim()) ? Number(text.trim()) : Number.NaN;
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new ChaosUsageError(`${flag} must be a whole number from ${min} to ${max}, got "${text}"`);
-  }
-  return value;
 }
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -8,7 +8,9 @@ import { ENV } from "../../lambdas/common/config";
 import { LOCAL_CREDENTIAL_VARIABLES } from "../../lambdas/common/credentials";
 import type { KlingCredentials } from "../../lambdas/kling/port";
 import { POWERTOOLS_ENV } from "../../lambdas/observability/catalog";
+import type { IStateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import type { PipelineConfigInput } from "../../lib/pipeline-config";
+import type { KlingPipelineStack } from "../../lib/pipeline-stack";
 import { type CloudFormationTemplate, definitionFromTemplate, localArn } from "./definition";
 import { LocalEventBus } from "./event-bus";
 import { LocalExecutions, startExecutionSync } from "./executions";
@@ -26,10 +28,15 @@ export interface LocalPipelineOptions {
   /** Sees every event of every generation execution started through {@link LocalPipeline.executions}. */
   readonly onGenerationEvent?: (executionName: string, event: EngineEvent) => void;
   /**
-   * Wraps each Lambda invocation (tests only): how the hard edges are staged, e.g. a
-   * function that did its work but was killed before it could answer.
+   * Wraps each Lambda invocation: how the tests stage the hard edges (e.g. a function that did
+   * its work but was killed before it could answer) and how the benchmark counts invocations.
    */
   readonly aroundInvoke?: (stateName: string, invoke: () => Promise<unknown>) => Promise<unknown>;
+  /**
+   * Adds other workflows over the same functions to the stack and runs them instead of the
+   * pipeline's own (the benchmark's baseline).
+   */
+  readonly workflows?: (stack: KlingPipelineStack) => LocalWorkflows;
 }
 
 /**
@@ -64,6 +71,12 @@ function functionTimeoutSeconds(template: CloudFormationTemplate, functionArn: s
   return typeof timeout === "number" ? timeout : 3;
 }
 
+/** The two state machines a local pipeline runs: a generation, and the batch that starts generations. */
+export interface LocalWorkflows {
+  readonly generation: IStateMachine;
+  readonly batch: IStateMachine;
+}
+
 const RESOURCE = {
   lambdaInvoke: "arn:aws:states:::lambda:invoke",
   lambdaInvokeWithTaskToken: "arn:aws:states:::lambda:invoke.waitForTaskToken",
@@ -81,7 +94,8 @@ export class LocalPipeline {
   private readonly restoreTaskResponses: () => void;
 
   constructor(readonly options: LocalPipelineOptions) {
-    const { stack, template } = synthesizePipeline(options.config);
+    const { stack, template, extra } = synthesizePipeline(options.config, options.workflows);
+    const workflows = extra ?? { generation: stack.pipeline.generation.stateMachine, batch: stack.pipeline.batch.stateMachine };
     const handlerByArn = new Map<string, LocalFunctionName>();
     for (const [name, fn] of [...Object.entries(stack.pipeline.functions), ...Object.entries(stack.pipeline.batchFunctions)]) {
       handlerByArn.set(localArn(template, logicalIdOf(stack, fn)), name as LocalFunctionName);
@@ -94,7 +108,7 @@ export class LocalPipeline {
     const taskResponses = new LocalTaskResponses();
     this.restoreTaskResponses = useTaskResponses(taskResponses);
 
-    const generationId = logicalIdOf(stack, stack.pipeline.generation.stateMachine);
+    const generationId = logicalIdOf(stack, workflows.generation);
     const generationArn = localArn(template, generationId);
     /** Binds each Task to local code: a handler, a child execution, or the local bus. */
     const aroundInvoke = options.aroundInvoke ?? ((_stateName, invoke) => invoke());
@@ -135,7 +149,7 @@ export class LocalPipeline {
       bindTask,
     });
     this.executions = new LocalExecutions(this.generation, options.onGenerationEvent);
-    const batchId = logicalIdOf(stack, stack.pipeline.batch.stateMachine);
+    const batchId = logicalIdOf(stack, workflows.batch);
     this.batch = new LocalStateMachine({
       definition: definitionFromTemplate(template, batchId),
       stateMachineArn: localArn(template, batchId),

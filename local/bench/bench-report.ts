@@ -1,0 +1,126 @@
+/** The benchmark's command line, its targets, and its tables (bench-command.ts runs them). */
+import { parseArgs } from "node:util";
+import { wholeNumberFlag } from "../cli/whole-number-flag";
+import { type BundleSize, MAX_BUNDLE_KB } from "./bundle-sizes";
+import type { BenchReport, VariantFigures } from "./run-bench";
+import { DEFAULT_BENCH_JOBS, DEFAULT_BENCH_SEED } from "./workload";
+
+export const BENCH_USAGE = `usage: npm run bench -- [--jobs N] [--seed S] [--json]
+  --jobs N   jobs in the workload, run as batches of at most 100 (default ${DEFAULT_BENCH_JOBS})
+  --seed S   seed of the generation times and faults, a whole number (default ${DEFAULT_BENCH_SEED})
+  --json     print all figures as one JSON object instead of the markdown tables`;
+
+const MAX_JOBS = 5_000;
+
+export class BenchUsageError extends Error {
+  override readonly name = "BenchUsageError";
+}
+
+export interface BenchCommand {
+  readonly jobs: number;
+  readonly seed: number;
+  readonly json: boolean;
+}
+
+export function parseBenchCommand(argv: readonly string[]): BenchCommand | "help" {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: { jobs: { type: "string" }, seed: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+      allowPositionals: false,
+      strict: true,
+    }));
+  } catch (error) {
+    throw new BenchUsageError((error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "bad arguments");
+  }
+  if (values.help) return "help";
+  const usageError = (message: string) => new BenchUsageError(message);
+  return {
+    jobs: wholeNumberFlag(values.jobs, "--jobs", { fallback: DEFAULT_BENCH_JOBS, min: 1, max: MAX_JOBS }, usageError),
+    seed: wholeNumberFlag(values.seed, "--seed", { fallback: DEFAULT_BENCH_SEED, min: 0, max: 2 ** 32 - 1 }, usageError),
+    json: values.json ?? false,
+  };
+}
+
+export interface Target {
+  readonly name: string;
+  readonly met: boolean;
+  readonly detail: string;
+}
+
+/** The targets of issue #6, checked against one run. */
+export function checkTargets(report: BenchReport, bundles: readonly BundleSize[]): Target[] {
+  const pipeline = report.variants.find((variant) => variant.variant === "pipeline");
+  const baseline = report.variants.find((variant) => variant.variant === "classic-poller");
+  if (!pipeline || !baseline) throw new Error("the targets compare the pipeline with the classic poller: run both");
+  const largest = bundles.reduce((max, bundle) => (bundle.kilobytes > max.kilobytes ? bundle : max), { name: "none", kilobytes: 0 });
+  return [
+    { name: "makespan / ideal <= 1.10", met: pipeline.makespanOverIdeal <= 1.1, detail: fixed(pipeline.makespanOverIdeal, 3) },
+    { name: "mean detection delay <= 5% of generation time", met: pipeline.meanDetectionDelayShare <= 0.05, detail: percent(pipeline.meanDetectionDelayShare) },
+    { name: "state transitions per succeeded job <= 25", met: pipeline.transitionsPerSucceededJob <= 25, detail: fixed(pipeline.transitionsPerSucceededJob, 1) },
+    { name: "tasks created per succeeded job = 1.00", met: pipeline.tasksCreatedPerSucceededJob === 1, detail: fixed(pipeline.tasksCreatedPerSucceededJob, 2) },
+    { name: "429s <= 1% of Kling requests", met: pipeline.http429Share <= 0.01, detail: percent(pipeline.http429Share) },
+    { name: `every Lambda bundle <= ${MAX_BUNDLE_KB} KB`, met: largest.kilobytes <= MAX_BUNDLE_KB, detail: `largest: ${largest.name} ${largest.kilobytes} KB` },
+    {
+      name: "better than the classic poller on makespan and detection delay, at no more transitions",
+      met:
+        pipeline.makespanSeconds < baseline.makespanSeconds &&
+        pipeline.meanDetectionDelayShare < baseline.meanDetectionDelayShare &&
+        pipeline.transitionsPerSucceededJob <= baseline.transitionsPerSucceededJob,
+      detail: `makespan x${fixed(pipeline.makespanSeconds / baseline.makespanSeconds, 3)}, delay x${fixed(pipeline.meanDetectionDelayShare / baseline.meanDetectionDelayShare, 2)}, transitions x${fixed(pipeline.transitionsPerSucceededJob / baseline.transitionsPerSucceededJob, 2)}`,
+    },
+  ];
+}
+
+const ROWS: readonly { readonly label: string; readonly value: (figures: VariantFigures) => number; readonly digits: number; readonly percent?: boolean }[] = [
+  { label: "jobs succeeded", value: (f) => f.succeeded, digits: 0 },
+  { label: "makespan (simulated s)", value: (f) => f.makespanSeconds, digits: 0 },
+  { label: "makespan / ideal", value: (f) => f.makespanOverIdeal, digits: 3 },
+  { label: "mean detection delay (s)", value: (f) => f.meanDetectionDelaySeconds, digits: 1 },
+  { label: "mean detection delay / generation time", value: (f) => f.meanDetectionDelayShare, digits: 1, percent: true },
+  { label: "state transitions per succeeded job", value: (f) => f.transitionsPerSucceededJob, digits: 1 },
+  { label: "Lambda invocations per job", value: (f) => f.lambdaInvocationsPerJob, digits: 2 },
+  { label: "Kling create requests per job", value: (f) => f.klingRequestsPerJob.create, digits: 2 },
+  { label: "Kling query requests per job", value: (f) => f.klingRequestsPerJob.query, digits: 2 },
+  { label: "Kling account requests per job", value: (f) => f.klingRequestsPerJob.account, digits: 2 },
+  { label: "Kling list requests per job", value: (f) => f.klingRequestsPerJob.list, digits: 2 },
+  { label: "429s received (share of requests)", value: (f) => f.http429Share, digits: 2, percent: true },
+  { label: "tasks created per succeeded job", value: (f) => f.tasksCreatedPerSucceededJob, digits: 2 },
+  { label: "transient faults injected", value: (f) => f.faultsInjected, digits: 0 },
+];
+
+/** The README's Performance tables: both variants side by side with their ratio, the bundles, the targets. */
+export function formatBenchMarkdown(report: BenchReport, bundles: readonly BundleSize[], targets: readonly Target[], measuredOn: string): string[] {
+  const [pipeline, baseline] = report.variants;
+  if (!pipeline || !baseline) throw new Error("the table compares two variants");
+  const cell = (value: number, digits: number, isPercent = false) => (isPercent ? percent(value, digits) : fixed(value, digits));
+  return [
+    `Measured ${measuredOn}: ${report.jobs} jobs, seed ${report.seed}, Kling concurrency ${report.klingConcurrency}, ` +
+      `${percent(report.faultRate, 0)} transient faults, simulated time at ${report.timeScale} real s per s.`,
+    "",
+    "| figure | this pipeline | classic poller | pipeline / poller |",
+    "|---|---:|---:|---:|",
+    ...ROWS.map(({ label, value, digits, percent: isPercent }) => {
+      const ours = value(pipeline);
+      const theirs = value(baseline);
+      return `| ${label} | ${cell(ours, digits, isPercent)} | ${cell(theirs, digits, isPercent)} | ${theirs === 0 ? "-" : fixed(ours / theirs, 2)} |`;
+    }),
+    "",
+    "| Lambda bundle | KB |",
+    "|---|---:|",
+    ...bundles.map((bundle) => `| ${bundle.name} | ${bundle.kilobytes.toFixed(1)} |`),
+    "",
+    "| target | met | measured |",
+    "|---|---|---|",
+    ...targets.map((target) => `| ${target.name} | ${target.met ? "yes" : "**no**"} | ${target.detail} |`),
+  ];
+}
+
+function fixed(value: number, digits: number): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : "-";
+}
+
+function percent(value: number, digits = 1): string {
+  return Number.isFinite(value) ? `${(value * 100).toFixed(digits)}%` : "-";
+}

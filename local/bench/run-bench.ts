@@ -1,0 +1,203 @@
+/**
+ * The side-by-side benchmark: one workload (jobs, generation times, transient faults, Kling's
+ * concurrency) run in turn through the pipeline's own batch and generation workflows and
+ * through the classic job-poller, each on the local engine against the simulator, with
+ * simulated time scaled so a run takes a minute or two. Everything is counted from what
+ * really happened: the engines' event logs, the Lambda invocations, the simulator's requests.
+ */
+import { MAX_BATCH_ITEMS, type BatchSummary } from "../../lambdas/batch/batch";
+import { externalTaskIdFor } from "../../lambdas/submit/external-task-id";
+import type { ExecutionReport } from "../runner/local-engine";
+import { LocalPipeline } from "../runner/pipeline";
+import { ScaledClock } from "../runner/scaled-clock";
+import { DEV_API_KEY, idealMakespanSeconds, type RequestKind, startSimulator } from "../simulator";
+import { ClassicPoller } from "./classic-poller";
+import { type BenchJob, benchWorkload, TRANSIENT_FAULT_RATE, transientFaultPlan } from "./workload";
+
+export const VARIANTS = ["pipeline", "classic-poller"] as const;
+export type VariantName = (typeof VARIANTS)[number];
+
+/** Real seconds per simulated second: 200 jobs of a few minutes each on 5 slots take about a minute. */
+export const DEFAULT_BENCH_TIME_SCALE = 0.01;
+export const BENCH_KLING_CONCURRENCY = 5;
+
+export interface BenchOptions {
+  readonly jobs: number;
+  readonly seed: number;
+  readonly timeScale?: number;
+  readonly faultRate?: number;
+  /** Jobs per batch (at most MAX_BATCH_ITEMS, the default); batches run one after another. */
+  readonly batchSize?: number;
+  /** Limits the run to some variants (the tests run one). */
+  readonly variants?: readonly VariantName[];
+  readonly onProgress?: (line: string) => void;
+}
+
+/** The Kling requests the pipeline makes, by kind, per job. */
+export type RequestsPerJob = Readonly<Record<"create" | "query" | "account" | "list", number>>;
+
+export interface VariantFigures {
+  readonly variant: VariantName;
+  readonly jobs: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  /** Simulated seconds from the first batch's start to the last batch's end. */
+  readonly makespanSeconds: number;
+  readonly idealMakespanSeconds: number;
+  readonly makespanOverIdeal: number;
+  /** From a task finishing at Kling to a query telling the workflow, mean over succeeded jobs. */
+  readonly meanDetectionDelaySeconds: number;
+  /** The same as a share of each job's generation time, averaged. */
+  readonly meanDetectionDelayShare: number;
+  /** States entered plus retries (what Step Functions bills), both workflows, per succeeded job. */
+  readonly transitionsPerSucceededJob: number;
+  readonly lambdaInvocationsPerJob: number;
+  readonly klingRequestsPerJob: RequestsPerJob;
+  readonly klingRequests: number;
+  /** Answers with HTTP 429 (Kling's own refusals: the benchmark injects none). */
+  readonly http429s: number;
+  readonly http429Share: number;
+  /** Tasks Kling created (and charged) per succeeded job: exactly 1 when nothing is paid twice. */
+  readonly tasksCreatedPerSucceededJob: number;
+  /** Create requests, including those answered by an injected fault, per job. */
+  readonly createRequestsPerJob: number;
+  readonly faultsInjected: number;
+  readonly wallSeconds: number;
+}
+
+export interface BenchReport {
+  readonly jobs: number;
+  readonly seed: number;
+  readonly klingConcurrency: number;
+  readonly faultRate: number;
+  readonly timeScale: number;
+  readonly variants: readonly VariantFigures[];
+}
+
+export async function runBench(options: BenchOptions): Promise<BenchReport> {
+  const timeScale = options.timeScale ?? DEFAULT_BENCH_TIME_SCALE;
+  const faultRate = options.faultRate ?? TRANSIENT_FAULT_RATE;
+  const batchSize = options.batchSize ?? MAX_BATCH_ITEMS;
+  if (!Number.isInteger(options.jobs) || options.jobs < 1) throw new RangeError(`jobs must be a whole number of 1 or more, got ${options.jobs}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_ITEMS) {
+    throw new RangeError(`batchSize must be from 1 to ${MAX_BATCH_ITEMS}, got ${batchSize}`);
+  }
+  const workload = benchWorkload(options.jobs, options.seed);
+  const variants: VariantFigures[] = [];
+  for (const variant of options.variants ?? VARIANTS) {
+    options.onProgress?.(`${variant}: ${options.jobs} jobs in batches of at most ${batchSize}, Kling concurrency ${BENCH_KLING_CONCURRENCY}`);
+    variants.push(await runVariant(variant, workload, { ...options, timeScale, faultRate, batchSize }));
+  }
+  return { jobs: options.jobs, seed: options.seed, klingConcurrency: BENCH_KLING_CONCURRENCY, faultRate, timeScale, variants };
+}
+
+async function runVariant(
+  variant: VariantName,
+  workload: readonly BenchJob[],
+  options: BenchOptions & { readonly timeScale: number; readonly faultRate: number; readonly batchSize: number },
+): Promise<VariantFigures> {
+  const started = Date.now();
+  const clock = new ScaledClock(options.timeScale);
+  let transitions = 0;
+  let lambdaInvocations = 0;
+  const countTransition = (type: string) => {
+    if (type === "StateEntered" || type === "StateRetried") transitions += 1;
+  };
+  const pipeline = new LocalPipeline({
+    clock,
+    config: { klingConcurrency: BENCH_KLING_CONCURRENCY },
+    onGenerationEvent: (_name, event) => countTransition(event.type),
+    aroundInvoke: (_state, invoke) => {
+      lambdaInvocations += 1;
+      return invoke();
+    },
+    ...(variant === "classic-poller" ? { workflows: (stack) => new ClassicPoller(stack, "ClassicPoller", stack.pipeline) } : {}),
+  });
+
+  const batches = chunk(workload, options.batchSize).map((jobs, number) => ({ batchId: `bench-${variant}-b${number}`, jobs }));
+  const generationSecondsByExternalId = new Map<string, number>();
+  for (const { batchId, jobs } of batches) {
+    jobs.forEach((job, index) => {
+      const name = `batch-${batchId}-${index}`;
+      generationSecondsByExternalId.set(externalTaskIdFor(name, pipeline.executions.arnOf(name)), job.generationSeconds);
+    });
+  }
+
+  let http429s = 0;
+  const simulator = await startSimulator({
+    clock,
+    faultPlan: transientFaultPlan(options.seed, options.faultRate),
+    maxConcurrentTasks: BENCH_KLING_CONCURRENCY,
+    units: 10_000_000,
+    generationSecondsFor: (request) => {
+      const seconds = request.externalTaskId === undefined ? undefined : generationSecondsByExternalId.get(request.externalTaskId);
+      if (seconds === undefined) throw new Error(`the benchmark has no job with external_task_id ${request.externalTaskId ?? "(none)"}`);
+      return seconds;
+    },
+    onRequest: (entry) => {
+      if (entry.status === 429) http429s += 1;
+    },
+  });
+  try {
+    pipeline.connect(simulator.baseUrl, { apiKey: DEV_API_KEY });
+    const reports: ExecutionReport[] = [];
+    for (const { batchId, jobs } of batches) {
+      const report = await pipeline.runBatch({ batchId, items: jobs.map((job) => job.request) }, `bench-${batchId}`, (event) => countTransition(event.type));
+      reports.push(report);
+      const summary = report.output as BatchSummary | null;
+      options.onProgress?.(
+        `  batch ${batchId}: ${report.status}, ${summary?.succeeded ?? "?"} succeeded, ${summary?.failed ?? "?"} failed, ` +
+          `${((report.stoppedAt - report.startedAt) / 1000).toFixed(0)} simulated s, ${((Date.now() - started) / 1000).toFixed(1)} s so far`,
+      );
+    }
+
+    const succeeded = reports.reduce((sum, report) => sum + ((report.output as BatchSummary | null)?.succeeded ?? 0), 0);
+    const tasks = simulator.tasks();
+    const delays = tasks
+      .filter((task) => task.status === "succeed" && task.endSeenAt !== undefined)
+      .map((task) => ({ seconds: ((task.endSeenAt ?? 0) - (task.createdAt + task.generationMs)) / 1000, generation: task.generationMs / 1000 }));
+    const makespanSeconds = ((reports.at(-1)?.stoppedAt ?? 0) - (reports[0]?.startedAt ?? 0)) / 1000;
+    const ideal = idealMakespanSeconds(
+      workload.map((job) => job.generationSeconds),
+      BENCH_KLING_CONCURRENCY,
+    );
+    const { requestsByKind, requests, tasksCreated, faultsInjected } = simulator.stats;
+    const jobs = workload.length;
+    const perJob = (kind: RequestKind) => requestsByKind[kind] / jobs;
+    return {
+      variant,
+      jobs,
+      succeeded,
+      failed: jobs - succeeded,
+      makespanSeconds,
+      idealMakespanSeconds: ideal,
+      makespanOverIdeal: makespanSeconds / ideal,
+      meanDetectionDelaySeconds: mean(delays.map((delay) => delay.seconds)),
+      meanDetectionDelayShare: mean(delays.map((delay) => delay.seconds / delay.generation)),
+      transitionsPerSucceededJob: transitions / succeeded,
+      lambdaInvocationsPerJob: lambdaInvocations / jobs,
+      klingRequestsPerJob: { create: perJob("create"), query: perJob("query"), account: perJob("account"), list: perJob("list") },
+      klingRequests: requests,
+      http429s,
+      http429Share: requests === 0 ? 0 : http429s / requests,
+      tasksCreatedPerSucceededJob: tasksCreated / succeeded,
+      createRequestsPerJob: perJob("create"),
+      faultsInjected,
+      wallSeconds: (Date.now() - started) / 1000,
+    };
+  } finally {
+    pipeline.close();
+    await simulator.close();
+  }
+}
+
+function mean(values: readonly number[]): number {
+  return values.length === 0 ? Number.NaN : values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
+  return chunks;
+}
+

@@ -1,0 +1,165 @@
+/**
+ * The benchmark in small (local/bench): a dozen jobs through the pipeline's workflows and the
+ * classic poller on the local engine, without faults, so that the counts which do not depend
+ * on timing are exact (one create and one task per job) and the transitions stay within what
+ * each poll schedule plans. The figures that depend on timing are `npm run bench`'s.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { nextWaitSeconds } from "../../lambdas/common/poll-schedule";
+import { typicalGenerationSeconds } from "../../lambdas/schemas/generation-time";
+import { pipelineConfigSchema } from "../../lib/pipeline-config";
+import { BENCH_USAGE, BenchUsageError, checkTargets, formatBenchMarkdown, parseBenchCommand } from "../../local/bench/bench-report";
+import { CLASSIC_POLL_SECONDS } from "../../local/bench/classic-poller";
+import { type BenchReport, runBench, type VariantFigures } from "../../local/bench/run-bench";
+import { benchWorkload } from "../../local/bench/workload";
+import { idealMakespanSeconds } from "../../local/simulator";
+
+const JOBS = 12;
+const SEED = 7;
+/** Per job: StartGeneration, RecordItemOutcome, PublishItemOutcome in the batch; Submit, Validate and Succeeded in the generation. */
+const BATCH_STATES_PER_JOB = 3;
+/** ValidateBatch, GenerateEachItem, SummarizeBatch, PublishBatchCompleted: once per batch. */
+const BATCH_STATES_PER_BATCH = 4;
+
+let report: BenchReport;
+let restoreLog: () => void;
+
+beforeAll(async () => {
+  // Failures are not expected here; keep any Lambda log line out of the test output.
+  const log = console.log;
+  console.log = () => undefined;
+  restoreLog = () => {
+    console.log = log;
+  };
+  report = await runBench({ jobs: JOBS, seed: SEED, timeScale: 0.01, faultRate: 0 });
+}, 120_000);
+afterAll(() => restoreLog());
+
+function variant(name: VariantFigures["variant"]): VariantFigures {
+  const figures = report.variants.find((candidate) => candidate.variant === name);
+  if (!figures) throw new Error(`no ${name} in the report`);
+  return figures;
+}
+
+/** Polls until a job of `generationSeconds` is seen done, with waits chosen by `wait`. */
+function plannedPolls(generationSeconds: number, wait: (elapsed: number) => number): number {
+  let elapsed = 0;
+  let polls = 0;
+  while (elapsed < generationSeconds) {
+    elapsed += wait(elapsed);
+    polls += 1;
+  }
+  return polls;
+}
+
+/**
+ * On the scaled clock a handler's own run time counts as simulated time, which makes each
+ * wait a little longer than planned: a job may need one poll (three transitions) fewer, never more.
+ */
+function expectWithinOnePollPerJob(measured: number, planned: number): void {
+  expect(measured).toBeLessThanOrEqual(planned);
+  expect(measured).toBeGreaterThanOrEqual(planned - 3 * JOBS);
+}
+
+describe("the benchmark, 12 jobs without faults", () => {
+  it("every job succeeds through both workflows, with exactly one create and one task each, and no 429", () => {
+    for (const figures of report.variants) {
+      expect(figures.succeeded, figures.variant).toBe(JOBS);
+      expect(figures.createRequestsPerJob, figures.variant).toBe(1);
+      expect(figures.tasksCreatedPerSucceededJob, figures.variant).toBe(1);
+      expect(figures.http429s, figures.variant).toBe(0);
+      expect(figures.faultsInjected, figures.variant).toBe(0);
+    }
+  });
+
+  it("the pipeline checks credits and the classic poller never does", () => {
+    expect(variant("pipeline").klingRequestsPerJob.account).toBeGreaterThan(0);
+    expect(variant("classic-poller").klingRequestsPerJob.account).toBe(0);
+  });
+
+  it("the pipeline makes the transitions its poll schedule plans, and stays within 25 per job", () => {
+    const schedule = pipelineConfigSchema.parse({}).pollSchedule;
+    const jobs = benchWorkload(JOBS, SEED);
+    const polls = jobs.map((job) => {
+      const typical = typicalGenerationSeconds({ model: job.request.model ?? "kling-v2-6", mode: job.request.mode ?? "std", duration: job.request.duration === "10" ? "10" : "5" });
+      return plannedPolls(job.generationSeconds, (elapsed) => nextWaitSeconds(schedule, typical, elapsed) ?? Number.POSITIVE_INFINITY);
+    });
+    // Validate, CheckCredits, Submit, Succeeded, the batch's three, and WaitForVideo, Poll, VideoReady? per poll.
+    const planned = BATCH_STATES_PER_BATCH + polls.reduce((sum, count) => sum + BATCH_STATES_PER_JOB + 4 + 3 * count, 0);
+    const measured = Math.round(variant("pipeline").transitionsPerSucceededJob * JOBS);
+    expectWithinOnePollPerJob(measured, planned);
+    expect(variant("pipeline").transitionsPerSucceededJob).toBeLessThanOrEqual(25);
+  });
+
+  it("the classic poller polls every 30 s: a job of T seconds costs ceil(T / 30) polls", () => {
+    const jobs = benchWorkload(JOBS, SEED);
+    const polls = jobs.map((job) => plannedPolls(job.generationSeconds, () => CLASSIC_POLL_SECONDS));
+    // Validate, Submit, Succeeded, the batch's three, and WaitThirtySeconds, Poll, VideoReady? per poll.
+    const planned = BATCH_STATES_PER_BATCH + polls.reduce((sum, count) => sum + BATCH_STATES_PER_JOB + 3 + 3 * count, 0);
+    const measured = Math.round(variant("classic-poller").transitionsPerSucceededJob * JOBS);
+    expectWithinOnePollPerJob(measured, planned);
+  });
+
+  it("no variant beats the ideal makespan the simulator computes", () => {
+    const ideal = idealMakespanSeconds(
+      benchWorkload(JOBS, SEED).map((job) => job.generationSeconds),
+      report.klingConcurrency,
+    );
+    for (const figures of report.variants) {
+      expect(figures.idealMakespanSeconds).toBe(ideal);
+      expect(figures.makespanOverIdeal, figures.variant).toBeGreaterThanOrEqual(1);
+    }
+  });
+
+  it("prints both variants side by side with their ratio, and the targets", () => {
+    const bundles = [{ name: "poll", kilobytes: 101.5 }];
+    const lines = formatBenchMarkdown(report, bundles, checkTargets(report, bundles), "on a test machine");
+    expect(lines[0]).toContain(`${JOBS} jobs, seed ${SEED}, Kling concurrency 5`);
+    expect(lines).toContain("| figure | this pipeline | classic poller | pipeline / poller |");
+    expect(lines).toContain("| tasks created per succeeded job | 1.00 | 1.00 | 1.00 |");
+    expect(lines).toContain("| poll | 101.5 |");
+    expect(lines.some((line) => line.startsWith("| tasks created per succeeded job = 1.00 | yes |"))).toBe(true);
+  });
+});
+
+describe("the benchmark's targets", () => {
+  const figures = (overrides: Partial<VariantFigures>): VariantFigures => ({ ...variant("pipeline"), ...overrides });
+
+  it("a bundle over 150 KB or a second task for a job misses its target", () => {
+    const twice: BenchReport = { ...report, variants: [figures({ tasksCreatedPerSucceededJob: 1.01 }), variant("classic-poller")] };
+    const targets = checkTargets(twice, [{ name: "api", kilobytes: 150.1 }]);
+    const missed = targets.filter((target) => !target.met).map((target) => target.name);
+    expect(missed).toContain("every Lambda bundle <= 150 KB");
+    expect(missed).toContain("tasks created per succeeded job = 1.00");
+  });
+
+  it("is not better than the baseline when it needs more transitions", () => {
+    const baseline = variant("classic-poller");
+    const costly: BenchReport = {
+      ...report,
+      variants: [
+        figures({ makespanSeconds: baseline.makespanSeconds - 1, meanDetectionDelayShare: 0, transitionsPerSucceededJob: baseline.transitionsPerSucceededJob + 1 }),
+        baseline,
+      ],
+    };
+    const better = checkTargets(costly, []).find((target) => target.name.startsWith("better than the classic poller"));
+    expect(better?.met).toBe(false);
+  });
+});
+
+describe("npm run bench's command line", () => {
+  it("takes --jobs, --seed and --json, with defaults", () => {
+    expect(parseBenchCommand([])).toEqual({ jobs: 200, seed: 20_261_125, json: false });
+    expect(parseBenchCommand(["--jobs", "40", "--seed", "3", "--json"])).toEqual({ jobs: 40, seed: 3, json: true });
+    expect(parseBenchCommand(["--help"])).toBe("help");
+    expect(BENCH_USAGE).toContain("--jobs N");
+  });
+
+  it("refuses a bad number or an unknown flag with a one-line error naming it", () => {
+    expect(() => parseBenchCommand(["--jobs", "0"])).toThrow(new BenchUsageError('--jobs must be a whole number from 1 to 5000, got "0"'));
+    expect(() => parseBenchCommand(["--jobs", "2.5"])).toThrow(/--jobs must be a whole number/);
+    expect(() => parseBenchCommand(["--seed", "-1"])).toThrow(/--seed/);
+    expect(() => parseBenchCommand(["--seed", "x"])).toThrow(/--seed must be a whole number from 0 to 4294967295, got "x"/);
+    expect(() => parseBenchCommand(["--fast"])).toThrow(/Unknown option '--fast'/);
+  });
+});
