@@ -176,7 +176,7 @@ export class GenerationWorkflow extends Construct {
       KLING_CALL_RETRIES,
     );
     const waitForVideo = new Wait(this, "WaitForVideo", {
-      comment: "Waits as long as Poll said: short at first, longer later, never past the deadline.",
+      comment: "Waits as long as Submit or Poll said: until just before a typical video of this kind is done, then briefly, never past the deadline.",
       time: WaitTime.secondsPath("$.task.nextWaitSeconds"),
     });
     const poll = task(
