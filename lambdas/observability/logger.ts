@@ -12,8 +12,8 @@ import { LOG_CONTEXT_FIELD, POWERTOOLS_ENV } from "./catalog";
 import { redactCredentials } from "./redaction";
 
 /** What the state machine puts in each Lambda payload's `logContext`. */
-export const logContextSchema = z.object({ executionName: z.string().min(1), stateName: z.string().min(1) });
-export type LogContext = z.infer<typeof logContextSchema>;
+const logContextSchema = z.object({ executionName: z.string().min(1), stateName: z.string().min(1) });
+type LogContext = z.infer<typeof logContextSchema>;
 
 /**
  * Locally (POWERTOOLS_DEV) a record is one compact line through console.log, which the local
