@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
@@ -11,6 +12,12 @@ import { METRICS_NAMESPACE, POWERTOOLS_ENV } from "../lambdas/observability/cata
 import packageJson from "../package.json" with { type: "json" };
 
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+/**
+ * Bundling's root and lock file: this project's in this checkout; installed in an app, the
+ * package has no lock file (npm never packs one), so CDK's default, the app's own, applies.
+ */
+const PROJECT_LOCK_FILE = path.join(PROJECT_ROOT, "package-lock.json");
+const BUNDLING_ROOT = existsSync(PROJECT_LOCK_FILE) ? { projectRoot: PROJECT_ROOT, depsLockFilePath: PROJECT_LOCK_FILE } : {};
 
 /**
  * The Powertools version the Lambdas are written and tested against (pinned exactly in
@@ -90,8 +97,7 @@ export class PipelineFunction extends NodejsFunction {
         [POWERTOOLS_ENV.metricsNamespace]: METRICS_NAMESPACE,
         [POWERTOOLS_ENV.logLevel]: props.logging.logLevel,
       },
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, "package-lock.json"),
+      ...BUNDLING_ROOT,
       bundling: {
         minify: true,
         sourceMap: true,
