@@ -76,7 +76,9 @@ export type RedriveDecision =
   | { readonly kind: "not-redrivable"; readonly execution: FailedExecution; readonly diagnosis: Diagnosis; readonly reason: string };
 
 export function decide(execution: FailedExecution): RedriveDecision {
-  const diagnosis = diagnosisOfExecution(execution.name, execution.error, execution.cause);
+  // A timed-out execution never reached Diagnose and may carry no Error; a redrive resets its timeout.
+  const error = execution.error ?? (execution.status === "TIMED_OUT" ? "States.Timeout" : undefined);
+  const diagnosis = diagnosisOfExecution(execution.name, error, execution.cause);
   if (execution.notRedrivableReason !== undefined) return { kind: "not-redrivable", execution, diagnosis, reason: execution.notRedrivableReason };
   return { kind: diagnosis.recoverable ? "redrive" : "unrecoverable", execution, diagnosis };
 }
