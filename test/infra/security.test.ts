@@ -172,8 +172,13 @@ describe.each(Object.keys(CONFIGURATIONS))("no credential in the template (%s)",
   });
 });
 
-/** Actions AWS grants on "*" only: X-Ray's, and the vended log delivery Step Functions logs through. */
+/**
+ * Actions AWS grants on "*" only: X-Ray's, the vended log delivery Step Functions logs through,
+ * and the callback answers AwaitRedrive's function sends (authorized by the task token).
+ */
 const WILDCARD_ONLY_ACTIONS = new Set([
+  "states:SendTaskSuccess",
+  "states:SendTaskFailure",
   "xray:PutTraceSegments",
   "xray:PutTelemetryRecords",
   "xray:GetSamplingRules",
