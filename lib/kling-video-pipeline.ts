@@ -17,6 +17,7 @@ import { suppressAcceptedFindings } from "./nag-suppressions";
 import { resolvePipelineConfig, type PipelineConfig, type PipelineConfigInput } from "./pipeline-config";
 import { PipelineFunction, type GenerationFunctionName, type PipelineLogging } from "./pipeline-function";
 import { PipelineObservability } from "./pipeline-observability";
+import { ScheduledRedrive } from "./scheduled-redrive";
 
 export interface KlingVideoPipelineProps extends PipelineConfigInput {
   /** The secret holding the Kling credentials; else `klingSecretArn`; else one is created. */
@@ -40,6 +41,7 @@ export class KlingVideoPipeline extends Construct {
   readonly apiFunction: PipelineFunction | undefined;
   readonly api: GenerationApi | undefined;
   readonly observability: PipelineObservability;
+  readonly scheduledRedrive: ScheduledRedrive | undefined;
 
   constructor(scope: Construct, id: string, props: KlingVideoPipelineProps = {}) {
     super(scope, id);
@@ -166,6 +168,10 @@ export class KlingVideoPipeline extends Construct {
         throttling: config.apiThrottling,
       });
     }
+
+    this.scheduledRedrive = config.scheduledRedrive
+      ? new ScheduledRedrive(this, "ScheduledRedrive", { generation: this.generation.stateMachine, ...config.scheduledRedrive, logging })
+      : undefined;
 
     this.observability = new PipelineObservability(this, "Observability", {
       serviceName: logging.serviceName,

@@ -37,6 +37,7 @@ export function suppressAcceptedFindings(pipeline: KlingVideoPipeline): void {
     ...Object.values(pipeline.functions),
     ...Object.values(pipeline.batchFunctions),
     ...(pipeline.apiFunction ? [pipeline.apiFunction] : []),
+    ...(pipeline.scheduledRedrive ? [pipeline.scheduledRedrive.redriveFunction] : []),
   ];
 
   if (pipeline.secret instanceof Secret) {
@@ -108,6 +109,15 @@ export function suppressAcceptedFindings(pipeline: KlingVideoPipeline): void {
       "(StartExecution .sync): states:DescribeExecution and StopExecution on `execution:<its name>*`, as CDK " +
       "grants them, cover that state machine's executions, whose names are only known at run time.",
   );
+  if (pipeline.scheduledRedrive) {
+    acknowledge(
+      defaultPolicyOf(pipeline.scheduledRedrive.redriveFunction.role, "the scheduled redrive"),
+      executionWildcard(stack, pipeline.generation.stateMachine, ":*"),
+      `The scheduled redrive reads and redrives failed executions of ${generationName}: states:DescribeExecution ` +
+        "and RedriveExecution on `execution:<its name>:*` cover that one state machine's executions, whose names " +
+        "are only known at run time.",
+    );
+  }
   if (pipeline.batchRules) {
     acknowledge(
       pipeline.batchRules.deadLetterQueue,

@@ -42,6 +42,13 @@ export const pipelineConfigSchema = z.object({
   batchSchedule: z
     .object({ expression: z.string().min(1), batch: z.object({ batchId: z.string(), items: z.array(z.unknown()) }) })
     .optional(),
+  /**
+   * Redrive, on a schedule, the generations that failed recoverably and need no one (Kling busy
+   * or down, a passed deadline, a failed generation); credentials and credits wait for an operator.
+   */
+  scheduledRedrive: z
+    .object({ everyMinutes: z.number().int().min(5), lookBackHours: z.number().positive().max(14 * 24) })
+    .optional(),
   /** How callers authenticate to the HTTP API: IAM (SigV4) or an API key with a usage plan. */
   apiAuthorization: z.enum(["iam", "apiKey"]).default("iam"),
   /** The API stage's steady request rate and burst, per second. */

@@ -4,16 +4,10 @@
  * cold start, loudly.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
-import { ENV } from "../common/config";
+import { generationStateMachineArn } from "../common/config";
 import { handleApiRequest } from "./routes";
 import { SfnGenerationExecutions } from "./sfn-executions";
 
-function stateMachineArn(): string {
-  const value = process.env[ENV.generationStateMachineArn];
-  if (value === undefined || value === "") throw new Error(`environment variable ${ENV.generationStateMachineArn} is not set`);
-  return value;
-}
-
-const executions = new SfnGenerationExecutions(stateMachineArn());
+const executions = new SfnGenerationExecutions(generationStateMachineArn());
 
 export const handler = (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => handleApiRequest(event, executions);

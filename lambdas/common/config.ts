@@ -102,3 +102,8 @@ export function creditCacheSeconds(): number {
 export function secretArn(): string | undefined {
   return readVariable(ENV.klingSecretArn);
 }
+
+/** The generation state machine the API starts and the scheduled redrive redrives. */
+export function generationStateMachineArn(): string {
+  return requireVariable(ENV.generationStateMachineArn);
+}

@@ -7,8 +7,15 @@ import { parseArgs } from "node:util";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { STATE_MACHINE_ARN } from "../../lambdas/api/sfn-executions";
 import { ENV } from "../../lambdas/common/config";
-import { diagnosisOfExecution, type Diagnosis } from "../../lambdas/diagnose/diagnosis";
-import { type FailedExecution, type FailedExecutions, SfnFailedExecutions } from "./failed-executions";
+import { type FailedExecutions, SfnFailedExecutions } from "../../lambdas/redrive/failed-executions";
+import {
+  emptyTally,
+  EVERY_RECOVERABLE,
+  type RedriveResult,
+  type RedriveResultKind,
+  redriveFailedExecutions,
+  type RedriveTally,
+} from "../../lambdas/redrive/redrive-run";
 
 export const REDRIVE_USAGE = `usage: npm start -- redrive [--since 7d] [--dry-run] [--state-machine-arn ARN]
 
@@ -69,74 +76,48 @@ export function parseRedriveCommand(argv: readonly string[], env: NodeJS.Process
   return { stateMachineArn, sinceMs, dryRun: values["dry-run"] ?? false };
 }
 
-/** What the command does with one execution, and why. */
-export type RedriveDecision =
-  | { readonly kind: "redrive"; readonly execution: FailedExecution; readonly diagnosis: Diagnosis }
-  | { readonly kind: "unrecoverable"; readonly execution: FailedExecution; readonly diagnosis: Diagnosis }
-  | { readonly kind: "not-redrivable"; readonly execution: FailedExecution; readonly diagnosis: Diagnosis; readonly reason: string };
-
-export function decide(execution: FailedExecution): RedriveDecision {
-  // A timed-out execution never reached Diagnose and may carry no Error; a redrive resets its timeout.
-  const error = execution.error ?? (execution.status === "TIMED_OUT" ? "States.Timeout" : undefined);
-  const diagnosis = diagnosisOfExecution(execution.name, error, execution.cause);
-  if (execution.notRedrivableReason !== undefined) return { kind: "not-redrivable", execution, diagnosis, reason: execution.notRedrivableReason };
-  return { kind: diagnosis.recoverable ? "redrive" : "unrecoverable", execution, diagnosis };
-}
-
 export interface RedriveIo {
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
 }
 
-export interface RedriveTally {
-  readonly redriven: number;
-  readonly unrecoverable: number;
-  readonly notRedrivable: number;
+const LABELS: Record<RedriveResultKind, string> = {
+  redriven: "redriven",
+  "would-redrive": "would redrive",
+  "needs-operator": "needs operator",
+  unrecoverable: "unrecoverable",
+  "not-redrivable": "not redrivable",
+};
+
+/** One line per execution: what happened to it, what failed where, and what to do about it. */
+export function formatResult(result: RedriveResult): string {
+  const { execution, diagnosis } = result;
+  const what = `${execution.name}  ${execution.status} ${diagnosis.errorCode} at ${diagnosis.failedState}`;
+  const why =
+    result.kind === "not-redrivable"
+      ? `: ${result.reason ?? ""}`
+      : result.kind === "unrecoverable"
+        ? `: ${diagnosis.action}: ${diagnosis.suggestion}`
+        : ` (${diagnosis.action})`;
+  return `  ${LABELS[result.kind].padEnd(15)} ${what}${why}`;
 }
 
-function describeFailure(decision: RedriveDecision): string {
-  const { execution, diagnosis } = decision;
-  return `${execution.name}  ${execution.status} ${diagnosis.errorCode} at ${diagnosis.failedState}`;
-}
-
-/** Lists, and unless dry-running redrives, every execution; one line each, then a summary line. */
-export async function redriveFailedExecutions(
+/** Lists, and unless dry-running redrives, every recoverable execution; then a summary line. */
+export async function redriveCommand(
   executions: FailedExecutions,
   command: Pick<RedriveCommand, "sinceMs" | "dryRun">,
   now: Date,
   io: RedriveIo,
 ): Promise<RedriveTally> {
-  const tally = { redriven: 0, unrecoverable: 0, notRedrivable: 0 };
+  const tally = emptyTally();
   const since = new Date(now.getTime() - command.sinceMs);
   io.out(`failed and timed-out executions started since ${since.toISOString()}${command.dryRun ? " (dry run: nothing is redriven)" : ""}`);
-  for await (const execution of executions.list(since)) {
-    const decision = decide(execution);
-    if (decision.kind === "unrecoverable") {
-      tally.unrecoverable += 1;
-      io.out(`  unrecoverable   ${describeFailure(decision)}: ${decision.diagnosis.action}: ${decision.diagnosis.suggestion}`);
-      continue;
-    }
-    if (decision.kind === "not-redrivable") {
-      tally.notRedrivable += 1;
-      io.out(`  not redrivable  ${describeFailure(decision)}: ${decision.reason}`);
-      continue;
-    }
-    if (command.dryRun) {
-      tally.redriven += 1;
-      io.out(`  would redrive   ${describeFailure(decision)} (${decision.diagnosis.action})`);
-      continue;
-    }
-    const outcome = await executions.redrive(execution.arn);
-    if (outcome.kind === "not-redrivable") {
-      tally.notRedrivable += 1;
-      io.out(`  not redrivable  ${describeFailure(decision)}: ${outcome.reason}`);
-      continue;
-    }
-    tally.redriven += 1;
-    io.out(`  redriven        ${describeFailure(decision)} (${decision.diagnosis.action})`);
+  for await (const result of redriveFailedExecutions(executions, { since, dryRun: command.dryRun, redrives: EVERY_RECOVERABLE })) {
+    tally[result.kind] += 1;
+    io.out(formatResult(result));
   }
-  const verb = command.dryRun ? "would be redriven" : "redriven";
-  io.out(`${tally.redriven} ${verb}, ${tally.unrecoverable} unrecoverable, ${tally.notRedrivable} not redrivable`);
+  const redriven = command.dryRun ? `${tally["would-redrive"]} would be redriven` : `${tally.redriven} redriven`;
+  io.out(`${redriven}, ${tally.unrecoverable} unrecoverable, ${tally["not-redrivable"]} not redrivable`);
   return tally;
 }
 
@@ -167,7 +148,7 @@ export async function runRedriveCommand(
     return 0;
   }
   try {
-    await redriveFailedExecutions(connect(command.stateMachineArn), command, now, io);
+    await redriveCommand(connect(command.stateMachineArn), command, now, io);
     return 0;
   } catch (error) {
     io.err(`error: ${awsErrorLine(error)}`);

@@ -23,6 +23,7 @@ const CONFIGURATIONS: Record<string, PipelineConfigInput> = {
     apiAuthorization: "apiKey",
     batchSchedule: { expression: "rate(1 day)", batch: { batchId: "daily", items: [{ prompt: "a lighthouse" }] } },
     klingSecretArn: IMPORTED_SECRET_ARN,
+    scheduledRedrive: { everyMinutes: 60, lookBackHours: 48 },
   },
 };
 

@@ -1,4 +1,7 @@
-/** `npm start -- redrive` against a mocked Step Functions: what it redrives, lists and refuses. */
+/**
+ * `npm start -- redrive` and the scheduled redrive Lambda against a mocked Step Functions: what
+ * each redrives, lists and refuses.
+ */
 import {
   DescribeExecutionCommand,
   type DescribeExecutionCommandOutput,
@@ -9,10 +12,11 @@ import {
   SFNServiceException,
 } from "@aws-sdk/client-sfn";
 import { mockClient } from "aws-sdk-client-mock";
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { diagnose } from "../../lambdas/diagnose/diagnosis";
 import { runCommand } from "../../local/cli/run-command";
-import { SfnFailedExecutions } from "../../local/redrive/failed-executions";
+import { SfnFailedExecutions } from "../../lambdas/redrive/failed-executions";
+import { redriveOnSchedule } from "../../lambdas/redrive/handler";
 import { parseSince, runRedriveCommand } from "../../local/redrive/redrive-command";
 
 const STATE_MACHINE_ARN = "arn:aws:states:eu-west-1:123456789012:stateMachine:Generation";
@@ -193,5 +197,38 @@ describe("parseSince", () => {
     expect(parseSince("30m")).toBe(30 * 60_000);
     expect(parseSince("12h")).toBe(12 * 3_600_000);
     expect(parseSince("7d")).toBe(7 * DAY_MS);
+  });
+});
+
+describe("the scheduled redrive Lambda", () => {
+  beforeEach(() => {
+    vi.stubEnv("GENERATION_STATE_MACHINE_ARN", STATE_MACHINE_ARN);
+    vi.useFakeTimers({ now: NOW, toFake: ["Date"] });
+    vi.spyOn(console, "log").mockImplementation(() => undefined);
+  });
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+  });
+
+  it("redrives only what needs no one: credentials and credits wait for an operator", async () => {
+    serve({
+      FAILED: [
+        { name: "kling-down", startedDaysAgo: 0.5, described: diagnosed("kling-down", "Kling.ServerError", "Submit") },
+        { name: "no-credits", startedDaysAgo: 0.5, described: diagnosed("no-credits", "Kling.InsufficientCredits", "CheckCredits") },
+        { name: "bad-key", startedDaysAgo: 0.5, described: diagnosed("bad-key", "Kling.AuthFailed", "CheckCredits") },
+        { name: "refused", startedDaysAgo: 0.5, described: diagnosed("refused", "Kling.ContentPolicy", "Submit") },
+        { name: "too-old", startedDaysAgo: 3, described: diagnosed("too-old", "Kling.ServerError", "Submit") },
+      ],
+    });
+    const tally = await redriveOnSchedule({ lookBackHours: 48 }, new SFNClient({ region: "eu-west-1" }));
+    expect(redriven()).toEqual([arnOf("kling-down")]);
+    expect(tally).toEqual({ redriven: 1, "would-redrive": 0, "needs-operator": 2, unrecoverable: 1, "not-redrivable": 0 });
+  });
+
+  it("refuses an event without its look-back, naming it", async () => {
+    await expect(redriveOnSchedule({}, new SFNClient({ region: "eu-west-1" }))).rejects.toThrow(/lookBackHours/);
+    expect(redriven()).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The failed executions of a state machine as `npm start -- redrive` needs them, and the
+ * The failed executions of a state machine as a redrive needs them, and the
  * redrive itself: a port, and its adapter on the Step Functions API.
  */
 import {
