@@ -10,8 +10,12 @@ export const taskViewSchema = z.object({
   externalTaskId: z.string().min(1),
   kind: z.enum(TASK_KINDS),
   status: z.enum(TASK_STATUSES),
-  /** How long such a video typically takes (generation-time.ts): the poll schedule plans with it. */
-  typicalSeconds: z.number().int().min(1),
+  /**
+   * How long such a video typically takes (generation-time.ts): the poll schedule plans with it.
+   * Absent in executions started before a deploy that added it (they keep their definition but
+   * call the new Poll): those are polled by the time spent alone.
+   */
+  typicalSeconds: z.number().int().min(1).optional(),
   /** When Submit found or created the task, on the workflow's clock (epoch ms). */
   submittedAt: z.number(),
   /** Polls done so far. */

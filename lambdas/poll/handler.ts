@@ -40,7 +40,7 @@ async function poll(event: unknown): Promise<TaskView> {
 
   const schedule = pollScheduleConfig();
   const elapsedSeconds = (now() - task.submittedAt) / 1000;
-  const wait = nextWaitSeconds(schedule, task.typicalSeconds, elapsedSeconds);
+  const wait = nextWaitSeconds(schedule, task.typicalSeconds ?? 0, elapsedSeconds);
   if (wait === undefined) {
     throw new KlingError(
       "Kling.PollTimeout",

@@ -350,6 +350,15 @@ describe("Poll", () => {
     expect(await succeeds(poll({ task }))).toMatchObject({ status: "processing", nextWaitSeconds: SCHEDULE.maxSeconds }); // 0.2 x 120 = 24, capped
   });
 
+  it("a task from an execution started before a deploy added typicalSeconds is polled by the time spent alone", async () => {
+    const { task } = await submitted("poll-timeout");
+    const { typicalSeconds: _absent, ...older } = task;
+    clock.advanceSeconds(10);
+    expect(await succeeds(poll({ task: older }))).toMatchObject({ status: "processing", nextWaitSeconds: SCHEDULE.minSeconds }); // 0.2 x 10, raised
+    clock.advanceSeconds(40);
+    expect(await succeeds(poll({ task: older }))).toMatchObject({ status: "processing", nextWaitSeconds: 10 }); // 0.2 x 50
+  });
+
   it("succeed: the video URL and nextWaitSeconds 0", async () => {
     const { sim, task } = await submitted();
     clock.advanceSeconds(sim.generationSeconds + 1);

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { PollSchedule } from "../../lambdas/common/config";
 import { nextWaitSeconds } from "../../lambdas/common/poll-schedule";
 import { typicalGenerationSeconds } from "../../lambdas/schemas/generation-time";
+import { pipelineConfigSchema } from "../../lib/pipeline-config";
 
 const schedule: PollSchedule = { firstPollShare: 0.8, intervalShare: 0.07, minSeconds: 5, maxSeconds: 60, deadlineSeconds: 1800 };
 const TYPICAL = 150;
@@ -72,6 +73,35 @@ describe("nextWaitSeconds", () => {
         const wait = nextWaitSeconds(schedule, typical, elapsed);
         if (wait !== undefined) expect(elapsed + wait, `elapsed ${elapsed}, typical ${typical}`).toBeLessThanOrEqual(schedule.deadlineSeconds);
         else expect(elapsed).toBeGreaterThan(schedule.deadlineSeconds - 1);
+      }
+    }
+  });
+});
+
+describe("the default schedule", () => {
+  const defaults = pipelineConfigSchema.parse({}).pollSchedule;
+
+  it("polls first at 0.85 of the typical time, then every 6% of the time spent, within 5 to 60 s", () => {
+    expect(defaults).toEqual({ firstPollShare: 0.85, intervalShare: 0.06, minSeconds: 5, maxSeconds: 60, deadlineSeconds: 1800 });
+    expect(nextWaitSeconds(defaults, 200, 0)).toBe(170);
+    expect(nextWaitSeconds(defaults, 200, 170)).toBe(12);
+    expect(nextWaitSeconds(defaults, 200, 400)).toBe(24);
+  });
+
+  it("notices a video done after its first poll and before 1.5 times the typical time within one short wait, in at most 12 polls", () => {
+    for (const typical of [60, 150, 400]) {
+      for (let share = 0.86; share <= 1.5; share += 0.01) {
+        let elapsed = 0;
+        let polls = 0;
+        let wait = 0;
+        while (elapsed < share * typical) {
+          wait = nextWaitSeconds(defaults, typical, elapsed) ?? Number.POSITIVE_INFINITY;
+          elapsed += wait;
+          polls += 1;
+        }
+        expect(elapsed - share * typical, `typical ${typical}, done at ${share.toFixed(2)}`).toBeLessThanOrEqual(wait);
+        expect(wait, `typical ${typical}, done at ${share.toFixed(2)}`).toBeLessThanOrEqual(Math.max(5, Math.ceil(0.06 * 1.6 * typical)));
+        expect(polls).toBeLessThanOrEqual(12);
       }
     }
   });
