@@ -14,12 +14,12 @@ import { DEV_API_KEY, idealMakespanSeconds, type RequestKind, startSimulator } f
 import { ClassicPoller } from "./classic-poller";
 import { type BenchJob, benchWorkload, TRANSIENT_FAULT_RATE, transientFaultPlan } from "./workload";
 
-export const VARIANTS = ["pipeline", "classic-poller"] as const;
+const VARIANTS = ["pipeline", "classic-poller"] as const;
 export type VariantName = (typeof VARIANTS)[number];
 
 /** Real seconds per simulated second: 200 jobs of a few minutes each on 5 slots take about a minute. */
-export const DEFAULT_BENCH_TIME_SCALE = 0.01;
-export const BENCH_KLING_CONCURRENCY = 5;
+const DEFAULT_BENCH_TIME_SCALE = 0.01;
+const BENCH_KLING_CONCURRENCY = 5;
 
 export interface BenchOptions {
   readonly jobs: number;
