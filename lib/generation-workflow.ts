@@ -42,7 +42,8 @@ export const DIAGNOSIS_PATH = "$.diagnosis";
 
 /**
  * Where a redriven failure resumes, by the state that failed. A Poll failure goes back through
- * Submit: it finds the same task (or makes a new one if it failed) and restarts the deadline.
+ * Submit: it finds the same task and restarts the deadline. (A Kling.GenerationFailed, after
+ * which Submit makes a new task, goes through CheckCredits first: see ResumeAfterRedrive.)
  */
 export const REDRIVE_RESUMES_AT = {
   Validate: "Validate",
@@ -197,7 +198,11 @@ export class GenerationWorkflow extends Construct {
       .when(Condition.stringEquals("$.task.status", "succeed"), succeeded)
       .otherwise(waitForVideo);
 
-    const resumeAfterRedrive = new Choice(this, "ResumeAfterRedrive", { comment: "Goes back to the work that failed; a failed Poll resumes at Submit." });
+    const resumeAfterRedrive = new Choice(this, "ResumeAfterRedrive", {
+      comment: "Goes back to the work that failed; a failed Poll resumes at Submit, or at CheckCredits when Kling failed the video.",
+    });
+    // Only a failed generation makes Submit pay for a new task: the credit check comes first, as for any task.
+    resumeAfterRedrive.when(Condition.stringEquals(`${DIAGNOSIS_PATH}.errorCode`, "Kling.GenerationFailed"), checkCredits);
     const retried: Record<string, LambdaInvoke> = { Validate: validate, CheckCredits: checkCredits, Submit: submit };
     for (const [failedState, resumeAt] of Object.entries(REDRIVE_RESUMES_AT)) {
       const target = retried[resumeAt];

@@ -132,10 +132,11 @@ describe("the generation state machine", () => {
     expect(awaitRedrive.Catch).toBeUndefined();
   });
 
-  it("resumes a redriven failure at the work that failed; a failed Poll at Submit, for a fresh deadline", () => {
+  it("resumes a redriven failure at the work that failed; a failed Poll at Submit, for a fresh deadline; a failed video at CheckCredits, before a new task is paid for", () => {
     expect(state("ResumeAfterRedrive")).toMatchObject({
       Type: "Choice",
       Choices: [
+        { Variable: "$.diagnosis.errorCode", StringEquals: "Kling.GenerationFailed", Next: "CheckCredits" },
         { Variable: "$.diagnosis.failedState", StringEquals: "Validate", Next: "Validate" },
         { Variable: "$.diagnosis.failedState", StringEquals: "CheckCredits", Next: "CheckCredits" },
         { Variable: "$.diagnosis.failedState", StringEquals: "Submit", Next: "Submit" },

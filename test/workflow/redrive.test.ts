@@ -120,7 +120,7 @@ describe("a recoverable failure", () => {
     });
   });
 
-  it("redriven after Kling failed the generation, generates again under a new external_task_id", async () => {
+  it("redriven after Kling failed the generation, checks the credits and generates again under a new external_task_id", async () => {
     const name = nextName("regenerate");
     const outcomes: TaskOutcome[] = [{ status: "failed", message: "Video generation failed: the scene is too complex" }, { status: "succeed" }];
     await withSimulator(plan(() => undefined, () => outcomes.shift() ?? { status: "succeed" }), async (simulator) => {
@@ -128,6 +128,13 @@ describe("a recoverable failure", () => {
       expect(diagnosisOf(failed)).toMatchObject({ errorCode: "Kling.GenerationFailed", failedState: "Poll", recoverable: true });
       const redriven = await redrive(failed);
       expect(redriven.status).toBe("SUCCEEDED");
+      // The new task is paid for, so the credits are checked again first.
+      expect(redriven.events.filter((e) => e.type === "StateEntered").map((e) => e.stateName).slice(0, 4)).toEqual([
+        "AwaitRedrive",
+        "ResumeAfterRedrive",
+        "CheckCredits",
+        "Submit",
+      ]);
       expect(simulator.stats.tasksCreated).toBe(2);
       expect(redriven.output).toMatchObject({ task: { externalTaskId: externalTaskIdFor(name, failed.executionArn, 1), status: "succeed" } });
     });
