@@ -23,7 +23,7 @@ export const awaitRedriveEventSchema = z.object({
 export type AwaitRedriveEvent = z.infer<typeof awaitRedriveEventSchema>;
 
 /** The Task's result when a redrive resumed it: an empty record of failures, for the next one. */
-export const RESUMED_OUTPUT = "{}";
+const RESUMED_OUTPUT = "{}";
 
 export async function answerAwaitRedrive(event: AwaitRedriveEvent, responses: TaskResponses): Promise<"failed" | "resumed"> {
   if (event.redriveCount > event.diagnosedAtRedriveCount) {

@@ -277,7 +277,8 @@ function outcomeOf(error: unknown): KlingCallOutcome {
 
 export type Redactor = (text: string) => string;
 
-const REDACTED = "[redacted]";
+/** What stands where a credential was. */
+export const REDACTED = "[redacted]";
 const BEARER_TOKEN = /\bBearer\s+[^\s"',;]+/gi;
 const JWT_LIKE = /\beyJ[\w-]*\.[\w-]+\.[\w-]*/g;
 

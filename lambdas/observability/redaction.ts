@@ -2,10 +2,9 @@
  * What keeps credentials out of the logs, whatever a log call is handed: values under
  * credential-like keys, the credentials this process loaded, bearer tokens and JWTs.
  */
-import { redactorFor } from "../kling/client";
+import { REDACTED, redactorFor } from "../kling/client";
 import type { KlingCredentials } from "../kling/port";
 
-const REDACTED = "[redacted]";
 /** Keys whose value is a credential wherever it appears (headers, secrets, request options). */
 const CREDENTIAL_KEYS = /^(authorization|api[-_]?key|access[-_]?key|secret[-_]?key|secret|secretstring|password)$/i;
 

@@ -10,14 +10,14 @@ import * as path from "node:path";
 const RELATIVE_SPECIFIER = /((?:from|import)\s*\(?\s*")(\.{1,2}\/[^"]+)(")/g;
 
 /** `./x` -> `./x.js` when x.d.ts sits beside the file, `./x/index.js` when x is a folder of declarations. */
-export function withExtension(fromFile: string, specifier: string): string {
+function withExtension(fromFile: string, specifier: string): string {
   const target = path.resolve(path.dirname(fromFile), specifier);
   if (existsSync(`${target}.d.ts`)) return `${specifier}.js`;
   if (existsSync(path.join(target, "index.d.ts"))) return `${specifier}/index.js`;
   throw new Error(`${fromFile} imports ${specifier}, which has no declaration file`);
 }
 
-export function addDeclarationExtensions(folder: string): number {
+function addDeclarationExtensions(folder: string): number {
   let rewritten = 0;
   for (const entry of readdirSync(folder, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile() || !entry.name.endsWith(".d.ts")) continue;

@@ -122,7 +122,7 @@ export async function redriveCommand(
 }
 
 /** The region is the ARN's: the command works on the state machine it is given, wherever it is. */
-export function sfnClientFor(stateMachineArn: string): SFNClient {
+function sfnClientFor(stateMachineArn: string): SFNClient {
   return new SFNClient({ region: stateMachineArn.split(":")[3] });
 }
 

@@ -142,7 +142,7 @@ export interface RedriveStart {
 }
 
 /** `$$.Task.Token` locally; a callback binding hands its function a token of its own. */
-export const LOCAL_TASK_TOKEN = "local-task-token";
+const LOCAL_TASK_TOKEN = "local-task-token";
 
 export interface LocalEngineOptions {
   readonly definition: StateMachineDefinition;
