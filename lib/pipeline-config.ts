@@ -25,7 +25,7 @@ export const pipelineConfigSchema = z.object({
   /** Terms refused by Validate before anything is sent to Kling. */
   blockedTerms: z.array(z.string().min(1)).default([]),
   /** Tuned with `npm run bench` (README, Performance): few polls, and a finished video noticed within a few percent of its generation time. */
-  pollSchedule: pollScheduleSchema.default({ firstPollShare: 0.85, intervalShare: 0.06, minSeconds: 5, maxSeconds: 60, deadlineSeconds: 1800 }),
+  pollSchedule: pollScheduleSchema.default({ firstPollShare: 0.85, intervalShare: 0.05, minSeconds: 5, maxSeconds: 60, deadlineSeconds: 1800 }),
   /** How long CheckCredits reuses the account's resource packs answer. */
   creditCacheSeconds: z.number().min(0).default(30),
   /** Per Kling request. */

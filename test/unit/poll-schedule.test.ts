@@ -81,14 +81,14 @@ describe("nextWaitSeconds", () => {
 describe("the default schedule", () => {
   const defaults = pipelineConfigSchema.parse({}).pollSchedule;
 
-  it("polls first at 0.85 of the typical time, then every 6% of the time spent, within 5 to 60 s", () => {
-    expect(defaults).toEqual({ firstPollShare: 0.85, intervalShare: 0.06, minSeconds: 5, maxSeconds: 60, deadlineSeconds: 1800 });
+  it("polls first at 0.85 of the typical time, then every 5% of the time spent, within 5 to 60 s", () => {
+    expect(defaults).toEqual({ firstPollShare: 0.85, intervalShare: 0.05, minSeconds: 5, maxSeconds: 60, deadlineSeconds: 1800 });
     expect(nextWaitSeconds(defaults, 200, 0)).toBe(170);
-    expect(nextWaitSeconds(defaults, 200, 170)).toBe(12);
-    expect(nextWaitSeconds(defaults, 200, 400)).toBe(24);
+    expect(nextWaitSeconds(defaults, 200, 170)).toBe(10);
+    expect(nextWaitSeconds(defaults, 200, 400)).toBe(20);
   });
 
-  it("notices a video done after its first poll and before 1.5 times the typical time within one short wait, in at most 12 polls", () => {
+  it("notices a video done after its first poll and before 1.5 times the typical time within one short wait, in at most 14 polls", () => {
     for (const typical of [60, 150, 400]) {
       for (let share = 0.86; share <= 1.5; share += 0.01) {
         let elapsed = 0;
@@ -100,8 +100,8 @@ describe("the default schedule", () => {
           polls += 1;
         }
         expect(elapsed - share * typical, `typical ${typical}, done at ${share.toFixed(2)}`).toBeLessThanOrEqual(wait);
-        expect(wait, `typical ${typical}, done at ${share.toFixed(2)}`).toBeLessThanOrEqual(Math.max(5, Math.ceil(0.06 * 1.6 * typical)));
-        expect(polls).toBeLessThanOrEqual(12);
+        expect(wait, `typical ${typical}, done at ${share.toFixed(2)}`).toBeLessThanOrEqual(Math.max(5, Math.ceil(0.05 * 1.6 * typical)));
+        expect(polls).toBeLessThanOrEqual(14);
       }
     }
   });
