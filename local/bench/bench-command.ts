@@ -4,7 +4,8 @@
  * Exits 0 when every target is met, 1 when one is missed, 2 for a bad command line.
  */
 import { cpus, totalmem } from "node:os";
-import { BENCH_USAGE, BenchUsageError, checkTargets, formatBenchMarkdown, parseBenchCommand } from "./bench-report";
+import { runScript } from "../cli/script-command";
+import { BENCH_USAGE, checkTargets, formatBenchMarkdown, parseBenchCommand } from "./bench-report";
 import { measureBundleSizes } from "./bundle-sizes";
 import { runBench } from "./run-bench";
 
@@ -15,19 +16,7 @@ function machineDescription(): string {
   return `on ${date}, ${cpus().length} cores (${cpu?.model.trim() ?? "unknown CPU"}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 }
 
-async function main(argv: readonly string[]): Promise<number> {
-  let command;
-  try {
-    command = parseBenchCommand(argv);
-  } catch (error) {
-    if (!(error instanceof BenchUsageError)) throw error;
-    process.stderr.write(`bench: ${error.message}\n${BENCH_USAGE}\n`);
-    return 2;
-  }
-  if (command === "help") {
-    process.stdout.write(`${BENCH_USAGE}\n`);
-    return 0;
-  }
+runScript("bench", BENCH_USAGE, parseBenchCommand, async (command) => {
   // The Lambdas' own log lines (CloudWatch on AWS) go to stderr: stdout carries the tables or the JSON.
   console.log = (...args: unknown[]) => process.stderr.write(`${args.map(String).join(" ")}\n`);
   const progress = (line: string) => process.stderr.write(`${line}\n`);
@@ -42,14 +31,4 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${formatBenchMarkdown(report, bundles, targets, measuredOn).join("\n")}\n`);
   }
   return targets.every((target) => target.met) ? 0 : 1;
-}
-
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`bench: the run failed: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+});

@@ -1,6 +1,6 @@
 /** The benchmark's command line, its targets, and its tables (bench-command.ts runs them). */
 import { parseArgs } from "node:util";
-import { wholeNumberFlag } from "../cli/whole-number-flag";
+import { commandLineError, wholeNumberFlag } from "../cli/script-command";
 import { type BundleSize, MAX_BUNDLE_KB } from "./bundle-sizes";
 import type { BenchReport, VariantFigures } from "./run-bench";
 import { DEFAULT_BENCH_JOBS, DEFAULT_BENCH_SEED } from "./workload";
@@ -11,10 +11,6 @@ export const BENCH_USAGE = `usage: npm run bench -- [--jobs N] [--seed S] [--jso
   --json     print all figures as one JSON object instead of the markdown tables`;
 
 const MAX_JOBS = 5_000;
-
-export class BenchUsageError extends Error {
-  override readonly name = "BenchUsageError";
-}
 
 export interface BenchCommand {
   readonly jobs: number;
@@ -32,13 +28,12 @@ export function parseBenchCommand(argv: readonly string[]): BenchCommand | "help
       strict: true,
     }));
   } catch (error) {
-    throw new BenchUsageError((error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "bad arguments");
+    throw commandLineError(error);
   }
   if (values.help) return "help";
-  const usageError = (message: string) => new BenchUsageError(message);
   return {
-    jobs: wholeNumberFlag(values.jobs, "--jobs", { fallback: DEFAULT_BENCH_JOBS, min: 1, max: MAX_JOBS }, usageError),
-    seed: wholeNumberFlag(values.seed, "--seed", { fallback: DEFAULT_BENCH_SEED, min: 0, max: 2 ** 32 - 1 }, usageError),
+    jobs: wholeNumberFlag(values.jobs, "--jobs", { fallback: DEFAULT_BENCH_JOBS, min: 1, max: MAX_JOBS }),
+    seed: wholeNumberFlag(values.seed, "--seed", { fallback: DEFAULT_BENCH_SEED, min: 0, max: 2 ** 32 - 1 }),
     json: values.json ?? false,
   };
 }

@@ -5,7 +5,8 @@
  * simulated time scaled so a run takes a minute or two. Everything is counted from what
  * really happened: the engines' event logs, the Lambda invocations, the simulator's requests.
  */
-import { MAX_BATCH_ITEMS, type BatchSummary } from "../../lambdas/batch/batch";
+import type { BatchSummary } from "../../lambdas/batch/batch";
+import { inBatches } from "../runner/batches";
 import { externalTaskIdFor } from "../../lambdas/submit/external-task-id";
 import type { ExecutionReport } from "../runner/local-engine";
 import { LocalPipeline } from "../runner/pipeline";
@@ -77,24 +78,20 @@ export interface BenchReport {
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const timeScale = options.timeScale ?? DEFAULT_BENCH_TIME_SCALE;
   const faultRate = options.faultRate ?? TRANSIENT_FAULT_RATE;
-  const batchSize = options.batchSize ?? MAX_BATCH_ITEMS;
   if (!Number.isInteger(options.jobs) || options.jobs < 1) throw new RangeError(`jobs must be a whole number of 1 or more, got ${options.jobs}`);
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_ITEMS) {
-    throw new RangeError(`batchSize must be from 1 to ${MAX_BATCH_ITEMS}, got ${batchSize}`);
-  }
-  const workload = benchWorkload(options.jobs, options.seed);
+  const batches = inBatches(benchWorkload(options.jobs, options.seed), options.batchSize);
   const variants: VariantFigures[] = [];
   for (const variant of options.variants ?? VARIANTS) {
-    options.onProgress?.(`${variant}: ${options.jobs} jobs in batches of at most ${batchSize}, Kling concurrency ${BENCH_KLING_CONCURRENCY}`);
-    variants.push(await runVariant(variant, workload, { ...options, timeScale, faultRate, batchSize }));
+    options.onProgress?.(`${variant}: ${options.jobs} jobs in ${batches.length} batches, Kling concurrency ${BENCH_KLING_CONCURRENCY}`);
+    variants.push(await runVariant(variant, batches, { ...options, timeScale, faultRate }));
   }
   return { jobs: options.jobs, seed: options.seed, klingConcurrency: BENCH_KLING_CONCURRENCY, faultRate, timeScale, variants };
 }
 
 async function runVariant(
   variant: VariantName,
-  workload: readonly BenchJob[],
-  options: BenchOptions & { readonly timeScale: number; readonly faultRate: number; readonly batchSize: number },
+  workloadInBatches: readonly (readonly BenchJob[])[],
+  options: BenchOptions & { readonly timeScale: number; readonly faultRate: number },
 ): Promise<VariantFigures> {
   const started = Date.now();
   const clock = new ScaledClock(options.timeScale);
@@ -115,7 +112,8 @@ async function runVariant(
     ...(variant === "classic-poller" ? { workflows: (stack) => new ClassicPoller(stack, "ClassicPoller", stack.pipeline) } : {}),
   });
 
-  const batches = chunk(workload, options.batchSize).map((jobs, number) => ({ batchId: `bench-${variant}-b${number}`, jobs }));
+  const workload = workloadInBatches.flat();
+  const batches = workloadInBatches.map((jobs, number) => ({ batchId: `bench-${variant}-b${number}`, jobs }));
   const generationSecondsByExternalId = new Map<string, number>();
   for (const { batchId, jobs } of batches) {
     jobs.forEach((job, index) => {
@@ -194,11 +192,5 @@ async function runVariant(
 
 function mean(values: readonly number[]): number {
   return values.length === 0 ? Number.NaN : values.reduce((sum, value) => sum + value, 0) / values.length;
-}
-
-function chunk<T>(items: readonly T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
-  return chunks;
 }
 

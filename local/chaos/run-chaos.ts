@@ -6,7 +6,8 @@
  * writes (states, errors, causes, diagnoses, logs, bus events).
  */
 import { format } from "node:util";
-import { BATCH_EVENTS, MAX_BATCH_ITEMS, type BatchSummary, type ItemOutcome } from "../../lambdas/batch/batch";
+import { BATCH_EVENTS, type BatchSummary, type ItemOutcome } from "../../lambdas/batch/batch";
+import { inBatches } from "../runner/batches";
 import { LOCAL_CREDENTIAL_VARIABLES } from "../../lambdas/common/credentials";
 import { diagnose, type Diagnosis } from "../../lambdas/diagnose/diagnosis";
 import { classifyKlingError, ERROR_KINDS, failedTaskError, isKlingErrorName } from "../../lambdas/errors";
@@ -99,16 +100,16 @@ const FAILED_TASK_MESSAGE = /^Kling task (\S+) failed: (.*)$/s;
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const started = Date.now();
-  const batchSize = options.batchSize ?? MAX_BATCH_ITEMS;
   const parallelBatches = options.parallelBatches ?? 2;
   const klingConcurrency = options.klingConcurrency ?? 8;
   const accountSlots = options.accountSlots ?? 20;
   const timeScale = options.timeScale ?? 0.005;
   const requestTimeoutMs = options.requestTimeoutMs ?? 1000;
   if (!Number.isInteger(options.jobs) || options.jobs < 1) throw new RangeError(`jobs must be a whole number of 1 or more, got ${options.jobs}`);
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_ITEMS) {
-    throw new RangeError(`batchSize must be from 1 to ${MAX_BATCH_ITEMS}, got ${batchSize}`);
-  }
+  const batches = inBatches(
+    Array.from({ length: options.jobs }, (_, index) => jobRequest(index)),
+    options.batchSize,
+  ).map((items, number) => ({ batchId: `chaos-s${options.seed}-b${number}`, items }));
 
   const secrets = randomSecrets();
   const jwtCredentials: KlingCredentials = { accessKey: secrets.accessKey, secretKey: secrets.secretKey };
@@ -151,11 +152,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     closers.push(() => proxy.close());
     const busEvents: BusEvent[] = [];
     const unsubscribe = pipeline.bus.subscribe((event) => busEvents.push(event));
-
-    const batches = chunk(
-      Array.from({ length: options.jobs }, (_, index) => jobRequest(index)),
-      batchSize,
-    ).map((items, number) => ({ batchId: `chaos-s${options.seed}-b${number}`, items }));
 
     const reports = new Map<string, ExecutionReport>();
     for (let wave = 0; wave * parallelBatches < batches.length; wave++) {
@@ -369,12 +365,6 @@ function jobRequest(index: number): Record<string, string> {
     mode: index % 4 === 0 ? "pro" : "std",
     aspectRatio: ASPECT_RATIOS[index % ASPECT_RATIOS.length] ?? "16:9",
   };
-}
-
-function chunk<T>(items: readonly T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
-  return chunks;
 }
 
 function summaryOf(report: ExecutionReport): BatchSummary | undefined {

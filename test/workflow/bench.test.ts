@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nextWaitSeconds } from "../../lambdas/common/poll-schedule";
 import { typicalGenerationSeconds } from "../../lambdas/schemas/generation-time";
 import { pipelineConfigSchema } from "../../lib/pipeline-config";
-import { BENCH_USAGE, BenchUsageError, checkTargets, formatBenchMarkdown, parseBenchCommand } from "../../local/bench/bench-report";
+import { BENCH_USAGE, checkTargets, formatBenchMarkdown, parseBenchCommand } from "../../local/bench/bench-report";
+import { CommandLineError } from "../../local/cli/script-command";
 import { CLASSIC_POLL_SECONDS } from "../../local/bench/classic-poller";
 import { type BenchReport, runBench, type VariantFigures } from "../../local/bench/run-bench";
 import { benchWorkload } from "../../local/bench/workload";
@@ -156,7 +157,7 @@ describe("npm run bench's command line", () => {
   });
 
   it("refuses a bad number or an unknown flag with a one-line error naming it", () => {
-    expect(() => parseBenchCommand(["--jobs", "0"])).toThrow(new BenchUsageError('--jobs must be a whole number from 1 to 5000, got "0"'));
+    expect(() => parseBenchCommand(["--jobs", "0"])).toThrow(new CommandLineError('--jobs must be a whole number from 1 to 5000, got "0"'));
     expect(() => parseBenchCommand(["--jobs", "2.5"])).toThrow(/--jobs must be a whole number/);
     expect(() => parseBenchCommand(["--seed", "-1"])).toThrow(/--seed/);
     expect(() => parseBenchCommand(["--seed", "x"])).toThrow(/--seed must be a whole number from 0 to 4294967295, got "x"/);
