@@ -1,13 +1,19 @@
 /**
  * Where the Kling credentials come from: the one Secrets Manager secret on AWS
  * (`KLING_SECRET_ARN`), or the environment locally (`KLINGAI_API_KEY`, or `KLING_ACCESS_KEY`
- * and `KLING_SECRET_KEY`). Read once per container; never logged, returned or put in an error.
+ * and `KLING_SECRET_KEY`). The secret is cached for CREDENTIALS_CACHE_SECONDS and forgotten as soon
+ * as Kling refuses what it held, so a fixed secret takes effect in warm containers; its value is
+ * never logged, returned or put in an error.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import * as z from "zod";
 import { KlingError } from "../errors";
 import type { KlingCredentials } from "../kling/port";
+import { now } from "./clock";
 import { secretArn } from "./config";
+
+/** How long a container reuses what it read from the secret, unless Kling refuses it first. */
+export const CREDENTIALS_CACHE_SECONDS = 300;
 
 export const LOCAL_CREDENTIAL_VARIABLES = {
   apiKey: "KLINGAI_API_KEY",
@@ -20,7 +26,12 @@ const secretSchema = z.union([
   z.object({ accessKey: z.string().min(1), secretKey: z.string().min(1) }),
 ]);
 
-const fromSecret = new Map<string, Promise<KlingCredentials>>();
+interface SecretRead {
+  readonly credentials: Promise<KlingCredentials>;
+  readonly readAtMs: number;
+}
+
+const fromSecret = new Map<string, SecretRead>();
 let secretsManager: SecretsManagerClient | undefined;
 
 async function readSecret(arn: string): Promise<KlingCredentials> {
@@ -71,18 +82,18 @@ function readEnvironment(): KlingCredentials {
 export async function loadKlingCredentials(): Promise<KlingCredentials> {
   const arn = secretArn();
   if (arn === undefined) return readEnvironment();
-  let pending = fromSecret.get(arn);
-  if (!pending) {
-    pending = readSecret(arn);
-    fromSecret.set(arn, pending);
-    // A failed read is not cached: the next invocation tries again.
-    pending.catch(() => fromSecret.delete(arn));
-  }
-  return pending;
+  const cached = fromSecret.get(arn);
+  if (cached && now() - cached.readAtMs < CREDENTIALS_CACHE_SECONDS * 1000) return cached.credentials;
+  const credentials = readSecret(arn);
+  fromSecret.set(arn, { credentials, readAtMs: now() });
+  // A failed read is not cached: the next invocation tries again.
+  credentials.catch(() => {
+    if (fromSecret.get(arn)?.credentials === credentials) fromSecret.delete(arn);
+  });
+  return credentials;
 }
 
-/** Forgets cached secrets (tests only). */
+/** Forgets what was read from the secret: after Kling refused it, the next load reads it again. */
 export function forgetCachedCredentials(): void {
   fromSecret.clear();
-  secretsManager = undefined;
 }

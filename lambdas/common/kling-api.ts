@@ -1,13 +1,23 @@
 import { createHash } from "node:crypto";
 import { KlingClient } from "../kling/client";
-import type { KlingApi } from "../kling/port";
+import type { KlingApi, KlingCallObserver } from "../kling/port";
 import { klingCallObserver } from "../observability/kling-calls";
 import { redactFromLogs } from "../observability/redaction";
 import { klingConnectionConfig } from "./config";
-import { loadKlingCredentials } from "./credentials";
+import { forgetCachedCredentials, loadKlingCredentials } from "./credentials";
 
 const clients = new Map<string, KlingApi>();
-const observer = klingCallObserver();
+const traced = klingCallObserver();
+/** Kling refusing the credentials drops them from the cache: the next attempt reads the (perhaps fixed) secret. */
+const observer: KlingCallObserver = {
+  started(operation) {
+    const ended = traced.started(operation);
+    return (outcome) => {
+      if (outcome.errorName === "Kling.AuthFailed") forgetCachedCredentials();
+      ended(outcome);
+    };
+  },
+};
 
 /**
  * The Kling client for this invocation, kept per container. It is keyed by its base URL, timeout

@@ -1,15 +1,19 @@
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { forgetCachedCredentials, loadKlingCredentials } from "../../lambdas/common/credentials";
+import { handler as checkCredits } from "../../lambdas/check-credits/handler";
+import { useClock } from "../../lambdas/common/clock";
+import { CREDENTIALS_CACHE_SECONDS, forgetCachedCredentials, loadKlingCredentials } from "../../lambdas/common/credentials";
 import { KlingError } from "../../lambdas/errors";
+import { startSimulator } from "../../local/simulator";
+import { manualClock } from "../../local/simulator/test-support";
 
 const SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:kling-credentials-AbCdEf";
 const API_KEY = "kl-api-key-0f9e8d7c6b5a";
 const ACCESS_KEY = "kl-access-key-1a2b3c";
 const SECRET_KEY = "kl-secret-key-9z8y7x6w";
 
-const VARIABLES = ["KLING_SECRET_ARN", "KLINGAI_API_KEY", "KLING_ACCESS_KEY", "KLING_SECRET_KEY"] as const;
+const VARIABLES = ["KLING_SECRET_ARN", "KLINGAI_API_KEY", "KLING_ACCESS_KEY", "KLING_SECRET_KEY", "KLING_BASE_URL"] as const;
 
 const secretsManager = mockClient(SecretsManagerClient);
 let savedEnv: Record<string, string | undefined>;
@@ -80,7 +84,7 @@ describe("credentials from the Secrets Manager secret named by KLING_SECRET_ARN"
     await expect(loadKlingCredentials()).resolves.toEqual({ apiKey: API_KEY });
   });
 
-  it("is read once per container: two loads, one GetSecretValue", async () => {
+  it("is cached: two loads within the TTL, one GetSecretValue", async () => {
     secretHolds(JSON.stringify({ apiKey: API_KEY }));
     await loadKlingCredentials();
     await loadKlingCredentials();
@@ -149,12 +153,50 @@ describe("credentials from the Secrets Manager secret named by KLING_SECRET_ARN"
     await expect(loadKlingCredentials()).resolves.toEqual({ apiKey: API_KEY });
   });
 
+  it("a secret changed without any failure is read again once the cache is older than its TTL", async () => {
+    const clock = manualClock();
+    const restoreClock = useClock(clock);
+    try {
+      secretHolds(JSON.stringify({ apiKey: API_KEY }));
+      await loadKlingCredentials();
+      secretHolds(JSON.stringify({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY }));
+      clock.advanceSeconds(CREDENTIALS_CACHE_SECONDS - 1);
+      await expect(loadKlingCredentials()).resolves.toEqual({ apiKey: API_KEY });
+      clock.advanceSeconds(1);
+      await expect(loadKlingCredentials()).resolves.toEqual({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY });
+      expect(secretReads()).toBe(2);
+    } finally {
+      restoreClock();
+    }
+  });
+
   it("forgetCachedCredentials makes the next load read again", async () => {
     secretHolds(JSON.stringify({ apiKey: API_KEY }));
     await loadKlingCredentials();
     forgetCachedCredentials();
     await loadKlingCredentials();
     expect(secretReads()).toBe(2);
+  });
+});
+
+describe("an operator fixes the secret while the containers are warm", () => {
+  const FIXED_API_KEY = "kl-api-key-fixed-4d5e6f7a";
+  const request = { request: { model: "kling-v2-6", mode: "std", duration: "5" } } as const;
+
+  it("the attempt after a Kling.AuthFailed reads the secret again and uses its new value", async () => {
+    const simulator = await startSimulator({ scenario: "happy", credentials: { apiKey: FIXED_API_KEY } });
+    try {
+      process.env.KLING_SECRET_ARN = SECRET_ARN;
+      process.env.KLING_BASE_URL = simulator.baseUrl;
+      secretHolds(JSON.stringify({ apiKey: API_KEY }));
+      await expect(checkCredits(request)).rejects.toMatchObject({ name: "Kling.AuthFailed" });
+
+      secretHolds(JSON.stringify({ apiKey: FIXED_API_KEY }));
+      await expect(checkCredits(request)).resolves.toMatchObject({ priceUnits: 1.5 });
+      expect(secretReads()).toBe(2);
+    } finally {
+      await simulator.close();
+    }
   });
 });
 
