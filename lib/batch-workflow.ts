@@ -6,7 +6,6 @@
  */
 import { Duration } from "aws-cdk-lib";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
-import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import {
   DefinitionBody,
   Errors,
@@ -23,6 +22,7 @@ import {
 import { EventBridgePutEvents, LambdaInvoke, StepFunctionsStartExecution } from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
 import { BATCH_EVENTS } from "../lambdas/batch/batch";
+import { executionLogGroup } from "./execution-logs";
 import { type LambdaTaskProps, withLogContext } from "./lambda-task";
 import { applyRetries, LOCAL_WORK_RETRIES } from "./retry-policies";
 
@@ -129,7 +129,7 @@ export class BatchWorkflow extends Construct {
     });
     applyRetries(publishBatchCompleted, ["publishEvent"]);
 
-    const logGroup = new LogGroup(this, "ExecutionLogs", { retention: RetentionDays.ONE_MONTH });
+    const logGroup = executionLogGroup(this);
     this.stateMachine = new StateMachine(this, "StateMachine", {
       comment: "Runs a batch of video requests, each as its own generation, and summarizes the outcomes.",
       stateMachineType: StateMachineType.STANDARD,

@@ -7,7 +7,7 @@
 import { Duration } from "aws-cdk-lib";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { Policy, PolicyStatement } from "aws-cdk-lib/aws-iam";
-import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
+import type { LogGroup } from "aws-cdk-lib/aws-logs";
 import {
   Choice,
   Condition,
@@ -28,6 +28,7 @@ import {
 import { LambdaInvoke } from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
 import { TASK_VIEW_FIELDS } from "../lambdas/common/task-view";
+import { executionLogGroup } from "./execution-logs";
 import { type LambdaTaskProps, withLogContext } from "./lambda-task";
 import type { GenerationFunctionName } from "./pipeline-function";
 import { applyRetries, KLING_CALL_RETRIES, LOCAL_WORK_RETRIES, type RetryPolicyName } from "./retry-policies";
@@ -213,7 +214,7 @@ export class GenerationWorkflow extends Construct {
 
     const definition = validate.next(checkCredits).next(submit).next(waitForVideo).next(poll).next(videoReady);
 
-    this.logGroup = new LogGroup(this, "ExecutionLogs", { retention: RetentionDays.ONE_MONTH });
+    this.logGroup = executionLogGroup(this);
     this.stateMachine = new StateMachine(this, "StateMachine", {
       comment: "Turns a video request into a Kling video, or into a recorded diagnosis of why not.",
       stateMachineType: StateMachineType.STANDARD,
