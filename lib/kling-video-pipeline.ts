@@ -6,7 +6,7 @@
 import { Duration } from "aws-cdk-lib";
 import type { IAlarmAction } from "aws-cdk-lib/aws-cloudwatch";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
-import { type ISecret, Secret } from "aws-cdk-lib/aws-secretsmanager";
+import { type CfnSecret, type ISecret, Secret } from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
 import { ENV } from "../lambdas/common/config";
 import { BatchRules } from "./batch-rules";
@@ -186,8 +186,14 @@ export class KlingVideoPipeline extends Construct {
 
   private credentialsSecret(existingArn: string | undefined): ISecret {
     if (existingArn) return Secret.fromSecretCompleteArn(this, "KlingCredentials", existingArn);
-    return new Secret(this, "KlingCredentials", {
+    const secret = new Secret(this, "KlingCredentials", {
       description: 'Kling credentials: {"apiKey": "..."} or {"accessKey": "...", "secretKey": "..."}',
     });
+    // Created empty (CloudFormation: without SecretString and GenerateSecretString, "you create an
+    // empty secret"), not with the random password the Secret construct generates by default,
+    // which would look like a credential. Until an operator fills it, reading it is a
+    // ResourceNotFoundException, which the Lambdas turn into an error naming the secret and its shape.
+    (secret.node.defaultChild as CfnSecret).addPropertyDeletionOverride("GenerateSecretString");
+    return secret;
   }
 }

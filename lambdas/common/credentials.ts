@@ -34,6 +34,9 @@ interface SecretRead {
 const fromSecret = new Map<string, SecretRead>();
 let secretsManager: SecretsManagerClient | undefined;
 
+/** What an operator puts in the secret. */
+const SECRET_SHAPE = '{"apiKey": "..."} or {"accessKey": "...", "secretKey": "..."}';
+
 async function readSecret(arn: string): Promise<KlingCredentials> {
   secretsManager ??= new SecretsManagerClient({});
   let text: string | undefined;
@@ -42,22 +45,26 @@ async function readSecret(arn: string): Promise<KlingCredentials> {
     text = answer.SecretString;
   } catch (error) {
     const reason = error instanceof Error ? error.name : "unknown error";
-    throw new KlingError("Kling.AuthFailed", `could not read the Kling credentials secret (${reason})`);
+    // What GetSecretValue answers for a secret created without a value (the stack's, until filled).
+    if (reason === "ResourceNotFoundException") {
+      throw new KlingError("Kling.AuthFailed", `the Kling credentials secret ${arn} was not found or holds no value yet (${reason}): put ${SECRET_SHAPE} in it`);
+    }
+    throw new KlingError("Kling.AuthFailed", `could not read the Kling credentials secret ${arn} (${reason})`);
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text ?? "");
-  } catch {
-    throw new KlingError("Kling.AuthFailed", "the Kling credentials secret is not JSON");
-  }
-  const result = secretSchema.safeParse(parsed);
+  const result = secretSchema.safeParse(parseJson(text));
   if (!result.success) {
-    throw new KlingError(
-      "Kling.AuthFailed",
-      'the Kling credentials secret must hold {"apiKey": ...} or {"accessKey": ..., "secretKey": ...}',
-    );
+    throw new KlingError("Kling.AuthFailed", `the Kling credentials secret ${arn} holds no Kling credentials: put ${SECRET_SHAPE} in it`);
   }
   return result.data;
+}
+
+/** The JSON value of a text, or undefined when it is none; never an error that could quote the text. */
+function parseJson(text: string | undefined): unknown {
+  try {
+    return JSON.parse(text ?? "");
+  } catch {
+    return undefined;
+  }
 }
 
 /** What to set when no credentials are found in the environment. */

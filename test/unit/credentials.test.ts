@@ -139,6 +139,33 @@ describe("credentials from the Secrets Manager secret named by KLING_SECRET_ARN"
     expect(text).not.toContain(ACCESS_KEY);
   });
 
+  describe("the first run, before an operator filled the secret the stack created (empty: no value yet)", () => {
+    const SHAPE = '{"apiKey": "..."} or {"accessKey": "...", "secretKey": "..."}';
+
+    it("says which secret to fill and in what shape", async () => {
+      // What GetSecretValue answers for a secret that has no version yet.
+      const noValue = Object.assign(new Error("Secrets Manager can't find the specified secret value for staging label: AWSCURRENT"), {
+        name: "ResourceNotFoundException",
+      });
+      secretsManager.on(GetSecretValueCommand).rejects(noValue);
+      const failure = await loadFailure();
+      expect(failure.name).toBe("Kling.AuthFailed");
+      expect(failure.message).toContain(
+        `the Kling credentials secret ${SECRET_ARN} was not found or holds no value yet (ResourceNotFoundException): put ${SHAPE} in it`,
+      );
+    });
+
+    it.each([
+      ["an empty JSON object", "{}"],
+      ["not JSON", "paste the key here"],
+    ])("a secret holding %s names the secret and the shape, not that its value is not JSON", async (_what, value) => {
+      secretHolds(value);
+      const failure = await loadFailure();
+      expect(failure.message).toContain(`the Kling credentials secret ${SECRET_ARN} holds no Kling credentials: put ${SHAPE} in it`);
+      expect(failure.message).not.toMatch(/JSON/);
+    });
+  });
+
   it("a secret without a SecretString (binary) is Kling.AuthFailed", async () => {
     secretHolds(undefined);
     expect((await loadFailure()).name).toBe("Kling.AuthFailed");
