@@ -3,9 +3,10 @@
  * Lambdas, the generation and batch workflows, and optionally the HTTP API and the batch
  * rules. The project's own stack (pipeline-stack.ts) is a thin user of it.
  */
-import { Duration } from "aws-cdk-lib";
+import { Duration, Stack } from "aws-cdk-lib";
 import type { IAlarmAction } from "aws-cdk-lib/aws-cloudwatch";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
+import { type IKey, Key } from "aws-cdk-lib/aws-kms";
 import { type CfnSecret, type ISecret, Secret } from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
 import { ENV } from "../lambdas/common/config";
@@ -22,6 +23,11 @@ import { ScheduledRedrive } from "./scheduled-redrive";
 export interface KlingVideoPipelineProps extends PipelineConfigInput {
   /** The secret holding the Kling credentials; else `klingSecretArn`; else one is created. */
   readonly secret?: ISecret;
+  /**
+   * The customer-managed KMS key that encrypts the secret you supply (`secret` or `klingSecretArn`);
+   * else `klingSecretKmsKeyArn`; else the `secret`'s own `encryptionKey`, if it has one.
+   */
+  readonly secretEncryptionKey?: IKey;
   /** The HTTP API (POST and GET /generations). Default: on. */
   readonly api?: boolean;
   /** The EventBridge rule (and schedule, if configured) that starts batches. Default: on. */
@@ -45,11 +51,12 @@ export class KlingVideoPipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: KlingVideoPipelineProps = {}) {
     super(scope, id);
-    const { secret, api = true, batchRule = true, alarmActions, ...configInput } = props;
+    const { secret, secretEncryptionKey, api = true, batchRule = true, alarmActions, ...configInput } = props;
     const config = resolvePipelineConfig(this.node, configInput);
     this.config = config;
 
     this.secret = secret ?? this.credentialsSecret(config.klingSecretArn);
+    const secretKey = this.secretEncryptionKey(secretEncryptionKey, config.klingSecretKmsKeyArn, secret !== undefined);
 
     const kling = {
       [ENV.klingBaseUrl]: config.klingBaseUrl,
@@ -108,6 +115,7 @@ export class KlingVideoPipeline extends Construct {
       fn.addToRolePolicy(
         new PolicyStatement({ actions: ["secretsmanager:GetSecretValue"], resources: [this.secret.secretArn] }),
       );
+      if (secretKey) fn.addToRolePolicy(this.decryptThroughSecretsManager(secretKey));
     }
 
     this.generation = new GenerationWorkflow(this, "Generation", {
@@ -182,6 +190,32 @@ export class KlingVideoPipeline extends Construct {
     });
 
     suppressAcceptedFindings(this);
+  }
+
+  /** The customer-managed key of the secret, if it has one; only a secret the user supplies can. */
+  private secretEncryptionKey(key: IKey | undefined, keyArn: string | undefined, secretSupplied: boolean): IKey | undefined {
+    const given = key ? "secretEncryptionKey" : keyArn ? "klingSecretKmsKeyArn" : undefined;
+    if (given && !secretSupplied && !this.config.klingSecretArn) {
+      throw new Error(
+        `kling-pipeline configuration is not valid: ${given}: the key of a secret you supply; set klingSecretArn (or pass secret) too`,
+      );
+    }
+    return key ?? (keyArn ? Key.fromKeyArn(this, "KlingCredentialsKey", keyArn) : this.secret.encryptionKey);
+  }
+
+  /**
+   * GetSecretValue on a secret encrypted with a customer-managed key needs kms:Decrypt on that key
+   * (AWS's GetSecretValue reference): only as Secrets Manager calls it, for this secret.
+   */
+  private decryptThroughSecretsManager(key: IKey): PolicyStatement {
+    return new PolicyStatement({
+      actions: ["kms:Decrypt"],
+      resources: [key.keyArn],
+      conditions: {
+        StringEquals: { "kms:ViaService": `secretsmanager.${Stack.of(this).region}.amazonaws.com` },
+        StringLike: { "kms:EncryptionContext:SecretARN": this.secret.secretFullArn ?? `${this.secret.secretArn}-??????` },
+      },
+    });
   }
 
   private credentialsSecret(existingArn: string | undefined): ISecret {

@@ -21,6 +21,8 @@ export const pipelineConfigSchema = z.object({
     .default("https://api-singapore.klingai.com"),
   /** An existing secret holding the Kling credentials; without it the stack creates one. */
   klingSecretArn: z.string().startsWith("arn:").optional(),
+  /** The customer-managed KMS key that encrypts that secret: the functions that read it get kms:Decrypt on it. */
+  klingSecretKmsKeyArn: z.string().startsWith("arn:").optional(),
   defaultModel: z.enum(MODEL_NAMES).default(DEFAULT_MODEL),
   /** Terms refused by Validate before anything is sent to Kling. */
   blockedTerms: z.array(z.string().min(1)).default([]),

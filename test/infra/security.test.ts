@@ -19,10 +19,11 @@ const IMPORTED_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secre
 /** Every mode the stack synthesizes in: the default, and every option that changes resources. */
 const CONFIGURATIONS: Record<string, PipelineConfigInput> = {
   default: {},
-  "API key, schedule and an existing secret": {
+  "API key, schedule and an existing secret with its own KMS key": {
     apiAuthorization: "apiKey",
     batchSchedule: { expression: "rate(1 day)", batch: { batchId: "daily", items: [{ prompt: "a lighthouse" }] } },
     klingSecretArn: IMPORTED_SECRET_ARN,
+    klingSecretKmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
     scheduledRedrive: { everyMinutes: 60, lookBackHours: 48 },
   },
 };
