@@ -52,7 +52,7 @@ export class KlingVideoPipeline extends Construct {
   constructor(scope: Construct, id: string, props: KlingVideoPipelineProps = {}) {
     super(scope, id);
     const { secret, secretEncryptionKey, api = true, batchRule = true, alarmActions, ...configInput } = props;
-    const config = resolvePipelineConfig(this.node, configInput);
+    const config = resolvePipelineConfig(configInput);
     this.config = config;
 
     this.secret = secret ?? this.credentialsSecret(config.klingSecretArn);

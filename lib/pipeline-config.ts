@@ -1,6 +1,7 @@
 /**
- * The typed configuration of the pipeline, with its defaults. Set through CDK context
- * (`cdk synth -c klingBaseUrl=...`) or props; a bad value stops synthesis with a clear error.
+ * The typed configuration of the pipeline, with its defaults. The construct takes it as props;
+ * the project's stack also reads it from CDK context (`cdk synth -c klingBaseUrl=...`). A bad
+ * value stops synthesis with a clear error.
  */
 import * as z from "zod";
 import type { Node } from "constructs";
@@ -78,7 +79,7 @@ export const pipelineConfigSchema = z.object({
 export type PipelineConfig = z.infer<typeof pipelineConfigSchema>;
 export type PipelineConfigInput = z.input<typeof pipelineConfigSchema>;
 
-const CONTEXT_KEYS = Object.keys(pipelineConfigSchema.shape) as (keyof PipelineConfig)[];
+const CONFIG_KEYS = Object.keys(pipelineConfigSchema.shape) as (keyof PipelineConfig)[];
 
 /** Context values arrive as strings from `-c key=value`: JSON ones are parsed first. */
 function contextValue(node: Node, key: string): unknown {
@@ -91,13 +92,23 @@ function contextValue(node: Node, key: string): unknown {
   }
 }
 
-export function resolvePipelineConfig(node: Node, props: PipelineConfigInput = {}): PipelineConfig {
+/**
+ * The configuration keys set in CDK context (`cdk deploy -c logLevel=DEBUG`), unvalidated. Only the
+ * project's own stack reads them: the construct takes typed props alone, so a host app's context
+ * (its own `logLevel`, say) never reconfigures a pipeline it adds.
+ */
+export function pipelineConfigFromContext(node: Node): Record<string, unknown> {
   const fromContext: Record<string, unknown> = {};
-  for (const key of CONTEXT_KEYS) {
+  for (const key of CONFIG_KEYS) {
     const value = contextValue(node, key);
     if (value !== undefined) fromContext[key] = value;
   }
-  const result = pipelineConfigSchema.safeParse({ ...fromContext, ...props });
+  return fromContext;
+}
+
+/** The configuration with its defaults; anything not valid stops synthesis with every problem named. */
+export function resolvePipelineConfig(input: Readonly<Record<string, unknown>> = {}): PipelineConfig {
+  const result = pipelineConfigSchema.safeParse(input);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
     throw new Error(`kling-pipeline configuration is not valid: ${problems.join("; ")}`);

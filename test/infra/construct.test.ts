@@ -6,6 +6,7 @@ import { Secret } from "aws-cdk-lib/aws-secretsmanager";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { describe, expect, it } from "vitest";
 import { KlingVideoPipeline } from "../../lib";
+import { KlingPipelineStack } from "../../lib/pipeline-stack";
 
 describe("the KlingVideoPipeline construct", () => {
   it("can be added twice to one app with different props", () => {
@@ -61,6 +62,34 @@ describe("the KlingVideoPipeline construct", () => {
     expect(creditAlarmOf("Studio-Marketing")).toMatchObject({ Threshold: 500, AlarmActions: [{ Ref: expect.stringMatching(/^OnCall/) }] });
     expect(creditAlarmOf("Studio-Previews")).toMatchObject({ Threshold: 100 });
     expect(creditAlarmOf("Studio-Previews")?.AlarmActions).toBeUndefined();
+  });
+
+  it("reads no context: a host app whose own context uses the same generic names synthesizes the same template", () => {
+    const template = (context: Record<string, unknown>) => {
+      const app = new App({ context: { "aws:cdk:bundling-stacks": [], ...context } });
+      const stack = new Stack(app, "Host");
+      new KlingVideoPipeline(stack, "Videos");
+      return Template.fromStack(stack).toJSON();
+    };
+    const hostContext = {
+      logLevel: "DEBUG",
+      serviceName: "billing",
+      alarms: { creditsBelow: 1, unrecoverableFailurePercent: 99 },
+      defaultModel: "kling-v1",
+      klingConcurrency: 40,
+      apiAuthorization: "apiKey",
+      outcomeEventSource: "billing",
+    };
+    expect(template(hostContext)).toEqual(template({}));
+  });
+
+  it("is configured from context by the project's stack only, `-c key=value` strings parsed as JSON", () => {
+    const app = new App({
+      context: { "aws:cdk:bundling-stacks": [], logLevel: "DEBUG", alarms: '{"creditsBelow": 7, "unrecoverableFailurePercent": 5}' },
+    });
+    const stack = new KlingPipelineStack(app, "KlingPipeline", { config: { logLevel: "WARN" } });
+    expect(stack.pipeline.config.alarms).toEqual({ creditsBelow: 7, unrecoverableFailurePercent: 5 });
+    expect(stack.pipeline.config.logLevel).toBe("WARN");
   });
 
   it("exposes its state machines, functions and API for the app that adds it", () => {

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { ENV } from "../../lambdas/common/config";
 import { LOCAL_CREDENTIAL_VARIABLES } from "../../lambdas/common/credentials";
 import { resolvePipelineConfig, type PipelineConfigInput } from "../../lib/pipeline-config";
-import type { KlingPipelineStack } from "../../lib/pipeline-stack";
+import { KlingPipelineStack } from "../../lib/pipeline-stack";
 import type { CloudFormationTemplate } from "../../local/runner/definition";
 import { logicalIdOf, synthesizePipeline } from "../../local/runner/synthesize";
 import { present } from "../support/present";
@@ -99,20 +99,16 @@ describe.each(Object.keys(CONFIGURATIONS))("cdk-nag's AwsSolutions checks (%s)",
 describe("the Kling base URL", () => {
   const HTTPS_ONLY = /klingBaseUrl must be https: credentials travel in its Authorization header/;
 
-  it("is refused when it is not https, from props or from context", () => {
-    expect(() => resolvePipelineConfig(new App().node, { klingBaseUrl: "http://api-singapore.klingai.com" })).toThrow(
-      HTTPS_ONLY,
-    );
-    const fromContext = new App({ context: { klingBaseUrl: "http://api-singapore.klingai.com" } });
-    expect(() => resolvePipelineConfig(fromContext.node)).toThrow(HTTPS_ONLY);
+  it("is refused when it is not https, from props or from the stack's context", () => {
+    expect(() => resolvePipelineConfig({ klingBaseUrl: "http://api-singapore.klingai.com" })).toThrow(HTTPS_ONLY);
+    const fromContext = new App({ context: { "aws:cdk:bundling-stacks": [], klingBaseUrl: "http://api-singapore.klingai.com" } });
+    expect(() => new KlingPipelineStack(fromContext, "KlingPipeline")).toThrow(HTTPS_ONLY);
     expect(() => synthesizePipeline({ klingBaseUrl: "ftp://api-singapore.klingai.com" })).toThrow(HTTPS_ONLY);
   });
 
   it("is accepted when https, and defaults to Kling's https endpoint", () => {
-    expect(resolvePipelineConfig(new App().node, { klingBaseUrl: "https://api.klingai.com" }).klingBaseUrl).toBe(
-      "https://api.klingai.com",
-    );
-    expect(resolvePipelineConfig(new App().node).klingBaseUrl).toMatch(/^https:\/\//);
+    expect(resolvePipelineConfig({ klingBaseUrl: "https://api.klingai.com" }).klingBaseUrl).toBe("https://api.klingai.com");
+    expect(resolvePipelineConfig().klingBaseUrl).toMatch(/^https:\/\//);
   });
 
   it("reaches every Lambda that calls Kling as https (locally the runner overrides the environment, not the config)", () => {
