@@ -9,7 +9,7 @@ import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { type IKey, Key } from "aws-cdk-lib/aws-kms";
 import { type CfnSecret, type ISecret, Secret } from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
-import { ENV } from "../lambdas/common/config";
+import { ENV } from "../lambdas/common/settings";
 import { BatchRules } from "./batch-rules";
 import { BatchWorkflow, type BatchFunctionName } from "./batch-workflow";
 import { GenerationApi } from "./generation-api";

@@ -6,66 +6,110 @@
 import * as z from "zod";
 import type { Node } from "constructs";
 import { pollScheduleSchema } from "../lambdas/common/config";
+import { DEFAULTS } from "../lambdas/common/settings";
 import { MODEL_NAMES } from "../lambdas/schemas/models";
-import { DEFAULT_MODEL } from "../lambdas/validate/config";
 
+/**
+ * Each setting with its default (lambdas/common/settings.ts) and its description, which the
+ * README's configuration table is generated from (`npm run docs`).
+ */
 export const pipelineConfigSchema = z.object({
-  /**
-   * Kling's API host, https only. Locally the runner points the Lambdas at the simulator
-   * through their environment instead, never through this setting.
-   */
+  // Locally the runner points the Lambdas at the simulator through their environment, never through this setting.
   klingBaseUrl: z
     .url()
     .refine((url) => !URL.canParse(url) || new URL(url).protocol === "https:", {
       message: "klingBaseUrl must be https: credentials travel in its Authorization header",
     })
-    .default("https://api-singapore.klingai.com"),
-  /** An existing secret holding the Kling credentials; without it the stack creates one. */
-  klingSecretArn: z.string().startsWith("arn:").optional(),
-  /** The customer-managed KMS key that encrypts that secret: the functions that read it get kms:Decrypt on it. */
-  klingSecretKmsKeyArn: z.string().startsWith("arn:").optional(),
-  defaultModel: z.enum(MODEL_NAMES).default(DEFAULT_MODEL),
-  /** Terms refused by Validate before anything is sent to Kling. */
-  blockedTerms: z.array(z.string().min(1)).default([]),
-  /** Tuned with `npm run bench` (README, Performance): few polls, and a finished video noticed within a few percent of its generation time. */
-  pollSchedule: pollScheduleSchema.default({ firstPollShare: 0.85, intervalShare: 0.05, minSeconds: 5, maxSeconds: 60, deadlineSeconds: 1800 }),
-  /** How long CheckCredits reuses the account's resource packs answer. */
-  creditCacheSeconds: z.number().min(0).default(30),
-  /** Per Kling request. */
-  klingRequestTimeoutMs: z.number().int().min(1000).default(10_000),
-  /** The backstop of a whole execution, beyond the poll deadline and every retry. */
-  executionTimeoutMinutes: z.number().int().min(1).default(90),
-  /** Tasks Kling runs at once for this account: a batch never starts more generations than this. */
-  klingConcurrency: z.number().int().min(1).max(40).default(5),
-  /** The `source` of the "Video Generation Batch Requested" events the batch rule listens to. */
-  batchRequestSource: z.string().min(1).default("kling-pipeline.requests"),
-  /** The `source` of the outcome events the pipeline puts on the bus. */
-  outcomeEventSource: z.string().min(1).default("kling-pipeline"),
-  /** An optional schedule that starts this batch (each run gets its own batch id from the time). */
+    .default(DEFAULTS.klingBaseUrl)
+    .describe("Kling's API host, https only: credentials travel in its Authorization header"),
+  klingSecretArn: z
+    .string()
+    .startsWith("arn:")
+    .optional()
+    .describe("an existing secret holding the Kling credentials; without it the stack creates an empty one"),
+  klingSecretKmsKeyArn: z
+    .string()
+    .startsWith("arn:")
+    .optional()
+    .describe("the customer-managed KMS key that encrypts the `klingSecretArn` secret: the functions that read the secret get `kms:Decrypt` on it"),
+  defaultModel: z.enum(MODEL_NAMES).default(DEFAULTS.defaultModel).describe("the model of a request that names none"),
+  blockedTerms: z
+    .array(z.string().min(1))
+    .default(DEFAULTS.blockedTerms)
+    .describe("terms Validate refuses before anything is sent to Kling"),
+  pollSchedule: pollScheduleSchema
+    .default(DEFAULTS.pollSchedule)
+    .describe(
+      "the first poll at `firstPollShare` of the typical generation time for the model, mode and duration " +
+        "(`lambdas/schemas/generation-time.ts`), then every `intervalShare` of the time spent " +
+        "(`minSeconds` to `maxSeconds`); `Kling.PollTimeout` past `deadlineSeconds` after Submit",
+    ),
+  creditCacheSeconds: z
+    .number()
+    .min(0)
+    .default(DEFAULTS.creditCacheSeconds)
+    .describe("how long CheckCredits reuses the account's resource packs answer"),
+  klingRequestTimeoutMs: z
+    .number()
+    .int()
+    .min(1000)
+    .default(DEFAULTS.klingRequestTimeoutMs)
+    .describe("the limit of one Kling request, from connecting to the last byte of the answer"),
+  executionTimeoutMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .default(DEFAULTS.executionTimeoutMinutes)
+    .describe("the backstop of a whole execution, beyond the poll deadline and every retry"),
+  klingConcurrency: z
+    .number()
+    .int()
+    .min(1)
+    .max(40)
+    .default(DEFAULTS.klingConcurrency)
+    .describe("tasks Kling runs at once for this account: a batch never starts more generations than this"),
+  batchRequestSource: z
+    .string()
+    .min(1)
+    .default(DEFAULTS.batchRequestSource)
+    .describe('the `source` of the "Video Generation Batch Requested" events the batch rule listens to'),
+  outcomeEventSource: z
+    .string()
+    .min(1)
+    .default(DEFAULTS.outcomeEventSource)
+    .describe("the `source` of the outcome events the pipeline puts on the bus"),
   batchSchedule: z
     .object({ expression: z.string().min(1), batch: z.object({ batchId: z.string(), items: z.array(z.unknown()) }) })
-    .optional(),
-  /**
-   * Redrive, on a schedule, the generations that failed recoverably and need no one (Kling busy
-   * or down, a passed deadline, a failed generation); credentials and credits wait for an operator.
-   */
+    .optional()
+    .describe('`{"expression": "rate(1 day)", "batch": {"batchId", "items"}}` starts that batch on a schedule, each run with its own batch id from the time'),
   scheduledRedrive: z
     .object({ everyMinutes: z.number().int().min(5), lookBackHours: z.number().positive().max(14 * 24) })
-    .optional(),
-  /** How callers authenticate to the HTTP API: IAM (SigV4) or an API key with a usage plan. */
-  apiAuthorization: z.enum(["iam", "apiKey"]).default("iam"),
-  /** The API stage's steady request rate and burst, per second. */
+    .optional()
+    .describe(
+      '`{"everyMinutes", "lookBackHours"}` runs a Lambda on that schedule that redrives the failures that need no one ' +
+        "(action `retry-later`); credentials and credits wait for an operator",
+    ),
+  apiAuthorization: z
+    .enum(["iam", "apiKey"])
+    .default(DEFAULTS.apiAuthorization)
+    .describe("how callers authenticate to the HTTP API: `iam` (SigV4) or `apiKey` (a key and usage plan the stack creates)"),
   apiThrottling: z
     .object({ rateLimit: z.number().min(1), burstLimit: z.number().int().min(1) })
-    .default({ rateLimit: 10, burstLimit: 20 }),
-  /**
-   * The `service` of every log line and metric (POWERTOOLS_SERVICE_NAME), which the dashboard and
-   * alarms filter on. Default: the construct's path, so two pipelines never share one.
-   */
-  serviceName: z.string().min(1).max(100).optional(),
-  /** The Lambdas' log level (POWERTOOLS_LOG_LEVEL). */
-  logLevel: z.enum(["DEBUG", "INFO", "WARN", "ERROR"]).default("INFO"),
-  /** When the alarms go off. */
+    .default(DEFAULTS.apiThrottling)
+    .describe("the API stage's steady request rate and burst, per second"),
+  serviceName: z
+    .string()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe(
+      "the `service` of every log line and metric (`POWERTOOLS_SERVICE_NAME`), which the dashboard and alarms filter on; " +
+        "without it, the construct's path, so two pipelines never share one",
+    ),
+  logLevel: z
+    .enum(["DEBUG", "INFO", "WARN", "ERROR"])
+    .default(DEFAULTS.logLevel)
+    .describe("the Lambdas' log level (Powertools, `POWERTOOLS_LOG_LEVEL`)"),
   alarms: z
     .object({
       /** The online resource packs hold fewer units than this (CreditsRemaining, as CheckCredits last read it). */
@@ -73,7 +117,11 @@ export const pipelineConfigSchema = z.object({
       /** More than this percentage of the generations that ended in an hour failed for good (not recoverable). */
       unrecoverableFailurePercent: z.number().min(0).max(100),
     })
-    .default({ creditsBelow: 100, unrecoverableFailurePercent: 10 }),
+    .default(DEFAULTS.alarms)
+    .describe(
+      "when the alarms go off: the resource packs hold fewer than `creditsBelow` units; more than " +
+        "`unrecoverableFailurePercent` of the generations that ended in an hour failed for good",
+    ),
 });
 
 export type PipelineConfig = z.infer<typeof pipelineConfigSchema>;

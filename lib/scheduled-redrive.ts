@@ -8,7 +8,7 @@ import { Rule, RuleTargetInput, Schedule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
 import type { StateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
-import { ENV } from "../lambdas/common/config";
+import { ENV } from "../lambdas/common/settings";
 import { PipelineFunction, type PipelineLogging } from "./pipeline-function";
 
 export interface ScheduledRedriveProps {

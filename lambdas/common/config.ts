@@ -1,20 +1,13 @@
 /**
- * Runtime configuration of the Lambdas, read from the environment the stack sets (see
- * lib/pipeline-config.ts for the defaults and the variable names' one source).
+ * Runtime configuration of the Lambdas, read from the environment the stack sets. The variables'
+ * names and the defaults are in lambdas/common/settings.ts, shared with lib/.
  * A bad value is a clear error naming the variable, never a silent default.
  */
 import * as z from "zod";
+import { DEFAULTS, ENV } from "./settings";
 
-export const ENV = {
-  klingBaseUrl: "KLING_BASE_URL",
-  klingSecretArn: "KLING_SECRET_ARN",
-  klingRequestTimeoutMs: "KLING_REQUEST_TIMEOUT_MS",
-  defaultModel: "DEFAULT_MODEL",
-  blockedTerms: "BLOCKED_TERMS",
-  pollSchedule: "POLL_SCHEDULE",
-  creditCacheSeconds: "CREDIT_CACHE_SECONDS",
-  generationStateMachineArn: "GENERATION_STATE_MACHINE_ARN",
-} as const;
+/** The variable names, for the modules that import them with the readers (the local runner). */
+export { ENV };
 
 export const pollScheduleSchema = z
   .object({
@@ -72,13 +65,11 @@ export interface KlingConnectionConfig {
   readonly timeoutMs: number;
 }
 
-const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
-
 export function klingConnectionConfig(): KlingConnectionConfig {
   const baseUrl = requireVariable(ENV.klingBaseUrl);
   if (!URL.canParse(baseUrl)) throw new Error(`environment variable ${ENV.klingBaseUrl} is not a URL`);
   const timeoutText = readVariable(ENV.klingRequestTimeoutMs);
-  const timeoutMs = timeoutText === undefined ? DEFAULT_REQUEST_TIMEOUT_MS : Number(timeoutText);
+  const timeoutMs = timeoutText === undefined ? DEFAULTS.klingRequestTimeoutMs : Number(timeoutText);
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
     throw new Error(`environment variable ${ENV.klingRequestTimeoutMs} must be a positive whole number of milliseconds`);
   }
@@ -91,7 +82,7 @@ export function pollScheduleConfig(): PollSchedule {
 
 export function creditCacheSeconds(): number {
   const text = readVariable(ENV.creditCacheSeconds);
-  if (text === undefined) return 0;
+  if (text === undefined) return DEFAULTS.creditCacheSeconds;
   const seconds = Number(text);
   if (!Number.isFinite(seconds) || seconds < 0) {
     throw new Error(`environment variable ${ENV.creditCacheSeconds} must be a number of seconds, 0 or more`);

@@ -4,6 +4,7 @@
  * Step Functions error name. Credentials never reach a message, an error or a return value.
  */
 import * as z from "zod";
+import { DEFAULTS } from "../common/settings";
 import { KlingError, klingErrorFromAnswer } from "../errors";
 import { createTokenSource, type TokenSource } from "./jwt";
 import type { KlingApi, KlingCallObserver, KlingCallOutcome, KlingCredentials, KlingOperation } from "./port";
@@ -17,8 +18,6 @@ import {
   type Task,
   type TaskKind,
 } from "./wire";
-
-export const DEFAULT_TIMEOUT_MS = 10_000;
 
 export interface KlingClientOptions {
   /** For example `https://api-singapore.klingai.com`; a trailing slash is tolerated. */
@@ -84,7 +83,7 @@ export class KlingClient implements KlingApi {
    */
   constructor(options: KlingClientOptions) {
     this.baseUrl = readBaseUrl(options.baseUrl);
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.timeoutMs = options.timeoutMs ?? DEFAULTS.klingRequestTimeoutMs;
     if (!Number.isFinite(this.timeoutMs) || this.timeoutMs <= 0) {
       throw new Error(`The Kling timeout must be a positive number of milliseconds, got ${String(options.timeoutMs)}`);
     }

@@ -1,4 +1,4 @@
-export { KlingClient, DEFAULT_TIMEOUT_MS, type KlingClientOptions } from "./client";
+export { KlingClient, type KlingClientOptions } from "./client";
 export {
   createTokenSource,
   klingJwtClaims,

@@ -1,14 +1,12 @@
 /**
- * The Validate Lambda's configuration, from the environment the stack sets (variable names:
- * lambdas/common/config.ts; defaults: lib/pipeline-config.ts). A bad value is an Error naming
- * the variable, so a misconfigured function fails on its first cold start, loudly.
+ * The configuration of the Validate Lambda and of the API (which validates the same way), from
+ * the environment the stack sets; variable names and defaults: lambdas/common/settings.ts. A bad
+ * value is an Error naming the variable, so a misconfigured function fails loudly.
  */
 import * as z from "zod";
-import { ENV } from "../common/config";
+import { DEFAULTS, ENV } from "../common/settings";
 import { MODEL_NAMES, type ModelName } from "../schemas/models";
 import type { ValidationOptions } from "../schemas/validation";
-
-export const DEFAULT_MODEL: ModelName = "kling-v2-6";
 
 export interface ValidateConfig extends ValidationOptions {
   readonly defaultModel: ModelName;
@@ -31,7 +29,7 @@ function read(env: Environment, name: string): string | undefined {
 
 function readDefaultModel(env: Environment): ModelName {
   const text = read(env, ENV.defaultModel);
-  if (text === undefined) return DEFAULT_MODEL;
+  if (text === undefined) return DEFAULTS.defaultModel;
   const result = defaultModelSchema.safeParse(text);
   if (!result.success) {
     throw new Error(`environment variable ${ENV.defaultModel} must be one of ${MODEL_NAMES.join(", ")} (got ${JSON.stringify(text)})`);
@@ -41,7 +39,7 @@ function readDefaultModel(env: Environment): ModelName {
 
 function readBlockedTerms(env: Environment): string[] {
   const text = read(env, ENV.blockedTerms);
-  if (text === undefined) return [];
+  if (text === undefined) return [...DEFAULTS.blockedTerms];
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -1,8 +1,9 @@
 import { definitionFromTemplate } from "../runner/definition";
+import { configurationTable } from "./configuration-table";
 import { logicalIdOf, synthesizePipeline } from "../runner/synthesize";
 import { errorTable, mermaidDiagram, runbook } from "./readme-sections";
 
-/** Every generated block of the README, from the synthesized stack and the taxonomy. */
+/** Every generated block of the README, from the synthesized stack, the taxonomy and the configuration schema. */
 export function readmeBlocks(): Record<string, string> {
   const { stack, template } = synthesizePipeline();
   return {
@@ -10,5 +11,6 @@ export function readmeBlocks(): Record<string, string> {
     "batch-state-machine": mermaidDiagram(definitionFromTemplate(template, logicalIdOf(stack, stack.pipeline.batch.stateMachine))),
     "error-table": errorTable(),
     runbook: runbook(),
+    configuration: configurationTable(),
   };
 }

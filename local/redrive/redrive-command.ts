@@ -6,7 +6,7 @@
 import { parseArgs } from "node:util";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { STATE_MACHINE_ARN } from "../../lambdas/api/sfn-executions";
-import { ENV } from "../../lambdas/common/config";
+import { ENV } from "../../lambdas/common/settings";
 import { type FailedExecutions, SfnFailedExecutions } from "../../lambdas/redrive/failed-executions";
 import {
   emptyTally,

@@ -6,7 +6,7 @@
 import { App, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ENV } from "../../lambdas/common/config";
+import { ENV } from "../../lambdas/common/settings";
 import { LOCAL_CREDENTIAL_VARIABLES } from "../../lambdas/common/credentials";
 import { resolvePipelineConfig, type PipelineConfigInput } from "../../lib/pipeline-config";
 import { KlingPipelineStack } from "../../lib/pipeline-stack";

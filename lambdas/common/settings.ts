@@ -1,0 +1,38 @@
+/**
+ * The pipeline's settings: each one's default, and the environment variable that carries it to
+ * the Lambdas, defined here once. lib/pipeline-config.ts validates the configuration with these
+ * defaults and sets these variables; the Lambdas read the variables (lambdas/common/config.ts,
+ * lambdas/validate/config.ts) and fall back to the same defaults. It lives under lambdas/
+ * because the Lambdas are bundled from there; lib/ imports it, never the reverse.
+ */
+
+/** The defaults of the typed configuration; a setting that is not here has none. */
+export const DEFAULTS = {
+  klingBaseUrl: "https://api-singapore.klingai.com",
+  defaultModel: "kling-v2-6",
+  blockedTerms: [] as string[],
+  /** Tuned with `npm run bench` (README, Performance): few polls, and a finished video noticed within a few percent of its generation time. */
+  pollSchedule: { firstPollShare: 0.85, intervalShare: 0.05, minSeconds: 5, maxSeconds: 60, deadlineSeconds: 1800 },
+  creditCacheSeconds: 30,
+  klingRequestTimeoutMs: 10_000,
+  executionTimeoutMinutes: 90,
+  klingConcurrency: 5,
+  batchRequestSource: "kling-pipeline.requests",
+  outcomeEventSource: "kling-pipeline",
+  apiAuthorization: "iam",
+  apiThrottling: { rateLimit: 10, burstLimit: 20 },
+  logLevel: "INFO",
+  alarms: { creditsBelow: 100, unrecoverableFailurePercent: 10 },
+} as const;
+
+/** The environment variables the stack sets on the Lambdas, by the setting each carries. */
+export const ENV = {
+  klingBaseUrl: "KLING_BASE_URL",
+  klingSecretArn: "KLING_SECRET_ARN",
+  klingRequestTimeoutMs: "KLING_REQUEST_TIMEOUT_MS",
+  defaultModel: "DEFAULT_MODEL",
+  blockedTerms: "BLOCKED_TERMS",
+  pollSchedule: "POLL_SCHEDULE",
+  creditCacheSeconds: "CREDIT_CACHE_SECONDS",
+  generationStateMachineArn: "GENERATION_STATE_MACHINE_ARN",
+} as const;
