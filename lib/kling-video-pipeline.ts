@@ -56,7 +56,7 @@ export class KlingVideoPipeline extends Construct {
     this.config = config;
 
     this.secret = secret ?? this.credentialsSecret(config.klingSecretArn);
-    const secretKey = this.secretEncryptionKey(secretEncryptionKey, config.klingSecretKmsKeyArn, secret !== undefined);
+    const secretKey = this.customerManagedKey(secretEncryptionKey, config.klingSecretKmsKeyArn, secret !== undefined);
 
     const kling = {
       [ENV.klingBaseUrl]: config.klingBaseUrl,
@@ -193,7 +193,7 @@ export class KlingVideoPipeline extends Construct {
   }
 
   /** The customer-managed key of the secret, if it has one; only a secret the user supplies can. */
-  private secretEncryptionKey(key: IKey | undefined, keyArn: string | undefined, secretSupplied: boolean): IKey | undefined {
+  private customerManagedKey(key: IKey | undefined, keyArn: string | undefined, secretSupplied: boolean): IKey | undefined {
     const given = key ? "secretEncryptionKey" : keyArn ? "klingSecretKmsKeyArn" : undefined;
     if (given && !secretSupplied && !this.config.klingSecretArn) {
       throw new Error(
