@@ -9,7 +9,7 @@ import type { ConstructorOptions } from "@aws-lambda-powertools/logger/types";
 import type { Context } from "aws-lambda";
 import * as z from "zod";
 import { LOG_CONTEXT_FIELD, POWERTOOLS_ENV } from "./catalog";
-import { redactCredentials } from "./redaction";
+import { redactCredentials } from "../common/redaction";
 
 /** What the state machine puts in each Lambda payload's `logContext`. */
 const logContextSchema = z.object({ executionName: z.string().min(1), stateName: z.string().min(1) });
