@@ -90,10 +90,10 @@ export class GenerationWorkflow extends Construct {
     });
     applyRetries(diagnose, LOCAL_WORK_RETRIES);
     // Redrive re-runs the state that did not exit: a Fail state would only fail again, so a
-    // recoverable failure ends in this Task instead (lambdas/diagnose/await-redrive.ts).
+    // recoverable failure ends in this Task instead (lambdas/await-redrive/answer.ts).
     const awaitRedrive = new LambdaInvoke(this, "AwaitRedrive", {
       comment: "Fails with the diagnosis (Error and Cause as for Failed); when redriven, succeeds and goes back to the work that failed.",
-      lambdaFunction: functions.diagnose,
+      lambdaFunction: functions["await-redrive"],
       integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
       retryOnServiceExceptions: false,
       payload: TaskInput.fromObject(
@@ -222,7 +222,7 @@ export class GenerationWorkflow extends Construct {
       tracingEnabled: true,
       logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: true },
     });
-    this.taskResponsesPolicy = this.grantTaskResponses(functions.diagnose);
+    this.taskResponsesPolicy = this.grantTaskResponses(functions["await-redrive"]);
   }
 
   /**

@@ -1,9 +1,7 @@
 import * as z from "zod";
 import { logger, observed } from "../observability/logger";
 import { recordGenerationFailed } from "../observability/metrics";
-import { answerAwaitRedrive, awaitRedriveEventSchema } from "./await-redrive";
 import { diagnose, type Diagnosis } from "./diagnosis";
-import { taskResponses } from "./task-responses";
 
 /**
  * The Catch of every task writes `{Error, Cause}` under `$.failure.<state name>`, so the one
@@ -25,16 +23,8 @@ export interface DiagnoseResult {
   readonly recoverable: boolean;
 }
 
-/** What AwaitRedrive's invocation returns; the Task's own outcome went through its task token. */
-export interface AwaitRedriveResult {
-  readonly answered: "failed" | "resumed";
-}
-
 /** Diagnose: records why a job failed. It never throws: a diagnosis is the job's last word. */
-async function diagnoseFailure(event: unknown): Promise<DiagnoseResult | AwaitRedriveResult> {
-  // This function also serves AwaitRedrive (lib/generation-workflow.ts): its event carries a task token.
-  const awaiting = awaitRedriveEventSchema.safeParse(event);
-  if (awaiting.success) return { answered: await answerAwaitRedrive(awaiting.data, taskResponses()) };
+async function diagnoseFailure(event: unknown): Promise<DiagnoseResult> {
   const parsed = diagnoseEventSchema.safeParse(event);
   const diagnosis = parsed.success
     ? diagnoseEvent(parsed.data)

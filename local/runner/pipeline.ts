@@ -19,7 +19,7 @@ import { invokeLikeLambda } from "./lambda-binding";
 import { type EngineEvent, type ExecutionReport, LocalStateMachine, type TaskBinder } from "./local-engine";
 import type { ScaledClock } from "./scaled-clock";
 import { LocalTaskResponses } from "./task-token-binding";
-import { useTaskResponses } from "../../lambdas/diagnose/task-responses";
+import { useTaskResponses } from "../../lambdas/await-redrive/task-responses";
 import { logicalIdOf, synthesizePipeline } from "./synthesize";
 
 export interface LocalPipelineOptions {

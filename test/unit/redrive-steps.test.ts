@@ -1,14 +1,15 @@
 /**
  * The pieces a redrive runs through: AwaitRedrive's answer (fail first, succeed when resumed),
- * its port on Step Functions, the local callback binding, and Submit's choice of the task to
- * follow after a redrive.
+ * given by a function of its own, its port on Step Functions, the local callback binding, and
+ * Submit's choice of the task to follow after a redrive.
  */
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from "@aws-sdk/client-sfn";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
-import { answerAwaitRedrive, type AwaitRedriveEvent } from "../../lambdas/diagnose/await-redrive";
-import { handler } from "../../lambdas/diagnose/handler";
-import { SfnTaskResponses, type TaskResponses, useTaskResponses } from "../../lambdas/diagnose/task-responses";
+import { answerAwaitRedrive, type AwaitRedriveEvent } from "../../lambdas/await-redrive/answer";
+import { handler as awaitRedrive } from "../../lambdas/await-redrive/handler";
+import { handler as diagnose } from "../../lambdas/diagnose/handler";
+import { SfnTaskResponses, type TaskResponses, useTaskResponses } from "../../lambdas/await-redrive/task-responses";
 import type { KlingApi } from "../../lambdas/kling/port";
 import type { Task, TaskStatus } from "../../lambdas/kling/wire";
 import { externalTaskIdFor, externalTaskIdsUpTo } from "../../lambdas/submit/external-task-id";
@@ -57,15 +58,22 @@ describe("AwaitRedrive", () => {
     expect(responses.answers.map(([kind]) => kind)).toEqual(["fail", "succeed"]);
   });
 
-  it("is what the Diagnose function does with an event carrying a task token", async () => {
+  it("is a function of its own: it answers the token, and Diagnose's function never does", async () => {
     const responses = new RecordedResponses();
     const restore = useTaskResponses(responses);
+    const awaiting = { ...event(0, 0), logContext: { executionName: "job-1", stateName: "AwaitRedrive" } };
     try {
-      await expect(handler({ ...event(0, 0), logContext: { executionName: "job-1", stateName: "AwaitRedrive" } })).resolves.toEqual({ answered: "failed" });
+      await expect(awaitRedrive(awaiting)).resolves.toEqual({ answered: "failed" });
+      await expect(diagnose(awaiting)).resolves.toMatchObject({ errorCode: "States.Runtime", recoverable: false });
     } finally {
       restore();
     }
-    expect(responses.answers).toHaveLength(1);
+    expect(responses.answers).toEqual([["fail", "token-1", "Kling.PollTimeout", CAUSE]]);
+  });
+
+  it("refuses an event without a task token, naming what is missing", async () => {
+    const { taskToken: _, ...withoutToken } = event(0, 0);
+    await expect(awaitRedrive(withoutToken)).rejects.toThrow(/AwaitRedrive received an event it cannot read: taskToken/);
   });
 });
 
