@@ -60,7 +60,7 @@ function logContextOf(event: unknown): LogContext | undefined {
  * A Lambda handler whose log lines, and those of everything it calls (the Kling client's), carry
  * the `logContext` of its event; on Lambda also the invocation's request id and cold start.
  */
-export function observed<R>(handle: (event: unknown) => Promise<R>): (event: unknown, context?: Context) => Promise<R> {
+export function observed<E, R>(handle: (event: E) => Promise<R>): (event: E, context?: Context) => Promise<R> {
   return (event, context) => {
     const parent = root();
     if (context) parent.addContext(context);
