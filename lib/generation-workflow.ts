@@ -28,6 +28,7 @@ import {
 import { LambdaInvoke } from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
 import { TASK_VIEW_FIELDS } from "../lambdas/common/task-view";
+import type { DiagnoseResult } from "../lambdas/diagnose/handler";
 import { type LambdaTaskProps, withLogContext } from "./lambda-task";
 import type { GenerationFunctionName } from "./pipeline-function";
 import { applyRetries, KLING_CALL_RETRIES, LOCAL_WORK_RETRIES, type RetryPolicyName } from "./retry-policies";
@@ -79,13 +80,7 @@ export class GenerationWorkflow extends Construct {
       payload: TaskInput.fromObject(
         withLogContext("Diagnose", { jobId: JsonPath.executionName, failure: JsonPath.objectAt(FAILURE_PATH) }),
       ),
-      resultSelector: {
-        errorCode: JsonPath.stringAt("$.Payload.errorCode"),
-        cause: JsonPath.stringAt("$.Payload.cause"),
-        failedState: JsonPath.stringAt("$.Payload.failedState"),
-        recoverable: JsonPath.stringAt("$.Payload.recoverable"),
-        redriveCount: JsonPath.numberAt("$$.Execution.RedriveCount"),
-      },
+      resultSelector: { ...diagnoseResultSelector(), redriveCount: JsonPath.numberAt("$$.Execution.RedriveCount") },
       resultPath: DIAGNOSIS_PATH,
     });
     applyRetries(diagnose, LOCAL_WORK_RETRIES);
@@ -238,6 +233,19 @@ export class GenerationWorkflow extends Construct {
       statements: [new PolicyStatement({ actions: ["states:SendTaskSuccess", "states:SendTaskFailure"], resources: ["*"] })],
     });
   }
+}
+
+/**
+ * Diagnose's result, each field read as what it is: `recoverable` is the boolean the
+ * Recoverable? choice compares (JsonPath has no booleanAt; objectAt copies any JSON value as it is).
+ */
+function diagnoseResultSelector(): Readonly<Record<keyof DiagnoseResult, unknown>> {
+  return {
+    errorCode: JsonPath.stringAt("$.Payload.errorCode"),
+    cause: JsonPath.stringAt("$.Payload.cause"),
+    failedState: JsonPath.stringAt("$.Payload.failedState"),
+    recoverable: JsonPath.objectAt("$.Payload.recoverable"),
+  };
 }
 
 /** Submit and Poll both return a TaskView; each of its fields is kept under `$.task`. */

@@ -6,7 +6,8 @@
  * Only the facts written there: every model takes modes std/pro and durations "5"/"10";
  * cfg_scale is refused by the kling-v2.x models; sound is kling-v2-6 (and later) only;
  * camera_control only with kling-v1, std mode, 5 s; kling-v1-5 and kling-v2-1 are
- * image-to-video models only. Its keys are the keys of PRICING (pricing.ts); a test holds them equal.
+ * image-to-video models only. PRICING (pricing.ts) is keyed by MODEL_NAMES: a model without a
+ * price fails type-checking.
  */
 import type { TaskKind } from "../kling/wire";
 

@@ -7,11 +7,11 @@
  * The older models have no published per-second price there: they are priced at the highest
  * documented legacy rate (1.0 unit/s) so the advisory credit check never under-estimates.
  */
-export type PricedMode = "std" | "pro";
+import { isModelName, type Mode, type ModelName } from "./models";
 
 interface ModelPrice {
   /** Units per second of video, by mode. */
-  readonly perSecond: Readonly<Record<PricedMode, number>>;
+  readonly perSecond: Readonly<Record<Mode, number>>;
   /** Units per second when native audio (`sound: "on"`) is generated, if the model can. */
   readonly perSecondWithSound?: number;
   readonly source: "KLING_API.md" | "estimate";
@@ -19,7 +19,8 @@ interface ModelPrice {
 
 const UNDOCUMENTED: ModelPrice = { perSecond: { std: 1.0, pro: 1.0 }, source: "estimate" };
 
-export const PRICING: Readonly<Record<string, ModelPrice>> = {
+/** Keyed by model name: a model added to models.ts without a price here fails type-checking. */
+export const PRICING: Readonly<Record<ModelName, ModelPrice>> = {
   "kling-v1": UNDOCUMENTED,
   "kling-v1-5": UNDOCUMENTED,
   "kling-v1-6": UNDOCUMENTED,
@@ -31,8 +32,9 @@ export const PRICING: Readonly<Record<string, ModelPrice>> = {
 };
 
 export interface PricedRequest {
+  /** A model name; a string, since the simulator prices whatever a client sends. */
   readonly model: string;
-  readonly mode: PricedMode;
+  readonly mode: Mode;
   /** Seconds of video, as Kling writes them ("5" or "10"). */
   readonly duration: string;
   readonly sound?: "on" | "off" | undefined;
@@ -40,8 +42,8 @@ export interface PricedRequest {
 
 /** Units the request will cost; throws for a model the table does not know. */
 export function priceUnits(request: PricedRequest): number {
+  if (!isModelName(request.model)) throw new Error(`no price is known for model ${request.model}`);
   const price = PRICING[request.model];
-  if (!price) throw new Error(`no price is known for model ${request.model}`);
   const seconds = Number(request.duration);
   const rate =
     request.sound === "on" && price.perSecondWithSound !== undefined ? price.perSecondWithSound : price.perSecond[request.mode];

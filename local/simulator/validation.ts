@@ -2,7 +2,7 @@
  * The create-body rules of KLING_API.md ("Text to video", "Image to video"). The first broken
  * rule becomes a 400/1201 whose message names the field, as Kling's does.
  */
-import type { PricedMode } from "../../lambdas/schemas/pricing";
+import type { Mode } from "../../lambdas/schemas/models";
 import { CAMERA_AXES, CAMERA_CONTROL_TYPES, type TaskKind } from "../../lambdas/kling/wire";
 import { readImageInfo } from "./image";
 import { isRecord } from "./json";
@@ -32,7 +32,7 @@ const MAX_IMAGE_ASPECT = 2.5;
 /** What the simulator keeps of a valid create body. */
 export interface AcceptedCreate {
   readonly model: string;
-  readonly mode: PricedMode;
+  readonly mode: Mode;
   readonly duration: "5" | "10";
   readonly sound?: "on" | "off";
   readonly externalTaskId?: string;

@@ -1,6 +1,6 @@
 /** The one pricing table against KLING_API.md ("Account: resource packs"). */
-import { describe, expect, it } from "vitest";
-import { DURATIONS, MODEL_NAMES, MODES } from "../../lambdas/schemas/models";
+import { describe, expect, expectTypeOf, it } from "vitest";
+import { DURATIONS, MODEL_NAMES, MODES, type ModelName } from "../../lambdas/schemas/models";
 import { PRICING, priceUnits, type PricedRequest } from "../../lambdas/schemas/pricing";
 
 const price = (request: PricedRequest) => priceUnits(request);
@@ -38,6 +38,10 @@ describe("documented prices", () => {
 describe("the table covers every model", () => {
   it("PRICING has exactly the models of MODEL_NAMES", () => {
     expect(Object.keys(PRICING).sort()).toEqual([...MODEL_NAMES].sort());
+  });
+
+  it("is keyed by model name, so a model added without a price fails type-checking (npm test runs tsc)", () => {
+    expectTypeOf<keyof typeof PRICING>().toEqualTypeOf<ModelName>();
   });
 
   it.each(MODEL_NAMES.map((model) => [model] as const))("%s has a positive price for every mode and duration; 10 s costs twice 5 s", (model) => {
