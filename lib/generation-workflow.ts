@@ -34,26 +34,26 @@ import type { GenerationFunctionName } from "./pipeline-function";
 import { applyRetries, KLING_CALL_RETRIES, LOCAL_WORK_RETRIES, type RetryPolicyName } from "./retry-policies";
 
 /** Where a task's Catch puts `{Error, Cause}`: the key names the failed state for Diagnose. */
-export const FAILURE_PATH = "$.failure";
+const FAILURE_PATH = "$.failure";
 /**
  * Where Diagnose puts its result. A redrive empties `$.failure` (so the next failure is
  * diagnosed on its own) but keeps this: after a successful redrive it says why there was one.
  */
-export const DIAGNOSIS_PATH = "$.diagnosis";
+const DIAGNOSIS_PATH = "$.diagnosis";
 
 /**
  * Where a redriven failure resumes, by the state that failed. A Poll failure goes back through
  * Submit: it finds the same task and restarts the deadline. (A Kling.GenerationFailed, after
  * which Submit makes a new task, goes through CheckCredits first: see ResumeAfterRedrive.)
  */
-export const REDRIVE_RESUMES_AT = {
+const REDRIVE_RESUMES_AT = {
   Validate: "Validate",
   CheckCredits: "CheckCredits",
   Submit: "Submit",
   Poll: "Submit",
 } as const;
 
-export interface GenerationWorkflowProps {
+interface GenerationWorkflowProps {
   readonly functions: Readonly<Record<GenerationFunctionName, IFunction>>;
   readonly executionTimeout: Duration;
 }

@@ -35,11 +35,11 @@ const LAYER_MODULES = ["@aws-lambda-powertools/*", "aws-xray-sdk-core"];
 export const GENERATION_FUNCTIONS = ["validate", "check-credits", "submit", "poll", "diagnose", "await-redrive"] as const;
 export type GenerationFunctionName = (typeof GENERATION_FUNCTIONS)[number];
 
-export function handlerEntry(name: string): string {
+function handlerEntry(name: string): string {
   return path.join(PROJECT_ROOT, "lambdas", name, "handler.ts");
 }
 
-export interface PipelineFunctionProps {
+interface PipelineFunctionProps {
   readonly name: string;
   readonly description: string;
   readonly environment: Record<string, string>;

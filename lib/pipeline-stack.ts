@@ -3,7 +3,7 @@ import type { Construct } from "constructs";
 import { KlingVideoPipeline } from "./kling-video-pipeline";
 import type { PipelineConfigInput } from "./pipeline-config";
 
-export interface KlingPipelineStackProps extends StackProps {
+interface KlingPipelineStackProps extends StackProps {
   /** Overrides the configuration from context; anything unset takes its default. */
   readonly config?: PipelineConfigInput;
 }

@@ -8,14 +8,14 @@ import { logger } from "../observability/logger";
 import type { ExecutionDescription, ExecutionStatus } from "./executions";
 
 /** PENDING_REDRIVE is a failed execution an operator may redrive: to the caller it has failed. */
-export type GenerationStatus = Exclude<ExecutionStatus, "PENDING_REDRIVE">;
+type GenerationStatus = Exclude<ExecutionStatus, "PENDING_REDRIVE">;
 
-export interface GenerationVideo {
+interface GenerationVideo {
   readonly url: string;
   readonly duration: string;
 }
 
-export interface GenerationView {
+interface GenerationView {
   readonly id: string;
   readonly status: GenerationStatus;
   readonly video: GenerationVideo | null;

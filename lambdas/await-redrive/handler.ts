@@ -4,7 +4,7 @@ import { answerAwaitRedrive, awaitRedriveEventSchema } from "./answer";
 import { taskResponses } from "./task-responses";
 
 /** What the invocation returns; the Task's own outcome went through its task token. */
-export interface AwaitRedriveResult {
+interface AwaitRedriveResult {
   readonly answered: "failed" | "resumed";
 }
 

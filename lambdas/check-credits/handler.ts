@@ -16,7 +16,7 @@ const checkCreditsEventSchema = z.object({
   request: generationRequestSchema.pick({ model: true, mode: true, duration: true, sound: true }).strip(),
 });
 
-export interface CreditCheck {
+interface CreditCheck {
   readonly priceUnits: number;
   readonly availableUnits: number;
 }
@@ -26,7 +26,7 @@ const PACK_LOOKBACK_MS = 400 * 24 * 3600 * 1000;
 
 let cached: { kling: KlingApi; units: number; fetchedAt: number } | undefined;
 
-export function availableUnits(packs: readonly ResourcePack[]): number {
+function availableUnits(packs: readonly ResourcePack[]): number {
   return packs.filter((pack) => pack.status === "online").reduce((sum, pack) => sum + pack.remaining_quantity, 0);
 }
 

@@ -1,6 +1,7 @@
 /**
- * Runtime configuration of the Lambdas, read from the environment the stack sets (see
- * lib/pipeline-config.ts for the defaults and the variable names' one source).
+ * Runtime configuration of the Lambdas, read from the environment the stack sets: ENV names
+ * each variable, and lib/kling-video-pipeline.ts writes them from the pipeline's configuration
+ * (lib/pipeline-config.ts, with its defaults).
  * A bad value is a clear error naming the variable, never a silent default.
  */
 import * as z from "zod";

@@ -1,5 +1,5 @@
 /**
- * The Kling HTTP client (legacy `/v1` standard, ../shared/KLING_API.md). Every answer is read
+ * The Kling HTTP client (Kling's legacy `/v1` standard API). Every answer is read
  * with the wire.ts schemas, and every failure leaves as a `KlingError` whose `name` is the
  * Step Functions error name. Credentials never reach a message, an error or a return value.
  */
@@ -21,7 +21,7 @@ import {
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
-export interface KlingClientOptions {
+interface KlingClientOptions {
   /** For example `https://api-singapore.klingai.com`; a trailing slash is tolerated. */
   readonly baseUrl: string;
   readonly credentials: KlingCredentials;

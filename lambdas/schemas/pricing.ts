@@ -2,7 +2,7 @@
  * What a video costs, in Kling resource-pack units. The one pricing table of the project:
  * CheckCredits prices requests with it and the simulator charges its packs with it.
  *
- * Source: ../shared/KLING_API.md ("Account: resource packs"), which publishes per-second
+ * Source: Kling's API documentation ("Account: resource packs"), which publishes per-second
  * prices for Kling 2.5 Turbo and 2.6 (std = 720p, pro = 1080p; 2.6 with native audio).
  * The older models have no published per-second price there: they are priced at the highest
  * documented legacy rate (1.0 unit/s) so the advisory credit check never under-estimates.
@@ -14,7 +14,8 @@ interface ModelPrice {
   readonly perSecond: Readonly<Record<Mode, number>>;
   /** Units per second when native audio (`sound: "on"`) is generated, if the model can. */
   readonly perSecondWithSound?: number;
-  readonly source: "KLING_API.md" | "estimate";
+  /** `published`: Kling's documented price; `estimate`: none is published. */
+  readonly source: "published" | "estimate";
 }
 
 const UNDOCUMENTED: ModelPrice = { perSecond: { std: 1.0, pro: 1.0 }, source: "estimate" };
@@ -27,8 +28,8 @@ export const PRICING: Readonly<Record<ModelName, ModelPrice>> = {
   "kling-v2-master": UNDOCUMENTED,
   "kling-v2-1": UNDOCUMENTED,
   "kling-v2-1-master": UNDOCUMENTED,
-  "kling-v2-5-turbo": { perSecond: { std: 0.3, pro: 0.5 }, source: "KLING_API.md" },
-  "kling-v2-6": { perSecond: { std: 0.3, pro: 0.5 }, perSecondWithSound: 1.0, source: "KLING_API.md" },
+  "kling-v2-5-turbo": { perSecond: { std: 0.3, pro: 0.5 }, source: "published" },
+  "kling-v2-6": { perSecond: { std: 0.3, pro: 0.5 }, perSecondWithSound: 1.0, source: "published" },
 };
 
 export interface PricedRequest {

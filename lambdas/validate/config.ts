@@ -1,7 +1,8 @@
 /**
  * The Validate Lambda's configuration, from the environment the stack sets (variable names:
  * lambdas/common/config.ts; defaults: lib/pipeline-config.ts). A bad value is an Error naming
- * the variable, so a misconfigured function fails on its first cold start, loudly.
+ * the variable. It is read on every invocation (the Validate handler and the API), so each
+ * request a misconfigured function handles fails with that Error, loudly.
  */
 import * as z from "zod";
 import { ENV } from "../common/config";

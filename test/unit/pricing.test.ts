@@ -1,4 +1,4 @@
-/** The one pricing table against KLING_API.md ("Account: resource packs"). */
+/** The one pricing table against Kling's published prices ("Account: resource packs"). */
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { DURATIONS, MODEL_NAMES, MODES, type ModelName } from "../../lambdas/schemas/models";
 import { PRICING, priceUnits, type PricedRequest } from "../../lambdas/schemas/pricing";
@@ -63,9 +63,9 @@ describe("the table covers every model", () => {
   });
 
   it("documented prices are marked as such, the rest as estimates", () => {
-    expect(PRICING["kling-v2-5-turbo"]?.source).toBe("KLING_API.md");
-    expect(PRICING["kling-v2-6"]?.source).toBe("KLING_API.md");
-    expect(PRICING["kling-v1"]?.source).toBe("estimate");
+    expect(PRICING["kling-v2-5-turbo"].source).toBe("published");
+    expect(PRICING["kling-v2-6"].source).toBe("published");
+    expect(PRICING["kling-v1"].source).toBe("estimate");
   });
 
   it("an unknown model throws, naming it", () => {
