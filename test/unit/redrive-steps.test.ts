@@ -8,6 +8,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { answerAwaitRedrive, type AwaitRedriveEvent } from "../../lambdas/await-redrive/answer";
 import { handler as awaitRedrive } from "../../lambdas/await-redrive/handler";
+import { diagnosisOfExecution } from "../../lambdas/diagnose/diagnosis";
 import { handler as diagnose } from "../../lambdas/diagnose/handler";
 import { SfnTaskResponses, type TaskResponses, useTaskResponses } from "../../lambdas/await-redrive/task-responses";
 import type { KlingApi } from "../../lambdas/kling/port";
@@ -64,11 +65,25 @@ describe("AwaitRedrive", () => {
     const awaiting = { ...event(0, 0), logContext: { executionName: "job-1", stateName: "AwaitRedrive" } };
     try {
       await expect(awaitRedrive(awaiting)).resolves.toEqual({ answered: "failed" });
-      await expect(diagnose(awaiting)).resolves.toMatchObject({ errorCode: "States.Runtime", recoverable: false });
+      await expect(diagnose(awaiting)).rejects.toThrow();
     } finally {
       restore();
     }
     expect(responses.answers).toEqual([["fail", "token-1", "Kling.PollTimeout", CAUSE]]);
+  });
+
+  it("redriven in a definition from before it had its own function (Diagnose's gets the token), fails at once with the diagnosis, under a name no redrive retries", async () => {
+    // A redrive keeps the execution's definition: there AwaitRedrive still invokes Diagnose's function.
+    const older = { ...event(0, 1), logContext: { executionName: "job-1", stateName: "AwaitRedrive" } };
+    const failure = await diagnose(older).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toMatchObject({ name: "AwaitRedrive.NotResumable", message: expect.stringContaining(CAUSE) });
+    expect((failure as Error).message).toMatch(/start the request again/);
+    // What the redrive command and the scheduled redrive read from the failed execution.
+    const lambdaCause = JSON.stringify({ errorType: (failure as Error).name, errorMessage: (failure as Error).message, trace: [] });
+    expect(diagnosisOfExecution("job-1", (failure as Error).name, lambdaCause)).toMatchObject({ recoverable: false, action: "contact-support" });
   });
 
   it("refuses an event without a task token, naming what is missing", async () => {
