@@ -11,7 +11,7 @@ import type { IStateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
 import { BATCH_EVENTS } from "../lambdas/batch/batch";
 
-export interface BatchRulesProps {
+interface BatchRulesProps {
   readonly batchWorkflow: IStateMachine;
   readonly requestSource: string;
   readonly schedule?: { readonly expression: string; readonly batch: { readonly batchId: string; readonly items: unknown[] } };

@@ -28,7 +28,7 @@ import { applyRetries, LOCAL_WORK_RETRIES } from "./retry-policies";
 
 export type BatchFunctionName = "validate-batch" | "record-batch-item" | "summarize-batch";
 
-export interface BatchWorkflowProps {
+interface BatchWorkflowProps {
   readonly generation: IStateMachine;
   readonly functions: Readonly<Record<BatchFunctionName, IFunction>>;
   readonly concurrency: number;

@@ -23,7 +23,7 @@ import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { IStateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
 
-export interface GenerationApiProps {
+interface GenerationApiProps {
   readonly generation: IStateMachine;
   readonly handler: IFunction;
   readonly authorization: "iam" | "apiKey";

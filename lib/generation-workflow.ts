@@ -29,31 +29,32 @@ import { LambdaInvoke } from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
 import { TASK_VIEW_FIELDS } from "../lambdas/common/task-view";
 import { executionLogGroup } from "./execution-logs";
+import type { DiagnoseResult } from "../lambdas/diagnose/handler";
 import { type LambdaTaskProps, withLogContext } from "./lambda-task";
 import type { GenerationFunctionName } from "./pipeline-function";
 import { applyRetries, KLING_CALL_RETRIES, LOCAL_WORK_RETRIES, type RetryPolicyName } from "./retry-policies";
 
 /** Where a task's Catch puts `{Error, Cause}`: the key names the failed state for Diagnose. */
-export const FAILURE_PATH = "$.failure";
+const FAILURE_PATH = "$.failure";
 /**
  * Where Diagnose puts its result. A redrive empties `$.failure` (so the next failure is
  * diagnosed on its own) but keeps this: after a successful redrive it says why there was one.
  */
-export const DIAGNOSIS_PATH = "$.diagnosis";
+const DIAGNOSIS_PATH = "$.diagnosis";
 
 /**
  * Where a redriven failure resumes, by the state that failed. A Poll failure goes back through
  * Submit: it finds the same task and restarts the deadline. (A Kling.GenerationFailed, after
  * which Submit makes a new task, goes through CheckCredits first: see ResumeAfterRedrive.)
  */
-export const REDRIVE_RESUMES_AT = {
+const REDRIVE_RESUMES_AT = {
   Validate: "Validate",
   CheckCredits: "CheckCredits",
   Submit: "Submit",
   Poll: "Submit",
 } as const;
 
-export interface GenerationWorkflowProps {
+interface GenerationWorkflowProps {
   readonly functions: Readonly<Record<GenerationFunctionName, IFunction>>;
   readonly executionTimeout: Duration;
 }
@@ -80,21 +81,15 @@ export class GenerationWorkflow extends Construct {
       payload: TaskInput.fromObject(
         withLogContext("Diagnose", { jobId: JsonPath.executionName, failure: JsonPath.objectAt(FAILURE_PATH) }),
       ),
-      resultSelector: {
-        errorCode: JsonPath.stringAt("$.Payload.errorCode"),
-        cause: JsonPath.stringAt("$.Payload.cause"),
-        failedState: JsonPath.stringAt("$.Payload.failedState"),
-        recoverable: JsonPath.stringAt("$.Payload.recoverable"),
-        redriveCount: JsonPath.numberAt("$$.Execution.RedriveCount"),
-      },
+      resultSelector: { ...diagnoseResultSelector(), redriveCount: JsonPath.numberAt("$$.Execution.RedriveCount") },
       resultPath: DIAGNOSIS_PATH,
     });
     applyRetries(diagnose, LOCAL_WORK_RETRIES);
     // Redrive re-runs the state that did not exit: a Fail state would only fail again, so a
-    // recoverable failure ends in this Task instead (lambdas/diagnose/await-redrive.ts).
+    // recoverable failure ends in this Task instead (lambdas/await-redrive/answer.ts).
     const awaitRedrive = new LambdaInvoke(this, "AwaitRedrive", {
       comment: "Fails with the diagnosis (Error and Cause as for Failed); when redriven, succeeds and goes back to the work that failed.",
-      lambdaFunction: functions.diagnose,
+      lambdaFunction: functions["await-redrive"],
       integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
       retryOnServiceExceptions: false,
       payload: TaskInput.fromObject(
@@ -223,7 +218,7 @@ export class GenerationWorkflow extends Construct {
       tracingEnabled: true,
       logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: true },
     });
-    this.taskResponsesPolicy = this.grantTaskResponses(functions.diagnose);
+    this.taskResponsesPolicy = this.grantTaskResponses(functions["await-redrive"]);
   }
 
   /**
@@ -239,6 +234,19 @@ export class GenerationWorkflow extends Construct {
       statements: [new PolicyStatement({ actions: ["states:SendTaskSuccess", "states:SendTaskFailure"], resources: ["*"] })],
     });
   }
+}
+
+/**
+ * Diagnose's result, each field read as what it is: `recoverable` is the boolean the
+ * Recoverable? choice compares (JsonPath has no booleanAt; objectAt copies any JSON value as it is).
+ */
+function diagnoseResultSelector(): Readonly<Record<keyof DiagnoseResult, unknown>> {
+  return {
+    errorCode: JsonPath.stringAt("$.Payload.errorCode"),
+    cause: JsonPath.stringAt("$.Payload.cause"),
+    failedState: JsonPath.stringAt("$.Payload.failedState"),
+    recoverable: JsonPath.objectAt("$.Payload.recoverable"),
+  };
 }
 
 /** Submit and Poll both return a TaskView; each of its fields is kept under `$.task`. */

@@ -108,6 +108,12 @@ export class KlingVideoPipeline extends Construct {
         environment: {},
         logging,
       }),
+      "await-redrive": new PipelineFunction(this, "AwaitRedrive", {
+        name: "await-redrive",
+        description: "Fails a recoverable job with its diagnosis through its task token, and resumes it when redriven",
+        environment: {},
+        logging,
+      }),
     };
 
     // Only the functions that call Kling read the secret, and only its value.

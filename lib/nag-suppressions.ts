@@ -96,7 +96,7 @@ export function suppressAcceptedFindings(pipeline: KlingVideoPipeline): void {
   acknowledge(
     pipeline.generation.taskResponsesPolicy,
     "AwsSolutions-IAM5[Resource::*]",
-    "The Diagnose function answers AwaitRedrive's task token with states:SendTaskSuccess or SendTaskFailure, " +
+    "The AwaitRedrive function answers its task token with states:SendTaskSuccess or SendTaskFailure, " +
       "which have no resource-level permissions: AWS only grants them on '*'. The call is authorized by the " +
       "task token, which only that Task's invocation receives; the policy grants nothing else.",
   );

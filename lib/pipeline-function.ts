@@ -32,14 +32,14 @@ export const POWERTOOLS_LAYER_PARAMETER = `/aws/service/powertools/typescript/ge
 const LAYER_MODULES = ["@aws-lambda-powertools/*", "aws-xray-sdk-core"];
 
 /** The Lambdas of the generation workflow: each is `lambdas/<name>/handler.ts`. */
-export const GENERATION_FUNCTIONS = ["validate", "check-credits", "submit", "poll", "diagnose"] as const;
+export const GENERATION_FUNCTIONS = ["validate", "check-credits", "submit", "poll", "diagnose", "await-redrive"] as const;
 export type GenerationFunctionName = (typeof GENERATION_FUNCTIONS)[number];
 
-export function handlerEntry(name: string): string {
+function handlerEntry(name: string): string {
   return path.join(PROJECT_ROOT, "lambdas", name, "handler.ts");
 }
 
-export interface PipelineFunctionProps {
+interface PipelineFunctionProps {
   readonly name: string;
   readonly description: string;
   readonly environment: Record<string, string>;

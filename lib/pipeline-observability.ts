@@ -22,7 +22,7 @@ import { Construct } from "constructs";
 import { DIMENSION, DIMENSION_SETS, METRIC, METRICS_NAMESPACE } from "../lambdas/observability/catalog";
 import type { PipelineConfig } from "./pipeline-config";
 
-export interface PipelineObservabilityProps {
+interface PipelineObservabilityProps {
   /** The `service` dimension of the pipeline's own metrics (POWERTOOLS_SERVICE_NAME). */
   readonly serviceName: string;
   readonly generation: StateMachine;

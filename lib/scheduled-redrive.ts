@@ -11,7 +11,7 @@ import { Construct } from "constructs";
 import { ENV } from "../lambdas/common/settings";
 import { PipelineFunction, type PipelineLogging } from "./pipeline-function";
 
-export interface ScheduledRedriveProps {
+interface ScheduledRedriveProps {
   readonly generation: StateMachine;
   readonly everyMinutes: number;
   /** How far back, from each run, failed executions are looked at (redrive allows 14 days). */

@@ -6,10 +6,10 @@
 import { createHash, randomUUID } from "node:crypto";
 
 /** The prefix of every execution this API starts (batch and local runs use their own). */
-export const API_EXECUTION_PREFIX = "api-";
+const API_EXECUTION_PREFIX = "api-";
 
 /** Longer keys are refused: a key is an opaque token, not a place for data. */
-export const MAX_IDEMPOTENCY_KEY_CHARACTERS = 256;
+const MAX_IDEMPOTENCY_KEY_CHARACTERS = 256;
 
 /** A key used as it is: 64 characters keep `api-<key>` within the 80 of a name. */
 const SAFE_KEY = /^[A-Za-z0-9_-]{1,64}$/;
@@ -18,7 +18,7 @@ const SAFE_KEY = /^[A-Za-z0-9_-]{1,64}$/;
 const HASHED_KEY_HEX_DIGITS = 32;
 
 /** The most characters Step Functions allows in an execution name. */
-export const MAX_EXECUTION_NAME_CHARACTERS = 80;
+const MAX_EXECUTION_NAME_CHARACTERS = 80;
 
 /**
  * The ids GET accepts: the names this API, the batch workflow and the local runner create.

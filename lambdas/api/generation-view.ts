@@ -4,17 +4,18 @@
  */
 import * as z from "zod";
 import { diagnosisOfExecution, parseExecutionJson, type Diagnosis } from "../diagnose/diagnosis";
+import { logger } from "../observability/logger";
 import type { ExecutionDescription, ExecutionStatus } from "./executions";
 
 /** PENDING_REDRIVE is a failed execution an operator may redrive: to the caller it has failed. */
-export type GenerationStatus = Exclude<ExecutionStatus, "PENDING_REDRIVE">;
+type GenerationStatus = Exclude<ExecutionStatus, "PENDING_REDRIVE">;
 
-export interface GenerationVideo {
+interface GenerationVideo {
   readonly url: string;
   readonly duration: string;
 }
 
-export interface GenerationView {
+interface GenerationView {
   readonly id: string;
   readonly status: GenerationStatus;
   readonly video: GenerationVideo | null;
@@ -44,7 +45,7 @@ function videoOf(execution: ExecutionDescription): GenerationVideo | null {
   const parsed = succeededOutputSchema.safeParse(parseExecutionJson(execution.output));
   if (!parsed.success) {
     // The workflow always ends with a video; an output without one is a fault to look into.
-    console.error(JSON.stringify({ level: "ERROR", message: "a succeeded execution has no video in its output", id: execution.name }));
+    logger().error("a succeeded execution has no video in its output", { id: execution.name });
     return null;
   }
   const { url, duration } = parsed.data.task.video;

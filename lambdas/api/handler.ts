@@ -1,13 +1,15 @@
 /**
- * The API Lambda (API Gateway REST API, Lambda proxy integration). The Step Functions client
- * and the adapter are made once per cold start; a missing state machine ARN fails the first
- * cold start, loudly.
+ * The API Lambda (API Gateway REST API, Lambda proxy integration), observed like every pipeline
+ * Lambda: its log lines go through the Powertools logger, with the same redaction. The Step
+ * Functions client and the adapter are made once per cold start; a missing state machine ARN
+ * fails the first cold start, loudly.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { generationStateMachineArn } from "../common/config";
+import { observed } from "../observability/logger";
 import { handleApiRequest } from "./routes";
 import { SfnGenerationExecutions } from "./sfn-executions";
 
 const executions = new SfnGenerationExecutions(generationStateMachineArn());
 
-export const handler = (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => handleApiRequest(event, executions);
+export const handler = observed((event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => handleApiRequest(event, executions));

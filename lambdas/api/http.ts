@@ -4,7 +4,7 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 
-export const JSON_CONTENT_TYPE = "application/json";
+const JSON_CONTENT_TYPE = "application/json";
 
 export function jsonResponse(statusCode: number, body: unknown, headers: Readonly<Record<string, string>> = {}): APIGatewayProxyResult {
   return { statusCode, headers: { "content-type": JSON_CONTENT_TYPE, ...headers }, body: JSON.stringify(body) };
@@ -37,7 +37,7 @@ export function headerValues(event: Pick<APIGatewayProxyEvent, "headers" | "mult
   return [...values];
 }
 
-export type BodyJson =
+type BodyJson =
   | { readonly ok: true; readonly value: unknown }
   | { readonly ok: false; readonly statusCode: 400 | 413; readonly problem: string };
 

@@ -4,6 +4,7 @@
  * API Gateway (sfn-executions.ts) and the local engine.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import { logger } from "../observability/logger";
 import { validateGenerationRequest } from "../schemas/validation";
 import { readValidateConfig } from "../validate/config";
 import type { ExecutionDescription, GenerationExecutions } from "./executions";
@@ -56,16 +57,12 @@ export async function handleApiRequest(
         return errorResponse(404, [`there is no ${event.httpMethod} ${event.path}; the API has POST ${GENERATIONS_PATH} and GET ${GENERATIONS_PATH}/{id}`]);
     }
   } catch (error) {
-    console.error(
-      JSON.stringify({
-        level: "ERROR",
-        message: "the API request failed unexpectedly",
-        method: event.httpMethod,
-        resource: event.resource,
-        requestId: event.requestContext?.requestId,
-        ...describeError(error),
-      }),
-    );
+    logger().error("the API request failed unexpectedly", {
+      method: event.httpMethod,
+      resource: event.resource,
+      requestId: event.requestContext?.requestId,
+      ...describeError(error),
+    });
     return errorResponse(500, ["internal error"]);
   }
 }

@@ -32,9 +32,8 @@ export const batchRequestSchema = z.object({
   /** Set by a scheduled rule (the event's time): each scheduled run becomes its own batch. */
   scheduledAt: z.string().optional(),
 });
-export type BatchRequest = z.infer<typeof batchRequestSchema>;
 
-export type ItemStatus = "SUCCEEDED" | "FAILED" | "DUPLICATE";
+type ItemStatus = "SUCCEEDED" | "FAILED" | "DUPLICATE";
 
 export interface ItemOutcome {
   readonly index: number;

@@ -8,18 +8,15 @@ import type { KlingApi } from "../kling/port";
 import { logger, observed } from "../observability/logger";
 import { recordCreditsRemaining } from "../observability/metrics";
 import type { ResourcePack } from "../kling/wire";
+import { generationRequestSchema } from "../schemas/generation-request";
 import { priceUnits } from "../schemas/pricing";
 
+/** The validated request as it travels in the state; CheckCredits reads only what sets the price. */
 const checkCreditsEventSchema = z.object({
-  request: z.object({
-    model: z.string(),
-    mode: z.enum(["std", "pro"]),
-    duration: z.string(),
-    sound: z.enum(["on", "off"]).optional(),
-  }),
+  request: generationRequestSchema.pick({ model: true, mode: true, duration: true, sound: true }).strip(),
 });
 
-export interface CreditCheck {
+interface CreditCheck {
   readonly priceUnits: number;
   readonly availableUnits: number;
 }
@@ -29,7 +26,7 @@ const PACK_LOOKBACK_MS = 400 * 24 * 3600 * 1000;
 
 let cached: { kling: KlingApi; units: number; fetchedAt: number } | undefined;
 
-export function availableUnits(packs: readonly ResourcePack[]): number {
+function availableUnits(packs: readonly ResourcePack[]): number {
   return packs.filter((pack) => pack.status === "online").reduce((sum, pack) => sum + pack.remaining_quantity, 0);
 }
 

@@ -6,9 +6,6 @@
 import * as z from "zod";
 import { DEFAULTS, ENV } from "./settings";
 
-/** The variable names, for the modules that import them with the readers (the local runner). */
-export { ENV };
-
 export const pollScheduleSchema = z
   .object({
     /**

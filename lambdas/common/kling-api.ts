@@ -2,9 +2,9 @@ import { createHash } from "node:crypto";
 import { KlingClient } from "../kling/client";
 import type { KlingApi, KlingCallObserver } from "../kling/port";
 import { klingCallObserver } from "../observability/kling-calls";
-import { redactFromLogs } from "../observability/redaction";
 import { klingConnectionConfig } from "./config";
 import { forgetCachedCredentials, loadKlingCredentials } from "./credentials";
+import { redactFromLogs } from "./redaction";
 
 const clients = new Map<string, KlingApi>();
 const traced = klingCallObserver();

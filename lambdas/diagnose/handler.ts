@@ -1,9 +1,7 @@
 import * as z from "zod";
 import { logger, observed } from "../observability/logger";
 import { recordGenerationFailed } from "../observability/metrics";
-import { answerAwaitRedrive, awaitRedriveEventSchema } from "./await-redrive";
 import { diagnose, type Diagnosis } from "./diagnosis";
-import { taskResponses } from "./task-responses";
 
 /**
  * The Catch of every task writes `{Error, Cause}` under `$.failure.<state name>`, so the one
@@ -25,16 +23,28 @@ export interface DiagnoseResult {
   readonly recoverable: boolean;
 }
 
-/** What AwaitRedrive's invocation returns; the Task's own outcome went through its task token. */
-export interface AwaitRedriveResult {
-  readonly answered: "failed" | "resumed";
+/**
+ * Before AwaitRedrive had a function of its own, its Task invoked this one with a task token.
+ * A redrive keeps an execution's definition, so an execution of such a definition that reaches
+ * AwaitRedrive again (redriven, or failing now) still invokes this function, which may not
+ * answer a token. Rather than leave the Task to time out (States.Timeout, which a scheduled
+ * redrive would retry for as long as the execution can be redriven), it fails the Task at once,
+ * with the diagnosis, under a name no redrive retries.
+ */
+const olderAwaitRedriveEventSchema = z.object({ taskToken: z.string(), errorCode: z.string(), cause: z.string() });
+
+function notResumable({ errorCode, cause }: z.infer<typeof olderAwaitRedriveEventSchema>): Error {
+  const error = new Error(
+    `this execution's definition predates AwaitRedrive's own function, so a redrive cannot resume it: start the request again. It failed with ${errorCode}: ${cause}`,
+  );
+  error.name = "AwaitRedrive.NotResumable";
+  return error;
 }
 
-/** Diagnose: records why a job failed. It never throws: a diagnosis is the job's last word. */
-async function diagnoseFailure(event: unknown): Promise<DiagnoseResult | AwaitRedriveResult> {
-  // This function also serves AwaitRedrive (lib/generation-workflow.ts): its event carries a task token.
-  const awaiting = awaitRedriveEventSchema.safeParse(event);
-  if (awaiting.success) return { answered: await answerAwaitRedrive(awaiting.data, taskResponses()) };
+/** Diagnose: records why a job failed. It never throws for a failure: a diagnosis is the job's last word. */
+async function diagnoseFailure(event: unknown): Promise<DiagnoseResult> {
+  const older = olderAwaitRedriveEventSchema.safeParse(event);
+  if (older.success) throw notResumable(older.data);
   const parsed = diagnoseEventSchema.safeParse(event);
   const diagnosis = parsed.success
     ? diagnoseEvent(parsed.data)

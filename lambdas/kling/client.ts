@@ -1,10 +1,11 @@
 /**
- * The Kling HTTP client (legacy `/v1` standard, ../shared/KLING_API.md). Every answer is read
+ * The Kling HTTP client (Kling's legacy `/v1` standard API). Every answer is read
  * with the wire.ts schemas, and every failure leaves as a `KlingError` whose `name` is the
  * Step Functions error name. Credentials never reach a message, an error or a return value.
  */
 import * as z from "zod";
 import { DEFAULTS } from "../common/settings";
+import { redactorFor, type Redactor } from "../common/redaction";
 import { KlingError, klingErrorFromAnswer } from "../errors";
 import { createTokenSource, type TokenSource } from "./jwt";
 import type { KlingApi, KlingCallObserver, KlingCallOutcome, KlingCredentials, KlingOperation } from "./port";
@@ -19,7 +20,7 @@ import {
   type TaskKind,
 } from "./wire";
 
-export interface KlingClientOptions {
+interface KlingClientOptions {
   /** For example `https://api-singapore.klingai.com`; a trailing slash is tolerated. */
   readonly baseUrl: string;
   readonly credentials: KlingCredentials;
@@ -271,22 +272,6 @@ function outcomeOf(error: unknown): KlingCallOutcome {
     klingCode: kling?.klingCode,
     errorName: error instanceof Error ? error.name : "Error",
     requestId: kling?.requestId,
-  };
-}
-
-export type Redactor = (text: string) => string;
-
-/** What stands where a credential was. */
-export const REDACTED = "[redacted]";
-const BEARER_TOKEN = /\bBearer\s+[^\s"',;]+/gi;
-const JWT_LIKE = /\beyJ[\w-]*\.[\w-]+\.[\w-]*/g;
-
-/** Removes the given secrets, and anything shaped like a bearer token or a JWT, from text quoted from Kling. */
-export function redactorFor(secrets: readonly string[]): Redactor {
-  return (text) => {
-    let clean = text;
-    for (const secret of secrets) clean = clean.split(secret).join(REDACTED);
-    return clean.replace(BEARER_TOKEN, `Bearer ${REDACTED}`).replace(JWT_LIKE, REDACTED);
   };
 }
 

@@ -1,19 +1,20 @@
 /**
  * The Authorization token for Kling: the API key itself, or a short-lived HS256 JWT signed
- * with the SecretKey (KLING_API.md, "Authentication"). Signed with node:crypto alone.
+ * with the SecretKey, as Kling's API documentation specifies (header alg HS256, typ JWT; claims
+ * iss = the AccessKey, exp, nbf). Signed with node:crypto alone.
  */
 import { createHmac } from "node:crypto";
 import { KlingError } from "../errors";
 import { now } from "../common/clock";
 import type { KlingCredentials } from "./port";
 
-export const JWT_LIFETIME_SECONDS = 1800;
+const JWT_LIFETIME_SECONDS = 1800;
 /** `nbf` lies this far in the past, so a Kling clock slightly behind ours still accepts the token. */
-export const JWT_NOT_BEFORE_LEEWAY_SECONDS = 5;
+const JWT_NOT_BEFORE_LEEWAY_SECONDS = 5;
 /** A cached JWT is re-signed once less validity than this is left. */
-export const JWT_RENEW_MARGIN_SECONDS = 60;
+const JWT_RENEW_MARGIN_SECONDS = 60;
 
-export interface KlingJwtClaims {
+interface KlingJwtClaims {
   readonly iss: string;
   readonly exp: number;
   readonly nbf: number;

@@ -1,5 +1,5 @@
 /**
- * Kling's wire format (legacy `/v1` standard), as ../shared/KLING_API.md documents it.
+ * Kling's wire format (legacy `/v1` standard), as Kling's API documentation describes it.
  * The client parses every answer with these schemas; the simulator's tests check its
  * answers against them too.
  */
@@ -12,7 +12,6 @@ export const envelopeSchema = z.object({
   request_id: z.string(),
   data: z.unknown().optional(),
 });
-export type Envelope = z.infer<typeof envelopeSchema>;
 
 export const TASK_STATUSES = ["submitted", "processing", "succeed", "failed"] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
@@ -21,7 +20,7 @@ export type TaskStatus = (typeof TASK_STATUSES)[number];
 export const TASK_KINDS = ["text2video", "image2video"] as const;
 export type TaskKind = (typeof TASK_KINDS)[number];
 
-export const videoSchema = z.object({
+const videoSchema = z.object({
   id: z.string(),
   url: z.string(),
   watermark_url: z.string().optional(),
@@ -44,9 +43,9 @@ export type Task = z.infer<typeof taskSchema>;
 
 export const taskListSchema = z.array(taskSchema);
 
-export const RESOURCE_PACK_STATUSES = ["toBeOnline", "online", "expired", "runOut"] as const;
+const RESOURCE_PACK_STATUSES = ["toBeOnline", "online", "expired", "runOut"] as const;
 
-export const resourcePackSchema = z.object({
+const resourcePackSchema = z.object({
   resource_pack_name: z.string(),
   resource_pack_id: z.string(),
   resource_pack_type: z.enum(["decreasing_total", "constant_period"]),
@@ -67,7 +66,7 @@ export const CAMERA_CONTROL_TYPES = ["simple", "down_back", "forward_up", "right
 export const CAMERA_AXES = ["horizontal", "vertical", "pan", "tilt", "roll", "zoom"] as const;
 export type CameraAxis = (typeof CAMERA_AXES)[number];
 
-export interface CameraControl {
+interface CameraControl {
   type: (typeof CAMERA_CONTROL_TYPES)[number];
   config?: Partial<Record<CameraAxis, number>>;
 }

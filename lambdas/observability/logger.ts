@@ -9,7 +9,7 @@ import type { ConstructorOptions } from "@aws-lambda-powertools/logger/types";
 import type { Context } from "aws-lambda";
 import * as z from "zod";
 import { LOG_CONTEXT_FIELD, POWERTOOLS_ENV } from "./catalog";
-import { redactCredentials } from "./redaction";
+import { redactCredentials } from "../common/redaction";
 
 /** What the state machine puts in each Lambda payload's `logContext`. */
 const logContextSchema = z.object({ executionName: z.string().min(1), stateName: z.string().min(1) });
@@ -60,7 +60,7 @@ function logContextOf(event: unknown): LogContext | undefined {
  * A Lambda handler whose log lines, and those of everything it calls (the Kling client's), carry
  * the `logContext` of its event; on Lambda also the invocation's request id and cold start.
  */
-export function observed<R>(handle: (event: unknown) => Promise<R>): (event: unknown, context?: Context) => Promise<R> {
+export function observed<E, R>(handle: (event: E) => Promise<R>): (event: E, context?: Context) => Promise<R> {
   return (event, context) => {
     const parent = root();
     if (context) parent.addContext(context);

@@ -17,7 +17,7 @@ const batchItemSchema = z.object({
 /** The Map iteration's state, beside the log context the state machine adds. */
 const recordItemEventSchema = z.object({ item: batchItemSchema });
 
-export interface RecordedItem {
+interface RecordedItem {
   readonly detailType: string;
   readonly detail: ItemOutcome & { readonly batchId: string };
 }

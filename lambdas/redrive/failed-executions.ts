@@ -10,8 +10,8 @@ import {
 } from "@aws-sdk/client-sfn";
 
 /** The statuses a redrive can restart (ABORTED executions were stopped on purpose). */
-export const REDRIVEN_STATUSES = ["FAILED", "TIMED_OUT"] as const;
-export type RedrivenStatus = (typeof REDRIVEN_STATUSES)[number];
+const REDRIVEN_STATUSES = ["FAILED", "TIMED_OUT"] as const;
+type RedrivenStatus = (typeof REDRIVEN_STATUSES)[number];
 
 export interface FailedExecution {
   readonly name: string;
@@ -24,7 +24,7 @@ export interface FailedExecution {
   readonly notRedrivableReason: string | undefined;
 }
 
-export type RedriveOutcome = { readonly kind: "redriven" } | { readonly kind: "not-redrivable"; readonly reason: string };
+type RedriveOutcome = { readonly kind: "redriven" } | { readonly kind: "not-redrivable"; readonly reason: string };
 
 export interface FailedExecutions {
   /** The executions in these statuses started at or after `since`, newest first. */

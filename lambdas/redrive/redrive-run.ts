@@ -16,7 +16,7 @@ export interface RedriveResult {
   readonly reason?: string;
 }
 
-export interface RedrivePolicy {
+interface RedrivePolicy {
   /** Executions started before this are left alone. */
   readonly since: Date;
   /** List what would be redriven; redrive nothing. */
@@ -30,7 +30,7 @@ export const EVERY_RECOVERABLE = (diagnosis: Diagnosis): boolean => diagnosis.re
 /** A schedule redrives only what needs no one: credentials and credits wait for an operator. */
 export const NEEDS_NO_OPERATOR = (diagnosis: Diagnosis): boolean => diagnosis.recoverable && diagnosis.action === "retry-later";
 
-export function diagnosisOfFailure(execution: FailedExecution): Diagnosis {
+function diagnosisOfFailure(execution: FailedExecution): Diagnosis {
   // A timed-out execution never reached Diagnose and may carry no Error; a redrive resets its timeout.
   const error = execution.error ?? (execution.status === "TIMED_OUT" ? "States.Timeout" : undefined);
   return diagnosisOfExecution(execution.name, error, execution.cause);

@@ -2,7 +2,7 @@
  * The request a person sends to make a video (camelCase), field by field. The rules that tie
  * fields together (prompt or image, what each model accepts, blocked terms, payload size) live
  * in validation.ts: always validate through `validateGenerationRequest`, which uses this schema.
- * Source of the field rules: ../shared/KLING_API.md ("Text to video", "Image to video").
+ * Source of the field rules: Kling's API documentation ("Text to video", "Image to video").
  */
 import * as z from "zod";
 import { CAMERA_AXES, CAMERA_CONTROL_TYPES, type CameraAxis, type CreateTaskBody, type TaskKind } from "../kling/wire";
@@ -11,7 +11,7 @@ import { ASPECT_RATIOS, DURATIONS, MODEL_NAMES, MODES, SOUND_SETTINGS } from "./
 export const MAX_PROMPT_CHARACTERS = 2500;
 
 /** Characters as a person counts them (Unicode code points): "🎬" is one, not two UTF-16 units. */
-export function characterCount(text: string): number {
+function characterCount(text: string): number {
   return Array.from(text).length;
 }
 

@@ -2,11 +2,12 @@
  * What each Kling model accepts: the one capability table that validation (and so the API)
  * checks requests against before anything is sent or paid for.
  *
- * Source: ../shared/KLING_API.md, "Text to video (legacy)" and "Image to video (legacy)".
+ * Source: Kling's API documentation, "Text to video" and "Image to video" (legacy `/v1`).
  * Only the facts written there: every model takes modes std/pro and durations "5"/"10";
  * cfg_scale is refused by the kling-v2.x models; sound is kling-v2-6 (and later) only;
  * camera_control only with kling-v1, std mode, 5 s; kling-v1-5 and kling-v2-1 are
- * image-to-video models only. Its keys are the keys of PRICING (pricing.ts); a test holds them equal.
+ * image-to-video models only. PRICING (pricing.ts) is keyed by MODEL_NAMES: a model without a
+ * price fails type-checking.
  */
 import type { TaskKind } from "../kling/wire";
 
@@ -18,10 +19,9 @@ export const DURATIONS = ["5", "10"] as const;
 export type Duration = (typeof DURATIONS)[number];
 
 export const ASPECT_RATIOS = ["16:9", "9:16", "1:1"] as const;
-export type AspectRatio = (typeof ASPECT_RATIOS)[number];
+type AspectRatio = (typeof ASPECT_RATIOS)[number];
 
 export const SOUND_SETTINGS = ["on", "off"] as const;
-export type SoundSetting = (typeof SOUND_SETTINGS)[number];
 
 export const MODEL_NAMES = [
   "kling-v1",

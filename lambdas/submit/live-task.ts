@@ -7,7 +7,7 @@
 import type { KlingApi } from "../kling/port";
 import type { Task, TaskKind } from "../kling/wire";
 
-export interface LiveTask {
+interface LiveTask {
   readonly task: Task;
   readonly externalTaskId: string;
 }

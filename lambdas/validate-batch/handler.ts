@@ -7,7 +7,7 @@ import { observed } from "../observability/logger";
 /** The batch request as it arrived, beside the log context the state machine adds. */
 const validateBatchEventSchema = z.object({ batch: z.unknown() });
 
-export interface ValidatedBatch {
+interface ValidatedBatch {
   readonly batchId: string;
   readonly items: readonly unknown[];
 }

@@ -16,7 +16,7 @@ const validateEventSchema = z.object({
   request: z.unknown(),
 });
 
-export interface ValidateResult {
+interface ValidateResult {
   readonly jobId: string;
   readonly request: GenerationRequest;
   readonly kind: TaskKind;

@@ -44,7 +44,7 @@ export interface Target {
   readonly detail: string;
 }
 
-/** The targets of issue #6, checked against one run. */
+/** The benchmark's targets (README, Performance), checked against one run. */
 export function checkTargets(report: BenchReport, bundles: readonly BundleSize[]): Target[] {
   const pipeline = report.variants.find((variant) => variant.variant === "pipeline");
   const baseline = report.variants.find((variant) => variant.variant === "classic-poller");

@@ -10,7 +10,7 @@ import { App } from "aws-cdk-lib";
 import { logicalIdOf } from "../../lib/logical-id";
 import { KlingPipelineStack } from "../../lib/pipeline-stack";
 
-/** The bound of issue #6: every bundle at most this many KB (1 KB = 1024 bytes). */
+/** The benchmark's bound: every bundle at most this many KB (1 KB = 1024 bytes). */
 export const MAX_BUNDLE_KB = 150;
 
 export interface BundleSize {

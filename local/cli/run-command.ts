@@ -14,9 +14,9 @@ import { formatEvent, formatOutcome, parseDiagnosis } from "../runner/trace";
 import { runRedriveCommand } from "../redrive/redrive-command";
 
 /** Real seconds per simulated second by default: the happy path takes a few seconds. */
-export const DEFAULT_TIME_SCALE = 0.05;
+const DEFAULT_TIME_SCALE = 0.05;
 
-export const USAGE = `usage: npm start -- "<prompt>" [options]        one generation, with a live trace
+const USAGE = `usage: npm start -- "<prompt>" [options]        one generation, with a live trace
        npm start -- --batch FILE [--json]         a batch (FILE holds an event's detail: {"batchId", "items"})
        npm start -- serve [--port 3000]           the HTTP API on 127.0.0.1
        npm start -- redrive [--since 7d] [--dry-run] [--state-machine-arn ARN]
@@ -34,18 +34,18 @@ export const USAGE = `usage: npm start -- "<prompt>" [options]        one genera
   --kling-url URL        run against this Kling endpoint instead of the simulator, with
                          ${LOCAL_CREDENTIAL_VARIABLES.apiKey}, or ${LOCAL_CREDENTIAL_VARIABLES.accessKey} and ${LOCAL_CREDENTIAL_VARIABLES.secretKey}, from the environment`;
 
-export class UsageError extends Error {
+class UsageError extends Error {
   override readonly name = "UsageError";
 }
 
 /** Where the Lambdas reach Kling, and how fast simulated time runs. */
-export interface RunTarget {
+interface RunTarget {
   readonly scenario: ScenarioName;
   readonly timeScale: number;
   readonly kling?: { readonly baseUrl: string; readonly credentials: KlingCredentials };
 }
 
-export type LocalCommand =
+type LocalCommand =
   | { readonly mode: "generate"; readonly request: Record<string, unknown>; readonly json: boolean; readonly target: RunTarget }
   | { readonly mode: "batch"; readonly file: string; readonly json: boolean; readonly target: RunTarget }
   | { readonly mode: "serve"; readonly port: number; readonly target: RunTarget };
@@ -90,7 +90,7 @@ function klingUrl(text: string): string {
 }
 
 /** Parses the command line; a mistake is a UsageError with a one-line message. */
-export function parseRunCommand(argv: readonly string[], env: NodeJS.ProcessEnv): LocalCommand | "help" | "list-scenarios" {
+function parseRunCommand(argv: readonly string[], env: NodeJS.ProcessEnv): LocalCommand | "help" | "list-scenarios" {
   let parsed;
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
@@ -162,7 +162,7 @@ function servePort(text: string | undefined): number {
   return port;
 }
 
-export interface CommandIo {
+interface CommandIo {
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
 }

@@ -17,7 +17,7 @@ import {
   type RedriveTally,
 } from "../../lambdas/redrive/redrive-run";
 
-export const REDRIVE_USAGE = `usage: npm start -- redrive [--since 7d] [--dry-run] [--state-machine-arn ARN]
+const REDRIVE_USAGE = `usage: npm start -- redrive [--since 7d] [--dry-run] [--state-machine-arn ARN]
 
   Redrives the generation executions that failed or timed out recoverably since then, and
   lists the unrecoverable ones with their suggestion.
@@ -29,11 +29,11 @@ export const REDRIVE_USAGE = `usage: npm start -- redrive [--since 7d] [--dry-ru
 const DEFAULT_SINCE = "7d";
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
-export class RedriveUsageError extends Error {
+class RedriveUsageError extends Error {
   override readonly name = "RedriveUsageError";
 }
 
-export interface RedriveCommand {
+interface RedriveCommand {
   readonly stateMachineArn: string;
   readonly sinceMs: number;
   readonly dryRun: boolean;
@@ -47,7 +47,7 @@ export function parseSince(text: string): number {
   return amount * UNIT_MS[match[2] as keyof typeof UNIT_MS];
 }
 
-export function parseRedriveCommand(argv: readonly string[], env: NodeJS.ProcessEnv): RedriveCommand | "help" {
+function parseRedriveCommand(argv: readonly string[], env: NodeJS.ProcessEnv): RedriveCommand | "help" {
   let parsed;
   try {
     parsed = parseArgs({
@@ -76,7 +76,7 @@ export function parseRedriveCommand(argv: readonly string[], env: NodeJS.Process
   return { stateMachineArn, sinceMs, dryRun: values["dry-run"] ?? false };
 }
 
-export interface RedriveIo {
+interface RedriveIo {
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
 }
@@ -90,7 +90,7 @@ const LABELS: Record<RedriveResultKind, string> = {
 };
 
 /** One line per execution: what happened to it, what failed where, and what to do about it. */
-export function formatResult(result: RedriveResult): string {
+function formatResult(result: RedriveResult): string {
   const { execution, diagnosis } = result;
   const what = `${execution.name}  ${execution.status} ${diagnosis.errorCode} at ${diagnosis.failedState}`;
   const why =
@@ -103,7 +103,7 @@ export function formatResult(result: RedriveResult): string {
 }
 
 /** Lists, and unless dry-running redrives, every recoverable execution; then a summary line. */
-export async function redriveCommand(
+async function redriveCommand(
   executions: FailedExecutions,
   command: Pick<RedriveCommand, "sinceMs" | "dryRun">,
   now: Date,

@@ -1,4 +1,5 @@
 /** The real handler code of every Lambda a state machine invokes, run in-process by the local engine. */
+import { handler as awaitRedrive } from "../../lambdas/await-redrive/handler";
 import { handler as checkCredits } from "../../lambdas/check-credits/handler";
 import { handler as diagnose } from "../../lambdas/diagnose/handler";
 import { handler as poll } from "../../lambdas/poll/handler";
@@ -21,6 +22,7 @@ export const LOCAL_HANDLERS: Readonly<Record<LocalFunctionName, LambdaHandler>> 
   submit,
   poll,
   diagnose,
+  "await-redrive": awaitRedrive,
   "validate-batch": validateBatch,
   "record-batch-item": recordBatchItem,
   "summarize-batch": summarizeBatch,

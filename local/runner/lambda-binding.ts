@@ -12,11 +12,7 @@ function lambdaFunctionError(error: unknown): Error {
   return lambdaError(source.name, source.message, (source.stack ?? "").split("\n"));
 }
 
-/**
- * Invokes a handler as the `lambda:invoke` integration does: the state's `Payload` is the
- * event, the result comes back wrapped (`{ Payload, StatusCode, ... }`), and a thrown error
- * reaches Retry/Catch under its `name` with Lambda's JSON Cause.
- */
+/** How long a handler may run before it is stopped as Lambda stops it (Sandbox.Timedout). */
 export interface FunctionTimeout {
   /** The function's configured timeout. */
   readonly seconds: number;
@@ -24,6 +20,11 @@ export interface FunctionTimeout {
   readonly realMs: number;
 }
 
+/**
+ * Invokes a handler as the `lambda:invoke` integration does: the state's `Payload` is the
+ * event, the result comes back wrapped (`{ Payload, StatusCode, ... }`), and a thrown error
+ * reaches Retry/Catch under its `name` with Lambda's JSON Cause.
+ */
 export async function invokeLikeLambda(handler: LambdaHandler, input: unknown, timeout?: FunctionTimeout): Promise<unknown> {
   const event = input !== null && typeof input === "object" && "Payload" in input ? input.Payload : input;
   // Lambda passes JSON: the handler never shares objects with the engine's state.

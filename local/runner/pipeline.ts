@@ -4,7 +4,7 @@
  * executions on the same engine, and outcome events on a local bus.
  */
 import { useClock } from "../../lambdas/common/clock";
-import { ENV } from "../../lambdas/common/config";
+import { ENV } from "../../lambdas/common/settings";
 import { LOCAL_CREDENTIAL_VARIABLES } from "../../lambdas/common/credentials";
 import type { KlingCredentials } from "../../lambdas/kling/port";
 import { POWERTOOLS_ENV } from "../../lambdas/observability/catalog";
@@ -19,7 +19,7 @@ import { invokeLikeLambda } from "./lambda-binding";
 import { type EngineEvent, type ExecutionReport, LocalStateMachine, type TaskBinder } from "./local-engine";
 import type { ScaledClock } from "./scaled-clock";
 import { LocalTaskResponses } from "./task-token-binding";
-import { useTaskResponses } from "../../lambdas/diagnose/task-responses";
+import { useTaskResponses } from "../../lambdas/await-redrive/task-responses";
 import { logicalIdOf, synthesizePipeline } from "./synthesize";
 
 export interface LocalPipelineOptions {

@@ -19,10 +19,10 @@ import {
   type HttpResponse,
 } from "./proxy-event";
 
-export const DEFAULT_API_PORT = 3000;
-export const API_HOST = "127.0.0.1";
+const DEFAULT_API_PORT = 3000;
+const API_HOST = "127.0.0.1";
 
-export interface LocalApiServerOptions {
+interface LocalApiServerOptions {
   readonly executions: GenerationExecutions;
   /** 0 picks a free port; {@link DEFAULT_API_PORT} by default. */
   readonly port?: number;
@@ -43,7 +43,7 @@ export interface LocalApiServer {
   close(): Promise<void>;
 }
 
-export interface ApiRequestLogEntry {
+interface ApiRequestLogEntry {
   readonly method: string;
   /** The path as sent, without the query string. */
   readonly path: string;
@@ -57,7 +57,7 @@ export interface ApiRequestLogEntry {
 const MAX_LOGGED_PATH_CHARACTERS = 200;
 
 /** `POST /generations 202 12ms`: one line, whatever the path holds. */
-export function formatRequestLine(entry: ApiRequestLogEntry): string {
+function formatRequestLine(entry: ApiRequestLogEntry): string {
   // Control characters escaped, so a path can never break the line.
   let path = entry.path.replace(/[\u0000-\u001f\u007f]/g, (character) => `\\x${character.charCodeAt(0).toString(16).padStart(2, "0")}`);
   if (path.length > MAX_LOGGED_PATH_CHARACTERS) path = `${path.slice(0, MAX_LOGGED_PATH_CHARACTERS)}...`;

@@ -9,7 +9,7 @@ import { GENERATIONS_PATH } from "../../lambdas/api/routes";
 import { LOCAL_ACCOUNT } from "../runner/definition";
 
 /** The deployed stage (lib/generation-api.ts). Locally the paths carry no stage prefix. */
-export const STAGE = "v1";
+const STAGE = "v1";
 
 /** API Gateway refuses a larger request payload itself, before the integration is called. */
 export const API_GATEWAY_MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
@@ -220,7 +220,7 @@ export function toProxyEvent(request: RawApiRequest): APIGatewayProxyEvent {
 /** Headers API Gateway does not pass on from an integration's response as they are. */
 const GATEWAY_OWNED_HEADERS = new Set(["connection", "content-length", "transfer-encoding", "keep-alive", "upgrade"]);
 
-export class MalformedProxyResultError extends Error {
+class MalformedProxyResultError extends Error {
   override readonly name = "MalformedProxyResultError";
 }
 

@@ -1,12 +1,12 @@
 /**
  * The `Authorization: Bearer <token>` check: an API key, or an HS256 JWT signed with a
- * SecretKey whose `iss` is the matching AccessKey (KLING_API.md, "Authentication").
+ * SecretKey whose `iss` is the matching AccessKey, as Kling's API documentation specifies.
  */
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import type { KlingCredentials } from "../../lambdas/kling/port";
 import { isRecord } from "./json";
 
-export type AuthResult = { readonly ok: true } | { readonly ok: false; readonly code: number; readonly message: string };
+type AuthResult = { readonly ok: true } | { readonly ok: false; readonly code: number; readonly message: string };
 
 const OK: AuthResult = { ok: true };
 const EMPTY: AuthResult = { ok: false, code: 1001, message: "Authorization is empty" };

@@ -4,9 +4,9 @@ import { SCENARIOS, isScenarioName } from "./scenarios";
 import type { Simulator, SimulatorOptions } from "./server";
 import type { KlingCredentials } from "../../lambdas/kling/port";
 
-export const DEFAULT_CLI_PORT = 8787;
+const DEFAULT_CLI_PORT = 8787;
 
-export type CliParse =
+type CliParse =
   | { readonly ok: true; readonly help: boolean; readonly options: SimulatorOptions }
   | { readonly ok: false; readonly error: string };
 

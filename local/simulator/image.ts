@@ -1,6 +1,6 @@
 /** Just enough PNG/JPEG header reading to apply Kling's image rules to base64 images. */
 
-export interface ImageInfo {
+interface ImageInfo {
   readonly format: "png" | "jpeg";
   readonly width: number;
   readonly height: number;

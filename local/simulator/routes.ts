@@ -1,4 +1,4 @@
-/** Which endpoint a request is for (KLING_API.md, legacy `/v1` standard). */
+/** Which endpoint a request is for (Kling's legacy `/v1` standard API). */
 import { TASK_KINDS, type TaskKind } from "../../lambdas/kling/wire";
 
 export type Route =

@@ -1,7 +1,8 @@
 /**
- * The embedded Kling simulator: a real HTTP server on 127.0.0.1 that speaks the legacy wire
- * format of KLING_API.md, charges resource packs with the project's pricing table, enforces
- * the concurrency limit, and injects the faults of a scenario or any FaultPlan.
+ * The embedded Kling simulator: a real HTTP server on 127.0.0.1 that speaks Kling's legacy
+ * `/v1` wire format (lambdas/kling/wire.ts), charges resource packs with the project's
+ * pricing table, enforces the concurrency limit, and injects the faults of a scenario or any
+ * FaultPlan.
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";

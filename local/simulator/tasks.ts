@@ -36,7 +36,7 @@ interface StoredTask extends SimulatedTask {
   endSeenAt: number | undefined;
 }
 
-export type NewTask = Omit<SimulatedTask, "status" | "statusMessage" | "updatedAt" | "endSeenAt">;
+type NewTask = Omit<SimulatedTask, "status" | "statusMessage" | "updatedAt" | "endSeenAt">;
 
 const isEnded = (status: TaskStatus) => status === "succeed" || status === "failed";
 

@@ -17,7 +17,7 @@ export function manualClock(startMs = Date.UTC(2026, 0, 1)): ManualClock {
   };
 }
 
-export interface JwtFields {
+interface JwtFields {
   readonly accessKey: string;
   readonly secretKey: string;
   /** Seconds since the epoch. */
@@ -27,7 +27,7 @@ export interface JwtFields {
   readonly notBeforeOffset?: number;
 }
 
-/** An HS256 JWT as KLING_API.md describes it (iss = AccessKey, exp, nbf). */
+/** An HS256 JWT as Kling's API documentation describes it (iss = AccessKey, exp, nbf). */
 export function signJwt(fields: JwtFields): string {
   const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
   const header = encode({ alg: "HS256", typ: "JWT" });
@@ -63,7 +63,7 @@ export function jpegBase64(width: number, height: number): string {
   return Buffer.concat([Buffer.from([0xff, 0xd8]), app0, sof0]).toString("base64");
 }
 
-export interface CallOptions {
+interface CallOptions {
   readonly method?: string;
   /** The bearer token; no Authorization header when null. */
   readonly token?: string | null;

@@ -1,13 +1,13 @@
 /**
- * The create-body rules of KLING_API.md ("Text to video", "Image to video"). The first broken
- * rule becomes a 400/1201 whose message names the field, as Kling's does.
+ * The create-body rules of Kling's API documentation ("Text to video", "Image to video"). The
+ * first broken rule becomes a 400/1201 whose message names the field, as Kling's does.
  */
-import type { PricedMode } from "../../lambdas/schemas/pricing";
+import type { Mode } from "../../lambdas/schemas/models";
 import { CAMERA_AXES, CAMERA_CONTROL_TYPES, type TaskKind } from "../../lambdas/kling/wire";
 import { readImageInfo } from "./image";
 import { isRecord } from "./json";
 
-// Kling's model lists as KLING_API.md documents them, kept apart from the pipeline's own table
+// Kling's model lists as its API documentation gives them, kept apart from the pipeline's own table
 // (lambdas/schemas/models.ts) on purpose: the simulator stands for Kling, so a mistake in the
 // pipeline's table shows up as a refused create instead of being shared by both.
 const TEXT_TO_VIDEO_MODELS = [
@@ -32,14 +32,14 @@ const MAX_IMAGE_ASPECT = 2.5;
 /** What the simulator keeps of a valid create body. */
 export interface AcceptedCreate {
   readonly model: string;
-  readonly mode: PricedMode;
+  readonly mode: Mode;
   readonly duration: "5" | "10";
   readonly sound?: "on" | "off";
   readonly externalTaskId?: string;
   readonly callbackUrl?: string;
 }
 
-export type CreateValidation = { readonly ok: true; readonly create: AcceptedCreate } | { readonly ok: false; readonly message: string };
+type CreateValidation = { readonly ok: true; readonly create: AcceptedCreate } | { readonly ok: false; readonly message: string };
 
 export function validateCreateBody(kind: TaskKind, body: unknown): CreateValidation {
   if (!isRecord(body)) return { ok: false, message: "the request body must be a JSON object" };

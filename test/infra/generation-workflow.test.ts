@@ -119,7 +119,7 @@ describe("the generation state machine", () => {
       TimeoutSeconds: 300,
       Next: "ResumeAfterRedrive",
     });
-    expect((awaitRedrive.Parameters as { FunctionName: string }).FunctionName).toContain(`function:${functionIds.diagnose}`);
+    expect((awaitRedrive.Parameters as { FunctionName: string }).FunctionName).toContain(`function:${functionIds["await-redrive"]}`);
     expect((awaitRedrive.Parameters as { Payload: unknown }).Payload).toMatchObject({
       "taskToken.$": "$$.Task.Token",
       "diagnosedAtRedriveCount.$": "$.diagnosis.redriveCount",
@@ -147,16 +147,23 @@ describe("the generation state machine", () => {
     expect((state("Submit").Parameters as { Payload: Record<string, unknown> }).Payload["redriveCount.$"]).toBe("$$.Execution.RedriveCount");
   });
 
-  it("lets the Diagnose function, and no other, answer AwaitRedrive's token (SendTask* exist on '*' only)", () => {
-    const policies = Object.values(template.findResources("AWS::IAM::Policy")).filter((policy) =>
-      JSON.stringify(policy.Properties.PolicyDocument).includes("states:SendTask"),
-    );
+  it("lets AwaitRedrive's own function, and no other, answer its token (SendTask* exist on '*' only); Diagnose's role has no states:SendTask*", () => {
+    const roleOf = (name: string) =>
+      (template.findResources("AWS::Lambda::Function")[functionIds[name] ?? ""]?.Properties.Role as { "Fn::GetAtt": string[] })["Fn::GetAtt"][0];
+    const policiesOf = (role: string | undefined) =>
+      Object.values(template.findResources("AWS::IAM::Policy")).filter((policy) => JSON.stringify(policy.Properties.Roles).includes(`"${role}"`));
+    const sendsTaskResponses = (policy: object) => JSON.stringify(policy).includes("states:SendTask");
+
+    const policies = Object.values(template.findResources("AWS::IAM::Policy")).filter(sendsTaskResponses);
     expect(policies).toHaveLength(1);
     expect(policies[0]?.Properties.PolicyDocument.Statement).toEqual([
       { Action: ["states:SendTaskSuccess", "states:SendTaskFailure"], Effect: "Allow", Resource: "*" },
     ]);
-    const diagnoseRole = (template.findResources("AWS::Lambda::Function")[functionIds.diagnose ?? ""]?.Properties.Role as { "Fn::GetAtt": string[] })["Fn::GetAtt"][0];
-    expect(policies[0]?.Properties.Roles).toEqual([{ Ref: diagnoseRole }]);
+    expect(policies[0]?.Properties.Roles).toEqual([{ Ref: roleOf("await-redrive") }]);
+    expect(roleOf("await-redrive")).not.toBe(roleOf("diagnose"));
+    expect(policiesOf(roleOf("diagnose")).filter(sendsTaskResponses)).toEqual([]);
+    const diagnoseRole = template.findResources("AWS::IAM::Role")[roleOf("diagnose") ?? ""];
+    expect(JSON.stringify(diagnoseRole)).not.toContain("states:SendTask");
   });
 
   const lambdaServiceRetry = {

@@ -93,10 +93,11 @@ afterAll(() => {
 });
 
 describe("the packed kling-pipeline in another CDK app", () => {
-  it("ships the built construct, its declarations and the Lambda sources, not the tests or local tools", () => {
+  it("ships the built construct, its declarations, the Lambda sources and the MIT license package.json names, not the tests or local tools", () => {
     const installed = path.join(app, "node_modules", "kling-pipeline");
     const top = readdirSync(installed).sort();
-    expect(top).toEqual(["README.md", "dist", "lambdas", "package.json"]);
+    expect(top).toEqual(["LICENSE", "README.md", "dist", "lambdas", "package.json"]);
+    expect(readFileSync(path.join(installed, "LICENSE"), "utf8")).toMatch(/^MIT License\n\nCopyright \(c\) 2026 kling-pipeline contributors\n/);
     expect(readdirSync(path.join(installed, "dist")).sort()).toEqual(["index.js", "types"]);
     expect(readdirSync(path.join(installed, "lambdas", "submit"))).toContain("handler.ts");
   });

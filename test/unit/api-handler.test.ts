@@ -11,13 +11,14 @@ import {
   StartExecutionCommand,
   type ExecutionStatus,
 } from "@aws-sdk/client-sfn";
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { createHash } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { MAX_REQUEST_BODY_BYTES, handleApiRequest } from "../../lambdas/api/routes";
 import { SfnGenerationExecutions } from "../../lambdas/api/sfn-executions";
 import { diagnose } from "../../lambdas/diagnose/diagnosis";
+import { REDACTED } from "../../lambdas/common/redaction";
 import { apiGatewayEvent } from "../support/api-gateway-event";
 
 const STATE_MACHINE_ARN = "arn:aws:states:eu-west-1:123456789012:stateMachine:GenerationWorkflow";
@@ -97,6 +98,17 @@ function startCalls() {
 
 function sfnCallCount(): number {
   return sfn.calls().length;
+}
+
+/**
+ * What the API's log lines print. Powertools runs in dev mode here (vitest.config.ts): each
+ * record is one JSON line on console.log; nothing may go around it to console.error.
+ */
+function captureLogs() {
+  const printed: string[] = [];
+  vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => void printed.push(args.map(String).join(" ")));
+  const bypassed = vi.spyOn(console, "error");
+  return { printed, records: () => printed.map((line) => JSON.parse(line) as Record<string, unknown>), bypassed };
 }
 
 function sha256Name(key: string): string {
@@ -414,12 +426,15 @@ describe("GET /generations/{id}", () => {
 
   it("reports no video, and logs the fault, when a succeeded execution's output holds none", async () => {
     store("api-gen-3", { status: "SUCCEEDED", input, output: JSON.stringify({ task: { video: null } }) });
-    const errorLog = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const logs = captureLogs();
 
     const response = await send(getEvent("api-gen-3"));
 
     expect(jsonOf(response)).toEqual({ id: "api-gen-3", status: "SUCCEEDED", video: null, diagnosis: null });
-    expect(errorLog).toHaveBeenCalledWith(expect.stringContaining("api-gen-3"));
+    expect(logs.records()).toEqual([
+      expect.objectContaining({ level: "ERROR", message: "a succeeded execution has no video in its output", id: "api-gen-3" }),
+    ]);
+    expect(logs.bypassed).not.toHaveBeenCalled();
   });
 
   it("answers 404 for an id no execution has", async () => {
@@ -484,16 +499,18 @@ describe("a failure of Step Functions", () => {
 
   it("is a 500 saying only 'internal error', logged as one structured line without the body", async () => {
     failingSfn();
-    const errorLog = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const logs = captureLogs();
 
     const response = await send(postEvent({ prompt: SECRET_PROMPT }, { headers: { "Idempotency-Key": "order-46" } }));
 
     expect(response.statusCode).toBe(500);
     expect(jsonOf(response)).toEqual({ errors: ["internal error"] });
-    expect(errorLog).toHaveBeenCalledTimes(1);
-    const line = String(errorLog.mock.calls[0]?.[0]);
-    expect(JSON.parse(line)).toMatchObject({
+    expect(logs.bypassed).not.toHaveBeenCalled();
+    expect(logs.printed).toHaveLength(1);
+    const [line] = logs.printed;
+    expect(JSON.parse(line ?? "")).toMatchObject({
       level: "ERROR",
+      message: "the API request failed unexpectedly",
       method: "POST",
       errorName: "AccessDeniedException",
       httpStatusCode: 400,
@@ -506,7 +523,7 @@ describe("a failure of Step Functions", () => {
 
   it("is a 500 on GET as well", async () => {
     failingSfn();
-    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    captureLogs();
 
     const response = await send(getEvent("api-gen-1"));
 
@@ -514,10 +531,22 @@ describe("a failure of Step Functions", () => {
     expect(jsonOf(response)).toEqual({ errors: ["internal error"] });
   });
 
+  it("is logged with the same redaction as every Lambda's lines: no token an AWS error quotes", async () => {
+    const jwt = "eyJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJhayJ9.c2lnbmF0dXJl";
+    sfn.on(StartExecutionCommand).rejects(Object.assign(new Error(`the request signed with Bearer ${jwt} was refused`), { name: "UnrecognizedClientException", $metadata: {} }));
+    const logs = captureLogs();
+
+    const response = await send(postEvent({ prompt: "a cat" }));
+
+    expect(response.statusCode).toBe(500);
+    expect(logs.printed.join("\n")).not.toContain(jwt);
+    expect(logs.records()).toEqual([expect.objectContaining({ errorMessage: `the request signed with Bearer ${REDACTED} was refused` })]);
+  });
+
   it("is a 500 when the name is taken but the execution cannot be described", async () => {
     sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: "exists", $metadata: {} }));
     sfn.on(DescribeExecutionCommand).rejects(new ExecutionDoesNotExist({ message: "gone", $metadata: {} }));
-    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    captureLogs();
 
     const response = await send(postEvent({ prompt: "a cat" }, { headers: { "Idempotency-Key": "order-47" } }));
 
@@ -526,6 +555,22 @@ describe("a failure of Step Functions", () => {
 });
 
 describe("the Lambda handler", () => {
+  /** The invocation's context as Lambda passes it. */
+  const lambdaContext = (awsRequestId: string): Context => ({
+    awsRequestId,
+    functionName: "api",
+    functionVersion: "$LATEST",
+    invokedFunctionArn: "arn:aws:lambda:eu-west-1:123456789012:function:api",
+    memoryLimitInMB: "256",
+    logGroupName: "/aws/lambda/api",
+    logStreamName: "2026/11/25/[$LATEST]0",
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  });
+
   it("serves requests through Step Functions, with the state machine from GENERATION_STATE_MACHINE_ARN", async () => {
     vi.resetModules();
     vi.stubEnv("GENERATION_STATE_MACHINE_ARN", STATE_MACHINE_ARN);
@@ -538,6 +583,21 @@ describe("the Lambda handler", () => {
     expect(started.statusCode).toBe(202);
     expect(startCalls()[0]).toMatchObject({ stateMachineArn: STATE_MACHINE_ARN, name: "api-lambda-1" });
     expect(jsonOf(described)).toEqual({ id: "api-lambda-1", status: "RUNNING", video: null, diagnosis: null });
+  });
+
+  it("is wrapped like every pipeline Lambda: its log lines carry the invocation's request id", async () => {
+    vi.resetModules();
+    vi.stubEnv("GENERATION_STATE_MACHINE_ARN", STATE_MACHINE_ARN);
+    vi.stubEnv("AWS_REGION", "eu-west-1");
+    const { handler } = await import("../../lambdas/api/handler");
+    stored.set("api-lambda-2", { status: "SUCCEEDED", input: "{}", output: "{}" });
+    const logs = captureLogs();
+
+    await handler(getEvent("api-lambda-2"), lambdaContext("lambda-invocation-7"));
+
+    expect(logs.records()).toEqual([
+      expect.objectContaining({ level: "ERROR", id: "api-lambda-2", function_request_id: "lambda-invocation-7", function_name: "api" }),
+    ]);
   });
 
   it("fails its cold start when GENERATION_STATE_MACHINE_ARN is not set", async () => {

@@ -195,13 +195,21 @@ describe("CheckCredits", () => {
 
   it("an event it cannot read is Kling.InvalidRequest", async () => {
     await start();
-    await failsWith(checkCredits({ request: { model: "kling-v2-6" } }), "Kling.InvalidRequest");
+    const error = await failsWith(checkCredits({ request: { model: "kling-v2-6", mode: "ultra", duration: "5" } }), "Kling.InvalidRequest");
+    expect(error.message).toMatch(/^CheckCredits received an event it cannot read: request\.mode: /);
   });
 
-  it("an unknown model does not reach Kling", async () => {
+  it("reads the request with the request schema: an unknown model is refused by name before Kling is asked", async () => {
     const sim = await start();
-    await expect(checkCredits(creditEvent({ model: "kling-v9", mode: "std", duration: "5" }))).rejects.toThrow(/kling-v9/);
+    const error = await failsWith(checkCredits(creditEvent({ model: "kling-v9", mode: "std", duration: "5" })), "Kling.InvalidRequest");
+    expect(error.message).toMatch(/request\.model: .*"kling-v2-6"/);
     expect(sim.stats.requests).toBe(0);
+  });
+
+  it("reads only what sets the price from the whole request it is given", async () => {
+    await start();
+    const check = await succeeds(checkCredits({ request: { ...REQUEST, model: "kling-v2-5-turbo", mode: "pro", duration: "10" } }));
+    expect(check.priceUnits).toBe(5);
   });
 });
 

@@ -4,6 +4,8 @@
  * subsegment per Kling call. Powertools runs in dev mode here (vitest.config.ts), so its log
  * lines and, once enabled, its EMF records arrive on console.log.
  */
+import { readdirSync, readFileSync } from "node:fs";
+import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { handler as diagnoseHandler } from "../../lambdas/diagnose/handler";
 import { KlingClient } from "../../lambdas/kling";
@@ -17,7 +19,7 @@ import {
   recordGenerationSucceeded,
   recordKlingRequest,
 } from "../../lambdas/observability/metrics";
-import { redactFromLogs } from "../../lambdas/observability/redaction";
+import { REDACTED, redactFromLogs } from "../../lambdas/common/redaction";
 import { DEV_API_KEY, startSimulator } from "../../local/simulator";
 
 const SERVICE = "Studio-Videos";
@@ -116,10 +118,24 @@ describe("log lines", () => {
       expect(line).not.toContain(credential);
     }
     expect(JSON.parse(line ?? "")).toMatchObject({
-      request: { headers: { Authorization: "[redacted]", Accept: "application/json" } },
-      answer: "invalid signature for [redacted] (token [redacted])",
-      error: { message: "could not sign with [redacted]" },
+      request: { headers: { Authorization: REDACTED, Accept: "application/json" } },
+      answer: `invalid signature for ${REDACTED} (token ${REDACTED})`,
+      error: { message: `could not sign with ${REDACTED}` },
     });
+  });
+
+  it("and the Kling client redact with one module, which neither of them imports from the other", () => {
+    const importsOf = (folder: string) =>
+      readdirSync(path.join("lambdas", folder))
+        .filter((file) => file.endsWith(".ts"))
+        .flatMap((file) => [...readFileSync(path.join("lambdas", folder, file), "utf8").matchAll(/from "([^"]+)"/g)])
+        .map(([, specifier]) => specifier);
+    const logs = importsOf("observability");
+    const client = importsOf("kling");
+    expect(logs).toContain("../common/redaction");
+    expect(client).toContain("../common/redaction");
+    expect(logs.filter((specifier) => specifier.startsWith("../kling/") && !specifier.endsWith("/port"))).toEqual([]);
+    expect(client.filter((specifier) => specifier.startsWith("../observability"))).toEqual([]);
   });
 });
 

@@ -1,6 +1,6 @@
-/** The one pricing table against KLING_API.md ("Account: resource packs"). */
-import { describe, expect, it } from "vitest";
-import { DURATIONS, MODEL_NAMES, MODES } from "../../lambdas/schemas/models";
+/** The one pricing table against Kling's published prices ("Account: resource packs"). */
+import { describe, expect, expectTypeOf, it } from "vitest";
+import { DURATIONS, MODEL_NAMES, MODES, type ModelName } from "../../lambdas/schemas/models";
 import { PRICING, priceUnits, type PricedRequest } from "../../lambdas/schemas/pricing";
 
 const price = (request: PricedRequest) => priceUnits(request);
@@ -40,6 +40,10 @@ describe("the table covers every model", () => {
     expect(Object.keys(PRICING).sort()).toEqual([...MODEL_NAMES].sort());
   });
 
+  it("is keyed by model name, so a model added without a price fails type-checking (npm test runs tsc)", () => {
+    expectTypeOf<keyof typeof PRICING>().toEqualTypeOf<ModelName>();
+  });
+
   it.each(MODEL_NAMES.map((model) => [model] as const))("%s has a positive price for every mode and duration; 10 s costs twice 5 s", (model) => {
     for (const mode of MODES) {
       for (const duration of DURATIONS) {
@@ -59,9 +63,9 @@ describe("the table covers every model", () => {
   });
 
   it("documented prices are marked as such, the rest as estimates", () => {
-    expect(PRICING["kling-v2-5-turbo"]?.source).toBe("KLING_API.md");
-    expect(PRICING["kling-v2-6"]?.source).toBe("KLING_API.md");
-    expect(PRICING["kling-v1"]?.source).toBe("estimate");
+    expect(PRICING["kling-v2-5-turbo"].source).toBe("published");
+    expect(PRICING["kling-v2-6"].source).toBe("published");
+    expect(PRICING["kling-v1"].source).toBe("estimate");
   });
 
   it("an unknown model throws, naming it", () => {

@@ -1,14 +1,16 @@
 /**
  * The pieces a redrive runs through: AwaitRedrive's answer (fail first, succeed when resumed),
- * its port on Step Functions, the local callback binding, and Submit's choice of the task to
- * follow after a redrive.
+ * given by a function of its own, its port on Step Functions, the local callback binding, and
+ * Submit's choice of the task to follow after a redrive.
  */
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from "@aws-sdk/client-sfn";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
-import { answerAwaitRedrive, type AwaitRedriveEvent } from "../../lambdas/diagnose/await-redrive";
-import { handler } from "../../lambdas/diagnose/handler";
-import { SfnTaskResponses, type TaskResponses, useTaskResponses } from "../../lambdas/diagnose/task-responses";
+import { answerAwaitRedrive, type AwaitRedriveEvent } from "../../lambdas/await-redrive/answer";
+import { handler as awaitRedrive } from "../../lambdas/await-redrive/handler";
+import { diagnosisOfExecution } from "../../lambdas/diagnose/diagnosis";
+import { handler as diagnose } from "../../lambdas/diagnose/handler";
+import { SfnTaskResponses, type TaskResponses, useTaskResponses } from "../../lambdas/await-redrive/task-responses";
 import type { KlingApi } from "../../lambdas/kling/port";
 import type { Task, TaskStatus } from "../../lambdas/kling/wire";
 import { externalTaskIdFor, externalTaskIdsUpTo } from "../../lambdas/submit/external-task-id";
@@ -57,15 +59,36 @@ describe("AwaitRedrive", () => {
     expect(responses.answers.map(([kind]) => kind)).toEqual(["fail", "succeed"]);
   });
 
-  it("is what the Diagnose function does with an event carrying a task token", async () => {
+  it("is a function of its own: it answers the token, and Diagnose's function never does", async () => {
     const responses = new RecordedResponses();
     const restore = useTaskResponses(responses);
+    const awaiting = { ...event(0, 0), logContext: { executionName: "job-1", stateName: "AwaitRedrive" } };
     try {
-      await expect(handler({ ...event(0, 0), logContext: { executionName: "job-1", stateName: "AwaitRedrive" } })).resolves.toEqual({ answered: "failed" });
+      await expect(awaitRedrive(awaiting)).resolves.toEqual({ answered: "failed" });
+      await expect(diagnose(awaiting)).rejects.toThrow();
     } finally {
       restore();
     }
-    expect(responses.answers).toHaveLength(1);
+    expect(responses.answers).toEqual([["fail", "token-1", "Kling.PollTimeout", CAUSE]]);
+  });
+
+  it("redriven in a definition from before it had its own function (Diagnose's gets the token), fails at once with the diagnosis, under a name no redrive retries", async () => {
+    // A redrive keeps the execution's definition: there AwaitRedrive still invokes Diagnose's function.
+    const older = { ...event(0, 1), logContext: { executionName: "job-1", stateName: "AwaitRedrive" } };
+    const failure = await diagnose(older).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toMatchObject({ name: "AwaitRedrive.NotResumable", message: expect.stringContaining(CAUSE) });
+    expect((failure as Error).message).toMatch(/start the request again/);
+    // What the redrive command and the scheduled redrive read from the failed execution.
+    const lambdaCause = JSON.stringify({ errorType: (failure as Error).name, errorMessage: (failure as Error).message, trace: [] });
+    expect(diagnosisOfExecution("job-1", (failure as Error).name, lambdaCause)).toMatchObject({ recoverable: false, action: "contact-support" });
+  });
+
+  it("refuses an event without a task token, naming what is missing", async () => {
+    const { taskToken: _, ...withoutToken } = event(0, 0);
+    await expect(awaitRedrive(withoutToken)).rejects.toThrow(/AwaitRedrive received an event it cannot read: taskToken/);
   });
 });
 

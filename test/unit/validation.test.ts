@@ -386,7 +386,7 @@ describe("blocked terms (the content-policy pre-check)", () => {
   });
 });
 
-describe("per-model capabilities (KLING_API.md, Text to video / Image to video)", () => {
+describe("per-model capabilities (Kling's API documentation, Text to video / Image to video)", () => {
   /** Written from the documentation, not from the table under test. */
   const DOCUMENTED = {
     "kling-v1": { textToVideo: true, cfgScale: true, sound: false, cameraControl: true },

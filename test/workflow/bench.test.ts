@@ -17,7 +17,7 @@ import { idealMakespanSeconds } from "../../local/simulator";
 
 const JOBS = 12;
 const SEED = 7;
-/** Per job: StartGeneration, RecordItemOutcome, PublishItemOutcome in the batch; Submit, Validate and Succeeded in the generation. */
+/** Per job in the batch: StartGeneration, RecordItemOutcome, PublishItemOutcome (each workflow's own states are counted where it is checked). */
 const BATCH_STATES_PER_JOB = 3;
 /** ValidateBatch, GenerateEachItem, SummarizeBatch, PublishBatchCompleted: once per batch. */
 const BATCH_STATES_PER_BATCH = 4;

@@ -7,7 +7,7 @@ import { LocalPipeline } from "../../local/runner/pipeline";
 import { ScaledClock } from "../../local/runner/scaled-clock";
 import { parseDiagnosis } from "../../local/runner/trace";
 
-export interface ScenarioRun {
+interface ScenarioRun {
   readonly report: ExecutionReport;
   readonly diagnosis: Diagnosis | null;
   readonly tasksCreated: number;
@@ -17,7 +17,7 @@ export interface ScenarioRun {
   readonly seconds: number;
 }
 
-export interface BatchRun {
+interface BatchRun {
   readonly report: ExecutionReport;
   readonly events: readonly BusEvent[];
   readonly tasksCreatedPerExternalId: ReadonlyMap<string, number>;
