@@ -28,17 +28,18 @@ import {
 import { LambdaInvoke } from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
 import { TASK_VIEW_FIELDS } from "../lambdas/common/task-view";
+import { WORKFLOW_FAILURE_FIELDS } from "../lambdas/common/workflow-state";
 import { type LambdaTaskProps, withLogContext } from "./lambda-task";
 import type { GenerationFunctionName } from "./pipeline-function";
 import { applyRetries, KLING_CALL_RETRIES, LOCAL_WORK_RETRIES, type RetryPolicyName } from "./retry-policies";
 
 /** Where a task's Catch puts `{Error, Cause}`: the key names the failed state for Diagnose. */
-export const FAILURE_PATH = "$.failure";
+export const FAILURE_PATH = `$.${WORKFLOW_FAILURE_FIELDS.failure}`;
 /**
  * Where Diagnose puts its result. A redrive empties `$.failure` (so the next failure is
  * diagnosed on its own) but keeps this: after a successful redrive it says why there was one.
  */
-export const DIAGNOSIS_PATH = "$.diagnosis";
+export const DIAGNOSIS_PATH = `$.${WORKFLOW_FAILURE_FIELDS.diagnosis}`;
 
 /**
  * Where a redriven failure resumes, by the state that failed. A Poll failure goes back through
@@ -136,7 +137,9 @@ export class GenerationWorkflow extends Construct {
       {
         comment: "Checks the request against the schema, the model's capabilities and the blocked terms.",
         lambdaFunction: functions.validate,
-        payload: { jobId: JsonPath.executionName, request: JsonPath.entirePayload },
+        // The state is the request as sent; resumed by a redrive, it also holds the failure and
+        // its diagnosis, which Validate sets aside (lambdas/validate/handler.ts).
+        payload: { jobId: JsonPath.executionName, request: JsonPath.entirePayload, redriveCount: JsonPath.numberAt("$$.Execution.RedriveCount") },
         resultSelector: {
           jobId: JsonPath.stringAt("$.Payload.jobId"),
           request: JsonPath.objectAt("$.Payload.request"),

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Diagnosis } from "../../lambdas/diagnose/diagnosis";
 import { externalTaskIdFor } from "../../lambdas/submit/external-task-id";
 import { DEV_API_KEY, errorFault, type Fault, type FaultPlan, type Simulator, startSimulator, type TaskOutcome } from "../../local/simulator";
+import { lambdaError } from "../../local/runner/lambda-binding";
 import type { ExecutionReport } from "../../local/runner/local-engine";
 import { pipelineConfigSchema } from "../../lib/pipeline-config";
 import { LocalPipeline } from "../../local/runner/pipeline";
@@ -18,12 +19,18 @@ const REQUEST = { prompt: "a corgi surfing a wave" };
 let clock: ScaledClock;
 let pipeline: LocalPipeline;
 let runs = 0;
+/** The states whose function Lambda stops (timed out) on every invocation, until a test lets it run. */
+const stoppedFunctions = new Set<string>();
 
 beforeAll(() => {
   clock = new ScaledClock(0.002);
   pipeline = new LocalPipeline({
     clock,
     config: { pollSchedule: { ...pipelineConfigSchema.parse({}).pollSchedule, deadlineSeconds: DEADLINE_SECONDS } },
+    aroundInvoke: (stateName, invoke) => {
+      if (stoppedFunctions.has(stateName)) return Promise.reject(lambdaError("Sandbox.Timedout", "Task timed out after 10.00 seconds"));
+      return invoke();
+    },
   });
 });
 afterAll(() => pipeline.close());
@@ -162,6 +169,53 @@ describe("a recoverable failure", () => {
       expect(stoppedIn(redriven)).toMatchObject({ stateName: "AwaitRedrive", input: { diagnosis: { redriveCount: 1 } } });
       // The fresh deadline ran out again: one whole deadline of polling, not an immediate timeout.
       expect((redriven.stoppedAt - redriven.startedAt) / 1000).toBeGreaterThanOrEqual(DEADLINE_SECONDS);
+      expect(simulator.stats.tasksCreated).toBe(1);
+    });
+  });
+});
+
+describe("every point a redrive resumes at", () => {
+  it("Validate, after its function kept timing out: validates the request alone, not the failure and diagnosis beside it", async () => {
+    const name = nextName("validate");
+    await withSimulator(plan(() => undefined), async (simulator) => {
+      stoppedFunctions.add("Validate");
+      let failed: ExecutionReport;
+      try {
+        failed = await firstAttempt(name);
+      } finally {
+        stoppedFunctions.delete("Validate");
+      }
+      expect(diagnosisOf(failed)).toMatchObject({ errorCode: "Sandbox.Timedout", failedState: "Validate", recoverable: true });
+      expect(stoppedIn(failed).stateName).toBe("AwaitRedrive");
+      const redriven = await redrive(failed);
+      expect(redriven.error).toBeNull();
+      expect(redriven.status).toBe("SUCCEEDED");
+      expect(redriven.events.filter((e) => e.type === "StateEntered").map((e) => e.stateName).slice(0, 3)).toEqual([
+        "AwaitRedrive",
+        "ResumeAfterRedrive",
+        "Validate",
+      ]);
+      expect(redriven.output).toMatchObject({ request: { prompt: REQUEST.prompt }, task: { status: "succeed" } });
+      expect(simulator.stats.tasksCreated).toBe(1);
+    });
+  });
+
+  it("CheckCredits, after Kling's account endpoint was down: checks again, then creates the one task", async () => {
+    const name = nextName("check-credits");
+    let down = true;
+    await withSimulator(plan((kind) => (kind === "account" && down ? errorFault("outage", 500, 5000, "internal error") : undefined)), async (simulator) => {
+      const failed = await firstAttempt(name);
+      expect(diagnosisOf(failed)).toMatchObject({ errorCode: "Kling.ServerError", failedState: "CheckCredits", recoverable: true });
+      expect(simulator.stats.tasksCreated).toBe(0);
+      down = false;
+      const redriven = await redrive(failed);
+      expect(redriven.status).toBe("SUCCEEDED");
+      expect(redriven.events.filter((e) => e.type === "StateEntered").map((e) => e.stateName).slice(0, 4)).toEqual([
+        "AwaitRedrive",
+        "ResumeAfterRedrive",
+        "CheckCredits",
+        "Submit",
+      ]);
       expect(simulator.stats.tasksCreated).toBe(1);
     });
   });
