@@ -29,6 +29,7 @@ import { LambdaInvoke } from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
 import { TASK_VIEW_FIELDS } from "../lambdas/common/task-view";
 import { WORKFLOW_FAILURE_FIELDS } from "../lambdas/common/workflow-state";
+import { ERROR_KINDS } from "../lambdas/errors/taxonomy";
 import { type LambdaTaskProps, withLogContext } from "./lambda-task";
 import type { GenerationFunctionName } from "./pipeline-function";
 import { applyRetries, KLING_CALL_RETRIES, LOCAL_WORK_RETRIES, type RetryPolicyName } from "./retry-policies";
@@ -204,8 +205,11 @@ export class GenerationWorkflow extends Construct {
     const resumeAfterRedrive = new Choice(this, "ResumeAfterRedrive", {
       comment: "Goes back to the work that failed; a failed Poll resumes at Submit, or at CheckCredits when Kling failed the video.",
     });
-    // Only a failed generation makes Submit pay for a new task: the credit check comes first, as for any task.
-    resumeAfterRedrive.when(Condition.stringEquals(`${DIAGNOSIS_PATH}.errorCode`, "Kling.GenerationFailed"), checkCredits);
+    // Only a failure whose redrive makes Submit pay for a new task (the taxonomy says which: a
+    // failed generation) goes back through the credit check, as any new task does.
+    for (const [errorName, kind] of Object.entries(ERROR_KINDS)) {
+      if (kind.redriveCreatesTask) resumeAfterRedrive.when(Condition.stringEquals(`${DIAGNOSIS_PATH}.errorCode`, errorName), checkCredits);
+    }
     const retried: Record<string, LambdaInvoke> = { Validate: validate, CheckCredits: checkCredits, Submit: submit };
     for (const [failedState, resumeAt] of Object.entries(REDRIVE_RESUMES_AT)) {
       const target = retried[resumeAt];

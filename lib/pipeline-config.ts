@@ -49,6 +49,12 @@ export const pipelineConfigSchema = z.object({
   scheduledRedrive: z
     .object({ everyMinutes: z.number().int().min(5), lookBackHours: z.number().positive().max(14 * 24) })
     .optional(),
+  /**
+   * The scheduled redrive redrives an execution only while it has had fewer redrives than this
+   * (DescribeExecution's redriveCount, manual ones included): a failure that keeps coming back
+   * then waits for an operator instead of being retried for the whole look-back.
+   */
+  maxScheduledRedrives: z.number().int().min(0).default(2),
   /** How callers authenticate to the HTTP API: IAM (SigV4) or an API key with a usage plan. */
   apiAuthorization: z.enum(["iam", "apiKey"]).default("iam"),
   /** The API stage's steady request rate and burst, per second. */

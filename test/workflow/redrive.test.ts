@@ -2,9 +2,12 @@
  * Redrive, on the local engine: the first attempt runs the synthesized definition as it is;
  * the redrive is played the way Step Functions does it (the engine has no RedriveExecution):
  * resume at the state that did not exit, with its input, and `$$.Execution.RedriveCount` 1.
+ * The scheduled redrive's own logic runs against executions kept the same way.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Diagnosis } from "../../lambdas/diagnose/diagnosis";
+import type { FailedExecution, FailedExecutions, RedriveOutcome } from "../../lambdas/redrive/failed-executions";
+import { redriveOnSchedule } from "../../lambdas/redrive/handler";
 import { externalTaskIdFor } from "../../lambdas/submit/external-task-id";
 import { DEV_API_KEY, errorFault, type Fault, type FaultPlan, type Simulator, startSimulator, type TaskOutcome } from "../../local/simulator";
 import { lambdaError } from "../../local/runner/lambda-binding";
@@ -217,6 +220,85 @@ describe("every point a redrive resumes at", () => {
         "Submit",
       ]);
       expect(simulator.stats.tasksCreated).toBe(1);
+    });
+  });
+});
+
+/**
+ * The failed executions of the local engine as the scheduled redrive sees them through its port:
+ * each with its last report and its redrive count, a redrive played as above.
+ */
+class LocalFailedExecutions implements FailedExecutions {
+  private readonly executions = new Map<string, { report: ExecutionReport; redriveCount: number }>();
+
+  add(report: ExecutionReport): void {
+    this.executions.set(report.executionArn, { report, redriveCount: 0 });
+  }
+
+  async *list(): AsyncIterable<FailedExecution> {
+    for (const { report, redriveCount } of this.executions.values()) {
+      if (report.status !== "FAILED") continue;
+      yield {
+        name: report.executionName,
+        arn: report.executionArn,
+        status: "FAILED",
+        startDate: new Date(report.startedAt),
+        error: report.error ?? undefined,
+        cause: report.cause ?? undefined,
+        redriveCount,
+        notRedrivableReason: undefined,
+      };
+    }
+  }
+
+  async redrive(executionArn: string): Promise<RedriveOutcome> {
+    const execution = this.executions.get(executionArn);
+    if (!execution) throw new Error(`no execution ${executionArn}`);
+    const redriveCount = execution.redriveCount + 1;
+    this.executions.set(executionArn, { report: await redrive(execution.report, redriveCount), redriveCount });
+    return { kind: "redriven" };
+  }
+
+  async validatedRequest(): Promise<unknown> {
+    throw new Error("the scheduled redrive never prices a new task");
+  }
+}
+
+describe("the scheduled redrive", () => {
+  const MAX_SCHEDULED_REDRIVES = pipelineConfigSchema.parse({}).maxScheduledRedrives;
+  const RUNS_OF_THE_SCHEDULE = MAX_SCHEDULED_REDRIVES + 3;
+  const scheduleEvent = { lookBackHours: 24, maxRedrives: MAX_SCHEDULED_REDRIVES };
+
+  async function runTheSchedule(executions: FailedExecutions): Promise<void> {
+    for (let run = 0; run < RUNS_OF_THE_SCHEDULE; run += 1) await redriveOnSchedule(scheduleEvent, executions);
+  }
+
+  it("never pays again for a generation Kling fails every time: one task created, however often it runs", async () => {
+    const name = nextName("always-fails");
+    const failEveryTask = () => ({ status: "failed" as const, message: "Video generation failed: internal error" });
+    await withSimulator(plan(() => undefined, failEveryTask), async (simulator) => {
+      const executions = new LocalFailedExecutions();
+      const failed = await firstAttempt(name);
+      expect(failed.error).toBe("Kling.GenerationFailed");
+      executions.add(failed);
+      await runTheSchedule(executions);
+      expect(simulator.stats.tasksCreated).toBe(1);
+      expect(simulator.stats.tasksCreated).toBeLessThanOrEqual(1 + MAX_SCHEDULED_REDRIVES);
+    });
+  });
+
+  it("redrives a failure that passes by itself but keeps coming back at most maxScheduledRedrives times", async () => {
+    const name = nextName("always-down");
+    await withSimulator(plan((kind) => (kind === "create" ? errorFault("outage", 500, 5000, "internal error") : undefined)), async (simulator) => {
+      const executions = new LocalFailedExecutions();
+      const failed = await firstAttempt(name);
+      expect(failed.error).toBe("Kling.ServerError");
+      const createsPerAttempt = simulator.stats.requestsByKind.create;
+      expect(createsPerAttempt).toBeGreaterThan(0);
+      executions.add(failed);
+      await runTheSchedule(executions);
+      expect(simulator.stats.requestsByKind.create).toBe(createsPerAttempt * (1 + MAX_SCHEDULED_REDRIVES));
+      expect(simulator.stats.tasksCreated).toBe(0);
     });
   });
 });
