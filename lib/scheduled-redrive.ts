@@ -14,7 +14,7 @@ import { PipelineFunction, type PipelineLogging } from "./pipeline-function";
 export interface ScheduledRedriveProps {
   readonly generation: StateMachine;
   readonly everyMinutes: number;
-  /** How far back, from each run, failed executions are looked at (redrive allows 14 days). */
+  /** How far back, from each run, failed executions are looked at (AWS redrives one up to 14 days after it stopped). */
   readonly lookBackHours: number;
   /** An execution that has had this many redrives (manual ones included) is left to an operator. */
   readonly maxRedrives: number;

@@ -81,6 +81,9 @@ export function parseExecutionJson(text: string | undefined): unknown {
   }
 }
 
+/** The failed state of a diagnosis made from an execution's outcome alone, which does not say. */
+export const UNKNOWN_STATE = "unknown";
+
 /**
  * The diagnosis of a failed execution from its Error and Cause. One that failed without
  * reaching Diagnose (Diagnose itself failed, or Step Functions stopped or timed it out) has a
@@ -89,5 +92,5 @@ export function parseExecutionJson(text: string | undefined): unknown {
 export function diagnosisOfExecution(executionName: string, error: string | undefined, cause: string | undefined): Diagnosis {
   const parsed = diagnosisSchema.safeParse(parseExecutionJson(cause));
   if (parsed.success) return parsed.data;
-  return diagnose(executionName, "unknown", { Error: error ?? "unknown", Cause: cause });
+  return diagnose(executionName, UNKNOWN_STATE, { Error: error ?? "unknown", Cause: cause });
 }

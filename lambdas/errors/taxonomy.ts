@@ -35,6 +35,7 @@ export const PLATFORM_ERROR_NAMES = [
   "Lambda.Unknown",
   "Runtime.ExitError",
   "States.Timeout",
+  "Execution.Stopped",
 ] as const;
 
 export type PlatformErrorName = (typeof PLATFORM_ERROR_NAMES)[number];
@@ -241,6 +242,20 @@ export const PLATFORM_ERROR_KINDS: Readonly<Record<PlatformErrorName, ErrorKind>
     meaning: "the function's process crashed or exited (out of memory, a fatal error)",
     suggestion: "A pipeline function crashed on this job; report the job id to the operators, who can redrive it once it is fixed.",
     operator: "Read the function's log for the job id (out of memory: raise its memory); fix it, then `npm start -- redrive`.",
+  },
+  "Execution.Stopped": {
+    // Not an error name AWS raises: the diagnosis of an ABORTED execution, whose Error and Cause
+    // are whatever its StopExecution gave, if anything (they travel in the errorMessage).
+    retry: "none",
+    recoverable: true,
+    // Someone stopped it (an operator, or the stop of the batch that started it): a schedule
+    // must not undo that; an operator redrives it, which resumes the state it was stopped in.
+    passesByItself: false,
+    redriveCreatesTask: false,
+    action: "contact-support",
+    meaning: "StopExecution stopped the execution (status ABORTED): an operator, or the stop of the batch that started it",
+    suggestion: "The generation was stopped before it finished; ask the operators to redrive it, or send it again.",
+    operator: "If it was stopped by mistake, `npm start -- redrive` resumes it at the state it was stopped in.",
   },
   "States.Timeout": {
     retry: "none",

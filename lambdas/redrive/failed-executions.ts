@@ -11,8 +11,12 @@ import {
 } from "@aws-sdk/client-sfn";
 import { parseExecutionJson } from "../diagnose/diagnosis";
 
-/** The statuses a redrive can restart (ABORTED executions were stopped on purpose). */
-export const REDRIVEN_STATUSES = ["FAILED", "TIMED_OUT"] as const;
+/**
+ * The statuses RedriveExecution restarts (AWS: a Standard execution that failed, timed out or
+ * was aborted, within 14 days of stopping, under the history's event limit; DescribeExecution's
+ * redriveStatus says whether one still is, and why not).
+ */
+export const REDRIVEN_STATUSES = ["FAILED", "TIMED_OUT", "ABORTED"] as const;
 export type RedrivenStatus = (typeof REDRIVEN_STATUSES)[number];
 
 export interface FailedExecution {

@@ -1,6 +1,7 @@
 /**
  * `npm start -- redrive [--since 7d] [--dry-run] [--state-machine-arn ARN]`: redrives the
- * generation executions that failed (or timed out) recoverably, and lists the others with
+ * generation executions that failed, timed out or were stopped, when a redrive can succeed,
+ * and lists the others with
  * what to do about them. See lib/generation-workflow.ts for why a redrive retries the work.
  * It is the only thing that redrives a failed generation, whose redrive pays for a new task:
  * it prints that task's price first.
@@ -25,10 +26,11 @@ import { generationRequestSchema } from "../../lambdas/schemas/validation";
 
 export const REDRIVE_USAGE = `usage: npm start -- redrive [--since 7d] [--dry-run] [--state-machine-arn ARN]
 
-  Redrives the generation executions that failed or timed out recoverably since then, and
+  Redrives the generation executions that failed, timed out or were stopped (aborted) since
+  then, when a redrive can succeed, and
   lists the unrecoverable ones with their suggestion. Before redriving a failed generation,
   which pays for a new Kling task, it prints that task's price.
-  --since DURATION         how far back executions started: 30m, 12h, 7d (default 7d; Step Functions keeps 14 days redrivable)
+  --since DURATION         how far back executions started: 30m, 12h, 7d (default 7d; Step Functions redrives an execution up to 14 days after it stopped)
   --dry-run                list what would be redriven; redrive nothing
   --state-machine-arn ARN  the generation state machine (the stack's GenerationStateMachineArn output),
                            or ${ENV.generationStateMachineArn} from the environment`;
@@ -143,7 +145,7 @@ export async function redriveCommand(
 ): Promise<RedriveTally> {
   const tally = emptyTally();
   const since = new Date(now.getTime() - command.sinceMs);
-  io.out(`failed and timed-out executions started since ${since.toISOString()}${command.dryRun ? " (dry run: nothing is redriven)" : ""}`);
+  io.out(`failed, timed-out and aborted executions started since ${since.toISOString()}${command.dryRun ? " (dry run: nothing is redriven)" : ""}`);
   const policy = { since, dryRun: command.dryRun, decide: operatorDecision(executions, io) };
   for await (const result of redriveFailedExecutions(executions, policy)) {
     tally[result.kind] += 1;

@@ -39,9 +39,9 @@ interface Listed {
   readonly described: Partial<DescribeExecutionCommandOutput>;
 }
 
-/** Serves these executions through ListExecutions (FAILED or TIMED_OUT, pages of `pageSize`) and DescribeExecution. */
-function serve(executions: { FAILED?: Listed[]; TIMED_OUT?: Listed[] }, pageSize = 100): void {
-  for (const status of ["FAILED", "TIMED_OUT"] as const) {
+/** Serves these executions through ListExecutions (FAILED, TIMED_OUT or ABORTED, pages of `pageSize`) and DescribeExecution. */
+function serve(executions: { FAILED?: Listed[]; TIMED_OUT?: Listed[]; ABORTED?: Listed[] }, pageSize = 100): void {
+  for (const status of ["FAILED", "TIMED_OUT", "ABORTED"] as const) {
     const all = executions[status] ?? [];
     for (let start = 0; start < Math.max(all.length, 1); start += pageSize) {
       const page = all.slice(start, start + pageSize);
@@ -153,6 +153,27 @@ describe("npm start -- redrive", () => {
     expect(out[0]).toContain(daysAgo(2).toISOString());
   });
 
+  it("redrives a stopped (ABORTED) execution as AWS allows, never reading what the stop gave as an error name", async () => {
+    serve({
+      ABORTED: [
+        // StopExecution's error and cause are free text, or absent.
+        { name: "stopped-by-hand", startedDaysAgo: 1, described: { name: "stopped-by-hand", error: "Kling.ContentPolicy", cause: "stopped while we rotate keys", redriveStatus: "REDRIVABLE" } },
+        { name: "stopped-silently", startedDaysAgo: 1, described: { name: "stopped-silently", redriveStatus: "REDRIVABLE" } },
+        {
+          name: "stopped-long-ago",
+          startedDaysAgo: 2,
+          described: { name: "stopped-long-ago", redriveStatus: "NOT_REDRIVABLE", redriveStatusReason: "Execution redrivable period exceeded" },
+        },
+      ],
+    });
+    const { code, out } = await run([]);
+    expect(code).toBe(0);
+    expect(sfn.commandCalls(ListExecutionsCommand).map((call) => call.args[0].input.statusFilter)).toContain("ABORTED");
+    expect(redriven()).toEqual([arnOf("stopped-by-hand"), arnOf("stopped-silently")]);
+    expect(out.find((line) => line.includes("stopped-by-hand"))).toMatch(/redriven .*ABORTED Execution\.Stopped/);
+    expect(out.find((line) => line.includes("stopped-long-ago"))).toMatch(/not redrivable .*Execution redrivable period exceeded/);
+  });
+
   it("lists an execution Step Functions refuses to redrive with its reason, and goes on", async () => {
     serve({ FAILED: [mixed.FAILED[0] as Listed, mixed.FAILED[2] as Listed] });
     sfn
@@ -196,7 +217,7 @@ describe("npm start -- redrive", () => {
     sfn.on(ListExecutionsCommand).resolves({ executions: [] });
     const { code } = await run(["--state-machine-arn", other]);
     expect(code).toBe(0);
-    expect(sfn.commandCalls(ListExecutionsCommand).map((call) => call.args[0].input.stateMachineArn)).toEqual([other, other]);
+    expect(sfn.commandCalls(ListExecutionsCommand).map((call) => call.args[0].input.stateMachineArn)).toEqual([other, other, other]);
   });
 
   describe("errors: one line and a non-zero exit, never a stack trace", () => {
@@ -292,6 +313,13 @@ describe("the scheduled redrive Lambda", () => {
     const tally = await redriveOnSchedule({ lookBackHours: 48, maxRedrives: 2 }, scheduledExecutions());
     expect(redriven()).toEqual([arnOf("never"), arnOf("once")]);
     expect(tally).toMatchObject({ redriven: 2, "needs-operator": 2 });
+  });
+
+  it("leaves a stopped (ABORTED) execution to an operator: someone stopped it on purpose", async () => {
+    serve({ ABORTED: [{ name: "stopped", startedDaysAgo: 0.5, described: { name: "stopped", redriveStatus: "REDRIVABLE" } }] });
+    const tally = await redriveOnSchedule({ lookBackHours: 48, maxRedrives: 2 }, scheduledExecutions());
+    expect(redriven()).toEqual([]);
+    expect(tally).toMatchObject({ redriven: 0, "needs-operator": 1, unrecoverable: 0 });
   });
 
   it("refuses an event without its look-back, naming it", async () => {
