@@ -61,6 +61,11 @@ function redrive(report: ExecutionReport, redriveCount = 1): Promise<ExecutionRe
   return pipeline.generation.run(input, report.executionName, undefined, { resumeAt: stateName, redriveCount });
 }
 
+/** The first states an execution entered; a redriven one starts AwaitRedrive, ResumeAfterRedrive, then where it resumed. */
+function statesEntered(report: ExecutionReport, count: number): (string | undefined)[] {
+  return report.events.filter((event) => event.type === "StateEntered").map((event) => event.stateName).slice(0, count);
+}
+
 function diagnosisOf(report: ExecutionReport): Diagnosis {
   const diagnosis = parseDiagnosis(report.cause);
   if (!diagnosis) throw new Error(`no diagnosis in ${report.cause ?? "null"}`);
@@ -97,11 +102,7 @@ describe("a recoverable failure", () => {
       exhausted = false;
       const redriven = await redrive(failed);
       expect(redriven.status).toBe("SUCCEEDED");
-      expect(redriven.events.filter((e) => e.type === "StateEntered").map((e) => e.stateName).slice(0, 3)).toEqual([
-        "AwaitRedrive",
-        "ResumeAfterRedrive",
-        "Submit",
-      ]);
+      expect(statesEntered(redriven, 3)).toEqual(["AwaitRedrive", "ResumeAfterRedrive", "Submit"]);
       expect(redriven.output).toMatchObject({ task: { status: "succeed" }, failure: {} });
       expect(simulator.stats.tasksCreated).toBe(1);
     });
@@ -139,12 +140,7 @@ describe("a recoverable failure", () => {
       const redriven = await redrive(failed);
       expect(redriven.status).toBe("SUCCEEDED");
       // The new task is paid for, so the credits are checked again first.
-      expect(redriven.events.filter((e) => e.type === "StateEntered").map((e) => e.stateName).slice(0, 4)).toEqual([
-        "AwaitRedrive",
-        "ResumeAfterRedrive",
-        "CheckCredits",
-        "Submit",
-      ]);
+      expect(statesEntered(redriven, 4)).toEqual(["AwaitRedrive", "ResumeAfterRedrive", "CheckCredits", "Submit"]);
       expect(simulator.stats.tasksCreated).toBe(2);
       expect(redriven.output).toMatchObject({ task: { externalTaskId: externalTaskIdFor(name, failed.executionArn, 1), status: "succeed" } });
     });
@@ -158,6 +154,8 @@ describe("a recoverable failure", () => {
       expect(failed.error).toBe("Kling.PollTimeout");
       const redriven = await redrive(failed);
       expect(redriven.status).toBe("SUCCEEDED");
+      // A failed Poll resumes at Submit, which finds the same task and restarts the deadline.
+      expect(statesEntered(redriven, 3)).toEqual(["AwaitRedrive", "ResumeAfterRedrive", "Submit"]);
       expect(simulator.stats.tasksCreated).toBe(1);
     }, DEADLINE_SECONDS * 1.5);
   });
@@ -193,11 +191,7 @@ describe("every point a redrive resumes at", () => {
       const redriven = await redrive(failed);
       expect(redriven.error).toBeNull();
       expect(redriven.status).toBe("SUCCEEDED");
-      expect(redriven.events.filter((e) => e.type === "StateEntered").map((e) => e.stateName).slice(0, 3)).toEqual([
-        "AwaitRedrive",
-        "ResumeAfterRedrive",
-        "Validate",
-      ]);
+      expect(statesEntered(redriven, 3)).toEqual(["AwaitRedrive", "ResumeAfterRedrive", "Validate"]);
       expect(redriven.output).toMatchObject({ request: { prompt: REQUEST.prompt }, task: { status: "succeed" } });
       expect(simulator.stats.tasksCreated).toBe(1);
     });
@@ -213,12 +207,7 @@ describe("every point a redrive resumes at", () => {
       down = false;
       const redriven = await redrive(failed);
       expect(redriven.status).toBe("SUCCEEDED");
-      expect(redriven.events.filter((e) => e.type === "StateEntered").map((e) => e.stateName).slice(0, 4)).toEqual([
-        "AwaitRedrive",
-        "ResumeAfterRedrive",
-        "CheckCredits",
-        "Submit",
-      ]);
+      expect(statesEntered(redriven, 4)).toEqual(["AwaitRedrive", "ResumeAfterRedrive", "CheckCredits", "Submit"]);
       expect(simulator.stats.tasksCreated).toBe(1);
     });
   });
