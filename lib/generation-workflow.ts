@@ -30,17 +30,19 @@ import { Construct } from "constructs";
 import { TASK_VIEW_FIELDS } from "../lambdas/common/task-view";
 import { executionLogGroup } from "./execution-logs";
 import type { DiagnoseResult } from "../lambdas/diagnose/handler";
+import { WORKFLOW_FAILURE_FIELDS } from "../lambdas/common/workflow-state";
+import { ERROR_KINDS } from "../lambdas/errors/taxonomy";
 import { type LambdaTaskProps, withLogContext } from "./lambda-task";
 import type { GenerationFunctionName } from "./pipeline-function";
 import { applyRetries, KLING_CALL_RETRIES, LOCAL_WORK_RETRIES, type RetryPolicyName } from "./retry-policies";
 
 /** Where a task's Catch puts `{Error, Cause}`: the key names the failed state for Diagnose. */
-const FAILURE_PATH = "$.failure";
+const FAILURE_PATH = `$.${WORKFLOW_FAILURE_FIELDS.failure}`;
 /**
  * Where Diagnose puts its result. A redrive empties `$.failure` (so the next failure is
  * diagnosed on its own) but keeps this: after a successful redrive it says why there was one.
  */
-const DIAGNOSIS_PATH = "$.diagnosis";
+const DIAGNOSIS_PATH = `$.${WORKFLOW_FAILURE_FIELDS.diagnosis}`;
 
 /**
  * Where a redriven failure resumes, by the state that failed. A Poll failure goes back through
@@ -132,7 +134,9 @@ export class GenerationWorkflow extends Construct {
       {
         comment: "Checks the request against the schema, the model's capabilities and the blocked terms.",
         lambdaFunction: functions.validate,
-        payload: { jobId: JsonPath.executionName, request: JsonPath.entirePayload },
+        // The state is the request as sent; resumed by a redrive, it also holds the failure and
+        // its diagnosis, which Validate sets aside (lambdas/validate/handler.ts).
+        payload: { jobId: JsonPath.executionName, request: JsonPath.entirePayload, redriveCount: JsonPath.numberAt("$$.Execution.RedriveCount") },
         resultSelector: {
           jobId: JsonPath.stringAt("$.Payload.jobId"),
           request: JsonPath.objectAt("$.Payload.request"),
@@ -197,8 +201,11 @@ export class GenerationWorkflow extends Construct {
     const resumeAfterRedrive = new Choice(this, "ResumeAfterRedrive", {
       comment: "Goes back to the work that failed; a failed Poll resumes at Submit, or at CheckCredits when Kling failed the video.",
     });
-    // Only a failed generation makes Submit pay for a new task: the credit check comes first, as for any task.
-    resumeAfterRedrive.when(Condition.stringEquals(`${DIAGNOSIS_PATH}.errorCode`, "Kling.GenerationFailed"), checkCredits);
+    // Only a failure whose redrive makes Submit pay for a new task (the taxonomy says which: a
+    // failed generation) goes back through the credit check, as any new task does.
+    for (const [errorName, kind] of Object.entries(ERROR_KINDS)) {
+      if (kind.redriveCreatesTask) resumeAfterRedrive.when(Condition.stringEquals(`${DIAGNOSIS_PATH}.errorCode`, errorName), checkCredits);
+    }
     const retried: Record<string, LambdaInvoke> = { Validate: validate, CheckCredits: checkCredits, Submit: submit };
     for (const [failedState, resumeAt] of Object.entries(REDRIVE_RESUMES_AT)) {
       const target = retried[resumeAt];

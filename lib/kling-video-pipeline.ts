@@ -184,7 +184,12 @@ export class KlingVideoPipeline extends Construct {
     }
 
     this.scheduledRedrive = config.scheduledRedrive
-      ? new ScheduledRedrive(this, "ScheduledRedrive", { generation: this.generation.stateMachine, ...config.scheduledRedrive, logging })
+      ? new ScheduledRedrive(this, "ScheduledRedrive", {
+          generation: this.generation.stateMachine,
+          ...config.scheduledRedrive,
+          maxRedrives: config.maxScheduledRedrives,
+          logging,
+        })
       : undefined;
 
     this.observability = new PipelineObservability(this, "Observability", {

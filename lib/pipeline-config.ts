@@ -86,8 +86,16 @@ export const pipelineConfigSchema = z.object({
     .object({ everyMinutes: z.number().int().min(5), lookBackHours: z.number().positive().max(14 * 24) })
     .optional()
     .describe(
-      '`{"everyMinutes", "lookBackHours"}` runs a Lambda on that schedule that redrives the failures that need no one ' +
-        "(action `retry-later`); credentials and credits wait for an operator",
+      '`{"everyMinutes", "lookBackHours"}` runs a Lambda on that schedule that redrives the failures that pass by themselves ' +
+        "(rate limits, Kling's server errors, poll timeouts, Lambda faults, timeouts); credentials, credits and failed generations wait for an operator",
+    ),
+  maxScheduledRedrives: z
+    .number()
+    .int()
+    .min(0)
+    .default(DEFAULTS.maxScheduledRedrives)
+    .describe(
+      "the scheduled redrive redrives an execution only while it has had fewer redrives than this (DescribeExecution's `redriveCount`, manual ones included), so a failure that keeps coming back waits for an operator",
     ),
   apiAuthorization: z
     .enum(["iam", "apiKey"])

@@ -1,20 +1,17 @@
 /**
  * The retry policies of the generation workflow: each declared once here and applied to the
  * states by name, so the console's Retry blocks and this table can never disagree.
- * Which errors are retried at all is the taxonomy's call (lambdas/errors/taxonomy.ts).
+ * Which errors each policy retries is the taxonomy's call (lambdas/errors/taxonomy.ts): every
+ * name whose retry class is the policy's.
  */
 import { Duration } from "aws-cdk-lib";
 import { JitterType, type RetryProps, type TaskStateBase } from "aws-cdk-lib/aws-stepfunctions";
+import { errorNamesRetriedAs } from "../lambdas/errors/taxonomy";
 
 export const RETRY_POLICIES = {
   /** Lambda's own passing faults, on every task. */
   lambdaService: {
-    errors: [
-      "Lambda.ServiceException",
-      "Lambda.AWSLambdaException",
-      "Lambda.SdkClientException",
-      "Lambda.TooManyRequestsException",
-    ],
+    errors: errorNamesRetriedAs("lambda-service"),
     interval: Duration.seconds(2),
     backoffRate: 2,
     maxDelay: Duration.seconds(30),
@@ -27,7 +24,7 @@ export const RETRY_POLICIES = {
    * one more attempt is worth it.
    */
   lambdaStopped: {
-    errors: ["Sandbox.Timedout", "Lambda.Unknown", "Runtime.ExitError"],
+    errors: errorNamesRetriedAs("function-stopped"),
     interval: Duration.seconds(5),
     backoffRate: 2,
     maxDelay: Duration.seconds(30),
@@ -36,7 +33,7 @@ export const RETRY_POLICIES = {
   },
   /** 429 with 1302/1303: back off exponentially from 2 s, full jitter, capped at 60 s. */
   rateLimited: {
-    errors: ["Kling.RateLimited"],
+    errors: errorNamesRetriedAs("rate-limited"),
     interval: Duration.seconds(2),
     backoffRate: 2,
     maxDelay: Duration.seconds(60),
@@ -45,7 +42,7 @@ export const RETRY_POLICIES = {
   },
   /** 5xx, network failures, malformed answers: fewer, longer waits. */
   serverError: {
-    errors: ["Kling.ServerError"],
+    errors: errorNamesRetriedAs("server-error"),
     interval: Duration.seconds(10),
     backoffRate: 2,
     maxDelay: Duration.seconds(60),

@@ -1,7 +1,7 @@
 /**
  * The scheduled redrive: a rule that runs the redrive Lambda every so often, which redrives the
- * generations that failed recoverably and need no one (lambdas/redrive/handler.ts). Off unless
- * `scheduledRedrive` is configured.
+ * generations whose failure passes by itself, each at most `maxRedrives` times
+ * (lambdas/redrive/handler.ts). Off unless `scheduledRedrive` is configured.
  */
 import { Duration } from "aws-cdk-lib";
 import { Rule, RuleTargetInput, Schedule } from "aws-cdk-lib/aws-events";
@@ -14,8 +14,10 @@ import { PipelineFunction, type PipelineLogging } from "./pipeline-function";
 interface ScheduledRedriveProps {
   readonly generation: StateMachine;
   readonly everyMinutes: number;
-  /** How far back, from each run, failed executions are looked at (redrive allows 14 days). */
+  /** How far back, from each run, failed executions are looked at (AWS redrives one up to 14 days after it stopped). */
   readonly lookBackHours: number;
+  /** An execution that has had this many redrives (manual ones included) is left to an operator. */
+  readonly maxRedrives: number;
   readonly logging: PipelineLogging;
 }
 
@@ -27,7 +29,7 @@ export class ScheduledRedrive extends Construct {
     super(scope, id);
     this.redriveFunction = new PipelineFunction(this, "Redrive", {
       name: "redrive",
-      description: "Redrives the generations that failed recoverably and need no operator",
+      description: "Redrives the generations whose failure passes by itself, a few times at most",
       environment: { [ENV.generationStateMachineArn]: props.generation.stateMachineArn },
       // Pages through a day's failures and redrives them one by one.
       timeout: Duration.minutes(5),
@@ -36,10 +38,10 @@ export class ScheduledRedrive extends Construct {
     props.generation.grant(this.redriveFunction, "states:ListExecutions");
     props.generation.grantExecution(this.redriveFunction, "states:DescribeExecution", "states:RedriveExecution");
     this.rule = new Rule(this, "Schedule", {
-      description: "Runs the scheduled redrive of the generation workflow's recoverable failures",
+      description: "Runs the scheduled redrive of the generation workflow's passing failures",
       schedule: Schedule.rate(Duration.minutes(props.everyMinutes)),
       // A run that is lost is made up by the next one: no dead-letter queue.
-      targets: [new LambdaFunction(this.redriveFunction, { event: RuleTargetInput.fromObject({ lookBackHours: props.lookBackHours }), retryAttempts: 2 })],
+      targets: [new LambdaFunction(this.redriveFunction, { event: RuleTargetInput.fromObject({ lookBackHours: props.lookBackHours, maxRedrives: props.maxRedrives }), retryAttempts: 2 })],
     });
   }
 }

@@ -21,6 +21,7 @@ export const DEFAULTS = {
   outcomeEventSource: "kling-pipeline",
   apiAuthorization: "iam",
   apiThrottling: { rateLimit: 10, burstLimit: 20 },
+  maxScheduledRedrives: 2,
   logLevel: "INFO",
   alarms: { creditsBelow: 100, unrecoverableFailurePercent: 10 },
 } as const;

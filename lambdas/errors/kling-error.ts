@@ -1,4 +1,4 @@
-import { classifyKlingError, ERROR_KINDS, type KlingErrorName } from "./taxonomy";
+import { classifyKlingError, CONTENT_PROBLEM_WORDS, ERROR_KINDS, type KlingErrorName } from "./taxonomy";
 
 export interface KlingErrorDetails {
   /** The HTTP status of Kling's answer, when there was one. */
@@ -36,6 +36,24 @@ export function parseErrorMessage(text: string): ParsedErrorMessage {
   };
 }
 
+/**
+ * Kling's refusals that a caller expects and acts on, recognized here and nowhere else: a task
+ * looked up by an id Kling does not know, and a create whose external_task_id an earlier create
+ * took. Both come as invalid parameters (400/1201) with a message that says which (KLING_API.md).
+ */
+export type ExpectedRefusal = "task-not-found" | "external-task-id-exists";
+
+const INVALID_PARAMETERS = { httpStatus: 400, klingCode: 1201 } as const;
+const EXPECTED_REFUSALS: readonly { readonly refusal: ExpectedRefusal; readonly message: RegExp }[] = [
+  { refusal: "task-not-found", message: /not found/i },
+  { refusal: "external-task-id-exists", message: /external_task_id.*exist/i },
+];
+
+function expectedRefusal(message: string, details: KlingErrorDetails): ExpectedRefusal | undefined {
+  if (details.httpStatus !== INVALID_PARAMETERS.httpStatus || details.klingCode !== INVALID_PARAMETERS.klingCode) return undefined;
+  return EXPECTED_REFUSALS.find((candidate) => candidate.message.test(message))?.refusal;
+}
+
 /** An error whose `name` is the Step Functions error name that Retry and Catch match. */
 export class KlingError extends Error {
   override readonly name: KlingErrorName;
@@ -44,6 +62,8 @@ export class KlingError extends Error {
   readonly requestId: string | undefined;
   /** Kling's own message (or ours), without the details suffix. */
   readonly klingMessage: string;
+  /** Which expected refusal Kling answered, if it was one. */
+  readonly refusal: ExpectedRefusal | undefined;
 
   constructor(name: KlingErrorName, message: string, details: KlingErrorDetails = {}) {
     super(formatErrorMessage(message, details));
@@ -52,10 +72,11 @@ export class KlingError extends Error {
     this.httpStatus = details.httpStatus;
     this.klingCode = details.klingCode;
     this.requestId = details.requestId;
+    this.refusal = expectedRefusal(message, details);
   }
 
   get retriedByStateMachine(): boolean {
-    return ERROR_KINDS[this.name].retriedByStateMachine;
+    return ERROR_KINDS[this.name].retry !== "none";
   }
 
   get recoverable(): boolean {
@@ -74,15 +95,12 @@ export function klingErrorFromAnswer(
   return new KlingError(name, message || `Kling answered HTTP ${httpStatus}`, { httpStatus, klingCode, requestId });
 }
 
-/** Words in a failed task's message that mean a content policy refused it (ARCHITECTURE.md). */
-const CONTENT_POLICY_WORDS = /\b(content|safety|sensitive|policy|moderation)\b/i;
-
 /**
  * The error for a task that Kling ended with status `failed`: a content refusal is
  * Kling.ContentPolicy, anything else Kling.GenerationFailed, both with Kling's own message.
  */
 export function failedTaskError(statusMessage: string, taskId: string): KlingError {
   const message = statusMessage || "no reason given";
-  const name = CONTENT_POLICY_WORDS.test(message) ? "Kling.ContentPolicy" : "Kling.GenerationFailed";
+  const name = CONTENT_PROBLEM_WORDS.test(message) ? "Kling.ContentPolicy" : "Kling.GenerationFailed";
   return new KlingError(name, `Kling task ${taskId} failed: ${message}`);
 }

@@ -1,6 +1,9 @@
 /**
- * The error taxonomy: the one place that says what each Kling failure is called, whether the
- * state machine retries it, and whether a later attempt can ever succeed.
+ * The error taxonomy: the one place that says what each failure is called, whether the state
+ * machine retries it, whether a later attempt can ever succeed and whether it passes by itself,
+ * what the requester is told and what an operator does. Kling's errors first, then the
+ * platform's (Lambda and Step Functions). lib/retry-policies.ts, the diagnosis, the redrives
+ * and the README's error table and runbook all read it.
  * Source: ../shared/KLING_API.md ("Error codes") and ARCHITECTURE.md ("Errors").
  */
 
@@ -19,6 +22,24 @@ export const ERROR_NAMES = [
 
 export type KlingErrorName = (typeof ERROR_NAMES)[number];
 
+/**
+ * The errors Lambda and Step Functions raise themselves that the pipeline knows. Any other
+ * name that is not Kling's is unexpected: a bug to report ({@link UNEXPECTED_ERROR}).
+ */
+export const PLATFORM_ERROR_NAMES = [
+  "Lambda.ServiceException",
+  "Lambda.AWSLambdaException",
+  "Lambda.SdkClientException",
+  "Lambda.TooManyRequestsException",
+  "Sandbox.Timedout",
+  "Lambda.Unknown",
+  "Runtime.ExitError",
+  "States.Timeout",
+  "Execution.Stopped",
+] as const;
+
+export type PlatformErrorName = (typeof PLATFORM_ERROR_NAMES)[number];
+
 /** What the person who asked for the video should do next. */
 export const DIAGNOSIS_ACTIONS = [
   "retry-later",
@@ -30,99 +51,258 @@ export const DIAGNOSIS_ACTIONS = [
 ] as const;
 export type DiagnosisAction = (typeof DIAGNOSIS_ACTIONS)[number];
 
+/**
+ * How the state machine retries an error (lib/retry-policies.ts has one policy for each class
+ * but `none`): Lambda's service faults, a function stopped before it answered, Kling's rate
+ * limits, Kling's server errors.
+ */
+export type RetryClass = "none" | "lambda-service" | "function-stopped" | "rate-limited" | "server-error";
+
 export interface ErrorKind {
-  /** Whether the state machine's Retry blocks retry it (see lib/retry-policies.ts). */
-  readonly retriedByStateMachine: boolean;
-  /** Whether a later attempt can ever succeed (possibly after the user acts). */
+  /** Which of the state machine's Retry blocks retries it (see lib/retry-policies.ts). */
+  readonly retry: RetryClass;
+  /** Whether a later attempt can ever succeed (possibly after someone acts). */
   readonly recoverable: boolean;
+  /**
+   * Whether it goes away without anyone acting, so that a redrive a while later may succeed
+   * and costs nothing when it does not: what the scheduled redrive takes.
+   */
+  readonly passesByItself: boolean;
+  /** Whether a redrive after it pays for a new Kling task (the old one ended for good). */
+  readonly redriveCreatesTask: boolean;
   readonly action: DiagnosisAction;
   readonly meaning: string;
+  /** The one line the person who asked for the video reads. */
+  readonly suggestion: string;
   /** What an operator looks at or does when it shows up (the runbook in the README). */
   readonly operator: string;
 }
 
 export const ERROR_KINDS: Readonly<Record<KlingErrorName, ErrorKind>> = {
   "Kling.RateLimited": {
-    retriedByStateMachine: true,
+    retry: "rate-limited",
     recoverable: true,
+    passesByItself: true,
+    redriveCreatesTask: false,
     action: "retry-later",
     meaning: "Kling's rate or concurrency limit was hit (also a 429 with an unknown code)",
+    suggestion: "Kling is busy right now; retry later.",
     operator:
       "Nothing for one; many mean the batch concurrency is above the account's Kling limit: lower `klingConcurrency`.",
   },
   "Kling.ServerError": {
-    retriedByStateMachine: true,
+    retry: "server-error",
     recoverable: true,
+    passesByItself: true,
+    redriveCreatesTask: false,
     action: "retry-later",
     meaning: "Kling failed or did not answer properly: a 5xx, a network failure, a timeout, a malformed answer",
+    suggestion: "Kling had a temporary problem; retry later.",
     operator:
       "Nothing for one; a run of them is a Kling outage: check Kling's status, then start the failed requests again.",
   },
   "Kling.AuthFailed": {
-    retriedByStateMachine: false,
+    retry: "none",
     recoverable: true,
+    passesByItself: false,
+    redriveCreatesTask: false,
     action: "fix-credentials",
     meaning: "the credentials were missing, unreadable or refused (1003/1004 are re-signed once first)",
+    suggestion: "The pipeline's Kling credentials were refused or missing; an operator must fix the secret, then retry.",
     operator:
       "Put valid credentials in the KlingCredentials secret (`{\"apiKey\"}` or `{\"accessKey\",\"secretKey\"}`); for 1003/1004 check the Lambdas' clock.",
   },
   "Kling.InsufficientCredits": {
-    retriedByStateMachine: false,
+    retry: "none",
     recoverable: true,
+    passesByItself: false,
+    redriveCreatesTask: false,
     action: "buy-credits",
     meaning: "the account has too few units for this video: a 402, or the credit check before Submit",
+    suggestion: "The Kling account has too few units for this video; buy a resource pack, then retry.",
     operator:
       "Buy or renew a resource pack in Kling's console; the credit figure can lag 12 h, the create answer is the final word.",
   },
   "Kling.AccountSuspended": {
-    retriedByStateMachine: false,
+    retry: "none",
     recoverable: false,
+    passesByItself: false,
+    redriveCreatesTask: false,
     action: "contact-support",
     meaning: "Kling reports the account as abnormal",
+    suggestion: "Kling reports the account as abnormal; contact Kling support.",
     operator:
       "Contact Kling support: the account is flagged; nothing succeeds until they clear it.",
   },
   "Kling.Forbidden": {
-    retriedByStateMachine: false,
+    retry: "none",
     recoverable: false,
+    passesByItself: false,
+    redriveCreatesTask: false,
     action: "contact-support",
     meaning: "the plan does not include this API or model, or the IP is not whitelisted (also a 403 without a code)",
+    suggestion: "The Kling plan does not allow this model or API, or this IP; choose another model or contact Kling.",
     operator:
       "Check the plan includes the model (1103) and the Lambdas' egress IPs are whitelisted (1304), or change `defaultModel`.",
   },
   "Kling.ContentPolicy": {
-    retriedByStateMachine: false,
+    retry: "none",
     recoverable: false,
+    passesByItself: false,
+    redriveCreatesTask: false,
     action: "change-prompt",
     meaning: "a content policy refused the prompt or image: Kling's, the blocked terms, or a failed task whose reason says content",
+    suggestion: "The prompt or image was refused by a content policy; change the prompt.",
     operator:
       "Nothing to fix in the pipeline; widen or narrow `blockedTerms` if the pre-check refuses what Kling accepts.",
   },
   "Kling.InvalidRequest": {
-    retriedByStateMachine: false,
+    retry: "none",
     recoverable: false,
+    passesByItself: false,
+    redriveCreatesTask: false,
     action: "fix-request",
     meaning: "the request is not valid: Kling says so, or Validate did",
+    suggestion: "The request is not valid; fix what the message names and send it again.",
     operator:
       "Read the message: from Validate it is the caller's request; from Kling (1201) after Validate passed, the model rules in lambdas/schemas/models.ts may be out of date.",
   },
   "Kling.GenerationFailed": {
-    retriedByStateMachine: false,
+    retry: "none",
     recoverable: true,
+    // The same request may fail the same way every time, and each redrive pays for a new task.
+    passesByItself: false,
+    redriveCreatesTask: true,
     action: "retry-later",
     meaning: "Kling accepted the task but it ended with status failed",
+    suggestion: "Kling could not generate this video; try again, or simplify the prompt.",
     operator:
-      "Nothing for one; Kling's reason is in errorMessage. Many for one model may mean a Kling incident.",
+      "Nothing for one; Kling's reason is in errorMessage. Many for one model may mean a Kling incident. Only `npm start -- redrive` redrives it, showing the new task's price first.",
   },
   "Kling.PollTimeout": {
-    retriedByStateMachine: false,
+    retry: "none",
     recoverable: true,
+    passesByItself: true,
+    redriveCreatesTask: false,
     action: "retry-later",
     meaning: "the video was not ready before the polling deadline",
+    suggestion: "The video was not ready in time; retry with a shorter duration or a simpler prompt.",
     operator:
       "Check the task in Kling's console by its external_task_id; raise `pollSchedule.deadlineSeconds` if videos routinely take longer.",
   },
 };
+
+const PASSING_AWS_FAULT = "The pipeline hit a passing AWS fault; retry later.";
+
+/** Lambda's own passing faults, as AWS's Step Functions docs name them for the Lambda integration. */
+const lambdaServiceFault = (meaning: string): ErrorKind => ({
+  retry: "lambda-service",
+  recoverable: true,
+  passesByItself: true,
+  redriveCreatesTask: false,
+  action: "retry-later",
+  meaning,
+  suggestion: PASSING_AWS_FAULT,
+  operator: "Nothing for one (retried on every task); many mean a Lambda incident in the region.",
+});
+
+export const PLATFORM_ERROR_KINDS: Readonly<Record<PlatformErrorName, ErrorKind>> = {
+  "Lambda.ServiceException": lambdaServiceFault("Lambda's service failed to run the function"),
+  "Lambda.AWSLambdaException": lambdaServiceFault("Lambda's service answered with an error of its own"),
+  "Lambda.SdkClientException": lambdaServiceFault("Step Functions could not reach Lambda"),
+  "Lambda.TooManyRequestsException": lambdaServiceFault("Lambda throttled the invocation (concurrency)"),
+  "Sandbox.Timedout": {
+    retry: "function-stopped",
+    recoverable: true,
+    passesByItself: true,
+    redriveCreatesTask: false,
+    action: "retry-later",
+    meaning: "the function ran past its timeout and was stopped",
+    suggestion: PASSING_AWS_FAULT,
+    operator: "Nothing for one (usually Kling answering slowly); many mean the function's timeout is too short for Kling's latency.",
+  },
+  "Lambda.Unknown": {
+    retry: "function-stopped",
+    recoverable: true,
+    passesByItself: true,
+    redriveCreatesTask: false,
+    action: "retry-later",
+    meaning: "the function stopped without an answer Lambda could name",
+    suggestion: PASSING_AWS_FAULT,
+    operator: "Nothing for one; many mean a function runs out of memory: read its log for the job id.",
+  },
+  "Runtime.ExitError": {
+    // Retried once, in case the crash was the container's (memory left over); a second crash is
+    // the function's own, for an operator to fix before a redrive can succeed.
+    retry: "function-stopped",
+    recoverable: true,
+    passesByItself: false,
+    redriveCreatesTask: false,
+    action: "contact-support",
+    meaning: "the function's process crashed or exited (out of memory, a fatal error)",
+    suggestion: "A pipeline function crashed on this job; report the job id to the operators, who can redrive it once it is fixed.",
+    operator: "Read the function's log for the job id (out of memory: raise its memory); fix it, then `npm start -- redrive`.",
+  },
+  "Execution.Stopped": {
+    // Not an error name AWS raises: the diagnosis of an ABORTED execution, whose Error and Cause
+    // are whatever its StopExecution gave, if anything (they travel in the errorMessage).
+    retry: "none",
+    recoverable: true,
+    // Someone stopped it (an operator, or the stop of the batch that started it): a schedule
+    // must not undo that; an operator redrives it, which resumes the state it was stopped in.
+    passesByItself: false,
+    redriveCreatesTask: false,
+    action: "contact-support",
+    meaning: "StopExecution stopped the execution (status ABORTED): an operator, or the stop of the batch that started it",
+    suggestion: "The generation was stopped before it finished; ask the operators to redrive it, or send it again.",
+    operator: "If it was stopped by mistake, `npm start -- redrive` resumes it at the state it was stopped in.",
+  },
+  "States.Timeout": {
+    retry: "none",
+    recoverable: true,
+    passesByItself: true,
+    redriveCreatesTask: false,
+    action: "retry-later",
+    meaning: "a Task or the execution ran past its timeout (a redrive resets the execution's)",
+    suggestion: PASSING_AWS_FAULT,
+    operator: "Nothing for one; many mean the execution timeout is too short for the poll deadline and the retries.",
+  },
+};
+
+/** Any other error that is not Kling's: a bug in the pipeline, nothing a redrive can mend. */
+export const UNEXPECTED_ERROR = {
+  recoverable: false,
+  action: "contact-support",
+  suggestion: (failedState: string) => `The pipeline failed unexpectedly in ${failedState}; report the job id to the operators.`,
+} as const satisfies Pick<ErrorKind, "recoverable" | "action"> & { suggestion: (failedState: string) => string };
+
+/** What the taxonomy knows of an error name (Kling's or the platform's); undefined for any other. */
+export function errorKindOf(name: string): ErrorKind | undefined {
+  if (isKlingErrorName(name)) return ERROR_KINDS[name];
+  return isPlatformErrorName(name) ? PLATFORM_ERROR_KINDS[name] : undefined;
+}
+
+/** Every known name retried under this class, Kling's and the platform's: what a retry policy matches. */
+export function errorNamesRetriedAs(retry: Exclude<RetryClass, "none">): string[] {
+  const kinds: [string, ErrorKind][] = [...Object.entries(ERROR_KINDS), ...Object.entries(PLATFORM_ERROR_KINDS)];
+  return kinds.filter(([, kind]) => kind.retry === retry).map(([name]) => name);
+}
+
+/** Words in Kling's reason for a failed task that make it a content problem (ARCHITECTURE.md). */
+export const CONTENT_PROBLEM_WORDS = /\b(content|safety|sensitive|policy|moderation)\b/i;
+
+/**
+ * The requester's suggestion for a failed generation, by Kling's reason; the first whose words
+ * match decides, and none matching gives Kling.GenerationFailed's own suggestion.
+ */
+export const FAILED_GENERATION_SUGGESTIONS: readonly { readonly reason: string; readonly words: RegExp; readonly suggestion: string }[] = [
+  { reason: "a timeout", words: /time ?out|timed out/i, suggestion: "Generation timed out; try a shorter duration or a simpler prompt." },
+  {
+    reason: "complexity",
+    words: /complex/i,
+    suggestion: "The scene was too complex; try a simpler scene with fewer subjects and less motion.",
+  },
+];
 
 export interface ErrorCodeRow {
   readonly httpStatus: number;
@@ -182,4 +362,8 @@ export function classifyKlingError(httpStatus: number, klingCode: number | undef
 
 export function isKlingErrorName(value: string): value is KlingErrorName {
   return (ERROR_NAMES as readonly string[]).includes(value);
+}
+
+function isPlatformErrorName(value: string): value is PlatformErrorName {
+  return (PLATFORM_ERROR_NAMES as readonly string[]).includes(value);
 }

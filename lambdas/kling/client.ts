@@ -39,7 +39,6 @@ const ACCOUNT_COSTS_PATH = "/account/costs";
 
 /** 1003 (not yet valid) and 1004 (expired): a freshly signed JWT may be accepted. */
 const STALE_TOKEN_CODES: ReadonlySet<number> = new Set([1003, 1004]);
-const INVALID_PARAMETERS_CODE = 1201;
 
 const PAGE_NUM_RANGE = { min: 1, max: 1000 } as const;
 const PAGE_SIZE_RANGE = { min: 1, max: 500 } as const;
@@ -110,7 +109,7 @@ export class KlingClient implements KlingApi {
     try {
       return await this.getTask(kind, externalTaskId);
     } catch (error) {
-      if (isTaskNotFound(error)) return undefined;
+      if (error instanceof KlingError && error.refusal === "task-not-found") return undefined;
       throw error;
     }
   }
@@ -319,16 +318,6 @@ function isStaleTokenAnswer(error: unknown): error is KlingError {
     error.httpStatus === 401 &&
     error.klingCode !== undefined &&
     STALE_TOKEN_CODES.has(error.klingCode)
-  );
-}
-
-/** Kling reports an unknown task id as invalid parameters (400/1201) with a message like "Task not found". */
-function isTaskNotFound(error: unknown): boolean {
-  return (
-    error instanceof KlingError &&
-    error.httpStatus === 400 &&
-    error.klingCode === INVALID_PARAMETERS_CODE &&
-    /not found/i.test(error.klingMessage)
   );
 }
 

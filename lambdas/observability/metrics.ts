@@ -44,7 +44,7 @@ export function recordCreditsRemaining(units: number): void {
  */
 export function recordKlingRequest(errorName: string | undefined): boolean {
   emit(METRIC.klingRequests, 1);
-  const retried = errorName !== undefined && isKlingErrorName(errorName) && ERROR_KINDS[errorName].retriedByStateMachine;
+  const retried = errorName !== undefined && isKlingErrorName(errorName) && ERROR_KINDS[errorName].retry !== "none";
   if (retried) emit(METRIC.klingRetries, 1, [dimensionSet(DIMENSION_SETS.klingRetries.byErrorName, { [DIMENSION.errorName]: errorName })]);
   return retried;
 }

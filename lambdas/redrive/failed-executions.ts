@@ -4,13 +4,19 @@
  */
 import {
   DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
   ListExecutionsCommand,
   RedriveExecutionCommand,
   type SFNClient,
 } from "@aws-sdk/client-sfn";
+import { parseExecutionJson } from "../diagnose/diagnosis";
 
-/** The statuses a redrive can restart (ABORTED executions were stopped on purpose). */
-const REDRIVEN_STATUSES = ["FAILED", "TIMED_OUT"] as const;
+/**
+ * The statuses RedriveExecution restarts (AWS: a Standard execution that failed, timed out or
+ * was aborted, within 14 days of stopping, under the history's event limit; DescribeExecution's
+ * redriveStatus says whether one still is, and why not).
+ */
+const REDRIVEN_STATUSES = ["FAILED", "TIMED_OUT", "ABORTED"] as const;
 type RedrivenStatus = (typeof REDRIVEN_STATUSES)[number];
 
 export interface FailedExecution {
@@ -20,17 +26,24 @@ export interface FailedExecution {
   readonly startDate: Date;
   readonly error: string | undefined;
   readonly cause: string | undefined;
+  /** How many times it was redriven (DescribeExecution's redriveCount: successful redrives only). */
+  readonly redriveCount: number;
   /** Why Step Functions would refuse a redrive (DescribeExecution's redriveStatusReason); undefined when it would not. */
   readonly notRedrivableReason: string | undefined;
 }
 
-type RedriveOutcome = { readonly kind: "redriven" } | { readonly kind: "not-redrivable"; readonly reason: string };
+export type RedriveOutcome = { readonly kind: "redriven" } | { readonly kind: "not-redrivable"; readonly reason: string };
 
 export interface FailedExecutions {
   /** The executions in these statuses started at or after `since`, newest first. */
   list(since: Date): AsyncIterable<FailedExecution>;
   redrive(executionArn: string): Promise<RedriveOutcome>;
+  /** The request as Validate handed it on (its output in the execution's history); undefined when Validate never succeeded. */
+  validatedRequest(executionArn: string): Promise<unknown>;
 }
+
+/** The state that validates the request; its output is `{jobId, request, kind}` (lib/generation-workflow.ts). */
+const VALIDATE_STATE = "Validate";
 
 const PAGE_SIZE = 100;
 
@@ -52,6 +65,21 @@ export class SfnFailedExecutions implements FailedExecutions {
       if (error instanceof Error && error.name === "ExecutionNotRedrivable") return { kind: "not-redrivable", reason: error.message };
       throw error;
     }
+  }
+
+  async validatedRequest(executionArn: string): Promise<unknown> {
+    let nextToken: string | undefined;
+    do {
+      const page = await this.client.send(new GetExecutionHistoryCommand({ executionArn, maxResults: PAGE_SIZE, nextToken }));
+      for (const event of page.events ?? []) {
+        const exited = event.type === "TaskStateExited" ? event.stateExitedEventDetails : undefined;
+        if (exited?.name !== VALIDATE_STATE) continue;
+        const output = parseExecutionJson(exited.output);
+        return output !== null && typeof output === "object" && "request" in output ? output.request : undefined;
+      }
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return undefined;
   }
 
   private async *listInStatus(status: RedrivenStatus, since: Date): AsyncIterable<FailedExecution> {
@@ -80,8 +108,10 @@ export class SfnFailedExecutions implements FailedExecutions {
       startDate: described.startDate ?? new Date(0),
       error: described.error,
       cause: described.cause,
+      redriveCount: described.redriveCount ?? 0,
       notRedrivableReason:
         described.redriveStatus === "NOT_REDRIVABLE" ? (described.redriveStatusReason ?? "Step Functions gives no reason") : undefined,
     };
   }
 }
+

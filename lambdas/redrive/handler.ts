@@ -1,7 +1,7 @@
 /**
- * The scheduled redrive: every so often, redrives the generations that failed recoverably and
- * need no one (action retry-later: Kling was busy or down, a deadline passed, a generation
- * failed), and logs the rest for an operator (credentials, credits) or as lost for good.
+ * The scheduled redrive: every so often, redrives the generations whose failure passes by itself
+ * (Kling busy or down, a deadline passed, a passing AWS fault), each at most a few times, and
+ * logs the rest for an operator (credentials, credits, a failed generation) or as lost for good.
  */
 import { SFNClient } from "@aws-sdk/client-sfn";
 import * as z from "zod";
@@ -9,20 +9,26 @@ import { now } from "../common/clock";
 import { generationStateMachineArn } from "../common/config";
 import { parseEvent } from "../common/parse-event";
 import { logger, observed } from "../observability/logger";
-import { SfnFailedExecutions } from "./failed-executions";
-import { emptyTally, NEEDS_NO_OPERATOR, redriveFailedExecutions, type RedriveTally } from "./redrive-run";
+import { type FailedExecutions, SfnFailedExecutions } from "./failed-executions";
+import { emptyTally, redriveFailedExecutions, type RedriveTally, scheduledRedriveDecision } from "./redrive-run";
 
-/** What the schedule's rule sends (lib/scheduled-redrive.ts): how far back executions started. */
-const scheduledRedriveEventSchema = z.object({ lookBackHours: z.number().positive() });
+/**
+ * What the schedule's rule sends (lib/scheduled-redrive.ts): how far back executions started,
+ * and how many redrives in all an execution may have had for the schedule to redrive it again.
+ */
+const scheduledRedriveEventSchema = z.object({ lookBackHours: z.number().positive(), maxRedrives: z.number().int().min(0) });
 
 const HOUR_MS = 3_600_000;
 
-export async function redriveOnSchedule(event: unknown, client: SFNClient = new SFNClient({})): Promise<RedriveTally> {
-  const { lookBackHours } = parseEvent(scheduledRedriveEventSchema, event, "ScheduledRedrive");
-  const executions = new SfnFailedExecutions(client, generationStateMachineArn());
+export async function redriveOnSchedule(
+  event: unknown,
+  executions: FailedExecutions = new SfnFailedExecutions(new SFNClient({}), generationStateMachineArn()),
+): Promise<RedriveTally> {
+  const { lookBackHours, maxRedrives } = parseEvent(scheduledRedriveEventSchema, event, "ScheduledRedrive");
   const since = new Date(now() - lookBackHours * HOUR_MS);
   const tally = emptyTally();
-  for await (const result of redriveFailedExecutions(executions, { since, dryRun: false, redrives: NEEDS_NO_OPERATOR })) {
+  const policy = { since, dryRun: false, decide: scheduledRedriveDecision(maxRedrives) };
+  for await (const result of redriveFailedExecutions(executions, policy)) {
     tally[result.kind] += 1;
     const { execution, diagnosis } = result;
     logger().info(`generation ${result.kind}`, {
@@ -30,6 +36,7 @@ export async function redriveOnSchedule(event: unknown, client: SFNClient = new 
       errorCode: diagnosis.errorCode,
       failedState: diagnosis.failedState,
       action: diagnosis.action,
+      redriveCount: execution.redriveCount,
       ...(result.reason === undefined ? {} : { reason: result.reason }),
     });
   }

@@ -3,7 +3,8 @@
  * operator, or report it can never succeed or cannot be redriven), and doing it. Shared by
  * `npm start -- redrive` and the scheduled redrive Lambda; they differ in what they redrive.
  */
-import { diagnosisOfExecution, type Diagnosis } from "../diagnose/diagnosis";
+import { diagnose, diagnosisOfExecution, type Diagnosis, UNKNOWN_STATE } from "../diagnose/diagnosis";
+import { errorKindOf } from "../errors";
 import type { FailedExecution, FailedExecutions } from "./failed-executions";
 
 export type RedriveResultKind = "redriven" | "would-redrive" | "needs-operator" | "unrecoverable" | "not-redrivable";
@@ -12,25 +13,51 @@ export interface RedriveResult {
   readonly kind: RedriveResultKind;
   readonly execution: FailedExecution;
   readonly diagnosis: Diagnosis;
-  /** Why Step Functions will not redrive it (kind not-redrivable). */
+  /** Why Step Functions will not redrive it (not-redrivable), or why it is left to an operator (needs-operator). */
   readonly reason?: string;
 }
 
-interface RedrivePolicy {
+/** Whether a recoverable failure is redriven now, or why it is left to an operator. */
+type RedriveDecision = { readonly redrive: true } | { readonly redrive: false; readonly reason: string };
+
+export const REDRIVE: RedriveDecision = { redrive: true };
+
+export interface RedrivePolicy {
   /** Executions started before this are left alone. */
   readonly since: Date;
   /** List what would be redriven; redrive nothing. */
   readonly dryRun: boolean;
-  /** Which recoverable failures to redrive; the others wait for an operator (kind needs-operator). */
-  readonly redrives: (diagnosis: Diagnosis) => boolean;
+  /** Decides each recoverable failure that Step Functions would redrive, just before it is redriven. */
+  readonly decide: (execution: FailedExecution, diagnosis: Diagnosis) => Promise<RedriveDecision>;
 }
 
-/** An operator redrives every recoverable failure: they fixed what it needed first. */
-export const EVERY_RECOVERABLE = (diagnosis: Diagnosis): boolean => diagnosis.recoverable;
-/** A schedule redrives only what needs no one: credentials and credits wait for an operator. */
-export const NEEDS_NO_OPERATOR = (diagnosis: Diagnosis): boolean => diagnosis.recoverable && diagnosis.action === "retry-later";
+/**
+ * The schedule redrives only a failure that passes by itself (the taxonomy says which: never a
+ * failed generation, whose redrive pays for a new task and may fail the same way), and one
+ * execution at most `maxRedrives` times in all: past that, a failure that keeps coming back
+ * waits for an operator.
+ */
+export function scheduledRedriveDecision(maxRedrives: number): RedrivePolicy["decide"] {
+  return async (execution, diagnosis) => {
+    if (!errorKindOf(diagnosis.errorCode)?.passesByItself) {
+      return { redrive: false, reason: `${diagnosis.errorCode} does not pass by itself: an operator redrives it (npm start -- redrive)` };
+    }
+    if (execution.redriveCount >= maxRedrives) {
+      return { redrive: false, reason: `redriven ${execution.redriveCount} times already, the schedule's most (maxScheduledRedrives ${maxRedrives})` };
+    }
+    return REDRIVE;
+  };
+}
+
+/** The name of the diagnosis of an execution StopExecution stopped (lambdas/errors/taxonomy.ts). */
+const STOPPED = "Execution.Stopped";
 
 function diagnosisOfFailure(execution: FailedExecution): Diagnosis {
+  if (execution.status === "ABORTED") {
+    // Its Error and Cause are whatever the stop gave, if anything: kept as the message, never read as an error name.
+    const given = [execution.error, execution.cause].filter((text) => text !== undefined && text !== "").join(": ");
+    return diagnose(execution.name, UNKNOWN_STATE, { Error: STOPPED, Cause: given });
+  }
   // A timed-out execution never reached Diagnose and may carry no Error; a redrive resets its timeout.
   const error = execution.error ?? (execution.status === "TIMED_OUT" ? "States.Timeout" : undefined);
   return diagnosisOfExecution(execution.name, error, execution.cause);
@@ -42,10 +69,15 @@ export async function* redriveFailedExecutions(executions: FailedExecutions, pol
     const diagnosis = diagnosisOfFailure(execution);
     if (execution.notRedrivableReason !== undefined) {
       yield { kind: "not-redrivable", execution, diagnosis, reason: execution.notRedrivableReason };
-    } else if (!diagnosis.recoverable) {
+      continue;
+    }
+    if (!diagnosis.recoverable) {
       yield { kind: "unrecoverable", execution, diagnosis };
-    } else if (!policy.redrives(diagnosis)) {
-      yield { kind: "needs-operator", execution, diagnosis };
+      continue;
+    }
+    const decision = await policy.decide(execution, diagnosis);
+    if (!decision.redrive) {
+      yield { kind: "needs-operator", execution, diagnosis, reason: decision.reason };
     } else if (policy.dryRun) {
       yield { kind: "would-redrive", execution, diagnosis };
     } else {

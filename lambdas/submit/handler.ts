@@ -23,9 +23,6 @@ const submitEventSchema = z.object({
   redriveCount: z.number().int().min(0).default(0),
 });
 
-/** Kling's refusal of a second task with the same external_task_id. */
-const DUPLICATE_EXTERNAL_ID = /external_task_id.*exist/i;
-
 /**
  * Creates the task; when Kling says the id is taken, an earlier attempt's create (one whose
  * answer timed out) landed after our look-up: that task is ours, so return it.
@@ -34,7 +31,7 @@ async function createOrFindLateTask(kling: KlingApi, kind: TaskKind, body: Creat
   try {
     return await kling.createTask(kind, body);
   } catch (error) {
-    if (!(error instanceof KlingError && error.klingCode === 1201 && DUPLICATE_EXTERNAL_ID.test(error.klingMessage))) throw error;
+    if (!(error instanceof KlingError && error.refusal === "external-task-id-exists")) throw error;
     const existing = await kling.findTaskByExternalId(kind, externalTaskId);
     if (!existing) throw error;
     return existing;

@@ -4,6 +4,7 @@
  */
 import * as z from "zod";
 import { parseEvent } from "../common/parse-event";
+import { WORKFLOW_FAILURE_FIELDS } from "../common/workflow-state";
 import { observed } from "../observability/logger";
 import { KlingError } from "../errors";
 import type { TaskKind } from "../kling/wire";
@@ -14,7 +15,21 @@ const validateEventSchema = z.object({
   jobId: z.string().min(1),
   /** As the person sent it: validating it is this handler's job. */
   request: z.unknown(),
+  /** `$$.Execution.RedriveCount`; absent when invoked outside Step Functions (a first attempt). */
+  redriveCount: z.number().int().min(0).default(0),
 });
+
+const WORKFLOW_FIELDS: ReadonlySet<string> = new Set(Object.values(WORKFLOW_FAILURE_FIELDS));
+
+/**
+ * The request as sent. A redrive resumes Validate with the state the failure left: the request
+ * with the workflow's record of that failure beside it, which is not the request's. On a first
+ * attempt nothing is set aside, so a request that carries such a field is refused by name.
+ */
+function requestAsSent(state: unknown, redriveCount: number): unknown {
+  if (redriveCount === 0 || state === null || typeof state !== "object" || Array.isArray(state)) return state;
+  return Object.fromEntries(Object.entries(state).filter(([field]) => !WORKFLOW_FIELDS.has(field)));
+}
 
 interface ValidateResult {
   readonly jobId: string;
@@ -23,10 +38,10 @@ interface ValidateResult {
 }
 
 async function validate(event: unknown): Promise<ValidateResult> {
-  const { jobId, request } = parseEvent(validateEventSchema, event, "Validate");
+  const { jobId, request, redriveCount } = parseEvent(validateEventSchema, event, "Validate");
   // Read per invocation (a few microseconds) so a process that hosts several pipelines, as the
   // local runner does, always validates with the configuration it runs.
-  const result = validateGenerationRequest(request, readValidateConfig(process.env));
+  const result = validateGenerationRequest(requestAsSent(request, redriveCount), readValidateConfig(process.env));
   if (!result.ok) {
     throw new KlingError(result.contentPolicy ? "Kling.ContentPolicy" : "Kling.InvalidRequest", result.problems.join("; "));
   }

@@ -3,8 +3,13 @@
  * definitions) and the error table (from the taxonomy and the retry policies). `npm run docs`
  * writes them; a test regenerates them so they never drift.
  */
-import { ERROR_KINDS, ERROR_NAMES, KLING_ERROR_CODES, type KlingErrorName } from "../../lambdas/errors";
-import { SUGGESTIONS } from "../../lambdas/diagnose/diagnosis";
+import {
+  ERROR_KINDS,
+  FAILED_GENERATION_SUGGESTIONS,
+  KLING_ERROR_CODES,
+  PLATFORM_ERROR_KINDS,
+  type ErrorKind,
+} from "../../lambdas/errors";
 import { RETRY_POLICIES } from "../../lib/retry-policies";
 import type { StateMachineDefinition } from "../runner/definition";
 
@@ -82,13 +87,16 @@ export function mermaidDiagram(definition: StateMachineDefinition): string {
   return ["```mermaid", "flowchart TD", ...flowchart(definition.States, "  "), "```"].join("\n");
 }
 
-function retryText(name: KlingErrorName): string {
+/** Every error the taxonomy knows, Kling's first, then the platform's. */
+const KNOWN_ERRORS: readonly (readonly [string, ErrorKind])[] = [...Object.entries(ERROR_KINDS), ...Object.entries(PLATFORM_ERROR_KINDS)];
+
+function retryText(name: string): string {
   const policy = Object.values(RETRY_POLICIES).find((candidate) => (candidate.errors as readonly string[]).includes(name));
   if (!policy) return "no";
   return `${policy.maxAttempts} attempts, from ${policy.interval.toSeconds()} s, ×${policy.backoffRate}, full jitter, capped at ${policy.maxDelay.toSeconds()} s`;
 }
 
-function codesText(name: KlingErrorName): string {
+function codesText(name: string): string {
   const rows = KLING_ERROR_CODES.filter((row) => row.name === name);
   return rows.map((row) => `${row.httpStatus}/${row.codes.join(", ")}`).join("; ");
 }
@@ -99,35 +107,32 @@ const RECOVERY: Record<string, string> = {
   "fix-credentials": "yes, once credentials are fixed",
 };
 
-/** The error table: each name, what raises it, whether it is retried and whether it can recover. */
+/** The error table: each name, what raises it, whether it is retried, can recover, passes by itself. */
 export function errorTable(): string {
-  const rows = ERROR_NAMES.map((name) => {
-    const kind = ERROR_KINDS[name];
+  const rows = KNOWN_ERRORS.map(([name, kind]) => {
     const codes = codesText(name);
     const raisedFor = codes ? `${codes}: ${kind.meaning}` : kind.meaning;
     const recoverable = kind.recoverable ? (RECOVERY[kind.action] ?? "yes") : "no";
-    return `| \`${name}\` | ${raisedFor} | ${retryText(name)} | ${recoverable} | \`${kind.action}\` |`;
+    const scheduled = kind.passesByItself ? "yes" : "no";
+    return `| \`${name}\` | ${raisedFor} | ${retryText(name)} | ${recoverable} | ${scheduled} | \`${kind.action}\` |`;
   });
-  const platform = Object.values(RETRY_POLICIES)
-    .filter((policy) => !policy.errors.some((name) => name.startsWith("Kling.") || name === "States.ALL"))
-    .map((policy) => `${policy.errors.map((name) => `\`${name}\``).join(", ")} (${policy.maxAttempts} attempts, from ${policy.interval.toSeconds()} s)`);
   return [
-    "| error name | HTTP/code: raised for | retried by the state machine | recoverable | action |",
-    "|---|---|---|---|---|",
+    "| error name | HTTP/code: raised for | retried by the state machine | recoverable | passes by itself (the scheduled redrive takes it) | action |",
+    "|---|---|---|---|---|---|",
     ...rows,
-    "",
-    `Lambda's own faults are retried on every task: ${platform.join("; ")}.`,
   ].join("\n");
+}
+
+/** What a failed generation's requester is told: by Kling's reason, else the default. */
+function failedGenerationSuggestions(): string {
+  const byReason = FAILED_GENERATION_SUGGESTIONS.map(({ reason, suggestion }) => `${reason}: ${suggestion}`);
+  return `by Kling's reason (${byReason.join(" ")}), else: ${ERROR_KINDS["Kling.GenerationFailed"].suggestion}`;
 }
 
 /** The operator's runbook: what each error name means, what the requester is told, what to do. */
 export function runbook(): string {
-  const rows = ERROR_NAMES.map((name) => {
-    const kind = ERROR_KINDS[name];
-    const told =
-      name === "Kling.GenerationFailed"
-        ? "by Kling's reason: a shorter duration or simpler prompt (timeout), a simpler scene (complexity), or to try again"
-        : SUGGESTIONS[name];
+  const rows = KNOWN_ERRORS.map(([name, kind]) => {
+    const told = name === "Kling.GenerationFailed" ? failedGenerationSuggestions() : kind.suggestion;
     return `| \`${name}\` | ${kind.meaning} | ${told} | ${kind.operator} |`;
   });
   return ["| error name | what happened | the requester is told | the operator |", "|---|---|---|---|", ...rows].join("\n");

@@ -1,27 +1,36 @@
 /**
  * `npm start -- redrive [--since 7d] [--dry-run] [--state-machine-arn ARN]`: redrives the
- * generation executions that failed (or timed out) recoverably, and lists the others with
+ * generation executions that failed, timed out or were stopped, when a redrive can succeed,
+ * and lists the others with
  * what to do about them. See lib/generation-workflow.ts for why a redrive retries the work.
+ * It is the only thing that redrives a failed generation, whose redrive pays for a new task:
+ * it prints that task's price first.
  */
 import { parseArgs } from "node:util";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { STATE_MACHINE_ARN } from "../../lambdas/api/sfn-executions";
 import { ENV } from "../../lambdas/common/settings";
-import { type FailedExecutions, SfnFailedExecutions } from "../../lambdas/redrive/failed-executions";
+import { errorKindOf } from "../../lambdas/errors";
+import { type FailedExecution, type FailedExecutions, SfnFailedExecutions } from "../../lambdas/redrive/failed-executions";
 import {
   emptyTally,
-  EVERY_RECOVERABLE,
+  REDRIVE,
+  type RedrivePolicy,
   type RedriveResult,
   type RedriveResultKind,
   redriveFailedExecutions,
   type RedriveTally,
 } from "../../lambdas/redrive/redrive-run";
+import { priceUnits } from "../../lambdas/schemas/pricing";
+import { generationRequestSchema } from "../../lambdas/schemas/validation";
 
 const REDRIVE_USAGE = `usage: npm start -- redrive [--since 7d] [--dry-run] [--state-machine-arn ARN]
 
-  Redrives the generation executions that failed or timed out recoverably since then, and
-  lists the unrecoverable ones with their suggestion.
-  --since DURATION         how far back executions started: 30m, 12h, 7d (default 7d; Step Functions keeps 14 days redrivable)
+  Redrives the generation executions that failed, timed out or were stopped (aborted) since
+  then, when a redrive can succeed, and
+  lists the unrecoverable ones with their suggestion. Before redriving a failed generation,
+  which pays for a new Kling task, it prints that task's price.
+  --since DURATION         how far back executions started: 30m, 12h, 7d (default 7d; Step Functions redrives an execution up to 14 days after it stopped)
   --dry-run                list what would be redriven; redrive nothing
   --state-machine-arn ARN  the generation state machine (the stack's GenerationStateMachineArn output),
                            or ${ENV.generationStateMachineArn} from the environment`;
@@ -94,12 +103,37 @@ function formatResult(result: RedriveResult): string {
   const { execution, diagnosis } = result;
   const what = `${execution.name}  ${execution.status} ${diagnosis.errorCode} at ${diagnosis.failedState}`;
   const why =
-    result.kind === "not-redrivable"
+    result.kind === "not-redrivable" || (result.kind === "needs-operator" && result.reason !== undefined)
       ? `: ${result.reason ?? ""}`
       : result.kind === "unrecoverable"
         ? `: ${diagnosis.action}: ${diagnosis.suggestion}`
         : ` (${diagnosis.action})`;
   return `  ${LABELS[result.kind].padEnd(15)} ${what}${why}`;
+}
+
+/**
+ * What a redrive of this execution pays for: nothing, unless its failure makes the redrive create
+ * a new Kling task (a failed generation); then that task's price, from the pricing table and the
+ * request Validate handed on, or undefined when the request cannot be read.
+ */
+async function newTaskPrice(executions: FailedExecutions, execution: FailedExecution): Promise<string | undefined> {
+  const request = generationRequestSchema.safeParse(await executions.validatedRequest(execution.arn));
+  if (!request.success) return undefined;
+  const { model, mode, duration, sound } = request.data;
+  return `${priceUnits(request.data)} units (${model} ${mode}, ${duration} s${sound === "on" ? ", with sound" : ""})`;
+}
+
+/** Every recoverable failure is redriven; one whose redrive pays for a new task only once its price is printed. */
+function operatorDecision(executions: FailedExecutions, io: RedriveIo): RedrivePolicy["decide"] {
+  return async (execution, diagnosis) => {
+    if (!errorKindOf(diagnosis.errorCode)?.redriveCreatesTask) return REDRIVE;
+    const price = await newTaskPrice(executions, execution);
+    if (price === undefined) {
+      return { redrive: false, reason: "its redrive pays for a new Kling task, and its validated request cannot be read to price it" };
+    }
+    io.out(`  ${"new task".padEnd(15)} ${execution.name}  a redrive creates a new Kling task: ${price}`);
+    return REDRIVE;
+  };
 }
 
 /** Lists, and unless dry-running redrives, every recoverable execution; then a summary line. */
@@ -111,13 +145,15 @@ async function redriveCommand(
 ): Promise<RedriveTally> {
   const tally = emptyTally();
   const since = new Date(now.getTime() - command.sinceMs);
-  io.out(`failed and timed-out executions started since ${since.toISOString()}${command.dryRun ? " (dry run: nothing is redriven)" : ""}`);
-  for await (const result of redriveFailedExecutions(executions, { since, dryRun: command.dryRun, redrives: EVERY_RECOVERABLE })) {
+  io.out(`failed, timed-out and aborted executions started since ${since.toISOString()}${command.dryRun ? " (dry run: nothing is redriven)" : ""}`);
+  const policy = { since, dryRun: command.dryRun, decide: operatorDecision(executions, io) };
+  for await (const result of redriveFailedExecutions(executions, policy)) {
     tally[result.kind] += 1;
     io.out(formatResult(result));
   }
   const redriven = command.dryRun ? `${tally["would-redrive"]} would be redriven` : `${tally.redriven} redriven`;
-  io.out(`${redriven}, ${tally.unrecoverable} unrecoverable, ${tally["not-redrivable"]} not redrivable`);
+  const leftToOperator = tally["needs-operator"] > 0 ? `, ${tally["needs-operator"]} left to an operator` : "";
+  io.out(`${redriven}, ${tally.unrecoverable} unrecoverable, ${tally["not-redrivable"]} not redrivable${leftToOperator}`);
   return tally;
 }
 

@@ -102,6 +102,13 @@ describe("the generation state machine", () => {
     });
   });
 
+  it("tells Validate, which reads the whole state, whether a redrive resumed it", () => {
+    expect((state("Validate").Parameters as { Payload: Record<string, unknown> }).Payload).toMatchObject({
+      "request.$": "$",
+      "redriveCount.$": "$$.Execution.RedriveCount",
+    });
+  });
+
   it("ends an unrecoverable failure in Failed and a recoverable one in AwaitRedrive", () => {
     expect(state("Recoverable?")).toMatchObject({
       Type: "Choice",

@@ -13,8 +13,15 @@ describe("the scheduled redrive", () => {
     expect(JSON.stringify(template)).not.toContain("RedriveExecution");
   });
 
-  it("runs its Lambda on the configured rate, with the look-back, and may redrive the generation workflow's executions only", () => {
-    const { stack, template: json } = synthesizePipeline({ scheduledRedrive: { everyMinutes: 30, lookBackHours: 48 } });
+  it("redrives an execution at most twice unless configured otherwise", () => {
+    const { template } = synthesizePipeline({ scheduledRedrive: { everyMinutes: 30, lookBackHours: 48 } });
+    Template.fromJSON(template).hasResourceProperties("AWS::Events::Rule", {
+      Targets: [Match.objectLike({ Input: JSON.stringify({ lookBackHours: 48, maxRedrives: 2 }) })],
+    });
+  });
+
+  it("runs its Lambda on the configured rate, with the look-back and the most redrives, and may redrive the generation workflow's executions only", () => {
+    const { stack, template: json } = synthesizePipeline({ scheduledRedrive: { everyMinutes: 30, lookBackHours: 48 }, maxScheduledRedrives: 3 });
     const template = Template.fromJSON(json);
     const redrive = present(stack.pipeline.scheduledRedrive, "the scheduled redrive");
     const functionId = logicalIdOf(stack, redrive.redriveFunction);
@@ -22,7 +29,7 @@ describe("the scheduled redrive", () => {
 
     template.hasResourceProperties("AWS::Events::Rule", {
       ScheduleExpression: "rate(30 minutes)",
-      Targets: [Match.objectLike({ Arn: { "Fn::GetAtt": [functionId, "Arn"] }, Input: JSON.stringify({ lookBackHours: 48 }) })],
+      Targets: [Match.objectLike({ Arn: { "Fn::GetAtt": [functionId, "Arn"] }, Input: JSON.stringify({ lookBackHours: 48, maxRedrives: 3 }) })],
     });
     template.hasResourceProperties("AWS::Lambda::Function", {
       Environment: { Variables: Match.objectLike({ GENERATION_STATE_MACHINE_ARN: { Ref: generationId } }) },

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
 import { diagnose, suggestionForFailedGeneration, type Diagnosis } from "../../lambdas/diagnose/diagnosis";
 import { handler } from "../../lambdas/diagnose/handler";
-import { ERROR_KINDS, ERROR_NAMES, formatErrorMessage } from "../../lambdas/errors";
+import { ERROR_KINDS, ERROR_NAMES, failedTaskError, formatErrorMessage } from "../../lambdas/errors";
 
 const ACTIONS = ["retry-later", "buy-credits", "fix-credentials", "change-prompt", "fix-request", "contact-support"];
 
@@ -67,7 +67,6 @@ describe("the suggestion for a failed generation comes from Kling's reason", () 
   it.each([
     ["Generation timed out", /shorter duration.*simpler prompt/i],
     ["task timeout while rendering", /shorter duration.*simpler prompt/i],
-    ["The content did not pass the safety check", /change the prompt/i],
     ["Video generation failed: the scene is too complex to render", /simpler scene/i],
   ])("%j -> %s", (reason, expected) => {
     const diagnosis = diagnose("job-2", "Poll", {
@@ -77,6 +76,14 @@ describe("the suggestion for a failed generation comes from Kling's reason", () 
     expect(diagnosis.suggestion).toMatch(expected);
     expect(diagnosis.recoverable).toBe(true);
     expectOneLine(diagnosis.suggestion);
+  });
+
+  it("a reason in the content-problem words is a content refusal, told to change the prompt: one list decides both", () => {
+    for (const reason of ["The content did not pass the safety check", "Rejected by moderation"]) {
+      const error = failedTaskError(reason, "t-1");
+      expect(error.name).toBe("Kling.ContentPolicy");
+      expect(diagnose("job-2", "Poll", { Error: error.name, Cause: lambdaCause(error.name, error.message) }).suggestion).toMatch(/change the prompt/i);
+    }
   });
 
   it("an unexplained failure still gets a one-line suggestion", () => {
@@ -134,7 +141,7 @@ describe("reading the Cause", () => {
 });
 
 describe("errors that are not Kling's", () => {
-  it.each(["States.Timeout", "States.HeartbeatTimeout", "Lambda.Unknown", "Lambda.TooManyRequestsException", "Sandbox.Timedout"])(
+  it.each(["States.Timeout", "Lambda.Unknown", "Lambda.TooManyRequestsException", "Sandbox.Timedout"])(
     "%s is a passing platform fault: recoverable, retry later",
     (name) => {
       const diagnosis = diagnose("job-4", "Poll", { Error: name, Cause: "it happened" });
@@ -144,6 +151,12 @@ describe("errors that are not Kling's", () => {
       expectOneLine(diagnosis.suggestion);
     },
   );
+
+  it("Runtime.ExitError, which the state machine retries once, is recoverable once an operator fixed the function", () => {
+    const diagnosis = diagnose("job-4", "Submit", { Error: "Runtime.ExitError", Cause: lambdaCause("Runtime.ExitError", "signal: killed") });
+    expect(diagnosis).toMatchObject({ recoverable: true, action: "contact-support" });
+    expect(diagnosis.suggestion).toMatch(/operators/);
+  });
 
   it.each(["TypeError", "Error", "States.Runtime", "Kling.SomethingNew"])(
     "%s is unexpected: not recoverable, contact support, naming the state",

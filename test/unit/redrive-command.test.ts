@@ -6,6 +6,7 @@ import {
   DescribeExecutionCommand,
   type DescribeExecutionCommandOutput,
   ExecutionNotRedrivable,
+  GetExecutionHistoryCommand,
   ListExecutionsCommand,
   RedriveExecutionCommand,
   SFNClient,
@@ -38,9 +39,9 @@ interface Listed {
   readonly described: Partial<DescribeExecutionCommandOutput>;
 }
 
-/** Serves these executions through ListExecutions (FAILED or TIMED_OUT, pages of `pageSize`) and DescribeExecution. */
-function serve(executions: { FAILED?: Listed[]; TIMED_OUT?: Listed[] }, pageSize = 100): void {
-  for (const status of ["FAILED", "TIMED_OUT"] as const) {
+/** Serves these executions through ListExecutions (FAILED, TIMED_OUT or ABORTED, pages of `pageSize`) and DescribeExecution. */
+function serve(executions: { FAILED?: Listed[]; TIMED_OUT?: Listed[]; ABORTED?: Listed[] }, pageSize = 100): void {
+  for (const status of ["FAILED", "TIMED_OUT", "ABORTED"] as const) {
     const all = executions[status] ?? [];
     for (let start = 0; start < Math.max(all.length, 1); start += pageSize) {
       const page = all.slice(start, start + pageSize);
@@ -79,9 +80,28 @@ async function run(argv: string[], env: NodeJS.ProcessEnv = { GENERATION_STATE_M
 
 const redriven = () => sfn.commandCalls(RedriveExecutionCommand).map((call) => call.args[0].input.executionArn);
 
+/** The request Validate handed on, as GetExecutionHistory shows its TaskStateExited event. */
+const VALIDATED_REQUEST = { prompt: "a corgi surfing", model: "kling-v2-6", mode: "pro", duration: "10", aspectRatio: "16:9" };
+function historyWithValidateOutput(request: unknown = VALIDATED_REQUEST) {
+  const at = new Date(NOW.getTime() - DAY_MS);
+  return {
+    events: [
+      { id: 1, timestamp: at, type: "ExecutionStarted" as const },
+      { id: 2, timestamp: at, type: "TaskStateEntered" as const, stateEnteredEventDetails: { name: "Validate" } },
+      {
+        id: 3,
+        timestamp: at,
+        type: "TaskStateExited" as const,
+        stateExitedEventDetails: { name: "Validate", output: JSON.stringify({ jobId: "job", request, kind: "text2video" }) },
+      },
+    ],
+  };
+}
+
 beforeEach(() => {
   sfn.reset();
   sfn.on(RedriveExecutionCommand).resolves({ redriveDate: NOW });
+  sfn.on(GetExecutionHistoryCommand).resolves(historyWithValidateOutput());
 });
 
 describe("npm start -- redrive", () => {
@@ -133,6 +153,27 @@ describe("npm start -- redrive", () => {
     expect(out[0]).toContain(daysAgo(2).toISOString());
   });
 
+  it("redrives a stopped (ABORTED) execution as AWS allows, never reading what the stop gave as an error name", async () => {
+    serve({
+      ABORTED: [
+        // StopExecution's error and cause are free text, or absent.
+        { name: "stopped-by-hand", startedDaysAgo: 1, described: { name: "stopped-by-hand", error: "Kling.ContentPolicy", cause: "stopped while we rotate keys", redriveStatus: "REDRIVABLE" } },
+        { name: "stopped-silently", startedDaysAgo: 1, described: { name: "stopped-silently", redriveStatus: "REDRIVABLE" } },
+        {
+          name: "stopped-long-ago",
+          startedDaysAgo: 2,
+          described: { name: "stopped-long-ago", redriveStatus: "NOT_REDRIVABLE", redriveStatusReason: "Execution redrivable period exceeded" },
+        },
+      ],
+    });
+    const { code, out } = await run([]);
+    expect(code).toBe(0);
+    expect(sfn.commandCalls(ListExecutionsCommand).map((call) => call.args[0].input.statusFilter)).toContain("ABORTED");
+    expect(redriven()).toEqual([arnOf("stopped-by-hand"), arnOf("stopped-silently")]);
+    expect(out.find((line) => line.includes("stopped-by-hand"))).toMatch(/redriven .*ABORTED Execution\.Stopped/);
+    expect(out.find((line) => line.includes("stopped-long-ago"))).toMatch(/not redrivable .*Execution redrivable period exceeded/);
+  });
+
   it("lists an execution Step Functions refuses to redrive with its reason, and goes on", async () => {
     serve({ FAILED: [mixed.FAILED[0] as Listed, mixed.FAILED[2] as Listed] });
     sfn
@@ -145,12 +186,38 @@ describe("npm start -- redrive", () => {
     expect(out.at(-1)).toBe("1 redriven, 0 unrecoverable, 1 not redrivable");
   });
 
+  it("prints the price of the new task a failed generation's redrive pays for, before redriving it", async () => {
+    serve({ FAILED: [{ name: "failed-video", startedDaysAgo: 1, described: diagnosed("failed-video", "Kling.GenerationFailed", "Poll") }] });
+    const out: string[] = [];
+    sfn.on(RedriveExecutionCommand).callsFake(() => {
+      out.push("<RedriveExecution>");
+      return { redriveDate: NOW };
+    });
+    const code = await runRedriveCommand([], { GENERATION_STATE_MACHINE_ARN: STATE_MACHINE_ARN }, { out: (line) => out.push(line), err: () => undefined }, (arn) => new SfnFailedExecutions(new SFNClient({ region: "eu-west-1" }), arn), NOW);
+    expect(code).toBe(0);
+    // kling-v2-6 pro: 0.5 units a second, 10 s (lambdas/schemas/pricing.ts).
+    const priceLine = out.findIndex((line) => /new task .*failed-video .*a redrive creates a new Kling task: 5 units \(kling-v2-6 pro, 10 s\)/.test(line));
+    expect(priceLine).toBeGreaterThan(0);
+    expect(out.indexOf("<RedriveExecution>")).toBeGreaterThan(priceLine);
+    expect(redriven()).toEqual([arnOf("failed-video")]);
+  });
+
+  it("leaves a failed generation whose request cannot be read to price its new task to the operator, redriving nothing", async () => {
+    serve({ FAILED: [{ name: "failed-video", startedDaysAgo: 1, described: diagnosed("failed-video", "Kling.GenerationFailed", "Poll") }] });
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: [] });
+    const { code, out } = await run([]);
+    expect(code).toBe(0);
+    expect(redriven()).toEqual([]);
+    expect(out.find((line) => line.includes("failed-video"))).toMatch(/needs operator .*cannot be read to price it/);
+    expect(out.at(-1)).toBe("0 redriven, 0 unrecoverable, 0 not redrivable, 1 left to an operator");
+  });
+
   it("takes the state machine from --state-machine-arn before the environment", async () => {
     const other = "arn:aws:states:us-east-1:123456789012:stateMachine:Other";
     sfn.on(ListExecutionsCommand).resolves({ executions: [] });
     const { code } = await run(["--state-machine-arn", other]);
     expect(code).toBe(0);
-    expect(sfn.commandCalls(ListExecutionsCommand).map((call) => call.args[0].input.stateMachineArn)).toEqual([other, other]);
+    expect(sfn.commandCalls(ListExecutionsCommand).map((call) => call.args[0].input.stateMachineArn)).toEqual([other, other, other]);
   });
 
   describe("errors: one line and a non-zero exit, never a stack trace", () => {
@@ -201,6 +268,8 @@ describe("parseSince", () => {
 });
 
 describe("the scheduled redrive Lambda", () => {
+  const scheduledExecutions = () => new SfnFailedExecutions(new SFNClient({ region: "eu-west-1" }), STATE_MACHINE_ARN);
+
   beforeEach(() => {
     vi.stubEnv("GENERATION_STATE_MACHINE_ARN", STATE_MACHINE_ARN);
     vi.useFakeTimers({ now: NOW, toFake: ["Date"] });
@@ -222,13 +291,39 @@ describe("the scheduled redrive Lambda", () => {
         { name: "too-old", startedDaysAgo: 3, described: diagnosed("too-old", "Kling.ServerError", "Submit") },
       ],
     });
-    const tally = await redriveOnSchedule({ lookBackHours: 48 }, new SFNClient({ region: "eu-west-1" }));
+    const tally = await redriveOnSchedule({ lookBackHours: 48, maxRedrives: 2 }, scheduledExecutions());
     expect(redriven()).toEqual([arnOf("kling-down")]);
     expect(tally).toEqual({ redriven: 1, "would-redrive": 0, "needs-operator": 2, unrecoverable: 1, "not-redrivable": 0 });
   });
 
+  it("never redrives a failed generation, whose redrive pays for a new task: it waits for an operator", async () => {
+    serve({ FAILED: [{ name: "failed-video", startedDaysAgo: 0.5, described: diagnosed("failed-video", "Kling.GenerationFailed", "Poll") }] });
+    const tally = await redriveOnSchedule({ lookBackHours: 48, maxRedrives: 2 }, scheduledExecutions());
+    expect(redriven()).toEqual([]);
+    expect(tally).toMatchObject({ redriven: 0, "needs-operator": 1 });
+  });
+
+  it("redrives a failure that passes by itself while the execution has had fewer than maxRedrives redrives", async () => {
+    const pollTimeout = (name: string, redriveCount: number): Listed => ({
+      name,
+      startedDaysAgo: 0.5,
+      described: { ...diagnosed(name, "Kling.PollTimeout", "Poll"), redriveCount },
+    });
+    serve({ FAILED: [pollTimeout("never", 0), pollTimeout("once", 1), pollTimeout("twice", 2), pollTimeout("often", 5)] });
+    const tally = await redriveOnSchedule({ lookBackHours: 48, maxRedrives: 2 }, scheduledExecutions());
+    expect(redriven()).toEqual([arnOf("never"), arnOf("once")]);
+    expect(tally).toMatchObject({ redriven: 2, "needs-operator": 2 });
+  });
+
+  it("leaves a stopped (ABORTED) execution to an operator: someone stopped it on purpose", async () => {
+    serve({ ABORTED: [{ name: "stopped", startedDaysAgo: 0.5, described: { name: "stopped", redriveStatus: "REDRIVABLE" } }] });
+    const tally = await redriveOnSchedule({ lookBackHours: 48, maxRedrives: 2 }, scheduledExecutions());
+    expect(redriven()).toEqual([]);
+    expect(tally).toMatchObject({ redriven: 0, "needs-operator": 1, unrecoverable: 0 });
+  });
+
   it("refuses an event without its look-back, naming it", async () => {
-    await expect(redriveOnSchedule({}, new SFNClient({ region: "eu-west-1" }))).rejects.toThrow(/lookBackHours/);
+    await expect(redriveOnSchedule({ maxRedrives: 2 }, scheduledExecutions())).rejects.toThrow(/lookBackHours/);
     expect(redriven()).toEqual([]);
   });
 });

@@ -14,9 +14,12 @@ import {
   KlingError,
   klingErrorFromAnswer,
   parseErrorMessage,
+  PLATFORM_ERROR_KINDS,
   type KlingErrorName,
+  type RetryClass,
 } from "../../lambdas/errors";
-import { RETRY_POLICIES } from "../../lib/retry-policies";
+import { diagnose } from "../../lambdas/diagnose/diagnosis";
+import { RETRY_POLICIES, type RetryPolicyName } from "../../lib/retry-policies";
 
 interface DocumentedCode {
   readonly http: number;
@@ -72,7 +75,7 @@ describe("classification of every documented Kling error code", () => {
   it.each(DOCUMENTED_CODES.map((row) => [describeRow(row), row] as const))("%s", (_title, row) => {
     const name = classifyKlingError(row.http, row.code);
     expect(name).toBe(row.name);
-    expect(ERROR_KINDS[name].retriedByStateMachine).toBe(row.retried);
+    expect(ERROR_KINDS[name].retry !== "none").toBe(row.retried);
     expect(ERROR_KINDS[name].recoverable).toBe(row.recoverable);
 
     const error = klingErrorFromAnswer(row.http, row.code, "Kling said no", "req-1");
@@ -97,7 +100,7 @@ describe("classification of every documented Kling error code", () => {
     for (const code of [1100, 1101, 1102, 1304]) {
       const name = classifyKlingError(429, code);
       expect(name, `429/${code}`).not.toBe("Kling.RateLimited");
-      expect(ERROR_KINDS[name].retriedByStateMachine, `429/${code}`).toBe(false);
+      expect(ERROR_KINDS[name].retry, `429/${code}`).toBe("none");
     }
   });
 
@@ -138,7 +141,7 @@ describe("fallback to the HTTP status class when the code is unknown or missing"
 
 describe("the error kinds", () => {
   it.each(ERROR_NAMES.map((name) => [name] as const))("%s is retried and recoverable as ARCHITECTURE.md says", (name) => {
-    expect(ERROR_KINDS[name].retriedByStateMachine).toBe(DOCUMENTED_KINDS[name].retried);
+    expect(ERROR_KINDS[name].retry !== "none").toBe(DOCUMENTED_KINDS[name].retried);
     expect(ERROR_KINDS[name].recoverable).toBe(DOCUMENTED_KINDS[name].recoverable);
     expect(ERROR_KINDS[name].meaning).not.toBe("");
   });
@@ -148,19 +151,75 @@ describe("the error kinds", () => {
     expect(Object.keys(DOCUMENTED_KINDS).sort()).toEqual([...ERROR_NAMES].sort());
   });
 
-  it("retriedByStateMachine is the one source of truth of lib/retry-policies.ts", () => {
-    const policyErrors = Object.values(RETRY_POLICIES).flatMap((policy): readonly string[] => policy.errors);
-    const klingNamesInPolicies = [...new Set(policyErrors.filter((name) => name.startsWith("Kling.")))].sort();
-    const retriedNames = ERROR_NAMES.filter((name) => ERROR_KINDS[name].retriedByStateMachine).sort();
-    expect(klingNamesInPolicies).toEqual(retriedNames);
-    // A Kling name in a policy must be one the taxonomy knows (a typo would never match).
-    for (const name of klingNamesInPolicies) expect(isKlingErrorName(name), name).toBe(true);
+  it("the retry policies retry exactly the names the taxonomy says, each under its own class", () => {
+    const known = [...Object.entries(ERROR_KINDS), ...Object.entries(PLATFORM_ERROR_KINDS)];
+    const policyOf: Record<Exclude<RetryClass, "none">, RetryPolicyName> = {
+      "lambda-service": "lambdaService",
+      "function-stopped": "lambdaStopped",
+      "rate-limited": "rateLimited",
+      "server-error": "serverError",
+    };
+    for (const [retry, policy] of Object.entries(policyOf)) {
+      const named = known.filter(([, kind]) => kind.retry === retry).map(([name]) => name);
+      expect(named.length, retry).toBeGreaterThan(0);
+      expect([...RETRY_POLICIES[policy].errors].sort(), policy).toEqual(named.sort());
+    }
   });
 
   it("isKlingErrorName knows the taxonomy and nothing else", () => {
     for (const name of ERROR_NAMES) expect(isKlingErrorName(name)).toBe(true);
     expect(isKlingErrorName("Kling.Unknown")).toBe(false);
     expect(isKlingErrorName("States.Timeout")).toBe(false);
+  });
+});
+
+describe("what the state machine retries and what the diagnosis says agree, for every name", () => {
+  const retriedNames = [...new Set(Object.values(RETRY_POLICIES).flatMap((policy): readonly string[] => policy.errors))].filter(
+    (name) => name !== "States.ALL",
+  );
+  const known = [...Object.entries(ERROR_KINDS), ...Object.entries(PLATFORM_ERROR_KINDS)];
+
+  it.each(retriedNames.map((name) => [name] as const))("%s, which a retry policy retries as passing, is diagnosed recoverable", (name) => {
+    expect(diagnose("job-1", "Submit", { Error: name }).recoverable).toBe(true);
+  });
+
+  it.each(known.map(([name, kind]) => [name, kind] as const))("%s is diagnosed as the taxonomy says", (name, kind) => {
+    const diagnosis = diagnose("job-1", "Poll", { Error: name, Cause: "it happened" });
+    expect({ recoverable: diagnosis.recoverable, action: diagnosis.action }).toEqual({ recoverable: kind.recoverable, action: kind.action });
+    // What is retried, or passes by itself, is worth another attempt: it must be recoverable.
+    if (kind.retry !== "none" || kind.passesByItself) expect(kind.recoverable).toBe(true);
+    // Only a recoverable failure is ever redriven, so only it can make a redrive pay for a task.
+    if (kind.redriveCreatesTask) expect(kind.recoverable).toBe(true);
+  });
+
+  it("passes by itself: rate limits, server errors, poll timeouts, Lambda and Sandbox faults and States.Timeout, nothing else", () => {
+    const passing = known.filter(([, kind]) => kind.passesByItself).map(([name]) => name);
+    expect(passing.sort()).toEqual(
+      [
+        "Kling.RateLimited",
+        "Kling.ServerError",
+        "Kling.PollTimeout",
+        "Lambda.ServiceException",
+        "Lambda.AWSLambdaException",
+        "Lambda.SdkClientException",
+        "Lambda.TooManyRequestsException",
+        "Lambda.Unknown",
+        "Sandbox.Timedout",
+        "States.Timeout",
+      ].sort(),
+    );
+  });
+});
+
+describe("Kling's refusals a caller expects, recognized in one place", () => {
+  it.each([
+    [400, 1201, "Task not found", "task-not-found"],
+    [400, 1201, "external_task_id job-1-abc already exists", "external-task-id-exists"],
+    [400, 1201, "duration must be 5 or 10", undefined],
+    [404, 1203, "Requested resource not found", undefined],
+    [429, 1302, "external_task_id exists, and you are too fast", undefined],
+  ] as const)("HTTP %s code %s %j is %s", (status, code, message, refusal) => {
+    expect(klingErrorFromAnswer(status, code, message, undefined).refusal).toBe(refusal);
   });
 });
 

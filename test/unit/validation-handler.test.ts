@@ -38,6 +38,14 @@ describe("the Validate handler", () => {
     });
   });
 
+  it("resumed by a redrive, validates the request and not the failure and diagnosis the workflow put beside it", async () => {
+    const { handler, failureOf } = await loadHandler({ DEFAULT_MODEL: "", BLOCKED_TERMS: "" });
+    const resumedState = { prompt: "a cat", failure: {}, diagnosis: { errorCode: "Sandbox.Timedout", failedState: "Validate" } };
+    await expect(handler({ jobId: "job-1", request: resumedState, redriveCount: 1 })).resolves.toMatchObject({ request: { prompt: "a cat" } });
+    // A first attempt sets nothing aside: such a field in a request is refused by name.
+    expect((await failureOf({ jobId: "job-1", request: resumedState })).klingMessage).toMatch(/failure is not a known field/);
+  });
+
   it("uses DEFAULT_MODEL when the request names no model", async () => {
     const { handler } = await loadHandler({ DEFAULT_MODEL: "kling-v1-6" });
     await expect(handler({ jobId: "job-1", request: { prompt: "a cat" } })).resolves.toMatchObject({ request: { model: "kling-v1-6" } });

@@ -2,11 +2,15 @@
  * Redrive, on the local engine: the first attempt runs the synthesized definition as it is;
  * the redrive is played the way Step Functions does it (the engine has no RedriveExecution):
  * resume at the state that did not exit, with its input, and `$$.Execution.RedriveCount` 1.
+ * The scheduled redrive's own logic runs against executions kept the same way.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Diagnosis } from "../../lambdas/diagnose/diagnosis";
+import type { FailedExecution, FailedExecutions, RedriveOutcome } from "../../lambdas/redrive/failed-executions";
+import { redriveOnSchedule } from "../../lambdas/redrive/handler";
 import { externalTaskIdFor } from "../../lambdas/submit/external-task-id";
 import { DEV_API_KEY, errorFault, type Fault, type FaultPlan, type Simulator, startSimulator, type TaskOutcome } from "../../local/simulator";
+import { lambdaError } from "../../local/runner/lambda-binding";
 import type { ExecutionReport } from "../../local/runner/local-engine";
 import { pipelineConfigSchema } from "../../lib/pipeline-config";
 import { LocalPipeline } from "../../local/runner/pipeline";
@@ -18,12 +22,18 @@ const REQUEST = { prompt: "a corgi surfing a wave" };
 let clock: ScaledClock;
 let pipeline: LocalPipeline;
 let runs = 0;
+/** The states whose function Lambda stops (timed out) on every invocation, until a test lets it run. */
+const stoppedFunctions = new Set<string>();
 
 beforeAll(() => {
   clock = new ScaledClock(0.002);
   pipeline = new LocalPipeline({
     clock,
     config: { pollSchedule: { ...pipelineConfigSchema.parse({}).pollSchedule, deadlineSeconds: DEADLINE_SECONDS } },
+    aroundInvoke: (stateName, invoke) => {
+      if (stoppedFunctions.has(stateName)) return Promise.reject(lambdaError("Sandbox.Timedout", "Task timed out after 10.00 seconds"));
+      return invoke();
+    },
   });
 });
 afterAll(() => pipeline.close());
@@ -49,6 +59,11 @@ function stoppedIn(report: ExecutionReport): { stateName: string; input: unknown
 function redrive(report: ExecutionReport, redriveCount = 1): Promise<ExecutionReport> {
   const { stateName, input } = stoppedIn(report);
   return pipeline.generation.run(input, report.executionName, undefined, { resumeAt: stateName, redriveCount });
+}
+
+/** The first states an execution entered; a redriven one starts AwaitRedrive, ResumeAfterRedrive, then where it resumed. */
+function statesEntered(report: ExecutionReport, count: number): (string | undefined)[] {
+  return report.events.filter((event) => event.type === "StateEntered").map((event) => event.stateName).slice(0, count);
 }
 
 function diagnosisOf(report: ExecutionReport): Diagnosis {
@@ -87,11 +102,7 @@ describe("a recoverable failure", () => {
       exhausted = false;
       const redriven = await redrive(failed);
       expect(redriven.status).toBe("SUCCEEDED");
-      expect(redriven.events.filter((e) => e.type === "StateEntered").map((e) => e.stateName).slice(0, 3)).toEqual([
-        "AwaitRedrive",
-        "ResumeAfterRedrive",
-        "Submit",
-      ]);
+      expect(statesEntered(redriven, 3)).toEqual(["AwaitRedrive", "ResumeAfterRedrive", "Submit"]);
       expect(redriven.output).toMatchObject({ task: { status: "succeed" }, failure: {} });
       expect(simulator.stats.tasksCreated).toBe(1);
     });
@@ -129,12 +140,7 @@ describe("a recoverable failure", () => {
       const redriven = await redrive(failed);
       expect(redriven.status).toBe("SUCCEEDED");
       // The new task is paid for, so the credits are checked again first.
-      expect(redriven.events.filter((e) => e.type === "StateEntered").map((e) => e.stateName).slice(0, 4)).toEqual([
-        "AwaitRedrive",
-        "ResumeAfterRedrive",
-        "CheckCredits",
-        "Submit",
-      ]);
+      expect(statesEntered(redriven, 4)).toEqual(["AwaitRedrive", "ResumeAfterRedrive", "CheckCredits", "Submit"]);
       expect(simulator.stats.tasksCreated).toBe(2);
       expect(redriven.output).toMatchObject({ task: { externalTaskId: externalTaskIdFor(name, failed.executionArn, 1), status: "succeed" } });
     });
@@ -148,6 +154,8 @@ describe("a recoverable failure", () => {
       expect(failed.error).toBe("Kling.PollTimeout");
       const redriven = await redrive(failed);
       expect(redriven.status).toBe("SUCCEEDED");
+      // A failed Poll resumes at Submit, which finds the same task and restarts the deadline.
+      expect(statesEntered(redriven, 3)).toEqual(["AwaitRedrive", "ResumeAfterRedrive", "Submit"]);
       expect(simulator.stats.tasksCreated).toBe(1);
     }, DEADLINE_SECONDS * 1.5);
   });
@@ -163,6 +171,123 @@ describe("a recoverable failure", () => {
       // The fresh deadline ran out again: one whole deadline of polling, not an immediate timeout.
       expect((redriven.stoppedAt - redriven.startedAt) / 1000).toBeGreaterThanOrEqual(DEADLINE_SECONDS);
       expect(simulator.stats.tasksCreated).toBe(1);
+    });
+  });
+});
+
+describe("every point a redrive resumes at", () => {
+  it("Validate, after its function kept timing out: validates the request alone, not the failure and diagnosis beside it", async () => {
+    const name = nextName("validate");
+    await withSimulator(plan(() => undefined), async (simulator) => {
+      stoppedFunctions.add("Validate");
+      let failed: ExecutionReport;
+      try {
+        failed = await firstAttempt(name);
+      } finally {
+        stoppedFunctions.delete("Validate");
+      }
+      expect(diagnosisOf(failed)).toMatchObject({ errorCode: "Sandbox.Timedout", failedState: "Validate", recoverable: true });
+      expect(stoppedIn(failed).stateName).toBe("AwaitRedrive");
+      const redriven = await redrive(failed);
+      expect(redriven.error).toBeNull();
+      expect(redriven.status).toBe("SUCCEEDED");
+      expect(statesEntered(redriven, 3)).toEqual(["AwaitRedrive", "ResumeAfterRedrive", "Validate"]);
+      expect(redriven.output).toMatchObject({ request: { prompt: REQUEST.prompt }, task: { status: "succeed" } });
+      expect(simulator.stats.tasksCreated).toBe(1);
+    });
+  });
+
+  it("CheckCredits, after Kling's account endpoint was down: checks again, then creates the one task", async () => {
+    const name = nextName("check-credits");
+    let down = true;
+    await withSimulator(plan((kind) => (kind === "account" && down ? errorFault("outage", 500, 5000, "internal error") : undefined)), async (simulator) => {
+      const failed = await firstAttempt(name);
+      expect(diagnosisOf(failed)).toMatchObject({ errorCode: "Kling.ServerError", failedState: "CheckCredits", recoverable: true });
+      expect(simulator.stats.tasksCreated).toBe(0);
+      down = false;
+      const redriven = await redrive(failed);
+      expect(redriven.status).toBe("SUCCEEDED");
+      expect(statesEntered(redriven, 4)).toEqual(["AwaitRedrive", "ResumeAfterRedrive", "CheckCredits", "Submit"]);
+      expect(simulator.stats.tasksCreated).toBe(1);
+    });
+  });
+});
+
+/**
+ * The failed executions of the local engine as the scheduled redrive sees them through its port:
+ * each with its last report and its redrive count, a redrive played as above.
+ */
+class LocalFailedExecutions implements FailedExecutions {
+  private readonly executions = new Map<string, { report: ExecutionReport; redriveCount: number }>();
+
+  add(report: ExecutionReport): void {
+    this.executions.set(report.executionArn, { report, redriveCount: 0 });
+  }
+
+  async *list(): AsyncIterable<FailedExecution> {
+    for (const { report, redriveCount } of this.executions.values()) {
+      if (report.status !== "FAILED") continue;
+      yield {
+        name: report.executionName,
+        arn: report.executionArn,
+        status: "FAILED",
+        startDate: new Date(report.startedAt),
+        error: report.error ?? undefined,
+        cause: report.cause ?? undefined,
+        redriveCount,
+        notRedrivableReason: undefined,
+      };
+    }
+  }
+
+  async redrive(executionArn: string): Promise<RedriveOutcome> {
+    const execution = this.executions.get(executionArn);
+    if (!execution) throw new Error(`no execution ${executionArn}`);
+    const redriveCount = execution.redriveCount + 1;
+    this.executions.set(executionArn, { report: await redrive(execution.report, redriveCount), redriveCount });
+    return { kind: "redriven" };
+  }
+
+  async validatedRequest(): Promise<unknown> {
+    throw new Error("the scheduled redrive never prices a new task");
+  }
+}
+
+describe("the scheduled redrive", () => {
+  const MAX_SCHEDULED_REDRIVES = pipelineConfigSchema.parse({}).maxScheduledRedrives;
+  const RUNS_OF_THE_SCHEDULE = MAX_SCHEDULED_REDRIVES + 3;
+  const scheduleEvent = { lookBackHours: 24, maxRedrives: MAX_SCHEDULED_REDRIVES };
+
+  async function runTheSchedule(executions: FailedExecutions): Promise<void> {
+    for (let run = 0; run < RUNS_OF_THE_SCHEDULE; run += 1) await redriveOnSchedule(scheduleEvent, executions);
+  }
+
+  it("never pays again for a generation Kling fails every time: one task created, however often it runs", async () => {
+    const name = nextName("always-fails");
+    const failEveryTask = () => ({ status: "failed" as const, message: "Video generation failed: internal error" });
+    await withSimulator(plan(() => undefined, failEveryTask), async (simulator) => {
+      const executions = new LocalFailedExecutions();
+      const failed = await firstAttempt(name);
+      expect(failed.error).toBe("Kling.GenerationFailed");
+      executions.add(failed);
+      await runTheSchedule(executions);
+      expect(simulator.stats.tasksCreated).toBe(1);
+      expect(simulator.stats.tasksCreated).toBeLessThanOrEqual(1 + MAX_SCHEDULED_REDRIVES);
+    });
+  });
+
+  it("redrives a failure that passes by itself but keeps coming back at most maxScheduledRedrives times", async () => {
+    const name = nextName("always-down");
+    await withSimulator(plan((kind) => (kind === "create" ? errorFault("outage", 500, 5000, "internal error") : undefined)), async (simulator) => {
+      const executions = new LocalFailedExecutions();
+      const failed = await firstAttempt(name);
+      expect(failed.error).toBe("Kling.ServerError");
+      const createsPerAttempt = simulator.stats.requestsByKind.create;
+      expect(createsPerAttempt).toBeGreaterThan(0);
+      executions.add(failed);
+      await runTheSchedule(executions);
+      expect(simulator.stats.requestsByKind.create).toBe(createsPerAttempt * (1 + MAX_SCHEDULED_REDRIVES));
+      expect(simulator.stats.tasksCreated).toBe(0);
     });
   });
 });
