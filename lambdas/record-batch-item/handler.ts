@@ -1,8 +1,11 @@
 import * as z from "zod";
-import { diagnose, diagnosisSchema, type Diagnosis } from "../diagnose/diagnosis";
+import { type CaughtError, diagnose, diagnosisSchema, parseExecutionJson, type Diagnosis } from "../diagnose/diagnosis";
 import { BATCH_EVENTS, type ItemOutcome } from "../batch/batch";
 import { parseEvent } from "../common/parse-event";
 import { observed } from "../observability/logger";
+
+/** The state whose failure the batch diagnoses when the child's own diagnosis is missing. */
+const STATE_NAME = "StartGeneration";
 
 const batchItemSchema = z.object({
   batchId: z.string(),
@@ -22,21 +25,49 @@ export interface RecordedItem {
   readonly detail: ItemOutcome & { readonly batchId: string };
 }
 
-const describeSchema = z.object({ Error: z.string().optional(), Cause: z.string().optional() });
+/**
+ * What `states:startExecution.sync:2` puts in the Cause when the child did not succeed: the
+ * child's DescribeExecution, whatever its status. `Error` and `Cause` are there only when the
+ * child has them: a FAILED child's from its Fail state, an ABORTED one's from StopExecution
+ * (often none), a TIMED_OUT one never.
+ */
+const describedChildSchema = z.object({
+  Status: z.enum(["FAILED", "TIMED_OUT", "ABORTED"]),
+  Error: z.string().optional(),
+  Cause: z.string().optional(),
+});
+
+/** The failure as the item's diagnosis reads it, from what the child's description holds. */
+function childFailure(child: z.infer<typeof describedChildSchema>): CaughtError {
+  switch (child.Status) {
+    case "TIMED_OUT":
+      // The ExecutionTimedOut event's error; a redrive starts the timeout again.
+      return { Error: "States.Timeout", Cause: "the generation execution ended TIMED_OUT: it ran past its state machine's timeout" };
+    case "ABORTED":
+      return { Error: child.Error ?? "ExecutionAborted", Cause: child.Cause ?? "the generation execution was stopped (ABORTED) before it finished" };
+    case "FAILED":
+      return { Error: child.Error ?? "States.TaskFailed", Cause: child.Cause };
+  }
+}
 
 /**
  * A child that failed reports `States.TaskFailed` with its DescribeExecution as Cause; the
  * generation workflow's own Cause inside it is the diagnosis. Anything else is diagnosed here.
  */
-function diagnosisOf(executionName: string, failure: { Error: string; Cause?: string | undefined }): Diagnosis {
-  try {
-    const described = describeSchema.parse(JSON.parse(failure.Cause ?? ""));
-    const parsed = diagnosisSchema.safeParse(JSON.parse(described.Cause ?? ""));
-    if (parsed.success) return parsed.data;
-    return diagnose(executionName, "StartGeneration", { Error: described.Error ?? failure.Error, Cause: described.Cause });
-  } catch {
-    return diagnose(executionName, "StartGeneration", failure);
-  }
+function diagnosisOf(executionName: string, failure: CaughtError): Diagnosis {
+  const child = describedChildSchema.safeParse(parseExecutionJson(failure.Cause));
+  if (!child.success) return diagnose(executionName, STATE_NAME, failure);
+  const diagnosis = diagnosisSchema.safeParse(parseExecutionJson(child.data.Cause));
+  if (diagnosis.success) return diagnosis.data;
+  const caught = childFailure(child.data);
+  if (child.data.Status !== "ABORTED") return diagnose(executionName, STATE_NAME, caught);
+  // Someone stopped it on purpose; Step Functions can still redrive it from where it stopped.
+  return {
+    ...diagnose(executionName, STATE_NAME, caught),
+    recoverable: true,
+    action: "contact-support",
+    suggestion: "The generation was stopped before it finished; an operator can redrive it (npm start -- redrive) or start it again.",
+  };
 }
 
 /** RecordItemOutcome: one batch item's outcome, and the event that announces it. */
@@ -53,7 +84,7 @@ async function recordItemOutcome(event: unknown): Promise<RecordedItem> {
   }
   const url = z.object({ task: z.object({ video: z.object({ url: z.string() }) }) }).safeParse(execution.output);
   if (!url.success) {
-    const diagnosis = diagnose(executionName, "StartGeneration", { Error: "States.Runtime", Cause: "the generation succeeded without a video URL" });
+    const diagnosis = diagnose(executionName, STATE_NAME, { Error: "States.Runtime", Cause: "the generation succeeded without a video URL" });
     return { detailType: BATCH_EVENTS.failed, detail: { ...base, status: "FAILED", diagnosis } };
   }
   return { detailType: BATCH_EVENTS.generated, detail: { ...base, status: "SUCCEEDED", videoUrl: url.data.task.video.url } };

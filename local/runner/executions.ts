@@ -84,17 +84,21 @@ export async function startExecutionSync(executions: LocalExecutions, parameters
     throw taskError("StepFunctions.ExecutionAlreadyExistsException", `Execution Already Exists: '${executionArn}'`);
   }
   const report = await executions.finished(Name);
+  // .sync:2 gives Input and Output as JSON, not text.
   const description = {
     ExecutionArn: executionArn,
     Name,
     StateMachineArn,
-    Input: input,
+    Input: JSON.parse(input) as unknown,
     Status: report.status,
     StartDate: report.startedAt,
     StopDate: report.stoppedAt,
   };
   if (report.status !== "SUCCEEDED") {
-    throw taskError("States.TaskFailed", JSON.stringify({ ...description, Error: report.error, Cause: report.cause }));
+    // Whatever way the child ended, the Task fails with States.TaskFailed and the child's
+    // description as Cause; Error and Cause are in it only when the child has them.
+    const failure = { ...(report.error === null ? {} : { Error: report.error }), ...(report.cause === null ? {} : { Cause: report.cause }) };
+    throw taskError("States.TaskFailed", JSON.stringify({ ...description, ...failure }));
   }
   return { ...description, Output: report.output };
 }
