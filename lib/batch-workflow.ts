@@ -8,6 +8,8 @@ import { Duration } from "aws-cdk-lib";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import {
+  Choice,
+  Condition,
   DefinitionBody,
   Errors,
   IntegrationPattern,
@@ -22,7 +24,7 @@ import {
 } from "aws-cdk-lib/aws-stepfunctions";
 import { EventBridgePutEvents, LambdaInvoke, StepFunctionsStartExecution } from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
-import { BATCH_EVENTS } from "../lambdas/batch/batch";
+import { BATCH_EVENTS, STARTED_BY_KEY } from "../lambdas/batch/batch";
 import { type LambdaTaskProps, withLogContext } from "./lambda-task";
 import { applyRetries, LOCAL_WORK_RETRIES } from "./retry-policies";
 
@@ -61,11 +63,14 @@ export class BatchWorkflow extends Construct {
     });
 
     const startGeneration = new StepFunctionsStartExecution(this, "StartGeneration", {
-      comment: "Runs the item as its own generation execution, named from the batch id and index, and waits for it.",
+      comment:
+        "Runs the item as its own generation execution, named from the batch id and index, started by this batch, and waits for it.",
       stateMachine: props.generation,
       integrationPattern: IntegrationPattern.RUN_JOB,
       name: JsonPath.stringAt("$.executionName"),
-      input: TaskInput.fromJsonPathAt("$.request"),
+      // The request and this batch's execution id: a repeated delivery's start differs in input, so
+      // it is refused (a duplicate) even while the first delivery's child runs, never joined.
+      input: TaskInput.fromJsonPathAt(JsonPath.jsonMerge(JsonPath.objectAt("$.request"), JsonPath.objectAt("$.startedBy"))),
       associateWithParent: false,
       resultSelector: { output: JsonPath.objectAt("$.Output") },
       resultPath: "$.execution",
@@ -78,6 +83,15 @@ export class BatchWorkflow extends Construct {
       resultPath: "$.outcome",
     });
     startGeneration.addCatch(recordItemOutcome, { errors: [Errors.ALL], resultPath: "$.failure" });
+    // Merging a request that is not an object would fail the whole batch (States.Runtime is never caught).
+    const notARequest = new Pass(this, "NotARequest", {
+      comment: "The item is not a JSON object, so not a generation request: it fails alone.",
+      parameters: { Error: "Kling.InvalidRequest", Cause: "the item is not a generation request: it must be a JSON object" },
+      resultPath: "$.failure",
+    }).next(recordItemOutcome);
+    const itemIsRequest = new Choice(this, "ItemIsRequest?", { comment: "Only a JSON object can be a generation request." })
+      .when(Condition.stringMatches("$.requestJson", "{*"), startGeneration)
+      .otherwise(notARequest);
 
     const publishItemOutcome = new EventBridgePutEvents(this, "PublishItemOutcome", {
       comment: "Puts Video Generated or Video Generation Failed (with the diagnosis) on the bus.",
@@ -107,10 +121,13 @@ export class BatchWorkflow extends Construct {
         index: JsonPath.numberAt("$$.Map.Item.Index"),
         executionName: JsonPath.format("batch-{}-{}", JsonPath.stringAt("$.batchId"), JsonPath.stringAt("$$.Map.Item.Index")),
         request: JsonPath.objectAt("$$.Map.Item.Value"),
+        requestJson: JsonPath.jsonToString(JsonPath.objectAt("$$.Map.Item.Value")),
+        startedBy: { [STARTED_BY_KEY]: JsonPath.executionId },
       },
       resultPath: "$.outcomes",
     });
-    generateEachItem.itemProcessor(startGeneration.next(recordItemOutcome).next(publishItemOutcome));
+    startGeneration.next(recordItemOutcome).next(publishItemOutcome);
+    generateEachItem.itemProcessor(itemIsRequest);
 
     const summarizeBatch = lambdaTask("SummarizeBatch", {
       comment: "Counts the outcomes and lists every item in order.",

@@ -20,6 +20,14 @@ export const BATCH_EVENTS = {
  */
 export const MAX_BATCH_ITEMS = 100;
 
+/**
+ * The key Step Functions' "associate with parent" adds to a child's input: the batch execution
+ * that started it. It makes a repeated delivery's StartExecution differ in input, so Step
+ * Functions refuses it (ExecutionAlreadyExists) even while the first child still runs, instead
+ * of returning that child to a second batch that would report it again. Not part of the request.
+ */
+export const STARTED_BY_KEY = "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID";
+
 /** `batch-<batchId>-<index>` must fit Step Functions' 80-character execution names. */
 const BATCH_ID = /^[A-Za-z0-9_-]{1,64}$/;
 

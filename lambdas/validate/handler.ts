@@ -5,6 +5,7 @@
 import * as z from "zod";
 import { parseEvent } from "../common/parse-event";
 import { observed } from "../observability/logger";
+import { STARTED_BY_KEY } from "../batch/batch";
 import { KlingError } from "../errors";
 import type { TaskKind } from "../kling/wire";
 import { taskKind, validateGenerationRequest, type GenerationRequest } from "../schemas/validation";
@@ -23,7 +24,8 @@ export interface ValidateResult {
 }
 
 async function validate(event: unknown): Promise<ValidateResult> {
-  const { jobId, request } = parseEvent(validateEventSchema, event, "Validate");
+  const { jobId, request: input } = parseEvent(validateEventSchema, event, "Validate");
+  const request = withoutStartedBy(input);
   // Read per invocation (a few microseconds) so a process that hosts several pipelines, as the
   // local runner does, always validates with the configuration it runs.
   const result = validateGenerationRequest(request, readValidateConfig(process.env));
@@ -31,6 +33,13 @@ async function validate(event: unknown): Promise<ValidateResult> {
     throw new KlingError(result.contentPolicy ? "Kling.ContentPolicy" : "Kling.InvalidRequest", result.problems.join("; "));
   }
   return { jobId, request: result.request, kind: taskKind(result.request) };
+}
+
+/** A generation a batch started carries the batch's execution id beside the request (see STARTED_BY_KEY). */
+function withoutStartedBy(input: unknown): unknown {
+  if (input === null || typeof input !== "object" || Array.isArray(input) || !(STARTED_BY_KEY in input)) return input;
+  const { [STARTED_BY_KEY]: _startedBy, ...request } = input as Record<string, unknown>;
+  return request;
 }
 
 export const handler = observed(validate);

@@ -148,8 +148,12 @@ describe("the batch workflow", () => {
   it("starts each item as its own generation execution and waits for it", () => {
     expect(item("StartGeneration")).toMatchObject({
       Resource: "arn:aws:states:::states:startExecution.sync:2",
-      Parameters: { StateMachineArn: expect.stringContaining(ids.generation), "Name.$": "$.executionName", "Input.$": "$.request" },
+      Parameters: { StateMachineArn: expect.stringContaining(ids.generation), "Name.$": "$.executionName", "Input.$": "States.JsonMerge($.request, $.startedBy, false)" },
     });
+  });
+
+  it("starts each child with the batch's execution id beside the request, under AWS's associate-with-parent key", () => {
+    expect((state("GenerateEachItem").ItemSelector as Record<string, unknown>).startedBy).toEqual({ "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id" });
   });
 
   it("catches each item's own failure, so one bad item never fails the batch", () => {

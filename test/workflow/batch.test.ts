@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BATCH_EVENTS, type BatchSummary } from "../../lambdas/batch/batch";
 import type { ScenarioName } from "../../local/simulator";
-import { WorkflowHarness } from "./harness";
+import { type BatchRun, WorkflowHarness } from "./harness";
 
 let harness: WorkflowHarness;
 beforeAll(() => {
@@ -74,6 +74,20 @@ describe("a batch of 20 items mixing scenarios", () => {
   }, 60_000);
 });
 
+describe("a batch with an item that is not a JSON object", () => {
+  it("fails that item alone as an invalid request and runs the others", async () => {
+    const run = await harness.runBatch({ batchId: "odd-items", items: ["a corgi surfing", { prompt: "a paper boat" }, [], null] });
+    expect(run.report.status).toBe("SUCCEEDED");
+    const summary = run.report.output as BatchSummary;
+    expect(summary.items.map((outcome) => outcome.status)).toEqual(["FAILED", "SUCCEEDED", "FAILED", "FAILED"]);
+    const failed = run.events.filter((event) => event.detailType === BATCH_EVENTS.failed);
+    expect(failed.map((event) => (event.detail as { diagnosis: { errorCode: string; errorMessage: string } }).diagnosis)).toEqual(
+      Array.from({ length: 3 }, () => expect.objectContaining({ errorCode: "Kling.InvalidRequest", errorMessage: "the item is not a generation request: it must be a JSON object" })),
+    );
+    expect(run.tasksCreated).toBe(1);
+  }, 60_000);
+});
+
 describe("a batch that is not valid", () => {
   it("fails at ValidateBatch with every problem named, before any generation starts", async () => {
     const run = await harness.runBatch({ batchId: "has spaces", items: [] });
@@ -83,4 +97,42 @@ describe("a batch that is not valid", () => {
     expect(run.report.cause).toContain("items must hold at least one");
     expect(run.tasksCreated).toBe(0);
   });
+});
+
+describe("a batch event delivered again while the first delivery is still running", () => {
+  const detail = (batchId: string) => ({ batchId, items: Array.from({ length: 3 }, (_, index) => ({ prompt: `shot ${index} of a paper boat` })) });
+
+  /** Resolves once the first delivery's child for item 0 is running, so the repeat meets it running. */
+  async function childRunning(executionName: string): Promise<void> {
+    while ((await harness.pipeline.executions.describe(executionName))?.status !== "RUNNING") {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  }
+
+  function expectEachOutcomeOnce(runs: readonly BatchRun[], batchId: string): void {
+    const events = runs[0]?.events ?? [];
+    for (let index = 0; index < 3; index += 1) {
+      const ofItem = events.filter((event) => (event.detail as { batchId?: string; index?: number }).batchId === batchId && (event.detail as { index?: number }).index === index);
+      const types = ofItem.map((event) => event.detailType).sort();
+      expect(types, `item ${index}`).toEqual([BATCH_EVENTS.generated, BATCH_EVENTS.skipped].sort());
+    }
+    const summaries = runs.map((run) => run.report.output as BatchSummary);
+    expect(summaries.map((summary) => summary.succeeded).reduce((a, b) => a + b)).toBe(3);
+    expect(summaries.map((summary) => summary.duplicates).reduce((a, b) => a + b)).toBe(3);
+    expect(runs[0]?.tasksCreated).toBe(3);
+  }
+
+  it("the repeat that meets the children running reports them as duplicates: each outcome is published once", async () => {
+    const runs = await harness.runDeliveries([() => detail("repeat-running"), async () => {
+      await childRunning("batch-repeat-running-0");
+      return detail("repeat-running");
+    }]);
+    expect(runs.map((run) => run.report.status)).toEqual(["SUCCEEDED", "SUCCEEDED"]);
+    expectEachOutcomeOnce(runs, "repeat-running");
+  }, 60_000);
+
+  it("two deliveries that start at the same instant publish each item's outcome once between them", async () => {
+    const runs = await harness.runDeliveries([() => detail("repeat-same-instant"), () => detail("repeat-same-instant")]);
+    expectEachOutcomeOnce(runs, "repeat-same-instant");
+  }, 60_000);
 });
