@@ -12,11 +12,13 @@ import {
   Condition,
   DefinitionBody,
   Errors,
+  Fail,
   IntegrationPattern,
   JsonPath,
   LogLevel,
   Map as MapState,
   Pass,
+  Result,
   type IStateMachine,
   StateMachine,
   StateMachineType,
@@ -24,7 +26,7 @@ import {
 } from "aws-cdk-lib/aws-stepfunctions";
 import { EventBridgePutEvents, LambdaInvoke, StepFunctionsStartExecution } from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
-import { BATCH_EVENTS, STARTED_BY_KEY } from "../lambdas/batch/batch";
+import { BATCH_EVENTS, NOT_SCHEDULED, STARTED_BY_KEY } from "../lambdas/batch/batch";
 import { type LambdaTaskProps, withLogContext } from "./lambda-task";
 import { applyRetries, LOCAL_WORK_RETRIES } from "./retry-policies";
 
@@ -55,12 +57,41 @@ export class BatchWorkflow extends Construct {
       return state;
     };
 
-    const validateBatch = lambdaTask("ValidateBatch", {
+    // A batch may fill the 256 KiB a state holds, so nothing sends its items to a Lambda: the
+    // shape is checked here, and ValidateBatch gets the id, the item count and the schedule time.
+    const validateBatch = new LambdaInvoke(this, "ValidateBatch", {
       comment: "Checks the batch's id and item count; each item is validated by its own generation.",
       lambdaFunction: functions["validate-batch"],
-      payload: { batch: JsonPath.entirePayload },
-      resultSelector: { batchId: JsonPath.stringAt("$.Payload.batchId"), items: JsonPath.listAt("$.Payload.items") },
+      payloadResponseOnly: true,
+      payload: TaskInput.fromObject(
+        withLogContext("ValidateBatch", {
+          batch: {
+            batchId: JsonPath.stringAt("$.batchId"),
+            itemCount: JsonPath.arrayLength(JsonPath.listAt("$.items")),
+            scheduledAt: JsonPath.stringAt("$.scheduledAt"),
+          },
+        }),
+      ),
+      // The id the items run under replaces the one sent: the state does not grow.
+      resultPath: "$.batchId",
     });
+    applyRetries(validateBatch, LOCAL_WORK_RETRIES);
+    const batchNotValid = new Fail(this, "BatchNotValid", {
+      comment: "The event's detail has no batchId or no items.",
+      error: "Kling.InvalidRequest",
+      cause: "the batch is not valid: the batch must be an object with batchId and items",
+    });
+    const unscheduled = new Pass(this, "Unscheduled", {
+      comment: "A batch sent as an event, not by a schedule.",
+      // Not "": the local engine ignores a Result that is falsy.
+      result: Result.fromString(NOT_SCHEDULED),
+      resultPath: "$.scheduledAt",
+    }).next(validateBatch);
+    const batchShape = new Choice(this, "BatchShape?", { comment: "Has the batch an id and items? Is it a scheduled run?" })
+      // Not IsPresent: false, which the local engine evaluates by reading the missing path.
+      .when(Condition.not(Condition.and(Condition.isPresent("$.batchId"), Condition.isPresent("$.items"))), batchNotValid)
+      .when(Condition.isPresent("$.scheduledAt"), validateBatch)
+      .otherwise(unscheduled);
 
     const startGeneration = new StepFunctionsStartExecution(this, "StartGeneration", {
       comment:
@@ -124,7 +155,8 @@ export class BatchWorkflow extends Construct {
         requestJson: JsonPath.jsonToString(JsonPath.objectAt("$$.Map.Item.Value")),
         startedBy: { [STARTED_BY_KEY]: JsonPath.executionId },
       },
-      resultPath: "$.outcomes",
+      // The outcomes replace the requests: the batch's state never holds both.
+      resultPath: "$.items",
     });
     startGeneration.next(recordItemOutcome).next(publishItemOutcome);
     generateEachItem.itemProcessor(itemIsRequest);
@@ -132,7 +164,7 @@ export class BatchWorkflow extends Construct {
     const summarizeBatch = lambdaTask("SummarizeBatch", {
       comment: "Counts the outcomes and lists every item in order.",
       lambdaFunction: functions["summarize-batch"],
-      payload: { batchId: JsonPath.stringAt("$.batchId"), items: JsonPath.listAt("$.outcomes") },
+      payload: { batchId: JsonPath.stringAt("$.batchId"), items: JsonPath.listAt("$.items") },
       resultSelector: { summary: JsonPath.objectAt("$.Payload") },
     });
 
@@ -146,13 +178,13 @@ export class BatchWorkflow extends Construct {
     });
     applyRetries(publishBatchCompleted, ["publishEvent"]);
 
+    validateBatch.next(generateEachItem).next(summarizeBatch).next(publishBatchCompleted);
+
     const logGroup = new LogGroup(this, "ExecutionLogs", { retention: RetentionDays.ONE_MONTH });
     this.stateMachine = new StateMachine(this, "StateMachine", {
       comment: "Runs a batch of video requests, each as its own generation, and summarizes the outcomes.",
       stateMachineType: StateMachineType.STANDARD,
-      definitionBody: DefinitionBody.fromChainable(
-        validateBatch.next(generateEachItem).next(summarizeBatch).next(publishBatchCompleted),
-      ),
+      definitionBody: DefinitionBody.fromChainable(batchShape),
       timeout: Duration.hours(24),
       tracingEnabled: true,
       logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: true },

@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { type CaughtError, diagnose, diagnosisSchema, parseExecutionJson, type Diagnosis } from "../diagnose/diagnosis";
-import { BATCH_EVENTS, type ItemOutcome } from "../batch/batch";
+import { BATCH_EVENTS, type ItemOutcome, MAX_DIAGNOSIS_MESSAGE_BYTES } from "../batch/batch";
 import { parseEvent } from "../common/parse-event";
 import { observed } from "../observability/logger";
 
@@ -70,6 +70,16 @@ function diagnosisOf(executionName: string, failure: CaughtError): Diagnosis {
   };
 }
 
+/** The diagnosis with its errorMessage cut to MAX_DIAGNOSIS_MESSAGE_BYTES (Kling's or Validate's text can be long). */
+function bounded(diagnosis: Diagnosis): Diagnosis {
+  const bytes = (text: string) => Buffer.byteLength(JSON.stringify(text), "utf8");
+  if (bytes(diagnosis.errorMessage) <= MAX_DIAGNOSIS_MESSAGE_BYTES) return diagnosis;
+  const characters = [...diagnosis.errorMessage];
+  let kept = Math.min(characters.length, MAX_DIAGNOSIS_MESSAGE_BYTES);
+  while (kept > 0 && bytes(`${characters.slice(0, kept).join("")}…`) > MAX_DIAGNOSIS_MESSAGE_BYTES) kept -= 1;
+  return { ...diagnosis, errorMessage: `${characters.slice(0, kept).join("")}…` };
+}
+
 /** RecordItemOutcome: one batch item's outcome, and the event that announces it. */
 async function recordItemOutcome(event: unknown): Promise<RecordedItem> {
   const { item } = parseEvent(recordItemEventSchema, event, "RecordItemOutcome");
@@ -79,7 +89,7 @@ async function recordItemOutcome(event: unknown): Promise<RecordedItem> {
     return { detailType: BATCH_EVENTS.skipped, detail: { ...base, status: "DUPLICATE" } };
   }
   if (failure || !execution) {
-    const diagnosis = diagnosisOf(executionName, failure ?? { Error: "States.Runtime", Cause: "no outcome was recorded" });
+    const diagnosis = bounded(diagnosisOf(executionName, failure ?? { Error: "States.Runtime", Cause: "no outcome was recorded" }));
     return { detailType: BATCH_EVENTS.failed, detail: { ...base, status: "FAILED", diagnosis } };
   }
   const url = z.object({ task: z.object({ video: z.object({ url: z.string() }) }) }).safeParse(execution.output);

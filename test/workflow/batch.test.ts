@@ -3,7 +3,9 @@
  * executions against the simulator, one outcome per item, events on the bus.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BATCH_EVENTS, type BatchSummary } from "../../lambdas/batch/batch";
+import { BATCH_EVENTS, type BatchSummary, MAX_BATCH_ITEMS } from "../../lambdas/batch/batch";
+import { MAX_PROMPT_CHARACTERS } from "../../lambdas/schemas/generation-request";
+import { jsonBytes, PUT_EVENTS_ENTRY_LIMIT_BYTES, STATE_PAYLOAD_LIMIT_BYTES } from "../../local/runner/quotas";
 import type { ScenarioName } from "../../local/simulator";
 import { type BatchRun, WorkflowHarness } from "./harness";
 
@@ -88,7 +90,21 @@ describe("a batch with an item that is not a JSON object", () => {
   }, 60_000);
 });
 
+describe("a scheduled batch", () => {
+  it("runs its items under the batch id stamped with the schedule's time", async () => {
+    const run = await harness.runBatch({ batchId: "nightly", items: [{ prompt: "a paper boat" }], scheduledAt: "2026-11-25T06:00:00Z" });
+    expect(run.report.output).toMatchObject({ batchId: "nightly-202611250600", succeeded: 1 });
+    expect((run.report.output as BatchSummary).items[0]?.executionName).toBe("batch-nightly-202611250600-0");
+  }, 60_000);
+});
+
 describe("a batch that is not valid", () => {
+  it("without items fails with Kling.InvalidRequest naming what is missing, before any generation starts", async () => {
+    const run = await harness.runBatch({ batchId: "no-items" });
+    expect(run.report).toMatchObject({ status: "FAILED", error: "Kling.InvalidRequest", cause: "the batch is not valid: the batch must be an object with batchId and items" });
+    expect(run.tasksCreated).toBe(0);
+  });
+
   it("fails at ValidateBatch with every problem named, before any generation starts", async () => {
     const run = await harness.runBatch({ batchId: "has spaces", items: [] });
     expect(run.report.status).toBe("FAILED");
@@ -135,4 +151,47 @@ describe("a batch event delivered again while the first delivery is still runnin
     const runs = await harness.runDeliveries([() => detail("repeat-same-instant"), () => detail("repeat-same-instant")]);
     expectEachOutcomeOnce(runs, "repeat-same-instant");
   }, 60_000);
+});
+
+describe("the largest batch one event can carry", () => {
+  /** What PutEvents counts for the batch's event: its Source, DetailType and Detail in UTF-8 bytes. */
+  const entryBytes = (detail: unknown) =>
+    Buffer.byteLength(harness.pipeline.batchRequestSource + BATCH_EVENTS.requested + JSON.stringify(detail), "utf8");
+
+  /** 100 items of 2500-character prompts, with enough 2-byte characters that the event is `bytes` long. */
+  function batchOfBytes(batchId: string, bytes: number) {
+    const text = "a paper boat drifting on a calm lake at dawn, ".repeat(60).slice(0, MAX_PROMPT_CHARACTERS);
+    const items = Array.from({ length: MAX_BATCH_ITEMS }, () => ({ prompt: text }));
+    let missing = bytes - entryBytes({ batchId, items });
+    for (const item of items) {
+      const twoByte = Math.min(missing, MAX_PROMPT_CHARACTERS);
+      item.prompt = text.slice(0, MAX_PROMPT_CHARACTERS - twoByte) + "é".repeat(twoByte);
+      missing -= twoByte;
+    }
+    if (missing !== 0) throw new Error(`cannot fill ${bytes} bytes with ${MAX_BATCH_ITEMS} prompts`);
+    const detail = { batchId, items };
+    expect(entryBytes(detail)).toBe(bytes);
+    return detail;
+  }
+
+  it("runs to a summary and one event per item: no state passes 256 KiB", async () => {
+    const run = await harness.runBatch(batchOfBytes("largest", PUT_EVENTS_ENTRY_LIMIT_BYTES));
+    expect(run.report.error).toBeNull();
+    expect(run.report.status).toBe("SUCCEEDED");
+    expect(run.report.output).toMatchObject({ batchId: "largest", total: MAX_BATCH_ITEMS, succeeded: MAX_BATCH_ITEMS, failed: 0 });
+    expect(run.events.filter((event) => event.detailType === BATCH_EVENTS.generated)).toHaveLength(MAX_BATCH_ITEMS);
+    expect(run.events.filter((event) => event.detailType === BATCH_EVENTS.completed)).toHaveLength(1);
+    // It did press on the limit: the batch's largest state is within a few bytes of it.
+    const largest = Math.max(...run.report.events.map((event) => jsonBytes(event.input ?? event.output ?? null)));
+    expect(largest).toBeLessThanOrEqual(STATE_PAYLOAD_LIMIT_BYTES);
+    expect(largest).toBeGreaterThan(STATE_PAYLOAD_LIMIT_BYTES - 100);
+  }, 300_000);
+
+  it("one byte more is refused as PutEvents refuses it, before any execution starts", async () => {
+    await expect(harness.runBatch(batchOfBytes("too-large", PUT_EVENTS_ENTRY_LIMIT_BYTES + 1))).rejects.toMatchObject({
+      name: "ValidationException",
+      message: expect.stringContaining("Total size of the entries in the request is over the limit"),
+    });
+    expect(await harness.pipeline.executions.describe("batch-too-large-0")).toBeUndefined();
+  });
 });

@@ -60,7 +60,7 @@ export class WorkflowHarness {
     }
   }
 
-  /** Runs a batch (an event's `detail`) with its child executions against a fresh simulator. */
+  /** Runs a batch (an event's `detail`, put on the bus as PutEvents would) with its child executions against a fresh simulator. */
   async runBatch(
     detail: unknown,
     simulator: Omit<SimulatorOptions, "clock" | "credentials"> = {},
@@ -88,7 +88,7 @@ export class WorkflowHarness {
         deliveries.map(async (deliver) => {
           const detail = await deliver();
           this.runs += 1;
-          return this.pipeline.runBatch(detail, `test-batch-${this.runs}`);
+          return this.pipeline.runBatchEvent(detail, `test-batch-${this.runs}`);
         }),
       );
       const events = this.pipeline.bus.events.slice(eventsBefore);
