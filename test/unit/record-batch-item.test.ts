@@ -7,7 +7,7 @@
  * TIMED_OUT child has neither, an ABORTED one only what StopExecution was given.
  */
 import { describe, expect, it } from "vitest";
-import { BATCH_EVENTS } from "../../lambdas/batch/batch";
+import { BATCH_EVENTS, MAX_DIAGNOSIS_MESSAGE_BYTES } from "../../lambdas/batch/batch";
 import { diagnose, type Diagnosis } from "../../lambdas/diagnose/diagnosis";
 import { handler as recordItemOutcome, type RecordedItem } from "../../lambdas/record-batch-item/handler";
 
@@ -89,6 +89,15 @@ describe("a batch item whose generation did not succeed", () => {
   it("a child that could not start (the Task's own error, a text Cause) is diagnosed from that error", async () => {
     const diagnosis = diagnosisOf(await recordFailure("StepFunctions.ExecutionLimitExceededException", "Execution limit exceeded (Service: AWSStepFunctions; Status Code: 400)"));
     expect(diagnosis).toMatchObject({ errorCode: "StepFunctions.ExecutionLimitExceededException", recoverable: false });
+  });
+
+  it("a diagnosis with a long message keeps its first KiB in the outcome, so a hundred outcomes fit in one state", async () => {
+    const childDiagnosis = diagnose(EXECUTION_NAME, "Validate", { Error: "Kling.InvalidRequest", Cause: `unknown field "${"ü".repeat(5000)}"` });
+    const diagnosis = diagnosisOf(await recordFailure("States.TaskFailed", describedChild("FAILED", { Error: "Kling.InvalidRequest", Cause: JSON.stringify(childDiagnosis) })));
+    expect(Buffer.byteLength(JSON.stringify(diagnosis.errorMessage), "utf8")).toBeLessThanOrEqual(MAX_DIAGNOSIS_MESSAGE_BYTES);
+    expect(Buffer.byteLength(JSON.stringify(diagnosis.errorMessage), "utf8")).toBeGreaterThan(MAX_DIAGNOSIS_MESSAGE_BYTES - 4);
+    expect(diagnosis.errorMessage).toMatch(/^unknown field "ü+…$/);
+    expect({ ...diagnosis, errorMessage: "" }).toEqual({ ...childDiagnosis, errorMessage: "" });
   });
 
   it("an execution name already taken is a duplicate, not a failure", async () => {
