@@ -7,13 +7,17 @@
 import { Duration } from "aws-cdk-lib";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import {
+  Choice,
+  Condition,
   DefinitionBody,
   Errors,
+  Fail,
   IntegrationPattern,
   JsonPath,
   LogLevel,
   Map as MapState,
   Pass,
+  Result,
   type IStateMachine,
   StateMachine,
   StateMachineType,
@@ -21,7 +25,7 @@ import {
 } from "aws-cdk-lib/aws-stepfunctions";
 import { EventBridgePutEvents, LambdaInvoke, StepFunctionsStartExecution } from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
-import { BATCH_EVENTS } from "../lambdas/batch/batch";
+import { BATCH_EVENTS, NOT_SCHEDULED, STARTED_BY_KEY } from "../lambdas/batch/batch";
 import { executionLogGroup } from "./execution-logs";
 import { type LambdaTaskProps, withLogContext } from "./lambda-task";
 import { applyRetries, LOCAL_WORK_RETRIES } from "./retry-policies";
@@ -53,19 +57,51 @@ export class BatchWorkflow extends Construct {
       return state;
     };
 
-    const validateBatch = lambdaTask("ValidateBatch", {
+    // A batch may fill the 256 KiB a state holds, so nothing sends its items to a Lambda: the
+    // shape is checked here, and ValidateBatch gets the id, the item count and the schedule time.
+    const validateBatch = new LambdaInvoke(this, "ValidateBatch", {
       comment: "Checks the batch's id and item count; each item is validated by its own generation.",
       lambdaFunction: functions["validate-batch"],
-      payload: { batch: JsonPath.entirePayload },
-      resultSelector: { batchId: JsonPath.stringAt("$.Payload.batchId"), items: JsonPath.listAt("$.Payload.items") },
+      payloadResponseOnly: true,
+      payload: TaskInput.fromObject(
+        withLogContext("ValidateBatch", {
+          batch: {
+            batchId: JsonPath.stringAt("$.batchId"),
+            itemCount: JsonPath.arrayLength(JsonPath.listAt("$.items")),
+            scheduledAt: JsonPath.stringAt("$.scheduledAt"),
+          },
+        }),
+      ),
+      // The id the items run under replaces the one sent: the state does not grow.
+      resultPath: "$.batchId",
     });
+    applyRetries(validateBatch, LOCAL_WORK_RETRIES);
+    const batchNotValid = new Fail(this, "BatchNotValid", {
+      comment: "The event's detail has no batchId or no items.",
+      error: "Kling.InvalidRequest",
+      cause: "the batch is not valid: the batch must be an object with batchId and items",
+    });
+    const unscheduled = new Pass(this, "Unscheduled", {
+      comment: "A batch sent as an event, not by a schedule.",
+      // Not "": the local engine ignores a Result that is falsy.
+      result: Result.fromString(NOT_SCHEDULED),
+      resultPath: "$.scheduledAt",
+    }).next(validateBatch);
+    const batchShape = new Choice(this, "BatchShape?", { comment: "Has the batch an id and items? Is it a scheduled run?" })
+      // Not IsPresent: false, which the local engine evaluates by reading the missing path.
+      .when(Condition.not(Condition.and(Condition.isPresent("$.batchId"), Condition.isPresent("$.items"))), batchNotValid)
+      .when(Condition.isPresent("$.scheduledAt"), validateBatch)
+      .otherwise(unscheduled);
 
     const startGeneration = new StepFunctionsStartExecution(this, "StartGeneration", {
-      comment: "Runs the item as its own generation execution, named from the batch id and index, and waits for it.",
+      comment:
+        "Runs the item as its own generation execution, named from the batch id and index, started by this batch, and waits for it.",
       stateMachine: props.generation,
       integrationPattern: IntegrationPattern.RUN_JOB,
       name: JsonPath.stringAt("$.executionName"),
-      input: TaskInput.fromJsonPathAt("$.request"),
+      // The request and this batch's execution id: a repeated delivery's start differs in input, so
+      // it is refused (a duplicate) even while the first delivery's child runs, never joined.
+      input: TaskInput.fromJsonPathAt(JsonPath.jsonMerge(JsonPath.objectAt("$.request"), JsonPath.objectAt("$.startedBy"))),
       associateWithParent: false,
       resultSelector: { output: JsonPath.objectAt("$.Output") },
       resultPath: "$.execution",
@@ -78,6 +114,15 @@ export class BatchWorkflow extends Construct {
       resultPath: "$.outcome",
     });
     startGeneration.addCatch(recordItemOutcome, { errors: [Errors.ALL], resultPath: "$.failure" });
+    // Merging a request that is not an object would fail the whole batch (States.Runtime is never caught).
+    const notARequest = new Pass(this, "NotARequest", {
+      comment: "The item is not a JSON object, so not a generation request: it fails alone.",
+      parameters: { Error: "Kling.InvalidRequest", Cause: "the item is not a generation request: it must be a JSON object" },
+      resultPath: "$.failure",
+    }).next(recordItemOutcome);
+    const itemIsRequest = new Choice(this, "ItemIsRequest?", { comment: "Only a JSON object can be a generation request." })
+      .when(Condition.stringMatches("$.requestJson", "{*"), startGeneration)
+      .otherwise(notARequest);
 
     const publishItemOutcome = new EventBridgePutEvents(this, "PublishItemOutcome", {
       comment: "Puts Video Generated or Video Generation Failed (with the diagnosis) on the bus.",
@@ -107,15 +152,19 @@ export class BatchWorkflow extends Construct {
         index: JsonPath.numberAt("$$.Map.Item.Index"),
         executionName: JsonPath.format("batch-{}-{}", JsonPath.stringAt("$.batchId"), JsonPath.stringAt("$$.Map.Item.Index")),
         request: JsonPath.objectAt("$$.Map.Item.Value"),
+        requestJson: JsonPath.jsonToString(JsonPath.objectAt("$$.Map.Item.Value")),
+        startedBy: { [STARTED_BY_KEY]: JsonPath.executionId },
       },
-      resultPath: "$.outcomes",
+      // The outcomes replace the requests: the batch's state never holds both.
+      resultPath: "$.items",
     });
-    generateEachItem.itemProcessor(startGeneration.next(recordItemOutcome).next(publishItemOutcome));
+    startGeneration.next(recordItemOutcome).next(publishItemOutcome);
+    generateEachItem.itemProcessor(itemIsRequest);
 
     const summarizeBatch = lambdaTask("SummarizeBatch", {
       comment: "Counts the outcomes and lists every item in order.",
       lambdaFunction: functions["summarize-batch"],
-      payload: { batchId: JsonPath.stringAt("$.batchId"), items: JsonPath.listAt("$.outcomes") },
+      payload: { batchId: JsonPath.stringAt("$.batchId"), items: JsonPath.listAt("$.items") },
       resultSelector: { summary: JsonPath.objectAt("$.Payload") },
     });
 
@@ -129,13 +178,13 @@ export class BatchWorkflow extends Construct {
     });
     applyRetries(publishBatchCompleted, ["publishEvent"]);
 
+    validateBatch.next(generateEachItem).next(summarizeBatch).next(publishBatchCompleted);
+
     const logGroup = executionLogGroup(this);
     this.stateMachine = new StateMachine(this, "StateMachine", {
       comment: "Runs a batch of video requests, each as its own generation, and summarizes the outcomes.",
       stateMachineType: StateMachineType.STANDARD,
-      definitionBody: DefinitionBody.fromChainable(
-        validateBatch.next(generateEachItem).next(summarizeBatch).next(publishBatchCompleted),
-      ),
+      definitionBody: DefinitionBody.fromChainable(batchShape),
       timeout: Duration.hours(24),
       tracingEnabled: true,
       logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: true },

@@ -16,22 +16,43 @@ export const BATCH_EVENTS = {
 
 /**
  * An EventBridge event carries at most 256 KB, and a prompt up to 2500 characters: a hundred
- * items is what one event can hold, and keeps the Map's results within a state's 256 KiB.
+ * items is what one event can hold. The Map's outcomes replace the requests in the batch's
+ * state, and each is bounded (MAX_DIAGNOSIS_MESSAGE_BYTES), so no state passes 256 KiB.
  */
 export const MAX_BATCH_ITEMS = 100;
+
+/**
+ * The key Step Functions' "associate with parent" adds to a child's input: the batch execution
+ * that started it. It makes a repeated delivery's StartExecution differ in input, so Step
+ * Functions refuses it (ExecutionAlreadyExists) even while the first child still runs, instead
+ * of returning that child to a second batch that would report it again. Not part of the request.
+ */
+export const STARTED_BY_KEY = "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID";
 
 /** `batch-<batchId>-<index>` must fit Step Functions' 80-character execution names. */
 const BATCH_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-export const batchRequestSchema = z.object({
+/** The schedule time of a batch that no schedule sent. */
+export const NOT_SCHEDULED = "not-scheduled";
+
+/**
+ * What ValidateBatch checks: the batch's id, how many items it holds, and the schedule's time
+ * for a scheduled run (NOT_SCHEDULED otherwise). The items themselves never reach it: a batch can fill
+ * the 256 KiB a state may hold, and each item is validated by its own generation.
+ */
+export const batchHeaderSchema = z.object({
   batchId: z.string().regex(BATCH_ID, "batchId must be 1 to 64 letters, digits, '-' or '_'"),
-  items: z
-    .array(z.unknown())
+  itemCount: z
+    .number()
+    .int()
     .min(1, "items must hold at least one generation request")
     .max(MAX_BATCH_ITEMS, `items must hold at most ${MAX_BATCH_ITEMS} generation requests`),
   /** Set by a scheduled rule (the event's time): each scheduled run becomes its own batch. */
-  scheduledAt: z.string().optional(),
+  scheduledAt: z.string(),
 });
+
+/** A failed item's errorMessage, as UTF-8 bytes of its JSON: what keeps 100 outcomes well within 256 KiB. */
+export const MAX_DIAGNOSIS_MESSAGE_BYTES = 1024;
 
 type ItemStatus = "SUCCEEDED" | "FAILED" | "DUPLICATE";
 

@@ -94,3 +94,13 @@ export function diagnosisOfExecution(executionName: string, error: string | unde
   if (parsed.success) return parsed.data;
   return diagnose(executionName, UNKNOWN_STATE, { Error: error ?? "unknown", Cause: cause });
 }
+
+/**
+ * The failure of an execution StopExecution stopped (ABORTED): `Execution.Stopped` in the
+ * taxonomy. Whatever error and cause the stop was given, if any, are kept as the message and
+ * never read as an error name: anyone may pass any text to StopExecution.
+ */
+export function stoppedExecutionFailure(error: string | undefined, cause: string | undefined): CaughtError {
+  const given = [error, cause].filter((text) => text !== undefined && text !== "").join(": ");
+  return { Error: "Execution.Stopped", Cause: given === "" ? "the execution was stopped (ABORTED) before it finished" : given };
+}

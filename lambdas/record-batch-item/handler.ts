@@ -1,8 +1,11 @@
 import * as z from "zod";
-import { diagnose, diagnosisSchema, type Diagnosis } from "../diagnose/diagnosis";
-import { BATCH_EVENTS, type ItemOutcome } from "../batch/batch";
+import { type CaughtError, diagnose, diagnosisSchema, parseExecutionJson, type Diagnosis, stoppedExecutionFailure } from "../diagnose/diagnosis";
+import { BATCH_EVENTS, type ItemOutcome, MAX_DIAGNOSIS_MESSAGE_BYTES } from "../batch/batch";
 import { parseEvent } from "../common/parse-event";
 import { observed } from "../observability/logger";
+
+/** The state whose failure the batch diagnoses when the child's own diagnosis is missing. */
+const STATE_NAME = "StartGeneration";
 
 const batchItemSchema = z.object({
   batchId: z.string(),
@@ -17,26 +20,56 @@ const batchItemSchema = z.object({
 /** The Map iteration's state, beside the log context the state machine adds. */
 const recordItemEventSchema = z.object({ item: batchItemSchema });
 
-interface RecordedItem {
+export interface RecordedItem {
   readonly detailType: string;
   readonly detail: ItemOutcome & { readonly batchId: string };
 }
 
-const describeSchema = z.object({ Error: z.string().optional(), Cause: z.string().optional() });
+/**
+ * What `states:startExecution.sync:2` puts in the Cause when the child did not succeed: the
+ * child's DescribeExecution, whatever its status. `Error` and `Cause` are there only when the
+ * child has them: a FAILED child's from its Fail state, an ABORTED one's from StopExecution
+ * (often none), a TIMED_OUT one never.
+ */
+const describedChildSchema = z.object({
+  Status: z.enum(["FAILED", "TIMED_OUT", "ABORTED"]),
+  Error: z.string().optional(),
+  Cause: z.string().optional(),
+});
+
+/** The failure as the item's diagnosis reads it, from what the child's description holds. */
+function childFailure(child: z.infer<typeof describedChildSchema>): CaughtError {
+  switch (child.Status) {
+    case "TIMED_OUT":
+      // The ExecutionTimedOut event's error; a redrive starts the timeout again.
+      return { Error: "States.Timeout", Cause: "the generation execution ended TIMED_OUT: it ran past its state machine's timeout" };
+    case "ABORTED":
+      return stoppedExecutionFailure(child.Error, child.Cause);
+    case "FAILED":
+      return { Error: child.Error ?? "States.TaskFailed", Cause: child.Cause };
+  }
+}
 
 /**
  * A child that failed reports `States.TaskFailed` with its DescribeExecution as Cause; the
  * generation workflow's own Cause inside it is the diagnosis. Anything else is diagnosed here.
  */
-function diagnosisOf(executionName: string, failure: { Error: string; Cause?: string | undefined }): Diagnosis {
-  try {
-    const described = describeSchema.parse(JSON.parse(failure.Cause ?? ""));
-    const parsed = diagnosisSchema.safeParse(JSON.parse(described.Cause ?? ""));
-    if (parsed.success) return parsed.data;
-    return diagnose(executionName, "StartGeneration", { Error: described.Error ?? failure.Error, Cause: described.Cause });
-  } catch {
-    return diagnose(executionName, "StartGeneration", failure);
-  }
+function diagnosisOf(executionName: string, failure: CaughtError): Diagnosis {
+  const child = describedChildSchema.safeParse(parseExecutionJson(failure.Cause));
+  if (!child.success) return diagnose(executionName, STATE_NAME, failure);
+  const diagnosis = diagnosisSchema.safeParse(parseExecutionJson(child.data.Cause));
+  if (diagnosis.success) return diagnosis.data;
+  return diagnose(executionName, STATE_NAME, childFailure(child.data));
+}
+
+/** The diagnosis with its errorMessage cut to MAX_DIAGNOSIS_MESSAGE_BYTES (Kling's or Validate's text can be long). */
+function bounded(diagnosis: Diagnosis): Diagnosis {
+  const bytes = (text: string) => Buffer.byteLength(JSON.stringify(text), "utf8");
+  if (bytes(diagnosis.errorMessage) <= MAX_DIAGNOSIS_MESSAGE_BYTES) return diagnosis;
+  const characters = [...diagnosis.errorMessage];
+  let kept = Math.min(characters.length, MAX_DIAGNOSIS_MESSAGE_BYTES);
+  while (kept > 0 && bytes(`${characters.slice(0, kept).join("")}…`) > MAX_DIAGNOSIS_MESSAGE_BYTES) kept -= 1;
+  return { ...diagnosis, errorMessage: `${characters.slice(0, kept).join("")}…` };
 }
 
 /** RecordItemOutcome: one batch item's outcome, and the event that announces it. */
@@ -48,12 +81,12 @@ async function recordItemOutcome(event: unknown): Promise<RecordedItem> {
     return { detailType: BATCH_EVENTS.skipped, detail: { ...base, status: "DUPLICATE" } };
   }
   if (failure || !execution) {
-    const diagnosis = diagnosisOf(executionName, failure ?? { Error: "States.Runtime", Cause: "no outcome was recorded" });
+    const diagnosis = bounded(diagnosisOf(executionName, failure ?? { Error: "States.Runtime", Cause: "no outcome was recorded" }));
     return { detailType: BATCH_EVENTS.failed, detail: { ...base, status: "FAILED", diagnosis } };
   }
   const url = z.object({ task: z.object({ video: z.object({ url: z.string() }) }) }).safeParse(execution.output);
   if (!url.success) {
-    const diagnosis = diagnose(executionName, "StartGeneration", { Error: "States.Runtime", Cause: "the generation succeeded without a video URL" });
+    const diagnosis = diagnose(executionName, STATE_NAME, { Error: "States.Runtime", Cause: "the generation succeeded without a video URL" });
     return { detailType: BATCH_EVENTS.failed, detail: { ...base, status: "FAILED", diagnosis } };
   }
   return { detailType: BATCH_EVENTS.generated, detail: { ...base, status: "SUCCEEDED", videoUrl: url.data.task.video.url } };

@@ -3,7 +3,7 @@
  * operator, or report it can never succeed or cannot be redriven), and doing it. Shared by
  * `npm start -- redrive` and the scheduled redrive Lambda; they differ in what they redrive.
  */
-import { diagnose, diagnosisOfExecution, type Diagnosis, UNKNOWN_STATE } from "../diagnose/diagnosis";
+import { diagnose, diagnosisOfExecution, type Diagnosis, stoppedExecutionFailure, UNKNOWN_STATE } from "../diagnose/diagnosis";
 import { errorKindOf } from "../errors";
 import type { FailedExecution, FailedExecutions } from "./failed-executions";
 
@@ -49,14 +49,9 @@ export function scheduledRedriveDecision(maxRedrives: number): RedrivePolicy["de
   };
 }
 
-/** The name of the diagnosis of an execution StopExecution stopped (lambdas/errors/taxonomy.ts). */
-const STOPPED = "Execution.Stopped";
-
 function diagnosisOfFailure(execution: FailedExecution): Diagnosis {
   if (execution.status === "ABORTED") {
-    // Its Error and Cause are whatever the stop gave, if anything: kept as the message, never read as an error name.
-    const given = [execution.error, execution.cause].filter((text) => text !== undefined && text !== "").join(": ");
-    return diagnose(execution.name, UNKNOWN_STATE, { Error: STOPPED, Cause: given });
+    return diagnose(execution.name, UNKNOWN_STATE, stoppedExecutionFailure(execution.error, execution.cause));
   }
   // A timed-out execution never reached Diagnose and may carry no Error; a redrive resets its timeout.
   const error = execution.error ?? (execution.status === "TIMED_OUT" ? "States.Timeout" : undefined);

@@ -6,6 +6,7 @@ import * as z from "zod";
 import { parseEvent } from "../common/parse-event";
 import { WORKFLOW_FAILURE_FIELDS } from "../common/workflow-state";
 import { observed } from "../observability/logger";
+import { STARTED_BY_KEY } from "../batch/batch";
 import { KlingError } from "../errors";
 import type { TaskKind } from "../kling/wire";
 import { taskKind, validateGenerationRequest, type GenerationRequest } from "../schemas/validation";
@@ -38,7 +39,8 @@ interface ValidateResult {
 }
 
 async function validate(event: unknown): Promise<ValidateResult> {
-  const { jobId, request, redriveCount } = parseEvent(validateEventSchema, event, "Validate");
+  const { jobId, request: input, redriveCount } = parseEvent(validateEventSchema, event, "Validate");
+  const request = withoutStartedBy(input);
   // Read per invocation (a few microseconds) so a process that hosts several pipelines, as the
   // local runner does, always validates with the configuration it runs.
   const result = validateGenerationRequest(requestAsSent(request, redriveCount), readValidateConfig(process.env));
@@ -46,6 +48,13 @@ async function validate(event: unknown): Promise<ValidateResult> {
     throw new KlingError(result.contentPolicy ? "Kling.ContentPolicy" : "Kling.InvalidRequest", result.problems.join("; "));
   }
   return { jobId, request: result.request, kind: taskKind(result.request) };
+}
+
+/** A generation a batch started carries the batch's execution id beside the request (see STARTED_BY_KEY). */
+function withoutStartedBy(input: unknown): unknown {
+  if (input === null || typeof input !== "object" || Array.isArray(input) || !(STARTED_BY_KEY in input)) return input;
+  const { [STARTED_BY_KEY]: _startedBy, ...request } = input as Record<string, unknown>;
+  return request;
 }
 
 export const handler = observed(validate);

@@ -271,7 +271,15 @@ async function runBatch(session: LocalSession, target: RunTarget, detail: unknow
   const executionName = `local-batch-${localExecutionName().slice("local-".length)}`;
   if (!json) io.out(`batch execution ${executionName} (${describeTarget(session, target)})`);
   try {
-    const report = await session.pipeline.runBatch(detail, executionName);
+    let report;
+    try {
+      report = await session.pipeline.runBatchEvent(detail, executionName);
+    } catch (error) {
+      // PutEvents refuses an event past 256 KB: nothing starts, as on AWS.
+      if (!(error instanceof Error && error.name === "ValidationException")) throw error;
+      io.err(`error: EventBridge would refuse this batch's event, so no batch started: ${error.message}`);
+      return 2;
+    }
     if (report.status !== "SUCCEEDED") {
       io.err(`batch FAILED: ${report.error ?? "error"}: ${report.cause ?? ""}`);
       return 1;

@@ -1,4 +1,5 @@
 /** The default event bus on this machine: `events:putEvents` records each entry here. */
+import { assertPutEventsSize, type PutEventsEntry } from "./quotas";
 
 export interface BusEvent {
   readonly source: string;
@@ -21,7 +22,8 @@ export class LocalEventBus {
   putEvents(parameters: unknown): { Entries: { EventId: string }[]; FailedEntryCount: number } {
     const entries = (parameters as { Entries?: unknown }).Entries;
     if (!Array.isArray(entries)) throw new Error("putEvents needs Entries");
-    const ids = entries.map((entry: { Source?: unknown; DetailType?: unknown; Detail?: unknown }) => {
+    assertPutEventsSize(entries as PutEventsEntry[]);
+    const ids = entries.map((entry: PutEventsEntry) => {
       const event: BusEvent = {
         source: String(entry.Source),
         detailType: String(entry.DetailType),

@@ -5,6 +5,7 @@
  */
 import type { ExecutionDescription, GenerationExecutions, StartOutcome } from "../../lambdas/api/executions";
 import type { EngineEvent, ExecutionReport, LocalStateMachine } from "./local-engine";
+import { assertStartExecution } from "./quotas";
 
 interface LocalExecution {
   readonly input: string;
@@ -21,6 +22,7 @@ export class LocalExecutions implements GenerationExecutions {
   ) {}
 
   async start(name: string, input: string): Promise<StartOutcome> {
+    assertStartExecution(name, JSON.parse(input));
     const existing = this.executions.get(name);
     if (existing) {
       const running = existing.report === undefined;
@@ -62,6 +64,8 @@ export class LocalExecutions implements GenerationExecutions {
   }
 }
 
+const START_EXECUTION_ERRORS: readonly string[] = ["InvalidName", "InvalidExecutionInput"];
+
 /** An error as a Task's Catch sees it: `name` is the Error, `message` the Cause. */
 function taskError(name: string, cause: string): Error {
   const error = new Error(cause);
@@ -78,23 +82,34 @@ export async function startExecutionSync(executions: LocalExecutions, parameters
   const { Name, Input, StateMachineArn } = parameters as { Name?: unknown; Input?: unknown; StateMachineArn?: unknown };
   if (typeof Name !== "string") throw taskError("States.Runtime", "startExecution needs a Name locally");
   const input = typeof Input === "string" ? Input : JSON.stringify(Input ?? {});
-  const started = await executions.start(Name, input);
+  let started: StartOutcome;
+  try {
+    started = await executions.start(Name, input);
+  } catch (error) {
+    // StartExecution's own refusals reach the Task as StepFunctions.<Code>Exception.
+    if (error instanceof Error && START_EXECUTION_ERRORS.includes(error.name)) throw taskError(`StepFunctions.${error.name}Exception`, error.message);
+    throw error;
+  }
   const executionArn = executions.arnOf(Name);
   if (started.kind === "exists") {
     throw taskError("StepFunctions.ExecutionAlreadyExistsException", `Execution Already Exists: '${executionArn}'`);
   }
   const report = await executions.finished(Name);
+  // .sync:2 gives Input and Output as JSON, not text.
   const description = {
     ExecutionArn: executionArn,
     Name,
     StateMachineArn,
-    Input: input,
+    Input: JSON.parse(input) as unknown,
     Status: report.status,
     StartDate: report.startedAt,
     StopDate: report.stoppedAt,
   };
   if (report.status !== "SUCCEEDED") {
-    throw taskError("States.TaskFailed", JSON.stringify({ ...description, Error: report.error, Cause: report.cause }));
+    // Whatever way the child ended, the Task fails with States.TaskFailed and the child's
+    // description as Cause; Error and Cause are in it only when the child has them.
+    const failure = { ...(report.error === null ? {} : { Error: report.error }), ...(report.cause === null ? {} : { Cause: report.cause }) };
+    throw taskError("States.TaskFailed", JSON.stringify({ ...description, ...failure }));
   }
   return { ...description, Output: report.output };
 }

@@ -1,4 +1,5 @@
 import type { LambdaHandler } from "./handlers";
+import { LAMBDA_REQUEST_LIMIT_BYTES, LAMBDA_RESPONSE_LIMIT_BYTES, awsError } from "./quotas";
 
 /** An error as Step Functions sees a Lambda's: `name` is the errorType, the Cause is Lambda's JSON. */
 export function lambdaError(errorType: string, errorMessage: string, trace: readonly string[] = []): Error {
@@ -28,7 +29,11 @@ export interface FunctionTimeout {
 export async function invokeLikeLambda(handler: LambdaHandler, input: unknown, timeout?: FunctionTimeout): Promise<unknown> {
   const event = input !== null && typeof input === "object" && "Payload" in input ? input.Payload : input;
   // Lambda passes JSON: the handler never shares objects with the engine's state.
-  const payload: unknown = JSON.parse(JSON.stringify(event ?? null));
+  const request = JSON.stringify(event ?? null);
+  if (Buffer.byteLength(request, "utf8") > LAMBDA_REQUEST_LIMIT_BYTES) {
+    throw awsError("Lambda.RequestTooLargeException", `Request must be smaller than ${LAMBDA_REQUEST_LIMIT_BYTES} bytes for the InvokeFunction operation`);
+  }
+  const payload: unknown = JSON.parse(request);
   let result: unknown;
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -49,9 +54,14 @@ export async function invokeLikeLambda(handler: LambdaHandler, input: unknown, t
   } finally {
     clearTimeout(timer);
   }
+  const response = result === undefined ? "null" : JSON.stringify(result);
+  if (Buffer.byteLength(response, "utf8") > LAMBDA_RESPONSE_LIMIT_BYTES) {
+    // Lambda reports it as the function's own error, which Retry and Catch see.
+    throw lambdaError("Function.ResponseSizeTooLarge", `Response payload size exceeded maximum allowed payload size (${LAMBDA_RESPONSE_LIMIT_BYTES} bytes).`);
+  }
   return {
     ExecutedVersion: "$LATEST",
-    Payload: result === undefined ? null : JSON.parse(JSON.stringify(result)),
+    Payload: JSON.parse(response),
     StatusCode: 200,
   };
 }

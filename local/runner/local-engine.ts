@@ -6,6 +6,14 @@
  */
 import { StateMachine, type StateMachineDefinition as EngineDefinition } from "aws-local-stepfunctions";
 import type { StateMachineDefinition } from "./definition";
+import {
+  DATA_LIMIT_EXCEEDED,
+  STATE_PAYLOAD_LIMIT_BYTES,
+  assertStartExecution,
+  awsError,
+  dataLimitCause,
+  jsonBytes,
+} from "./quotas";
 import type { ScaledClock } from "./scaled-clock";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -185,6 +193,8 @@ export class LocalStateMachine {
     redrive?: RedriveStart,
   ): Promise<ExecutionReport> {
     const { clock } = this.options;
+    // What StartExecution refuses before anything runs.
+    assertStartExecution(executionName, input);
     const executionArn = `${this.options.stateMachineArn.replace(":stateMachine:", ":execution:")}:${executionName}`;
     const execution: ExecutionContext = { name: executionName, arn: executionArn };
     const events: EngineEvent[] = [];
@@ -201,11 +211,33 @@ export class LocalStateMachine {
     const attempts = new Map<string, number[]>();
     const pendingRetry = new Map<string, { error: string; attempt: number; waitSeconds: number }>();
 
+    /**
+     * States.DataLimitExceeded ends the execution whatever its Catch says (States.ALL does not
+     * match it): the first state input, output, Task parameters or result past 256 KiB is
+     * recorded, the run aborted, and the execution reported FAILED with that error.
+     */
+    let dataLimitExceeded: { cause: string } | undefined;
+    let abortRun = () => undefined as void;
+    const exceedLimit = (stateName: string, what: Parameters<typeof dataLimitCause>[1], value: unknown): boolean => {
+      if (dataLimitExceeded) return true;
+      const bytes = jsonBytes(value);
+      if (bytes <= STATE_PAYLOAD_LIMIT_BYTES) return false;
+      dataLimitExceeded = { cause: dataLimitCause(stateName, what, bytes) };
+      abortRun();
+      return true;
+    };
+    const stopped = () => awsError(DATA_LIMIT_EXCEEDED, dataLimitExceeded?.cause ?? "");
+
     const taskResourceLocalHandlers: Record<string, (input: Json) => Promise<Json>> = {};
     for (const [stateName, binding] of this.bindings) {
       taskResourceLocalHandlers[stateName] = async (taskInput) => {
+        // Let the event log catch up first: a state that exceeded the limit just before this
+        // Task (its input is this state's input) stops the execution before the Task runs.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (exceedLimit(stateName, "parameters", taskInput)) throw stopped();
         try {
           const result = await binding(taskInput, execution);
+          if (exceedLimit(stateName, "result", result)) throw stopped();
           attempts.delete(stateName);
           for (const { waitState, resultPath } of this.waits.sources.get(stateName) ?? []) {
             const seconds = at(result, resultPath);
@@ -221,7 +253,7 @@ export class LocalStateMachine {
 
     const startedAt = clock.now();
     const machine = redrive ? this.machineStartingAt(redrive.resumeAt) : this.machine;
-    const { result, eventLogs } = machine.run(input as Json, {
+    const { result, eventLogs, abort } = machine.run(input as Json, {
       overrides: { taskResourceLocalHandlers, waitTimeOverrides, retryIntervalOverrides },
       context: {
         Execution: {
@@ -237,6 +269,7 @@ export class LocalStateMachine {
       },
     });
     result.catch(() => undefined); // The outcome is read from the event log below.
+    abortRun = abort;
 
     let final: { status: "SUCCEEDED" | "FAILED"; output: unknown; error: string | null; cause: string | null } = {
       status: "FAILED",
@@ -248,9 +281,11 @@ export class LocalStateMachine {
       const now = clock.now();
       switch (log.type) {
         case "StateEntered":
+          exceedLimit(log.state.name, "input", log.state.input);
           emit({ type: log.type, at: now, stateName: log.state.name, stateType: log.state.type, input: log.state.input });
           break;
         case "StateExited":
+          exceedLimit(log.state.name, "output", log.state.output);
           emit({ type: log.type, at: now, stateName: log.state.name, stateType: log.state.type, output: log.state.output });
           break;
         case "StateFailed":
@@ -277,6 +312,10 @@ export class LocalStateMachine {
         default:
           emit({ type: log.type, at: now });
       }
+    }
+    if (dataLimitExceeded) {
+      final = { status: "FAILED", output: null, error: DATA_LIMIT_EXCEEDED, cause: dataLimitExceeded.cause };
+      emit({ type: "ExecutionFailed", at: clock.now(), error: final.error ?? undefined, cause: final.cause ?? undefined });
     }
     return { executionName, executionArn, ...final, retries, events, startedAt, stoppedAt: clock.now() };
   }

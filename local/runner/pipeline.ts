@@ -12,7 +12,9 @@ import type { IStateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import type { PipelineConfigInput } from "../../lib/pipeline-config";
 import type { KlingPipelineStack } from "../../lib/pipeline-stack";
 import { type CloudFormationTemplate, definitionFromTemplate, localArn } from "./definition";
+import { BATCH_EVENTS } from "../../lambdas/batch/batch";
 import { LocalEventBus } from "./event-bus";
+import { assertPutEventsSize } from "./quotas";
 import { LocalExecutions, startExecutionSync } from "./executions";
 import { LOCAL_HANDLERS, type LocalFunctionName } from "./handlers";
 import { invokeLikeLambda } from "./lambda-binding";
@@ -90,11 +92,14 @@ export class LocalPipeline {
   /** The generation state machine's executions by name: the batch's children and the local API's. */
   readonly executions: LocalExecutions;
   readonly bus = new LocalEventBus();
+  /** The source of the events the batch rule starts a batch for. */
+  readonly batchRequestSource: string;
   private readonly restoreClock: () => void;
   private readonly restoreTaskResponses: () => void;
 
   constructor(readonly options: LocalPipelineOptions) {
     const { stack, template, extra } = synthesizePipeline(options.config, options.workflows);
+    this.batchRequestSource = stack.pipeline.config.batchRequestSource;
     const workflows = extra ?? { generation: stack.pipeline.generation.stateMachine, batch: stack.pipeline.batch.stateMachine };
     const handlerByArn = new Map<string, LocalFunctionName>();
     for (const [name, fn] of [...Object.entries(stack.pipeline.functions), ...Object.entries(stack.pipeline.batchFunctions)]) {
@@ -138,8 +143,17 @@ export class LocalPipeline {
           return (input) => startExecutionSync(this.executions, input);
         case RESOURCE.putEvents:
           return async (input) => this.bus.putEvents(input);
-        default:
-          return undefined;
+        default: {
+          // A function's own ARN as the Resource (payloadResponseOnly): the input is the event, the result the payload.
+          const name = typeof state.Resource === "string" ? handlerByArn.get(state.Resource) : undefined;
+          if (!name || typeof state.Resource !== "string") return undefined;
+          const seconds = functionTimeoutSeconds(template, state.Resource);
+          const timeout = { seconds, realMs: seconds * 1000 };
+          return async (input) => {
+            const invoked = await aroundInvoke(stateName, () => invokeLikeLambda(LOCAL_HANDLERS[name], { Payload: input }, timeout));
+            return (invoked as { Payload: unknown }).Payload;
+          };
+        }
       }
     };
     this.generation = new LocalStateMachine({
@@ -176,6 +190,15 @@ export class LocalPipeline {
 
   runBatch(detail: unknown, executionName: string, onEvent?: (event: EngineEvent) => void): Promise<ExecutionReport> {
     return this.batch.run(detail, executionName, onEvent);
+  }
+
+  /**
+   * A batch as it arrives on AWS: PutEvents takes the batch's event (or refuses it, past 256 KB,
+   * before anything starts), and the batch rule starts the batch workflow with its detail.
+   */
+  async runBatchEvent(detail: unknown, executionName: string, onEvent?: (event: EngineEvent) => void): Promise<ExecutionReport> {
+    assertPutEventsSize([{ Source: this.batchRequestSource, DetailType: BATCH_EVENTS.requested, Detail: JSON.stringify(detail) }]);
+    return this.runBatch(detail, executionName, onEvent);
   }
 
   close(): void {

@@ -128,12 +128,31 @@ describe("the batch workflow", () => {
     return found;
   };
 
-  it("validates, generates each item, summarizes and announces the batch", () => {
-    expect(batch.StartAt).toBe("ValidateBatch");
+  it("checks the batch's shape, validates, generates each item, summarizes and announces the batch", () => {
+    expect(batch.StartAt).toBe("BatchShape?");
+    expect(state("BatchShape?").Choices).toEqual([
+      expect.objectContaining({ Next: "BatchNotValid" }),
+      { Variable: "$.scheduledAt", IsPresent: true, Next: "ValidateBatch" },
+    ]);
+    expect(state("BatchShape?").Default).toBe("Unscheduled");
+    expect(state("Unscheduled").Next).toBe("ValidateBatch");
+    expect(state("BatchNotValid")).toMatchObject({ Type: "Fail", Error: "Kling.InvalidRequest" });
     expect(state("ValidateBatch").Next).toBe("GenerateEachItem");
     expect(state("GenerateEachItem").Next).toBe("SummarizeBatch");
     expect(state("SummarizeBatch").Next).toBe("PublishBatchCompleted");
     expect(state("PublishBatchCompleted")).toMatchObject({ Resource: "arn:aws:states:::events:putEvents", End: true });
+  });
+
+  it("never sends the items to a Lambda: ValidateBatch gets the id, the item count and the schedule time, and its id replaces the one sent", () => {
+    expect(state("ValidateBatch")).toMatchObject({
+      Parameters: { batch: { "batchId.$": "$.batchId", "itemCount.$": "States.ArrayLength($.items)", "scheduledAt.$": "$.scheduledAt" } },
+      ResultPath: "$.batchId",
+    });
+  });
+
+  it("puts the items' outcomes in place of their requests, so the batch's state never holds both", () => {
+    expect(state("GenerateEachItem").ResultPath).toBe("$.items");
+    expect(state("SummarizeBatch").Parameters).toMatchObject({ Payload: { "items.$": "$.items" } });
   });
 
   it("runs at most the Kling concurrency of items at once, each named from the batch id and index", () => {
@@ -148,8 +167,12 @@ describe("the batch workflow", () => {
   it("starts each item as its own generation execution and waits for it", () => {
     expect(item("StartGeneration")).toMatchObject({
       Resource: "arn:aws:states:::states:startExecution.sync:2",
-      Parameters: { StateMachineArn: expect.stringContaining(ids.generation), "Name.$": "$.executionName", "Input.$": "$.request" },
+      Parameters: { StateMachineArn: expect.stringContaining(ids.generation), "Name.$": "$.executionName", "Input.$": "States.JsonMerge($.request, $.startedBy, false)" },
     });
+  });
+
+  it("starts each child with the batch's execution id beside the request, under AWS's associate-with-parent key", () => {
+    expect((state("GenerateEachItem").ItemSelector as Record<string, unknown>).startedBy).toEqual({ "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id" });
   });
 
   it("catches each item's own failure, so one bad item never fails the batch", () => {

@@ -68,12 +68,17 @@ describe("every pipeline function", () => {
 });
 
 describe("every Lambda task of both state machines", () => {
-  /** Each lambda:invoke Task, Map iterations included, by state name. */
+  /** Each Lambda Task's payload (lambda:invoke's Payload, or the Parameters of a function invoked by its ARN), Map iterations included, by state name. */
   function lambdaTasks(definition: StateMachineDefinition): [string, Record<string, unknown>][] {
     return Object.entries(definition.States).flatMap(([name, state]) => {
       const nested = state.ItemProcessor as StateMachineDefinition | undefined;
+      const parameters = state.Parameters as Record<string, unknown> | undefined;
       const own: [string, Record<string, unknown>][] =
-        state.Resource === "arn:aws:states:::lambda:invoke" ? [[name, state.Parameters as Record<string, unknown>]] : [];
+        state.Resource === "arn:aws:states:::lambda:invoke"
+          ? [[name, parameters?.Payload as Record<string, unknown>]]
+          : typeof state.Resource === "string" && state.Resource.startsWith("arn:aws:lambda:")
+            ? [[name, parameters ?? {}]]
+            : [];
       return nested ? [...own, ...lambdaTasks(nested)] : own;
     });
   }
@@ -83,8 +88,7 @@ describe("every Lambda task of both state machines", () => {
     expect(tasks.map(([name]) => name)).toEqual(
       expect.arrayContaining(["Validate", "CheckCredits", "Submit", "Poll", "Diagnose", "ValidateBatch", "RecordItemOutcome", "SummarizeBatch"]),
     );
-    for (const [name, parameters] of tasks) {
-      const payload = parameters.Payload as Record<string, unknown>;
+    for (const [name, payload] of tasks) {
       expect(payload[LOG_CONTEXT_FIELD], name).toEqual({ "executionName.$": "$$.Execution.Name", stateName: name });
     }
   });

@@ -3,9 +3,11 @@
  * executions against the simulator, one outcome per item, events on the bus.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BATCH_EVENTS, type BatchSummary } from "../../lambdas/batch/batch";
+import { BATCH_EVENTS, type BatchSummary, MAX_BATCH_ITEMS } from "../../lambdas/batch/batch";
+import { MAX_PROMPT_CHARACTERS } from "../../lambdas/schemas/generation-request";
+import { jsonBytes, PUT_EVENTS_ENTRY_LIMIT_BYTES, STATE_PAYLOAD_LIMIT_BYTES } from "../../local/runner/quotas";
 import type { ScenarioName } from "../../local/simulator";
-import { WorkflowHarness } from "./harness";
+import { type BatchRun, WorkflowHarness } from "./harness";
 
 let harness: WorkflowHarness;
 beforeAll(() => {
@@ -74,7 +76,35 @@ describe("a batch of 20 items mixing scenarios", () => {
   }, 60_000);
 });
 
+describe("a batch with an item that is not a JSON object", () => {
+  it("fails that item alone as an invalid request and runs the others", async () => {
+    const run = await harness.runBatch({ batchId: "odd-items", items: ["a corgi surfing", { prompt: "a paper boat" }, [], null] });
+    expect(run.report.status).toBe("SUCCEEDED");
+    const summary = run.report.output as BatchSummary;
+    expect(summary.items.map((outcome) => outcome.status)).toEqual(["FAILED", "SUCCEEDED", "FAILED", "FAILED"]);
+    const failed = run.events.filter((event) => event.detailType === BATCH_EVENTS.failed);
+    expect(failed.map((event) => (event.detail as { diagnosis: { errorCode: string; errorMessage: string } }).diagnosis)).toEqual(
+      Array.from({ length: 3 }, () => expect.objectContaining({ errorCode: "Kling.InvalidRequest", errorMessage: "the item is not a generation request: it must be a JSON object" })),
+    );
+    expect(run.tasksCreated).toBe(1);
+  }, 60_000);
+});
+
+describe("a scheduled batch", () => {
+  it("runs its items under the batch id stamped with the schedule's time", async () => {
+    const run = await harness.runBatch({ batchId: "nightly", items: [{ prompt: "a paper boat" }], scheduledAt: "2026-11-25T06:00:00Z" });
+    expect(run.report.output).toMatchObject({ batchId: "nightly-202611250600", succeeded: 1 });
+    expect((run.report.output as BatchSummary).items[0]?.executionName).toBe("batch-nightly-202611250600-0");
+  }, 60_000);
+});
+
 describe("a batch that is not valid", () => {
+  it("without items fails with Kling.InvalidRequest naming what is missing, before any generation starts", async () => {
+    const run = await harness.runBatch({ batchId: "no-items" });
+    expect(run.report).toMatchObject({ status: "FAILED", error: "Kling.InvalidRequest", cause: "the batch is not valid: the batch must be an object with batchId and items" });
+    expect(run.tasksCreated).toBe(0);
+  });
+
   it("fails at ValidateBatch with every problem named, before any generation starts", async () => {
     const run = await harness.runBatch({ batchId: "has spaces", items: [] });
     expect(run.report.status).toBe("FAILED");
@@ -82,5 +112,86 @@ describe("a batch that is not valid", () => {
     expect(run.report.cause).toContain("batchId must be 1 to 64 letters");
     expect(run.report.cause).toContain("items must hold at least one");
     expect(run.tasksCreated).toBe(0);
+  });
+});
+
+describe("a batch event delivered again while the first delivery is still running", () => {
+  const detail = (batchId: string) => ({ batchId, items: Array.from({ length: 3 }, (_, index) => ({ prompt: `shot ${index} of a paper boat` })) });
+
+  /** Resolves once the first delivery's child for item 0 is running, so the repeat meets it running. */
+  async function childRunning(executionName: string): Promise<void> {
+    while ((await harness.pipeline.executions.describe(executionName))?.status !== "RUNNING") {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  }
+
+  function expectEachOutcomeOnce(runs: readonly BatchRun[], batchId: string): void {
+    const events = runs[0]?.events ?? [];
+    for (let index = 0; index < 3; index += 1) {
+      const ofItem = events.filter((event) => (event.detail as { batchId?: string; index?: number }).batchId === batchId && (event.detail as { index?: number }).index === index);
+      const types = ofItem.map((event) => event.detailType).sort();
+      expect(types, `item ${index}`).toEqual([BATCH_EVENTS.generated, BATCH_EVENTS.skipped].sort());
+    }
+    const summaries = runs.map((run) => run.report.output as BatchSummary);
+    expect(summaries.map((summary) => summary.succeeded).reduce((a, b) => a + b)).toBe(3);
+    expect(summaries.map((summary) => summary.duplicates).reduce((a, b) => a + b)).toBe(3);
+    expect(runs[0]?.tasksCreated).toBe(3);
+  }
+
+  it("the repeat that meets the children running reports them as duplicates: each outcome is published once", async () => {
+    const runs = await harness.runDeliveries([() => detail("repeat-running"), async () => {
+      await childRunning("batch-repeat-running-0");
+      return detail("repeat-running");
+    }]);
+    expect(runs.map((run) => run.report.status)).toEqual(["SUCCEEDED", "SUCCEEDED"]);
+    expectEachOutcomeOnce(runs, "repeat-running");
+  }, 60_000);
+
+  it("two deliveries that start at the same instant publish each item's outcome once between them", async () => {
+    const runs = await harness.runDeliveries([() => detail("repeat-same-instant"), () => detail("repeat-same-instant")]);
+    expectEachOutcomeOnce(runs, "repeat-same-instant");
+  }, 60_000);
+});
+
+describe("the largest batch one event can carry", () => {
+  /** What PutEvents counts for the batch's event: its Source, DetailType and Detail in UTF-8 bytes. */
+  const entryBytes = (detail: unknown) =>
+    Buffer.byteLength(harness.pipeline.batchRequestSource + BATCH_EVENTS.requested + JSON.stringify(detail), "utf8");
+
+  /** 100 items of 2500-character prompts, with enough 2-byte characters that the event is `bytes` long. */
+  function batchOfBytes(batchId: string, bytes: number) {
+    const text = "a paper boat drifting on a calm lake at dawn, ".repeat(60).slice(0, MAX_PROMPT_CHARACTERS);
+    const items = Array.from({ length: MAX_BATCH_ITEMS }, () => ({ prompt: text }));
+    let missing = bytes - entryBytes({ batchId, items });
+    for (const item of items) {
+      const twoByte = Math.min(missing, MAX_PROMPT_CHARACTERS);
+      item.prompt = text.slice(0, MAX_PROMPT_CHARACTERS - twoByte) + "é".repeat(twoByte);
+      missing -= twoByte;
+    }
+    if (missing !== 0) throw new Error(`cannot fill ${bytes} bytes with ${MAX_BATCH_ITEMS} prompts`);
+    const detail = { batchId, items };
+    expect(entryBytes(detail)).toBe(bytes);
+    return detail;
+  }
+
+  it("runs to a summary and one event per item: no state passes 256 KiB", async () => {
+    const run = await harness.runBatch(batchOfBytes("largest", PUT_EVENTS_ENTRY_LIMIT_BYTES));
+    expect(run.report.error).toBeNull();
+    expect(run.report.status).toBe("SUCCEEDED");
+    expect(run.report.output).toMatchObject({ batchId: "largest", total: MAX_BATCH_ITEMS, succeeded: MAX_BATCH_ITEMS, failed: 0 });
+    expect(run.events.filter((event) => event.detailType === BATCH_EVENTS.generated)).toHaveLength(MAX_BATCH_ITEMS);
+    expect(run.events.filter((event) => event.detailType === BATCH_EVENTS.completed)).toHaveLength(1);
+    // It did press on the limit: the batch's largest state is within a few bytes of it.
+    const largest = Math.max(...run.report.events.map((event) => jsonBytes(event.input ?? event.output ?? null)));
+    expect(largest).toBeLessThanOrEqual(STATE_PAYLOAD_LIMIT_BYTES);
+    expect(largest).toBeGreaterThan(STATE_PAYLOAD_LIMIT_BYTES - 100);
+  }, 300_000);
+
+  it("one byte more is refused as PutEvents refuses it, before any execution starts", async () => {
+    await expect(harness.runBatch(batchOfBytes("too-large", PUT_EVENTS_ENTRY_LIMIT_BYTES + 1))).rejects.toMatchObject({
+      name: "ValidationException",
+      message: expect.stringContaining("Total size of the entries in the request is over the limit"),
+    });
+    expect(await harness.pipeline.executions.describe("batch-too-large-0")).toBeUndefined();
   });
 });

@@ -17,7 +17,7 @@ interface ScenarioRun {
   readonly seconds: number;
 }
 
-interface BatchRun {
+export interface BatchRun {
   readonly report: ExecutionReport;
   readonly events: readonly BusEvent[];
   readonly tasksCreatedPerExternalId: ReadonlyMap<string, number>;
@@ -60,24 +60,44 @@ export class WorkflowHarness {
     }
   }
 
-  /** Runs a batch (an event's `detail`) with its child executions against a fresh simulator. */
+  /** Runs a batch (an event's `detail`, put on the bus as PutEvents would) with its child executions against a fresh simulator. */
   async runBatch(
     detail: unknown,
     simulator: Omit<SimulatorOptions, "clock" | "credentials"> = {},
   ): Promise<BatchRun> {
+    const [run] = await this.runDeliveries([() => detail], simulator);
+    if (!run) throw new Error("the batch did not run");
+    return run;
+  }
+
+  /**
+   * Runs several batch executions at once against one fresh simulator, as repeated deliveries
+   * of an event do: each delivery starts when its `deliver` resolves (the detail it returns).
+   * The events and task counts are those of all of them together.
+   */
+  async runDeliveries(
+    deliveries: readonly (() => unknown)[],
+    simulator: Omit<SimulatorOptions, "clock" | "credentials"> = {},
+  ): Promise<BatchRun[]> {
     const credentials = { apiKey: DEV_API_KEY };
     const sim = await startSimulator({ ...simulator, clock: this.clock, credentials });
     this.pipeline.connect(sim.baseUrl, credentials);
     const eventsBefore = this.pipeline.bus.events.length;
     try {
-      this.runs += 1;
-      const report = await this.pipeline.runBatch(detail, `test-batch-${this.runs}`);
-      return {
+      const reports = await Promise.all(
+        deliveries.map(async (deliver) => {
+          const detail = await deliver();
+          this.runs += 1;
+          return this.pipeline.runBatchEvent(detail, `test-batch-${this.runs}`);
+        }),
+      );
+      const events = this.pipeline.bus.events.slice(eventsBefore);
+      return reports.map((report) => ({
         report,
-        events: this.pipeline.bus.events.slice(eventsBefore),
+        events,
         tasksCreatedPerExternalId: new Map(sim.stats.tasksCreatedPerExternalId),
         tasksCreated: sim.stats.tasksCreated,
-      };
+      }));
     } finally {
       await sim.close();
     }

@@ -1,5 +1,8 @@
 /** The local command as a person runs it: the trace, the JSON line, the exit codes. */
 import { execFile } from "node:child_process";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { runCommand } from "../../local/cli/run-command";
@@ -48,6 +51,16 @@ describe("npm start", () => {
     expect(code).toBe(1); // the example holds items that fail on purpose
     expect(out).toHaveLength(1);
     expect(JSON.parse(out[0] ?? "")).toMatchObject({ batchId: "example-1", total: 7, succeeded: 4, failed: 3, recoverable: 1 });
+  }, 60_000);
+
+  it("--batch refuses a batch whose event is past EventBridge's 256 KB, before anything starts, exit 2", async () => {
+    const file = join(await mkdtemp(join(tmpdir(), "kling-batch-")), "too-large.json");
+    const items = Array.from({ length: 100 }, () => ({ prompt: "a paper boat drifting on a calm lake, ".repeat(70) }));
+    await writeFile(file, JSON.stringify({ batchId: "too-large", items }));
+    const { code, out, err } = await inProcess(["--batch", file, "--time-scale", "0.002"]);
+    expect(code).toBe(2);
+    expect(out.filter((line) => / done, /.test(line))).toEqual([]);
+    expect(err[0]).toMatch(/^error: EventBridge would refuse this batch's event, so no batch started: Total size of the entries in the request is over the limit/);
   }, 60_000);
 
   it("--batch prints a progress line per item and the summary", async () => {
