@@ -6,7 +6,7 @@ import * as z from "zod";
 import { parseEvent } from "../common/parse-event";
 import { observed } from "../observability/logger";
 import { KlingError } from "../errors";
-import type { TaskKind } from "../kling/wire";
+import type { KlingTaskKind } from "../kling/port";
 import { taskKind, validateGenerationRequest, type GenerationRequest } from "../schemas/validation";
 import { readValidateConfig } from "./config";
 
@@ -19,7 +19,7 @@ const validateEventSchema = z.object({
 export interface ValidateResult {
   readonly jobId: string;
   readonly request: GenerationRequest;
-  readonly kind: TaskKind;
+  readonly kind: KlingTaskKind;
 }
 
 async function validate(event: unknown): Promise<ValidateResult> {
