@@ -3,58 +3,31 @@
  * bodies and query strings it sends, how it reads Kling's answers back into the port's words,
  * and that an AccessKey/SecretKey pair is refused before anything is sent.
  */
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { KlingError } from "../../lambdas/errors";
 import { KlingStandardsClient } from "../../lambdas/kling/both-standards";
 import type { KlingCredentials } from "../../lambdas/kling/port";
+import { FakeKling } from "./fake-kling";
 
-interface Received {
-  readonly method: string;
-  readonly url: string;
-  readonly authorization: string | undefined;
-  readonly body: unknown;
-}
-
-/** Answers each request with the next scripted `data` in a success envelope, and keeps what it received. */
-class RecordingKling {
-  readonly received: Received[] = [];
-  private answers: unknown[] = [];
-  private readonly server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => {
-      const text = Buffer.concat(chunks).toString("utf8");
-      this.received.push({ method: req.method ?? "", url: req.url ?? "", authorization: req.headers.authorization, body: text === "" ? undefined : JSON.parse(text) });
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ code: 0, message: "SUCCEED", request_id: "req-1", data: this.answers.shift() }));
-    });
-  });
-
-  async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  answer(...data: unknown[]): void {
-    this.answers = data;
-    this.received.length = 0;
-  }
-}
-
-const kling = new RecordingKling();
+const kling = new FakeKling();
 beforeAll(() => kling.start());
 afterAll(() => kling.stop());
-beforeEach(() => kling.answer());
+beforeEach(() => kling.reset());
+
+/** Each `data` answered in a success envelope, in order. */
+function answer(...data: unknown[]): void {
+  kling.script(...data.map((item) => ({ status: 200, json: { code: 0, message: "SUCCEED", request_id: "req-1", data: item } })));
+}
+
+/** What the stand-in received: method, path and query, bearer, and the JSON body. */
+function received() {
+  return kling.received.map((request) => ({
+    method: request.method,
+    url: request.url,
+    authorization: request.headers.authorization,
+    body: request.body === "" ? undefined : (JSON.parse(request.body) as unknown),
+  }));
+}
 
 const API_KEY = "test-new-standard-key";
 const client = (credentials: KlingCredentials = { apiKey: API_KEY }) => new KlingStandardsClient({ baseUrl: kling.url, credentials });
@@ -63,7 +36,7 @@ const CREATED = { id: "893605946402811985", status: "submitted", create_time: 1_
 
 describe("creating a task on the new standard", () => {
   it("text to video: POST /text-to-video/{model} with prompt, settings {resolution, aspect_ratio, duration as a number, audio} and options", async () => {
-    kling.answer(CREATED);
+    answer(CREATED);
     const task = await client().createTask("text-to-video", {
       model_name: "kling-3.0",
       prompt: "a red fox in the snow",
@@ -74,7 +47,7 @@ describe("creating a task on the new standard", () => {
       callback_url: "https://hooks.example.com/kling",
       external_task_id: "job-1",
     });
-    expect(kling.received).toEqual([
+    expect(received()).toEqual([
       {
         method: "POST",
         url: "/text-to-video/kling-3.0",
@@ -96,7 +69,7 @@ describe("creating a task on the new standard", () => {
   });
 
   it("image to video: POST /image-to-video/{model} with contents [prompt, first_frame, last_frame] and no aspect ratio", async () => {
-    kling.answer(CREATED);
+    answer(CREATED);
     await client().createTask("image-to-video", {
       model_name: "kling-2.6",
       prompt: "she turns and smiles",
@@ -107,7 +80,7 @@ describe("creating a task on the new standard", () => {
       image_tail: "https://images.example.com/last.png",
       external_task_id: "job-2",
     });
-    expect(kling.received[0]).toMatchObject({
+    expect(received()[0]).toMatchObject({
       url: "/image-to-video/kling-2.6",
       body: {
         contents: [
@@ -122,9 +95,9 @@ describe("creating a task on the new standard", () => {
   });
 
   it("std mode is 720p, and a body without sound sends no audio setting", async () => {
-    kling.answer(CREATED);
+    answer(CREATED);
     await client().createTask("text-to-video", { model_name: "kling-3.0-turbo", prompt: "a cat", mode: "std", duration: "5", external_task_id: "job-3" });
-    expect(kling.received[0]?.body).toEqual({ prompt: "a cat", settings: { resolution: "720p", duration: 5 }, options: { external_task_id: "job-3" } });
+    expect(received()[0]?.body).toEqual({ prompt: "a cat", settings: { resolution: "720p", duration: 5 }, options: { external_task_id: "job-3" } });
   });
 
   it("refuses, before sending, the legacy fields the new standard has no place for, naming them", async () => {
@@ -136,7 +109,7 @@ describe("creating a task on the new standard", () => {
 
 describe("querying tasks on the new standard", () => {
   it("GET /tasks?task_ids=: a succeeded task reads as the port's succeed, with its video and the units it cost", async () => {
-    kling.answer([
+    answer([
       {
         ...CREATED,
         status: "succeeded",
@@ -149,7 +122,7 @@ describe("querying tasks on the new standard", () => {
       },
     ]);
     const task = await client().getTask("text-to-video", "893605946402811985");
-    expect(kling.received).toEqual([{ method: "GET", url: "/tasks?task_ids=893605946402811985", authorization: `Bearer ${API_KEY}`, body: undefined }]);
+    expect(received()).toEqual([{ method: "GET", url: "/tasks?task_ids=893605946402811985", authorization: `Bearer ${API_KEY}`, body: undefined }]);
     expect(task).toEqual({
       task_id: "893605946402811985",
       task_status: "succeed",
@@ -162,27 +135,27 @@ describe("querying tasks on the new standard", () => {
   });
 
   it("a failed task carries Kling's message as its status message", async () => {
-    kling.answer([{ ...CREATED, status: "failed", message: "content risk control" }]);
+    answer([{ ...CREATED, status: "failed", message: "content risk control" }]);
     expect(await client().getTask("image-to-video", CREATED.id)).toMatchObject({ task_status: "failed", task_status_msg: "content risk control" });
   });
 
   it("a task id Kling does not list is Kling.InvalidRequest, naming it", async () => {
-    kling.answer([]);
+    answer([]);
     await expect(client().getTask("text-to-video", "404")).rejects.toMatchObject({ name: "Kling.InvalidRequest", message: expect.stringContaining('"404"') });
   });
 
   it("looks a task up by external id with GET /tasks?external_task_ids= (Submit's look-up before create); none is undefined", async () => {
-    kling.answer([CREATED], []);
+    answer([CREATED], []);
     expect(await client().findTaskByExternalId("text-to-video", "job-1")).toMatchObject({ task_id: CREATED.id });
     expect(await client().findTaskByExternalId("text-to-video", "job-9")).toBeUndefined();
-    expect(kling.received.map((request) => `${request.method} ${request.url}`)).toEqual(["GET /tasks?external_task_ids=job-1", "GET /tasks?external_task_ids=job-9"]);
+    expect(received().map((request) => `${request.method} ${request.url}`)).toEqual(["GET /tasks?external_task_ids=job-1", "GET /tasks?external_task_ids=job-9"]);
   });
 
   it("pages with POST /tasks and the cursor Kling returned", async () => {
-    kling.answer({ result: [CREATED], next_cursor: "c-2", has_more: true }, { result: [{ ...CREATED, id: "2" }], has_more: false });
+    answer({ result: [CREATED], next_cursor: "c-2", has_more: true }, { result: [{ ...CREATED, id: "2" }], has_more: false });
     const page = await client().listTasks("text-to-video", { pageNum: 2, pageSize: 1 });
     expect(page.map((task) => task.task_id)).toEqual(["2"]);
-    expect(kling.received.map((request) => [request.method, request.url, request.body])).toEqual([
+    expect(received().map((request) => [request.method, request.url, request.body])).toEqual([
       ["POST", "/tasks", { limit: 1 }],
       ["POST", "/tasks", { limit: 1, cursor: "c-2" }],
     ]);
@@ -206,10 +179,10 @@ describe("credentials", () => {
   });
 
   it("the same pair still reaches the legacy standard, signed as a JWT", async () => {
-    kling.answer({ task_id: "t-1", task_status: "submitted", created_at: 1, updated_at: 1 });
+    answer({ task_id: "t-1", task_status: "submitted", created_at: 1, updated_at: 1 });
     const task = await client({ accessKey: "ak-1", secretKey: "sk-secret-1" }).createTask("text2video", { model_name: "kling-v3", prompt: "a cat", duration: "12" });
     expect(task.task_id).toBe("t-1");
-    expect(kling.received[0]).toMatchObject({ url: "/v1/videos/text2video", body: { model_name: "kling-v3", duration: "12" } });
-    expect(kling.received[0]?.authorization).toMatch(/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(received()[0]).toMatchObject({ url: "/v1/videos/text2video", body: { model_name: "kling-v3", duration: "12" } });
+    expect(received()[0]?.authorization).toMatch(/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
   });
 });

@@ -15,23 +15,17 @@ const API_KEY = "new-standard-key";
 const ACCESS_KEY = "ak-new";
 const SECRET_KEY = "sk-new";
 
-let simulator: Simulator | undefined;
-afterEach(async () => {
-  await simulator?.close();
-  simulator = undefined;
-});
+/** The simulators a test started, closed after it. */
+const started: Simulator[] = [];
+afterEach(() => Promise.all(started.splice(0).map((sim) => sim.close())));
 
+/** A simulator on a manual clock that takes the API key and an AccessKey/SecretKey pair. */
 async function start(options: SimulatorOptions = {}): Promise<{ sim: Simulator; clock: ManualClock }> {
   const clock = manualClock();
-  simulator = await startSimulator({
-    credentials: [{ apiKey: API_KEY }, { accessKey: ACCESS_KEY, secretKey: SECRET_KEY }],
-    clock,
-    generationSeconds: 60,
-    maxConcurrentTasks: 100,
-    units: 100_000,
-    ...options,
-  });
-  return { sim: simulator, clock };
+  const credentials = [{ apiKey: API_KEY }, { accessKey: ACCESS_KEY, secretKey: SECRET_KEY }];
+  const sim = await startSimulator({ credentials, clock, generationSeconds: 60, maxConcurrentTasks: 100, units: 100_000, ...options });
+  started.push(sim);
+  return { sim, clock };
 }
 
 function answer(result: CallResult): { status: number; code: number; message: string; data: unknown } {
