@@ -51,7 +51,7 @@ const MAX_QUOTED_BODY_CHARS = 100;
 const MAX_REQUEST_ID_CHARS = 100;
 
 /** One HTTP request to Kling, on either standard (new-standard.ts sends its own through `call`). */
-export interface KlingRequest<T> {
+interface KlingRequest<T> {
   readonly operation: KlingOperation;
   readonly method: "GET" | "POST";
   readonly path: string;

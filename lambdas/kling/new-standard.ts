@@ -118,7 +118,7 @@ export class NewStandardClient implements Omit<KlingApi<NewTaskKind>, "getResour
 }
 
 /** The new standard's create body for a legacy-shaped one (validation.ts builds the latter from the request). */
-export function toNewCreateTaskBody(kind: NewTaskKind, body: CreateTaskBody): NewCreateTaskBody {
+function toNewCreateTaskBody(kind: NewTaskKind, body: CreateTaskBody): NewCreateTaskBody {
   const unplaced = LEGACY_ONLY_FIELDS.filter((field) => body[field] !== undefined);
   if (unplaced.length > 0) {
     throw new KlingError("Kling.InvalidRequest", `${unplaced.join(", ")} not accepted by ${body.model_name} (Kling's new API standard has no such parameter)`);
@@ -143,7 +143,7 @@ export function toNewCreateTaskBody(kind: NewTaskKind, body: CreateTaskBody): Ne
 }
 
 /** A new-standard task in the port's (legacy) words. */
-export function toLegacyTask(task: NewTask): Task {
+function toLegacyTask(task: NewTask): Task {
   const videos: Video[] = (task.outputs ?? []).flatMap((output) => {
     const video = newVideoOutputSchema.safeParse(output);
     return video.success ? [{ id: video.data.id, url: video.data.url, duration: video.data.duration, ...(video.data.watermark_url === undefined ? {} : { watermark_url: video.data.watermark_url }) }] : [];

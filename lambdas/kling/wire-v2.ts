@@ -11,29 +11,24 @@ export const NEW_TASK_KINDS = ["text-to-video", "image-to-video"] as const;
 export type NewTaskKind = (typeof NEW_TASK_KINDS)[number];
 
 /** `succeeded`, not the legacy `succeed`. */
-export const NEW_TASK_STATUSES = ["submitted", "processing", "succeeded", "failed"] as const;
-export type NewTaskStatus = (typeof NEW_TASK_STATUSES)[number];
-
-export const RESOLUTIONS = ["720p", "1080p"] as const;
-export type Resolution = (typeof RESOLUTIONS)[number];
-
-export const AUDIO_SETTINGS = ["native", "off"] as const;
+const NEW_TASK_STATUSES = ["submitted", "processing", "succeeded", "failed"] as const;
 
 /** One item of an image-to-video `contents[]`: the prompt, or a frame (an https URL or raw base64). */
 export type NewContent =
   | { type: "prompt"; text: string }
   | { type: "first_frame" | "last_frame"; url: string };
 
-export interface NewSettings {
-  resolution: Resolution;
+interface NewSettings {
+  /** std is 720p, pro 1080p. */
+  resolution: "720p" | "1080p";
   /** Text to video only. */
   aspect_ratio?: "16:9" | "9:16" | "1:1";
   /** Whole seconds, a number (the legacy standard writes a string). */
   duration: number;
-  audio?: (typeof AUDIO_SETTINGS)[number];
+  audio?: "native" | "off";
 }
 
-export interface NewOptions {
+interface NewOptions {
   callback_url?: string;
   external_task_id?: string;
 }

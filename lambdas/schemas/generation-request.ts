@@ -10,7 +10,7 @@ import { CAMERA_AXES, CAMERA_CONTROL_TYPES, type CameraAxis, type CreateTaskBody
 import { ASPECT_RATIOS, DURATIONS, MODEL_NAMES, MODELS, MODES, SOUND_SETTINGS, type ModelName, type VideoInput } from "./models";
 
 /** Only the legacy standard takes a negative prompt, up to 2500 characters. */
-export const MAX_NEGATIVE_PROMPT_CHARACTERS = 2500;
+const MAX_NEGATIVE_PROMPT_CHARACTERS = 2500;
 
 /** Characters as a person counts them (Unicode code points): "🎬" is one, not two UTF-16 units. */
 export function characterCount(text: string): number {

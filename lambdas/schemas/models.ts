@@ -11,9 +11,8 @@
  * B-new-standard-contracts.md, section 2). Where a fact is not documented the table takes the
  * stricter choice, so a request is refused here rather than after the call.
  */
-export const API_STANDARDS = ["legacy", "new"] as const;
 /** `legacy`: `/v1/videos/{text2video,image2video}`, model in the body. `new`: `/{text,image}-to-video/{model}`. */
-export type ApiStandard = (typeof API_STANDARDS)[number];
+export type ApiStandard = "legacy" | "new";
 
 /** `std` = 720p, `pro` = 1080p (on the new standard: `settings.resolution`). */
 export const MODES = ["std", "pro"] as const;
@@ -32,8 +31,7 @@ export const SOUND_SETTINGS = ["on", "off"] as const;
 export type SoundSetting = (typeof SOUND_SETTINGS)[number];
 
 /** What a video starts from: a prompt alone, or an image (the first frame). */
-export const VIDEO_INPUTS = ["text", "image"] as const;
-export type VideoInput = (typeof VIDEO_INPUTS)[number];
+export type VideoInput = "text" | "image";
 
 export const MODEL_NAMES = [
   "kling-v1",

@@ -13,7 +13,7 @@ import { isModelName, type Mode, type ModelName } from "./models";
 const KLING_PRICE_PAGE = "Kling's price page (document-api pricing/base/video), via KLING_API.md";
 const THIRD_PARTY = "third-party (cluely/unmodel pricing table), via KLING_API.md";
 
-export interface ModelPrice {
+interface ModelPrice {
   /** Units per second of silent video, by mode; a mode missing has no known price. */
   readonly perSecond: Readonly<Partial<Record<Mode, number>>>;
   /** Units per second with native audio (`sound: "on"`), by mode, for a model that makes it. */
