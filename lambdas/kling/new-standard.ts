@@ -9,6 +9,7 @@
  * before sending.
  */
 import { KlingError } from "../errors";
+import { modelsWhere } from "../schemas/models";
 import type { KlingClient } from "./client";
 import type { KlingApi, KlingCredentials } from "./port";
 import type { CreateTaskBody, Task, Video } from "./wire";
@@ -111,7 +112,7 @@ export class NewStandardClient implements Omit<KlingApi<NewTaskKind>, "getResour
     if ("apiKey" in this.credentials) return;
     throw new KlingError(
       "Kling.AuthFailed",
-      "Configuration: Kling's new API standard (the kling-2.5-turbo, kling-2.6, kling-3.0 and kling-3.0-turbo models) accepts only an API key, " +
+      `Configuration: Kling's new API standard (models ${modelsWhere((model) => model.standard === "new").join(", ")}) accepts only an API key, ` +
         "but the Kling secret holds an AccessKey/SecretKey pair: store an apiKey in the secret, or request a legacy model (kling-v...). Nothing was sent.",
     );
   }
