@@ -4,7 +4,7 @@
  * what the requester is told and what an operator does. Kling's errors first, then the
  * platform's (Lambda and Step Functions). lib/retry-policies.ts, the diagnosis, the redrives
  * and the README's error table and runbook all read it.
- * Source: ../shared/KLING_API.md ("Error codes") and ARCHITECTURE.md ("Errors").
+ * Source: Kling's API documentation ("Error codes") and the design ("Errors").
  */
 
 export const ERROR_NAMES = [
@@ -288,7 +288,7 @@ export function errorNamesRetriedAs(retry: Exclude<RetryClass, "none">): string[
   return kinds.filter(([, kind]) => kind.retry === retry).map(([name]) => name);
 }
 
-/** Words in Kling's reason for a failed task that make it a content problem (ARCHITECTURE.md). */
+/** Words in Kling's reason for a failed task that make it a content problem (the design). */
 export const CONTENT_PROBLEM_WORDS = /\b(content|safety|sensitive|policy|moderation)\b/i;
 
 /**
@@ -311,7 +311,7 @@ export interface ErrorCodeRow {
   readonly meaning: string;
 }
 
-/** KLING_API.md's error code table, row for row. Classification looks the code up here first. */
+/** Kling's API documentation's error code table, row for row. Classification looks the code up here first. */
 export const KLING_ERROR_CODES: readonly ErrorCodeRow[] = [
   { httpStatus: 401, codes: [1000, 1001, 1002], name: "Kling.AuthFailed", meaning: "authorization failed / empty / invalid" },
   { httpStatus: 401, codes: [1003, 1004], name: "Kling.AuthFailed", meaning: "token not yet valid / expired" },

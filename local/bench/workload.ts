@@ -17,10 +17,11 @@ const KINDS_OF_JOB: readonly TimedRequest[] = [
   { model: "kling-v2-6", mode: "std", duration: "5" },
   { model: "kling-v2-5-turbo", mode: "pro", duration: "5" },
   { model: "kling-v2-6", mode: "std", duration: "10" },
-  { model: "kling-v2-1-master", mode: "std", duration: "5" },
+  // The master models are 1080p (pro) only: a std request is refused by Validate.
+  { model: "kling-v2-1-master", mode: "pro", duration: "10" },
   { model: "kling-v2-6", mode: "pro", duration: "10" },
   { model: "kling-v2-1-master", mode: "pro", duration: "5" },
-  { model: "kling-v2-master", mode: "std", duration: "10" },
+  { model: "kling-v2-master", mode: "pro", duration: "10" },
 ];
 
 /**

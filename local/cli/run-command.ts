@@ -24,7 +24,7 @@ const USAGE = `usage: npm start -- "<prompt>" [options]        one generation, w
 
   --scenario NAME        simulator scenario (default happy); --list-scenarios shows them
   --model NAME           Kling model (default: the configured default model)
-  --duration 5|10        seconds of video
+  --duration SECONDS     seconds of video ("5", "10"; "3" to "15" for kling-v3 and the 3.0 models)
   --aspect-ratio R       16:9, 9:16 or 1:1 (text-to-video)
   --mode std|pro         720p or 1080p
   --negative-prompt TEXT what to keep out of the video

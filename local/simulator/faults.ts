@@ -3,7 +3,7 @@
  * request and every new task. Named scenarios (scenarios.ts) are one kind of plan; a seeded
  * random "chaos" plan can implement the same two hooks.
  */
-import type { TaskKind } from "../../lambdas/kling/wire";
+import type { KlingTaskKind } from "../../lambdas/kling/port";
 
 /** The API requests a plan is consulted for (video downloads are never faulted). */
 export const API_REQUEST_KINDS = ["create", "query", "list", "account"] as const;
@@ -13,7 +13,7 @@ export interface ApiRequestInfo {
   readonly kind: ApiRequestKind;
   readonly method: string;
   readonly path: string;
-  readonly taskKind?: TaskKind;
+  readonly taskKind?: KlingTaskKind;
   /** The parsed JSON body of a create, when it parsed. */
   readonly createBody?: unknown;
 }
@@ -46,7 +46,7 @@ export type TaskOutcome =
 
 export interface NewTaskInfo {
   readonly taskId: string;
-  readonly kind: TaskKind;
+  readonly kind: KlingTaskKind;
   readonly model: string;
   readonly externalTaskId?: string;
 }

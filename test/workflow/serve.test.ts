@@ -124,8 +124,8 @@ describe("the local API over HTTP", () => {
         "Idempotency-Key must not be empty",
         "colour is not a known field",
         'mode must be one of "std", "pro" for kling-v2-6',
-        'duration must be one of "5", "10" for kling-v2-6',
         "prompt is required",
+        'duration must be one of "5", "10" for kling-v2-6',
       ],
     });
   });
