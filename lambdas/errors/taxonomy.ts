@@ -311,7 +311,7 @@ export interface ErrorCodeRow {
   readonly meaning: string;
 }
 
-/** Kling's API documentation's error code table, row for row. Classification looks the code up here first. */
+/** The error code table of Kling's API documentation, row for row. Classification looks the code up here first. */
 export const KLING_ERROR_CODES: readonly ErrorCodeRow[] = [
   { httpStatus: 401, codes: [1000, 1001, 1002], name: "Kling.AuthFailed", meaning: "authorization failed / empty / invalid" },
   { httpStatus: 401, codes: [1003, 1004], name: "Kling.AuthFailed", meaning: "token not yet valid / expired" },

@@ -5,7 +5,7 @@ import { PRICING, priceUnits } from "../../lambdas/schemas/pricing";
 import { validateGenerationRequest } from "../../lambdas/schemas/validation";
 
 /**
- * Units per second, copied by hand from Kling's API documentation's price table: [std, pro] silent, then
+ * Units per second, copied by hand from the price table of Kling's API documentation: [std, pro] silent, then
  * [std, pro] with native audio; null where the table has no price.
  */
 const KLING_API_PRICES: Readonly<Record<ModelName, { silent: [number | null, number | null]; audio?: [number | null, number | null] }>> = {
