@@ -7,6 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { now, type Clock } from "../../lambdas/common/clock";
 import { isNewTaskKind, type KlingCredentials, type KlingTaskKind } from "../../lambdas/kling/port";
@@ -60,6 +61,8 @@ export interface SimulatorOptions {
   readonly clock?: Clock;
   /** Called once per request, after its answer went out (or the connection was dropped). */
   readonly onRequest?: (entry: RequestLogEntry) => void;
+  /** Serve HTTPS with this PEM key and certificate (for clients that accept only `https://`); HTTP by default. */
+  readonly tls?: { readonly key: string | Buffer; readonly cert: string | Buffer };
 }
 
 export interface RequestLogEntry {
@@ -74,7 +77,7 @@ export interface RequestLogEntry {
 }
 
 export interface Simulator {
-  /** e.g. `http://127.0.0.1:43121`, with no trailing slash. */
+  /** e.g. `http://127.0.0.1:43121` (`https://` with `tls`), with no trailing slash. */
   readonly baseUrl: string;
   readonly port: number;
   readonly scenario: ScenarioName;
@@ -300,9 +303,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     });
   }
 
-  const server = createServer((request, response) => {
+  const listener = (request: IncomingMessage, response: ServerResponse): void => {
     void handle(request, response);
-  });
+  };
+  const server = options.tls ? createTlsServer(options.tls, listener) : createServer(listener);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, "127.0.0.1", () => {
@@ -311,7 +315,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     });
   });
   const port = (server.address() as AddressInfo).port;
-  baseUrl = `http://127.0.0.1:${port}`;
+  baseUrl = `${options.tls ? "https" : "http"}://127.0.0.1:${port}`;
 
   return {
     baseUrl,
