@@ -1,4 +1,5 @@
 /** A server that could not listen on the port it was given, as one line that says what to do. */
+import { createServer } from "node:net";
 
 export class PortUnavailableError extends Error {
   override readonly name = "PortUnavailableError";
@@ -17,4 +18,13 @@ export function portProblem(error: unknown, host: string, port: number): string 
     default:
       return undefined;
   }
+}
+
+/** Fails fast, before seconds of synthesis, when `port` cannot be listened on; listening later still reports its own error. */
+export async function ensurePortFree(host: string, port: number): Promise<void> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once("error", (error) => reject(new PortUnavailableError(portProblem(error, host, port) ?? `cannot listen on ${host}:${port}: ${error.message}`)));
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
 }

@@ -12,6 +12,7 @@ import { isScenarioName, SCENARIOS } from "../simulator/scenarios";
 import { checkBatch, runBatch } from "./batch-command";
 import { runGeneration } from "./generate-command";
 import { listRuns, showRun } from "./history-command";
+import { PortUnavailableError } from "./listen-error";
 import type { RunContext, RunTarget } from "./local-run";
 import type { CommandIo } from "./progress";
 import { REQUEST_FLAGS, type RequestField, requestProblem } from "./request-check";
@@ -218,7 +219,7 @@ export async function runCommand(argv: readonly string[], env: NodeJS.ProcessEnv
   try {
     return await dispatch(parseRunCommand(argv, env), env, io);
   } catch (error) {
-    if (error instanceof UsageError || (error instanceof Error && error.name === "PortUnavailableError")) {
+    if (error instanceof UsageError || error instanceof PortUnavailableError) {
       return usageError(io, error.message, json);
     }
     throw error;

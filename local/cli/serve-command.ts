@@ -6,7 +6,8 @@ import type { ExecutionDescription, GenerationExecutions, StartOutcome } from ".
 import type { ExecutionReport } from "../runner/local-engine";
 import type { LocalSession } from "../runner/session";
 import { formatOutcome, TraceFormatter } from "../runner/trace";
-import { startLocalApiServer } from "../serve/api-server";
+import { API_HOST, startLocalApiServer } from "../serve/api-server";
+import { ensurePortFree } from "./listen-error";
 import { describeVideo, keepVideo } from "./keep-video";
 import { describeLogs, describeTarget, INTERRUPTED_EXIT_CODE, interruption, logFileOf, type RunContext, withSession } from "./local-run";
 import type { RunRecord } from "./run-history";
@@ -74,6 +75,7 @@ class RecordedExecutions implements GenerationExecutions {
 
 export async function serve(context: RunContext, port: number): Promise<number> {
   const { io, target } = context;
+  await ensurePortFree(API_HOST, port);
   const logFile = logFileOf(context, `serve-${new Date().toISOString().replace(/[-:.]/g, "")}`);
   io.out(`starting the generations API (${describeTarget(target)})`);
   io.out(describeLogs(logFile));
