@@ -229,6 +229,24 @@ describe("npm start: runs, their outcome and their history", () => {
   }, 90_000);
 });
 
+describe("npm start -- serve", () => {
+  it("keeps each execution it starts in the state directory, where list finds it, and stops on Ctrl-C with 130", async () => {
+    const env = cleanEnv(newStateDir());
+    const child = start(["serve", "--port", "0", "--time-scale", "0.005"], env);
+    const url = /serving the generations API at (http:\/\/127\.0\.0\.1:\d+)/.exec(await child.printed(/serving the generations API at/))?.[1];
+    const posted = await fetch(`${url}/generations`, { method: "POST", body: JSON.stringify({ prompt: "a paper boat" }) });
+    const { id } = (await posted.json()) as { id: string };
+    await child.printed(new RegExp(`execution ${id} SUCCEEDED`));
+    child.interrupt();
+    const { code, stdout } = await child.finished;
+    expect(code).toBe(130);
+    expect(lines(stdout).at(-1)).toBe("stopped; no execution was running");
+    const { runs } = JSON.parse((await cli(["list", "--json"], env)).stdout) as { runs: { id: string; kind: string; status: string; prompt: string; video: string }[] };
+    expect(runs).toMatchObject([{ id, kind: "api", status: "SUCCEEDED", prompt: "a paper boat", video: expect.stringMatching(/\.mp4$/) }]);
+    expect(statSync(runs[0]?.video ?? "").size).toBeGreaterThan(0);
+  }, 90_000);
+});
+
 describe("npm start: while it runs, and Ctrl-C", () => {
   it("prints a status line while it waits for the video, and on Ctrl-C says what was left behind and exits 130", async () => {
     const stateDir = newStateDir();
