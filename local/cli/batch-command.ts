@@ -7,9 +7,8 @@ import { BATCH_EVENTS, batchRequestSchema, type BatchRequest, type BatchSummary,
 import { readableMessage } from "../runner/trace";
 import { localExecutionName } from "./execution-name";
 import { describeVideo, keepVideo } from "./keep-video";
-import { describeLogs, describeTarget, INTERRUPTED_EXIT_CODE, interruption, logFileOf, type RunContext, withSession } from "./local-run";
+import { beginRun, INTERRUPTED_EXIT_CODE, interruption, type RunContext, withSession } from "./local-run";
 import { batchBar, LiveStatus } from "./progress";
-import type { RunRecord } from "./run-history";
 
 /** The batch file's problem in one line, or the batch: checked before anything starts, as ValidateBatch will. */
 export function checkBatch(detail: unknown): BatchRequest | { readonly problem: string } {
@@ -33,25 +32,13 @@ function describeItem(item: Partial<ItemOutcome>): string {
 export async function runBatch(context: RunContext, batch: BatchRequest, json: boolean): Promise<number> {
   const { io, history, target } = context;
   const id = localExecutionName("local-batch");
-  const logFile = logFileOf(context, id);
-  const trace: string[] = [];
-  const record: RunRecord = {
+  const { record, trace, logFile } = beginRun(context, {
     id,
     kind: "batch",
-    startedAt: new Date().toISOString(),
-    status: "RUNNING",
-    target: describeTarget(target),
+    heading: "batch execution",
+    json,
     prompt: `batch ${batch.batchId}, ${batch.items.length} items`,
-    ...(logFile === undefined ? {} : { logFile }),
-    trace,
-  };
-  const print = (line: string) => {
-    trace.push(line);
-    if (!json) io.out(line);
-  };
-  print(`batch execution ${id} (${record.target})`);
-  print(describeLogs(logFile));
-  history.save(record);
+  });
 
   return withSession(context, logFile, async (session) => {
     const total = batch.items.length;

@@ -7,15 +7,7 @@ import type { ExecutionReport } from "../runner/local-engine";
 import type { LocalSession } from "../runner/session";
 import { formatOutcome, parseDiagnosis, TraceFormatter } from "../runner/trace";
 import { describeVideo, keepVideo } from "./keep-video";
-import {
-  describeLogs,
-  describeTarget,
-  INTERRUPTED_EXIT_CODE,
-  interruption,
-  logFileOf,
-  type RunContext,
-  withSession,
-} from "./local-run";
+import { beginRun, INTERRUPTED_EXIT_CODE, interruption, type RunContext, withSession } from "./local-run";
 import { GenerationProgress, LiveStatus } from "./progress";
 import type { RunRecord } from "./run-history";
 import { localExecutionName } from "./execution-name";
@@ -33,28 +25,16 @@ const videoUrlOf = (output: unknown): string | undefined => {
 };
 
 export async function runGeneration(context: RunContext, command: GenerateRequest): Promise<number> {
-  const { io, history, target } = context;
+  const { io } = context;
   const id = localExecutionName();
-  const logFile = logFileOf(context, id);
-  const trace: string[] = [];
-  const record: RunRecord = {
+  const { record, trace, logFile } = beginRun(context, {
     id,
     kind: "generation",
-    startedAt: new Date().toISOString(),
-    status: "RUNNING",
-    target: describeTarget(target),
+    heading: "execution",
+    json: command.json,
     model: command.model,
-    ...(command.request.prompt === undefined ? {} : { prompt: command.request.prompt }),
-    ...(logFile === undefined ? {} : { logFile }),
-    trace,
-  };
-  const print = (line: string) => {
-    trace.push(line);
-    if (!command.json) io.out(line);
-  };
-  print(`execution ${id} (${record.target})`);
-  print(describeLogs(logFile));
-  history.save(record);
+    prompt: command.request.prompt,
+  });
 
   const stop = interruption();
   try {

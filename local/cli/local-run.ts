@@ -8,7 +8,7 @@ import type { LocalSession } from "../runner/session";
 import type { ScenarioName } from "../simulator/scenarios";
 import { routeLambdaLogs } from "./lambda-logs";
 import type { CommandIo } from "./progress";
-import type { RunHistory } from "./run-history";
+import type { RunHistory, RunKind, RunRecord } from "./run-history";
 
 /** Where the Lambdas reach Kling, and how fast simulated time runs. */
 export interface RunTarget {
@@ -39,6 +39,37 @@ export function logFileOf(context: RunContext, id: string): string | undefined {
 
 export function describeLogs(logFile: string | undefined): string {
   return logFile === undefined ? "Lambda logs: on stderr (--verbose)" : `Lambda logs: ${logFile} (--verbose prints them here)`;
+}
+
+/** A run under way: its record (saved as RUNNING) and the trace lines it printed so far. */
+export interface StartedRun {
+  readonly record: RunRecord;
+  readonly trace: string[];
+  readonly logFile: string | undefined;
+}
+
+/** Records a run as RUNNING and prints its first two lines (unless --json): what runs where, and where its Lambda logs go. */
+export function beginRun(
+  context: RunContext,
+  run: { readonly id: string; readonly kind: RunKind; readonly heading: string; readonly json: boolean; readonly model?: string; readonly prompt?: string | undefined },
+): StartedRun {
+  const logFile = logFileOf(context, run.id);
+  const target = describeTarget(context.target);
+  const trace = [`${run.heading} ${run.id} (${target})`, describeLogs(logFile)];
+  if (!run.json) for (const line of trace) context.io.out(line);
+  const record: RunRecord = {
+    id: run.id,
+    kind: run.kind,
+    startedAt: new Date().toISOString(),
+    status: "RUNNING",
+    target,
+    ...(run.model === undefined ? {} : { model: run.model }),
+    ...(run.prompt === undefined ? {} : { prompt: run.prompt }),
+    ...(logFile === undefined ? {} : { logFile }),
+    trace,
+  };
+  context.history.save(record);
+  return { record, trace, logFile };
 }
 
 /** Runs `work` in a session whose Lambdas log to `logFile` (stderr when undefined). */
