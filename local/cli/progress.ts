@@ -74,12 +74,9 @@ function at(value: unknown, ...path: string[]): unknown {
 
 /** What the status of one generation says: the state, and while waiting for Kling, the time against the typical time. */
 export class GenerationProgress {
-  /** The state running now. */
-  state = "starting";
-  /** Submit was entered: a create may have reached Kling. */
-  submitted = false;
-  /** text2video or image2video, once Validate left. */
-  taskKind: string | undefined;
+  private current = "starting";
+  private submitEntered = false;
+  private kind: string | undefined;
   private stateSince: number;
   private submittedAt: number | undefined;
   private typical: { readonly seconds: number; readonly label: string } | undefined;
@@ -93,16 +90,16 @@ export class GenerationProgress {
 
   observe(event: EngineEvent): void {
     if (event.type === "StateEntered" && event.stateName) {
-      this.state = event.stateName;
+      this.current = event.stateName;
       this.stateSince = event.at;
       if (event.stateName === "Poll") this.polls += 1;
-      if (event.stateName === "Submit") this.submitted = true;
+      if (event.stateName === "Submit") this.submitEntered = true;
     }
     if (event.type !== "StateExited") return;
     if (event.stateName === "Validate") {
       this.typical = typicalOf(at(event.output, "request"));
       const kind = at(event.output, "kind");
-      if (typeof kind === "string") this.taskKind = kind;
+      if (typeof kind === "string") this.kind = kind;
     }
     if (event.stateName === "Submit" || event.stateName === "Poll") {
       const status = at(event.output, "task", "status");
@@ -115,6 +112,21 @@ export class GenerationProgress {
     }
   }
 
+  /** The state running now. */
+  get state(): string {
+    return this.current;
+  }
+
+  /** Submit was entered: a create may have reached Kling. */
+  get submitted(): boolean {
+    return this.submitEntered;
+  }
+
+  /** text2video or image2video, once Validate left. */
+  get taskKind(): string | undefined {
+    return this.kind;
+  }
+
   /** The Kling task Submit created or found, once it has. */
   get taskId(): string | undefined {
     return this.task;
@@ -123,9 +135,9 @@ export class GenerationProgress {
   /** What runs at simulated time `now`. */
   status(now: number): string {
     const time = `+${((now - this.startedAt) / 1000).toFixed(1)}s`.padStart(8);
-    const waiting = this.submittedAt !== undefined && (this.state === "WaitForVideo" || this.state === "Poll");
+    const waiting = this.current === "WaitForVideo" || this.current === "Poll";
     if (!waiting || this.submittedAt === undefined) {
-      return `${time}  .. ${this.state} for ${((now - this.stateSince) / 1000).toFixed(0)} s`;
+      return `${time}  .. ${this.current} for ${((now - this.stateSince) / 1000).toFixed(0)} s`;
     }
     const elapsed = Math.round((now - this.submittedAt) / 1000);
     const typical = this.typical ? ` of ~${this.typical.seconds} s typical for ${this.typical.label}` : "";

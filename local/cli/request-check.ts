@@ -27,9 +27,12 @@ function inFlagWords(problem: string): string {
     .replace(/\bset model to\b/, "set --model to");
 }
 
-/** Every problem of the request in one line, or undefined when Validate will accept it. */
-export function requestProblem(request: Readonly<Partial<Record<RequestField, string>>>): string | undefined {
+/**
+ * The request as Validate will take it (its model: the request's own or the configured
+ * default), or every problem in one line.
+ */
+export function checkRequest(request: Readonly<Partial<Record<RequestField, string>>>): { readonly model: string } | { readonly problem: string } {
   const { defaultModel, blockedTerms } = pipelineConfigSchema.parse({});
   const result = validateGenerationRequest(request, { defaultModel, blockedTerms });
-  return result.ok ? undefined : result.problems.map(inFlagWords).join("; ");
+  return result.ok ? { model: result.request.model } : { problem: result.problems.map(inFlagWords).join("; ") };
 }

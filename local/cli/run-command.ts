@@ -7,7 +7,6 @@ import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { credentialsFromEnvironment, LOCAL_CREDENTIAL_VARIABLES, MISSING_CREDENTIALS_HINT } from "../../lambdas/common/credentials";
 import type { KlingCredentials } from "../../lambdas/kling/port";
-import { pipelineConfigSchema } from "../../lib/pipeline-config";
 import { isScenarioName, SCENARIOS } from "../simulator/scenarios";
 import { checkBatch, runBatch } from "./batch-command";
 import { runGeneration } from "./generate-command";
@@ -15,7 +14,7 @@ import { listRuns, showRun } from "./history-command";
 import { PortUnavailableError } from "./listen-error";
 import type { RunContext, RunTarget } from "./local-run";
 import type { CommandIo } from "./progress";
-import { REQUEST_FLAGS, type RequestField, requestProblem } from "./request-check";
+import { checkRequest, REQUEST_FLAGS, type RequestField } from "./request-check";
 import { RunHistory, STATE_DIR_VARIABLE } from "./run-history";
 
 /** Real seconds per simulated second by default: the happy path takes a few seconds. */
@@ -196,9 +195,9 @@ export function parseRunCommand(argv: readonly string[], env: NodeJS.ProcessEnv)
     const value = values[flag as keyof typeof values];
     if (field !== undefined && typeof value === "string") request[field] = value;
   }
-  const problem = requestProblem(request);
-  if (problem !== undefined) throw new UsageError(problem);
-  return { mode: "generate", request, model: request.model ?? pipelineConfigSchema.parse({}).defaultModel, json, verbose, target };
+  const checked = checkRequest(request);
+  if ("problem" in checked) throw new UsageError(checked.problem);
+  return { mode: "generate", request, model: checked.model, json, verbose, target };
 }
 
 function servePort(text: string | undefined): number {

@@ -97,7 +97,8 @@ export async function serve(context: RunContext, port: number): Promise<number> 
     io.out(
       lost.length === 0
         ? "stopped; no execution was running"
-        : `stopped; ${lost.length} running executions stopped with the command: ${lost.map((record) => record.id).join(", ")}`,
+        : `stopped; ${lost.length} running executions stopped with the command: ${lost.map((record) => record.id).join(", ")}` +
+            (target.kling ? "; their Kling tasks already submitted go on and are charged (Kling's console, external_task_id <execution>-…)" : ""),
     );
     return INTERRUPTED_EXIT_CODE;
   });
