@@ -155,17 +155,22 @@ describe.concurrent("npm start: every mistake is one line and exit 2, before any
 });
 
 describe("npm start: runs, their outcome and their history", () => {
-  it("a run prints one line per event and the video's saved file; list and show find it in a later command", async () => {
+  it("a run prints one line per event, retries included, and the video's saved file; list and show find it in a later command", async () => {
     const stateDir = newStateDir();
     const env = cleanEnv(stateDir);
-    const { code, stdout, stderr } = await cli(["a corgi surfing a wave", "--time-scale", "0.01"], env);
+    const { code, stdout, stderr } = await cli(["a corgi surfing a wave", "--scenario", "rate-limit", "--time-scale", "0.01"], env);
     expect(code).toBe(0);
     expect(stderr).toBe("");
     const printed = lines(stdout);
-    const id = /^execution (local-\S+) \(embedded Kling simulator, scenario happy, time x100\)$/.exec(printed[0] ?? "")?.[1] ?? "";
+    const id = /^execution (local-\S+) \(embedded Kling simulator, scenario rate-limit, time x100\)$/.exec(printed[0] ?? "")?.[1] ?? "";
     expect(id).not.toBe("");
     expect(printed).toContainEqual(expect.stringMatching(/^ +\+\d+\.\ds {2}Validate {6}kling-v2-6, std, 5 s, text2video$/));
     expect(printed).toContainEqual(expect.stringMatching(/^ +\+\d+\.\ds {2}CheckCredits {2}costs 1\.5 units, 10000 available$/));
+    for (const attempt of [1, 2]) {
+      expect(printed).toContainEqual(
+        expect.stringMatching(new RegExp(`Submit {8}Kling\\.RateLimited: Too many requests, please slow down and retry later \\(HTTP 429, code 1302\\); retry ${attempt} after \\d+\\.\\d s$`)),
+      );
+    }
     expect(printed).toContainEqual(expect.stringMatching(/Submit {8}Kling task \S+ \(submitted\), first poll in 64 s$/));
     expect(printed).toContainEqual(expect.stringMatching(/Poll {10}the video is ready$/));
     expect(printed).toContainEqual(expect.stringMatching(/^SUCCEEDED in \d+\.\d s \(simulated time\)$/));
@@ -191,30 +196,33 @@ describe("npm start: runs, their outcome and their history", () => {
     expect(show.stdout).toContain(`video: ${videoFile}`);
   }, 90_000);
 
-  it("a failure ends in the error and its message, where, and the suggestion; --json prints one object with the diagnosis; exit 1", async () => {
-    const stateDir = newStateDir();
-    const env = cleanEnv(stateDir);
-    const [trace, json] = await Promise.all([
-      cli(["a corgi", "--scenario", "invalid-params", "--time-scale", "0.005"], env),
-      cli(["a corgi", "--scenario", "rate-limit", "--json", "--time-scale", "0.005"], env),
-    ]);
-    expect(trace.code).toBe(1);
-    expect(trace.stderr).toBe("");
-    expect(trace.stdout).not.toMatch(/undefined|failed failed|"level"/i);
-    expect(lines(trace.stdout).slice(-3)).toEqual([
-      'FAILED Kling.InvalidRequest: Invalid parameter aspect_ratio: the value is not supported for this model',
+  it("a failure with --json is one object with the diagnosis, exit 1; show prints its trace: the error, its message, where, and the suggestion", async () => {
+    const env = cleanEnv(newStateDir());
+    const { code, stdout, stderr } = await cli(["a corgi", "--scenario", "invalid-params", "--json", "--time-scale", "0.005"], env);
+    expect(code).toBe(1);
+    expect(stderr).toBe("");
+    expect(lines(stdout)).toHaveLength(1);
+    const result = JSON.parse(stdout) as { executionName: string };
+    expect(result).toMatchObject({
+      status: "FAILED",
+      output: null,
+      error: "Kling.InvalidRequest",
+      cause: { errorCode: "Kling.InvalidRequest", failedState: "Submit", recoverable: false, action: "fix-request" },
+      retries: {},
+      videoFile: null,
+      simulator: { tasksCreated: 0, requests: expect.any(Number) },
+    });
+
+    const shown = await cli(["show", result.executionName], env);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).not.toMatch(/undefined|failed failed|"level"/i);
+    expect(shown.stdout).toMatch(/Submit {8}Kling\.InvalidRequest: Invalid parameter aspect_ratio: .* \(HTTP 400, code 1201\)\n/);
+    expect(shown.stdout).toMatch(/Diagnose {6}Kling\.InvalidRequest in Submit, not recoverable\n/);
+    expect(lines(shown.stdout).slice(-3)).toEqual([
+      "FAILED Kling.InvalidRequest: Invalid parameter aspect_ratio: the value is not supported for this model",
       expect.stringMatching(/^ {2}in Submit after \d+\.\d s \(simulated time\); not recoverable \(fix-request\)$/),
       "  suggestion: The request is not valid; fix what the message names and send it again.",
     ]);
-    expect(trace.stdout).toMatch(/Submit {8}Kling\.InvalidRequest: Invalid parameter aspect_ratio: .* \(HTTP 400, code 1201\)\n/);
-    expect(trace.stdout).toMatch(/Diagnose {6}Kling\.InvalidRequest in Submit, not recoverable\n/);
-
-    expect(json.code).toBe(0);
-    expect(lines(json.stdout)).toHaveLength(1);
-    expect(JSON.parse(json.stdout)).toMatchObject({ status: "SUCCEEDED", error: null, retries: { Submit: 2 }, videoFile: expect.stringMatching(/\.mp4$/) });
-
-    const shown = await cli(["show", /^execution (\S+)/.exec(trace.stdout)?.[1] ?? "", "--json"], env);
-    expect(JSON.parse(shown.stdout)).toMatchObject({ status: "FAILED", result: { cause: { errorCode: "Kling.InvalidRequest", failedState: "Submit" } } });
   }, 90_000);
 
   it("a batch shows each item as it ends, with each failed item's own message, and exits 1 for the example's intended failures", async () => {
