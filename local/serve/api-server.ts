@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 import type { GenerationExecutions } from "../../lambdas/api/executions";
+import { PortUnavailableError, portProblem } from "../cli/listen-error";
 import { errorResponse } from "../../lambdas/api/http";
 import { handleApiRequest } from "../../lambdas/api/routes";
 import {
@@ -20,7 +21,7 @@ import {
 } from "./proxy-event";
 
 const DEFAULT_API_PORT = 3000;
-const API_HOST = "127.0.0.1";
+export const API_HOST = "127.0.0.1";
 
 interface LocalApiServerOptions {
   readonly executions: GenerationExecutions;
@@ -239,11 +240,8 @@ export async function startLocalApiServer(options: LocalApiServerOptions): Promi
 
   await new Promise<void>((resolve, reject) => {
     const failed = (error: NodeJS.ErrnoException) => {
-      reject(
-        error.code === "EADDRINUSE"
-          ? new Error(`port ${port} on ${host} is in use; pick another port (0 picks a free one)`, { cause: error })
-          : error,
-      );
+      const problem = portProblem(error, host, port);
+      reject(problem === undefined ? error : new PortUnavailableError(problem, { cause: error }));
     };
     server.once("error", failed);
     server.listen(port, host, () => {
