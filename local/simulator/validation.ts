@@ -35,6 +35,8 @@ export interface AcceptedCreate {
   readonly mode: PricedMode;
   readonly duration: "5" | "10";
   readonly sound?: "on" | "off";
+  /** Kept so a run can tell whose task it is even without an external_task_id (the chaos run's accounting). */
+  readonly prompt?: string;
   readonly externalTaskId?: string;
   readonly callbackUrl?: string;
 }
@@ -52,6 +54,7 @@ export function validateCreateBody(kind: TaskKind, body: unknown): CreateValidat
       mode: body.mode === "pro" ? "pro" : "std",
       duration: body.duration === "10" ? "10" : "5",
       ...(body.sound === "on" || body.sound === "off" ? { sound: body.sound } : {}),
+      ...(typeof body.prompt === "string" ? { prompt: body.prompt } : {}),
       ...(typeof body.external_task_id === "string" ? { externalTaskId: body.external_task_id } : {}),
       ...(typeof body.callback_url === "string" ? { callbackUrl: body.callback_url } : {}),
     },
