@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENV } from "../../lambdas/common/config";
-import { credentialsFromEnvironment } from "../../lambdas/common/credentials";
+import { credentialsFromEnvironment, LOCAL_CREDENTIAL_VARIABLES } from "../../lambdas/common/credentials";
 import { KlingClient } from "../../lambdas/kling/client";
 import { signHs256Jwt, klingJwtClaims } from "../../lambdas/kling/jwt";
 import { LeakScanner, randomSecrets } from "../../local/chaos/leak-scanner";
@@ -140,5 +140,36 @@ describe("a chaos run in which a Submit also creates a task without an external_
     expect(report.checks.filter((check) => !check.ok).map((check) => check.name)).toEqual(["duplicates"]);
     expect(report.ok).toBe(false);
     expect(formatChaosReport(report).at(-1)).toBe(`chaos: 4 jobs, 0 faults injected, 0 lost, 1 duplicates, 0 leaks`);
+  });
+});
+
+describe("a chaos run in which one Lambda logs the SecretKey it was given", () => {
+  /** The canary: the test knows the credentials the run uses, and plants one where it must be caught. */
+  const canary = randomSecrets();
+  let report: ChaosReport;
+  let planted = "";
+  beforeAll(async () => {
+    report = await runChaos({
+      jobs: 4,
+      faultRate: 0,
+      seed: 12,
+      batchSize: 4,
+      secrets: canary,
+      aroundInvoke: async (state, invoke) => {
+        if (state === "Submit" && planted === "") {
+          // What a careless debug line in a handler would write to CloudWatch.
+          planted = process.env[LOCAL_CREDENTIAL_VARIABLES.secretKey] ?? "";
+          console.log(JSON.stringify({ level: "DEBUG", message: "signing the Kling token", secretKey: planted }));
+        }
+        return invoke();
+      },
+    });
+  }, 60_000);
+
+  it("finds exactly that one leak, in that log line, and fails only the leak check", () => {
+    expect(planted).toBe(canary.secretKey);
+    expect(report.leaks).toEqual([{ source: expect.stringMatching(/^log line \d+$/), what: "the SecretKey" }]);
+    expect(report.checks.filter((check) => !check.ok).map((check) => check.name)).toEqual(["leaks"]);
+    expect(formatChaosReport(report).at(-1)).toBe("chaos: 4 jobs, 0 faults injected, 0 lost, 0 duplicates, 1 leaks");
   });
 });
