@@ -1,7 +1,8 @@
 /**
  * The side-by-side benchmark: one workload (jobs, generation times, transient faults, Kling's
- * concurrency shared with the account's other users) run in turn through the pipeline's own batch and generation workflows and
- * through the classic job-poller, each on the local engine against the simulator, with
+ * concurrency shared with the account's other users) run in turn through the pipeline's own
+ * batch and generation workflows and through the classic job-poller, each on the local engine
+ * against the simulator, with
  * simulated time scaled so a run takes a minute or two. Everything is counted from what
  * really happened: the engines' event logs, the Lambda invocations, the simulator's requests.
  */
