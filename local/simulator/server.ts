@@ -18,6 +18,7 @@ import { authenticate } from "./auth";
 import type { ApiRequestInfo, FaultPlan } from "./faults";
 import { isRecord } from "./json";
 import { ResourcePacks, type PackSeed } from "./packs";
+import { OtherUsers, type HeldSlot, type OtherUsersTask } from "./other-users";
 import { isNewStandardRoute, routeOf, type Route } from "./routes";
 import { perItemPlan } from "./per-item-plan";
 import { CONCURRENCY_LIMIT_MESSAGE, scenarioNamed, type ScenarioName } from "./scenarios";
@@ -50,6 +51,8 @@ export interface SimulatorOptions {
   readonly generationSecondsFor?: (request: AcceptedCreate) => number;
   /** Tasks that may be unfinished at once; past that, creates answer 429/1303. */
   readonly maxConcurrentTasks?: number;
+  /** Tasks other users of the same account run, taking slots when they can (other-users.ts); none by default. */
+  readonly otherUsers?: readonly OtherUsersTask[];
   /** Units of the single default resource pack. */
   readonly units?: number;
   /** The account's resource packs (instead of one pack of `units`). */
@@ -87,6 +90,8 @@ export interface Simulator {
   readonly stats: SimulatorStats;
   /** Every task so far, brought up to the clock's current time. */
   tasks(): SimulatedTask[];
+  /** The slots other users of the account have held so far. */
+  otherUsersSlots(): readonly HeldSlot[];
   /** The packs as they really are (not as a lagging account endpoint might show them). */
   resourcePacks(): ResourcePack[];
   close(): Promise<void>;
@@ -106,6 +111,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const packSeeds = scenario.resourcePacks ?? options.resourcePacks ?? [{ total: options.units ?? DEFAULT_UNITS }];
   const packs = new ResourcePacks(packSeeds, clock.now());
   const tasks = new TaskStore();
+  const otherUsers = new OtherUsers(options.otherUsers ?? [], clock.now());
   const generationMsFor = (request: AcceptedCreate): number => {
     const seconds = options.generationSecondsFor?.(request) ?? generationSeconds;
     if (!(seconds >= 0)) throw new RangeError(`a task's generation time must be 0 or more seconds, got ${seconds}`);
@@ -116,6 +122,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   /** Tasks change status only when someone looks, so every look first catches up with the clock. */
   function catchUp(at: number): void {
+    otherUsers.advance(at, tasks.slotsHeld(), maxConcurrentTasks);
     for (const failed of tasks.advance(at)) packs.refund(failed.charges);
   }
 
@@ -129,7 +136,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if (request.externalTaskId !== undefined && tasks.hasExternalId(request.externalTaskId)) {
       return failure(400, 1201, `external_task_id ${request.externalTaskId} already exists`);
     }
-    if (tasks.activeCount() >= maxConcurrentTasks) return failure(429, 1303, CONCURRENCY_LIMIT_MESSAGE);
+    if (tasks.activeCount() + otherUsers.heldAt(at) >= maxConcurrentTasks) return failure(429, 1303, CONCURRENCY_LIMIT_MESSAGE);
     const units = priceUnits({ model: request.model, mode: request.mode, duration: request.duration, sound: request.sound });
     const charges = packs.charge(units, at);
     if (!charges) return failure(429, 1102, `Resource pack exhausted or expired: this video costs ${units} units`);
@@ -328,6 +335,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     tasks() {
       catchUp(clock.now());
       return tasks.all();
+    },
+    otherUsersSlots() {
+      catchUp(clock.now());
+      return otherUsers.heldSlots();
     },
     resourcePacks() {
       const at = clock.now();

@@ -7,6 +7,7 @@ import { isNewTaskKind, type KlingTaskKind } from "../../lambdas/kling/port";
 import type { Task, TaskKind, TaskStatus } from "../../lambdas/kling/wire";
 import type { NewTask as NewStandardTask } from "../../lambdas/kling/wire-v2";
 import type { TaskOutcome } from "./faults";
+import type { HeldSlot } from "./other-users";
 import type { Charge } from "./packs";
 import type { AcceptedCreate } from "./validation";
 
@@ -75,6 +76,11 @@ export class TaskStore {
   /** Tasks that hold a concurrency slot: from `submitted` until they end. */
   activeCount(): number {
     return this.tasks.filter((task) => !isEnded(task.status)).length;
+  }
+
+  /** When each task holds (or held) its slot: from its create until it ends, for ever if it never does. */
+  slotsHeld(): HeldSlot[] {
+    return this.tasks.map((task) => ({ from: task.createdAt, until: task.outcome.status === "stuck" ? Infinity : task.createdAt + task.generationMs }));
   }
 
   /** A query is answering with this task's status now: the first answer that shows it ended is when the caller learns. */

@@ -50,6 +50,8 @@ export interface AcceptedCreate {
   /** Seconds, as the legacy standard writes them. */
   readonly duration: string;
   readonly sound?: "on" | "off";
+  /** Kept so a run can tell whose task it is even without an external_task_id (the chaos run's accounting). */
+  readonly prompt?: string;
   readonly externalTaskId?: string;
   readonly callbackUrl?: string;
 }
@@ -67,6 +69,7 @@ export function validateCreateBody(kind: TaskKind, body: unknown): CreateValidat
       mode: body.mode === "pro" || PRO_ONLY.includes(String(body.model_name)) ? "pro" : "std",
       duration: typeof body.duration === "string" ? body.duration : "5",
       ...(body.sound === "on" || body.sound === "off" ? { sound: body.sound } : {}),
+      ...(typeof body.prompt === "string" ? { prompt: body.prompt } : {}),
       ...(typeof body.external_task_id === "string" ? { externalTaskId: body.external_task_id } : {}),
       ...(typeof body.callback_url === "string" ? { callbackUrl: body.callback_url } : {}),
     },

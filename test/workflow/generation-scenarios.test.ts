@@ -4,8 +4,9 @@
  * and how many Kling tasks were created.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ERROR_KINDS, type KlingErrorName } from "../../lambdas/errors";
-import { SCENARIO_NAMES, type ScenarioName } from "../../local/simulator";
+import { diagnosisSchema } from "../../lambdas/diagnose/diagnosis";
+import { classifyKlingError, ERROR_KINDS, type KlingErrorName } from "../../lambdas/errors";
+import { SCENARIO_NAMES, scenarioNamed, type ScenarioName } from "../../local/simulator";
 import { WorkflowHarness } from "./harness";
 
 const DEADLINE_SECONDS = 600;
@@ -134,8 +135,27 @@ describe("the promises behind the scenarios", () => {
     expect(run.requests).toBe(0);
   });
 
-  it("Failed carries the diagnosis as Cause, which is what DescribeExecution shows", async () => {
+  it("Failed carries the diagnosis as Cause: Kling's refusal, and what the error table says of it, field by field", async () => {
+    const [rule] = scenarioNamed("content-policy").rules;
+    if (rule?.fault.answer.type !== "error") throw new Error("the content-policy scenario answers creates with an error");
+    const { status, code, message } = rule.fault.answer;
+    const errorCode = classifyKlingError(status, code);
+    if (errorCode === "Kling.GenerationFailed") throw new Error("a create's refusal is never a failed generation");
+
     const run = await harness.run("content-policy");
-    expect(JSON.parse(run.report.cause ?? "null")).toEqual(run.diagnosis);
+    expect(run.report.error).toBe(errorCode);
+    // Exactly the diagnosis' fields, nothing more, with the values the table and Kling's answer give.
+    expect(diagnosisSchema.strict().parse(JSON.parse(run.report.cause ?? "null"))).toEqual({
+      jobId: run.report.executionName,
+      errorCode,
+      errorMessage: expect.stringContaining(message),
+      httpStatus: status,
+      klingCode: code,
+      requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      failedState: "Submit",
+      recoverable: ERROR_KINDS[errorCode].recoverable,
+      action: ERROR_KINDS[errorCode].action,
+      suggestion: ERROR_KINDS[errorCode].suggestion,
+    });
   });
 });
