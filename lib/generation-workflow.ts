@@ -1,7 +1,7 @@
 /**
- * The generation workflow: Validate -> CheckCredits -> Submit -> WaitForVideo <-> Poll ->
- * VideoReady? -> Succeeded, and every task's failure -> Diagnose -> Recoverable? -> Failed
- * (for good) or AwaitRedrive (a redrive retries the work). The state names are what an
+ * The generation workflow: Validate -> CheckCredits -> WaitForSlot -> Submit -> WaitForVideo <->
+ * Poll -> VideoReady? -> Succeeded, and every task's failure -> ReleaseSlot -> Diagnose ->
+ * Recoverable? -> Failed (for good) or AwaitRedrive (a redrive retries the work). The state names are what an
  * operator reads in the console's execution view.
  */
 import { Duration } from "aws-cdk-lib";
@@ -30,7 +30,15 @@ import { Construct } from "constructs";
 import { TASK_VIEW_FIELDS } from "../lambdas/common/task-view";
 import { type LambdaTaskProps, withLogContext } from "./lambda-task";
 import type { GenerationFunctionName } from "./pipeline-function";
-import { applyRetries, KLING_CALL_RETRIES, LOCAL_WORK_RETRIES, type RetryPolicyName } from "./retry-policies";
+import type { SlotQueue } from "../lambdas/ledger/config";
+import {
+  applyRetries,
+  KLING_AND_LEDGER_RETRIES,
+  KLING_CALL_RETRIES,
+  LEDGER_WORK_RETRIES,
+  LOCAL_WORK_RETRIES,
+  type RetryPolicyName,
+} from "./retry-policies";
 
 /** Where a task's Catch puts `{Error, Cause}`: the key names the failed state for Diagnose. */
 export const FAILURE_PATH = "$.failure";
@@ -48,13 +56,16 @@ export const DIAGNOSIS_PATH = "$.diagnosis";
 export const REDRIVE_RESUMES_AT = {
   Validate: "Validate",
   CheckCredits: "CheckCredits",
-  Submit: "Submit",
-  Poll: "Submit",
+  // The failure path gave the slot back: Submit and Poll resume by taking one again.
+  WaitForSlot: "WaitForSlot",
+  Submit: "WaitForSlot",
+  Poll: "WaitForSlot",
 } as const;
 
 export interface GenerationWorkflowProps {
   readonly functions: Readonly<Record<GenerationFunctionName, IFunction>>;
   readonly executionTimeout: Duration;
+  readonly slotQueue: SlotQueue;
 }
 
 export class GenerationWorkflow extends Construct {
@@ -117,6 +128,19 @@ export class GenerationWorkflow extends Construct {
       .otherwise(failed);
     diagnose.next(recoverable);
 
+    // Every failure gives back what the execution holds in the account ledger before it is diagnosed.
+    const releaseSlot = new LambdaInvoke(this, "ReleaseSlot", {
+      comment: "Gives back this execution's Kling slot, queue place and credit reservation, if it holds any, and hands the slot to the oldest waiter.",
+      lambdaFunction: functions["release-slot"],
+      retryOnServiceExceptions: false,
+      payload: TaskInput.fromObject(withLogContext("ReleaseSlot", { executionArn: JsonPath.executionId })),
+      resultPath: JsonPath.DISCARD,
+    });
+    applyRetries(releaseSlot, LEDGER_WORK_RETRIES);
+    // Still failing after its retries: the diagnosis goes on; the status-change backstop releases when the execution ends.
+    releaseSlot.addCatch(diagnose, { errors: [Errors.ALL], resultPath: JsonPath.DISCARD });
+    releaseSlot.next(diagnose);
+
     const task = (name: string, props: LambdaTaskProps, retries: readonly RetryPolicyName[]) => {
       const state = new LambdaInvoke(this, name, {
         comment: props.comment,
@@ -127,7 +151,7 @@ export class GenerationWorkflow extends Construct {
         resultPath: props.resultPath,
       });
       applyRetries(state, retries);
-      state.addCatch(diagnose, { errors: [Errors.ALL], resultPath: `${FAILURE_PATH}.${name}` });
+      state.addCatch(releaseSlot, { errors: [Errors.ALL], resultPath: `${FAILURE_PATH}.${name}` });
       return state;
     };
 
@@ -161,6 +185,34 @@ export class GenerationWorkflow extends Construct {
       },
       KLING_CALL_RETRIES,
     );
+    // Waiting costs nothing: the execution parks on its task token and spends no transitions until
+    // a release (or its own second look) answers it. The timeout bounds a lost wake-up: the retry
+    // looks again and keeps its place; the function ends the wait at the queue deadline.
+    const { parkSeconds, deadlineSeconds } = props.slotQueue;
+    const waitForSlot = new LambdaInvoke(this, "WaitForSlot", {
+      comment: "Takes one of the account's Kling slots; when all are busy, waits in the first-in-first-out queue until a finishing generation hands its slot over.",
+      lambdaFunction: functions["wait-for-slot"],
+      integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      retryOnServiceExceptions: false,
+      payload: TaskInput.fromObject(
+        withLogContext("WaitForSlot", {
+          taskToken: JsonPath.taskToken,
+          executionArn: JsonPath.executionId,
+          redriveCount: JsonPath.numberAt("$$.Execution.RedriveCount"),
+        }),
+      ),
+      taskTimeout: Timeout.duration(Duration.seconds(parkSeconds)),
+      resultPath: "$.slot",
+    });
+    waitForSlot.addRetry({
+      errors: [Errors.TIMEOUT],
+      interval: Duration.seconds(1),
+      backoffRate: 1,
+      maxAttempts: Math.ceil(deadlineSeconds / parkSeconds) + 1,
+    });
+    applyRetries(waitForSlot, LEDGER_WORK_RETRIES);
+    waitForSlot.addCatch(releaseSlot, { errors: [Errors.ALL], resultPath: `${FAILURE_PATH}.WaitForSlot` });
+
     const submit = task(
       "Submit",
       {
@@ -187,11 +239,11 @@ export class GenerationWorkflow extends Construct {
       {
         comment: "Asks Kling for the task's status; a failed task or a passed deadline is an error.",
         lambdaFunction: functions.poll,
-        payload: { task: JsonPath.objectAt("$.task") },
+        payload: { task: JsonPath.objectAt("$.task"), executionArn: JsonPath.executionId },
         resultSelector: taskViewSelector(),
         resultPath: "$.task",
       },
-      KLING_CALL_RETRIES,
+      KLING_AND_LEDGER_RETRIES,
     );
     const succeeded = new Succeed(this, "Succeeded", { comment: "The video is ready: $.task.video.url." });
     const videoReady = new Choice(this, "VideoReady?", { comment: "Done when Kling says succeed; otherwise wait again." })
@@ -203,7 +255,7 @@ export class GenerationWorkflow extends Construct {
     });
     // Only a failed generation makes Submit pay for a new task: the credit check comes first, as for any task.
     resumeAfterRedrive.when(Condition.stringEquals(`${DIAGNOSIS_PATH}.errorCode`, "Kling.GenerationFailed"), checkCredits);
-    const retried: Record<string, LambdaInvoke> = { Validate: validate, CheckCredits: checkCredits, Submit: submit };
+    const retried: Record<string, LambdaInvoke> = { Validate: validate, CheckCredits: checkCredits, WaitForSlot: waitForSlot, Submit: submit };
     for (const [failedState, resumeAt] of Object.entries(REDRIVE_RESUMES_AT)) {
       const target = retried[resumeAt];
       if (!target) throw new Error(`REDRIVE_RESUMES_AT names ${resumeAt}, which is not a state a redrive can resume at`);
@@ -211,7 +263,7 @@ export class GenerationWorkflow extends Construct {
     }
     awaitRedrive.next(resumeAfterRedrive.otherwise(failed));
 
-    const definition = validate.next(checkCredits).next(submit).next(waitForVideo).next(poll).next(videoReady);
+    const definition = validate.next(checkCredits).next(waitForSlot).next(submit).next(waitForVideo).next(poll).next(videoReady);
 
     this.logGroup = new LogGroup(this, "ExecutionLogs", { retention: RetentionDays.ONE_MONTH });
     this.stateMachine = new StateMachine(this, "StateMachine", {

@@ -8,7 +8,9 @@ import type { IAlarmAction } from "aws-cdk-lib/aws-cloudwatch";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { type ISecret, Secret } from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
+import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { ENV } from "../lambdas/common/config";
+import { AccountLedger } from "./account-ledger";
 import { BatchRules } from "./batch-rules";
 import { BatchWorkflow, type BatchFunctionName } from "./batch-workflow";
 import { GenerationApi } from "./generation-api";
@@ -28,6 +30,11 @@ export interface KlingVideoPipelineProps extends PipelineConfigInput {
   readonly batchRule?: boolean;
   /** What each of the pipeline's alarms does when it goes off (an SNS topic, for example). Default: nothing. */
   readonly alarmActions?: readonly IAlarmAction[];
+  /**
+   * The account ledger's table, made by another pipeline on the same Kling account: the two then
+   * share its slots and credits. Default: the pipeline makes its own.
+   */
+  readonly ledgerTable?: ITable;
 }
 
 export class KlingVideoPipeline extends Construct {
@@ -41,11 +48,12 @@ export class KlingVideoPipeline extends Construct {
   readonly apiFunction: PipelineFunction | undefined;
   readonly api: GenerationApi | undefined;
   readonly observability: PipelineObservability;
+  readonly ledger: AccountLedger;
   readonly scheduledRedrive: ScheduledRedrive | undefined;
 
   constructor(scope: Construct, id: string, props: KlingVideoPipelineProps = {}) {
     super(scope, id);
-    const { secret, api = true, batchRule = true, alarmActions, ...configInput } = props;
+    const { secret, api = true, batchRule = true, alarmActions, ledgerTable, ...configInput } = props;
     const config = resolvePipelineConfig(this.node, configInput);
     this.config = config;
 
@@ -64,6 +72,13 @@ export class KlingVideoPipeline extends Construct {
       logLevel: config.logLevel,
     };
 
+    this.ledger = new AccountLedger(this, "Ledger", {
+      ...(ledgerTable ? { table: ledgerTable } : {}),
+      klingConcurrency: config.klingConcurrency,
+      slotQueue: config.slotQueue,
+    });
+    const ledgerEnvironment = this.ledger.environment;
+
     this.functions = {
       validate: new PipelineFunction(this, "Validate", {
         name: "validate",
@@ -81,6 +96,12 @@ export class KlingVideoPipeline extends Construct {
         timeout: klingCallTimeout,
         logging,
       }),
+      "wait-for-slot": new PipelineFunction(this, "WaitForSlot", {
+        name: "wait-for-slot",
+        description: "Takes one of the account's Kling slots, or parks the generation in the ledger's queue",
+        environment: ledgerEnvironment,
+        logging,
+      }),
       submit: new PipelineFunction(this, "Submit", {
         name: "submit",
         description: "Creates the Kling task once per execution, finding an earlier attempt's task first",
@@ -91,7 +112,7 @@ export class KlingVideoPipeline extends Construct {
       poll: new PipelineFunction(this, "Poll", {
         name: "poll",
         description: "Reads a Kling task's status and decides the wait before the next poll",
-        environment: { ...kling, ...pollSchedule },
+        environment: { ...kling, ...pollSchedule, ...ledgerEnvironment },
         timeout: klingCallTimeout,
         logging,
       }),
@@ -101,7 +122,14 @@ export class KlingVideoPipeline extends Construct {
         environment: {},
         logging,
       }),
+      "release-slot": new PipelineFunction(this, "ReleaseSlot", {
+        name: "release-slot",
+        description: "Releases what an ended or failed generation holds in the account ledger and wakes the next waiter",
+        environment: ledgerEnvironment,
+        logging,
+      }),
     };
+    for (const fn of [this.functions["wait-for-slot"], this.functions.poll, this.functions["release-slot"]]) this.ledger.grantUse(fn);
 
     // Only the functions that call Kling read the secret, and only its value.
     for (const fn of [this.functions["check-credits"], this.functions.submit, this.functions.poll]) {
@@ -113,7 +141,9 @@ export class KlingVideoPipeline extends Construct {
     this.generation = new GenerationWorkflow(this, "Generation", {
       functions: this.functions,
       executionTimeout: Duration.minutes(config.executionTimeoutMinutes),
+      slotQueue: config.slotQueue,
     });
+    this.ledger.releaseOnEveryEnding(this.generation.stateMachine, this.functions["release-slot"]);
 
     this.batchFunctions = {
       "validate-batch": new PipelineFunction(this, "ValidateBatch", {

@@ -5,6 +5,7 @@
 import * as z from "zod";
 import type { Node } from "constructs";
 import { pollScheduleSchema } from "../lambdas/common/config";
+import { slotQueueSchema } from "../lambdas/ledger/config";
 import { MODEL_NAMES } from "../lambdas/schemas/models";
 import { DEFAULT_MODEL } from "../lambdas/validate/config";
 
@@ -32,8 +33,10 @@ export const pipelineConfigSchema = z.object({
   klingRequestTimeoutMs: z.number().int().min(1000).default(10_000),
   /** The backstop of a whole execution, beyond the poll deadline and every retry. */
   executionTimeoutMinutes: z.number().int().min(1).default(90),
-  /** Tasks Kling runs at once for this account: a batch never starts more generations than this. */
+  /** Tasks Kling runs at once for this account: the account ledger never lets more generations hold a slot. */
   klingConcurrency: z.number().int().min(1).max(40).default(5),
+  /** The queue of generations waiting for a slot (lambdas/ledger/config.ts). */
+  slotQueue: slotQueueSchema.default({ parkSeconds: 300, deadlineSeconds: 2700 }),
   /** The `source` of the "Video Generation Batch Requested" events the batch rule listens to. */
   batchRequestSource: z.string().min(1).default("kling-pipeline.requests"),
   /** The `source` of the outcome events the pipeline puts on the bus. */

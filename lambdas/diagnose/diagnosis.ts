@@ -39,6 +39,7 @@ export const SUGGESTIONS: Record<Exclude<KlingErrorName, "Kling.GenerationFailed
   "Kling.ContentPolicy": "The prompt or image was refused by a content policy; change the prompt.",
   "Kling.InvalidRequest": "The request is not valid; fix what the message names and send it again.",
   "Kling.PollTimeout": "The video was not ready in time; retry with a shorter duration or a simpler prompt.",
+  "Kling.QueueTimeout": "Too many videos were waiting for Kling; nothing was spent, retry later.",
 };
 
 /** The seed's suggestions for a failed generation, chosen by Kling's reason. */

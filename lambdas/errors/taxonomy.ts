@@ -15,6 +15,7 @@ export const ERROR_NAMES = [
   "Kling.InvalidRequest",
   "Kling.GenerationFailed",
   "Kling.PollTimeout",
+  "Kling.QueueTimeout",
 ] as const;
 
 export type KlingErrorName = (typeof ERROR_NAMES)[number];
@@ -121,6 +122,14 @@ export const ERROR_KINDS: Readonly<Record<KlingErrorName, ErrorKind>> = {
     meaning: "the video was not ready before the polling deadline",
     operator:
       "Check the task in Kling's console by its external_task_id; raise `pollSchedule.deadlineSeconds` if videos routinely take longer.",
+  },
+  "Kling.QueueTimeout": {
+    retriedByStateMachine: false,
+    recoverable: true,
+    action: "retry-later",
+    meaning: "the generation waited for one of the account's Kling slots past the queue deadline; nothing was spent",
+    operator:
+      "The account's slots are busy for longer than `slotQueue.deadlineSeconds`: look at the queue length and time queued; raise `klingConcurrency` if Kling allows more, or the deadline.",
   },
 };
 

@@ -61,10 +61,13 @@ export function startLocalLedger(): LocalLedger {
     );
   })();
   tableMade.catch(() => undefined); // Surfaces through `ready` and every request.
-  const ready = tableMade.then(() => listening);
   const client = clientAfter(tableMade);
+  const ledger = new DynamoDbLedger(DynamoDBDocumentClient.from(client), LOCAL_TABLE_NAME);
+  // One read first: the client's first request sets it up, which no generation should wait for.
+  const ready = tableMade.then(() => ledger.holdings()).then(() => listening);
+  ready.catch(() => undefined); // Surfaces to whoever awaits it, and through every request.
   return {
-    ledger: new DynamoDbLedger(DynamoDBDocumentClient.from(client), LOCAL_TABLE_NAME),
+    ledger,
     client,
     tableName: LOCAL_TABLE_NAME,
     ready,

@@ -149,6 +149,8 @@ export interface LocalEngineOptions {
   readonly stateMachineArn: string;
   readonly bindTask: TaskBinder;
   readonly clock: ScaledClock;
+  /** What EventBridge does with the execution's status change when it ends (the ledger's backstop); awaited. */
+  readonly onEnded?: (report: ExecutionReport, redriveCount: number) => Promise<void>;
 }
 
 export class LocalStateMachine {
@@ -278,7 +280,9 @@ export class LocalStateMachine {
           emit({ type: log.type, at: now });
       }
     }
-    return { executionName, executionArn, ...final, retries, events, startedAt, stoppedAt: clock.now() };
+    const report: ExecutionReport = { executionName, executionArn, ...final, retries, events, startedAt, stoppedAt: clock.now() };
+    await this.options.onEnded?.(report, redrive?.redriveCount ?? 0);
+    return report;
   }
 
   private machineStartingAt(stateName: string): StateMachine {

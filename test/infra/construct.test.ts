@@ -26,6 +26,8 @@ describe("the KlingVideoPipeline construct", () => {
       batchRule: false,
       defaultModel: "kling-v2-5-turbo",
       pollSchedule: { firstPollShare: 0.9, intervalShare: 0.1, minSeconds: 10, maxSeconds: 45, deadlineSeconds: 900 },
+      // The same Kling account: one ledger of its slots and credits for both.
+      ledgerTable: full.ledger.table,
     });
     const template = Template.fromStack(stack);
 
@@ -37,7 +39,10 @@ describe("the KlingVideoPipeline construct", () => {
     expect(full.secret).toBe(shared);
     template.resourceCountIs("AWS::StepFunctions::StateMachine", 4);
     template.resourceCountIs("AWS::ApiGateway::RestApi", 1);
-    template.resourceCountIs("AWS::Events::Rule", 1);
+    // The batch rule of one, and each one's backstop that releases its ended executions.
+    template.resourceCountIs("AWS::Events::Rule", 3);
+    template.resourceCountIs("AWS::DynamoDB::Table", 1);
+    expect(lean.ledger.table).toBe(full.ledger.table);
     template.resourceCountIs("AWS::SecretsManager::Secret", 1);
     template.resourceCountIs("AWS::CloudWatch::Dashboard", 2);
     template.resourceCountIs("AWS::CloudWatch::Alarm", 6);
@@ -66,7 +71,8 @@ describe("the KlingVideoPipeline construct", () => {
   it("exposes its state machines, functions and API for the app that adds it", () => {
     const app = new App({ context: { "aws:cdk:bundling-stacks": [] } });
     const pipeline = new KlingVideoPipeline(new Stack(app, "Host"), "Videos");
-    expect(Object.keys(pipeline.functions).sort()).toEqual(["check-credits", "diagnose", "poll", "submit", "validate"]);
+    expect(Object.keys(pipeline.functions).sort()).toEqual(["check-credits", "diagnose", "poll", "release-slot", "submit", "validate", "wait-for-slot"]);
+    expect(pipeline.ledger.table.tableName).toEqual(expect.any(String));
     expect(pipeline.generation.stateMachine.stateMachineArn).toEqual(expect.any(String));
     expect(pipeline.batch.stateMachine.stateMachineArn).toEqual(expect.any(String));
     expect(pipeline.api?.restApi.url).toEqual(expect.any(String));

@@ -83,7 +83,7 @@ export class WorkflowHarness {
     }
   }
 
-  close(): void {
-    this.pipeline.close();
+  close(): Promise<void> {
+    return this.pipeline.close();
   }
 }

@@ -87,9 +87,11 @@ describe("a recoverable failure", () => {
       exhausted = false;
       const redriven = await redrive(failed);
       expect(redriven.status).toBe("SUCCEEDED");
-      expect(redriven.events.filter((e) => e.type === "StateEntered").map((e) => e.stateName).slice(0, 3)).toEqual([
+      // The failure path gave the slot back: the redrive takes one again before Submit.
+      expect(redriven.events.filter((e) => e.type === "StateEntered").map((e) => e.stateName).slice(0, 4)).toEqual([
         "AwaitRedrive",
         "ResumeAfterRedrive",
+        "WaitForSlot",
         "Submit",
       ]);
       expect(redriven.output).toMatchObject({ task: { status: "succeed" }, failure: {} });
@@ -129,10 +131,11 @@ describe("a recoverable failure", () => {
       const redriven = await redrive(failed);
       expect(redriven.status).toBe("SUCCEEDED");
       // The new task is paid for, so the credits are checked again first.
-      expect(redriven.events.filter((e) => e.type === "StateEntered").map((e) => e.stateName).slice(0, 4)).toEqual([
+      expect(redriven.events.filter((e) => e.type === "StateEntered").map((e) => e.stateName).slice(0, 5)).toEqual([
         "AwaitRedrive",
         "ResumeAfterRedrive",
         "CheckCredits",
+        "WaitForSlot",
         "Submit",
       ]);
       expect(simulator.stats.tasksCreated).toBe(2);

@@ -33,7 +33,7 @@ afterAll(async () => {
   await Promise.allSettled([...started].map((id) => harness.pipeline.executions.finished(id)));
   await server?.close();
   await simulator?.close();
-  harness?.close();
+  await harness?.close();
 });
 
 interface Answer {

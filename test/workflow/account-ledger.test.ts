@@ -1,0 +1,116 @@
+/**
+ * The account ledger under load, on the local engine with the ledger on dynalite: generations
+ * started all at once queue for the account's Kling slots instead of failing on Kling's 1303.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEV_API_KEY, type Simulator, startSimulator } from "../../local/simulator";
+import type { ExecutionReport } from "../../local/runner/local-engine";
+import { LocalPipeline } from "../../local/runner/pipeline";
+import { ScaledClock } from "../../local/runner/scaled-clock";
+
+const SLOTS = 5;
+const GENERATION_SECONDS = 30;
+
+let clock: ScaledClock;
+let pipeline: LocalPipeline;
+let simulator: Simulator;
+let concurrencyRefusals = 0;
+/** While set, the failure path's ReleaseSlot fails as if its function had crashed every time. */
+let releaseLost = false;
+
+beforeAll(async () => {
+  clock = new ScaledClock(0.01);
+  pipeline = new LocalPipeline({
+    clock,
+    config: { klingConcurrency: SLOTS },
+    aroundInvoke: (stateName, invoke) => {
+      if (stateName === "ReleaseSlot" && releaseLost) return Promise.reject(Object.assign(new Error("the function crashed"), { name: "ReleaseLost" }));
+      return invoke();
+    },
+  });
+  simulator = await startSimulator({
+    clock,
+    credentials: { apiKey: DEV_API_KEY },
+    maxConcurrentTasks: SLOTS,
+    generationSeconds: GENERATION_SECONDS,
+    onRequest: (entry) => {
+      if (entry.code === 1303) concurrencyRefusals += 1;
+    },
+  });
+  pipeline.connect(simulator.baseUrl, { apiKey: DEV_API_KEY });
+  await pipeline.ledger.ready;
+});
+afterAll(async () => {
+  await simulator?.close();
+  await pipeline?.close();
+});
+
+/** The most tasks that were unfinished at Kling at one time. */
+function peakActiveTasks(): number {
+  const edges = simulator.tasks().flatMap((task) => [
+    { at: task.createdAt, change: 1 },
+    { at: task.createdAt + task.generationMs, change: -1 },
+  ]);
+  // An end and a start at the same instant: the slot was free first.
+  edges.sort((a, b) => a.at - b.at || a.change - b.change);
+  let active = 0;
+  let peak = 0;
+  for (const edge of edges) {
+    active += edge.change;
+    peak = Math.max(peak, active);
+  }
+  return peak;
+}
+
+describe("40 generations started at once on an account with 5 Kling slots", () => {
+  let reports: ExecutionReport[];
+
+  beforeAll(async () => {
+    const names = Array.from({ length: 40 }, (_, index) => `at-once-${index}`);
+    for (const name of names) {
+      await pipeline.executions.start(name, JSON.stringify({ prompt: `shot ${name} of a corgi surfing a wave` }));
+    }
+    reports = await Promise.all(names.map((name) => pipeline.executions.finished(name)));
+  }, 240_000);
+
+  it("all succeed, each with one Kling task", () => {
+    expect(reports.filter((report) => report.status !== "SUCCEEDED").map((report) => `${report.executionName}: ${report.error}`)).toEqual([]);
+    expect(simulator.stats.tasksCreated).toBe(40);
+  });
+
+  it("never have more than 5 tasks running at Kling, which never answers 1303", () => {
+    expect(peakActiveTasks()).toBeLessThanOrEqual(SLOTS);
+    expect(concurrencyRefusals).toBe(0);
+  });
+
+  it("queue for their slots in WaitForSlot: most of them wait there, without a transition while they wait", () => {
+    const waited = reports.filter((report) => {
+      const granted = report.events.find((event) => event.type === "StateExited" && event.stateName === "WaitForSlot");
+      return ((granted?.output as { slot?: { queuedSeconds?: number } } | undefined)?.slot?.queuedSeconds ?? 0) > 0;
+    });
+    expect(waited.length).toBeGreaterThanOrEqual(30);
+    // Entered once each: a release woke them, not a timeout and a second look.
+    for (const report of reports) {
+      expect(report.events.filter((event) => event.type === "StateEntered" && event.stateName === "WaitForSlot")).toHaveLength(1);
+    }
+  });
+
+  it("leave nothing held in the ledger: no slot, no waiter, no reserved unit", async () => {
+    expect(await pipeline.ledger.ledger.holdings()).toEqual({ slotHolders: [], waiters: 0, reservedUnits: 0 });
+  });
+});
+
+describe("an execution whose own release is lost on its failure path", () => {
+  it("still ends holding nothing: the status-change rule releases its slot when it ends", async () => {
+    releaseLost = true;
+    try {
+      // Refused by Kling at create, after it took its slot.
+      const report = await pipeline.runGeneration({ prompt: "a corgi surfing a wave [scenario:content-policy]" }, "lost-release");
+      expect(report.status).toBe("FAILED");
+      expect(report.events.some((event) => event.type === "StateFailed" && event.stateName === "ReleaseSlot")).toBe(true);
+    } finally {
+      releaseLost = false;
+    }
+    expect(await pipeline.ledger.ledger.holdings()).toEqual({ slotHolders: [], waiters: 0, reservedUnits: 0 });
+  });
+});
