@@ -55,14 +55,19 @@ export class AccountLedger extends Construct {
     };
   }
 
-  /**
-   * Lets the function use the ledger and answer the task tokens parked in it (a release wakes
-   * the oldest waiter with SendTaskSuccess). SendTaskSuccess has no resource-level permission:
-   * it is granted on "*" in one policy of its own (lib/nag-suppressions.ts says why).
-   */
+  /** Lets the function read and write the ledger. */
   grantUse(fn: IFunction): void {
     this.table.grant(fn, ...LEDGER_ACTIONS);
-    if (!fn.role) throw new Error("a function that uses the ledger needs a role");
+  }
+
+  /**
+   * Lets the function also answer the task tokens parked in the queue (a release wakes the
+   * oldest waiter with SendTaskSuccess). SendTaskSuccess has no resource-level permission: it
+   * is granted on "*" in one policy of its own (lib/nag-suppressions.ts says why).
+   */
+  grantSlotHandOver(fn: IFunction): void {
+    this.grantUse(fn);
+    if (!fn.role) throw new Error("a function that hands slots over needs a role");
     this.taskResponses ??= new Policy(this, "WakeWaiters", {
       statements: [new PolicyStatement({ actions: ["states:SendTaskSuccess"], resources: ["*"] })],
     });

@@ -174,16 +174,16 @@ export class GenerationWorkflow extends Construct {
     const checkCredits = task(
       "CheckCredits",
       {
-        comment: "Prices the video and stops before anything is spent when the resource packs cannot pay.",
+        comment: "Prices the video and reserves the price in the account ledger; stops before anything is spent when the packs, less what jobs in flight reserved, cannot pay.",
         lambdaFunction: functions["check-credits"],
-        payload: { request: JsonPath.objectAt("$.request") },
+        payload: { request: JsonPath.objectAt("$.request"), executionArn: JsonPath.executionId },
         resultSelector: {
           priceUnits: JsonPath.numberAt("$.Payload.priceUnits"),
           availableUnits: JsonPath.numberAt("$.Payload.availableUnits"),
         },
         resultPath: "$.credits",
       },
-      KLING_CALL_RETRIES,
+      KLING_AND_LEDGER_RETRIES,
     );
     // Waiting costs nothing: the execution parks on its task token and spends no transitions until
     // a release (or its own second look) answers it. The timeout bounds a lost wake-up: the retry

@@ -92,7 +92,7 @@ export class KlingVideoPipeline extends Construct {
       "check-credits": new PipelineFunction(this, "CheckCredits", {
         name: "check-credits",
         description: "Prices a video request and checks the Kling resource packs can pay for it",
-        environment: { ...kling, [ENV.creditCacheSeconds]: String(config.creditCacheSeconds) },
+        environment: { ...kling, [ENV.creditCacheSeconds]: String(config.creditCacheSeconds), ...ledgerEnvironment },
         timeout: klingCallTimeout,
         logging,
       }),
@@ -129,7 +129,8 @@ export class KlingVideoPipeline extends Construct {
         logging,
       }),
     };
-    for (const fn of [this.functions["wait-for-slot"], this.functions.poll, this.functions["release-slot"]]) this.ledger.grantUse(fn);
+    this.ledger.grantUse(this.functions["check-credits"]);
+    for (const fn of [this.functions["wait-for-slot"], this.functions.poll, this.functions["release-slot"]]) this.ledger.grantSlotHandOver(fn);
 
     // Only the functions that call Kling read the secret, and only its value.
     for (const fn of [this.functions["check-credits"], this.functions.submit, this.functions.poll]) {

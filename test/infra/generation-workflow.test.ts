@@ -234,11 +234,12 @@ describe("the generation state machine", () => {
   };
 
   it("retries rate limits and server errors on the tasks that call Kling, and nothing else", () => {
-    for (const name of ["CheckCredits", "Submit"]) {
-      expect(state(name).Retry).toEqual([lambdaServiceRetry, lambdaStoppedRetry, rateLimitedRetry, serverErrorRetry]);
+    expect(state("Submit").Retry).toEqual([lambdaServiceRetry, lambdaStoppedRetry, rateLimitedRetry, serverErrorRetry]);
+    // CheckCredits reserves the price and Poll releases the slot in the ledger: a throttled ledger is retried too.
+    for (const name of ["CheckCredits", "Poll"]) {
+      expect(state(name).Retry).toEqual([lambdaServiceRetry, lambdaStoppedRetry, rateLimitedRetry, serverErrorRetry, ledgerBusyRetry]);
     }
-    // Poll also releases the slot when the task ends: a throttled ledger is retried too.
-    expect(state("Poll").Retry).toEqual([lambdaServiceRetry, lambdaStoppedRetry, rateLimitedRetry, serverErrorRetry, ledgerBusyRetry]);
+    expect((state("CheckCredits").Parameters as { Payload: Record<string, unknown> }).Payload["executionArn.$"]).toBe("$$.Execution.Id");
   });
 
   it("retries Lambda's own faults and a throttled ledger on the ledger's states", () => {

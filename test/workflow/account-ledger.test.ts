@@ -3,6 +3,7 @@
  * started all at once queue for the account's Kling slots instead of failing on Kling's 1303.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { priceUnits } from "../../lambdas/schemas/pricing";
 import { DEV_API_KEY, type Simulator, startSimulator } from "../../local/simulator";
 import type { ExecutionReport } from "../../local/runner/local-engine";
 import { LocalPipeline } from "../../local/runner/pipeline";
@@ -111,6 +112,49 @@ describe("an execution whose own release is lost on its failure path", () => {
     } finally {
       releaseLost = false;
     }
+    expect(await pipeline.ledger.ledger.holdings()).toEqual({ slotHolders: [], waiters: 0, reservedUnits: 0 });
+  });
+});
+
+describe("six generations at once on resource packs that pay for three", () => {
+  const request = { prompt: "a corgi surfing a wave", model: "kling-v2-6", mode: "std", duration: "5" } as const;
+  let reports: ExecutionReport[];
+  let refusedCreates = 0;
+  let poor: Simulator | undefined;
+
+  beforeAll(async () => {
+    poor = await startSimulator({
+      clock,
+      credentials: { apiKey: DEV_API_KEY },
+      units: priceUnits(request) * 3,
+      generationSeconds: GENERATION_SECONDS,
+      onRequest: (entry) => {
+        if (entry.code === 1102) refusedCreates += 1;
+      },
+    });
+    pipeline.connect(poor.baseUrl, { apiKey: DEV_API_KEY });
+    const names = Array.from({ length: 6 }, (_, index) => `poor-${index}`);
+    for (const name of names) await pipeline.executions.start(name, JSON.stringify(request));
+    reports = await Promise.all(names.map((name) => pipeline.executions.finished(name)));
+  }, 120_000);
+  afterAll(async () => {
+    pipeline.connect(simulator.baseUrl, { apiKey: DEV_API_KEY });
+    await poor?.close();
+  });
+
+  it("reserve the price of three: the other three stop at CheckCredits before anything is spent, and Kling never refuses a create", () => {
+    expect(reports.filter((report) => report.status === "SUCCEEDED")).toHaveLength(3);
+    const refused = reports.filter((report) => report.status === "FAILED");
+    expect(refused.map((report) => report.error)).toEqual(Array(3).fill("Kling.InsufficientCredits"));
+    for (const report of refused) {
+      expect(report.events.filter((event) => event.type === "StateEntered").map((event) => event.stateName)).not.toContain("Submit");
+      expect(report.cause).toMatch(/reserved by jobs in flight/);
+    }
+    expect(poor?.stats.tasksCreated).toBe(3);
+    expect(refusedCreates).toBe(0);
+  });
+
+  it("settle every reservation when the jobs end", async () => {
     expect(await pipeline.ledger.ledger.holdings()).toEqual({ slotHolders: [], waiters: 0, reservedUnits: 0 });
   });
 });
