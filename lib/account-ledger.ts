@@ -55,6 +55,11 @@ export class AccountLedger extends Construct {
     };
   }
 
+  /** Lets the function read the queue (the API's QUEUED and queue position). */
+  grantQueueRead(fn: IFunction): void {
+    this.table.grant(fn, "dynamodb:Query");
+  }
+
   /** Lets the function read and write the ledger. */
   grantUse(fn: IFunction): void {
     this.table.grant(fn, ...LEDGER_ACTIONS);

@@ -188,9 +188,11 @@ export class KlingVideoPipeline extends Construct {
           [ENV.generationStateMachineArn]: this.generation.stateMachine.stateMachineArn,
           [ENV.defaultModel]: config.defaultModel,
           [ENV.blockedTerms]: JSON.stringify(config.blockedTerms),
+          ...ledgerEnvironment,
         },
         logging,
       });
+      this.ledger.grantQueueRead(apiFunction);
       this.apiFunction = apiFunction;
       this.api = new GenerationApi(this, "Api", {
         generation: this.generation.stateMachine,

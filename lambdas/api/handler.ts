@@ -5,9 +5,12 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { generationStateMachineArn } from "../common/config";
+import { ledger } from "../ledger/ports";
+import { LedgerQueuePositions } from "../ledger/queue-position";
 import { handleApiRequest } from "./routes";
 import { SfnGenerationExecutions } from "./sfn-executions";
 
 const executions = new SfnGenerationExecutions(generationStateMachineArn());
+const queue = new LedgerQueuePositions(ledger(), (name) => executions.executionArn(name));
 
-export const handler = (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => handleApiRequest(event, executions);
+export const handler = (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => handleApiRequest(event, executions, process.env, queue);

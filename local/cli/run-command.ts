@@ -10,6 +10,7 @@ import { isScenarioName, SCENARIOS, type ScenarioName } from "../simulator";
 import { BATCH_EVENTS, type BatchSummary, type ItemOutcome } from "../../lambdas/batch/batch";
 import { type LocalSession, localExecutionName, startLocalSession } from "../runner/session";
 import { startLocalApiServer } from "../serve/api-server";
+import { LedgerQueuePositions } from "../../lambdas/ledger/queue-position";
 import { formatEvent, formatOutcome, parseDiagnosis } from "../runner/trace";
 import { runRedriveCommand } from "../redrive/redrive-command";
 
@@ -299,8 +300,10 @@ function describeItem(detail: unknown): string {
 }
 
 async function serve(session: LocalSession, port: number, io: CommandIo): Promise<number> {
+  const { executions, ledger } = session.pipeline;
   const server = await startLocalApiServer({
-    executions: session.pipeline.executions,
+    executions,
+    queue: new LedgerQueuePositions(ledger.ledger, (name) => executions.arnOf(name)),
     port,
     onRequest: (line) => io.out(line),
   });

@@ -3,14 +3,18 @@
  * started all at once queue for the account's Kling slots instead of failing on Kling's 1303.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { handleApiRequest } from "../../lambdas/api/routes";
+import { LedgerQueuePositions } from "../../lambdas/ledger/queue-position";
 import { priceUnits } from "../../lambdas/schemas/pricing";
+import { apiGatewayEvent } from "../support/api-gateway-event";
 import { DEV_API_KEY, type Simulator, startSimulator } from "../../local/simulator";
 import type { ExecutionReport } from "../../local/runner/local-engine";
 import { LocalPipeline } from "../../local/runner/pipeline";
 import { ScaledClock } from "../../local/runner/scaled-clock";
 
 const SLOTS = 5;
-const GENERATION_SECONDS = 30;
+/** Long enough that all 40 have arrived before the first five are done, on a busy machine too. */
+const GENERATION_SECONDS = 120;
 
 let clock: ScaledClock;
 let pipeline: LocalPipeline;
@@ -23,7 +27,8 @@ beforeAll(async () => {
   clock = new ScaledClock(0.01);
   pipeline = new LocalPipeline({
     clock,
-    config: { klingConcurrency: SLOTS },
+    // Parks long enough that none times out while the queue drains: each is woken by a release.
+    config: { klingConcurrency: SLOTS, slotQueue: { parkSeconds: 3600, deadlineSeconds: 3600 } },
     aroundInvoke: (stateName, invoke) => {
       if (stateName === "ReleaseSlot" && releaseLost) return Promise.reject(Object.assign(new Error("the function crashed"), { name: "ReleaseLost" }));
       return invoke();
@@ -65,14 +70,28 @@ function peakActiveTasks(): number {
 
 describe("40 generations started at once on an account with 5 Kling slots", () => {
   let reports: ExecutionReport[];
+  /** What GET /generations/{id} said about the last one while it waited. */
+  let seenWhileWaiting: { status?: string; queuePosition?: number } = {};
 
   beforeAll(async () => {
-    const names = Array.from({ length: 40 }, (_, index) => `at-once-${index}`);
+    const names = Array.from({ length: 40 }, (_, index) => `api-at-once-${index}`);
     for (const name of names) {
       await pipeline.executions.start(name, JSON.stringify({ prompt: `shot ${name} of a corgi surfing a wave` }));
     }
+    const queue = new LedgerQueuePositions(pipeline.ledger.ledger, (name) => pipeline.executions.arnOf(name));
+    const get = apiGatewayEvent({ httpMethod: "GET", resource: "/generations/{id}", path: "/generations/api-at-once-39", pathParameters: { id: "api-at-once-39" } });
+    // Look until it waits in the queue, or has stopped running (then it was never seen waiting).
+    do {
+      seenWhileWaiting = JSON.parse((await handleApiRequest(get, pipeline.executions, {}, queue)).body) as typeof seenWhileWaiting;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    } while (seenWhileWaiting.status === "RUNNING");
     reports = await Promise.all(names.map((name) => pipeline.executions.finished(name)));
   }, 240_000);
+
+  it("report QUEUED with their place in the queue while they wait (GET /generations/{id})", () => {
+    expect(seenWhileWaiting, JSON.stringify(seenWhileWaiting)).toMatchObject({ status: "QUEUED", queuePosition: expect.any(Number) });
+    expect(seenWhileWaiting.queuePosition).toBeGreaterThan(25);
+  });
 
   it("all succeed, each with one Kling task", () => {
     expect(reports.filter((report) => report.status !== "SUCCEEDED").map((report) => `${report.executionName}: ${report.error}`)).toEqual([]);
