@@ -211,6 +211,8 @@ export class KlingVideoPipeline extends Construct {
       generation: this.generation.stateMachine,
       batch: this.batch.stateMachine,
       alarms: config.alarms,
+      // Half the queue deadline: time to act before waits start failing as Kling.QueueTimeout.
+      oldestWaiterAlarmSeconds: Math.round(config.slotQueue.deadlineSeconds / 2),
       alarmActions,
     });
 

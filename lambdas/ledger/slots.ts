@@ -9,6 +9,7 @@ import * as z from "zod";
 import type { TaskResponses } from "../diagnose/task-responses";
 import { KlingError } from "../errors";
 import { logger } from "../observability/logger";
+import { recordSlotQueue, recordTimeQueued } from "../observability/metrics";
 import type { SlotSettings } from "./config";
 import type { Ledger, SlotHolder, Waiter } from "./ledger";
 
@@ -39,6 +40,7 @@ async function grant(ports: SlotPorts, taskToken: string, enqueuedAt: number | u
   const granted: SlotGranted = { queuedSeconds: enqueuedAt === undefined ? 0 : Math.max(0, Math.round((ports.now() - enqueuedAt) / 1000)) };
   try {
     await ports.responses.succeed(taskToken, JSON.stringify(granted));
+    recordTimeQueued(granted.queuedSeconds);
     return true;
   } catch (error) {
     if (error instanceof Error && GONE_TOKEN_ERRORS.has(error.name)) return false;
@@ -78,6 +80,7 @@ export async function waitForSlot(event: WaitForSlotEvent, ports: SlotPorts): Pr
     return "acquired";
   }
   logger().info("waiting for a Kling slot", { queuedSince: new Date(entry.enqueuedAt).toISOString() });
+  await measureQueue(ports);
   return "queued";
 }
 
@@ -103,7 +106,18 @@ export async function releaseHolds(executionArn: string, ports: SlotPorts, acqui
     ledger.settleCredits(executionArn),
   ]);
   const woken = await wakeWaiters(ports);
+  await measureQueue(ports);
   return { slot, units, woken };
+}
+
+/** Slots in use, queue length and the oldest wait, as the dashboard and the oldest-waiter alarm read them. */
+async function measureQueue({ ledger, now }: SlotPorts): Promise<void> {
+  const [holdings, [oldest]] = await Promise.all([ledger.holdings(), ledger.waiters(1)]);
+  recordSlotQueue({
+    slotsInUse: holdings.slotHolders.length,
+    queueLength: holdings.waiters,
+    oldestWaiterSeconds: oldest ? Math.max(0, Math.round((now() - oldest.enqueuedAt) / 1000)) : 0,
+  });
 }
 
 /**

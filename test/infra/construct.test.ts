@@ -45,7 +45,7 @@ describe("the KlingVideoPipeline construct", () => {
     expect(lean.ledger.table).toBe(full.ledger.table);
     template.resourceCountIs("AWS::SecretsManager::Secret", 1);
     template.resourceCountIs("AWS::CloudWatch::Dashboard", 2);
-    template.resourceCountIs("AWS::CloudWatch::Alarm", 6);
+    template.resourceCountIs("AWS::CloudWatch::Alarm", 8);
 
     const variables = (name: string) =>
       Object.values(template.findResources("AWS::Lambda::Function"))
