@@ -103,5 +103,12 @@ export function resolvePipelineConfig(node: Node, props: PipelineConfigInput = {
     const problems = result.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
     throw new Error(`kling-pipeline configuration is not valid: ${problems.join("; ")}`);
   }
+  const { slotQueue, executionTimeoutMinutes } = result.data;
+  // Else the execution timeout ends a long wait first: TIMED_OUT, where Kling.QueueTimeout is recoverable.
+  if (slotQueue.deadlineSeconds >= executionTimeoutMinutes * 60) {
+    throw new Error(
+      `kling-pipeline configuration is not valid: slotQueue.deadlineSeconds (${slotQueue.deadlineSeconds}) must be below executionTimeoutMinutes (${executionTimeoutMinutes} min = ${executionTimeoutMinutes * 60} s)`,
+    );
+  }
   return result.data;
 }

@@ -6,6 +6,7 @@ import { Secret } from "aws-cdk-lib/aws-secretsmanager";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { describe, expect, it } from "vitest";
 import { KlingVideoPipeline } from "../../lib";
+import { resolvePipelineConfig } from "../../lib/pipeline-config";
 
 describe("the KlingVideoPipeline construct", () => {
   it("can be added twice to one app with different props", () => {
@@ -66,6 +67,13 @@ describe("the KlingVideoPipeline construct", () => {
     expect(creditAlarmOf("Studio-Marketing")).toMatchObject({ Threshold: 500, AlarmActions: [{ Ref: expect.stringMatching(/^OnCall/) }] });
     expect(creditAlarmOf("Studio-Previews")).toMatchObject({ Threshold: 100 });
     expect(creditAlarmOf("Studio-Previews")?.AlarmActions).toBeUndefined();
+  });
+
+  it("refuses a queue deadline that the execution timeout would cut short, naming both", () => {
+    expect(() => resolvePipelineConfig(new App().node, { executionTimeoutMinutes: 30, slotQueue: { parkSeconds: 300, deadlineSeconds: 1800 } })).toThrow(
+      "slotQueue.deadlineSeconds (1800) must be below executionTimeoutMinutes (30 min = 1800 s)",
+    );
+    expect(resolvePipelineConfig(new App().node, { executionTimeoutMinutes: 31, slotQueue: { parkSeconds: 300, deadlineSeconds: 1800 } }).slotQueue.deadlineSeconds).toBe(1800);
   });
 
   it("exposes its state machines, functions and API for the app that adds it", () => {
