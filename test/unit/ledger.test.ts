@@ -6,35 +6,17 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { DynamoDbLedger } from "../../lambdas/ledger/dynamodb-ledger";
-import { type LocalLedger, startLocalLedger } from "../../local/ledger/local-ledger";
+import { ledgerOnDynalite } from "../support/ledger-on-dynalite";
 
-let local: LocalLedger;
-let run = 0;
-/** Each test gets executions of its own; the table is shared. */
-let arn: (name: string) => string;
-
-beforeAll(async () => {
-  local = startLocalLedger();
-  await local.ready;
-});
-afterAll(() => local.close());
-beforeEach(async () => {
-  run += 1;
-  const prefix = `arn:aws:states:us-east-1:123456789012:execution:Generation:t${run}-`;
-  arn = (name) => prefix + name;
-  // Every test starts from an empty ledger.
-  const { slotHolders } = await local.ledger.holdings();
-  for (const holder of slotHolders) await local.ledger.giveBackSlot(holder);
-  for (const waiter of await local.ledger.waiters()) await local.ledger.leaveQueue(waiter.executionArn);
-});
-
+const dynalite = ledgerOnDynalite();
+const arn = (name: string) => dynalite.arn(name);
 const holder = (name: string, redriveCount = 0) => ({ executionArn: arn(name), redriveCount });
 
 describe("Kling slots", () => {
   it("are taken up to the limit; past it the answer is no, and a holder asking again keeps its one slot", async () => {
-    const { ledger } = local;
+    const { ledger } = dynalite;
     for (const name of ["a", "b", "c"]) expect(await ledger.takeSlot(holder(name), 3, 1)).toBe(true);
     expect(await ledger.takeSlot(holder("d"), 3, 2)).toBe(false);
     expect(await ledger.takeSlot(holder("b"), 3, 3)).toBe(true);
@@ -42,13 +24,13 @@ describe("Kling slots", () => {
   });
 
   it("are never handed out past the limit when 20 executions ask at once", async () => {
-    const answers = await Promise.all(Array.from({ length: 20 }, (_, index) => local.ledger.takeSlot(holder(`e${index}`), 5, 1)));
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, index) => dynalite.ledger.takeSlot(holder(`e${index}`), 5, 1)));
     expect(answers.filter(Boolean)).toHaveLength(5);
-    expect((await local.ledger.holdings()).slotHolders).toHaveLength(5);
+    expect((await dynalite.ledger.holdings()).slotHolders).toHaveLength(5);
   });
 
   it("are given back once: a second release of the same execution frees nothing", async () => {
-    const { ledger } = local;
+    const { ledger } = dynalite;
     await ledger.takeSlot(holder("a"), 1, 1);
     expect(await ledger.giveBackSlot(arn("a"))).toBe(true);
     expect(await ledger.giveBackSlot(arn("a"))).toBe(false);
@@ -56,7 +38,7 @@ describe("Kling slots", () => {
   });
 
   it("taken again after a redrive are not freed by a late release for the run before it", async () => {
-    const { ledger } = local;
+    const { ledger } = dynalite;
     await ledger.takeSlot(holder("a", 1), 5, 1);
     expect(await ledger.giveBackSlot(arn("a"), 0)).toBe(false);
     expect(await ledger.giveBackSlot(arn("a"), 1)).toBe(true);
@@ -65,7 +47,7 @@ describe("Kling slots", () => {
 
 describe("the queue", () => {
   it("lists waiters oldest first; a waiter parking again gets its new token and keeps its place", async () => {
-    const { ledger } = local;
+    const { ledger } = dynalite;
     await ledger.enqueue(holder("first"), "token-1", 100);
     await ledger.enqueue(holder("second"), "token-2", 200);
     const again = await ledger.enqueue(holder("first"), "token-1b", 300);
@@ -78,7 +60,7 @@ describe("the queue", () => {
   });
 
   it("is left once: whoever removes an entry by its token is the only one to answer it", async () => {
-    const { ledger } = local;
+    const { ledger } = dynalite;
     await ledger.enqueue(holder("a"), "token-new", 100);
     expect(await ledger.leaveQueue(arn("a"), "token-old")).toBeUndefined();
     expect(await ledger.leaveQueue(arn("a"), "token-new")).toMatchObject({ executionArn: arn("a"), taskToken: "token-new" });
@@ -89,16 +71,16 @@ describe("the queue", () => {
 
 describe("credit reservations", () => {
   it("let concurrent jobs reserve only what the packs hold: three 40-unit jobs on 100 units, two are reserved", async () => {
-    const answers = await Promise.all(["a", "b", "c"].map((name) => local.ledger.reserveCredits(arn(name), 40, 100, 1)));
+    const answers = await Promise.all(["a", "b", "c"].map((name) => dynalite.ledger.reserveCredits(arn(name), 40, 100, 1)));
     expect(answers.filter((answer) => answer.reserved)).toHaveLength(2);
     const refused = answers.find((answer) => !answer.reserved);
     expect(refused?.reservedByOthers).toBe(80);
-    for (const name of ["a", "b", "c"]) await local.ledger.settleCredits(arn(name));
-    expect((await local.ledger.holdings()).reservedUnits).toBe(0);
+    for (const name of ["a", "b", "c"]) await dynalite.ledger.settleCredits(arn(name));
+    expect((await dynalite.ledger.holdings()).reservedUnits).toBe(0);
   });
 
   it("are idempotent: a retry or a redrive that reserves again holds one reservation", async () => {
-    const { ledger } = local;
+    const { ledger } = dynalite;
     expect(await ledger.reserveCredits(arn("a"), 35, 100, 1)).toEqual({ reserved: true, reservedByOthers: 0 });
     expect(await ledger.reserveCredits(arn("a"), 35, 50, 2)).toEqual({ reserved: true, reservedByOthers: 0 });
     expect((await ledger.holdings()).reservedUnits).toBe(35);
@@ -107,7 +89,7 @@ describe("credit reservations", () => {
   });
 
   it("add up fractional prices exactly", async () => {
-    const { ledger } = local;
+    const { ledger } = dynalite;
     for (const name of ["a", "b", "c"]) await ledger.reserveCredits(arn(name), 0.1, 10, 1);
     expect(await ledger.reserveCredits(arn("d"), 0.2, 0.5, 1)).toEqual({ reserved: true, reservedByOthers: 0.3 });
     for (const name of ["a", "b", "c", "d"]) await ledger.settleCredits(arn(name));

@@ -3,20 +3,13 @@
  * at once, a busy account parks the token, a release hands the slot to the oldest waiter by
  * answering its token, and the queue deadline ends a wait with Kling.QueueTimeout.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import type { TaskResponses } from "../../lambdas/diagnose/task-responses";
 import { releaseHolds, type SlotPorts, waitForSlot } from "../../lambdas/ledger/slots";
-import { type LocalLedger, startLocalLedger } from "../../local/ledger/local-ledger";
+import { ledgerOnDynalite } from "../support/ledger-on-dynalite";
 
-let local: LocalLedger;
-let run = 0;
-let arn: (name: string) => string;
-
-beforeAll(async () => {
-  local = startLocalLedger();
-  await local.ready;
-});
-afterAll(() => local.close());
+const dynalite = ledgerOnDynalite();
+const arn = (name: string) => dynalite.arn(name);
 
 /** Task tokens as Step Functions keeps them: answered once; a second answer is InvalidToken. */
 class RecordedResponses implements TaskResponses {
@@ -34,15 +27,10 @@ let responses: RecordedResponses;
 let clockMs: number;
 let ports: SlotPorts;
 
-beforeEach(async () => {
-  run += 1;
-  arn = (name) => `arn:aws:states:us-east-1:123456789012:execution:Generation:s${run}-${name}`;
-  const { slotHolders } = await local.ledger.holdings();
-  for (const holder of slotHolders) await local.ledger.giveBackSlot(holder);
-  for (const waiter of await local.ledger.waiters()) await local.ledger.leaveQueue(waiter.executionArn);
+beforeEach(() => {
   responses = new RecordedResponses();
   clockMs = 1_000_000;
-  ports = { ledger: local.ledger, responses, settings: { limit: 2, queue: { parkSeconds: 60, deadlineSeconds: 600 } }, now: () => clockMs };
+  ports = { ledger: dynalite.ledger, responses, settings: { limit: 2, queue: { parkSeconds: 60, deadlineSeconds: 600 } }, now: () => clockMs };
 });
 
 const wait = (name: string, token = `token-${name}`) => waitForSlot({ taskToken: token, executionArn: arn(name), redriveCount: 0 }, ports);
@@ -54,7 +42,7 @@ describe("WaitForSlot", () => {
     expect(await wait("c")).toBe("queued");
     expect(JSON.parse(responses.answered.get("token-a") ?? "null")).toEqual({ queuedSeconds: 0 });
     expect(responses.answered.has("token-c")).toBe(false);
-    expect((await local.ledger.waiters()).map((waiter) => waiter.executionArn)).toEqual([arn("c")]);
+    expect((await dynalite.ledger.waiters()).map((waiter) => waiter.executionArn)).toEqual([arn("c")]);
   });
 
   it("gives the slot a release frees to the oldest waiter, answering its token with the time it waited", async () => {
@@ -68,7 +56,7 @@ describe("WaitForSlot", () => {
     expect(released).toEqual({ slot: true, units: 0, woken: 1 });
     expect(JSON.parse(responses.answered.get("token-c") ?? "null")).toEqual({ queuedSeconds: 30 });
     expect(responses.answered.has("token-d")).toBe(false);
-    expect([...(await local.ledger.holdings()).slotHolders].sort()).toEqual([arn("b"), arn("c")].sort());
+    expect([...(await dynalite.ledger.holdings()).slotHolders].sort()).toEqual([arn("b"), arn("c")].sort());
   });
 
   it("is released once: a second release of the same execution frees nothing and wakes no one", async () => {
@@ -77,7 +65,7 @@ describe("WaitForSlot", () => {
     await wait("c");
     await releaseHolds(arn("a"), ports);
     expect(await releaseHolds(arn("a"), ports)).toEqual({ slot: false, units: 0, woken: 0 });
-    expect((await local.ledger.holdings()).slotHolders).toHaveLength(2);
+    expect((await dynalite.ledger.holdings()).slotHolders).toHaveLength(2);
   });
 
   it("after a lost wake-up, looks again when its park times out: it keeps its place and takes the free slot", async () => {
@@ -85,11 +73,11 @@ describe("WaitForSlot", () => {
     await wait("b");
     await wait("c", "token-c1");
     // A release that crashed after freeing the slot, before waking anyone.
-    await local.ledger.giveBackSlot(arn("a"));
+    await dynalite.ledger.giveBackSlot(arn("a"));
     clockMs += 60_000;
     expect(await wait("c", "token-c2")).toBe("acquired");
     expect(JSON.parse(responses.answered.get("token-c2") ?? "null")).toEqual({ queuedSeconds: 60 });
-    expect((await local.ledger.holdings()).waiters).toBe(0);
+    expect((await dynalite.ledger.holdings()).waiters).toBe(0);
   });
 
   it("stops waiting past the queue deadline with Kling.QueueTimeout, and leaves the queue", async () => {
@@ -98,7 +86,7 @@ describe("WaitForSlot", () => {
     await wait("c", "token-c1");
     clockMs += 601_000;
     await expect(wait("c", "token-c2")).rejects.toMatchObject({ name: "Kling.QueueTimeout", message: expect.stringMatching(/601 s .* 2 Kling slots, past the 600 s queue deadline/) });
-    expect((await local.ledger.holdings()).waiters).toBe(0);
+    expect((await dynalite.ledger.holdings()).waiters).toBe(0);
   });
 
   it("a redriven execution's slot is not freed by the late status-change event of the run before", async () => {
