@@ -210,10 +210,13 @@ export class DynamoDbLedger implements Ledger {
   }
 
   async holdings(): Promise<LedgerHoldings> {
-    const slots = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: SLOTS_KEY, ConsistentRead: true }));
+    const [slots, credits, queue] = await Promise.all([
+      this.documents.send(new GetCommand({ TableName: this.tableName, Key: SLOTS_KEY, ConsistentRead: true })),
+      this.creditsItem(),
+      this.queueItems({}),
+    ]);
     const holders = (slots.Item?.holders ?? {}) as Record<string, unknown>;
-    const credits = await this.creditsItem();
-    return { slotHolders: Object.keys(holders), waiters: (await this.queueItems({})).length, reservedUnits: credits.reservedUnits };
+    return { slotHolders: Object.keys(holders), waiters: queue.length, reservedUnits: credits.reservedUnits };
   }
 
   private async creditsItem(): Promise<{ reservedUnits: number; reservations: Record<string, { units: number }> }> {

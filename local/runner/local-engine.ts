@@ -149,8 +149,8 @@ export interface LocalEngineOptions {
   readonly stateMachineArn: string;
   readonly bindTask: TaskBinder;
   readonly clock: ScaledClock;
-  /** What EventBridge does with the execution's status change when it ends (the ledger's backstop); awaited. */
-  readonly onEnded?: (report: ExecutionReport, redriveCount: number) => Promise<void>;
+  /** Told when an execution ends, as EventBridge is: the run does not wait for what it does. */
+  readonly onEnded?: (report: ExecutionReport, redriveCount: number) => void;
 }
 
 export class LocalStateMachine {
@@ -281,7 +281,7 @@ export class LocalStateMachine {
       }
     }
     const report: ExecutionReport = { executionName, executionArn, ...final, retries, events, startedAt, stoppedAt: clock.now() };
-    await this.options.onEnded?.(report, redrive?.redriveCount ?? 0);
+    this.options.onEnded?.(report, redrive?.redriveCount ?? 0);
     return report;
   }
 

@@ -139,6 +139,8 @@ export class LocalPipeline {
   private readonly restoreClock: () => void;
   private readonly restoreTaskResponses: () => void;
   private readonly restoreLedger: () => void;
+  /** Status-change events on their way to the status-change rule's target. */
+  private readonly deliveries = new Set<Promise<void>>();
 
   constructor(readonly options: LocalPipelineOptions) {
     const { stack, template, extra } = synthesizePipeline(options.config, options.workflows);
@@ -198,7 +200,8 @@ export class LocalPipeline {
       stateMachineArn: generationArn,
       clock: options.clock,
       bindTask,
-      ...(releaseEnded ? { onEnded: (report, redriveCount) => releaseEnded(report, generationArn, redriveCount) } : {}),
+      // Delivered asynchronously, as EventBridge does: the execution has ended already.
+      ...(releaseEnded ? { onEnded: (report, redriveCount) => this.deliver(releaseEnded(report, generationArn, redriveCount)) } : {}),
     });
     this.executions = new LocalExecutions(this.generation, options.onGenerationEvent);
     const batchId = logicalIdOf(stack, workflows.batch);
@@ -232,7 +235,18 @@ export class LocalPipeline {
     return this.batch.run(detail, executionName, onEvent);
   }
 
+  /** Resolves when every status-change event so far has reached the rule's target (the ledger's backstop). */
+  async statusChangesDelivered(): Promise<void> {
+    await Promise.all([...this.deliveries]);
+  }
+
+  private deliver(delivery: Promise<void>): void {
+    this.deliveries.add(delivery);
+    void delivery.finally(() => this.deliveries.delete(delivery));
+  }
+
   async close(): Promise<void> {
+    await this.statusChangesDelivered();
     this.restoreLedger();
     this.restoreTaskResponses();
     this.restoreClock();
