@@ -15,6 +15,7 @@ import type { KlingCredentials } from "../../lambdas/kling/port";
 import { externalTaskIdFor } from "../../lambdas/submit/external-task-id";
 import type { BusEvent } from "../runner/event-bus";
 import type { ExecutionReport } from "../runner/local-engine";
+import type { LedgerHoldings } from "../../lambdas/ledger/ledger";
 import { LocalPipeline } from "../runner/pipeline";
 import { ScaledClock } from "../runner/scaled-clock";
 import { chaosPlan, startSimulator, type ChaosFaultKind, type SimulatedTask } from "../simulator";
@@ -82,6 +83,8 @@ export interface ChaosReport {
   /** Failed jobs whose Kling task succeeded anyway: a video paid for and never delivered. */
   readonly orphanedTasks: readonly string[];
   readonly leaks: readonly Leak[];
+  /** What the account ledger still holds once every job has ended: nothing, when every ending released. */
+  readonly ledgerHeld: LedgerHoldings;
   readonly scanned: { readonly texts: number; readonly characters: number; readonly logLines: number; readonly busEvents: number };
   readonly checks: readonly Check[];
   readonly wallMs: number;
@@ -266,6 +269,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     restoreConsole();
     for (const [index, line] of logLines.entries()) scanner.scan(`log line ${index + 1}`, line);
 
+    await pipeline.statusChangesDelivered();
+    const ledgerHeld = await pipeline.ledger.ledger.holdings();
+
     const faultsByKind = plan.counts();
     const faultKindsSeen = Object.values(faultsByKind).filter((count) => count > 0).length;
     const checks: Check[] = [
@@ -281,6 +287,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         detail:
           `${inconsistent.length} outcomes disagree with their execution, ${completionProblems} batches without exactly one completion event, ` +
           `${extraOutcomeEvents} outcome events for no job, ${strangers.length} tasks for no job${examples([...inconsistent, ...strangers])}`,
+      },
+      {
+        name: "ledger",
+        ok: ledgerHeld.slotHolders.length === 0 && ledgerHeld.waiters === 0 && ledgerHeld.reservedUnits === 0,
+        detail: `${ledgerHeld.slotHolders.length} slots held, ${ledgerHeld.waiters} waiters, ${ledgerHeld.reservedUnits} units reserved after every job ended${examples([...ledgerHeld.slotHolders])}`,
       },
       {
         name: "simulator",
@@ -313,6 +324,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       unexplained,
       orphanedTasks,
       leaks: scanner.leaks,
+      ledgerHeld,
       scanned: { texts: scanner.texts, characters: scanner.characters, logLines: logLines.length, busEvents: busEvents.length },
       checks,
       wallMs: Date.now() - started,
