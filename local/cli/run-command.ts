@@ -304,12 +304,14 @@ async function serve(session: LocalSession, port: number, io: CommandIo): Promis
   const server = await startLocalApiServer({
     executions,
     queue: new LedgerQueuePositions(ledger.ledger, (name) => executions.arnOf(name)),
+    events: (entry) => session.pipeline.putEvent(entry),
     port,
     onRequest: (line) => io.out(line),
   });
   io.out(`serving the generations API at ${server.url} (${session.simulator ? "embedded Kling simulator" : "real Kling"}); Ctrl-C stops it`);
   io.out(`  curl -X POST ${server.url}/generations -H 'content-type: application/json' -d '{"prompt": "a corgi surfing a wave"}'`);
   io.out(`  curl ${server.url}/generations/<id>`);
+  io.out(`  aws events put-events --endpoint-url ${server.url} --entries file://entries.json   # starts a batch (entries as in the README), as the batch rule does`);
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);

@@ -22,6 +22,7 @@ import { LocalTaskResponses } from "./task-token-binding";
 import { useTaskResponses } from "../../lambdas/diagnose/task-responses";
 import { logicalIdOf, synthesizePipeline } from "./synthesize";
 import { LEDGER_ENV } from "../../lambdas/ledger/config";
+import type { PutEventsEntry } from "../serve/put-events";
 import { useLedger } from "../../lambdas/ledger/ports";
 import { type LocalLedger, startLocalLedger } from "../ledger/local-ledger";
 
@@ -115,6 +116,21 @@ function endedExecutionRule(
   return undefined;
 }
 
+interface RulePattern {
+  readonly sources: readonly string[];
+  readonly detailTypes: readonly string[];
+}
+
+/** The event patterns of the template's rules whose target is this resource. */
+function rulePatternsTargeting(template: CloudFormationTemplate, targetId: string): RulePattern[] {
+  return Object.values(template.Resources)
+    .filter((resource) => resource.Type === "AWS::Events::Rule")
+    .filter((resource) => JSON.stringify((resource.Properties?.Targets as { Arn?: unknown }[] | undefined)?.map((target) => target.Arn)) === JSON.stringify([{ Ref: targetId }]))
+    .map((resource) => resource.Properties?.EventPattern as { source?: string[]; "detail-type"?: string[] } | undefined)
+    .filter((pattern) => pattern !== undefined)
+    .map((pattern) => ({ sources: pattern.source ?? [], detailTypes: pattern["detail-type"] ?? [] }));
+}
+
 /** The two state machines a local pipeline runs: a generation, and the batch that starts generations. */
 export interface LocalWorkflows {
   readonly generation: IStateMachine;
@@ -139,8 +155,10 @@ export class LocalPipeline {
   private readonly restoreClock: () => void;
   private readonly restoreTaskResponses: () => void;
   private readonly restoreLedger: () => void;
-  /** Status-change events on their way to the status-change rule's target. */
+  /** Status-change events and batch requests on their way to their rules' targets. */
   private readonly deliveries = new Set<Promise<void>>();
+  /** The stack's rules that start the batch workflow. */
+  private readonly batchRequestPatterns: readonly RulePattern[];
 
   constructor(readonly options: LocalPipelineOptions) {
     const { stack, template, extra } = synthesizePipeline(options.config, options.workflows);
@@ -211,6 +229,24 @@ export class LocalPipeline {
       clock: options.clock,
       bindTask,
     });
+    this.batchRequestPatterns = rulePatternsTargeting(template, batchId);
+  }
+
+  /**
+   * An event put on the default bus (the local server's PutEvents): each of the stack's rules
+   * that starts the batch workflow and matches it starts a batch with the event's detail, as
+   * EventBridge would; the call does not wait for it.
+   */
+  putEvent(entry: PutEventsEntry): void {
+    for (const pattern of this.batchRequestPatterns) {
+      if (!pattern.sources.includes(entry.source) || !pattern.detailTypes.includes(entry.detailType)) continue;
+      this.deliver(
+        this.runBatch(entry.detail, `events-${entry.eventId}`).then(
+          () => undefined,
+          (error: unknown) => console.error(`the batch of event ${entry.eventId} could not run: ${error instanceof Error ? error.message : String(error)}`),
+        ),
+      );
+    }
   }
 
   /** Points the Lambdas at a Kling endpoint (the simulator or the real one) with these credentials. */

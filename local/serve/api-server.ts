@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 import type { GenerationExecutions } from "../../lambdas/api/executions";
 import type { QueuePositions } from "../../lambdas/ledger/queue-position";
+import { answerPutEvents, PUT_EVENTS_TARGET, type PutEventsEntry } from "./put-events";
 import { errorResponse } from "../../lambdas/api/http";
 import { handleApiRequest } from "../../lambdas/api/routes";
 import {
@@ -27,6 +28,8 @@ export interface LocalApiServerOptions {
   readonly executions: GenerationExecutions;
   /** The ledger's queue: a generation waiting for a Kling slot is QUEUED. */
   readonly queue?: QueuePositions;
+  /** Where EventBridge PutEvents entries go (the local rules); without it PutEvents is not answered. */
+  readonly events?: (entry: PutEventsEntry) => void;
   /** 0 picks a free port; {@link DEFAULT_API_PORT} by default. */
   readonly port?: number;
   /** Only this machine: the local API has no authentication. */
@@ -204,6 +207,13 @@ async function serve(
     const body = await readBody(request, API_GATEWAY_MAX_PAYLOAD_BYTES);
     if (body === undefined) {
       send(response, tooLarge(requestId, false));
+      return;
+    }
+    const putEventsTarget = request.headers["x-amz-target"] === PUT_EVENTS_TARGET && method === "POST" && path === "/";
+    if (putEventsTarget && options.events) {
+      const answer = answerPutEvents(body, options.events);
+      response.writeHead(answer.status, { "content-type": "application/x-amz-json-1.1", "x-amzn-requestid": requestId });
+      response.end(JSON.stringify(answer.body));
       return;
     }
     const event = toProxyEvent({
