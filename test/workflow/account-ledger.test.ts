@@ -4,10 +4,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handleApiRequest } from "../../lambdas/api/routes";
+import { BATCH_EVENTS, type BatchSummary } from "../../lambdas/batch/batch";
 import { LedgerQueuePositions } from "../../lambdas/ledger/queue-position";
 import { priceUnits } from "../../lambdas/schemas/pricing";
 import { apiGatewayEvent } from "../support/api-gateway-event";
 import { DEV_API_KEY, type Simulator, startSimulator } from "../../local/simulator";
+import type { BusEvent } from "../../local/runner/event-bus";
 import type { ExecutionReport } from "../../local/runner/local-engine";
 import { LocalPipeline } from "../../local/runner/pipeline";
 import { ScaledClock } from "../../local/runner/scaled-clock";
@@ -182,6 +184,51 @@ describe("six generations at once on resource packs that pay for three", () => {
   });
 
   it("settle every reservation when the jobs end", async () => {
+    expect(await pipeline.ledger.ledger.holdings()).toEqual({ slotHolders: [], waiters: 0, reservedUnits: 0 });
+  });
+});
+
+describe("two batches and a stream of API requests at once, on the same 5 slots", () => {
+  let summaries: BatchSummary[];
+  let apiReports: ExecutionReport[];
+  let outcomeEvents: BusEvent[];
+  const refusalsBefore = { count: 0 };
+
+  beforeAll(async () => {
+    refusalsBefore.count = concurrencyRefusals;
+    const events: BusEvent[] = [];
+    const unsubscribe = pipeline.bus.subscribe((event) => events.push(event));
+    const batch = (batchId: string) => ({ batchId, items: Array.from({ length: 12 }, (_, index) => ({ prompt: `${batchId} shot ${index}` })) });
+    const batches = Promise.all([pipeline.runBatch(batch("side-a"), "side-a"), pipeline.runBatch(batch("side-b"), "side-b")]);
+    const names = Array.from({ length: 10 }, (_, index) => `api-stream-${index}`);
+    for (const name of names) {
+      await pipeline.executions.start(name, JSON.stringify({ prompt: `${name}: a corgi surfing a wave` }));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    summaries = (await batches).map((report) => report.output as BatchSummary);
+    apiReports = await Promise.all(names.map((name) => pipeline.executions.finished(name)));
+    unsubscribe();
+    outcomeEvents = events.filter((event) => event.detailType !== BATCH_EVENTS.completed);
+  }, 240_000);
+
+  it("give every item and every request exactly one outcome, all of them videos", () => {
+    for (const summary of summaries) {
+      expect(summary).toMatchObject({ total: 12, succeeded: 12, failed: 0, duplicates: 0 });
+      expect(summary.items.map((item) => item.index)).toEqual(Array.from({ length: 12 }, (_, index) => index));
+    }
+    const perItem = new Map<string, number>();
+    for (const event of outcomeEvents) {
+      const { batchId, index } = event.detail as { batchId: string; index: number };
+      perItem.set(`${batchId}/${index}`, (perItem.get(`${batchId}/${index}`) ?? 0) + 1);
+    }
+    expect(perItem.size).toBe(24);
+    expect([...perItem.values()].every((count) => count === 1)).toBe(true);
+    expect(apiReports.map((report) => report.status)).toEqual(Array(10).fill("SUCCEEDED"));
+  });
+
+  it("never get a 1303 from Kling, and leave nothing held", async () => {
+    expect(concurrencyRefusals - refusalsBefore.count).toBe(0);
+    await pipeline.statusChangesDelivered();
     expect(await pipeline.ledger.ledger.holdings()).toEqual({ slotHolders: [], waiters: 0, reservedUnits: 0 });
   });
 });
