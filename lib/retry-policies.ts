@@ -49,6 +49,15 @@ export const RETRY_POLICIES = {
     maxAttempts: 3,
     jitterStrategy: JitterType.FULL,
   },
+  /** The ledger's table throttled or faltered, after the SDK's own retries: it clears in moments. */
+  ledgerBusy: {
+    errors: ["ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded", "InternalServerError"],
+    interval: Duration.seconds(1),
+    backoffRate: 2,
+    maxDelay: Duration.seconds(20),
+    maxAttempts: 6,
+    jitterStrategy: JitterType.FULL,
+  },
   /** Putting an outcome event on the bus: cheap to repeat, and an outcome must not be lost. */
   publishEvent: {
     errors: ["States.ALL"],
@@ -66,6 +75,10 @@ export type RetryPolicyName = keyof typeof RETRY_POLICIES;
 export const KLING_CALL_RETRIES: readonly RetryPolicyName[] = ["lambdaService", "lambdaStopped", "rateLimited", "serverError"];
 /** Policies for a task that does not call Kling. */
 export const LOCAL_WORK_RETRIES: readonly RetryPolicyName[] = ["lambdaService", "lambdaStopped"];
+
+/** Policies for a task that works on the account ledger (and may call Kling). */
+export const LEDGER_WORK_RETRIES: readonly RetryPolicyName[] = [...LOCAL_WORK_RETRIES, "ledgerBusy"];
+export const KLING_AND_LEDGER_RETRIES: readonly RetryPolicyName[] = [...KLING_CALL_RETRIES, "ledgerBusy"];
 
 /** Adds the named policies to a state, in order: the first whose errors match decides. */
 export function applyRetries(state: TaskStateBase, policies: readonly RetryPolicyName[]): void {

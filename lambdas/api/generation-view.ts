@@ -7,8 +7,11 @@ import { diagnosisOfExecution, parseExecutionJson, type Diagnosis } from "../dia
 import { logger } from "../observability/logger";
 import type { ExecutionDescription, ExecutionStatus } from "./executions";
 
-/** PENDING_REDRIVE is a failed execution an operator may redrive: to the caller it has failed. */
-type GenerationStatus = Exclude<ExecutionStatus, "PENDING_REDRIVE">;
+/**
+ * PENDING_REDRIVE is a failed execution an operator may redrive: to the caller it has failed.
+ * QUEUED is a running execution waiting for one of the account's Kling slots.
+ */
+export type GenerationStatus = Exclude<ExecutionStatus, "PENDING_REDRIVE"> | "QUEUED";
 
 interface GenerationVideo {
   readonly url: string;
@@ -20,9 +23,11 @@ interface GenerationView {
   readonly status: GenerationStatus;
   readonly video: GenerationVideo | null;
   readonly diagnosis: Diagnosis | null;
+  /** While QUEUED: 1 for the next generation to get a slot. */
+  readonly queuePosition?: number;
 }
 
-export function generationStatus(status: ExecutionStatus): GenerationStatus {
+export function generationStatus(status: ExecutionStatus): Exclude<GenerationStatus, "QUEUED"> {
   return status === "PENDING_REDRIVE" ? "FAILED" : status;
 }
 
@@ -31,8 +36,12 @@ const succeededOutputSchema = z.object({
   task: z.object({ video: z.object({ url: z.string(), duration: z.string() }) }),
 });
 
-export function generationView(execution: ExecutionDescription): GenerationView {
+/** `queuePosition`: where the execution waits for a Kling slot, if it does. */
+export function generationView(execution: ExecutionDescription, queuePosition?: number): GenerationView {
   const status = generationStatus(execution.status);
+  if (status === "RUNNING" && queuePosition !== undefined) {
+    return { id: execution.name, status: "QUEUED", video: null, diagnosis: null, queuePosition };
+  }
   return {
     id: execution.name,
     status,

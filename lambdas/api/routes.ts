@@ -5,6 +5,7 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { logger } from "../observability/logger";
+import type { QueuePositions } from "../ledger/queue-position";
 import { validateGenerationRequest } from "../schemas/validation";
 import { readValidateConfig } from "../validate/config";
 import type { ExecutionDescription, GenerationExecutions } from "./executions";
@@ -43,6 +44,8 @@ export async function handleApiRequest(
   event: APIGatewayProxyEvent,
   executions: GenerationExecutions,
   env: Environment = process.env,
+  /** The account ledger's queue: a running generation waiting for a Kling slot is QUEUED. */
+  queue?: QueuePositions,
 ): Promise<APIGatewayProxyResult> {
   const route = routeOf(event);
   try {
@@ -52,7 +55,7 @@ export async function handleApiRequest(
         return await startGeneration(event, executions, env);
       case "item":
         if (event.httpMethod !== "GET") return methodNotAllowed(event.httpMethod, "GET");
-        return await describeGeneration(route.id, executions);
+        return await describeGeneration(route.id, executions, queue);
       case "none":
         return errorResponse(404, [`there is no ${event.httpMethod} ${event.path}; the API has POST ${GENERATIONS_PATH} and GET ${GENERATIONS_PATH}/{id}`]);
     }
@@ -147,13 +150,14 @@ function accepted(id: string, status: string): APIGatewayProxyResult {
   return jsonResponse(202, { id, status, links: { self } }, { location: self });
 }
 
-async function describeGeneration(id: string, executions: GenerationExecutions): Promise<APIGatewayProxyResult> {
+async function describeGeneration(id: string, executions: GenerationExecutions, queue: QueuePositions | undefined): Promise<APIGatewayProxyResult> {
   const shown = id.length > MAX_SHOWN_ID_CHARACTERS ? `${id.slice(0, MAX_SHOWN_ID_CHARACTERS)}...` : id;
   const notFound = errorResponse(404, [`no generation ${shown}`]);
   if (!isGenerationId(id)) return notFound;
   const execution = await executions.describe(id);
   if (execution === undefined) return notFound;
-  return jsonResponse(200, generationView(execution));
+  const queuePosition = execution.status === "RUNNING" ? await queue?.positionOf(execution.name) : undefined;
+  return jsonResponse(200, generationView(execution, queuePosition));
 }
 
 /** What the log may say about an error: its name, message and AWS metadata, never a request body. */

@@ -18,6 +18,7 @@ export const ERROR_NAMES = [
   "Kling.InvalidRequest",
   "Kling.GenerationFailed",
   "Kling.PollTimeout",
+  "Kling.QueueTimeout",
 ] as const;
 
 export type KlingErrorName = (typeof ERROR_NAMES)[number];
@@ -189,6 +190,18 @@ export const ERROR_KINDS: Readonly<Record<KlingErrorName, ErrorKind>> = {
     suggestion: "The video was not ready in time; retry with a shorter duration or a simpler prompt.",
     operator:
       "Check the task in Kling's console by its external_task_id; raise `pollSchedule.deadlineSeconds` if videos routinely take longer.",
+  },
+  "Kling.QueueTimeout": {
+    retry: "none",
+    recoverable: true,
+    // The account's slots were busy for a while: that passes, and a redrive spends nothing until it has a slot.
+    passesByItself: true,
+    redriveCreatesTask: false,
+    action: "retry-later",
+    suggestion: "Too many videos were waiting for Kling; nothing was spent, retry later.",
+    meaning: "the generation waited for one of the account's Kling slots past the queue deadline; nothing was spent",
+    operator:
+      "The account's slots are busy for longer than `slotQueue.deadlineSeconds`: look at the queue length and time queued; raise `klingConcurrency` if Kling allows more, or the deadline.",
   },
 };
 

@@ -218,7 +218,7 @@ async function runVariant(
       wallSeconds: (Date.now() - started) / 1000,
     };
   } finally {
-    pipeline.close();
+    await pipeline.close();
     await simulator.close();
   }
 }

@@ -20,6 +20,7 @@ import type { KlingCredentials } from "../../lambdas/kling/port";
 import { externalTaskIdFor } from "../../lambdas/submit/external-task-id";
 import type { BusEvent } from "../runner/event-bus";
 import type { ExecutionReport } from "../runner/local-engine";
+import type { LedgerHoldings } from "../../lambdas/ledger/ledger";
 import { LocalPipeline, type LocalPipelineOptions } from "../runner/pipeline";
 import { ScaledClock } from "../runner/scaled-clock";
 import { chaosPlan, startSimulator, type ChaosFaultKind, type ChaosPlan, type SimulatedTask, type SimulatorStats } from "../simulator";
@@ -95,6 +96,8 @@ export interface ChaosReport {
   /** Failed jobs whose Kling task succeeded anyway: a video paid for and never delivered. */
   readonly orphanedTasks: readonly string[];
   readonly leaks: readonly Leak[];
+  /** What the account ledger still holds once every job has ended: nothing, when every ending released. */
+  readonly ledgerHeld: LedgerHoldings;
   readonly scanned: { readonly texts: number; readonly characters: number; readonly logLines: number; readonly busEvents: number };
   readonly checks: readonly Check[];
   readonly wallMs: number;
@@ -127,7 +130,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     for (const [index, event] of run.busEvents.entries()) scanner.scanValue(`bus event ${index} (${event.detailType})`, event);
     restoreConsole();
     for (const [index, line] of logLines.entries()) scanner.scan(`log line ${index + 1}`, line);
-    const checks = check(options, run, evidence, plan, scanner);
+    await run.pipeline.statusChangesDelivered();
+    const ledgerHeld = await run.pipeline.ledger.ledger.holdings();
+    const checks = check(options, run, evidence, plan, scanner, ledgerHeld);
 
     return {
       jobs: options.jobs,
@@ -152,6 +157,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       unexplained: evidence.unexplained,
       orphanedTasks: evidence.orphanedTasks,
       leaks: scanner.leaks,
+      ledgerHeld,
       scanned: { texts: scanner.texts, characters: scanner.characters, logLines: logLines.length, busEvents: run.busEvents.length },
       checks,
       wallMs: Date.now() - started,
@@ -383,7 +389,14 @@ async function collect(run: ChaosRun, scanner: LeakScanner): Promise<ChaosEviden
 }
 
 /** Step 3, check: one verdict per promise. */
-function check(options: ChaosOptions, run: ChaosRun, evidence: ChaosEvidence, plan: ChaosPlan, scanner: LeakScanner): Check[] {
+function check(
+  options: ChaosOptions,
+  run: ChaosRun,
+  evidence: ChaosEvidence,
+  plan: ChaosPlan,
+  scanner: LeakScanner,
+  ledgerHeld: LedgerHoldings,
+): Check[] {
   const { stats } = run;
   const { tasks, inconsistent, failed } = evidence;
   const faultsByKind = plan.counts();
@@ -407,6 +420,11 @@ function check(options: ChaosOptions, run: ChaosRun, evidence: ChaosEvidence, pl
       detail:
         `${inconsistent.length} outcomes disagree with their execution, ${evidence.completionProblems} batches without exactly one completion event, ` +
         `${evidence.extraOutcomeEvents} outcome events for no job${examples(inconsistent)}`,
+    },
+    {
+      name: "ledger",
+      ok: ledgerHeld.slotHolders.length === 0 && ledgerHeld.waiters === 0 && ledgerHeld.reservedUnits === 0,
+      detail: `${ledgerHeld.slotHolders.length} slots held, ${ledgerHeld.waiters} waiters, ${ledgerHeld.reservedUnits} units reserved after every job ended${examples([...ledgerHeld.slotHolders])}`,
     },
     {
       name: "simulator",

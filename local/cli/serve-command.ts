@@ -3,6 +3,7 @@
  * and kept in the state directory like any local run (`list`, `show`), videos included.
  */
 import type { ExecutionDescription, GenerationExecutions, StartOutcome } from "../../lambdas/api/executions";
+import { LedgerQueuePositions } from "../../lambdas/ledger/queue-position";
 import type { ExecutionReport } from "../runner/local-engine";
 import type { LocalSession } from "../runner/session";
 import { formatOutcome, TraceFormatter } from "../runner/trace";
@@ -82,13 +83,21 @@ export async function serve(context: RunContext, port: number): Promise<number> 
   return withSession(context, logFile, async (session) => {
     const executions = new RecordedExecutions(session, context, logFile);
     const stop = interruption();
-    const server = await startLocalApiServer({ executions, port, onRequest: (line) => io.out(line) }).catch((error: unknown) => {
+    const { ledger } = session.pipeline;
+    const server = await startLocalApiServer({
+      executions,
+      queue: new LedgerQueuePositions(ledger.ledger, (name) => session.pipeline.executions.arnOf(name)),
+      events: (entry) => session.pipeline.putEvent(entry),
+      port,
+      onRequest: (line) => io.out(line),
+    }).catch((error: unknown) => {
       stop.dispose();
       throw error;
     });
     io.out(`serving the generations API at ${server.url}; executions are kept in ${context.history.dir}; Ctrl-C stops it`);
     io.out(`  curl -X POST ${server.url}/generations -H 'content-type: application/json' -d '{"prompt": "a corgi surfing a wave"}'`);
     io.out(`  curl ${server.url}/generations/<id>`);
+    io.out(`  aws events put-events --endpoint-url ${server.url} --entries file://entries.json   # starts a batch (entries as in the README), as the batch rule does`);
     await stop.signalled;
     stop.dispose();
     await server.close();

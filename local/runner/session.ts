@@ -46,7 +46,7 @@ export async function startLocalSession(options: LocalSessionOptions): Promise<L
     simulator,
     run: (request, executionName, onEvent) => pipeline.runGeneration(request, executionName, onEvent),
     close: async () => {
-      pipeline.close();
+      await pipeline.close();
       await simulator?.close();
     },
   };

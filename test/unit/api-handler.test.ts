@@ -12,9 +12,10 @@ import {
   type ExecutionStatus,
 } from "@aws-sdk/client-sfn";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
+import { DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { createHash } from "node:crypto";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { MAX_REQUEST_BODY_BYTES, handleApiRequest } from "../../lambdas/api/routes";
 import { SfnGenerationExecutions } from "../../lambdas/api/sfn-executions";
 import { diagnose } from "../../lambdas/diagnose/diagnosis";
@@ -571,11 +572,30 @@ describe("the Lambda handler", () => {
     succeed: () => undefined,
   });
 
-  it("serves requests through Step Functions, with the state machine from GENERATION_STATE_MACHINE_ARN", async () => {
+  const ledgerTable = mockClient(DynamoDBDocumentClient);
+  afterAll(() => ledgerTable.restore());
+
+  /** The handler as a cold start makes it, with a ledger whose queue holds these executions, oldest first. */
+  async function coldStart(queued: readonly string[] = []) {
+    ledgerTable.reset();
+    const items = queued.map((name, index) => ({
+      pk: "slot-queue",
+      sk: `${index}`,
+      executionArn: `${STATE_MACHINE_ARN.replace(":stateMachine:", ":execution:")}:${name}`,
+      redriveCount: 0,
+      taskToken: `token-${index}`,
+      enqueuedAt: index,
+    }));
+    ledgerTable.on(QueryCommand).resolves({ Items: items });
     vi.resetModules();
     vi.stubEnv("GENERATION_STATE_MACHINE_ARN", STATE_MACHINE_ARN);
+    vi.stubEnv("LEDGER_TABLE_NAME", "ledger");
     vi.stubEnv("AWS_REGION", "eu-west-1");
-    const { handler } = await import("../../lambdas/api/handler");
+    return (await import("../../lambdas/api/handler")).handler;
+  }
+
+  it("serves requests through Step Functions, with the state machine from GENERATION_STATE_MACHINE_ARN", async () => {
+    const handler = await coldStart();
 
     const started = await handler(postEvent({ prompt: "a cat" }, { headers: { "Idempotency-Key": "lambda-1" } }));
     const described = await handler(getEvent("api-lambda-1"));
@@ -585,11 +605,16 @@ describe("the Lambda handler", () => {
     expect(jsonOf(described)).toEqual({ id: "api-lambda-1", status: "RUNNING", video: null, diagnosis: null });
   });
 
+  it("reports a running generation that waits for a Kling slot as QUEUED, with its place in the ledger's queue", async () => {
+    const handler = await coldStart(["api-other", "api-lambda-1"]);
+    await handler(postEvent({ prompt: "a cat" }, { headers: { "Idempotency-Key": "lambda-1" } }));
+
+    expect(jsonOf(await handler(getEvent("api-lambda-1")))).toEqual({ id: "api-lambda-1", status: "QUEUED", video: null, diagnosis: null, queuePosition: 2 });
+    expect(ledgerTable.commandCalls(QueryCommand)[0]?.args[0].input).toMatchObject({ TableName: "ledger" });
+  });
+
   it("is wrapped like every pipeline Lambda: its log lines carry the invocation's request id", async () => {
-    vi.resetModules();
-    vi.stubEnv("GENERATION_STATE_MACHINE_ARN", STATE_MACHINE_ARN);
-    vi.stubEnv("AWS_REGION", "eu-west-1");
-    const { handler } = await import("../../lambdas/api/handler");
+    const handler = await coldStart();
     stored.set("api-lambda-2", { status: "SUCCEEDED", input: "{}", output: "{}" });
     const logs = captureLogs();
 

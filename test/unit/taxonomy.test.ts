@@ -66,6 +66,8 @@ const DOCUMENTED_KINDS: Readonly<Record<KlingErrorName, { retried: boolean; reco
   "Kling.InvalidRequest": { retried: false, recoverable: false },
   "Kling.GenerationFailed": { retried: false, recoverable: true },
   "Kling.PollTimeout": { retried: false, recoverable: true },
+  // Issue 12: the queue deadline ends a wait for a slot; nothing was spent, a redrive queues again.
+  "Kling.QueueTimeout": { retried: false, recoverable: true },
 };
 
 const describeRow = (row: DocumentedCode) =>

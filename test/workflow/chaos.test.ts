@@ -91,6 +91,10 @@ describe("a chaos run of 60 jobs at fault rate 0.2", () => {
     expect(report.duplicates).toBe(0);
   });
 
+  it("leaves nothing held in the account ledger once every job has ended: no slot, no waiter, no reserved unit", () => {
+    expect(report.ledgerHeld).toEqual({ slotHolders: [], waiters: 0, reservedUnits: 0 });
+  });
+
   it("diagnoses every failure as the error table says, and only with errors the faults explain", () => {
     expect(report.tableMismatches).toEqual([]);
     expect(report.unexplained).toEqual([]);

@@ -103,7 +103,7 @@ export class WorkflowHarness {
     }
   }
 
-  close(): void {
-    this.pipeline.close();
+  close(): Promise<void> {
+    return this.pipeline.close();
   }
 }

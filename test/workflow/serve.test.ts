@@ -5,7 +5,10 @@
  */
 import { randomUUID } from "node:crypto";
 import { request as httpRequest } from "node:http";
+import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { BATCH_EVENTS } from "../../lambdas/batch/batch";
+import type { BusEvent } from "../../local/runner/event-bus";
 import type { GenerationExecutions } from "../../lambdas/api/executions";
 import { DEV_API_KEY, startSimulator, type Simulator } from "../../local/simulator";
 import { startLocalApiServer, type LocalApiServer } from "../../local/serve/api-server";
@@ -26,14 +29,20 @@ beforeAll(async () => {
   harness = new WorkflowHarness(0.002);
   simulator = await startSimulator({ clock: harness.clock, credentials: { apiKey: DEV_API_KEY } });
   harness.pipeline.connect(simulator.baseUrl, { apiKey: DEV_API_KEY });
-  server = await startLocalApiServer({ executions: harness.pipeline.executions, port: 0, onRequest: (line) => logLines.push(line) });
+  server = await startLocalApiServer({
+    executions: harness.pipeline.executions,
+    events: (entry) => harness.pipeline.putEvent(entry),
+    port: 0,
+    onRequest: (line) => logLines.push(line),
+  });
 });
 
 afterAll(async () => {
   await Promise.allSettled([...started].map((id) => harness.pipeline.executions.finished(id)));
+  await harness?.pipeline.statusChangesDelivered();
   await server?.close();
   await simulator?.close();
-  harness?.close();
+  await harness?.close();
 });
 
 interface Answer {
@@ -242,5 +251,45 @@ describe("the event API Gateway would deliver", () => {
       path: "/generations/a/b",
       pathParameters: { proxy: "generations/a/b" },
     });
+  });
+});
+
+describe("EventBridge's PutEvents on the same port", () => {
+  const events = () =>
+    new EventBridgeClient({ endpoint: server.url, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+
+  it("starts a batch the way the batch rule does, answering each entry as EventBridge does", async () => {
+    const completed = new Promise<BusEvent>((resolve) => {
+      const unsubscribe = harness.pipeline.bus.subscribe((event) => {
+        if (event.detailType === BATCH_EVENTS.completed && (event.detail as { batchId?: string }).batchId === "from-put-events") {
+          unsubscribe();
+          resolve(event);
+        }
+      });
+    });
+    const client = events();
+    const answer = await client.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            Source: "kling-pipeline.requests",
+            DetailType: BATCH_EVENTS.requested,
+            Detail: JSON.stringify({ batchId: "from-put-events", items: [{ prompt: "a corgi surfing" }, { prompt: "a paper boat" }] }),
+          },
+          { Source: "kling-pipeline.requests", DetailType: BATCH_EVENTS.requested, Detail: "not json" },
+        ],
+      }),
+    );
+    client.destroy();
+    expect(answer.FailedEntryCount).toBe(1);
+    expect(answer.Entries?.[0]?.EventId).toEqual(expect.any(String));
+    expect(answer.Entries?.[1]).toMatchObject({ ErrorCode: "MalformedDetail" });
+    expect((await completed).detail).toMatchObject({ batchId: "from-put-events", total: 2, succeeded: 2, failed: 0 });
+  });
+
+  it("refuses a call without entries with EventBridge's validation error", async () => {
+    const client = events();
+    await expect(client.send(new PutEventsCommand({ Entries: [] }))).rejects.toMatchObject({ name: "ValidationException" });
+    client.destroy();
   });
 });
