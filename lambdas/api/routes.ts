@@ -3,6 +3,7 @@
  * Pure of AWS: executions come through the GenerationExecutions port, so the same code serves
  * API Gateway (sfn-executions.ts) and the local engine.
  */
+import type { Environment } from "../common/config";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { logger } from "../observability/logger";
 import type { QueuePositions } from "../ledger/queue-position";
@@ -27,8 +28,6 @@ export const GENERATIONS_PATH = "/generations";
 
 /** A malformed id is echoed in its 404 only this far (an id is at most 80 characters). */
 const MAX_SHOWN_ID_CHARACTERS = 100;
-
-type Environment = Readonly<Record<string, string | undefined>>;
 
 type Route =
   | { readonly kind: "collection" }

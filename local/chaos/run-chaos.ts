@@ -13,7 +13,6 @@
 import { format } from "node:util";
 import { BATCH_EVENTS, type BatchSummary, type ItemOutcome } from "../../lambdas/batch/batch";
 import { inBatches } from "../runner/batches";
-import { LOCAL_CREDENTIAL_VARIABLES } from "../../lambdas/common/credentials";
 import { diagnose, type Diagnosis } from "../../lambdas/diagnose/diagnosis";
 import { classifyKlingError, ERROR_KINDS, failedTaskError, isKlingErrorName } from "../../lambdas/errors";
 import type { KlingCredentials } from "../../lambdas/kling/port";
@@ -166,7 +165,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   } finally {
     restoreConsole();
     for (const close of closers.reverse()) await close();
-    for (const name of Object.values(LOCAL_CREDENTIAL_VARIABLES)) delete process.env[name];
   }
 }
 

@@ -86,6 +86,7 @@ export async function serve(context: RunContext, port: number): Promise<number> 
     const { ledger } = session.pipeline;
     const server = await startLocalApiServer({
       executions,
+      environment: session.pipeline.functionEnvironment,
       queue: new LedgerQueuePositions(ledger.ledger, (name) => session.pipeline.executions.arnOf(name)),
       events: (entry) => session.pipeline.putEvent(entry),
       port,

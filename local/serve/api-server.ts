@@ -4,6 +4,7 @@
  * 10 MB payload limit, the result back as HTTP) and calls the same handler, with executions
  * run by the local engine. `npm start -- serve` starts it.
  */
+import type { Environment } from "../../lambdas/common/config";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
@@ -27,6 +28,8 @@ export const API_HOST = "127.0.0.1";
 
 interface LocalApiServerOptions {
   readonly executions: GenerationExecutions;
+  /** The configuration the API validates with (the pipeline's functions' environment). */
+  readonly environment: Environment;
   /** The ledger's queue: a generation waiting for a Kling slot is QUEUED. */
   readonly queue?: QueuePositions;
   /** Where EventBridge PutEvents entries go (the local rules); without it PutEvents is not answered. */
@@ -227,7 +230,7 @@ async function serve(
       requestId,
       receivedAt,
     });
-    const result = await handleApiRequest(event, options.executions, process.env, options.queue);
+    const result = await handleApiRequest(event, options.executions, options.environment, options.queue);
     send(response, fromProxyResult(result, requestId));
   } catch (error) {
     if (error instanceof ClientGoneError || response.destroyed) return;

@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import { now, type Clock } from "../../lambdas/common/clock";
+import { type Clock, wallClock } from "../../lambdas/common/clock";
 import { isNewTaskKind, type KlingCredentials, type KlingTaskKind } from "../../lambdas/kling/port";
 import type { ResourcePack, TaskKind } from "../../lambdas/kling/wire";
 import { priceUnits } from "../../lambdas/schemas/pricing";
@@ -60,7 +60,7 @@ export interface SimulatorOptions {
   readonly scenario?: ScenarioName;
   /** Replaces the scenario's request faults and task outcomes (the scenario's packs still apply). */
   readonly faultPlan?: FaultPlan;
-  /** Drives task progress and token expiry; defaults to the project clock (lambdas/common/clock). */
+  /** Drives task progress and token expiry; defaults to the wall clock. */
   readonly clock?: Clock;
   /** Called once per request, after its answer went out (or the connection was dropped). */
   readonly onRequest?: (entry: RequestLogEntry) => void;
@@ -98,7 +98,7 @@ export interface Simulator {
 }
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
-  const clock = options.clock ?? { now };
+  const clock = options.clock ?? wallClock;
   const scenario = scenarioNamed(options.scenario ?? "happy");
   // Prompts tagged [scenario:NAME] get that scenario; the rest get the run's.
   const plan = options.faultPlan ?? perItemPlan(scenario.name);

@@ -121,13 +121,13 @@ describe("a chaos run in which a Submit also creates a task without an external_
       seed: 11,
       batchSize: 4,
       // A defect as a Lambda would have it: with its own environment's URL and credentials, it creates twice.
-      aroundInvoke: async (state, invoke) => {
+      aroundInvoke: async (state, invoke, environment) => {
         const answer = await invoke();
         if (state === "Submit" && !staged) {
           staged = true;
-          const credentials = credentialsFromEnvironment(process.env);
+          const credentials = credentialsFromEnvironment(environment);
           if (!credentials) throw new Error("the run put no Kling credentials in the environment");
-          const kling = new KlingClient({ baseUrl: process.env[ENV.klingBaseUrl] ?? "", credentials });
+          const kling = new KlingClient({ baseUrl: environment[ENV.klingBaseUrl] ?? "", credentials });
           await kling.createTask("text2video", { model_name: "kling-v2-6", prompt: chaosJobPrompt(2, "the same video once more"), mode: "std", duration: "5" });
           await kling.createTask("text2video", { model_name: "kling-v2-6", prompt: "a video nobody asked for", mode: "std", duration: "5" });
         }
@@ -159,10 +159,10 @@ describe("a chaos run in which one Lambda logs the SecretKey it was given", () =
       seed: 12,
       batchSize: 4,
       secrets: canary,
-      aroundInvoke: async (state, invoke) => {
+      aroundInvoke: async (state, invoke, environment) => {
         if (state === "Submit" && planted === "") {
           // What a careless debug line in a handler would write to CloudWatch.
-          planted = process.env[LOCAL_CREDENTIAL_VARIABLES.secretKey] ?? "";
+          planted = environment[LOCAL_CREDENTIAL_VARIABLES.secretKey] ?? "";
           console.log(JSON.stringify({ level: "DEBUG", message: "signing the Kling token", secretKey: planted }));
         }
         return invoke();

@@ -31,6 +31,7 @@ beforeAll(async () => {
   harness.pipeline.connect(simulator.baseUrl, { apiKey: DEV_API_KEY });
   server = await startLocalApiServer({
     executions: harness.pipeline.executions,
+    environment: harness.pipeline.functionEnvironment,
     events: (entry) => harness.pipeline.putEvent(entry),
     port: 0,
     onRequest: (line) => logLines.push(line),
@@ -185,7 +186,7 @@ describe("a failure behind the handler", () => {
       describe: () => Promise.reject(new Error("boom")),
     };
     const errors = vi.spyOn(console, "error").mockImplementation(() => {});
-    const broken = await startLocalApiServer({ executions: failing, port: 0 });
+    const broken = await startLocalApiServer({ executions: failing, environment: {}, port: 0 });
     try {
       const response = await fetch(`${broken.url}/generations`, { method: "POST", body: JSON.stringify({ prompt: "a corgi" }) });
       expect(response.status).toBe(500);
