@@ -293,6 +293,7 @@ interface ChaosEvidence {
   readonly extraOutcomeEvents: number;
 }
 
+// Longer than 60 lines: one pass over the run's tasks, executions and logs, each check reading what the pass gathered.
 /** Step 2, collect: each job's outcome in its batch's summary and on the bus, its execution, its tasks; everything written goes to the leak scan. */
 async function collect(run: ChaosRun, scanner: LeakScanner): Promise<ChaosEvidence> {
   const { pipeline, busEvents } = run;

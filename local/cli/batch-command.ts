@@ -41,6 +41,7 @@ function describeItem(item: Partial<ItemOutcome>): string {
   return item.status === "DUPLICATE" ? "already started by an earlier delivery" : "";
 }
 
+// Longer than 60 lines: one session's progress lines and exit code follow the batch's events in order.
 export async function runBatch(context: RunContext, batch: BatchRequest, json: boolean): Promise<number> {
   const { io, history, target } = context;
   const id = localExecutionName("local-batch");

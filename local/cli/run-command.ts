@@ -120,6 +120,7 @@ function klingUrl(text: string): string {
 
 const SUBCOMMANDS = ["serve", "list", "show"] as const;
 
+// Longer than 60 lines: one flat parse of the command's arguments, each option a few lines.
 /** Parses the command line; a mistake is a UsageError with a one-line message. */
 function parseRunCommand(argv: readonly string[], env: NodeJS.ProcessEnv): LocalCommand | "help" | "list-scenarios" {
   let parsed;

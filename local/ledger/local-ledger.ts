@@ -21,6 +21,7 @@ export interface LocalLedger {
   close(): Promise<void>;
 }
 
+// Longer than 60 lines: dynalite's server and the ledger's table share one startup and shutdown, kept together.
 export function startLocalLedger(): LocalLedger {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const listening = new Promise<URL>((resolve, reject) => {

@@ -169,6 +169,7 @@ export class LocalPipeline {
   /** The stack's rules that start the batch workflow. */
   private readonly batchRequestPatterns: readonly RulePattern[];
 
+  // Longer than 60 lines: the switch binding each kind of Task to local code is read as one table of the integrations.
   constructor(readonly options: LocalPipelineOptions) {
     const { stack, template, extra } = synthesizePipeline(options.config, options.workflows);
     this.batchRequestSource = stack.pipeline.config.batchRequestSource;

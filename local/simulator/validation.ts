@@ -76,6 +76,7 @@ export function validateCreateBody(kind: TaskKind, body: unknown): CreateValidat
   };
 }
 
+// Longer than 60 lines: Kling's documented checks on a create body, in the order Kling applies them.
 function firstProblem(kind: TaskKind, body: Record<string, unknown>): string | undefined {
   const models = MODELS_BY_KIND[kind];
   const model = body.model_name ?? "kling-v1";
