@@ -22,10 +22,10 @@ import {
 } from "aws-cdk-lib/aws-stepfunctions";
 import { LambdaInvoke } from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
-import { BatchWorkflow } from "../../lib/batch-workflow";
-import { taskViewSelector } from "../../lib/generation-workflow";
-import type { KlingVideoPipeline } from "../../lib/kling-video-pipeline";
-import { KLING_CALL_RETRIES, LOCAL_WORK_RETRIES, RETRY_POLICIES, type RetryPolicyName } from "../../lib/retry-policies";
+import { BatchWorkflow } from "#lib/batch-workflow";
+import { taskViewSelector } from "#lib/generation-workflow";
+import type { KlingVideoPipeline } from "#lib/kling-video-pipeline";
+import { KLING_CALL_RETRIES, LOCAL_WORK_RETRIES, RETRY_POLICIES, type RetryPolicyName } from "#lib/retry-policies";
 import type { LocalWorkflows } from "../runner/pipeline";
 
 /** The classic poller's fixed wait between polls. */

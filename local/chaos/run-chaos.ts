@@ -11,15 +11,15 @@
  * goes into one of them.
  */
 import { format } from "node:util";
-import { BATCH_EVENTS, type BatchSummary, type ItemOutcome } from "../../lambdas/batch/batch";
+import { BATCH_EVENTS, type BatchSummary, type ItemOutcome } from "#lambdas/batch/batch";
 import { inBatches } from "../runner/batches";
-import { diagnose, type Diagnosis } from "../../lambdas/diagnose/diagnosis";
-import { classifyKlingError, ERROR_KINDS, failedTaskError, isKlingErrorName } from "../../lambdas/errors";
-import type { KlingCredentials } from "../../lambdas/kling/port";
-import { externalTaskIdFor } from "../../lambdas/submit/external-task-id";
+import { diagnose, type Diagnosis } from "#lambdas/diagnose/diagnosis";
+import { classifyKlingError, ERROR_KINDS, failedTaskError, isKlingErrorName } from "#lambdas/errors/index";
+import type { KlingCredentials } from "#lambdas/kling/port";
+import { externalTaskIdFor } from "#lambdas/submit/external-task-id";
 import type { BusEvent } from "../runner/event-bus";
 import type { ExecutionReport } from "../runner/local-engine";
-import type { LedgerHoldings } from "../../lambdas/ledger/ledger";
+import type { LedgerHoldings } from "#lambdas/ledger/ledger";
 import { LocalPipeline, type LocalPipelineOptions } from "../runner/pipeline";
 import { ScaledClock } from "../runner/scaled-clock";
 import { chaosPlan, startSimulator, type ChaosFaultKind, type ChaosPlan, type SimulatedTask, type SimulatorStats } from "../simulator";

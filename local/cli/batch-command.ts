@@ -3,8 +3,8 @@
  * included, with a progress bar over the items, each failed item's own message, the summary,
  * and the succeeded items' videos kept in the state directory.
  */
-import { BATCH_EVENTS, batchRequestSchema, type BatchRequest, type BatchSummary, type ItemOutcome } from "../../lambdas/batch/batch";
-import { DEFAULTS } from "../../lambdas/common/settings";
+import { BATCH_EVENTS, batchRequestSchema, type BatchRequest, type BatchSummary, type ItemOutcome } from "#lambdas/batch/batch";
+import { DEFAULTS } from "#lambdas/common/settings";
 import { assertPutEventsSize } from "../runner/quotas";
 import { readableMessage } from "../runner/trace";
 import { localExecutionName } from "./execution-name";

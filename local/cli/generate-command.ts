@@ -2,7 +2,7 @@
  * `npm start -- "a prompt"`: one generation on the local engine, with a live trace and status,
  * its record and video kept in the state directory, and Ctrl-C saying what was left behind.
  */
-import { externalTaskIdFor } from "../../lambdas/submit/external-task-id";
+import { externalTaskIdFor } from "#lambdas/submit/external-task-id";
 import type { ExecutionReport } from "../runner/local-engine";
 import type { LocalSession } from "../runner/session";
 import { formatOutcome, parseDiagnosis, TraceFormatter } from "../runner/trace";

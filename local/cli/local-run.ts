@@ -3,7 +3,7 @@
  * the Lambdas' log, the session (loaded only once the first line is out: synthesis takes
  * seconds), and Ctrl-C.
  */
-import type { KlingCredentials } from "../../lambdas/kling/port";
+import type { KlingCredentials } from "#lambdas/kling/port";
 import type { LocalSession } from "../runner/session";
 import type { ScenarioName } from "../simulator/scenarios";
 import { routeLambdaLogs } from "./lambda-logs";

@@ -2,8 +2,8 @@
  * A live status under the trace while nothing else is printed: redrawn in place on a
  * terminal, a plain line now and then when stdout is a file or a pipe (a CI log).
  */
-import { typicalGenerationSeconds } from "../../lambdas/schemas/generation-time";
-import { isModelName, type Duration, type Mode } from "../../lambdas/schemas/models";
+import { typicalGenerationSeconds } from "#lambdas/schemas/generation-time";
+import { isModelName, type Duration, type Mode } from "#lambdas/schemas/models";
 import type { EngineEvent } from "../runner/local-engine";
 
 export interface CommandIo {

@@ -5,8 +5,8 @@
  */
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { credentialsFromEnvironment, LOCAL_CREDENTIAL_VARIABLES, MISSING_CREDENTIALS_HINT } from "../../lambdas/common/credentials";
-import type { KlingCredentials } from "../../lambdas/kling/port";
+import { credentialsFromEnvironment, LOCAL_CREDENTIAL_VARIABLES, MISSING_CREDENTIALS_HINT } from "#lambdas/common/credentials";
+import type { KlingCredentials } from "#lambdas/kling/port";
 import { isScenarioName, SCENARIOS } from "../simulator/scenarios";
 import { checkBatch, runBatch } from "./batch-command";
 import { runGeneration } from "./generate-command";

@@ -2,8 +2,8 @@
  * `npm start -- serve`: the generations API on 127.0.0.1, its executions on the local engine
  * and kept in the state directory like any local run (`list`, `show`), videos included.
  */
-import type { ExecutionDescription, GenerationExecutions, StartOutcome } from "../../lambdas/api/executions";
-import { LedgerQueuePositions } from "../../lambdas/ledger/queue-position";
+import type { ExecutionDescription, GenerationExecutions, StartOutcome } from "#lambdas/api/executions";
+import { LedgerQueuePositions } from "#lambdas/ledger/queue-position";
 import type { ExecutionReport } from "../runner/local-engine";
 import type { LocalSession } from "../runner/session";
 import { formatOutcome, TraceFormatter } from "../runner/trace";

@@ -9,8 +9,8 @@ import {
   KLING_ERROR_CODES,
   PLATFORM_ERROR_KINDS,
   type ErrorKind,
-} from "../../lambdas/errors";
-import { RETRY_POLICIES } from "../../lib/retry-policies";
+} from "#lambdas/errors/index";
+import { RETRY_POLICIES } from "#lib/retry-policies";
 import type { StateMachineDefinition } from "../runner/definition";
 
 type StateBody = Record<string, unknown>;

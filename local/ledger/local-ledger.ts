@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import dynalite from "dynalite";
-import { DynamoDbLedger, LEDGER_KEY_ATTRIBUTES } from "../../lambdas/ledger/dynamodb-ledger";
+import { DynamoDbLedger, LEDGER_KEY_ATTRIBUTES } from "#lambdas/ledger/dynamodb-ledger";
 
 const LOCAL_TABLE_NAME = "kling-pipeline-ledger";
 

@@ -8,10 +8,10 @@
  */
 import { parseArgs } from "node:util";
 import { SFNClient } from "@aws-sdk/client-sfn";
-import { STATE_MACHINE_ARN } from "../../lambdas/api/sfn-executions";
-import { ENV } from "../../lambdas/common/settings";
-import { errorKindOf } from "../../lambdas/errors";
-import { type FailedExecution, type FailedExecutions, SfnFailedExecutions } from "../../lambdas/redrive/failed-executions";
+import { STATE_MACHINE_ARN } from "#lambdas/api/sfn-executions";
+import { ENV } from "#lambdas/common/settings";
+import { errorKindOf } from "#lambdas/errors/index";
+import { type FailedExecution, type FailedExecutions, SfnFailedExecutions } from "#lambdas/redrive/failed-executions";
 import {
   emptyTally,
   REDRIVE,
@@ -20,9 +20,9 @@ import {
   type RedriveResultKind,
   redriveFailedExecutions,
   type RedriveTally,
-} from "../../lambdas/redrive/redrive-run";
-import { priceUnits } from "../../lambdas/schemas/pricing";
-import { generationRequestSchema } from "../../lambdas/schemas/validation";
+} from "#lambdas/redrive/redrive-run";
+import { priceUnits } from "#lambdas/schemas/pricing";
+import { generationRequestSchema } from "#lambdas/schemas/validation";
 
 const REDRIVE_USAGE = `usage: npm start -- redrive [--since 7d] [--dry-run] [--state-machine-arn ARN]
 

@@ -1,18 +1,18 @@
 /** The real handler code of every Lambda a state machine invokes, run in-process by the local engine. */
-import type { HandlerPorts } from "../../lambdas/common/ports";
-import { awaitRedriveHandler } from "../../lambdas/await-redrive/handler";
-import { checkCreditsHandler } from "../../lambdas/check-credits/handler";
-import { handler as diagnose } from "../../lambdas/diagnose/handler";
-import { pollHandler } from "../../lambdas/poll/handler";
-import { releaseSlotHandler } from "../../lambdas/release-slot/handler";
-import { waitForSlotHandler } from "../../lambdas/wait-for-slot/handler";
-import { submitHandler } from "../../lambdas/submit/handler";
-import { validateHandler } from "../../lambdas/validate/handler";
-import { handler as recordBatchItem } from "../../lambdas/record-batch-item/handler";
-import { handler as summarizeBatch } from "../../lambdas/summarize-batch/handler";
-import { handler as validateBatch } from "../../lambdas/validate-batch/handler";
-import type { BatchFunctionName } from "../../lib/batch-workflow";
-import type { GenerationFunctionName } from "../../lib/pipeline-function";
+import type { HandlerPorts } from "#lambdas/common/ports";
+import { awaitRedriveHandler } from "#lambdas/await-redrive/handler";
+import { checkCreditsHandler } from "#lambdas/check-credits/handler";
+import { handler as diagnose } from "#lambdas/diagnose/handler";
+import { pollHandler } from "#lambdas/poll/handler";
+import { releaseSlotHandler } from "#lambdas/release-slot/handler";
+import { waitForSlotHandler } from "#lambdas/wait-for-slot/handler";
+import { submitHandler } from "#lambdas/submit/handler";
+import { validateHandler } from "#lambdas/validate/handler";
+import { handler as recordBatchItem } from "#lambdas/record-batch-item/handler";
+import { handler as summarizeBatch } from "#lambdas/summarize-batch/handler";
+import { handler as validateBatch } from "#lambdas/validate-batch/handler";
+import type { BatchFunctionName } from "#lib/batch-workflow";
+import type { GenerationFunctionName } from "#lib/pipeline-function";
 
 export type LambdaHandler = (event: unknown) => Promise<unknown>;
 

@@ -3,17 +3,17 @@
  * from the template and run by the local engine, every Lambda the real handler code, child
  * executions on the same engine, and outcome events on a local bus.
  */
-import type { Environment } from "../../lambdas/common/config";
-import { type HandlerPorts, portsFromEnvironment } from "../../lambdas/common/ports";
-import { ENV } from "../../lambdas/common/settings";
-import { LOCAL_CREDENTIAL_VARIABLES } from "../../lambdas/common/credentials";
-import type { KlingCredentials } from "../../lambdas/kling/port";
-import { POWERTOOLS_ENV } from "../../lambdas/observability/catalog";
+import type { Environment } from "#lambdas/common/config";
+import { type HandlerPorts, portsFromEnvironment } from "#lambdas/common/ports";
+import { ENV } from "#lambdas/common/settings";
+import { LOCAL_CREDENTIAL_VARIABLES } from "#lambdas/common/credentials";
+import type { KlingCredentials } from "#lambdas/kling/port";
+import { POWERTOOLS_ENV } from "#lambdas/observability/catalog";
 import type { IStateMachine } from "aws-cdk-lib/aws-stepfunctions";
-import type { PipelineConfigInput } from "../../lib/pipeline-config";
-import type { KlingPipelineStack } from "../../lib/pipeline-stack";
+import type { PipelineConfigInput } from "#lib/pipeline-config";
+import type { KlingPipelineStack } from "#lib/pipeline-stack";
 import { type CloudFormationTemplate, definitionFromTemplate, localArn } from "./definition";
-import { BATCH_EVENTS } from "../../lambdas/batch/batch";
+import { BATCH_EVENTS } from "#lambdas/batch/batch";
 import { LocalEventBus } from "./event-bus";
 import { assertPutEventsSize } from "./quotas";
 import { LocalExecutions, startExecutionSync } from "./executions";
@@ -23,7 +23,7 @@ import { type EngineEvent, type ExecutionReport, LocalStateMachine, type TaskBin
 import type { ScaledClock } from "./scaled-clock";
 import { LocalTaskResponses } from "./task-token-binding";
 import { logicalIdOf, synthesizePipeline } from "./synthesize";
-import { LEDGER_ENV } from "../../lambdas/ledger/config";
+import { LEDGER_ENV } from "#lambdas/ledger/config";
 import type { PutEventsEntry } from "../serve/put-events";
 import { type LocalLedger, startLocalLedger } from "../ledger/local-ledger";
 

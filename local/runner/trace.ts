@@ -4,7 +4,7 @@
  * Choice states, a caught state's leftover output and the Fail state itself say nothing new,
  * so they print nothing; the outcome lines carry the final error, message and suggestion.
  */
-import type { Diagnosis } from "../../lambdas/diagnose/diagnosis";
+import type { Diagnosis } from "#lambdas/diagnose/diagnosis";
 import type { EngineEvent, ExecutionReport } from "./local-engine";
 
 const get = (value: unknown, ...path: string[]): unknown =>

@@ -4,16 +4,16 @@
  * 10 MB payload limit, the result back as HTTP) and calls the same handler, with executions
  * run by the local engine. `npm start -- serve` starts it.
  */
-import type { Environment } from "../../lambdas/common/config";
+import type { Environment } from "#lambdas/common/config";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
-import type { GenerationExecutions } from "../../lambdas/api/executions";
+import type { GenerationExecutions } from "#lambdas/api/executions";
 import { PortUnavailableError, portProblem } from "../cli/listen-error";
-import type { QueuePositions } from "../../lambdas/ledger/queue-position";
+import type { QueuePositions } from "#lambdas/ledger/queue-position";
 import { answerPutEvents, PUT_EVENTS_TARGET, type PutEventsEntry } from "./put-events";
-import { errorResponse } from "../../lambdas/api/http";
-import { handleApiRequest } from "../../lambdas/api/routes";
+import { errorResponse } from "#lambdas/api/http";
+import { handleApiRequest } from "#lambdas/api/routes";
 import {
   API_GATEWAY_MAX_PAYLOAD_BYTES,
   fromProxyResult,

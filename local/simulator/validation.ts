@@ -3,8 +3,8 @@
  * rules"). The first broken rule becomes a 400/1201 whose message names the field, as Kling's
  * does. The new standard's rules are in validation-v2.ts.
  */
-import type { Mode } from "../../lambdas/schemas/models";
-import { CAMERA_AXES, CAMERA_CONTROL_TYPES, type TaskKind } from "../../lambdas/kling/wire";
+import type { Mode } from "#lambdas/schemas/models";
+import { CAMERA_AXES, CAMERA_CONTROL_TYPES, type TaskKind } from "#lambdas/kling/wire";
 import { readImageInfo } from "./image";
 import { isRecord } from "./json";
 

@@ -3,9 +3,9 @@
  * unset behaves as the stack's default would have configured it.
  */
 import { describe, expect, it } from "vitest";
-import { creditCacheSeconds, klingConnectionConfig } from "../../lambdas/common/config";
-import { readValidateConfig } from "../../lambdas/validate/config";
-import { resolvePipelineConfig } from "../../lib/pipeline-config";
+import { creditCacheSeconds, klingConnectionConfig } from "#lambdas/common/config";
+import { readValidateConfig } from "#lambdas/validate/config";
+import { resolvePipelineConfig } from "#lib/pipeline-config";
 
 const stackDefaults = resolvePipelineConfig();
 

@@ -1,12 +1,12 @@
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
-import { checkCreditsHandler } from "../../lambdas/check-credits/handler";
-import { CREDENTIALS_CACHE_SECONDS, credentialSource, type CredentialSource } from "../../lambdas/common/credentials";
-import { portsFromEnvironment } from "../../lambdas/common/ports";
-import { KlingError } from "../../lambdas/errors";
-import { startSimulator } from "../../local/simulator";
-import { manualClock, type ManualClock } from "../../local/simulator/test-support";
+import { checkCreditsHandler } from "#lambdas/check-credits/handler";
+import { CREDENTIALS_CACHE_SECONDS, credentialSource, type CredentialSource } from "#lambdas/common/credentials";
+import { portsFromEnvironment } from "#lambdas/common/ports";
+import { KlingError } from "#lambdas/errors/index";
+import { startSimulator } from "#local/simulator/index";
+import { manualClock, type ManualClock } from "#local/simulator/test-support";
 
 const SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:kling-credentials-AbCdEf";
 const API_KEY = "kl-api-key-0f9e8d7c6b5a";

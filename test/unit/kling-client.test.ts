@@ -2,9 +2,9 @@ import { createHmac } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Clock, wallClock } from "../../lambdas/common/clock";
-import { KLING_ERROR_CODES, KlingError } from "../../lambdas/errors";
-import { KlingClient, type KlingCredentials, type Task } from "../../lambdas/kling";
+import { type Clock, wallClock } from "#lambdas/common/clock";
+import { KLING_ERROR_CODES, KlingError } from "#lambdas/errors/index";
+import { KlingClient, type KlingCredentials, type Task } from "#lambdas/kling/index";
 import { FakeKling, type ReceivedRequest, type Reply } from "./fake-kling";
 
 const kling = new FakeKling();

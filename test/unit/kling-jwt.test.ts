@@ -1,8 +1,8 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { Clock } from "../../lambdas/common/clock";
-import { KlingError } from "../../lambdas/errors";
-import { createTokenSource, signHs256Jwt } from "../../lambdas/kling/jwt";
+import type { Clock } from "#lambdas/common/clock";
+import { KlingError } from "#lambdas/errors/index";
+import { createTokenSource, signHs256Jwt } from "#lambdas/kling/jwt";
 
 const ACCESS_KEY = "ak-test-access";
 const SECRET_KEY = "sk-test-secret-0123456789";

@@ -1,7 +1,7 @@
 /** The local command's pieces that a child process cannot show: the status on a terminal, a port it may not open. */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { portProblem } from "../../local/cli/listen-error";
-import { batchBar, LiveStatus } from "../../local/cli/progress";
+import { portProblem } from "#local/cli/listen-error";
+import { batchBar, LiveStatus } from "#local/cli/progress";
 
 describe("the live status", () => {
   beforeEach(() => {

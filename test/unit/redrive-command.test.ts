@@ -14,11 +14,11 @@ import {
 } from "@aws-sdk/client-sfn";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { diagnose } from "../../lambdas/diagnose/diagnosis";
-import { runCommand } from "../../local/cli/run-command";
-import { SfnFailedExecutions } from "../../lambdas/redrive/failed-executions";
-import { redriveOnSchedule } from "../../lambdas/redrive/handler";
-import { parseSince, runRedriveCommand } from "../../local/redrive/redrive-command";
+import { diagnose } from "#lambdas/diagnose/diagnosis";
+import { runCommand } from "#local/cli/run-command";
+import { SfnFailedExecutions } from "#lambdas/redrive/failed-executions";
+import { redriveOnSchedule } from "#lambdas/redrive/handler";
+import { parseSince, runRedriveCommand } from "#local/redrive/redrive-command";
 
 const STATE_MACHINE_ARN = "arn:aws:states:eu-west-1:123456789012:stateMachine:Generation";
 const NOW = new Date("2026-11-25T12:00:00Z");

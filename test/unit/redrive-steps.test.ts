@@ -6,16 +6,16 @@
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from "@aws-sdk/client-sfn";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
-import { answerAwaitRedrive, type AwaitRedriveEvent } from "../../lambdas/await-redrive/answer";
-import { awaitRedriveHandler } from "../../lambdas/await-redrive/handler";
-import { diagnosisOfExecution } from "../../lambdas/diagnose/diagnosis";
-import { handler as diagnose } from "../../lambdas/diagnose/handler";
-import { SfnTaskResponses, type TaskResponses } from "../../lambdas/common/task-responses";
-import type { KlingApi } from "../../lambdas/kling/port";
-import type { Task, TaskStatus } from "../../lambdas/kling/wire";
-import { externalTaskIdFor, externalTaskIdsUpTo } from "../../lambdas/submit/external-task-id";
-import { findLiveTask } from "../../lambdas/submit/live-task";
-import { LocalTaskResponses } from "../../local/runner/task-token-binding";
+import { answerAwaitRedrive, type AwaitRedriveEvent } from "#lambdas/await-redrive/answer";
+import { awaitRedriveHandler } from "#lambdas/await-redrive/handler";
+import { diagnosisOfExecution } from "#lambdas/diagnose/diagnosis";
+import { handler as diagnose } from "#lambdas/diagnose/handler";
+import { SfnTaskResponses, type TaskResponses } from "#lambdas/common/task-responses";
+import type { KlingApi } from "#lambdas/kling/port";
+import type { Task, TaskStatus } from "#lambdas/kling/wire";
+import { externalTaskIdFor, externalTaskIdsUpTo } from "#lambdas/submit/external-task-id";
+import { findLiveTask } from "#lambdas/submit/live-task";
+import { LocalTaskResponses } from "#local/runner/task-token-binding";
 
 const EXECUTION_ARN = "arn:aws:states:eu-west-1:123456789012:execution:Generation:job-1";
 const CAUSE = JSON.stringify({ jobId: "job-1", errorCode: "Kling.PollTimeout" });

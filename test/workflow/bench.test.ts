@@ -5,15 +5,15 @@
  * each poll schedule plans. The figures that depend on timing are `npm run bench`'s.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { nextWaitSeconds } from "../../lambdas/common/poll-schedule";
-import { typicalGenerationSeconds } from "../../lambdas/schemas/generation-time";
-import { pipelineConfigSchema } from "../../lib/pipeline-config";
-import { BENCH_USAGE, checkTargets, declaredCreatesPerBlockedMinute, formatBenchMarkdown, parseBenchCommand } from "../../local/bench/bench-report";
-import { CommandLineError } from "../../local/cli/script-command";
-import { CLASSIC_POLL_SECONDS } from "../../local/bench/classic-poller";
-import { type BenchReport, runBench, type VariantFigures } from "../../local/bench/run-bench";
-import { benchWorkload, OTHER_USERS_MEAN_GAP_SECONDS, otherUsersWorkload } from "../../local/bench/workload";
-import { idealMakespanSeconds } from "../../local/simulator";
+import { nextWaitSeconds } from "#lambdas/common/poll-schedule";
+import { typicalGenerationSeconds } from "#lambdas/schemas/generation-time";
+import { pipelineConfigSchema } from "#lib/pipeline-config";
+import { BENCH_USAGE, checkTargets, declaredCreatesPerBlockedMinute, formatBenchMarkdown, parseBenchCommand } from "#local/bench/bench-report";
+import { CommandLineError } from "#local/cli/script-command";
+import { CLASSIC_POLL_SECONDS } from "#local/bench/classic-poller";
+import { type BenchReport, runBench, type VariantFigures } from "#local/bench/run-bench";
+import { benchWorkload, OTHER_USERS_MEAN_GAP_SECONDS, otherUsersWorkload } from "#local/bench/workload";
+import { idealMakespanSeconds } from "#local/simulator/index";
 
 const JOBS = 12;
 const SEED = 7;

@@ -4,13 +4,13 @@
  * tasks, every failure must match the error table, and no credential may show anywhere.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ENV } from "../../lambdas/common/settings";
-import { credentialsFromEnvironment, LOCAL_CREDENTIAL_VARIABLES } from "../../lambdas/common/credentials";
-import { KlingClient } from "../../lambdas/kling/client";
-import { signHs256Jwt, klingJwtClaims } from "../../lambdas/kling/jwt";
-import { LeakScanner, randomSecrets } from "../../local/chaos/leak-scanner";
-import { chaosJobPrompt, formatChaosReport, runChaos, type ChaosReport } from "../../local/chaos/run-chaos";
-import { chaosPlan, type ApiRequestInfo } from "../../local/simulator";
+import { ENV } from "#lambdas/common/settings";
+import { credentialsFromEnvironment, LOCAL_CREDENTIAL_VARIABLES } from "#lambdas/common/credentials";
+import { KlingClient } from "#lambdas/kling/client";
+import { signHs256Jwt, klingJwtClaims } from "#lambdas/kling/jwt";
+import { LeakScanner, randomSecrets } from "#local/chaos/leak-scanner";
+import { chaosJobPrompt, formatChaosReport, runChaos, type ChaosReport } from "#local/chaos/run-chaos";
+import { chaosPlan, type ApiRequestInfo } from "#local/simulator/index";
 
 describe("the chaos plan", () => {
   const create = (externalId: string): ApiRequestInfo => ({

@@ -4,9 +4,9 @@
  * and how many Kling tasks were created.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { diagnosisSchema } from "../../lambdas/diagnose/diagnosis";
-import { classifyKlingError, ERROR_KINDS, type KlingErrorName } from "../../lambdas/errors";
-import { SCENARIO_NAMES, scenarioNamed, type ScenarioName } from "../../local/simulator";
+import { diagnosisSchema } from "#lambdas/diagnose/diagnosis";
+import { classifyKlingError, ERROR_KINDS, type KlingErrorName } from "#lambdas/errors/index";
+import { SCENARIO_NAMES, scenarioNamed, type ScenarioName } from "#local/simulator/index";
 import { WorkflowHarness } from "./harness";
 
 const DEADLINE_SECONDS = 600;

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { DEV_API_KEY, startSimulator } from "../../local/simulator";
+import { DEV_API_KEY, startSimulator } from "#local/simulator/index";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 

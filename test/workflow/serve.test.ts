@@ -7,12 +7,12 @@ import { randomUUID } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { BATCH_EVENTS } from "../../lambdas/batch/batch";
-import type { BusEvent } from "../../local/runner/event-bus";
-import type { GenerationExecutions } from "../../lambdas/api/executions";
-import { DEV_API_KEY, startSimulator, type Simulator } from "../../local/simulator";
-import { startLocalApiServer, type LocalApiServer } from "../../local/serve/api-server";
-import { toProxyEvent, type RawApiRequest } from "../../local/serve/proxy-event";
+import { BATCH_EVENTS } from "#lambdas/batch/batch";
+import type { BusEvent } from "#local/runner/event-bus";
+import type { GenerationExecutions } from "#lambdas/api/executions";
+import { DEV_API_KEY, startSimulator, type Simulator } from "#local/simulator/index";
+import { startLocalApiServer, type LocalApiServer } from "#local/serve/api-server";
+import { toProxyEvent, type RawApiRequest } from "#local/serve/proxy-event";
 import { WorkflowHarness } from "./harness";
 
 const POLL_INTERVAL_MS = 20;
