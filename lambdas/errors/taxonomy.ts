@@ -37,6 +37,11 @@ export const PLATFORM_ERROR_NAMES = [
   "Runtime.ExitError",
   "States.Timeout",
   "Execution.Stopped",
+  // The account ledger's DynamoDB table, past the SDK's own retries.
+  "ThrottlingException",
+  "ProvisionedThroughputExceededException",
+  "RequestLimitExceeded",
+  "InternalServerError",
 ] as const;
 
 export type PlatformErrorName = (typeof PLATFORM_ERROR_NAMES)[number];
@@ -55,9 +60,9 @@ export type DiagnosisAction = (typeof DIAGNOSIS_ACTIONS)[number];
 /**
  * How the state machine retries an error (lib/retry-policies.ts has one policy for each class
  * but `none`): Lambda's service faults, a function stopped before it answered, Kling's rate
- * limits, Kling's server errors.
+ * limits, Kling's server errors, the account ledger's table throttled or faltering.
  */
-export type RetryClass = "none" | "lambda-service" | "function-stopped" | "rate-limited" | "server-error";
+export type RetryClass = "none" | "lambda-service" | "function-stopped" | "rate-limited" | "server-error" | "ledger-busy";
 
 export interface ErrorKind {
   /** Which of the state machine's Retry blocks retries it (see lib/retry-policies.ts). */
@@ -219,7 +224,23 @@ const lambdaServiceFault = (meaning: string): ErrorKind => ({
   operator: "Nothing for one (retried on every task); many mean a Lambda incident in the region.",
 });
 
+/** The account ledger's DynamoDB table throttled or failed a request, after the SDK's own retries: it clears in moments. */
+const ledgerBusy = (meaning: string): ErrorKind => ({
+  retry: "ledger-busy",
+  recoverable: true,
+  passesByItself: true,
+  redriveCreatesTask: false,
+  action: "retry-later",
+  meaning,
+  suggestion: PASSING_AWS_FAULT,
+  operator: "Nothing for one (retried where the ledger is used); many mean the table is throttled: check its metrics and account limits.",
+});
+
 export const PLATFORM_ERROR_KINDS: Readonly<Record<PlatformErrorName, ErrorKind>> = {
+  ThrottlingException: ledgerBusy("DynamoDB throttled a request to the account ledger's table"),
+  ProvisionedThroughputExceededException: ledgerBusy("the account ledger's table was over its throughput"),
+  RequestLimitExceeded: ledgerBusy("the account's DynamoDB request limit was reached"),
+  InternalServerError: ledgerBusy("DynamoDB failed a request to the account ledger's table"),
   "Lambda.ServiceException": lambdaServiceFault("Lambda's service failed to run the function"),
   "Lambda.AWSLambdaException": lambdaServiceFault("Lambda's service answered with an error of its own"),
   "Lambda.SdkClientException": lambdaServiceFault("Step Functions could not reach Lambda"),
