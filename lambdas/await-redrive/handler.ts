@@ -1,7 +1,8 @@
 import { parseEvent } from "../common/parse-event";
 import { observed } from "../observability/logger";
 import { answerAwaitRedrive, awaitRedriveEventSchema } from "./answer";
-import { type HandlerPorts, portsFromEnvironment } from "../common/ports";
+import type { HandlerPorts } from "../common/ports";
+import { sfnTaskResponses } from "../common/task-responses";
 
 /** What the invocation returns; the Task's own outcome went through its task token. */
 interface AwaitRedriveResult {
@@ -21,4 +22,4 @@ export function awaitRedriveHandler({ taskResponses }: Pick<HandlerPorts, "taskR
   );
 }
 
-export const handler = awaitRedriveHandler(portsFromEnvironment(process.env));
+export const handler = awaitRedriveHandler({ taskResponses: sfnTaskResponses() });

@@ -7,7 +7,10 @@ import { recordCreditsRemaining } from "../observability/metrics";
 import type { ResourcePack } from "../kling/wire";
 import { generationRequestSchema } from "../schemas/generation-request";
 import { priceUnits } from "../schemas/pricing";
-import { type HandlerPorts, portsFromEnvironment } from "../common/ports";
+import { wallClock } from "../common/clock";
+import { type HandlerPorts, settingsFrom } from "../common/ports";
+import { klingApiFrom } from "../common/kling-api";
+import { dynamoDbLedgerFrom } from "../ledger/ports";
 
 /** The validated request as it travels in the state; CheckCredits reads only what sets the price. */
 const checkCreditsEventSchema = z.object({
@@ -77,4 +80,9 @@ export function checkCreditsHandler(ports: CheckCreditsPorts) {
   });
 }
 
-export const handler = checkCreditsHandler(portsFromEnvironment(process.env));
+export const handler = checkCreditsHandler({
+  clock: wallClock,
+  settings: settingsFrom(process.env),
+  kling: klingApiFrom(process.env, wallClock),
+  ledger: dynamoDbLedgerFrom(process.env),
+});

@@ -22,3 +22,13 @@ export class SfnTaskResponses implements TaskResponses {
     await this.client.send(new SendTaskFailureCommand({ taskToken, error, cause }));
   }
 }
+
+/** Step Functions' own, with a client made on first use. */
+export function sfnTaskResponses(): TaskResponses {
+  let responses: SfnTaskResponses | undefined;
+  const sfn = () => (responses ??= new SfnTaskResponses(new SFNClient({})));
+  return {
+    succeed: (taskToken, output) => sfn().succeed(taskToken, output),
+    fail: (taskToken, error, cause) => sfn().fail(taskToken, error, cause),
+  };
+}

@@ -1,13 +1,16 @@
 import * as z from "zod";
 import { failedTaskError, KlingError } from "../errors";
 import { parseEvent } from "../common/parse-event";
-import { type HandlerPorts, portsFromEnvironment } from "../common/ports";
+import { wallClock } from "../common/clock";
+import { type HandlerPorts, settingsFrom } from "../common/ports";
+import { klingApiFrom } from "../common/kling-api";
+import { sfnTaskResponses } from "../common/task-responses";
 import { nextWaitSeconds } from "../common/poll-schedule";
 import { taskViewSchema, type TaskView } from "../common/task-view";
 import { logger, observed } from "../observability/logger";
 import { recordGenerationSucceeded } from "../observability/metrics";
 import type { Task } from "../kling/wire";
-import { slotPortsOf } from "../ledger/ports";
+import { dynamoDbLedgerFrom, slotPortsOf } from "../ledger/ports";
 import { releaseHolds } from "../ledger/slots";
 
 type PollPorts = Pick<HandlerPorts, "kling" | "clock" | "settings" | "ledger" | "taskResponses">;
@@ -72,4 +75,10 @@ export function pollHandler(ports: PollPorts) {
   return observed((event: unknown) => poll(ports, event));
 }
 
-export const handler = pollHandler(portsFromEnvironment(process.env));
+export const handler = pollHandler({
+  clock: wallClock,
+  settings: settingsFrom(process.env),
+  kling: klingApiFrom(process.env, wallClock),
+  ledger: dynamoDbLedgerFrom(process.env),
+  taskResponses: sfnTaskResponses(),
+});

@@ -6,8 +6,10 @@
  */
 import * as z from "zod";
 import { parseEvent } from "../common/parse-event";
-import { type HandlerPorts, portsFromEnvironment } from "../common/ports";
-import { slotPortsOf } from "../ledger/ports";
+import { wallClock } from "../common/clock";
+import { type HandlerPorts, settingsFrom } from "../common/ports";
+import { sfnTaskResponses } from "../common/task-responses";
+import { dynamoDbLedgerFrom, slotPortsOf } from "../ledger/ports";
 import { type Released, releaseHolds } from "../ledger/slots";
 import { logger, observed } from "../observability/logger";
 import { statusChangeSchema } from "./status-change";
@@ -33,4 +35,9 @@ export function releaseSlotHandler(ports: ReleasePorts) {
   return observed((event: unknown) => release(ports, event));
 }
 
-export const handler = releaseSlotHandler(portsFromEnvironment(process.env));
+export const handler = releaseSlotHandler({
+  clock: wallClock,
+  settings: settingsFrom(process.env),
+  ledger: dynamoDbLedgerFrom(process.env),
+  taskResponses: sfnTaskResponses(),
+});

@@ -1,6 +1,8 @@
 import * as z from "zod";
 import { parseEvent } from "../common/parse-event";
-import { type HandlerPorts, portsFromEnvironment } from "../common/ports";
+import { wallClock } from "../common/clock";
+import { type HandlerPorts, settingsFrom } from "../common/ports";
+import { klingApiFrom } from "../common/kling-api";
 import { nextWaitSeconds } from "../common/poll-schedule";
 import type { TaskView } from "../common/task-view";
 import { KlingError } from "../errors";
@@ -65,4 +67,4 @@ export function submitHandler(ports: Pick<HandlerPorts, "kling" | "clock" | "set
   });
 }
 
-export const handler = submitHandler(portsFromEnvironment(process.env));
+export const handler = submitHandler({ clock: wallClock, settings: settingsFrom(process.env), kling: klingApiFrom(process.env, wallClock) });

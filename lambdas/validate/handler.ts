@@ -10,7 +10,7 @@ import { STARTED_BY_KEY } from "../batch/batch";
 import { KlingError } from "../errors";
 import type { KlingTaskKind } from "../kling/port";
 import { taskKind, validateGenerationRequest, type GenerationRequest } from "../schemas/validation";
-import { type HandlerPorts, portsFromEnvironment } from "../common/ports";
+import { type HandlerPorts, settingsFrom } from "../common/ports";
 
 const validateEventSchema = z.object({
   jobId: z.string().min(1),
@@ -57,4 +57,4 @@ function withoutStartedBy(input: unknown): unknown {
   return request;
 }
 
-export const handler = validateHandler(portsFromEnvironment(process.env));
+export const handler = validateHandler({ settings: settingsFrom(process.env) });

@@ -4,7 +4,8 @@
  * executions on the same engine, and outcome events on a local bus.
  */
 import type { Environment } from "#lambdas/common/config";
-import { type HandlerPorts, portsFromEnvironment } from "#lambdas/common/ports";
+import { portsFromEnvironment } from "#lambdas/common/aws-ports";
+import type { HandlerPorts } from "#lambdas/common/ports";
 import { ENV } from "#lambdas/common/settings";
 import { LOCAL_CREDENTIAL_VARIABLES } from "#lambdas/common/credentials";
 import type { KlingCredentials } from "#lambdas/kling/port";

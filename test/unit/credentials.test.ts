@@ -3,7 +3,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
 import { checkCreditsHandler } from "#lambdas/check-credits/handler";
 import { CREDENTIALS_CACHE_SECONDS, credentialSource, type CredentialSource } from "#lambdas/common/credentials";
-import { portsFromEnvironment } from "#lambdas/common/ports";
+import { portsFromEnvironment } from "#lambdas/common/aws-ports";
 import { KlingError } from "#lambdas/errors/index";
 import { startSimulator } from "#local/simulator/index";
 import { manualClock, type ManualClock } from "#local/simulator/test-support";

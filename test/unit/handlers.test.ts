@@ -9,7 +9,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { checkCreditsHandler } from "#lambdas/check-credits/handler";
 import type { PollSchedule } from "#lambdas/common/config";
-import { portsFromEnvironment } from "#lambdas/common/ports";
+import { portsFromEnvironment } from "#lambdas/common/aws-ports";
 import type { TaskView } from "#lambdas/common/task-view";
 import { KlingError, type KlingErrorName } from "#lambdas/errors/index";
 import type { KlingCredentials } from "#lambdas/kling/port";
