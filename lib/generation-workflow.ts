@@ -1,6 +1,6 @@
 /**
  * The generation workflow: Validate -> CheckCredits -> Submit -> WaitForVideo <-> Poll ->
- * VideoReady? -> Succeeded, and every task's failure -> Diagnose -> Recoverable? -> Failed
+ * VideoReady? -> Archive -> Succeeded, and every task's failure -> Diagnose -> Recoverable? -> Failed
  * (for good) or AwaitRedrive (a redrive retries the work). The state names are what an
  * operator reads in the console's execution view.
  */
@@ -34,7 +34,7 @@ import { WORKFLOW_FAILURE_FIELDS } from "../lambdas/common/workflow-state";
 import { ERROR_KINDS } from "../lambdas/errors/taxonomy";
 import { type LambdaTaskProps, withLogContext } from "./lambda-task";
 import type { GenerationFunctionName } from "./pipeline-function";
-import { applyRetries, KLING_CALL_RETRIES, LOCAL_WORK_RETRIES, type RetryPolicyName } from "./retry-policies";
+import { applyRetries, DOWNLOAD_RETRIES, KLING_CALL_RETRIES, LOCAL_WORK_RETRIES, type RetryPolicyName } from "./retry-policies";
 
 /** Where a task's Catch puts `{Error, Cause}`: the key names the failed state for Diagnose. */
 const FAILURE_PATH = `$.${WORKFLOW_FAILURE_FIELDS.failure}`;
@@ -54,6 +54,7 @@ const REDRIVE_RESUMES_AT = {
   CheckCredits: "CheckCredits",
   Submit: "Submit",
   Poll: "Submit",
+  Archive: "Archive",
 } as const;
 
 interface GenerationWorkflowProps {
@@ -193,9 +194,30 @@ export class GenerationWorkflow extends Construct {
       },
       KLING_CALL_RETRIES,
     );
-    const succeeded = new Succeed(this, "Succeeded", { comment: "The video is ready: $.task.video.url." });
+    const succeeded = new Succeed(this, "Succeeded", { comment: "The video is in the bucket: $.archive.video.key in $.archive.bucket." });
+    const archive = task(
+      "Archive",
+      {
+        comment: "Streams the video from Kling's URL (purged after 30 days) into the video bucket, checked; keeps what an earlier attempt stored.",
+        lambdaFunction: functions.archive,
+        payload: {
+          jobId: JsonPath.executionName,
+          model: JsonPath.stringAt("$.request.model"),
+          unitsCharged: JsonPath.numberAt("$.credits.priceUnits"),
+          task: JsonPath.objectAt("$.task"),
+        },
+        resultSelector: {
+          bucket: JsonPath.stringAt("$.Payload.bucket"),
+          video: JsonPath.objectAt("$.Payload.video"),
+          watermarked: JsonPath.objectAt("$.Payload.watermarked"),
+        },
+        resultPath: "$.archive",
+      },
+      DOWNLOAD_RETRIES,
+    );
+    archive.next(succeeded);
     const videoReady = new Choice(this, "VideoReady?", { comment: "Done when Kling says succeed; otherwise wait again." })
-      .when(Condition.stringEquals("$.task.status", "succeed"), succeeded)
+      .when(Condition.stringEquals("$.task.status", "succeed"), archive)
       .otherwise(waitForVideo);
 
     const resumeAfterRedrive = new Choice(this, "ResumeAfterRedrive", {
@@ -206,7 +228,7 @@ export class GenerationWorkflow extends Construct {
     for (const [errorName, kind] of Object.entries(ERROR_KINDS)) {
       if (kind.redriveCreatesTask) resumeAfterRedrive.when(Condition.stringEquals(`${DIAGNOSIS_PATH}.errorCode`, errorName), checkCredits);
     }
-    const retried: Record<string, LambdaInvoke> = { Validate: validate, CheckCredits: checkCredits, Submit: submit };
+    const retried: Record<string, LambdaInvoke> = { Validate: validate, CheckCredits: checkCredits, Submit: submit, Archive: archive };
     for (const [failedState, resumeAt] of Object.entries(REDRIVE_RESUMES_AT)) {
       const target = retried[resumeAt];
       if (!target) throw new Error(`REDRIVE_RESUMES_AT names ${resumeAt}, which is not a state a redrive can resume at`);

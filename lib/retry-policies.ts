@@ -49,6 +49,18 @@ export const RETRY_POLICIES = {
     maxAttempts: 3,
     jitterStrategy: JitterType.FULL,
   },
+  /**
+   * A video download from Kling's CDN that broke off: the next attempt starts the download (and
+   * the upload) over, and nothing half-written is ever kept (lambdas/archive/archive.ts).
+   */
+  downloadFailed: {
+    errors: errorNamesRetriedAs("download-failed"),
+    interval: Duration.seconds(5),
+    backoffRate: 2,
+    maxDelay: Duration.seconds(60),
+    maxAttempts: 4,
+    jitterStrategy: JitterType.FULL,
+  },
   /** Putting an outcome event on the bus: cheap to repeat, and an outcome must not be lost. */
   publishEvent: {
     errors: ["States.ALL"],
@@ -67,6 +79,8 @@ export const KLING_CALL_RETRIES: readonly RetryPolicyName[] = ["lambdaService", 
 /** Policies for a task that does not call Kling. */
 export const LOCAL_WORK_RETRIES: readonly RetryPolicyName[] = ["lambdaService", "lambdaStopped"];
 
+/** Policies for Archive: Lambda's faults, and a download that broke off. */
+export const DOWNLOAD_RETRIES: readonly RetryPolicyName[] = ["lambdaService", "lambdaStopped", "downloadFailed"];
 /** Adds the named policies to a state, in order: the first whose errors match decides. */
 export function applyRetries(state: TaskStateBase, policies: readonly RetryPolicyName[]): void {
   for (const name of policies) state.addRetry({ ...RETRY_POLICIES[name], errors: [...RETRY_POLICIES[name].errors] });

@@ -23,6 +23,8 @@ import type { ScaledClock } from "./scaled-clock";
 import { LocalTaskResponses } from "./task-token-binding";
 import { useTaskResponses } from "../../lambdas/await-redrive/task-responses";
 import { logicalIdOf, synthesizePipeline } from "./synthesize";
+import { startLocalVideoBucket } from "../storage/local-video-bucket";
+import type { VideoBucketServer } from "../storage/video-bucket-server";
 
 export interface LocalPipelineOptions {
   readonly clock: ScaledClock;
@@ -39,6 +41,11 @@ export interface LocalPipelineOptions {
    * pipeline's own (the benchmark's baseline).
    */
   readonly workflows?: (stack: KlingPipelineStack) => LocalWorkflows;
+  /**
+   * Where the embedded S3 keeps the archived videos, which outlive the pipeline; without it, a
+   * temporary directory removed on close.
+   */
+  readonly videoDirectory?: string;
 }
 
 /**
@@ -53,7 +60,7 @@ function applyFunctionEnvironment(template: CloudFormationTemplate, functionIds:
     const variables = (template.Resources[id]?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
       ?.Variables;
     for (const [name, value] of Object.entries(variables ?? {})) {
-      if (name === ENV.klingSecretArn || name === ENV.klingBaseUrl || name.startsWith("AWS_")) continue;
+      if (name === ENV.klingSecretArn || name === ENV.klingBaseUrl || name === ENV.videoBucketName || name.startsWith("AWS_")) continue;
       if (typeof value !== "string") throw new Error(`cannot run ${id} locally: ${name} is not a plain string`);
       if (merged[name] !== undefined && merged[name] !== value) {
         throw new Error(`cannot run the functions in one process: they set ${name} differently`);
@@ -95,6 +102,7 @@ export class LocalPipeline {
   /** The source of the events the batch rule starts a batch for. */
   readonly batchRequestSource: string;
   private readonly restoreClock: () => void;
+  private videoBucket: Promise<VideoBucketServer> | undefined;
   private readonly restoreTaskResponses: () => void;
 
   constructor(readonly options: LocalPipelineOptions) {
@@ -128,6 +136,12 @@ export class LocalPipeline {
           const seconds = functionTimeoutSeconds(template, functionArn);
           // Handler time is real CPU and network time, like the Kling client's own timeout: not scaled.
           const timeout = { seconds, realMs: seconds * 1000 };
+          if (name === "archive") {
+            return async (input) => {
+              await this.videoBucketServer();
+              return aroundInvoke(stateName, () => invokeLikeLambda(handler, input, timeout));
+            };
+          }
           return (input) => aroundInvoke(stateName, () => invokeLikeLambda(handler, input, timeout));
         }
         case RESOURCE.lambdaInvokeWithTaskToken: {
@@ -201,8 +215,20 @@ export class LocalPipeline {
     return this.runBatch(detail, executionName, onEvent);
   }
 
-  close(): void {
+  /**
+   * The embedded S3 (s3rver) holding the video bucket, started when Archive first needs it and
+   * stopped by {@link close}; the Lambdas (Archive, the API) reach it through their environment.
+   */
+  videoBucketServer(): Promise<VideoBucketServer> {
+    this.videoBucket ??= startLocalVideoBucket(this.options.videoDirectory);
+    return this.videoBucket;
+  }
+
+  async close(): Promise<void> {
     this.restoreTaskResponses();
     this.restoreClock();
+    const bucket = await this.videoBucket;
+    this.videoBucket = undefined;
+    await bucket?.close();
   }
 }
