@@ -34,6 +34,7 @@ describe("the generation state machine", () => {
   it("has exactly the states an operator reads in the console", () => {
     expect(Object.keys(definition.States).sort()).toEqual(
       [
+        "Archive",
         "AwaitRedrive",
         "CheckCredits",
         "Diagnose",
@@ -51,7 +52,7 @@ describe("the generation state machine", () => {
     expect(definition.StartAt).toBe("Validate");
   });
 
-  it("chains Validate -> CheckCredits -> Submit -> WaitForVideo -> Poll -> VideoReady?", () => {
+  it("chains Validate -> CheckCredits -> Submit -> WaitForVideo -> Poll -> VideoReady? -> Archive -> Succeeded", () => {
     expect(state("Validate").Next).toBe("CheckCredits");
     expect(state("CheckCredits").Next).toBe("Submit");
     expect(state("Submit").Next).toBe("WaitForVideo");
@@ -59,9 +60,10 @@ describe("the generation state machine", () => {
     expect(state("Poll").Next).toBe("VideoReady?");
     expect(state("VideoReady?")).toMatchObject({
       Type: "Choice",
-      Choices: [{ Variable: "$.task.status", StringEquals: "succeed", Next: "Succeeded" }],
+      Choices: [{ Variable: "$.task.status", StringEquals: "succeed", Next: "Archive" }],
       Default: "WaitForVideo",
     });
+    expect(state("Archive")).toMatchObject({ Type: "Task", ResultPath: "$.archive", Next: "Succeeded" });
     expect(state("Succeeded").Type).toBe("Succeed");
     expect(state("Diagnose").Next).toBe("Recoverable?");
   });
@@ -72,6 +74,7 @@ describe("the generation state machine", () => {
       CheckCredits: "check-credits",
       Submit: "submit",
       Poll: "poll",
+      Archive: "archive",
       Diagnose: "diagnose",
     };
     for (const [stateName, fn] of Object.entries(expected)) {
@@ -148,6 +151,7 @@ describe("the generation state machine", () => {
         { Variable: "$.diagnosis.failedState", StringEquals: "CheckCredits", Next: "CheckCredits" },
         { Variable: "$.diagnosis.failedState", StringEquals: "Submit", Next: "Submit" },
         { Variable: "$.diagnosis.failedState", StringEquals: "Poll", Next: "Submit" },
+        { Variable: "$.diagnosis.failedState", StringEquals: "Archive", Next: "Archive" },
       ],
       Default: "Failed",
     });
