@@ -84,12 +84,18 @@ async function recordItemOutcome(event: unknown): Promise<RecordedItem> {
     const diagnosis = bounded(diagnosisOf(executionName, failure ?? { Error: "States.Runtime", Cause: "no outcome was recorded" }));
     return { detailType: BATCH_EVENTS.failed, detail: { ...base, status: "FAILED", diagnosis } };
   }
-  const url = z.object({ task: z.object({ video: z.object({ url: z.string() }) }) }).safeParse(execution.output);
+  const url = z
+    .object({ task: z.object({ video: z.object({ url: z.string() }) }), archive: z.object({ bucket: z.string(), video: z.object({ key: z.string() }) }) })
+    .safeParse(execution.output);
   if (!url.success) {
-    const diagnosis = diagnose(executionName, STATE_NAME, { Error: "States.Runtime", Cause: "the generation succeeded without a video URL" });
+    const diagnosis = diagnose(executionName, STATE_NAME, { Error: "States.Runtime", Cause: "the generation succeeded without an archived video" });
     return { detailType: BATCH_EVENTS.failed, detail: { ...base, status: "FAILED", diagnosis } };
   }
-  return { detailType: BATCH_EVENTS.generated, detail: { ...base, status: "SUCCEEDED", videoUrl: url.data.task.video.url } };
+  const { task, archive } = url.data;
+  return {
+    detailType: BATCH_EVENTS.generated,
+    detail: { ...base, status: "SUCCEEDED", videoUrl: task.video.url, videoBucket: archive.bucket, videoKey: archive.video.key },
+  };
 }
 
 export const handler = observed(recordItemOutcome);

@@ -12,6 +12,8 @@ import { type LocalSession, localExecutionName, startLocalSession } from "../run
 import { startLocalApiServer } from "../serve/api-server";
 import { formatEvent, formatOutcome, parseDiagnosis } from "../runner/trace";
 import { runRedriveCommand } from "../redrive/redrive-command";
+import { PresignedVideoLinks } from "../../lambdas/api/video-links";
+import { videoBucketClient } from "../../lambdas/common/video-bucket";
 
 /** Real seconds per simulated second by default: the happy path takes a few seconds. */
 const DEFAULT_TIME_SCALE = 0.05;
@@ -309,6 +311,7 @@ function describeItem(detail: unknown): string {
 async function serve(session: LocalSession, port: number, io: CommandIo): Promise<number> {
   const server = await startLocalApiServer({
     executions: session.pipeline.executions,
+    links: new PresignedVideoLinks(videoBucketClient, session.pipeline.videoLinkSeconds),
     port,
     onRequest: (line) => io.out(line),
   });

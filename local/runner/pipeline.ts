@@ -101,6 +101,8 @@ export class LocalPipeline {
   readonly bus = new LocalEventBus();
   /** The source of the events the batch rule starts a batch for. */
   readonly batchRequestSource: string;
+  /** How long the API's links to archived videos live (the configuration's videoArchive.linkSeconds). */
+  readonly videoLinkSeconds: number;
   private readonly restoreClock: () => void;
   private videoBucket: Promise<VideoBucketServer> | undefined;
   private readonly restoreTaskResponses: () => void;
@@ -108,6 +110,7 @@ export class LocalPipeline {
   constructor(readonly options: LocalPipelineOptions) {
     const { stack, template, extra } = synthesizePipeline(options.config, options.workflows);
     this.batchRequestSource = stack.pipeline.config.batchRequestSource;
+    this.videoLinkSeconds = stack.pipeline.config.videoArchive.linkSeconds;
     const workflows = extra ?? { generation: stack.pipeline.generation.stateMachine, batch: stack.pipeline.batch.stateMachine };
     const handlerByArn = new Map<string, LocalFunctionName>();
     for (const [name, fn] of [...Object.entries(stack.pipeline.functions), ...Object.entries(stack.pipeline.batchFunctions)]) {

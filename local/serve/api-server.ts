@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 import type { GenerationExecutions } from "../../lambdas/api/executions";
+import type { VideoLinks } from "../../lambdas/api/video-links";
 import { errorResponse } from "../../lambdas/api/http";
 import { handleApiRequest } from "../../lambdas/api/routes";
 import {
@@ -24,6 +25,8 @@ const API_HOST = "127.0.0.1";
 
 interface LocalApiServerOptions {
   readonly executions: GenerationExecutions;
+  /** Signs the links to archived videos (the pipeline's embedded S3). */
+  readonly links: VideoLinks;
   /** 0 picks a free port; {@link DEFAULT_API_PORT} by default. */
   readonly port?: number;
   /** Only this machine: the local API has no authentication. */
@@ -213,7 +216,7 @@ async function serve(
       requestId,
       receivedAt,
     });
-    const result = await handleApiRequest(event, options.executions);
+    const result = await handleApiRequest(event, options.executions, process.env, options.links);
     send(response, fromProxyResult(result, requestId));
   } catch (error) {
     if (error instanceof ClientGoneError || response.destroyed) return;

@@ -25,6 +25,7 @@ export {
   type FaultRule,
   type NewTaskInfo,
   type TaskOutcome,
+  type VideoDelivery,
 } from "./faults";
 export {
   SCENARIOS,

@@ -28,13 +28,11 @@ function movieHeader(durationSeconds: number): Buffer {
   return box("mvhd", body);
 }
 
-/** Bytes that look random and are the same for the same seed: SHA-256 in counter mode. */
+/** A block of 4 KiB from SHA-256 in counter mode, repeated: the same for the same seed, fast at any size. */
 function deterministicBytes(seed: string, length: number): Buffer {
   const blocks: Buffer[] = [];
-  for (let counter = 0; blocks.length * 32 < length; counter += 1) {
-    blocks.push(createHash("sha256").update(`${seed}:${counter}`).digest());
-  }
-  return Buffer.concat(blocks).subarray(0, length);
+  for (let counter = 0; counter < 128; counter += 1) blocks.push(createHash("sha256").update(`${seed}:${counter}`).digest());
+  return Buffer.alloc(length, Buffer.concat(blocks));
 }
 
 export function syntheticMp4(videoId: string, durationSeconds: number, mediaBytes: number): Buffer {
