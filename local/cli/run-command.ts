@@ -10,6 +10,7 @@ import { isScenarioName, SCENARIOS, type ScenarioName } from "../simulator";
 import { BATCH_EVENTS, type BatchSummary, type ItemOutcome } from "../../lambdas/batch/batch";
 import { type LocalSession, localExecutionName, startLocalSession } from "../runner/session";
 import { startLocalApiServer } from "../serve/api-server";
+import { localVideoDirectory, savedVideoFile } from "../storage/local-video-bucket";
 import { formatEvent, formatOutcome, parseDiagnosis } from "../runner/trace";
 import { runRedriveCommand } from "../redrive/redrive-command";
 import { PresignedVideoLinks } from "../../lambdas/api/video-links";
@@ -44,6 +45,8 @@ class UsageError extends Error {
 interface RunTarget {
   readonly scenario: ScenarioName;
   readonly timeScale: number;
+  /** Where the archived videos are kept, after the command too. */
+  readonly videoDirectory: string;
   readonly kling?: { readonly baseUrl: string; readonly credentials: KlingCredentials };
 }
 
@@ -137,10 +140,11 @@ function parseRunCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Local
   if (values["negative-prompt"] !== undefined) request.negativePrompt = values["negative-prompt"];
   if (values.image !== undefined) request.image = values.image;
 
+  const videoDirectory = localVideoDirectory(env);
   const target: RunTarget =
     values["kling-url"] === undefined
-      ? { scenario, timeScale }
-      : { scenario, timeScale: 1, kling: { baseUrl: klingUrl(values["kling-url"]), credentials: credentialsFor(env) } };
+      ? { scenario, timeScale, videoDirectory }
+      : { scenario, timeScale: 1, videoDirectory, kling: { baseUrl: klingUrl(values["kling-url"]), credentials: credentialsFor(env) } };
   const json = values.json ?? false;
 
   if (serve || batch !== undefined) {
@@ -214,6 +218,7 @@ async function withSession(target: RunTarget, work: (session: LocalSession) => P
   const session = await startLocalSession({
     timeScale: target.timeScale,
     simulator: { scenario: target.scenario },
+    videoDirectory: target.videoDirectory,
     ...(target.kling ? { kling: target.kling } : {}),
   });
   try {
@@ -241,6 +246,7 @@ async function runGeneration(
     const line = formatEvent(event, startedAt);
     if (line) io.out(line);
   });
+  const savedFile = report.status === "SUCCEEDED" ? savedVideoFile(await session.pipeline.videoBucketServer(), report.output) : undefined;
   if (command.json) {
     io.out(
       JSON.stringify({
@@ -249,6 +255,7 @@ async function runGeneration(
         error: report.error,
         cause: parseDiagnosis(report.cause),
         retries: report.retries,
+        savedFile: savedFile ?? null,
         simulator: session.simulator
           ? { tasksCreated: session.simulator.stats.tasksCreated, requests: session.simulator.stats.requests }
           : null,
@@ -256,6 +263,7 @@ async function runGeneration(
     );
   } else {
     for (const line of formatOutcome(report)) io.out(line);
+    if (savedFile) io.out(`saved: ${savedFile}`);
   }
   return report.status === "SUCCEEDED" ? 0 : 1;
 }

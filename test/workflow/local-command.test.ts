@@ -1,28 +1,49 @@
 /** The local command as a person runs it: the trace, the JSON line, the exit codes. */
 import { execFile } from "node:child_process";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { runCommand } from "../../local/cli/run-command";
+import { LOCAL_STATE_VARIABLE } from "../../local/storage/local-video-bucket";
 
 const run = promisify(execFile);
+
+/** The runs' archived videos go to a temporary state directory, not the checkout's. */
+const STATE_DIRECTORY = join(tmpdir(), `kling-state-${process.pid}`);
+afterAll(() => rm(STATE_DIRECTORY, { recursive: true, force: true }));
 
 async function inProcess(argv: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runCommand(argv, {}, { out: (line) => out.push(line), err: (line) => err.push(line) });
+  const code = await runCommand(argv, { [LOCAL_STATE_VARIABLE]: STATE_DIRECTORY }, { out: (line) => out.push(line), err: (line) => err.push(line) });
   return { code, out, err };
 }
 
 describe("npm start", () => {
-  it('`npm start -- "a corgi surfing a wave"` prints the trace and a video URL, and exits 0', async () => {
-    const { stdout } = await run("tsx", ["bin/local.ts", "a corgi surfing a wave", "--time-scale", "0.01"], { timeout: 60_000 });
-    for (const state of ["Validate", "CheckCredits", "Submit", "WaitForVideo", "Poll", "VideoReady?", "Succeeded"]) {
+  it('`npm start -- "a corgi surfing a wave"` prints the trace, a video URL and the saved file, still there after it exits 0', async () => {
+    const stateDirectory = await mkdtemp(join(tmpdir(), "kling-state-"));
+    const env = { ...process.env, [LOCAL_STATE_VARIABLE]: stateDirectory };
+    const { stdout } = await run("tsx", ["bin/local.ts", "a corgi surfing a wave", "--time-scale", "0.01"], { timeout: 60_000, env });
+    for (const state of ["Validate", "CheckCredits", "Submit", "WaitForVideo", "Poll", "VideoReady?", "Archive", "Succeeded"]) {
       expect(stdout).toContain(`-> ${state}`);
     }
     expect(stdout).toMatch(/^video: http:\/\/127\.0\.0\.1:\d+\/videos\/.+\.mp4$/m);
+    const saved = /^saved: (.+)$/m.exec(stdout)?.[1] ?? "";
+    expect(saved.startsWith(join(stateDirectory, "videos"))).toBe(true);
+    const bytes = await readFile(saved);
+    expect(bytes.subarray(4, 8).toString("latin1")).toBe("ftyp");
+    await rm(stateDirectory, { recursive: true, force: true });
+  }, 60_000);
+
+  it("--json gives the saved file too", async () => {
+    const { code, out } = await inProcess(["a corgi", "--json", "--time-scale", "0.002"]);
+    expect(code).toBe(0);
+    const { savedFile, output } = JSON.parse(out[0] ?? "") as { savedFile: string; output: { archive: { video: { sha256: string } } } };
+    expect(savedFile.startsWith(join(STATE_DIRECTORY, "videos"))).toBe(true);
+    expect(createHash("sha256").update(await readFile(savedFile)).digest("hex")).toBe(output.archive.video.sha256);
   }, 60_000);
 
   it("--json prints one JSON line with the diagnosis, the retries and the simulator's counts, and exits 1 on failure", async () => {
