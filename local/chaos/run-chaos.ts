@@ -5,6 +5,8 @@
  * recoverable agree with the error table, and no credential appears anywhere the pipeline
  * writes (states, errors, causes, diagnoses, logs, bus events).
  */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { format } from "node:util";
 import { BATCH_EVENTS, type BatchSummary, type ItemOutcome } from "../../lambdas/batch/batch";
 import { inBatches } from "../runner/batches";
@@ -18,6 +20,7 @@ import type { ExecutionReport } from "../runner/local-engine";
 import { LocalPipeline } from "../runner/pipeline";
 import { ScaledClock } from "../runner/scaled-clock";
 import { chaosPlan, startSimulator, type ChaosFaultKind, type SimulatedTask } from "../simulator";
+import type { VideoBucketServer } from "../storage/video-bucket-server";
 import { startDelayingProxy } from "./delaying-proxy";
 import { LeakScanner, randomSecrets, type Leak } from "./leak-scanner";
 
@@ -90,6 +93,7 @@ export interface ChaosReport {
 
 /** Errors the chaos plan can cause: anything else in a diagnosis is unexplained. */
 const EXPLAINED_ERRORS: ReadonlySet<string> = new Set([
+  "Archive.DownloadFailed",
   "Kling.RateLimited",
   "Kling.ServerError",
   "Kling.GenerationFailed",
@@ -133,6 +137,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         // Short: a task that never finishes ends as Kling.PollTimeout 300 simulated seconds after Submit.
         pollSchedule: { firstPollShare: 0.8, intervalShare: 0.07, minSeconds: 5, maxSeconds: 60, deadlineSeconds: 300 },
         creditCacheSeconds: 30,
+        // A stalled video body is given up after this and downloaded again.
+        videoArchive: { downloadStallMs: Math.max(1000, requestTimeoutMs * 2) },
       },
       onGenerationEvent: (name, event) => scanner.scanValue(`execution ${name}: ${event.type} ${event.stateName ?? ""}`, event),
     });
@@ -189,6 +195,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const unexplained: string[] = [];
     const orphanedTasks: string[] = [];
     const badVideos: string[] = [];
+    /** Succeeded jobs whose archived video is missing, or whose bytes are not those the simulator served. */
+    const badArchives: string[] = [];
+    const videoBucket = await pipeline.videoBucketServer();
     const inconsistent: string[] = [];
     const failuresByError: Record<string, number> = {};
     const failuresByState: Record<string, number> = {};
@@ -238,6 +247,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           succeeded += 1;
           const task = jobTasks.find((candidate) => outcome.videoUrl?.includes(`/videos/${candidate.videoId}.mp4`));
           if (!task || task.status !== "succeed") badVideos.push(`${name}: ${outcome.videoUrl ?? "no URL"} is not its succeeded task's video`);
+          const archiveProblem = task && archiveProblemOf(videoBucket, outcome.videoKey, simulator.videoBytes(task.videoId));
+          if (archiveProblem) badArchives.push(`${name}: ${archiveProblem}`);
           continue;
         }
         failed += 1;
@@ -275,6 +286,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       { name: "error table", ok: tableMismatches.length === 0, detail: `${failed} failures checked, ${tableMismatches.length} mismatches${examples(tableMismatches)}` },
       { name: "explained failures", ok: unexplained.length === 0, detail: `${unexplained.length} failures no injected fault explains${examples(unexplained)}` },
       { name: "videos", ok: badVideos.length === 0, detail: `${succeeded} videos checked against their tasks, ${badVideos.length} wrong${examples(badVideos)}` },
+      {
+        name: "archives",
+        ok: badArchives.length === 0,
+        detail: `${succeeded} archived videos checked against the bytes served, ${badArchives.length} missing or wrong${examples(badArchives)}`,
+      },
       {
         name: "executions",
         ok: inconsistent.length === 0 && completionProblems === 0 && extraOutcomeEvents === 0 && strangers.length === 0,
@@ -349,6 +365,20 @@ export function formatChaosReport(report: ChaosReport): string[] {
 }
 
 /** Request faults the simulator answered plus task outcomes: the plan's count minus the front's delays. */
+/** What is wrong with a succeeded job's archived video: none stored, or other bytes than served. */
+function archiveProblemOf(bucket: VideoBucketServer, key: string | undefined, served: Buffer | undefined): string | undefined {
+  if (!key) return "its outcome names no archived video";
+  if (!served) return "the simulator never made its video";
+  let stored: Buffer;
+  try {
+    stored = readFileSync(bucket.pathOf(key));
+  } catch {
+    return `${key} is not in the bucket`;
+  }
+  const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
+  return sha256(stored) === sha256(served) ? undefined : `${key} holds ${stored.length} bytes that are not the ${served.length} served`;
+}
+
 function simulatorSideFaults(counts: Readonly<Record<ChaosFaultKind, number>>): number {
   return Object.entries(counts)
     .filter(([kind]) => !["slow-answer", "late-answer", "late-answer-after-handling"].includes(kind))

@@ -98,6 +98,12 @@ describe("a chaos run of 60 jobs at fault rate 0.2", () => {
     expect(report.scanned.texts).toBeGreaterThan(500);
   });
 
+  it("faults the video downloads too, and every succeeded job's video is in the bucket with the bytes served", () => {
+    const kinds = report.faultsByKind;
+    expect(kinds["drop-mid-body"] + kinds["truncated-body"] + kinds["stalled-body"]).toBeGreaterThan(0);
+    expect(report.checks.find((check) => check.name === "archives")).toMatchObject({ ok: true, detail: expect.stringMatching(/^[1-9]\d* archived videos checked/) });
+  });
+
   it("passes every check and ends with the one-line verdict", () => {
     expect(report.checks.filter((check) => !check.ok)).toEqual([]);
     expect(formatChaosReport(report).at(-1)).toBe(`chaos: 60 jobs, ${report.faults} faults injected, 0 lost, 0 duplicates, 0 leaks`);
