@@ -63,7 +63,7 @@ export const archiveEventSchema = z.object({
 });
 export type ArchiveEvent = z.infer<typeof archiveEventSchema>;
 
-export interface ArchivedObject {
+interface ArchivedObject {
   readonly key: string;
   /** The SHA-256 of the whole video, hex: computed while streaming, kept in the object's metadata. */
   readonly sha256: string;

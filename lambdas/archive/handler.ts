@@ -10,7 +10,7 @@ import { archiveEventSchema, archiveVideo, type ArchivePorts, type ArchiveResult
 import { HttpVideoSource } from "./http-video-source";
 import { S3VideoStore } from "./s3-video-store";
 
-export function archiveHandler(ports: ArchivePorts): (event: unknown) => Promise<ArchiveResult> {
+function archiveHandler(ports: ArchivePorts): (event: unknown) => Promise<ArchiveResult> {
   return async (event) => {
     const result = await archiveVideo(parseEvent(archiveEventSchema, event, "Archive"), ports);
     logger().info("video archived", { bucket: result.bucket, key: result.video.key, bytes: result.video.bytes, kept: result.video.kept });

@@ -270,11 +270,11 @@ export const PLATFORM_ERROR_KINDS: Readonly<Record<PlatformErrorName, ErrorKind>
 };
 
 /** The errors of Archive, which copies a finished video from Kling's URL into the pipeline's bucket. */
-export const ARCHIVE_ERROR_NAMES = ["Archive.DownloadFailed", "Archive.VideoPurged"] as const;
+const ARCHIVE_ERROR_NAMES = ["Archive.DownloadFailed", "Archive.VideoPurged"] as const;
 
 export type ArchiveErrorName = (typeof ARCHIVE_ERROR_NAMES)[number];
 
-export const ARCHIVE_ERROR_KINDS: Readonly<Record<ArchiveErrorName, ErrorKind>> = {
+const ARCHIVE_ERROR_KINDS: Readonly<Record<ArchiveErrorName, ErrorKind>> = {
   "Archive.DownloadFailed": {
     retry: "download-failed",
     recoverable: true,

@@ -37,7 +37,7 @@ export const CHAOS_DELAY_FAULTS = ["slow-answer", "late-answer", "late-answer-af
 /** How tasks end (FaultPlan.taskOutcome). */
 export const CHAOS_TASK_FAULTS = ["task-failed", "task-stuck"] as const;
 /** How a video download goes wrong (FaultPlan.onVideoDownload): Archive retries each. */
-export const CHAOS_DOWNLOAD_FAULTS = VIDEO_DELIVERY_FAULTS;
+const CHAOS_DOWNLOAD_FAULTS = VIDEO_DELIVERY_FAULTS;
 export const CHAOS_FAULT_KINDS = [...CHAOS_REQUEST_FAULTS, ...CHAOS_DELAY_FAULTS, ...CHAOS_TASK_FAULTS, ...CHAOS_DOWNLOAD_FAULTS] as const;
 
 export type ChaosRequestFault = (typeof CHAOS_REQUEST_FAULTS)[number];

@@ -56,7 +56,7 @@ export interface NewTaskInfo {
 export type VideoDelivery = VideoDeliveryFault | "purged";
 
 /** A video download is the video of this task. */
-export interface VideoDownloadInfo {
+interface VideoDownloadInfo {
   readonly taskId: string;
   readonly externalTaskId?: string | undefined;
 }
