@@ -95,7 +95,7 @@ describe("the KlingVideoPipeline construct", () => {
   it("exposes its state machines, functions and API for the app that adds it", () => {
     const app = new App({ context: { "aws:cdk:bundling-stacks": [] } });
     const pipeline = new KlingVideoPipeline(new Stack(app, "Host"), "Videos");
-    expect(Object.keys(pipeline.functions).sort()).toEqual(["await-redrive", "check-credits", "diagnose", "poll", "submit", "validate"]);
+    expect(Object.keys(pipeline.functions).sort()).toEqual(["archive", "await-redrive", "check-credits", "diagnose", "poll", "submit", "validate"]);
     expect(pipeline.generation.stateMachine.stateMachineArn).toEqual(expect.any(String));
     expect(pipeline.batch.stateMachine.stateMachineArn).toEqual(expect.any(String));
     expect(pipeline.api?.restApi.url).toEqual(expect.any(String));
