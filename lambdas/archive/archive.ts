@@ -39,8 +39,9 @@ export interface VideoStore {
   find(key: string): Promise<StoredObject | undefined>;
   /** Streams the body to the key (a multipart upload, aborted if the body fails). */
   upload(key: string, body: Readable): Promise<void>;
-  /** Copies an object to another key with this metadata, then deletes the source. */
-  promote(from: string, to: string, metadata: Readonly<Record<string, string>>): Promise<void>;
+  /** Copies an object to another key with this metadata. */
+  copy(from: string, to: string, metadata: Readonly<Record<string, string>>): Promise<void>;
+  delete(key: string): Promise<void>;
 }
 
 export interface ArchivePorts {
@@ -89,7 +90,7 @@ export async function archiveVideo(event: ArchiveEvent, ports: ArchivePorts): Pr
   return { bucket: ports.store.bucket, video: archived, watermarked };
 }
 
-/** The metadata that says a complete video of this checksum is at the key: written only by promote. */
+/** The metadata that says a complete video of this checksum is at the key: written only by the copy of a checked upload. */
 function completeArchive(stored: StoredObject | undefined): { sha256: string; bytes: number } | undefined {
   const sha256 = stored?.metadata[ARCHIVE_METADATA.sha256];
   const bytes = Number(stored?.metadata[ARCHIVE_METADATA.bytes]);
@@ -125,7 +126,7 @@ async function archiveOne(event: ArchiveEvent, variant: VideoVariant, url: strin
   // Another attempt may have finished meanwhile: the same checksum is kept, anything else replaced.
   const now = completeArchive(await store.find(key));
   if (now?.sha256 !== sha256) {
-    await store.promote(incoming, key, {
+    await store.copy(incoming, key, {
       [ARCHIVE_METADATA.sha256]: sha256,
       [ARCHIVE_METADATA.bytes]: String(bytes),
       [ARCHIVE_METADATA.jobId]: event.jobId,
@@ -134,6 +135,7 @@ async function archiveOne(event: ArchiveEvent, variant: VideoVariant, url: strin
       [ARCHIVE_METADATA.unitsCharged]: String(event.unitsCharged),
     });
   }
+  await store.delete(incoming);
   return { key, sha256, bytes, kept: false };
 }
 

@@ -41,7 +41,7 @@ export class S3VideoStore implements VideoStore {
     await upload.done();
   }
 
-  async promote(from: string, to: string, metadata: Readonly<Record<string, string>>): Promise<void> {
+  async copy(from: string, to: string, metadata: Readonly<Record<string, string>>): Promise<void> {
     await this.client.send(
       new CopyObjectCommand({
         Bucket: this.bucket,
@@ -53,6 +53,9 @@ export class S3VideoStore implements VideoStore {
         ChecksumAlgorithm: "SHA256",
       }),
     );
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: from }));
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
   }
 }

@@ -293,7 +293,7 @@ const ARCHIVE_ERROR_KINDS: Readonly<Record<ArchiveErrorName, ErrorKind>> = {
     passesByItself: false,
     redriveCreatesTask: false,
     action: "contact-support",
-    meaning: "Kling's URL no longer serves the video (404 or 403 from its CDN): Kling deletes videos 30 days after the task ended",
+    meaning: "Kling's URL no longer serves the video (404, 403 or 410 from its CDN): Kling deletes videos 30 days after the task ended",
     suggestion: "Kling deleted the video before it could be saved; send the request again to make a new one.",
     operator:
       "The video is gone from Kling and was never archived: start a new generation. Many mean executions waited too long before Archive (redrives past Kling's 30 days).",
