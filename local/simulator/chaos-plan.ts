@@ -269,7 +269,7 @@ export function chaosPlan(options: ChaosPlanOptions): ChaosPlan {
       seen.set(key, nth);
       const next = random(`${key}|${nth}`);
       if (next() >= faultRate) return undefined;
-      const kind = CHAOS_DOWNLOAD_FAULTS[Math.floor(next() * CHAOS_DOWNLOAD_FAULTS.length)] ?? "drop-mid-body";
+      const kind = CHAOS_DOWNLOAD_FAULTS[Math.floor(next() * CHAOS_DOWNLOAD_FAULTS.length)] ?? "download-dropped";
       count(kind);
       return kind;
     },

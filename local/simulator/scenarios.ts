@@ -143,7 +143,7 @@ export const SCENARIOS: readonly Scenario[] = [
     name: "download-dropped",
     description: "the first download of a video drops the connection in the middle of the body, then downloads succeed",
     rules: [],
-    videoRules: [{ times: 1, delivery: "drop-mid-body" }],
+    videoRules: [{ times: 1, delivery: "download-dropped" }],
   },
   {
     name: "video-purged",

@@ -5,7 +5,7 @@
  */
 import type { ServerResponse } from "node:http";
 
-export const VIDEO_DELIVERY_FAULTS = ["drop-mid-body", "truncated-body", "stalled-body"] as const;
+export const VIDEO_DELIVERY_FAULTS = ["download-dropped", "download-truncated", "download-stalled"] as const;
 export type VideoDeliveryFault = (typeof VIDEO_DELIVERY_FAULTS)[number];
 
 /** How long a stalled body stalls before it goes on: longer than any download's stall timeout in the tests. */
@@ -19,14 +19,14 @@ export function deliverVideo(response: ServerResponse, bytes: Buffer, fault: Vid
     case undefined:
       response.end(bytes);
       break;
-    case "drop-mid-body":
+    case "download-dropped":
       response.write(bytes.subarray(0, half), () => response.socket?.destroy());
       break;
-    case "truncated-body":
+    case "download-truncated":
       // The last bytes never come and the connection closes: shorter than the Content-Length.
       response.write(bytes.subarray(0, bytes.length - 1), () => response.socket?.end());
       break;
-    case "stalled-body": {
+    case "download-stalled": {
       response.write(bytes.subarray(0, half));
       const timer = setTimeout(() => response.end(bytes.subarray(half)), STALL_MS);
       response.once("close", () => clearTimeout(timer));

@@ -152,9 +152,9 @@ describe("Archive copies a video from Kling's URL into the bucket", () => {
 
   it.each([
     // Three parts: the first is uploaded before the connection drops.
-    ["the connection dropped in the middle of the body", "drop-mid-body", 12 * 1024 * 1024, /broke off/],
-    ["a body that ends short of its Content-Length", "truncated-body", 64 * 1024, /broke off|ended after/],
-    ["a body that stalls past the stall timeout", "stalled-body", 64 * 1024, /stalled/],
+    ["the connection dropped in the middle of the body", "download-dropped", 12 * 1024 * 1024, /broke off/],
+    ["a body that ends short of its Content-Length", "download-truncated", 64 * 1024, /broke off|ended after/],
+    ["a body that stalls past the stall timeout", "download-stalled", 64 * 1024, /stalled/],
   ] as const)("%s is Archive.DownloadFailed, stores nothing and leaves no upload open; the next attempt stores the served bytes", async (_, fault, size, message) => {
     const served = syntheticMp4(fault, 10, size);
     const event = jobWithVideo(served);

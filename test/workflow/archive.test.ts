@@ -78,7 +78,7 @@ async function stored(report: ExecutionReport, simulator: Simulator) {
 
 describe("Archive keeps each video once, with the bytes Kling served", () => {
   it("a download cut in the middle of the body is retried, and the stored checksum is the served bytes'", async () => {
-    await withSimulator(downloads(["drop-mid-body", "truncated-body"]), async (simulator) => {
+    await withSimulator(downloads(["download-dropped", "download-truncated"]), async (simulator) => {
       const report = await pipeline.runGeneration(REQUEST, nextName("cut"));
       expect(report.status).toBe("SUCCEEDED");
       expect(report.retries).toEqual({ Archive: 2 });
@@ -107,7 +107,7 @@ describe("Archive keeps each video once, with the bytes Kling served", () => {
 
   it("downloads failing past every retry wait in AwaitRedrive; redriven, Archive stores the video once and no task is paid again", async () => {
     const attempts = RETRY_POLICIES.downloadFailed.maxAttempts + 1;
-    const deliveries: (VideoDelivery | undefined)[] = Array.from({ length: attempts }, () => "drop-mid-body");
+    const deliveries: (VideoDelivery | undefined)[] = Array.from({ length: attempts }, () => "download-dropped");
     await withSimulator(downloads(deliveries), async (simulator) => {
       const name = nextName("redrive");
       const failed = await pipeline.runGeneration(REQUEST, name);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signHs256Jwt, klingJwtClaims } from "../../lambdas/kling/jwt";
 import { LeakScanner, randomSecrets } from "../../local/chaos/leak-scanner";
 import { formatChaosReport, runChaos, type ChaosReport } from "../../local/chaos/run-chaos";
-import { chaosPlan, type ApiRequestInfo } from "../../local/simulator";
+import { CHAOS_FAULT_KINDS, chaosPlan, type ApiRequestInfo } from "../../local/simulator";
 
 describe("the chaos plan", () => {
   const create = (externalId: string): ApiRequestInfo => ({
@@ -25,6 +25,10 @@ describe("the chaos plan", () => {
   it("draws the same faults for the same seed, and others for another seed", () => {
     expect(labels(7)).toEqual(labels(7));
     expect(labels(7)).not.toEqual(labels(8));
+  });
+
+  it("names each kind of fault once, so no two kinds share a count", () => {
+    expect(new Set(CHAOS_FAULT_KINDS).size).toBe(CHAOS_FAULT_KINDS.length);
   });
 
   it("injects nothing at rate 0", () => {
@@ -100,7 +104,7 @@ describe("a chaos run of 60 jobs at fault rate 0.2", () => {
 
   it("faults the video downloads too, and every succeeded job's video is in the bucket with the bytes served", () => {
     const kinds = report.faultsByKind;
-    expect(kinds["drop-mid-body"] + kinds["truncated-body"] + kinds["stalled-body"]).toBeGreaterThan(0);
+    expect(kinds["download-dropped"] + kinds["download-truncated"] + kinds["download-stalled"]).toBeGreaterThan(0);
     expect(report.checks.find((check) => check.name === "archives")).toMatchObject({ ok: true, detail: expect.stringMatching(/^[1-9]\d* archived videos checked/) });
   });
 
