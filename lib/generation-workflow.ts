@@ -1,7 +1,8 @@
 /**
- * The generation workflow: Validate -> CheckCredits -> Submit -> WaitForVideo <-> Poll ->
- * VideoReady? -> Archive -> Succeeded, and every task's failure -> Diagnose -> Recoverable? -> Failed
- * (for good) or AwaitRedrive (a redrive retries the work). The state names are what an
+ * The generation workflow: Validate -> CheckCredits -> WaitForSlot -> Submit -> WaitForVideo <->
+ * Poll -> VideoReady? -> Archive -> Succeeded (Poll gives the slot back when the task ends, before
+ * Archive), and every task's failure -> ReleaseSlot -> Diagnose -> Recoverable? -> Failed (for good)
+ * or AwaitRedrive (a redrive retries the work). The state names are what an
  * operator reads in the console's execution view.
  */
 import { Duration } from "aws-cdk-lib";
@@ -34,7 +35,16 @@ import { WORKFLOW_FAILURE_FIELDS } from "../lambdas/common/workflow-state";
 import { ERROR_KINDS } from "../lambdas/errors/taxonomy";
 import { type LambdaTaskProps, withLogContext } from "./lambda-task";
 import type { GenerationFunctionName } from "./pipeline-function";
-import { applyRetries, DOWNLOAD_RETRIES, KLING_CALL_RETRIES, LOCAL_WORK_RETRIES, type RetryPolicyName } from "./retry-policies";
+import type { SlotQueue } from "../lambdas/ledger/config";
+import {
+  applyRetries,
+  DOWNLOAD_RETRIES,
+  KLING_AND_LEDGER_RETRIES,
+  KLING_CALL_RETRIES,
+  LEDGER_WORK_RETRIES,
+  LOCAL_WORK_RETRIES,
+  type RetryPolicyName,
+} from "./retry-policies";
 
 /** Where a task's Catch puts `{Error, Cause}`: the key names the failed state for Diagnose. */
 const FAILURE_PATH = `$.${WORKFLOW_FAILURE_FIELDS.failure}`;
@@ -52,14 +62,18 @@ const DIAGNOSIS_PATH = `$.${WORKFLOW_FAILURE_FIELDS.diagnosis}`;
 const REDRIVE_RESUMES_AT = {
   Validate: "Validate",
   CheckCredits: "CheckCredits",
-  Submit: "Submit",
-  Poll: "Submit",
+  // The failure path gave the slot back: Submit and Poll resume by taking one again.
+  WaitForSlot: "WaitForSlot",
+  Submit: "WaitForSlot",
+  Poll: "WaitForSlot",
+  // Archive runs after Poll gave the slot back, and needs none: it resumes at itself.
   Archive: "Archive",
 } as const;
 
 interface GenerationWorkflowProps {
   readonly functions: Readonly<Record<GenerationFunctionName, IFunction>>;
   readonly executionTimeout: Duration;
+  readonly slotQueue: SlotQueue;
 }
 
 export class GenerationWorkflow extends Construct {
@@ -116,6 +130,19 @@ export class GenerationWorkflow extends Construct {
       .otherwise(failed);
     diagnose.next(recoverable);
 
+    // Every failure gives back what the execution holds in the account ledger before it is diagnosed.
+    const releaseSlot = new LambdaInvoke(this, "ReleaseSlot", {
+      comment: "Gives back this execution's Kling slot, queue place and credit reservation, if it holds any, and hands the slot to the oldest waiter.",
+      lambdaFunction: functions["release-slot"],
+      retryOnServiceExceptions: false,
+      payload: TaskInput.fromObject(withLogContext("ReleaseSlot", { executionArn: JsonPath.executionId })),
+      resultPath: JsonPath.DISCARD,
+    });
+    applyRetries(releaseSlot, LEDGER_WORK_RETRIES);
+    // Still failing after its retries: the diagnosis goes on; the status-change backstop releases when the execution ends.
+    releaseSlot.addCatch(diagnose, { errors: [Errors.ALL], resultPath: JsonPath.DISCARD });
+    releaseSlot.next(diagnose);
+
     const task = (name: string, props: LambdaTaskProps, retries: readonly RetryPolicyName[]) => {
       const state = new LambdaInvoke(this, name, {
         comment: props.comment,
@@ -126,7 +153,7 @@ export class GenerationWorkflow extends Construct {
         resultPath: props.resultPath,
       });
       applyRetries(state, retries);
-      state.addCatch(diagnose, { errors: [Errors.ALL], resultPath: `${FAILURE_PATH}.${name}` });
+      state.addCatch(releaseSlot, { errors: [Errors.ALL], resultPath: `${FAILURE_PATH}.${name}` });
       return state;
     };
 
@@ -151,17 +178,45 @@ export class GenerationWorkflow extends Construct {
     const checkCredits = task(
       "CheckCredits",
       {
-        comment: "Prices the video and stops before anything is spent when the resource packs cannot pay.",
+        comment: "Prices the video and reserves the price in the account ledger; stops before anything is spent when the packs, less what jobs in flight reserved, cannot pay.",
         lambdaFunction: functions["check-credits"],
-        payload: { request: JsonPath.objectAt("$.request") },
+        payload: { request: JsonPath.objectAt("$.request"), executionArn: JsonPath.executionId },
         resultSelector: {
           priceUnits: JsonPath.numberAt("$.Payload.priceUnits"),
           availableUnits: JsonPath.numberAt("$.Payload.availableUnits"),
         },
         resultPath: "$.credits",
       },
-      KLING_CALL_RETRIES,
+      KLING_AND_LEDGER_RETRIES,
     );
+    // Waiting costs nothing: the execution parks on its task token and spends no transitions until
+    // a release (or its own second look) answers it. The timeout bounds a lost wake-up: the retry
+    // looks again and keeps its place; the function ends the wait at the queue deadline.
+    const { parkSeconds, deadlineSeconds } = props.slotQueue;
+    const waitForSlot = new LambdaInvoke(this, "WaitForSlot", {
+      comment: "Takes one of the account's Kling slots; when all are busy, waits in the first-in-first-out queue until a finishing generation hands its slot over.",
+      lambdaFunction: functions["wait-for-slot"],
+      integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      retryOnServiceExceptions: false,
+      payload: TaskInput.fromObject(
+        withLogContext("WaitForSlot", {
+          taskToken: JsonPath.taskToken,
+          executionArn: JsonPath.executionId,
+          redriveCount: JsonPath.numberAt("$$.Execution.RedriveCount"),
+        }),
+      ),
+      taskTimeout: Timeout.duration(Duration.seconds(parkSeconds)),
+      resultPath: "$.slot",
+    });
+    waitForSlot.addRetry({
+      errors: [Errors.TIMEOUT],
+      interval: Duration.seconds(1),
+      backoffRate: 1,
+      maxAttempts: Math.ceil(deadlineSeconds / parkSeconds) + 1,
+    });
+    applyRetries(waitForSlot, LEDGER_WORK_RETRIES);
+    waitForSlot.addCatch(releaseSlot, { errors: [Errors.ALL], resultPath: `${FAILURE_PATH}.WaitForSlot` });
+
     const submit = task(
       "Submit",
       {
@@ -188,11 +243,11 @@ export class GenerationWorkflow extends Construct {
       {
         comment: "Asks Kling for the task's status; a failed task or a passed deadline is an error.",
         lambdaFunction: functions.poll,
-        payload: { task: JsonPath.objectAt("$.task") },
+        payload: { task: JsonPath.objectAt("$.task"), executionArn: JsonPath.executionId },
         resultSelector: taskViewSelector(),
         resultPath: "$.task",
       },
-      KLING_CALL_RETRIES,
+      KLING_AND_LEDGER_RETRIES,
     );
     const succeeded = new Succeed(this, "Succeeded", { comment: "The video is in the bucket: $.archive.video.key in $.archive.bucket." });
     const archive = task(
@@ -228,7 +283,13 @@ export class GenerationWorkflow extends Construct {
     for (const [errorName, kind] of Object.entries(ERROR_KINDS)) {
       if (kind.redriveCreatesTask) resumeAfterRedrive.when(Condition.stringEquals(`${DIAGNOSIS_PATH}.errorCode`, errorName), checkCredits);
     }
-    const retried: Record<string, LambdaInvoke> = { Validate: validate, CheckCredits: checkCredits, Submit: submit, Archive: archive };
+    const retried: Record<string, LambdaInvoke> = {
+      Validate: validate,
+      CheckCredits: checkCredits,
+      WaitForSlot: waitForSlot,
+      Submit: submit,
+      Archive: archive,
+    };
     for (const [failedState, resumeAt] of Object.entries(REDRIVE_RESUMES_AT)) {
       const target = retried[resumeAt];
       if (!target) throw new Error(`REDRIVE_RESUMES_AT names ${resumeAt}, which is not a state a redrive can resume at`);
@@ -236,7 +297,7 @@ export class GenerationWorkflow extends Construct {
     }
     awaitRedrive.next(resumeAfterRedrive.otherwise(failed));
 
-    const definition = validate.next(checkCredits).next(submit).next(waitForVideo).next(poll).next(videoReady);
+    const definition = validate.next(checkCredits).next(waitForSlot).next(submit).next(waitForVideo).next(poll).next(videoReady);
 
     this.logGroup = executionLogGroup(this);
     this.stateMachine = new StateMachine(this, "StateMachine", {

@@ -10,7 +10,9 @@ import { type IKey, Key } from "aws-cdk-lib/aws-kms";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
 import { type CfnSecret, type ISecret, Secret } from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
+import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { ENV } from "../lambdas/common/settings";
+import { AccountLedger } from "./account-ledger";
 import { BatchRules } from "./batch-rules";
 import { BatchWorkflow, type BatchFunctionName } from "./batch-workflow";
 import { GenerationApi } from "./generation-api";
@@ -38,6 +40,11 @@ export interface KlingVideoPipelineProps extends PipelineConfigInput {
   readonly alarmActions?: readonly IAlarmAction[];
   /** The bucket Archive keeps the videos in; else one is created (lib/video-archive.ts). */
   readonly videoBucket?: IBucket;
+  /**
+   * The account ledger's table, made by another pipeline on the same Kling account: the two then
+   * share its slots and credits. Default: the pipeline makes its own.
+   */
+  readonly ledgerTable?: ITable;
 }
 
 export class KlingVideoPipeline extends Construct {
@@ -51,12 +58,13 @@ export class KlingVideoPipeline extends Construct {
   readonly apiFunction: PipelineFunction | undefined;
   readonly api: GenerationApi | undefined;
   readonly observability: PipelineObservability;
+  readonly ledger: AccountLedger;
   readonly scheduledRedrive: ScheduledRedrive | undefined;
   readonly videoArchive: VideoArchive;
 
   constructor(scope: Construct, id: string, props: KlingVideoPipelineProps = {}) {
     super(scope, id);
-    const { secret, secretEncryptionKey, api = true, batchRule = true, alarmActions, videoBucket, ...configInput } = props;
+    const { secret, secretEncryptionKey, api = true, batchRule = true, alarmActions, videoBucket, ledgerTable, ...configInput } = props;
     const config = resolvePipelineConfig(configInput);
     this.config = config;
 
@@ -78,6 +86,13 @@ export class KlingVideoPipeline extends Construct {
       logLevel: config.logLevel,
     };
 
+    this.ledger = new AccountLedger(this, "Ledger", {
+      ...(ledgerTable ? { table: ledgerTable } : {}),
+      klingConcurrency: config.klingConcurrency,
+      slotQueue: config.slotQueue,
+    });
+    const ledgerEnvironment = this.ledger.environment;
+
     this.functions = {
       validate: new PipelineFunction(this, "Validate", {
         name: "validate",
@@ -91,8 +106,14 @@ export class KlingVideoPipeline extends Construct {
       "check-credits": new PipelineFunction(this, "CheckCredits", {
         name: "check-credits",
         description: "Prices a video request and checks the Kling resource packs can pay for it",
-        environment: { ...kling, [ENV.creditCacheSeconds]: String(config.creditCacheSeconds) },
+        environment: { ...kling, [ENV.creditCacheSeconds]: String(config.creditCacheSeconds), ...ledgerEnvironment },
         timeout: klingCallTimeout,
+        logging,
+      }),
+      "wait-for-slot": new PipelineFunction(this, "WaitForSlot", {
+        name: "wait-for-slot",
+        description: "Takes one of the account's Kling slots, or parks the generation in the ledger's queue",
+        environment: ledgerEnvironment,
         logging,
       }),
       submit: new PipelineFunction(this, "Submit", {
@@ -105,7 +126,7 @@ export class KlingVideoPipeline extends Construct {
       poll: new PipelineFunction(this, "Poll", {
         name: "poll",
         description: "Reads a Kling task's status and decides the wait before the next poll",
-        environment: { ...kling, ...pollSchedule },
+        environment: { ...kling, ...pollSchedule, ...ledgerEnvironment },
         timeout: klingCallTimeout,
         logging,
       }),
@@ -134,7 +155,15 @@ export class KlingVideoPipeline extends Construct {
         environment: {},
         logging,
       }),
+      "release-slot": new PipelineFunction(this, "ReleaseSlot", {
+        name: "release-slot",
+        description: "Releases what an ended or failed generation holds in the account ledger and wakes the next waiter",
+        environment: ledgerEnvironment,
+        logging,
+      }),
     };
+    this.ledger.grantUse(this.functions["check-credits"]);
+    for (const fn of [this.functions["wait-for-slot"], this.functions.poll, this.functions["release-slot"]]) this.ledger.grantSlotHandOver(fn);
 
     // Only the functions that call Kling read the secret, and only its value.
     for (const fn of [this.functions["check-credits"], this.functions.submit, this.functions.poll]) {
@@ -151,7 +180,9 @@ export class KlingVideoPipeline extends Construct {
     this.generation = new GenerationWorkflow(this, "Generation", {
       functions: this.functions,
       executionTimeout: Duration.minutes(config.executionTimeoutMinutes),
+      slotQueue: config.slotQueue,
     });
+    this.ledger.releaseOnEveryEnding(this.generation.stateMachine, this.functions["release-slot"]);
 
     this.batchFunctions = {
       "validate-batch": new PipelineFunction(this, "ValidateBatch", {
@@ -197,10 +228,12 @@ export class KlingVideoPipeline extends Construct {
           [ENV.blockedTerms]: JSON.stringify(config.blockedTerms),
           ...videoBucketName,
           [ENV.videoLinkSeconds]: String(config.videoArchive.linkSeconds),
+          ...ledgerEnvironment,
         },
         logging,
       });
       this.videoArchive.grantLinks(apiFunction);
+      this.ledger.grantQueueRead(apiFunction);
       this.apiFunction = apiFunction;
       this.api = new GenerationApi(this, "Api", {
         generation: this.generation.stateMachine,
@@ -224,6 +257,8 @@ export class KlingVideoPipeline extends Construct {
       generation: this.generation.stateMachine,
       batch: this.batch.stateMachine,
       alarms: config.alarms,
+      // Half the queue deadline: time to act before waits start failing as Kling.QueueTimeout.
+      oldestWaiterAlarmSeconds: Math.round(config.slotQueue.deadlineSeconds / 2),
       alarmActions,
     });
 

@@ -7,6 +7,7 @@ import * as z from "zod";
 import type { Node } from "constructs";
 import { pollScheduleSchema } from "../lambdas/common/config";
 import { DEFAULTS } from "../lambdas/common/settings";
+import { slotQueueSchema } from "../lambdas/ledger/config";
 import { MODEL_NAMES } from "../lambdas/schemas/models";
 
 /**
@@ -67,7 +68,13 @@ export const pipelineConfigSchema = z.object({
     .min(1)
     .max(40)
     .default(DEFAULTS.klingConcurrency)
-    .describe("tasks Kling runs at once for this account: a batch never starts more generations than this"),
+    .describe("tasks Kling runs at once for this account: the account ledger never lets more generations hold a slot"),
+  slotQueue: slotQueueSchema
+    .default(DEFAULTS.slotQueue)
+    .describe(
+      "the queue of generations waiting for a Kling slot: each park on its task token lasts `parkSeconds` before it looks again " +
+        "(a lost wake-up costs at most that), and a generation that waited `deadlineSeconds` fails as the recoverable `Kling.QueueTimeout`",
+    ),
   batchRequestSource: z
     .string()
     .min(1)
@@ -191,6 +198,13 @@ export function resolvePipelineConfig(input: Readonly<Record<string, unknown>> =
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
     throw new Error(`kling-pipeline configuration is not valid: ${problems.join("; ")}`);
+  }
+  const { slotQueue, executionTimeoutMinutes } = result.data;
+  // Else the execution timeout ends a long wait first: TIMED_OUT, where Kling.QueueTimeout is recoverable.
+  if (slotQueue.deadlineSeconds >= executionTimeoutMinutes * 60) {
+    throw new Error(
+      `kling-pipeline configuration is not valid: slotQueue.deadlineSeconds (${slotQueue.deadlineSeconds}) must be below executionTimeoutMinutes (${executionTimeoutMinutes} min = ${executionTimeoutMinutes * 60} s)`,
+    );
   }
   return result.data;
 }

@@ -32,7 +32,7 @@ export const POWERTOOLS_LAYER_PARAMETER = `/aws/service/powertools/typescript/ge
 const LAYER_MODULES = ["@aws-lambda-powertools/*", "aws-xray-sdk-core"];
 
 /** The Lambdas of the generation workflow: each is `lambdas/<name>/handler.ts`. */
-export const GENERATION_FUNCTIONS = ["validate", "check-credits", "submit", "poll", "archive", "diagnose", "await-redrive"] as const;
+export const GENERATION_FUNCTIONS = ["validate", "check-credits", "wait-for-slot", "submit", "poll", "archive", "diagnose", "await-redrive", "release-slot"] as const;
 export type GenerationFunctionName = (typeof GENERATION_FUNCTIONS)[number];
 
 function handlerEntry(name: string): string {

@@ -1,7 +1,8 @@
 /**
  * The pipeline's CloudWatch dashboard and alarms: executions by status (Step Functions' own
  * metrics), failures by error name, the share of Kling requests rate-limited, the credits left,
- * and alarms on unrecoverable failures, low credits and executions timing out. The metric and
+ * the Kling slots and their queue, and alarms on unrecoverable failures, low credits, executions
+ * timing out and a queue that is not draining. The metric and
  * dimension names come from lambdas/observability/catalog.ts, which the Lambdas emit with.
  */
 import { Duration } from "aws-cdk-lib";
@@ -28,6 +29,8 @@ interface PipelineObservabilityProps {
   readonly generation: StateMachine;
   readonly batch: StateMachine;
   readonly alarms: PipelineConfig["alarms"];
+  /** The oldest generation waiting for a Kling slot has waited this long: the queue is not draining. */
+  readonly oldestWaiterAlarmSeconds: number;
   /** What each alarm does when it goes off (an SNS topic, for example). Default: nothing. */
   readonly alarmActions?: readonly IAlarmAction[];
 }
@@ -40,6 +43,7 @@ export class PipelineObservability extends Construct {
   readonly unrecoverableFailureAlarm: Alarm;
   readonly creditsLowAlarm: Alarm;
   readonly executionsTimedOutAlarm: Alarm;
+  readonly oldestWaiterAlarm: Alarm;
 
   constructor(scope: Construct, id: string, props: PipelineObservabilityProps) {
     super(scope, id);
@@ -108,7 +112,22 @@ export class PipelineObservability extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
 
-    const alarms = [this.unrecoverableFailureAlarm, this.creditsLowAlarm, this.executionsTimedOutAlarm];
+    const oldestWaiter = pipelineMetric(METRIC.oldestWaiterSeconds, {}, Stats.MAXIMUM);
+    this.oldestWaiterAlarm = new Alarm(this, "OldestWaiter", {
+      alarmDescription:
+        `A generation has waited more than ${props.oldestWaiterAlarmSeconds} s for one of the account's Kling slots: ` +
+        "the queue is not draining. Look at the slots in use (a slot held by an execution that ended means its " +
+        "release was lost: ReleaseSlot's log) and at Kling's task times; waits past slotQueue.deadlineSeconds fail " +
+        "as Kling.QueueTimeout.",
+      metric: oldestWaiter,
+      threshold: props.oldestWaiterAlarmSeconds,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      // No reading means nobody waited or released: nothing is queued.
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
+    const alarms = [this.unrecoverableFailureAlarm, this.creditsLowAlarm, this.executionsTimedOutAlarm, this.oldestWaiterAlarm];
     for (const alarm of alarms) alarm.addAlarmAction(...(props.alarmActions ?? []));
 
     const [errorCodeDimension, recoverableDimension] = DIMENSION_SETS.generationsFailed.byErrorCode;
@@ -171,6 +190,26 @@ export class PipelineObservability extends Construct {
             title: "Kling credits remaining (units)",
             left: [creditsRemaining],
             leftAnnotations: [{ value: props.alarms.creditsBelow, label: "alarm below" }],
+            width: 12,
+          }),
+        ],
+        [
+          new GraphWidget({
+            title: "Kling slots in use and generations queued",
+            left: [
+              pipelineMetric(METRIC.slotsInUse, {}, Stats.MAXIMUM).with({ label: "slots in use" }),
+              pipelineMetric(METRIC.slotQueueLength, {}, Stats.MAXIMUM).with({ label: "queued" }),
+            ],
+            width: 12,
+          }),
+          new GraphWidget({
+            title: "Time queued for a Kling slot (s)",
+            left: [
+              pipelineMetric(METRIC.timeQueuedSeconds, {}, Stats.AVERAGE).with({ label: "average wait" }),
+              pipelineMetric(METRIC.timeQueuedSeconds, {}, Stats.percentile(90)).with({ label: "p90 wait" }),
+              oldestWaiter.with({ label: "oldest waiter" }),
+            ],
+            leftAnnotations: [{ value: props.oldestWaiterAlarmSeconds, label: "alarm above" }],
             width: 12,
           }),
         ],

@@ -49,6 +49,15 @@ export const RETRY_POLICIES = {
     maxAttempts: 3,
     jitterStrategy: JitterType.FULL,
   },
+  /** The ledger's table throttled or faltered, after the SDK's own retries: it clears in moments. */
+  ledgerBusy: {
+    errors: errorNamesRetriedAs("ledger-busy"),
+    interval: Duration.seconds(1),
+    backoffRate: 2,
+    maxDelay: Duration.seconds(20),
+    maxAttempts: 6,
+    jitterStrategy: JitterType.FULL,
+  },
   /**
    * A video download from Kling's CDN that broke off: the next attempt starts the download (and
    * the upload) over, and nothing half-written is ever kept (lambdas/archive/archive.ts).
@@ -79,8 +88,13 @@ export const KLING_CALL_RETRIES: readonly RetryPolicyName[] = ["lambdaService", 
 /** Policies for a task that does not call Kling. */
 export const LOCAL_WORK_RETRIES: readonly RetryPolicyName[] = ["lambdaService", "lambdaStopped"];
 
+/** Policies for a task that works on the account ledger (and may call Kling). */
+export const LEDGER_WORK_RETRIES: readonly RetryPolicyName[] = [...LOCAL_WORK_RETRIES, "ledgerBusy"];
+export const KLING_AND_LEDGER_RETRIES: readonly RetryPolicyName[] = [...KLING_CALL_RETRIES, "ledgerBusy"];
+
 /** Policies for Archive: Lambda's faults, and a download that broke off. */
-export const DOWNLOAD_RETRIES: readonly RetryPolicyName[] = ["lambdaService", "lambdaStopped", "downloadFailed"];
+export const DOWNLOAD_RETRIES: readonly RetryPolicyName[] = [...LOCAL_WORK_RETRIES, "downloadFailed"];
+
 /** Adds the named policies to a state, in order: the first whose errors match decides. */
 export function applyRetries(state: TaskStateBase, policies: readonly RetryPolicyName[]): void {
   for (const name of policies) state.addRetry({ ...RETRY_POLICIES[name], errors: [...RETRY_POLICIES[name].errors] });

@@ -4,6 +4,7 @@
  */
 import { describeSimulator, parseSimulatorArgs, usage } from "./simulator/cli-options";
 import { startSimulator } from "./simulator";
+import { portProblem } from "./cli/listen-error";
 
 const parsed = parseSimulatorArgs(process.argv.slice(2));
 if (!parsed.ok) {
@@ -23,6 +24,11 @@ const simulator = await startSimulator({
     const fault = entry.fault === undefined ? "" : ` [fault: ${entry.fault}]`;
     console.log(`${new Date().toISOString()} ${entry.method} ${entry.path} -> ${answer}${fault}`);
   },
+}).catch((error: unknown) => {
+  // A port in use or not permitted is the person's to fix (exit 2); anything else is one line too.
+  const problem = portProblem(error, "127.0.0.1", parsed.options.port ?? 0);
+  console.error(`simulator: ${problem ?? `could not start: ${error instanceof Error ? error.message : String(error)}`}`);
+  process.exit(problem === undefined ? 1 : 2);
 });
 for (const line of describeSimulator(simulator)) console.log(line);
 

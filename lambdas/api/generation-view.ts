@@ -8,8 +8,11 @@ import { logger } from "../observability/logger";
 import type { ExecutionDescription, ExecutionStatus } from "./executions";
 import type { VideoLinks } from "./video-links";
 
-/** PENDING_REDRIVE is a failed execution an operator may redrive: to the caller it has failed. */
-type GenerationStatus = Exclude<ExecutionStatus, "PENDING_REDRIVE">;
+/**
+ * PENDING_REDRIVE is a failed execution an operator may redrive: to the caller it has failed.
+ * QUEUED is a running execution waiting for one of the account's Kling slots.
+ */
+export type GenerationStatus = Exclude<ExecutionStatus, "PENDING_REDRIVE"> | "QUEUED";
 
 interface GenerationVideo {
   /** A presigned link to the archived video (Kling's own URL for an execution from before Archive). */
@@ -24,9 +27,11 @@ interface GenerationView {
   readonly status: GenerationStatus;
   readonly video: GenerationVideo | null;
   readonly diagnosis: Diagnosis | null;
+  /** While QUEUED: 1 for the next generation to get a slot. */
+  readonly queuePosition?: number;
 }
 
-export function generationStatus(status: ExecutionStatus): GenerationStatus {
+export function generationStatus(status: ExecutionStatus): Exclude<GenerationStatus, "QUEUED"> {
   return status === "PENDING_REDRIVE" ? "FAILED" : status;
 }
 
@@ -39,8 +44,17 @@ const succeededOutputSchema = z.object({
   archive: z.object({ bucket: z.string(), video: z.object({ key: z.string(), sha256: z.string(), bytes: z.number() }) }).optional(),
 });
 
-export async function generationView(execution: ExecutionDescription, links: VideoLinks, now: Date = new Date()): Promise<GenerationView> {
+/** `queuePosition`: where the execution waits for a Kling slot, if it does. */
+export async function generationView(
+  execution: ExecutionDescription,
+  links: VideoLinks,
+  queuePosition?: number,
+  now: Date = new Date(),
+): Promise<GenerationView> {
   const status = generationStatus(execution.status);
+  if (status === "RUNNING" && queuePosition !== undefined) {
+    return { id: execution.name, status: "QUEUED", video: null, diagnosis: null, queuePosition };
+  }
   return {
     id: execution.name,
     status,

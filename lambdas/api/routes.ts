@@ -5,6 +5,7 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { logger } from "../observability/logger";
+import type { QueuePositions } from "../ledger/queue-position";
 import { validateGenerationRequest } from "../schemas/validation";
 import { readValidateConfig } from "../validate/config";
 import type { ExecutionDescription, GenerationExecutions } from "./executions";
@@ -36,6 +37,14 @@ const MAX_SHOWN_ID_CHARACTERS = 100;
 
 type Environment = Readonly<Record<string, string | undefined>>;
 
+/** What GET /generations/{id} reads besides the execution. */
+interface GenerationReaders {
+  /** Signs links to archived videos. */
+  readonly links?: VideoLinks;
+  /** The account ledger's queue: a running generation waiting for a Kling slot is QUEUED. */
+  readonly queue?: QueuePositions;
+}
+
 type Route =
   | { readonly kind: "collection" }
   | { readonly kind: "item"; readonly id: string }
@@ -50,7 +59,7 @@ export async function handleApiRequest(
   event: APIGatewayProxyEvent,
   executions: GenerationExecutions,
   env: Environment = process.env,
-  links?: VideoLinks,
+  readers: GenerationReaders = {},
 ): Promise<APIGatewayProxyResult> {
   const route = routeOf(event);
   try {
@@ -60,7 +69,7 @@ export async function handleApiRequest(
         return await startGeneration(event, executions, env);
       case "item":
         if (event.httpMethod !== "GET") return methodNotAllowed(event.httpMethod, "GET");
-        return await describeGeneration(route.id, executions, links);
+        return await describeGeneration(route.id, executions, readers);
       case "none":
         return errorResponse(404, [`there is no ${event.httpMethod} ${event.path}; the API has POST ${GENERATIONS_PATH} and GET ${GENERATIONS_PATH}/{id}`]);
     }
@@ -155,13 +164,14 @@ function accepted(id: string, status: string): APIGatewayProxyResult {
   return jsonResponse(202, { id, status, links: { self } }, { location: self });
 }
 
-async function describeGeneration(id: string, executions: GenerationExecutions, links: VideoLinks | undefined): Promise<APIGatewayProxyResult> {
+async function describeGeneration(id: string, executions: GenerationExecutions, { links, queue }: GenerationReaders): Promise<APIGatewayProxyResult> {
   const shown = id.length > MAX_SHOWN_ID_CHARACTERS ? `${id.slice(0, MAX_SHOWN_ID_CHARACTERS)}...` : id;
   const notFound = errorResponse(404, [`no generation ${shown}`]);
   if (!isGenerationId(id)) return notFound;
   const execution = await executions.describe(id);
   if (execution === undefined) return notFound;
-  return jsonResponse(200, await generationView(execution, links ?? NO_LINKS));
+  const queuePosition = execution.status === "RUNNING" ? await queue?.positionOf(execution.name) : undefined;
+  return jsonResponse(200, await generationView(execution, links ?? NO_LINKS, queuePosition));
 }
 
 /** What the log may say about an error: its name, message and AWS metadata, never a request body. */

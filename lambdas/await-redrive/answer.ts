@@ -9,7 +9,7 @@
  * resumed, and the workflow goes back to the work that failed.
  */
 import * as z from "zod";
-import type { TaskResponses } from "./task-responses";
+import type { TaskResponses } from "../common/task-responses";
 
 export const awaitRedriveEventSchema = z.object({
   taskToken: z.string().min(1),

@@ -1,7 +1,7 @@
 import { parseEvent } from "../common/parse-event";
 import { observed } from "../observability/logger";
 import { answerAwaitRedrive, awaitRedriveEventSchema } from "./answer";
-import { taskResponses } from "./task-responses";
+import { taskResponses } from "../common/task-responses";
 
 /** What the invocation returns; the Task's own outcome went through its task token. */
 interface AwaitRedriveResult {

@@ -32,6 +32,9 @@ export const STARTED_BY_KEY = "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID";
 /** `batch-<batchId>-<index>` must fit Step Functions' 80-character execution names. */
 const BATCH_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
+const TOO_FEW_ITEMS = "items must hold at least one generation request";
+const TOO_MANY_ITEMS = `items must hold at most ${MAX_BATCH_ITEMS} generation requests`;
+
 /** The schedule time of a batch that no schedule sent. */
 export const NOT_SCHEDULED = "not-scheduled";
 
@@ -42,14 +45,18 @@ export const NOT_SCHEDULED = "not-scheduled";
  */
 export const batchHeaderSchema = z.object({
   batchId: z.string().regex(BATCH_ID, "batchId must be 1 to 64 letters, digits, '-' or '_'"),
-  itemCount: z
-    .number()
-    .int()
-    .min(1, "items must hold at least one generation request")
-    .max(MAX_BATCH_ITEMS, `items must hold at most ${MAX_BATCH_ITEMS} generation requests`),
+  itemCount: z.number().int().min(1, TOO_FEW_ITEMS).max(MAX_BATCH_ITEMS, TOO_MANY_ITEMS),
   /** Set by a scheduled rule (the event's time): each scheduled run becomes its own batch. */
   scheduledAt: z.string(),
 });
+
+/** A batch event's detail, as the local command reads it from a file: ValidateBatch's rules, on the items themselves. */
+export const batchRequestSchema = z.object({
+  batchId: batchHeaderSchema.shape.batchId,
+  items: z.array(z.unknown()).min(1, TOO_FEW_ITEMS).max(MAX_BATCH_ITEMS, TOO_MANY_ITEMS),
+  scheduledAt: z.string().optional(),
+});
+export type BatchRequest = z.infer<typeof batchRequestSchema>;
 
 /** A failed item's errorMessage, as UTF-8 bytes of its JSON: what keeps 100 outcomes well within 256 KiB. */
 export const MAX_DIAGNOSIS_MESSAGE_BYTES = 1024;

@@ -10,14 +10,18 @@ import { recordCreditsRemaining } from "../observability/metrics";
 import type { ResourcePack } from "../kling/wire";
 import { generationRequestSchema } from "../schemas/generation-request";
 import { priceUnits } from "../schemas/pricing";
+import { ledger } from "../ledger/ports";
 
 /** The validated request as it travels in the state; CheckCredits reads only what sets the price. */
 const checkCreditsEventSchema = z.object({
   request: generationRequestSchema.pick({ model: true, mode: true, duration: true, sound: true }).strip(),
+  /** Absent in executions started before the account ledger was deployed: they reserve nothing. */
+  executionArn: z.string().min(1).optional(),
 });
 
 interface CreditCheck {
   readonly priceUnits: number;
+  /** What the online packs hold, less what the other jobs in flight reserved. */
   readonly availableUnits: number;
 }
 
@@ -44,19 +48,25 @@ async function onlineUnits(kling: KlingApi): Promise<number> {
 }
 
 /**
- * CheckCredits: prices the request and stops it before anything is spent when the online
- * resource packs cannot pay. Advisory: the create call's answer (1101/1102) is the final word.
+ * CheckCredits: prices the request and reserves the price in the account ledger against what
+ * the online resource packs hold less what the jobs in flight reserved, so concurrent jobs never
+ * jointly count on the same units; stops the job before anything is spent when that cannot pay.
+ * The reservation is settled when the task ends or the job fails (lambdas/ledger/slots.ts).
+ * Advisory all the same: the create call's answer (1101/1102) is the final word.
  */
 async function checkCredits(event: unknown): Promise<CreditCheck> {
-  const { request } = parseEvent(checkCreditsEventSchema, event, "CheckCredits");
+  const { request, executionArn } = parseEvent(checkCreditsEventSchema, event, "CheckCredits");
   const price = priceUnits(request);
-  const available = await onlineUnits(await klingApi());
-  recordCreditsRemaining(available);
-  logger().info("credits checked", { priceUnits: price, availableUnits: available });
-  if (available < price) {
+  const online = await onlineUnits(await klingApi());
+  recordCreditsRemaining(online);
+  const reservation = executionArn === undefined ? { reserved: online >= price, reservedByOthers: 0 } : await ledger().reserveCredits(executionArn, price, online, now());
+  const available = online - reservation.reservedByOthers;
+  logger().info("credits checked", { priceUnits: price, onlineUnits: online, reservedByOthers: reservation.reservedByOthers });
+  if (!reservation.reserved) {
+    const others = reservation.reservedByOthers > 0 ? `, ${reservation.reservedByOthers} of them reserved by jobs in flight` : "";
     throw new KlingError(
       "Kling.InsufficientCredits",
-      `this video costs ${price} units but the online resource packs hold ${available} (Kling's figure can lag up to 12 hours)`,
+      `this video costs ${price} units but the online resource packs hold ${online}${others} (Kling's figure can lag up to 12 hours)`,
     );
   }
   return { priceUnits: price, availableUnits: available };

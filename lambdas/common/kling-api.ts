@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { KlingClient } from "../kling/client";
+import { KlingStandardsClient } from "../kling/both-standards";
 import type { KlingApi, KlingCallObserver } from "../kling/port";
 import { klingCallObserver } from "../observability/kling-calls";
 import { klingConnectionConfig } from "./config";
@@ -31,7 +31,7 @@ export async function klingApi(): Promise<KlingApi> {
   const key = createHash("sha256").update(JSON.stringify([baseUrl, timeoutMs, credentials])).digest("hex");
   let client = clients.get(key);
   if (!client) {
-    client = new KlingClient({ baseUrl, credentials, timeoutMs, observer });
+    client = new KlingStandardsClient({ baseUrl, credentials, timeoutMs, observer });
     clients.set(key, client);
   }
   return client;

@@ -1,14 +1,16 @@
 /**
  * What the workflow keeps about a Kling task between Submit and Poll (`$.task` in the state).
- * Enough to resume tracking after any restart: the task id and its kind.
+ * Enough to resume tracking after any restart: the task id and its kind (which says the API
+ * standard too). Its status is in the port's (legacy) words whatever the standard.
  */
 import * as z from "zod";
-import { TASK_KINDS, TASK_STATUSES } from "../kling/wire";
+import { KLING_TASK_KINDS } from "../kling/port";
+import { TASK_STATUSES } from "../kling/wire";
 
 export const taskViewSchema = z.object({
   taskId: z.string().min(1),
   externalTaskId: z.string().min(1),
-  kind: z.enum(TASK_KINDS),
+  kind: z.enum(KLING_TASK_KINDS),
   status: z.enum(TASK_STATUSES),
   /**
    * How long such a video typically takes (generation-time.ts): the poll schedule plans with it.

@@ -1,5 +1,5 @@
 /**
- * Turns a caught `{Error, Cause}` into the diagnosis of ARCHITECTURE.md: what went wrong,
+ * Turns a caught `{Error, Cause}` into the diagnosis of the design: what went wrong,
  * where, whether a retry can ever succeed, and one line for the person who asked for the video.
  */
 import * as z from "zod";

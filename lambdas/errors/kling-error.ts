@@ -39,7 +39,7 @@ export function parseErrorMessage(text: string): ParsedErrorMessage {
 /**
  * Kling's refusals that a caller expects and acts on, recognized here and nowhere else: a task
  * looked up by an id Kling does not know, and a create whose external_task_id an earlier create
- * took. Both come as invalid parameters (400/1201) with a message that says which (KLING_API.md).
+ * took. Both come as invalid parameters (400/1201) with a message that says which (Kling's API documentation).
  */
 export type ExpectedRefusal = "task-not-found" | "external-task-id-exists";
 

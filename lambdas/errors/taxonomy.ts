@@ -4,7 +4,7 @@
  * what the requester is told and what an operator does. Kling's errors first, then the
  * platform's (Lambda and Step Functions). lib/retry-policies.ts, the diagnosis, the redrives
  * and the README's error table and runbook all read it.
- * Source: ../shared/KLING_API.md ("Error codes") and ARCHITECTURE.md ("Errors").
+ * Source: Kling's API documentation ("Error codes") and the design ("Errors").
  */
 
 export const ERROR_NAMES = [
@@ -18,6 +18,7 @@ export const ERROR_NAMES = [
   "Kling.InvalidRequest",
   "Kling.GenerationFailed",
   "Kling.PollTimeout",
+  "Kling.QueueTimeout",
 ] as const;
 
 export type KlingErrorName = (typeof ERROR_NAMES)[number];
@@ -36,6 +37,11 @@ export const PLATFORM_ERROR_NAMES = [
   "Runtime.ExitError",
   "States.Timeout",
   "Execution.Stopped",
+  // The account ledger's DynamoDB table, past the SDK's own retries.
+  "ThrottlingException",
+  "ProvisionedThroughputExceededException",
+  "RequestLimitExceeded",
+  "InternalServerError",
 ] as const;
 
 export type PlatformErrorName = (typeof PLATFORM_ERROR_NAMES)[number];
@@ -54,9 +60,17 @@ export type DiagnosisAction = (typeof DIAGNOSIS_ACTIONS)[number];
 /**
  * How the state machine retries an error (lib/retry-policies.ts has one policy for each class
  * but `none`): Lambda's service faults, a function stopped before it answered, Kling's rate
- * limits, Kling's server errors, a video download from Kling's CDN that broke off.
+ * limits, Kling's server errors, the account ledger's table throttled or faltering, a video download
+ * from Kling's CDN that broke off.
  */
-export type RetryClass = "none" | "lambda-service" | "function-stopped" | "rate-limited" | "server-error" | "download-failed";
+export type RetryClass =
+  | "none"
+  | "lambda-service"
+  | "function-stopped"
+  | "rate-limited"
+  | "server-error"
+  | "ledger-busy"
+  | "download-failed";
 
 export interface ErrorKind {
   /** Which of the state machine's Retry blocks retries it (see lib/retry-policies.ts). */
@@ -190,6 +204,18 @@ export const ERROR_KINDS: Readonly<Record<KlingErrorName, ErrorKind>> = {
     operator:
       "Check the task in Kling's console by its external_task_id; raise `pollSchedule.deadlineSeconds` if videos routinely take longer.",
   },
+  "Kling.QueueTimeout": {
+    retry: "none",
+    recoverable: true,
+    // The account's slots were busy for a while: that passes, and a redrive spends nothing until it has a slot.
+    passesByItself: true,
+    redriveCreatesTask: false,
+    action: "retry-later",
+    suggestion: "Too many videos were waiting for Kling; nothing was spent, retry later.",
+    meaning: "the generation waited for one of the account's Kling slots past the queue deadline; nothing was spent",
+    operator:
+      "The account's slots are busy for longer than `slotQueue.deadlineSeconds`: look at the queue length and time queued; raise `klingConcurrency` if Kling allows more, or the deadline.",
+  },
 };
 
 const PASSING_AWS_FAULT = "The pipeline hit a passing AWS fault; retry later.";
@@ -206,7 +232,23 @@ const lambdaServiceFault = (meaning: string): ErrorKind => ({
   operator: "Nothing for one (retried on every task); many mean a Lambda incident in the region.",
 });
 
+/** The account ledger's DynamoDB table throttled or failed a request, after the SDK's own retries: it clears in moments. */
+const ledgerBusy = (meaning: string): ErrorKind => ({
+  retry: "ledger-busy",
+  recoverable: true,
+  passesByItself: true,
+  redriveCreatesTask: false,
+  action: "retry-later",
+  meaning,
+  suggestion: PASSING_AWS_FAULT,
+  operator: "Nothing for one (retried where the ledger is used); many mean the table is throttled: check its metrics and account limits.",
+});
+
 export const PLATFORM_ERROR_KINDS: Readonly<Record<PlatformErrorName, ErrorKind>> = {
+  ThrottlingException: ledgerBusy("DynamoDB throttled a request to the account ledger's table"),
+  ProvisionedThroughputExceededException: ledgerBusy("the account ledger's table was over its throughput"),
+  RequestLimitExceeded: ledgerBusy("the account's DynamoDB request limit was reached"),
+  InternalServerError: ledgerBusy("DynamoDB failed a request to the account ledger's table"),
   "Lambda.ServiceException": lambdaServiceFault("Lambda's service failed to run the function"),
   "Lambda.AWSLambdaException": lambdaServiceFault("Lambda's service answered with an error of its own"),
   "Lambda.SdkClientException": lambdaServiceFault("Step Functions could not reach Lambda"),
@@ -324,7 +366,7 @@ export function errorNamesRetriedAs(retry: Exclude<RetryClass, "none">): string[
   return KNOWN_ERROR_KINDS.filter(([, kind]) => kind.retry === retry).map(([name]) => name);
 }
 
-/** Words in Kling's reason for a failed task that make it a content problem (ARCHITECTURE.md). */
+/** Words in Kling's reason for a failed task that make it a content problem (the design). */
 export const CONTENT_PROBLEM_WORDS = /\b(content|safety|sensitive|policy|moderation)\b/i;
 
 /**
@@ -347,7 +389,7 @@ export interface ErrorCodeRow {
   readonly meaning: string;
 }
 
-/** KLING_API.md's error code table, row for row. Classification looks the code up here first. */
+/** The error code table of Kling's API documentation, row for row. Classification looks the code up here first. */
 export const KLING_ERROR_CODES: readonly ErrorCodeRow[] = [
   { httpStatus: 401, codes: [1000, 1001, 1002], name: "Kling.AuthFailed", meaning: "authorization failed / empty / invalid" },
   { httpStatus: 401, codes: [1003, 1004], name: "Kling.AuthFailed", meaning: "token not yet valid / expired" },

@@ -9,6 +9,7 @@ import { redactorFor, type Redactor } from "../common/redaction";
 import { KlingError, klingErrorFromAnswer } from "../errors";
 import { createTokenSource, type TokenSource } from "./jwt";
 import type { KlingApi, KlingCallObserver, KlingCallOutcome, KlingCredentials, KlingOperation } from "./port";
+import type { NewCreateTaskBody, NewTaskPageRequest } from "./wire-v2";
 import {
   accountCostsSchema,
   envelopeSchema,
@@ -20,7 +21,7 @@ import {
   type TaskKind,
 } from "./wire";
 
-interface KlingClientOptions {
+export interface KlingClientOptions {
   /** For example `https://api-singapore.klingai.com`; a trailing slash is tolerated. */
   readonly baseUrl: string;
   readonly credentials: KlingCredentials;
@@ -47,12 +48,13 @@ const MAX_QUOTED_MESSAGE_CHARS = 300;
 const MAX_QUOTED_BODY_CHARS = 100;
 const MAX_REQUEST_ID_CHARS = 100;
 
+/** One HTTP request to Kling, on either standard (new-standard.ts sends its own through `call`). */
 interface KlingRequest<T> {
   readonly operation: KlingOperation;
   readonly method: "GET" | "POST";
   readonly path: string;
-  readonly query?: Readonly<Record<string, number>>;
-  readonly body?: CreateTaskBody;
+  readonly query?: Readonly<Record<string, number | string>>;
+  readonly body?: CreateTaskBody | NewCreateTaskBody | NewTaskPageRequest;
   /** The schema of the envelope's `data` on success. */
   readonly data: z.ZodType<T>;
   /** What `data` should be, for messages. */
@@ -71,7 +73,7 @@ const errorBodySchema = z.object({
   request_id: z.string().optional().catch(undefined),
 });
 
-export class KlingClient implements KlingApi {
+export class KlingClient implements KlingApi<TaskKind> {
   private readonly baseUrl: string;
   private readonly tokens: TokenSource;
   private readonly timeoutMs: number;
@@ -144,7 +146,7 @@ export class KlingClient implements KlingApi {
   }
 
   /** One request, repeated once with a re-signed JWT when Kling says the token is stale. */
-  private async call<T>(request: KlingRequest<T>): Promise<T> {
+  async call<T>(request: KlingRequest<T>): Promise<T> {
     try {
       return await this.attempt(request);
     } catch (error) {

@@ -4,6 +4,7 @@
  * answers against them too.
  */
 import * as z from "zod";
+import type { Duration } from "../schemas/models";
 
 /** The envelope of every answer. An error answer may have no `data`. */
 export const envelopeSchema = z.object({
@@ -71,7 +72,10 @@ interface CameraControl {
   config?: Partial<Record<CameraAxis, number>>;
 }
 
-/** The body of `POST /v1/videos/text2video` and `/image2video` (snake_case, as Kling wants it). */
+/**
+ * The body of `POST /v1/videos/text2video` and `/image2video` (snake_case, as Kling wants it).
+ * The client port takes it for both standards; the new standard's client translates it.
+ */
 export interface CreateTaskBody {
   model_name: string;
   prompt?: string;
@@ -79,7 +83,8 @@ export interface CreateTaskBody {
   cfg_scale?: number;
   mode?: "std" | "pro";
   aspect_ratio?: "16:9" | "9:16" | "1:1";
-  duration?: "5" | "10";
+  /** "5" or "10"; "3" to "15" for kling-v3 (lambdas/schemas/models.ts). */
+  duration?: Duration;
   sound?: "on" | "off";
   camera_control?: CameraControl;
   image?: string;

@@ -18,6 +18,14 @@ export const METRIC = {
   klingRetries: "KlingRetries",
   /** The units the online resource packs hold, as CheckCredits read them. */
   creditsRemaining: "CreditsRemaining",
+  /** The account's Kling slots held, as the ledger said after a wait or a release. */
+  slotsInUse: "KlingSlotsInUse",
+  /** Generations waiting for a slot, at the same moments. */
+  slotQueueLength: "SlotQueueLength",
+  /** How long the oldest waiter has waited, in seconds (the alarm's metric). */
+  oldestWaiterSeconds: "OldestWaiterSeconds",
+  /** How long a generation waited for its slot, in seconds, when it got it. */
+  timeQueuedSeconds: "TimeQueuedSeconds",
 } as const;
 
 export const DIMENSION = {

@@ -7,16 +7,17 @@ import { isKlingErrorName, ERROR_KINDS } from "../errors";
 import { DIMENSION, DIMENSION_SETS, METRIC } from "./catalog";
 
 type Dimensions = Readonly<Record<string, string>>;
+type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 
 /**
  * One EMF record per count (without dimension sets, by `service` alone), flushed at once:
  * concurrent invocations (the local runner's) never mix dimensions, and none is lost when a
  * handler throws.
  */
-function emit(metric: string, value: number, dimensionSets: readonly Dimensions[] = []): void {
+function emit(metric: string, value: number, dimensionSets: readonly Dimensions[] = [], unit: Unit = MetricUnit.Count): void {
   const record = new Metrics({ singleMetric: true });
   for (const dimensions of dimensionSets) record.addDimensions({ ...dimensions });
-  record.addMetric(metric, MetricUnit.Count, value);
+  record.addMetric(metric, unit, value);
 }
 
 /** Picks the named dimensions' values, so each set is emitted exactly as the catalog declares it. */
@@ -47,4 +48,15 @@ export function recordKlingRequest(errorName: string | undefined): boolean {
   const retried = errorName !== undefined && isKlingErrorName(errorName) && ERROR_KINDS[errorName].retry !== "none";
   if (retried) emit(METRIC.klingRetries, 1, [dimensionSet(DIMENSION_SETS.klingRetries.byErrorName, { [DIMENSION.errorName]: errorName })]);
   return retried;
+}
+
+/** The account ledger as a wait or a release left it. */
+export function recordSlotQueue(gauges: { readonly slotsInUse: number; readonly queueLength: number; readonly oldestWaiterSeconds: number }): void {
+  emit(METRIC.slotsInUse, gauges.slotsInUse);
+  emit(METRIC.slotQueueLength, gauges.queueLength);
+  emit(METRIC.oldestWaiterSeconds, gauges.oldestWaiterSeconds, [], MetricUnit.Seconds);
+}
+
+export function recordTimeQueued(seconds: number): void {
+  emit(METRIC.timeQueuedSeconds, seconds, [], MetricUnit.Seconds);
 }

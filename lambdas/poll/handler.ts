@@ -8,19 +8,37 @@ import { nextWaitSeconds } from "../common/poll-schedule";
 import { taskViewSchema, type TaskView } from "../common/task-view";
 import { logger, observed } from "../observability/logger";
 import { recordGenerationSucceeded } from "../observability/metrics";
+import type { Task } from "../kling/wire";
+import { slotPorts } from "../ledger/ports";
+import { releaseHolds } from "../ledger/slots";
 
-const pollEventSchema = z.object({ task: taskViewSchema });
+const pollEventSchema = z.object({
+  task: taskViewSchema,
+  /** Absent in executions started before the account ledger was deployed: they hold nothing in it. */
+  executionArn: z.string().min(1).optional(),
+});
+
+/**
+ * The task has ended at Kling: its slot is free there, so give it to the next waiter now, and
+ * settle the credit reservation (Kling's final_unit_deduction is what was really spent).
+ */
+async function releaseEndedTask(executionArn: string | undefined, answer: Task): Promise<void> {
+  if (executionArn === undefined) return;
+  const released = await releaseHolds(executionArn, slotPorts());
+  logger().info("slot released", { ...released, unitsSpent: answer.final_unit_deduction === undefined ? released.units : Number(answer.final_unit_deduction) });
+}
 
 /**
  * Poll: asks Kling how the task is doing. Returns the task with the wait before the next poll;
  * a finished task carries its video. A failed task and a passed deadline are thrown.
  */
 async function poll(event: unknown): Promise<TaskView> {
-  const { task } = parseEvent(pollEventSchema, event, "Poll");
+  const { task, executionArn } = parseEvent(pollEventSchema, event, "Poll");
   const kling = await klingApi();
   const answer = await kling.getTask(task.kind, task.taskId);
   const polls = task.polls + 1;
 
+  if (answer.task_status === "failed" || answer.task_status === "succeed") await releaseEndedTask(executionArn, answer);
   if (answer.task_status === "failed") {
     throw failedTaskError(answer.task_status_msg ?? "", task.taskId);
   }

@@ -5,13 +5,15 @@
  * Source of the field rules: Kling's API documentation ("Text to video", "Image to video").
  */
 import * as z from "zod";
-import { CAMERA_AXES, CAMERA_CONTROL_TYPES, type CameraAxis, type CreateTaskBody, type TaskKind } from "../kling/wire";
-import { ASPECT_RATIOS, DURATIONS, MODEL_NAMES, MODES, SOUND_SETTINGS } from "./models";
+import { taskKindOn, type KlingTaskKind } from "../kling/port";
+import { CAMERA_AXES, CAMERA_CONTROL_TYPES, type CameraAxis, type CreateTaskBody } from "../kling/wire";
+import { ASPECT_RATIOS, DURATIONS, MODEL_NAMES, MODELS, MODES, SOUND_SETTINGS, type ModelName, type VideoInput } from "./models";
 
-export const MAX_PROMPT_CHARACTERS = 2500;
+/** Only the legacy standard takes a negative prompt, up to 2500 characters. */
+const MAX_NEGATIVE_PROMPT_CHARACTERS = 2500;
 
 /** Characters as a person counts them (Unicode code points): "🎬" is one, not two UTF-16 units. */
-function characterCount(text: string): number {
+export function characterCount(text: string): number {
   return Array.from(text).length;
 }
 
@@ -22,7 +24,8 @@ function textOfAtMost(maxCharacters: number) {
   });
 }
 
-const promptSchema = textOfAtMost(MAX_PROMPT_CHARACTERS).refine((text) => text.trim() !== "", "must not be blank");
+/** Its length is the model's to limit (models.ts): validation.ts checks it with the model. */
+const promptSchema = z.string().refine((text) => text.trim() !== "", "must not be blank");
 
 /** Why a value is not an https URL, or undefined when it is one. */
 function httpsUrlProblem(value: string): string | undefined {
@@ -106,16 +109,17 @@ const cameraControlSchema = z
     }
   });
 
-/** "5" and "10" as Kling writes them; the numbers 5 and 10 are accepted and become strings. */
+/** "3" to "15" as Kling's legacy API writes them; the numbers 3 to 15 are accepted and become strings. */
 const durationSchema = z.union([z.enum(DURATIONS), z.number().transform(String).pipe(z.enum(DURATIONS))]);
 
 export const generationRequestShape = {
-  /** Required unless an image is given (checked in validation.ts). */
+  /** Required unless an image is given (checked in validation.ts, with the model's own limit). */
   prompt: promptSchema.optional(),
-  negativePrompt: textOfAtMost(MAX_PROMPT_CHARACTERS).optional(),
+  negativePrompt: textOfAtMost(MAX_NEGATIVE_PROMPT_CHARACTERS).optional(),
   /** When absent, the configured default model is used. */
   model: z.enum(MODEL_NAMES).optional(),
-  mode: z.enum(MODES).default("std"),
+  /** When absent, the model's default mode (models.ts). */
+  mode: z.enum(MODES).optional(),
   /** Text-to-video only; Kling's default is 16:9. */
   aspectRatio: z.enum(ASPECT_RATIOS).optional(),
   duration: durationSchema.default("5"),
@@ -142,7 +146,7 @@ export type GenerationRequestInput = z.input<typeof generationRequestInputSchema
  * Later states parse their input with it; it does not repeat the model rules, so build one only
  * through `validateGenerationRequest`.
  */
-export const generationRequestSchema = generationRequestInputSchema.extend({ model: z.enum(MODEL_NAMES) });
+export const generationRequestSchema = generationRequestInputSchema.extend({ model: z.enum(MODEL_NAMES), mode: z.enum(MODES) });
 
 export type GenerationRequest = z.output<typeof generationRequestSchema>;
 
@@ -162,6 +166,12 @@ export const WIRE_FIELD_NAMES: Readonly<Record<GenerationRequestField, keyof Cre
   callbackUrl: "callback_url",
 };
 
-export function taskKind(request: { readonly image?: unknown }): TaskKind {
-  return request.image === undefined ? "text2video" : "image2video";
+/** What the video starts from: an image (the first frame) when one is given. */
+export function videoInput(request: { readonly image?: unknown }): VideoInput {
+  return request.image === undefined ? "text" : "image";
+}
+
+/** Where the task lives: its input on the standard that serves its model (models.ts). */
+export function taskKind(request: { readonly model: ModelName; readonly image?: unknown }): KlingTaskKind {
+  return taskKindOn(MODELS[request.model].standard, videoInput(request));
 }

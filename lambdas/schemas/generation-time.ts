@@ -1,8 +1,9 @@
 /**
- * How long Kling typically takes to make a video, in seconds from create to `succeed`: the
+ * How long Kling typically takes to make a video, in seconds from create to `succeed` (`succeeded` on the new standard): the
  * one table the poll schedule plans its first poll with.
  *
- * Source: Kling publishes no generation times. These are planning figures in the range users
+ * Source: Kling publishes no generation times, for the new models (kling-v3, the 3.0 family) as for
+ * the older ones. These are planning figures in the range users
  * of the API report (about a minute for a 5 s Turbo clip in std, several minutes for 10 s
  * in pro on the older models); tune them to what your account sees. A figure that is off
  * costs a few polls or a little detection delay, never a wrong outcome: the schedule keeps
@@ -10,7 +11,7 @@
  */
 import type { Duration, Mode, ModelName } from "./models";
 
-/** A 5 s video in std mode, by model. */
+/** A 5 s video in std mode, by model (planning figures, see above). */
 const FIVE_SECONDS_STD: Readonly<Record<ModelName, number>> = {
   "kling-v1": 120,
   "kling-v1-5": 120,
@@ -20,13 +21,19 @@ const FIVE_SECONDS_STD: Readonly<Record<ModelName, number>> = {
   "kling-v2-1-master": 150,
   "kling-v2-5-turbo": 60,
   "kling-v2-6": 75,
+  // The same models on either standard take the same time; 3.0 renders more than 2.6, its Turbo less.
+  "kling-v3": 100,
+  "kling-2.5-turbo": 60,
+  "kling-2.6": 75,
+  "kling-3.0": 100,
+  "kling-3.0-turbo": 70,
 };
 
 /** pro renders 1080p instead of 720p. */
 const PRO_FACTOR = 1.4;
-/** Twice the video is less than twice the time: part of the work is per task. */
-const TEN_SECONDS_FACTOR = 1.7;
-/** Native audio (kling-v2-6 `sound: "on"`) is generated alongside. */
+/** Each second of video past 5 adds 14% (10 s: 1.7 times a 5 s video; part of the work is per task, not per second). */
+const PER_SECOND_PAST_FIVE = 0.14;
+/** Native audio (`sound: "on"`) is generated alongside. */
 const SOUND_FACTOR = 1.2;
 
 export interface TimedRequest {
@@ -41,7 +48,7 @@ export function typicalGenerationSeconds(request: TimedRequest): number {
   const seconds =
     FIVE_SECONDS_STD[request.model] *
     (request.mode === "pro" ? PRO_FACTOR : 1) *
-    (request.duration === "10" ? TEN_SECONDS_FACTOR : 1) *
+    (1 + (Number(request.duration) - 5) * PER_SECOND_PAST_FIVE) *
     (request.sound === "on" ? SOUND_FACTOR : 1);
   return Math.round(seconds);
 }

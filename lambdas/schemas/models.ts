@@ -1,27 +1,36 @@
 /**
- * What each Kling model accepts: the one capability table that validation (and so the API)
- * checks requests against before anything is sent or paid for.
+ * Every model Kling documents, and what each accepts: the one table that says which API
+ * standard serves a model (and so which endpoints the client calls), and that validation (and
+ * so the API) checks requests against before anything is sent or paid for. PRICING (pricing.ts)
+ * and the typical generation times (generation-time.ts) are keyed by MODEL_NAMES: a model
+ * without a price or a time fails type-checking. The README's model table is generated from it.
  *
- * Source: Kling's API documentation, "Text to video" and "Image to video" (legacy `/v1`).
- * Only the facts written there: every model takes modes std/pro and durations "5"/"10";
- * cfg_scale is refused by the kling-v2.x models; sound is kling-v2-6 (and later) only;
- * camera_control only with kling-v1, std mode, 5 s; kling-v1-5 and kling-v2-1 are
- * image-to-video models only. PRICING (pricing.ts) is keyed by MODEL_NAMES: a model without a
- * price fails type-checking.
+ * Sources: Kling's API documentation, "Models and rules (legacy /v1)" and "The new standard"; for
+ * the per-model details of the new standard (durations, prompt lengths, audio, last frame) the
+ * copies of Kling's new-standard pages it names (aself101/kling-api, docs/specs/appendices/
+ * B-new-standard-contracts.md, section 2). Where a fact is not documented the table takes the
+ * stricter choice, so a request is refused here rather than after the call.
  */
-import type { TaskKind } from "../kling/wire";
+/** `legacy`: `/v1/videos/{text2video,image2video}`, model in the body. `new`: `/{text,image}-to-video/{model}`. */
+export type ApiStandard = "legacy" | "new";
 
+/** `std` = 720p, `pro` = 1080p (on the new standard: `settings.resolution`). */
 export const MODES = ["std", "pro"] as const;
 export type Mode = (typeof MODES)[number];
+export const MODE_RESOLUTIONS: Readonly<Record<Mode, string>> = { std: "720p", pro: "1080p" };
 
-/** Seconds of video, written as Kling writes them. */
-export const DURATIONS = ["5", "10"] as const;
+/** Seconds of video, written as Kling's legacy API writes them: "3" to "15" (kling-v3), "5" or "10" (the others). */
+export const DURATIONS = ["3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15"] as const;
 export type Duration = (typeof DURATIONS)[number];
+const FIVE_OR_TEN: readonly Duration[] = ["5", "10"];
 
 export const ASPECT_RATIOS = ["16:9", "9:16", "1:1"] as const;
 type AspectRatio = (typeof ASPECT_RATIOS)[number];
 
 export const SOUND_SETTINGS = ["on", "off"] as const;
+
+/** What a video starts from: a prompt alone, or an image (the first frame). */
+export type VideoInput = "text" | "image";
 
 export const MODEL_NAMES = [
   "kling-v1",
@@ -32,49 +41,106 @@ export const MODEL_NAMES = [
   "kling-v2-1-master",
   "kling-v2-5-turbo",
   "kling-v2-6",
+  "kling-v3",
+  "kling-2.5-turbo",
+  "kling-2.6",
+  "kling-3.0",
+  "kling-3.0-turbo",
 ] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
-export interface ModelCapabilities {
-  /** The endpoints (text2video, image2video) that take this model. */
-  readonly kinds: readonly TaskKind[];
+/** The modes (and durations) a feature is accepted with. */
+interface Allowed {
   readonly modes: readonly Mode[];
+}
+
+export interface ModelCapabilities {
+  readonly standard: ApiStandard;
+  /** Text to video, image to video, or both. */
+  readonly inputs: readonly VideoInput[];
+  readonly modes: readonly Mode[];
+  /** The mode of a request that names none. */
+  readonly defaultMode: Mode;
+  /** False for a model that takes no mode parameter at all (it renders in its one mode). */
+  readonly modeParameter: boolean;
   readonly durations: readonly Duration[];
   /** Text-to-video only: for image-to-video the image sets the aspect ratio. */
   readonly aspectRatios: readonly AspectRatio[];
+  /** The longest prompt, in characters, by input (the new standard's limits differ by page). */
+  readonly promptCharacters: Readonly<Record<VideoInput, number>>;
+  readonly negativePrompt: boolean;
   readonly cfgScale: boolean;
-  readonly sound: boolean;
+  /** The `sound` parameter: undefined when the model has none; else the modes `sound: "on"` (native audio) is made in. */
+  readonly sound: Allowed | undefined;
+  /** First and last frame (`imageTail`): undefined when the model takes no last frame. */
+  readonly lastFrame: (Allowed & { readonly silentOnly: boolean }) | undefined;
   /** The modes and durations camera_control is accepted with; undefined when it never is. */
-  readonly cameraControl: { readonly modes: readonly Mode[]; readonly durations: readonly Duration[] } | undefined;
+  readonly cameraControl: (Allowed & { readonly durations: readonly Duration[] }) | undefined;
 }
 
-const BOTH_KINDS: readonly TaskKind[] = ["text2video", "image2video"];
-const IMAGE_ONLY: readonly TaskKind[] = ["image2video"];
+const BOTH: readonly VideoInput[] = ["text", "image"];
+const IMAGE_ONLY: readonly VideoInput[] = ["image"];
+const PRO_ONLY: readonly Mode[] = ["pro"];
+const LEGACY_PROMPT = { text: 2500, image: 2500 } as const;
 
-/** The shared defaults of the table; each model states only where it differs. */
-const COMMON = {
+/** The legacy models up to kling-v2-6: each states only where it differs. */
+const LEGACY = {
+  standard: "legacy",
+  inputs: BOTH,
   modes: MODES,
-  durations: DURATIONS,
+  defaultMode: "std",
+  modeParameter: true,
+  durations: FIVE_OR_TEN,
   aspectRatios: ASPECT_RATIOS,
+  promptCharacters: LEGACY_PROMPT,
+  negativePrompt: true,
+  cfgScale: false,
+  sound: undefined,
+  lastFrame: { modes: MODES, silentOnly: false },
   cameraControl: undefined,
-} as const;
+} as const satisfies ModelCapabilities;
+
+/** The new standard: no negative prompt, no cfg_scale, no camera control (none of its pages has them). */
+const NEW = { ...LEGACY, standard: "new", negativePrompt: false } as const satisfies ModelCapabilities;
+
+/** 2.5 Turbo and 2.6: first and last frame only at 1080p (and silent on 2.6). */
+const TURBO_2_5 = { lastFrame: { modes: PRO_ONLY, silentOnly: false } } as const;
+/** 2.6: native audio only at 1080p; first and last frame only at 1080p and silent. */
+const V2_6 = { sound: { modes: PRO_ONLY }, lastFrame: { modes: PRO_ONLY, silentOnly: true } } as const;
+/** 3.0: 3 to 15 s, native audio at either resolution. */
+const V3 = { durations: DURATIONS, sound: { modes: MODES } } as const;
 
 export const MODELS: Readonly<Record<ModelName, ModelCapabilities>> = {
-  "kling-v1": { ...COMMON, kinds: BOTH_KINDS, cfgScale: true, sound: false, cameraControl: { modes: ["std"], durations: ["5"] } },
-  "kling-v1-5": { ...COMMON, kinds: IMAGE_ONLY, cfgScale: true, sound: false },
-  "kling-v1-6": { ...COMMON, kinds: BOTH_KINDS, cfgScale: true, sound: false },
-  "kling-v2-master": { ...COMMON, kinds: BOTH_KINDS, cfgScale: false, sound: false },
-  "kling-v2-1": { ...COMMON, kinds: IMAGE_ONLY, cfgScale: false, sound: false },
-  "kling-v2-1-master": { ...COMMON, kinds: BOTH_KINDS, cfgScale: false, sound: false },
-  "kling-v2-5-turbo": { ...COMMON, kinds: BOTH_KINDS, cfgScale: false, sound: false },
-  "kling-v2-6": { ...COMMON, kinds: BOTH_KINDS, cfgScale: false, sound: true },
+  "kling-v1": { ...LEGACY, cfgScale: true, cameraControl: { modes: ["std"], durations: ["5"] } },
+  "kling-v1-5": { ...LEGACY, inputs: IMAGE_ONLY, cfgScale: true },
+  "kling-v1-6": { ...LEGACY, cfgScale: true },
+  // No mode parameter at all (updates log 2025-05-13): it renders 1080p, priced as such.
+  "kling-v2-master": { ...LEGACY, modes: PRO_ONLY, defaultMode: "pro", modeParameter: false },
+  "kling-v2-1": { ...LEGACY, inputs: IMAGE_ONLY },
+  "kling-v2-1-master": { ...LEGACY, modes: PRO_ONLY, defaultMode: "pro" },
+  "kling-v2-5-turbo": { ...LEGACY, ...TURBO_2_5 },
+  "kling-v2-6": { ...LEGACY, ...V2_6 },
+  "kling-v3": { ...LEGACY, ...V3 },
+  "kling-2.5-turbo": { ...NEW, ...TURBO_2_5 },
+  "kling-2.6": { ...NEW, ...V2_6 },
+  "kling-3.0": { ...NEW, ...V3, promptCharacters: { text: 3072, image: 3072 } },
+  // No audio setting and first frame only ("First Frame + Last Frame ... not supported yet").
+  "kling-3.0-turbo": { ...NEW, durations: DURATIONS, promptCharacters: { text: 3072, image: 2500 }, lastFrame: undefined },
 };
+
+/** The longest prompt any model accepts: the field's own limit; each model's is checked with the model. */
+export const MAX_PROMPT_CHARACTERS = Math.max(...MODEL_NAMES.flatMap((model) => Object.values(MODELS[model].promptCharacters)));
 
 export function isModelName(value: string): value is ModelName {
   return (MODEL_NAMES as readonly string[]).includes(value);
 }
 
-/** The models that accept the given kind of task, in table order. */
-export function modelsFor(kind: TaskKind): ModelName[] {
-  return MODEL_NAMES.filter((model) => MODELS[model].kinds.includes(kind));
+/** The models that accept the given input, in table order. */
+export function modelsFor(input: VideoInput): ModelName[] {
+  return MODEL_NAMES.filter((model) => MODELS[model].inputs.includes(input));
+}
+
+/** The models with a given capability, in table order. */
+export function modelsWhere(accepts: (capabilities: ModelCapabilities) => boolean): ModelName[] {
+  return MODEL_NAMES.filter((model) => accepts(MODELS[model]));
 }

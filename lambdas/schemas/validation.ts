@@ -5,14 +5,15 @@
  * The Validate Lambda and the HTTP API both call this; neither adds rules of its own.
  */
 import * as z from "zod";
-import type { CreateTaskBody, TaskKind } from "../kling/wire";
+import type { CreateTaskBody } from "../kling/wire";
 import {
   GENERATION_REQUEST_FIELDS,
   WIRE_FIELD_NAMES,
+  characterCount,
   generationRequestInputSchema,
   generationRequestShape,
   isBase64Image,
-  taskKind,
+  videoInput,
   type GenerationRequest,
   type GenerationRequestField,
 } from "./generation-request";
@@ -21,14 +22,18 @@ import {
   DURATIONS,
   MODEL_NAMES,
   MODELS,
+  MAX_PROMPT_CHARACTERS,
   MODES,
+  MODE_RESOLUTIONS,
   SOUND_SETTINGS,
   isModelName,
   modelsFor,
+  modelsWhere,
   type Duration,
   type ModelCapabilities,
   type ModelName,
   type Mode,
+  type VideoInput,
 } from "./models";
 
 /**
@@ -60,7 +65,7 @@ export type ValidationResult =
 export { generationRequestSchema, taskKind, type GenerationRequest } from "./generation-request";
 
 type JsonObject = Record<string, unknown>;
-/** The fields that are valid on their own (mode and duration default when absent or invalid). */
+/** The fields that are valid on their own (duration defaults when absent or invalid). */
 type FieldValues = z.output<typeof generationRequestInputSchema>;
 
 interface ResolvedModel {
@@ -69,7 +74,7 @@ interface ResolvedModel {
   readonly fromDefault: boolean;
 }
 
-const KIND_LABELS: Readonly<Record<TaskKind, string>> = { text2video: "text-to-video", image2video: "image-to-video" };
+const INPUT_LABELS: Readonly<Record<VideoInput, string>> = { text: "text-to-video", image: "image-to-video" };
 
 export function validateGenerationRequest(input: unknown, options: ValidationOptions): ValidationResult {
   if (!isModelName(options.defaultModel)) {
@@ -77,7 +82,7 @@ export function validateGenerationRequest(input: unknown, options: ValidationOpt
   }
   if (!isJsonObject(input)) return { ok: false, problems: ["the request must be a JSON object"], contentPolicy: false };
 
-  const kind = taskKind(input);
+  const kind = videoInput(input);
   const resolved = resolveModel(input, options.defaultModel);
   const validFields: JsonObject = {};
   const fieldProblems = GENERATION_REQUEST_FIELDS.flatMap((name) => {
@@ -91,14 +96,16 @@ export function validateGenerationRequest(input: unknown, options: ValidationOpt
     ...Object.keys(input).filter((key) => !isRequestField(key)).map(unknownFieldProblem),
     ...fieldProblems,
     ...requestRuleProblems(input, fields, kind),
+    ...promptLengthProblems(fields, kind, resolved?.model),
     ...(resolved ? modelProblems(input, fields, kind, resolved) : []),
   ];
   const blocked = blockedTermProblems(input, options.blockedTerms);
   if (problems.length > 0 || blocked.length > 0 || resolved === undefined) {
     return { ok: false, problems: [...problems, ...blocked], contentPolicy: blocked.length > 0 };
   }
-  const aspectRatio = kind === "text2video" ? { aspectRatio: fields.aspectRatio ?? DEFAULT_ASPECT_RATIO } : {};
-  return { ok: true, request: { ...fields, model: resolved.model, ...aspectRatio } };
+  const aspectRatio = kind === "text" ? { aspectRatio: fields.aspectRatio ?? DEFAULT_ASPECT_RATIO } : {};
+  const mode = fields.mode ?? MODELS[resolved.model].defaultMode;
+  return { ok: true, request: { ...fields, model: resolved.model, mode, ...aspectRatio } };
 }
 
 function isJsonObject(value: unknown): value is JsonObject {
@@ -210,13 +217,16 @@ function unknownFieldProblem(key: string): string {
 }
 
 /** Rules between fields that hold whatever the model. */
-function requestRuleProblems(input: JsonObject, fields: FieldValues, kind: TaskKind): string[] {
+function requestRuleProblems(input: JsonObject, fields: FieldValues, kind: VideoInput): string[] {
   const problems: string[] = [];
-  if (kind === "text2video" && input.prompt === undefined) problems.push("prompt is required");
-  if (kind === "text2video" && input.imageTail !== undefined) {
+  if (kind === "text" && input.prompt === undefined) problems.push("prompt is required");
+  if (kind === "text" && input.imageTail !== undefined) {
     problems.push("imageTail is only accepted together with image (image is the first frame, imageTail the last)");
   }
-  if (kind === "image2video" && input.aspectRatio !== undefined) {
+  if (input.imageTail !== undefined && input.cameraControl !== undefined) {
+    problems.push("imageTail and cameraControl cannot be combined: Kling takes a last frame, motion brush or camera control, one at a time");
+  }
+  if (kind === "image" && input.aspectRatio !== undefined) {
     problems.push("aspectRatio is not accepted for image-to-video (the image sets it)");
   }
   const size = inlineImageSizeProblem(fields);
@@ -240,34 +250,84 @@ function inlineImageSizeProblem(fields: FieldValues): string | undefined {
     : `image and imageTail are ${size} together; ${limit}: pass https URLs instead`;
 }
 
+/** The prompt's limit is the model's (3072 characters on the new standard's 3.0 models, 2500 on the others); the longest of all when the model is not valid. */
+function promptLengthProblems(fields: FieldValues, kind: VideoInput, model: ModelName | undefined): string[] {
+  if (fields.prompt === undefined) return [];
+  const count = characterCount(fields.prompt);
+  const limit = model === undefined ? MAX_PROMPT_CHARACTERS : MODELS[model].promptCharacters[kind];
+  return count > limit ? [`prompt must be at most ${limit} characters${model === undefined ? "" : ` for ${model}`} (got ${count})`] : [];
+}
+
 /** What the resolved model does not accept. */
-function modelProblems(input: JsonObject, fields: FieldValues, kind: TaskKind, { model, fromDefault }: ResolvedModel): string[] {
+function modelProblems(input: JsonObject, fields: FieldValues, kind: VideoInput, { model, fromDefault }: ResolvedModel): string[] {
   const capabilities = MODELS[model];
   const problems: string[] = [];
-  if (!capabilities.kinds.includes(kind)) {
+  if (!capabilities.inputs.includes(kind)) {
     const others = quotedList(modelsFor(kind));
     problems.push(
       fromDefault
-        ? `the default model ${model} does not accept ${KIND_LABELS[kind]}; set model to one of ${others}`
-        : `model ${model} does not accept ${KIND_LABELS[kind]}; use one of ${others}`,
+        ? `the default model ${model} does not accept ${INPUT_LABELS[kind]}; set model to one of ${others}`
+        : `model ${model} does not accept ${INPUT_LABELS[kind]}; use one of ${others}`,
     );
   }
-  const { mode, duration, aspectRatio } = fields;
-  if (!capabilities.modes.includes(mode)) problems.push(notOneOfProblem("mode", { values: capabilities.modes, model }));
+  const { duration, aspectRatio } = fields;
+  const mode = fields.mode ?? capabilities.defaultMode;
+  // A model without a mode parameter (kling-v2-master) renders in its one mode: asking for that one is harmless (nothing is sent).
+  if (!capabilities.modes.includes(mode)) {
+    problems.push(`${notOneOfProblem("mode", { values: capabilities.modes, model })} (${capabilities.modes.map(modeLabel).join(", ")} only)`);
+  }
   if (!capabilities.durations.includes(duration)) {
     problems.push(notOneOfProblem("duration", { values: capabilities.durations, model }));
   }
-  if (kind === "text2video" && aspectRatio !== undefined && !capabilities.aspectRatios.includes(aspectRatio)) {
+  if (kind === "text" && aspectRatio !== undefined && !capabilities.aspectRatios.includes(aspectRatio)) {
     problems.push(notOneOfProblem("aspectRatio", { values: capabilities.aspectRatios, model }));
   }
-  if (input.cfgScale !== undefined && !capabilities.cfgScale) problems.push(`cfgScale is not accepted by ${model}`);
-  if (input.sound !== undefined && !capabilities.sound) {
-    problems.push(`sound is only accepted by ${MODEL_NAMES.filter((name) => MODELS[name].sound).join(", ")}`);
+  if (input.negativePrompt !== undefined && !capabilities.negativePrompt) {
+    problems.push(`negativePrompt is not accepted by ${model} (Kling's new API standard has none: say what to avoid in the prompt)`);
   }
+  if (input.cfgScale !== undefined && !capabilities.cfgScale) problems.push(`cfgScale is not accepted by ${model}`);
+  problems.push(...soundProblems(input, fields, model, mode), ...lastFrameProblems(fields, model, mode));
   if (input.cameraControl !== undefined && !acceptsCameraControl(capabilities, mode, duration)) {
     problems.push(`cameraControl is only accepted with ${cameraControlCombinations()} (got ${model}, ${mode} mode, ${duration} s)`);
   }
   return problems;
+}
+
+/** `sound` exists on some models only; native audio (`"on"`) is made only in the model's sound modes (2.6: 1080p). */
+function soundProblems(input: JsonObject, fields: FieldValues, model: ModelName, mode: Mode): string[] {
+  const accepted = MODELS[model].sound;
+  if (input.sound === undefined) return [];
+  if (!accepted) return [`sound is only accepted by ${modelsWhere((capabilities) => capabilities.sound !== undefined).join(", ")}`];
+  if (fields.sound === "on" && !accepted.modes.includes(mode)) {
+    return [`sound "on" (native audio) is only made in ${modesText(accepted.modes)} by ${model} (got ${mode} mode): set mode to "pro" or sound to "off"`];
+  }
+  return [];
+}
+
+/** First and last frame: not on every model, on 2.5 Turbo and 2.6 only at 1080p, and silent on 2.6. */
+function lastFrameProblems(fields: FieldValues, model: ModelName, mode: Mode): string[] {
+  if (fields.imageTail === undefined || fields.image === undefined) return [];
+  const accepted = MODELS[model].lastFrame;
+  if (!accepted) {
+    return [`imageTail (a last frame) is not accepted by ${model}; use one of ${quotedList(modelsWhere((capabilities) => capabilities.lastFrame !== undefined && capabilities.inputs.includes("image")))}`];
+  }
+  const problems: string[] = [];
+  if (!accepted.modes.includes(mode)) {
+    problems.push(`imageTail (first and last frame) is only accepted in ${modesText(accepted.modes)} by ${model} (got ${mode} mode)`);
+  }
+  if (accepted.silentOnly && fields.sound === "on") {
+    problems.push(`imageTail (first and last frame) is only accepted without native audio by ${model}: set sound to "off" or drop imageTail`);
+  }
+  return problems;
+}
+
+/** "pro mode (1080p)". */
+function modeLabel(mode: Mode): string {
+  return `${mode} mode (${MODE_RESOLUTIONS[mode]})`;
+}
+
+function modesText(modes: readonly Mode[]): string {
+  return modes.map(modeLabel).join(" or ");
 }
 
 function acceptsCameraControl(capabilities: ModelCapabilities, mode: Mode, duration: Duration): boolean {
@@ -308,28 +368,31 @@ function blockedTermProblems(input: JsonObject, blockedTerms: readonly string[])
   });
 }
 
-/** Kling's create body (snake_case) for a validated request, with only the fields its model accepts. */
+/**
+ * Kling's create body (snake_case, the legacy words the client port takes for both standards)
+ * for a validated request, with only the fields its model accepts.
+ */
 export function toCreateTaskBody(request: GenerationRequest, externalTaskId: string): CreateTaskBody {
   const capabilities = MODELS[request.model];
-  const kind = taskKind(request);
+  const kind = videoInput(request);
   const body: CreateTaskBody = {
     model_name: request.model,
-    mode: request.mode,
     duration: request.duration,
     external_task_id: externalTaskId,
   };
+  if (capabilities.modeParameter) body.mode = request.mode;
   if (request.prompt !== undefined) body.prompt = request.prompt;
-  if (request.negativePrompt !== undefined) body.negative_prompt = request.negativePrompt;
+  if (request.negativePrompt !== undefined && capabilities.negativePrompt) body.negative_prompt = request.negativePrompt;
   if (request.cfgScale !== undefined && capabilities.cfgScale) body.cfg_scale = request.cfgScale;
   if (request.sound !== undefined && capabilities.sound) body.sound = request.sound;
-  if (kind === "text2video" && request.aspectRatio !== undefined && capabilities.aspectRatios.includes(request.aspectRatio)) {
+  if (kind === "text" && request.aspectRatio !== undefined && capabilities.aspectRatios.includes(request.aspectRatio)) {
     body.aspect_ratio = request.aspectRatio;
   }
   if (request.cameraControl !== undefined && acceptsCameraControl(capabilities, request.mode, request.duration)) {
     body.camera_control = request.cameraControl;
   }
   if (request.image !== undefined) body.image = request.image;
-  if (request.image !== undefined && request.imageTail !== undefined) body.image_tail = request.imageTail;
+  if (request.image !== undefined && request.imageTail !== undefined && capabilities.lastFrame) body.image_tail = request.imageTail;
   if (request.callbackUrl !== undefined) body.callback_url = request.callbackUrl;
   return body;
 }

@@ -7,8 +7,8 @@ import { nextWaitSeconds } from "../common/poll-schedule";
 import type { TaskView } from "../common/task-view";
 import { KlingError } from "../errors";
 import { logger, observed } from "../observability/logger";
-import type { KlingApi } from "../kling/port";
-import { TASK_KINDS, type CreateTaskBody, type Task, type TaskKind } from "../kling/wire";
+import { KLING_TASK_KINDS, type KlingApi, type KlingTaskKind } from "../kling/port";
+import type { CreateTaskBody, Task } from "../kling/wire";
 import { typicalGenerationSeconds } from "../schemas/generation-time";
 import { generationRequestSchema, toCreateTaskBody } from "../schemas/validation";
 import { externalTaskIdFor, externalTaskIdsUpTo } from "./external-task-id";
@@ -17,7 +17,7 @@ import { findLiveTask } from "./live-task";
 const submitEventSchema = z.object({
   jobId: z.string().min(1),
   executionId: z.string().min(1),
-  kind: z.enum(TASK_KINDS),
+  kind: z.enum(KLING_TASK_KINDS),
   request: generationRequestSchema,
   /** `$$.Execution.RedriveCount`; absent when invoked outside Step Functions (a first attempt). */
   redriveCount: z.number().int().min(0).default(0),
@@ -27,7 +27,7 @@ const submitEventSchema = z.object({
  * Creates the task; when Kling says the id is taken, an earlier attempt's create (one whose
  * answer timed out) landed after our look-up: that task is ours, so return it.
  */
-async function createOrFindLateTask(kling: KlingApi, kind: TaskKind, body: CreateTaskBody, externalTaskId: string): Promise<Task> {
+async function createOrFindLateTask(kling: KlingApi, kind: KlingTaskKind, body: CreateTaskBody, externalTaskId: string): Promise<Task> {
   try {
     return await kling.createTask(kind, body);
   } catch (error) {

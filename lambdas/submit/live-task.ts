@@ -4,8 +4,8 @@
  * failure), so a repeated or redriven Submit never pays twice. An earlier task that failed is
  * never resumed: a redrive of a failed generation must generate again.
  */
-import type { KlingApi } from "../kling/port";
-import type { Task, TaskKind } from "../kling/wire";
+import type { KlingApi, KlingTaskKind } from "../kling/port";
+import type { Task } from "../kling/wire";
 
 interface LiveTask {
   readonly task: Task;
@@ -13,7 +13,7 @@ interface LiveTask {
 }
 
 /** `externalTaskIds` newest first, the first being this attempt's own. */
-export async function findLiveTask(kling: KlingApi, kind: TaskKind, externalTaskIds: readonly string[]): Promise<LiveTask | undefined> {
+export async function findLiveTask(kling: KlingApi, kind: KlingTaskKind, externalTaskIds: readonly string[]): Promise<LiveTask | undefined> {
   for (const [index, externalTaskId] of externalTaskIds.entries()) {
     const task = await kling.findTaskByExternalId(kind, externalTaskId);
     if (task && (index === 0 || task.task_status !== "failed")) return { task, externalTaskId };

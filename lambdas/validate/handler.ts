@@ -8,7 +8,7 @@ import { WORKFLOW_FAILURE_FIELDS } from "../common/workflow-state";
 import { observed } from "../observability/logger";
 import { STARTED_BY_KEY } from "../batch/batch";
 import { KlingError } from "../errors";
-import type { TaskKind } from "../kling/wire";
+import type { KlingTaskKind } from "../kling/port";
 import { taskKind, validateGenerationRequest, type GenerationRequest } from "../schemas/validation";
 import { readValidateConfig } from "./config";
 
@@ -35,7 +35,7 @@ function requestAsSent(state: unknown, redriveCount: number): unknown {
 interface ValidateResult {
   readonly jobId: string;
   readonly request: GenerationRequest;
-  readonly kind: TaskKind;
+  readonly kind: KlingTaskKind;
 }
 
 async function validate(event: unknown): Promise<ValidateResult> {

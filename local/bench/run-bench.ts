@@ -1,7 +1,8 @@
 /**
  * The side-by-side benchmark: one workload (jobs, generation times, transient faults, Kling's
- * concurrency) run in turn through the pipeline's own batch and generation workflows and
- * through the classic job-poller, each on the local engine against the simulator, with
+ * concurrency shared with the account's other users) run in turn through the pipeline's own
+ * batch and generation workflows and through the classic job-poller, each on the local engine
+ * against the simulator, with
  * simulated time scaled so a run takes a minute or two. Everything is counted from what
  * really happened: the engines' event logs, the Lambda invocations, the simulator's requests.
  */
@@ -11,9 +12,9 @@ import { externalTaskIdFor } from "../../lambdas/submit/external-task-id";
 import type { ExecutionReport } from "../runner/local-engine";
 import { LocalPipeline } from "../runner/pipeline";
 import { ScaledClock } from "../runner/scaled-clock";
-import { DEV_API_KEY, idealMakespanSeconds, type RequestKind, startSimulator } from "../simulator";
+import { DEV_API_KEY, idealMakespanSeconds, type OtherUsersTask, type RequestKind, startSimulator } from "../simulator";
 import { ClassicPoller } from "./classic-poller";
-import { type BenchJob, benchWorkload, TRANSIENT_FAULT_RATE, transientFaultPlan } from "./workload";
+import { type BenchJob, benchWorkload, otherUsersWorkload, TRANSIENT_FAULT_RATE, transientFaultPlan } from "./workload";
 
 const VARIANTS = ["pipeline", "classic-poller"] as const;
 export type VariantName = (typeof VARIANTS)[number];
@@ -27,6 +28,8 @@ export interface BenchOptions {
   readonly seed: number;
   readonly timeScale?: number;
   readonly faultRate?: number;
+  /** Whether the account's other users take slots now and then (workload.ts); true by default. */
+  readonly otherUsers?: boolean;
   /** Jobs per batch (at most MAX_BATCH_ITEMS, the default); batches run one after another. */
   readonly batchSize?: number;
   /** Limits the run to some variants (the tests run one). */
@@ -55,9 +58,13 @@ export interface VariantFigures {
   readonly lambdaInvocationsPerJob: number;
   readonly klingRequestsPerJob: RequestsPerJob;
   readonly klingRequests: number;
-  /** Answers with HTTP 429 (Kling's own refusals: the benchmark injects none). */
+  /** Answers with HTTP 429: Kling's own refusals (the benchmark injects none), creates that met a slot other users held. */
   readonly http429s: number;
   readonly http429Share: number;
+  /** Jobs that ended as Kling.RateLimited: Submit's declared retries ran out before a slot freed. */
+  readonly rateLimitedJobs: number;
+  /** Slot seconds other users held during the makespan. */
+  readonly otherUsersSlotSeconds: number;
   /** Tasks Kling created (and charged) per succeeded job: exactly 1 when nothing is paid twice. */
   readonly tasksCreatedPerSucceededJob: number;
   /** Create requests, including those answered by an injected fault, per job. */
@@ -71,6 +78,8 @@ export interface BenchReport {
   readonly seed: number;
   readonly klingConcurrency: number;
   readonly faultRate: number;
+  /** Tasks the account's other users asked for during the longest run (0 without them). */
+  readonly otherUsersTasks: number;
   readonly timeScale: number;
   readonly variants: readonly VariantFigures[];
 }
@@ -79,18 +88,32 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const timeScale = options.timeScale ?? DEFAULT_BENCH_TIME_SCALE;
   const faultRate = options.faultRate ?? TRANSIENT_FAULT_RATE;
   if (!Number.isInteger(options.jobs) || options.jobs < 1) throw new RangeError(`jobs must be a whole number of 1 or more, got ${options.jobs}`);
-  const batches = inBatches(benchWorkload(options.jobs, options.seed), options.batchSize);
+  const workload = benchWorkload(options.jobs, options.seed);
+  const batches = inBatches(workload, options.batchSize);
+  // Asking on until well past any run: a run never lasts three times its ideal.
+  const horizonSeconds = 3 * idealMakespanSeconds(workload.map((job) => job.generationSeconds), BENCH_KLING_CONCURRENCY);
+  const otherUsers = (options.otherUsers ?? true) ? otherUsersWorkload(options.seed, horizonSeconds) : [];
   const variants: VariantFigures[] = [];
   for (const variant of options.variants ?? VARIANTS) {
     options.onProgress?.(`${variant}: ${options.jobs} jobs in ${batches.length} batches, Kling concurrency ${BENCH_KLING_CONCURRENCY}`);
-    variants.push(await runVariant(variant, batches, { ...options, timeScale, faultRate }));
+    variants.push(await runVariant(variant, batches, otherUsers, { ...options, timeScale, faultRate }));
   }
-  return { jobs: options.jobs, seed: options.seed, klingConcurrency: BENCH_KLING_CONCURRENCY, faultRate, timeScale, variants };
+  const longest = Math.max(...variants.map((figures) => figures.makespanSeconds));
+  return {
+    jobs: options.jobs,
+    seed: options.seed,
+    klingConcurrency: BENCH_KLING_CONCURRENCY,
+    faultRate,
+    otherUsersTasks: otherUsers.filter((task) => task.startSeconds <= longest).length,
+    timeScale,
+    variants,
+  };
 }
 
 async function runVariant(
   variant: VariantName,
   workloadInBatches: readonly (readonly BenchJob[])[],
+  otherUsers: readonly OtherUsersTask[],
   options: BenchOptions & { readonly timeScale: number; readonly faultRate: number },
 ): Promise<VariantFigures> {
   const started = Date.now();
@@ -127,6 +150,7 @@ async function runVariant(
     clock,
     faultPlan: transientFaultPlan(options.seed, options.faultRate),
     maxConcurrentTasks: BENCH_KLING_CONCURRENCY,
+    otherUsers,
     units: 10_000_000,
     generationSecondsFor: (request) => {
       const seconds = request.externalTaskId === undefined ? undefined : generationSecondsByExternalId.get(request.externalTaskId);
@@ -150,16 +174,23 @@ async function runVariant(
       );
     }
 
-    const succeeded = reports.reduce((sum, report) => sum + ((report.output as BatchSummary | null)?.succeeded ?? 0), 0);
+    const summaries = reports.map((report) => report.output as BatchSummary | null);
+    const succeeded = summaries.reduce((sum, summary) => sum + (summary?.succeeded ?? 0), 0);
+    const rateLimitedJobs = summaries.flatMap((summary) => summary?.items ?? []).filter((item) => item.diagnosis?.errorCode === "Kling.RateLimited").length;
     const tasks = simulator.tasks();
     const delays = tasks
       .filter((task) => task.status === "succeed" && task.endSeenAt !== undefined)
       .map((task) => ({ seconds: ((task.endSeenAt ?? 0) - (task.createdAt + task.generationMs)) / 1000, generation: task.generationMs / 1000 }));
-    const makespanSeconds = ((reports.at(-1)?.stoppedAt ?? 0) - (reports[0]?.startedAt ?? 0)) / 1000;
+    const startedAt = reports[0]?.startedAt ?? 0;
+    const makespanSeconds = ((reports.at(-1)?.stoppedAt ?? 0) - startedAt) / 1000;
+    // Other users' slots as they really held them, in seconds from the first batch's start.
+    const taken = simulator.otherUsersSlots().map((slot) => ({ from: (slot.from - startedAt) / 1000, until: (slot.until - startedAt) / 1000 }));
     const ideal = idealMakespanSeconds(
       workload.map((job) => job.generationSeconds),
       BENCH_KLING_CONCURRENCY,
+      taken,
     );
+    const takenSeconds = taken.reduce((sum, slot) => sum + Math.max(0, Math.min(slot.until, makespanSeconds) - Math.max(slot.from, 0)), 0);
     const { requestsByKind, requests, tasksCreated, faultsInjected } = simulator.stats;
     const jobs = workload.length;
     const perJob = (kind: RequestKind) => requestsByKind[kind] / jobs;
@@ -179,13 +210,15 @@ async function runVariant(
       klingRequests: requests,
       http429s,
       http429Share: requests === 0 ? 0 : http429s / requests,
+      rateLimitedJobs,
+      otherUsersSlotSeconds: takenSeconds,
       tasksCreatedPerSucceededJob: tasksCreated / succeeded,
       createRequestsPerJob: perJob("create"),
       faultsInjected,
       wallSeconds: (Date.now() - started) / 1000,
     };
   } finally {
-    pipeline.close();
+    await pipeline.close();
     await simulator.close();
   }
 }

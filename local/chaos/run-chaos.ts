@@ -1,9 +1,14 @@
 /**
  * The fault run: many jobs, as batches through the batch workflow on the local engine, against
  * the simulator with a seeded chaos plan (and a front that delays answers), then the checks:
- * every job has exactly one outcome, no job has two Kling tasks, every failure's errorCode and
- * recoverable agree with the error table, and no credential appears anywhere the pipeline
- * writes (states, errors, causes, diagnoses, logs, bus events).
+ * every job has exactly one outcome, every task Kling created belongs to exactly one job and
+ * no job has two, every failure's errorCode and recoverable agree with the error table, and no
+ * credential appears anywhere the pipeline writes (states, errors, causes, diagnoses, logs,
+ * bus events).
+ *
+ * Three steps: run (the batches, against the simulator), collect (what each job ended with,
+ * the tasks per job, the leak scan) and check (the verdicts), so a new fault or a new check
+ * goes into one of them.
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -17,12 +22,13 @@ import type { KlingCredentials } from "../../lambdas/kling/port";
 import { externalTaskIdFor } from "../../lambdas/submit/external-task-id";
 import type { BusEvent } from "../runner/event-bus";
 import type { ExecutionReport } from "../runner/local-engine";
-import { LocalPipeline } from "../runner/pipeline";
+import type { LedgerHoldings } from "../../lambdas/ledger/ledger";
+import { LocalPipeline, type LocalPipelineOptions } from "../runner/pipeline";
 import { ScaledClock } from "../runner/scaled-clock";
-import { chaosPlan, startSimulator, type ChaosFaultKind, type SimulatedTask } from "../simulator";
+import { chaosPlan, startSimulator, type ChaosFaultKind, type ChaosPlan, type SimulatedTask, type SimulatorStats } from "../simulator";
 import type { VideoBucketServer } from "../storage/video-bucket-server";
 import { startDelayingProxy } from "./delaying-proxy";
-import { LeakScanner, randomSecrets, type Leak } from "./leak-scanner";
+import { LeakScanner, randomSecrets, type ChaosSecrets, type Leak } from "./leak-scanner";
 
 export const DEFAULT_CHAOS_JOBS = 500;
 export const DEFAULT_FAULT_RATE = 0.2;
@@ -47,6 +53,10 @@ export interface ChaosOptions {
   readonly requestTimeoutMs?: number;
   /** A line as each batch ends. */
   readonly onProgress?: (line: string) => void;
+  /** The credentials the run uses and scans for; fresh random ones by default. */
+  readonly secrets?: ChaosSecrets;
+  /** Wraps each Lambda invocation (LocalPipelineOptions.aroundInvoke): how a test stages a defect the checks must catch. */
+  readonly aroundInvoke?: LocalPipelineOptions["aroundInvoke"];
 }
 
 export interface Check {
@@ -69,8 +79,12 @@ export interface ChaosReport {
   readonly failuresByError: Readonly<Record<string, number>>;
   /** Jobs without exactly one terminal outcome, in the batch summaries or on the bus. */
   readonly lost: number;
-  /** external_task_ids with more than one task at the simulator. */
+  /** Jobs with more than one task at the simulator, counted by the job each task's prompt names. */
   readonly duplicates: number;
+  /** One line per such job, its tasks' external_task_ids. */
+  readonly duplicateTasks: readonly string[];
+  /** Tasks the simulator created for no job of the run. */
+  readonly tasksForNoJob: readonly string[];
   readonly tasksCreated: number;
   /** API requests the simulator answered (or dropped). */
   readonly requests: number;
@@ -85,6 +99,8 @@ export interface ChaosReport {
   /** Failed jobs whose Kling task succeeded anyway: a video paid for and never delivered. */
   readonly orphanedTasks: readonly string[];
   readonly leaks: readonly Leak[];
+  /** What the account ledger still holds once every job has ended: nothing, when every ending released. */
+  readonly ledgerHeld: LedgerHoldings;
   readonly scanned: { readonly texts: number; readonly characters: number; readonly logLines: number; readonly busEvents: number };
   readonly checks: readonly Check[];
   readonly wallMs: number;
@@ -104,241 +120,390 @@ const FAILED_TASK_MESSAGE = /^Kling task (\S+) failed: (.*)$/s;
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const started = Date.now();
-  const parallelBatches = options.parallelBatches ?? 2;
-  const klingConcurrency = options.klingConcurrency ?? 8;
-  const accountSlots = options.accountSlots ?? 20;
-  const timeScale = options.timeScale ?? 0.005;
-  const requestTimeoutMs = options.requestTimeoutMs ?? 1000;
   if (!Number.isInteger(options.jobs) || options.jobs < 1) throw new RangeError(`jobs must be a whole number of 1 or more, got ${options.jobs}`);
-  const batches = inBatches(
-    Array.from({ length: options.jobs }, (_, index) => jobRequest(index)),
-    options.batchSize,
-  ).map((items, number) => ({ batchId: `chaos-s${options.seed}-b${number}`, items }));
-
-  const secrets = randomSecrets();
-  const jwtCredentials: KlingCredentials = { accessKey: secrets.accessKey, secretKey: secrets.secretKey };
-  const apiKeyCredentials: KlingCredentials = { apiKey: secrets.apiKey };
+  const secrets = options.secrets ?? randomSecrets();
   const scanner = new LeakScanner(secrets);
   const logLines: string[] = [];
   const restoreConsole = captureConsole(logLines);
-
-  const clock = new ScaledClock(timeScale);
-  const plan = chaosPlan({ seed: options.seed, faultRate: options.faultRate, requestTimeoutMs });
+  const plan = chaosPlan({ seed: options.seed, faultRate: options.faultRate, requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS });
   /** What to stop at the end, last started first. */
   const closers: (() => void | Promise<void>)[] = [];
-  /** Creates the simulator refused with 400/1201: in this run, only a repeated external_task_id. */
-  let refusedCreates = 0;
   try {
-    const pipeline = new LocalPipeline({
-      clock,
-      config: {
-        klingConcurrency,
-        klingRequestTimeoutMs: requestTimeoutMs,
-        // Short: a task that never finishes ends as Kling.PollTimeout 300 simulated seconds after Submit.
-        pollSchedule: { firstPollShare: 0.8, intervalShare: 0.07, minSeconds: 5, maxSeconds: 60, deadlineSeconds: 300 },
-        creditCacheSeconds: 30,
-        // A stalled video body is given up after this and downloaded again.
-        videoArchive: { downloadStallMs: Math.max(1000, requestTimeoutMs * 2) },
-      },
-      onGenerationEvent: (name, event) => scanner.scanValue(`execution ${name}: ${event.type} ${event.stateName ?? ""}`, event),
-    });
-    closers.push(() => pipeline.close());
-    const simulator = await startSimulator({
-      clock,
-      onRequest: (entry) => {
-        if (entry.kind === "create" && entry.status === 400 && entry.code === 1201 && entry.fault === undefined) refusedCreates += 1;
-      },
-      credentials: [apiKeyCredentials, jwtCredentials],
-      faultPlan: plan,
-      maxConcurrentTasks: accountSlots,
-      units: 10_000_000,
-    });
-    closers.push(() => simulator.close());
-    const proxy = await startDelayingProxy(simulator.baseUrl, plan);
-    closers.push(() => proxy.close());
-    const busEvents: BusEvent[] = [];
-    const unsubscribe = pipeline.bus.subscribe((event) => busEvents.push(event));
-
-    const reports = new Map<string, ExecutionReport>();
-    for (let wave = 0; wave * parallelBatches < batches.length; wave++) {
-      const members = batches.slice(wave * parallelBatches, (wave + 1) * parallelBatches);
-      const credentials = wave % 2 === 0 ? jwtCredentials : apiKeyCredentials;
-      pipeline.connect(proxy.baseUrl, credentials);
-      const waveStarted = Date.now();
-      await Promise.all(
-        members.map(async (batch) => {
-          const report = await pipeline.runBatch(batch, `chaos-batch-${batch.batchId}`);
-          reports.set(batch.batchId, report);
-          const summary = summaryOf(report);
-          options.onProgress?.(
-            `batch ${batch.batchId} (${"apiKey" in credentials ? "API key" : "JWT"}): ${report.status}, ${batch.items.length} items, ` +
-              `${summary?.succeeded ?? "?"} succeeded, ${summary?.failed ?? "?"} failed, ${((Date.now() - waveStarted) / 1000).toFixed(1)} s`,
-          );
-        }),
-      );
-    }
-    // Late creates still held by the front reach the simulator before anything is counted.
-    await proxy.drained();
-    unsubscribe();
-
-    const tasks = simulator.tasks();
-    const stats = simulator.stats;
-    const taskByExternalId = new Map<string, SimulatedTask[]>();
-    for (const task of tasks) {
-      const id = task.request.externalTaskId ?? "";
-      taskByExternalId.set(id, [...(taskByExternalId.get(id) ?? []), task]);
-    }
-
-    // Every job: one outcome in its batch's summary, one outcome event on the bus.
-    const lostJobs = new Set<string>();
-    const tableMismatches: string[] = [];
-    const unexplained: string[] = [];
-    const orphanedTasks: string[] = [];
-    const badVideos: string[] = [];
-    /** Succeeded jobs whose archived video is missing, or whose bytes are not those the simulator served. */
-    const badArchives: string[] = [];
-    const videoBucket = await pipeline.videoBucketServer();
-    const inconsistent: string[] = [];
-    const failuresByError: Record<string, number> = {};
-    const failuresByState: Record<string, number> = {};
-    let succeeded = 0;
-    let failed = 0;
-    let completionProblems = 0;
-    const jobNames = new Set<string>();
-    const jobExternalIds = new Set<string>();
-
-    for (const batch of batches) {
-      const report = reports.get(batch.batchId);
-      if (report) scanner.scanValue(`batch ${batch.batchId} report`, report);
-      const summary = report ? summaryOf(report) : undefined;
-      const completions = busEvents.filter(
-        (event) => event.detailType === BATCH_EVENTS.completed && isBatchSummary(event.detail) && event.detail.batchId === batch.batchId,
-      );
-      if (completions.length !== 1) completionProblems += 1;
-
-      for (let index = 0; index < batch.items.length; index++) {
-        const name = `batch-${batch.batchId}-${index}`;
-        jobNames.add(name);
-        const externalId = externalTaskIdFor(name, pipeline.executions.arnOf(name));
-        jobExternalIds.add(externalId);
-        const inSummary = summary?.items.filter((item) => item.index === index) ?? [];
-        const onBus = busEvents.filter((event) => isOutcomeEvent(event) && event.detail.batchId === batch.batchId && event.detail.index === index);
-        const outcome = inSummary.length === 1 ? inSummary[0] : undefined;
-        const event = onBus.length === 1 ? (onBus[0] as OutcomeEvent) : undefined;
-        if (!outcome || !isTerminal(outcome) || !event || !isTerminal(event.detail) || !sameOutcome(outcome, event.detail)) {
-          lostJobs.add(name);
-          continue;
-        }
-
-        const child = await childReport(pipeline, name);
-        if (child) {
-          scanner.scanValue(`execution ${name} output`, child.output);
-          scanner.scanValue(`execution ${name} error`, child.error);
-          scanner.scanValue(`execution ${name} cause`, child.cause);
-          if (child.status !== outcome.status) inconsistent.push(`${name}: execution ${child.status}, outcome ${outcome.status}`);
-        } else {
-          inconsistent.push(`${name}: no generation execution`);
-        }
-        const described = await pipeline.executions.describe(name);
-        scanner.scanValue(`execution ${name} input`, described?.input);
-
-        const jobTasks = taskByExternalId.get(externalId) ?? [];
-        if (outcome.status === "SUCCEEDED") {
-          succeeded += 1;
-          const task = jobTasks.find((candidate) => outcome.videoUrl?.includes(`/videos/${candidate.videoId}.mp4`));
-          if (!task || task.status !== "succeed") badVideos.push(`${name}: ${outcome.videoUrl ?? "no URL"} is not its succeeded task's video`);
-          const archiveProblem = task && archiveProblemOf(videoBucket, outcome.videoKey, simulator.videoBytes(task.videoId));
-          if (archiveProblem) badArchives.push(`${name}: ${archiveProblem}`);
-          continue;
-        }
-        failed += 1;
-        const diagnosis = outcome.diagnosis as Diagnosis;
-        scanner.scanValue(`diagnosis of ${name}`, diagnosis);
-        failuresByError[diagnosis.errorCode] = (failuresByError[diagnosis.errorCode] ?? 0) + 1;
-        const where = `${diagnosis.errorCode} in ${diagnosis.failedState}`;
-        failuresByState[where] = (failuresByState[where] ?? 0) + 1;
-        tableMismatches.push(...tableProblems(name, diagnosis));
-        if (!EXPLAINED_ERRORS.has(diagnosis.errorCode)) {
-          unexplained.push(`${name}: ${diagnosis.errorCode} in ${diagnosis.failedState}: ${diagnosis.errorMessage}`);
-        }
-        if (jobTasks.some((task) => task.status === "succeed")) {
-          orphanedTasks.push(`${name}: ${diagnosis.errorCode} in ${diagnosis.failedState}: ${diagnosis.errorMessage}`);
-        }
-      }
-    }
-
-    const strangers = [...stats.tasksCreatedPerExternalId.keys()].filter((id) => !jobExternalIds.has(id));
-    const duplicates = [...stats.tasksCreatedPerExternalId.values()].filter((count) => count > 1).length;
-    const extraOutcomeEvents = busEvents.filter(
-      (event) => isOutcomeEvent(event) && !jobNames.has(`batch-${event.detail.batchId}-${event.detail.index}`),
-    ).length;
-
-    for (const [index, event] of busEvents.entries()) scanner.scanValue(`bus event ${index} (${event.detailType})`, event);
+    const run = await runJobs(options, secrets, plan, scanner, closers);
+    const evidence = await collect(run, scanner);
+    for (const [index, event] of run.busEvents.entries()) scanner.scanValue(`bus event ${index} (${event.detailType})`, event);
     restoreConsole();
     for (const [index, line] of logLines.entries()) scanner.scan(`log line ${index + 1}`, line);
-
-    const faultsByKind = plan.counts();
-    const faultKindsSeen = Object.values(faultsByKind).filter((count) => count > 0).length;
-    const checks: Check[] = [
-      { name: "lost", ok: lostJobs.size === 0, detail: `${lostJobs.size} jobs without exactly one outcome${examples([...lostJobs])}` },
-      { name: "duplicates", ok: duplicates === 0, detail: `${duplicates} external_task_ids with more than one task (${stats.tasksCreated} tasks created)` },
-      { name: "leaks", ok: scanner.leaks.length === 0, detail: `${scanner.leaks.length} credentials found${examples(scanner.leaks.map((leak) => `${leak.what} in ${leak.source}`))}` },
-      { name: "error table", ok: tableMismatches.length === 0, detail: `${failed} failures checked, ${tableMismatches.length} mismatches${examples(tableMismatches)}` },
-      { name: "explained failures", ok: unexplained.length === 0, detail: `${unexplained.length} failures no injected fault explains${examples(unexplained)}` },
-      { name: "videos", ok: badVideos.length === 0, detail: `${succeeded} videos checked against their tasks, ${badVideos.length} wrong${examples(badVideos)}` },
-      {
-        name: "archives",
-        ok: badArchives.length === 0,
-        detail: `${succeeded} archived videos checked against the bytes served, ${badArchives.length} missing or wrong${examples(badArchives)}`,
-      },
-      {
-        name: "executions",
-        ok: inconsistent.length === 0 && completionProblems === 0 && extraOutcomeEvents === 0 && strangers.length === 0,
-        detail:
-          `${inconsistent.length} outcomes disagree with their execution, ${completionProblems} batches without exactly one completion event, ` +
-          `${extraOutcomeEvents} outcome events for no job, ${strangers.length} tasks for no job${examples([...inconsistent, ...strangers])}`,
-      },
-      {
-        name: "simulator",
-        ok: stats.faultsInjected === simulatorSideFaults(faultsByKind),
-        detail: `the simulator counted ${stats.faultsInjected} faults it injected, the plan ${simulatorSideFaults(faultsByKind)}`,
-      },
-    ];
-    if (options.faultRate > 0) {
-      checks.push({ name: "faults", ok: plan.total() > 0 && faultKindsSeen >= 2, detail: `${plan.total()} faults of ${faultKindsSeen} kinds` });
-    }
+    await run.pipeline.statusChangesDelivered();
+    const ledgerHeld = await run.pipeline.ledger.ledger.holdings();
+    const checks = check(options, run, evidence, plan, scanner, ledgerHeld);
 
     return {
       jobs: options.jobs,
-      batches: batches.length,
+      batches: run.batches.length,
       seed: options.seed,
       faultRate: options.faultRate,
       faults: plan.total(),
-      faultsByKind,
-      simulatorFaults: stats.faultsInjected,
-      succeeded,
-      failed,
-      failuresByError,
-      lost: lostJobs.size,
-      duplicates,
-      tasksCreated: stats.tasksCreated,
-      requests: stats.requests,
-      refusedCreates,
-      failuresByState,
-      tableMismatches,
-      unexplained,
-      orphanedTasks,
+      faultsByKind: plan.counts(),
+      simulatorFaults: run.stats.faultsInjected,
+      succeeded: evidence.succeeded,
+      failed: evidence.failed,
+      failuresByError: evidence.failuresByError,
+      lost: evidence.lostJobs.length,
+      duplicates: evidence.tasks.duplicates.length,
+      duplicateTasks: evidence.tasks.duplicates,
+      tasksForNoJob: evidence.tasks.forNoJob,
+      tasksCreated: run.stats.tasksCreated,
+      requests: run.stats.requests,
+      refusedCreates: run.refusedCreates,
+      failuresByState: evidence.failuresByState,
+      tableMismatches: evidence.tableMismatches,
+      unexplained: evidence.unexplained,
+      orphanedTasks: evidence.orphanedTasks,
       leaks: scanner.leaks,
-      scanned: { texts: scanner.texts, characters: scanner.characters, logLines: logLines.length, busEvents: busEvents.length },
+      ledgerHeld,
+      scanned: { texts: scanner.texts, characters: scanner.characters, logLines: logLines.length, busEvents: run.busEvents.length },
       checks,
       wallMs: Date.now() - started,
-      ok: checks.every((check) => check.ok),
+      ok: checks.every((item) => item.ok),
     };
   } finally {
     restoreConsole();
     for (const close of closers.reverse()) await close();
     for (const name of Object.values(LOCAL_CREDENTIAL_VARIABLES)) delete process.env[name];
   }
+}
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 1000;
+
+/** One job of the run: where it sits in its batch, and the external_task_id its generation sends. */
+interface ChaosJob {
+  readonly index: number;
+  readonly name: string;
+  readonly batchId: string;
+  readonly indexInBatch: number;
+  readonly externalTaskId: string;
+}
+
+interface ChaosBatch {
+  readonly batchId: string;
+  readonly items: readonly Record<string, string>[];
+}
+
+/** What the run step leaves behind for the others: everything is read after the last batch ended. */
+interface ChaosRun {
+  readonly pipeline: LocalPipeline;
+  readonly batches: readonly ChaosBatch[];
+  readonly jobs: readonly ChaosJob[];
+  readonly reports: ReadonlyMap<string, ExecutionReport>;
+  readonly busEvents: readonly BusEvent[];
+  readonly tasks: readonly SimulatedTask[];
+  readonly stats: SimulatorStats;
+  /** Creates the simulator refused with 400/1201: in this run, only a repeated external_task_id. */
+  readonly refusedCreates: number;
+  /** The bytes the simulator served as a video, by its id. */
+  readonly videoBytes: (videoId: string) => Buffer | undefined;
+  /** Where Archive kept the videos. */
+  readonly videoBucket: VideoBucketServer;
+}
+
+/** Step 1, run: the batches in waves through the local pipeline, against the simulator behind the delaying front. */
+async function runJobs(
+  options: ChaosOptions,
+  secrets: ChaosSecrets,
+  plan: ChaosPlan,
+  scanner: LeakScanner,
+  closers: (() => void | Promise<void>)[],
+): Promise<ChaosRun> {
+  const parallelBatches = options.parallelBatches ?? 2;
+  const jwtCredentials: KlingCredentials = { accessKey: secrets.accessKey, secretKey: secrets.secretKey };
+  const apiKeyCredentials: KlingCredentials = { apiKey: secrets.apiKey };
+  const clock = new ScaledClock(options.timeScale ?? 0.005);
+  const batches: ChaosBatch[] = inBatches(
+    Array.from({ length: options.jobs }, (_, index) => jobRequest(index)),
+    options.batchSize,
+  ).map((items, number) => ({ batchId: `chaos-s${options.seed}-b${number}`, items }));
+
+  const pipeline = new LocalPipeline({
+    clock,
+    config: {
+      klingConcurrency: options.klingConcurrency ?? 8,
+      klingRequestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      // Short: a task that never finishes ends as Kling.PollTimeout 300 simulated seconds after Submit.
+      pollSchedule: { firstPollShare: 0.8, intervalShare: 0.07, minSeconds: 5, maxSeconds: 60, deadlineSeconds: 300 },
+      creditCacheSeconds: 30,
+      // A stalled video body is given up after this and downloaded again.
+      videoArchive: { downloadStallMs: Math.max(1000, (options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) * 2) },
+    },
+    onGenerationEvent: (name, event) => scanner.scanValue(`execution ${name}: ${event.type} ${event.stateName ?? ""}`, event),
+    ...(options.aroundInvoke ? { aroundInvoke: options.aroundInvoke } : {}),
+  });
+  closers.push(() => pipeline.close());
+  let refusedCreates = 0;
+  const simulator = await startSimulator({
+    clock,
+    onRequest: (entry) => {
+      if (entry.kind === "create" && entry.status === 400 && entry.code === 1201 && entry.fault === undefined) refusedCreates += 1;
+    },
+    credentials: [apiKeyCredentials, jwtCredentials],
+    faultPlan: plan,
+    maxConcurrentTasks: options.accountSlots ?? 20,
+    units: 10_000_000,
+  });
+  closers.push(() => simulator.close());
+  const proxy = await startDelayingProxy(simulator.baseUrl, plan);
+  closers.push(() => proxy.close());
+  const busEvents: BusEvent[] = [];
+  const unsubscribe = pipeline.bus.subscribe((event) => busEvents.push(event));
+
+  const reports = new Map<string, ExecutionReport>();
+  for (let wave = 0; wave * parallelBatches < batches.length; wave++) {
+    const members = batches.slice(wave * parallelBatches, (wave + 1) * parallelBatches);
+    const credentials = wave % 2 === 0 ? jwtCredentials : apiKeyCredentials;
+    pipeline.connect(proxy.baseUrl, credentials);
+    const waveStarted = Date.now();
+    await Promise.all(
+      members.map(async (batch) => {
+        const report = await pipeline.runBatch(batch, `chaos-batch-${batch.batchId}`);
+        reports.set(batch.batchId, report);
+        const summary = summaryOf(report);
+        options.onProgress?.(
+          `batch ${batch.batchId} (${"apiKey" in credentials ? "API key" : "JWT"}): ${report.status}, ${batch.items.length} items, ` +
+            `${summary?.succeeded ?? "?"} succeeded, ${summary?.failed ?? "?"} failed, ${((Date.now() - waveStarted) / 1000).toFixed(1)} s`,
+        );
+      }),
+    );
+  }
+  // Late creates still held by the front reach the simulator before anything is counted.
+  await proxy.drained();
+  unsubscribe();
+
+  let index = 0;
+  const jobs = batches.flatMap((batch) =>
+    batch.items.map((_, indexInBatch) => {
+      const name = `batch-${batch.batchId}-${indexInBatch}`;
+      return { index: index++, name, batchId: batch.batchId, indexInBatch, externalTaskId: externalTaskIdFor(name, pipeline.executions.arnOf(name)) };
+    }),
+  );
+  return {
+    pipeline,
+    batches,
+    jobs,
+    reports,
+    busEvents,
+    tasks: simulator.tasks(),
+    stats: simulator.stats,
+    refusedCreates,
+    videoBytes: (videoId) => simulator.videoBytes(videoId),
+    videoBucket: await pipeline.videoBucketServer(),
+  };
+}
+
+/** What the collect step found, job by job. */
+interface ChaosEvidence {
+  readonly lostJobs: readonly string[];
+  readonly tasks: TasksPerJob;
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly failuresByError: Readonly<Record<string, number>>;
+  readonly failuresByState: Readonly<Record<string, number>>;
+  readonly tableMismatches: readonly string[];
+  readonly unexplained: readonly string[];
+  readonly orphanedTasks: readonly string[];
+  readonly badVideos: readonly string[];
+  /** Succeeded jobs whose archived video is missing, or whose bytes are not those the simulator served. */
+  readonly badArchives: readonly string[];
+  readonly inconsistent: readonly string[];
+  readonly completionProblems: number;
+  readonly extraOutcomeEvents: number;
+}
+
+/** Step 2, collect: each job's outcome in its batch's summary and on the bus, its execution, its tasks; everything written goes to the leak scan. */
+async function collect(run: ChaosRun, scanner: LeakScanner): Promise<ChaosEvidence> {
+  const { pipeline, busEvents } = run;
+  const tasks = tasksPerJob(run.tasks, run.jobs);
+  const lostJobs: string[] = [];
+  const tableMismatches: string[] = [];
+  const unexplained: string[] = [];
+  const orphanedTasks: string[] = [];
+  const badVideos: string[] = [];
+  const badArchives: string[] = [];
+  const inconsistent: string[] = [];
+  const failuresByError: Record<string, number> = {};
+  const failuresByState: Record<string, number> = {};
+  let succeeded = 0;
+  let failed = 0;
+  let completionProblems = 0;
+
+  for (const batch of run.batches) {
+    const report = run.reports.get(batch.batchId);
+    if (report) scanner.scanValue(`batch ${batch.batchId} report`, report);
+    const completions = busEvents.filter(
+      (event) => event.detailType === BATCH_EVENTS.completed && isBatchSummary(event.detail) && event.detail.batchId === batch.batchId,
+    );
+    if (completions.length !== 1) completionProblems += 1;
+  }
+
+  for (const job of run.jobs) {
+    const { name } = job;
+    const report = run.reports.get(job.batchId);
+    const summary = report ? summaryOf(report) : undefined;
+    const inSummary = summary?.items.filter((item) => item.index === job.indexInBatch) ?? [];
+    const onBus = busEvents.filter((event) => isOutcomeEvent(event) && event.detail.batchId === job.batchId && event.detail.index === job.indexInBatch);
+    const outcome = inSummary.length === 1 ? inSummary[0] : undefined;
+    const event = onBus.length === 1 ? (onBus[0] as OutcomeEvent) : undefined;
+    if (!outcome || !isTerminal(outcome) || !event || !isTerminal(event.detail) || !sameOutcome(outcome, event.detail)) {
+      lostJobs.push(name);
+      continue;
+    }
+
+    const child = await childReport(pipeline, name);
+    if (child) {
+      scanner.scanValue(`execution ${name} output`, child.output);
+      scanner.scanValue(`execution ${name} error`, child.error);
+      scanner.scanValue(`execution ${name} cause`, child.cause);
+      if (child.status !== outcome.status) inconsistent.push(`${name}: execution ${child.status}, outcome ${outcome.status}`);
+    } else {
+      inconsistent.push(`${name}: no generation execution`);
+    }
+    const described = await pipeline.executions.describe(name);
+    scanner.scanValue(`execution ${name} input`, described?.input);
+
+    const jobTasks = tasks.byJob.get(name) ?? [];
+    if (outcome.status === "SUCCEEDED") {
+      succeeded += 1;
+      const task = jobTasks.find((candidate) => outcome.videoUrl?.includes(`/videos/${candidate.videoId}.mp4`));
+      if (!task || task.status !== "succeed") badVideos.push(`${name}: ${outcome.videoUrl ?? "no URL"} is not its succeeded task's video`);
+      const archiveProblem = task && archiveProblemOf(run.videoBucket, outcome.videoKey, run.videoBytes(task.videoId));
+      if (archiveProblem) badArchives.push(`${name}: ${archiveProblem}`);
+      continue;
+    }
+    failed += 1;
+    const diagnosis = outcome.diagnosis as Diagnosis;
+    scanner.scanValue(`diagnosis of ${name}`, diagnosis);
+    failuresByError[diagnosis.errorCode] = (failuresByError[diagnosis.errorCode] ?? 0) + 1;
+    const where = `${diagnosis.errorCode} in ${diagnosis.failedState}`;
+    failuresByState[where] = (failuresByState[where] ?? 0) + 1;
+    tableMismatches.push(...tableProblems(name, diagnosis));
+    if (!EXPLAINED_ERRORS.has(diagnosis.errorCode)) {
+      unexplained.push(`${name}: ${diagnosis.errorCode} in ${diagnosis.failedState}: ${diagnosis.errorMessage}`);
+    }
+    if (jobTasks.some((task) => task.status === "succeed")) {
+      orphanedTasks.push(`${name}: ${diagnosis.errorCode} in ${diagnosis.failedState}: ${diagnosis.errorMessage}`);
+    }
+  }
+
+  const jobNames = new Set(run.jobs.map((job) => job.name));
+  const extraOutcomeEvents = busEvents.filter(
+    (event) => isOutcomeEvent(event) && !jobNames.has(`batch-${event.detail.batchId}-${event.detail.index}`),
+  ).length;
+  return {
+    lostJobs,
+    tasks,
+    succeeded,
+    failed,
+    failuresByError,
+    failuresByState,
+    tableMismatches,
+    unexplained,
+    orphanedTasks,
+    badVideos,
+    badArchives,
+    inconsistent,
+    completionProblems,
+    extraOutcomeEvents,
+  };
+}
+
+/** Step 3, check: one verdict per promise. */
+function check(
+  options: ChaosOptions,
+  run: ChaosRun,
+  evidence: ChaosEvidence,
+  plan: ChaosPlan,
+  scanner: LeakScanner,
+  ledgerHeld: LedgerHoldings,
+): Check[] {
+  const { stats } = run;
+  const { tasks, inconsistent, failed } = evidence;
+  const faultsByKind = plan.counts();
+  const faultKindsSeen = Object.values(faultsByKind).filter((count) => count > 0).length;
+  const checks: Check[] = [
+    { name: "lost", ok: evidence.lostJobs.length === 0, detail: `${evidence.lostJobs.length} jobs without exactly one outcome${examples(evidence.lostJobs)}` },
+    {
+      name: "duplicates",
+      ok: tasks.duplicates.length === 0 && tasks.forNoJob.length === 0,
+      detail:
+        `${tasks.duplicates.length} jobs with more than one task, ${tasks.forNoJob.length} tasks for no job ` +
+        `(${run.tasks.length} tasks created)${examples([...tasks.duplicates, ...tasks.forNoJob])}`,
+    },
+    { name: "leaks", ok: scanner.leaks.length === 0, detail: `${scanner.leaks.length} credentials found${examples(scanner.leaks.map((leak) => `${leak.what} in ${leak.source}`))}` },
+    { name: "error table", ok: evidence.tableMismatches.length === 0, detail: `${failed} failures checked, ${evidence.tableMismatches.length} mismatches${examples(evidence.tableMismatches)}` },
+    { name: "explained failures", ok: evidence.unexplained.length === 0, detail: `${evidence.unexplained.length} failures no injected fault explains${examples(evidence.unexplained)}` },
+    { name: "videos", ok: evidence.badVideos.length === 0, detail: `${evidence.succeeded} videos checked against their tasks, ${evidence.badVideos.length} wrong${examples(evidence.badVideos)}` },
+    {
+      name: "archives",
+      ok: evidence.badArchives.length === 0,
+      detail: `${evidence.succeeded} archived videos checked against the bytes served, ${evidence.badArchives.length} missing or wrong${examples(evidence.badArchives)}`,
+    },
+    {
+      name: "executions",
+      ok: inconsistent.length === 0 && evidence.completionProblems === 0 && evidence.extraOutcomeEvents === 0,
+      detail:
+        `${inconsistent.length} outcomes disagree with their execution, ${evidence.completionProblems} batches without exactly one completion event, ` +
+        `${evidence.extraOutcomeEvents} outcome events for no job${examples(inconsistent)}`,
+    },
+    {
+      name: "ledger",
+      ok: ledgerHeld.slotHolders.length === 0 && ledgerHeld.waiters === 0 && ledgerHeld.reservedUnits === 0,
+      detail: `${ledgerHeld.slotHolders.length} slots held, ${ledgerHeld.waiters} waiters, ${ledgerHeld.reservedUnits} units reserved after every job ended${examples([...ledgerHeld.slotHolders])}`,
+    },
+    {
+      name: "simulator",
+      ok: stats.faultsInjected === simulatorSideFaults(faultsByKind),
+      detail: `the simulator counted ${stats.faultsInjected} faults injected, the plan ${simulatorSideFaults(faultsByKind)}`,
+    },
+  ];
+  if (options.faultRate > 0) {
+    checks.push({ name: "faults", ok: plan.total() > 0 && faultKindsSeen >= 2, detail: `${plan.total()} faults of ${faultKindsSeen} kinds` });
+  }
+  return checks;
+}
+
+/** Every task the simulator created, by job; a job with two tasks paid twice, and a task for no job was paid for nothing. */
+interface TasksPerJob {
+  readonly byJob: ReadonlyMap<string, readonly SimulatedTask[]>;
+  /** One line per job with more than one task. */
+  readonly duplicates: readonly string[];
+  /** One line per task that belongs to no job of the run. */
+  readonly forNoJob: readonly string[];
+}
+
+/**
+ * Maps each task to its job by the marker the run puts at the start of every prompt, with or
+ * without an external_task_id (a create that forgot it still costs a task); a task whose
+ * external_task_id is another job's than its prompt says belongs to no job.
+ */
+function tasksPerJob(tasks: readonly SimulatedTask[], jobs: readonly ChaosJob[]): TasksPerJob {
+  const byIndex = new Map(jobs.map((job) => [job.index, job]));
+  const byJob = new Map<string, SimulatedTask[]>();
+  const forNoJob: string[] = [];
+  for (const task of tasks) {
+    const externalId = task.request.externalTaskId;
+    const described = `task ${task.taskId} (external_task_id ${externalId ?? "none"}, prompt ${JSON.stringify(task.request.prompt ?? "")})`;
+    const job = byIndex.get(chaosJobIndexOf(task.request.prompt ?? "") ?? -1);
+    if (!job) {
+      forNoJob.push(`${described} belongs to no job`);
+    } else if (externalId !== undefined && externalId !== job.externalTaskId) {
+      forNoJob.push(`${described} has ${job.name}'s prompt but not its external_task_id ${job.externalTaskId}`);
+    } else {
+      byJob.set(job.name, [...(byJob.get(job.name) ?? []), task]);
+    }
+  }
+  const duplicates = [...byJob.entries()]
+    .filter(([, jobTasks]) => jobTasks.length > 1)
+    .map(([name, jobTasks]) => `${name}: ${jobTasks.length} tasks (${jobTasks.map((task) => task.request.externalTaskId ?? "no external_task_id").join(", ")})`);
+  return { byJob, duplicates, forNoJob };
 }
 
 /** The lines the command prints; the last is the one-line verdict. */
@@ -385,12 +550,24 @@ function simulatorSideFaults(counts: Readonly<Record<ChaosFaultKind, number>>): 
     .reduce((sum, [, count]) => sum + count, 0);
 }
 
+const JOB_MARKER = /^chaos job (\d+): /;
+
+/** Every prompt of the run starts with its job's marker: how a task is traced to its job, with or without an external_task_id. */
+export function chaosJobPrompt(index: number, scene: string): string {
+  return `chaos job ${index}: ${scene}`;
+}
+
+function chaosJobIndexOf(prompt: string): number | undefined {
+  const marker = JOB_MARKER.exec(prompt);
+  return marker ? Number(marker[1]) : undefined;
+}
+
 const ASPECT_RATIOS = ["16:9", "9:16", "1:1"] as const;
 const SUBJECTS = ["a lighthouse in a storm", "a corgi surfing a wave", "a paper boat on a rainy street", "a fox in fresh snow", "a city at dawn"];
 
 function jobRequest(index: number): Record<string, string> {
   return {
-    prompt: `chaos job ${index}: ${SUBJECTS[index % SUBJECTS.length] ?? "a quiet lake"}, slow camera drift`,
+    prompt: chaosJobPrompt(index, `${SUBJECTS[index % SUBJECTS.length] ?? "a quiet lake"}, slow camera drift`),
     duration: index % 3 === 0 ? "10" : "5",
     mode: index % 4 === 0 ? "pro" : "std",
     aspectRatio: ASPECT_RATIOS[index % ASPECT_RATIOS.length] ?? "16:9",

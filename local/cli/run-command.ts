@@ -1,20 +1,21 @@
 /**
- * `npm start -- "a prompt" [options]`: one generation through the synthesized state machine
- * on the local engine, against the embedded simulator or, with --kling-url, the real Kling.
+ * `npm start -- …`: one generation, a batch, the local API, the history of local runs, or a
+ * redrive on AWS. Everything the person typed is checked before anything starts (a mistake is
+ * one line and exit 2); the modules that synthesize the stack load only after that.
  */
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { credentialsFromEnvironment, LOCAL_CREDENTIAL_VARIABLES, MISSING_CREDENTIALS_HINT } from "../../lambdas/common/credentials";
 import type { KlingCredentials } from "../../lambdas/kling/port";
-import { isScenarioName, SCENARIOS, type ScenarioName } from "../simulator";
-import { BATCH_EVENTS, type BatchSummary, type ItemOutcome } from "../../lambdas/batch/batch";
-import { type LocalSession, localExecutionName, startLocalSession } from "../runner/session";
-import { startLocalApiServer } from "../serve/api-server";
-import { localVideoDirectory, savedVideoFile } from "../storage/local-video-bucket";
-import { formatEvent, formatOutcome, parseDiagnosis } from "../runner/trace";
-import { runRedriveCommand } from "../redrive/redrive-command";
-import { PresignedVideoLinks } from "../../lambdas/api/video-links";
-import { videoBucketClient } from "../../lambdas/common/video-bucket";
+import { isScenarioName, SCENARIOS } from "../simulator/scenarios";
+import { checkBatch, runBatch } from "./batch-command";
+import { runGeneration } from "./generate-command";
+import { listRuns, showRun } from "./history-command";
+import { PortUnavailableError } from "./listen-error";
+import type { RunContext, RunTarget } from "./local-run";
+import type { CommandIo } from "./progress";
+import { checkRequest, REQUEST_FLAGS, type RequestField } from "./request-check";
+import { RunHistory, STATE_DIR_VARIABLE } from "./run-history";
 
 /** Real seconds per simulated second by default: the happy path takes a few seconds. */
 const DEFAULT_TIME_SCALE = 0.05;
@@ -22,43 +23,39 @@ const DEFAULT_TIME_SCALE = 0.05;
 const USAGE = `usage: npm start -- "<prompt>" [options]        one generation, with a live trace
        npm start -- --batch FILE [--json]         a batch (FILE holds an event's detail: {"batchId", "items"})
        npm start -- serve [--port 3000]           the HTTP API on 127.0.0.1
+       npm start -- list [--json]                 the recent local runs
+       npm start -- show ID [--json]              one local run again: its trace, result and diagnosis
        npm start -- redrive [--since 7d] [--dry-run] [--state-machine-arn ARN]
                                                   redrive the recoverable failures on AWS (redrive --help)
 
   --scenario NAME        simulator scenario (default happy); --list-scenarios shows them
   --model NAME           Kling model (default: the configured default model)
-  --duration 5|10        seconds of video
+  --duration SECONDS     seconds of video ("5", "10"; "3" to "15" for kling-v3 and the 3.0 models)
   --aspect-ratio R       16:9, 9:16 or 1:1 (text-to-video)
   --mode std|pro         720p or 1080p
   --negative-prompt TEXT what to keep out of the video
   --image URL            image-to-video from this https image
   --time-scale X         real seconds per simulated second, above 0 and at most 1 (default ${DEFAULT_TIME_SCALE})
-  --json                 print one JSON object (the result, or the batch summary) instead of the trace
+  --json                 print one JSON object (the result, the batch summary, or {"error"}) instead of the trace
+  --verbose              the Lambdas' log lines on stderr instead of the run's log file
   --kling-url URL        run against this Kling endpoint instead of the simulator, with
-                         ${LOCAL_CREDENTIAL_VARIABLES.apiKey}, or ${LOCAL_CREDENTIAL_VARIABLES.accessKey} and ${LOCAL_CREDENTIAL_VARIABLES.secretKey}, from the environment`;
+                         ${LOCAL_CREDENTIAL_VARIABLES.apiKey}, or ${LOCAL_CREDENTIAL_VARIABLES.accessKey} and ${LOCAL_CREDENTIAL_VARIABLES.secretKey}, from the environment
+
+  Runs, their Lambda logs and their videos are kept in .kling-pipeline/ (${STATE_DIR_VARIABLE} moves it).
+  Exit codes: 0 succeeded, 1 the generation or a batch item failed, 2 a usage mistake, 130 Ctrl-C.`;
 
 class UsageError extends Error {
   override readonly name = "UsageError";
 }
 
-/** Where the Lambdas reach Kling, and how fast simulated time runs. */
-interface RunTarget {
-  readonly scenario: ScenarioName;
-  readonly timeScale: number;
-  /** Where the archived videos are kept, after the command too. */
-  readonly videoDirectory: string;
-  readonly kling?: { readonly baseUrl: string; readonly credentials: KlingCredentials };
-}
-
 type LocalCommand =
-  | { readonly mode: "generate"; readonly request: Record<string, unknown>; readonly json: boolean; readonly target: RunTarget }
-  | { readonly mode: "batch"; readonly file: string; readonly json: boolean; readonly target: RunTarget }
-  | { readonly mode: "serve"; readonly port: number; readonly target: RunTarget };
+  | { readonly mode: "generate"; readonly request: Readonly<Record<string, string>>; readonly model: string; readonly json: boolean; readonly verbose: boolean; readonly target: RunTarget }
+  | { readonly mode: "batch"; readonly file: string; readonly json: boolean; readonly verbose: boolean; readonly target: RunTarget }
+  | { readonly mode: "serve"; readonly port: number; readonly verbose: boolean; readonly target: RunTarget }
+  | { readonly mode: "list"; readonly json: boolean }
+  | { readonly mode: "show"; readonly id: string; readonly json: boolean };
 
 const DEFAULT_SERVE_PORT = 3000;
-
-/** The options that shape a single request. */
-const REQUEST_FLAGS = ["model", "duration", "aspect-ratio", "mode", "negative-prompt", "image"] as const;
 
 const OPTIONS = {
   scenario: { type: "string" },
@@ -70,12 +67,39 @@ const OPTIONS = {
   image: { type: "string" },
   "time-scale": { type: "string" },
   json: { type: "boolean" },
+  verbose: { type: "boolean" },
   "kling-url": { type: "string" },
   "list-scenarios": { type: "boolean" },
   batch: { type: "string" },
   port: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
+
+/** The request fields by the flag that sets them. */
+const FIELD_OF_FLAG = Object.fromEntries(
+  Object.entries(REQUEST_FLAGS).flatMap(([field, flag]) => (flag.startsWith("--") ? [[flag.slice(2), field as RequestField]] : [])),
+) as Readonly<Record<string, RequestField>>;
+
+/**
+ * `--time-scale -1` as `--time-scale=-1`: parseArgs refuses a value that starts with a dash
+ * ("argument is ambiguous"), though only a flag's own name can be meant as a flag.
+ */
+function joinDashValues(argv: readonly string[]): string[] {
+  const flags = new Set(Object.keys(OPTIONS).map((name) => `--${name}`));
+  const takesValue = new Set(Object.entries(OPTIONS).flatMap(([name, option]) => (option.type === "string" ? [`--${name}`] : [])));
+  const joined: string[] = [];
+  for (let index = 0; index < argv.length; index += 1) {
+    const arg = argv[index] ?? "";
+    const next = argv[index + 1];
+    if (takesValue.has(arg) && next !== undefined && next.startsWith("-") && !flags.has(next) && next !== "-h" && next !== "--") {
+      joined.push(`${arg}=${next}`);
+      index += 1;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
+}
 
 function credentialsFor(env: NodeJS.ProcessEnv): KlingCredentials {
   const credentials = credentialsFromEnvironment(env);
@@ -91,21 +115,37 @@ function klingUrl(text: string): string {
   if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
     throw new UsageError(`--kling-url must be https (or http on 127.0.0.1), got ${text}`);
   }
-  return text;
+  return text.replace(/\/+$/, "");
 }
+
+const SUBCOMMANDS = ["serve", "list", "show"] as const;
 
 /** Parses the command line; a mistake is a UsageError with a one-line message. */
 function parseRunCommand(argv: readonly string[], env: NodeJS.ProcessEnv): LocalCommand | "help" | "list-scenarios" {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: joinDashValues(argv), options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    throw new UsageError((error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "bad arguments");
   }
   const { values, positionals } = parsed;
   if (values.help) return "help";
   if (values["list-scenarios"]) return "list-scenarios";
-  const serve = positionals[0] === "serve";
+  const json = values.json ?? false;
+  const subcommand = SUBCOMMANDS.find((name) => name === positionals[0]);
+  const given = (Object.keys(values) as (keyof typeof values)[]).filter((name) => values[name] !== undefined);
+  if (subcommand === "list" || subcommand === "show") {
+    const extra = given.find((name) => name !== "json");
+    if (extra !== undefined) throw new UsageError(`--${extra} is not an option of ${subcommand}`);
+    if (subcommand === "list") {
+      if (positionals.length > 1) throw new UsageError("list takes no argument");
+      return { mode: "list", json };
+    }
+    const [, id, ...more] = positionals;
+    if (id === undefined || more.length > 0) throw new UsageError("show takes one run id (npm start -- list shows them)");
+    return { mode: "show", id, json };
+  }
+  const serve = subcommand === "serve";
   if (serve && positionals.length > 1) throw new UsageError("serve takes no prompt");
   if (!serve && positionals.length > 1) throw new UsageError(`give the prompt as one argument (in quotes), got ${positionals.length}`);
   const prompt = serve ? undefined : positionals[0];
@@ -130,60 +170,62 @@ function parseRunCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Local
     if (values["kling-url"] !== undefined && timeScale !== 1) throw new UsageError("--time-scale cannot speed up a real Kling");
   }
 
-  // Only what was given: Validate applies the defaults and reports every problem at once.
-  const request: Record<string, unknown> = {};
-  if (prompt !== undefined) request.prompt = prompt;
-  if (values.model !== undefined) request.model = values.model;
-  if (values.duration !== undefined) request.duration = values.duration;
-  if (values["aspect-ratio"] !== undefined) request.aspectRatio = values["aspect-ratio"];
-  if (values.mode !== undefined) request.mode = values.mode;
-  if (values["negative-prompt"] !== undefined) request.negativePrompt = values["negative-prompt"];
-  if (values.image !== undefined) request.image = values.image;
+  const requestFlags = Object.keys(FIELD_OF_FLAG).filter((flag) => values[flag as keyof typeof values] !== undefined);
+  if (serve || batch !== undefined) {
+    const [first] = requestFlags;
+    if (first !== undefined) throw new UsageError(`--${first} shapes one request; ${serve ? "serve" : "--batch"} takes its requests from elsewhere`);
+  }
 
-  const videoDirectory = localVideoDirectory(env);
   const target: RunTarget =
     values["kling-url"] === undefined
-      ? { scenario, timeScale, videoDirectory }
-      : { scenario, timeScale: 1, videoDirectory, kling: { baseUrl: klingUrl(values["kling-url"]), credentials: credentialsFor(env) } };
-  const json = values.json ?? false;
-
-  if (serve || batch !== undefined) {
-    const requestFlag = REQUEST_FLAGS.find((flag) => values[flag] !== undefined);
-    if (requestFlag !== undefined) {
-      throw new UsageError(`--${requestFlag} shapes one request; ${serve ? "serve" : "--batch"} takes its requests from elsewhere`);
-    }
-  }
+      ? { scenario, timeScale }
+      : { scenario, timeScale: 1, kling: { baseUrl: klingUrl(values["kling-url"]), credentials: credentialsFor(env) } };
+  const verbose = values.verbose ?? false;
   if (serve) {
     if (json) throw new UsageError("--json is not for serve");
-    return { mode: "serve", port: servePort(values.port), target };
+    return { mode: "serve", port: servePort(values.port), verbose, target };
   }
-  if (batch !== undefined) return { mode: "batch", file: batch, json, target };
-  return { mode: "generate", request, json, target };
+  if (batch !== undefined) return { mode: "batch", file: batch, json, verbose, target };
+
+  // Only what was given: Validate applies the defaults. Checked now, in the flags' words, and again by Validate.
+  const request: Record<string, string> = {};
+  if (prompt !== undefined) request.prompt = prompt;
+  for (const flag of requestFlags) {
+    const field = FIELD_OF_FLAG[flag];
+    const value = values[flag as keyof typeof values];
+    if (field !== undefined && typeof value === "string") request[field] = value;
+  }
+  const checked = checkRequest(request);
+  if ("problem" in checked) throw new UsageError(checked.problem);
+  return { mode: "generate", request, model: checked.model, json, verbose, target };
 }
 
 function servePort(text: string | undefined): number {
   if (text === undefined) return DEFAULT_SERVE_PORT;
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--port must be a port number, got ${text}`);
+  const port = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number from 0 to 65535, got ${text}`);
   return port;
 }
 
-interface CommandIo {
-  readonly out: (line: string) => void;
-  readonly err: (line: string) => void;
-}
-
-/** Runs the command; resolves to the exit code (0 succeeded, 1 failed, 2 usage error). */
+/** Runs the command; resolves to the exit code (0 succeeded, 1 failed, 2 usage mistake, 130 Ctrl-C). */
 export async function runCommand(argv: readonly string[], env: NodeJS.ProcessEnv, io: CommandIo): Promise<number> {
   // Redrive works on AWS, not on the local engine: its own options, its own command.
-  if (argv[0] === "redrive") return runRedriveCommand(argv.slice(1), env, io);
-  let command;
-  try {
-    command = parseRunCommand(argv, env);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    return usageError(io, error.message);
+  if (argv[0] === "redrive") {
+    const { runRedriveCommand } = await import("../redrive/redrive-command");
+    return runRedriveCommand(argv.slice(1), env, io);
   }
+  const json = argv.includes("--json");
+  try {
+    return await dispatch(parseRunCommand(argv, env), env, io);
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof PortUnavailableError) {
+      return usageError(io, error.message, json);
+    }
+    throw error;
+  }
+}
+
+async function dispatch(command: LocalCommand | "help" | "list-scenarios", env: NodeJS.ProcessEnv, io: CommandIo): Promise<number> {
   if (command === "help") {
     io.out(USAGE);
     return 0;
@@ -192,144 +234,40 @@ export async function runCommand(argv: readonly string[], env: NodeJS.ProcessEnv
     for (const scenario of SCENARIOS) io.out(`${scenario.name.padEnd(24)} ${scenario.description}`);
     return 0;
   }
-  if (command.mode === "batch") {
-    let detail: unknown;
-    try {
-      detail = JSON.parse(await readFile(command.file, "utf8"));
-    } catch (error) {
-      const reason = error instanceof SyntaxError ? "it is not JSON" : error instanceof Error && "code" in error ? String(error.code) : String(error);
-      return usageError(io, `cannot read the batch file ${command.file}: ${reason}`);
-    }
-    return withSession(command.target, (session) => runBatch(session, command.target, detail, command.json, io));
-  }
+  const history = new RunHistory(env);
+  if (command.mode === "list") return listRuns(history, command.json, io);
+  if (command.mode === "show") return showRun(history, command.id, command.json, io);
+  const context: RunContext = { target: command.target, history, io, verbose: command.verbose };
   if (command.mode === "serve") {
-    return withSession(command.target, (session) => serve(session, command.port, io));
+    const { serve } = await import("./serve-command");
+    return serve(context, command.port);
   }
-  return withSession(command.target, (session) => runGeneration(session, command, io));
+  if (command.mode === "batch") {
+    const batch = checkBatch(await readBatchFile(command.file));
+    if ("problem" in batch) throw new UsageError(`${command.file}: ${batch.problem}`);
+    return runBatch(context, batch, command.json);
+  }
+  return runGeneration(context, command);
 }
 
-function usageError(io: CommandIo, message: string): number {
-  io.err(`error: ${message}`);
-  io.err(USAGE);
+async function readBatchFile(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    const code = error instanceof Error && "code" in error ? String(error.code) : String(error);
+    throw new UsageError(`cannot read the batch file ${file}: ${code}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new UsageError(`cannot read the batch file ${file}: it is not JSON`);
+  }
+}
+
+/** One line naming the mistake (with --json, the one JSON object), exit 2. */
+function usageError(io: CommandIo, message: string, json: boolean): number {
+  if (json) io.out(JSON.stringify({ error: message, exitCode: 2 }));
+  else io.err(`error: ${message} (npm start -- --help shows the options)`);
   return 2;
-}
-
-async function withSession(target: RunTarget, work: (session: LocalSession) => Promise<number>): Promise<number> {
-  const session = await startLocalSession({
-    timeScale: target.timeScale,
-    simulator: { scenario: target.scenario },
-    videoDirectory: target.videoDirectory,
-    ...(target.kling ? { kling: target.kling } : {}),
-  });
-  try {
-    return await work(session);
-  } finally {
-    await session.close();
-  }
-}
-
-function describeTarget(session: LocalSession, target: RunTarget): string {
-  const where = session.simulator ? `embedded Kling simulator, scenario ${target.scenario}` : `Kling at ${target.kling?.baseUrl ?? ""}`;
-  return `${where}, time x${(1 / target.timeScale).toFixed(0)}`;
-}
-
-async function runGeneration(
-  session: LocalSession,
-  command: Extract<LocalCommand, { mode: "generate" }>,
-  io: CommandIo,
-): Promise<number> {
-  const executionName = localExecutionName();
-  const startedAt = session.clock.now();
-  if (!command.json) io.out(`execution ${executionName} (${describeTarget(session, command.target)})`);
-  const report = await session.run(command.request, executionName, (event) => {
-    if (command.json) return;
-    const line = formatEvent(event, startedAt);
-    if (line) io.out(line);
-  });
-  const savedFile = report.status === "SUCCEEDED" ? savedVideoFile(await session.pipeline.videoBucketServer(), report.output) : undefined;
-  if (command.json) {
-    io.out(
-      JSON.stringify({
-        status: report.status,
-        output: report.output,
-        error: report.error,
-        cause: parseDiagnosis(report.cause),
-        retries: report.retries,
-        savedFile: savedFile ?? null,
-        simulator: session.simulator
-          ? { tasksCreated: session.simulator.stats.tasksCreated, requests: session.simulator.stats.requests }
-          : null,
-      }),
-    );
-  } else {
-    for (const line of formatOutcome(report)) io.out(line);
-    if (savedFile) io.out(`saved: ${savedFile}`);
-  }
-  return report.status === "SUCCEEDED" ? 0 : 1;
-}
-
-async function runBatch(session: LocalSession, target: RunTarget, detail: unknown, json: boolean, io: CommandIo): Promise<number> {
-  const total = Array.isArray((detail as { items?: unknown } | null)?.items) ? (detail as { items: unknown[] }).items.length : 0;
-  let done = 0;
-  let failed = 0;
-  const unsubscribe = session.pipeline.bus.subscribe((event) => {
-    if (event.detailType === BATCH_EVENTS.completed) return;
-    done += 1;
-    if (event.detailType === BATCH_EVENTS.failed) failed += 1;
-    if (!json) io.out(`  ${done}/${total} done, ${failed} failed  (${event.detailType}: ${describeItem(event.detail)})`);
-  });
-  const executionName = `local-batch-${localExecutionName().slice("local-".length)}`;
-  if (!json) io.out(`batch execution ${executionName} (${describeTarget(session, target)})`);
-  try {
-    let report;
-    try {
-      report = await session.pipeline.runBatchEvent(detail, executionName);
-    } catch (error) {
-      // PutEvents refuses an event past 256 KB: nothing starts, as on AWS.
-      if (!(error instanceof Error && error.name === "ValidationException")) throw error;
-      io.err(`error: EventBridge would refuse this batch's event, so no batch started: ${error.message}`);
-      return 2;
-    }
-    if (report.status !== "SUCCEEDED") {
-      io.err(`batch FAILED: ${report.error ?? "error"}: ${report.cause ?? ""}`);
-      return 1;
-    }
-    const summary = report.output as BatchSummary;
-    if (json) {
-      io.out(JSON.stringify(summary));
-    } else {
-      io.out(
-        `batch ${summary.batchId}: ${summary.total} items, ${summary.succeeded} succeeded, ${summary.failed} failed (${summary.recoverable} recoverable), ${summary.duplicates} duplicates`,
-      );
-      for (const item of summary.items) io.out(`  #${item.index} ${item.executionName} ${item.status} ${describeItem(item)}`);
-    }
-    return summary.failed === 0 ? 0 : 1;
-  } finally {
-    unsubscribe();
-  }
-}
-
-function describeItem(detail: unknown): string {
-  const item = detail as Partial<ItemOutcome>;
-  if (item.videoUrl) return item.videoUrl;
-  if (item.diagnosis) return `${item.diagnosis.errorCode}: ${item.diagnosis.suggestion}`;
-  return item.status === "DUPLICATE" ? "already started by an earlier delivery" : "";
-}
-
-async function serve(session: LocalSession, port: number, io: CommandIo): Promise<number> {
-  const server = await startLocalApiServer({
-    executions: session.pipeline.executions,
-    links: new PresignedVideoLinks(videoBucketClient, session.pipeline.videoLinkSeconds),
-    port,
-    onRequest: (line) => io.out(line),
-  });
-  io.out(`serving the generations API at ${server.url} (${session.simulator ? "embedded Kling simulator" : "real Kling"}); Ctrl-C stops it`);
-  io.out(`  curl -X POST ${server.url}/generations -H 'content-type: application/json' -d '{"prompt": "a corgi surfing a wave"}'`);
-  io.out(`  curl ${server.url}/generations/<id>`);
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
-  });
-  await server.close();
-  return 0;
 }

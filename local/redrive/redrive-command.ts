@@ -162,7 +162,7 @@ function sfnClientFor(stateMachineArn: string): SFNClient {
   return new SFNClient({ region: stateMachineArn.split(":")[3] });
 }
 
-/** Runs the command; resolves to the exit code (0 done, 1 an AWS error, 2 a usage mistake). */
+/** Runs the command; resolves to the exit code (0 done, 1 an AWS error, 2 a usage mistake or no AWS credentials). */
 export async function runRedriveCommand(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
@@ -187,10 +187,19 @@ export async function runRedriveCommand(
     await redriveCommand(connect(command.stateMachineArn), command, now, io);
     return 0;
   } catch (error) {
+    // No credentials is the person's to fix, like a usage mistake: say how, exit 2.
+    if (error instanceof Error && error.name === "CredentialsProviderError") {
+      io.err(`error: ${MISSING_AWS_CREDENTIALS}`);
+      return 2;
+    }
     io.err(`error: ${awsErrorLine(error)}`);
     return 1;
   }
 }
+
+const MISSING_AWS_CREDENTIALS =
+  "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones), " +
+  "or AWS_PROFILE to a profile in ~/.aws/config (aws configure, or aws sso login for SSO)";
 
 /** One line for an AWS (or credentials, or network) failure: its name and first line of message. */
 function awsErrorLine(error: unknown): string {

@@ -4,6 +4,8 @@ import { handler as awaitRedrive } from "../../lambdas/await-redrive/handler";
 import { handler as checkCredits } from "../../lambdas/check-credits/handler";
 import { handler as diagnose } from "../../lambdas/diagnose/handler";
 import { handler as poll } from "../../lambdas/poll/handler";
+import { handler as releaseSlot } from "../../lambdas/release-slot/handler";
+import { handler as waitForSlot } from "../../lambdas/wait-for-slot/handler";
 import { handler as submit } from "../../lambdas/submit/handler";
 import { handler as validate } from "../../lambdas/validate/handler";
 import { handler as recordBatchItem } from "../../lambdas/record-batch-item/handler";
@@ -20,11 +22,13 @@ export type LocalFunctionName = GenerationFunctionName | BatchFunctionName;
 export const LOCAL_HANDLERS: Readonly<Record<LocalFunctionName, LambdaHandler>> = {
   validate,
   "check-credits": checkCredits,
+  "wait-for-slot": waitForSlot,
   submit,
   poll,
   archive,
   diagnose,
   "await-redrive": awaitRedrive,
+  "release-slot": releaseSlot,
   "validate-batch": validateBatch,
   "record-batch-item": recordBatchItem,
   "summarize-batch": summarizeBatch,

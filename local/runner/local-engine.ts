@@ -157,6 +157,8 @@ export interface LocalEngineOptions {
   readonly stateMachineArn: string;
   readonly bindTask: TaskBinder;
   readonly clock: ScaledClock;
+  /** Told when an execution ends, as EventBridge is: the run does not wait for what it does. */
+  readonly onEnded?: (report: ExecutionReport, redriveCount: number) => void;
 }
 
 export class LocalStateMachine {
@@ -317,7 +319,9 @@ export class LocalStateMachine {
       final = { status: "FAILED", output: null, error: DATA_LIMIT_EXCEEDED, cause: dataLimitExceeded.cause };
       emit({ type: "ExecutionFailed", at: clock.now(), error: final.error ?? undefined, cause: final.cause ?? undefined });
     }
-    return { executionName, executionArn, ...final, retries, events, startedAt, stoppedAt: clock.now() };
+    const report: ExecutionReport = { executionName, executionArn, ...final, retries, events, startedAt, stoppedAt: clock.now() };
+    this.options.onEnded?.(report, redrive?.redriveCount ?? 0);
+    return report;
   }
 
   private machineStartingAt(stateName: string): StateMachine {

@@ -21,10 +21,14 @@ import { invokeLikeLambda } from "./lambda-binding";
 import { type EngineEvent, type ExecutionReport, LocalStateMachine, type TaskBinder } from "./local-engine";
 import type { ScaledClock } from "./scaled-clock";
 import { LocalTaskResponses } from "./task-token-binding";
-import { useTaskResponses } from "../../lambdas/await-redrive/task-responses";
+import { useTaskResponses } from "../../lambdas/common/task-responses";
 import { logicalIdOf, synthesizePipeline } from "./synthesize";
 import { startLocalVideoBucket } from "../storage/local-video-bucket";
 import type { VideoBucketServer } from "../storage/video-bucket-server";
+import { LEDGER_ENV } from "../../lambdas/ledger/config";
+import type { PutEventsEntry } from "../serve/put-events";
+import { useLedger } from "../../lambdas/ledger/ports";
+import { type LocalLedger, startLocalLedger } from "../ledger/local-ledger";
 
 export interface LocalPipelineOptions {
   readonly clock: ScaledClock;
@@ -60,7 +64,16 @@ function applyFunctionEnvironment(template: CloudFormationTemplate, functionIds:
     const variables = (template.Resources[id]?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
       ?.Variables;
     for (const [name, value] of Object.entries(variables ?? {})) {
-      if (name === ENV.klingSecretArn || name === ENV.klingBaseUrl || name === ENV.videoBucketName || name.startsWith("AWS_")) continue;
+      // Locally the video bucket is s3rver's and the ledger dynalite's table, installed on start.
+      if (
+        name === ENV.klingSecretArn ||
+        name === ENV.klingBaseUrl ||
+        name === ENV.videoBucketName ||
+        name === LEDGER_ENV.tableName ||
+        name.startsWith("AWS_")
+      ) {
+        continue;
+      }
       if (typeof value !== "string") throw new Error(`cannot run ${id} locally: ${name} is not a plain string`);
       if (merged[name] !== undefined && merged[name] !== value) {
         throw new Error(`cannot run the functions in one process: they set ${name} differently`);
@@ -78,6 +91,61 @@ function functionTimeoutSeconds(template: CloudFormationTemplate, functionArn: s
   const logicalId = functionArn.split(":").at(-1) ?? "";
   const timeout = template.Resources[logicalId]?.Properties?.Timeout;
   return typeof timeout === "number" ? timeout : 3;
+}
+
+/**
+ * The rule on the generation state machine's "Step Functions Execution Status Change" events
+ * (lib/account-ledger.ts), as EventBridge delivers to its target function: undefined when the
+ * template has none. A delivery that fails is reported, as EventBridge's failed-invocation metric would.
+ */
+function endedExecutionRule(
+  template: CloudFormationTemplate,
+  stateMachineId: string,
+  handlerByArn: ReadonlyMap<string, LocalFunctionName>,
+): ((report: ExecutionReport, stateMachineArn: string, redriveCount: number) => Promise<void>) | undefined {
+  for (const resource of Object.values(template.Resources)) {
+    if (resource.Type !== "AWS::Events::Rule") continue;
+    const pattern = resource.Properties?.EventPattern as
+      | { source?: string[]; "detail-type"?: string[]; detail?: { stateMachineArn?: unknown[]; status?: string[] } }
+      | undefined;
+    if (!pattern?.source?.includes("aws.states")) continue;
+    if (JSON.stringify(pattern.detail?.stateMachineArn) !== JSON.stringify([{ Ref: stateMachineId }])) continue;
+    const target = (resource.Properties?.Targets as { Arn?: { "Fn::GetAtt"?: [string, string] } }[] | undefined)?.[0];
+    const targetId = target?.Arn?.["Fn::GetAtt"]?.[0];
+    const name = targetId === undefined ? undefined : handlerByArn.get(localArn(template, targetId));
+    if (!name) throw new Error("the rule on the generation state machine's status changes targets no local function");
+    const statuses = new Set(pattern.detail?.status ?? []);
+    const detailType = pattern["detail-type"]?.[0];
+    return async (report, stateMachineArn, redriveCount) => {
+      if (!statuses.has(report.status)) return;
+      const event = {
+        source: "aws.states",
+        "detail-type": detailType,
+        detail: { executionArn: report.executionArn, stateMachineArn, name: report.executionName, status: report.status, redriveCount },
+      };
+      try {
+        await invokeLikeLambda(LOCAL_HANDLERS[name], event);
+      } catch (error) {
+        console.error(`the status-change rule could not release ${report.executionName}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    };
+  }
+  return undefined;
+}
+
+interface RulePattern {
+  readonly sources: readonly string[];
+  readonly detailTypes: readonly string[];
+}
+
+/** The event patterns of the template's rules whose target is this resource. */
+function rulePatternsTargeting(template: CloudFormationTemplate, targetId: string): RulePattern[] {
+  return Object.values(template.Resources)
+    .filter((resource) => resource.Type === "AWS::Events::Rule")
+    .filter((resource) => JSON.stringify((resource.Properties?.Targets as { Arn?: unknown }[] | undefined)?.map((target) => target.Arn)) === JSON.stringify([{ Ref: targetId }]))
+    .map((resource) => resource.Properties?.EventPattern as { source?: string[]; "detail-type"?: string[] } | undefined)
+    .filter((pattern) => pattern !== undefined)
+    .map((pattern) => ({ sources: pattern.source ?? [], detailTypes: pattern["detail-type"] ?? [] }));
 }
 
 /** The two state machines a local pipeline runs: a generation, and the batch that starts generations. */
@@ -103,9 +171,16 @@ export class LocalPipeline {
   readonly batchRequestSource: string;
   /** How long the API's links to archived videos live (the configuration's videoArchive.linkSeconds). */
   readonly videoLinkSeconds: number;
+  /** The account ledger every generation passes through, on dynalite. */
+  readonly ledger: LocalLedger = startLocalLedger();
   private readonly restoreClock: () => void;
   private videoBucket: Promise<VideoBucketServer> | undefined;
   private readonly restoreTaskResponses: () => void;
+  private readonly restoreLedger: () => void;
+  /** Status-change events and batch requests on their way to their rules' targets. */
+  private readonly deliveries = new Set<Promise<void>>();
+  /** The stack's rules that start the batch workflow. */
+  private readonly batchRequestPatterns: readonly RulePattern[];
 
   constructor(readonly options: LocalPipelineOptions) {
     const { stack, template, extra } = synthesizePipeline(options.config, options.workflows);
@@ -123,6 +198,7 @@ export class LocalPipeline {
     this.restoreClock = useClock(options.clock);
     const taskResponses = new LocalTaskResponses();
     this.restoreTaskResponses = useTaskResponses(taskResponses);
+    this.restoreLedger = useLedger(this.ledger.ledger);
 
     const generationId = logicalIdOf(stack, workflows.generation);
     const generationArn = localArn(template, generationId);
@@ -153,7 +229,9 @@ export class LocalPipeline {
           if (!name || typeof functionArn !== "string") return undefined;
           const seconds = functionTimeoutSeconds(template, functionArn);
           const timeout = { seconds, realMs: seconds * 1000 };
-          return (input) => aroundInvoke(stateName, () => taskResponses.invoke(LOCAL_HANDLERS[name], input, timeout));
+          // How long the Task waits for its token is simulated time (WaitForSlot's park): scaled.
+          const stateTimeoutMs = typeof state.TimeoutSeconds === "number" ? options.clock.realMs(state.TimeoutSeconds) : undefined;
+          return (input) => aroundInvoke(stateName, () => taskResponses.invoke(LOCAL_HANDLERS[name], input, timeout, stateTimeoutMs));
         }
         case RESOURCE.startExecutionSync:
           if (parameters?.StateMachineArn !== generationArn) return undefined;
@@ -173,11 +251,14 @@ export class LocalPipeline {
         }
       }
     };
+    const releaseEnded = endedExecutionRule(template, generationId, handlerByArn);
     this.generation = new LocalStateMachine({
       definition: definitionFromTemplate(template, generationId),
       stateMachineArn: generationArn,
       clock: options.clock,
       bindTask,
+      // Delivered asynchronously, as EventBridge does: the execution has ended already.
+      ...(releaseEnded ? { onEnded: (report, redriveCount) => this.deliver(releaseEnded(report, generationArn, redriveCount)) } : {}),
     });
     this.executions = new LocalExecutions(this.generation, options.onGenerationEvent);
     const batchId = logicalIdOf(stack, workflows.batch);
@@ -187,6 +268,24 @@ export class LocalPipeline {
       clock: options.clock,
       bindTask,
     });
+    this.batchRequestPatterns = rulePatternsTargeting(template, batchId);
+  }
+
+  /**
+   * An event put on the default bus (the local server's PutEvents): each of the stack's rules
+   * that starts the batch workflow and matches it starts a batch with the event's detail, as
+   * EventBridge would; the call does not wait for it.
+   */
+  putEvent(entry: PutEventsEntry): void {
+    for (const pattern of this.batchRequestPatterns) {
+      if (!pattern.sources.includes(entry.source) || !pattern.detailTypes.includes(entry.detailType)) continue;
+      this.deliver(
+        this.runBatch(entry.detail, `events-${entry.eventId}`).then(
+          () => undefined,
+          (error: unknown) => console.error(`the batch of event ${entry.eventId} could not run: ${error instanceof Error ? error.message : String(error)}`),
+        ),
+      );
+    }
   }
 
   /** Points the Lambdas at a Kling endpoint (the simulator or the real one) with these credentials. */
@@ -201,11 +300,13 @@ export class LocalPipeline {
     }
   }
 
-  runGeneration(request: unknown, executionName: string, onEvent?: (event: EngineEvent) => void): Promise<ExecutionReport> {
+  async runGeneration(request: unknown, executionName: string, onEvent?: (event: EngineEvent) => void): Promise<ExecutionReport> {
+    await this.ledger.ready;
     return this.generation.run(request, executionName, onEvent);
   }
 
-  runBatch(detail: unknown, executionName: string, onEvent?: (event: EngineEvent) => void): Promise<ExecutionReport> {
+  async runBatch(detail: unknown, executionName: string, onEvent?: (event: EngineEvent) => void): Promise<ExecutionReport> {
+    await this.ledger.ready;
     return this.batch.run(detail, executionName, onEvent);
   }
 
@@ -227,9 +328,22 @@ export class LocalPipeline {
     return this.videoBucket;
   }
 
+  /** Resolves when every status-change event so far has reached the rule's target (the ledger's backstop). */
+  async statusChangesDelivered(): Promise<void> {
+    await Promise.all([...this.deliveries]);
+  }
+
+  private deliver(delivery: Promise<void>): void {
+    this.deliveries.add(delivery);
+    void delivery.finally(() => this.deliveries.delete(delivery));
+  }
+
   async close(): Promise<void> {
+    await this.statusChangesDelivered();
+    this.restoreLedger();
     this.restoreTaskResponses();
     this.restoreClock();
+    await this.ledger.close();
     const bucket = await this.videoBucket;
     this.videoBucket = undefined;
     await bucket?.close();

@@ -53,9 +53,3 @@ export async function startLocalSession(options: LocalSessionOptions): Promise<L
     },
   };
 }
-
-/** A fresh execution name that says where the run came from. */
-export function localExecutionName(): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
-  return `local-${stamp}-${Math.random().toString(36).slice(2, 6)}`;
-}

@@ -4,7 +4,7 @@
  * exactly that output, or that Error and Cause.
  */
 import { randomUUID } from "node:crypto";
-import type { TaskResponses } from "../../lambdas/await-redrive/task-responses";
+import type { TaskResponses } from "../../lambdas/common/task-responses";
 import type { LambdaHandler } from "./handlers";
 import { type FunctionTimeout, invokeLikeLambda } from "./lambda-binding";
 
@@ -31,22 +31,34 @@ export class LocalTaskResponses implements TaskResponses {
     this.take(taskToken).reject(taskFailure(error, cause));
   }
 
-  /** Invokes the handler with a fresh token in place of `$$.Task.Token` and waits for its answer. */
-  async invoke(handler: LambdaHandler, input: unknown, timeout: FunctionTimeout): Promise<unknown> {
+  /**
+   * Invokes the handler with a fresh token in place of `$$.Task.Token` and waits for the answer:
+   * from the function itself, or later from anyone holding the token (another execution's
+   * release). As on AWS, no answer within the state's TimeoutSeconds (`stateTimeoutMs`, real
+   * ms; undefined: no limit) fails the Task with States.Timeout, and the token is gone.
+   */
+  async invoke(handler: LambdaHandler, input: unknown, timeout: FunctionTimeout, stateTimeoutMs: number | undefined): Promise<unknown> {
     const payload = input !== null && typeof input === "object" && "Payload" in input ? input.Payload : undefined;
     if (payload === null || typeof payload !== "object") throw taskFailure("States.Runtime", "a callback Task needs an object Payload");
     const taskToken = randomUUID();
-    const answered = new Promise<unknown>((resolve, reject) => this.pending.set(taskToken, { resolve, reject }));
+    let timer: NodeJS.Timeout | undefined;
+    const answered = new Promise<unknown>((resolve, reject) => {
+      this.pending.set(taskToken, { resolve, reject });
+      if (stateTimeoutMs === undefined) return;
+      timer = setTimeout(() => {
+        if (this.pending.delete(taskToken)) reject(taskFailure("States.Timeout", "the Task's token was not answered within its TimeoutSeconds"));
+      }, stateTimeoutMs);
+    });
     answered.catch(() => undefined); // Awaited below; this only keeps an early failure from counting as unhandled.
     try {
       await invokeLikeLambda(handler, { Payload: { ...payload, taskToken } }, timeout);
+      return await answered;
     } catch (error) {
       this.pending.delete(taskToken);
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
-    // On AWS a function that returned without answering leaves the Task waiting until its timeout.
-    if (this.pending.delete(taskToken)) throw taskFailure("States.Timeout", "the function returned without answering its task token");
-    return answered;
   }
 
   private take(taskToken: string): PendingTask {

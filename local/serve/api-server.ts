@@ -9,6 +9,9 @@ import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 import type { GenerationExecutions } from "../../lambdas/api/executions";
 import type { VideoLinks } from "../../lambdas/api/video-links";
+import { PortUnavailableError, portProblem } from "../cli/listen-error";
+import type { QueuePositions } from "../../lambdas/ledger/queue-position";
+import { answerPutEvents, PUT_EVENTS_TARGET, type PutEventsEntry } from "./put-events";
 import { errorResponse } from "../../lambdas/api/http";
 import { handleApiRequest } from "../../lambdas/api/routes";
 import {
@@ -21,12 +24,16 @@ import {
 } from "./proxy-event";
 
 const DEFAULT_API_PORT = 3000;
-const API_HOST = "127.0.0.1";
+export const API_HOST = "127.0.0.1";
 
 interface LocalApiServerOptions {
   readonly executions: GenerationExecutions;
   /** Signs the links to archived videos (the pipeline's embedded S3). */
   readonly links: VideoLinks;
+  /** The ledger's queue: a generation waiting for a Kling slot is QUEUED. */
+  readonly queue?: QueuePositions;
+  /** Where EventBridge PutEvents entries go (the local rules); without it PutEvents is not answered. */
+  readonly events?: (entry: PutEventsEntry) => void;
   /** 0 picks a free port; {@link DEFAULT_API_PORT} by default. */
   readonly port?: number;
   /** Only this machine: the local API has no authentication. */
@@ -206,6 +213,13 @@ async function serve(
       send(response, tooLarge(requestId, false));
       return;
     }
+    const putEventsTarget = request.headers["x-amz-target"] === PUT_EVENTS_TARGET && method === "POST" && path === "/";
+    if (putEventsTarget && options.events) {
+      const answer = answerPutEvents(body, options.events);
+      response.writeHead(answer.status, { "content-type": "application/x-amz-json-1.1", "x-amzn-requestid": requestId });
+      response.end(JSON.stringify(answer.body));
+      return;
+    }
     const event = toProxyEvent({
       method,
       target,
@@ -216,7 +230,7 @@ async function serve(
       requestId,
       receivedAt,
     });
-    const result = await handleApiRequest(event, options.executions, process.env, options.links);
+    const result = await handleApiRequest(event, options.executions, process.env, { links: options.links, queue: options.queue });
     send(response, fromProxyResult(result, requestId));
   } catch (error) {
     if (error instanceof ClientGoneError || response.destroyed) return;
@@ -242,11 +256,8 @@ export async function startLocalApiServer(options: LocalApiServerOptions): Promi
 
   await new Promise<void>((resolve, reject) => {
     const failed = (error: NodeJS.ErrnoException) => {
-      reject(
-        error.code === "EADDRINUSE"
-          ? new Error(`port ${port} on ${host} is in use; pick another port (0 picks a free one)`, { cause: error })
-          : error,
-      );
+      const problem = portProblem(error, host, port);
+      reject(problem === undefined ? error : new PortUnavailableError(problem, { cause: error }));
     };
     server.once("error", failed);
     server.listen(port, host, () => {

@@ -13,9 +13,13 @@ const EMPTY: AuthResult = { ok: false, code: 1001, message: "Authorization is em
 const INVALID: AuthResult = { ok: false, code: 1002, message: "Authorization is invalid" };
 const NOT_YET_VALID: AuthResult = { ok: false, code: 1003, message: "Authorization is not active yet (nbf is in the future)" };
 const EXPIRED: AuthResult = { ok: false, code: 1004, message: "Authorization has expired" };
+const API_KEY_ONLY: AuthResult = { ok: false, code: 1002, message: "Authorization is invalid: this API accepts only an API key, not an AccessKey/SecretKey JWT" };
 
-/** `nowMs` comes from the simulator's clock, so a scaled clock also ages tokens. */
-export function authenticate(header: string | undefined, accepted: readonly KlingCredentials[], nowMs: number): AuthResult {
+/**
+ * `nowMs` comes from the simulator's clock, so a scaled clock also ages tokens. `apiKeyOnly`: the
+ * new standard refuses AccessKey/SecretKey JWTs, even valid ones.
+ */
+export function authenticate(header: string | undefined, accepted: readonly KlingCredentials[], nowMs: number, apiKeyOnly = false): AuthResult {
   if (header === undefined || header.trim() === "") return EMPTY;
   const match = /^Bearer (\S+)$/.exec(header);
   if (!match) return INVALID;
@@ -24,7 +28,10 @@ export function authenticate(header: string | undefined, accepted: readonly Klin
   for (const credentials of accepted) {
     if ("apiKey" in credentials && sameSecret(token, credentials.apiKey)) return OK;
   }
-  if (token.split(".").length === 3) return verifyJwt(token, accepted, nowMs);
+  if (token.split(".").length === 3) {
+    const verified = verifyJwt(token, accepted, nowMs);
+    return verified.ok && apiKeyOnly ? API_KEY_ONLY : verified;
+  }
   return INVALID;
 }
 

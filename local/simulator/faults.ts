@@ -3,7 +3,7 @@
  * request and every new task. Named scenarios (scenarios.ts) are one kind of plan; a seeded
  * random "chaos" plan can implement the same two hooks.
  */
-import type { TaskKind } from "../../lambdas/kling/wire";
+import type { KlingTaskKind } from "../../lambdas/kling/port";
 import type { VideoDeliveryFault } from "./video-delivery";
 
 /** The API requests a plan is consulted for (video downloads have a hook of their own). */
@@ -14,7 +14,7 @@ export interface ApiRequestInfo {
   readonly kind: ApiRequestKind;
   readonly method: string;
   readonly path: string;
-  readonly taskKind?: TaskKind;
+  readonly taskKind?: KlingTaskKind;
   /** The parsed JSON body of a create, when it parsed. */
   readonly createBody?: unknown;
 }
@@ -47,7 +47,7 @@ export type TaskOutcome =
 
 export interface NewTaskInfo {
   readonly taskId: string;
-  readonly kind: TaskKind;
+  readonly kind: KlingTaskKind;
   readonly model: string;
   readonly externalTaskId?: string;
 }

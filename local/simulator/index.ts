@@ -11,6 +11,7 @@ export {
 export type { SimulatorStats, RequestKind } from "./stats";
 export type { SimulatedTask } from "./tasks";
 export { idealMakespanSeconds } from "./ideal-makespan";
+export type { HeldSlot, OtherUsersTask } from "./other-users";
 export type { PackSeed } from "./packs";
 export {
   API_REQUEST_KINDS,

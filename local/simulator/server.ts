@@ -1,14 +1,16 @@
 /**
- * The embedded Kling simulator: a real HTTP server on 127.0.0.1 that speaks Kling's legacy
- * `/v1` wire format (lambdas/kling/wire.ts), charges resource packs with the project's
- * pricing table, enforces the concurrency limit, and injects the faults of a scenario or any
- * FaultPlan.
+ * The embedded Kling simulator: a real HTTP server on 127.0.0.1 that speaks both standards of
+ * Kling's API documentation (legacy `/v1`, and the new path-based one, API key only), checks create bodies
+ * with its own rule tables (validation.ts, validation-v2.ts), charges resource packs with the
+ * project's pricing table, enforces the concurrency limit, and injects the faults of a scenario
+ * or any FaultPlan on either standard's requests.
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { now, type Clock } from "../../lambdas/common/clock";
-import type { KlingCredentials } from "../../lambdas/kling/port";
+import { isNewTaskKind, type KlingCredentials, type KlingTaskKind } from "../../lambdas/kling/port";
 import type { ResourcePack, TaskKind } from "../../lambdas/kling/wire";
 import { priceUnits } from "../../lambdas/schemas/pricing";
 import { failure, faultAnswer, readBody, send, success, type Answer } from "./answers";
@@ -16,13 +18,15 @@ import { authenticate } from "./auth";
 import type { ApiRequestInfo, FaultPlan } from "./faults";
 import { isRecord } from "./json";
 import { ResourcePacks, type PackSeed } from "./packs";
-import { routeOf, type Route } from "./routes";
 import { syntheticMp4 } from "./mp4";
+import { OtherUsers, type HeldSlot, type OtherUsersTask } from "./other-users";
+import { isNewStandardRoute, routeOf, type Route } from "./routes";
 import { perItemPlan } from "./per-item-plan";
 import { CONCURRENCY_LIMIT_MESSAGE, scenarioNamed, type ScenarioName } from "./scenarios";
 import { StatsRecorder, type RequestKind, type SimulatorStats } from "./stats";
-import { createdTaskWire, taskWire, TaskStore, type SimulatedTask } from "./tasks";
-import { validateCreateBody, type AcceptedCreate } from "./validation";
+import { createdTaskWire, newTaskWire, taskWire, TaskStore, type SimulatedTask } from "./tasks";
+import { validateCreateBody, type AcceptedCreate, type CreateValidation } from "./validation";
+import { validateNewCreateBody } from "./validation-v2";
 
 /** Accepted when no credentials are configured; printed by the CLI. Not a secret. */
 export const DEV_API_KEY = "sim-dev-api-key";
@@ -48,6 +52,8 @@ export interface SimulatorOptions {
   readonly generationSecondsFor?: (request: AcceptedCreate) => number;
   /** Tasks that may be unfinished at once; past that, creates answer 429/1303. */
   readonly maxConcurrentTasks?: number;
+  /** Tasks other users of the same account run, taking slots when they can (other-users.ts); none by default. */
+  readonly otherUsers?: readonly OtherUsersTask[];
   /** Units of the single default resource pack. */
   readonly units?: number;
   /** The account's resource packs (instead of one pack of `units`). */
@@ -61,6 +67,8 @@ export interface SimulatorOptions {
   readonly videoMediaBytes?: number;
   /** Called once per request, after its answer went out (or the connection was dropped). */
   readonly onRequest?: (entry: RequestLogEntry) => void;
+  /** Serve HTTPS with this PEM key and certificate (for clients that accept only `https://`); HTTP by default. */
+  readonly tls?: { readonly key: string | Buffer; readonly cert: string | Buffer };
 }
 
 export interface RequestLogEntry {
@@ -75,7 +83,7 @@ export interface RequestLogEntry {
 }
 
 export interface Simulator {
-  /** e.g. `http://127.0.0.1:43121`, with no trailing slash. */
+  /** e.g. `http://127.0.0.1:43121` (`https://` with `tls`), with no trailing slash. */
   readonly baseUrl: string;
   readonly port: number;
   readonly scenario: ScenarioName;
@@ -85,6 +93,8 @@ export interface Simulator {
   readonly stats: SimulatorStats;
   /** Every task so far, brought up to the clock's current time. */
   tasks(): SimulatedTask[];
+  /** The slots other users of the account have held so far. */
+  otherUsersSlots(): readonly HeldSlot[];
   /** The packs as they really are (not as a lagging account endpoint might show them). */
   resourcePacks(): ResourcePack[];
   /** The bytes the simulator serves for a video (whole, without faults); undefined for a video it never made. */
@@ -106,6 +116,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const packSeeds = scenario.resourcePacks ?? options.resourcePacks ?? [{ total: options.units ?? DEFAULT_UNITS }];
   const packs = new ResourcePacks(packSeeds, clock.now());
   const tasks = new TaskStore();
+  const otherUsers = new OtherUsers(options.otherUsers ?? [], clock.now());
   const generationMsFor = (request: AcceptedCreate): number => {
     const seconds = options.generationSecondsFor?.(request) ?? generationSeconds;
     if (!(seconds >= 0)) throw new RangeError(`a task's generation time must be 0 or more seconds, got ${seconds}`);
@@ -116,17 +127,21 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   /** Tasks change status only when someone looks, so every look first catches up with the clock. */
   function catchUp(at: number): void {
+    otherUsers.advance(at, tasks.slotsHeld(), maxConcurrentTasks);
     for (const failed of tasks.advance(at)) packs.refund(failed.charges);
   }
 
-  function createTask(taskKind: TaskKind, body: unknown, at: number): Answer {
-    const validation = validateCreateBody(taskKind, body);
+  function createTask(route: Extract<Route, { kind: "create" }>, body: unknown, at: number): Answer {
+    const taskKind: KlingTaskKind = route.taskKind;
+    const validation: CreateValidation = isNewTaskKind(taskKind)
+      ? validateNewCreateBody(taskKind, route.model ?? "", body)
+      : validateCreateBody(taskKind, body);
     if (!validation.ok) return failure(400, 1201, validation.message);
     const request = validation.create;
     if (request.externalTaskId !== undefined && tasks.hasExternalId(request.externalTaskId)) {
       return failure(400, 1201, `external_task_id ${request.externalTaskId} already exists`);
     }
-    if (tasks.activeCount() >= maxConcurrentTasks) return failure(429, 1303, CONCURRENCY_LIMIT_MESSAGE);
+    if (tasks.activeCount() + otherUsers.heldAt(at) >= maxConcurrentTasks) return failure(429, 1303, CONCURRENCY_LIMIT_MESSAGE);
     const units = priceUnits({ model: request.model, mode: request.mode, duration: request.duration, sound: request.sound });
     const charges = packs.charge(units, at);
     if (!charges) return failure(429, 1102, `Resource pack exhausted or expired: this video costs ${units} units`);
@@ -146,7 +161,35 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       generationMs: generationMsFor(request),
     });
     stats.countTaskCreated(request.externalTaskId);
-    return success(createdTaskWire(task));
+    return success(isNewTaskKind(taskKind) ? newTaskWire(task, baseUrl) : createdTaskWire(task));
+  }
+
+  /** The tasks `GET /tasks?task_ids=a,b` or `?external_task_ids=a,b` asks for; undefined unless exactly one of the two is given. */
+  function queriedNewTasks(query: URLSearchParams): SimulatedTask[] | undefined {
+    const byId = query.get("task_ids");
+    const byExternalId = query.get("external_task_ids");
+    if ((byId === null) === (byExternalId === null)) return undefined;
+    return tasks.findNew(byId === null ? "external_task_ids" : "task_ids", (byId ?? byExternalId ?? "").split(","));
+  }
+
+  /** The new standard answers a query with a list of the tasks found (none: an empty list). */
+  function queryNewTasks(query: URLSearchParams): Answer {
+    const found = queriedNewTasks(query);
+    if (!found) return failure(400, 1201, "exactly one of task_ids and external_task_ids is required");
+    return success(found.map((task) => newTaskWire(task, baseUrl)));
+  }
+
+  /** `POST /tasks` with `{limit, cursor}`: the cursor is the offset of the next task, newest first. */
+  function pageNewTasks(body: unknown): Answer {
+    const request = isRecord(body) ? body : {};
+    const limit = request.limit ?? 100;
+    if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > 500) return failure(400, 1201, "limit must be a whole number from 1 to 500");
+    const cursor = request.cursor ?? "0";
+    if (typeof cursor !== "string" || !/^\d+$/.test(cursor)) return failure(400, 1201, "cursor is not one this API returned");
+    const offset = Number(cursor);
+    const page = tasks.pageNew(offset, limit);
+    const hasMore = tasks.pageNew(offset + limit, 1).length > 0;
+    return success({ result: page.map((task) => newTaskWire(task, baseUrl)), count: page.length, has_more: hasMore, ...(hasMore ? { next_cursor: String(offset + limit) } : {}) });
   }
 
   function queryTask(taskKind: TaskKind, id: string): Answer {
@@ -202,11 +245,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
 
     const raw = await readBody(request, MAX_BODY_BYTES);
-    const auth = authenticate(request.headers.authorization, credentials, at);
+    const auth = authenticate(request.headers.authorization, credentials, at, isNewStandardRoute(route));
     if (!auth.ok) return { answer: failure(401, auth.code, auth.message) };
 
     let body: unknown;
-    if (route.kind === "create") {
+    if (route.kind === "create" || (route.kind === "list" && "standard" in route)) {
       if (raw === undefined) return { answer: failure(400, 1201, "the request body is larger than 32 MB") };
       try {
         body = JSON.parse(raw.toString("utf8"));
@@ -234,13 +277,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     let handled: Answer;
     switch (route.kind) {
       case "create":
-        handled = createTask(route.taskKind, body, at);
+        handled = createTask(route, body, at);
         break;
       case "query":
-        handled = queryTask(route.taskKind, route.id);
+        handled = "standard" in route ? queryNewTasks(url.searchParams) : queryTask(route.taskKind, route.id);
         break;
       case "list":
-        handled = listTasks(route.taskKind, url.searchParams);
+        handled = "standard" in route ? pageNewTasks(body) : listTasks(route.taskKind, url.searchParams);
         break;
       case "account":
         handled = accountCosts(url.searchParams, at);
@@ -251,8 +294,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return { answer: faultAnswer(fault), fault: fault.label };
     }
     if (route.kind === "query") {
-      const task = tasks.find(route.taskKind, route.id);
-      if (task) tasks.answered(task, at);
+      const legacy = "standard" in route ? undefined : tasks.find(route.taskKind, route.id);
+      const seen = "standard" in route ? (queriedNewTasks(url.searchParams) ?? []) : legacy ? [legacy] : [];
+      for (const task of seen) tasks.answered(task, at);
     }
     return { answer: handled };
   }
@@ -279,9 +323,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     });
   }
 
-  const server = createServer((request, response) => {
+  const listener = (request: IncomingMessage, response: ServerResponse): void => {
     void handle(request, response);
-  });
+  };
+  const server = options.tls ? createTlsServer(options.tls, listener) : createServer(listener);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, "127.0.0.1", () => {
@@ -290,7 +335,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     });
   });
   const port = (server.address() as AddressInfo).port;
-  baseUrl = `http://127.0.0.1:${port}`;
+  baseUrl = `${options.tls ? "https" : "http"}://127.0.0.1:${port}`;
 
   return {
     baseUrl,
@@ -303,6 +348,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     tasks() {
       catchUp(clock.now());
       return tasks.all();
+    },
+    otherUsersSlots() {
+      catchUp(clock.now());
+      return otherUsers.heldSlots();
     },
     resourcePacks() {
       const at = clock.now();

@@ -3,8 +3,11 @@
  * the generation time, then the outcome the fault plan chose once the time has passed. Status
  * is derived from the clock, so a scaled or fake clock drives it.
  */
+import { isNewTaskKind, type KlingTaskKind } from "../../lambdas/kling/port";
 import type { Task, TaskKind, TaskStatus } from "../../lambdas/kling/wire";
+import type { NewTask as NewStandardTask } from "../../lambdas/kling/wire-v2";
 import type { TaskOutcome } from "./faults";
+import type { HeldSlot } from "./other-users";
 import type { Charge } from "./packs";
 import type { AcceptedCreate } from "./validation";
 
@@ -13,7 +16,8 @@ const SUBMITTED_SHARE = 0.1;
 
 export interface SimulatedTask {
   readonly taskId: string;
-  readonly kind: TaskKind;
+  /** A legacy kind, or a new-standard one (text-to-video, image-to-video). */
+  readonly kind: KlingTaskKind;
   readonly request: AcceptedCreate;
   readonly units: number;
   readonly charges: readonly Charge[];
@@ -74,15 +78,31 @@ export class TaskStore {
     return this.tasks.filter((task) => !isEnded(task.status)).length;
   }
 
+  /** When each task holds (or held) its slot: from its create until it ends, for ever if it never does. */
+  slotsHeld(): HeldSlot[] {
+    return this.tasks.map((task) => ({ from: task.createdAt, until: task.outcome.status === "stuck" ? Infinity : task.createdAt + task.generationMs }));
+  }
+
   /** A query is answering with this task's status now: the first answer that shows it ended is when the caller learns. */
   answered(task: SimulatedTask, at: number): void {
     const stored = this.tasks.find((candidate) => candidate.taskId === task.taskId);
     if (stored && isEnded(stored.status) && stored.endSeenAt === undefined) stored.endSeenAt = at;
   }
 
-  /** By Kling's task_id or the caller's external_task_id, within one kind. */
+  /** By Kling's task_id or the caller's external_task_id, within one legacy kind. */
   find(kind: TaskKind, id: string): SimulatedTask | undefined {
     return this.tasks.find((task) => task.kind === kind && (task.taskId === id || task.request.externalTaskId === id));
+  }
+
+  /** The new standard's tasks with these task ids (`task_ids`) or external ids (`external_task_ids`), in the order asked. */
+  findNew(by: "task_ids" | "external_task_ids", ids: readonly string[]): SimulatedTask[] {
+    const ofNew = this.tasks.filter((task) => isNewTaskKind(task.kind));
+    return ids.flatMap((id) => ofNew.filter((task) => (by === "task_ids" ? task.taskId : task.request.externalTaskId) === id));
+  }
+
+  /** The new standard's tasks, newest first, from `offset` (the cursor), at most `limit`. */
+  pageNew(offset: number, limit: number): SimulatedTask[] {
+    return this.tasks.filter((task) => isNewTaskKind(task.kind)).reverse().slice(offset, offset + limit);
   }
 
   /** external_task_id is unique per account, across kinds. */
@@ -91,7 +111,7 @@ export class TaskStore {
   }
 
   /** Newest first, as a task list reads. */
-  page(kind: TaskKind, pageNum: number, pageSize: number): SimulatedTask[] {
+  page(kind: KlingTaskKind, pageNum: number, pageSize: number): SimulatedTask[] {
     const ofKind = this.tasks.filter((task) => task.kind === kind).reverse();
     return ofKind.slice((pageNum - 1) * pageSize, pageNum * pageSize);
   }
@@ -145,4 +165,22 @@ export function taskWire(task: SimulatedTask, baseUrl: string): Task {
 
 function taskInfo(task: SimulatedTask): NonNullable<Task["task_info"]> {
   return task.request.externalTaskId === undefined ? {} : { external_task_id: task.request.externalTaskId };
+}
+
+/** A task as the new standard writes it (create answer, query and page items): `succeeded`, `outputs[]`, `billing[]`. */
+export function newTaskWire(task: SimulatedTask, baseUrl: string): NewStandardTask {
+  const wire: NewStandardTask = {
+    id: task.taskId,
+    status: task.status === "succeed" ? "succeeded" : task.status,
+    create_time: task.createdAt,
+    update_time: task.updatedAt,
+    ...(task.request.externalTaskId === undefined ? {} : { external_id: task.request.externalTaskId }),
+  };
+  if (task.status === "failed") wire.message = task.statusMessage;
+  if (task.status === "succeed") {
+    const url = videoUrl(baseUrl, task);
+    wire.outputs = [{ type: "video", id: task.videoId, url, watermark_url: `${url}?watermark=1`, duration: task.request.duration }];
+    wire.billing = [{ charge_type: "unit", amount: String(task.units), package_type: "video" }];
+  }
+  return wire;
 }

@@ -1,6 +1,7 @@
 /**
- * The create-body rules of Kling's API documentation ("Text to video", "Image to video"). The
- * first broken rule becomes a 400/1201 whose message names the field, as Kling's does.
+ * The legacy create-body rules of Kling's API documentation ("Text to video", "Image to video", "Models and
+ * rules"). The first broken rule becomes a 400/1201 whose message names the field, as Kling's
+ * does. The new standard's rules are in validation-v2.ts.
  */
 import type { Mode } from "../../lambdas/schemas/models";
 import { CAMERA_AXES, CAMERA_CONTROL_TYPES, type TaskKind } from "../../lambdas/kling/wire";
@@ -17,13 +18,26 @@ const TEXT_TO_VIDEO_MODELS = [
   "kling-v2-1-master",
   "kling-v2-5-turbo",
   "kling-v2-6",
+  "kling-v3",
 ] as const;
 const IMAGE_TO_VIDEO_MODELS = [...TEXT_TO_VIDEO_MODELS, "kling-v1-5", "kling-v2-1"] as const;
 const MODELS_BY_KIND: Readonly<Record<TaskKind, readonly string[]>> = {
   text2video: TEXT_TO_VIDEO_MODELS,
   image2video: IMAGE_TO_VIDEO_MODELS,
 };
-const SOUND_MODELS: readonly string[] = ["kling-v2-6"];
+/** The models with `sound`, and the modes native audio (`on`) is made in: 2.6 at 1080p only. */
+const SOUND_MODES: Readonly<Record<string, readonly string[]>> = { "kling-v2-6": ["pro"], "kling-v3": ["std", "pro"] };
+const FIVE_OR_TEN = ["5", "10"];
+/** kling-v3 takes "3" to "15"; the others "5" or "10". */
+const DURATIONS_BY_MODEL: Readonly<Record<string, readonly string[]>> = {
+  "kling-v3": Array.from({ length: 13 }, (_, index) => String(index + 3)),
+};
+/** kling-v2-master has no mode parameter; kling-v2-1-master is 1080p (pro) only. Both render 1080p. */
+const NO_MODE_PARAMETER = "kling-v2-master";
+const PRO_ONLY = ["kling-v2-master", "kling-v2-1-master"];
+/** First and last frame: 1080p only on 2.5 Turbo and 2.6, and silent on 2.6. */
+const LAST_FRAME_PRO_ONLY = ["kling-v2-5-turbo", "kling-v2-6"];
+const LAST_FRAME_SILENT_ONLY = ["kling-v2-6"];
 const MAX_PROMPT_CHARS = 2500;
 const MAX_IMAGE_BYTES = 10 * 1024 * 1024;
 const MIN_IMAGE_PX = 300;
@@ -33,13 +47,16 @@ const MAX_IMAGE_ASPECT = 2.5;
 export interface AcceptedCreate {
   readonly model: string;
   readonly mode: Mode;
-  readonly duration: "5" | "10";
+  /** Seconds, as the legacy standard writes them. */
+  readonly duration: string;
   readonly sound?: "on" | "off";
+  /** Kept so a run can tell whose task it is even without an external_task_id (the chaos run's accounting). */
+  readonly prompt?: string;
   readonly externalTaskId?: string;
   readonly callbackUrl?: string;
 }
 
-type CreateValidation = { readonly ok: true; readonly create: AcceptedCreate } | { readonly ok: false; readonly message: string };
+export type CreateValidation = { readonly ok: true; readonly create: AcceptedCreate } | { readonly ok: false; readonly message: string };
 
 export function validateCreateBody(kind: TaskKind, body: unknown): CreateValidation {
   if (!isRecord(body)) return { ok: false, message: "the request body must be a JSON object" };
@@ -49,9 +66,10 @@ export function validateCreateBody(kind: TaskKind, body: unknown): CreateValidat
     ok: true,
     create: {
       model: typeof body.model_name === "string" ? body.model_name : "kling-v1",
-      mode: body.mode === "pro" ? "pro" : "std",
-      duration: body.duration === "10" ? "10" : "5",
+      mode: body.mode === "pro" || PRO_ONLY.includes(String(body.model_name)) ? "pro" : "std",
+      duration: typeof body.duration === "string" ? body.duration : "5",
       ...(body.sound === "on" || body.sound === "off" ? { sound: body.sound } : {}),
+      ...(typeof body.prompt === "string" ? { prompt: body.prompt } : {}),
       ...(typeof body.external_task_id === "string" ? { externalTaskId: body.external_task_id } : {}),
       ...(typeof body.callback_url === "string" ? { callbackUrl: body.callback_url } : {}),
     },
@@ -77,10 +95,13 @@ function firstProblem(kind: TaskKind, body: Record<string, unknown>): string | u
     if (model.startsWith("kling-v2")) return `cfg_scale is not accepted by ${model}`;
     if (typeof body.cfg_scale !== "number" || body.cfg_scale < 0 || body.cfg_scale > 1) return "cfg_scale must be a number from 0 to 1";
   }
-  const mode = body.mode ?? "std";
+  if (model === NO_MODE_PARAMETER && body.mode !== undefined) return `mode is not supported by ${model} (it has no mode parameter)`;
+  const mode = body.mode ?? (PRO_ONLY.includes(model) ? "pro" : "std");
   if (mode !== "std" && mode !== "pro") return 'mode must be "std" or "pro"';
+  if (PRO_ONLY.includes(model) && mode !== "pro") return `mode must be "pro" for ${model} (1080p only)`;
+  const durations = DURATIONS_BY_MODEL[model] ?? FIVE_OR_TEN;
   const duration = body.duration ?? "5";
-  if (duration !== "5" && duration !== "10") return 'duration must be the string "5" or "10"';
+  if (typeof duration !== "string" || !durations.includes(duration)) return `duration must be one of the strings ${durations.join(", ")} for ${model}`;
 
   if (kind === "image2video" && body.aspect_ratio !== undefined) return "aspect_ratio is not accepted by image2video";
   if (body.aspect_ratio !== undefined && !["16:9", "9:16", "1:1"].includes(String(body.aspect_ratio))) {
@@ -88,8 +109,19 @@ function firstProblem(kind: TaskKind, body: Record<string, unknown>): string | u
   }
 
   if (body.sound !== undefined) {
-    if (!SOUND_MODELS.includes(model)) return `sound is not supported by ${model} (only ${SOUND_MODELS.join(", ")})`;
+    const soundModes = SOUND_MODES[model];
+    if (!soundModes) return `sound is not supported by ${model} (only ${Object.keys(SOUND_MODES).join(", ")})`;
     if (body.sound !== "on" && body.sound !== "off") return 'sound must be "on" or "off"';
+    if (body.sound === "on" && !soundModes.includes(mode)) return `sound "on" is only supported in ${soundModes.join(" or ")} mode by ${model}`;
+  }
+  if (body.image_tail !== undefined && body.camera_control !== undefined) {
+    return "image_tail and camera_control cannot be used together";
+  }
+  if (body.image_tail !== undefined && LAST_FRAME_PRO_ONLY.includes(model) && mode !== "pro") {
+    return `image_tail (first and last frame) is only supported in pro mode (1080p) by ${model}`;
+  }
+  if (body.image_tail !== undefined && LAST_FRAME_SILENT_ONLY.includes(model) && body.sound === "on") {
+    return `image_tail (first and last frame) is only supported with sound "off" by ${model}`;
   }
 
   if (body.camera_control !== undefined) {
@@ -142,7 +174,8 @@ function cameraControlProblem(value: unknown): string | undefined {
   return undefined;
 }
 
-function imageProblemOf(field: "image" | "image_tail", value: unknown): string | undefined {
+/** What is wrong with an image (an https URL or raw base64), the field named as the caller sent it. */
+export function imageProblemOf(field: string, value: unknown): string | undefined {
   if (typeof value !== "string") return `${field} must be a string (an https URL or base64)`;
   if (value.startsWith("data:")) return `${field} must be raw base64 without a data: prefix`;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
@@ -158,7 +191,7 @@ function imageProblemOf(field: "image" | "image_tail", value: unknown): string |
   return undefined;
 }
 
-function isHttpUrl(value: unknown): boolean {
+export function isHttpUrl(value: unknown): boolean {
   if (typeof value !== "string") return false;
   try {
     const url = new URL(value);

@@ -8,13 +8,6 @@ import * as path from "node:path";
 import { ENV } from "../../lambdas/common/settings";
 import { startVideoBucketServer, type VideoBucketServer } from "./video-bucket-server";
 
-/** The environment variable that moves the local state directory (default `.kling-pipeline`, git-ignored, under the working directory). */
-export const LOCAL_STATE_VARIABLE = "KLING_PIPELINE_STATE_DIR";
-
-export function localVideoDirectory(env: NodeJS.ProcessEnv): string {
-  return path.join(path.resolve(env[LOCAL_STATE_VARIABLE] ?? ".kling-pipeline"), "videos");
-}
-
 /** Where a succeeded execution's archived video sits on disk; undefined when it has none. */
 export function savedVideoFile(bucket: Pick<VideoBucketServer, "pathOf">, output: unknown): string | undefined {
   const key = (output as { archive?: { video?: { key?: unknown } } } | null)?.archive?.video?.key;

@@ -6,6 +6,7 @@ import { Secret } from "aws-cdk-lib/aws-secretsmanager";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { describe, expect, it } from "vitest";
 import { KlingVideoPipeline } from "../../lib";
+import { resolvePipelineConfig } from "../../lib/pipeline-config";
 import { KlingPipelineStack } from "../../lib/pipeline-stack";
 
 describe("the KlingVideoPipeline construct", () => {
@@ -27,6 +28,8 @@ describe("the KlingVideoPipeline construct", () => {
       batchRule: false,
       defaultModel: "kling-v2-5-turbo",
       pollSchedule: { firstPollShare: 0.9, intervalShare: 0.1, minSeconds: 10, maxSeconds: 45, deadlineSeconds: 900 },
+      // The same Kling account: one ledger of its slots and credits for both.
+      ledgerTable: full.ledger.table,
     });
     const template = Template.fromStack(stack);
 
@@ -38,10 +41,13 @@ describe("the KlingVideoPipeline construct", () => {
     expect(full.secret).toBe(shared);
     template.resourceCountIs("AWS::StepFunctions::StateMachine", 4);
     template.resourceCountIs("AWS::ApiGateway::RestApi", 1);
-    template.resourceCountIs("AWS::Events::Rule", 1);
+    // The batch rule of one, and each one's backstop that releases its ended executions.
+    template.resourceCountIs("AWS::Events::Rule", 3);
+    template.resourceCountIs("AWS::DynamoDB::Table", 1);
+    expect(lean.ledger.table).toBe(full.ledger.table);
     template.resourceCountIs("AWS::SecretsManager::Secret", 1);
     template.resourceCountIs("AWS::CloudWatch::Dashboard", 2);
-    template.resourceCountIs("AWS::CloudWatch::Alarm", 6);
+    template.resourceCountIs("AWS::CloudWatch::Alarm", 8);
 
     const variables = (name: string) =>
       Object.values(template.findResources("AWS::Lambda::Function"))
@@ -92,10 +98,28 @@ describe("the KlingVideoPipeline construct", () => {
     expect(stack.pipeline.config.logLevel).toBe("WARN");
   });
 
+  it("refuses a queue deadline that the execution timeout would cut short, naming both", () => {
+    expect(() => resolvePipelineConfig({ executionTimeoutMinutes: 30, slotQueue: { parkSeconds: 300, deadlineSeconds: 1800 } })).toThrow(
+      "slotQueue.deadlineSeconds (1800) must be below executionTimeoutMinutes (30 min = 1800 s)",
+    );
+    expect(resolvePipelineConfig({ executionTimeoutMinutes: 31, slotQueue: { parkSeconds: 300, deadlineSeconds: 1800 } }).slotQueue.deadlineSeconds).toBe(1800);
+  });
+
   it("exposes its state machines, functions and API for the app that adds it", () => {
     const app = new App({ context: { "aws:cdk:bundling-stacks": [] } });
     const pipeline = new KlingVideoPipeline(new Stack(app, "Host"), "Videos");
-    expect(Object.keys(pipeline.functions).sort()).toEqual(["archive", "await-redrive", "check-credits", "diagnose", "poll", "submit", "validate"]);
+    expect(Object.keys(pipeline.functions).sort()).toEqual([
+      "archive",
+      "await-redrive",
+      "check-credits",
+      "diagnose",
+      "poll",
+      "release-slot",
+      "submit",
+      "validate",
+      "wait-for-slot",
+    ]);
+    expect(pipeline.ledger.table.tableName).toEqual(expect.any(String));
     expect(pipeline.generation.stateMachine.stateMachineArn).toEqual(expect.any(String));
     expect(pipeline.batch.stateMachine.stateMachineArn).toEqual(expect.any(String));
     expect(pipeline.api?.restApi.url).toEqual(expect.any(String));

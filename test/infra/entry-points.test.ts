@@ -63,14 +63,16 @@ describe("the HTTP API", () => {
     });
   });
 
-  it("lets the API's Lambda only start and describe executions of the generation state machine, and read the archived videos to sign links", () => {
+  it("lets the API's Lambda only start and describe executions of the generation state machine, read the ledger's queue, and read the archived videos to sign links", () => {
     const statements = statementsOf(ids.apiRole).filter((s) => actionsOf(s).some((action) => action.startsWith("states:")));
     expect(statements).toHaveLength(2);
     expect(statements[0]).toMatchObject({ Action: "states:StartExecution", Resource: { Ref: ids.generation } });
     expect(actionsOf(statements[1] as Statement)).toEqual(["states:DescribeExecution"]);
     expect(JSON.stringify(statements[1]?.Resource)).toContain(`:execution:`);
     expect(JSON.stringify(statements[1]?.Resource)).toContain(ids.generation);
-    const others = statementsOf(ids.apiRole).flatMap(actionsOf).filter((action) => !action.startsWith("states:"));
+    const ledgerStatements = statementsOf(ids.apiRole).filter((s) => actionsOf(s).some((action) => action.startsWith("dynamodb:")));
+    expect(ledgerStatements.map(actionsOf)).toEqual([["dynamodb:Query"]]);
+    const others = statementsOf(ids.apiRole).flatMap(actionsOf).filter((action) => !action.startsWith("states:") && !action.startsWith("dynamodb:"));
     expect(others.filter((action) => !action.startsWith("xray:"))).toEqual(["s3:GetObject"]);
   });
 });

@@ -22,7 +22,7 @@ const state = (name: string) => {
   return found;
 };
 
-const TASKS = ["Validate", "CheckCredits", "Submit", "Poll", "Diagnose"];
+const TASKS = ["Validate", "CheckCredits", "WaitForSlot", "Submit", "Poll", "Archive", "ReleaseSlot", "Diagnose"];
 const LAMBDA_SERVICE_ERRORS = [
   "Lambda.ServiceException",
   "Lambda.AWSLambdaException",
@@ -41,20 +41,23 @@ describe("the generation state machine", () => {
         "Failed",
         "Poll",
         "Recoverable?",
+        "ReleaseSlot",
         "ResumeAfterRedrive",
         "Submit",
         "Succeeded",
         "Validate",
         "VideoReady?",
+        "WaitForSlot",
         "WaitForVideo",
       ].sort(),
     );
     expect(definition.StartAt).toBe("Validate");
   });
 
-  it("chains Validate -> CheckCredits -> Submit -> WaitForVideo -> Poll -> VideoReady? -> Archive -> Succeeded", () => {
+  it("chains Validate -> CheckCredits -> WaitForSlot -> Submit -> WaitForVideo -> Poll -> VideoReady? -> Archive -> Succeeded", () => {
     expect(state("Validate").Next).toBe("CheckCredits");
-    expect(state("CheckCredits").Next).toBe("Submit");
+    expect(state("CheckCredits").Next).toBe("WaitForSlot");
+    expect(state("WaitForSlot").Next).toBe("Submit");
     expect(state("Submit").Next).toBe("WaitForVideo");
     expect(state("WaitForVideo")).toMatchObject({ Type: "Wait", SecondsPath: "$.task.nextWaitSeconds", Next: "Poll" });
     expect(state("Poll").Next).toBe("VideoReady?");
@@ -75,6 +78,7 @@ describe("the generation state machine", () => {
       Submit: "submit",
       Poll: "poll",
       Archive: "archive",
+      ReleaseSlot: "release-slot",
       Diagnose: "diagnose",
     };
     for (const [stateName, fn] of Object.entries(expected)) {
@@ -84,11 +88,37 @@ describe("the generation state machine", () => {
     }
   });
 
-  it("catches every error of every task but Diagnose into Diagnose, keeping the input and naming the state", () => {
-    for (const name of TASKS.filter((task) => task !== "Diagnose")) {
-      expect(state(name).Catch).toEqual([{ ErrorEquals: ["States.ALL"], ResultPath: `$.failure.${name}`, Next: "Diagnose" }]);
+  it("catches every error of every task into ReleaseSlot, keeping the input and naming the state, and ReleaseSlot goes on to Diagnose", () => {
+    for (const name of TASKS.filter((task) => task !== "Diagnose" && task !== "ReleaseSlot")) {
+      expect(state(name).Catch).toEqual([{ ErrorEquals: ["States.ALL"], ResultPath: `$.failure.${name}`, Next: "ReleaseSlot" }]);
     }
+    // Whatever happens to the release, the failure is still diagnosed (the status-change rule is the backstop).
+    expect(state("ReleaseSlot")).toMatchObject({
+      Next: "Diagnose",
+      ResultPath: null,
+      Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: null, Next: "Diagnose" }],
+    });
+    expect((state("ReleaseSlot").Parameters as { Payload: Record<string, unknown> }).Payload["executionArn.$"]).toBe("$$.Execution.Id");
     expect(state("Diagnose").Catch).toBeUndefined();
+  });
+
+  it("WaitForSlot parks on its task token, for parkSeconds at a time, until the queue deadline", () => {
+    const waitForSlot = state("WaitForSlot");
+    expect(waitForSlot).toMatchObject({
+      Type: "Task",
+      Resource: "arn:aws:states:::lambda:invoke.waitForTaskToken",
+      TimeoutSeconds: 300,
+      ResultPath: "$.slot",
+    });
+    expect((waitForSlot.Parameters as { FunctionName: string }).FunctionName).toContain(`function:${functionIds["wait-for-slot"]}`);
+    expect((waitForSlot.Parameters as { Payload: unknown }).Payload).toMatchObject({
+      "taskToken.$": "$$.Task.Token",
+      "executionArn.$": "$$.Execution.Id",
+      "redriveCount.$": "$$.Execution.RedriveCount",
+    });
+    // A lost wake-up costs one park: the retry looks again; 2700 s of queue deadline is 9 parks, and one more look.
+    expect((waitForSlot.Retry as unknown[])[0]).toEqual({ ErrorEquals: ["States.Timeout"], IntervalSeconds: 1, BackoffRate: 1, MaxAttempts: 10 });
+    expect((state("Poll").Parameters as { Payload: Record<string, unknown> }).Payload["executionArn.$"]).toBe("$$.Execution.Id");
   });
 
   it("fails with the diagnosis: Error is the error name, Cause the diagnosis JSON", () => {
@@ -149,8 +179,11 @@ describe("the generation state machine", () => {
         { Variable: "$.diagnosis.errorCode", StringEquals: "Kling.GenerationFailed", Next: "CheckCredits" },
         { Variable: "$.diagnosis.failedState", StringEquals: "Validate", Next: "Validate" },
         { Variable: "$.diagnosis.failedState", StringEquals: "CheckCredits", Next: "CheckCredits" },
-        { Variable: "$.diagnosis.failedState", StringEquals: "Submit", Next: "Submit" },
-        { Variable: "$.diagnosis.failedState", StringEquals: "Poll", Next: "Submit" },
+        // The failure path gave the slot back: the work resumes by taking one again.
+        { Variable: "$.diagnosis.failedState", StringEquals: "WaitForSlot", Next: "WaitForSlot" },
+        { Variable: "$.diagnosis.failedState", StringEquals: "Submit", Next: "WaitForSlot" },
+        { Variable: "$.diagnosis.failedState", StringEquals: "Poll", Next: "WaitForSlot" },
+        // Archive runs after Poll gave the slot back and needs none.
         { Variable: "$.diagnosis.failedState", StringEquals: "Archive", Next: "Archive" },
       ],
       Default: "Failed",
@@ -158,7 +191,7 @@ describe("the generation state machine", () => {
     expect((state("Submit").Parameters as { Payload: Record<string, unknown> }).Payload["redriveCount.$"]).toBe("$$.Execution.RedriveCount");
   });
 
-  it("lets AwaitRedrive's own function, and no other, answer its token (SendTask* exist on '*' only); Diagnose's role has no states:SendTask*", () => {
+  it("lets only AwaitRedrive's function fail or resume a token, the ledger's hand-over functions only wake a waiter, Diagnose none (SendTask* exist on '*' only)", () => {
     const roleOf = (name: string) =>
       (template.findResources("AWS::Lambda::Function")[functionIds[name] ?? ""]?.Properties.Role as { "Fn::GetAtt": string[] })["Fn::GetAtt"][0];
     const policiesOf = (role: string | undefined) =>
@@ -166,11 +199,17 @@ describe("the generation state machine", () => {
     const sendsTaskResponses = (policy: object) => JSON.stringify(policy).includes("states:SendTask");
 
     const policies = Object.values(template.findResources("AWS::IAM::Policy")).filter(sendsTaskResponses);
-    expect(policies).toHaveLength(1);
-    expect(policies[0]?.Properties.PolicyDocument.Statement).toEqual([
-      { Action: ["states:SendTaskSuccess", "states:SendTaskFailure"], Effect: "Allow", Resource: "*" },
-    ]);
-    expect(policies[0]?.Properties.Roles).toEqual([{ Ref: roleOf("await-redrive") }]);
+    expect(policies.map((policy) => policy.Properties.PolicyDocument.Statement)).toEqual(
+      expect.arrayContaining([
+        [{ Action: ["states:SendTaskSuccess", "states:SendTaskFailure"], Effect: "Allow", Resource: "*" }],
+        [{ Action: "states:SendTaskSuccess", Effect: "Allow", Resource: "*" }],
+      ]),
+    );
+    expect(policies).toHaveLength(2);
+    const failsTokens = policies.find((policy) => JSON.stringify(policy).includes("states:SendTaskFailure"));
+    expect(failsTokens?.Properties.Roles).toEqual([{ Ref: roleOf("await-redrive") }]);
+    const wakesWaiters = policies.find((policy) => !JSON.stringify(policy).includes("states:SendTaskFailure"));
+    expect(new Set(wakesWaiters?.Properties.Roles)).toEqual(new Set(["wait-for-slot", "poll", "release-slot"].map((name) => ({ Ref: roleOf(name) }))));
     expect(roleOf("await-redrive")).not.toBe(roleOf("diagnose"));
     expect(policiesOf(roleOf("diagnose")).filter(sendsTaskResponses)).toEqual([]);
     const diagnoseRole = template.findResources("AWS::IAM::Role")[roleOf("diagnose") ?? ""];
@@ -210,10 +249,27 @@ describe("the generation state machine", () => {
     JitterStrategy: "FULL",
   };
 
+  const ledgerBusyRetry = {
+    ErrorEquals: ["ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded", "InternalServerError"],
+    IntervalSeconds: 1,
+    BackoffRate: 2,
+    MaxDelaySeconds: 20,
+    MaxAttempts: 6,
+    JitterStrategy: "FULL",
+  };
+
   it("retries rate limits and server errors on the tasks that call Kling, and nothing else", () => {
-    for (const name of ["CheckCredits", "Submit", "Poll"]) {
-      expect(state(name).Retry).toEqual([lambdaServiceRetry, lambdaStoppedRetry, rateLimitedRetry, serverErrorRetry]);
+    expect(state("Submit").Retry).toEqual([lambdaServiceRetry, lambdaStoppedRetry, rateLimitedRetry, serverErrorRetry]);
+    // CheckCredits reserves the price and Poll releases the slot in the ledger: a throttled ledger is retried too.
+    for (const name of ["CheckCredits", "Poll"]) {
+      expect(state(name).Retry).toEqual([lambdaServiceRetry, lambdaStoppedRetry, rateLimitedRetry, serverErrorRetry, ledgerBusyRetry]);
     }
+    expect((state("CheckCredits").Parameters as { Payload: Record<string, unknown> }).Payload["executionArn.$"]).toBe("$$.Execution.Id");
+  });
+
+  it("retries Lambda's own faults and a throttled ledger on the ledger's states", () => {
+    expect(state("ReleaseSlot").Retry).toEqual([lambdaServiceRetry, lambdaStoppedRetry, ledgerBusyRetry]);
+    expect((state("WaitForSlot").Retry as unknown[]).slice(1)).toEqual([lambdaServiceRetry, lambdaStoppedRetry, ledgerBusyRetry]);
   });
 
   it("retries only Lambda's own faults on Validate and Diagnose", () => {
@@ -223,7 +279,7 @@ describe("the generation state machine", () => {
 
   it("never retries the errors a retry cannot fix", () => {
     const retried = TASKS.flatMap((name) => (state(name).Retry as { ErrorEquals: string[] }[]).flatMap((r) => r.ErrorEquals));
-    for (const name of ["Kling.InsufficientCredits", "Kling.AuthFailed", "Kling.ContentPolicy", "Kling.InvalidRequest", "Kling.PollTimeout", "States.ALL"]) {
+    for (const name of ["Kling.InsufficientCredits", "Kling.AuthFailed", "Kling.ContentPolicy", "Kling.InvalidRequest", "Kling.PollTimeout", "Kling.QueueTimeout", "States.ALL"]) {
       expect(retried).not.toContain(name);
     }
   });
@@ -282,6 +338,31 @@ describe("the stack", () => {
       .map(([id]) => id)
       .sort();
     expect(functionsReading).toEqual([functionIds["check-credits"], functionIds.poll, functionIds.submit].sort());
+  });
+
+  it("keeps the account ledger in an on-demand, encrypted table with point-in-time recovery", () => {
+    template.resourceCountIs("AWS::DynamoDB::Table", 1);
+    template.hasResourceProperties("AWS::DynamoDB::Table", {
+      BillingMode: "PAY_PER_REQUEST",
+      KeySchema: [
+        { AttributeName: "pk", KeyType: "HASH" },
+        { AttributeName: "sk", KeyType: "RANGE" },
+      ],
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+    });
+  });
+
+  it("releases whatever an ended execution holds: a rule on the state machine's status changes invokes ReleaseSlot", () => {
+    const generationId = Object.keys(template.findResources("AWS::StepFunctions::StateMachine")).find((id) => id.includes("Generation"));
+    template.hasResourceProperties("AWS::Events::Rule", {
+      EventPattern: {
+        source: ["aws.states"],
+        "detail-type": ["Step Functions Execution Status Change"],
+        detail: { stateMachineArn: [{ Ref: generationId }], status: ["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"] },
+      },
+      Targets: [Match.objectLike({ Arn: { "Fn::GetAtt": [functionIds["release-slot"], "Arn"] } })],
+    });
   });
 
   it("gives the functions the secret's ARN, never a credential", () => {

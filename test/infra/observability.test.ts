@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { DIMENSION, LOG_CONTEXT_FIELD, METRIC, METRICS_NAMESPACE, POWERTOOLS_ENV } from "../../lambdas/observability/catalog";
-import { recordCreditsRemaining, recordGenerationFailed, recordGenerationSucceeded } from "../../lambdas/observability/metrics";
+import { recordCreditsRemaining, recordGenerationFailed, recordGenerationSucceeded, recordSlotQueue } from "../../lambdas/observability/metrics";
 import { POWERTOOLS_LAYER_PARAMETER, POWERTOOLS_VERSION } from "../../lib/pipeline-function";
 import { type CloudFormationTemplate, definitionFromTemplate, type StateMachineDefinition } from "../../local/runner/definition";
 import { logicalIdOf, synthesizePipeline } from "../../local/runner/synthesize";
@@ -121,8 +121,8 @@ describe("the alarms", () => {
     vi.unstubAllEnvs();
   });
 
-  it("are three: unrecoverable failure rate, credits below the threshold, executions timing out", () => {
-    expect(resourcesOfType("AWS::CloudWatch::Alarm")).toHaveLength(3);
+  it("are four: unrecoverable failure rate, credits below the threshold, executions timing out, the oldest waiter for a slot", () => {
+    expect(resourcesOfType("AWS::CloudWatch::Alarm")).toHaveLength(4);
 
     const unrecoverable = alarmReading(METRIC.generationsFailed);
     expect(unrecoverable).toMatchObject({ Threshold: 10, ComparisonOperator: "GreaterThanThreshold" });
@@ -138,6 +138,13 @@ describe("the alarms", () => {
       Statistic: "Minimum",
       Threshold: 100,
       ComparisonOperator: "LessThanThreshold",
+    });
+    // Half the default queue deadline (2700 s): time to act before waits fail as Kling.QueueTimeout.
+    expect(alarmReading(METRIC.oldestWaiterSeconds)).toMatchObject({
+      Statistic: "Maximum",
+      Threshold: 1350,
+      ComparisonOperator: "GreaterThanThreshold",
+      TreatMissingData: "notBreaching",
     });
   });
 
@@ -169,10 +176,15 @@ describe("the alarms", () => {
         recordGenerationSucceeded();
       } else if (metric.MetricName === METRIC.creditsRemaining) {
         recordCreditsRemaining(42);
+      } else if (metric.MetricName === METRIC.oldestWaiterSeconds) {
+        recordSlotQueue({ slotsInUse: 5, queueLength: 3, oldestWaiterSeconds: 90 });
       } else {
         throw new Error(`an alarm reads ${metric.MetricName}, which this test cannot emit`);
       }
-      const [record] = printed.map((line) => JSON.parse(line) as Record<string, unknown> & { _aws: { CloudWatchMetrics: { Dimensions: string[][] }[] } });
+      // One record per metric emitted (recordSlotQueue emits three): the one that carries this metric.
+      const [record] = printed
+        .map((line) => JSON.parse(line) as Record<string, unknown> & { _aws: { CloudWatchMetrics: { Dimensions: string[][] }[] } })
+        .filter((emitted) => metric.MetricName in emitted);
       const emittedSets = record?._aws.CloudWatchMetrics[0]?.Dimensions.map((set) => [...set].sort().join(","));
       expect(emittedSets, metric.MetricName).toContain(Object.keys(dimensions).sort().join(","));
       expect(record, metric.MetricName).toMatchObject(dimensions);
@@ -195,5 +207,10 @@ describe("the dashboard", () => {
     expect(body).toMatch(/100 \* FILL\(rateLimited, 0\) \/ requests/);
     for (const metric of [METRIC.klingRetries, METRIC.klingRequests, METRIC.creditsRemaining]) expect(body).toContain(metric);
     expect(body).toContain("Kling.RateLimited");
+  });
+
+  it("shows the Kling slots in use, the queue, the time queued and the oldest waiter", () => {
+    const body = JSON.stringify(resourcesOfType("AWS::CloudWatch::Dashboard")[0]?.properties.DashboardBody);
+    for (const metric of [METRIC.slotsInUse, METRIC.slotQueueLength, METRIC.timeQueuedSeconds, METRIC.oldestWaiterSeconds]) expect(body).toContain(metric);
   });
 });

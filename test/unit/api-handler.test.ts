@@ -12,9 +12,10 @@ import {
   type ExecutionStatus,
 } from "@aws-sdk/client-sfn";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
+import { DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { createHash } from "node:crypto";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { S3Client } from "@aws-sdk/client-s3";
 import { PresignedVideoLinks } from "../../lambdas/api/video-links";
 import { MAX_REQUEST_BODY_BYTES, handleApiRequest } from "../../lambdas/api/routes";
@@ -188,8 +189,8 @@ describe("POST /generations", () => {
           "colour is not a known field",
           "negative_prompt is not a known field (did you mean negativePrompt?)",
           'mode must be one of "std", "pro" for kling-v2-6',
-          'duration must be one of "5", "10" for kling-v2-6',
           "prompt is required",
+          'duration must be one of "5", "10" for kling-v2-6',
         ],
       ],
       ["a body that is not an object", ["a cat"], ["the request must be a JSON object"]],
@@ -433,7 +434,7 @@ describe("GET /generations/{id}", () => {
     const signer = new S3Client({ region: "eu-west-1", credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "example-secret" } });
     const links = new PresignedVideoLinks(() => signer, 900);
 
-    const response = await handleApiRequest(getEvent("api-gen-4"), executions(), {}, links);
+    const response = await handleApiRequest(getEvent("api-gen-4"), executions(), {}, { links });
 
     const { video } = jsonOf(response) as { video: { url: string; duration: string; archive: Record<string, unknown> } };
     const link = new URL(video.url);
@@ -597,11 +598,30 @@ describe("the Lambda handler", () => {
     succeed: () => undefined,
   });
 
-  it("serves requests through Step Functions, with the state machine from GENERATION_STATE_MACHINE_ARN", async () => {
+  const ledgerTable = mockClient(DynamoDBDocumentClient);
+  afterAll(() => ledgerTable.restore());
+
+  /** The handler as a cold start makes it, with a ledger whose queue holds these executions, oldest first. */
+  async function coldStart(queued: readonly string[] = []) {
+    ledgerTable.reset();
+    const items = queued.map((name, index) => ({
+      pk: "slot-queue",
+      sk: `${index}`,
+      executionArn: `${STATE_MACHINE_ARN.replace(":stateMachine:", ":execution:")}:${name}`,
+      redriveCount: 0,
+      taskToken: `token-${index}`,
+      enqueuedAt: index,
+    }));
+    ledgerTable.on(QueryCommand).resolves({ Items: items });
     vi.resetModules();
     vi.stubEnv("GENERATION_STATE_MACHINE_ARN", STATE_MACHINE_ARN);
+    vi.stubEnv("LEDGER_TABLE_NAME", "ledger");
     vi.stubEnv("AWS_REGION", "eu-west-1");
-    const { handler } = await import("../../lambdas/api/handler");
+    return (await import("../../lambdas/api/handler")).handler;
+  }
+
+  it("serves requests through Step Functions, with the state machine from GENERATION_STATE_MACHINE_ARN", async () => {
+    const handler = await coldStart();
 
     const started = await handler(postEvent({ prompt: "a cat" }, { headers: { "Idempotency-Key": "lambda-1" } }));
     const described = await handler(getEvent("api-lambda-1"));
@@ -611,11 +631,16 @@ describe("the Lambda handler", () => {
     expect(jsonOf(described)).toEqual({ id: "api-lambda-1", status: "RUNNING", video: null, diagnosis: null });
   });
 
+  it("reports a running generation that waits for a Kling slot as QUEUED, with its place in the ledger's queue", async () => {
+    const handler = await coldStart(["api-other", "api-lambda-1"]);
+    await handler(postEvent({ prompt: "a cat" }, { headers: { "Idempotency-Key": "lambda-1" } }));
+
+    expect(jsonOf(await handler(getEvent("api-lambda-1")))).toEqual({ id: "api-lambda-1", status: "QUEUED", video: null, diagnosis: null, queuePosition: 2 });
+    expect(ledgerTable.commandCalls(QueryCommand)[0]?.args[0].input).toMatchObject({ TableName: "ledger" });
+  });
+
   it("is wrapped like every pipeline Lambda: its log lines carry the invocation's request id", async () => {
-    vi.resetModules();
-    vi.stubEnv("GENERATION_STATE_MACHINE_ARN", STATE_MACHINE_ARN);
-    vi.stubEnv("AWS_REGION", "eu-west-1");
-    const { handler } = await import("../../lambdas/api/handler");
+    const handler = await coldStart();
     stored.set("api-lambda-2", { status: "SUCCEEDED", input: "{}", output: "{}" });
     const logs = captureLogs();
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { PollSchedule } from "../../lambdas/common/config";
 import { nextWaitSeconds } from "../../lambdas/common/poll-schedule";
 import { typicalGenerationSeconds } from "../../lambdas/schemas/generation-time";
+import { DURATIONS, type Duration, type ModelName } from "../../lambdas/schemas/models";
 import { pipelineConfigSchema } from "../../lib/pipeline-config";
 
 const schedule: PollSchedule = { firstPollShare: 0.8, intervalShare: 0.07, minSeconds: 5, maxSeconds: 60, deadlineSeconds: 1800 };
@@ -114,5 +115,20 @@ describe("typicalGenerationSeconds", () => {
     expect(typicalGenerationSeconds({ model: "kling-v2-6", mode: "std", duration: "10" })).toBeGreaterThan(base);
     expect(typicalGenerationSeconds({ model: "kling-v2-6", mode: "std", duration: "5", sound: "on" })).toBeGreaterThan(base);
     expect(typicalGenerationSeconds({ model: "kling-v2-5-turbo", mode: "std", duration: "5" })).toBeLessThan(base);
+  });
+
+  it("grows with every second of a 3 to 15 s video (kling-v3 and the 3.0 models), 10 s being 1.7 times 5 s as before", () => {
+    const seconds = (duration: Duration) => typicalGenerationSeconds({ model: "kling-3.0", mode: "std", duration });
+    const all = DURATIONS.map(seconds);
+    for (const [index, value] of all.entries()) if (index > 0) expect(value).toBeGreaterThan(all[index - 1] ?? 0);
+    expect(seconds("10")).toBe(Math.round(seconds("5") * 1.7));
+  });
+
+  it("plans the same model alike on either standard, and 3.0 Turbo faster than 3.0", () => {
+    const time = (model: ModelName) => typicalGenerationSeconds({ model, mode: "pro", duration: "5" });
+    expect(time("kling-2.6")).toBe(time("kling-v2-6"));
+    expect(time("kling-2.5-turbo")).toBe(time("kling-v2-5-turbo"));
+    expect(time("kling-3.0")).toBe(time("kling-v3"));
+    expect(time("kling-3.0-turbo")).toBeLessThan(time("kling-3.0"));
   });
 });

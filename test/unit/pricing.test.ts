@@ -1,75 +1,96 @@
-/** The one pricing table against Kling's published prices ("Account: resource packs"). */
+/** The one pricing table against Kling's API documentation ("Prices"), by hand. */
 import { describe, expect, expectTypeOf, it } from "vitest";
-import { DURATIONS, MODEL_NAMES, MODES, type ModelName } from "../../lambdas/schemas/models";
-import { PRICING, priceUnits, type PricedRequest } from "../../lambdas/schemas/pricing";
+import { DURATIONS, MODEL_NAMES, MODES, SOUND_SETTINGS, type ModelName } from "../../lambdas/schemas/models";
+import { PRICING, priceUnits } from "../../lambdas/schemas/pricing";
+import { validateGenerationRequest } from "../../lambdas/schemas/validation";
 
-const price = (request: PricedRequest) => priceUnits(request);
+/**
+ * Units per second, copied by hand from the price table of Kling's API documentation: [std, pro] silent, then
+ * [std, pro] with native audio; null where the table has no price.
+ */
+const KLING_API_PRICES: Readonly<Record<ModelName, { silent: [number | null, number | null]; audio?: [number | null, number | null] }>> = {
+  "kling-v1": { silent: [0.2, 0.7] },
+  "kling-v1-5": { silent: [0.4, 0.7] },
+  "kling-v1-6": { silent: [0.4, 0.7] },
+  "kling-v2-1": { silent: [0.4, 0.7] },
+  "kling-v2-master": { silent: [null, 2.0] },
+  "kling-v2-1-master": { silent: [null, 2.0] },
+  "kling-v2-5-turbo": { silent: [0.3, 0.5] },
+  "kling-2.5-turbo": { silent: [0.3, 0.5] },
+  "kling-v2-6": { silent: [0.3, 0.5], audio: [null, 1.0] },
+  "kling-2.6": { silent: [0.3, 0.5], audio: [null, 1.0] },
+  "kling-v3": { silent: [0.6, 0.8], audio: [0.9, 1.2] },
+  "kling-3.0": { silent: [0.6, 0.8], audio: [0.9, 1.2] },
+  "kling-3.0-turbo": { silent: [0.8, 1.0] },
+};
 
-describe("documented prices", () => {
-  it.each([
-    // 2.5 Turbo and 2.6 without native audio: 0.3 units/s at 720p (std), 0.5 units/s at 1080p (pro).
-    ["kling-v2-5-turbo", "std", "5", undefined, 1.5],
-    ["kling-v2-5-turbo", "pro", "5", undefined, 2.5],
-    ["kling-v2-5-turbo", "std", "10", undefined, 3],
-    ["kling-v2-5-turbo", "pro", "10", undefined, 5],
-    ["kling-v2-6", "std", "5", undefined, 1.5],
-    ["kling-v2-6", "pro", "5", undefined, 2.5],
-    ["kling-v2-6", "std", "5", "off", 1.5],
-    ["kling-v2-6", "pro", "10", "off", 5],
-    ["kling-v2-6", "std", "10", undefined, 3],
-    // 2.6 with native audio: 1.0 unit/s, whatever the mode.
-    ["kling-v2-6", "std", "5", "on", 5],
-    ["kling-v2-6", "pro", "5", "on", 5],
-    ["kling-v2-6", "std", "10", "on", 10],
-  ] as const)("%s %s %s s sound=%s costs %s units", (model, mode, duration, sound, units) => {
-    expect(price({ model, mode, duration, sound })).toBe(units);
+const cases = MODEL_NAMES.flatMap((model) =>
+  MODES.flatMap((mode, index) => {
+    const row = KLING_API_PRICES[model];
+    return [
+      { model, mode, sound: undefined, rate: row.silent[index] ?? null },
+      ...(row.audio ? [{ model, mode, sound: "on" as const, rate: row.audio[index] ?? null }] : []),
+    ];
+  }),
+);
+
+describe("every model and mode costs what Kling's API documentation says, per second of video", () => {
+  it.each(cases.filter((entry) => entry.rate !== null))("$model $mode sound=$sound: $rate units/s", ({ model, mode, sound, rate }) => {
+    expect(priceUnits({ model, mode, duration: "5", sound })).toBe(Math.round((rate ?? 0) * 5 * 100) / 100);
+    expect(priceUnits({ model, mode, duration: "10", sound })).toBe(Math.round((rate ?? 0) * 10 * 100) / 100);
+  });
+
+  it.each(cases.filter((entry) => entry.rate === null))("$model $mode sound=$sound has no price: refused, not guessed low", ({ model, mode, sound }) => {
+    expect(() => priceUnits({ model, mode, duration: "5", sound })).toThrow(new RegExp(`no price is known for ${model} in ${mode} mode.*refusing to guess`));
+  });
+
+  it("prices kling-v3's and the 3.0 models' durations from 3 to 15 s by the second", () => {
+    expect(priceUnits({ model: "kling-v3", mode: "std", duration: "3" })).toBe(1.8);
+    expect(priceUnits({ model: "kling-3.0", mode: "pro", duration: "15", sound: "on" })).toBe(18);
+    expect(priceUnits({ model: "kling-3.0-turbo", mode: "std", duration: "7" })).toBe(5.6);
   });
 
   it("0.3 units/s for 10 s is exactly 3 (no floating-point residue)", () => {
-    expect(price({ model: "kling-v2-5-turbo", mode: "std", duration: "10" })).toBe(3);
-    expect(price({ model: "kling-v2-6", mode: "std", duration: "10" })).toBe(3);
+    expect(priceUnits({ model: "kling-v2-5-turbo", mode: "std", duration: "10" })).toBe(3);
+    expect(priceUnits({ model: "kling-v2-6", mode: "std", duration: "10" })).toBe(3);
   });
 
-  it("sound on a model without native audio is priced at the mode's rate", () => {
-    expect(price({ model: "kling-v2-5-turbo", mode: "pro", duration: "5", sound: "on" })).toBe(2.5);
+  it("sound off is priced as silent", () => {
+    expect(priceUnits({ model: "kling-v2-6", mode: "pro", duration: "5", sound: "off" })).toBe(2.5);
   });
 });
 
 describe("the table covers every model", () => {
-  it("PRICING has exactly the models of MODEL_NAMES", () => {
+  it("PRICING has exactly the models of MODEL_NAMES, each row with its source", () => {
     expect(Object.keys(PRICING).sort()).toEqual([...MODEL_NAMES].sort());
+    expect(PRICING["kling-3.0"].source).toMatch(/^Kling's price page/);
+    expect(PRICING["kling-v1"].source).toMatch(/^third-party/);
+    expect(PRICING["kling-v2-master"].source).toMatch(/1080p only/);
   });
 
   it("is keyed by model name, so a model added without a price fails type-checking (npm test runs tsc)", () => {
     expectTypeOf<keyof typeof PRICING>().toEqualTypeOf<ModelName>();
   });
 
-  it.each(MODEL_NAMES.map((model) => [model] as const))("%s has a positive price for every mode and duration; 10 s costs twice 5 s", (model) => {
-    for (const mode of MODES) {
-      for (const duration of DURATIONS) {
-        const units = price({ model, mode, duration });
-        expect(Number.isFinite(units) && units > 0, `${model} ${mode} ${duration}`).toBe(true);
-        // Rounded to a hundredth of a unit.
-        expect(Math.round(units * 100) / 100).toBe(units);
-      }
-      expect(price({ model, mode, duration: "10" })).toBe(2 * price({ model, mode, duration: "5" }));
-    }
-  });
-
-  it("pro never costs less than std", () => {
+  it("has a price for every request the validator accepts, so CheckCredits never has to guess", () => {
+    let priced = 0;
     for (const model of MODEL_NAMES) {
-      expect(price({ model, mode: "pro", duration: "5" })).toBeGreaterThanOrEqual(price({ model, mode: "std", duration: "5" }));
+      for (const mode of MODES) {
+        for (const duration of DURATIONS) {
+          for (const sound of [undefined, ...SOUND_SETTINGS]) {
+            const result = validateGenerationRequest({ model, mode, duration, image: "https://images.example.com/a.png", ...(sound ? { sound } : {}) }, { defaultModel: model, blockedTerms: [] });
+            if (!result.ok) continue;
+            expect(priceUnits(result.request)).toBeGreaterThan(0);
+            priced++;
+          }
+        }
+      }
     }
-  });
-
-  it("documented prices are marked as such, the rest as estimates", () => {
-    expect(PRICING["kling-v2-5-turbo"].source).toBe("published");
-    expect(PRICING["kling-v2-6"].source).toBe("published");
-    expect(PRICING["kling-v1"].source).toBe("estimate");
+    expect(priced).toBeGreaterThan(MODEL_NAMES.length);
   });
 
   it("an unknown model throws, naming it", () => {
-    expect(() => price({ model: "kling-v9-ultra", mode: "std", duration: "5" })).toThrow(/kling-v9-ultra/);
-    expect(() => price({ model: "", mode: "std", duration: "5" })).toThrow();
+    expect(() => priceUnits({ model: "kling-v9-ultra", mode: "std", duration: "5" })).toThrow(/kling-v9-ultra/);
+    expect(() => priceUnits({ model: "", mode: "std", duration: "5" })).toThrow();
   });
 });

@@ -7,8 +7,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CAMERA_AXES, CAMERA_CONTROL_TYPES } from "../../lambdas/kling/wire";
-import { MAX_PROMPT_CHARACTERS, WIRE_FIELD_NAMES } from "../../lambdas/schemas/generation-request";
-import { ASPECT_RATIOS, DURATIONS, MODEL_NAMES, MODELS, MODES, SOUND_SETTINGS } from "../../lambdas/schemas/models";
+import { WIRE_FIELD_NAMES } from "../../lambdas/schemas/generation-request";
+import { ASPECT_RATIOS, DURATIONS, MODEL_NAMES, MODELS, MODES, SOUND_SETTINGS, type ModelName } from "../../lambdas/schemas/models";
 import {
   generationRequestSchema,
   validateGenerationRequest,
@@ -171,7 +171,7 @@ const validRequest: fc.Arbitrary<Record<string, unknown>> = fc.constantFrom(...M
   return fc
     .record(
       {
-        kind: fc.constantFrom(...capabilities.kinds),
+        kind: fc.constantFrom(...capabilities.inputs),
         namesModel: fc.boolean(),
         prompt: cleanPrompt,
         negativePrompt: fc.string({ unit: "grapheme", maxLength: 40 }).filter((text) => !/gore/i.test(text.normalize("NFKC"))),
@@ -192,15 +192,25 @@ const validRequest: fc.Arbitrary<Record<string, unknown>> = fc.constantFrom(...M
       },
       { requiredKeys: ["kind", "namesModel", "prompt", "image"] },
     )
-    .map(({ kind, namesModel, prompt, image, imageTail, aspectRatio, cfgScale, sound, cameraControl, ...rest }) => ({
-      ...rest,
-      ...(namesModel || model !== OPTIONS.defaultModel ? { model } : {}),
-      ...(kind === "text2video" ? { prompt } : { image, ...(imageTail === undefined ? {} : { imageTail }) }),
-      ...(kind === "text2video" && aspectRatio !== undefined ? { aspectRatio } : {}),
-      ...(capabilities.cfgScale && cfgScale !== undefined ? { cfgScale } : {}),
-      ...(capabilities.sound && sound !== undefined ? { sound } : {}),
-      ...(camera && cameraControl !== undefined ? { cameraControl } : {}),
-    }));
+    .map(({ kind, namesModel, prompt, negativePrompt, mode, image, imageTail, aspectRatio, cfgScale, sound, cameraControl, ...rest }) => {
+      const modeSent = mode ?? capabilities.defaultMode;
+      // Native audio only in the model's sound modes; a last frame only where, and as, the model takes one.
+      const soundSent = capabilities.sound && sound !== undefined && (sound === "off" || capabilities.sound.modes.includes(modeSent)) ? sound : undefined;
+      const lastFrame = capabilities.lastFrame;
+      const tailFits = lastFrame !== undefined && lastFrame.modes.includes(modeSent) && !(lastFrame.silentOnly && soundSent === "on");
+      const cameraSent = camera && cameraControl !== undefined ? cameraControl : undefined;
+      return {
+        ...rest,
+        ...(namesModel || model !== OPTIONS.defaultModel ? { model } : {}),
+        ...(mode === undefined ? {} : { mode }),
+        ...(kind === "text" ? { prompt } : { image, ...(imageTail !== undefined && tailFits && cameraSent === undefined ? { imageTail } : {}) }),
+        ...(kind === "text" && aspectRatio !== undefined ? { aspectRatio } : {}),
+        ...(capabilities.negativePrompt && negativePrompt !== undefined ? { negativePrompt } : {}),
+        ...(capabilities.cfgScale && cfgScale !== undefined ? { cfgScale } : {}),
+        ...(soundSent === undefined ? {} : { sound: soundSent }),
+        ...(cameraSent === undefined ? {} : { cameraControl: cameraSent }),
+      };
+    });
 });
 
 /** One change that may break a request: a field set to a value around what it accepts, a field dropped, a key added. */
@@ -310,6 +320,9 @@ function onlyTheLengthMatters(text: string): boolean {
   return text.trim() !== "" && !/gore/i.test(text.normalize("NFKC"));
 }
 
+/** The default model's limit, the legacy standard's (negative prompts too). */
+const MAX_PROMPT_CHARACTERS = MODELS[OPTIONS.defaultModel as ModelName].promptCharacters.text;
+
 describe(`prompts are limited to ${MAX_PROMPT_CHARACTERS} characters, counted as code points whatever the script`, () => {
   const cases = [
     { field: "prompt", requestWith: (text: string) => ({ prompt: text }) },
@@ -336,7 +349,7 @@ describe(`prompts are limited to ${MAX_PROMPT_CHARACTERS} characters, counted as
           fc.pre(onlyTheLengthMatters(text));
           expect(validate(requestWith(text))).toEqual({
             ok: false,
-            problems: [`${field} must be at most ${MAX_PROMPT_CHARACTERS} characters (got ${MAX_PROMPT_CHARACTERS + 1})`],
+            problems: [`${field} must be at most ${MAX_PROMPT_CHARACTERS} characters${field === "prompt" ? ` for ${OPTIONS.defaultModel}` : ""} (got ${MAX_PROMPT_CHARACTERS + 1})`],
             contentPolicy: false,
           });
         }),

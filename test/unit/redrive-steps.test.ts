@@ -10,7 +10,7 @@ import { answerAwaitRedrive, type AwaitRedriveEvent } from "../../lambdas/await-
 import { handler as awaitRedrive } from "../../lambdas/await-redrive/handler";
 import { diagnosisOfExecution } from "../../lambdas/diagnose/diagnosis";
 import { handler as diagnose } from "../../lambdas/diagnose/handler";
-import { SfnTaskResponses, type TaskResponses, useTaskResponses } from "../../lambdas/await-redrive/task-responses";
+import { SfnTaskResponses, type TaskResponses, useTaskResponses } from "../../lambdas/common/task-responses";
 import type { KlingApi } from "../../lambdas/kling/port";
 import type { Task, TaskStatus } from "../../lambdas/kling/wire";
 import { externalTaskIdFor, externalTaskIdsUpTo } from "../../lambdas/submit/external-task-id";
@@ -116,20 +116,38 @@ describe("a callback Task on the local engine", () => {
     const result = await responses.invoke(async (payload) => {
       seen = payload;
       await responses.succeed((payload as { taskToken: string }).taskToken, '{"resumed":true}');
-    }, input, timeout);
+    }, input, timeout, 5_000);
     expect(result).toEqual({ resumed: true });
     expect(seen).toMatchObject({ errorCode: "E", taskToken: expect.not.stringMatching(/^local-task-token$/) });
   });
 
   it("fails with exactly the Error and Cause the function sent", async () => {
     const responses = new LocalTaskResponses();
-    const failing = responses.invoke((payload) => responses.fail((payload as { taskToken: string }).taskToken, "Kling.PollTimeout", CAUSE), input, timeout);
+    const failing = responses.invoke((payload) => responses.fail((payload as { taskToken: string }).taskToken, "Kling.PollTimeout", CAUSE), input, timeout, 5_000);
     await expect(failing).rejects.toMatchObject({ name: "Kling.PollTimeout", message: CAUSE });
   });
 
-  it("times out, as on AWS, when the function returns without answering", async () => {
+  it("times out, as on AWS, when nobody answers within the state's TimeoutSeconds, and the token is gone", async () => {
     const responses = new LocalTaskResponses();
-    await expect(responses.invoke(async () => undefined, input, timeout)).rejects.toMatchObject({ name: "States.Timeout" });
+    let token = "";
+    const waiting = responses.invoke(async (payload) => {
+      token = (payload as { taskToken: string }).taskToken;
+    }, input, timeout, 50);
+    await expect(waiting).rejects.toMatchObject({ name: "States.Timeout" });
+    await expect(responses.succeed(token, "{}")).rejects.toMatchObject({ name: "InvalidToken" });
+  });
+
+  it("waits when the function stores its token and returns, until another caller answers it", async () => {
+    const responses = new LocalTaskResponses();
+    const stored: string[] = [];
+    const waiting = responses.invoke(async (payload) => {
+      stored.push((payload as { taskToken: string }).taskToken);
+    }, input, timeout, 5_000);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const [token] = stored;
+    if (!token) throw new Error("the function got no token");
+    await responses.succeed(token, '{"queuedSeconds":3}');
+    await expect(waiting).resolves.toEqual({ queuedSeconds: 3 });
   });
 });
 

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { createServer, type AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parseSimulatorArgs, usage } from "../../local/simulator/cli-options";
@@ -61,6 +62,22 @@ describe("npm run simulator", () => {
     const [first, second] = stderr.split("\n");
     expect(first).toMatch(/^simulator: .*--nope/);
     expect(second).toMatch(/^usage: /);
+  });
+
+  it("on a port in use prints one line that says so, with no stack trace, and exits 2", async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+    const port = (busy.address() as AddressInfo).port;
+    try {
+      const child = spawn(TSX, ["local/simulator-cli.ts", "--port", String(port)], { cwd: ROOT });
+      let stderr = "";
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      const [code] = await once(child, "exit");
+      expect(code).toBe(2);
+      expect(stderr).toBe(`simulator: port ${port} on 127.0.0.1 is in use; pick another with --port (0 picks a free one)\n`);
+    } finally {
+      busy.close();
+    }
   });
 
   it("prints its URL, credentials, limits and scenario, serves, and stops on SIGTERM", async () => {

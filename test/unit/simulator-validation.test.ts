@@ -51,6 +51,14 @@ describe("create validation: a refused body answers 400/1201 naming the field", 
     ["a jpeg under 300 px", "image2video", { image: jpegBase64(640, 200) }, "image"],
     ["an image wider than 2.5:1", "image2video", { image: pngBase64(2000, 700) }, "image"],
     ["an invalid image_tail", "image2video", image({ image_tail: pngBase64(100, 100) }), "image_tail"],
+    ["native audio at 720p on kling-v2-6", "text2video", text({ model_name: "kling-v2-6", sound: "on" }), "sound"],
+    ["a mode on kling-v2-master (it has none)", "text2video", text({ model_name: "kling-v2-master", mode: "pro" }), "mode"],
+    ["std on kling-v2-1-master (1080p only)", "text2video", text({ model_name: "kling-v2-1-master", mode: "std" }), "mode"],
+    ["16 s on kling-v3", "text2video", text({ model_name: "kling-v3", duration: "16" }), "duration"],
+    ["3 s on kling-v2-6", "text2video", text({ model_name: "kling-v2-6", duration: "3" }), "duration"],
+    ["a last frame at 720p on kling-v2-5-turbo", "image2video", image({ model_name: "kling-v2-5-turbo", image_tail: pngBase64(1280, 720) }), "image_tail"],
+    ["a last frame with native audio on kling-v2-6", "image2video", image({ model_name: "kling-v2-6", mode: "pro", sound: "on", image_tail: pngBase64(1280, 720) }), "image_tail"],
+    ["a last frame with camera control", "image2video", image({ model_name: "kling-v1", image_tail: pngBase64(1280, 720), camera_control: { type: "down_back" } }), "camera_control"],
   ];
 
   it.each(refused)("refuses %s", async (_case, kind, body, field) => {
@@ -70,6 +78,11 @@ describe("create validation: documented bodies are accepted", () => {
     ["a base64 png with a tail", "image2video", image({ model_name: "kling-v2-1", image_tail: pngBase64(720, 1280) })],
     ["a base64 jpeg", "image2video", { image: jpegBase64(1024, 1024) }],
     ["an https image URL and no prompt", "image2video", { image: "https://example.com/cat.jpg", model_name: "kling-v1-5" }],
+    ["kling-v3 for 3 s with native audio at 720p", "text2video", text({ model_name: "kling-v3", duration: "3", sound: "on" })],
+    ["kling-v3 for 15 s at 1080p", "text2video", text({ model_name: "kling-v3", duration: "15", mode: "pro" })],
+    ["kling-v2-master with no mode", "text2video", text({ model_name: "kling-v2-master" })],
+    ["kling-v2-1-master in pro", "text2video", text({ model_name: "kling-v2-1-master", mode: "pro" })],
+    ["a silent last frame at 1080p on kling-v2-6", "image2video", image({ model_name: "kling-v2-6", mode: "pro", sound: "off", image_tail: pngBase64(1280, 720) })],
   ];
 
   it.each(accepted)("accepts %s", async (_case, kind, body) => {

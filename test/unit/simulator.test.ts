@@ -195,7 +195,7 @@ describe("resource packs", () => {
     const spent = priceUnits({ model: "kling-v2-5-turbo", mode: "std", duration: "5" }) + priceUnits({ model: "kling-v2-5-turbo", mode: "pro", duration: "10" });
     expect((await accountPacks(sim))[0]?.remaining_quantity).toBeCloseTo(10 - spent, 5);
 
-    expectError(await call(sim, TEXT, { body: prompt({ model_name: "kling-v1", duration: "10" }) }), 429, 1102);
+    expectError(await call(sim, TEXT, { body: prompt({ model_name: "kling-v2-1-master", mode: "pro", duration: "10" }) }), 429, 1102);
     expect((await accountPacks(sim))[0]?.remaining_quantity).toBeCloseTo(10 - spent, 5);
     expect(sim.stats.tasksCreated).toBe(2);
   });

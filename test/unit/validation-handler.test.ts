@@ -105,7 +105,7 @@ describe("the Validate configuration", () => {
 
   it("refuses an unknown DEFAULT_MODEL", () => {
     expect(() => readValidateConfig({ DEFAULT_MODEL: "kling-v2.6" })).toThrow(
-      'environment variable DEFAULT_MODEL must be one of kling-v1, kling-v1-5, kling-v1-6, kling-v2-master, kling-v2-1, kling-v2-1-master, kling-v2-5-turbo, kling-v2-6 (got "kling-v2.6")',
+      'environment variable DEFAULT_MODEL must be one of kling-v1, kling-v1-5, kling-v1-6, kling-v2-master, kling-v2-1, kling-v2-1-master, kling-v2-5-turbo, kling-v2-6, kling-v3, kling-2.5-turbo, kling-2.6, kling-3.0, kling-3.0-turbo (got "kling-v2.6")',
     );
   });
 

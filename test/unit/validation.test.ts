@@ -16,8 +16,9 @@ const IMAGE_URL = "https://images.example.com/first-frame.png";
 const TAIL_URL = "https://images.example.com/last-frame.png";
 
 const ALL_MODELS =
-  '"kling-v1", "kling-v1-5", "kling-v1-6", "kling-v2-master", "kling-v2-1", "kling-v2-1-master", "kling-v2-5-turbo", "kling-v2-6"';
-const TEXT_MODELS = '"kling-v1", "kling-v1-6", "kling-v2-master", "kling-v2-1-master", "kling-v2-5-turbo", "kling-v2-6"';
+  '"kling-v1", "kling-v1-5", "kling-v1-6", "kling-v2-master", "kling-v2-1", "kling-v2-1-master", "kling-v2-5-turbo", "kling-v2-6", "kling-v3", "kling-2.5-turbo", "kling-2.6", "kling-3.0", "kling-3.0-turbo"';
+const TEXT_MODELS =
+  '"kling-v1", "kling-v1-6", "kling-v2-master", "kling-v2-1-master", "kling-v2-5-turbo", "kling-v2-6", "kling-v3", "kling-2.5-turbo", "kling-2.6", "kling-3.0", "kling-3.0-turbo"';
 
 function requestOf(input: unknown, options: ValidationOptions = OPTIONS): GenerationRequest {
   const result = validateGenerationRequest(input, options);
@@ -67,10 +68,17 @@ describe("a valid request is normalized", () => {
   });
 
   it("makes an image-to-video request from an image alone, with no aspect ratio and no prompt", () => {
-    const request = requestOf({ image: IMAGE_URL, imageTail: TAIL_URL });
-    expect(request).toEqual({ image: IMAGE_URL, imageTail: TAIL_URL, model: "kling-v2-6", mode: "std", duration: "5" });
+    // kling-v2-6 takes a first and last frame at 1080p (pro) only.
+    const request = requestOf({ image: IMAGE_URL, imageTail: TAIL_URL, mode: "pro" });
+    expect(request).toEqual({ image: IMAGE_URL, imageTail: TAIL_URL, model: "kling-v2-6", mode: "pro", duration: "5" });
     expect(taskKind(request)).toBe("image2video");
     expect(taskKind(requestOf({ prompt: "a cat" }))).toBe("text2video");
+  });
+
+  it("makes a task of the new standard's kind for a model the new standard serves", () => {
+    expect(taskKind(requestOf({ prompt: "a cat", model: "kling-3.0-turbo" }))).toBe("text-to-video");
+    expect(taskKind(requestOf({ image: IMAGE_URL, model: "kling-2.6" }))).toBe("image-to-video");
+    expect(taskKind(requestOf({ prompt: "a cat", model: "kling-v3" }))).toBe("text2video");
   });
 
   it("keeps only the moving axis of a simple camera move", () => {
@@ -192,9 +200,9 @@ describe("prompts are counted in characters a person sees (Unicode code points)"
   });
 
   it("refuses 2501 characters and says how many there were", () => {
-    expect(problemsOf({ prompt: "🎬".repeat(2501) })).toEqual(["prompt must be at most 2500 characters (got 2501)"]);
-    expect(problemsOf({ prompt: "猫".repeat(2501) })).toEqual(["prompt must be at most 2500 characters (got 2501)"]);
-    expect(problemsOf({ prompt: "a".repeat(2501) })).toEqual(["prompt must be at most 2500 characters (got 2501)"]);
+    expect(problemsOf({ prompt: "🎬".repeat(2501) })).toEqual(["prompt must be at most 2500 characters for kling-v2-6 (got 2501)"]);
+    expect(problemsOf({ prompt: "猫".repeat(2501) })).toEqual(["prompt must be at most 2500 characters for kling-v2-6 (got 2501)"]);
+    expect(problemsOf({ prompt: "a".repeat(2501) })).toEqual(["prompt must be at most 2500 characters for kling-v2-6 (got 2501)"]);
   });
 
   it("applies the same limit to the negative prompt", () => {
@@ -209,7 +217,7 @@ describe("images", () => {
   it("accepts https URLs and raw base64 PNG or JPEG", () => {
     expect(requestOf({ image: IMAGE_URL }).image).toBe(IMAGE_URL);
     expect(requestOf({ image: base64Image(400) }).image).toHaveLength(400);
-    expect(requestOf({ image: base64Image(400, "jpeg"), imageTail: base64Image(400) }).imageTail).toHaveLength(400);
+    expect(requestOf({ image: base64Image(400, "jpeg"), imageTail: base64Image(400), mode: "pro" }).imageTail).toHaveLength(400);
   });
 
   it("refuses plain http, a data: prefix and text outside the base64 alphabet", () => {
@@ -270,11 +278,11 @@ describe("images", () => {
     });
 
     it("counts image and imageTail together, and only the ones sent as base64", () => {
-      expect(requestOf({ image: base64Image(96 * 1024), imageTail: base64Image(96 * 1024) }).image).toBeDefined();
-      expect(problemsOf({ image: base64Image(100 * 1024), imageTail: base64Image(100 * 1024) })).toEqual([
+      expect(requestOf({ image: base64Image(96 * 1024), imageTail: base64Image(96 * 1024), mode: "pro" }).image).toBeDefined();
+      expect(problemsOf({ image: base64Image(100 * 1024), imageTail: base64Image(100 * 1024), mode: "pro" })).toEqual([
         "image and imageTail are 200 KiB of base64 together; a Step Functions payload carries at most 192 KiB: pass https URLs instead",
       ]);
-      expect(problemsOf({ image: IMAGE_URL, imageTail: base64Image(250 * 1024) })).toEqual([
+      expect(problemsOf({ image: IMAGE_URL, imageTail: base64Image(250 * 1024), mode: "pro" })).toEqual([
         "imageTail is 250 KiB of base64; a Step Functions payload carries at most 192 KiB: pass an https URL instead",
       ]);
     });
@@ -386,18 +394,54 @@ describe("blocked terms (the content-policy pre-check)", () => {
   });
 });
 
-describe("per-model capabilities (Kling's API documentation, Text to video / Image to video)", () => {
+describe("per-model capabilities (Kling's API documentation, Models and rules / The new standard)", () => {
+  const FIVE_OR_TEN = ["5", "10"];
+  const THREE_TO_FIFTEEN = ["3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15"];
+  const BOTH = ["std", "pro"];
+  interface Documented {
+    readonly textToVideo: boolean;
+    readonly modes: readonly string[];
+    /** False: the model takes no mode parameter. */
+    readonly modeParameter: boolean;
+    readonly durations: readonly string[];
+    readonly cfgScale: boolean;
+    /** The modes sound "on" is made in; undefined: no sound parameter. */
+    readonly soundModes: readonly string[] | undefined;
+    /** The modes a last frame is taken in, and whether only silent; undefined: none. */
+    readonly lastFrame: { readonly modes: readonly string[]; readonly silentOnly: boolean } | undefined;
+    readonly cameraControl: boolean;
+    readonly negativePrompt: boolean;
+    readonly promptCharacters: number;
+  }
+  const legacy: Documented = {
+    textToVideo: true,
+    modes: BOTH,
+    modeParameter: true,
+    durations: FIVE_OR_TEN,
+    cfgScale: false,
+    soundModes: undefined,
+    lastFrame: { modes: BOTH, silentOnly: false },
+    cameraControl: false,
+    negativePrompt: true,
+    promptCharacters: 2500,
+  };
+  const newStandard: Documented = { ...legacy, negativePrompt: false };
   /** Written from the documentation, not from the table under test. */
-  const DOCUMENTED = {
-    "kling-v1": { textToVideo: true, cfgScale: true, sound: false, cameraControl: true },
-    "kling-v1-5": { textToVideo: false, cfgScale: true, sound: false, cameraControl: false },
-    "kling-v1-6": { textToVideo: true, cfgScale: true, sound: false, cameraControl: false },
-    "kling-v2-master": { textToVideo: true, cfgScale: false, sound: false, cameraControl: false },
-    "kling-v2-1": { textToVideo: false, cfgScale: false, sound: false, cameraControl: false },
-    "kling-v2-1-master": { textToVideo: true, cfgScale: false, sound: false, cameraControl: false },
-    "kling-v2-5-turbo": { textToVideo: true, cfgScale: false, sound: false, cameraControl: false },
-    "kling-v2-6": { textToVideo: true, cfgScale: false, sound: true, cameraControl: false },
-  } as const;
+  const DOCUMENTED: Readonly<Record<string, Documented>> = {
+    "kling-v1": { ...legacy, cfgScale: true, cameraControl: true },
+    "kling-v1-5": { ...legacy, textToVideo: false, cfgScale: true },
+    "kling-v1-6": { ...legacy, cfgScale: true },
+    "kling-v2-master": { ...legacy, modes: ["pro"], modeParameter: false },
+    "kling-v2-1": { ...legacy, textToVideo: false },
+    "kling-v2-1-master": { ...legacy, modes: ["pro"] },
+    "kling-v2-5-turbo": { ...legacy, lastFrame: { modes: ["pro"], silentOnly: false } },
+    "kling-v2-6": { ...legacy, soundModes: ["pro"], lastFrame: { modes: ["pro"], silentOnly: true } },
+    "kling-v3": { ...legacy, durations: THREE_TO_FIFTEEN, soundModes: BOTH },
+    "kling-2.5-turbo": { ...newStandard, lastFrame: { modes: ["pro"], silentOnly: false } },
+    "kling-2.6": { ...newStandard, soundModes: ["pro"], lastFrame: { modes: ["pro"], silentOnly: true } },
+    "kling-3.0": { ...newStandard, durations: THREE_TO_FIFTEEN, soundModes: BOTH, promptCharacters: 3072 },
+    "kling-3.0-turbo": { ...newStandard, durations: THREE_TO_FIFTEEN, lastFrame: undefined, promptCharacters: 3072 },
+  };
 
   it("knows exactly the documented models, the same ones the pricing table prices", () => {
     expect([...MODEL_NAMES].sort()).toEqual(Object.keys(DOCUMENTED).sort());
@@ -407,6 +451,8 @@ describe("per-model capabilities (Kling's API documentation, Text to video / Ima
   describe.each(Object.entries(DOCUMENTED))("%s", (model, documented) => {
     // Every model takes image-to-video; text-to-video where documented.
     const base = documented.textToVideo ? { model, prompt: "a cat" } : { model, image: IMAGE_URL };
+    const [firstMode] = documented.modes;
+    const modeOf = (mode: string) => ({ mode });
 
     it(documented.textToVideo ? "makes videos from text and from an image" : "makes videos from an image only", () => {
       expect(requestOf({ model, image: IMAGE_URL, prompt: "a cat" }).model).toBe(model);
@@ -417,10 +463,22 @@ describe("per-model capabilities (Kling's API documentation, Text to video / Ima
       }
     });
 
-    it("takes std and pro, 5 s and 10 s", () => {
-      for (const mode of ["std", "pro"]) {
-        for (const duration of ["5", "10"]) expect(requestOf({ ...base, mode, duration })).toMatchObject({ mode, duration });
+    it(`takes modes ${documented.modes.join(", ")} and durations ${documented.durations.join(", ")}, and no other`, () => {
+      for (const mode of documented.modes) {
+        for (const duration of documented.durations) expect(requestOf({ ...base, ...modeOf(mode), duration })).toMatchObject({ mode, duration });
       }
+      // A request that names no mode gets the model's first (for the masters: its only one).
+      expect(requestOf(base).mode).toBe(firstMode);
+      for (const duration of THREE_TO_FIFTEEN.filter((candidate) => !documented.durations.includes(candidate))) {
+        expect(problemsOf({ ...base, duration })).toEqual([`duration must be one of "5", "10" for ${model}`]);
+      }
+      if (!documented.modes.includes("std")) {
+        expect(problemsOf({ ...base, mode: "std" })).toEqual([`mode must be one of "pro" for ${model} (pro mode (1080p) only)`]);
+      }
+    });
+
+    it(documented.modeParameter ? "sends its mode to Kling" : "sends Kling no mode (it has no mode parameter)", () => {
+      expect(toCreateTaskBody(requestOf(base), "job-1").mode).toBe(documented.modeParameter ? firstMode : undefined);
     });
 
     if (documented.textToVideo) {
@@ -429,23 +487,85 @@ describe("per-model capabilities (Kling's API documentation, Text to video / Ima
       });
     }
 
+    it(`takes a prompt of ${documented.promptCharacters} characters, not one more`, () => {
+      const at = (characters: number) => ({ model, prompt: "a".repeat(characters), ...(documented.textToVideo ? {} : { image: IMAGE_URL }) });
+      expect(requestOf(at(documented.promptCharacters)).model).toBe(model);
+      expect(problemsOf(at(documented.promptCharacters + 1))).toEqual([
+        `prompt must be at most ${documented.promptCharacters} characters for ${model} (got ${documented.promptCharacters + 1})`,
+      ]);
+    });
+
+    it(documented.negativePrompt ? "takes a negative prompt" : "refuses a negative prompt (the new standard has none)", () => {
+      if (documented.negativePrompt) expect(requestOf({ ...base, negativePrompt: "blur" }).negativePrompt).toBe("blur");
+      else expect(problemsOf({ ...base, negativePrompt: "blur" })).toEqual([expect.stringMatching(new RegExp(`^negativePrompt is not accepted by ${model} `))]);
+    });
+
     it(documented.cfgScale ? "takes cfgScale" : "refuses cfgScale", () => {
       if (documented.cfgScale) expect(requestOf({ ...base, cfgScale: 0.7 }).cfgScale).toBe(0.7);
       else expect(problemsOf({ ...base, cfgScale: 0.7 })).toEqual([`cfgScale is not accepted by ${model}`]);
     });
 
-    it(documented.sound ? "takes sound" : "refuses sound", () => {
-      if (documented.sound) expect(requestOf({ ...base, sound: "on" }).sound).toBe("on");
-      else expect(problemsOf({ ...base, sound: "off" })).toEqual(["sound is only accepted by kling-v2-6"]);
+    const soundModes = documented.soundModes;
+    it(soundModes ? `takes sound, native audio in ${soundModes.join(" and ")} mode` : "refuses sound", () => {
+      if (!soundModes) {
+        expect(problemsOf({ ...base, sound: "off" })).toEqual(["sound is only accepted by kling-v2-6, kling-v3, kling-2.6, kling-3.0"]);
+        return;
+      }
+      for (const mode of BOTH) {
+        expect(requestOf({ ...base, mode, sound: "off" }).sound).toBe("off");
+        if (soundModes.includes(mode)) expect(requestOf({ ...base, mode, sound: "on" }).sound).toBe("on");
+        else {
+          expect(problemsOf({ ...base, mode, sound: "on" })).toEqual([
+            `sound "on" (native audio) is only made in pro mode (1080p) by ${model} (got ${mode} mode): set mode to "pro" or sound to "off"`,
+          ]);
+        }
+      }
+    });
+
+    const lastFrame = documented.lastFrame;
+    it(lastFrame ? `takes a last frame (imageTail) in ${lastFrame.modes.join(" and ")} mode${lastFrame.silentOnly ? ", silent" : ""}` : "refuses a last frame (imageTail)", () => {
+      const frames = { model, image: IMAGE_URL, imageTail: TAIL_URL };
+      if (!lastFrame) {
+        expect(problemsOf(frames)).toEqual([expect.stringMatching(new RegExp(`^imageTail \\(a last frame\\) is not accepted by ${model}; use one of "kling-v1"`))]);
+        return;
+      }
+      for (const mode of documented.modes) {
+        if (lastFrame.modes.includes(mode)) expect(requestOf({ ...frames, ...modeOf(mode) }).imageTail).toBe(TAIL_URL);
+        else expect(problemsOf({ ...frames, mode })).toEqual([`imageTail (first and last frame) is only accepted in pro mode (1080p) by ${model} (got ${mode} mode)`]);
+      }
+      if (soundModes?.includes("pro")) {
+        const withAudio = { ...frames, mode: "pro", sound: "on" };
+        if (lastFrame.silentOnly) {
+          expect(problemsOf(withAudio)).toEqual([`imageTail (first and last frame) is only accepted without native audio by ${model}: set sound to "off" or drop imageTail`]);
+        } else expect(requestOf(withAudio).sound).toBe("on");
+      }
     });
 
     it(documented.cameraControl ? "takes camera control in std mode for 5 s" : "refuses camera control", () => {
-      const request = { ...base, mode: "std", duration: "5", cameraControl: { type: "simple", config: { zoom: 3 } } };
+      const request = { ...base, ...modeOf(firstMode), duration: "5", cameraControl: { type: "simple", config: { zoom: 3 } } };
       if (documented.cameraControl) expect(requestOf(request).cameraControl).toEqual({ type: "simple", config: { zoom: 3 } });
       else {
-        expect(problemsOf(request)).toEqual([`cameraControl is only accepted with kling-v1, std mode, 5 s (got ${model}, std mode, 5 s)`]);
+        expect(problemsOf(request)).toContain(`cameraControl is only accepted with kling-v1, std mode, 5 s (got ${model}, ${firstMode} mode, 5 s)`);
       }
     });
+  });
+
+  it("refuses a last frame together with camera control (Kling: mutually exclusive), naming both", () => {
+    const request = { model: "kling-v1", image: IMAGE_URL, imageTail: TAIL_URL, cameraControl: { type: "simple", config: { zoom: 3 } } };
+    expect(problemsOf(request)).toEqual([
+      "imageTail and cameraControl cannot be combined: Kling takes a last frame, motion brush or camera control, one at a time",
+    ]);
+  });
+
+  it("reports every broken rule of a new-standard request at once", () => {
+    expect(problemsOf({ model: "kling-2.6", prompt: "a".repeat(2501), negativePrompt: "blur", duration: "7", sound: "on", image: IMAGE_URL, imageTail: TAIL_URL })).toEqual([
+      "prompt must be at most 2500 characters for kling-2.6 (got 2501)",
+      'duration must be one of "5", "10" for kling-2.6',
+      "negativePrompt is not accepted by kling-2.6 (Kling's new API standard has none: say what to avoid in the prompt)",
+      'sound "on" (native audio) is only made in pro mode (1080p) by kling-2.6 (got std mode): set mode to "pro" or sound to "off"',
+      "imageTail (first and last frame) is only accepted in pro mode (1080p) by kling-2.6 (got std mode)",
+      'imageTail (first and last frame) is only accepted without native audio by kling-2.6: set sound to "off" or drop imageTail',
+    ]);
   });
 
   it("says so when the configured default model cannot make the kind of video asked for", () => {
@@ -521,10 +641,10 @@ describe("toCreateTaskBody: Kling's snake_case create body", () => {
       sound: "on",
       cameraControl: { type: "down_back" },
     };
+    // kling-v2-master has no mode parameter: it renders 1080p without being told.
     expect(toCreateTaskBody(handMade, "job-4")).toEqual({
       model_name: "kling-v2-master",
       prompt: "a cat",
-      mode: "pro",
       duration: "10",
       external_task_id: "job-4",
     });

@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BATCH_EVENTS, type BatchSummary, MAX_BATCH_ITEMS } from "../../lambdas/batch/batch";
-import { MAX_PROMPT_CHARACTERS } from "../../lambdas/schemas/generation-request";
+import { DEFAULTS } from "../../lambdas/common/settings";
+import { MODELS } from "../../lambdas/schemas/models";
 import { jsonBytes, PUT_EVENTS_ENTRY_LIMIT_BYTES, STATE_PAYLOAD_LIMIT_BYTES } from "../../local/runner/quotas";
 import type { ScenarioName } from "../../local/simulator";
 import { type BatchRun, WorkflowHarness } from "./harness";
@@ -159,7 +160,10 @@ describe("the largest batch one event can carry", () => {
   const entryBytes = (detail: unknown) =>
     Buffer.byteLength(harness.pipeline.batchRequestSource + BATCH_EVENTS.requested + JSON.stringify(detail), "utf8");
 
-  /** 100 items of 2500-character prompts, with enough 2-byte characters that the event is `bytes` long. */
+  /** The longest prompt the default model takes (the items name no model). */
+  const MAX_PROMPT_CHARACTERS = MODELS[DEFAULTS.defaultModel].promptCharacters.text;
+
+  /** 100 items of the longest prompts, with enough 2-byte characters that the event is `bytes` long. */
   function batchOfBytes(batchId: string, bytes: number) {
     const text = "a paper boat drifting on a calm lake at dawn, ".repeat(60).slice(0, MAX_PROMPT_CHARACTERS);
     const items = Array.from({ length: MAX_BATCH_ITEMS }, () => ({ prompt: text }));

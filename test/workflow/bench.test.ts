@@ -1,6 +1,6 @@
 /**
  * The benchmark in small (local/bench): a dozen jobs through the pipeline's workflows and the
- * classic poller on the local engine, without faults, so that the counts which do not depend
+ * classic poller on the local engine, without faults or other users of the account, so that the counts which do not depend
  * on timing are exact (one create and one task per job) and the transitions stay within what
  * each poll schedule plans. The figures that depend on timing are `npm run bench`'s.
  */
@@ -8,11 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nextWaitSeconds } from "../../lambdas/common/poll-schedule";
 import { typicalGenerationSeconds } from "../../lambdas/schemas/generation-time";
 import { pipelineConfigSchema } from "../../lib/pipeline-config";
-import { BENCH_USAGE, checkTargets, formatBenchMarkdown, parseBenchCommand } from "../../local/bench/bench-report";
+import { BENCH_USAGE, checkTargets, declaredCreatesPerBlockedMinute, formatBenchMarkdown, parseBenchCommand } from "../../local/bench/bench-report";
 import { CommandLineError } from "../../local/cli/script-command";
 import { CLASSIC_POLL_SECONDS } from "../../local/bench/classic-poller";
 import { type BenchReport, runBench, type VariantFigures } from "../../local/bench/run-bench";
-import { benchWorkload } from "../../local/bench/workload";
+import { benchWorkload, OTHER_USERS_MEAN_GAP_SECONDS, otherUsersWorkload } from "../../local/bench/workload";
 import { idealMakespanSeconds } from "../../local/simulator";
 
 const JOBS = 12;
@@ -32,7 +32,7 @@ beforeAll(async () => {
   restoreLog = () => {
     console.log = log;
   };
-  report = await runBench({ jobs: JOBS, seed: SEED, timeScale: 0.01, faultRate: 0 });
+  report = await runBench({ jobs: JOBS, seed: SEED, timeScale: 0.01, faultRate: 0, otherUsers: false });
 }, 120_000);
 afterAll(() => restoreLog());
 
@@ -62,7 +62,7 @@ function expectWithinOnePollPerJob(measured: number, planned: number): void {
   expect(measured).toBeGreaterThanOrEqual(planned - 3 * JOBS);
 }
 
-describe("the benchmark, 12 jobs without faults", () => {
+describe("the benchmark, 12 jobs without faults or other users", () => {
   it("every job succeeds through both workflows, with exactly one create and one task each, and no 429", () => {
     for (const figures of report.variants) {
       expect(figures.succeeded, figures.variant).toBe(JOBS);
@@ -134,6 +134,17 @@ describe("the benchmark's targets", () => {
     expect(missed).toContain("tasks created per succeeded job = 1.00");
   });
 
+  it("a 429 with no slot held by other users misses the 429 target, and so do more than Submit's declared backoff sends while they hold one", () => {
+    const met = (overrides: Partial<VariantFigures>) =>
+      checkTargets({ ...report, variants: [figures(overrides), variant("classic-poller")] }, []).find((target) => target.name.startsWith("429s <="))?.met;
+    // Seven creates (the first and six retries) over waits of 1 + 2 + 4 + 8 + 16 + 30 s on average: 61 s.
+    expect(declaredCreatesPerBlockedMinute()).toBeCloseTo((7 / 61) * 60, 6);
+    expect(met({ http429s: 0, otherUsersSlotSeconds: 0 })).toBe(true);
+    expect(met({ http429s: 1, otherUsersSlotSeconds: 0 })).toBe(false);
+    expect(met({ http429s: 7, otherUsersSlotSeconds: 61 })).toBe(true);
+    expect(met({ http429s: 8, otherUsersSlotSeconds: 61 })).toBe(false);
+  });
+
   it("is not better than the baseline when it needs more transitions", () => {
     const baseline = variant("classic-poller");
     const costly: BenchReport = {
@@ -145,6 +156,18 @@ describe("the benchmark's targets", () => {
     };
     const better = checkTargets(costly, []).find((target) => target.name.startsWith("better than the classic poller"));
     expect(better?.met).toBe(false);
+  });
+});
+
+describe("the account's other users in the workload", () => {
+  it("start a task every OTHER_USERS_MEAN_GAP_SECONDS on average, of the benchmark's kinds of video, the same for the same seed", () => {
+    const horizon = 1000 * OTHER_USERS_MEAN_GAP_SECONDS;
+    const tasks = otherUsersWorkload(SEED, horizon);
+    expect(tasks.length).toBeGreaterThan(900);
+    expect(tasks.length).toBeLessThan(1100);
+    expect(tasks.every((task) => task.startSeconds <= horizon && task.seconds > 0)).toBe(true);
+    expect(otherUsersWorkload(SEED, horizon)).toEqual(tasks);
+    expect(otherUsersWorkload(SEED + 1, horizon)).not.toEqual(tasks);
   });
 });
 

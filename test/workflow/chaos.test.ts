@@ -4,9 +4,12 @@
  * tasks, every failure must match the error table, and no credential may show anywhere.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ENV } from "../../lambdas/common/settings";
+import { credentialsFromEnvironment, LOCAL_CREDENTIAL_VARIABLES } from "../../lambdas/common/credentials";
+import { KlingClient } from "../../lambdas/kling/client";
 import { signHs256Jwt, klingJwtClaims } from "../../lambdas/kling/jwt";
 import { LeakScanner, randomSecrets } from "../../local/chaos/leak-scanner";
-import { formatChaosReport, runChaos, type ChaosReport } from "../../local/chaos/run-chaos";
+import { chaosJobPrompt, formatChaosReport, runChaos, type ChaosReport } from "../../local/chaos/run-chaos";
 import { CHAOS_FAULT_KINDS, chaosPlan, type ApiRequestInfo } from "../../local/simulator";
 
 describe("the chaos plan", () => {
@@ -92,6 +95,10 @@ describe("a chaos run of 60 jobs at fault rate 0.2", () => {
     expect(report.duplicates).toBe(0);
   });
 
+  it("leaves nothing held in the account ledger once every job has ended: no slot, no waiter, no reserved unit", () => {
+    expect(report.ledgerHeld).toEqual({ slotHolders: [], waiters: 0, reservedUnits: 0 });
+  });
+
   it("diagnoses every failure as the error table says, and only with errors the faults explain", () => {
     expect(report.tableMismatches).toEqual([]);
     expect(report.unexplained).toEqual([]);
@@ -111,5 +118,72 @@ describe("a chaos run of 60 jobs at fault rate 0.2", () => {
   it("passes every check and ends with the one-line verdict", () => {
     expect(report.checks.filter((check) => !check.ok)).toEqual([]);
     expect(formatChaosReport(report).at(-1)).toBe(`chaos: 60 jobs, ${report.faults} faults injected, 0 lost, 0 duplicates, 0 leaks`);
+  });
+});
+
+describe("a chaos run in which a Submit also creates a task without an external_task_id, and one for no job", () => {
+  let report: ChaosReport;
+  beforeAll(async () => {
+    let staged = false;
+    report = await runChaos({
+      jobs: 4,
+      faultRate: 0,
+      seed: 11,
+      batchSize: 4,
+      // A defect as a Lambda would have it: with its own environment's URL and credentials, it creates twice.
+      aroundInvoke: async (state, invoke) => {
+        const answer = await invoke();
+        if (state === "Submit" && !staged) {
+          staged = true;
+          const credentials = credentialsFromEnvironment(process.env);
+          if (!credentials) throw new Error("the run put no Kling credentials in the environment");
+          const kling = new KlingClient({ baseUrl: process.env[ENV.klingBaseUrl] ?? "", credentials });
+          await kling.createTask("text2video", { model_name: "kling-v2-6", prompt: chaosJobPrompt(2, "the same video once more"), mode: "std", duration: "5" });
+          await kling.createTask("text2video", { model_name: "kling-v2-6", prompt: "a video nobody asked for", mode: "std", duration: "5" });
+        }
+        return answer;
+      },
+    });
+  }, 60_000);
+
+  it("counts the second task against its job and the stray one against no job, and fails the duplicates check", () => {
+    expect(report.tasksCreated).toBe(6);
+    expect(report.duplicates).toBe(1);
+    expect(report.duplicateTasks).toEqual([expect.stringMatching(/^batch-chaos-s11-b0-2: 2 tasks \(\S+, no external_task_id\)$/)]);
+    expect(report.tasksForNoJob).toEqual([expect.stringMatching(/external_task_id none, prompt "a video nobody asked for"\) belongs to no job$/)]);
+    expect(report.checks.filter((check) => !check.ok).map((check) => check.name)).toEqual(["duplicates"]);
+    expect(report.ok).toBe(false);
+    expect(formatChaosReport(report).at(-1)).toBe(`chaos: 4 jobs, 0 faults injected, 0 lost, 1 duplicates, 0 leaks`);
+  });
+});
+
+describe("a chaos run in which one Lambda logs the SecretKey it was given", () => {
+  /** The canary: the test knows the credentials the run uses, and plants one where it must be caught. */
+  const canary = randomSecrets();
+  let report: ChaosReport;
+  let planted = "";
+  beforeAll(async () => {
+    report = await runChaos({
+      jobs: 4,
+      faultRate: 0,
+      seed: 12,
+      batchSize: 4,
+      secrets: canary,
+      aroundInvoke: async (state, invoke) => {
+        if (state === "Submit" && planted === "") {
+          // What a careless debug line in a handler would write to CloudWatch.
+          planted = process.env[LOCAL_CREDENTIAL_VARIABLES.secretKey] ?? "";
+          console.log(JSON.stringify({ level: "DEBUG", message: "signing the Kling token", secretKey: planted }));
+        }
+        return invoke();
+      },
+    });
+  }, 60_000);
+
+  it("finds exactly that one leak, in that log line, and fails only the leak check", () => {
+    expect(planted).toBe(canary.secretKey);
+    expect(report.leaks).toEqual([{ source: expect.stringMatching(/^log line \d+$/), what: "the SecretKey" }]);
+    expect(report.checks.filter((check) => !check.ok).map((check) => check.name)).toEqual(["leaks"]);
+    expect(formatChaosReport(report).at(-1)).toBe("chaos: 4 jobs, 0 faults injected, 0 lost, 0 duplicates, 1 leaks");
   });
 });

@@ -6,8 +6,9 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ArchiveErrorName, errorKindOf, type KlingErrorName } from "../../lambdas/errors";
-import { SCENARIO_NAMES, type ScenarioName } from "../../local/simulator";
+import { diagnosisSchema } from "../../lambdas/diagnose/diagnosis";
+import { type ArchiveErrorName, classifyKlingError, ERROR_KINDS, errorKindOf, type KlingErrorName } from "../../lambdas/errors";
+import { SCENARIO_NAMES, scenarioNamed, type ScenarioName } from "../../local/simulator";
 import { WorkflowHarness } from "./harness";
 
 const DEADLINE_SECONDS = 600;
@@ -123,9 +124,13 @@ describe("the promises behind the scenarios", () => {
   it("a task that never finishes fails as a poll timeout at the deadline, not long after", async () => {
     const run = await harness.run("poll-timeout");
     expect(run.report.error).toBe("Kling.PollTimeout");
+    // The deadline runs from Submit to the Poll that gives up: the states before Submit (the
+    // ledger's among them) and the failure path after it are not part of it.
+    const at = (type: string, stateName: string) => run.report.events.findLast((event) => event.type === type && event.stateName === stateName)?.at ?? Number.NaN;
+    const pollingSeconds = (at("StateFailed", "Poll") - at("StateExited", "Submit")) / 1000;
     // The last wait is clamped to the deadline; what is left is handler time.
-    expect(run.seconds).toBeGreaterThanOrEqual(DEADLINE_SECONDS);
-    expect(run.seconds).toBeLessThan(DEADLINE_SECONDS + 60);
+    expect(pollingSeconds).toBeGreaterThanOrEqual(DEADLINE_SECONDS);
+    expect(pollingSeconds).toBeLessThan(DEADLINE_SECONDS + 60);
   });
 
   it("a failed generation carries Kling's reason and the seed's suggestion", async () => {
@@ -149,8 +154,27 @@ describe("the promises behind the scenarios", () => {
     expect(run.requests).toBe(0);
   });
 
-  it("Failed carries the diagnosis as Cause, which is what DescribeExecution shows", async () => {
+  it("Failed carries the diagnosis as Cause: Kling's refusal, and what the error table says of it, field by field", async () => {
+    const [rule] = scenarioNamed("content-policy").rules;
+    if (rule?.fault.answer.type !== "error") throw new Error("the content-policy scenario answers creates with an error");
+    const { status, code, message } = rule.fault.answer;
+    const errorCode = classifyKlingError(status, code);
+    if (errorCode === "Kling.GenerationFailed") throw new Error("a create's refusal is never a failed generation");
+
     const run = await harness.run("content-policy");
-    expect(JSON.parse(run.report.cause ?? "null")).toEqual(run.diagnosis);
+    expect(run.report.error).toBe(errorCode);
+    // Exactly the diagnosis' fields, nothing more, with the values the table and Kling's answer give.
+    expect(diagnosisSchema.strict().parse(JSON.parse(run.report.cause ?? "null"))).toEqual({
+      jobId: run.report.executionName,
+      errorCode,
+      errorMessage: expect.stringContaining(message),
+      httpStatus: status,
+      klingCode: code,
+      requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      failedState: "Submit",
+      recoverable: ERROR_KINDS[errorCode].recoverable,
+      action: ERROR_KINDS[errorCode].action,
+      suggestion: ERROR_KINDS[errorCode].suggestion,
+    });
   });
 });

@@ -1,111 +1,310 @@
-/** The local command as a person runs it: the trace, the JSON line, the exit codes. */
-import { execFile } from "node:child_process";
+/**
+ * The local command as a person runs it, as a child process: the trace, the live status,
+ * the exit codes, one line (or one JSON object) for every mistake, Ctrl-C, and the history
+ * of runs that a later command finds. Each test has a state directory of its own.
+ */
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import { afterAll, describe, expect, it } from "vitest";
-import { runCommand } from "../../local/cli/run-command";
-import { LOCAL_STATE_VARIABLE } from "../../local/storage/local-video-bucket";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { DEV_API_KEY, startSimulator } from "../../local/simulator";
 
-const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
-/** The runs' archived videos go to a temporary state directory, not the checkout's. */
-const STATE_DIRECTORY = join(tmpdir(), `kling-state-${process.pid}`);
-afterAll(() => rm(STATE_DIRECTORY, { recursive: true, force: true }));
-
-async function inProcess(argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCommand(argv, { [LOCAL_STATE_VARIABLE]: STATE_DIRECTORY }, { out: (line) => out.push(line), err: (line) => err.push(line) });
-  return { code, out, err };
+interface Finished {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
 }
 
-describe("npm start", () => {
-  it('`npm start -- "a corgi surfing a wave"` prints the trace, a video URL and the saved file, still there after it exits 0', async () => {
-    const stateDirectory = await mkdtemp(join(tmpdir(), "kling-state-"));
-    const env = { ...process.env, [LOCAL_STATE_VARIABLE]: stateDirectory };
-    const { stdout } = await run("tsx", ["bin/local.ts", "a corgi surfing a wave", "--time-scale", "0.01"], { timeout: 60_000, env });
-    for (const state of ["Validate", "CheckCredits", "Submit", "WaitForVideo", "Poll", "VideoReady?", "Archive", "Succeeded"]) {
-      expect(stdout).toContain(`-> ${state}`);
+interface Child {
+  readonly finished: Promise<Finished>;
+  /** Resolves with stdout so far once a line of it matches. */
+  readonly printed: (pattern: RegExp) => Promise<string>;
+  readonly interrupt: () => void;
+}
+
+/** The environment of a person with no Kling, AWS or state settings, and this test's state directory. */
+function cleanEnv(stateDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (!/^(AWS_|KLING)/.test(name)) env[name] = value;
+  }
+  return { ...env, KLING_PIPELINE_STATE_DIR: stateDir, ...extra };
+}
+
+/** `npm start -- …argv`, as package.json runs it. */
+function start(argv: readonly string[], env: NodeJS.ProcessEnv): Child {
+  const child = spawn(process.execPath, ["--import", "tsx", "bin/local.ts", ...argv], { cwd: ROOT, env });
+  let stdout = "";
+  let stderr = "";
+  const watchers: { pattern: RegExp; resolve: (text: string) => void }[] = [];
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+    for (const watcher of [...watchers]) {
+      if (watcher.pattern.test(stdout)) {
+        watchers.splice(watchers.indexOf(watcher), 1);
+        watcher.resolve(stdout);
+      }
     }
-    expect(stdout).toMatch(/^video: http:\/\/127\.0\.0\.1:\d+\/videos\/.+\.mp4$/m);
-    const saved = /^saved: (.+)$/m.exec(stdout)?.[1] ?? "";
-    expect(saved.startsWith(join(stateDirectory, "videos"))).toBe(true);
-    const bytes = await readFile(saved);
-    expect(bytes.subarray(4, 8).toString("latin1")).toBe("ftyp");
-    await rm(stateDirectory, { recursive: true, force: true });
-  }, 60_000);
+  });
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const finished = new Promise<Finished>((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+  return {
+    finished,
+    printed: (pattern) =>
+      pattern.test(stdout) ? Promise.resolve(stdout) : new Promise((resolve) => watchers.push({ pattern, resolve })),
+    interrupt: () => child.kill("SIGINT"),
+  };
+}
 
-  it("--json gives the saved file too", async () => {
-    const { code, out } = await inProcess(["a corgi", "--json", "--time-scale", "0.002"]);
-    expect(code).toBe(0);
-    const { savedFile, output } = JSON.parse(out[0] ?? "") as { savedFile: string; output: { archive: { video: { sha256: string } } } };
-    expect(savedFile.startsWith(join(STATE_DIRECTORY, "videos"))).toBe(true);
-    expect(createHash("sha256").update(await readFile(savedFile)).digest("hex")).toBe(output.archive.video.sha256);
-  }, 60_000);
+function cli(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<Finished> {
+  return start(argv, env).finished;
+}
 
-  it("--json prints one JSON line with the diagnosis, the retries and the simulator's counts, and exits 1 on failure", async () => {
-    const { code, out } = await inProcess(["a corgi", "--json", "--scenario", "content-policy", "--time-scale", "0.002"]);
-    expect(code).toBe(1);
-    expect(out).toHaveLength(1);
-    const result = JSON.parse(out[0] ?? "");
-    expect(result).toMatchObject({
-      status: "FAILED",
-      output: null,
-      error: "Kling.ContentPolicy",
-      cause: { errorCode: "Kling.ContentPolicy", failedState: "Submit", recoverable: false, action: "change-prompt" },
-      retries: {},
-      simulator: { tasksCreated: 0, requests: expect.any(Number) },
-    });
-  }, 60_000);
+const newStateDir = () => mkdtempSync(join(tmpdir(), "kling-state-"));
+const lines = (text: string) => text.split("\n").filter((line) => line !== "");
+const STACK_LINE = /^\s+at .+[(:]\d+/m;
 
-  it("--json counts the retries per state", async () => {
-    const { code, out } = await inProcess(["a corgi", "--json", "--scenario", "rate-limit", "--time-scale", "0.002"]);
-    expect(code).toBe(0);
-    expect(JSON.parse(out[0] ?? "")).toMatchObject({ status: "SUCCEEDED", error: null, cause: null, retries: { Submit: 2 } });
-  }, 60_000);
+function batchFile(content: unknown): string {
+  const file = join(newStateDir(), "batch.json");
+  writeFileSync(file, JSON.stringify(content));
+  return file;
+}
 
-  it("--batch FILE --json runs the batch workflow and prints the summary on one line", async () => {
-    const { code, out } = await inProcess(["--batch", "examples/batch.json", "--json", "--time-scale", "0.002"]);
-    expect(code).toBe(1); // the example holds items that fail on purpose
-    expect(out).toHaveLength(1);
-    expect(JSON.parse(out[0] ?? "")).toMatchObject({ batchId: "example-1", total: 7, succeeded: 4, failed: 3, recoverable: 1 });
-  }, 60_000);
+const TOO_MANY_ITEMS = batchFile({ batchId: "big", items: Array.from({ length: 101 }, () => ({ prompt: "a kite" })) });
+const BAD_BATCH_ID = batchFile({ batchId: "launch day!", items: [{ prompt: "a kite" }] });
+const TOP_LEVEL_ARRAY = batchFile([{ prompt: "a kite" }]);
+/** 100 valid items whose event is past the 256 KB PutEvents takes. */
+const EVENT_TOO_LARGE = batchFile({ batchId: "too-large", items: Array.from({ length: 100 }, () => ({ prompt: "a paper boat drifting on a calm lake, ".repeat(70) })) });
 
-  it("--batch refuses a batch whose event is past EventBridge's 256 KB, before anything starts, exit 2", async () => {
-    const file = join(await mkdtemp(join(tmpdir(), "kling-batch-")), "too-large.json");
-    const items = Array.from({ length: 100 }, () => ({ prompt: "a paper boat drifting on a calm lake, ".repeat(70) }));
-    await writeFile(file, JSON.stringify({ batchId: "too-large", items }));
-    const { code, out, err } = await inProcess(["--batch", file, "--time-scale", "0.002"]);
-    expect(code).toBe(2);
-    expect(out.filter((line) => / done, /.test(line))).toEqual([]);
-    expect(err[0]).toMatch(/^error: EventBridge would refuse this batch's event, so no batch started: Total size of the entries in the request is over the limit/);
-  }, 60_000);
-
-  it("--batch prints a progress line per item and the summary", async () => {
-    const { out } = await inProcess(["--batch", "examples/batch.json", "--time-scale", "0.002"]);
-    expect(out.filter((line) => /^ {2}\d+\/7 done, \d+ failed/.test(line))).toHaveLength(7);
-    expect(out).toContain("batch example-1: 7 items, 4 succeeded, 3 failed (1 recoverable), 0 duplicates");
-  }, 60_000);
-
+describe.concurrent("npm start: every mistake is one line and exit 2, before anything starts", () => {
   it.each([
     [["--bogus"], /Unknown option '--bogus'/],
     [[], /a prompt is required/],
-    [["a", "--scenario", "nope"], /unknown scenario "nope"/],
-    [["a", "--time-scale", "0"], /--time-scale must be above 0/],
-    [["a", "--kling-url", "http://example.com"], /must be https/],
-    [["a", "--kling-url", "https://api-singapore.klingai.com"], /needs credentials/],
+    [[""], /the prompt must not be blank/],
+    [["a kite", "--duration", "7"], /^error: --duration must be one of "5", "10" for kling-v2-6/],
+    [["a kite", "--aspect-ratio", "4:3"], /^error: --aspect-ratio must be one of "16:9", "9:16", "1:1"/],
+    [["a kite", "--model", "nope"], /^error: --model must be one of "kling-v1"/],
+    [["a kite", "--mode", "ultra", "--duration", "7"], /--mode must be one of .*; --duration must be one of/],
+    [["a kite", "--scenario", "nope"], /unknown scenario "nope"/],
+    [["a kite", "--time-scale", "0"], /--time-scale must be above 0 and at most 1, got 0/],
+    [["a kite", "--time-scale", "-1"], /--time-scale must be above 0 and at most 1, got -1/],
+    [["a kite", "--kling-url", "http://example.com"], /must be https/],
+    [["a kite", "--kling-url", "https://api-singapore.klingai.com"], /--kling-url needs credentials: set KLINGAI_API_KEY/],
+    [["a kite", "--port", "3000"], /--port is for serve/],
+    [["serve", "--port", "99999"], /--port must be a port number/],
     [["--batch", "missing.json"], /cannot read the batch file missing.json: ENOENT/],
     [["--batch", "examples/batch.json", "--model", "kling-v1"], /--model shapes one request/],
-    [["serve", "--port", "99999"], /--port must be a port number/],
-    [["a prompt", "--port", "3000"], /--port is for serve/],
-  ])("a usage mistake (%j) is one line and the usage, exit 2", async (argv, message) => {
-    const { code, out, err } = await inProcess(argv);
+    [["--batch", TOO_MANY_ITEMS], /the batch is not valid: items must hold at most 100 generation requests/],
+    [["--batch", BAD_BATCH_ID], /the batch is not valid: batchId must be 1 to 64 letters/],
+    [["--batch", TOP_LEVEL_ARRAY], /the batch is not valid: the file must hold one JSON object \{"batchId", "items"\}, not an array/],
+    [["--batch", EVENT_TOO_LARGE], /EventBridge would refuse this batch's event, so no batch started: Total size of the entries in the request is over the limit/],
+    [["show"], /show takes one run id/],
+    [["show", "local-nothing"], /no local run "local-nothing"/],
+    [["list", "--model", "kling-v1"], /--model is not an option of list/],
+  ])("%j", async (argv, message) => {
+    const { code, stdout, stderr } = await cli(argv, cleanEnv(newStateDir()));
     expect(code).toBe(2);
-    expect(out).toEqual([]);
-    expect(err[0]).toMatch(message);
-    expect(err[1]).toMatch(/^usage: npm start/);
+    expect(stdout).toBe("");
+    expect(lines(stderr)).toHaveLength(1);
+    expect(stderr).toMatch(message);
+    expect(stderr).not.toMatch(/aspectRatio|negativePrompt/);
   });
+
+  it.each([
+    [["a kite", "--duration", "7", "--json"], /--duration must be one of/],
+    [["a kite", "--time-scale", "-1", "--json"], /--time-scale must be above 0/],
+    [["--bogus", "--json"], /Unknown option '--bogus'/],
+    [["--batch", TOP_LEVEL_ARRAY, "--json"], /not an array/],
+    [["--batch", TOO_MANY_ITEMS, "--json"], /at most 100/],
+    [["show", "local-nothing", "--json"], /no local run/],
+  ])("with --json, %j prints exactly one JSON object with an error", async (argv, message) => {
+    const { code, stdout, stderr } = await cli(argv, cleanEnv(newStateDir()));
+    expect(code).toBe(2);
+    expect(stderr).toBe("");
+    expect(lines(stdout)).toHaveLength(1);
+    expect(JSON.parse(stdout)).toEqual({ error: expect.stringMatching(message), exitCode: 2 });
+  });
+
+  it("serve on a port in use says so in one line, exit 2", async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const { code, stdout, stderr } = await cli(["serve", "--port", String(port)], cleanEnv(newStateDir()));
+      expect(code).toBe(2);
+      expect(stdout).toBe("");
+      expect(lines(stderr)).toEqual([expect.stringMatching(new RegExp(`^error: port ${port} on 127\\.0\\.0\\.1 is in use; pick another with --port`))]);
+    } finally {
+      busy.close();
+    }
+  });
+
+  it("redrive without AWS credentials says how to provide them, in one line, exit 2", async () => {
+    const home = newStateDir();
+    const { code, stderr } = await cli(
+      ["redrive", "--state-machine-arn", "arn:aws:states:us-east-1:123456789012:stateMachine:Generation"],
+      // No instance metadata either: nothing may reach AWS.
+      cleanEnv(newStateDir(), { HOME: home, AWS_CONFIG_FILE: join(home, "none"), AWS_SHARED_CREDENTIALS_FILE: join(home, "none"), AWS_EC2_METADATA_DISABLED: "true" }),
+    );
+    expect(code).toBe(2);
+    expect(stderr).not.toMatch(STACK_LINE);
+    expect(lines(stderr)).toEqual([expect.stringMatching(/^error: no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY .* or AWS_PROFILE/)]);
+  });
+});
+
+describe("npm start: runs, their outcome and their history", () => {
+  it("a run prints one line per event, retries included, and the video's saved file; list and show find it in a later command", async () => {
+    const stateDir = newStateDir();
+    const env = cleanEnv(stateDir);
+    const { code, stdout, stderr } = await cli(["a corgi surfing a wave", "--scenario", "rate-limit", "--time-scale", "0.01"], env);
+    expect(code).toBe(0);
+    expect(stderr).toBe("");
+    const printed = lines(stdout);
+    const id = /^execution (local-\S+) \(embedded Kling simulator, scenario rate-limit, time x100\)$/.exec(printed[0] ?? "")?.[1] ?? "";
+    expect(id).not.toBe("");
+    expect(printed).toContainEqual(expect.stringMatching(/^ +\+\d+\.\ds {2}Validate {6}kling-v2-6, std, 5 s, text2video$/));
+    expect(printed).toContainEqual(expect.stringMatching(/^ +\+\d+\.\ds {2}CheckCredits {2}costs 1\.5 units, 10000 available$/));
+    for (const attempt of [1, 2]) {
+      expect(printed).toContainEqual(
+        expect.stringMatching(new RegExp(`Submit {8}Kling\\.RateLimited: Too many requests, please slow down and retry later \\(HTTP 429, code 1302\\); retry ${attempt} after \\d+\\.\\d s$`)),
+      );
+    }
+    expect(printed).toContainEqual(expect.stringMatching(/Submit {8}Kling task \S+ \(submitted\), first poll in 64 s$/));
+    expect(printed).toContainEqual(expect.stringMatching(/Poll {10}the video is ready$/));
+    expect(printed).toContainEqual(expect.stringMatching(new RegExp(`Archive {7}kept the video \\(\\d+ bytes\\) as videos/${id}/\\S+\\.mp4$`)));
+    expect(printed).toContainEqual(expect.stringMatching(/^SUCCEEDED in \d+\.\d s \(simulated time\)$/));
+    expect(stdout).not.toMatch(/undefined|"level"/);
+
+    // The Lambdas' log lines are in the run's log file, whose path was printed.
+    const logFile = join(stateDir, "logs", `${id}.log`);
+    expect(printed).toContain(`Lambda logs: ${logFile} (--verbose prints them here)`);
+    expect(readFileSync(logFile, "utf8")).toMatch(/"message":"Kling task submitted".*"executionName":"local-/);
+    // One saved video: Archive's copy in the local video bucket, which stays after the simulator stopped.
+    expect(printed.filter((line) => line.startsWith("video: "))).toHaveLength(1);
+    const videoFile = /^video: (.+)$/.exec(printed.at(-1) ?? "")?.[1] ?? "";
+    expect(videoFile.startsWith(join(stateDir, "videos", "kling-pipeline-videos", "videos", id))).toBe(true);
+    expect(readFileSync(videoFile).subarray(4, 8).toString("latin1")).toBe("ftyp");
+
+    const list = await cli(["list"], env);
+    expect(list.code).toBe(0);
+    expect(lines(list.stdout)[1]).toMatch(new RegExp(`^${id} +\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d +SUCCEEDED +kling-v2-6 +"a corgi surfing a wave" +${videoFile}$`));
+
+    const show = await cli(["show", id.slice(-4)], env);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toContain(`${id}: generation SUCCEEDED`);
+    expect(show.stdout).toContain(printed.find((line) => line.includes("Submit")));
+    expect(show.stdout).toContain(`video: ${videoFile}`);
+  }, 90_000);
+
+  it("a success with --json names the archived video as videoFile: the file holds the bytes whose checksum Archive recorded", async () => {
+    const stateDir = newStateDir();
+    const { code, stdout } = await cli(["a corgi", "--json", "--time-scale", "0.005"], cleanEnv(stateDir));
+    expect(code).toBe(0);
+    const { videoFile, output } = JSON.parse(stdout) as { videoFile: string; output: { archive: { video: { sha256: string } } } };
+    expect(videoFile.startsWith(join(stateDir, "videos"))).toBe(true);
+    expect(createHash("sha256").update(readFileSync(videoFile)).digest("hex")).toBe(output.archive.video.sha256);
+  }, 90_000);
+
+  it("a failure with --json is one object with the diagnosis, exit 1; show prints its trace: the error, its message, where, and the suggestion", async () => {
+    const env = cleanEnv(newStateDir());
+    const { code, stdout, stderr } = await cli(["a corgi", "--scenario", "invalid-params", "--json", "--time-scale", "0.005"], env);
+    expect(code).toBe(1);
+    expect(stderr).toBe("");
+    expect(lines(stdout)).toHaveLength(1);
+    const result = JSON.parse(stdout) as { executionName: string };
+    expect(result).toMatchObject({
+      status: "FAILED",
+      output: null,
+      error: "Kling.InvalidRequest",
+      cause: { errorCode: "Kling.InvalidRequest", failedState: "Submit", recoverable: false, action: "fix-request" },
+      retries: {},
+      videoFile: null,
+      simulator: { tasksCreated: 0, requests: expect.any(Number) },
+    });
+
+    const shown = await cli(["show", result.executionName], env);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).not.toMatch(/undefined|failed failed|"level"/i);
+    expect(shown.stdout).toMatch(/Submit {8}Kling\.InvalidRequest: Invalid parameter aspect_ratio: .* \(HTTP 400, code 1201\)\n/);
+    expect(shown.stdout).toMatch(/Diagnose {6}Kling\.InvalidRequest in Submit, not recoverable\n/);
+    expect(lines(shown.stdout).slice(-3)).toEqual([
+      "FAILED Kling.InvalidRequest: Invalid parameter aspect_ratio: the value is not supported for this model",
+      expect.stringMatching(/^ {2}in Submit after \d+\.\d s \(simulated time\); not recoverable \(fix-request\)$/),
+      "  suggestion: The request is not valid; fix what the message names and send it again.",
+    ]);
+  }, 90_000);
+
+  it("a batch shows each item as it ends, with each failed item's own message, and exits 1 for the example's intended failures", async () => {
+    const { code, stdout } = await cli(["--batch", "examples/batch.json", "--time-scale", "0.005"], cleanEnv(newStateDir()));
+    expect(code).toBe(1);
+    const printed = lines(stdout);
+    expect(printed.filter((line) => /^ {2}\d\/7 {2}#\d (SUCCEEDED|FAILED)/.test(line))).toHaveLength(7);
+    expect(printed).toContainEqual(expect.stringMatching(/^ {2}\d\/7 {2}#6 FAILED {2}Kling\.InvalidRequest: duration must be one of "5", "10" for kling-v2-6$/));
+    expect(printed).toContainEqual(expect.stringMatching(/^ {2}\d\/7 {2}#4 FAILED {2}Kling\.GenerationFailed: Kling task \S+ failed: Video generation failed: the scene is too complex/));
+    expect(printed).toContain("batch example-1: 7 items, 4 succeeded, 3 failed (1 recoverable), 0 duplicates");
+    expect(printed).toContainEqual(expect.stringMatching(/^ {2}#0 batch-example-1-0 SUCCEEDED {2}video: \S+\/videos\/batch-example-1-0\/\S+\.mp4\._S3rver_object$/));
+  }, 90_000);
+});
+
+describe("npm start -- serve", () => {
+  it("keeps each execution it starts in the state directory, where list finds it, and stops on Ctrl-C with 130", async () => {
+    const env = cleanEnv(newStateDir());
+    const child = start(["serve", "--port", "0", "--time-scale", "0.005"], env);
+    const url = /serving the generations API at (http:\/\/127\.0\.0\.1:\d+)/.exec(await child.printed(/serving the generations API at/))?.[1];
+    const posted = await fetch(`${url}/generations`, { method: "POST", body: JSON.stringify({ prompt: "a paper boat" }) });
+    const { id } = (await posted.json()) as { id: string };
+    await child.printed(new RegExp(`execution ${id} SUCCEEDED`));
+    child.interrupt();
+    const { code, stdout } = await child.finished;
+    expect(code).toBe(130);
+    expect(lines(stdout).at(-1)).toBe("stopped; no execution was running");
+    const { runs } = JSON.parse((await cli(["list", "--json"], env)).stdout) as { runs: { id: string; kind: string; status: string; prompt: string; video: string }[] };
+    expect(runs).toMatchObject([{ id, kind: "api", status: "SUCCEEDED", prompt: "a paper boat", video: expect.stringMatching(new RegExp(`/videos/${id}/\\S+\\.mp4\\._S3rver_object$`)) }]);
+    expect(statSync(runs[0]?.video ?? "").size).toBeGreaterThan(0);
+  }, 90_000);
+});
+
+describe("npm start: while it runs, and Ctrl-C", () => {
+  it("prints a status line while it waits for the video, and on Ctrl-C says what was left behind and exits 130", async () => {
+    const stateDir = newStateDir();
+    const env = cleanEnv(stateDir);
+    // At the default speed the first poll comes 3 real seconds after Submit.
+    const child = start(["a corgi surfing a wave"], env);
+    const soFar = await child.printed(/waiting for the video/);
+    expect(soFar).toMatch(/^ +\+\d+\.\ds {2}\.\. waiting for the video: \d+ s of ~75 s typical for kling-v2-6 std 5 s, 0 polls, Kling says submitted$/m);
+    child.interrupt();
+    const { code, stdout } = await child.finished;
+    expect(code).toBe(130);
+    expect(lines(stdout).slice(-2)).toEqual([
+      expect.stringMatching(/^interrupted in (WaitForVideo|Poll) after \d+\.\d s \(simulated time\)$/),
+      "left behind: nothing: the embedded simulator stopped with the command",
+    ]);
+    const list = JSON.parse((await cli(["list", "--json"], env)).stdout) as { runs: { status: string }[] };
+    expect(list.runs).toMatchObject([{ status: "INTERRUPTED" }]);
+  }, 90_000);
+
+  it("against a real Kling, Ctrl-C names the task that goes on and how to follow it", async () => {
+    // A Kling the command cannot tell from the real one: its own URL and key, real time.
+    const kling = await startSimulator({ credentials: { apiKey: DEV_API_KEY } });
+    try {
+      const child = start(["a corgi", "--kling-url", kling.baseUrl], cleanEnv(newStateDir(), { KLINGAI_API_KEY: DEV_API_KEY }));
+      await child.printed(/Submit +Kling task/);
+      child.interrupt();
+      const { code, stdout } = await child.finished;
+      expect(code).toBe(130);
+      expect(kling.stats.tasksCreated).toBe(1);
+      const task = /Kling task (\S+) \(submitted\)/.exec(stdout)?.[1] ?? "";
+      expect(lines(stdout).at(-1)).toMatch(
+        new RegExp(`^left behind: Kling task ${task} \\(external_task_id local-\\S+\\) goes on and is charged; follow it with GET ${kling.baseUrl}/v1/videos/text2video/${task}`),
+      );
+    } finally {
+      await kling.close();
+    }
+  }, 90_000);
 });

@@ -5,7 +5,10 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import { request as httpRequest } from "node:http";
+import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { BATCH_EVENTS } from "../../lambdas/batch/batch";
+import type { BusEvent } from "../../local/runner/event-bus";
 import type { GenerationExecutions } from "../../lambdas/api/executions";
 import { PresignedVideoLinks } from "../../lambdas/api/video-links";
 import { videoBucketClient } from "../../lambdas/common/video-bucket";
@@ -31,6 +34,7 @@ beforeAll(async () => {
   server = await startLocalApiServer({
     executions: harness.pipeline.executions,
     links: new PresignedVideoLinks(videoBucketClient, harness.pipeline.videoLinkSeconds),
+    events: (entry) => harness.pipeline.putEvent(entry),
     port: 0,
     onRequest: (line) => logLines.push(line),
   });
@@ -38,6 +42,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.allSettled([...started].map((id) => harness.pipeline.executions.finished(id)));
+  await harness?.pipeline.statusChangesDelivered();
   await server?.close();
   await simulator?.close();
   await harness?.close();
@@ -141,8 +146,8 @@ describe("the local API over HTTP", () => {
         "Idempotency-Key must not be empty",
         "colour is not a known field",
         'mode must be one of "std", "pro" for kling-v2-6',
-        'duration must be one of "5", "10" for kling-v2-6',
         "prompt is required",
+        'duration must be one of "5", "10" for kling-v2-6',
       ],
     });
   });
@@ -259,5 +264,45 @@ describe("the event API Gateway would deliver", () => {
       path: "/generations/a/b",
       pathParameters: { proxy: "generations/a/b" },
     });
+  });
+});
+
+describe("EventBridge's PutEvents on the same port", () => {
+  const events = () =>
+    new EventBridgeClient({ endpoint: server.url, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+
+  it("starts a batch the way the batch rule does, answering each entry as EventBridge does", async () => {
+    const completed = new Promise<BusEvent>((resolve) => {
+      const unsubscribe = harness.pipeline.bus.subscribe((event) => {
+        if (event.detailType === BATCH_EVENTS.completed && (event.detail as { batchId?: string }).batchId === "from-put-events") {
+          unsubscribe();
+          resolve(event);
+        }
+      });
+    });
+    const client = events();
+    const answer = await client.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            Source: "kling-pipeline.requests",
+            DetailType: BATCH_EVENTS.requested,
+            Detail: JSON.stringify({ batchId: "from-put-events", items: [{ prompt: "a corgi surfing" }, { prompt: "a paper boat" }] }),
+          },
+          { Source: "kling-pipeline.requests", DetailType: BATCH_EVENTS.requested, Detail: "not json" },
+        ],
+      }),
+    );
+    client.destroy();
+    expect(answer.FailedEntryCount).toBe(1);
+    expect(answer.Entries?.[0]?.EventId).toEqual(expect.any(String));
+    expect(answer.Entries?.[1]).toMatchObject({ ErrorCode: "MalformedDetail" });
+    expect((await completed).detail).toMatchObject({ batchId: "from-put-events", total: 2, succeeded: 2, failed: 0 });
+  });
+
+  it("refuses a call without entries with EventBridge's validation error", async () => {
+    const client = events();
+    await expect(client.send(new PutEventsCommand({ Entries: [] }))).rejects.toMatchObject({ name: "ValidationException" });
+    client.destroy();
   });
 });

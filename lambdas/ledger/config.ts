@@ -1,0 +1,60 @@
+/**
+ * What the ledger's functions read from the environment the stack sets (lib/account-ledger.ts);
+ * a missing or bad value is a clear error naming the variable.
+ */
+import * as z from "zod";
+
+export const LEDGER_ENV = {
+  tableName: "LEDGER_TABLE_NAME",
+  klingConcurrency: "KLING_CONCURRENCY",
+  slotQueue: "SLOT_QUEUE",
+} as const;
+
+export const slotQueueSchema = z
+  .object({
+    /**
+     * How long WaitForSlot waits for its task token before it looks again: the most a lost
+     * wake-up (a release that crashed between its writes) can cost.
+     */
+    parkSeconds: z.number().int().min(10).max(3600),
+    /** Past this many seconds in the queue a generation stops waiting with Kling.QueueTimeout. */
+    deadlineSeconds: z.number().int().min(60),
+  })
+  .refine((queue) => queue.parkSeconds <= queue.deadlineSeconds, {
+    message: "parkSeconds must not be above deadlineSeconds",
+    path: ["parkSeconds"],
+  });
+export type SlotQueue = z.infer<typeof slotQueueSchema>;
+
+export interface SlotSettings {
+  /** Slots the account has: tasks Kling runs at once. */
+  readonly limit: number;
+  readonly queue: SlotQueue;
+}
+
+function variable(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === "") throw new Error(`environment variable ${name} is not set`);
+  return value;
+}
+
+export function ledgerTableName(): string {
+  return variable(LEDGER_ENV.tableName);
+}
+
+export function slotSettings(): SlotSettings {
+  const limit = Number(variable(LEDGER_ENV.klingConcurrency));
+  if (!Number.isInteger(limit) || limit < 1) throw new Error(`environment variable ${LEDGER_ENV.klingConcurrency} must be a whole number of 1 or more`);
+  let queue: unknown;
+  try {
+    queue = JSON.parse(variable(LEDGER_ENV.slotQueue));
+  } catch {
+    throw new Error(`environment variable ${LEDGER_ENV.slotQueue} is not JSON`);
+  }
+  const parsed = slotQueueSchema.safeParse(queue);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".") || "value"}: ${issue.message}`);
+    throw new Error(`environment variable ${LEDGER_ENV.slotQueue} is not valid: ${problems.join("; ")}`);
+  }
+  return { limit, queue: parsed.data };
+}

@@ -1,0 +1,276 @@
+/**
+ * The Ledger in one DynamoDB table (partition key `pk`, sort key `sk`, both strings), with
+ * single-item conditional writes only (no transactions):
+ * - the slots: one item whose `holders` map is keyed by execution ARN, so "take one if fewer
+ *   than the limit are held, or keep the one held" is one conditional update;
+ * - the queue: one item per waiter in one partition, its sort key the enqueue time, so a
+ *   Query reads it oldest first;
+ * - the credits: one item with the reservations map and their total `reservedUnits`, so
+ *   "reserve if the packs, less the total, cover the price" is one conditional update.
+ * The two maps bound what is in flight: an item holds at most 400 KB, some 2,000 reservations.
+ */
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import type { CreditReservation, Ledger, LedgerHoldings, SlotHolder, Waiter } from "./ledger";
+
+/** The table's key attributes: the stack's table and the local one are made from this. */
+export const LEDGER_KEY_ATTRIBUTES = { partitionKey: "pk", sortKey: "sk" } as const;
+
+const SLOTS_KEY = { pk: "slots", sk: "holders" } as const;
+const CREDITS_KEY = { pk: "credits", sk: "reservations" } as const;
+const QUEUE_PARTITION = "slot-queue";
+
+/** Sort keys order as strings: enough digits for any epoch ms, then the ARN for ties. */
+const queueSortKey = (enqueuedAt: number, executionArn: string) => `${String(enqueuedAt).padStart(15, "0")}#${executionArn}`;
+
+/** Settling reads the reservation, then removes exactly it; another writer in between means read again. */
+const SETTLE_ATTEMPTS = 5;
+
+/** A queue item: its key, and the waiter it holds. */
+interface QueueEntry {
+  readonly key: { readonly pk: string; readonly sk: string };
+  readonly waiter: Waiter;
+}
+
+function isConditionFailed(error: unknown): boolean {
+  return error instanceof ConditionalCheckFailedException || (error instanceof Error && error.name === "ConditionalCheckFailedException");
+}
+
+/** Runs a conditional write; false when its condition did not hold. */
+async function conditionally(write: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (error) {
+    if (isConditionFailed(error)) return false;
+    throw error;
+  }
+}
+
+function toQueueEntry(item: Record<string, unknown>): QueueEntry {
+  const { pk, sk, executionArn, redriveCount, taskToken, enqueuedAt } = item;
+  if (
+    typeof pk !== "string" ||
+    typeof sk !== "string" ||
+    typeof executionArn !== "string" ||
+    typeof redriveCount !== "number" ||
+    typeof taskToken !== "string" ||
+    typeof enqueuedAt !== "number"
+  ) {
+    throw new Error(`the ledger's queue holds an entry it cannot read: ${String(sk)}`);
+  }
+  return { key: { pk, sk }, waiter: { executionArn, redriveCount, taskToken, enqueuedAt } };
+}
+
+export class DynamoDbLedger implements Ledger {
+  /** The slots and credits items exist once made; each container makes sure of it once. */
+  private readonly made = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly documents: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async takeSlot(holder: SlotHolder, limit: number, at: number): Promise<boolean> {
+    await this.ensure(SLOTS_KEY, { holders: {} });
+    return conditionally(() =>
+      this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: SLOTS_KEY,
+          UpdateExpression: "SET holders.#execution = if_not_exists(holders.#execution, :holder)",
+          ConditionExpression: "attribute_exists(holders.#execution) OR size(holders) < :limit",
+          ExpressionAttributeNames: { "#execution": holder.executionArn },
+          ExpressionAttributeValues: { ":holder": { redriveCount: holder.redriveCount, acquiredAt: at }, ":limit": limit },
+        }),
+      ),
+    );
+  }
+
+  async giveBackSlot(executionArn: string, acquiredUpTo?: number): Promise<boolean> {
+    await this.ensure(SLOTS_KEY, { holders: {} });
+    const upTo = acquiredUpTo === undefined ? {} : { ":upTo": acquiredUpTo };
+    return conditionally(() =>
+      this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: SLOTS_KEY,
+          UpdateExpression: "REMOVE holders.#execution",
+          ConditionExpression:
+            acquiredUpTo === undefined
+              ? "attribute_exists(holders.#execution)"
+              : "attribute_exists(holders.#execution) AND holders.#execution.redriveCount <= :upTo",
+          ExpressionAttributeNames: { "#execution": executionArn },
+          ...(acquiredUpTo === undefined ? {} : { ExpressionAttributeValues: upTo }),
+        }),
+      ),
+    );
+  }
+
+  async enqueue(holder: SlotHolder, taskToken: string, at: number): Promise<Waiter> {
+    const existing = await this.queueItemOf(holder.executionArn);
+    if (existing) {
+      const refreshed = await conditionally(() =>
+        this.documents.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: existing.key,
+            UpdateExpression: "SET taskToken = :token, redriveCount = :redriveCount",
+            ConditionExpression: "attribute_exists(pk)",
+            ExpressionAttributeValues: { ":token": taskToken, ":redriveCount": holder.redriveCount },
+          }),
+        ),
+      );
+      if (refreshed) return { ...existing.waiter, taskToken, redriveCount: holder.redriveCount };
+    }
+    const waiter: Waiter = { ...holder, taskToken, enqueuedAt: existing?.waiter.enqueuedAt ?? at };
+    await this.documents.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: QUEUE_PARTITION, sk: queueSortKey(waiter.enqueuedAt, waiter.executionArn), ...waiter },
+      }),
+    );
+    return waiter;
+  }
+
+  async leaveQueue(executionArn: string, taskToken?: string): Promise<Waiter | undefined> {
+    const existing = await this.queueItemOf(executionArn);
+    if (!existing) return undefined;
+    const removed = await conditionally(() =>
+      this.documents.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: existing.key,
+          ConditionExpression: taskToken === undefined ? "attribute_exists(pk)" : "taskToken = :token",
+          ...(taskToken === undefined ? {} : { ExpressionAttributeValues: { ":token": taskToken } }),
+        }),
+      ),
+    );
+    return removed ? existing.waiter : undefined;
+  }
+
+  async waiters(limit?: number): Promise<Waiter[]> {
+    const items = await this.queueItems(limit === undefined ? {} : { Limit: limit });
+    return items.map((entry) => entry.waiter);
+  }
+
+  async reserveCredits(executionArn: string, units: number, availableUnits: number, at: number): Promise<CreditReservation> {
+    await this.ensure(CREDITS_KEY, { reservations: {}, reservedUnits: 0 });
+    try {
+      const answer = await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: CREDITS_KEY,
+          UpdateExpression: "SET reservations.#execution = :reservation, reservedUnits = reservedUnits + :units",
+          ConditionExpression: "attribute_not_exists(reservations.#execution) AND reservedUnits <= :room",
+          ExpressionAttributeNames: { "#execution": executionArn },
+          ExpressionAttributeValues: { ":reservation": { units, reservedAt: at }, ":units": units, ":room": availableUnits - units },
+          ReturnValues: "UPDATED_OLD",
+        }),
+      );
+      return { reserved: true, reservedByOthers: Number(answer.Attributes?.reservedUnits ?? 0) };
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+    }
+    // Already reserved (a retry or a redrive), or the room was too small: the item says which.
+    const credits = await this.creditsItem();
+    const own = credits.reservations[executionArn];
+    return own === undefined
+      ? { reserved: false, reservedByOthers: credits.reservedUnits }
+      : { reserved: true, reservedByOthers: credits.reservedUnits - own.units };
+  }
+
+  async settleCredits(executionArn: string): Promise<number> {
+    for (let attempt = 0; attempt < SETTLE_ATTEMPTS; attempt += 1) {
+      const own = (await this.creditsItem()).reservations[executionArn];
+      if (own === undefined) return 0;
+      const settled = await conditionally(() =>
+        this.documents.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: CREDITS_KEY,
+            UpdateExpression: "REMOVE reservations.#execution SET reservedUnits = reservedUnits - :units",
+            ConditionExpression: "reservations.#execution.units = :units",
+            ExpressionAttributeNames: { "#execution": executionArn },
+            ExpressionAttributeValues: { ":units": own.units },
+          }),
+        ),
+      );
+      if (settled) return own.units;
+    }
+    throw new Error(`could not settle the credit reservation of ${executionArn}: it kept changing`);
+  }
+
+  async holdings(): Promise<LedgerHoldings> {
+    const [slots, credits, queue] = await Promise.all([
+      this.documents.send(new GetCommand({ TableName: this.tableName, Key: SLOTS_KEY, ConsistentRead: true })),
+      this.creditsItem(),
+      this.queueItems({}),
+    ]);
+    const holders = (slots.Item?.holders ?? {}) as Record<string, unknown>;
+    return { slotHolders: Object.keys(holders), waiters: queue.length, reservedUnits: credits.reservedUnits };
+  }
+
+  private async creditsItem(): Promise<{ reservedUnits: number; reservations: Record<string, { units: number }> }> {
+    const answer = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: CREDITS_KEY, ConsistentRead: true }));
+    const item = answer.Item ?? {};
+    return {
+      reservedUnits: Number(item.reservedUnits ?? 0),
+      reservations: (item.reservations ?? {}) as Record<string, { units: number }>,
+    };
+  }
+
+  private async queueItemOf(executionArn: string): Promise<QueueEntry | undefined> {
+    const [item] = await this.queueItems({
+      FilterExpression: "executionArn = :execution",
+      ExpressionAttributeValues: { ":execution": executionArn },
+    });
+    return item;
+  }
+
+  /** The queue partition, oldest first, every page (a Limit stops after that many). */
+  private async queueItems(query: Partial<QueryCommandInput>): Promise<QueueEntry[]> {
+    const items: QueueEntry[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: "pk = :queue",
+          ConsistentRead: true,
+          ScanIndexForward: true,
+          ...query,
+          ExpressionAttributeValues: { ":queue": QUEUE_PARTITION, ...query.ExpressionAttributeValues },
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      items.push(...(page.Items ?? []).map(toQueueEntry));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && (query.Limit === undefined || items.length < query.Limit));
+    return items;
+  }
+
+  /** Makes the item with these attributes unless it exists. */
+  private ensure(key: Record<string, string>, attributes: Record<string, unknown>): Promise<void> {
+    const name = `${key.pk}/${key.sk}`;
+    let made = this.made.get(name);
+    if (!made) {
+      made = conditionally(() =>
+        this.documents.send(
+          new PutCommand({ TableName: this.tableName, Item: { ...key, ...attributes }, ConditionExpression: "attribute_not_exists(pk)" }),
+        ),
+      ).then(() => undefined);
+      made.catch(() => this.made.delete(name));
+      this.made.set(name, made);
+    }
+    return made;
+  }
+}

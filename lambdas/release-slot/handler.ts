@@ -1,0 +1,29 @@
+/**
+ * ReleaseSlot: gives back what an execution holds in the ledger (its slot, its queue place, its
+ * credit reservation) and hands free slots to the oldest waiters. Invoked by the workflow on its
+ * failure path, and by the EventBridge rule on the state machine's "Step Functions Execution
+ * Status Change" events: the backstop for executions that timed out, were aborted or crashed.
+ */
+import * as z from "zod";
+import { parseEvent } from "../common/parse-event";
+import { slotPorts } from "../ledger/ports";
+import { type Released, releaseHolds } from "../ledger/slots";
+import { logger, observed } from "../observability/logger";
+import { statusChangeSchema } from "./status-change";
+
+/** The failure path's payload. */
+const workflowReleaseSchema = z.object({ executionArn: z.string().min(1) });
+
+async function release(event: unknown): Promise<Released> {
+  const changed = statusChangeSchema.safeParse(event);
+  const [executionArn, acquiredUpTo] = changed.success
+    ? [changed.data.detail.executionArn, changed.data.detail.redriveCount]
+    : [parseEvent(workflowReleaseSchema, event, "ReleaseSlot").executionArn, undefined];
+  const released = await releaseHolds(executionArn, slotPorts(), acquiredUpTo);
+  if (released.slot || released.units > 0) {
+    logger().info("ledger holds released", { executionArn, ...released, ...(changed.success ? { executionStatus: changed.data.detail.status } : {}) });
+  }
+  return released;
+}
+
+export const handler = observed(release);

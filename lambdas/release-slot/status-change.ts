@@ -1,0 +1,15 @@
+/** What Step Functions puts on the default bus when an execution changes status: the part the backstop reads. */
+import * as z from "zod";
+
+export const EXECUTION_STATUS_CHANGE = "Step Functions Execution Status Change";
+
+export const statusChangeSchema = z.object({
+  source: z.literal("aws.states"),
+  "detail-type": z.literal(EXECUTION_STATUS_CHANGE),
+  detail: z.object({
+    executionArn: z.string().min(1),
+    status: z.string(),
+    /** The run that ended: a late event must not free what a later redrive took. */
+    redriveCount: z.number().int().min(0).optional(),
+  }),
+});

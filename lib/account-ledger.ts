@@ -1,0 +1,99 @@
+/**
+ * The account ledger: the DynamoDB table holding the account's Kling slots, their queue and
+ * the credits reserved by jobs in flight (lambdas/ledger/), what lets the pipeline's functions
+ * use it, and the backstop that frees what an execution still holds when it ends any way at
+ * all (timed out, aborted, crashed): a rule on the state machine's status change events.
+ */
+import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import { AttributeType, BillingMode, type ITable, Table, TableEncryption } from "aws-cdk-lib/aws-dynamodb";
+import { Rule } from "aws-cdk-lib/aws-events";
+import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
+import { Policy, PolicyStatement } from "aws-cdk-lib/aws-iam";
+import type { IFunction } from "aws-cdk-lib/aws-lambda";
+import type { IStateMachine } from "aws-cdk-lib/aws-stepfunctions";
+import { Construct } from "constructs";
+import { LEDGER_ENV, type SlotQueue } from "../lambdas/ledger/config";
+import { LEDGER_KEY_ATTRIBUTES } from "../lambdas/ledger/dynamodb-ledger";
+import { EXECUTION_STATUS_CHANGE } from "../lambdas/release-slot/status-change";
+
+/** What the ledger's adapter does to the table: single-item reads and conditional writes, and Query. */
+const LEDGER_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"];
+
+/** The statuses an execution ends in: whatever it still holds then is released. */
+export const ENDED_STATUSES = ["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"] as const;
+
+export interface AccountLedgerProps {
+  /** A table another pipeline on the same Kling account made: they then share its slots and credits. */
+  readonly table?: ITable;
+  readonly klingConcurrency: number;
+  readonly slotQueue: SlotQueue;
+}
+
+export class AccountLedger extends Construct {
+  readonly table: ITable;
+  /** The variables every function that uses the ledger reads (lambdas/ledger/config.ts). */
+  readonly environment: Readonly<Record<string, string>>;
+  private taskResponses: Policy | undefined;
+
+  constructor(scope: Construct, id: string, props: AccountLedgerProps) {
+    super(scope, id);
+    this.table =
+      props.table ??
+      new Table(this, "Table", {
+        partitionKey: { name: LEDGER_KEY_ATTRIBUTES.partitionKey, type: AttributeType.STRING },
+        sortKey: { name: LEDGER_KEY_ATTRIBUTES.sortKey, type: AttributeType.STRING },
+        billingMode: BillingMode.PAY_PER_REQUEST,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        encryption: TableEncryption.AWS_MANAGED,
+        // It holds only what is in flight: nothing to keep once the pipeline is gone.
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+    this.environment = {
+      [LEDGER_ENV.tableName]: this.table.tableName,
+      [LEDGER_ENV.klingConcurrency]: String(props.klingConcurrency),
+      [LEDGER_ENV.slotQueue]: JSON.stringify(props.slotQueue),
+    };
+  }
+
+  /** Lets the function read the queue (the API's QUEUED and queue position). */
+  grantQueueRead(fn: IFunction): void {
+    this.table.grant(fn, "dynamodb:Query");
+  }
+
+  /** Lets the function read and write the ledger. */
+  grantUse(fn: IFunction): void {
+    this.table.grant(fn, ...LEDGER_ACTIONS);
+  }
+
+  /**
+   * Lets the function also answer the task tokens parked in the queue (a release wakes the
+   * oldest waiter with SendTaskSuccess). SendTaskSuccess has no resource-level permission: it
+   * is granted on "*" in one policy of its own (lib/nag-suppressions.ts says why).
+   */
+  grantSlotHandOver(fn: IFunction): void {
+    this.grantUse(fn);
+    if (!fn.role) throw new Error("a function that hands slots over needs a role");
+    this.taskResponses ??= new Policy(this, "WakeWaiters", {
+      statements: [new PolicyStatement({ actions: ["states:SendTaskSuccess"], resources: ["*"] })],
+    });
+    this.taskResponses.attachToRole(fn.role);
+  }
+
+  /** The policy granting SendTaskSuccess, once a function was granted the ledger. */
+  get taskResponsesPolicy(): Policy | undefined {
+    return this.taskResponses;
+  }
+
+  /** The backstop: every ended execution of the state machine is released by `release`. */
+  releaseOnEveryEnding(stateMachine: IStateMachine, release: IFunction): Rule {
+    return new Rule(this, "ReleaseEndedExecutions", {
+      description: "Releases the Kling slot, queue place and credit reservation an ended generation still holds",
+      eventPattern: {
+        source: ["aws.states"],
+        detailType: [EXECUTION_STATUS_CHANGE],
+        detail: { stateMachineArn: [stateMachine.stateMachineArn], status: [...ENDED_STATUSES] },
+      },
+      targets: [new LambdaFunction(release, { retryAttempts: 8, maxEventAge: Duration.hours(2) })],
+    });
+  }
+}

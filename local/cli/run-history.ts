@@ -1,0 +1,99 @@
+/**
+ * The local state directory (`.kling-pipeline/`, git-ignored; `KLING_PIPELINE_STATE_DIR`
+ * moves it): one JSON record per local run, the Lambdas' log of each run, and the videos kept
+ * after a success. `list` and `show` read it back in a later command.
+ */
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+export const STATE_DIR_VARIABLE = "KLING_PIPELINE_STATE_DIR";
+const DEFAULT_STATE_DIR = ".kling-pipeline";
+
+export type RunKind = "generation" | "batch" | "api";
+export type RunStatus = "RUNNING" | "SUCCEEDED" | "FAILED" | "INTERRUPTED";
+
+export interface RunRecord {
+  /** The execution name. */
+  readonly id: string;
+  readonly kind: RunKind;
+  /** Wall-clock ISO times. */
+  readonly startedAt: string;
+  readonly finishedAt?: string;
+  readonly status: RunStatus;
+  /** "embedded Kling simulator, scenario happy, time x20", or the Kling URL. */
+  readonly target: string;
+  readonly model?: string;
+  /** The prompt, or for a batch "batch <id>, N items". */
+  readonly prompt?: string;
+  /** The archived video's file (in the local video bucket). */
+  readonly video?: string;
+  readonly logFile?: string;
+  /** The trace and outcome lines as the command printed them. */
+  readonly trace: readonly string[];
+  /** What `--json` printed (or the execution's output and error for an API run). */
+  readonly result?: unknown;
+}
+
+export class RunHistory {
+  readonly dir: string;
+
+  constructor(env: NodeJS.ProcessEnv, cwd: string = process.cwd()) {
+    const configured = env[STATE_DIR_VARIABLE];
+    this.dir = resolve(cwd, configured === undefined || configured === "" ? DEFAULT_STATE_DIR : configured);
+  }
+
+  private folder(name: "runs" | "logs" | "videos"): string {
+    const path = join(this.dir, name);
+    mkdirSync(path, { recursive: true });
+    return path;
+  }
+
+  logFileFor(id: string): string {
+    return join(this.folder("logs"), `${id}.log`);
+  }
+
+  /** Where the embedded S3 keeps the video bucket: each archived video is a file under it. */
+  videoDirectory(): string {
+    return this.folder("videos");
+  }
+
+  /** Writes the whole record at once (a temporary file renamed), so a reader never sees half of it. */
+  save(record: RunRecord): void {
+    const path = join(this.folder("runs"), `${record.id}.json`);
+    writeFileSync(`${path}.tmp`, `${JSON.stringify(record, null, 2)}\n`);
+    renameSync(`${path}.tmp`, path);
+  }
+
+  /** Every readable record, newest first; an unreadable file is skipped (and named by `problems`). */
+  all(): { readonly records: RunRecord[]; readonly problems: string[] } {
+    let names: string[];
+    try {
+      names = readdirSync(join(this.dir, "runs")).filter((name) => name.endsWith(".json"));
+    } catch {
+      return { records: [], problems: [] };
+    }
+    const records: RunRecord[] = [];
+    const problems: string[] = [];
+    for (const name of names) {
+      try {
+        records.push(JSON.parse(readFileSync(join(this.dir, "runs", name), "utf8")) as RunRecord);
+      } catch {
+        problems.push(name);
+      }
+    }
+    records.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+    return { records, problems };
+  }
+
+  /** The run with this id, or the one run whose id ends with it (`y7cb`). */
+  find(id: string): RunRecord | { readonly error: string } {
+    const { records } = this.all();
+    const exact = records.find((record) => record.id === id);
+    if (exact) return exact;
+    const matches = records.filter((record) => record.id.endsWith(id));
+    const [only] = matches;
+    if (matches.length === 1 && only) return only;
+    if (matches.length > 1) return { error: `"${id}" matches ${matches.length} runs: ${matches.map((record) => record.id).join(", ")}` };
+    return { error: `no local run "${id}" in ${this.dir}; npm start -- list shows them` };
+  }
+}

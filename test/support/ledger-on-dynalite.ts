@@ -1,0 +1,40 @@
+import { afterAll, beforeAll, beforeEach } from "vitest";
+import type { DynamoDbLedger } from "../../lambdas/ledger/dynamodb-ledger";
+import { type LocalLedger, startLocalLedger } from "../../local/ledger/local-ledger";
+
+export interface LedgerOnDynalite {
+  /** The adapter, against the file's dynalite. */
+  readonly ledger: DynamoDbLedger;
+  /** An execution ARN of this test's own: tests never see each other's executions. */
+  arn(name: string): string;
+}
+
+/**
+ * One dynalite ledger for the test file, started before its tests and stopped after them;
+ * every test starts with no slot held and nobody queued.
+ */
+export function ledgerOnDynalite(): LedgerOnDynalite {
+  let local: LocalLedger | undefined;
+  let run = 0;
+  beforeAll(async () => {
+    local = startLocalLedger();
+    await local.ready;
+  });
+  afterAll(() => local?.close());
+  const ledger = () => {
+    if (!local) throw new Error("the ledger starts before the file's tests");
+    return local.ledger;
+  };
+  beforeEach(async () => {
+    run += 1;
+    const { slotHolders } = await ledger().holdings();
+    for (const holder of slotHolders) await ledger().giveBackSlot(holder);
+    for (const waiter of await ledger().waiters()) await ledger().leaveQueue(waiter.executionArn);
+  });
+  return {
+    get ledger() {
+      return ledger();
+    },
+    arn: (name) => `arn:aws:states:us-east-1:123456789012:execution:Generation:t${run}-${name}`,
+  };
+}

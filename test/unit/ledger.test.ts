@@ -1,0 +1,120 @@
+/**
+ * The ledger's DynamoDB adapter against dynalite (DynamoDB's API in memory): slots, the queue
+ * and credit reservations, each with single-item conditional writes; and, with a mocked
+ * client, what it does when DynamoDB refuses a condition or throttles.
+ */
+import { ConditionalCheckFailedException, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { DynamoDbLedger } from "../../lambdas/ledger/dynamodb-ledger";
+import { ledgerOnDynalite } from "../support/ledger-on-dynalite";
+
+const dynalite = ledgerOnDynalite();
+const arn = (name: string) => dynalite.arn(name);
+const holder = (name: string, redriveCount = 0) => ({ executionArn: arn(name), redriveCount });
+
+describe("Kling slots", () => {
+  it("are taken up to the limit; past it the answer is no, and a holder asking again keeps its one slot", async () => {
+    const { ledger } = dynalite;
+    for (const name of ["a", "b", "c"]) expect(await ledger.takeSlot(holder(name), 3, 1)).toBe(true);
+    expect(await ledger.takeSlot(holder("d"), 3, 2)).toBe(false);
+    expect(await ledger.takeSlot(holder("b"), 3, 3)).toBe(true);
+    expect((await ledger.holdings()).slotHolders).toHaveLength(3);
+  });
+
+  it("are never handed out past the limit when 20 executions ask at once", async () => {
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, index) => dynalite.ledger.takeSlot(holder(`e${index}`), 5, 1)));
+    expect(answers.filter(Boolean)).toHaveLength(5);
+    expect((await dynalite.ledger.holdings()).slotHolders).toHaveLength(5);
+  });
+
+  it("are given back once: a second release of the same execution frees nothing", async () => {
+    const { ledger } = dynalite;
+    await ledger.takeSlot(holder("a"), 1, 1);
+    expect(await ledger.giveBackSlot(arn("a"))).toBe(true);
+    expect(await ledger.giveBackSlot(arn("a"))).toBe(false);
+    expect(await ledger.takeSlot(holder("b"), 1, 2)).toBe(true);
+  });
+
+  it("taken again after a redrive are not freed by a late release for the run before it", async () => {
+    const { ledger } = dynalite;
+    await ledger.takeSlot(holder("a", 1), 5, 1);
+    expect(await ledger.giveBackSlot(arn("a"), 0)).toBe(false);
+    expect(await ledger.giveBackSlot(arn("a"), 1)).toBe(true);
+  });
+});
+
+describe("the queue", () => {
+  it("lists waiters oldest first; a waiter parking again gets its new token and keeps its place", async () => {
+    const { ledger } = dynalite;
+    await ledger.enqueue(holder("first"), "token-1", 100);
+    await ledger.enqueue(holder("second"), "token-2", 200);
+    const again = await ledger.enqueue(holder("first"), "token-1b", 300);
+    expect(again).toMatchObject({ enqueuedAt: 100, taskToken: "token-1b" });
+    expect((await ledger.waiters()).map((waiter) => [waiter.executionArn, waiter.taskToken])).toEqual([
+      [arn("first"), "token-1b"],
+      [arn("second"), "token-2"],
+    ]);
+    expect(await ledger.waiters(1)).toHaveLength(1);
+  });
+
+  it("is left once: whoever removes an entry by its token is the only one to answer it", async () => {
+    const { ledger } = dynalite;
+    await ledger.enqueue(holder("a"), "token-new", 100);
+    expect(await ledger.leaveQueue(arn("a"), "token-old")).toBeUndefined();
+    expect(await ledger.leaveQueue(arn("a"), "token-new")).toMatchObject({ executionArn: arn("a"), taskToken: "token-new" });
+    expect(await ledger.leaveQueue(arn("a"))).toBeUndefined();
+    expect((await ledger.holdings()).waiters).toBe(0);
+  });
+});
+
+describe("credit reservations", () => {
+  it("let concurrent jobs reserve only what the packs hold: three 40-unit jobs on 100 units, two are reserved", async () => {
+    const answers = await Promise.all(["a", "b", "c"].map((name) => dynalite.ledger.reserveCredits(arn(name), 40, 100, 1)));
+    expect(answers.filter((answer) => answer.reserved)).toHaveLength(2);
+    const refused = answers.find((answer) => !answer.reserved);
+    expect(refused?.reservedByOthers).toBe(80);
+    for (const name of ["a", "b", "c"]) await dynalite.ledger.settleCredits(arn(name));
+    expect((await dynalite.ledger.holdings()).reservedUnits).toBe(0);
+  });
+
+  it("are idempotent: a retry or a redrive that reserves again holds one reservation", async () => {
+    const { ledger } = dynalite;
+    expect(await ledger.reserveCredits(arn("a"), 35, 100, 1)).toEqual({ reserved: true, reservedByOthers: 0 });
+    expect(await ledger.reserveCredits(arn("a"), 35, 50, 2)).toEqual({ reserved: true, reservedByOthers: 0 });
+    expect((await ledger.holdings()).reservedUnits).toBe(35);
+    expect(await ledger.settleCredits(arn("a"))).toBe(35);
+    expect(await ledger.settleCredits(arn("a"))).toBe(0);
+  });
+
+  it("add up fractional prices exactly", async () => {
+    const { ledger } = dynalite;
+    for (const name of ["a", "b", "c"]) await ledger.reserveCredits(arn(name), 0.1, 10, 1);
+    expect(await ledger.reserveCredits(arn("d"), 0.2, 0.5, 1)).toEqual({ reserved: true, reservedByOthers: 0.3 });
+    for (const name of ["a", "b", "c", "d"]) await ledger.settleCredits(arn(name));
+    expect((await ledger.holdings()).reservedUnits).toBe(0);
+  });
+});
+
+describe("the adapter when DynamoDB refuses", () => {
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: "us-east-1" }));
+  const ledger = new DynamoDbLedger(documents, "ledger");
+  // This client only: the dynalite tests' client stays real.
+  const dynamo = mockClient(documents);
+  beforeEach(() => dynamo.reset());
+  afterAll(() => dynamo.restore());
+
+  it("reads a failed condition on a slot as 'no slot', not as an error", async () => {
+    dynamo.on(PutCommand).resolves({});
+    dynamo.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: "The conditional request failed", $metadata: {} }));
+    await expect(ledger.takeSlot({ executionArn: "arn:x", redriveCount: 0 }, 5, 1)).resolves.toBe(false);
+  });
+
+  it("lets throttling through under its own name, which the state machine's ledger retry policy matches", async () => {
+    const throttled = Object.assign(new Error("Rate of requests exceeds the allowed throughput."), { name: "ThrottlingException" });
+    dynamo.on(PutCommand).resolves({});
+    dynamo.on(UpdateCommand).rejects(throttled);
+    await expect(ledger.takeSlot({ executionArn: "arn:x", redriveCount: 0 }, 5, 1)).rejects.toMatchObject({ name: "ThrottlingException" });
+  });
+});
