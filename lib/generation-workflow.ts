@@ -1,7 +1,8 @@
 /**
  * The generation workflow: Validate -> CheckCredits -> WaitForSlot -> Submit -> WaitForVideo <->
- * Poll -> VideoReady? -> Succeeded, and every task's failure -> ReleaseSlot -> Diagnose ->
- * Recoverable? -> Failed (for good) or AwaitRedrive (a redrive retries the work). The state names are what an
+ * Poll -> VideoReady? -> Archive -> Succeeded (Poll gives the slot back when the task ends, before
+ * Archive), and every task's failure -> ReleaseSlot -> Diagnose -> Recoverable? -> Failed (for good)
+ * or AwaitRedrive (a redrive retries the work). The state names are what an
  * operator reads in the console's execution view.
  */
 import { Duration } from "aws-cdk-lib";
@@ -37,6 +38,7 @@ import type { GenerationFunctionName } from "./pipeline-function";
 import type { SlotQueue } from "../lambdas/ledger/config";
 import {
   applyRetries,
+  DOWNLOAD_RETRIES,
   KLING_AND_LEDGER_RETRIES,
   KLING_CALL_RETRIES,
   LEDGER_WORK_RETRIES,
@@ -64,6 +66,8 @@ const REDRIVE_RESUMES_AT = {
   WaitForSlot: "WaitForSlot",
   Submit: "WaitForSlot",
   Poll: "WaitForSlot",
+  // Archive runs after Poll gave the slot back, and needs none: it resumes at itself.
+  Archive: "Archive",
 } as const;
 
 type GenerationFunctions = Readonly<Record<GenerationFunctionName, IFunction>>;
@@ -77,6 +81,7 @@ interface WorkStates {
   readonly waitForVideo: Wait;
   readonly poll: LambdaInvoke;
   readonly videoReady: Choice;
+  readonly archive: LambdaInvoke;
 }
 
 interface GenerationWorkflowProps {
@@ -193,7 +198,7 @@ export class GenerationWorkflow extends Construct {
   }
 
   // Longer than 60 lines: the work's states declared in execution order, mostly their payloads and selectors.
-  /** The work, in order: Validate, CheckCredits, WaitForSlot, Submit, then WaitForVideo and Poll until the video is ready. */
+  /** The work, in order: Validate, CheckCredits, WaitForSlot, Submit, then WaitForVideo and Poll until the video is ready, then Archive. */
   private work(functions: GenerationFunctions, slotQueue: SlotQueue, releaseSlot: LambdaInvoke): WorkStates {
     const task = (name: string, props: LambdaTaskProps, retries: readonly RetryPolicyName[]) => this.task(name, props, retries, releaseSlot);
     const validate = task(
@@ -262,11 +267,32 @@ export class GenerationWorkflow extends Construct {
       },
       KLING_AND_LEDGER_RETRIES,
     );
-    const succeeded = new Succeed(this, "Succeeded", { comment: "The video is ready: $.task.video.url." });
+    const succeeded = new Succeed(this, "Succeeded", { comment: "The video is in the bucket: $.archive.video.key in $.archive.bucket." });
+    const archive = task(
+      "Archive",
+      {
+        comment: "Streams the video from Kling's URL (purged after 30 days) into the video bucket, checked; keeps what an earlier attempt stored.",
+        lambdaFunction: functions.archive,
+        payload: {
+          jobId: JsonPath.executionName,
+          model: JsonPath.stringAt("$.request.model"),
+          unitsCharged: JsonPath.numberAt("$.credits.priceUnits"),
+          task: JsonPath.objectAt("$.task"),
+        },
+        resultSelector: {
+          bucket: JsonPath.stringAt("$.Payload.bucket"),
+          video: JsonPath.objectAt("$.Payload.video"),
+          watermarked: JsonPath.objectAt("$.Payload.watermarked"),
+        },
+        resultPath: "$.archive",
+      },
+      DOWNLOAD_RETRIES,
+    );
+    archive.next(succeeded);
     const videoReady = new Choice(this, "VideoReady?", { comment: "Done when Kling says succeed; otherwise wait again." })
-      .when(Condition.stringEquals("$.task.status", "succeed"), succeeded)
+      .when(Condition.stringEquals("$.task.status", "succeed"), archive)
       .otherwise(waitForVideo);
-    return { validate, checkCredits, waitForSlot, submit, waitForVideo, poll, videoReady };
+    return { validate, checkCredits, waitForSlot, submit, waitForVideo, poll, videoReady, archive };
   }
 
   /**
@@ -312,7 +338,13 @@ export class GenerationWorkflow extends Construct {
     for (const [errorName, kind] of Object.entries(ERROR_KINDS)) {
       if (kind.redriveCreatesTask) resumeAfterRedrive.when(Condition.stringEquals(`${DIAGNOSIS_PATH}.errorCode`, errorName), work.checkCredits);
     }
-    const retried: Record<string, LambdaInvoke> = { Validate: work.validate, CheckCredits: work.checkCredits, WaitForSlot: work.waitForSlot, Submit: work.submit };
+    const retried: Record<string, LambdaInvoke> = {
+      Validate: work.validate,
+      CheckCredits: work.checkCredits,
+      WaitForSlot: work.waitForSlot,
+      Submit: work.submit,
+      Archive: work.archive,
+    };
     for (const [failedState, resumeAt] of Object.entries(REDRIVE_RESUMES_AT)) {
       const target = retried[resumeAt];
       if (!target) throw new Error(`REDRIVE_RESUMES_AT names ${resumeAt}, which is not a state a redrive can resume at`);
