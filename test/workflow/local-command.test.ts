@@ -25,6 +25,8 @@ interface Child {
   /** Resolves with stdout so far once a line of it matches. */
   readonly printed: (pattern: RegExp) => Promise<string>;
   readonly interrupt: () => void;
+  /** Closes the reading end of stdout, as `| head -1` does once it has its line. */
+  readonly closeStdout: () => void;
 }
 
 /** The environment of a person with no Kling, AWS or state settings, and this test's state directory. */
@@ -58,6 +60,7 @@ function start(argv: readonly string[], env: NodeJS.ProcessEnv): Child {
     printed: (pattern) =>
       pattern.test(stdout) ? Promise.resolve(stdout) : new Promise((resolve) => watchers.push({ pattern, resolve })),
     interrupt: () => child.kill("SIGINT"),
+    closeStdout: () => child.stdout.destroy(),
   };
 }
 
@@ -273,6 +276,18 @@ describe("npm start: while it runs, and Ctrl-C", () => {
       expect.stringMatching(/^interrupted in (WaitForVideo|Poll) after \d+\.\d s \(simulated time\)$/),
       "left behind: nothing: the embedded simulator stopped with the command",
     ]);
+    const list = JSON.parse((await cli(["list", "--json"], env)).stdout) as { runs: { status: string }[] };
+    expect(list.runs).toMatchObject([{ status: "INTERRUPTED" }]);
+  }, 90_000);
+
+  it("a reader that goes away (| head -1) ends the run quietly, as it would a Unix tool: no error, the run kept as interrupted", async () => {
+    const env = cleanEnv(newStateDir());
+    const child = start(["a corgi surfing a wave", "--time-scale", "0.01"], env);
+    await child.printed(/^Lambda logs: /m);
+    child.closeStdout();
+    const { code, stderr } = await child.finished;
+    expect(stderr).toBe("");
+    expect(code).toBe(130);
     const list = JSON.parse((await cli(["list", "--json"], env)).stdout) as { runs: { status: string }[] };
     expect(list.runs).toMatchObject([{ status: "INTERRUPTED" }]);
   }, 90_000);
