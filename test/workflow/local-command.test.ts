@@ -244,21 +244,36 @@ describe("npm start: runs, their outcome and their history", () => {
 });
 
 describe("npm start -- serve", () => {
-  it("keeps each execution it starts in the state directory, where list finds it, and stops on Ctrl-C with 130", async () => {
-    const env = cleanEnv(newStateDir());
+  /** One serve session: a POST with this Idempotency-Key, its end, then Ctrl-C. Resolves with the execution's id. */
+  async function serveOnce(env: NodeJS.ProcessEnv, idempotencyKey: string): Promise<string> {
     const child = start(["serve", "--port", "0", "--time-scale", "0.005"], env);
     const url = /serving the generations API at (http:\/\/127\.0\.0\.1:\d+)/.exec(await child.printed(/serving the generations API at/))?.[1];
-    const posted = await fetch(`${url}/generations`, { method: "POST", body: JSON.stringify({ prompt: "a paper boat" }) });
+    const posted = await fetch(`${url}/generations`, { method: "POST", headers: { "Idempotency-Key": idempotencyKey }, body: JSON.stringify({ prompt: "a paper boat" }) });
     const { id } = (await posted.json()) as { id: string };
     await child.printed(new RegExp(`execution ${id} SUCCEEDED`));
     child.interrupt();
     const { code, stdout } = await child.finished;
     expect(code).toBe(130);
     expect(lines(stdout).at(-1)).toBe("stopped; no execution was running");
-    const { runs } = JSON.parse((await cli(["list", "--json"], env)).stdout) as { runs: { id: string; kind: string; status: string; prompt: string; video: string }[] };
-    expect(runs).toMatchObject([{ id, kind: "api", status: "SUCCEEDED", prompt: "a paper boat", video: expect.stringMatching(/\.mp4$/) }]);
-    expect(statSync(runs[0]?.video ?? "").size).toBeGreaterThan(0);
-  }, 90_000);
+    return id;
+  }
+
+  it("keeps each execution it starts in the state directory, where list finds it, and stops on Ctrl-C with 130; a later session reusing an Idempotency-Key keeps the earlier run", async () => {
+    const env = cleanEnv(newStateDir());
+    const id = await serveOnce(env, "boat-1");
+    type Listed = { runs: { id: string; executionName?: string; kind: string; status: string; prompt: string; video: string; startedAt: string }[] };
+    const first = (JSON.parse((await cli(["list", "--json"], env)).stdout) as Listed).runs;
+    expect(first).toMatchObject([{ id, kind: "api", status: "SUCCEEDED", prompt: "a paper boat", video: expect.stringMatching(/\.mp4$/) }]);
+    expect(statSync(first[0]?.video ?? "").size).toBeGreaterThan(0);
+
+    // The next session's engine has never seen the key: the same execution name runs again, as a run of its own.
+    expect(await serveOnce(env, "boat-1")).toBe(id);
+    const both = (JSON.parse((await cli(["list", "--json"], env)).stdout) as Listed).runs;
+    expect(both).toHaveLength(2);
+    expect(both[1]).toEqual(first[0]);
+    expect(both[0]).toMatchObject({ id: expect.stringMatching(new RegExp(`^${id}-\\d{8}-\\d{6}$`)), executionName: id, status: "SUCCEEDED" });
+    expect(both[0]?.video).not.toBe(first[0]?.video);
+  }, 120_000);
 });
 
 describe("npm start: while it runs, and Ctrl-C", () => {
