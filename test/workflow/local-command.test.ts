@@ -9,7 +9,12 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { batchStatus } from "../../local/cli/batch-command";
+import { generationStatus } from "../../local/cli/generate-command";
+import { GenerationProgress } from "../../local/cli/progress";
+import { type LocalSession, startLocalSession } from "../../local/runner/session";
+import { TraceFormatter } from "../../local/runner/trace";
 import { DEV_API_KEY, startSimulator } from "../../local/simulator";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -125,6 +130,7 @@ describe.concurrent("npm start: every mistake is one line and exit 2, before any
     [["--batch", TOP_LEVEL_ARRAY, "--json"], /not an array/],
     [["--batch", TOO_MANY_ITEMS, "--json"], /at most 100/],
     [["show", "local-nothing", "--json"], /no local run/],
+    [["redrive", "--since", "soon", "--json"], /--since must be a duration/],
   ])("with --json, %j prints exactly one JSON object with an error", async (argv, message) => {
     const { code, stdout, stderr } = await cli(argv, cleanEnv(newStateDir()));
     expect(code).toBe(2);
@@ -325,4 +331,57 @@ describe("npm start: while it runs, and Ctrl-C", () => {
       await kling.close();
     }
   }, 90_000);
+});
+
+describe("the live status while a generation waits for one of the account's Kling slots", () => {
+  // The command's own session, with one slot: a command alone never waits for it, two generations do.
+  let session: LocalSession;
+  beforeAll(async () => {
+    session = await startLocalSession({ timeScale: 0.01, config: { klingConcurrency: 1 } });
+  }, 60_000);
+  afterAll(async () => {
+    await session?.close();
+  });
+
+  /** Starts a generation and resolves, once it holds the only slot, with its run (in an object: a promise returned would be awaited). */
+  async function holdTheSlot(name: string): Promise<{ readonly run: Promise<unknown> }> {
+    const run = session.run({ prompt: "a kite on a windy beach" }, name);
+    while ((await session.pipeline.ledger.ledger.holdings()).slotHolders.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    return { run };
+  }
+
+  /** The status, read as the command reads it, until it matches; the last one read if it never does within 20 real seconds. */
+  async function statusUntil(status: () => Promise<string>, pattern: RegExp): Promise<string> {
+    const giveUpAt = Date.now() + 20_000;
+    for (;;) {
+      const text = await status();
+      if (pattern.test(text) || Date.now() > giveUpAt) return text;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  it("npm start's status gives its place in the queue while another generation holds the slot, and the trace how long it waited", async () => {
+    const holder = (await holdTheSlot("holds-the-slot")).run;
+    const progress = new GenerationProgress(session.clock.now());
+    const formatter = new TraceFormatter(session.clock.now());
+    const traced: string[] = [];
+    const waiting = session.run({ prompt: "a corgi surfing a wave" }, "waits-for-the-slot", (event) => {
+      progress.observe(event);
+      traced.push(...formatter.format(event));
+    });
+    const queued = await statusUntil(generationStatus(session, progress, "waits-for-the-slot"), /queued/);
+    expect(queued).toMatch(/^ +\+\d+\.\ds {2}\.\. queued for a Kling slot: position 1, \d+ s so far$/);
+    expect(await holder).toMatchObject({ status: "SUCCEEDED" });
+    expect(await waiting).toMatchObject({ status: "SUCCEEDED" });
+    expect(traced).toContainEqual(expect.stringMatching(/WaitForSlot {3}a Kling slot after \d+ s in the queue$/));
+  }, 60_000);
+
+  it("the batch command's status counts its items queued for a slot", async () => {
+    const holder = (await holdTheSlot("holds-the-slot-again")).run;
+    const batch = session.pipeline.runBatchEvent({ batchId: "queued", items: [{ prompt: "a paper boat" }] }, "local-batch-queued");
+    const queued = await statusUntil(batchStatus(session, () => ({ done: 0, failed: 0, total: 1 })), /queued/);
+    expect(queued).toBe("  [--------------------] 0/1 done, 0 failed; 1 generating, 1 queued for a Kling slot");
+    expect(await holder).toMatchObject({ status: "SUCCEEDED" });
+    expect(await batch).toMatchObject({ status: "SUCCEEDED", output: { succeeded: 1 } });
+  }, 60_000);
 });
