@@ -25,7 +25,7 @@ const USAGE = `usage: npm start -- "<prompt>" [options]        one generation, w
        npm start -- serve [--port 3000]           the HTTP API on 127.0.0.1
        npm start -- list [--json]                 the recent local runs
        npm start -- show ID [--json]              one local run again: its trace, result and diagnosis
-       npm start -- redrive [--since 7d] [--dry-run] [--state-machine-arn ARN]
+       npm start -- redrive [--since 7d] [--dry-run] [--state-machine-arn ARN] [--json]
                                                   redrive the recoverable failures on AWS (redrive --help)
 
   --scenario NAME        simulator scenario (default happy); --list-scenarios shows them

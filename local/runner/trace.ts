@@ -32,6 +32,11 @@ const EXIT_DETAILS: Record<string, (output: unknown) => string | undefined> = {
     const available = text(get(out, "credits", "availableUnits"));
     return price === undefined ? undefined : `costs ${price} units${available === undefined ? "" : `, ${available} available`}`;
   },
+  WaitForSlot: (out) => {
+    const queued = get(out, "slot", "queuedSeconds");
+    if (typeof queued !== "number") return undefined;
+    return queued === 0 ? "a Kling slot was free" : `a Kling slot after ${queued} s in the queue`;
+  },
   Submit: (out) => {
     const task = get(out, "task");
     const id = text(get(task, "taskId"));
