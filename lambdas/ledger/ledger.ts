@@ -4,6 +4,8 @@
  * adapter (dynamodb-ledger.ts) keeps it in one DynamoDB table, on AWS and locally (dynalite).
  * Executions are named by ARN: several pipelines may share one table.
  */
+import type { TaskEnd } from "../common/task-end";
+import type { TaskView } from "../common/task-view";
 
 /** An execution holding a slot, and the redrive it acquired it in (a late event of an earlier run must not free it). */
 export interface SlotHolder {
@@ -32,6 +34,29 @@ export interface LedgerHoldings {
   readonly reservedUnits: number;
 }
 
+/**
+ * A Kling task whose WaitForVideo waits on a task token, kept under its external_task_id until
+ * Kling's callback, or the fallback poll, confirms its end.
+ */
+export interface TaskWait {
+  readonly executionArn: string;
+  /** The task as WaitForVideo received it: what the callback answers the token with, plus the video. */
+  readonly task: TaskView;
+  /** The token of the latest WaitForVideo; an earlier one has timed out. */
+  readonly taskToken: string;
+  /** The end, once someone confirmed and claimed it. */
+  readonly end?: TaskEnd | undefined;
+}
+
+/** Who confirmed a task's end first and acts on it. */
+export type TaskEndClaim =
+  /** This caller did: it releases the slot and answers the token. */
+  | { readonly outcome: "claimed"; readonly wait: TaskWait }
+  /** Someone did before (a duplicate, late or out-of-order callback, or the other of callback and poll). */
+  | { readonly outcome: "claimed-before" }
+  /** No WaitForVideo waits on this task (callbacks off, or a task this pipeline does not know). */
+  | { readonly outcome: "unknown-task" };
+
 export interface Ledger {
   /**
    * Takes a slot unless `limit` are held. True when the execution holds one afterwards,
@@ -57,4 +82,13 @@ export interface Ledger {
   /** Ends the execution's reservation; returns the units it held (0 when none). */
   settleCredits(executionArn: string): Promise<number>;
   holdings(): Promise<LedgerHoldings>;
+  /**
+   * Records the token WaitForVideo waits on for this task (one item per external_task_id, kept
+   * until `expiresAt`, epoch ms). Returns the end if one was claimed before: the wait is then over.
+   */
+  recordTaskWait(externalTaskId: string, wait: Omit<TaskWait, "end">, expiresAt: number): Promise<TaskEnd | undefined>;
+  /** The wait recorded for this task, if any. */
+  taskWait(externalTaskId: string): Promise<TaskWait | undefined>;
+  /** Claims the task's confirmed end, once: only the first caller for a task gets "claimed". */
+  claimTaskEnd(externalTaskId: string, end: TaskEnd): Promise<TaskEndClaim>;
 }

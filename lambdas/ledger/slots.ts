@@ -36,6 +36,11 @@ export interface SlotGranted {
 /** A token nobody waits on any more: already answered, timed out, or its execution ended. */
 const GONE_TOKEN_ERRORS = new Set(["TaskDoesNotExist", "TaskTimedOut", "InvalidToken"]);
 
+/** Whether answering a token failed only because nobody waits on it any more. */
+export function isGoneToken(error: unknown): boolean {
+  return error instanceof Error && GONE_TOKEN_ERRORS.has(error.name);
+}
+
 async function grant(ports: SlotPorts, taskToken: string, enqueuedAt: number | undefined): Promise<boolean> {
   const granted: SlotGranted = { queuedSeconds: enqueuedAt === undefined ? 0 : Math.max(0, Math.round((ports.now() - enqueuedAt) / 1000)) };
   try {
@@ -43,7 +48,7 @@ async function grant(ports: SlotPorts, taskToken: string, enqueuedAt: number | u
     recordTimeQueued(granted.queuedSeconds);
     return true;
   } catch (error) {
-    if (error instanceof Error && GONE_TOKEN_ERRORS.has(error.name)) return false;
+    if (isGoneToken(error)) return false;
     throw error;
   }
 }
