@@ -3,7 +3,7 @@
  * one Lambda behind both. IAM (SigV4) authorization by default, an API key by configuration;
  * stage throttling, access logs, X-Ray, and a request validator in front of the Lambda.
  */
-import { RemovalPolicy } from "aws-cdk-lib";
+import { RemovalPolicy, Stack } from "aws-cdk-lib";
 import {
   AccessLogFormat,
   AuthorizationType,
@@ -22,16 +22,32 @@ import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { IStateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
+import { CALLBACK_ROUTE } from "../lambdas/common/callback-url";
+
+interface Throttling {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+}
 
 interface GenerationApiProps {
   readonly generation: IStateMachine;
   readonly handler: IFunction;
   readonly authorization: "iam" | "apiKey";
-  readonly throttling: { readonly rateLimit: number; readonly burstLimit: number };
+  readonly throttling: Throttling;
+  /** With callbacks on: the function behind Kling's callback route, and that route's own throttle. */
+  readonly callbacks?: { readonly handler: IFunction; readonly throttling: Throttling } | undefined;
 }
+
+/** The stage every route is under. */
+export const API_STAGE_NAME = "v1";
+
+/** Kling's callback route (lambdas/common/callback-url.ts makes its URLs); the only one without AWS auth. */
+const CALLBACK_RESOURCE_PATH = `/${CALLBACK_ROUTE.join("/")}/{externalTaskId}/{token}`;
 
 export class GenerationApi extends Construct {
   readonly restApi: RestApi;
+  /** The path of Kling's callback route: the only one without AWS auth. */
+  readonly callbackResourcePath = CALLBACK_RESOURCE_PATH;
 
   // Longer than 60 lines: the REST API's resources and methods declared in path order.
   constructor(scope: Construct, id: string, props: GenerationApiProps) {
@@ -46,9 +62,20 @@ export class GenerationApi extends Construct {
       endpointTypes: [EndpointType.REGIONAL],
       cloudWatchRole: true,
       deployOptions: {
-        stageName: "v1",
+        stageName: API_STAGE_NAME,
         throttlingRateLimit: props.throttling.rateLimit,
         throttlingBurstLimit: props.throttling.burstLimit,
+        // The unauthenticated route has a throttle of its own: a flood there never starves the others.
+        ...(props.callbacks
+          ? {
+              methodOptions: {
+                [`${CALLBACK_RESOURCE_PATH}/POST`]: {
+                  throttlingRateLimit: props.callbacks.throttling.rateLimit,
+                  throttlingBurstLimit: props.callbacks.throttling.burstLimit,
+                },
+              },
+            }
+          : {}),
         accessLogDestination: new LogGroupLogDestination(accessLogs),
         accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
         tracingEnabled: true,
@@ -93,6 +120,8 @@ export class GenerationApi extends Construct {
       requestParameters: { "method.request.path.id": true },
     });
 
+    if (props.callbacks) this.addCallbackRoute(props.callbacks.handler);
+
     if (!iam) {
       const plan = this.restApi.addUsagePlan("UsagePlan", {
         throttle: { rateLimit: props.throttling.rateLimit, burstLimit: props.throttling.burstLimit },
@@ -105,5 +134,25 @@ export class GenerationApi extends Construct {
     // Start and describe executions of this one state machine, nothing else.
     props.generation.grantStartExecution(props.handler);
     props.generation.grantExecution(props.handler, "states:DescribeExecution");
+  }
+
+  /**
+   * `POST /kling/callbacks/{externalTaskId}/{token}`: no AWS auth and no API key, since Kling can
+   * present neither; the capability token in the path (and Kling's signature, when configured)
+   * is checked by the function, which refuses anything else with 401.
+   */
+  private addCallbackRoute(handler: IFunction): void {
+    let resource = this.restApi.root;
+    for (const part of [...CALLBACK_ROUTE, "{externalTaskId}", "{token}"]) resource = resource.addResource(part);
+    resource.addMethod("POST", new LambdaIntegration(handler, { proxy: true }), {
+      authorizationType: AuthorizationType.NONE,
+      apiKeyRequired: false,
+    });
+  }
+
+  /** The stage's URL made from the REST API's id alone: a function the API's state machine invokes can name it without a cycle. */
+  get callbackBaseUrl(): string {
+    const stack = Stack.of(this);
+    return `https://${this.restApi.restApiId}.execute-api.${stack.region}.${stack.urlSuffix}/${API_STAGE_NAME}`;
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The generation workflow: Validate -> CheckCredits -> WaitForSlot -> Submit -> WaitForVideo <->
  * Poll -> VideoReady? -> Archive -> Succeeded (Poll gives the slot back when the task ends, before
- * Archive), and every task's failure -> ReleaseSlot -> Diagnose -> Recoverable? -> Failed (for good)
+ * Archive). With callbacks on, WaitForVideo waits on a task token that Kling's callback answers
+ * with the video (-> VideoReady?), and its timeout leads to Poll, the fallback. Every task's failure -> ReleaseSlot -> Diagnose -> Recoverable? -> Failed (for good)
  * or AwaitRedrive (a redrive retries the work). The state names are what an
  * operator reads in the console's execution view.
  */
@@ -66,6 +67,7 @@ const REDRIVE_RESUMES_AT = {
   WaitForSlot: "WaitForSlot",
   Submit: "WaitForSlot",
   Poll: "WaitForSlot",
+  WaitForVideo: "WaitForSlot",
   // Archive runs after Poll gave the slot back, and needs none: it resumes at itself.
   Archive: "Archive",
 } as const;
@@ -78,7 +80,8 @@ interface WorkStates {
   readonly checkCredits: LambdaInvoke;
   readonly waitForSlot: LambdaInvoke;
   readonly submit: LambdaInvoke;
-  readonly waitForVideo: Wait;
+  /** A Wait with callbacks off; with them on, a Task ended by the callback, or by its timeout for the fallback poll. */
+  readonly waitForVideo: Wait | LambdaInvoke;
   readonly poll: LambdaInvoke;
   readonly videoReady: Choice;
   readonly archive: LambdaInvoke;
@@ -86,6 +89,8 @@ interface WorkStates {
 
 interface GenerationWorkflowProps {
   readonly functions: GenerationFunctions;
+  /** With callbacks on: the function that records WaitForVideo's task token for Kling's callback. */
+  readonly awaitVideo?: IFunction | undefined;
   readonly executionTimeout: Duration;
   readonly slotQueue: SlotQueue;
 }
@@ -106,10 +111,14 @@ export class GenerationWorkflow extends Construct {
     });
     const { diagnose, awaitRedrive } = this.diagnosis(functions, failed);
     const releaseSlot = this.releaseSlot(functions["release-slot"], diagnose);
-    const work = this.work(functions, props.slotQueue, releaseSlot);
+    const work = this.work(functions, props.awaitVideo, props.slotQueue, releaseSlot);
     awaitRedrive.next(this.resumeAfterRedrive(work, failed));
 
-    const definition = work.validate.next(work.checkCredits).next(work.waitForSlot).next(work.submit).next(work.waitForVideo).next(work.poll).next(work.videoReady);
+    const definition = work.validate.next(work.checkCredits).next(work.waitForSlot).next(work.submit).next(work.waitForVideo);
+    // With callbacks on, the wait ends with the video (or at its timeout, in Poll, by its Catch).
+    if (work.waitForVideo instanceof Wait) work.waitForVideo.next(work.poll);
+    else work.waitForVideo.next(work.videoReady);
+    work.poll.next(work.videoReady);
 
     this.logGroup = executionLogGroup(this);
     this.stateMachine = new StateMachine(this, "StateMachine", {
@@ -199,7 +208,7 @@ export class GenerationWorkflow extends Construct {
 
   // Longer than 60 lines: the work's states declared in execution order, mostly their payloads and selectors.
   /** The work, in order: Validate, CheckCredits, WaitForSlot, Submit, then WaitForVideo and Poll until the video is ready, then Archive. */
-  private work(functions: GenerationFunctions, slotQueue: SlotQueue, releaseSlot: LambdaInvoke): WorkStates {
+  private work(functions: GenerationFunctions, awaitVideo: IFunction | undefined, slotQueue: SlotQueue, releaseSlot: LambdaInvoke): WorkStates {
     const task = (name: string, props: LambdaTaskProps, retries: readonly RetryPolicyName[]) => this.task(name, props, retries, releaseSlot);
     const validate = task(
       "Validate",
@@ -252,10 +261,6 @@ export class GenerationWorkflow extends Construct {
       },
       KLING_CALL_RETRIES,
     );
-    const waitForVideo = new Wait(this, "WaitForVideo", {
-      comment: "Waits as long as Submit or Poll said: until just before a typical video of this kind is done, then briefly, never past the deadline.",
-      time: WaitTime.secondsPath("$.task.nextWaitSeconds"),
-    });
     const poll = task(
       "Poll",
       {
@@ -267,6 +272,7 @@ export class GenerationWorkflow extends Construct {
       },
       KLING_AND_LEDGER_RETRIES,
     );
+    const waitForVideo = awaitVideo ? this.waitForCallback(awaitVideo, poll, releaseSlot) : this.waitForPoll();
     const succeeded = new Succeed(this, "Succeeded", { comment: "The video is in the bucket: $.archive.video.key in $.archive.bucket." });
     const archive = task(
       "Archive",
@@ -293,6 +299,40 @@ export class GenerationWorkflow extends Construct {
       .when(Condition.stringEquals("$.task.status", "succeed"), archive)
       .otherwise(waitForVideo);
     return { validate, checkCredits, waitForSlot, submit, waitForVideo, poll, videoReady, archive };
+  }
+
+  /** With callbacks off: wait as long as Submit or Poll said, then poll. */
+  private waitForPoll(): Wait {
+    return new Wait(this, "WaitForVideo", {
+      comment: "Waits as long as Submit or Poll said: until just before a typical video of this kind is done, then briefly, never past the deadline.",
+      time: WaitTime.secondsPath("$.task.nextWaitSeconds"),
+    });
+  }
+
+  /**
+   * With callbacks on: the execution parks on its task token, recorded in the ledger under the
+   * Kling task, until the callback, confirmed, answers it with what Poll would have returned
+   * (lambdas/kling-callback). A lost callback costs only delay: the wait times out when the next
+   * poll of the (sparser) fallback schedule is due, and Poll takes over.
+   */
+  private waitForCallback(awaitVideo: IFunction, poll: LambdaInvoke, releaseSlot: LambdaInvoke): LambdaInvoke {
+    const waitForVideo = new LambdaInvoke(this, "WaitForVideo", {
+      comment: "Waits for Kling's callback, confirmed, to hand over the video; at most until the next fallback poll is due (then Poll).",
+      lambdaFunction: awaitVideo,
+      integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      retryOnServiceExceptions: false,
+      payload: TaskInput.fromObject(
+        withLogContext("WaitForVideo", { taskToken: JsonPath.taskToken, task: JsonPath.objectAt("$.task"), executionArn: JsonPath.executionId }),
+      ),
+      taskTimeout: Timeout.at("$.task.nextWaitSeconds"),
+      // The answer is the TaskView itself (SendTaskSuccess's output), with its video.
+      resultPath: "$.task",
+    });
+    applyRetries(waitForVideo, LEDGER_WORK_RETRIES);
+    // The timeout is the schedule's next poll: Poll, with the state as it was.
+    waitForVideo.addCatch(poll, { errors: [Errors.TIMEOUT], resultPath: JsonPath.DISCARD });
+    waitForVideo.addCatch(releaseSlot, { errors: [Errors.ALL], resultPath: `${FAILURE_PATH}.WaitForVideo` });
+    return waitForVideo;
   }
 
   /**

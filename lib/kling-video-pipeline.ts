@@ -17,6 +17,7 @@ import { BatchRules } from "./batch-rules";
 import { BatchWorkflow, type BatchFunctionName } from "./batch-workflow";
 import { GenerationApi } from "./generation-api";
 import { GenerationWorkflow } from "./generation-workflow";
+import { KlingCallbacks } from "./kling-callbacks";
 import { suppressAcceptedFindings } from "./nag-suppressions";
 import { resolvePipelineConfig, type PipelineConfig, type PipelineConfigInput } from "./pipeline-config";
 import { PipelineFunction, type GenerationFunctionName, type PipelineLogging } from "./pipeline-function";
@@ -61,6 +62,8 @@ export class KlingVideoPipeline extends Construct {
   readonly ledger: AccountLedger;
   readonly scheduledRedrive: ScheduledRedrive | undefined;
   readonly videoArchive: VideoArchive;
+  /** Completion by Kling's callback: undefined when callbacks are off (polling only). */
+  readonly callbacks: KlingCallbacks | undefined;
 
   // Longer than 60 lines: the construct's wiring, one resource after another, each used by the next; split, its locals would only be passed around.
   constructor(scope: Construct, id: string, props: KlingVideoPipelineProps = {}) {
@@ -77,7 +80,12 @@ export class KlingVideoPipeline extends Construct {
       [ENV.klingSecretArn]: this.secret.secretArn,
       [ENV.klingRequestTimeoutMs]: String(config.klingRequestTimeoutMs),
     };
-    const pollSchedule = { [ENV.pollSchedule]: JSON.stringify(config.pollSchedule) };
+    // Callbacks arrive on the API's route: on by default when it is deployed.
+    const callbacksOn = config.callbacks.enabled ?? api;
+    if (callbacksOn && !api) throw new Error("kling-pipeline configuration is not valid: callbacks.enabled needs the API (api: true), whose route receives them");
+    // With callbacks on, a poll is only the fallback for a lost callback: sparser, with the same deadline.
+    const schedule = callbacksOn ? { ...config.callbacks.fallbackPolls, deadlineSeconds: config.pollSchedule.deadlineSeconds } : config.pollSchedule;
+    const pollSchedule = { [ENV.pollSchedule]: JSON.stringify(schedule) };
     // A Kling call's timeout, twice (a JWT re-sign repeats one), plus room for the rest.
     const klingCallTimeout = Duration.millis(config.klingRequestTimeoutMs * 2 + 10_000);
     this.videoArchive = new VideoArchive(this, "VideoArchive", { bucket: videoBucket, config: config.videoArchive });
@@ -163,11 +171,14 @@ export class KlingVideoPipeline extends Construct {
         logging,
       }),
     };
+    this.callbacks = callbacksOn
+      ? new KlingCallbacks(this, "Callbacks", { ledger: this.ledger, klingEnvironment: kling, klingCallTimeout, logging })
+      : undefined;
     this.ledger.grantUse(this.functions["check-credits"]);
     for (const fn of [this.functions["wait-for-slot"], this.functions.poll, this.functions["release-slot"]]) this.ledger.grantSlotHandOver(fn);
 
     // Only the functions that call Kling read the secret, and only its value.
-    for (const fn of [this.functions["check-credits"], this.functions.submit, this.functions.poll]) {
+    for (const fn of [this.functions["check-credits"], this.functions.submit, this.functions.poll, ...(this.callbacks ? [this.callbacks.callbackFunction] : [])]) {
       fn.addToRolePolicy(
         new PolicyStatement({ actions: ["secretsmanager:GetSecretValue"], resources: [this.secret.secretArn] }),
       );
@@ -182,6 +193,7 @@ export class KlingVideoPipeline extends Construct {
       functions: this.functions,
       executionTimeout: Duration.minutes(config.executionTimeoutMinutes),
       slotQueue: config.slotQueue,
+      awaitVideo: this.callbacks?.awaitVideo,
     });
     this.ledger.releaseOnEveryEnding(this.generation.stateMachine, this.functions["release-slot"]);
 
@@ -241,7 +253,9 @@ export class KlingVideoPipeline extends Construct {
         handler: apiFunction,
         authorization: config.apiAuthorization,
         throttling: config.apiThrottling,
+        callbacks: this.callbacks ? { handler: this.callbacks.callbackFunction, throttling: config.callbacks.throttling } : undefined,
       });
+      this.callbacks?.sendTo(config.callbacks.baseUrl ?? this.api.callbackBaseUrl, this.functions.submit, this.functions.poll);
     }
 
     this.scheduledRedrive = config.scheduledRedrive

@@ -5,7 +5,7 @@
  */
 import * as z from "zod";
 import type { Node } from "constructs";
-import { pollScheduleSchema } from "../lambdas/common/config";
+import { fallbackPollsSchema, pollScheduleSchema } from "../lambdas/common/config";
 import { DEFAULTS } from "../lambdas/common/settings";
 import { slotQueueSchema } from "../lambdas/ledger/config";
 import { MODEL_NAMES } from "../lambdas/schemas/models";
@@ -44,6 +44,24 @@ export const pipelineConfigSchema = z.object({
       "the first poll at `firstPollShare` of the typical generation time for the model, mode and duration " +
         "(`lambdas/schemas/generation-time.ts`), then every `intervalShare` of the time spent " +
         "(`minSeconds` to `maxSeconds`); `Kling.PollTimeout` past `deadlineSeconds` after Submit",
+    ),
+  callbacks: z
+    .object({
+      enabled: z.boolean().optional(),
+      baseUrl: z
+        .url()
+        .refine((url) => !URL.canParse(url) || new URL(url).protocol === "https:", { message: "callbacks.baseUrl must be https: the URL carries the callback's capability token" })
+        .optional(),
+      fallbackPolls: fallbackPollsSchema.default(DEFAULTS.callbacks.fallbackPolls),
+      throttling: z
+        .object({ rateLimit: z.number().min(1), burstLimit: z.number().int().min(1) })
+        .default(DEFAULTS.callbacks.throttling),
+    })
+    .default({ ...DEFAULTS.callbacks })
+    .describe(
+      "Kling's callbacks end WaitForVideo at once (README, Callbacks): `enabled` (default: on when the API is deployed, which receives them), " +
+        "`baseUrl` (default: the API's URL; e.g. a custom domain's), and `fallbackPolls`, the sparser poll schedule that catches a lost callback " +
+        "(fields as `pollSchedule`'s; the deadline is `pollSchedule.deadlineSeconds`), and `throttling`, the callback route's own rate and burst per second",
     ),
   creditCacheSeconds: z
     .number()

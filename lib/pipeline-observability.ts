@@ -214,6 +214,25 @@ export class PipelineObservability extends Construct {
             width: 12,
           }),
         ],
+        [
+          new GraphWidget({
+            title: "Kling callbacks: received, confirmed, refused; ends found by a poll instead (lost callbacks)",
+            left: [
+              pipelineMetric(METRIC.callbacksReceived, {}, Stats.SUM).with({ label: "received" }),
+              pipelineMetric(METRIC.callbacksConfirmed, {}, Stats.SUM).with({ label: "confirmed (ended a wait)" }),
+              pipelineMetric(METRIC.endsFoundByPoll, {}, Stats.SUM).with({ label: "ends found by a poll" }),
+            ],
+            right: [
+              new MathExpression({
+                label: "",
+                expression: `SEARCH('${searchSchema(DIMENSION.reason)} MetricName="${METRIC.callbacksRefused}"', 'Sum', ${PERIOD.toSeconds()})`,
+                usingMetrics: {},
+                period: PERIOD,
+              }),
+            ],
+            width: 24,
+          }),
+        ],
         [new AlarmStatusWidget({ title: "Alarms", alarms, width: 24 })],
       ],
     });

@@ -9,6 +9,7 @@ import { klingApiFrom } from "./kling-api";
 import { dynamoDbLedgerFrom } from "../ledger/ports";
 import { type HandlerPorts, settingsFrom } from "./ports";
 import { sfnTaskResponses } from "./task-responses";
+import { callbackSecretsFrom } from "./callback-secrets";
 
 export function portsFromEnvironment(env: Environment, clock: Clock = wallClock): HandlerPorts {
   return {
@@ -17,5 +18,6 @@ export function portsFromEnvironment(env: Environment, clock: Clock = wallClock)
     kling: klingApiFrom(env, clock),
     ledger: dynamoDbLedgerFrom(env),
     taskResponses: sfnTaskResponses(),
+    callbackSecrets: callbackSecretsFrom(env),
   };
 }

@@ -6,28 +6,38 @@
 import * as z from "zod";
 import { DEFAULTS, ENV } from "./settings";
 
+/** The polls' pace: when the first comes and how the waits after it grow. */
+const pollPaceShape = {
+  /**
+   * The first poll comes at this share of the request's typical generation time
+   * (lambdas/schemas/generation-time.ts): just before the quickest videos are done.
+   */
+  firstPollShare: z.number().gt(0).max(2),
+  /**
+   * After it, each wait is this share of the time since Submit (at least the typical time),
+   * so the delay in noticing a finished video stays about this share of its generation time.
+   */
+  intervalShare: z.number().gt(0).max(1),
+  /** Bounds of the waits after the first poll. */
+  minSeconds: z.number().int().min(1),
+  maxSeconds: z.number().int().min(1),
+};
+
+const minNotAboveMax: [(pace: { minSeconds: number; maxSeconds: number }) => boolean, { message: string; path: string[] }] = [
+  (pace) => pace.minSeconds <= pace.maxSeconds,
+  { message: "minSeconds must not be above maxSeconds", path: ["minSeconds"] },
+];
+
 export const pollScheduleSchema = z
   .object({
-    /**
-     * The first poll comes at this share of the request's typical generation time
-     * (lambdas/schemas/generation-time.ts): just before the quickest videos are done.
-     */
-    firstPollShare: z.number().gt(0).max(2),
-    /**
-     * After it, each wait is this share of the time since Submit (at least the typical time),
-     * so the delay in noticing a finished video stays about this share of its generation time.
-     */
-    intervalShare: z.number().gt(0).max(1),
-    /** Bounds of the waits after the first poll. */
-    minSeconds: z.number().int().min(1),
-    maxSeconds: z.number().int().min(1),
+    ...pollPaceShape,
     /** Past this many seconds after Submit, Poll gives up with Kling.PollTimeout. */
     deadlineSeconds: z.number().int().min(1),
   })
-  .refine((schedule) => schedule.minSeconds <= schedule.maxSeconds, {
-    message: "minSeconds must not be above maxSeconds",
-    path: ["minSeconds"],
-  });
+  .refine(...minNotAboveMax);
+
+/** The poll schedule with callbacks on (the fallback for a lost callback): the deadline stays pollSchedule's. */
+export const fallbackPollsSchema = z.object(pollPaceShape).refine(...minNotAboveMax);
 export type PollSchedule = z.infer<typeof pollScheduleSchema>;
 
 /** The variables a function runs with: process.env on Lambda, the template's locally. */
@@ -98,4 +108,14 @@ export function secretArn(env: Environment): string | undefined {
 /** The generation state machine the API starts and the scheduled redrive redrives. */
 export function generationStateMachineArn(env: Environment): string {
   return requireVariable(env, ENV.generationStateMachineArn);
+}
+
+/**
+ * The base of the callback URLs Submit gives Kling; undefined when callbacks are off (the
+ * stack sets the variable only with callbacks on).
+ */
+export function callbackBaseUrl(env: Environment): string | undefined {
+  const baseUrl = readVariable(env, ENV.callbackBaseUrl);
+  if (baseUrl !== undefined && !URL.canParse(baseUrl)) throw new Error(`environment variable ${ENV.callbackBaseUrl} is not a URL`);
+  return baseUrl;
 }

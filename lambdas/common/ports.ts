@@ -10,7 +10,8 @@ import type { Ledger } from "../ledger/ledger";
 import { type SlotSettings, slotSettings } from "../ledger/config";
 import { readValidateConfig, type ValidateConfig } from "../validate/config";
 import type { Clock } from "./clock";
-import { creditCacheSeconds, type Environment, type PollSchedule, pollScheduleConfig } from "./config";
+import { callbackBaseUrl, creditCacheSeconds, type Environment, type PollSchedule, pollScheduleConfig } from "./config";
+import type { CallbackSecrets } from "./callback-secrets";
 import type { TaskResponses } from "./task-responses";
 
 /**
@@ -22,6 +23,8 @@ export interface HandlerSettings {
   creditCacheSeconds(): number;
   validate(): ValidateConfig;
   slots(): SlotSettings;
+  /** The base of the callback URLs Kling is given; undefined when callbacks are off. */
+  callbackBaseUrl(): string | undefined;
 }
 
 export interface HandlerPorts {
@@ -33,6 +36,8 @@ export interface HandlerPorts {
   readonly ledger: () => Ledger;
   /** How a function invoked with a task token ends its Task. */
   readonly taskResponses: TaskResponses;
+  /** The callback URLs' capability key and Kling's signing secret (lambdas/common/callback-secrets.ts). */
+  readonly callbackSecrets: () => Promise<CallbackSecrets>;
 }
 
 export function settingsFrom(env: Environment): HandlerSettings {
@@ -41,5 +46,6 @@ export function settingsFrom(env: Environment): HandlerSettings {
     creditCacheSeconds: () => creditCacheSeconds(env),
     validate: () => readValidateConfig(env),
     slots: () => slotSettings(env),
+    callbackBaseUrl: () => callbackBaseUrl(env),
   };
 }

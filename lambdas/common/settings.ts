@@ -13,6 +13,16 @@ export const DEFAULTS = {
   blockedTerms: [] as string[],
   /** Tuned with `npm run bench` (README, Performance): few polls, and a finished video noticed within a few percent of its generation time. */
   pollSchedule: { firstPollShare: 0.85, intervalShare: 0.05, minSeconds: 5, maxSeconds: 60, deadlineSeconds: 1800 },
+  callbacks: {
+    /**
+     * The poll schedule with callbacks on, where a poll is only the fallback for a lost callback:
+     * the first at 1.5 times the typical generation time, then every half of it; the deadline is
+     * pollSchedule's.
+     */
+    fallbackPolls: { firstPollShare: 1.5, intervalShare: 0.5, minSeconds: 30, maxSeconds: 900 },
+    /** The callback route's own throttle: Kling sends a few calls per task. */
+    throttling: { rateLimit: 20, burstLimit: 40 },
+  },
   creditCacheSeconds: 30,
   klingRequestTimeoutMs: 10_000,
   executionTimeoutMinutes: 90,
@@ -50,4 +60,8 @@ export const ENV = {
   archiveWatermarked: "ARCHIVE_WATERMARKED",
   downloadStallMs: "VIDEO_DOWNLOAD_STALL_MS",
   videoLinkSeconds: "VIDEO_LINK_SECONDS",
+  /** Set only with callbacks on: the base of the callback URL Submit gives Kling. */
+  callbackBaseUrl: "KLING_CALLBACK_BASE_URL",
+  /** The secret of the callback URLs' capability tokens (lambdas/common/callback-secrets.ts). */
+  callbackSecretArn: "KLING_CALLBACK_SECRET_ARN",
 } as const;

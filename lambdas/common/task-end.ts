@@ -37,8 +37,7 @@ export function taskEndOf(answer: Task): TaskEnd | undefined {
  * settle the credit reservation (Kling's final_unit_deduction is what was really spent). Safe
  * to repeat: a second release finds nothing to give back.
  */
-export async function releaseEndedTask(slots: SlotPorts, executionArn: string | undefined, end: TaskEnd): Promise<void> {
-  if (executionArn === undefined) return;
+export async function releaseEndedTask(slots: SlotPorts, executionArn: string, end: TaskEnd): Promise<void> {
   const released = await releaseHolds(executionArn, slots);
   logger().info("slot released", { ...released, unitsSpent: end.unitsSpent ?? released.units });
 }

@@ -26,6 +26,14 @@ export const METRIC = {
   oldestWaiterSeconds: "OldestWaiterSeconds",
   /** How long a generation waited for its slot, in seconds, when it got it. */
   timeQueuedSeconds: "TimeQueuedSeconds",
+  /** A call on the Kling callback route whose capability token (and signature, when configured) checked out. */
+  callbacksReceived: "KlingCallbacksReceived",
+  /** A call on the callback route refused: a bad capability token or signature (401), or a body it cannot read (400). Dimension reason. */
+  callbacksRefused: "KlingCallbacksRefused",
+  /** A callback whose end Kling confirmed and that ended the wait first (the slot released at that moment). */
+  callbacksConfirmed: "KlingCallbacksConfirmed",
+  /** With callbacks on, a task end the fallback poll found first: a callback lost, late or refused. */
+  endsFoundByPoll: "EndsFoundByPoll",
 } as const;
 
 export const DIMENSION = {
@@ -35,6 +43,8 @@ export const DIMENSION = {
   /** "true" or "false", as the diagnosis says. */
   recoverable: "recoverable",
   errorName: "errorName",
+  /** Why a callback was refused: "capability-token", "signature" or "body". */
+  reason: "reason",
 } as const;
 
 /**
@@ -47,6 +57,7 @@ export const DIMENSION_SETS = {
     byRecoverable: [DIMENSION.recoverable],
   },
   klingRetries: { byErrorName: [DIMENSION.errorName] },
+  callbacksRefused: { byReason: [DIMENSION.reason] },
 } as const;
 
 /** The Powertools settings the stack sets on every function (and the local runner overrides). */

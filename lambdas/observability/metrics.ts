@@ -60,3 +60,22 @@ export function recordSlotQueue(gauges: { readonly slotsInUse: number; readonly 
 export function recordTimeQueued(seconds: number): void {
   emit(METRIC.timeQueuedSeconds, seconds, [], MetricUnit.Seconds);
 }
+
+/** Why the callback route refused a call. */
+export type CallbackRefusal = "capability-token" | "signature" | "body";
+
+export function recordCallbackReceived(): void {
+  emit(METRIC.callbacksReceived, 1);
+}
+
+export function recordCallbackRefused(reason: CallbackRefusal): void {
+  emit(METRIC.callbacksRefused, 1, [dimensionSet(DIMENSION_SETS.callbacksRefused.byReason, { [DIMENSION.reason]: reason })]);
+}
+
+export function recordCallbackConfirmed(): void {
+  emit(METRIC.callbacksConfirmed, 1);
+}
+
+export function recordEndFoundByPoll(): void {
+  emit(METRIC.endsFoundByPoll, 1);
+}

@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { failedTaskError, KlingError } from "../errors";
+import { KlingError } from "../errors";
 import { parseEvent } from "../common/parse-event";
 import { wallClock } from "../common/clock";
 import { type HandlerPorts, settingsFrom } from "../common/ports";
@@ -8,10 +8,10 @@ import { sfnTaskResponses } from "../common/task-responses";
 import { nextWaitSeconds } from "../common/poll-schedule";
 import { taskViewSchema, type TaskView } from "../common/task-view";
 import { logger, observed } from "../observability/logger";
-import { recordGenerationSucceeded } from "../observability/metrics";
-import type { Task } from "../kling/wire";
+import { recordEndFoundByPoll, recordGenerationSucceeded } from "../observability/metrics";
 import { dynamoDbLedgerFrom, slotPortsOf } from "../ledger/ports";
-import { releaseHolds } from "../ledger/slots";
+import type { TaskEndClaim } from "../ledger/ledger";
+import { endedTaskView, releaseEndedTask, type TaskEnd, taskEndOf } from "../common/task-end";
 
 type PollPorts = Pick<HandlerPorts, "kling" | "clock" | "settings" | "ledger" | "taskResponses">;
 
@@ -22,13 +22,19 @@ const pollEventSchema = z.object({
 });
 
 /**
- * The task has ended at Kling: its slot is free there, so give it to the next waiter now, and
- * settle the credit reservation (Kling's final_unit_deduction is what was really spent).
+ * The task has ended: with callbacks on, claim the end in the ledger, so a callback that comes
+ * later changes nothing (and one that came first, and claimed it, counted the generation);
+ * release the slot and settle the credits either way (a repeat releases nothing).
  */
-async function releaseEndedTask(ports: PollPorts, executionArn: string | undefined, answer: Task): Promise<void> {
-  if (executionArn === undefined) return;
-  const released = await releaseHolds(executionArn, slotPortsOf(ports));
-  logger().info("slot released", { ...released, unitsSpent: answer.final_unit_deduction === undefined ? released.units : Number(answer.final_unit_deduction) });
+async function settleEnd(ports: PollPorts, task: TaskView, executionArn: string | undefined, end: TaskEnd): Promise<void> {
+  let claim: TaskEndClaim["outcome"] | undefined;
+  // Without an execution ARN (started before the ledger was deployed) the execution holds nothing in the ledger.
+  if (executionArn !== undefined) {
+    if (ports.settings.callbackBaseUrl() !== undefined) claim = (await ports.ledger().claimTaskEnd(task.externalTaskId, end)).outcome;
+    if (claim === "claimed") recordEndFoundByPoll();
+    await releaseEndedTask(slotPortsOf(ports), executionArn, end);
+  }
+  if (end.status === "succeed" && claim !== "claimed-before") recordGenerationSucceeded();
 }
 
 /**
@@ -41,22 +47,12 @@ async function poll(ports: PollPorts, event: unknown): Promise<TaskView> {
   const answer = await kling.getTask(task.kind, task.taskId);
   const polls = task.polls + 1;
 
-  if (answer.task_status === "failed" || answer.task_status === "succeed") await releaseEndedTask(ports, executionArn, answer);
-  if (answer.task_status === "failed") {
-    throw failedTaskError(answer.task_status_msg ?? "", task.taskId);
-  }
-  if (answer.task_status === "succeed") {
-    const video = answer.task_result?.videos[0];
-    if (!video) throw new KlingError("Kling.ServerError", `Kling task ${task.taskId} succeeded without a video`);
-    recordGenerationSucceeded();
+  const end = taskEndOf(answer);
+  if (end) {
+    await settleEnd(ports, task, executionArn, end);
+    const view = endedTaskView({ ...task, polls }, end);
     logger().info("video ready", { taskId: task.taskId, polls });
-    return {
-      ...task,
-      status: "succeed",
-      polls,
-      nextWaitSeconds: 0,
-      video: { id: video.id, url: video.url, ...(video.watermark_url ? { watermarkUrl: video.watermark_url } : {}), duration: video.duration },
-    };
+    return view;
   }
 
   const schedule = ports.settings.pollSchedule();

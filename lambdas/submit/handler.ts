@@ -11,8 +11,11 @@ import { KLING_TASK_KINDS, type KlingApi, type KlingTaskKind } from "../kling/po
 import type { CreateTaskBody, Task } from "../kling/wire";
 import { typicalGenerationSeconds } from "../schemas/generation-time";
 import { generationRequestSchema, toCreateTaskBody } from "../schemas/validation";
+import type { GenerationRequest } from "../schemas/generation-request";
+import { callbackSecretsFrom } from "../common/callback-secrets";
 import { externalTaskIdFor, externalTaskIdsUpTo } from "./external-task-id";
 import { findLiveTask } from "./live-task";
+import { callbackUrlFor } from "../common/callback-url";
 
 const submitEventSchema = z.object({
   jobId: z.string().min(1),
@@ -38,19 +41,28 @@ async function createOrFindLateTask(kling: KlingApi, kind: KlingTaskKind, body: 
   }
 }
 
+/** The create body, with callbacks on Kling's callback to the pipeline (never the requester's URL). */
+async function createTaskBody(ports: Pick<HandlerPorts, "settings" | "callbackSecrets">, request: GenerationRequest, externalTaskId: string): Promise<CreateTaskBody> {
+  const body = toCreateTaskBody(request, externalTaskId);
+  const baseUrl = ports.settings.callbackBaseUrl();
+  if (baseUrl === undefined) return body;
+  const { capabilityKey } = await ports.callbackSecrets();
+  return { ...body, callback_url: callbackUrlFor(baseUrl, capabilityKey, externalTaskId) };
+}
+
 /**
  * Submit: creates the Kling task exactly once per execution. It looks the execution's
  * external_task_id up first, so a repeat after a lost answer, a 5xx, a timeout or a redrive
  * returns the task that already exists instead of paying for a second one; only a redrive
  * after the task failed creates another (live-task.ts).
  */
-export function submitHandler(ports: Pick<HandlerPorts, "kling" | "clock" | "settings">) {
+export function submitHandler(ports: Pick<HandlerPorts, "kling" | "clock" | "settings" | "callbackSecrets">) {
   return observed(async (event: unknown): Promise<TaskView> => {
     const { jobId, executionId, kind, request, redriveCount } = parseEvent(submitEventSchema, event, "Submit");
     const kling = await ports.kling();
     const live = await findLiveTask(kling, kind, externalTaskIdsUpTo(jobId, executionId, redriveCount));
     const externalTaskId = live?.externalTaskId ?? externalTaskIdFor(jobId, executionId, redriveCount);
-    const task = live?.task ?? (await createOrFindLateTask(kling, kind, toCreateTaskBody(request, externalTaskId), externalTaskId));
+    const task = live?.task ?? (await createOrFindLateTask(kling, kind, await createTaskBody(ports, request, externalTaskId), externalTaskId));
     logger().info("Kling task submitted", { taskId: task.task_id, externalTaskId, status: task.task_status });
     const typicalSeconds = typicalGenerationSeconds(request);
     return {
@@ -67,4 +79,9 @@ export function submitHandler(ports: Pick<HandlerPorts, "kling" | "clock" | "set
   });
 }
 
-export const handler = submitHandler({ clock: wallClock, settings: settingsFrom(process.env), kling: klingApiFrom(process.env, wallClock) });
+export const handler = submitHandler({
+  clock: wallClock,
+  settings: settingsFrom(process.env),
+  kling: klingApiFrom(process.env, wallClock),
+  callbackSecrets: callbackSecretsFrom(process.env),
+});

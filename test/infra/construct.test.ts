@@ -45,7 +45,10 @@ describe("the KlingVideoPipeline construct", () => {
     template.resourceCountIs("AWS::Events::Rule", 3);
     template.resourceCountIs("AWS::DynamoDB::Table", 1);
     expect(lean.ledger.table).toBe(full.ledger.table);
-    template.resourceCountIs("AWS::SecretsManager::Secret", 1);
+    // The shared credentials, and the callback secret of the one with the API (callbacks on by default with it).
+    template.resourceCountIs("AWS::SecretsManager::Secret", 2);
+    expect(full.callbacks).toBeDefined();
+    expect(lean.callbacks).toBeUndefined();
     template.resourceCountIs("AWS::CloudWatch::Dashboard", 2);
     template.resourceCountIs("AWS::CloudWatch::Alarm", 8);
 
@@ -55,6 +58,16 @@ describe("the KlingVideoPipeline construct", () => {
         .filter((vars) => vars?.DEFAULT_MODEL !== undefined)
         .map((vars) => vars?.[name]);
     expect(new Set(variables("DEFAULT_MODEL"))).toEqual(new Set(["kling-v2-6", "kling-v2-5-turbo"]));
+    const pollSchedules = Object.values(template.findResources("AWS::Lambda::Function"))
+      .map((fn) => fn.Properties.Environment?.Variables?.POLL_SCHEDULE as string | undefined)
+      .filter((schedule) => schedule !== undefined);
+    // Callbacks on: the sparser fallback schedule, with pollSchedule's deadline; off: pollSchedule as given.
+    expect(new Set(pollSchedules)).toEqual(
+      new Set([
+        JSON.stringify({ ...resolvePipelineConfig().callbacks.fallbackPolls, deadlineSeconds: resolvePipelineConfig().pollSchedule.deadlineSeconds }),
+        JSON.stringify({ firstPollShare: 0.9, intervalShare: 0.1, minSeconds: 10, maxSeconds: 45, deadlineSeconds: 900 }),
+      ]),
+    );
     const maps = Object.values(template.findResources("AWS::StepFunctions::StateMachine"))
       .map((machine) => JSON.stringify(machine.Properties.DefinitionString))
       .filter((definition) => definition.includes("MaxConcurrency"));
@@ -103,6 +116,16 @@ describe("the KlingVideoPipeline construct", () => {
       "slotQueue.deadlineSeconds (1800) must be below executionTimeoutMinutes (30 min = 1800 s)",
     );
     expect(resolvePipelineConfig({ executionTimeoutMinutes: 31, slotQueue: { parkSeconds: 300, deadlineSeconds: 1800 } }).slotQueue.deadlineSeconds).toBe(1800);
+  });
+
+  it("refuses callbacks without the API that receives them, and an http callback base URL, naming each", () => {
+    const app = new App({ context: { "aws:cdk:bundling-stacks": [] } });
+    expect(() => new KlingVideoPipeline(new Stack(app, "NoApi"), "Videos", { api: false, callbacks: { enabled: true } })).toThrow(
+      "callbacks.enabled needs the API (api: true), whose route receives them",
+    );
+    expect(() => resolvePipelineConfig({ callbacks: { baseUrl: "http://videos.example.com" } })).toThrow(
+      "callbacks.baseUrl must be https: the URL carries the callback's capability token",
+    );
   });
 
   it("exposes its state machines, functions and API for the app that adds it", () => {

@@ -6,7 +6,7 @@ import { logicalIdOf, synthesizePipeline } from "#local/runner/synthesize";
 import { present } from "../support/present";
 
 let template: Template;
-let ids: { generation: string; batch: string; apiHandler: string; deadLetters: string; batchRole: string; apiRole: string };
+let ids: { generation: string; batch: string; apiHandler: string; deadLetters: string; batchRole: string; apiRole: string; klingCallback: string };
 let batch: StateMachineDefinition;
 
 beforeAll(() => {
@@ -20,6 +20,7 @@ beforeAll(() => {
     deadLetters: logicalIdOf(stack, present(stack.pipeline.batchRules, "the batch rules").deadLetterQueue),
     batchRole: logicalIdOf(stack, stack.pipeline.batch.stateMachine.role),
     apiRole: logicalIdOf(stack, apiFunction.role ?? apiFunction),
+    klingCallback: logicalIdOf(stack, present(stack.pipeline.callbacks, "the callbacks").callbackFunction),
   };
   batch = definitionFromTemplate(json, ids.batch);
 });
@@ -32,12 +33,19 @@ function statementsOf(roleId: string): Statement[] {
 }
 const actionsOf = (statement: Statement) => [statement.Action].flat();
 
+/** The template's methods split into Kling's callback route (its integration invokes KlingCallback) and the others. */
+function methodsOf(from: Template, klingCallback: string) {
+  const methods = Object.values(from.findResources("AWS::ApiGateway::Method"));
+  const isCallback = (method: (typeof methods)[number]) => JSON.stringify(method.Properties.Integration).includes(klingCallback);
+  return { callback: methods.filter(isCallback), others: methods.filter((method) => !isCallback(method)) };
+}
+
 describe("the HTTP API", () => {
   it("has POST /generations and GET /generations/{id}, both behind IAM authorization and the request validator", () => {
-    const methods = template.findResources("AWS::ApiGateway::Method");
-    const routes = Object.values(methods).map((method) => method.Properties.HttpMethod).sort();
+    const { others: methods } = methodsOf(template, ids.klingCallback);
+    const routes = methods.map((method) => method.Properties.HttpMethod).sort();
     expect(routes).toEqual(["GET", "POST"]);
-    for (const method of Object.values(methods)) {
+    for (const method of methods) {
       expect(method.Properties).toMatchObject({
         AuthorizationType: "AWS_IAM",
         ApiKeyRequired: false,
@@ -55,9 +63,30 @@ describe("the HTTP API", () => {
     });
   });
 
+  it("has Kling's callback route, POST /kling/callbacks/{externalTaskId}/{token}, as the only one without AWS auth or a key, throttled on its own", () => {
+    const { callback } = methodsOf(template, ids.klingCallback);
+    expect(callback).toHaveLength(1);
+    expect(callback[0]?.Properties).toMatchObject({ HttpMethod: "POST", AuthorizationType: "NONE", ApiKeyRequired: false, Integration: { Type: "AWS_PROXY" } });
+    const pathParts = Object.values(template.findResources("AWS::ApiGateway::Resource")).map((resource) => resource.Properties.PathPart as string);
+    expect(pathParts).toEqual(expect.arrayContaining(["kling", "callbacks", "{externalTaskId}", "{token}"]));
+    template.hasResourceProperties("AWS::ApiGateway::Stage", {
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({ ResourcePath: "/~1kling~1callbacks~1{externalTaskId}~1{token}", HttpMethod: "POST", ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 }),
+      ]),
+    });
+  });
+
+  it("has no callback route, and no callback function, with callbacks off", () => {
+    const { template: json } = synthesizePipeline({ callbacks: { enabled: false } });
+    const off = Template.fromJSON(json);
+    expect(Object.values(off.findResources("AWS::ApiGateway::Method")).every((method) => method.Properties.AuthorizationType === "AWS_IAM")).toBe(true);
+    expect(Object.values(off.findResources("AWS::ApiGateway::Resource")).map((resource) => resource.Properties.PathPart)).not.toContain("kling");
+    off.resourceCountIs("AWS::SecretsManager::Secret", 1);
+  });
+
   it("throttles the stage, writes access logs and traces", () => {
     template.hasResourceProperties("AWS::ApiGateway::Stage", {
-      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20, HttpMethod: "*", ResourcePath: "/*" })],
+      MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20, HttpMethod: "*", ResourcePath: "/*" })]),
       AccessLogSetting: { DestinationArn: { "Fn::GetAtt": [Match.anyValue(), "Arn"] }, Format: Match.stringLikeRegexp("requestId") },
       TracingEnabled: true,
     });
@@ -78,12 +107,14 @@ describe("the HTTP API", () => {
 });
 
 describe("the API in API-key mode", () => {
-  it("requires a key on every method and meters it with a usage plan", () => {
-    const { template: json } = synthesizePipeline({ apiAuthorization: "apiKey" });
+  it("requires a key on every method but Kling's callback route, and meters it with a usage plan", () => {
+    const { stack, template: json } = synthesizePipeline({ apiAuthorization: "apiKey" });
     const apiKeyMode = Template.fromJSON(json);
-    for (const method of Object.values(apiKeyMode.findResources("AWS::ApiGateway::Method"))) {
+    const { callback, others } = methodsOf(apiKeyMode, logicalIdOf(stack, present(stack.pipeline.callbacks, "the callbacks").callbackFunction));
+    for (const method of others) {
       expect(method.Properties).toMatchObject({ AuthorizationType: "NONE", ApiKeyRequired: true });
     }
+    expect(callback.map((method) => method.Properties)).toEqual([expect.objectContaining({ AuthorizationType: "NONE", ApiKeyRequired: false })]);
     apiKeyMode.resourceCountIs("AWS::ApiGateway::UsagePlan", 1);
     apiKeyMode.resourceCountIs("AWS::ApiGateway::ApiKey", 1);
   });

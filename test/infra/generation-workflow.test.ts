@@ -7,13 +7,25 @@ let template: Template;
 let definition: StateMachineDefinition;
 let functionIds: Record<string, string>;
 let secretId: string;
+let callbackSecretId: string;
+/** The same pipeline with callbacks off: WaitForVideo is a Wait, and polling is all there is. */
+let pollingOnly: StateMachineDefinition;
 
 beforeAll(() => {
   const { stack, template: json } = synthesizePipeline();
   template = Template.fromJSON(json);
   definition = definitionFromTemplate(json, logicalIdOf(stack, stack.pipeline.generation.stateMachine));
-  functionIds = Object.fromEntries(Object.entries(stack.pipeline.functions).map(([name, fn]) => [name, logicalIdOf(stack, fn)]));
+  const callbacks = stack.pipeline.callbacks;
+  if (!callbacks) throw new Error("callbacks are on by default with the API");
+  functionIds = Object.fromEntries(
+    [...Object.entries(stack.pipeline.functions), ["await-video", callbacks.awaitVideo] as const, ["kling-callback", callbacks.callbackFunction] as const].map(
+      ([name, fn]) => [name, logicalIdOf(stack, fn)],
+    ),
+  );
   secretId = logicalIdOf(stack, stack.pipeline.secret);
+  callbackSecretId = logicalIdOf(stack, callbacks.secret);
+  const off = synthesizePipeline({ callbacks: { enabled: false } });
+  pollingOnly = definitionFromTemplate(off.template, logicalIdOf(off.stack, off.stack.pipeline.generation.stateMachine));
 });
 
 const state = (name: string) => {
@@ -54,12 +66,12 @@ describe("the generation state machine", () => {
     expect(definition.StartAt).toBe("Validate");
   });
 
-  it("chains Validate -> CheckCredits -> WaitForSlot -> Submit -> WaitForVideo -> Poll -> VideoReady? -> Archive -> Succeeded", () => {
+  it("chains Validate -> CheckCredits -> WaitForSlot -> Submit -> WaitForVideo -> VideoReady? -> Archive -> Succeeded, with Poll after a wait that timed out", () => {
     expect(state("Validate").Next).toBe("CheckCredits");
     expect(state("CheckCredits").Next).toBe("WaitForSlot");
     expect(state("WaitForSlot").Next).toBe("Submit");
     expect(state("Submit").Next).toBe("WaitForVideo");
-    expect(state("WaitForVideo")).toMatchObject({ Type: "Wait", SecondsPath: "$.task.nextWaitSeconds", Next: "Poll" });
+    expect(state("WaitForVideo")).toMatchObject({ Type: "Task", Next: "VideoReady?" });
     expect(state("Poll").Next).toBe("VideoReady?");
     expect(state("VideoReady?")).toMatchObject({
       Type: "Choice",
@@ -69,6 +81,35 @@ describe("the generation state machine", () => {
     expect(state("Archive")).toMatchObject({ Type: "Task", ResultPath: "$.archive", Next: "Succeeded" });
     expect(state("Succeeded").Type).toBe("Succeed");
     expect(state("Diagnose").Next).toBe("Recoverable?");
+  });
+
+  it("WaitForVideo waits on a task token until the fallback poll is due: Kling's callback answers it with the task, its timeout goes to Poll", () => {
+    const waitForVideo = state("WaitForVideo");
+    expect(waitForVideo).toMatchObject({
+      Type: "Task",
+      Resource: "arn:aws:states:::lambda:invoke.waitForTaskToken",
+      TimeoutSecondsPath: "$.task.nextWaitSeconds",
+      ResultPath: "$.task",
+    });
+    expect(waitForVideo.TimeoutSeconds).toBeUndefined();
+    expect((waitForVideo.Parameters as { FunctionName: string }).FunctionName).toContain(`function:${functionIds["await-video"]}`);
+    expect((waitForVideo.Parameters as { Payload: unknown }).Payload).toMatchObject({
+      "taskToken.$": "$$.Task.Token",
+      "task.$": "$.task",
+      "executionArn.$": "$$.Execution.Id",
+    });
+    // The timeout keeps the state as it was for Poll; any other failure is the usual failure path.
+    expect(waitForVideo.Catch).toEqual([
+      { ErrorEquals: ["States.Timeout"], ResultPath: null, Next: "Poll" },
+      { ErrorEquals: ["States.ALL"], ResultPath: "$.failure.WaitForVideo", Next: "ReleaseSlot" },
+    ]);
+    expect(waitForVideo.Retry).toEqual([lambdaServiceRetry, lambdaStoppedRetry, ledgerBusyRetry]);
+  });
+
+  it("with callbacks off, WaitForVideo is the Wait before each poll, as long as Submit or Poll said", () => {
+    expect(pollingOnly.States.WaitForVideo).toMatchObject({ Type: "Wait", SecondsPath: "$.task.nextWaitSeconds", Next: "Poll" });
+    expect(pollingOnly.States.Submit?.Next).toBe("WaitForVideo");
+    expect(pollingOnly.States.Poll?.Next).toBe("VideoReady?");
   });
 
   it("binds each task to its own Lambda through lambda:invoke", () => {
@@ -183,6 +224,7 @@ describe("the generation state machine", () => {
         { Variable: "$.diagnosis.failedState", StringEquals: "WaitForSlot", Next: "WaitForSlot" },
         { Variable: "$.diagnosis.failedState", StringEquals: "Submit", Next: "WaitForSlot" },
         { Variable: "$.diagnosis.failedState", StringEquals: "Poll", Next: "WaitForSlot" },
+        { Variable: "$.diagnosis.failedState", StringEquals: "WaitForVideo", Next: "WaitForSlot" },
         // Archive runs after Poll gave the slot back and needs none.
         { Variable: "$.diagnosis.failedState", StringEquals: "Archive", Next: "Archive" },
       ],
@@ -191,7 +233,7 @@ describe("the generation state machine", () => {
     expect((state("Submit").Parameters as { Payload: Record<string, unknown> }).Payload["redriveCount.$"]).toBe("$$.Execution.RedriveCount");
   });
 
-  it("lets only AwaitRedrive's function fail or resume a token, the ledger's hand-over functions only wake a waiter, Diagnose none (SendTask* exist on '*' only)", () => {
+  it("lets only AwaitRedrive's, AwaitVideo's and KlingCallback's functions fail or resume a token, the ledger's hand-over functions only wake a waiter, Diagnose none (SendTask* exist on '*' only)", () => {
     const roleOf = (name: string) =>
       (template.findResources("AWS::Lambda::Function")[functionIds[name] ?? ""]?.Properties.Role as { "Fn::GetAtt": string[] })["Fn::GetAtt"][0];
     const policiesOf = (role: string | undefined) =>
@@ -205,9 +247,11 @@ describe("the generation state machine", () => {
         [{ Action: "states:SendTaskSuccess", Effect: "Allow", Resource: "*" }],
       ]),
     );
-    expect(policies).toHaveLength(2);
-    const failsTokens = policies.find((policy) => JSON.stringify(policy).includes("states:SendTaskFailure"));
-    expect(failsTokens?.Properties.Roles).toEqual([{ Ref: roleOf("await-redrive") }]);
+    expect(policies).toHaveLength(3);
+    const failsTokens = policies.filter((policy) => JSON.stringify(policy).includes("states:SendTaskFailure"));
+    expect(new Set(failsTokens.flatMap((policy) => policy.Properties.Roles))).toEqual(
+      new Set(["await-redrive", "await-video", "kling-callback"].map((name) => ({ Ref: roleOf(name) }))),
+    );
     const wakesWaiters = policies.find((policy) => !JSON.stringify(policy).includes("states:SendTaskFailure"));
     expect(new Set(wakesWaiters?.Properties.Roles)).toEqual(new Set(["wait-for-slot", "poll", "release-slot"].map((name) => ({ Ref: roleOf(name) }))));
     expect(roleOf("await-redrive")).not.toBe(roleOf("diagnose"));
@@ -319,25 +363,32 @@ describe("the stack", () => {
     expect(Object.keys(all)).toEqual(expect.arrayContaining(Object.values(functionIds)));
   });
 
-  it("lets only CheckCredits, Submit and Poll read the secret, with GetSecretValue and nothing else", () => {
+  const functionsReading = (secret: string) => {
     const policies = template.findResources("AWS::IAM::Policy");
-    const secretStatements = Object.values(policies).flatMap((policy) =>
-      (policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]).filter((s) =>
-        JSON.stringify(s).includes("secretsmanager"),
-      ),
+    const statements = Object.values(policies).flatMap((policy) =>
+      (policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
+        .filter((statement) => JSON.stringify(statement.Resource) === JSON.stringify({ Ref: secret }))
+        .map((statement) => ({ statement, roles: policy.Properties.Roles as { Ref: string }[] })),
     );
-    expect(secretStatements).toHaveLength(3);
-    for (const statement of secretStatements) {
-      expect(statement).toMatchObject({ Action: "secretsmanager:GetSecretValue", Effect: "Allow", Resource: { Ref: secretId } });
-    }
-    const rolesReading = Object.values(policies)
-      .filter((policy) => JSON.stringify(policy.Properties.PolicyDocument).includes("secretsmanager"))
-      .flatMap((policy) => policy.Properties.Roles as { Ref: string }[]);
-    const functionsReading = Object.entries(template.findResources("AWS::Lambda::Function"))
-      .filter(([, fn]) => rolesReading.some((role) => JSON.stringify(fn.Properties.Role).includes(role.Ref)))
+    for (const { statement } of statements) expect(statement).toMatchObject({ Action: "secretsmanager:GetSecretValue", Effect: "Allow" });
+    const roles = statements.flatMap(({ roles }) => roles);
+    return Object.entries(template.findResources("AWS::Lambda::Function"))
+      .filter(([, fn]) => roles.some((role) => JSON.stringify(fn.Properties.Role).includes(role.Ref)))
       .map(([id]) => id)
       .sort();
-    expect(functionsReading).toEqual([functionIds["check-credits"], functionIds.poll, functionIds.submit].sort());
+  };
+
+  it("lets only the functions that call Kling read its credentials secret, with GetSecretValue and nothing else", () => {
+    const names = ["check-credits", "submit", "poll", "kling-callback"];
+    expect(functionsReading(secretId)).toEqual(names.map((name) => functionIds[name]).sort());
+    const statements = Object.values(template.findResources("AWS::IAM::Policy")).flatMap(
+      (policy) => policy.Properties.PolicyDocument.Statement as { Action: string | string[] }[],
+    );
+    expect(statements.filter((statement) => JSON.stringify(statement.Action).includes("secretsmanager")).every((statement) => statement.Action === "secretsmanager:GetSecretValue")).toBe(true);
+  });
+
+  it("lets only Submit, which makes the callback URLs, and KlingCallback, which checks them, read the callback secret", () => {
+    expect(functionsReading(callbackSecretId)).toEqual([functionIds.submit, functionIds["kling-callback"]].sort());
   });
 
   it("keeps the account ledger in an on-demand, encrypted table with point-in-time recovery", () => {

@@ -213,4 +213,12 @@ describe("the dashboard", () => {
     const body = JSON.stringify(resourcesOfType("AWS::CloudWatch::Dashboard")[0]?.properties.DashboardBody);
     for (const metric of [METRIC.slotsInUse, METRIC.slotQueueLength, METRIC.timeQueuedSeconds, METRIC.oldestWaiterSeconds]) expect(body).toContain(metric);
   });
+
+  it("shows Kling's callbacks received, confirmed and refused (by reason), and the ends a poll found instead", () => {
+    const body = JSON.stringify(resourcesOfType("AWS::CloudWatch::Dashboard")[0]?.properties.DashboardBody);
+    for (const metric of [METRIC.callbacksReceived, METRIC.callbacksConfirmed, METRIC.endsFoundByPoll]) expect(body).toContain(metric);
+    expect(body).toContain(
+      `SEARCH('{${METRICS_NAMESPACE},${DIMENSION.service},${DIMENSION.reason}} ${DIMENSION.service}=\\\\\\"${SERVICE_NAME}\\\\\\" MetricName=\\\\\\"${METRIC.callbacksRefused}\\\\\\"'`,
+    );
+  });
 });

@@ -117,7 +117,8 @@ describe("the Kling base URL", () => {
       const variables = (fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables;
       return variables?.[ENV.klingBaseUrl] === undefined ? [] : [variables[ENV.klingBaseUrl]];
     });
-    expect(urls).toHaveLength(3);
+    // CheckCredits, Submit, Poll, and KlingCallback, which confirms a callback by query.
+    expect(urls).toHaveLength(4);
     for (const url of urls) expect(url).toMatch(/^https:\/\//);
   });
 });
@@ -129,6 +130,7 @@ describe.each(Object.keys(CONFIGURATIONS))("no credential in the template (%s)",
   it("gives the Lambdas the secret's ARN, and nothing else that looks like a key, secret or token", () => {
     const { stack, template } = configuration(name);
     const secretArn = stack.pipeline.config.klingSecretArn ?? { Ref: logicalIdOf(stack, stack.pipeline.secret) };
+    const callbackSecret = stack.pipeline.callbacks?.secret;
     const functions = resourcesOfType(template, "AWS::Lambda::Function");
     expect(functions.length).toBeGreaterThan(0);
     let secretReferences = 0;
@@ -141,11 +143,15 @@ describe.each(Object.keys(CONFIGURATIONS))("no credential in the template (%s)",
           secretReferences += 1;
           continue;
         }
+        if (variable === ENV.callbackSecretArn && callbackSecret) {
+          expect(value, `${id}'s ${variable}`).toEqual({ Ref: logicalIdOf(stack, callbackSecret) });
+          continue;
+        }
         expect(variable, `${id} has a variable named like a credential`).not.toMatch(CREDENTIAL_NAME);
         expect(JSON.stringify(value), `${id}'s ${variable} looks like a credential`).not.toMatch(CREDENTIAL_VALUE);
       }
     }
-    expect(secretReferences).toBe(3);
+    expect(secretReferences).toBe(4);
   });
 
   it("never names the local credential variables, nor holds a secret value", () => {

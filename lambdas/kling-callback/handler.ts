@@ -1,0 +1,140 @@
+/**
+ * KlingCallback, behind `POST /kling/callbacks/{externalTaskId}/{token}` (no AWS auth: Kling
+ * cannot sign SigV4). A call is refused with 401 and no effect unless its capability token is
+ * the task's (and, with a signing secret configured, its Standard Webhooks signature checks
+ * out). Its body is only a hint: an end is acted on once Kling confirms it by query, and only by
+ * the first to claim it in the ledger, so duplicate, late, out-of-order and unknown-task
+ * callbacks change nothing. The claimant releases the slot, settles the credits and ends
+ * WaitForVideo at once, with what Poll would have returned.
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import * as z from "zod";
+import { errorResponse, readJsonBody } from "../api/http";
+import { verifyCapabilityToken } from "../common/capability-token";
+import { callbackSecretsFrom } from "../common/callback-secrets";
+import { wallClock } from "../common/clock";
+import { klingApiFrom } from "../common/kling-api";
+import { type HandlerPorts, settingsFrom } from "../common/ports";
+import { verifyWebhook, WebhookVerificationError } from "../common/standard-webhooks";
+import { answerWait, releaseEndedTask, taskEndOf } from "../common/task-end";
+import { sfnTaskResponses } from "../common/task-responses";
+import { TASK_STATUSES } from "../kling/wire";
+import { dynamoDbLedgerFrom, slotPortsOf } from "../ledger/ports";
+import { logger, observed } from "../observability/logger";
+import {
+  type CallbackRefusal,
+  recordCallbackConfirmed,
+  recordCallbackReceived,
+  recordCallbackRefused,
+  recordGenerationSucceeded,
+} from "../observability/metrics";
+
+type KlingCallbackPorts = Pick<HandlerPorts, "kling" | "ledger" | "taskResponses" | "settings" | "clock" | "callbackSecrets">;
+
+/** A callback body is a task's JSON: far below this. */
+const MAX_CALLBACK_BYTES = 64 * 1024;
+
+const pathSchema = z.object({ externalTaskId: z.string().min(1), token: z.string().min(1) });
+
+/** What the handler reads of Kling's callback (legacy shape); the rest of the task it asks Kling for. */
+const callbackBodySchema = z.object({
+  task_id: z.string().min(1),
+  task_status: z.enum(TASK_STATUSES),
+  task_info: z.object({ external_task_id: z.string().optional() }).optional(),
+});
+
+/** Accepted: Kling needs to know no more, and an unknown task is not told apart from a known one. */
+const ACCEPTED: APIGatewayProxyResult = { statusCode: 204, headers: {}, body: "" };
+
+function refused(reason: CallbackRefusal, statusCode: 400 | 401 | 413, problem: string): APIGatewayProxyResult {
+  recordCallbackRefused(reason);
+  logger().warn("callback refused", { reason, problem });
+  return errorResponse(statusCode, [problem]);
+}
+
+function rawBody(event: Pick<APIGatewayProxyEvent, "body" | "isBase64Encoded">): Buffer {
+  return Buffer.from(event.body ?? "", event.isBase64Encoded ? "base64" : "utf8");
+}
+
+/** The call's own checks: the capability token, the signature, the body. A refusal, or what the body says. */
+async function checkedCallback(
+  ports: KlingCallbackPorts,
+  event: APIGatewayProxyEvent,
+): Promise<APIGatewayProxyResult | { externalTaskId: string; body: z.infer<typeof callbackBodySchema> }> {
+  const path = pathSchema.safeParse(event.pathParameters ?? {});
+  // Without both parts no token can match: the same refusal as a wrong one.
+  if (!path.success) return refused("capability-token", 401, "the callback URL's capability token is not this task's");
+  const { externalTaskId, token } = path.data;
+  const secrets = await ports.callbackSecrets();
+  if (!verifyCapabilityToken(secrets.capabilityKey, externalTaskId, token)) {
+    return refused("capability-token", 401, "the callback URL's capability token is not this task's");
+  }
+  if (secrets.klingSigningSecret !== undefined) {
+    try {
+      verifyWebhook(secrets.klingSigningSecret, event.headers ?? {}, rawBody(event), ports.clock.now() / 1000);
+    } catch (error) {
+      if (!(error instanceof WebhookVerificationError)) throw error;
+      return refused("signature", 401, `the callback's signature does not check out: ${error.message}`);
+    }
+  }
+  const json = readJsonBody(event, MAX_CALLBACK_BYTES);
+  if (!json.ok) return refused("body", json.statusCode, json.problem);
+  const body = callbackBodySchema.safeParse(json.value);
+  if (!body.success) {
+    const problems = body.error.issues.map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`);
+    return refused("body", 400, `the callback body is not a Kling task: ${problems.join("; ")}`);
+  }
+  const named = body.data.task_info?.external_task_id;
+  if (named !== undefined && named !== externalTaskId) {
+    return refused("body", 400, `the callback body is for task_info.external_task_id ${named}, not this URL's task`);
+  }
+  return { externalTaskId, body: body.data };
+}
+
+/** Confirms the end with Kling and, if this call is the first to claim it, acts on it. */
+async function actOnHint(ports: KlingCallbackPorts, externalTaskId: string, hintedStatus: string): Promise<void> {
+  // A task still running needs nothing: only an end ends the wait.
+  if (hintedStatus !== "succeed" && hintedStatus !== "failed") return;
+  const ledger = ports.ledger();
+  const wait = await ledger.taskWait(externalTaskId);
+  // Unknown (or no longer waited on): nothing to do, and nothing to tell the caller.
+  if (!wait || wait.end) return;
+  const answer = await (await ports.kling()).getTask(wait.task.kind, wait.task.taskId);
+  const end = taskEndOf(answer);
+  if (!end) {
+    logger().info("callback not confirmed: the task still runs", { taskId: wait.task.taskId, hinted: hintedStatus, status: answer.task_status });
+    return;
+  }
+  const claim = await ledger.claimTaskEnd(externalTaskId, end);
+  if (claim.outcome !== "claimed") return;
+  recordCallbackConfirmed();
+  await releaseEndedTask(slotPortsOf(ports), claim.wait.executionArn, end);
+  if (end.status === "succeed") recordGenerationSucceeded();
+  const resumed = await answerWait(ports.taskResponses, claim.wait.taskToken, claim.wait.task, end);
+  logger().info("callback confirmed", { taskId: wait.task.taskId, status: end.status, resumed });
+}
+
+export function klingCallbackHandler(ports: KlingCallbackPorts) {
+  return observed(async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+    const checked = await checkedCallback(ports, event);
+    if ("statusCode" in checked) return checked;
+    recordCallbackReceived();
+    try {
+      await actOnHint(ports, checked.externalTaskId, checked.body.task_status);
+    } catch (error) {
+      // Kling, the ledger or Step Functions failed us: say so, so a sender that retries does; the fallback poll covers it either way.
+      logger().error("callback could not be acted on", { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+      return errorResponse(503, ["the callback could not be acted on now; send it again later"]);
+    }
+    return ACCEPTED;
+  });
+}
+
+export const handler = klingCallbackHandler({
+  clock: wallClock,
+  settings: settingsFrom(process.env),
+  kling: klingApiFrom(process.env, wallClock),
+  ledger: dynamoDbLedgerFrom(process.env),
+  taskResponses: sfnTaskResponses(),
+  callbackSecrets: callbackSecretsFrom(process.env),
+});
