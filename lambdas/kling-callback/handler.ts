@@ -18,7 +18,8 @@ import { type HandlerPorts, settingsFrom } from "../common/ports";
 import { verifyWebhook, WebhookVerificationError } from "../common/standard-webhooks";
 import { answerWait, releaseEndedTask, taskEndOf } from "../common/task-end";
 import { sfnTaskResponses } from "../common/task-responses";
-import { TASK_STATUSES } from "../kling/wire";
+import { TASK_STATUSES, type TaskStatus } from "../kling/wire";
+import { NEW_TASK_STATUSES } from "../kling/wire-v2";
 import { dynamoDbLedgerFrom, slotPortsOf } from "../ledger/ports";
 import { logger, observed } from "../observability/logger";
 import {
@@ -36,12 +37,31 @@ const MAX_CALLBACK_BYTES = 64 * 1024;
 
 const pathSchema = z.object({ externalTaskId: z.string().min(1), token: z.string().min(1) });
 
-/** What the handler reads of Kling's callback (legacy shape); the rest of the task it asks Kling for. */
-const callbackBodySchema = z.object({
-  task_id: z.string().min(1),
-  task_status: z.enum(TASK_STATUSES),
-  task_info: z.object({ external_task_id: z.string().optional() }).optional(),
-});
+/**
+ * What the handler reads of Kling's callback, the task as its standard's query shows it (legacy:
+ * `task_id`, `task_status`; new: `id`, `status`): the status it hints at and the task it names.
+ * The rest it asks Kling for.
+ */
+const legacyCallbackSchema = z
+  .object({
+    task_id: z.string().min(1),
+    task_status: z.enum(TASK_STATUSES),
+    task_info: z.object({ external_task_id: z.string().optional() }).optional(),
+  })
+  .transform((task) => ({ status: task.task_status, externalTaskId: task.task_info?.external_task_id }));
+const newCallbackSchema = z
+  .object({ id: z.string().min(1), status: z.enum(NEW_TASK_STATUSES), external_id: z.string().optional() })
+  .transform((task) => ({ status: task.status === "succeeded" ? ("succeed" as const) : task.status, externalTaskId: task.external_id }));
+type CallbackHint = z.infer<typeof legacyCallbackSchema>;
+
+/** The body read by its standard's schema (a body with `id` and no `task_id` is the new standard's). */
+function readHint(body: unknown): { ok: true; hint: CallbackHint } | { ok: false; problem: string } {
+  const isNew = typeof body === "object" && body !== null && "id" in body && !("task_id" in body);
+  const result = (isNew ? newCallbackSchema : legacyCallbackSchema).safeParse(body);
+  if (result.success) return { ok: true, hint: result.data };
+  const problems = result.error.issues.map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`);
+  return { ok: false, problem: `the callback body is not a Kling task: ${problems.join("; ")}` };
+}
 
 /** Accepted: Kling needs to know no more, and an unknown task is not told apart from a known one. */
 const ACCEPTED: APIGatewayProxyResult = { statusCode: 204, headers: {}, body: "" };
@@ -60,7 +80,7 @@ function rawBody(event: Pick<APIGatewayProxyEvent, "body" | "isBase64Encoded">):
 async function checkedCallback(
   ports: KlingCallbackPorts,
   event: APIGatewayProxyEvent,
-): Promise<APIGatewayProxyResult | { externalTaskId: string; body: z.infer<typeof callbackBodySchema> }> {
+): Promise<APIGatewayProxyResult | { externalTaskId: string; hint: CallbackHint }> {
   const path = pathSchema.safeParse(event.pathParameters ?? {});
   // Without both parts no token can match: the same refusal as a wrong one.
   if (!path.success) return refused("capability-token", 401, "the callback URL's capability token is not this task's");
@@ -79,20 +99,17 @@ async function checkedCallback(
   }
   const json = readJsonBody(event, MAX_CALLBACK_BYTES);
   if (!json.ok) return refused("body", json.statusCode, json.problem);
-  const body = callbackBodySchema.safeParse(json.value);
-  if (!body.success) {
-    const problems = body.error.issues.map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`);
-    return refused("body", 400, `the callback body is not a Kling task: ${problems.join("; ")}`);
-  }
-  const named = body.data.task_info?.external_task_id;
+  const read = readHint(json.value);
+  if (!read.ok) return refused("body", 400, read.problem);
+  const named = read.hint.externalTaskId;
   if (named !== undefined && named !== externalTaskId) {
-    return refused("body", 400, `the callback body is for task_info.external_task_id ${named}, not this URL's task`);
+    return refused("body", 400, `the callback body is for the external_task_id ${named}, not this URL's task`);
   }
-  return { externalTaskId, body: body.data };
+  return { externalTaskId, hint: read.hint };
 }
 
 /** Confirms the end with Kling and, if this call is the first to claim it, acts on it. */
-async function actOnHint(ports: KlingCallbackPorts, externalTaskId: string, hintedStatus: string): Promise<void> {
+async function actOnHint(ports: KlingCallbackPorts, externalTaskId: string, hintedStatus: TaskStatus): Promise<void> {
   // A task still running needs nothing: only an end ends the wait.
   if (hintedStatus !== "succeed" && hintedStatus !== "failed") return;
   const ledger = ports.ledger();
@@ -120,7 +137,7 @@ export function klingCallbackHandler(ports: KlingCallbackPorts) {
     if ("statusCode" in checked) return checked;
     recordCallbackReceived();
     try {
-      await actOnHint(ports, checked.externalTaskId, checked.body.task_status);
+      await actOnHint(ports, checked.externalTaskId, checked.hint.status);
     } catch (error) {
       // Kling, the ledger or Step Functions failed us: say so, so a sender that retries does; the fallback poll covers it either way.
       logger().error("callback could not be acted on", { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });

@@ -11,7 +11,7 @@ export const NEW_TASK_KINDS = ["text-to-video", "image-to-video"] as const;
 export type NewTaskKind = (typeof NEW_TASK_KINDS)[number];
 
 /** `succeeded`, not the legacy `succeed`. */
-const NEW_TASK_STATUSES = ["submitted", "processing", "succeeded", "failed"] as const;
+export const NEW_TASK_STATUSES = ["submitted", "processing", "succeeded", "failed"] as const;
 
 /** One item of an image-to-video `contents[]`: the prompt, or a frame (an https URL or raw base64). */
 export type NewContent =

@@ -175,7 +175,7 @@ describe("a callback that does not check out", () => {
     expect(noStatus.statusCode).toBe(400);
     expect(JSON.parse(noStatus.body).errors[0]).toMatch(/^the callback body is not a Kling task: task_status: /);
     const otherTask = await callback(callbackEvent(task, { task_id: task.taskId, task_status: "succeed", task_info: { external_task_id: "job-else" } }));
-    expect(JSON.parse(otherTask.body)).toEqual({ errors: [`the callback body is for task_info.external_task_id job-else, not this URL's task`] });
+    expect(JSON.parse(otherTask.body)).toEqual({ errors: [`the callback body is for the external_task_id job-else, not this URL's task`] });
     expect(klingQueries).toBe(0);
   });
 });
@@ -215,6 +215,14 @@ describe("a callback that checks out", () => {
     // A duplicate, or a late one: no second query, no second answer (which would be InvalidToken).
     expect(await callback(callbackEvent(task, klingTask(task, "succeed")))).toMatchObject({ statusCode: 204 });
     expect(klingQueries).toBe(1);
+  });
+
+  it("in the new standard's shape (id, status succeeded) is read the same way", async () => {
+    const { task, token } = await waitingTask();
+    klingAnswer = klingTask(task, "succeed");
+    const newShape = { id: task.taskId, status: "succeeded", external_id: task.externalTaskId, create_time: 1, update_time: 2 };
+    expect(await callback(callbackEvent(task, newShape))).toMatchObject({ statusCode: 204 });
+    expect(responses.answers.get(token)?.output).toMatchObject({ status: "succeed", video: VIDEO });
   });
 
   it("of a failure Kling confirms ends the wait with Kling.GenerationFailed and Kling's reason, as Poll would", async () => {
