@@ -103,12 +103,15 @@ export async function serve(context: RunContext, port: number): Promise<number> 
       links: new PresignedVideoLinks(videoBucketClient, session.pipeline.videoLinkSeconds),
       queue: new LedgerQueuePositions(ledger.ledger, (name) => session.pipeline.executions.arnOf(name)),
       events: (entry) => session.pipeline.putEvent(entry),
+      callbacks: (event) => session.pipeline.handleKlingCallback(event),
       port,
       onRequest: (line) => io.out(line),
     }).catch((error: unknown) => {
       stop.dispose();
       throw error;
     });
+    // Kling (the simulator) calls back at the API's own callback route, as on AWS.
+    session.pipeline.receiveCallbacksAt(server.url);
     io.out(`serving the generations API at ${server.url}; executions are kept in ${context.history.dir}; Ctrl-C stops it`);
     io.out(`  curl -X POST ${server.url}/generations -H 'content-type: application/json' -d '{"prompt": "a corgi surfing a wave"}'`);
     io.out(`  curl ${server.url}/generations/<id>`);

@@ -9,6 +9,7 @@ import { releaseSlotHandler } from "#lambdas/release-slot/handler";
 import { waitForSlotHandler } from "#lambdas/wait-for-slot/handler";
 import { submitHandler } from "#lambdas/submit/handler";
 import { validateHandler } from "#lambdas/validate/handler";
+import { awaitVideoHandler } from "#lambdas/await-video/handler";
 import { handler as recordBatchItem } from "#lambdas/record-batch-item/handler";
 import { handler as summarizeBatch } from "#lambdas/summarize-batch/handler";
 import { handler as validateBatch } from "#lambdas/validate-batch/handler";
@@ -17,8 +18,8 @@ import type { GenerationFunctionName } from "#lib/pipeline-function";
 
 export type LambdaHandler = (event: unknown) => Promise<unknown>;
 
-/** The functions the state machines invoke (the API's runs behind `npm start -- serve`). */
-export type LocalFunctionName = GenerationFunctionName | BatchFunctionName;
+/** The functions the state machines invoke (the API's runs behind `npm start -- serve`, the callback function behind the callback endpoint). */
+export type LocalFunctionName = GenerationFunctionName | BatchFunctionName | "await-video";
 
 /**
  * Each function's handler made by its factory with the local ports, as Lambda makes it with the
@@ -36,6 +37,7 @@ export function localHandlers(ports: HandlerPorts): Readonly<Record<LocalFunctio
     diagnose,
     "await-redrive": awaitRedriveHandler(ports),
     "release-slot": releaseSlotHandler(ports),
+    "await-video": awaitVideoHandler(ports),
     "validate-batch": validateBatch,
     "record-batch-item": recordBatchItem,
     "summarize-batch": summarizeBatch,

@@ -19,8 +19,12 @@ import type { ScaledClock } from "./scaled-clock";
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type StateBody = Record<string, unknown>;
 
-/** Local code standing in for a Task's integration: gets the effective input, returns the integration's result. */
-export type TaskBinding = (input: Json, execution: ExecutionContext) => Promise<unknown>;
+/**
+ * Local code standing in for a Task's integration: gets the effective input, returns the
+ * integration's result. `timeoutSeconds` is the state's TimeoutSeconds, or its
+ * TimeoutSecondsPath read from the state's input, as Step Functions reads it (undefined: none).
+ */
+export type TaskBinding = (input: Json, execution: ExecutionContext, timeoutSeconds: number | undefined) => Promise<unknown>;
 
 export interface ExecutionContext {
   readonly name: string;
@@ -149,6 +153,25 @@ export interface RedriveStart {
   readonly redriveCount: number;
 }
 
+/**
+ * The definition as the engine gets it. The engine reads a Task's TimeoutSecondsPath from the
+ * input after Parameters, where AWS reads it from the state's input, and times it in real
+ * seconds: such a Task gets a timeout the engine never reaches instead, and its binding keeps
+ * the real one, read from the state's input, on the run's clock.
+ */
+function withoutEngineTimeoutPaths(definition: StateMachineDefinition): StateMachineDefinition {
+  const copy = structuredClone(definition);
+  for (const [, state] of allStates(copy.States)) {
+    if (typeof state.TimeoutSecondsPath !== "string") continue;
+    delete state.TimeoutSecondsPath;
+    state.TimeoutSeconds = ENGINE_NEVER_TIMES_OUT_SECONDS;
+  }
+  return copy;
+}
+
+/** A year: longer than any execution (Standard executions last at most a year). */
+const ENGINE_NEVER_TIMES_OUT_SECONDS = 31_536_000;
+
 /** `$$.Task.Token` locally; a callback binding hands its function a token of its own. */
 const LOCAL_TASK_TOKEN = "local-task-token";
 
@@ -166,10 +189,13 @@ export class LocalStateMachine {
   private readonly waits: ReturnType<typeof waitSources>;
   private readonly retriers = new Map<string, Retrier[]>();
   private readonly bindings = new Map<string, TaskBinding>();
+  /** Each Task's TimeoutSecondsPath, which the runner reads from the state's input (see withoutEngineTimeoutPaths). */
+  private readonly timeoutPaths = new Map<string, string[]>();
 
   constructor(private readonly options: LocalEngineOptions) {
     const { definition, bindTask } = options;
     for (const [name, state] of allStates(definition.States)) {
+      if (typeof state.TimeoutSecondsPath === "string") this.timeoutPaths.set(name, readSimplePath(state.TimeoutSecondsPath));
       if (Array.isArray(state.Retry)) this.retriers.set(name, state.Retry as Retrier[]);
       if (state.Type !== "Task") continue;
       // A Task without a local binding would call real AWS: refuse to start instead.
@@ -179,7 +205,7 @@ export class LocalStateMachine {
     }
     this.waits = waitSources(definition.States);
     // The definition is parsed JSON; the engine validates it against the States Language itself.
-    this.machine = new StateMachine(definition as unknown as EngineDefinition, {
+    this.machine = new StateMachine(withoutEngineTimeoutPaths(definition) as unknown as EngineDefinition, {
       validationOptions: { checkArn: true, checkPaths: true },
     });
   }
@@ -229,6 +255,20 @@ export class LocalStateMachine {
       return true;
     };
     const stopped = () => awsError(DATA_LIMIT_EXCEEDED, dataLimitExceeded?.cause ?? "");
+    /** Each state's input as it entered, for the Tasks whose timeout is a path into it. */
+    const enteredWith = new Map<string, unknown>();
+    const timeoutOf = (stateName: string, state: StateBody | undefined): number | undefined => {
+      if (typeof state?.TimeoutSeconds === "number") return state.TimeoutSeconds;
+      const path = this.timeoutPaths.get(stateName);
+      if (!path) return undefined;
+      if (!enteredWith.has(stateName)) throw awsError("States.Runtime", `the local engine did not report ${stateName}'s input before its Task ran`);
+      const seconds = at(enteredWith.get(stateName), path);
+      // What Step Functions requires of the path's value.
+      if (typeof seconds !== "number" || !Number.isInteger(seconds) || seconds < 1) {
+        throw awsError("States.Runtime", `${stateName}'s TimeoutSecondsPath does not select a positive whole number of seconds`);
+      }
+      return seconds;
+    };
 
     const taskResourceLocalHandlers: Record<string, (input: Json) => Promise<Json>> = {};
     for (const [stateName, binding] of this.bindings) {
@@ -238,7 +278,7 @@ export class LocalStateMachine {
         await new Promise((resolve) => setImmediate(resolve));
         if (exceedLimit(stateName, "parameters", taskInput)) throw stopped();
         try {
-          const result = await binding(taskInput, execution);
+          const result = await binding(taskInput, execution, timeoutOf(stateName, this.stateBody(stateName)));
           if (exceedLimit(stateName, "result", result)) throw stopped();
           attempts.delete(stateName);
           for (const { waitState, resultPath } of this.waits.sources.get(stateName) ?? []) {
@@ -283,6 +323,7 @@ export class LocalStateMachine {
       const now = clock.now();
       switch (log.type) {
         case "StateEntered":
+          if (this.timeoutPaths.has(log.state.name)) enteredWith.set(log.state.name, log.state.input);
           exceedLimit(log.state.name, "input", log.state.input);
           emit({ type: log.type, at: now, stateName: log.state.name, stateType: log.state.type, input: log.state.input });
           break;
@@ -324,10 +365,15 @@ export class LocalStateMachine {
     return report;
   }
 
+  private stateBody(stateName: string): StateBody | undefined {
+    for (const [name, state] of allStates(this.options.definition.States)) if (name === stateName) return state;
+    return undefined;
+  }
+
   private machineStartingAt(stateName: string): StateMachine {
     const { definition } = this.options;
     if (!(stateName in definition.States)) throw new Error(`cannot resume at ${stateName}: the state machine has no such state`);
-    return new StateMachine({ ...definition, StartAt: stateName } as unknown as EngineDefinition, {
+    return new StateMachine({ ...withoutEngineTimeoutPaths(definition), StartAt: stateName } as unknown as EngineDefinition, {
       validationOptions: { checkArn: true, checkPaths: true },
     });
   }

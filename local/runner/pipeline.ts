@@ -29,6 +29,12 @@ import type { VideoBucketServer } from "../storage/video-bucket-server";
 import { LEDGER_ENV } from "#lambdas/ledger/config";
 import type { PutEventsEntry } from "../serve/put-events";
 import { type LocalLedger, startLocalLedger } from "../ledger/local-ledger";
+import { randomBytes } from "node:crypto";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import { errorResponse } from "#lambdas/api/http";
+import { LOCAL_CALLBACK_SECRET_VARIABLES } from "#lambdas/common/callback-secrets";
+import { klingCallbackHandler } from "#lambdas/kling-callback/handler";
+import { type CallbackEndpoint, type CallbackHandler, startCallbackEndpoint } from "../serve/callback-endpoint";
 
 export interface LocalPipelineOptions {
   readonly clock: ScaledClock;
@@ -72,6 +78,9 @@ function functionEnvironment(template: CloudFormationTemplate, functionIds: read
         name === ENV.klingBaseUrl ||
         name === ENV.videoBucketName ||
         name === LEDGER_ENV.tableName ||
+        // Locally the callbacks arrive at a local endpoint, and the capability key is the pipeline's own.
+        name === ENV.callbackBaseUrl ||
+        name === ENV.callbackSecretArn ||
         name.startsWith("AWS_")
       ) {
         continue;
@@ -183,6 +192,9 @@ export class LocalPipeline {
    */
   private readonly environment: Record<string, string>;
   private videoBucket: Promise<VideoBucketServer> | undefined;
+  /** With callbacks on: the callback function, and the endpoint the simulator calls it through (unless {@link receiveCallbacksAt} names another). */
+  private readonly klingCallback: CallbackHandler | undefined;
+  private readonly callbackEndpoint: Promise<CallbackEndpoint> | undefined;
   /** Status-change events and batch requests on their way to their rules' targets. */
   private readonly deliveries = new Set<Promise<void>>();
   /** The stack's rules that start the batch workflow. */
@@ -195,13 +207,15 @@ export class LocalPipeline {
     this.videoLinkSeconds = stack.pipeline.config.videoArchive.linkSeconds;
     const workflows = extra ?? { generation: stack.pipeline.generation.stateMachine, batch: stack.pipeline.batch.stateMachine };
     const handlerByArn = new Map<string, LocalFunctionName>();
-    for (const [name, fn] of [...Object.entries(stack.pipeline.functions), ...Object.entries(stack.pipeline.batchFunctions)]) {
+    const { callbacks } = stack.pipeline;
+    const awaitVideo = callbacks ? { "await-video": callbacks.awaitVideo } : {};
+    for (const [name, fn] of [...Object.entries(stack.pipeline.functions), ...Object.entries(stack.pipeline.batchFunctions), ...Object.entries(awaitVideo)]) {
       handlerByArn.set(localArn(template, logicalIdOf(stack, fn)), name as LocalFunctionName);
     }
-    this.environment = functionEnvironment(
-      template,
-      [...handlerByArn.keys()].map((arn) => arn.split(":").at(-1) ?? ""),
-    );
+    this.environment = functionEnvironment(template, [
+      ...[...handlerByArn.keys()].map((arn) => arn.split(":").at(-1) ?? ""),
+      ...(callbacks ? [logicalIdOf(stack, callbacks.callbackFunction)] : []),
+    ]);
     const taskResponses = new LocalTaskResponses();
     // The ports a container gets on AWS, but for the ledger (dynalite's table) and the task tokens (the local engine's).
     const ports: HandlerPorts = {
@@ -209,8 +223,20 @@ export class LocalPipeline {
       ledger: () => this.ledger.ledger,
       taskResponses,
     };
-    const handlers = localHandlers(ports);
     const environment: Environment = this.environment;
+    if (callbacks) {
+      this.environment[LOCAL_CALLBACK_SECRET_VARIABLES.capabilityKey] = randomBytes(32).toString("base64url");
+      this.klingCallback = klingCallbackHandler(ports);
+      // Until the endpoint listens, Submit would send no callback URL: every invocation waits for it.
+      this.callbackEndpoint = startCallbackEndpoint((event) => this.handleKlingCallback(event)).then((endpoint) => {
+        this.environment[ENV.callbackBaseUrl] ??= endpoint.url;
+        return endpoint;
+      });
+    }
+    const callbackEndpoint = this.callbackEndpoint;
+    const handlers = Object.fromEntries(
+      Object.entries(localHandlers(ports)).map(([name, handler]) => [name, async (event: unknown) => (await callbackEndpoint, handler(event))]),
+    ) as Record<LocalFunctionName, LambdaHandler>;
 
     const generationId = logicalIdOf(stack, workflows.generation);
     const generationArn = localArn(template, generationId);
@@ -242,9 +268,9 @@ export class LocalPipeline {
           if (!name || typeof functionArn !== "string") return undefined;
           const seconds = functionTimeoutSeconds(template, functionArn);
           const timeout = { seconds, realMs: seconds * 1000 };
-          // How long the Task waits for its token is simulated time (WaitForSlot's park): scaled.
-          const stateTimeoutMs = typeof state.TimeoutSeconds === "number" ? options.clock.realMs(state.TimeoutSeconds) : undefined;
-          return (input) => aroundInvoke(stateName, () => taskResponses.invoke(handlers[name], input, timeout, stateTimeoutMs));
+          // How long the Task waits for its token is simulated time (WaitForSlot's park, WaitForVideo's fallback poll): scaled.
+          return (input, _execution, timeoutSeconds) =>
+            aroundInvoke(stateName, () => taskResponses.invoke(handlers[name], input, timeout, timeoutSeconds === undefined ? undefined : options.clock.realMs(timeoutSeconds)));
         }
         case RESOURCE.startExecutionSync:
           if (parameters?.StateMachineArn !== generationArn) return undefined;
@@ -306,6 +332,26 @@ export class LocalPipeline {
     return this.environment;
   }
 
+  /**
+   * Kling's callback as the callback route's function answers it (404 when callbacks are off):
+   * what the local endpoint and the local API server call. It runs within the simulator's
+   * delivery, which is the clock's work: it must not wait for other work on the same clock.
+   */
+  handleKlingCallback(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+    if (!this.klingCallback) return Promise.resolve(errorResponse(404, ["callbacks are off in this pipeline's configuration"]));
+    return this.klingCallback(event);
+  }
+
+  /** Whether Submit gives Kling a callback URL (the configuration's callbacks, on by default as with the API). */
+  get callbacksOn(): boolean {
+    return this.klingCallback !== undefined;
+  }
+
+  /** Kling is told to call back at `baseUrl` (the local API server's, which answers the route too) instead of the pipeline's own endpoint. */
+  receiveCallbacksAt(baseUrl: string): void {
+    if (this.klingCallback) this.environment[ENV.callbackBaseUrl] = baseUrl;
+  }
+
   /** Points the Lambdas at a Kling endpoint (the simulator or the real one) with these credentials. */
   connect(baseUrl: string, credentials: KlingCredentials): void {
     const env = this.environment;
@@ -358,6 +404,7 @@ export class LocalPipeline {
   }
 
   async close(): Promise<void> {
+    await (await this.callbackEndpoint)?.close();
     await this.statusChangesDelivered();
     await this.ledger.close();
     const bucket = await this.videoBucket;

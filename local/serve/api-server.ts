@@ -15,8 +15,10 @@ import type { QueuePositions } from "#lambdas/ledger/queue-position";
 import { answerPutEvents, PUT_EVENTS_TARGET, type PutEventsEntry } from "./put-events";
 import { errorResponse } from "#lambdas/api/http";
 import { handleApiRequest } from "#lambdas/api/routes";
+import type { CallbackHandler } from "./callback-endpoint";
 import {
   API_GATEWAY_MAX_PAYLOAD_BYTES,
+  CALLBACK_RESOURCE,
   fromProxyResult,
   newRequestId,
   splitTarget,
@@ -35,6 +37,8 @@ interface LocalApiServerOptions {
   readonly links: VideoLinks;
   /** The ledger's queue: a generation waiting for a Kling slot is QUEUED. */
   readonly queue?: QueuePositions;
+  /** Kling's callback route, with the same handler as on AWS; without it the route is not answered (404). */
+  readonly callbacks?: CallbackHandler | undefined;
   /** Where EventBridge PutEvents entries go (the local rules); without it PutEvents is not answered. */
   readonly events?: (entry: PutEventsEntry) => void;
   /** 0 picks a free port; {@link DEFAULT_API_PORT} by default. */
@@ -233,7 +237,10 @@ async function serve(
       requestId,
       receivedAt,
     });
-    const result = await handleApiRequest(event, options.executions, options.environment, { links: options.links, queue: options.queue });
+    const result =
+      event.resource === CALLBACK_RESOURCE && method === "POST" && options.callbacks
+        ? await options.callbacks(event)
+        : await handleApiRequest(event, options.executions, options.environment, { links: options.links, queue: options.queue });
     send(response, fromProxyResult(result, requestId));
   } catch (error) {
     if (error instanceof ClientGoneError || response.destroyed) return;

@@ -6,6 +6,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { GENERATIONS_PATH } from "#lambdas/api/routes";
+import { CALLBACK_ROUTE } from "#lambdas/common/callback-url";
 import { LOCAL_ACCOUNT } from "../runner/definition";
 
 /** The deployed stage (lib/generation-api.ts). Locally the paths carry no stage prefix. */
@@ -46,6 +47,10 @@ interface MatchedResource {
 
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
+/** Kling's callback route (lib/generation-api.ts), as API Gateway names its resource. */
+export const CALLBACK_RESOURCE = `/${CALLBACK_ROUTE.join("/")}/{externalTaskId}/{token}`;
+const CALLBACK_PATH = new RegExp(`^/${CALLBACK_ROUTE.join("/")}/([^/]+)/([^/]+)$`);
+
 /** Splits the request target into its still-encoded path and its query string. */
 export function splitTarget(target: string): { readonly path: string; readonly query: string } {
   // Absolute-form targets (`GET http://host/path`) are allowed by HTTP/1.1.
@@ -66,8 +71,8 @@ function decodeSegment(segment: string): string {
 }
 
 /**
- * The resource API Gateway matches: `/generations`, `/generations/{id}` (a trailing slash
- * matches too), and for anything else a `{proxy+}` resource, so that the handler answers it
+ * The resource API Gateway matches: `/generations`, `/generations/{id}`, Kling's callback
+ * route (a trailing slash matches too), and for anything else a `{proxy+}` resource, so that the handler answers it
  * (404 or 405) by its path. Path parameters are decoded, as API Gateway decodes them.
  */
 function matchResource(path: string): MatchedResource {
@@ -76,6 +81,10 @@ function matchResource(path: string): MatchedResource {
   const item = /^\/generations\/([^/]+)$/.exec(trimmed);
   if (item?.[1] !== undefined) {
     return { resource: `${GENERATIONS_PATH}/{id}`, resourceId: "generation", pathParameters: { id: decodeSegment(item[1]) } };
+  }
+  const callback = CALLBACK_PATH.exec(trimmed);
+  if (callback?.[1] !== undefined && callback[2] !== undefined) {
+    return { resource: CALLBACK_RESOURCE, resourceId: "kling-callback", pathParameters: { externalTaskId: decodeSegment(callback[1]), token: decodeSegment(callback[2]) } };
   }
   if (trimmed === "/") return { resource: "/", resourceId: "root", pathParameters: null };
   return { resource: "/{proxy+}", resourceId: "proxy", pathParameters: { proxy: decodeSegment(path.slice(1)) } };
