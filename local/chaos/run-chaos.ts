@@ -23,9 +23,11 @@ import type { ExecutionReport } from "../runner/local-engine";
 import type { LedgerHoldings } from "../../lambdas/ledger/ledger";
 import { LocalPipeline, type LocalPipelineOptions } from "../runner/pipeline";
 import { ScaledClock } from "../runner/scaled-clock";
-import { chaosPlan, startSimulator, type ChaosFaultKind, type ChaosPlan, type SimulatedTask, type SimulatorStats } from "../simulator";
+import { CHAOS_DELAY_FAULTS, CHAOS_LEDGER_FAULTS, chaosPlan, startSimulator, type ChaosFaultKind, type ChaosPlan, type SimulatedTask, type SimulatorStats } from "../simulator";
 import { startDelayingProxy } from "./delaying-proxy";
 import { LeakScanner, randomSecrets, type ChaosSecrets, type Leak } from "./leak-scanner";
+import { LedgerFaults, type LostReleaseCrashes } from "./ledger-faults";
+import { useLedger } from "../../lambdas/ledger/ports";
 
 export const DEFAULT_CHAOS_JOBS = 500;
 export const DEFAULT_FAULT_RATE = 0.2;
@@ -54,6 +56,10 @@ export interface ChaosOptions {
   readonly secrets?: ChaosSecrets;
   /** Wraps each Lambda invocation (LocalPipelineOptions.aroundInvoke): how a test stages a defect the checks must catch. */
   readonly aroundInvoke?: LocalPipelineOptions["aroundInvoke"];
+  /** Whether a lost release crashes only its first attempt (the default) or every one, leaving it to the backstop. */
+  readonly lostReleaseCrashes?: LostReleaseCrashes;
+  /** False leaves out the status-change backstop (LocalPipelineOptions.withoutStatusChangeBackstop): a test shows the ledger check fail. */
+  readonly statusChangeBackstop?: boolean;
 }
 
 export interface Check {
@@ -111,6 +117,9 @@ const EXPLAINED_ERRORS: ReadonlySet<string> = new Set([
   "Kling.GenerationFailed",
   "Kling.ContentPolicy",
   "Kling.PollTimeout",
+  // The ledger faults' stopped and timed-out executions, as the batch records them.
+  "Execution.Stopped",
+  "States.Timeout",
 ]);
 const FAILED_TASK_MESSAGE = /^Kling task (\S+) failed: (.*)$/s;
 
@@ -197,6 +206,8 @@ interface ChaosRun {
   readonly stats: SimulatorStats;
   /** Creates the simulator refused with 400/1201: in this run, only a repeated external_task_id. */
   readonly refusedCreates: number;
+  /** Errors the run's faults can cause. */
+  readonly explainedErrors: ReadonlySet<string>;
 }
 
 /** Step 1, run: the batches in waves through the local pipeline, against the simulator behind the delaying front. */
@@ -216,6 +227,7 @@ async function runJobs(
     options.batchSize,
   ).map((items, number) => ({ batchId: `chaos-s${options.seed}-b${number}`, items }));
 
+  const ledgerFaults = new LedgerFaults(plan, options.lostReleaseCrashes ?? "first-attempt");
   const pipeline = new LocalPipeline({
     clock,
     config: {
@@ -226,9 +238,13 @@ async function runJobs(
       creditCacheSeconds: 30,
     },
     onGenerationEvent: (name, event) => scanner.scanValue(`execution ${name}: ${event.type} ${event.stateName ?? ""}`, event),
-    ...(options.aroundInvoke ? { aroundInvoke: options.aroundInvoke } : {}),
+    aroundInvoke: ledgerFaults.aroundInvoke(options.aroundInvoke),
+    withoutStatusChangeBackstop: options.statusChangeBackstop === false,
   });
   closers.push(() => pipeline.close());
+  ledgerFaults.attach(pipeline);
+  // The functions' ledger, with the faults in it; the checks read the table itself.
+  closers.push(useLedger(ledgerFaults.wrap(pipeline.ledger.ledger)));
   let refusedCreates = 0;
   const simulator = await startSimulator({
     clock,
@@ -275,7 +291,9 @@ async function runJobs(
       return { index: index++, name, batchId: batch.batchId, indexInBatch, externalTaskId: externalTaskIdFor(name, pipeline.executions.arnOf(name)) };
     }),
   );
-  return { pipeline, batches, jobs, reports, busEvents, tasks: simulator.tasks(), stats: simulator.stats, refusedCreates };
+  // A release that crashes on every attempt fails Poll for good: the job ends with the crash.
+  const explainedErrors = options.lostReleaseCrashes === "every-attempt" ? new Set([...EXPLAINED_ERRORS, "Runtime.ExitError"]) : EXPLAINED_ERRORS;
+  return { pipeline, batches, jobs, reports, busEvents, tasks: simulator.tasks(), stats: simulator.stats, refusedCreates, explainedErrors };
 }
 
 /** What the collect step found, job by job. */
@@ -338,7 +356,8 @@ async function collect(run: ChaosRun, scanner: LeakScanner): Promise<ChaosEviden
       scanner.scanValue(`execution ${name} output`, child.output);
       scanner.scanValue(`execution ${name} error`, child.error);
       scanner.scanValue(`execution ${name} cause`, child.cause);
-      if (child.status !== outcome.status) inconsistent.push(`${name}: execution ${child.status}, outcome ${outcome.status}`);
+      // A child that did not succeed (failed, stopped, timed out) is the batch's FAILED outcome.
+      if ((child.status === "SUCCEEDED" ? "SUCCEEDED" : "FAILED") !== outcome.status) inconsistent.push(`${name}: execution ${child.status}, outcome ${outcome.status}`);
     } else {
       inconsistent.push(`${name}: no generation execution`);
     }
@@ -359,7 +378,7 @@ async function collect(run: ChaosRun, scanner: LeakScanner): Promise<ChaosEviden
     const where = `${diagnosis.errorCode} in ${diagnosis.failedState}`;
     failuresByState[where] = (failuresByState[where] ?? 0) + 1;
     tableMismatches.push(...tableProblems(name, diagnosis));
-    if (!EXPLAINED_ERRORS.has(diagnosis.errorCode)) {
+    if (!run.explainedErrors.has(diagnosis.errorCode)) {
       unexplained.push(`${name}: ${diagnosis.errorCode} in ${diagnosis.failedState}: ${diagnosis.errorMessage}`);
     }
     if (jobTasks.some((task) => task.status === "succeed")) {
@@ -500,7 +519,7 @@ export function formatChaosReport(report: ChaosReport): string[] {
 /** Request faults the simulator answered plus task outcomes: the plan's count minus the front's delays. */
 function simulatorSideFaults(counts: Readonly<Record<ChaosFaultKind, number>>): number {
   return Object.entries(counts)
-    .filter(([kind]) => !["slow-answer", "late-answer", "late-answer-after-handling"].includes(kind))
+    .filter(([kind]) => !(CHAOS_DELAY_FAULTS as readonly string[]).includes(kind) && !(CHAOS_LEDGER_FAULTS as readonly string[]).includes(kind))
     .reduce((sum, [, count]) => sum + count, 0);
 }
 

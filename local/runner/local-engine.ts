@@ -44,10 +44,13 @@ export interface EngineEvent {
   readonly output?: unknown;
 }
 
+/** How an execution ends: on its own, stopped by StopExecution (ABORTED), or past its TimeoutSeconds (TIMED_OUT). */
+export type ExecutionEnding = "SUCCEEDED" | "FAILED" | "ABORTED" | "TIMED_OUT";
+
 export interface ExecutionReport {
   readonly executionName: string;
   readonly executionArn: string;
-  readonly status: "SUCCEEDED" | "FAILED";
+  readonly status: ExecutionEnding;
   readonly output: unknown;
   readonly error: string | null;
   readonly cause: string | null;
@@ -149,6 +152,12 @@ export interface RedriveStart {
   readonly redriveCount: number;
 }
 
+/** The engine's machine for a definition, without its TimeoutSeconds: {@link LocalStateMachine.run} times it on the simulated clock. */
+function engineMachine(definition: StateMachineDefinition): StateMachine {
+  const { TimeoutSeconds: _timedByRun, ...timeless } = definition as StateMachineDefinition & { TimeoutSeconds?: number };
+  return new StateMachine(timeless as unknown as EngineDefinition, { validationOptions: { checkArn: true, checkPaths: true } });
+}
+
 /** `$$.Task.Token` locally; a callback binding hands its function a token of its own. */
 const LOCAL_TASK_TOKEN = "local-task-token";
 
@@ -166,6 +175,8 @@ export class LocalStateMachine {
   private readonly waits: ReturnType<typeof waitSources>;
   private readonly retriers = new Map<string, Retrier[]>();
   private readonly bindings = new Map<string, TaskBinding>();
+  /** How to stop each running execution, by name (StopExecution, or its TimeoutSeconds elapsing). */
+  private readonly running = new Map<string, (ending: "ABORTED" | "TIMED_OUT") => void>();
 
   constructor(private readonly options: LocalEngineOptions) {
     const { definition, bindTask } = options;
@@ -179,9 +190,17 @@ export class LocalStateMachine {
     }
     this.waits = waitSources(definition.States);
     // The definition is parsed JSON; the engine validates it against the States Language itself.
-    this.machine = new StateMachine(definition as unknown as EngineDefinition, {
-      validationOptions: { checkArn: true, checkPaths: true },
-    });
+    this.machine = engineMachine(definition);
+  }
+
+  /**
+   * StopExecution: the running execution ends ABORTED (or TIMED_OUT, as when its TimeoutSeconds
+   * elapses) and its status change is told as any other ending. False when none runs by that name.
+   */
+  stop(executionName: string, ending: "ABORTED" | "TIMED_OUT" = "ABORTED"): boolean {
+    const stop = this.running.get(executionName);
+    stop?.(ending);
+    return stop !== undefined;
   }
 
   get stateMachineArn(): string {
@@ -272,8 +291,18 @@ export class LocalStateMachine {
     });
     result.catch(() => undefined); // The outcome is read from the event log below.
     abortRun = abort;
+    let stoppedAs: "ABORTED" | "TIMED_OUT" | undefined;
+    const stop = (ending: "ABORTED" | "TIMED_OUT") => {
+      if (stoppedAs || dataLimitExceeded) return;
+      stoppedAs = ending;
+      abort();
+    };
+    this.running.set(executionName, stop);
+    // The execution's TimeoutSeconds, in simulated seconds (the engine's own timer would count real ones).
+    const { TimeoutSeconds } = this.options.definition as { TimeoutSeconds?: number };
+    const timeoutTimer = TimeoutSeconds === undefined ? undefined : setTimeout(() => stop("TIMED_OUT"), clock.realMs(TimeoutSeconds));
 
-    let final: { status: "SUCCEEDED" | "FAILED"; output: unknown; error: string | null; cause: string | null } = {
+    let final: { status: ExecutionEnding; output: unknown; error: string | null; cause: string | null } = {
       status: "FAILED",
       output: null,
       error: "States.Runtime",
@@ -307,6 +336,13 @@ export class LocalStateMachine {
           final = { status: "SUCCEEDED", output: log.output, error: null, cause: null };
           emit({ type: log.type, at: now, output: log.output });
           break;
+        case "ExecutionAborted":
+          if (stoppedAs) {
+            // As DescribeExecution shows a stop without an error, and a timeout.
+            final = { status: stoppedAs, output: null, error: null, cause: null };
+            emit({ type: stoppedAs === "ABORTED" ? "ExecutionAborted" : "ExecutionTimedOut", at: now });
+          }
+          break;
         case "ExecutionFailed":
           final = { status: "FAILED", output: null, error: log.Error, cause: typeof log.Cause === "string" ? log.Cause : JSON.stringify(log.Cause ?? null) };
           emit({ type: log.type, at: now, error: final.error ?? undefined, cause: final.cause ?? undefined });
@@ -315,6 +351,8 @@ export class LocalStateMachine {
           emit({ type: log.type, at: now });
       }
     }
+    clearTimeout(timeoutTimer);
+    this.running.delete(executionName);
     if (dataLimitExceeded) {
       final = { status: "FAILED", output: null, error: DATA_LIMIT_EXCEEDED, cause: dataLimitExceeded.cause };
       emit({ type: "ExecutionFailed", at: clock.now(), error: final.error ?? undefined, cause: final.cause ?? undefined });
@@ -327,9 +365,7 @@ export class LocalStateMachine {
   private machineStartingAt(stateName: string): StateMachine {
     const { definition } = this.options;
     if (!(stateName in definition.States)) throw new Error(`cannot resume at ${stateName}: the state machine has no such state`);
-    return new StateMachine({ ...definition, StartAt: stateName } as unknown as EngineDefinition, {
-      validationOptions: { checkArn: true, checkPaths: true },
-    });
+    return engineMachine({ ...definition, StartAt: stateName });
   }
 
   /**

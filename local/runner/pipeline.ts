@@ -18,7 +18,7 @@ import { assertPutEventsSize } from "./quotas";
 import { LocalExecutions, startExecutionSync } from "./executions";
 import { LOCAL_HANDLERS, type LocalFunctionName } from "./handlers";
 import { invokeLikeLambda } from "./lambda-binding";
-import { type EngineEvent, type ExecutionReport, LocalStateMachine, type TaskBinder } from "./local-engine";
+import { type EngineEvent, type ExecutionContext, type ExecutionReport, LocalStateMachine, type TaskBinder } from "./local-engine";
 import type { ScaledClock } from "./scaled-clock";
 import { LocalTaskResponses } from "./task-token-binding";
 import { useTaskResponses } from "../../lambdas/common/task-responses";
@@ -37,7 +37,9 @@ export interface LocalPipelineOptions {
    * Wraps each Lambda invocation: how the tests stage the hard edges (e.g. a function that did
    * its work but was killed before it could answer) and how the benchmark counts invocations.
    */
-  readonly aroundInvoke?: (stateName: string, invoke: () => Promise<unknown>) => Promise<unknown>;
+  readonly aroundInvoke?: (stateName: string, invoke: () => Promise<unknown>, execution: ExecutionContext) => Promise<unknown>;
+  /** Leaves out the status-change rule's delivery: how a test shows what the ledger's backstop catches. */
+  readonly withoutStatusChangeBackstop?: boolean;
   /**
    * Adds other workflows over the same functions to the stack and runs them instead of the
    * pipeline's own (the benchmark's baseline).
@@ -196,7 +198,7 @@ export class LocalPipeline {
           const seconds = functionTimeoutSeconds(template, functionArn);
           // Handler time is real CPU and network time, like the Kling client's own timeout: not scaled.
           const timeout = { seconds, realMs: seconds * 1000 };
-          return (input) => aroundInvoke(stateName, () => invokeLikeLambda(handler, input, timeout));
+          return (input, execution) => aroundInvoke(stateName, () => invokeLikeLambda(handler, input, timeout), execution);
         }
         case RESOURCE.lambdaInvokeWithTaskToken: {
           const functionArn = parameters?.FunctionName;
@@ -206,7 +208,7 @@ export class LocalPipeline {
           const timeout = { seconds, realMs: seconds * 1000 };
           // How long the Task waits for its token is simulated time (WaitForSlot's park): scaled.
           const stateTimeoutMs = typeof state.TimeoutSeconds === "number" ? options.clock.realMs(state.TimeoutSeconds) : undefined;
-          return (input) => aroundInvoke(stateName, () => taskResponses.invoke(LOCAL_HANDLERS[name], input, timeout, stateTimeoutMs));
+          return (input, execution) => aroundInvoke(stateName, () => taskResponses.invoke(LOCAL_HANDLERS[name], input, timeout, stateTimeoutMs), execution);
         }
         case RESOURCE.startExecutionSync:
           if (parameters?.StateMachineArn !== generationArn) return undefined;
@@ -219,14 +221,14 @@ export class LocalPipeline {
           if (!name || typeof state.Resource !== "string") return undefined;
           const seconds = functionTimeoutSeconds(template, state.Resource);
           const timeout = { seconds, realMs: seconds * 1000 };
-          return async (input) => {
-            const invoked = await aroundInvoke(stateName, () => invokeLikeLambda(LOCAL_HANDLERS[name], { Payload: input }, timeout));
+          return async (input, execution) => {
+            const invoked = await aroundInvoke(stateName, () => invokeLikeLambda(LOCAL_HANDLERS[name], { Payload: input }, timeout), execution);
             return (invoked as { Payload: unknown }).Payload;
           };
         }
       }
     };
-    const releaseEnded = endedExecutionRule(template, generationId, handlerByArn);
+    const releaseEnded = options.withoutStatusChangeBackstop ? undefined : endedExecutionRule(template, generationId, handlerByArn);
     this.generation = new LocalStateMachine({
       definition: definitionFromTemplate(template, generationId),
       stateMachineArn: generationArn,

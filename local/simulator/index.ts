@@ -38,4 +38,4 @@ export {
   type ScenarioName,
 } from "./scenarios";
 export { perItemPlan, taggedScenario } from "./per-item-plan";
-export { chaosPlan, mulberry32, CHAOS_FAULT_KINDS, CHAOS_REQUEST_FAULTS, CHAOS_DELAY_FAULTS, CHAOS_TASK_FAULTS, CHAOS_FAILURE_MESSAGES, type ChaosPlan, type ChaosPlanOptions, type ChaosFaultKind, type DelayFault } from "./chaos-plan";
+export { chaosPlan, mulberry32, CHAOS_FAULT_KINDS, CHAOS_REQUEST_FAULTS, CHAOS_DELAY_FAULTS, CHAOS_LEDGER_FAULTS, CHAOS_TASK_FAULTS, CHAOS_FAILURE_MESSAGES, type ChaosPlan, type ChaosPlanOptions, type ChaosFaultKind, type ChaosLedgerFault, type DelayFault } from "./chaos-plan";
