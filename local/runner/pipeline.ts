@@ -16,10 +16,10 @@ import { BATCH_EVENTS } from "../../lambdas/batch/batch";
 import { LocalEventBus } from "./event-bus";
 import { assertPutEventsSize } from "./quotas";
 import { LocalExecutions, startExecutionSync } from "./executions";
-import { LOCAL_HANDLERS, type LocalFunctionName } from "./handlers";
+import { LOCAL_HANDLERS, type LambdaHandler, type LocalFunctionName } from "./handlers";
 import { invokeLikeLambda } from "./lambda-binding";
 import { type EngineEvent, type ExecutionContext, type ExecutionReport, LocalStateMachine, type TaskBinder } from "./local-engine";
-import type { ScaledClock } from "./scaled-clock";
+import type { LocalClock } from "./scaled-clock";
 import { LocalTaskResponses } from "./task-token-binding";
 import { useTaskResponses } from "../../lambdas/common/task-responses";
 import { logicalIdOf, synthesizePipeline } from "./synthesize";
@@ -29,7 +29,9 @@ import { useLedger } from "../../lambdas/ledger/ports";
 import { type LocalLedger, startLocalLedger } from "../ledger/local-ledger";
 
 export interface LocalPipelineOptions {
-  readonly clock: ScaledClock;
+  readonly clock: LocalClock;
+  /** Draws the retries' full jitter; Math.random unless the run is seeded (the benchmark). */
+  readonly random?: () => number;
   readonly config?: PipelineConfigInput;
   /** Sees every event of every generation execution started through {@link LocalPipeline.executions}. */
   readonly onGenerationEvent?: (executionName: string, event: EngineEvent) => void;
@@ -89,6 +91,7 @@ function endedExecutionRule(
   template: CloudFormationTemplate,
   stateMachineId: string,
   handlerByArn: ReadonlyMap<string, LocalFunctionName>,
+  handlers: Readonly<Record<LocalFunctionName, LambdaHandler>>,
 ): ((report: ExecutionReport, stateMachineArn: string, redriveCount: number) => Promise<void>) | undefined {
   for (const resource of Object.values(template.Resources)) {
     if (resource.Type !== "AWS::Events::Rule") continue;
@@ -111,7 +114,7 @@ function endedExecutionRule(
         detail: { executionArn: report.executionArn, stateMachineArn, name: report.executionName, status: report.status, redriveCount },
       };
       try {
-        await invokeLikeLambda(LOCAL_HANDLERS[name], event);
+        await invokeLikeLambda(handlers[name], event);
       } catch (error) {
         console.error(`the status-change rule could not release ${report.executionName}: ${error instanceof Error ? error.message : String(error)}`);
       }
@@ -179,7 +182,11 @@ export class LocalPipeline {
       [...handlerByArn.keys()].map((arn) => arn.split(":").at(-1) ?? ""),
     );
     this.restoreClock = useClock(options.clock);
-    const taskResponses = new LocalTaskResponses();
+    const taskResponses = new LocalTaskResponses(options.clock);
+    // Every invocation runs as the clock's work: a virtual clock holds time still meanwhile.
+    const handlers = Object.fromEntries(
+      Object.entries(LOCAL_HANDLERS).map(([name, handler]) => [name, (event: unknown) => options.clock.work(() => handler(event))]),
+    ) as Record<LocalFunctionName, LambdaHandler>;
     this.restoreTaskResponses = useTaskResponses(taskResponses);
     this.restoreLedger = useLedger(this.ledger.ledger);
 
@@ -194,7 +201,7 @@ export class LocalPipeline {
           const functionArn = parameters?.FunctionName;
           const name = typeof functionArn === "string" ? handlerByArn.get(functionArn) : undefined;
           if (!name || typeof functionArn !== "string") return undefined;
-          const handler = LOCAL_HANDLERS[name];
+          const handler = handlers[name];
           const seconds = functionTimeoutSeconds(template, functionArn);
           // Handler time is real CPU and network time, like the Kling client's own timeout: not scaled.
           const timeout = { seconds, realMs: seconds * 1000 };
@@ -206,9 +213,9 @@ export class LocalPipeline {
           if (!name || typeof functionArn !== "string") return undefined;
           const seconds = functionTimeoutSeconds(template, functionArn);
           const timeout = { seconds, realMs: seconds * 1000 };
-          // How long the Task waits for its token is simulated time (WaitForSlot's park): scaled.
-          const stateTimeoutMs = typeof state.TimeoutSeconds === "number" ? options.clock.realMs(state.TimeoutSeconds) : undefined;
-          return (input, execution) => aroundInvoke(stateName, () => taskResponses.invoke(LOCAL_HANDLERS[name], input, timeout, stateTimeoutMs), execution);
+          // How long the Task waits for its token is simulated time (WaitForSlot's park).
+          const stateTimeoutSeconds = typeof state.TimeoutSeconds === "number" ? state.TimeoutSeconds : undefined;
+          return (input, execution) => aroundInvoke(stateName, () => taskResponses.invoke(handlers[name], input, timeout, stateTimeoutSeconds), execution);
         }
         case RESOURCE.startExecutionSync:
           if (parameters?.StateMachineArn !== generationArn) return undefined;
@@ -222,17 +229,18 @@ export class LocalPipeline {
           const seconds = functionTimeoutSeconds(template, state.Resource);
           const timeout = { seconds, realMs: seconds * 1000 };
           return async (input, execution) => {
-            const invoked = await aroundInvoke(stateName, () => invokeLikeLambda(LOCAL_HANDLERS[name], { Payload: input }, timeout), execution);
+            const invoked = await aroundInvoke(stateName, () => invokeLikeLambda(handlers[name], { Payload: input }, timeout), execution);
             return (invoked as { Payload: unknown }).Payload;
           };
         }
       }
     };
-    const releaseEnded = options.withoutStatusChangeBackstop ? undefined : endedExecutionRule(template, generationId, handlerByArn);
+    const releaseEnded = options.withoutStatusChangeBackstop ? undefined : endedExecutionRule(template, generationId, handlerByArn, handlers);
     this.generation = new LocalStateMachine({
       definition: definitionFromTemplate(template, generationId),
       stateMachineArn: generationArn,
       clock: options.clock,
+      ...(options.random ? { random: options.random } : {}),
       bindTask,
       // Delivered asynchronously, as EventBridge does: the execution has ended already.
       ...(releaseEnded ? { onEnded: (report, redriveCount) => this.deliver(releaseEnded(report, generationArn, redriveCount)) } : {}),
@@ -243,6 +251,7 @@ export class LocalPipeline {
       definition: definitionFromTemplate(template, batchId),
       stateMachineArn: localArn(template, batchId),
       clock: options.clock,
+      ...(options.random ? { random: options.random } : {}),
       bindTask,
     });
     this.batchRequestPatterns = rulePatternsTargeting(template, batchId);
