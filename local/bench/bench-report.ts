@@ -122,7 +122,7 @@ export function formatBenchMarkdown(report: BenchReport, bundles: readonly Bundl
   const cell = (value: number, digits: number, isPercent = false) => (isPercent ? percent(value, digits) : fixed(value, digits));
   return [
     `Measured ${measuredOn}: ${report.jobs} jobs, seed ${report.seed}, Kling concurrency ${report.klingConcurrency}, ` +
-      `${percent(report.faultRate, 0)} transient faults, ${report.otherUsersTasks} tasks of the account's other users, simulated time at ${report.timeScale} real s per s.`,
+      `${percent(report.faultRate, 0)} transient faults, ${report.otherUsersTasks} tasks of the account's other users, on a virtual clock (the same seed gives the same figures).`,
     "",
     "| figure | this pipeline | classic poller | pipeline / poller |",
     "|---|---:|---:|---:|",

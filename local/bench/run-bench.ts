@@ -2,31 +2,31 @@
  * The side-by-side benchmark: one workload (jobs, generation times, transient faults, Kling's
  * concurrency shared with the account's other users) run in turn through the pipeline's own
  * batch and generation workflows and through the classic job-poller, each on the local engine
- * against the simulator, with
- * simulated time scaled so a run takes a minute or two. Everything is counted from what
- * really happened: the engines' event logs, the Lambda invocations, the simulator's requests.
+ * against the simulator, on a virtual clock (local/runner/virtual-clock.ts): simulated time
+ * moves only by the workload's own events, so a seed gives the same figures on any machine.
+ * Everything is counted from what really happened: the engines' event logs, the Lambda
+ * invocations, the simulator's requests.
  */
 import type { BatchSummary } from "../../lambdas/batch/batch";
 import { inBatches } from "../runner/batches";
 import { externalTaskIdFor } from "../../lambdas/submit/external-task-id";
 import type { ExecutionReport } from "../runner/local-engine";
 import { LocalPipeline } from "../runner/pipeline";
-import { ScaledClock } from "../runner/scaled-clock";
-import { DEV_API_KEY, idealMakespanSeconds, type OtherUsersTask, type RequestKind, startSimulator } from "../simulator";
+import { VirtualClock } from "../runner/virtual-clock";
+import { DEV_API_KEY, mulberry32, idealMakespanSeconds, type OtherUsersTask, type RequestKind, startSimulator } from "../simulator";
 import { ClassicPoller } from "./classic-poller";
 import { type BenchJob, benchWorkload, otherUsersWorkload, TRANSIENT_FAULT_RATE, transientFaultPlan } from "./workload";
 
 const VARIANTS = ["pipeline", "classic-poller"] as const;
 export type VariantName = (typeof VARIANTS)[number];
 
-/** Real seconds per simulated second: 200 jobs of a few minutes each on 5 slots take about a minute. */
-const DEFAULT_BENCH_TIME_SCALE = 0.01;
+/** Where simulated time starts: the same instant every run. */
+const BENCH_START = Date.UTC(2026, 0, 5, 9, 0, 0);
 const BENCH_KLING_CONCURRENCY = 5;
 
 export interface BenchOptions {
   readonly jobs: number;
   readonly seed: number;
-  readonly timeScale?: number;
   readonly faultRate?: number;
   /** Whether the account's other users take slots now and then (workload.ts); true by default. */
   readonly otherUsers?: boolean;
@@ -80,12 +80,10 @@ export interface BenchReport {
   readonly faultRate: number;
   /** Tasks the account's other users asked for during the longest run (0 without them). */
   readonly otherUsersTasks: number;
-  readonly timeScale: number;
   readonly variants: readonly VariantFigures[];
 }
 
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
-  const timeScale = options.timeScale ?? DEFAULT_BENCH_TIME_SCALE;
   const faultRate = options.faultRate ?? TRANSIENT_FAULT_RATE;
   if (!Number.isInteger(options.jobs) || options.jobs < 1) throw new RangeError(`jobs must be a whole number of 1 or more, got ${options.jobs}`);
   const workload = benchWorkload(options.jobs, options.seed);
@@ -96,7 +94,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const variants: VariantFigures[] = [];
   for (const variant of options.variants ?? VARIANTS) {
     options.onProgress?.(`${variant}: ${options.jobs} jobs in ${batches.length} batches, Kling concurrency ${BENCH_KLING_CONCURRENCY}`);
-    variants.push(await runVariant(variant, batches, otherUsers, { ...options, timeScale, faultRate }));
+    variants.push(await runVariant(variant, batches, otherUsers, { ...options, faultRate }));
   }
   const longest = Math.max(...variants.map((figures) => figures.makespanSeconds));
   return {
@@ -105,7 +103,6 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     klingConcurrency: BENCH_KLING_CONCURRENCY,
     faultRate,
     otherUsersTasks: otherUsers.filter((task) => task.startSeconds <= longest).length,
-    timeScale,
     variants,
   };
 }
@@ -114,10 +111,10 @@ async function runVariant(
   variant: VariantName,
   workloadInBatches: readonly (readonly BenchJob[])[],
   otherUsers: readonly OtherUsersTask[],
-  options: BenchOptions & { readonly timeScale: number; readonly faultRate: number },
+  options: BenchOptions & { readonly faultRate: number },
 ): Promise<VariantFigures> {
   const started = Date.now();
-  const clock = new ScaledClock(options.timeScale);
+  const clock = new VirtualClock(BENCH_START);
   let transitions = 0;
   let lambdaInvocations = 0;
   const countTransition = (type: string) => {
@@ -125,7 +122,9 @@ async function runVariant(
   };
   const pipeline = new LocalPipeline({
     clock,
-    // On AWS log lines cost the function almost nothing; here their formatting would run on the scaled clock.
+    // The retries' full jitter, drawn from the seed.
+    random: mulberry32(options.seed ^ 0x717e),
+    // Log lines would only cost wall time here.
     config: { klingConcurrency: BENCH_KLING_CONCURRENCY, logLevel: "WARN" },
     onGenerationEvent: (_name, event) => countTransition(event.type),
     aroundInvoke: (_state, invoke) => {
@@ -218,6 +217,7 @@ async function runVariant(
       wallSeconds: (Date.now() - started) / 1000,
     };
   } finally {
+    clock.close();
     await pipeline.close();
     await simulator.close();
   }

@@ -36,7 +36,8 @@ export class VirtualClock implements LocalClock {
 
   after(seconds: number, fire: () => void): () => void {
     if (this.closed) throw new Error("the virtual clock is closed");
-    const timer: Timer = { at: this.current + Math.max(0, seconds) * 1000, order: this.order++, fire };
+    // Whole milliseconds, as Date.now() gives them.
+    const timer: Timer = { at: this.current + Math.round(Math.max(0, seconds) * 1000), order: this.order++, fire };
     this.timers.push(timer);
     this.drive();
     return () => {
