@@ -1,8 +1,8 @@
 /**
  * A discrete-event clock: simulated time stands still while anything runs, and jumps to the
  * next pending timer (a Wait, a retry interval, a Task's timeout) once every execution is
- * blocked on one. Lambda invocations run one at a time, in the order they were asked for, so
- * the same workload gives the same timeline, and the same figures, on any machine; handler
+ * blocked on one. Lambda invocations run one at a time, each once everything else has settled,
+ * so the same workload gives the same timeline, and the same figures, on any machine; handler
  * run time never counts as simulated time.
  */
 import type { LocalClock } from "./scaled-clock";
@@ -13,15 +13,15 @@ interface Timer {
   readonly fire: () => void;
 }
 
-/** Macrotask rounds with nothing running before the clock moves: the engine's own steps between states settle in fewer. */
-const QUIET_ROUNDS = 3;
+/** Event-loop turns before the next invocation or timer. */
+const SETTLE_TURNS = 3;
 
 export class VirtualClock implements LocalClock {
   private current: number;
   private timers: Timer[] = [];
   private order = 0;
-  private running = false;
-  private readonly waiting: (() => void)[] = [];
+  /** Invocations asked for and not yet started, in the order they were asked for. */
+  private readonly waiting: (() => Promise<void>)[] = [];
   private driving = false;
   private closed = false;
 
@@ -45,17 +45,15 @@ export class VirtualClock implements LocalClock {
     };
   }
 
-  async work<T>(invocation: () => Promise<T>): Promise<T> {
-    if (this.running) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.running = true;
-    try {
-      return await invocation();
-    } finally {
-      // Handed straight to the next invocation asked for, so the clock never sees a gap between them.
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.running = false;
-    }
+  /**
+   * Runs the invocation when nothing else runs and everything it could race with has settled:
+   * so which invocation runs next never depends on how long another one took for real.
+   */
+  work<T>(invocation: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.push(() => invocation().then(resolve, reject));
+      this.drive();
+    });
   }
 
   /** Stops moving time; pending timers never fire. */
@@ -71,9 +69,13 @@ export class VirtualClock implements LocalClock {
   }
 
   private async loop(): Promise<void> {
-    while (!this.closed && this.timers.length > 0) {
-      await this.quiet();
-      if (this.closed) break;
+    while (!this.closed) {
+      await settled();
+      const invocation = this.waiting.shift();
+      if (invocation) {
+        await invocation();
+        continue;
+      }
       // The earliest timer, and of those due at once the first set.
       const next = this.timers.reduce<Timer | undefined>((best, timer) => (!best || timer.at < best.at || (timer.at === best.at && timer.order < best.order) ? timer : best), undefined);
       if (!next) break;
@@ -83,14 +85,10 @@ export class VirtualClock implements LocalClock {
     }
     this.driving = false;
   }
+}
 
-  /** Resolves once nothing has run for a few macrotask rounds. */
-  private async quiet(): Promise<void> {
-    let rounds = 0;
-    while (rounds < QUIET_ROUNDS) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      await new Promise((resolve) => setImmediate(resolve));
-      rounds = this.running || this.waiting.length > 0 ? 0 : rounds + 1;
-    }
-  }
+/** Resolves after a few event-loop turns and a timer turn: the engine's own steps between states settle in fewer. */
+async function settled(): Promise<void> {
+  for (let turn = 0; turn < SETTLE_TURNS; turn++) await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setTimeout(resolve, 0));
 }
