@@ -51,6 +51,8 @@ export type RequestsPerJob = Readonly<Record<"create" | "query" | "account" | "l
 export interface VariantFigures {
   readonly variant: VariantName;
   readonly jobs: number;
+  /** Of them, generations started on their own as the API starts them (the rest came in batches). */
+  readonly apiRequests: number;
   readonly succeeded: number;
   readonly failed: number;
   /** Simulated seconds from the first batch's start to the last batch's end. */
@@ -101,7 +103,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const otherUsers = (options.otherUsers ?? true) ? otherUsersWorkload(options.seed, horizonSeconds) : [];
   const variants: VariantFigures[] = [];
   for (const variant of options.variants ?? VARIANTS) {
-    const arrival = variant === "overload" ? overloadArrival(workload) : { batches, apiJobs: [] };
+    const arrival = variant === "overload" ? overloadArrival(workload) : { jobs: workload, batches, apiJobs: [] };
     options.onProgress?.(
       `${variant}: ${options.jobs} jobs in ${arrival.batches.length} batches${variant === "overload" ? ` at once and ${arrival.apiJobs.length} API requests` : ""}, Kling concurrency ${BENCH_KLING_CONCURRENCY}`,
     );
@@ -120,6 +122,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
 
 /** How a variant's jobs arrive: batches, and generations started on their own (the API's). */
 interface Arrival {
+  /** All the jobs, in the workload's order (the ideal makespan's). */
+  readonly jobs: readonly BenchJob[];
   readonly batches: readonly (readonly BenchJob[])[];
   readonly apiJobs: readonly BenchJob[];
 }
@@ -128,7 +132,7 @@ interface Arrival {
 function overloadArrival(workload: readonly BenchJob[]): Arrival {
   const apiJobs = workload.filter((_, index) => index % OVERLOAD_API_EVERY === OVERLOAD_API_EVERY - 1);
   const batched = workload.filter((_, index) => index % OVERLOAD_API_EVERY !== OVERLOAD_API_EVERY - 1);
-  return { batches: inBatches(batched, Math.max(1, Math.ceil(batched.length / 2))), apiJobs };
+  return { jobs: workload, batches: inBatches(batched, Math.max(1, Math.ceil(batched.length / 2))), apiJobs };
 }
 
 async function runVariant(
@@ -158,7 +162,7 @@ async function runVariant(
     ...(variant === "classic-poller" ? { workflows: (stack) => new ClassicPoller(stack, "ClassicPoller", stack.pipeline) } : {}),
   });
 
-  const workload = [...arrival.batches.flat(), ...arrival.apiJobs];
+  const workload = arrival.jobs;
   const batches = arrival.batches.map((jobs, number) => ({ batchId: `bench-${variant}-b${number}`, jobs }));
   const apiRequests = arrival.apiJobs.map((job, index) => ({ name: `bench-${variant}-api-${index}`, job }));
   const generationSecondsByExternalId = new Map<string, number>();
@@ -235,6 +239,7 @@ async function runVariant(
     return {
       variant,
       jobs,
+      apiRequests: apiRequests.length,
       succeeded,
       failed: jobs - succeeded,
       makespanSeconds,

@@ -120,7 +120,7 @@ describe("the benchmark's targets", () => {
   const figures = (overrides: Partial<VariantFigures>): VariantFigures => ({ ...variant("pipeline"), ...overrides });
 
   it("a bundle over 150 KB or a second task for a job misses its target", () => {
-    const twice: BenchReport = { ...report, variants: [figures({ tasksCreatedPerSucceededJob: 1.01 }), variant("classic-poller")] };
+    const twice: BenchReport = { ...report, variants: [figures({ tasksCreatedPerSucceededJob: 1.01 }), variant("classic-poller"), variant("overload")] };
     const targets = checkTargets(twice, [{ name: "api", kilobytes: 150.1 }]);
     const missed = targets.filter((target) => !target.met).map((target) => target.name);
     expect(missed).toContain("every Lambda bundle <= 150 KB");
@@ -129,7 +129,7 @@ describe("the benchmark's targets", () => {
 
   it("a 429 with no slot held by other users misses the 429 target, and so do more than Submit's declared backoff sends while they hold one", () => {
     const met = (overrides: Partial<VariantFigures>) =>
-      checkTargets({ ...report, variants: [figures(overrides), variant("classic-poller")] }, []).find((target) => target.name.startsWith("429s <="))?.met;
+      checkTargets({ ...report, variants: [figures(overrides), variant("classic-poller"), variant("overload")] }, []).find((target) => target.name.startsWith("429s <="))?.met;
     // Seven creates (the first and six retries) over waits of 1 + 2 + 4 + 8 + 16 + 30 s on average: 61 s.
     expect(declaredCreatesPerBlockedMinute()).toBeCloseTo((7 / 61) * 60, 6);
     expect(met({ http429s: 0, otherUsersSlotSeconds: 0 })).toBe(true);
@@ -145,10 +145,31 @@ describe("the benchmark's targets", () => {
       variants: [
         figures({ makespanSeconds: baseline.makespanSeconds - 1, meanDetectionDelayShare: 0, transitionsPerSucceededJob: baseline.transitionsPerSucceededJob + 1 }),
         baseline,
+        variant("overload"),
       ],
     };
     const better = checkTargets(costly, []).find((target) => target.name.startsWith("better than the classic poller"));
     expect(better?.met).toBe(false);
+  });
+  it("under overload, one 429 or one failed job misses the overload target, and so does a makespan past 1.05 of the ideal", () => {
+    const overloadMet = (overrides: Partial<VariantFigures>) =>
+      checkTargets({ ...report, variants: [variant("pipeline"), variant("classic-poller"), { ...variant("overload"), failed: 0, http429s: 0, makespanOverIdeal: 1.05, ...overrides }] }, []).find((target) =>
+        target.name.startsWith("under overload"),
+      )?.met;
+    expect(overloadMet({})).toBe(true);
+    expect(overloadMet({ http429s: 1 })).toBe(false);
+    expect(overloadMet({ failed: 1 })).toBe(false);
+    expect(overloadMet({ makespanOverIdeal: 1.051 })).toBe(false);
+  });
+});
+
+describe("the benchmark under overload", () => {
+  it("takes every job, two batches and the API's requests at once, without a failure or a 429, one task each", () => {
+    const overload = variant("overload");
+    expect(overload.apiRequests).toBe(Math.floor(JOBS / 10));
+    expect(overload.succeeded).toBe(JOBS);
+    expect(overload.http429s).toBe(0);
+    expect(overload.tasksCreatedPerSucceededJob).toBe(1);
   });
 });
 
@@ -182,9 +203,9 @@ describe("npm run bench's command line", () => {
 });
 
 describe("the benchmark on its virtual clock", () => {
-  it("gives the same figures twice for the same seed, transient faults, jitter and other users included", async () => {
+  it("gives the same figures twice for the same seed, transient faults, jitter and other users included, and under overload", async () => {
     const figures = async () => {
-      const { variants } = await runBench({ jobs: 10, seed: 11, faultRate: 0.2, variants: ["pipeline"] });
+      const { variants } = await runBench({ jobs: 10, seed: 11, faultRate: 0.2, variants: ["pipeline", "overload"] });
       return variants.map(({ wallSeconds: _wall, ...timeless }) => timeless);
     };
     const first = await figures();
