@@ -1,7 +1,8 @@
 /**
  * The generation workflow: Validate -> CheckCredits -> WaitForSlot -> Submit -> WaitForVideo <->
- * Poll -> VideoReady? -> Succeeded, and every task's failure -> ReleaseSlot -> Diagnose ->
- * Recoverable? -> Failed (for good) or AwaitRedrive (a redrive retries the work). The state names are what an
+ * Poll -> VideoReady? -> Archive -> Succeeded (Poll gives the slot back when the task ends, before
+ * Archive), and every task's failure -> ReleaseSlot -> Diagnose -> Recoverable? -> Failed (for good)
+ * or AwaitRedrive (a redrive retries the work). The state names are what an
  * operator reads in the console's execution view.
  */
 import { Duration } from "aws-cdk-lib";
@@ -37,6 +38,7 @@ import type { GenerationFunctionName } from "./pipeline-function";
 import type { SlotQueue } from "../lambdas/ledger/config";
 import {
   applyRetries,
+  DOWNLOAD_RETRIES,
   KLING_AND_LEDGER_RETRIES,
   KLING_CALL_RETRIES,
   LEDGER_WORK_RETRIES,
@@ -64,6 +66,8 @@ const REDRIVE_RESUMES_AT = {
   WaitForSlot: "WaitForSlot",
   Submit: "WaitForSlot",
   Poll: "WaitForSlot",
+  // Archive runs after Poll gave the slot back, and needs none: it resumes at itself.
+  Archive: "Archive",
 } as const;
 
 interface GenerationWorkflowProps {
@@ -245,9 +249,30 @@ export class GenerationWorkflow extends Construct {
       },
       KLING_AND_LEDGER_RETRIES,
     );
-    const succeeded = new Succeed(this, "Succeeded", { comment: "The video is ready: $.task.video.url." });
+    const succeeded = new Succeed(this, "Succeeded", { comment: "The video is in the bucket: $.archive.video.key in $.archive.bucket." });
+    const archive = task(
+      "Archive",
+      {
+        comment: "Streams the video from Kling's URL (purged after 30 days) into the video bucket, checked; keeps what an earlier attempt stored.",
+        lambdaFunction: functions.archive,
+        payload: {
+          jobId: JsonPath.executionName,
+          model: JsonPath.stringAt("$.request.model"),
+          unitsCharged: JsonPath.numberAt("$.credits.priceUnits"),
+          task: JsonPath.objectAt("$.task"),
+        },
+        resultSelector: {
+          bucket: JsonPath.stringAt("$.Payload.bucket"),
+          video: JsonPath.objectAt("$.Payload.video"),
+          watermarked: JsonPath.objectAt("$.Payload.watermarked"),
+        },
+        resultPath: "$.archive",
+      },
+      DOWNLOAD_RETRIES,
+    );
+    archive.next(succeeded);
     const videoReady = new Choice(this, "VideoReady?", { comment: "Done when Kling says succeed; otherwise wait again." })
-      .when(Condition.stringEquals("$.task.status", "succeed"), succeeded)
+      .when(Condition.stringEquals("$.task.status", "succeed"), archive)
       .otherwise(waitForVideo);
 
     const resumeAfterRedrive = new Choice(this, "ResumeAfterRedrive", {
@@ -258,7 +283,13 @@ export class GenerationWorkflow extends Construct {
     for (const [errorName, kind] of Object.entries(ERROR_KINDS)) {
       if (kind.redriveCreatesTask) resumeAfterRedrive.when(Condition.stringEquals(`${DIAGNOSIS_PATH}.errorCode`, errorName), checkCredits);
     }
-    const retried: Record<string, LambdaInvoke> = { Validate: validate, CheckCredits: checkCredits, WaitForSlot: waitForSlot, Submit: submit };
+    const retried: Record<string, LambdaInvoke> = {
+      Validate: validate,
+      CheckCredits: checkCredits,
+      WaitForSlot: waitForSlot,
+      Submit: submit,
+      Archive: archive,
+    };
     for (const [failedState, resumeAt] of Object.entries(REDRIVE_RESUMES_AT)) {
       const target = retried[resumeAt];
       if (!target) throw new Error(`REDRIVE_RESUMES_AT names ${resumeAt}, which is not a state a redrive can resume at`);

@@ -52,7 +52,7 @@ async function poll(event: unknown): Promise<TaskView> {
       status: "succeed",
       polls,
       nextWaitSeconds: 0,
-      video: { id: video.id, url: video.url, duration: video.duration },
+      video: { id: video.id, url: video.url, ...(video.watermark_url ? { watermarkUrl: video.watermark_url } : {}), duration: video.duration },
     };
   }
 

@@ -10,6 +10,8 @@
  * the tasks per job, the leak scan) and check (the verdicts), so a new fault or a new check
  * goes into one of them.
  */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { format } from "node:util";
 import { BATCH_EVENTS, type BatchSummary, type ItemOutcome } from "../../lambdas/batch/batch";
 import { inBatches } from "../runner/batches";
@@ -24,6 +26,7 @@ import type { LedgerHoldings } from "../../lambdas/ledger/ledger";
 import { LocalPipeline, type LocalPipelineOptions } from "../runner/pipeline";
 import { ScaledClock } from "../runner/scaled-clock";
 import { CHAOS_DELAY_FAULTS, CHAOS_LEDGER_FAULTS, chaosPlan, startSimulator, type ChaosFaultKind, type ChaosPlan, type SimulatedTask, type SimulatorStats } from "../simulator";
+import type { VideoBucketServer } from "../storage/video-bucket-server";
 import { startDelayingProxy } from "./delaying-proxy";
 import { LeakScanner, randomSecrets, type ChaosSecrets, type Leak } from "./leak-scanner";
 import { LedgerFaults, type LostReleaseCrashes } from "./ledger-faults";
@@ -112,6 +115,7 @@ export interface ChaosReport {
 
 /** Errors the chaos plan can cause: anything else in a diagnosis is unexplained. */
 const EXPLAINED_ERRORS: ReadonlySet<string> = new Set([
+  "Archive.DownloadFailed",
   "Kling.RateLimited",
   "Kling.ServerError",
   "Kling.GenerationFailed",
@@ -208,6 +212,10 @@ interface ChaosRun {
   readonly refusedCreates: number;
   /** Errors the run's faults can cause. */
   readonly explainedErrors: ReadonlySet<string>;
+  /** The bytes the simulator served as a video, by its id. */
+  readonly videoBytes: (videoId: string) => Buffer | undefined;
+  /** Where Archive kept the videos. */
+  readonly videoBucket: VideoBucketServer;
 }
 
 /** Step 1, run: the batches in waves through the local pipeline, against the simulator behind the delaying front. */
@@ -236,6 +244,8 @@ async function runJobs(
       // Short: a task that never finishes ends as Kling.PollTimeout 300 simulated seconds after Submit.
       pollSchedule: { firstPollShare: 0.8, intervalShare: 0.07, minSeconds: 5, maxSeconds: 60, deadlineSeconds: 300 },
       creditCacheSeconds: 30,
+      // A stalled video body is given up after this and downloaded again.
+      videoArchive: { downloadStallMs: Math.max(1000, (options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) * 2) },
     },
     onGenerationEvent: (name, event) => scanner.scanValue(`execution ${name}: ${event.type} ${event.stateName ?? ""}`, event),
     aroundInvoke: ledgerFaults.aroundInvoke(options.aroundInvoke),
@@ -293,7 +303,19 @@ async function runJobs(
   );
   // A release that crashes on every attempt fails Poll for good: the job ends with the crash.
   const explainedErrors = options.lostReleaseCrashes === "every-attempt" ? new Set([...EXPLAINED_ERRORS, "Runtime.ExitError"]) : EXPLAINED_ERRORS;
-  return { pipeline, batches, jobs, reports, busEvents, tasks: simulator.tasks(), stats: simulator.stats, refusedCreates, explainedErrors };
+  return {
+    pipeline,
+    batches,
+    jobs,
+    reports,
+    busEvents,
+    tasks: simulator.tasks(),
+    stats: simulator.stats,
+    refusedCreates,
+    explainedErrors,
+    videoBytes: (videoId) => simulator.videoBytes(videoId),
+    videoBucket: await pipeline.videoBucketServer(),
+  };
 }
 
 /** What the collect step found, job by job. */
@@ -308,6 +330,8 @@ interface ChaosEvidence {
   readonly unexplained: readonly string[];
   readonly orphanedTasks: readonly string[];
   readonly badVideos: readonly string[];
+  /** Succeeded jobs whose archived video is missing, or whose bytes are not those the simulator served. */
+  readonly badArchives: readonly string[];
   readonly inconsistent: readonly string[];
   readonly completionProblems: number;
   readonly extraOutcomeEvents: number;
@@ -322,6 +346,7 @@ async function collect(run: ChaosRun, scanner: LeakScanner): Promise<ChaosEviden
   const unexplained: string[] = [];
   const orphanedTasks: string[] = [];
   const badVideos: string[] = [];
+  const badArchives: string[] = [];
   const inconsistent: string[] = [];
   const failuresByError: Record<string, number> = {};
   const failuresByState: Record<string, number> = {};
@@ -369,6 +394,8 @@ async function collect(run: ChaosRun, scanner: LeakScanner): Promise<ChaosEviden
       succeeded += 1;
       const task = jobTasks.find((candidate) => outcome.videoUrl?.includes(`/videos/${candidate.videoId}.mp4`));
       if (!task || task.status !== "succeed") badVideos.push(`${name}: ${outcome.videoUrl ?? "no URL"} is not its succeeded task's video`);
+      const archiveProblem = task && archiveProblemOf(run.videoBucket, outcome.videoKey, run.videoBytes(task.videoId));
+      if (archiveProblem) badArchives.push(`${name}: ${archiveProblem}`);
       continue;
     }
     failed += 1;
@@ -401,6 +428,7 @@ async function collect(run: ChaosRun, scanner: LeakScanner): Promise<ChaosEviden
     unexplained,
     orphanedTasks,
     badVideos,
+    badArchives,
     inconsistent,
     completionProblems,
     extraOutcomeEvents,
@@ -433,6 +461,11 @@ function check(
     { name: "error table", ok: evidence.tableMismatches.length === 0, detail: `${failed} failures checked, ${evidence.tableMismatches.length} mismatches${examples(evidence.tableMismatches)}` },
     { name: "explained failures", ok: evidence.unexplained.length === 0, detail: `${evidence.unexplained.length} failures no injected fault explains${examples(evidence.unexplained)}` },
     { name: "videos", ok: evidence.badVideos.length === 0, detail: `${evidence.succeeded} videos checked against their tasks, ${evidence.badVideos.length} wrong${examples(evidence.badVideos)}` },
+    {
+      name: "archives",
+      ok: evidence.badArchives.length === 0,
+      detail: `${evidence.succeeded} archived videos checked against the bytes served, ${evidence.badArchives.length} missing or wrong${examples(evidence.badArchives)}`,
+    },
     {
       name: "executions",
       ok: inconsistent.length === 0 && evidence.completionProblems === 0 && evidence.extraOutcomeEvents === 0,
@@ -517,6 +550,20 @@ export function formatChaosReport(report: ChaosReport): string[] {
 }
 
 /** Request faults the simulator answered plus task outcomes: the plan's count minus the front's delays. */
+/** What is wrong with a succeeded job's archived video: none stored, or other bytes than served. */
+function archiveProblemOf(bucket: VideoBucketServer, key: string | undefined, served: Buffer | undefined): string | undefined {
+  if (!key) return "its outcome names no archived video";
+  if (!served) return "the simulator never made its video";
+  let stored: Buffer;
+  try {
+    stored = readFileSync(bucket.pathOf(key));
+  } catch {
+    return `${key} is not in the bucket`;
+  }
+  const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
+  return sha256(stored) === sha256(served) ? undefined : `${key} holds ${stored.length} bytes that are not the ${served.length} served`;
+}
+
 function simulatorSideFaults(counts: Readonly<Record<ChaosFaultKind, number>>): number {
   return Object.entries(counts)
     .filter(([kind]) => !(CHAOS_DELAY_FAULTS as readonly string[]).includes(kind) && !(CHAOS_LEDGER_FAULTS as readonly string[]).includes(kind))

@@ -8,7 +8,6 @@ import { DEFAULTS } from "../../lambdas/common/settings";
 import { assertPutEventsSize } from "../runner/quotas";
 import { readableMessage } from "../runner/trace";
 import { localExecutionName } from "./execution-name";
-import { describeVideo, keepVideo } from "./keep-video";
 import { beginRun, INTERRUPTED_EXIT_CODE, interruption, type RunContext, withSession } from "./local-run";
 import { batchBar, LiveStatus } from "./progress";
 
@@ -96,15 +95,12 @@ export async function runBatch(context: RunContext, batch: BatchRequest, json: b
     const lines = [
       `batch ${summary.batchId}: ${summary.total} items, ${summary.succeeded} succeeded, ${summary.failed} failed (${summary.recoverable} recoverable), ${summary.duplicates} duplicates`,
     ];
+    // Each succeeded item's saved video is Archive's copy, a file of the local video bucket.
+    const bucket = await session.pipeline.videoBucketServer();
     const videos: Record<string, string> = {};
     for (const item of summary.items) {
-      let detail = describeItem(item);
-      if (item.videoUrl) {
-        const kept = await keepVideo(item.videoUrl, history.videoFileFor(`${id}-item-${item.index}`));
-        videos[item.executionName] = "file" in kept ? kept.file : item.videoUrl;
-        detail = describeVideo(item.videoUrl, kept, session.simulator !== undefined);
-      }
-      lines.push(`  #${item.index} ${item.executionName} ${item.status}  ${detail}`);
+      if (item.videoKey !== undefined) videos[item.executionName] = bucket.pathOf(item.videoKey);
+      lines.push(`  #${item.index} ${item.executionName} ${item.status}  ${item.executionName in videos ? `video: ${videos[item.executionName]}` : describeItem(item)}`);
     }
     const result = { ...summary, executionName: id, videoFiles: videos, logFile: logFile ?? null };
     if (json) io.out(JSON.stringify(result));

@@ -6,11 +6,11 @@ import { externalTaskIdFor } from "../../lambdas/submit/external-task-id";
 import type { ExecutionReport } from "../runner/local-engine";
 import type { LocalSession } from "../runner/session";
 import { formatOutcome, parseDiagnosis, TraceFormatter } from "../runner/trace";
-import { describeVideo, keepVideo } from "./keep-video";
 import { beginRun, INTERRUPTED_EXIT_CODE, interruption, type RunContext, withSession } from "./local-run";
 import { GenerationProgress, LiveStatus } from "./progress";
 import type { RunRecord } from "./run-history";
 import { localExecutionName } from "./execution-name";
+import { savedVideoFile } from "../storage/local-video-bucket";
 
 export interface GenerateRequest {
   readonly request: Readonly<Record<string, string>>;
@@ -18,11 +18,6 @@ export interface GenerateRequest {
   readonly model: string;
   readonly json: boolean;
 }
-
-const videoUrlOf = (output: unknown): string | undefined => {
-  const url = (output as { task?: { video?: { url?: unknown } } } | null)?.task?.video?.url;
-  return typeof url === "string" ? url : undefined;
-};
 
 export async function runGeneration(context: RunContext, command: GenerateRequest): Promise<number> {
   const { io } = context;
@@ -70,10 +65,9 @@ async function finished(
 ): Promise<number> {
   const { io, history } = context;
   const lines = formatOutcome(report);
-  const url = report.status === "SUCCEEDED" ? videoUrlOf(report.output) : undefined;
-  const kept = url === undefined ? undefined : await keepVideo(url, history.videoFileFor(record.id));
-  if (url !== undefined && kept !== undefined) lines.push(describeVideo(url, kept, session.simulator !== undefined));
-  const video = kept === undefined ? undefined : "file" in kept ? kept.file : url;
+  // The saved video is Archive's copy, a file of the local video bucket.
+  const video = report.status === "SUCCEEDED" ? savedVideoFile(await session.pipeline.videoBucketServer(), report.output) : undefined;
+  if (video !== undefined) lines.push(`video: ${video}`);
   const result = {
     executionName: record.id,
     status: report.status,
@@ -81,7 +75,7 @@ async function finished(
     error: report.error,
     cause: parseDiagnosis(report.cause),
     retries: report.retries,
-    videoFile: kept !== undefined && "file" in kept ? kept.file : null,
+    videoFile: video ?? null,
     logFile: record.logFile ?? null,
     simulator: session.simulator ? { tasksCreated: session.simulator.stats.tasksCreated, requests: session.simulator.stats.requests } : null,
   };

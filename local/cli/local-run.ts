@@ -80,6 +80,7 @@ export async function withSession<T>(context: RunContext, logFile: string | unde
   const session = await startLocalSession({
     timeScale: target.timeScale,
     simulator: { scenario: target.scenario },
+    videoDirectory: context.history.videoDirectory(),
     ...(target.kling ? { kling: target.kling } : {}),
   });
   try {

@@ -25,7 +25,7 @@ export interface RunRecord {
   readonly model?: string;
   /** The prompt, or for a batch "batch <id>, N items". */
   readonly prompt?: string;
-  /** The saved video file, else where the video can be fetched. */
+  /** The archived video's file (in the local video bucket). */
   readonly video?: string;
   readonly logFile?: string;
   /** The trace and outcome lines as the command printed them. */
@@ -52,8 +52,9 @@ export class RunHistory {
     return join(this.folder("logs"), `${id}.log`);
   }
 
-  videoFileFor(id: string): string {
-    return join(this.folder("videos"), `${id}.mp4`);
+  /** Where the embedded S3 keeps the video bucket: each archived video is a file under it. */
+  videoDirectory(): string {
+    return this.folder("videos");
   }
 
   /** Writes the whole record at once (a temporary file renamed), so a reader never sees half of it. */

@@ -9,7 +9,9 @@ import type { LocalSession } from "../runner/session";
 import { formatOutcome, TraceFormatter } from "../runner/trace";
 import { API_HOST, startLocalApiServer } from "../serve/api-server";
 import { ensurePortFree } from "./listen-error";
-import { describeVideo, keepVideo } from "./keep-video";
+import { savedVideoFile } from "../storage/local-video-bucket";
+import { PresignedVideoLinks } from "../../lambdas/api/video-links";
+import { videoBucketClient } from "../../lambdas/common/video-bucket";
 import { describeLogs, describeTarget, INTERRUPTED_EXIT_CODE, interruption, logFileOf, type RunContext, withSession } from "./local-run";
 import type { RunRecord } from "./run-history";
 
@@ -54,13 +56,9 @@ class RecordedExecutions implements GenerationExecutions {
   private async ended(record: RunRecord, report: ExecutionReport): Promise<void> {
     const formatter = new TraceFormatter(report.startedAt);
     const lines = [...report.events.flatMap((event) => formatter.format(event)), ...formatOutcome(report)];
-    const url = (report.output as { task?: { video?: { url?: unknown } } } | null)?.task?.video?.url;
-    let video: string | undefined;
-    if (typeof url === "string") {
-      const kept = await keepVideo(url, this.context.history.videoFileFor(record.id));
-      lines.push(describeVideo(url, kept, this.session.simulator !== undefined));
-      video = "file" in kept ? kept.file : url;
-    }
+    // The saved video is Archive's copy, a file of the local video bucket.
+    const video = report.status === "SUCCEEDED" ? savedVideoFile(await this.session.pipeline.videoBucketServer(), report.output) : undefined;
+    if (video !== undefined) lines.push(`video: ${video}`);
     this.running.delete(record.id);
     this.context.history.save({
       ...record,
@@ -86,6 +84,7 @@ export async function serve(context: RunContext, port: number): Promise<number> 
     const { ledger } = session.pipeline;
     const server = await startLocalApiServer({
       executions,
+      links: new PresignedVideoLinks(videoBucketClient, session.pipeline.videoLinkSeconds),
       queue: new LedgerQueuePositions(ledger.ledger, (name) => session.pipeline.executions.arnOf(name)),
       events: (entry) => session.pipeline.putEvent(entry),
       port,

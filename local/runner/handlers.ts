@@ -1,4 +1,5 @@
 /** The real handler code of every Lambda a state machine invokes, run in-process by the local engine. */
+import { handler as archive } from "../../lambdas/archive/handler";
 import { handler as awaitRedrive } from "../../lambdas/await-redrive/handler";
 import { handler as checkCredits } from "../../lambdas/check-credits/handler";
 import { handler as diagnose } from "../../lambdas/diagnose/handler";
@@ -24,6 +25,7 @@ export const LOCAL_HANDLERS: Readonly<Record<LocalFunctionName, LambdaHandler>> 
   "wait-for-slot": waitForSlot,
   submit,
   poll,
+  archive,
   diagnose,
   "await-redrive": awaitRedrive,
   "release-slot": releaseSlot,

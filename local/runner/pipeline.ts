@@ -23,6 +23,8 @@ import type { LocalClock } from "./scaled-clock";
 import { LocalTaskResponses } from "./task-token-binding";
 import { useTaskResponses } from "../../lambdas/common/task-responses";
 import { logicalIdOf, synthesizePipeline } from "./synthesize";
+import { startLocalVideoBucket } from "../storage/local-video-bucket";
+import type { VideoBucketServer } from "../storage/video-bucket-server";
 import { LEDGER_ENV } from "../../lambdas/ledger/config";
 import type { PutEventsEntry } from "../serve/put-events";
 import { useLedger } from "../../lambdas/ledger/ports";
@@ -47,6 +49,11 @@ export interface LocalPipelineOptions {
    * pipeline's own (the benchmark's baseline).
    */
   readonly workflows?: (stack: KlingPipelineStack) => LocalWorkflows;
+  /**
+   * Where the embedded S3 keeps the archived videos, which outlive the pipeline; without it, a
+   * temporary directory removed on close.
+   */
+  readonly videoDirectory?: string;
 }
 
 /**
@@ -61,8 +68,16 @@ function applyFunctionEnvironment(template: CloudFormationTemplate, functionIds:
     const variables = (template.Resources[id]?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
       ?.Variables;
     for (const [name, value] of Object.entries(variables ?? {})) {
-      // Locally the ledger is dynalite's table, installed with useLedger.
-      if (name === ENV.klingSecretArn || name === ENV.klingBaseUrl || name === LEDGER_ENV.tableName || name.startsWith("AWS_")) continue;
+      // Locally the video bucket is s3rver's and the ledger dynalite's table, installed on start.
+      if (
+        name === ENV.klingSecretArn ||
+        name === ENV.klingBaseUrl ||
+        name === ENV.videoBucketName ||
+        name === LEDGER_ENV.tableName ||
+        name.startsWith("AWS_")
+      ) {
+        continue;
+      }
       if (typeof value !== "string") throw new Error(`cannot run ${id} locally: ${name} is not a plain string`);
       if (merged[name] !== undefined && merged[name] !== value) {
         throw new Error(`cannot run the functions in one process: they set ${name} differently`);
@@ -159,9 +174,12 @@ export class LocalPipeline {
   readonly bus = new LocalEventBus();
   /** The source of the events the batch rule starts a batch for. */
   readonly batchRequestSource: string;
+  /** How long the API's links to archived videos live (the configuration's videoArchive.linkSeconds). */
+  readonly videoLinkSeconds: number;
   /** The account ledger every generation passes through, on dynalite. */
   readonly ledger: LocalLedger = startLocalLedger();
   private readonly restoreClock: () => void;
+  private videoBucket: Promise<VideoBucketServer> | undefined;
   private readonly restoreTaskResponses: () => void;
   private readonly restoreLedger: () => void;
   /** Status-change events and batch requests on their way to their rules' targets. */
@@ -172,6 +190,7 @@ export class LocalPipeline {
   constructor(readonly options: LocalPipelineOptions) {
     const { stack, template, extra } = synthesizePipeline(options.config, options.workflows);
     this.batchRequestSource = stack.pipeline.config.batchRequestSource;
+    this.videoLinkSeconds = stack.pipeline.config.videoArchive.linkSeconds;
     const workflows = extra ?? { generation: stack.pipeline.generation.stateMachine, batch: stack.pipeline.batch.stateMachine };
     const handlerByArn = new Map<string, LocalFunctionName>();
     for (const [name, fn] of [...Object.entries(stack.pipeline.functions), ...Object.entries(stack.pipeline.batchFunctions)]) {
@@ -205,6 +224,12 @@ export class LocalPipeline {
           const seconds = functionTimeoutSeconds(template, functionArn);
           // Handler time is real CPU and network time, like the Kling client's own timeout: not scaled.
           const timeout = { seconds, realMs: seconds * 1000 };
+          if (name === "archive") {
+            return async (input, execution) => {
+              await this.videoBucketServer();
+              return aroundInvoke(stateName, () => invokeLikeLambda(handler, input, timeout), execution);
+            };
+          }
           return (input, execution) => aroundInvoke(stateName, () => invokeLikeLambda(handler, input, timeout), execution);
         }
         case RESOURCE.lambdaInvokeWithTaskToken: {
@@ -305,6 +330,15 @@ export class LocalPipeline {
     return this.runBatch(detail, executionName, onEvent);
   }
 
+  /**
+   * The embedded S3 (s3rver) holding the video bucket, started when Archive first needs it and
+   * stopped by {@link close}; the Lambdas (Archive, the API) reach it through their environment.
+   */
+  videoBucketServer(): Promise<VideoBucketServer> {
+    this.videoBucket ??= startLocalVideoBucket(this.options.videoDirectory);
+    return this.videoBucket;
+  }
+
   /** Resolves when every status-change event so far has reached the rule's target (the ledger's backstop). */
   async statusChangesDelivered(): Promise<void> {
     await Promise.all([...this.deliveries]);
@@ -321,5 +355,8 @@ export class LocalPipeline {
     this.restoreTaskResponses();
     this.restoreClock();
     await this.ledger.close();
+    const bucket = await this.videoBucket;
+    this.videoBucket = undefined;
+    await bucket?.close();
   }
 }

@@ -18,6 +18,8 @@ export interface LocalSessionOptions {
   readonly simulator?: Omit<SimulatorOptions, "clock" | "credentials">;
   /** A real Kling endpoint and its credentials instead of the simulator. */
   readonly kling?: { readonly baseUrl: string; readonly credentials: KlingCredentials };
+  /** Where the archived videos are kept (the embedded S3's directory); without it, a temporary one. */
+  readonly videoDirectory?: string;
 }
 
 export interface LocalSession {
@@ -31,7 +33,7 @@ export interface LocalSession {
 
 export async function startLocalSession(options: LocalSessionOptions): Promise<LocalSession> {
   const clock = new ScaledClock(options.timeScale);
-  const pipeline = new LocalPipeline({ clock, config: options.config });
+  const pipeline = new LocalPipeline({ clock, config: options.config, videoDirectory: options.videoDirectory });
   let simulator: Simulator | undefined;
   if (options.kling) {
     pipeline.connect(options.kling.baseUrl, options.kling.credentials);

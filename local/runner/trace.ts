@@ -45,6 +45,12 @@ const EXIT_DETAILS: Record<string, (output: unknown) => string | undefined> = {
     const poll = nextPoll(task);
     return status === undefined ? undefined : `Kling says ${status}${poll ? `, next poll in ${poll}` : ""}`;
   },
+  Archive: (out) => {
+    const video = get(get(out, "archive"), "video");
+    const key = text(get(video, "key"));
+    const bytes = get(video, "bytes");
+    return key === undefined ? undefined : `kept the video${typeof bytes === "number" ? ` (${bytes} bytes)` : ""} as ${key}`;
+  },
   Diagnose: (out) => {
     const diagnosis = get(out, "diagnosis");
     const code = text(get(diagnosis, "errorCode"));

@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 import type { GenerationExecutions } from "../../lambdas/api/executions";
+import type { VideoLinks } from "../../lambdas/api/video-links";
 import { PortUnavailableError, portProblem } from "../cli/listen-error";
 import type { QueuePositions } from "../../lambdas/ledger/queue-position";
 import { answerPutEvents, PUT_EVENTS_TARGET, type PutEventsEntry } from "./put-events";
@@ -27,6 +28,8 @@ export const API_HOST = "127.0.0.1";
 
 interface LocalApiServerOptions {
   readonly executions: GenerationExecutions;
+  /** Signs the links to archived videos (the pipeline's embedded S3). */
+  readonly links: VideoLinks;
   /** The ledger's queue: a generation waiting for a Kling slot is QUEUED. */
   readonly queue?: QueuePositions;
   /** Where EventBridge PutEvents entries go (the local rules); without it PutEvents is not answered. */
@@ -227,7 +230,7 @@ async function serve(
       requestId,
       receivedAt,
     });
-    const result = await handleApiRequest(event, options.executions, process.env, options.queue);
+    const result = await handleApiRequest(event, options.executions, process.env, { links: options.links, queue: options.queue });
     send(response, fromProxyResult(result, requestId));
   } catch (error) {
     if (error instanceof ClientGoneError || response.destroyed) return;

@@ -18,6 +18,7 @@ import { authenticate } from "./auth";
 import type { ApiRequestInfo, FaultPlan } from "./faults";
 import { isRecord } from "./json";
 import { ResourcePacks, type PackSeed } from "./packs";
+import { syntheticMp4 } from "./mp4";
 import { OtherUsers, type HeldSlot, type OtherUsersTask } from "./other-users";
 import { isNewStandardRoute, routeOf, type Route } from "./routes";
 import { perItemPlan } from "./per-item-plan";
@@ -37,8 +38,8 @@ export const DEFAULT_UNITS = 10_000;
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 /** Kling purges video URLs after 30 days. */
 const VIDEO_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
-/** A few bytes that start like an MP4 (an `ftyp` box): enough for a download check. */
-const VIDEO_BYTES = Buffer.from("00000018667479706973736f0000020069736f6d6d703431", "hex");
+/** The media bytes of each video the simulator makes (local/simulator/mp4.ts): 256 KiB by default. */
+const DEFAULT_VIDEO_MEDIA_BYTES = 256 * 1024;
 
 export interface SimulatorOptions {
   /** 0 (the default) picks a free port. */
@@ -62,6 +63,8 @@ export interface SimulatorOptions {
   readonly faultPlan?: FaultPlan;
   /** Drives task progress and token expiry; defaults to the project clock (lambdas/common/clock). */
   readonly clock?: Clock;
+  /** The size of each video's media data, in bytes (the MP4's boxes add about 150). */
+  readonly videoMediaBytes?: number;
   /** Called once per request, after its answer went out (or the connection was dropped). */
   readonly onRequest?: (entry: RequestLogEntry) => void;
   /** Serve HTTPS with this PEM key and certificate (for clients that accept only `https://`); HTTP by default. */
@@ -94,6 +97,8 @@ export interface Simulator {
   otherUsersSlots(): readonly HeldSlot[];
   /** The packs as they really are (not as a lagging account endpoint might show them). */
   resourcePacks(): ResourcePack[];
+  /** The bytes the simulator serves for a video (whole, without faults); undefined for a video it never made. */
+  videoBytes(videoId: string, watermarked?: boolean): Buffer | undefined;
   close(): Promise<void>;
 }
 
@@ -210,13 +215,21 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     return success({ resource_pack_subscribe_infos: infos });
   }
 
-  function serveVideo(videoId: string, url: URL, at: number): Answer {
+  function serveVideo(videoId: string, url: URL, at: number): { answer: Answer; fault?: string } {
     const task = tasks.byVideoId(videoId);
     if (!task || task.status !== "succeed" || at - task.updatedAt > VIDEO_RETENTION_MS) {
-      return failure(404, 1203, "Video not found");
+      return { answer: failure(404, 1203, "Video not found") };
     }
-    const bytes = url.searchParams.has("watermark") ? Buffer.concat([VIDEO_BYTES, Buffer.from("watermark")]) : VIDEO_BYTES;
-    return { type: "raw", status: 200, contentType: "video/mp4", body: bytes };
+    const delivery = plan.onVideoDownload?.({ taskId: task.taskId, externalTaskId: task.request.externalTaskId });
+    if (delivery) stats.countFault();
+    if (delivery === "purged") return { answer: failure(404, 1203, "Video not found"), fault: "video-purged" };
+    const body = videoOf(task, url.searchParams.has("watermark"));
+    return { answer: { type: "video", body, fault: delivery }, ...(delivery ? { fault: delivery } : {}) };
+  }
+
+  function videoOf(task: SimulatedTask, watermarked: boolean): Buffer {
+    const seed = watermarked ? `${task.videoId}:watermark` : task.videoId;
+    return syntheticMp4(seed, Number(task.request.duration), options.videoMediaBytes ?? DEFAULT_VIDEO_MEDIA_BYTES);
   }
 
   async function answerRequest(request: IncomingMessage, route: Route, url: URL): Promise<{ answer: Answer; fault?: string }> {
@@ -228,7 +241,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
     if (route.kind === "video") {
       request.resume();
-      return { answer: serveVideo(route.videoId, url, at) };
+      return serveVideo(route.videoId, url, at);
     }
 
     const raw = await readBody(request, MAX_BODY_BYTES);
@@ -344,6 +357,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       const at = clock.now();
       catchUp(at);
       return packs.view(at, { startTime: 0, endTime: Number.MAX_SAFE_INTEGER });
+    },
+    videoBytes(videoId, watermarked = false) {
+      const task = tasks.byVideoId(videoId);
+      return task ? videoOf(task, watermarked) : undefined;
     },
     close() {
       return new Promise<void>((resolve, reject) => {

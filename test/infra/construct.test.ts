@@ -108,7 +108,17 @@ describe("the KlingVideoPipeline construct", () => {
   it("exposes its state machines, functions and API for the app that adds it", () => {
     const app = new App({ context: { "aws:cdk:bundling-stacks": [] } });
     const pipeline = new KlingVideoPipeline(new Stack(app, "Host"), "Videos");
-    expect(Object.keys(pipeline.functions).sort()).toEqual(["await-redrive", "check-credits", "diagnose", "poll", "release-slot", "submit", "validate", "wait-for-slot"]);
+    expect(Object.keys(pipeline.functions).sort()).toEqual([
+      "archive",
+      "await-redrive",
+      "check-credits",
+      "diagnose",
+      "poll",
+      "release-slot",
+      "submit",
+      "validate",
+      "wait-for-slot",
+    ]);
     expect(pipeline.ledger.table.tableName).toEqual(expect.any(String));
     expect(pipeline.generation.stateMachine.stateMachineArn).toEqual(expect.any(String));
     expect(pipeline.batch.stateMachine.stateMachineArn).toEqual(expect.any(String));

@@ -91,7 +91,7 @@ describe("40 generations started at once on an account with 5 Kling slots", () =
     queuedBehind = waiters.length - 1;
     const id = waiters.at(-1)?.executionArn.split(":").at(-1) ?? "";
     const get = apiGatewayEvent({ httpMethod: "GET", resource: "/generations/{id}", path: `/generations/${id}`, pathParameters: { id } });
-    seenWhileWaiting = JSON.parse((await handleApiRequest(get, pipeline.executions, {}, queue)).body) as typeof seenWhileWaiting;
+    seenWhileWaiting = JSON.parse((await handleApiRequest(get, pipeline.executions, {}, { queue })).body) as typeof seenWhileWaiting;
     reports = await Promise.all(names.map((name) => pipeline.executions.finished(name)));
   }, 240_000);
 

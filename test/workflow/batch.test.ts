@@ -42,6 +42,7 @@ describe("a batch of 20 items mixing scenarios", () => {
       expect(outcome.status).toBe(expectedStatus(outcome.index));
       if (outcome.status === "SUCCEEDED") {
         expect(outcome.videoUrl).toMatch(/\.mp4$/);
+        expect(outcome.videoKey).toMatch(new RegExp(`^videos/${outcome.executionName}/[^/]+\\.mp4$`));
         expect(outcome.diagnosis).toBeUndefined();
       } else {
         expect(outcome.diagnosis?.jobId).toBe(outcome.executionName);

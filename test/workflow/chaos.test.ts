@@ -10,7 +10,7 @@ import { KlingClient } from "../../lambdas/kling/client";
 import { signHs256Jwt, klingJwtClaims } from "../../lambdas/kling/jwt";
 import { LeakScanner, randomSecrets } from "../../local/chaos/leak-scanner";
 import { chaosJobPrompt, formatChaosReport, runChaos, type ChaosReport } from "../../local/chaos/run-chaos";
-import { CHAOS_LEDGER_FAULTS, chaosPlan, type ApiRequestInfo } from "../../local/simulator";
+import { CHAOS_FAULT_KINDS, CHAOS_LEDGER_FAULTS, chaosPlan, type ApiRequestInfo } from "../../local/simulator";
 
 describe("the chaos plan", () => {
   const create = (externalId: string): ApiRequestInfo => ({
@@ -28,6 +28,10 @@ describe("the chaos plan", () => {
   it("draws the same faults for the same seed, and others for another seed", () => {
     expect(labels(7)).toEqual(labels(7));
     expect(labels(7)).not.toEqual(labels(8));
+  });
+
+  it("names each kind of fault once, so no two kinds share a count", () => {
+    expect(new Set(CHAOS_FAULT_KINDS).size).toBe(CHAOS_FAULT_KINDS.length);
   });
 
   it("injects nothing at rate 0", () => {
@@ -115,6 +119,12 @@ describe("a chaos run of 60 jobs at fault rate 0.2", () => {
   it("never lets a credential out", () => {
     expect(report.leaks).toEqual([]);
     expect(report.scanned.texts).toBeGreaterThan(500);
+  });
+
+  it("faults the video downloads too, and every succeeded job's video is in the bucket with the bytes served", () => {
+    const kinds = report.faultsByKind;
+    expect(kinds["download-dropped"] + kinds["download-truncated"] + kinds["download-stalled"]).toBeGreaterThan(0);
+    expect(report.checks.find((check) => check.name === "archives")).toMatchObject({ ok: true, detail: expect.stringMatching(/^[1-9]\d* archived videos checked/) });
   });
 
   it("passes every check and ends with the one-line verdict", () => {

@@ -15,6 +15,8 @@ interface ScenarioRun {
   readonly requests: number;
   /** Simulated seconds from start to end. */
   readonly seconds: number;
+  /** The bytes the simulator served for a video of the run. */
+  readonly servedVideo: (videoId: string) => Buffer | undefined;
 }
 
 export interface BatchRun {
@@ -54,6 +56,7 @@ export class WorkflowHarness {
         createAttempts: externalIds.reduce((sum, count) => sum + count, 0),
         requests: sim.stats.requests,
         seconds: (report.stoppedAt - report.startedAt) / 1000,
+        servedVideo: (videoId) => sim.videoBytes(videoId),
       };
     } finally {
       await sim.close();

@@ -4,6 +4,7 @@
  * of runs that a later command finds. Each test has a state directory of its own.
  */
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -176,6 +177,7 @@ describe("npm start: runs, their outcome and their history", () => {
     }
     expect(printed).toContainEqual(expect.stringMatching(/Submit {8}Kling task \S+ \(submitted\), first poll in 64 s$/));
     expect(printed).toContainEqual(expect.stringMatching(/Poll {10}the video is ready$/));
+    expect(printed).toContainEqual(expect.stringMatching(new RegExp(`Archive {7}kept the video \\(\\d+ bytes\\) as videos/${id}/\\S+\\.mp4$`)));
     expect(printed).toContainEqual(expect.stringMatching(/^SUCCEEDED in \d+\.\d s \(simulated time\)$/));
     expect(stdout).not.toMatch(/undefined|"level"/);
 
@@ -183,10 +185,11 @@ describe("npm start: runs, their outcome and their history", () => {
     const logFile = join(stateDir, "logs", `${id}.log`);
     expect(printed).toContain(`Lambda logs: ${logFile} (--verbose prints them here)`);
     expect(readFileSync(logFile, "utf8")).toMatch(/"message":"Kling task submitted".*"executionName":"local-/);
-    // The video stays after the simulator stopped.
-    const videoFile = join(stateDir, "videos", `${id}.mp4`);
-    expect(printed.at(-1)).toBe(`video: ${videoFile}`);
-    expect(statSync(videoFile).size).toBeGreaterThan(0);
+    // One saved video: Archive's copy in the local video bucket, which stays after the simulator stopped.
+    expect(printed.filter((line) => line.startsWith("video: "))).toHaveLength(1);
+    const videoFile = /^video: (.+)$/.exec(printed.at(-1) ?? "")?.[1] ?? "";
+    expect(videoFile.startsWith(join(stateDir, "videos", "kling-pipeline-videos", "videos", id))).toBe(true);
+    expect(readFileSync(videoFile).subarray(4, 8).toString("latin1")).toBe("ftyp");
 
     const list = await cli(["list"], env);
     expect(list.code).toBe(0);
@@ -197,6 +200,15 @@ describe("npm start: runs, their outcome and their history", () => {
     expect(show.stdout).toContain(`${id}: generation SUCCEEDED`);
     expect(show.stdout).toContain(printed.find((line) => line.includes("Submit")));
     expect(show.stdout).toContain(`video: ${videoFile}`);
+  }, 90_000);
+
+  it("a success with --json names the archived video as videoFile: the file holds the bytes whose checksum Archive recorded", async () => {
+    const stateDir = newStateDir();
+    const { code, stdout } = await cli(["a corgi", "--json", "--time-scale", "0.005"], cleanEnv(stateDir));
+    expect(code).toBe(0);
+    const { videoFile, output } = JSON.parse(stdout) as { videoFile: string; output: { archive: { video: { sha256: string } } } };
+    expect(videoFile.startsWith(join(stateDir, "videos"))).toBe(true);
+    expect(createHash("sha256").update(readFileSync(videoFile)).digest("hex")).toBe(output.archive.video.sha256);
   }, 90_000);
 
   it("a failure with --json is one object with the diagnosis, exit 1; show prints its trace: the error, its message, where, and the suggestion", async () => {
@@ -236,7 +248,7 @@ describe("npm start: runs, their outcome and their history", () => {
     expect(printed).toContainEqual(expect.stringMatching(/^ {2}\d\/7 {2}#6 FAILED {2}Kling\.InvalidRequest: duration must be one of "5", "10" for kling-v2-6$/));
     expect(printed).toContainEqual(expect.stringMatching(/^ {2}\d\/7 {2}#4 FAILED {2}Kling\.GenerationFailed: Kling task \S+ failed: Video generation failed: the scene is too complex/));
     expect(printed).toContain("batch example-1: 7 items, 4 succeeded, 3 failed (1 recoverable), 0 duplicates");
-    expect(printed).toContainEqual(expect.stringMatching(/^ {2}#0 batch-example-1-0 SUCCEEDED {2}video: \S+\/videos\/local-batch-\S+-item-0\.mp4$/));
+    expect(printed).toContainEqual(expect.stringMatching(/^ {2}#0 batch-example-1-0 SUCCEEDED {2}video: \S+\/videos\/batch-example-1-0\/\S+\.mp4\._S3rver_object$/));
   }, 90_000);
 });
 
@@ -253,7 +265,7 @@ describe("npm start -- serve", () => {
     expect(code).toBe(130);
     expect(lines(stdout).at(-1)).toBe("stopped; no execution was running");
     const { runs } = JSON.parse((await cli(["list", "--json"], env)).stdout) as { runs: { id: string; kind: string; status: string; prompt: string; video: string }[] };
-    expect(runs).toMatchObject([{ id, kind: "api", status: "SUCCEEDED", prompt: "a paper boat", video: expect.stringMatching(/\.mp4$/) }]);
+    expect(runs).toMatchObject([{ id, kind: "api", status: "SUCCEEDED", prompt: "a paper boat", video: expect.stringMatching(new RegExp(`/videos/${id}/\\S+\\.mp4\\._S3rver_object$`)) }]);
     expect(statSync(runs[0]?.video ?? "").size).toBeGreaterThan(0);
   }, 90_000);
 });
