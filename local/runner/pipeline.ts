@@ -224,13 +224,10 @@ export class LocalPipeline {
           const seconds = functionTimeoutSeconds(template, functionArn);
           // Handler time is real CPU and network time, like the Kling client's own timeout: not scaled.
           const timeout = { seconds, realMs: seconds * 1000 };
-          if (name === "archive") {
-            return async (input, execution) => {
-              await this.videoBucketServer();
-              return aroundInvoke(stateName, () => invokeLikeLambda(handler, input, timeout), execution);
-            };
-          }
-          return (input, execution) => aroundInvoke(stateName, () => invokeLikeLambda(handler, input, timeout), execution);
+          // Archive's bucket starts with its first invocation, as the clock's work: a virtual clock moves on only once it is up.
+          const startBucket = () => options.clock.work(() => this.videoBucketServer());
+          const invoke = name === "archive" ? async (input: unknown) => (await startBucket(), invokeLikeLambda(handler, input, timeout)) : (input: unknown) => invokeLikeLambda(handler, input, timeout);
+          return (input, execution) => aroundInvoke(stateName, () => invoke(input), execution);
         }
         case RESOURCE.lambdaInvokeWithTaskToken: {
           const functionArn = parameters?.FunctionName;

@@ -76,8 +76,8 @@ describe("the benchmark, 12 jobs without faults or other users", () => {
       const typical = typicalGenerationSeconds({ model: job.request.model ?? "kling-v2-6", mode: job.request.mode ?? "std", duration: job.request.duration === "10" ? "10" : "5" });
       return plannedPolls(job.generationSeconds, (elapsed) => nextWaitSeconds(schedule, typical, elapsed) ?? Number.POSITIVE_INFINITY);
     });
-    // Validate, CheckCredits, WaitForSlot, Submit, Succeeded, the batch's four, and WaitForVideo, Poll, VideoReady? per poll.
-    const planned = BATCH_STATES_PER_BATCH + polls.reduce((sum, count) => sum + BATCH_STATES_PER_JOB + 5 + 3 * count, 0);
+    // Validate, CheckCredits, WaitForSlot, Submit, Archive, Succeeded, the batch's four, and WaitForVideo, Poll, VideoReady? per poll.
+    const planned = BATCH_STATES_PER_BATCH + polls.reduce((sum, count) => sum + BATCH_STATES_PER_JOB + 6 + 3 * count, 0);
     const measured = Math.round(variant("pipeline").transitionsPerSucceededJob * JOBS);
     // On the virtual clock a wait lasts exactly what was planned.
     expect(measured).toBe(planned);
