@@ -62,6 +62,7 @@ export class KlingVideoPipeline extends Construct {
   readonly scheduledRedrive: ScheduledRedrive | undefined;
   readonly videoArchive: VideoArchive;
 
+  // Longer than 60 lines: the construct's wiring, one resource after another, each used by the next; split, its locals would only be passed around.
   constructor(scope: Construct, id: string, props: KlingVideoPipelineProps = {}) {
     super(scope, id);
     const { secret, secretEncryptionKey, api = true, batchRule = true, alarmActions, videoBucket, ledgerTable, ...configInput } = props;

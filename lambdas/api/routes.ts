@@ -3,6 +3,7 @@
  * Pure of AWS: executions come through the GenerationExecutions port, so the same code serves
  * API Gateway (sfn-executions.ts) and the local engine.
  */
+import type { Environment } from "../common/config";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { logger } from "../observability/logger";
 import type { QueuePositions } from "../ledger/queue-position";
@@ -34,8 +35,6 @@ const NO_LINKS: VideoLinks = {
 
 /** A malformed id is echoed in its 404 only this far (an id is at most 80 characters). */
 const MAX_SHOWN_ID_CHARACTERS = 100;
-
-type Environment = Readonly<Record<string, string | undefined>>;
 
 /** What GET /generations/{id} reads besides the execution. */
 interface GenerationReaders {

@@ -220,29 +220,28 @@ export const ERROR_KINDS: Readonly<Record<KlingErrorName, ErrorKind>> = {
 
 const PASSING_AWS_FAULT = "The pipeline hit a passing AWS fault; retry later.";
 
+/** A fault of the platform that passes by itself: retried under its class, recoverable, nothing for the requester to do. */
+const passingFault =
+  (retry: RetryClass, operator: string) =>
+  (meaning: string): ErrorKind => ({
+    retry,
+    recoverable: true,
+    passesByItself: true,
+    redriveCreatesTask: false,
+    action: "retry-later",
+    meaning,
+    suggestion: PASSING_AWS_FAULT,
+    operator,
+  });
+
 /** Lambda's own passing faults, as AWS's Step Functions docs name them for the Lambda integration. */
-const lambdaServiceFault = (meaning: string): ErrorKind => ({
-  retry: "lambda-service",
-  recoverable: true,
-  passesByItself: true,
-  redriveCreatesTask: false,
-  action: "retry-later",
-  meaning,
-  suggestion: PASSING_AWS_FAULT,
-  operator: "Nothing for one (retried on every task); many mean a Lambda incident in the region.",
-});
+const lambdaServiceFault = passingFault("lambda-service", "Nothing for one (retried on every task); many mean a Lambda incident in the region.");
 
 /** The account ledger's DynamoDB table throttled or failed a request, after the SDK's own retries: it clears in moments. */
-const ledgerBusy = (meaning: string): ErrorKind => ({
-  retry: "ledger-busy",
-  recoverable: true,
-  passesByItself: true,
-  redriveCreatesTask: false,
-  action: "retry-later",
-  meaning,
-  suggestion: PASSING_AWS_FAULT,
-  operator: "Nothing for one (retried where the ledger is used); many mean the table is throttled: check its metrics and account limits.",
-});
+const ledgerBusy = passingFault(
+  "ledger-busy",
+  "Nothing for one (retried where the ledger is used); many mean the table is throttled: check its metrics and account limits.",
+);
 
 export const PLATFORM_ERROR_KINDS: Readonly<Record<PlatformErrorName, ErrorKind>> = {
   ThrottlingException: ledgerBusy("DynamoDB throttled a request to the account ledger's table"),

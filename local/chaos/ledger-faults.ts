@@ -49,10 +49,10 @@ export class LedgerFaults {
 
   /** Wraps each Lambda invocation: remembers the state for the ledger, and stops executions before Submit. */
   aroundInvoke(inner: AroundInvoke | undefined): AroundInvoke {
-    return async (stateName, invoke, execution) => {
+    return async (stateName, invoke, execution, environment) => {
       // A stopped execution schedules nothing more: its Submit never runs.
       if (stateName === "Submit" && this.stopBeforeSubmit(execution)) throw new Error(`${execution.name} was stopped before Submit ran`);
-      return this.state.run(stateName, () => (inner ? inner(stateName, invoke, execution) : invoke()));
+      return this.state.run(stateName, () => (inner ? inner(stateName, invoke, execution, environment) : invoke()));
     };
   }
 

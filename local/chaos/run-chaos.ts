@@ -13,16 +13,15 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { format } from "node:util";
-import { BATCH_EVENTS, type BatchSummary, type ItemOutcome } from "../../lambdas/batch/batch";
+import { BATCH_EVENTS, type BatchSummary, type ItemOutcome } from "#lambdas/batch/batch";
 import { inBatches } from "../runner/batches";
-import { LOCAL_CREDENTIAL_VARIABLES } from "../../lambdas/common/credentials";
-import { diagnose, type Diagnosis } from "../../lambdas/diagnose/diagnosis";
-import { classifyKlingError, ERROR_KINDS, failedTaskError, isKlingErrorName } from "../../lambdas/errors";
-import type { KlingCredentials } from "../../lambdas/kling/port";
-import { externalTaskIdFor } from "../../lambdas/submit/external-task-id";
+import { diagnose, type Diagnosis } from "#lambdas/diagnose/diagnosis";
+import { classifyKlingError, ERROR_KINDS, failedTaskError, isKlingErrorName } from "#lambdas/errors/index";
+import type { KlingCredentials } from "#lambdas/kling/port";
+import { externalTaskIdFor } from "#lambdas/submit/external-task-id";
 import type { BusEvent } from "../runner/event-bus";
 import type { ExecutionReport } from "../runner/local-engine";
-import type { LedgerHoldings } from "../../lambdas/ledger/ledger";
+import type { LedgerHoldings } from "#lambdas/ledger/ledger";
 import { LocalPipeline, type LocalPipelineOptions } from "../runner/pipeline";
 import { ScaledClock } from "../runner/scaled-clock";
 import { CHAOS_DELAY_FAULTS, CHAOS_LEDGER_FAULTS, chaosPlan, startSimulator, type ChaosFaultKind, type ChaosPlan, type SimulatedTask, type SimulatorStats } from "../simulator";
@@ -30,7 +29,6 @@ import type { VideoBucketServer } from "../storage/video-bucket-server";
 import { startDelayingProxy } from "./delaying-proxy";
 import { LeakScanner, randomSecrets, type ChaosSecrets, type Leak } from "./leak-scanner";
 import { LedgerFaults, type LostReleaseCrashes } from "./ledger-faults";
-import { useLedger } from "../../lambdas/ledger/ports";
 
 export const DEFAULT_CHAOS_JOBS = 500;
 export const DEFAULT_FAULT_RATE = 0.2;
@@ -179,7 +177,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   } finally {
     restoreConsole();
     for (const close of closers.reverse()) await close();
-    for (const name of Object.values(LOCAL_CREDENTIAL_VARIABLES)) delete process.env[name];
   }
 }
 
@@ -244,17 +241,21 @@ async function runJobs(
       // Short: a task that never finishes ends as Kling.PollTimeout 300 simulated seconds after Submit.
       pollSchedule: { firstPollShare: 0.8, intervalShare: 0.07, minSeconds: 5, maxSeconds: 60, deadlineSeconds: 300 },
       creditCacheSeconds: 30,
+      // On the scaled clock handler time counts as simulated time (one real second is 200 s): a
+      // run slowed by its faults and a loaded machine must not time executions out for that, only
+      // the injected timed-out-holding-slot fault may.
+      executionTimeoutMinutes: 24 * 60,
       // A stalled video body is given up after this and downloaded again.
       videoArchive: { downloadStallMs: Math.max(1000, (options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) * 2) },
     },
     onGenerationEvent: (name, event) => scanner.scanValue(`execution ${name}: ${event.type} ${event.stateName ?? ""}`, event),
     aroundInvoke: ledgerFaults.aroundInvoke(options.aroundInvoke),
     withoutStatusChangeBackstop: options.statusChangeBackstop === false,
+    // The functions' ledger, with the faults in it; the checks read the table itself.
+    functionsLedger: (ledger) => ledgerFaults.wrap(ledger),
   });
   closers.push(() => pipeline.close());
   ledgerFaults.attach(pipeline);
-  // The functions' ledger, with the faults in it; the checks read the table itself.
-  closers.push(useLedger(ledgerFaults.wrap(pipeline.ledger.ledger)));
   let refusedCreates = 0;
   const simulator = await startSimulator({
     clock,
@@ -337,6 +338,7 @@ interface ChaosEvidence {
   readonly extraOutcomeEvents: number;
 }
 
+// Longer than 60 lines: one pass over the run's tasks, executions and logs, each check reading what the pass gathered.
 /** Step 2, collect: each job's outcome in its batch's summary and on the bus, its execution, its tasks; everything written goes to the leak scan. */
 async function collect(run: ChaosRun, scanner: LeakScanner): Promise<ChaosEvidence> {
   const { pipeline, busEvents } = run;

@@ -3,9 +3,10 @@
  * included, with a progress bar over the items, each failed item's own message, the summary,
  * and the succeeded items' videos kept in the state directory.
  */
-import { BATCH_EVENTS, batchRequestSchema, type BatchRequest, type BatchSummary, type ItemOutcome } from "../../lambdas/batch/batch";
-import { DEFAULTS } from "../../lambdas/common/settings";
+import { BATCH_EVENTS, batchRequestSchema, type BatchRequest, type BatchSummary, type ItemOutcome } from "#lambdas/batch/batch";
+import { DEFAULTS } from "#lambdas/common/settings";
 import { assertPutEventsSize } from "../runner/quotas";
+import type { LocalSession } from "../runner/session";
 import { readableMessage } from "../runner/trace";
 import { localExecutionName } from "./execution-name";
 import { beginRun, INTERRUPTED_EXIT_CODE, interruption, type RunContext, withSession } from "./local-run";
@@ -40,6 +41,16 @@ function describeItem(item: Partial<ItemOutcome>): string {
   return item.status === "DUPLICATE" ? "already started by an earlier delivery" : "";
 }
 
+/** The live status of a batch: its bar, and from the ledger, how many items hold a Kling slot and how many wait for one. */
+export function batchStatus(session: LocalSession, items: () => { readonly done: number; readonly failed: number; readonly total: number }): () => Promise<string> {
+  return async () => {
+    const { slotHolders, waiters } = await session.pipeline.ledger.ledger.holdings();
+    const { done, failed, total } = items();
+    return `  ${batchBar(done, failed, total, { holding: slotHolders.length, queued: waiters })}`;
+  };
+}
+
+// Longer than 60 lines: one session's progress lines and exit code follow the batch's events in order.
 export async function runBatch(context: RunContext, batch: BatchRequest, json: boolean): Promise<number> {
   const { io, history, target } = context;
   const id = localExecutionName("local-batch");
@@ -55,7 +66,7 @@ export async function runBatch(context: RunContext, batch: BatchRequest, json: b
     const total = batch.items.length;
     let done = 0;
     let failed = 0;
-    const status = json ? undefined : new LiveStatus(io, () => `  ${batchBar(done, failed, total)}`, session.clock.realMs(1));
+    const status = json ? undefined : new LiveStatus(io, batchStatus(session, () => ({ done, failed, total })), session.clock.realMs(1));
     const unsubscribe = session.pipeline.bus.subscribe((event) => {
       if (event.detailType === BATCH_EVENTS.completed) return;
       done += 1;

@@ -2,12 +2,13 @@
  * `npm start -- "a prompt"`: one generation on the local engine, with a live trace and status,
  * its record and video kept in the state directory, and Ctrl-C saying what was left behind.
  */
-import { externalTaskIdFor } from "../../lambdas/submit/external-task-id";
+import { LedgerQueuePositions } from "#lambdas/ledger/queue-position";
+import { externalTaskIdFor } from "#lambdas/submit/external-task-id";
 import type { ExecutionReport } from "../runner/local-engine";
 import type { LocalSession } from "../runner/session";
 import { formatOutcome, parseDiagnosis, TraceFormatter } from "../runner/trace";
 import { beginRun, INTERRUPTED_EXIT_CODE, interruption, type RunContext, withSession } from "./local-run";
-import { GenerationProgress, LiveStatus } from "./progress";
+import { GenerationProgress, LiveStatus, SLOT_STATE } from "./progress";
 import type { RunRecord } from "./run-history";
 import { localExecutionName } from "./execution-name";
 import { savedVideoFile } from "../storage/local-video-bucket";
@@ -37,7 +38,7 @@ export async function runGeneration(context: RunContext, command: GenerateReques
       const startedAt = session.clock.now();
       const formatter = new TraceFormatter(startedAt);
       const progress = new GenerationProgress(startedAt);
-      const status = command.json ? undefined : new LiveStatus(io, () => progress.status(session.clock.now()), session.clock.realMs(1));
+      const status = command.json ? undefined : new LiveStatus(io, generationStatus(session, progress, id), session.clock.realMs(1));
       const run = session.run(command.request, id, (event) => {
         progress.observe(event);
         for (const line of formatter.format(event)) {
@@ -54,6 +55,15 @@ export async function runGeneration(context: RunContext, command: GenerateReques
   } finally {
     stop.dispose();
   }
+}
+
+/** The live status of generation `id`: its progress, and while it waits for a Kling slot, its place in the ledger's queue. */
+export function generationStatus(session: LocalSession, progress: GenerationProgress, id: string): () => Promise<string> {
+  const queue = new LedgerQueuePositions(session.pipeline.ledger.ledger, (name) => session.pipeline.executions.arnOf(name));
+  return async () => {
+    const position = progress.state === SLOT_STATE ? await queue.positionOf(id) : undefined;
+    return progress.status(session.clock.now(), position);
+  };
 }
 
 async function finished(

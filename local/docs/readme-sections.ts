@@ -3,8 +3,8 @@
  * definitions) and the error table (from the taxonomy and the retry policies). `npm run docs`
  * writes them; a test regenerates them so they never drift.
  */
-import { ERROR_KINDS, FAILED_GENERATION_SUGGESTIONS, KLING_ERROR_CODES, KNOWN_ERROR_KINDS } from "../../lambdas/errors";
-import { RETRY_POLICIES } from "../../lib/retry-policies";
+import { ERROR_KINDS, FAILED_GENERATION_SUGGESTIONS, KLING_ERROR_CODES, KNOWN_ERROR_KINDS } from "#lambdas/errors/index";
+import { RETRY_POLICIES } from "#lib/retry-policies";
 import type { StateMachineDefinition } from "../runner/definition";
 
 type StateBody = Record<string, unknown>;

@@ -3,31 +3,32 @@
  * from the template and run by the local engine, every Lambda the real handler code, child
  * executions on the same engine, and outcome events on a local bus.
  */
-import { useClock } from "../../lambdas/common/clock";
-import { ENV } from "../../lambdas/common/settings";
-import { LOCAL_CREDENTIAL_VARIABLES } from "../../lambdas/common/credentials";
-import type { KlingCredentials } from "../../lambdas/kling/port";
-import { POWERTOOLS_ENV } from "../../lambdas/observability/catalog";
+import type { Environment } from "#lambdas/common/config";
+import { portsFromEnvironment } from "#lambdas/common/aws-ports";
+import type { HandlerPorts } from "#lambdas/common/ports";
+import { ENV } from "#lambdas/common/settings";
+import { LOCAL_CREDENTIAL_VARIABLES } from "#lambdas/common/credentials";
+import type { KlingCredentials } from "#lambdas/kling/port";
+import { POWERTOOLS_ENV } from "#lambdas/observability/catalog";
 import type { IStateMachine } from "aws-cdk-lib/aws-stepfunctions";
-import type { PipelineConfigInput } from "../../lib/pipeline-config";
-import type { KlingPipelineStack } from "../../lib/pipeline-stack";
+import type { PipelineConfigInput } from "#lib/pipeline-config";
+import type { KlingPipelineStack } from "#lib/pipeline-stack";
 import { type CloudFormationTemplate, definitionFromTemplate, localArn } from "./definition";
-import { BATCH_EVENTS } from "../../lambdas/batch/batch";
+import { BATCH_EVENTS } from "#lambdas/batch/batch";
 import { LocalEventBus } from "./event-bus";
 import { assertPutEventsSize } from "./quotas";
 import { LocalExecutions, startExecutionSync } from "./executions";
-import { LOCAL_HANDLERS, type LambdaHandler, type LocalFunctionName } from "./handlers";
+import { type LambdaHandler, localHandlers, type LocalFunctionName } from "./handlers";
 import { invokeLikeLambda } from "./lambda-binding";
 import { type EngineEvent, type ExecutionContext, type ExecutionReport, LocalStateMachine, type TaskBinder } from "./local-engine";
 import type { LocalClock } from "./scaled-clock";
 import { LocalTaskResponses } from "./task-token-binding";
-import { useTaskResponses } from "../../lambdas/common/task-responses";
 import { logicalIdOf, synthesizePipeline } from "./synthesize";
 import { startLocalVideoBucket } from "../storage/local-video-bucket";
 import type { VideoBucketServer } from "../storage/video-bucket-server";
-import { LEDGER_ENV } from "../../lambdas/ledger/config";
+import { LEDGER_ENV } from "#lambdas/ledger/config";
+import type { Ledger } from "#lambdas/ledger/ledger";
 import type { PutEventsEntry } from "../serve/put-events";
-import { useLedger } from "../../lambdas/ledger/ports";
 import { type LocalLedger, startLocalLedger } from "../ledger/local-ledger";
 
 export interface LocalPipelineOptions {
@@ -41,9 +42,11 @@ export interface LocalPipelineOptions {
    * Wraps each Lambda invocation: how the tests stage the hard edges (e.g. a function that did
    * its work but was killed before it could answer) and how the benchmark counts invocations.
    */
-  readonly aroundInvoke?: (stateName: string, invoke: () => Promise<unknown>, execution: ExecutionContext) => Promise<unknown>;
+  readonly aroundInvoke?: (stateName: string, invoke: () => Promise<unknown>, execution: ExecutionContext, environment: Environment) => Promise<unknown>;
   /** Leaves out the status-change rule's delivery: how a test shows what the ledger's backstop catches. */
   readonly withoutStatusChangeBackstop?: boolean;
+  /** The ledger the functions use, given the table's own: how the chaos run puts faults in its calls. */
+  readonly functionsLedger?: (ledger: Ledger) => Ledger;
   /**
    * Adds other workflows over the same functions to the stack and runs them instead of the
    * pipeline's own (the benchmark's baseline).
@@ -59,16 +62,18 @@ export interface LocalPipelineOptions {
 /**
  * The Lambdas' environment as the template sets it, but for Kling's URL and the secret ARN:
  * locally {@link LocalPipeline.connect} decides where Kling is and puts the credentials in
- * the environment. Powertools runs in dev mode: log lines reach `console` (the local command
- * sends them to stderr, the chaos run scans them) and no EMF metric is printed.
+ * the environment. The handlers read it through their ports; only the Powertools variables,
+ * which the Powertools library reads from process.env itself, go there, with dev mode on: log
+ * lines reach `console` (the local command sends them to stderr, the chaos run scans them) and
+ * no EMF metric is printed.
  */
-function applyFunctionEnvironment(template: CloudFormationTemplate, functionIds: readonly string[]) {
+function functionEnvironment(template: CloudFormationTemplate, functionIds: readonly string[]): Record<string, string> {
   const merged: Record<string, string> = {};
   for (const id of functionIds) {
     const variables = (template.Resources[id]?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
       ?.Variables;
     for (const [name, value] of Object.entries(variables ?? {})) {
-      // Locally the video bucket is s3rver's and the ledger dynalite's table, installed on start.
+      // Locally the ledger is dynalite's table, passed as the ledger port; the video bucket is s3rver's, set on start.
       if (
         name === ENV.klingSecretArn ||
         name === ENV.klingBaseUrl ||
@@ -86,8 +91,9 @@ function applyFunctionEnvironment(template: CloudFormationTemplate, functionIds:
     }
   }
   merged[POWERTOOLS_ENV.devMode] = "true";
-  Object.assign(process.env, merged);
-  delete process.env[ENV.klingSecretArn];
+  const powertoolsNames: readonly string[] = Object.values(POWERTOOLS_ENV);
+  for (const [name, value] of Object.entries(merged)) if (powertoolsNames.includes(name)) process.env[name] = value;
+  return merged;
 }
 
 /** A function's Timeout as the template sets it (Lambda's default is 3 s). */
@@ -178,15 +184,18 @@ export class LocalPipeline {
   readonly videoLinkSeconds: number;
   /** The account ledger every generation passes through, on dynalite. */
   readonly ledger: LocalLedger = startLocalLedger();
-  private readonly restoreClock: () => void;
+  /**
+   * The environment the functions run with: the template's variables, with Kling's URL and the
+   * credentials {@link LocalPipeline.connect} sets. The ports read it when a handler runs.
+   */
+  private readonly environment: Record<string, string>;
   private videoBucket: Promise<VideoBucketServer> | undefined;
-  private readonly restoreTaskResponses: () => void;
-  private readonly restoreLedger: () => void;
   /** Status-change events and batch requests on their way to their rules' targets. */
   private readonly deliveries = new Set<Promise<void>>();
   /** The stack's rules that start the batch workflow. */
   private readonly batchRequestPatterns: readonly RulePattern[];
 
+  // Longer than 60 lines: the switch binding each kind of Task to local code is read as one table of the integrations.
   constructor(readonly options: LocalPipelineOptions) {
     const { stack, template, extra } = synthesizePipeline(options.config, options.workflows);
     this.batchRequestSource = stack.pipeline.config.batchRequestSource;
@@ -196,23 +205,29 @@ export class LocalPipeline {
     for (const [name, fn] of [...Object.entries(stack.pipeline.functions), ...Object.entries(stack.pipeline.batchFunctions)]) {
       handlerByArn.set(localArn(template, logicalIdOf(stack, fn)), name as LocalFunctionName);
     }
-    applyFunctionEnvironment(
+    this.environment = functionEnvironment(
       template,
       [...handlerByArn.keys()].map((arn) => arn.split(":").at(-1) ?? ""),
     );
-    this.restoreClock = useClock(options.clock);
     const taskResponses = new LocalTaskResponses(options.clock);
+    // The ports a container gets on AWS, but for the ledger (dynalite's table) and the task tokens (the local engine's).
+    const functionsLedger = options.functionsLedger ? options.functionsLedger(this.ledger.ledger) : this.ledger.ledger;
+    const ports: HandlerPorts = {
+      ...portsFromEnvironment(this.environment, options.clock),
+      ledger: () => functionsLedger,
+      taskResponses,
+    };
     // Every invocation runs as the clock's work: a virtual clock holds time still meanwhile.
     const handlers = Object.fromEntries(
-      Object.entries(LOCAL_HANDLERS).map(([name, handler]) => [name, (event: unknown) => options.clock.work(() => handler(event))]),
+      Object.entries(localHandlers(ports)).map(([name, handler]) => [name, (event: unknown) => options.clock.work(() => handler(event))]),
     ) as Record<LocalFunctionName, LambdaHandler>;
-    this.restoreTaskResponses = useTaskResponses(taskResponses);
-    this.restoreLedger = useLedger(this.ledger.ledger);
+    const environment: Environment = this.environment;
 
     const generationId = logicalIdOf(stack, workflows.generation);
     const generationArn = localArn(template, generationId);
     /** Binds each Task to local code: a handler, a child execution, or the local bus. */
-    const aroundInvoke = options.aroundInvoke ?? ((_stateName, invoke) => invoke());
+    const around = options.aroundInvoke ?? ((_stateName, invoke) => invoke());
+    const aroundInvoke = (stateName: string, invoke: () => Promise<unknown>, execution: ExecutionContext) => around(stateName, invoke, execution, environment);
     const bindTask: TaskBinder = (stateName, state) => {
       const parameters = state.Parameters as Record<string, unknown> | undefined;
       switch (state.Resource) {
@@ -296,15 +311,21 @@ export class LocalPipeline {
     }
   }
 
+  /** The configuration the functions run with (the local API validates with it too). */
+  get functionEnvironment(): Environment {
+    return this.environment;
+  }
+
   /** Points the Lambdas at a Kling endpoint (the simulator or the real one) with these credentials. */
   connect(baseUrl: string, credentials: KlingCredentials): void {
-    process.env[ENV.klingBaseUrl] = baseUrl;
-    for (const name of Object.values(LOCAL_CREDENTIAL_VARIABLES)) delete process.env[name];
+    const env = this.environment;
+    env[ENV.klingBaseUrl] = baseUrl;
+    for (const name of Object.values(LOCAL_CREDENTIAL_VARIABLES)) delete env[name];
     if ("apiKey" in credentials) {
-      process.env[LOCAL_CREDENTIAL_VARIABLES.apiKey] = credentials.apiKey;
+      env[LOCAL_CREDENTIAL_VARIABLES.apiKey] = credentials.apiKey;
     } else {
-      process.env[LOCAL_CREDENTIAL_VARIABLES.accessKey] = credentials.accessKey;
-      process.env[LOCAL_CREDENTIAL_VARIABLES.secretKey] = credentials.secretKey;
+      env[LOCAL_CREDENTIAL_VARIABLES.accessKey] = credentials.accessKey;
+      env[LOCAL_CREDENTIAL_VARIABLES.secretKey] = credentials.secretKey;
     }
   }
 
@@ -348,9 +369,6 @@ export class LocalPipeline {
 
   async close(): Promise<void> {
     await this.statusChangesDelivered();
-    this.restoreLedger();
-    this.restoreTaskResponses();
-    this.restoreClock();
     await this.ledger.close();
     const bucket = await this.videoBucket;
     this.videoBucket = undefined;

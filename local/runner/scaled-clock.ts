@@ -1,4 +1,4 @@
-import type { Clock } from "../../lambdas/common/clock";
+import type { Clock } from "#lambdas/common/clock";
 
 /**
  * The simulated time a local run keeps: what handlers, the simulator and the trace read, and

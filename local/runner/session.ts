@@ -3,8 +3,8 @@
  * Lambdas will read from the environment, a scaled clock, and the pipeline on the local engine.
  * The local command, the workflow tests and later the benchmark all start from here.
  */
-import type { KlingCredentials } from "../../lambdas/kling/port";
-import type { PipelineConfigInput } from "../../lib/pipeline-config";
+import type { KlingCredentials } from "#lambdas/kling/port";
+import type { PipelineConfigInput } from "#lib/pipeline-config";
 import { DEV_API_KEY, type Simulator, type SimulatorOptions, startSimulator } from "../simulator";
 import type { EngineEvent, ExecutionReport } from "./local-engine";
 import { LocalPipeline } from "./pipeline";

@@ -4,7 +4,7 @@
  * Choice states, a caught state's leftover output and the Fail state itself say nothing new,
  * so they print nothing; the outcome lines carry the final error, message and suggestion.
  */
-import type { Diagnosis } from "../../lambdas/diagnose/diagnosis";
+import type { Diagnosis } from "#lambdas/diagnose/diagnosis";
 import type { EngineEvent, ExecutionReport } from "./local-engine";
 
 const get = (value: unknown, ...path: string[]): unknown =>
@@ -31,6 +31,11 @@ const EXIT_DETAILS: Record<string, (output: unknown) => string | undefined> = {
     const price = text(get(out, "credits", "priceUnits"));
     const available = text(get(out, "credits", "availableUnits"));
     return price === undefined ? undefined : `costs ${price} units${available === undefined ? "" : `, ${available} available`}`;
+  },
+  WaitForSlot: (out) => {
+    const queued = get(out, "slot", "queuedSeconds");
+    if (typeof queued !== "number") return undefined;
+    return queued === 0 ? "a Kling slot was free" : `a Kling slot after ${queued} s in the queue`;
   },
   Submit: (out) => {
     const task = get(out, "task");

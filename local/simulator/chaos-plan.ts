@@ -160,6 +160,7 @@ interface Burst {
   remaining: number;
 }
 
+// Longer than 60 lines: the plan's decisions share one seeded random stream and its counters, kept in one closure.
 export function chaosPlan(options: ChaosPlanOptions): ChaosPlan {
   const { seed, faultRate } = options;
   if (!Number.isInteger(seed)) throw new RangeError(`the chaos seed must be a whole number, got ${seed}`);

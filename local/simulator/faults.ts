@@ -3,7 +3,7 @@
  * request and every new task. Named scenarios (scenarios.ts) are one kind of plan; a seeded
  * random "chaos" plan can implement the same two hooks.
  */
-import type { KlingTaskKind } from "../../lambdas/kling/port";
+import type { KlingTaskKind } from "#lambdas/kling/port";
 import type { VideoDeliveryFault } from "./video-delivery";
 
 /** The API requests a plan is consulted for (video downloads have a hook of their own). */

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { ENV } from "../../lambdas/common/settings";
+import { ENV } from "#lambdas/common/settings";
 import { startVideoBucketServer, type VideoBucketServer } from "./video-bucket-server";
 
 /** Where a succeeded execution's archived video sits on disk; undefined when it has none. */

@@ -5,9 +5,9 @@ import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import { Secret } from "aws-cdk-lib/aws-secretsmanager";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { describe, expect, it } from "vitest";
-import { KlingVideoPipeline } from "../../lib";
-import { resolvePipelineConfig } from "../../lib/pipeline-config";
-import { KlingPipelineStack } from "../../lib/pipeline-stack";
+import { KlingVideoPipeline } from "#lib//index";
+import { resolvePipelineConfig } from "#lib/pipeline-config";
+import { KlingPipelineStack } from "#lib/pipeline-stack";
 
 describe("the KlingVideoPipeline construct", () => {
   it("can be added twice to one app with different props", () => {

@@ -1,8 +1,8 @@
 /** The entry points in the synthesized template: the REST API, the batch workflow and its rules. */
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
-import { definitionFromTemplate, type StateMachineDefinition } from "../../local/runner/definition";
-import { logicalIdOf, synthesizePipeline } from "../../local/runner/synthesize";
+import { definitionFromTemplate, type StateMachineDefinition } from "#local/runner/definition";
+import { logicalIdOf, synthesizePipeline } from "#local/runner/synthesize";
 import { present } from "../support/present";
 
 let template: Template;

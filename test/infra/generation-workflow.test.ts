@@ -1,7 +1,7 @@
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
-import { definitionFromTemplate, type StateMachineDefinition } from "../../local/runner/definition";
-import { logicalIdOf, synthesizePipeline } from "../../local/runner/synthesize";
+import { definitionFromTemplate, type StateMachineDefinition } from "#local/runner/definition";
+import { logicalIdOf, synthesizePipeline } from "#local/runner/synthesize";
 
 let template: Template;
 let definition: StateMachineDefinition;

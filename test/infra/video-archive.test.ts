@@ -2,8 +2,8 @@ import { App, Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { Bucket } from "aws-cdk-lib/aws-s3";
 import { beforeAll, describe, expect, it } from "vitest";
-import { KlingVideoPipeline } from "../../lib/kling-video-pipeline";
-import { logicalIdOf, synthesizePipeline } from "../../local/runner/synthesize";
+import { KlingVideoPipeline } from "#lib/kling-video-pipeline";
+import { logicalIdOf, synthesizePipeline } from "#local/runner/synthesize";
 
 let template: Template;
 let bucketId: string;

@@ -17,11 +17,11 @@ import { mockClient } from "aws-sdk-client-mock";
 import { createHash } from "node:crypto";
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { S3Client } from "@aws-sdk/client-s3";
-import { PresignedVideoLinks } from "../../lambdas/api/video-links";
-import { MAX_REQUEST_BODY_BYTES, handleApiRequest } from "../../lambdas/api/routes";
-import { SfnGenerationExecutions } from "../../lambdas/api/sfn-executions";
-import { diagnose } from "../../lambdas/diagnose/diagnosis";
-import { REDACTED } from "../../lambdas/common/redaction";
+import { PresignedVideoLinks } from "#lambdas/api/video-links";
+import { MAX_REQUEST_BODY_BYTES, handleApiRequest } from "#lambdas/api/routes";
+import { SfnGenerationExecutions } from "#lambdas/api/sfn-executions";
+import { diagnose } from "#lambdas/diagnose/diagnosis";
+import { REDACTED } from "#lambdas/common/redaction";
 import { apiGatewayEvent } from "../support/api-gateway-event";
 
 const STATE_MACHINE_ARN = "arn:aws:states:eu-west-1:123456789012:stateMachine:GenerationWorkflow";
@@ -617,7 +617,7 @@ describe("the Lambda handler", () => {
     vi.stubEnv("GENERATION_STATE_MACHINE_ARN", STATE_MACHINE_ARN);
     vi.stubEnv("LEDGER_TABLE_NAME", "ledger");
     vi.stubEnv("AWS_REGION", "eu-west-1");
-    return (await import("../../lambdas/api/handler")).handler;
+    return (await import("#lambdas/api/handler")).handler;
   }
 
   it("serves requests through Step Functions, with the state machine from GENERATION_STATE_MACHINE_ARN", async () => {
@@ -654,6 +654,6 @@ describe("the Lambda handler", () => {
   it("fails its cold start when GENERATION_STATE_MACHINE_ARN is not set", async () => {
     vi.resetModules();
     vi.stubEnv("GENERATION_STATE_MACHINE_ARN", "");
-    await expect(import("../../lambdas/api/handler")).rejects.toThrow("environment variable GENERATION_STATE_MACHINE_ARN is not set");
+    await expect(import("#lambdas/api/handler")).rejects.toThrow("environment variable GENERATION_STATE_MACHINE_ARN is not set");
   });
 });

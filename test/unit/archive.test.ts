@@ -6,14 +6,14 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { archiveVideo, type ArchiveEvent, type ArchivePorts } from "../../lambdas/archive/archive";
-import { HttpVideoSource } from "../../lambdas/archive/http-video-source";
-import { S3VideoStore } from "../../lambdas/archive/s3-video-store";
-import { ENV } from "../../lambdas/common/settings";
-import { videoBucketClient } from "../../lambdas/common/video-bucket";
-import { syntheticMp4 } from "../../local/simulator/mp4";
-import { deliverVideo, type VideoDeliveryFault } from "../../local/simulator/video-delivery";
-import { startVideoBucketServer, type VideoBucketServer } from "../../local/storage/video-bucket-server";
+import { archiveVideo, type ArchiveEvent, type ArchivePorts } from "#lambdas/archive/archive";
+import { HttpVideoSource } from "#lambdas/archive/http-video-source";
+import { S3VideoStore } from "#lambdas/archive/s3-video-store";
+import { ENV } from "#lambdas/common/settings";
+import { videoBucketClient } from "#lambdas/common/video-bucket";
+import { syntheticMp4 } from "#local/simulator/mp4";
+import { deliverVideo, type VideoDeliveryFault } from "#local/simulator/video-delivery";
+import { startVideoBucketServer, type VideoBucketServer } from "#local/storage/video-bucket-server";
 
 /** Kling's CDN, as far as Archive sees it: each path serves its video, with the next planned fault. */
 class FakeCdn {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { syntheticMp4 } from "../../local/simulator/mp4";
+import { syntheticMp4 } from "#local/simulator/mp4";
 
 /** The top-level boxes of an ISO base media file: each a 32-bit size (itself included) and a type. */
 function boxes(file: Buffer): { type: string; size: number }[] {

@@ -17,9 +17,9 @@ import {
   KNOWN_ERROR_KINDS,
   type KlingErrorName,
   type RetryClass,
-} from "../../lambdas/errors";
-import { diagnose } from "../../lambdas/diagnose/diagnosis";
-import { RETRY_POLICIES, type RetryPolicyName } from "../../lib/retry-policies";
+} from "#lambdas/errors/index";
+import { diagnose } from "#lambdas/diagnose/diagnosis";
+import { RETRY_POLICIES, type RetryPolicyName } from "#lib/retry-policies";
 
 interface DocumentedCode {
   readonly http: number;

@@ -3,16 +3,16 @@
  * started all at once queue for the account's Kling slots instead of failing on Kling's 1303.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { handleApiRequest } from "../../lambdas/api/routes";
-import { BATCH_EVENTS, type BatchSummary } from "../../lambdas/batch/batch";
-import { LedgerQueuePositions } from "../../lambdas/ledger/queue-position";
-import { priceUnits } from "../../lambdas/schemas/pricing";
+import { handleApiRequest } from "#lambdas/api/routes";
+import { BATCH_EVENTS, type BatchSummary } from "#lambdas/batch/batch";
+import { LedgerQueuePositions } from "#lambdas/ledger/queue-position";
+import { priceUnits } from "#lambdas/schemas/pricing";
 import { apiGatewayEvent } from "../support/api-gateway-event";
-import { DEV_API_KEY, type Simulator, startSimulator } from "../../local/simulator";
-import type { BusEvent } from "../../local/runner/event-bus";
-import type { ExecutionReport } from "../../local/runner/local-engine";
-import { LocalPipeline } from "../../local/runner/pipeline";
-import { ScaledClock } from "../../local/runner/scaled-clock";
+import { DEV_API_KEY, type Simulator, startSimulator } from "#local/simulator/index";
+import type { BusEvent } from "#local/runner/event-bus";
+import type { ExecutionReport } from "#local/runner/local-engine";
+import { LocalPipeline } from "#local/runner/pipeline";
+import { ScaledClock } from "#local/runner/scaled-clock";
 
 const SLOTS = 5;
 /** Long enough that all 40 have arrived before the first five are done, on a busy machine too. */

@@ -3,11 +3,11 @@
  * executions against the simulator, one outcome per item, events on the bus.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BATCH_EVENTS, type BatchSummary, MAX_BATCH_ITEMS } from "../../lambdas/batch/batch";
-import { DEFAULTS } from "../../lambdas/common/settings";
-import { MODELS } from "../../lambdas/schemas/models";
-import { jsonBytes, PUT_EVENTS_ENTRY_LIMIT_BYTES, STATE_PAYLOAD_LIMIT_BYTES } from "../../local/runner/quotas";
-import type { ScenarioName } from "../../local/simulator";
+import { BATCH_EVENTS, type BatchSummary, MAX_BATCH_ITEMS } from "#lambdas/batch/batch";
+import { DEFAULTS } from "#lambdas/common/settings";
+import { MODELS } from "#lambdas/schemas/models";
+import { jsonBytes, PUT_EVENTS_ENTRY_LIMIT_BYTES, STATE_PAYLOAD_LIMIT_BYTES } from "#local/runner/quotas";
+import type { ScenarioName } from "#local/simulator/index";
 import { type BatchRun, WorkflowHarness } from "./harness";
 
 let harness: WorkflowHarness;

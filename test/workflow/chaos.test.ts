@@ -4,13 +4,13 @@
  * tasks, every failure must match the error table, and no credential may show anywhere.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ENV } from "../../lambdas/common/settings";
-import { credentialsFromEnvironment, LOCAL_CREDENTIAL_VARIABLES } from "../../lambdas/common/credentials";
-import { KlingClient } from "../../lambdas/kling/client";
-import { signHs256Jwt, klingJwtClaims } from "../../lambdas/kling/jwt";
-import { LeakScanner, randomSecrets } from "../../local/chaos/leak-scanner";
-import { chaosJobPrompt, formatChaosReport, runChaos, type ChaosReport } from "../../local/chaos/run-chaos";
-import { CHAOS_FAULT_KINDS, CHAOS_LEDGER_FAULTS, chaosPlan, type ApiRequestInfo } from "../../local/simulator";
+import { ENV } from "#lambdas/common/settings";
+import { credentialsFromEnvironment, LOCAL_CREDENTIAL_VARIABLES } from "#lambdas/common/credentials";
+import { KlingClient } from "#lambdas/kling/client";
+import { signHs256Jwt, klingJwtClaims } from "#lambdas/kling/jwt";
+import { LeakScanner, randomSecrets } from "#local/chaos/leak-scanner";
+import { chaosJobPrompt, formatChaosReport, runChaos, type ChaosReport } from "#local/chaos/run-chaos";
+import { CHAOS_FAULT_KINDS, CHAOS_LEDGER_FAULTS, chaosPlan, type ApiRequestInfo } from "#local/simulator/index";
 
 describe("the chaos plan", () => {
   const create = (externalId: string): ApiRequestInfo => ({
@@ -143,13 +143,13 @@ describe("a chaos run in which a Submit also creates a task without an external_
       seed: 11,
       batchSize: 4,
       // A defect as a Lambda would have it: with its own environment's URL and credentials, it creates twice.
-      aroundInvoke: async (state, invoke) => {
+      aroundInvoke: async (state, invoke, _execution, environment) => {
         const answer = await invoke();
         if (state === "Submit" && !staged) {
           staged = true;
-          const credentials = credentialsFromEnvironment(process.env);
+          const credentials = credentialsFromEnvironment(environment);
           if (!credentials) throw new Error("the run put no Kling credentials in the environment");
-          const kling = new KlingClient({ baseUrl: process.env[ENV.klingBaseUrl] ?? "", credentials });
+          const kling = new KlingClient({ baseUrl: environment[ENV.klingBaseUrl] ?? "", credentials });
           await kling.createTask("text2video", { model_name: "kling-v2-6", prompt: chaosJobPrompt(2, "the same video once more"), mode: "std", duration: "5" });
           await kling.createTask("text2video", { model_name: "kling-v2-6", prompt: "a video nobody asked for", mode: "std", duration: "5" });
         }
@@ -181,10 +181,10 @@ describe("a chaos run in which one Lambda logs the SecretKey it was given", () =
       seed: 12,
       batchSize: 4,
       secrets: canary,
-      aroundInvoke: async (state, invoke) => {
+      aroundInvoke: async (state, invoke, _execution, environment) => {
         if (state === "Submit" && planted === "") {
           // What a careless debug line in a handler would write to CloudWatch.
-          planted = process.env[LOCAL_CREDENTIAL_VARIABLES.secretKey] ?? "";
+          planted = environment[LOCAL_CREDENTIAL_VARIABLES.secretKey] ?? "";
           console.log(JSON.stringify({ level: "DEBUG", message: "signing the Kling token", secretKey: planted }));
         }
         return invoke();

@@ -6,9 +6,9 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { diagnosisSchema } from "../../lambdas/diagnose/diagnosis";
-import { type ArchiveErrorName, classifyKlingError, ERROR_KINDS, errorKindOf, type KlingErrorName } from "../../lambdas/errors";
-import { SCENARIO_NAMES, scenarioNamed, type ScenarioName } from "../../local/simulator";
+import { diagnosisSchema } from "#lambdas/diagnose/diagnosis";
+import { type ArchiveErrorName, classifyKlingError, ERROR_KINDS, errorKindOf, type KlingErrorName } from "#lambdas/errors/index";
+import { SCENARIO_NAMES, scenarioNamed, type ScenarioName } from "#local/simulator/index";
 import { WorkflowHarness } from "./harness";
 
 const DEADLINE_SECONDS = 600;
@@ -124,10 +124,10 @@ describe("the promises behind the scenarios", () => {
   it("a task that never finishes fails as a poll timeout at the deadline, not long after", async () => {
     const run = await harness.run("poll-timeout");
     expect(run.report.error).toBe("Kling.PollTimeout");
-    // The deadline runs from Submit to the Poll that gives up: the states before Submit (the
+    // The deadline runs from Submit (its clock reading lies inside the state) to the Poll that gives up: the states before Submit (the
     // ledger's among them) and the failure path after it are not part of it.
     const at = (type: string, stateName: string) => run.report.events.findLast((event) => event.type === type && event.stateName === stateName)?.at ?? Number.NaN;
-    const pollingSeconds = (at("StateFailed", "Poll") - at("StateExited", "Submit")) / 1000;
+    const pollingSeconds = (at("StateFailed", "Poll") - at("StateEntered", "Submit")) / 1000;
     // The last wait is clamped to the deadline; what is left is handler time.
     expect(pollingSeconds).toBeGreaterThanOrEqual(DEADLINE_SECONDS);
     expect(pollingSeconds).toBeLessThan(DEADLINE_SECONDS + 60);

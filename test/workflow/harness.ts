@@ -1,11 +1,11 @@
-import type { Diagnosis } from "../../lambdas/diagnose/diagnosis";
-import type { PipelineConfigInput } from "../../lib/pipeline-config";
-import { DEV_API_KEY, type ScenarioName, type SimulatorOptions, startSimulator } from "../../local/simulator";
-import type { BusEvent } from "../../local/runner/event-bus";
-import type { ExecutionReport } from "../../local/runner/local-engine";
-import { LocalPipeline } from "../../local/runner/pipeline";
-import { ScaledClock } from "../../local/runner/scaled-clock";
-import { parseDiagnosis } from "../../local/runner/trace";
+import type { Diagnosis } from "#lambdas/diagnose/diagnosis";
+import type { PipelineConfigInput } from "#lib/pipeline-config";
+import { DEV_API_KEY, type ScenarioName, type SimulatorOptions, startSimulator } from "#local/simulator/index";
+import type { BusEvent } from "#local/runner/event-bus";
+import type { ExecutionReport } from "#local/runner/local-engine";
+import { LocalPipeline } from "#local/runner/pipeline";
+import { ScaledClock } from "#local/runner/scaled-clock";
+import { parseDiagnosis } from "#local/runner/trace";
 
 interface ScenarioRun {
   readonly report: ExecutionReport;

@@ -10,8 +10,13 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
-import { DEV_API_KEY, startSimulator } from "../../local/simulator";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { batchStatus } from "#local/cli/batch-command";
+import { generationStatus } from "#local/cli/generate-command";
+import { GenerationProgress } from "#local/cli/progress";
+import { type LocalSession, startLocalSession } from "#local/runner/session";
+import { TraceFormatter } from "#local/runner/trace";
+import { DEV_API_KEY, startSimulator } from "#local/simulator/index";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -26,6 +31,8 @@ interface Child {
   /** Resolves with stdout so far once a line of it matches. */
   readonly printed: (pattern: RegExp) => Promise<string>;
   readonly interrupt: () => void;
+  /** Closes the reading end of stdout, as `| head -1` does once it has its line. */
+  readonly closeStdout: () => void;
 }
 
 /** The environment of a person with no Kling, AWS or state settings, and this test's state directory. */
@@ -59,6 +66,7 @@ function start(argv: readonly string[], env: NodeJS.ProcessEnv): Child {
     printed: (pattern) =>
       pattern.test(stdout) ? Promise.resolve(stdout) : new Promise((resolve) => watchers.push({ pattern, resolve })),
     interrupt: () => child.kill("SIGINT"),
+    closeStdout: () => child.stdout.destroy(),
   };
 }
 
@@ -123,6 +131,7 @@ describe.concurrent("npm start: every mistake is one line and exit 2, before any
     [["--batch", TOP_LEVEL_ARRAY, "--json"], /not an array/],
     [["--batch", TOO_MANY_ITEMS, "--json"], /at most 100/],
     [["show", "local-nothing", "--json"], /no local run/],
+    [["redrive", "--since", "soon", "--json"], /--since must be a duration/],
   ])("with --json, %j prints exactly one JSON object with an error", async (argv, message) => {
     const { code, stdout, stderr } = await cli(argv, cleanEnv(newStateDir()));
     expect(code).toBe(2);
@@ -253,21 +262,36 @@ describe("npm start: runs, their outcome and their history", () => {
 });
 
 describe("npm start -- serve", () => {
-  it("keeps each execution it starts in the state directory, where list finds it, and stops on Ctrl-C with 130", async () => {
-    const env = cleanEnv(newStateDir());
+  /** One serve session: a POST with this Idempotency-Key, its end, then Ctrl-C. Resolves with the execution's id. */
+  async function serveOnce(env: NodeJS.ProcessEnv, idempotencyKey: string): Promise<string> {
     const child = start(["serve", "--port", "0", "--time-scale", "0.005"], env);
     const url = /serving the generations API at (http:\/\/127\.0\.0\.1:\d+)/.exec(await child.printed(/serving the generations API at/))?.[1];
-    const posted = await fetch(`${url}/generations`, { method: "POST", body: JSON.stringify({ prompt: "a paper boat" }) });
+    const posted = await fetch(`${url}/generations`, { method: "POST", headers: { "Idempotency-Key": idempotencyKey }, body: JSON.stringify({ prompt: "a paper boat" }) });
     const { id } = (await posted.json()) as { id: string };
     await child.printed(new RegExp(`execution ${id} SUCCEEDED`));
     child.interrupt();
     const { code, stdout } = await child.finished;
     expect(code).toBe(130);
     expect(lines(stdout).at(-1)).toBe("stopped; no execution was running");
-    const { runs } = JSON.parse((await cli(["list", "--json"], env)).stdout) as { runs: { id: string; kind: string; status: string; prompt: string; video: string }[] };
-    expect(runs).toMatchObject([{ id, kind: "api", status: "SUCCEEDED", prompt: "a paper boat", video: expect.stringMatching(new RegExp(`/videos/${id}/\\S+\\.mp4\\._S3rver_object$`)) }]);
-    expect(statSync(runs[0]?.video ?? "").size).toBeGreaterThan(0);
-  }, 90_000);
+    return id;
+  }
+
+  it("keeps each execution it starts in the state directory, where list finds it, and stops on Ctrl-C with 130; a later session reusing an Idempotency-Key keeps the earlier run", async () => {
+    const env = cleanEnv(newStateDir());
+    const id = await serveOnce(env, "boat-1");
+    type Listed = { runs: { id: string; executionName?: string; kind: string; status: string; prompt: string; video: string; startedAt: string }[] };
+    const first = (JSON.parse((await cli(["list", "--json"], env)).stdout) as Listed).runs;
+    expect(first).toMatchObject([{ id, kind: "api", status: "SUCCEEDED", prompt: "a paper boat", video: expect.stringMatching(new RegExp(`/videos/${id}/\\S+\\.mp4\\._S3rver_object$`)) }]);
+    expect(statSync(first[0]?.video ?? "").size).toBeGreaterThan(0);
+
+    // The next session's engine has never seen the key: the same execution name runs again, as a run of its own.
+    expect(await serveOnce(env, "boat-1")).toBe(id);
+    const both = (JSON.parse((await cli(["list", "--json"], env)).stdout) as Listed).runs;
+    expect(both).toHaveLength(2);
+    expect(both[1]).toEqual(first[0]);
+    expect(both[0]).toMatchObject({ id: expect.stringMatching(new RegExp(`^${id}-\\d{8}-\\d{6}$`)), executionName: id, status: "SUCCEEDED" });
+    expect(both[0]?.video).not.toBe(first[0]?.video);
+  }, 120_000);
 });
 
 describe("npm start: while it runs, and Ctrl-C", () => {
@@ -285,6 +309,18 @@ describe("npm start: while it runs, and Ctrl-C", () => {
       expect.stringMatching(/^interrupted in (WaitForVideo|Poll) after \d+\.\d s \(simulated time\)$/),
       "left behind: nothing: the embedded simulator stopped with the command",
     ]);
+    const list = JSON.parse((await cli(["list", "--json"], env)).stdout) as { runs: { status: string }[] };
+    expect(list.runs).toMatchObject([{ status: "INTERRUPTED" }]);
+  }, 90_000);
+
+  it("a reader that goes away (| head -1) ends the run quietly, as it would a Unix tool: no error, the run kept as interrupted", async () => {
+    const env = cleanEnv(newStateDir());
+    const child = start(["a corgi surfing a wave", "--time-scale", "0.01"], env);
+    await child.printed(/^Lambda logs: /m);
+    child.closeStdout();
+    const { code, stderr } = await child.finished;
+    expect(stderr).toBe("");
+    expect(code).toBe(130);
     const list = JSON.parse((await cli(["list", "--json"], env)).stdout) as { runs: { status: string }[] };
     expect(list.runs).toMatchObject([{ status: "INTERRUPTED" }]);
   }, 90_000);
@@ -307,4 +343,57 @@ describe("npm start: while it runs, and Ctrl-C", () => {
       await kling.close();
     }
   }, 90_000);
+});
+
+describe("the live status while a generation waits for one of the account's Kling slots", () => {
+  // The command's own session, with one slot: a command alone never waits for it, two generations do.
+  let session: LocalSession;
+  beforeAll(async () => {
+    session = await startLocalSession({ timeScale: 0.01, config: { klingConcurrency: 1 } });
+  }, 60_000);
+  afterAll(async () => {
+    await session?.close();
+  });
+
+  /** Starts a generation and resolves, once it holds the only slot, with its run (in an object: a promise returned would be awaited). */
+  async function holdTheSlot(name: string): Promise<{ readonly run: Promise<unknown> }> {
+    const run = session.run({ prompt: "a kite on a windy beach" }, name);
+    while ((await session.pipeline.ledger.ledger.holdings()).slotHolders.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    return { run };
+  }
+
+  /** The status, read as the command reads it, until it matches; the last one read if it never does within 20 real seconds. */
+  async function statusUntil(status: () => Promise<string>, pattern: RegExp): Promise<string> {
+    const giveUpAt = Date.now() + 20_000;
+    for (;;) {
+      const text = await status();
+      if (pattern.test(text) || Date.now() > giveUpAt) return text;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  it("npm start's status gives its place in the queue while another generation holds the slot, and the trace how long it waited", async () => {
+    const holder = (await holdTheSlot("holds-the-slot")).run;
+    const progress = new GenerationProgress(session.clock.now());
+    const formatter = new TraceFormatter(session.clock.now());
+    const traced: string[] = [];
+    const waiting = session.run({ prompt: "a corgi surfing a wave" }, "waits-for-the-slot", (event) => {
+      progress.observe(event);
+      traced.push(...formatter.format(event));
+    });
+    const queued = await statusUntil(generationStatus(session, progress, "waits-for-the-slot"), /queued/);
+    expect(queued).toMatch(/^ +\+\d+\.\ds {2}\.\. queued for a Kling slot: position 1, \d+ s so far$/);
+    expect(await holder).toMatchObject({ status: "SUCCEEDED" });
+    expect(await waiting).toMatchObject({ status: "SUCCEEDED" });
+    expect(traced).toContainEqual(expect.stringMatching(/WaitForSlot {3}a Kling slot after \d+ s in the queue$/));
+  }, 60_000);
+
+  it("the batch command's status counts its items queued for a slot", async () => {
+    const holder = (await holdTheSlot("holds-the-slot-again")).run;
+    const batch = session.pipeline.runBatchEvent({ batchId: "queued", items: [{ prompt: "a paper boat" }] }, "local-batch-queued");
+    const queued = await statusUntil(batchStatus(session, () => ({ done: 0, failed: 0, total: 1 })), /queued/);
+    expect(queued).toBe("  [--------------------] 0/1 done, 0 failed; 1 generating, 1 queued for a Kling slot");
+    expect(await holder).toMatchObject({ status: "SUCCEEDED" });
+    expect(await batch).toMatchObject({ status: "SUCCEEDED", output: { succeeded: 1 } });
+  }, 60_000);
 });

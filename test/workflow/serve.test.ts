@@ -7,14 +7,14 @@ import { createHash, randomUUID } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { BATCH_EVENTS } from "../../lambdas/batch/batch";
-import type { BusEvent } from "../../local/runner/event-bus";
-import type { GenerationExecutions } from "../../lambdas/api/executions";
-import { PresignedVideoLinks } from "../../lambdas/api/video-links";
-import { videoBucketClient } from "../../lambdas/common/video-bucket";
-import { DEV_API_KEY, startSimulator, type Simulator } from "../../local/simulator";
-import { startLocalApiServer, type LocalApiServer } from "../../local/serve/api-server";
-import { toProxyEvent, type RawApiRequest } from "../../local/serve/proxy-event";
+import { BATCH_EVENTS } from "#lambdas/batch/batch";
+import type { BusEvent } from "#local/runner/event-bus";
+import type { GenerationExecutions } from "#lambdas/api/executions";
+import { PresignedVideoLinks } from "#lambdas/api/video-links";
+import { videoBucketClient } from "#lambdas/common/video-bucket";
+import { DEV_API_KEY, startSimulator, type Simulator } from "#local/simulator/index";
+import { startLocalApiServer, type LocalApiServer } from "#local/serve/api-server";
+import { toProxyEvent, type RawApiRequest } from "#local/serve/proxy-event";
 import { WorkflowHarness } from "./harness";
 
 const POLL_INTERVAL_MS = 20;
@@ -33,6 +33,7 @@ beforeAll(async () => {
   harness.pipeline.connect(simulator.baseUrl, { apiKey: DEV_API_KEY });
   server = await startLocalApiServer({
     executions: harness.pipeline.executions,
+    environment: harness.pipeline.functionEnvironment,
     links: new PresignedVideoLinks(videoBucketClient, harness.pipeline.videoLinkSeconds),
     events: (entry) => harness.pipeline.putEvent(entry),
     port: 0,
@@ -198,7 +199,7 @@ describe("a failure behind the handler", () => {
       describe: () => Promise.reject(new Error("boom")),
     };
     const errors = vi.spyOn(console, "error").mockImplementation(() => {});
-    const broken = await startLocalApiServer({ executions: failing, links: new PresignedVideoLinks(videoBucketClient, 60), port: 0 });
+    const broken = await startLocalApiServer({ executions: failing, environment: {}, links: new PresignedVideoLinks(videoBucketClient, 60), port: 0 });
     try {
       const response = await fetch(`${broken.url}/generations`, { method: "POST", body: JSON.stringify({ prompt: "a corgi" }) });
       expect(response.status).toBe(500);
