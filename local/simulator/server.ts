@@ -103,6 +103,8 @@ export interface Simulator {
   readonly credentials: readonly KlingCredentials[];
   readonly maxConcurrentTasks: number;
   readonly generationSeconds: number;
+  /** Whether callbacks carry Standard Webhooks signatures (a `callbackSigningSecret` was given). */
+  readonly callbacksSigned: boolean;
   readonly stats: SimulatorStats;
   /** Every task so far, brought up to the clock's current time. */
   tasks(): SimulatedTask[];
@@ -367,6 +369,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     credentials: state.credentials,
     maxConcurrentTasks: state.maxConcurrentTasks,
     generationSeconds,
+    callbacksSigned: options.callbackSigningSecret !== undefined,
     stats: state.stats,
     tasks() {
       kling.catchUp(clock.now());
@@ -425,7 +428,7 @@ function simulatorState(options: SimulatorOptions, scenario: ReturnType<typeof s
     callbacks: new CallbackSender({
       clock,
       scheduler: options.scheduler ?? clockTimers(clock),
-      signingKey: options.callbackSigningSecret === undefined ? undefined : signingKeyOf(options.callbackSigningSecret),
+      signingKey: callbackSigningKey(options.callbackSigningSecret),
       faultFor: options.callbackFaults ? seededCallbackFaults(options.callbackFaults) : (callback) => plan.onCallback?.(callback),
       stats,
       onCallback: options.onCallback,
@@ -448,6 +451,13 @@ async function listen(
     });
   });
   return { server, port: (server.address() as AddressInfo).port };
+}
+
+function callbackSigningKey(secret: string | undefined): Buffer | undefined {
+  if (secret === undefined) return undefined;
+  const key = signingKeyOf(secret);
+  if (!key) throw new RangeError("callbackSigningSecret must be whsec_ followed by the secret in base64");
+  return key;
 }
 
 function acceptedCredentials(given: SimulatorOptions["credentials"]): readonly KlingCredentials[] {
