@@ -145,7 +145,7 @@ export function mulberry32(seed: number): () => number {
 }
 
 /** FNV-1a, 32 bits: turns a decision's key into a seed. */
-function hash32(text: string): number {
+export function hash32(text: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     hash ^= text.charCodeAt(i);
