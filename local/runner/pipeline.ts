@@ -20,13 +20,14 @@ import { assertPutEventsSize } from "./quotas";
 import { LocalExecutions, startExecutionSync } from "./executions";
 import { type LambdaHandler, localHandlers, type LocalFunctionName } from "./handlers";
 import { invokeLikeLambda } from "./lambda-binding";
-import { type EngineEvent, type ExecutionReport, LocalStateMachine, type TaskBinder } from "./local-engine";
-import type { ScaledClock } from "./scaled-clock";
+import { type EngineEvent, type ExecutionContext, type ExecutionReport, LocalStateMachine, type TaskBinder } from "./local-engine";
+import type { LocalClock } from "./scaled-clock";
 import { LocalTaskResponses } from "./task-token-binding";
 import { logicalIdOf, synthesizePipeline } from "./synthesize";
 import { startLocalVideoBucket } from "../storage/local-video-bucket";
 import type { VideoBucketServer } from "../storage/video-bucket-server";
 import { LEDGER_ENV } from "#lambdas/ledger/config";
+import type { Ledger } from "#lambdas/ledger/ledger";
 import type { PutEventsEntry } from "../serve/put-events";
 import { type LocalLedger, startLocalLedger } from "../ledger/local-ledger";
 import { randomBytes } from "node:crypto";
@@ -37,7 +38,9 @@ import { klingCallbackHandler } from "#lambdas/kling-callback/handler";
 import { type CallbackEndpoint, type CallbackHandler, startCallbackEndpoint } from "../serve/callback-endpoint";
 
 export interface LocalPipelineOptions {
-  readonly clock: ScaledClock;
+  readonly clock: LocalClock;
+  /** Draws the retries' full jitter; Math.random unless the run is seeded (the benchmark). */
+  readonly random?: () => number;
   readonly config?: PipelineConfigInput;
   /** Sees every event of every generation execution started through {@link LocalPipeline.executions}. */
   readonly onGenerationEvent?: (executionName: string, event: EngineEvent) => void;
@@ -45,7 +48,11 @@ export interface LocalPipelineOptions {
    * Wraps each Lambda invocation: how the tests stage the hard edges (e.g. a function that did
    * its work but was killed before it could answer) and how the benchmark counts invocations.
    */
-  readonly aroundInvoke?: (stateName: string, invoke: () => Promise<unknown>, environment: Environment) => Promise<unknown>;
+  readonly aroundInvoke?: (stateName: string, invoke: () => Promise<unknown>, execution: ExecutionContext, environment: Environment) => Promise<unknown>;
+  /** Leaves out the status-change rule's delivery: how a test shows what the ledger's backstop catches. */
+  readonly withoutStatusChangeBackstop?: boolean;
+  /** The ledger the functions use, given the table's own: how the chaos run puts faults in its calls. */
+  readonly functionsLedger?: (ledger: Ledger) => Ledger;
   /**
    * Adds other workflows over the same functions to the stack and runs them instead of the
    * pipeline's own (the benchmark's baseline).
@@ -216,11 +223,12 @@ export class LocalPipeline {
       ...[...handlerByArn.keys()].map((arn) => arn.split(":").at(-1) ?? ""),
       ...(callbacks ? [logicalIdOf(stack, callbacks.callbackFunction)] : []),
     ]);
-    const taskResponses = new LocalTaskResponses();
+    const taskResponses = new LocalTaskResponses(options.clock);
     // The ports a container gets on AWS, but for the ledger (dynalite's table) and the task tokens (the local engine's).
+    const functionsLedger = options.functionsLedger ? options.functionsLedger(this.ledger.ledger) : this.ledger.ledger;
     const ports: HandlerPorts = {
       ...portsFromEnvironment(this.environment, options.clock),
-      ledger: () => this.ledger.ledger,
+      ledger: () => functionsLedger,
       taskResponses,
     };
     const environment: Environment = this.environment;
@@ -234,15 +242,20 @@ export class LocalPipeline {
       });
     }
     const callbackEndpoint = this.callbackEndpoint;
+    // Every invocation runs as the clock's work: a virtual clock holds time still meanwhile. Until
+    // the callback endpoint listens, Submit would send no callback URL: invocations wait for it.
     const handlers = Object.fromEntries(
-      Object.entries(localHandlers(ports)).map(([name, handler]) => [name, async (event: unknown) => (await callbackEndpoint, handler(event))]),
+      Object.entries(localHandlers(ports)).map(([name, handler]) => [
+        name,
+        (event: unknown) => options.clock.work(async () => (await callbackEndpoint, handler(event))),
+      ]),
     ) as Record<LocalFunctionName, LambdaHandler>;
 
     const generationId = logicalIdOf(stack, workflows.generation);
     const generationArn = localArn(template, generationId);
     /** Binds each Task to local code: a handler, a child execution, or the local bus. */
     const around = options.aroundInvoke ?? ((_stateName, invoke) => invoke());
-    const aroundInvoke = (stateName: string, invoke: () => Promise<unknown>) => around(stateName, invoke, environment);
+    const aroundInvoke = (stateName: string, invoke: () => Promise<unknown>, execution: ExecutionContext) => around(stateName, invoke, execution, environment);
     const bindTask: TaskBinder = (stateName, state) => {
       const parameters = state.Parameters as Record<string, unknown> | undefined;
       switch (state.Resource) {
@@ -254,13 +267,10 @@ export class LocalPipeline {
           const seconds = functionTimeoutSeconds(template, functionArn);
           // Handler time is real CPU and network time, like the Kling client's own timeout: not scaled.
           const timeout = { seconds, realMs: seconds * 1000 };
-          if (name === "archive") {
-            return async (input) => {
-              await this.videoBucketServer();
-              return aroundInvoke(stateName, () => invokeLikeLambda(handler, input, timeout));
-            };
-          }
-          return (input) => aroundInvoke(stateName, () => invokeLikeLambda(handler, input, timeout));
+          // Archive's bucket starts with its first invocation, as the clock's work: a virtual clock moves on only once it is up.
+          const startBucket = () => options.clock.work(() => this.videoBucketServer());
+          const invoke = name === "archive" ? async (input: unknown) => (await startBucket(), invokeLikeLambda(handler, input, timeout)) : (input: unknown) => invokeLikeLambda(handler, input, timeout);
+          return (input, execution) => aroundInvoke(stateName, () => invoke(input), execution);
         }
         case RESOURCE.lambdaInvokeWithTaskToken: {
           const functionArn = parameters?.FunctionName;
@@ -268,9 +278,8 @@ export class LocalPipeline {
           if (!name || typeof functionArn !== "string") return undefined;
           const seconds = functionTimeoutSeconds(template, functionArn);
           const timeout = { seconds, realMs: seconds * 1000 };
-          // How long the Task waits for its token is simulated time (WaitForSlot's park, WaitForVideo's fallback poll): scaled.
-          return (input, _execution, timeoutSeconds) =>
-            aroundInvoke(stateName, () => taskResponses.invoke(handlers[name], input, timeout, timeoutSeconds === undefined ? undefined : options.clock.realMs(timeoutSeconds)));
+          // How long the Task waits for its token is simulated time (WaitForSlot's park, WaitForVideo's fallback poll).
+          return (input, execution, timeoutSeconds) => aroundInvoke(stateName, () => taskResponses.invoke(handlers[name], input, timeout, timeoutSeconds), execution);
         }
         case RESOURCE.startExecutionSync:
           if (parameters?.StateMachineArn !== generationArn) return undefined;
@@ -283,18 +292,19 @@ export class LocalPipeline {
           if (!name || typeof state.Resource !== "string") return undefined;
           const seconds = functionTimeoutSeconds(template, state.Resource);
           const timeout = { seconds, realMs: seconds * 1000 };
-          return async (input) => {
-            const invoked = await aroundInvoke(stateName, () => invokeLikeLambda(handlers[name], { Payload: input }, timeout));
+          return async (input, execution) => {
+            const invoked = await aroundInvoke(stateName, () => invokeLikeLambda(handlers[name], { Payload: input }, timeout), execution);
             return (invoked as { Payload: unknown }).Payload;
           };
         }
       }
     };
-    const releaseEnded = endedExecutionRule(template, generationId, handlerByArn, handlers);
+    const releaseEnded = options.withoutStatusChangeBackstop ? undefined : endedExecutionRule(template, generationId, handlerByArn, handlers);
     this.generation = new LocalStateMachine({
       definition: definitionFromTemplate(template, generationId),
       stateMachineArn: generationArn,
       clock: options.clock,
+      ...(options.random ? { random: options.random } : {}),
       bindTask,
       // Delivered asynchronously, as EventBridge does: the execution has ended already.
       ...(releaseEnded ? { onEnded: (report, redriveCount) => this.deliver(releaseEnded(report, generationArn, redriveCount)) } : {}),
@@ -305,6 +315,7 @@ export class LocalPipeline {
       definition: definitionFromTemplate(template, batchId),
       stateMachineArn: localArn(template, batchId),
       clock: options.clock,
+      ...(options.random ? { random: options.random } : {}),
       bindTask,
     });
     this.batchRequestPatterns = rulePatternsTargeting(template, batchId);
