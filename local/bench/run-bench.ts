@@ -173,6 +173,8 @@ async function runVariant(
   let http429s = 0;
   const simulator = await startSimulator({
     clock,
+    // Callbacks are sent on the virtual clock, each delivery as its work (local/runner/pipeline.ts, handleKlingCallback).
+    scheduler: clock,
     faultPlan: transientFaultPlan(options.seed, options.faultRate),
     maxConcurrentTasks: BENCH_KLING_CONCURRENCY,
     otherUsers,

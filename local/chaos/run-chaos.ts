@@ -259,6 +259,8 @@ async function runJobs(
   let refusedCreates = 0;
   const simulator = await startSimulator({
     clock,
+    // Callbacks are sent on the run's clock, each delivery as its work (local/runner/pipeline.ts, handleKlingCallback).
+    scheduler: clock,
     onRequest: (entry) => {
       if (entry.kind === "create" && entry.status === 400 && entry.code === 1201 && entry.fault === undefined) refusedCreates += 1;
     },

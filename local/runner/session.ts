@@ -39,7 +39,7 @@ export async function startLocalSession(options: LocalSessionOptions): Promise<L
     pipeline.connect(options.kling.baseUrl, options.kling.credentials);
   } else {
     const credentials = { apiKey: DEV_API_KEY };
-    simulator = await startSimulator({ ...options.simulator, clock, credentials });
+    simulator = await startSimulator({ ...options.simulator, clock, scheduler: clock, credentials });
     pipeline.connect(simulator.baseUrl, credentials);
   }
   return {

@@ -43,7 +43,7 @@ export class WorkflowHarness {
     simulator: Omit<SimulatorOptions, "clock" | "credentials" | "scenario"> = {},
   ): Promise<ScenarioRun> {
     const credentials = { apiKey: DEV_API_KEY };
-    const sim = await startSimulator({ ...simulator, scenario, clock: this.clock, credentials });
+    const sim = await startSimulator({ ...simulator, scenario, clock: this.clock, scheduler: this.clock, credentials });
     this.pipeline.connect(sim.baseUrl, credentials);
     try {
       this.runs += 1;
@@ -83,7 +83,7 @@ export class WorkflowHarness {
     simulator: Omit<SimulatorOptions, "clock" | "credentials"> = {},
   ): Promise<BatchRun[]> {
     const credentials = { apiKey: DEV_API_KEY };
-    const sim = await startSimulator({ ...simulator, clock: this.clock, credentials });
+    const sim = await startSimulator({ ...simulator, clock: this.clock, scheduler: this.clock, credentials });
     this.pipeline.connect(sim.baseUrl, credentials);
     const eventsBefore = this.pipeline.bus.events.length;
     try {
