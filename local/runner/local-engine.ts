@@ -174,8 +174,8 @@ function withoutEngineTimeoutPaths(definition: StateMachineDefinition): StateMac
   return copy;
 }
 
-/** A year: longer than any execution (Standard executions last at most a year). */
-const ENGINE_NEVER_TIMES_OUT_SECONDS = 31_536_000;
+/** 24 days: the longest a Node timer waits (2^31 - 1 ms; a longer one fires at once), far past any local run. */
+const ENGINE_NEVER_TIMES_OUT_SECONDS = 2_073_600;
 
 function sleep(clock: LocalClock, seconds: number): Promise<void> {
   return new Promise((resolve) => clock.after(seconds, resolve));
