@@ -5,7 +5,7 @@
  * - stopped-holding-slot / timed-out-holding-slot: once the execution holds its slot, and before
  *   Submit runs, it is stopped as StopExecution stops it (ABORTED) or as its TimeoutSeconds
  *   ends it (TIMED_OUT); only the status-change backstop can give the slot back.
- * - lost-release: a release inside the workflow (Poll's or ReleaseSlot's) crashes between its
+ * - lost-release: a release inside the workflow (Poll's, ReleaseSlot's, the callback function's) crashes between its
  *   writes: the slot's write is lost while the queue's and the credits' land, and no waiter is
  *   woken. Once, the state's retry repeats it; on every attempt (`every-attempt`), only the
  *   backstop is left.
@@ -52,7 +52,7 @@ export class LedgerFaults {
   aroundInvoke(inner: AroundInvoke | undefined): AroundInvoke {
     return async (stateName, invoke, execution, environment) => {
       // A stopped execution schedules nothing more: its Submit never runs.
-      if (stateName === "Submit" && this.stopBeforeSubmit(execution)) throw new Error(`${execution.name} was stopped before Submit ran`);
+      if (stateName === "Submit" && execution && this.stopBeforeSubmit(execution)) throw new Error(`${execution.name} was stopped before Submit ran`);
       return this.state.run(stateName, () => (inner ? inner(stateName, invoke, execution, environment) : invoke()));
     };
   }

@@ -47,8 +47,14 @@ export interface LocalPipelineOptions {
   /**
    * Wraps each Lambda invocation: how the tests stage the hard edges (e.g. a function that did
    * its work but was killed before it could answer) and how the benchmark counts invocations.
+   * The callback function's invocations come as the state "KlingCallback", with no execution.
    */
-  readonly aroundInvoke?: (stateName: string, invoke: () => Promise<unknown>, execution: ExecutionContext, environment: Environment) => Promise<unknown>;
+  readonly aroundInvoke?: (
+    stateName: string,
+    invoke: () => Promise<unknown>,
+    execution: ExecutionContext | undefined,
+    environment: Environment,
+  ) => Promise<unknown>;
   /** Leaves out the status-change rule's delivery: how a test shows what the ledger's backstop catches. */
   readonly withoutStatusChangeBackstop?: boolean;
   /** The ledger the functions use, given the table's own: how the chaos run puts faults in its calls. */
@@ -174,6 +180,9 @@ export interface LocalWorkflows {
   readonly batch: IStateMachine;
 }
 
+/** How {@link LocalPipelineOptions.aroundInvoke} names the callback function's invocations. */
+export const KLING_CALLBACK_STATE = "KlingCallback";
+
 const RESOURCE = {
   lambdaInvoke: "arn:aws:states:::lambda:invoke",
   lambdaInvokeWithTaskToken: "arn:aws:states:::lambda:invoke.waitForTaskToken",
@@ -234,7 +243,9 @@ export class LocalPipeline {
     const environment: Environment = this.environment;
     if (callbacks) {
       this.environment[LOCAL_CALLBACK_SECRET_VARIABLES.capabilityKey] = randomBytes(32).toString("base64url");
-      this.klingCallback = klingCallbackHandler(ports);
+      const klingCallback = klingCallbackHandler(ports);
+      // Not the clock's work: it runs within the simulator's delivery, which is (see handleKlingCallback).
+      this.klingCallback = (event) => aroundInvoke(KLING_CALLBACK_STATE, () => klingCallback(event), undefined) as Promise<APIGatewayProxyResult>;
       // Until the endpoint listens, Submit would send no callback URL: every invocation waits for it.
       this.callbackEndpoint = startCallbackEndpoint((event) => this.handleKlingCallback(event)).then((endpoint) => {
         this.environment[ENV.callbackBaseUrl] ??= endpoint.url;
@@ -255,7 +266,7 @@ export class LocalPipeline {
     const generationArn = localArn(template, generationId);
     /** Binds each Task to local code: a handler, a child execution, or the local bus. */
     const around = options.aroundInvoke ?? ((_stateName, invoke) => invoke());
-    const aroundInvoke = (stateName: string, invoke: () => Promise<unknown>, execution: ExecutionContext) => around(stateName, invoke, execution, environment);
+    const aroundInvoke = (stateName: string, invoke: () => Promise<unknown>, execution: ExecutionContext | undefined) => around(stateName, invoke, execution, environment);
     const bindTask: TaskBinder = (stateName, state) => {
       const parameters = state.Parameters as Record<string, unknown> | undefined;
       switch (state.Resource) {

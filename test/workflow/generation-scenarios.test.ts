@@ -56,7 +56,8 @@ const EXPECTED: Record<ScenarioName, Expected> = {
   },
   "content-policy": { status: "FAILED", error: "Kling.ContentPolicy", failedState: "Submit", retries: {}, tasksCreated: 0 },
   "invalid-params": { status: "FAILED", error: "Kling.InvalidRequest", failedState: "Submit", retries: {}, tasksCreated: 0 },
-  "generation-failed": { status: "FAILED", error: "Kling.GenerationFailed", failedState: "Poll", retries: {}, tasksCreated: 1 },
+  // Kling's callback of the failed task ends WaitForVideo with the failure (callbacks are on by default).
+  "generation-failed": { status: "FAILED", error: "Kling.GenerationFailed", failedState: "WaitForVideo", retries: {}, tasksCreated: 1 },
   "poll-timeout": { status: "FAILED", error: "Kling.PollTimeout", failedState: "Poll", retries: {}, tasksCreated: 1 },
   "lost-create-response": { status: "SUCCEEDED", retries: { Submit: 1 }, retriedFor: "Kling.ServerError", tasksCreated: 1 },
   "lost-create-connection": { status: "SUCCEEDED", retries: { Submit: 1 }, retriedFor: "Kling.ServerError", tasksCreated: 1 },

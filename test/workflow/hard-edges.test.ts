@@ -117,13 +117,14 @@ describe("hard edges", () => {
   });
 
   it("a function stopped again and again ends in one diagnosed failure, still with one task", async () => {
-    stopAfterWork.set("Poll", { times: 10, errorType: "Sandbox.Timedout", message: "Task timed out after 30.00 seconds" });
-    const { report, outcomes, tasksCreated } = await runWith("edge-poll-timeouts");
-    stopAfterWork.delete("Poll");
+    // WaitForVideo: with callbacks on (the default) it, not Poll, ends each wait.
+    stopAfterWork.set("WaitForVideo", { times: 10, errorType: "Sandbox.Timedout", message: "Task timed out after 30.00 seconds" });
+    const { report, outcomes, tasksCreated } = await runWith("edge-wait-timeouts");
+    stopAfterWork.delete("WaitForVideo");
     expect(report.status).toBe("FAILED");
     expect(report.error).toBe("Sandbox.Timedout");
-    expect(JSON.parse(report.cause ?? "null")).toMatchObject({ failedState: "Poll", recoverable: true, action: "retry-later" });
-    expect(report.retries).toEqual({ Poll: 2 });
+    expect(JSON.parse(report.cause ?? "null")).toMatchObject({ failedState: "WaitForVideo", recoverable: true, action: "retry-later" });
+    expect(report.retries).toEqual({ WaitForVideo: 2 });
     expect(tasksCreated).toBe(1);
     expect(outcomes).toHaveLength(1);
   });

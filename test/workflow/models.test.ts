@@ -84,7 +84,8 @@ describe("the workflow's promises on the new standard", () => {
   it("a failed video is diagnosed with Kling's reason, as on the legacy standard", async () => {
     const run = await harness.run("generation-failed", request);
     expect(run.report.error).toBe("Kling.GenerationFailed");
-    expect(run.diagnosis).toMatchObject({ failedState: "Poll", errorMessage: expect.stringMatching(/too complex/) });
+    // Kling's callback (the new standard's shape) ended WaitForVideo with the failure.
+    expect(run.diagnosis).toMatchObject({ failedState: "WaitForVideo", errorMessage: expect.stringMatching(/too complex/) });
   });
 
   it("a rule Kling would refuse after the call is refused at Validate, naming the parameter, before Kling hears of it", async () => {

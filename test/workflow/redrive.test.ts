@@ -137,7 +137,8 @@ describe("a recoverable failure", () => {
     const outcomes: TaskOutcome[] = [{ status: "failed", message: "Video generation failed: the scene is too complex" }, { status: "succeed" }];
     await withSimulator(plan(() => undefined, () => outcomes.shift() ?? { status: "succeed" }), async (simulator) => {
       const failed = await firstAttempt(name);
-      expect(diagnosisOf(failed)).toMatchObject({ errorCode: "Kling.GenerationFailed", failedState: "Poll", recoverable: true });
+      // Kling's callback of the failed task ended WaitForVideo with the failure.
+      expect(diagnosisOf(failed)).toMatchObject({ errorCode: "Kling.GenerationFailed", failedState: "WaitForVideo", recoverable: true });
       const redriven = await redrive(failed);
       expect(redriven.status).toBe("SUCCEEDED");
       // The new task is paid for, so the credits are checked again first.
