@@ -50,6 +50,8 @@ const EXIT_DETAILS: Record<string, (output: unknown) => string | undefined> = {
     const poll = nextPoll(task);
     return status === undefined ? undefined : `Kling says ${status}${poll ? `, next poll in ${poll}` : ""}`;
   },
+  // With callbacks on, WaitForVideo ends when Kling's confirmed callback hands over the video; the Wait before a poll says nothing.
+  WaitForVideo: (out) => (text(get(out, "task", "status")) === "succeed" ? "Kling called back: the video is ready" : undefined),
   Archive: (out) => {
     const video = get(get(out, "archive"), "video");
     const key = text(get(video, "key"));
@@ -67,7 +69,7 @@ const EXIT_DETAILS: Record<string, (output: unknown) => string | undefined> = {
   },
 };
 
-/** States whose leaving says nothing: the choices, the wait (Submit and Poll say when the next poll is), the end. */
+/** States whose leaving says nothing (unless their details say something): the choices, the wait (Submit and Poll say when the next poll is), the end. */
 const SILENT_STATES = new Set(["VideoReady?", "Recoverable?", "ResumeAfterRedrive", "WaitForVideo", "Succeeded", "Failed"]);
 
 function short(line: string, length = 200): string {
@@ -148,8 +150,9 @@ export class TraceFormatter {
         break;
       case "StateExited": {
         // A caught state's output is its input plus the error: nothing it produced.
-        if (this.caught.delete(state) || SILENT_STATES.has(state)) break;
+        if (this.caught.delete(state)) break;
         const details = EXIT_DETAILS[state]?.(event.output);
+        if (details === undefined && SILENT_STATES.has(state)) break;
         lines.push(this.line(event.at, state, details ?? "done"));
         break;
       }

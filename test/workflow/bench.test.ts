@@ -2,12 +2,9 @@
  * The benchmark in small (local/bench): a dozen jobs through the pipeline's workflows and the
  * classic poller on the local engine, without faults or other users of the account, so that the counts which do not depend
  * on timing are exact (one create and one task per job), and, on the virtual clock, the
- * transitions are exactly what each poll schedule plans. The full-size figures are `npm run bench`'s.
+ * transitions are exactly what each plans (the pipeline: no poll, its callbacks ending the waits). The full-size figures are `npm run bench`'s.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { nextWaitSeconds } from "#lambdas/common/poll-schedule";
-import { typicalGenerationSeconds } from "#lambdas/schemas/generation-time";
-import { pipelineConfigSchema } from "#lib/pipeline-config";
 import { BENCH_USAGE, checkTargets, declaredCreatesPerBlockedMinute, formatBenchMarkdown, parseBenchCommand } from "#local/bench/bench-report";
 import { CommandLineError } from "#local/cli/script-command";
 import { CLASSIC_POLL_SECONDS } from "#local/bench/classic-poller";
@@ -69,19 +66,13 @@ describe("the benchmark, 12 jobs without faults or other users", () => {
     expect(variant("classic-poller").klingRequestsPerJob.account).toBe(0);
   });
 
-  it("the pipeline makes the transitions its poll schedule plans, and stays within 25 per job", () => {
-    const schedule = pipelineConfigSchema.parse({}).pollSchedule;
-    const jobs = benchWorkload(JOBS, SEED);
-    const polls = jobs.map((job) => {
-      const typical = typicalGenerationSeconds({ model: job.request.model ?? "kling-v2-6", mode: job.request.mode ?? "std", duration: job.request.duration === "10" ? "10" : "5" });
-      return plannedPolls(job.generationSeconds, (elapsed) => nextWaitSeconds(schedule, typical, elapsed) ?? Number.POSITIVE_INFINITY);
-    });
-    // Validate, CheckCredits, WaitForSlot, Submit, Archive, Succeeded, the batch's states, and WaitForVideo, Poll, VideoReady? per poll.
-    const planned = BATCH_STATES_PER_BATCH + polls.reduce((sum, count) => sum + BATCH_STATES_PER_JOB + 6 + 3 * count, 0);
+  it("the pipeline, Kling's callback ending each wait, never polls: exactly a job's states without Poll, 12.5 per job here", () => {
+    // Validate, CheckCredits, WaitForSlot, Submit, WaitForVideo, VideoReady?, Archive, Succeeded, and the batch's states.
+    const planned = BATCH_STATES_PER_BATCH + JOBS * (BATCH_STATES_PER_JOB + 8);
     const measured = Math.round(variant("pipeline").transitionsPerSucceededJob * JOBS);
-    // On the virtual clock a wait lasts exactly what was planned.
+    // On the virtual clock every callback comes at its task's end, and none is lost here.
     expect(measured).toBe(planned);
-    expect(variant("pipeline").transitionsPerSucceededJob).toBeLessThanOrEqual(25);
+    expect(variant("pipeline").transitionsPerSucceededJob).toBe(12.5);
   });
 
   it("the classic poller polls every 30 s: a job of T seconds costs ceil(T / 30) polls", () => {

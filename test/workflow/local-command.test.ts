@@ -184,8 +184,9 @@ describe("npm start: runs, their outcome and their history", () => {
         expect.stringMatching(new RegExp(`Submit {8}Kling\\.RateLimited: Too many requests, please slow down and retry later \\(HTTP 429, code 1302\\); retry ${attempt} after \\d+\\.\\d s$`)),
       );
     }
-    expect(printed).toContainEqual(expect.stringMatching(/Submit {8}Kling task \S+ \(submitted\), first poll in 64 s$/));
-    expect(printed).toContainEqual(expect.stringMatching(/Poll {10}the video is ready$/));
+    // Callbacks are on, as when the API is deployed: the first poll is the fallback's (1.5 x the typical 75 s), and Kling's callback comes first.
+    expect(printed).toContainEqual(expect.stringMatching(/Submit {8}Kling task \S+ \(submitted\), first poll in 113 s$/));
+    expect(printed).toContainEqual(expect.stringMatching(/WaitForVideo {2}Kling called back: the video is ready$/));
     expect(printed).toContainEqual(expect.stringMatching(new RegExp(`Archive {7}kept the video \\(\\d+ bytes\\) as videos/${id}/\\S+\\.mp4$`)));
     expect(printed).toContainEqual(expect.stringMatching(/^SUCCEEDED in \d+\.\d s \(simulated time\)$/));
     expect(stdout).not.toMatch(/undefined|"level"/);
