@@ -14,6 +14,8 @@ import type { RunHistory, RunKind, RunRecord } from "./run-history";
 export interface RunTarget {
   readonly scenario: ScenarioName;
   readonly timeScale: number;
+  /** Kling's callbacks to a local endpoint (the simulator's; a real Kling cannot reach this machine), else polling only. */
+  readonly callbacks: boolean;
   readonly kling?: { readonly baseUrl: string; readonly credentials: KlingCredentials };
 }
 
@@ -29,7 +31,7 @@ export interface RunContext {
 export function describeTarget(target: RunTarget): string {
   return target.kling
     ? `Kling at ${target.kling.baseUrl}, real time`
-    : `embedded Kling simulator, scenario ${target.scenario}, time x${(1 / target.timeScale).toFixed(0)}`;
+    : `embedded Kling simulator, scenario ${target.scenario}, time x${(1 / target.timeScale).toFixed(0)}${target.callbacks ? "" : ", callbacks off"}`;
 }
 
 /** Where this run's Lambda log lines go, as the command prints it. */
@@ -79,6 +81,7 @@ export async function withSession<T>(context: RunContext, logFile: string | unde
   const { target } = context;
   const session = await startLocalSession({
     timeScale: target.timeScale,
+    ...(target.callbacks ? {} : { config: { callbacks: { enabled: false } } }),
     simulator: { scenario: target.scenario },
     videoDirectory: context.history.videoDirectory(),
     ...(target.kling ? { kling: target.kling } : {}),

@@ -36,6 +36,8 @@ const USAGE = `usage: npm start -- "<prompt>" [options]        one generation, w
   --negative-prompt TEXT what to keep out of the video
   --image URL            image-to-video from this https image
   --time-scale X         real seconds per simulated second, above 0 and at most 1 (default ${DEFAULT_TIME_SCALE})
+  --no-callbacks         poll only, as a pipeline deployed without its API (the simulator's callbacks are on by default;
+                         with --kling-url they are off: Kling cannot reach this machine)
   --json                 print one JSON object (the result, the batch summary, or {"error"}) instead of the trace
   --verbose              the Lambdas' log lines on stderr instead of the run's log file
   --kling-url URL        run against this Kling endpoint instead of the simulator, with
@@ -66,6 +68,7 @@ const OPTIONS = {
   "negative-prompt": { type: "string" },
   image: { type: "string" },
   "time-scale": { type: "string" },
+  "no-callbacks": { type: "boolean" },
   json: { type: "boolean" },
   verbose: { type: "boolean" },
   "kling-url": { type: "string" },
@@ -179,8 +182,8 @@ function parseRunCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Local
 
   const target: RunTarget =
     values["kling-url"] === undefined
-      ? { scenario, timeScale }
-      : { scenario, timeScale: 1, kling: { baseUrl: klingUrl(values["kling-url"]), credentials: credentialsFor(env) } };
+      ? { scenario, timeScale, callbacks: values["no-callbacks"] !== true }
+      : { scenario, timeScale: 1, callbacks: false, kling: { baseUrl: klingUrl(values["kling-url"]), credentials: credentialsFor(env) } };
   const verbose = values.verbose ?? false;
   if (serve) {
     if (json) throw new UsageError("--json is not for serve");

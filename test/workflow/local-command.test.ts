@@ -212,6 +212,16 @@ describe("npm start: runs, their outcome and their history", () => {
     expect(show.stdout).toContain(`video: ${videoFile}`);
   }, 90_000);
 
+  it("with --no-callbacks polls only, as a pipeline deployed without its API, and says so", async () => {
+    const { code, stdout } = await cli(["a corgi surfing a wave", "--no-callbacks", "--time-scale", "0.005"], cleanEnv(newStateDir()));
+    expect(code).toBe(0);
+    const printed = lines(stdout);
+    expect(printed[0]).toMatch(/^execution local-\S+ \(embedded Kling simulator, scenario happy, time x200, callbacks off\)$/);
+    // The poll schedule's own first poll (0.85 x the typical 75 s), and Poll finds the video.
+    expect(printed).toContainEqual(expect.stringMatching(/Submit {8}Kling task \S+ \(submitted\), first poll in 64 s$/));
+    expect(printed).toContainEqual(expect.stringMatching(/Poll {10}the video is ready$/));
+  }, 90_000);
+
   it("a success with --json names the archived video as videoFile: the file holds the bytes whose checksum Archive recorded", async () => {
     const stateDir = newStateDir();
     const { code, stdout } = await cli(["a corgi", "--json", "--time-scale", "0.005"], cleanEnv(stateDir));
