@@ -36,9 +36,12 @@ beforeAll(async () => {
     environment: harness.pipeline.functionEnvironment,
     links: new PresignedVideoLinks(videoBucketClient, harness.pipeline.videoLinkSeconds),
     events: (entry) => harness.pipeline.putEvent(entry),
+    callbacks: (event) => harness.pipeline.handleKlingCallback(event),
     port: 0,
     onRequest: (line) => logLines.push(line),
   });
+  // As serve does: Kling calls back at the API's own route.
+  harness.pipeline.receiveCallbacksAt(server.url);
 });
 
 afterAll(async () => {
@@ -118,6 +121,18 @@ describe("the local API over HTTP", () => {
     // One log line per request: method, path, status, milliseconds.
     expect(logLines).toContainEqual(expect.stringMatching(/^POST \/generations 202 \d+ms$/));
     expect(logLines).toContainEqual(expect.stringMatching(new RegExp(`^GET /generations/${id} 200 \\d+ms$`)));
+  });
+
+  it("receives Kling's callbacks on its own route, with the callback function: the generation ends by one; a forged one is 401", async () => {
+    const { id, self } = await start({ prompt: "a corgi surfing a wave, called back" });
+    expect(await settled(self)).toMatchObject({ id, status: "SUCCEEDED" });
+    await simulator.settleCallbacks();
+    const report = await harness.pipeline.executions.finished(id);
+    expect(report.events.some((event) => event.type === "StateEntered" && event.stateName === "Poll")).toBe(false);
+    expect(logLines).toContainEqual(expect.stringMatching(/^POST \/kling\/callbacks\/[^/]+\/[^/]+ 204 \d+ms$/));
+
+    const forged = await call("/kling/callbacks/some-task/not-its-token", { method: "POST", body: JSON.stringify({ task_id: "t", task_status: "succeed" }) });
+    expect(forged).toMatchObject({ status: 401, json: { errors: ["the callback URL's capability token is not this task's"] } });
   });
 
   it("reports a prompt the simulator refuses as FAILED with its diagnosis", async () => {
@@ -257,6 +272,13 @@ describe("the event API Gateway would deliver", () => {
     expect(event.headers).toMatchObject({ Host: "localhost:3000", "Idempotency-Key": "b", "X-Forwarded-For": "127.0.0.1" });
     expect(event.multiValueHeaders).toMatchObject({ "Idempotency-Key": ["a", "b"] });
     expect(event).toMatchObject({ resource: "/generations", pathParameters: null, body: "/wA=", isBase64Encoded: true });
+  });
+
+  it("matches Kling's callback route, with its two path parameters", () => {
+    expect(toProxyEvent(request({ method: "POST", target: "/kling/callbacks/job-1-abc/tok%2Den" }))).toMatchObject({
+      resource: "/kling/callbacks/{externalTaskId}/{token}",
+      pathParameters: { externalTaskId: "job-1-abc", token: "tok-en" },
+    });
   });
 
   it("sends any other path to a {proxy+} resource, for the handler to answer", () => {
