@@ -14,13 +14,11 @@ import type { IStateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
 import { LEDGER_ENV, type SlotQueue } from "../lambdas/ledger/config";
 import { LEDGER_KEY_ATTRIBUTES } from "../lambdas/ledger/dynamodb-ledger";
-import { EXECUTION_STATUS_CHANGE } from "../lambdas/release-slot/status-change";
+import { ENDED_STATUSES, EXECUTION_STATUS_CHANGE } from "../lambdas/release-slot/status-change";
 
 /** What the ledger's adapter does to the table: single-item reads and conditional writes, and Query. */
 const LEDGER_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"];
 
-/** The statuses an execution ends in: whatever it still holds then is released. */
-export const ENDED_STATUSES = ["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"] as const;
 
 export interface AccountLedgerProps {
   /** A table another pipeline on the same Kling account made: they then share its slots and credits. */

@@ -10,7 +10,7 @@
  * secret as a plain Error from its base64 dependency), and accepts a timestamp such as "12abc".
  * The spec's published test vector pins this module to the reference implementations.
  */
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 
 export const WEBHOOK_HEADERS = {
   id: "webhook-id",
@@ -54,6 +54,19 @@ function secretKey(secret: string): Buffer {
     throw new WebhookVerificationError("bad-secret", `a webhook secret holds ${SECRET_BYTES.min} to ${SECRET_BYTES.max} bytes, this one ${key.length}`);
   }
   return key;
+}
+
+/** A new secret: `whsec_` and the base64 of 32 random bytes. */
+export function newWebhookSecret(): string {
+  return `${SECRET_PREFIX}${randomBytes(32).toString("base64")}`;
+}
+
+/**
+ * A stored secret as this module takes it: one without the `whsec_` prefix (Secrets Manager's
+ * generated value is bare base64) gets it.
+ */
+export function webhookSecretOf(stored: string): string {
+  return stored.startsWith(SECRET_PREFIX) ? stored : `${SECRET_PREFIX}${stored}`;
 }
 
 function digest(key: Buffer, id: string, timestamp: string, body: string | Uint8Array): Buffer {
