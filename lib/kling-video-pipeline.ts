@@ -21,6 +21,7 @@ import { suppressAcceptedFindings } from "./nag-suppressions";
 import { resolvePipelineConfig, type PipelineConfig, type PipelineConfigInput } from "./pipeline-config";
 import { PipelineFunction, type GenerationFunctionName, type PipelineLogging } from "./pipeline-function";
 import { PipelineObservability } from "./pipeline-observability";
+import { RequesterNotifications } from "./requester-notifications";
 import { ScheduledRedrive } from "./scheduled-redrive";
 import { VideoArchive } from "./video-archive";
 
@@ -45,6 +46,8 @@ export interface KlingVideoPipelineProps extends PipelineConfigInput {
    * share its slots and credits. Default: the pipeline makes its own.
    */
   readonly ledgerTable?: ITable;
+  /** The secret requesters verify notifications with; else `requesterWebhookSecretArn`; else one is created. */
+  readonly requesterWebhookSecret?: ISecret;
 }
 
 export class KlingVideoPipeline extends Construct {
@@ -61,11 +64,13 @@ export class KlingVideoPipeline extends Construct {
   readonly ledger: AccountLedger;
   readonly scheduledRedrive: ScheduledRedrive | undefined;
   readonly videoArchive: VideoArchive;
+  readonly requesterNotifications: RequesterNotifications;
 
   // Longer than 60 lines: the construct's wiring, one resource after another, each used by the next; split, its locals would only be passed around.
   constructor(scope: Construct, id: string, props: KlingVideoPipelineProps = {}) {
     super(scope, id);
-    const { secret, secretEncryptionKey, api = true, batchRule = true, alarmActions, videoBucket, ledgerTable, ...configInput } = props;
+    const { secret, secretEncryptionKey, api = true, batchRule = true, alarmActions, videoBucket, ledgerTable, requesterWebhookSecret, ...configInput } =
+      props;
     const config = resolvePipelineConfig(configInput);
     this.config = config;
 
@@ -183,7 +188,15 @@ export class KlingVideoPipeline extends Construct {
       executionTimeout: Duration.minutes(config.executionTimeoutMinutes),
       slotQueue: config.slotQueue,
     });
-    this.ledger.releaseOnEveryEnding(this.generation.stateMachine, this.functions["release-slot"]);
+    const endings = this.ledger.releaseOnEveryEnding(this.generation.stateMachine, this.functions["release-slot"]);
+    this.requesterNotifications = new RequesterNotifications(this, "RequesterNotifications", {
+      endings,
+      generation: this.generation.stateMachine,
+      ledger: this.ledger,
+      secret: requesterWebhookSecret ?? (config.requesterWebhookSecretArn ? Secret.fromSecretCompleteArn(this, "RequesterWebhookSecret", config.requesterWebhookSecretArn) : undefined),
+      timeoutMs: config.requesterWebhookTimeoutMs,
+      logging,
+    });
 
     this.batchFunctions = {
       "validate-batch": new PipelineFunction(this, "ValidateBatch", {

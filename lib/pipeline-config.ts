@@ -75,6 +75,21 @@ export const pipelineConfigSchema = z.object({
       "the queue of generations waiting for a Kling slot: each park on its task token lasts `parkSeconds` before it looks again " +
         "(a lost wake-up costs at most that), and a generation that waited `deadlineSeconds` fails as the recoverable `Kling.QueueTimeout`",
     ),
+  requesterWebhookSecretArn: z
+    .string()
+    .startsWith("arn:")
+    .optional()
+    .describe(
+      "an existing secret holding the signing secret of the notifications to a request's `callbackUrl` (`whsec_` and base64 of 24 to 64 bytes, or the base64 alone); " +
+        "without it the stack creates one with a generated value",
+    ),
+  requesterWebhookTimeoutMs: z
+    .number()
+    .int()
+    .min(1000)
+    .max(60_000)
+    .default(DEFAULTS.requesterWebhookTimeoutMs)
+    .describe("how long a notification to a request's `callbackUrl` waits for its answer before it counts as failed (and is retried)"),
   batchRequestSource: z
     .string()
     .min(1)

@@ -69,12 +69,15 @@ export interface KlingConnectionConfig {
 export function klingConnectionConfig(env: Environment): KlingConnectionConfig {
   const baseUrl = requireVariable(env, ENV.klingBaseUrl);
   if (!URL.canParse(baseUrl)) throw new Error(`environment variable ${ENV.klingBaseUrl} is not a URL`);
-  const timeoutText = readVariable(env, ENV.klingRequestTimeoutMs);
-  const timeoutMs = timeoutText === undefined ? DEFAULTS.klingRequestTimeoutMs : Number(timeoutText);
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
-    throw new Error(`environment variable ${ENV.klingRequestTimeoutMs} must be a positive whole number of milliseconds`);
-  }
-  return { baseUrl, timeoutMs };
+  return { baseUrl, timeoutMs: millisecondsVariable(env, ENV.klingRequestTimeoutMs, DEFAULTS.klingRequestTimeoutMs) };
+}
+
+/** A positive whole number of milliseconds, or the default when the variable is unset. */
+export function millisecondsVariable(env: Environment, name: string, fallback: number): number {
+  const text = readVariable(env, name);
+  const ms = text === undefined ? fallback : Number(text);
+  if (!Number.isInteger(ms) || ms <= 0) throw new Error(`environment variable ${name} must be a positive whole number of milliseconds`);
+  return ms;
 }
 
 export function pollScheduleConfig(env: Environment): PollSchedule {

@@ -25,6 +25,8 @@ export const DEFAULTS = {
   maxScheduledRedrives: 2,
   logLevel: "INFO",
   alarms: { creditsBelow: 100, unrecoverableFailurePercent: 10 },
+  /** How long the notifier waits for a requester's callbackUrl to answer, from connecting to the status line. */
+  requesterWebhookTimeoutMs: 10_000,
   videoArchive: {
     /** How long a link GET /generations/{id} hands out works (S3 allows at most 7 days). */
     linkSeconds: 3600,
@@ -50,4 +52,8 @@ export const ENV = {
   archiveWatermarked: "ARCHIVE_WATERMARKED",
   downloadStallMs: "VIDEO_DOWNLOAD_STALL_MS",
   videoLinkSeconds: "VIDEO_LINK_SECONDS",
+  requesterWebhookSecretArn: "REQUESTER_WEBHOOK_SECRET_ARN",
+  /** Set only by the local runner: the requester-webhook signing secret itself. */
+  requesterWebhookSecret: "REQUESTER_WEBHOOK_SECRET",
+  requesterWebhookTimeoutMs: "REQUESTER_WEBHOOK_TIMEOUT_MS",
 } as const;

@@ -104,3 +104,18 @@ export function stoppedExecutionFailure(error: string | undefined, cause: string
   const given = [error, cause].filter((text) => text !== undefined && text !== "").join(": ");
   return { Error: "Execution.Stopped", Cause: given === "" ? "the execution was stopped (ABORTED) before it finished" : given };
 }
+
+/**
+ * The diagnosis of an execution that ended without succeeding, from its status, Error and Cause:
+ * a stopped one is `Execution.Stopped` whatever text the stop carried; a timed-out one never
+ * reached Diagnose and may carry no Error.
+ */
+export function diagnosisOfEndedExecution(
+  executionName: string,
+  status: "FAILED" | "TIMED_OUT" | "ABORTED",
+  error: string | undefined,
+  cause: string | undefined,
+): Diagnosis {
+  if (status === "ABORTED") return diagnose(executionName, UNKNOWN_STATE, stoppedExecutionFailure(error, cause));
+  return diagnosisOfExecution(executionName, error ?? (status === "TIMED_OUT" ? "States.Timeout" : undefined), cause);
+}

@@ -7,6 +7,8 @@
  *   Query reads it oldest first;
  * - the credits: one item with the reservations map and their total `reservedUnits`, so
  *   "reserve if the packs, less the total, cover the price" is one conditional update.
+ * - the requester notifications: one item per webhook-id, claimed before sending and marked
+ *   delivered after, each expiring (DynamoDB's TTL) once no retry or repeated event can come.
  * The two maps bound what is in flight: an item holds at most 400 KB, some 2,000 reservations.
  */
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
@@ -19,12 +21,18 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import type { CreditReservation, Ledger, LedgerHoldings, SlotHolder, Waiter } from "./ledger";
+import type { CreditReservation, Ledger, LedgerHoldings, NotificationClaim, SlotHolder, Waiter } from "./ledger";
 
 /** The table's key attributes: the stack's table and the local one are made from this. */
 export const LEDGER_KEY_ATTRIBUTES = { partitionKey: "pk", sortKey: "sk" } as const;
 
+/** The attribute DynamoDB's time to live reads (epoch seconds): the stack's table enables it. */
+export const LEDGER_EXPIRY_ATTRIBUTE = "expiresAt";
+
 const SLOTS_KEY = { pk: "slots", sk: "holders" } as const;
+const notificationKey = (id: string) => ({ pk: `requester-notification#${id}`, sk: "delivery" });
+const NOTIFICATION_STATES = { sending: "sending", delivered: "delivered" } as const;
+const epochSeconds = (ms: number) => Math.ceil(ms / 1000);
 const CREDITS_KEY = { pk: "credits", sk: "reservations" } as const;
 const QUEUE_PARTITION = "slot-queue";
 
@@ -217,6 +225,49 @@ export class DynamoDbLedger implements Ledger {
     ]);
     const holders = (slots.Item?.holders ?? {}) as Record<string, unknown>;
     return { slotHolders: Object.keys(holders), waiters: queue.length, reservedUnits: credits.reservedUnits };
+  }
+
+  async claimNotification(id: string, claimant: string, at: number, leaseUntil: number): Promise<NotificationClaim> {
+    const key = notificationKey(id);
+    const claimed = await conditionally(() =>
+      this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...key, state: NOTIFICATION_STATES.sending, claimant, leaseUntil, [LEDGER_EXPIRY_ATTRIBUTE]: epochSeconds(leaseUntil) },
+          ConditionExpression: "attribute_not_exists(pk) OR (#state = :sending AND leaseUntil < :at)",
+          ExpressionAttributeNames: { "#state": "state" },
+          ExpressionAttributeValues: { ":sending": NOTIFICATION_STATES.sending, ":at": at },
+        }),
+      ),
+    );
+    if (claimed) return "claimed";
+    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+    return Item?.state === NOTIFICATION_STATES.delivered ? "delivered" : "in-progress";
+  }
+
+  async settleNotification(id: string, claimant: string, delivered: boolean, keepUntil: number): Promise<void> {
+    const key = notificationKey(id);
+    if (delivered) {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...key, state: NOTIFICATION_STATES.delivered, claimant, [LEDGER_EXPIRY_ATTRIBUTE]: epochSeconds(keepUntil) },
+        }),
+      );
+      return;
+    }
+    // Only its own claim: another claimant may have taken a lapsed one over.
+    await conditionally(() =>
+      this.documents.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: key,
+          ConditionExpression: "#state = :sending AND claimant = :claimant",
+          ExpressionAttributeNames: { "#state": "state" },
+          ExpressionAttributeValues: { ":sending": NOTIFICATION_STATES.sending, ":claimant": claimant },
+        }),
+      ),
+    );
   }
 
   private async creditsItem(): Promise<{ reservedUnits: number; reservations: Record<string, { units: number }> }> {

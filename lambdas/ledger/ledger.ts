@@ -32,6 +32,15 @@ export interface LedgerHoldings {
   readonly reservedUnits: number;
 }
 
+/** Where the delivery of one notification to a requester stands, as a claim on it finds it. */
+export type NotificationClaim =
+  /** Nobody delivered it and no live claim holds it: the claimant sends it now. */
+  | "claimed"
+  /** A delivery succeeded: it is never sent again. */
+  | "delivered"
+  /** Another claimant is sending it, its lease not yet over. */
+  | "in-progress";
+
 export interface Ledger {
   /**
    * Takes a slot unless `limit` are held. True when the execution holds one afterwards,
@@ -57,4 +66,14 @@ export interface Ledger {
   /** Ends the execution's reservation; returns the units it held (0 when none). */
   settleCredits(executionArn: string): Promise<number>;
   holdings(): Promise<LedgerHoldings>;
+  /**
+   * Claims the delivery of the requester notification `id` (its webhook-id) for `claimant`
+   * until `leaseUntil` (epoch ms): a lapsed claim (a sender that died) may be taken over.
+   */
+  claimNotification(id: string, claimant: string, at: number, leaseUntil: number): Promise<NotificationClaim>;
+  /**
+   * Ends the claimant's claim: delivered, the notification is recorded until `keepUntil` (epoch
+   * ms) and never claimed again; not delivered, the claim is given up for the next attempt.
+   */
+  settleNotification(id: string, claimant: string, delivered: boolean, keepUntil: number): Promise<void>;
 }

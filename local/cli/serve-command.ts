@@ -112,6 +112,7 @@ export async function serve(context: RunContext, port: number): Promise<number> 
     io.out(`serving the generations API at ${server.url}; executions are kept in ${context.history.dir}; Ctrl-C stops it`);
     io.out(`  curl -X POST ${server.url}/generations -H 'content-type: application/json' -d '{"prompt": "a corgi surfing a wave"}'`);
     io.out(`  curl ${server.url}/generations/<id>`);
+    io.out(`  a request's https callbackUrl gets its outcome, signed with ${session.pipeline.requesterWebhookSecret} (README, Requester callbacks)`);
     io.out(`  aws events put-events --endpoint-url ${server.url} --entries file://entries.json   # starts a batch (entries as in the README), as the batch rule does`);
     await stop.signalled;
     stop.dispose();

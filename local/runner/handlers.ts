@@ -12,20 +12,21 @@ import { validateHandler } from "#lambdas/validate/handler";
 import { handler as recordBatchItem } from "#lambdas/record-batch-item/handler";
 import { handler as summarizeBatch } from "#lambdas/summarize-batch/handler";
 import { handler as validateBatch } from "#lambdas/validate-batch/handler";
+import { type NotifyPorts, notifyRequesterHandler } from "#lambdas/notify-requester/handler";
 import type { BatchFunctionName } from "#lib/batch-workflow";
 import type { GenerationFunctionName } from "#lib/pipeline-function";
 
 export type LambdaHandler = (event: unknown) => Promise<unknown>;
 
-/** The functions the state machines invoke (the API's runs behind `npm start -- serve`). */
-export type LocalFunctionName = GenerationFunctionName | BatchFunctionName;
+/** The functions the state machines invoke, and the rules' (the API's runs behind `npm start -- serve`). */
+export type LocalFunctionName = GenerationFunctionName | BatchFunctionName | "notify-requester";
 
 /**
  * Each function's handler made by its factory with the local ports, as Lambda makes it with the
  * AWS ones. Diagnose and the batch functions take no ports: their events are all they read.
  * Archive still makes its own ports from process.env, where the local video bucket puts them.
  */
-export function localHandlers(ports: HandlerPorts): Readonly<Record<LocalFunctionName, LambdaHandler>> {
+export function localHandlers(ports: HandlerPorts, notifyPorts: NotifyPorts): Readonly<Record<LocalFunctionName, LambdaHandler>> {
   return {
     validate: validateHandler(ports),
     "check-credits": checkCreditsHandler(ports),
@@ -39,5 +40,6 @@ export function localHandlers(ports: HandlerPorts): Readonly<Record<LocalFunctio
     "validate-batch": validateBatch,
     "record-batch-item": recordBatchItem,
     "summarize-batch": summarizeBatch,
+    "notify-requester": notifyRequesterHandler(notifyPorts),
   };
 }

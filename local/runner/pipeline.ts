@@ -7,6 +7,10 @@ import type { Environment } from "#lambdas/common/config";
 import { portsFromEnvironment } from "#lambdas/common/aws-ports";
 import type { HandlerPorts } from "#lambdas/common/ports";
 import { ENV } from "#lambdas/common/settings";
+import { wallClock } from "#lambdas/common/clock";
+import { newWebhookSecret } from "#lambdas/common/standard-webhooks";
+import { notifyPortsFrom } from "#lambdas/notify-requester/handler";
+import { httpsWebhookSender } from "#lambdas/notify-requester/https-sender";
 import { LOCAL_CREDENTIAL_VARIABLES } from "#lambdas/common/credentials";
 import type { KlingCredentials } from "#lambdas/kling/port";
 import { POWERTOOLS_ENV } from "#lambdas/observability/catalog";
@@ -57,6 +61,11 @@ export interface LocalPipelineOptions {
    * temporary directory removed on close.
    */
   readonly videoDirectory?: string;
+  /**
+   * What NotifyRequester signs with (else a new secret each pipeline, {@link LocalPipeline.requesterWebhookSecret})
+   * and the only CA it trusts for a requester's https callbackUrl (else the system's, and NODE_EXTRA_CA_CERTS).
+   */
+  readonly requesterCallbacks?: { readonly secret?: string; readonly trustedCa?: string | Buffer };
 }
 
 /**
@@ -76,6 +85,7 @@ function functionEnvironment(template: CloudFormationTemplate, functionIds: read
       // Locally the ledger is dynalite's table, passed as the ledger port; the video bucket is s3rver's, set on start.
       if (
         name === ENV.klingSecretArn ||
+        name === ENV.requesterWebhookSecretArn ||
         name === ENV.klingBaseUrl ||
         name === ENV.videoBucketName ||
         name === LEDGER_ENV.tableName ||
@@ -121,24 +131,41 @@ function endedExecutionRule(
       | undefined;
     if (!pattern?.source?.includes("aws.states")) continue;
     if (JSON.stringify(pattern.detail?.stateMachineArn) !== JSON.stringify([{ Ref: stateMachineId }])) continue;
-    const target = (resource.Properties?.Targets as { Arn?: { "Fn::GetAtt"?: [string, string] } }[] | undefined)?.[0];
-    const targetId = target?.Arn?.["Fn::GetAtt"]?.[0];
-    const name = targetId === undefined ? undefined : handlerByArn.get(localArn(template, targetId));
-    if (!name) throw new Error("the rule on the generation state machine's status changes targets no local function");
+    const targets = (resource.Properties?.Targets as { Arn?: { "Fn::GetAtt"?: [string, string] } }[] | undefined) ?? [];
+    const names = targets.map((target) => {
+      const targetId = target.Arn?.["Fn::GetAtt"]?.[0];
+      const name = targetId === undefined ? undefined : handlerByArn.get(localArn(template, targetId));
+      if (!name) throw new Error("the rule on the generation state machine's status changes targets a function that does not run locally");
+      return name;
+    });
     const statuses = new Set(pattern.detail?.status ?? []);
     const detailType = pattern["detail-type"]?.[0];
     return async (report, stateMachineArn, redriveCount) => {
       if (!statuses.has(report.status)) return;
+      // As Step Functions sends it (its input and output as JSON text; locally never left out for size).
       const event = {
         source: "aws.states",
         "detail-type": detailType,
-        detail: { executionArn: report.executionArn, stateMachineArn, name: report.executionName, status: report.status, redriveCount },
+        time: new Date(report.stoppedAt).toISOString(),
+        detail: {
+          executionArn: report.executionArn,
+          stateMachineArn,
+          name: report.executionName,
+          status: report.status,
+          redriveCount,
+          input: JSON.stringify(report.input),
+          output: report.status === "SUCCEEDED" ? JSON.stringify(report.output) : null,
+          error: report.error,
+          cause: report.cause,
+        },
       };
-      try {
-        await invokeLikeLambda(handlers[name], event);
-      } catch (error) {
-        console.error(`the status-change rule could not release ${report.executionName}: ${error instanceof Error ? error.message : String(error)}`);
-      }
+      await Promise.all(
+        names.map((name) =>
+          invokeLikeLambda(handlers[name], event).catch((error: unknown) => {
+            console.error(`the status-change rule's ${name} failed for ${report.executionName}: ${error instanceof Error ? error.message : String(error)}`);
+          }),
+        ),
+      );
     };
   }
   return undefined;
@@ -182,6 +209,8 @@ export class LocalPipeline {
   readonly batchRequestSource: string;
   /** How long the API's links to archived videos live (the configuration's videoArchive.linkSeconds). */
   readonly videoLinkSeconds: number;
+  /** What NotifyRequester signs the notifications to a request's callbackUrl with (`npm start -- serve` prints it). */
+  readonly requesterWebhookSecret: string;
   /** The account ledger every generation passes through, on dynalite. */
   readonly ledger: LocalLedger = startLocalLedger();
   /**
@@ -202,7 +231,8 @@ export class LocalPipeline {
     this.videoLinkSeconds = stack.pipeline.config.videoArchive.linkSeconds;
     const workflows = extra ?? { generation: stack.pipeline.generation.stateMachine, batch: stack.pipeline.batch.stateMachine };
     const handlerByArn = new Map<string, LocalFunctionName>();
-    for (const [name, fn] of [...Object.entries(stack.pipeline.functions), ...Object.entries(stack.pipeline.batchFunctions)]) {
+    const ruleFunctions = { "notify-requester": stack.pipeline.requesterNotifications.notifyFunction };
+    for (const [name, fn] of [...Object.entries(stack.pipeline.functions), ...Object.entries(stack.pipeline.batchFunctions), ...Object.entries(ruleFunctions)]) {
       handlerByArn.set(localArn(template, logicalIdOf(stack, fn)), name as LocalFunctionName);
     }
     this.environment = functionEnvironment(
@@ -217,9 +247,15 @@ export class LocalPipeline {
       ledger: () => functionsLedger,
       taskResponses,
     };
+    this.requesterWebhookSecret = options.requesterCallbacks?.secret ?? newWebhookSecret();
+    this.environment[ENV.requesterWebhookSecret] = this.requesterWebhookSecret;
+    // The wall clock, not the scaled one: the requester checks webhook-timestamp against its own clock.
+    const notifyPorts = notifyPortsFrom(this.environment, wallClock, httpsWebhookSender(options.requesterCallbacks?.trustedCa), ports.ledger, () => {
+      throw new Error("locally a status change event always carries the execution's input and output");
+    });
     // Every invocation runs as the clock's work: a virtual clock holds time still meanwhile.
     const handlers = Object.fromEntries(
-      Object.entries(localHandlers(ports)).map(([name, handler]) => [name, (event: unknown) => options.clock.work(() => handler(event))]),
+      Object.entries(localHandlers(ports, notifyPorts)).map(([name, handler]) => [name, (event: unknown) => options.clock.work(() => handler(event))]),
     ) as Record<LocalFunctionName, LambdaHandler>;
     const environment: Environment = this.environment;
 

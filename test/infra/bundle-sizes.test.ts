@@ -13,9 +13,9 @@ beforeAll(() => {
 }, 120_000);
 
 describe("the Lambda bundles", () => {
-  it("are measured for every function of the generation workflow, the batch workflow and the API", () => {
+  it("are measured for every function of the generation workflow, the batch workflow, the API and the requester notifications", () => {
     const names = bundles.map((bundle) => bundle.name);
-    expect(names).toEqual(expect.arrayContaining([...GENERATION_FUNCTIONS, "validate-batch", "record-batch-item", "summarize-batch", "api"]));
+    expect(names).toEqual(expect.arrayContaining([...GENERATION_FUNCTIONS, "validate-batch", "record-batch-item", "summarize-batch", "api", "notify-requester"]));
     for (const bundle of bundles) expect(bundle.kilobytes, bundle.name).toBeGreaterThan(10);
   });
 

@@ -45,7 +45,8 @@ describe("the KlingVideoPipeline construct", () => {
     template.resourceCountIs("AWS::Events::Rule", 3);
     template.resourceCountIs("AWS::DynamoDB::Table", 1);
     expect(lean.ledger.table).toBe(full.ledger.table);
-    template.resourceCountIs("AWS::SecretsManager::Secret", 1);
+    // The shared Kling credentials, and each pipeline's own signing secret for its requesters' notifications.
+    template.resourceCountIs("AWS::SecretsManager::Secret", 3);
     template.resourceCountIs("AWS::CloudWatch::Dashboard", 2);
     template.resourceCountIs("AWS::CloudWatch::Alarm", 8);
 

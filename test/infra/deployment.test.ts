@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { KlingVideoPipeline } from "#lib//index";
 import type { CloudFormationTemplate } from "#local/runner/definition";
 import { logicalIdOf, synthesizePipeline } from "#local/runner/synthesize";
+import { present } from "../support/present";
 
 const BUNDLING_OFF = { "aws:cdk:bundling-stacks": [] };
 
@@ -54,8 +55,10 @@ describe("the credentials secret the stack creates", () => {
     const secrets = Object.entries((template as CloudFormationTemplate).Resources).filter(
       ([, resource]) => resource.Type === "AWS::SecretsManager::Secret",
     );
-    expect(secrets.map(([id]) => id)).toEqual([logicalIdOf(stack, stack.pipeline.secret)]);
-    const [, secret] = secrets[0] ?? [];
+    // Beside it, only the requesters' signing secret, whose value the stack generates (test/infra/requester-notifications.test.ts).
+    const signingSecret = logicalIdOf(stack, present(stack.pipeline.requesterNotifications.createdSecret, "the signing secret"));
+    expect(secrets.map(([id]) => id).sort()).toEqual([logicalIdOf(stack, stack.pipeline.secret), signingSecret].sort());
+    const [, secret] = secrets.find(([id]) => id !== signingSecret) ?? [];
     expect(secret?.Properties).not.toHaveProperty("GenerateSecretString");
     expect(secret?.Properties).not.toHaveProperty("SecretString");
     expect(secret?.Properties?.Description).toContain('{"apiKey": "..."} or {"accessKey": "...", "secretKey": "..."}');

@@ -319,11 +319,11 @@ describe("the stack", () => {
     expect(Object.keys(all)).toEqual(expect.arrayContaining(Object.values(functionIds)));
   });
 
-  it("lets only CheckCredits, Submit and Poll read the secret, with GetSecretValue and nothing else", () => {
+  it("lets only CheckCredits, Submit and Poll read the Kling secret, with GetSecretValue and nothing else", () => {
     const policies = template.findResources("AWS::IAM::Policy");
     const secretStatements = Object.values(policies).flatMap((policy) =>
       (policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]).filter((s) =>
-        JSON.stringify(s).includes("secretsmanager"),
+        JSON.stringify(s.Resource).includes(`"${secretId}"`),
       ),
     );
     expect(secretStatements).toHaveLength(3);
@@ -331,7 +331,7 @@ describe("the stack", () => {
       expect(statement).toMatchObject({ Action: "secretsmanager:GetSecretValue", Effect: "Allow", Resource: { Ref: secretId } });
     }
     const rolesReading = Object.values(policies)
-      .filter((policy) => JSON.stringify(policy.Properties.PolicyDocument).includes("secretsmanager"))
+      .filter((policy) => JSON.stringify(policy.Properties.PolicyDocument).includes(`"${secretId}"`))
       .flatMap((policy) => policy.Properties.Roles as { Ref: string }[]);
     const functionsReading = Object.entries(template.findResources("AWS::Lambda::Function"))
       .filter(([, fn]) => rolesReading.some((role) => JSON.stringify(fn.Properties.Role).includes(role.Ref)))
@@ -353,7 +353,7 @@ describe("the stack", () => {
     });
   });
 
-  it("releases whatever an ended execution holds: a rule on the state machine's status changes invokes ReleaseSlot", () => {
+  it("releases whatever an ended execution holds: a rule on the state machine's status changes invokes ReleaseSlot (and notifies the requester)", () => {
     const generationId = Object.keys(template.findResources("AWS::StepFunctions::StateMachine")).find((id) => id.includes("Generation"));
     template.hasResourceProperties("AWS::Events::Rule", {
       EventPattern: {
@@ -361,7 +361,7 @@ describe("the stack", () => {
         "detail-type": ["Step Functions Execution Status Change"],
         detail: { stateMachineArn: [{ Ref: generationId }], status: ["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"] },
       },
-      Targets: [Match.objectLike({ Arn: { "Fn::GetAtt": [functionIds["release-slot"], "Arn"] } })],
+      Targets: Match.arrayWith([Match.objectLike({ Arn: { "Fn::GetAtt": [functionIds["release-slot"], "Arn"] } })]),
     });
   });
 

@@ -25,6 +25,7 @@ const CONFIGURATIONS: Record<string, PipelineConfigInput> = {
     klingSecretArn: IMPORTED_SECRET_ARN,
     klingSecretKmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
     scheduledRedrive: { everyMinutes: 60, lookBackHours: 48 },
+    requesterWebhookSecretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:requester-webhooks-AbCdEf",
   },
 };
 
@@ -131,7 +132,11 @@ describe.each(Object.keys(CONFIGURATIONS))("no credential in the template (%s)",
     const secretArn = stack.pipeline.config.klingSecretArn ?? { Ref: logicalIdOf(stack, stack.pipeline.secret) };
     const functions = resourcesOfType(template, "AWS::Lambda::Function");
     expect(functions.length).toBeGreaterThan(0);
+    const signingSecretArn =
+      stack.pipeline.config.requesterWebhookSecretArn ??
+      { Ref: logicalIdOf(stack, present(stack.pipeline.requesterNotifications.createdSecret, "the requester-webhook secret")) };
     let secretReferences = 0;
+    const signingSecretReaders: string[] = [];
     for (const [id, fn] of functions) {
       const variables =
         (fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
@@ -141,11 +146,17 @@ describe.each(Object.keys(CONFIGURATIONS))("no credential in the template (%s)",
           secretReferences += 1;
           continue;
         }
+        if (variable === ENV.requesterWebhookSecretArn) {
+          expect(value, `${id}'s ${variable}`).toEqual(signingSecretArn);
+          signingSecretReaders.push(id);
+          continue;
+        }
         expect(variable, `${id} has a variable named like a credential`).not.toMatch(CREDENTIAL_NAME);
         expect(JSON.stringify(value), `${id}'s ${variable} looks like a credential`).not.toMatch(CREDENTIAL_VALUE);
       }
     }
     expect(secretReferences).toBe(3);
+    expect(signingSecretReaders).toEqual([logicalIdOf(stack, stack.pipeline.requesterNotifications.notifyFunction)]);
   });
 
   it("never names the local credential variables, nor holds a secret value", () => {
