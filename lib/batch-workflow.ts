@@ -1,6 +1,6 @@
 /**
- * The batch workflow: ValidateBatch -> GenerateEachItem (a Map, at most the Kling concurrency
- * at once; each item its own generation execution, its own trace in the console) ->
+ * The batch workflow: ValidateBatch -> GenerateEachItem (a Map, batchItemsAtOnce at once, the
+ * ledger queueing them for Kling's slots; each item its own generation execution, its own trace in the console) ->
  * SummarizeBatch -> PublishBatchCompleted. Each item catches its own failure, so one bad
  * item never fails the batch, and each item's outcome goes onto the bus as it ends.
  */
@@ -35,8 +35,26 @@ export type BatchFunctionName = "validate-batch" | "record-batch-item" | "summar
 interface BatchWorkflowProps {
   readonly generation: IStateMachine;
   readonly functions: Readonly<Record<BatchFunctionName, IFunction>>;
+  /** Items at once: batchItemsAtOnce for a pipeline with the account ledger. */
   readonly concurrency: number;
   readonly outcomeEventSource: string;
+}
+
+/** What a Map in Inline mode runs at most: "up to 40 concurrent iterations" (Step Functions' Map state, Inline mode). */
+const INLINE_MAP_MAX_CONCURRENCY = 40;
+
+/**
+ * How many of a batch's items run at once. The Map no longer guards Kling's slots: the account
+ * ledger does, so the children wait in WaitForSlot's first-in-first-out queue beside other
+ * batches' and the API's, parked on a task token (no transitions). Two rounds of the account's
+ * slots: the batch keeps a round waiting, so a released slot goes to one of its items at once and
+ * a batch alone keeps every slot busy, while its items (and a request arriving behind them) wait
+ * about one task's time, not the whole batch's (a 100-item batch 40 at once on 5 slots puts its
+ * 40th item 7 rounds back, past the queue deadline: Kling.QueueTimeout). Never above the 40 an
+ * Inline Map runs.
+ */
+export function batchItemsAtOnce(klingConcurrency: number): number {
+  return Math.min(2 * klingConcurrency, INLINE_MAP_MAX_CONCURRENCY);
 }
 
 export class BatchWorkflow extends Construct {
@@ -144,7 +162,7 @@ export class BatchWorkflow extends Construct {
     publishItemOutcome.addCatch(outcomeUnpublished, { errors: [Errors.ALL], resultPath: JsonPath.DISCARD });
 
     const generateEachItem = new MapState(this, "GenerateEachItem", {
-      comment: "Each item in its own generation execution, at most the Kling concurrency at once.",
+      comment: "Each item in its own generation execution; the account ledger queues them for Kling's slots with every other generation.",
       itemsPath: "$.items",
       maxConcurrency: props.concurrency,
       itemSelector: {

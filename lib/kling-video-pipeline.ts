@@ -13,7 +13,7 @@ import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { ENV } from "../lambdas/common/settings";
 import { AccountLedger } from "./account-ledger";
 import { BatchRules } from "./batch-rules";
-import { BatchWorkflow, type BatchFunctionName } from "./batch-workflow";
+import { BatchWorkflow, batchItemsAtOnce, type BatchFunctionName } from "./batch-workflow";
 import { GenerationApi } from "./generation-api";
 import { GenerationWorkflow } from "./generation-workflow";
 import { suppressAcceptedFindings } from "./nag-suppressions";
@@ -183,7 +183,7 @@ export class KlingVideoPipeline extends Construct {
     this.batch = new BatchWorkflow(this, "Batch", {
       generation: this.generation.stateMachine,
       functions: this.batchFunctions,
-      concurrency: config.klingConcurrency,
+      concurrency: batchItemsAtOnce(config.klingConcurrency),
       outcomeEventSource: config.outcomeEventSource,
     });
     this.batchRules = batchRule

@@ -157,10 +157,10 @@ describe("the batch workflow", () => {
     expect(state("SummarizeBatch").Parameters).toMatchObject({ Payload: { "items.$": "$.items" } });
   });
 
-  it("runs at most the Kling concurrency of items at once, each named from the batch id and index", () => {
+  it("runs two rounds of the account's 5 Kling slots at once (the ledger, not the Map, guards the slots), each named from the batch id and index", () => {
     expect(state("GenerateEachItem")).toMatchObject({
       Type: "Map",
-      MaxConcurrency: 5,
+      MaxConcurrency: 10,
       ItemsPath: "$.items",
       ItemSelector: { "executionName.$": "States.Format('batch-{}-{}', $.batchId, $$.Map.Item.Index)" },
     });
