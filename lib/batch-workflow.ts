@@ -1,5 +1,5 @@
 /**
- * The batch workflow: ValidateBatch -> GenerateEachItem (a Map, batchItemsAtOnce at once, the
+ * The batch workflow: ValidateBatch -> PriceBatch (nothing starts when the credits cannot cover it) -> GenerateEachItem (a Map, batchItemsAtOnce at once, the
  * ledger queueing them for Kling's slots; each item its own generation execution, its own trace in the console) ->
  * SummarizeBatch -> PublishBatchCompleted. Each item catches its own failure, so one bad
  * item never fails the batch, and each item's outcome goes onto the bus as it ends.
@@ -16,11 +16,13 @@ import {
   JsonPath,
   LogLevel,
   Map as MapState,
+  Parallel,
   Pass,
   Result,
   type IStateMachine,
   StateMachine,
   StateMachineType,
+  Succeed,
   TaskInput,
 } from "aws-cdk-lib/aws-stepfunctions";
 import { EventBridgePutEvents, LambdaInvoke, StepFunctionsStartExecution } from "aws-cdk-lib/aws-stepfunctions-tasks";
@@ -30,7 +32,7 @@ import { executionLogGroup } from "./execution-logs";
 import { type LambdaTaskProps, withLogContext } from "./lambda-task";
 import { applyRetries, LOCAL_WORK_RETRIES } from "./retry-policies";
 
-export type BatchFunctionName = "validate-batch" | "record-batch-item" | "summarize-batch";
+export type BatchFunctionName = "validate-batch" | "price-batch-item" | "price-batch" | "record-batch-item" | "summarize-batch";
 
 interface BatchWorkflowProps {
   readonly generation: IStateMachine;
@@ -110,6 +112,60 @@ export class BatchWorkflow extends Construct {
       .when(Condition.not(Condition.and(Condition.isPresent("$.batchId"), Condition.isPresent("$.items"))), batchNotValid)
       .when(Condition.isPresent("$.scheduledAt"), validateBatch)
       .otherwise(unscheduled);
+
+    // A batch is priced before anything is spent. The items never go to a Lambda together (the
+    // state may hold 256 KiB already), and nothing is added beside them: each item is priced on
+    // its own, the prices are added up inside a Parallel whose result is discarded, and a batch
+    // the credits cannot cover leaves it as an error, caught in place of the items.
+    const invoke = (name: string, comment: string, lambdaFunction: IFunction, payload: Record<string, unknown>) => {
+      const state = new LambdaInvoke(this, name, {
+        comment,
+        lambdaFunction,
+        payloadResponseOnly: true,
+        payload: TaskInput.fromObject(withLogContext(name, payload)),
+      });
+      applyRetries(state, LOCAL_WORK_RETRIES);
+      return state;
+    };
+    const priceItem = invoke(
+      "PriceItem",
+      "Prices one item with Validate's defaults and rules, from the one pricing table; an item Validate would refuse is not priced (it fails alone later).",
+      functions["price-batch-item"],
+      { item: JsonPath.objectAt("$.item") },
+    );
+    const priceEachItem = new MapState(this, "PriceEachItem", {
+      comment: "Each item's price, in item order.",
+      itemsPath: "$.items",
+      itemSelector: { item: JsonPath.objectAt("$$.Map.Item.Value") },
+    });
+    priceEachItem.itemProcessor(priceItem);
+    const checkBatchCredits = invoke(
+      "CheckBatchCredits",
+      "Adds up the prices and holds them against what the resource packs hold less the ledger's reservations (advisory: each item still reserves its own price).",
+      functions["price-batch"],
+      { prices: JsonPath.listAt("$") },
+    );
+    const creditsCover = new Choice(this, "CreditsCover?", { comment: "Can the packs, less what jobs in flight reserved, pay for every valid item?" })
+      .when(Condition.booleanEquals("$.affordable", true), new Succeed(this, "BatchAffordable", { comment: "Every item starts; each reserves its own price in CheckCredits." }))
+      .otherwise(
+        new Fail(this, "BatchTooDear", {
+          comment: "Starts nothing: Cause is the batch's price and what is available, as JSON.",
+          error: "Kling.InsufficientCredits",
+          causePath: "$.pricing",
+        }),
+      );
+    const priceBatch = new Parallel(this, "PriceBatch", {
+      comment: "Prices every item before anything is spent; its result is discarded, so the batch's state does not grow.",
+      resultPath: JsonPath.DISCARD,
+    }).branch(priceEachItem.next(checkBatchCredits).next(creditsCover));
+    const summarizeNotStarted = lambdaTask("SummarizeNotStarted", {
+      comment: "The summary of a batch that started nothing: its price and what was available.",
+      lambdaFunction: functions["summarize-batch"],
+      payload: { batchId: JsonPath.stringAt("$.batchId"), notStarted: JsonPath.objectAt("$.items") },
+      resultSelector: { summary: JsonPath.objectAt("$.Payload") },
+    });
+    // The refusal takes the place of the items: nothing starts, and the state shrinks.
+    priceBatch.addCatch(summarizeNotStarted, { errors: ["Kling.InsufficientCredits"], resultPath: "$.items" });
 
     const startGeneration = new StepFunctionsStartExecution(this, "StartGeneration", {
       comment:
@@ -196,7 +252,8 @@ export class BatchWorkflow extends Construct {
     });
     applyRetries(publishBatchCompleted, ["publishEvent"]);
 
-    validateBatch.next(generateEachItem).next(summarizeBatch).next(publishBatchCompleted);
+    validateBatch.next(priceBatch).next(generateEachItem).next(summarizeBatch).next(publishBatchCompleted);
+    summarizeNotStarted.next(publishBatchCompleted);
 
     const logGroup = executionLogGroup(this);
     this.stateMachine = new StateMachine(this, "StateMachine", {

@@ -145,8 +145,18 @@ export class KlingVideoPipeline extends Construct {
     this.ledger.grantUse(this.functions["check-credits"]);
     for (const fn of [this.functions["wait-for-slot"], this.functions.poll, this.functions["release-slot"]]) this.ledger.grantSlotHandOver(fn);
 
+    // Prices a batch before anything starts: reads the packs as CheckCredits does, and the ledger's reservations.
+    const priceBatch = new PipelineFunction(this, "PriceBatch", {
+      name: "price-batch",
+      description: "Holds a batch's total price against the resource packs less the ledger's reservations",
+      environment: { ...kling, [ENV.creditCacheSeconds]: String(config.creditCacheSeconds), ...ledgerEnvironment },
+      timeout: klingCallTimeout,
+      logging,
+    });
+    this.ledger.table.grantReadData(priceBatch);
+
     // Only the functions that call Kling read the secret, and only its value.
-    for (const fn of [this.functions["check-credits"], this.functions.submit, this.functions.poll]) {
+    for (const fn of [this.functions["check-credits"], this.functions.submit, this.functions.poll, priceBatch]) {
       fn.addToRolePolicy(
         new PolicyStatement({ actions: ["secretsmanager:GetSecretValue"], resources: [this.secret.secretArn] }),
       );
@@ -167,6 +177,13 @@ export class KlingVideoPipeline extends Construct {
         environment: {},
         logging,
       }),
+      "price-batch-item": new PipelineFunction(this, "PriceBatchItem", {
+        name: "price-batch-item",
+        description: "Prices one batch item with Validate's defaults and rules",
+        environment: { [ENV.defaultModel]: config.defaultModel, [ENV.blockedTerms]: JSON.stringify(config.blockedTerms) },
+        logging,
+      }),
+      "price-batch": priceBatch,
       "record-batch-item": new PipelineFunction(this, "RecordBatchItem", {
         name: "record-batch-item",
         description: "Turns one batch item's execution into its outcome and event",

@@ -1,13 +1,11 @@
 import * as z from "zod";
 import { KlingError } from "../errors";
 import { now } from "../common/clock";
-import { creditCacheSeconds } from "../common/config";
 import { klingApi } from "../common/kling-api";
+import { onlineUnits } from "../common/online-units";
 import { parseEvent } from "../common/parse-event";
-import type { KlingApi } from "../kling/port";
 import { logger, observed } from "../observability/logger";
 import { recordCreditsRemaining } from "../observability/metrics";
-import type { ResourcePack } from "../kling/wire";
 import { generationRequestSchema } from "../schemas/generation-request";
 import { priceUnits } from "../schemas/pricing";
 import { ledger } from "../ledger/ports";
@@ -23,28 +21,6 @@ interface CreditCheck {
   readonly priceUnits: number;
   /** What the online packs hold, less what the other jobs in flight reserved. */
   readonly availableUnits: number;
-}
-
-/** Packs bought up to this long ago can still be online (constant_period packs run for a year). */
-const PACK_LOOKBACK_MS = 400 * 24 * 3600 * 1000;
-
-let cached: { kling: KlingApi; units: number; fetchedAt: number } | undefined;
-
-function availableUnits(packs: readonly ResourcePack[]): number {
-  return packs.filter((pack) => pack.status === "online").reduce((sum, pack) => sum + pack.remaining_quantity, 0);
-}
-
-/**
- * The account endpoint wants at most one call a second and its figure lags up to 12 hours,
- * so a container reuses a recent answer for a while.
- */
-async function onlineUnits(kling: KlingApi): Promise<number> {
-  const at = now();
-  const maxAgeMs = creditCacheSeconds() * 1000;
-  if (cached && cached.kling === kling && at - cached.fetchedAt < maxAgeMs) return cached.units;
-  const packs = await kling.getResourcePacks({ startTime: at - PACK_LOOKBACK_MS, endTime: at });
-  cached = { kling, units: availableUnits(packs), fetchedAt: at };
-  return cached.units;
 }
 
 /**

@@ -25,6 +25,11 @@ export const taskViewSchema = z.object({
   /** The wait before the next poll (read by WaitForVideo's SecondsPath); 0 once finished. */
   nextWaitSeconds: z.number().int().min(0),
   video: z.object({ id: z.string(), url: z.string(), duration: z.string() }).nullable(),
+  /**
+   * What Kling charged once the task ended (its final_unit_deduction, else the units the ledger had
+   * reserved), settled with the reservation; null until then, absent in executions started before.
+   */
+  unitsSpent: z.number().min(0).nullable().optional(),
 });
 export type TaskView = z.infer<typeof taskViewSchema>;
 

@@ -62,6 +62,7 @@ async function submit(event: unknown): Promise<TaskView> {
     polls: 0,
     nextWaitSeconds: nextWaitSeconds(pollScheduleConfig(), typicalSeconds, 0) ?? 1,
     video: null,
+    unitsSpent: null,
   };
 }
 

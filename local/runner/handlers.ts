@@ -10,6 +10,8 @@ import { handler as validate } from "../../lambdas/validate/handler";
 import { handler as recordBatchItem } from "../../lambdas/record-batch-item/handler";
 import { handler as summarizeBatch } from "../../lambdas/summarize-batch/handler";
 import { handler as validateBatch } from "../../lambdas/validate-batch/handler";
+import { handler as priceBatch } from "../../lambdas/price-batch/handler";
+import { handler as priceBatchItem } from "../../lambdas/price-batch-item/handler";
 import type { BatchFunctionName } from "../../lib/batch-workflow";
 import type { GenerationFunctionName } from "../../lib/pipeline-function";
 
@@ -28,6 +30,8 @@ export const LOCAL_HANDLERS: Readonly<Record<LocalFunctionName, LambdaHandler>> 
   "await-redrive": awaitRedrive,
   "release-slot": releaseSlot,
   "validate-batch": validateBatch,
+  "price-batch-item": priceBatchItem,
+  "price-batch": priceBatch,
   "record-batch-item": recordBatchItem,
   "summarize-batch": summarizeBatch,
 };

@@ -88,7 +88,7 @@ describe("a secret the user supplies, encrypted with a customer-managed KMS key"
   }
 
   function readerRoles(stack: Stack, pipeline: KlingVideoPipeline): string[] {
-    return [pipeline.functions["check-credits"], pipeline.functions.submit, pipeline.functions.poll]
+    return [pipeline.functions["check-credits"], pipeline.functions.submit, pipeline.functions.poll, pipeline.batchFunctions["price-batch"]]
       .map((fn) => logicalIdOf(stack, fn.role ?? fn))
       .sort();
   }

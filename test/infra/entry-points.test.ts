@@ -139,7 +139,10 @@ describe("the batch workflow", () => {
     expect(state("BatchShape?").Default).toBe("Unscheduled");
     expect(state("Unscheduled").Next).toBe("ValidateBatch");
     expect(state("BatchNotValid")).toMatchObject({ Type: "Fail", Error: "Kling.InvalidRequest" });
-    expect(state("ValidateBatch").Next).toBe("GenerateEachItem");
+    expect(state("ValidateBatch").Next).toBe("PriceBatch");
+    expect(state("PriceBatch")).toMatchObject({ Type: "Parallel", ResultPath: null, Next: "GenerateEachItem" });
+    expect(state("PriceBatch").Catch).toEqual([{ ErrorEquals: ["Kling.InsufficientCredits"], ResultPath: "$.items", Next: "SummarizeNotStarted" }]);
+    expect(state("SummarizeNotStarted").Next).toBe("PublishBatchCompleted");
     expect(state("GenerateEachItem").Next).toBe("SummarizeBatch");
     expect(state("SummarizeBatch").Next).toBe("PublishBatchCompleted");
     expect(state("PublishBatchCompleted")).toMatchObject({ Resource: "arn:aws:states:::events:putEvents", End: true });
