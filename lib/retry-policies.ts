@@ -51,7 +51,7 @@ export const RETRY_POLICIES = {
   },
   /** The ledger's table throttled or faltered, after the SDK's own retries: it clears in moments. */
   ledgerBusy: {
-    errors: ["ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded", "InternalServerError"],
+    errors: errorNamesRetriedAs("ledger-busy"),
     interval: Duration.seconds(1),
     backoffRate: 2,
     maxDelay: Duration.seconds(20),

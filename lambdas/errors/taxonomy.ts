@@ -37,6 +37,10 @@ export const PLATFORM_ERROR_NAMES = [
   "Runtime.ExitError",
   "States.Timeout",
   "Execution.Stopped",
+  "ThrottlingException",
+  "ProvisionedThroughputExceededException",
+  "RequestLimitExceeded",
+  "InternalServerError",
 ] as const;
 
 export type PlatformErrorName = (typeof PLATFORM_ERROR_NAMES)[number];
@@ -57,7 +61,7 @@ export type DiagnosisAction = (typeof DIAGNOSIS_ACTIONS)[number];
  * but `none`): Lambda's service faults, a function stopped before it answered, Kling's rate
  * limits, Kling's server errors.
  */
-export type RetryClass = "none" | "lambda-service" | "function-stopped" | "rate-limited" | "server-error";
+export type RetryClass = "none" | "lambda-service" | "function-stopped" | "rate-limited" | "server-error" | "ledger-busy";
 
 export interface ErrorKind {
   /** Which of the state machine's Retry blocks retries it (see lib/retry-policies.ts). */
@@ -219,7 +223,23 @@ const lambdaServiceFault = (meaning: string): ErrorKind => ({
   operator: "Nothing for one (retried on every task); many mean a Lambda incident in the region.",
 });
 
+/** The account ledger's DynamoDB table throttled or faltered, past the SDK's own retries. */
+const ledgerBusy = (meaning: string): ErrorKind => ({
+  retry: "ledger-busy",
+  recoverable: true,
+  passesByItself: true,
+  redriveCreatesTask: false,
+  action: "retry-later",
+  meaning,
+  suggestion: PASSING_AWS_FAULT,
+  operator: "Nothing for one (retried on every ledger task); many mean the ledger's table is throttled or DynamoDB has an incident in the region.",
+});
+
 export const PLATFORM_ERROR_KINDS: Readonly<Record<PlatformErrorName, ErrorKind>> = {
+  ThrottlingException: ledgerBusy("DynamoDB throttled a call to the account ledger's table"),
+  ProvisionedThroughputExceededException: ledgerBusy("the account ledger's table was over its throughput"),
+  RequestLimitExceeded: ledgerBusy("the account's DynamoDB request limit was hit on the ledger's table"),
+  InternalServerError: ledgerBusy("DynamoDB failed a call to the account ledger's table"),
   "Lambda.ServiceException": lambdaServiceFault("Lambda's service failed to run the function"),
   "Lambda.AWSLambdaException": lambdaServiceFault("Lambda's service answered with an error of its own"),
   "Lambda.SdkClientException": lambdaServiceFault("Step Functions could not reach Lambda"),

@@ -160,6 +160,7 @@ describe("the error kinds", () => {
       "function-stopped": "lambdaStopped",
       "rate-limited": "rateLimited",
       "server-error": "serverError",
+      "ledger-busy": "ledgerBusy",
     };
     for (const [retry, policy] of Object.entries(policyOf)) {
       const named = known.filter(([, kind]) => kind.retry === retry).map(([name]) => name);
@@ -194,13 +195,14 @@ describe("what the state machine retries and what the diagnosis says agree, for 
     if (kind.redriveCreatesTask) expect(kind.recoverable).toBe(true);
   });
 
-  it("passes by itself: rate limits, server errors, poll timeouts, Lambda and Sandbox faults and States.Timeout, nothing else", () => {
+  it("passes by itself: rate limits, server errors, poll and queue timeouts, Lambda and Sandbox faults, the ledger table's throttling and faults and States.Timeout, nothing else", () => {
     const passing = known.filter(([, kind]) => kind.passesByItself).map(([name]) => name);
     expect(passing.sort()).toEqual(
       [
         "Kling.RateLimited",
         "Kling.ServerError",
         "Kling.PollTimeout",
+        "Kling.QueueTimeout",
         "Lambda.ServiceException",
         "Lambda.AWSLambdaException",
         "Lambda.SdkClientException",
@@ -208,6 +210,10 @@ describe("what the state machine retries and what the diagnosis says agree, for 
         "Lambda.Unknown",
         "Sandbox.Timedout",
         "States.Timeout",
+        "ThrottlingException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "InternalServerError",
       ].sort(),
     );
   });
