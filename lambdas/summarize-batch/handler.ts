@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { batchPricingSchema, summarizeBatch, summarizeNotStarted, type BatchSummary, type ItemOutcome } from "../batch/batch";
 import { parseEvent } from "../common/parse-event";
+import { parseExecutionJson } from "../diagnose/diagnosis";
 import { observed } from "../observability/logger";
 
 const summarizeEventSchema = z.union([
@@ -25,13 +26,7 @@ async function summarize(event: unknown): Promise<BatchSummary> {
   const parsed = parseEvent(summarizeEventSchema, event, "SummarizeBatch");
   if ("items" in parsed) return summarizeBatch(parsed.batchId, parsed.items as ItemOutcome[]);
   const { Error: errorCode, Cause } = parsed.notStarted;
-  let cause: unknown;
-  try {
-    cause = JSON.parse(Cause);
-  } catch {
-    cause = undefined;
-  }
-  const pricing = batchPricingSchema.safeParse(cause);
+  const pricing = batchPricingSchema.safeParse(parseExecutionJson(Cause));
   if (!pricing.success) throw new Error(`the batch started nothing with ${errorCode}, whose cause is not the batch's pricing: ${Cause.slice(0, 500)}`);
   return summarizeNotStarted(parsed.batchId, { errorCode, ...pricing.data });
 }
