@@ -155,8 +155,9 @@ describe("a recoverable failure", () => {
       expect(failed.error).toBe("Kling.PollTimeout");
       const redriven = await redrive(failed);
       expect(redriven.status).toBe("SUCCEEDED");
-      // A failed Poll resumes at Submit, which finds the same task and restarts the deadline.
-      expect(statesEntered(redriven, 3)).toEqual(["AwaitRedrive", "ResumeAfterRedrive", "Submit"]);
+      // A failed Poll resumes at Submit, taking a Kling slot again first (the failure path gave it
+      // back); Submit finds the same task and restarts the deadline.
+      expect(statesEntered(redriven, 4)).toEqual(["AwaitRedrive", "ResumeAfterRedrive", "WaitForSlot", "Submit"]);
       expect(simulator.stats.tasksCreated).toBe(1);
     }, DEADLINE_SECONDS * 1.5);
   });
@@ -208,7 +209,7 @@ describe("every point a redrive resumes at", () => {
       down = false;
       const redriven = await redrive(failed);
       expect(redriven.status).toBe("SUCCEEDED");
-      expect(statesEntered(redriven, 4)).toEqual(["AwaitRedrive", "ResumeAfterRedrive", "CheckCredits", "Submit"]);
+      expect(statesEntered(redriven, 5)).toEqual(["AwaitRedrive", "ResumeAfterRedrive", "CheckCredits", "WaitForSlot", "Submit"]);
       expect(simulator.stats.tasksCreated).toBe(1);
     });
   });
