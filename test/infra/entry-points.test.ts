@@ -141,7 +141,11 @@ describe("the batch workflow", () => {
     expect(state("BatchNotValid")).toMatchObject({ Type: "Fail", Error: "Kling.InvalidRequest" });
     expect(state("ValidateBatch").Next).toBe("PriceBatch");
     expect(state("PriceBatch")).toMatchObject({ Type: "Parallel", ResultPath: null, Next: "GenerateEachItem" });
-    expect(state("PriceBatch").Catch).toEqual([{ ErrorEquals: ["Kling.InsufficientCredits"], ResultPath: "$.items", Next: "SummarizeNotStarted" }]);
+    // Too dear: the refusal replaces the items and nothing starts; not priced at all: the items run, each CheckCredits deciding.
+    expect(state("PriceBatch").Catch).toEqual([
+      { ErrorEquals: ["Kling.InsufficientCredits"], ResultPath: "$.items", Next: "SummarizeNotStarted" },
+      { ErrorEquals: ["States.ALL"], ResultPath: null, Next: "GenerateEachItem" },
+    ]);
     expect(state("SummarizeNotStarted").Next).toBe("PublishBatchCompleted");
     expect(state("GenerateEachItem").Next).toBe("SummarizeBatch");
     expect(state("SummarizeBatch").Next).toBe("PublishBatchCompleted");
