@@ -115,60 +115,6 @@ export class BatchWorkflow extends Construct {
       .when(Condition.isPresent("$.scheduledAt"), validateBatch)
       .otherwise(unscheduled);
 
-    // A batch is priced before anything is spent. The items never go to a Lambda together (the
-    // state may hold 256 KiB already), and nothing is added beside them: each item is priced on
-    // its own, the prices are added up inside a Parallel whose result is discarded, and a batch
-    // the credits cannot cover leaves it as an error, caught in place of the items.
-    const invoke = (name: string, comment: string, lambdaFunction: IFunction, payload: Record<string, unknown>) => {
-      const state = new LambdaInvoke(this, name, {
-        comment,
-        lambdaFunction,
-        payloadResponseOnly: true,
-        payload: TaskInput.fromObject(withLogContext(name, payload)),
-      });
-      applyRetries(state, LOCAL_WORK_RETRIES);
-      return state;
-    };
-    const priceItem = invoke(
-      "PriceItem",
-      "Prices one item with Validate's defaults and rules, from the one pricing table; an item Validate would refuse is not priced (it fails alone later).",
-      functions["price-batch-item"],
-      { item: JsonPath.objectAt("$.item") },
-    );
-    const priceEachItem = new MapState(this, "PriceEachItem", {
-      comment: "Each item's price, in item order.",
-      itemsPath: "$.items",
-      itemSelector: { item: JsonPath.objectAt("$$.Map.Item.Value") },
-    });
-    priceEachItem.itemProcessor(priceItem);
-    const checkBatchCredits = invoke(
-      "CheckBatchCredits",
-      "Adds up the prices and holds them against what the resource packs hold less the ledger's reservations (advisory: each item still reserves its own price).",
-      functions["price-batch"],
-      { prices: JsonPath.listAt("$") },
-    );
-    const creditsCover = new Choice(this, "CreditsCover?", { comment: "Can the packs, less what jobs in flight reserved, pay for every valid item?" })
-      .when(Condition.booleanEquals("$.affordable", true), new Succeed(this, "BatchAffordable", { comment: "Every item starts; each reserves its own price in CheckCredits." }))
-      .otherwise(
-        new Fail(this, "BatchTooDear", {
-          comment: "Starts nothing: Cause is the batch's price and what is available, as JSON.",
-          error: "Kling.InsufficientCredits",
-          causePath: "$.pricing",
-        }),
-      );
-    const priceBatch = new Parallel(this, "PriceBatch", {
-      comment: "Prices every item before anything is spent; its result is discarded, so the batch's state does not grow.",
-      resultPath: JsonPath.DISCARD,
-    }).branch(priceEachItem.next(checkBatchCredits).next(creditsCover));
-    const summarizeNotStarted = lambdaTask("SummarizeNotStarted", {
-      comment: "The summary of a batch that started nothing: its price and what was available.",
-      lambdaFunction: functions["summarize-batch"],
-      payload: { batchId: JsonPath.stringAt("$.batchId"), notStarted: JsonPath.objectAt("$.items") },
-      resultSelector: { summary: JsonPath.objectAt("$.Payload") },
-    });
-    // The refusal takes the place of the items: nothing starts, and the state shrinks.
-    priceBatch.addCatch(summarizeNotStarted, { errors: ["Kling.InsufficientCredits"], resultPath: "$.items" });
-
     const startGeneration = new StepFunctionsStartExecution(this, "StartGeneration", {
       comment:
         "Runs the item as its own generation execution, named from the batch id and index, started by this batch, and waits for it.",
@@ -255,6 +201,64 @@ export class BatchWorkflow extends Construct {
     applyRetries(publishBatchCompleted, ["publishEvent"]);
 
     if (props.priceFirst ?? true) {
+      const { priceBatch, summarizeNotStarted } = ((): { priceBatch: Parallel; summarizeNotStarted: LambdaInvoke } => {
+      // A batch is priced before anything is spent. The items never go to a Lambda together (the
+      // state may hold 256 KiB already), and nothing is added beside them: each item is priced on
+      // its own, the prices are added up inside a Parallel whose result is discarded, and a batch
+      // the credits cannot cover leaves it as an error, caught in place of the items.
+      const invoke = (name: string, comment: string, lambdaFunction: IFunction, payload: Record<string, unknown>) => {
+        const state = new LambdaInvoke(this, name, {
+          comment,
+          lambdaFunction,
+          payloadResponseOnly: true,
+          payload: TaskInput.fromObject(withLogContext(name, payload)),
+        });
+        applyRetries(state, LOCAL_WORK_RETRIES);
+        return state;
+      };
+      const priceItem = invoke(
+        "PriceItem",
+        "Prices one item with Validate's defaults and rules, from the one pricing table; an item Validate would refuse is not priced (it fails alone later).",
+        functions["price-batch-item"],
+        { item: JsonPath.objectAt("$.item") },
+      );
+      const priceEachItem = new MapState(this, "PriceEachItem", {
+        comment: "Each item's price, in item order.",
+        itemsPath: "$.items",
+        itemSelector: { item: JsonPath.objectAt("$$.Map.Item.Value") },
+      });
+      priceEachItem.itemProcessor(priceItem);
+      const checkBatchCredits = invoke(
+        "CheckBatchCredits",
+        "Adds up the prices and holds them against what the resource packs hold less the ledger's reservations (advisory: each item still reserves its own price).",
+        functions["price-batch"],
+        { prices: JsonPath.listAt("$") },
+      );
+      const creditsCover = new Choice(this, "CreditsCover?", { comment: "Can the packs, less what jobs in flight reserved, pay for every valid item?" })
+        .when(Condition.booleanEquals("$.affordable", true), new Succeed(this, "BatchAffordable", { comment: "Every item starts; each reserves its own price in CheckCredits." }))
+        .otherwise(
+          new Fail(this, "BatchTooDear", {
+            comment: "Starts nothing: Cause is the batch's price and what is available, as JSON.",
+            error: "Kling.InsufficientCredits",
+            causePath: "$.pricing",
+          }),
+        );
+      const priceBatch = new Parallel(this, "PriceBatch", {
+        comment: "Prices every item before anything is spent; its result is discarded, so the batch's state does not grow.",
+        resultPath: JsonPath.DISCARD,
+      }).branch(priceEachItem.next(checkBatchCredits).next(creditsCover));
+      const summarizeNotStarted = lambdaTask("SummarizeNotStarted", {
+        comment: "The summary of a batch that started nothing: its price and what was available.",
+        lambdaFunction: functions["summarize-batch"],
+        payload: { batchId: JsonPath.stringAt("$.batchId"), notStarted: JsonPath.objectAt("$.items") },
+        resultSelector: { summary: JsonPath.objectAt("$.Payload") },
+      });
+        return { priceBatch, summarizeNotStarted };
+
+      })();
+      // The refusal takes the place of the items: nothing starts, and the state shrinks.
+      priceBatch.addCatch(summarizeNotStarted, { errors: ["Kling.InsufficientCredits"], resultPath: "$.items" });
+      summarizeNotStarted.next(publishBatchCompleted);
       // Advisory: a batch that cannot be priced (Kling's account endpoint down past its retries)
       // still runs, each item's CheckCredits deciding for it; no item goes without an outcome.
       priceBatch.addCatch(generateEachItem, { errors: [Errors.ALL], resultPath: JsonPath.DISCARD });
@@ -263,7 +267,6 @@ export class BatchWorkflow extends Construct {
       validateBatch.next(generateEachItem);
     }
     generateEachItem.next(summarizeBatch).next(publishBatchCompleted);
-    summarizeNotStarted.next(publishBatchCompleted);
 
     const logGroup = executionLogGroup(this);
     this.stateMachine = new StateMachine(this, "StateMachine", {
