@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** `npm start -- "a prompt"`: see local/cli/run-command.ts. */
+import { STDOUT_CLOSED_SIGNAL } from "../local/cli/local-run";
 import { runCommand } from "../local/cli/run-command";
 
 const json = process.argv.includes("--json");
@@ -18,8 +19,18 @@ process.on("unhandledRejection", crashed);
 // which carries only the trace or, with --json, the one JSON object.
 console.log = (...args: unknown[]) => process.stderr.write(`${args.map(String).join(" ")}\n`);
 
+// A reader that went away (`| head -1`) is no error: nothing more is written, a run ends as on Ctrl-C.
+let stdoutClosed = false;
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") crashed(error);
+  stdoutClosed = true;
+  process.emit(STDOUT_CLOSED_SIGNAL);
+});
+
 const code = await runCommand(process.argv.slice(2), process.env, {
-  out: (line) => process.stdout.write(`${line}\n`),
+  out: (line) => {
+    if (!stdoutClosed) process.stdout.write(`${line}\n`);
+  },
   err: (line) => process.stderr.write(`${line}\n`),
   terminal: process.stdout.isTTY ? { write: (text) => process.stdout.write(text), columns: process.stdout.columns || 80 } : undefined,
 }).catch(crashed);

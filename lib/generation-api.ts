@@ -33,6 +33,7 @@ interface GenerationApiProps {
 export class GenerationApi extends Construct {
   readonly restApi: RestApi;
 
+  // Longer than 60 lines: the REST API's resources and methods declared in path order.
   constructor(scope: Construct, id: string, props: GenerationApiProps) {
     super(scope, id);
     const iam = props.authorization === "iam";

@@ -1,7 +1,8 @@
 /**
  * The generation workflow: Validate -> CheckCredits -> WaitForSlot -> Submit -> WaitForVideo <->
- * Poll -> VideoReady? -> Succeeded, and every task's failure -> ReleaseSlot -> Diagnose ->
- * Recoverable? -> Failed (for good) or AwaitRedrive (a redrive retries the work). The state names are what an
+ * Poll -> VideoReady? -> Archive -> Succeeded (Poll gives the slot back when the task ends, before
+ * Archive), and every task's failure -> ReleaseSlot -> Diagnose -> Recoverable? -> Failed (for good)
+ * or AwaitRedrive (a redrive retries the work). The state names are what an
  * operator reads in the console's execution view.
  */
 import { Duration } from "aws-cdk-lib";
@@ -37,6 +38,7 @@ import type { GenerationFunctionName } from "./pipeline-function";
 import type { SlotQueue } from "../lambdas/ledger/config";
 import {
   applyRetries,
+  DOWNLOAD_RETRIES,
   KLING_AND_LEDGER_RETRIES,
   KLING_CALL_RETRIES,
   LEDGER_WORK_RETRIES,
@@ -64,10 +66,26 @@ const REDRIVE_RESUMES_AT = {
   WaitForSlot: "WaitForSlot",
   Submit: "WaitForSlot",
   Poll: "WaitForSlot",
+  // Archive runs after Poll gave the slot back, and needs none: it resumes at itself.
+  Archive: "Archive",
 } as const;
 
+type GenerationFunctions = Readonly<Record<GenerationFunctionName, IFunction>>;
+
+/** The states of the work, which a redrive resumes at. */
+interface WorkStates {
+  readonly validate: LambdaInvoke;
+  readonly checkCredits: LambdaInvoke;
+  readonly waitForSlot: LambdaInvoke;
+  readonly submit: LambdaInvoke;
+  readonly waitForVideo: Wait;
+  readonly poll: LambdaInvoke;
+  readonly videoReady: Choice;
+  readonly archive: LambdaInvoke;
+}
+
 interface GenerationWorkflowProps {
-  readonly functions: Readonly<Record<GenerationFunctionName, IFunction>>;
+  readonly functions: GenerationFunctions;
   readonly executionTimeout: Duration;
   readonly slotQueue: SlotQueue;
 }
@@ -81,12 +99,32 @@ export class GenerationWorkflow extends Construct {
   constructor(scope: Construct, id: string, props: GenerationWorkflowProps) {
     super(scope, id);
     const { functions } = props;
-
     const failed = new Fail(this, "Failed", {
       comment: "The job failed for good; Error is the error name and Cause the diagnosis as JSON.",
       errorPath: `${DIAGNOSIS_PATH}.errorCode`,
       causePath: `${DIAGNOSIS_PATH}.cause`,
     });
+    const { diagnose, awaitRedrive } = this.diagnosis(functions, failed);
+    const releaseSlot = this.releaseSlot(functions["release-slot"], diagnose);
+    const work = this.work(functions, props.slotQueue, releaseSlot);
+    awaitRedrive.next(this.resumeAfterRedrive(work, failed));
+
+    const definition = work.validate.next(work.checkCredits).next(work.waitForSlot).next(work.submit).next(work.waitForVideo).next(work.poll).next(work.videoReady);
+
+    this.logGroup = executionLogGroup(this);
+    this.stateMachine = new StateMachine(this, "StateMachine", {
+      comment: "Turns a video request into a Kling video, or into a recorded diagnosis of why not.",
+      stateMachineType: StateMachineType.STANDARD,
+      definitionBody: DefinitionBody.fromChainable(definition),
+      timeout: props.executionTimeout,
+      tracingEnabled: true,
+      logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: true },
+    });
+    this.taskResponsesPolicy = this.grantTaskResponses(functions["await-redrive"]);
+  }
+
+  /** Diagnose, then AwaitRedrive for a failure a redrive can fix, Failed for the others. */
+  private diagnosis(functions: GenerationFunctions, failed: Fail): { diagnose: LambdaInvoke; awaitRedrive: LambdaInvoke } {
     const diagnose = new LambdaInvoke(this, "Diagnose", {
       comment: "Turns the caught error into a diagnosis: what failed, whether a retry can succeed, what to do.",
       lambdaFunction: functions.diagnose,
@@ -125,11 +163,14 @@ export class GenerationWorkflow extends Construct {
       .when(Condition.booleanEquals(`${DIAGNOSIS_PATH}.recoverable`, true), awaitRedrive)
       .otherwise(failed);
     diagnose.next(recoverable);
+    return { diagnose, awaitRedrive };
+  }
 
-    // Every failure gives back what the execution holds in the account ledger before it is diagnosed.
+  /** Every failure gives back what the execution holds in the account ledger before it is diagnosed. */
+  private releaseSlot(fn: IFunction, diagnose: LambdaInvoke): LambdaInvoke {
     const releaseSlot = new LambdaInvoke(this, "ReleaseSlot", {
       comment: "Gives back this execution's Kling slot, queue place and credit reservation, if it holds any, and hands the slot to the oldest waiter.",
-      lambdaFunction: functions["release-slot"],
+      lambdaFunction: fn,
       retryOnServiceExceptions: false,
       payload: TaskInput.fromObject(withLogContext("ReleaseSlot", { executionArn: JsonPath.executionId })),
       resultPath: JsonPath.DISCARD,
@@ -138,21 +179,28 @@ export class GenerationWorkflow extends Construct {
     // Still failing after its retries: the diagnosis goes on; the status-change backstop releases when the execution ends.
     releaseSlot.addCatch(diagnose, { errors: [Errors.ALL], resultPath: JsonPath.DISCARD });
     releaseSlot.next(diagnose);
+    return releaseSlot;
+  }
 
-    const task = (name: string, props: LambdaTaskProps, retries: readonly RetryPolicyName[]) => {
-      const state = new LambdaInvoke(this, name, {
-        comment: props.comment,
-        lambdaFunction: props.lambdaFunction,
-        retryOnServiceExceptions: false,
-        payload: TaskInput.fromObject(withLogContext(name, props.payload)),
-        resultSelector: props.resultSelector,
-        resultPath: props.resultPath,
-      });
-      applyRetries(state, retries);
-      state.addCatch(releaseSlot, { errors: [Errors.ALL], resultPath: `${FAILURE_PATH}.${name}` });
-      return state;
-    };
+  /** A Lambda Task of the work: its retries, and on any other failure the release and the diagnosis. */
+  private task(name: string, props: LambdaTaskProps, retries: readonly RetryPolicyName[], releaseSlot: LambdaInvoke): LambdaInvoke {
+    const state = new LambdaInvoke(this, name, {
+      comment: props.comment,
+      lambdaFunction: props.lambdaFunction,
+      retryOnServiceExceptions: false,
+      payload: TaskInput.fromObject(withLogContext(name, props.payload)),
+      resultSelector: props.resultSelector,
+      resultPath: props.resultPath,
+    });
+    applyRetries(state, retries);
+    state.addCatch(releaseSlot, { errors: [Errors.ALL], resultPath: `${FAILURE_PATH}.${name}` });
+    return state;
+  }
 
+  // Longer than 60 lines: the work's states declared in execution order, mostly their payloads and selectors.
+  /** The work, in order: Validate, CheckCredits, WaitForSlot, Submit, then WaitForVideo and Poll until the video is ready, then Archive. */
+  private work(functions: GenerationFunctions, slotQueue: SlotQueue, releaseSlot: LambdaInvoke): WorkStates {
+    const task = (name: string, props: LambdaTaskProps, retries: readonly RetryPolicyName[]) => this.task(name, props, retries, releaseSlot);
     const validate = task(
       "Validate",
       {
@@ -185,33 +233,7 @@ export class GenerationWorkflow extends Construct {
       },
       KLING_AND_LEDGER_RETRIES,
     );
-    // Waiting costs nothing: the execution parks on its task token and spends no transitions until
-    // a release (or its own second look) answers it. The timeout bounds a lost wake-up: the retry
-    // looks again and keeps its place; the function ends the wait at the queue deadline.
-    const { parkSeconds, deadlineSeconds } = props.slotQueue;
-    const waitForSlot = new LambdaInvoke(this, "WaitForSlot", {
-      comment: "Takes one of the account's Kling slots; when all are busy, waits in the first-in-first-out queue until a finishing generation hands its slot over.",
-      lambdaFunction: functions["wait-for-slot"],
-      integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-      retryOnServiceExceptions: false,
-      payload: TaskInput.fromObject(
-        withLogContext("WaitForSlot", {
-          taskToken: JsonPath.taskToken,
-          executionArn: JsonPath.executionId,
-          redriveCount: JsonPath.numberAt("$$.Execution.RedriveCount"),
-        }),
-      ),
-      taskTimeout: Timeout.duration(Duration.seconds(parkSeconds)),
-      resultPath: "$.slot",
-    });
-    waitForSlot.addRetry({
-      errors: [Errors.TIMEOUT],
-      interval: Duration.seconds(1),
-      backoffRate: 1,
-      maxAttempts: Math.ceil(deadlineSeconds / parkSeconds) + 1,
-    });
-    applyRetries(waitForSlot, LEDGER_WORK_RETRIES);
-    waitForSlot.addCatch(releaseSlot, { errors: [Errors.ALL], resultPath: `${FAILURE_PATH}.WaitForSlot` });
+    const waitForSlot = this.waitForSlot(functions["wait-for-slot"], slotQueue, releaseSlot);
 
     const submit = task(
       "Submit",
@@ -245,39 +267,90 @@ export class GenerationWorkflow extends Construct {
       },
       KLING_AND_LEDGER_RETRIES,
     );
-    const succeeded = new Succeed(this, "Succeeded", { comment: "The video is ready: $.task.video.url." });
+    const succeeded = new Succeed(this, "Succeeded", { comment: "The video is in the bucket: $.archive.video.key in $.archive.bucket." });
+    const archive = task(
+      "Archive",
+      {
+        comment: "Streams the video from Kling's URL (purged after 30 days) into the video bucket, checked; keeps what an earlier attempt stored.",
+        lambdaFunction: functions.archive,
+        payload: {
+          jobId: JsonPath.executionName,
+          model: JsonPath.stringAt("$.request.model"),
+          unitsCharged: JsonPath.numberAt("$.credits.priceUnits"),
+          task: JsonPath.objectAt("$.task"),
+        },
+        resultSelector: {
+          bucket: JsonPath.stringAt("$.Payload.bucket"),
+          video: JsonPath.objectAt("$.Payload.video"),
+          watermarked: JsonPath.objectAt("$.Payload.watermarked"),
+        },
+        resultPath: "$.archive",
+      },
+      DOWNLOAD_RETRIES,
+    );
+    archive.next(succeeded);
     const videoReady = new Choice(this, "VideoReady?", { comment: "Done when Kling says succeed; otherwise wait again." })
-      .when(Condition.stringEquals("$.task.status", "succeed"), succeeded)
+      .when(Condition.stringEquals("$.task.status", "succeed"), archive)
       .otherwise(waitForVideo);
+    return { validate, checkCredits, waitForSlot, submit, waitForVideo, poll, videoReady, archive };
+  }
 
+  /**
+   * Waiting costs nothing: the execution parks on its task token and spends no transitions until
+   * a release (or its own second look) answers it. The timeout bounds a lost wake-up: the retry
+   * looks again and keeps its place; the function ends the wait at the queue deadline.
+   */
+  private waitForSlot(fn: IFunction, slotQueue: SlotQueue, releaseSlot: LambdaInvoke): LambdaInvoke {
+    const { parkSeconds, deadlineSeconds } = slotQueue;
+    const waitForSlot = new LambdaInvoke(this, "WaitForSlot", {
+      comment: "Takes one of the account's Kling slots; when all are busy, waits in the first-in-first-out queue until a finishing generation hands its slot over.",
+      lambdaFunction: fn,
+      integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      retryOnServiceExceptions: false,
+      payload: TaskInput.fromObject(
+        withLogContext("WaitForSlot", {
+          taskToken: JsonPath.taskToken,
+          executionArn: JsonPath.executionId,
+          redriveCount: JsonPath.numberAt("$$.Execution.RedriveCount"),
+        }),
+      ),
+      taskTimeout: Timeout.duration(Duration.seconds(parkSeconds)),
+      resultPath: "$.slot",
+    });
+    waitForSlot.addRetry({
+      errors: [Errors.TIMEOUT],
+      interval: Duration.seconds(1),
+      backoffRate: 1,
+      maxAttempts: Math.ceil(deadlineSeconds / parkSeconds) + 1,
+    });
+    applyRetries(waitForSlot, LEDGER_WORK_RETRIES);
+    waitForSlot.addCatch(releaseSlot, { errors: [Errors.ALL], resultPath: `${FAILURE_PATH}.WaitForSlot` });
+    return waitForSlot;
+  }
+
+  /** Where a redriven AwaitRedrive goes back to: the work that failed. */
+  private resumeAfterRedrive(work: WorkStates, failed: Fail): Choice {
     const resumeAfterRedrive = new Choice(this, "ResumeAfterRedrive", {
       comment: "Goes back to the work that failed; a failed Poll resumes at Submit, or at CheckCredits when Kling failed the video.",
     });
     // Only a failure whose redrive makes Submit pay for a new task (the taxonomy says which: a
     // failed generation) goes back through the credit check, as any new task does.
     for (const [errorName, kind] of Object.entries(ERROR_KINDS)) {
-      if (kind.redriveCreatesTask) resumeAfterRedrive.when(Condition.stringEquals(`${DIAGNOSIS_PATH}.errorCode`, errorName), checkCredits);
+      if (kind.redriveCreatesTask) resumeAfterRedrive.when(Condition.stringEquals(`${DIAGNOSIS_PATH}.errorCode`, errorName), work.checkCredits);
     }
-    const retried: Record<string, LambdaInvoke> = { Validate: validate, CheckCredits: checkCredits, WaitForSlot: waitForSlot, Submit: submit };
+    const retried: Record<string, LambdaInvoke> = {
+      Validate: work.validate,
+      CheckCredits: work.checkCredits,
+      WaitForSlot: work.waitForSlot,
+      Submit: work.submit,
+      Archive: work.archive,
+    };
     for (const [failedState, resumeAt] of Object.entries(REDRIVE_RESUMES_AT)) {
       const target = retried[resumeAt];
       if (!target) throw new Error(`REDRIVE_RESUMES_AT names ${resumeAt}, which is not a state a redrive can resume at`);
       resumeAfterRedrive.when(Condition.stringEquals(`${DIAGNOSIS_PATH}.failedState`, failedState), target);
     }
-    awaitRedrive.next(resumeAfterRedrive.otherwise(failed));
-
-    const definition = validate.next(checkCredits).next(waitForSlot).next(submit).next(waitForVideo).next(poll).next(videoReady);
-
-    this.logGroup = executionLogGroup(this);
-    this.stateMachine = new StateMachine(this, "StateMachine", {
-      comment: "Turns a video request into a Kling video, or into a recorded diagnosis of why not.",
-      stateMachineType: StateMachineType.STANDARD,
-      definitionBody: DefinitionBody.fromChainable(definition),
-      timeout: props.executionTimeout,
-      tracingEnabled: true,
-      logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: true },
-    });
-    this.taskResponsesPolicy = this.grantTaskResponses(functions["await-redrive"]);
+    return resumeAfterRedrive.otherwise(failed);
   }
 
   /**

@@ -7,6 +7,7 @@ import { Duration, Stack } from "aws-cdk-lib";
 import type { IAlarmAction } from "aws-cdk-lib/aws-cloudwatch";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { type IKey, Key } from "aws-cdk-lib/aws-kms";
+import type { IBucket } from "aws-cdk-lib/aws-s3";
 import { type CfnSecret, type ISecret, Secret } from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
@@ -21,6 +22,7 @@ import { resolvePipelineConfig, type PipelineConfig, type PipelineConfigInput } 
 import { PipelineFunction, type GenerationFunctionName, type PipelineLogging } from "./pipeline-function";
 import { PipelineObservability } from "./pipeline-observability";
 import { ScheduledRedrive } from "./scheduled-redrive";
+import { VideoArchive } from "./video-archive";
 
 export interface KlingVideoPipelineProps extends PipelineConfigInput {
   /** The secret holding the Kling credentials; else `klingSecretArn`; else one is created. */
@@ -36,6 +38,8 @@ export interface KlingVideoPipelineProps extends PipelineConfigInput {
   readonly batchRule?: boolean;
   /** What each of the pipeline's alarms does when it goes off (an SNS topic, for example). Default: nothing. */
   readonly alarmActions?: readonly IAlarmAction[];
+  /** The bucket Archive keeps the videos in; else one is created (lib/video-archive.ts). */
+  readonly videoBucket?: IBucket;
   /**
    * The account ledger's table, made by another pipeline on the same Kling account: the two then
    * share its slots and credits. Default: the pipeline makes its own.
@@ -56,10 +60,12 @@ export class KlingVideoPipeline extends Construct {
   readonly observability: PipelineObservability;
   readonly ledger: AccountLedger;
   readonly scheduledRedrive: ScheduledRedrive | undefined;
+  readonly videoArchive: VideoArchive;
 
+  // Longer than 60 lines: the construct's wiring, one resource after another, each used by the next; split, its locals would only be passed around.
   constructor(scope: Construct, id: string, props: KlingVideoPipelineProps = {}) {
     super(scope, id);
-    const { secret, secretEncryptionKey, api = true, batchRule = true, alarmActions, ledgerTable, ...configInput } = props;
+    const { secret, secretEncryptionKey, api = true, batchRule = true, alarmActions, videoBucket, ledgerTable, ...configInput } = props;
     const config = resolvePipelineConfig(configInput);
     this.config = config;
 
@@ -74,6 +80,8 @@ export class KlingVideoPipeline extends Construct {
     const pollSchedule = { [ENV.pollSchedule]: JSON.stringify(config.pollSchedule) };
     // A Kling call's timeout, twice (a JWT re-sign repeats one), plus room for the rest.
     const klingCallTimeout = Duration.millis(config.klingRequestTimeoutMs * 2 + 10_000);
+    this.videoArchive = new VideoArchive(this, "VideoArchive", { bucket: videoBucket, config: config.videoArchive });
+    const videoBucketName = { [ENV.videoBucketName]: this.videoArchive.bucket.bucketName };
     const logging: PipelineLogging = {
       serviceName: config.serviceName ?? this.node.path.replaceAll("/", "-"),
       logLevel: config.logLevel,
@@ -123,6 +131,19 @@ export class KlingVideoPipeline extends Construct {
         timeout: klingCallTimeout,
         logging,
       }),
+      archive: new PipelineFunction(this, "Archive", {
+        name: "archive",
+        description: "Streams a finished video from Kling's URL into the video bucket, checked, once",
+        environment: {
+          ...videoBucketName,
+          [ENV.archiveWatermarked]: String(config.videoArchive.archiveWatermarked),
+          [ENV.downloadStallMs]: String(config.videoArchive.downloadStallMs),
+        },
+        // A long video over a slow CDN: the stall timeout catches a dead download long before this.
+        timeout: Duration.minutes(10),
+        memorySize: 512,
+        logging,
+      }),
       diagnose: new PipelineFunction(this, "Diagnose", {
         name: "diagnose",
         description: "Turns a failed job's error into a recorded diagnosis",
@@ -162,6 +183,10 @@ export class KlingVideoPipeline extends Construct {
       );
       if (secretKey) fn.addToRolePolicy(this.decryptThroughSecretsManager(secretKey));
     }
+
+    const archiveRole = this.functions.archive.role;
+    if (!archiveRole) throw new Error("Archive's function needs a role to be granted the video bucket");
+    this.videoArchive.grantArchive(archiveRole);
 
     this.generation = new GenerationWorkflow(this, "Generation", {
       functions: this.functions,
@@ -219,10 +244,13 @@ export class KlingVideoPipeline extends Construct {
           [ENV.generationStateMachineArn]: this.generation.stateMachine.stateMachineArn,
           [ENV.defaultModel]: config.defaultModel,
           [ENV.blockedTerms]: JSON.stringify(config.blockedTerms),
+          ...videoBucketName,
+          [ENV.videoLinkSeconds]: String(config.videoArchive.linkSeconds),
           ...ledgerEnvironment,
         },
         logging,
       });
+      this.videoArchive.grantLinks(apiFunction);
       this.ledger.grantQueueRead(apiFunction);
       this.apiFunction = apiFunction;
       this.api = new GenerationApi(this, "Api", {

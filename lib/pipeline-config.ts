@@ -137,6 +137,29 @@ export const pipelineConfigSchema = z.object({
       "when the alarms go off: the resource packs hold fewer than `creditsBelow` units; more than " +
         "`unrecoverableFailurePercent` of the generations that ended in an hour failed for good",
     ),
+
+  videoArchive: z
+    .object({
+      linkSeconds: z.number().int().min(1).max(604_800).default(DEFAULTS.videoArchive.linkSeconds),
+      archiveWatermarked: z.boolean().default(DEFAULTS.videoArchive.archiveWatermarked),
+      downloadStallMs: z.number().int().min(1000).max(600_000).default(DEFAULTS.videoArchive.downloadStallMs),
+      transition: z
+        .object({
+          storageClass: z.enum(["STANDARD_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"]),
+          afterDays: z.number().int().min(1),
+        })
+        .optional(),
+      expireAfterDays: z.number().int().min(1).optional(),
+    })
+    .refine((archive) => !archive.transition || !archive.expireAfterDays || archive.expireAfterDays > archive.transition.afterDays, {
+      message: "expireAfterDays must come after transition.afterDays",
+    })
+    .default({ ...DEFAULTS.videoArchive })
+    .describe(
+      "the video bucket: `linkSeconds` is how long a link GET /generations/{id} hands out works (at most 604800, 7 days); " +
+        "`archiveWatermarked` keeps Kling's watermarked copy too; a download with no byte for `downloadStallMs` is retried; " +
+        '`transition` (`{"storageClass": "GLACIER_IR", "afterDays": 90}`) moves videos to a colder class and `expireAfterDays` deletes them (none by default: kept for good)',
+    ),
 });
 
 export type PipelineConfig = z.infer<typeof pipelineConfigSchema>;

@@ -32,7 +32,7 @@ export const POWERTOOLS_LAYER_PARAMETER = `/aws/service/powertools/typescript/ge
 const LAYER_MODULES = ["@aws-lambda-powertools/*", "aws-xray-sdk-core"];
 
 /** The Lambdas of the generation workflow: each is `lambdas/<name>/handler.ts`. */
-export const GENERATION_FUNCTIONS = ["validate", "check-credits", "wait-for-slot", "submit", "poll", "diagnose", "await-redrive", "release-slot"] as const;
+export const GENERATION_FUNCTIONS = ["validate", "check-credits", "wait-for-slot", "submit", "poll", "archive", "diagnose", "await-redrive", "release-slot"] as const;
 export type GenerationFunctionName = (typeof GENERATION_FUNCTIONS)[number];
 
 function handlerEntry(name: string): string {
@@ -44,6 +44,8 @@ interface PipelineFunctionProps {
   readonly description: string;
   readonly environment: Record<string, string>;
   readonly timeout?: Duration;
+  /** Default 256 MB. */
+  readonly memorySize?: number;
   /** The pipeline's Powertools settings, the same for each of its functions. */
   readonly logging: PipelineLogging;
 }
@@ -86,7 +88,7 @@ export class PipelineFunction extends NodejsFunction {
       description: props.description,
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
-      memorySize: 256,
+      memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(30),
       tracing: Tracing.ACTIVE,
       logGroup,

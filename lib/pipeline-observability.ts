@@ -45,6 +45,7 @@ export class PipelineObservability extends Construct {
   readonly executionsTimedOutAlarm: Alarm;
   readonly oldestWaiterAlarm: Alarm;
 
+  // Longer than 60 lines: a flat list of alarms and dashboard widgets, each a few declarative lines.
   constructor(scope: Construct, id: string, props: PipelineObservabilityProps) {
     super(scope, id);
     const { generation, batch, serviceName } = props;

@@ -58,6 +58,18 @@ export const RETRY_POLICIES = {
     maxAttempts: 6,
     jitterStrategy: JitterType.FULL,
   },
+  /**
+   * A video download from Kling's CDN that broke off: the next attempt starts the download (and
+   * the upload) over, and nothing half-written is ever kept (lambdas/archive/archive.ts).
+   */
+  downloadFailed: {
+    errors: errorNamesRetriedAs("download-failed"),
+    interval: Duration.seconds(5),
+    backoffRate: 2,
+    maxDelay: Duration.seconds(60),
+    maxAttempts: 4,
+    jitterStrategy: JitterType.FULL,
+  },
   /** Putting an outcome event on the bus: cheap to repeat, and an outcome must not be lost. */
   publishEvent: {
     errors: ["States.ALL"],
@@ -79,6 +91,9 @@ export const LOCAL_WORK_RETRIES: readonly RetryPolicyName[] = ["lambdaService", 
 /** Policies for a task that works on the account ledger (and may call Kling). */
 export const LEDGER_WORK_RETRIES: readonly RetryPolicyName[] = [...LOCAL_WORK_RETRIES, "ledgerBusy"];
 export const KLING_AND_LEDGER_RETRIES: readonly RetryPolicyName[] = [...KLING_CALL_RETRIES, "ledgerBusy"];
+
+/** Policies for Archive: Lambda's faults, and a download that broke off. */
+export const DOWNLOAD_RETRIES: readonly RetryPolicyName[] = [...LOCAL_WORK_RETRIES, "downloadFailed"];
 
 /** Adds the named policies to a state, in order: the first whose errors match decides. */
 export function applyRetries(state: TaskStateBase, policies: readonly RetryPolicyName[]): void {

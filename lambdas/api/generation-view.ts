@@ -6,6 +6,7 @@ import * as z from "zod";
 import { diagnosisOfExecution, parseExecutionJson, type Diagnosis } from "../diagnose/diagnosis";
 import { logger } from "../observability/logger";
 import type { ExecutionDescription, ExecutionStatus } from "./executions";
+import type { VideoLinks } from "./video-links";
 
 /**
  * PENDING_REDRIVE is a failed execution an operator may redrive: to the caller it has failed.
@@ -14,8 +15,11 @@ import type { ExecutionDescription, ExecutionStatus } from "./executions";
 export type GenerationStatus = Exclude<ExecutionStatus, "PENDING_REDRIVE"> | "QUEUED";
 
 interface GenerationVideo {
+  /** A presigned link to the archived video (Kling's own URL for an execution from before Archive). */
   readonly url: string;
   readonly duration: string;
+  /** Where the video is kept, and until when `url` works; absent for an execution from before Archive. */
+  readonly archive?: { readonly bucket: string; readonly key: string; readonly sha256: string; readonly bytes: number; readonly linkExpiresAt: string };
 }
 
 interface GenerationView {
@@ -31,13 +35,22 @@ export function generationStatus(status: ExecutionStatus): Exclude<GenerationSta
   return status === "PENDING_REDRIVE" ? "FAILED" : status;
 }
 
-/** A SUCCEEDED execution's output holds the video at `$.task.video` (lib/generation-workflow.ts). */
+/**
+ * A SUCCEEDED execution's output holds Kling's video at `$.task.video` and, since Archive, the
+ * archived copy at `$.archive` (lib/generation-workflow.ts).
+ */
 const succeededOutputSchema = z.object({
   task: z.object({ video: z.object({ url: z.string(), duration: z.string() }) }),
+  archive: z.object({ bucket: z.string(), video: z.object({ key: z.string(), sha256: z.string(), bytes: z.number() }) }).optional(),
 });
 
 /** `queuePosition`: where the execution waits for a Kling slot, if it does. */
-export function generationView(execution: ExecutionDescription, queuePosition?: number): GenerationView {
+export async function generationView(
+  execution: ExecutionDescription,
+  links: VideoLinks,
+  queuePosition?: number,
+  now: Date = new Date(),
+): Promise<GenerationView> {
   const status = generationStatus(execution.status);
   if (status === "RUNNING" && queuePosition !== undefined) {
     return { id: execution.name, status: "QUEUED", video: null, diagnosis: null, queuePosition };
@@ -45,18 +58,25 @@ export function generationView(execution: ExecutionDescription, queuePosition?: 
   return {
     id: execution.name,
     status,
-    video: status === "SUCCEEDED" ? videoOf(execution) : null,
+    video: status === "SUCCEEDED" ? await videoOf(execution, links, now) : null,
     diagnosis: status === "FAILED" ? diagnosisOfExecution(execution.name, execution.error, execution.cause) : null,
   };
 }
 
-function videoOf(execution: ExecutionDescription): GenerationVideo | null {
+async function videoOf(execution: ExecutionDescription, links: VideoLinks, now: Date): Promise<GenerationVideo | null> {
   const parsed = succeededOutputSchema.safeParse(parseExecutionJson(execution.output));
   if (!parsed.success) {
     // The workflow always ends with a video; an output without one is a fault to look into.
     logger().error("a succeeded execution has no video in its output", { id: execution.name });
     return null;
   }
-  const { url, duration } = parsed.data.task.video;
-  return { url, duration };
+  const { task, archive } = parsed.data;
+  // An execution that succeeded before Archive was deployed has only Kling's URL (purged after 30 days).
+  if (!archive) return { url: task.video.url, duration: task.video.duration };
+  const { key, sha256, bytes } = archive.video;
+  return {
+    url: await links.linkTo(archive.bucket, key),
+    duration: task.video.duration,
+    archive: { bucket: archive.bucket, key, sha256, bytes, linkExpiresAt: new Date(now.getTime() + links.lifetimeSeconds * 1000).toISOString() },
+  };
 }

@@ -6,15 +6,19 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { generationStateMachineArn } from "../common/config";
-import { ledger } from "../ledger/ports";
+import { DEFAULTS, ENV } from "../common/settings";
+import { videoBucketClient } from "../common/video-bucket";
+import { dynamoDbLedgerFrom } from "../ledger/ports";
 import { LedgerQueuePositions } from "../ledger/queue-position";
 import { observed } from "../observability/logger";
 import { handleApiRequest } from "./routes";
 import { SfnGenerationExecutions } from "./sfn-executions";
+import { PresignedVideoLinks } from "./video-links";
 
-const executions = new SfnGenerationExecutions(generationStateMachineArn());
-const queue = new LedgerQueuePositions(ledger(), (name) => executions.executionArn(name));
+const executions = new SfnGenerationExecutions(generationStateMachineArn(process.env));
+const links = new PresignedVideoLinks(videoBucketClient, Number(process.env[ENV.videoLinkSeconds] ?? DEFAULTS.videoArchive.linkSeconds));
+const queue = new LedgerQueuePositions(dynamoDbLedgerFrom(process.env)(), (name) => executions.executionArn(name));
 
 export const handler = observed(
-  (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => handleApiRequest(event, executions, process.env, queue),
+  (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => handleApiRequest(event, executions, process.env, { links, queue }),
 );

@@ -3,6 +3,7 @@
  * Pure of AWS: executions come through the GenerationExecutions port, so the same code serves
  * API Gateway (sfn-executions.ts) and the local engine.
  */
+import type { Environment } from "../common/config";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { logger } from "../observability/logger";
 import type { QueuePositions } from "../ledger/queue-position";
@@ -11,6 +12,7 @@ import { readValidateConfig } from "../validate/config";
 import type { ExecutionDescription, GenerationExecutions } from "./executions";
 import { executionNameFor, idempotencyKeyProblem, isGenerationId } from "./execution-names";
 import { generationStatus, generationView } from "./generation-view";
+import type { VideoLinks } from "./video-links";
 import { canonicalJson, errorResponse, headerValues, jsonResponse, readJsonBody } from "./http";
 
 /**
@@ -25,10 +27,22 @@ export const IDEMPOTENCY_KEY_HEADER = "Idempotency-Key";
 
 export const GENERATIONS_PATH = "/generations";
 
+/** Without video links (a caller that never reads a generation), an archived video cannot be linked: a fault, loudly. */
+const NO_LINKS: VideoLinks = {
+  lifetimeSeconds: 0,
+  linkTo: () => Promise.reject(new Error("the API was given no way to sign links to the video bucket")),
+};
+
 /** A malformed id is echoed in its 404 only this far (an id is at most 80 characters). */
 const MAX_SHOWN_ID_CHARACTERS = 100;
 
-type Environment = Readonly<Record<string, string | undefined>>;
+/** What GET /generations/{id} reads besides the execution. */
+interface GenerationReaders {
+  /** Signs links to archived videos. */
+  readonly links?: VideoLinks;
+  /** The account ledger's queue: a running generation waiting for a Kling slot is QUEUED. */
+  readonly queue?: QueuePositions;
+}
 
 type Route =
   | { readonly kind: "collection" }
@@ -44,8 +58,7 @@ export async function handleApiRequest(
   event: APIGatewayProxyEvent,
   executions: GenerationExecutions,
   env: Environment = process.env,
-  /** The account ledger's queue: a running generation waiting for a Kling slot is QUEUED. */
-  queue?: QueuePositions,
+  readers: GenerationReaders = {},
 ): Promise<APIGatewayProxyResult> {
   const route = routeOf(event);
   try {
@@ -55,7 +68,7 @@ export async function handleApiRequest(
         return await startGeneration(event, executions, env);
       case "item":
         if (event.httpMethod !== "GET") return methodNotAllowed(event.httpMethod, "GET");
-        return await describeGeneration(route.id, executions, queue);
+        return await describeGeneration(route.id, executions, readers);
       case "none":
         return errorResponse(404, [`there is no ${event.httpMethod} ${event.path}; the API has POST ${GENERATIONS_PATH} and GET ${GENERATIONS_PATH}/{id}`]);
     }
@@ -150,14 +163,14 @@ function accepted(id: string, status: string): APIGatewayProxyResult {
   return jsonResponse(202, { id, status, links: { self } }, { location: self });
 }
 
-async function describeGeneration(id: string, executions: GenerationExecutions, queue: QueuePositions | undefined): Promise<APIGatewayProxyResult> {
+async function describeGeneration(id: string, executions: GenerationExecutions, { links, queue }: GenerationReaders): Promise<APIGatewayProxyResult> {
   const shown = id.length > MAX_SHOWN_ID_CHARACTERS ? `${id.slice(0, MAX_SHOWN_ID_CHARACTERS)}...` : id;
   const notFound = errorResponse(404, [`no generation ${shown}`]);
   if (!isGenerationId(id)) return notFound;
   const execution = await executions.describe(id);
   if (execution === undefined) return notFound;
   const queuePosition = execution.status === "RUNNING" ? await queue?.positionOf(execution.name) : undefined;
-  return jsonResponse(200, generationView(execution, queuePosition));
+  return jsonResponse(200, await generationView(execution, links ?? NO_LINKS, queuePosition));
 }
 
 /** What the log may say about an error: its name, message and AWS metadata, never a request body. */

@@ -1,7 +1,8 @@
 import { parseEvent } from "../common/parse-event";
 import { observed } from "../observability/logger";
 import { answerAwaitRedrive, awaitRedriveEventSchema } from "./answer";
-import { taskResponses } from "../common/task-responses";
+import type { HandlerPorts } from "../common/ports";
+import { sfnTaskResponses } from "../common/task-responses";
 
 /** What the invocation returns; the Task's own outcome went through its task token. */
 interface AwaitRedriveResult {
@@ -13,8 +14,12 @@ interface AwaitRedriveResult {
  * succeeding when a redrive resumed it. The one function that may call SendTaskSuccess and
  * SendTaskFailure.
  */
-async function awaitRedrive(event: unknown): Promise<AwaitRedriveResult> {
-  return { answered: await answerAwaitRedrive(parseEvent(awaitRedriveEventSchema, event, "AwaitRedrive"), taskResponses()) };
+export function awaitRedriveHandler({ taskResponses }: Pick<HandlerPorts, "taskResponses">) {
+  return observed(
+    async (event: unknown): Promise<AwaitRedriveResult> => ({
+      answered: await answerAwaitRedrive(parseEvent(awaitRedriveEventSchema, event, "AwaitRedrive"), taskResponses),
+    }),
+  );
 }
 
-export const handler = observed(awaitRedrive);
+export const handler = awaitRedriveHandler({ taskResponses: sfnTaskResponses() });

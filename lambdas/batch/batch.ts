@@ -99,6 +99,9 @@ export interface ItemOutcome {
   readonly executionName: string;
   readonly status: ItemStatus;
   readonly videoUrl?: string;
+  /** Where the archived video is kept (`s3://<bucket>/videos/<jobId>/<videoId>.mp4`): the copy that outlives Kling's URL. */
+  readonly videoKey?: string;
+  readonly videoBucket?: string;
   readonly diagnosis?: Diagnosis;
   /** What the item's generation reserved and Kling charged, when it succeeded. */
   readonly units?: BatchUnits;

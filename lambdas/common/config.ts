@@ -30,19 +30,23 @@ export const pollScheduleSchema = z
   });
 export type PollSchedule = z.infer<typeof pollScheduleSchema>;
 
-function readVariable(name: string): string | undefined {
-  const value = process.env[name];
+/** The variables a function runs with: process.env on Lambda, the template's locally. */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** An empty variable counts as unset. */
+export function readVariable(env: Environment, name: string): string | undefined {
+  const value = env[name];
   return value === undefined || value === "" ? undefined : value;
 }
 
-function requireVariable(name: string): string {
-  const value = readVariable(name);
+export function requireVariable(env: Environment, name: string): string {
+  const value = readVariable(env, name);
   if (value === undefined) throw new Error(`environment variable ${name} is not set`);
   return value;
 }
 
-function parseJsonVariable<T>(name: string, schema: z.ZodType<T>): T {
-  const raw = requireVariable(name);
+export function parseJsonVariable<T>(env: Environment, name: string, schema: z.ZodType<T>): T {
+  const raw = requireVariable(env, name);
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
@@ -62,10 +66,10 @@ export interface KlingConnectionConfig {
   readonly timeoutMs: number;
 }
 
-export function klingConnectionConfig(): KlingConnectionConfig {
-  const baseUrl = requireVariable(ENV.klingBaseUrl);
+export function klingConnectionConfig(env: Environment): KlingConnectionConfig {
+  const baseUrl = requireVariable(env, ENV.klingBaseUrl);
   if (!URL.canParse(baseUrl)) throw new Error(`environment variable ${ENV.klingBaseUrl} is not a URL`);
-  const timeoutText = readVariable(ENV.klingRequestTimeoutMs);
+  const timeoutText = readVariable(env, ENV.klingRequestTimeoutMs);
   const timeoutMs = timeoutText === undefined ? DEFAULTS.klingRequestTimeoutMs : Number(timeoutText);
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
     throw new Error(`environment variable ${ENV.klingRequestTimeoutMs} must be a positive whole number of milliseconds`);
@@ -73,12 +77,12 @@ export function klingConnectionConfig(): KlingConnectionConfig {
   return { baseUrl, timeoutMs };
 }
 
-export function pollScheduleConfig(): PollSchedule {
-  return parseJsonVariable(ENV.pollSchedule, pollScheduleSchema);
+export function pollScheduleConfig(env: Environment): PollSchedule {
+  return parseJsonVariable(env, ENV.pollSchedule, pollScheduleSchema);
 }
 
-export function creditCacheSeconds(): number {
-  const text = readVariable(ENV.creditCacheSeconds);
+export function creditCacheSeconds(env: Environment): number {
+  const text = readVariable(env, ENV.creditCacheSeconds);
   if (text === undefined) return DEFAULTS.creditCacheSeconds;
   const seconds = Number(text);
   if (!Number.isFinite(seconds) || seconds < 0) {
@@ -87,11 +91,11 @@ export function creditCacheSeconds(): number {
   return seconds;
 }
 
-export function secretArn(): string | undefined {
-  return readVariable(ENV.klingSecretArn);
+export function secretArn(env: Environment): string | undefined {
+  return readVariable(env, ENV.klingSecretArn);
 }
 
 /** The generation state machine the API starts and the scheduled redrive redrives. */
-export function generationStateMachineArn(): string {
-  return requireVariable(ENV.generationStateMachineArn);
+export function generationStateMachineArn(env: Environment): string {
+  return requireVariable(env, ENV.generationStateMachineArn);
 }

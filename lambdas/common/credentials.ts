@@ -9,8 +9,8 @@ import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-sec
 import * as z from "zod";
 import { KlingError } from "../errors";
 import type { KlingCredentials } from "../kling/port";
-import { now } from "./clock";
-import { secretArn } from "./config";
+import type { Clock } from "./clock";
+import { type Environment, secretArn } from "./config";
 
 /** How long a container reuses what it read from the secret, unless Kling refuses it first. */
 export const CREDENTIALS_CACHE_SECONDS = 300;
@@ -31,14 +31,11 @@ interface SecretRead {
   readonly readAtMs: number;
 }
 
-const fromSecret = new Map<string, SecretRead>();
-let secretsManager: SecretsManagerClient | undefined;
 
 /** What an operator puts in the secret. */
 const SECRET_SHAPE = '{"apiKey": "..."} or {"accessKey": "...", "secretKey": "..."}';
 
-async function readSecret(arn: string): Promise<KlingCredentials> {
-  secretsManager ??= new SecretsManagerClient({});
+async function readSecret(secretsManager: SecretsManagerClient, arn: string): Promise<KlingCredentials> {
   let text: string | undefined;
   try {
     const answer = await secretsManager.send(new GetSecretValueCommand({ SecretId: arn }));
@@ -80,27 +77,40 @@ export function credentialsFromEnvironment(env: Readonly<Record<string, string |
   return undefined;
 }
 
-function readEnvironment(): KlingCredentials {
-  const credentials = credentialsFromEnvironment(process.env);
+function readEnvironment(env: Environment): KlingCredentials {
+  const credentials = credentialsFromEnvironment(env);
   if (!credentials) throw new KlingError("Kling.AuthFailed", `no Kling credentials: ${MISSING_CREDENTIALS_HINT}`);
   return credentials;
 }
 
-export async function loadKlingCredentials(): Promise<KlingCredentials> {
-  const arn = secretArn();
-  if (arn === undefined) return readEnvironment();
-  const cached = fromSecret.get(arn);
-  if (cached && now() - cached.readAtMs < CREDENTIALS_CACHE_SECONDS * 1000) return cached.credentials;
-  const credentials = readSecret(arn);
-  fromSecret.set(arn, { credentials, readAtMs: now() });
-  // A failed read is not cached: the next invocation tries again.
-  credentials.catch(() => {
-    if (fromSecret.get(arn)?.credentials === credentials) fromSecret.delete(arn);
-  });
-  return credentials;
+/** Where a container's Kling credentials come from, with what it read from the secret cached. */
+export interface CredentialSource {
+  load(): Promise<KlingCredentials>;
+  /** Forgets what was read from the secret: after Kling refused it, the next load reads it again. */
+  forget(): void;
 }
 
-/** Forgets what was read from the secret: after Kling refused it, the next load reads it again. */
-export function forgetCachedCredentials(): void {
-  fromSecret.clear();
+/** The credentials this environment names: its secret (read with a client made on first use), or its own variables. */
+export function credentialSource(env: Environment, clock: Clock): CredentialSource {
+  const fromSecret = new Map<string, SecretRead>();
+  let secretsManager: SecretsManagerClient | undefined;
+  return {
+    async load() {
+      const arn = secretArn(env);
+      if (arn === undefined) return readEnvironment(env);
+      const cached = fromSecret.get(arn);
+      if (cached && clock.now() - cached.readAtMs < CREDENTIALS_CACHE_SECONDS * 1000) return cached.credentials;
+      secretsManager ??= new SecretsManagerClient({});
+      const credentials = readSecret(secretsManager, arn);
+      fromSecret.set(arn, { credentials, readAtMs: clock.now() });
+      // A failed read is not cached: the next invocation tries again.
+      credentials.catch(() => {
+        if (fromSecret.get(arn)?.credentials === credentials) fromSecret.delete(arn);
+      });
+      return credentials;
+    },
+    forget() {
+      fromSecret.clear();
+    },
+  };
 }

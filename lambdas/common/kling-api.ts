@@ -2,37 +2,41 @@ import { createHash } from "node:crypto";
 import { KlingStandardsClient } from "../kling/both-standards";
 import type { KlingApi, KlingCallObserver } from "../kling/port";
 import { klingCallObserver } from "../observability/kling-calls";
-import { klingConnectionConfig } from "./config";
-import { forgetCachedCredentials, loadKlingCredentials } from "./credentials";
+import type { Clock } from "./clock";
+import { type Environment, klingConnectionConfig } from "./config";
+import { credentialSource } from "./credentials";
 import { redactFromLogs } from "./redaction";
 
-const clients = new Map<string, KlingApi>();
-const traced = klingCallObserver();
-/** Kling refusing the credentials drops them from the cache: the next attempt reads the (perhaps fixed) secret. */
-const observer: KlingCallObserver = {
-  started(operation) {
-    const ended = traced.started(operation);
-    return (outcome) => {
-      if (outcome.errorName === "Kling.AuthFailed") forgetCachedCredentials();
-      ended(outcome);
-    };
-  },
-};
-
 /**
- * The Kling client for this invocation, kept per container. It is keyed by its base URL, timeout
- * and credentials so a process that runs several configurations (the local runner) never mixes them.
+ * The Kling port of a container: for each invocation, the client for the environment's base URL,
+ * timeout and credentials, read when called. Clients are kept per container, keyed by those, so
+ * a process that runs several configurations (the local runner) never mixes them.
  */
-export async function klingApi(): Promise<KlingApi> {
-  const { baseUrl, timeoutMs } = klingConnectionConfig();
-  const credentials = await loadKlingCredentials();
-  redactFromLogs(credentials);
-  // A digest, not the credentials themselves, so no secret is kept as a map key.
-  const key = createHash("sha256").update(JSON.stringify([baseUrl, timeoutMs, credentials])).digest("hex");
-  let client = clients.get(key);
-  if (!client) {
-    client = new KlingStandardsClient({ baseUrl, credentials, timeoutMs, observer });
-    clients.set(key, client);
-  }
-  return client;
+export function klingApiFrom(env: Environment, clock: Clock): () => Promise<KlingApi> {
+  const clients = new Map<string, KlingApi>();
+  const credentials = credentialSource(env, clock);
+  const traced = klingCallObserver();
+  /** Kling refusing the credentials drops them from the cache: the next attempt reads the (perhaps fixed) secret. */
+  const observer: KlingCallObserver = {
+    started(operation) {
+      const ended = traced.started(operation);
+      return (outcome) => {
+        if (outcome.errorName === "Kling.AuthFailed") credentials.forget();
+        ended(outcome);
+      };
+    },
+  };
+  return async () => {
+    const { baseUrl, timeoutMs } = klingConnectionConfig(env);
+    const loaded = await credentials.load();
+    redactFromLogs(loaded);
+    // A digest, not the credentials themselves, so no secret is kept as a map key.
+    const key = createHash("sha256").update(JSON.stringify([baseUrl, timeoutMs, loaded])).digest("hex");
+    let client = clients.get(key);
+    if (!client) {
+      client = new KlingStandardsClient({ baseUrl, credentials: loaded, timeoutMs, observer, clock });
+      clients.set(key, client);
+    }
+    return client;
+  };
 }

@@ -25,6 +25,13 @@ export const DEFAULTS = {
   maxScheduledRedrives: 2,
   logLevel: "INFO",
   alarms: { creditsBelow: 100, unrecoverableFailurePercent: 10 },
+  videoArchive: {
+    /** How long a link GET /generations/{id} hands out works (S3 allows at most 7 days). */
+    linkSeconds: 3600,
+    archiveWatermarked: false,
+    /** A download with no byte for this long is given up (and retried). */
+    downloadStallMs: 30_000,
+  },
 } as const;
 
 /** The environment variables the stack sets on the Lambdas, by the setting each carries. */
@@ -37,4 +44,10 @@ export const ENV = {
   pollSchedule: "POLL_SCHEDULE",
   creditCacheSeconds: "CREDIT_CACHE_SECONDS",
   generationStateMachineArn: "GENERATION_STATE_MACHINE_ARN",
+  videoBucketName: "VIDEO_BUCKET_NAME",
+  /** Set only by the local runner: the embedded S3 server's URL. */
+  videoBucketEndpoint: "VIDEO_BUCKET_ENDPOINT",
+  archiveWatermarked: "ARCHIVE_WATERMARKED",
+  downloadStallMs: "VIDEO_DOWNLOAD_STALL_MS",
+  videoLinkSeconds: "VIDEO_LINK_SECONDS",
 } as const;

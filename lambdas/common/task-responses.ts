@@ -1,6 +1,6 @@
 /**
  * The TaskResponses port: how a function invoked with a task token ends that Task. On AWS it
- * is SendTaskSuccess / SendTaskFailure; the local runner swaps in its own.
+ * is SendTaskSuccess / SendTaskFailure; the local runner passes its own.
  */
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from "@aws-sdk/client-sfn";
 
@@ -12,7 +12,7 @@ export interface TaskResponses {
 }
 
 export class SfnTaskResponses implements TaskResponses {
-  constructor(private readonly client: SFNClient = new SFNClient({})) {}
+  constructor(private readonly client: SFNClient) {}
 
   async succeed(taskToken: string, output: string): Promise<void> {
     await this.client.send(new SendTaskSuccessCommand({ taskToken, output }));
@@ -23,19 +23,12 @@ export class SfnTaskResponses implements TaskResponses {
   }
 }
 
-let current: TaskResponses | undefined;
-
-/** The port in use: Step Functions itself unless the local runner installed its own. */
-export function taskResponses(): TaskResponses {
-  current ??= new SfnTaskResponses();
-  return current;
-}
-
-/** Replaces the port (local runner and tests only); returns a function that restores it. */
-export function useTaskResponses(responses: TaskResponses): () => void {
-  const previous = current;
-  current = responses;
-  return () => {
-    current = previous;
+/** Step Functions' own, with a client made on first use. */
+export function sfnTaskResponses(): TaskResponses {
+  let responses: SfnTaskResponses | undefined;
+  const sfn = () => (responses ??= new SfnTaskResponses(new SFNClient({})));
+  return {
+    succeed: (taskToken, output) => sfn().succeed(taskToken, output),
+    fail: (taskToken, error, cause) => sfn().fail(taskToken, error, cause),
   };
 }

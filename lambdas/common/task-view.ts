@@ -24,7 +24,8 @@ export const taskViewSchema = z.object({
   polls: z.number().int().min(0),
   /** The wait before the next poll (read by WaitForVideo's SecondsPath); 0 once finished. */
   nextWaitSeconds: z.number().int().min(0),
-  video: z.object({ id: z.string(), url: z.string(), duration: z.string() }).nullable(),
+  /** Kling's URLs (purged 30 days after the task): Archive copies the video from `url` (and `watermarkUrl`, when configured). */
+  video: z.object({ id: z.string(), url: z.string(), watermarkUrl: z.string().optional(), duration: z.string() }).nullable(),
   /**
    * What Kling charged once the task ended (its final_unit_deduction, else the units the ledger had
    * reserved), settled with the reservation; null until then, absent in executions started before.

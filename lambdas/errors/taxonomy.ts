@@ -37,6 +37,7 @@ export const PLATFORM_ERROR_NAMES = [
   "Runtime.ExitError",
   "States.Timeout",
   "Execution.Stopped",
+  // The account ledger's DynamoDB table, past the SDK's own retries.
   "ThrottlingException",
   "ProvisionedThroughputExceededException",
   "RequestLimitExceeded",
@@ -59,9 +60,17 @@ export type DiagnosisAction = (typeof DIAGNOSIS_ACTIONS)[number];
 /**
  * How the state machine retries an error (lib/retry-policies.ts has one policy for each class
  * but `none`): Lambda's service faults, a function stopped before it answered, Kling's rate
- * limits, Kling's server errors.
+ * limits, Kling's server errors, the account ledger's table throttled or faltering, a video download
+ * from Kling's CDN that broke off.
  */
-export type RetryClass = "none" | "lambda-service" | "function-stopped" | "rate-limited" | "server-error" | "ledger-busy";
+export type RetryClass =
+  | "none"
+  | "lambda-service"
+  | "function-stopped"
+  | "rate-limited"
+  | "server-error"
+  | "ledger-busy"
+  | "download-failed";
 
 export interface ErrorKind {
   /** Which of the state machine's Retry blocks retries it (see lib/retry-policies.ts). */
@@ -211,35 +220,34 @@ export const ERROR_KINDS: Readonly<Record<KlingErrorName, ErrorKind>> = {
 
 const PASSING_AWS_FAULT = "The pipeline hit a passing AWS fault; retry later.";
 
-/** Lambda's own passing faults, as AWS's Step Functions docs name them for the Lambda integration. */
-const lambdaServiceFault = (meaning: string): ErrorKind => ({
-  retry: "lambda-service",
-  recoverable: true,
-  passesByItself: true,
-  redriveCreatesTask: false,
-  action: "retry-later",
-  meaning,
-  suggestion: PASSING_AWS_FAULT,
-  operator: "Nothing for one (retried on every task); many mean a Lambda incident in the region.",
-});
+/** A fault of the platform that passes by itself: retried under its class, recoverable, nothing for the requester to do. */
+const passingFault =
+  (retry: RetryClass, operator: string) =>
+  (meaning: string): ErrorKind => ({
+    retry,
+    recoverable: true,
+    passesByItself: true,
+    redriveCreatesTask: false,
+    action: "retry-later",
+    meaning,
+    suggestion: PASSING_AWS_FAULT,
+    operator,
+  });
 
-/** The account ledger's DynamoDB table throttled or faltered, past the SDK's own retries. */
-const ledgerBusy = (meaning: string): ErrorKind => ({
-  retry: "ledger-busy",
-  recoverable: true,
-  passesByItself: true,
-  redriveCreatesTask: false,
-  action: "retry-later",
-  meaning,
-  suggestion: PASSING_AWS_FAULT,
-  operator: "Nothing for one (retried on every ledger task); many mean the ledger's table is throttled or DynamoDB has an incident in the region.",
-});
+/** Lambda's own passing faults, as AWS's Step Functions docs name them for the Lambda integration. */
+const lambdaServiceFault = passingFault("lambda-service", "Nothing for one (retried on every task); many mean a Lambda incident in the region.");
+
+/** The account ledger's DynamoDB table throttled or failed a request, after the SDK's own retries: it clears in moments. */
+const ledgerBusy = passingFault(
+  "ledger-busy",
+  "Nothing for one (retried where the ledger is used); many mean the table is throttled: check its metrics and account limits.",
+);
 
 export const PLATFORM_ERROR_KINDS: Readonly<Record<PlatformErrorName, ErrorKind>> = {
-  ThrottlingException: ledgerBusy("DynamoDB throttled a call to the account ledger's table"),
+  ThrottlingException: ledgerBusy("DynamoDB throttled a request to the account ledger's table"),
   ProvisionedThroughputExceededException: ledgerBusy("the account ledger's table was over its throughput"),
-  RequestLimitExceeded: ledgerBusy("the account's DynamoDB request limit was hit on the ledger's table"),
-  InternalServerError: ledgerBusy("DynamoDB failed a call to the account ledger's table"),
+  RequestLimitExceeded: ledgerBusy("the account's DynamoDB request limit was reached"),
+  InternalServerError: ledgerBusy("DynamoDB failed a request to the account ledger's table"),
   "Lambda.ServiceException": lambdaServiceFault("Lambda's service failed to run the function"),
   "Lambda.AWSLambdaException": lambdaServiceFault("Lambda's service answered with an error of its own"),
   "Lambda.SdkClientException": lambdaServiceFault("Step Functions could not reach Lambda"),
@@ -302,6 +310,37 @@ export const PLATFORM_ERROR_KINDS: Readonly<Record<PlatformErrorName, ErrorKind>
   },
 };
 
+/** The errors of Archive, which copies a finished video from Kling's URL into the pipeline's bucket. */
+const ARCHIVE_ERROR_NAMES = ["Archive.DownloadFailed", "Archive.VideoPurged"] as const;
+
+export type ArchiveErrorName = (typeof ARCHIVE_ERROR_NAMES)[number];
+
+const ARCHIVE_ERROR_KINDS: Readonly<Record<ArchiveErrorName, ErrorKind>> = {
+  "Archive.DownloadFailed": {
+    retry: "download-failed",
+    recoverable: true,
+    passesByItself: true,
+    redriveCreatesTask: false,
+    action: "retry-later",
+    meaning:
+      "the video's download from Kling's URL broke off: a dropped connection, a body shorter than announced, no byte within the stall timeout, a 5xx",
+    suggestion: "The video is made but could not be saved yet; retry later.",
+    operator:
+      "Nothing for one (nothing was stored: the upload was aborted); many mean Kling's CDN is slow or down: a redrive resumes at Archive, never pays again.",
+  },
+  "Archive.VideoPurged": {
+    retry: "none",
+    recoverable: false,
+    passesByItself: false,
+    redriveCreatesTask: false,
+    action: "contact-support",
+    meaning: "Kling's URL no longer serves the video (404, 403 or 410 from its CDN): Kling deletes videos 30 days after the task ended",
+    suggestion: "Kling deleted the video before it could be saved; send the request again to make a new one.",
+    operator:
+      "The video is gone from Kling and was never archived: start a new generation. Many mean executions waited too long before Archive (redrives past Kling's 30 days).",
+  },
+};
+
 /** Any other error that is not Kling's: a bug in the pipeline, nothing a redrive can mend. */
 export const UNEXPECTED_ERROR = {
   recoverable: false,
@@ -309,16 +348,21 @@ export const UNEXPECTED_ERROR = {
   suggestion: (failedState: string) => `The pipeline failed unexpectedly in ${failedState}; report the job id to the operators.`,
 } as const satisfies Pick<ErrorKind, "recoverable" | "action"> & { suggestion: (failedState: string) => string };
 
-/** What the taxonomy knows of an error name (Kling's or the platform's); undefined for any other. */
+/** Every error the taxonomy knows: Kling's, the platform's, then Archive's. */
+export const KNOWN_ERROR_KINDS: readonly (readonly [string, ErrorKind])[] = [
+  ...Object.entries(ERROR_KINDS),
+  ...Object.entries(PLATFORM_ERROR_KINDS),
+  ...Object.entries(ARCHIVE_ERROR_KINDS),
+];
+
+/** What the taxonomy knows of an error name; undefined for any other. */
 export function errorKindOf(name: string): ErrorKind | undefined {
-  if (isKlingErrorName(name)) return ERROR_KINDS[name];
-  return isPlatformErrorName(name) ? PLATFORM_ERROR_KINDS[name] : undefined;
+  return KNOWN_ERROR_KINDS.find(([known]) => known === name)?.[1];
 }
 
-/** Every known name retried under this class, Kling's and the platform's: what a retry policy matches. */
+/** Every known name retried under this class: what a retry policy matches. */
 export function errorNamesRetriedAs(retry: Exclude<RetryClass, "none">): string[] {
-  const kinds: [string, ErrorKind][] = [...Object.entries(ERROR_KINDS), ...Object.entries(PLATFORM_ERROR_KINDS)];
-  return kinds.filter(([, kind]) => kind.retry === retry).map(([name]) => name);
+  return KNOWN_ERROR_KINDS.filter(([, kind]) => kind.retry === retry).map(([name]) => name);
 }
 
 /** Words in Kling's reason for a failed task that make it a content problem (the design). */
@@ -397,6 +441,3 @@ export function isKlingErrorName(value: string): value is KlingErrorName {
   return (ERROR_NAMES as readonly string[]).includes(value);
 }
 
-function isPlatformErrorName(value: string): value is PlatformErrorName {
-  return (PLATFORM_ERROR_NAMES as readonly string[]).includes(value);
-}

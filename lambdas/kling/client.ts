@@ -8,6 +8,7 @@ import { DEFAULTS } from "../common/settings";
 import { redactorFor, type Redactor } from "../common/redaction";
 import { KlingError, klingErrorFromAnswer } from "../errors";
 import { createTokenSource, type TokenSource } from "./jwt";
+import { type Clock, wallClock } from "../common/clock";
 import type { KlingApi, KlingCallObserver, KlingCallOutcome, KlingCredentials, KlingOperation } from "./port";
 import type { NewCreateTaskBody, NewTaskPageRequest } from "./wire-v2";
 import {
@@ -29,6 +30,8 @@ export interface KlingClientOptions {
   readonly timeoutMs?: number;
   /** Sees each HTTP request: how the Lambdas trace, count and log their Kling calls. */
   readonly observer?: KlingCallObserver;
+  /** The time the JWTs are signed at; the wall clock unless the caller runs on another. */
+  readonly clock?: Clock;
 }
 
 const TASK_PATHS: Readonly<Record<TaskKind, string>> = {
@@ -89,7 +92,7 @@ export class KlingClient implements KlingApi<TaskKind> {
     if (!Number.isFinite(this.timeoutMs) || this.timeoutMs <= 0) {
       throw new Error(`The Kling timeout must be a positive number of milliseconds, got ${String(options.timeoutMs)}`);
     }
-    this.tokens = createTokenSource(options.credentials);
+    this.tokens = createTokenSource(options.credentials, options.clock ?? wallClock);
     this.observer = options.observer;
   }
 

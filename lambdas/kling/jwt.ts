@@ -5,7 +5,7 @@
  */
 import { createHmac } from "node:crypto";
 import { KlingError } from "../errors";
-import { now } from "../common/clock";
+import type { Clock } from "../common/clock";
 import type { KlingCredentials } from "./port";
 
 const JWT_LIFETIME_SECONDS = 1800;
@@ -75,10 +75,11 @@ class JwtTokenSource implements TokenSource {
   constructor(
     private readonly accessKey: string,
     private readonly secretKey: string,
+    private readonly clock: Clock,
   ) {}
 
   token(): string {
-    const nowSeconds = Math.floor(now() / 1000);
+    const nowSeconds = Math.floor(this.clock.now() / 1000);
     if (this.cached && this.stillUsable(this.cached.claims, nowSeconds)) return this.cached.jwt;
     const claims = klingJwtClaims(this.accessKey, nowSeconds);
     const jwt = signHs256Jwt(claims, this.secretKey);
@@ -118,10 +119,11 @@ function readCredential(value: unknown, what: string): string {
 }
 
 /** Throws `Kling.AuthFailed` when the credentials are empty or unusable. */
-export function createTokenSource(credentials: KlingCredentials): TokenSource {
+export function createTokenSource(credentials: KlingCredentials, clock: Clock): TokenSource {
   if ("apiKey" in credentials) return new ApiKeyTokenSource(readCredential(credentials.apiKey, "API key"));
   return new JwtTokenSource(
     readCredential(credentials.accessKey, "AccessKey"),
     readCredential(credentials.secretKey, "SecretKey"),
+    clock,
   );
 }

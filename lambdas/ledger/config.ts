@@ -3,6 +3,7 @@
  * a missing or bad value is a clear error naming the variable.
  */
 import * as z from "zod";
+import { type Environment, parseJsonVariable, requireVariable } from "../common/config";
 
 export const LEDGER_ENV = {
   tableName: "LEDGER_TABLE_NAME",
@@ -32,29 +33,12 @@ export interface SlotSettings {
   readonly queue: SlotQueue;
 }
 
-function variable(name: string): string {
-  const value = process.env[name];
-  if (value === undefined || value === "") throw new Error(`environment variable ${name} is not set`);
-  return value;
+export function ledgerTableName(env: Environment): string {
+  return requireVariable(env, LEDGER_ENV.tableName);
 }
 
-export function ledgerTableName(): string {
-  return variable(LEDGER_ENV.tableName);
-}
-
-export function slotSettings(): SlotSettings {
-  const limit = Number(variable(LEDGER_ENV.klingConcurrency));
+export function slotSettings(env: Environment): SlotSettings {
+  const limit = Number(requireVariable(env, LEDGER_ENV.klingConcurrency));
   if (!Number.isInteger(limit) || limit < 1) throw new Error(`environment variable ${LEDGER_ENV.klingConcurrency} must be a whole number of 1 or more`);
-  let queue: unknown;
-  try {
-    queue = JSON.parse(variable(LEDGER_ENV.slotQueue));
-  } catch {
-    throw new Error(`environment variable ${LEDGER_ENV.slotQueue} is not JSON`);
-  }
-  const parsed = slotQueueSchema.safeParse(queue);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".") || "value"}: ${issue.message}`);
-    throw new Error(`environment variable ${LEDGER_ENV.slotQueue} is not valid: ${problems.join("; ")}`);
-  }
-  return { limit, queue: parsed.data };
+  return { limit, queue: parseJsonVariable(env, LEDGER_ENV.slotQueue, slotQueueSchema) };
 }

@@ -1,34 +1,26 @@
 /**
- * The ledger the functions of this container use: the DynamoDB table the stack names, made on
- * first use (the local runner sets the environment after importing the handlers, and installs
- * its own, on dynalite).
+ * The account ledger on AWS: the DynamoDB table the stack names (lib/account-ledger.ts), with
+ * what the slot functions work with derived from a container's ports.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { now } from "../common/clock";
-import { taskResponses } from "../common/task-responses";
-import { ledgerTableName, slotSettings } from "./config";
+import type { HandlerPorts } from "../common/ports";
+import type { Environment } from "../common/config";
+import { ledgerTableName } from "./config";
 import { DynamoDbLedger } from "./dynamodb-ledger";
 import type { Ledger } from "./ledger";
 import type { SlotPorts } from "./slots";
 
-let current: Ledger | undefined;
-
-export function ledger(): Ledger {
-  current ??= new DynamoDbLedger(DynamoDBDocumentClient.from(new DynamoDBClient({})), ledgerTableName());
-  return current;
-}
-
-/** Replaces the ledger (local runner and tests only); returns a function that restores it. */
-export function useLedger(replacement: Ledger): () => void {
-  const previous = current;
-  current = replacement;
+/** The environment's ledger table, with its client, made on first use. */
+export function dynamoDbLedgerFrom(env: Environment): () => Ledger {
+  let ledger: Ledger | undefined;
   return () => {
-    current = previous;
+    ledger ??= new DynamoDbLedger(DynamoDBDocumentClient.from(new DynamoDBClient({})), ledgerTableName(env));
+    return ledger;
   };
 }
 
-/** What the slot functions work with, from this container's ledger, task responses, settings and clock. */
-export function slotPorts(): SlotPorts {
-  return { ledger: ledger(), responses: taskResponses(), settings: slotSettings(), now };
+/** What the slot functions work with, from a container's ledger, task responses, settings and clock. */
+export function slotPortsOf(ports: Pick<HandlerPorts, "ledger" | "taskResponses" | "settings" | "clock">): SlotPorts {
+  return { ledger: ports.ledger(), responses: ports.taskResponses, settings: ports.settings.slots(), now: () => ports.clock.now() };
 }

@@ -5,17 +5,19 @@
  */
 import * as z from "zod";
 import { parseEvent } from "../common/parse-event";
+import { type HandlerPorts, settingsFrom } from "../common/ports";
 import { observed } from "../observability/logger";
 import { priceUnits } from "../schemas/pricing";
 import { validateGenerationRequest } from "../schemas/validation";
-import { readValidateConfig } from "../validate/config";
 
 const priceItemEventSchema = z.object({ item: z.unknown() });
 
-async function priceItem(event: unknown): Promise<number | null> {
-  const { item } = parseEvent(priceItemEventSchema, event, "PriceItem");
-  const result = validateGenerationRequest(item, readValidateConfig(process.env));
-  return result.ok ? priceUnits(result.request) : null;
+export function priceItemHandler({ settings }: Pick<HandlerPorts, "settings">) {
+  return observed(async (event: unknown): Promise<number | null> => {
+    const { item } = parseEvent(priceItemEventSchema, event, "PriceItem");
+    const result = validateGenerationRequest(item, settings.validate());
+    return result.ok ? priceUnits(result.request) : null;
+  });
 }
 
-export const handler = observed(priceItem);
+export const handler = priceItemHandler({ settings: settingsFrom(process.env) });

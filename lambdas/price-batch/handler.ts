@@ -6,10 +6,12 @@
  */
 import * as z from "zod";
 import type { BatchPricing } from "../batch/batch";
-import { klingApi } from "../common/kling-api";
-import { onlineUnits } from "../common/online-units";
+import { wallClock } from "../common/clock";
+import { klingApiFrom } from "../common/kling-api";
+import { cachedOnlineUnits } from "../common/online-units";
 import { parseEvent } from "../common/parse-event";
-import { ledger } from "../ledger/ports";
+import { type HandlerPorts, settingsFrom } from "../common/ports";
+import { dynamoDbLedgerFrom } from "../ledger/ports";
 import { logger, observed } from "../observability/logger";
 
 /** Each item's price, in item order; null for an item Validate would refuse. */
@@ -21,11 +23,18 @@ export interface BatchCreditCheck {
   readonly pricing: string;
 }
 
-async function checkBatchCredits(event: unknown): Promise<BatchCreditCheck> {
+type CheckBatchCreditsPorts = Pick<HandlerPorts, "kling" | "clock" | "ledger" | "settings">;
+
+export function checkBatchCreditsHandler(ports: CheckBatchCreditsPorts) {
+  const onlineUnits = cachedOnlineUnits(ports);
+  return observed((event: unknown) => checkBatchCredits(ports, onlineUnits, event));
+}
+
+async function checkBatchCredits(ports: CheckBatchCreditsPorts, onlineUnits: () => Promise<number>, event: unknown): Promise<BatchCreditCheck> {
   const { prices } = parseEvent(checkBatchCreditsEventSchema, event, "CheckBatchCredits");
   const priced = prices.filter((price): price is number => price !== null);
   const price = Math.round(priced.reduce((sum, units) => sum + units, 0) * 100) / 100;
-  const [online, holdings] = await Promise.all([klingApi().then(onlineUnits), ledger().holdings()]);
+  const [online, holdings] = await Promise.all([onlineUnits(), ports.ledger().holdings()]);
   const available = Math.round((online - holdings.reservedUnits) * 100) / 100;
   const affordable = price <= available;
   const reserved = holdings.reservedUnits > 0 ? ` less ${holdings.reservedUnits} reserved by jobs in flight` : "";
@@ -45,4 +54,9 @@ async function checkBatchCredits(event: unknown): Promise<BatchCreditCheck> {
   return { affordable, pricing: JSON.stringify(pricing) };
 }
 
-export const handler = observed(checkBatchCredits);
+export const handler = checkBatchCreditsHandler({
+  clock: wallClock,
+  settings: settingsFrom(process.env),
+  kling: klingApiFrom(process.env, wallClock),
+  ledger: dynamoDbLedgerFrom(process.env),
+});

@@ -95,12 +95,28 @@ async function recordItemOutcome(event: unknown): Promise<RecordedItem> {
     const diagnosis = bounded(diagnosisOf(executionName, failure ?? { Error: "States.Runtime", Cause: "no outcome was recorded" }));
     return { detailType: BATCH_EVENTS.failed, detail: { ...base, status: "FAILED", diagnosis } };
   }
-  const url = z.object({ task: z.object({ video: z.object({ url: z.string() }) }) }).safeParse(execution.output);
+  // An execution of a definition from before Archive (a redrive keeps its definition) has no archive.
+  const url = z
+    .object({
+      task: z.object({ video: z.object({ url: z.string() }) }),
+      archive: z.object({ bucket: z.string(), video: z.object({ key: z.string() }) }).optional(),
+    })
+    .safeParse(execution.output);
   if (!url.success) {
     const diagnosis = diagnose(executionName, STATE_NAME, { Error: "States.Runtime", Cause: "the generation succeeded without a video URL" });
     return { detailType: BATCH_EVENTS.failed, detail: { ...base, status: "FAILED", diagnosis } };
   }
-  return { detailType: BATCH_EVENTS.generated, detail: { ...base, status: "SUCCEEDED", videoUrl: url.data.task.video.url, ...unitsOf(execution.output) } };
+  const { task, archive } = url.data;
+  return {
+    detailType: BATCH_EVENTS.generated,
+    detail: {
+      ...base,
+      status: "SUCCEEDED",
+      videoUrl: task.video.url,
+      ...(archive ? { videoBucket: archive.bucket, videoKey: archive.video.key } : {}),
+      ...unitsOf(execution.output),
+    },
+  };
 }
 
 export const handler = observed(recordItemOutcome);

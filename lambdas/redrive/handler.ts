@@ -5,7 +5,7 @@
  */
 import { SFNClient } from "@aws-sdk/client-sfn";
 import * as z from "zod";
-import { now } from "../common/clock";
+import { type Clock, wallClock } from "../common/clock";
 import { generationStateMachineArn } from "../common/config";
 import { parseEvent } from "../common/parse-event";
 import { logger, observed } from "../observability/logger";
@@ -22,10 +22,11 @@ const HOUR_MS = 3_600_000;
 
 export async function redriveOnSchedule(
   event: unknown,
-  executions: FailedExecutions = new SfnFailedExecutions(new SFNClient({}), generationStateMachineArn()),
+  executions: FailedExecutions = new SfnFailedExecutions(new SFNClient({}), generationStateMachineArn(process.env)),
+  clock: Clock = wallClock,
 ): Promise<RedriveTally> {
   const { lookBackHours, maxRedrives } = parseEvent(scheduledRedriveEventSchema, event, "ScheduledRedrive");
-  const since = new Date(now() - lookBackHours * HOUR_MS);
+  const since = new Date(clock.now() - lookBackHours * HOUR_MS);
   const tally = emptyTally();
   const policy = { since, dryRun: false, decide: scheduledRedriveDecision(maxRedrives) };
   for await (const result of redriveFailedExecutions(executions, policy)) {

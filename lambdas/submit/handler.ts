@@ -1,8 +1,8 @@
 import * as z from "zod";
-import { now } from "../common/clock";
-import { pollScheduleConfig } from "../common/config";
-import { klingApi } from "../common/kling-api";
 import { parseEvent } from "../common/parse-event";
+import { wallClock } from "../common/clock";
+import { type HandlerPorts, settingsFrom } from "../common/ports";
+import { klingApiFrom } from "../common/kling-api";
 import { nextWaitSeconds } from "../common/poll-schedule";
 import type { TaskView } from "../common/task-view";
 import { KlingError } from "../errors";
@@ -44,26 +44,28 @@ async function createOrFindLateTask(kling: KlingApi, kind: KlingTaskKind, body: 
  * returns the task that already exists instead of paying for a second one; only a redrive
  * after the task failed creates another (live-task.ts).
  */
-async function submit(event: unknown): Promise<TaskView> {
-  const { jobId, executionId, kind, request, redriveCount } = parseEvent(submitEventSchema, event, "Submit");
-  const kling = await klingApi();
-  const live = await findLiveTask(kling, kind, externalTaskIdsUpTo(jobId, executionId, redriveCount));
-  const externalTaskId = live?.externalTaskId ?? externalTaskIdFor(jobId, executionId, redriveCount);
-  const task = live?.task ?? (await createOrFindLateTask(kling, kind, toCreateTaskBody(request, externalTaskId), externalTaskId));
-  logger().info("Kling task submitted", { taskId: task.task_id, externalTaskId, status: task.task_status });
-  const typicalSeconds = typicalGenerationSeconds(request);
-  return {
-    taskId: task.task_id,
-    externalTaskId,
-    kind,
-    status: task.task_status,
-    typicalSeconds,
-    submittedAt: now(),
-    polls: 0,
-    nextWaitSeconds: nextWaitSeconds(pollScheduleConfig(), typicalSeconds, 0) ?? 1,
-    video: null,
-    unitsSpent: null,
-  };
+export function submitHandler(ports: Pick<HandlerPorts, "kling" | "clock" | "settings">) {
+  return observed(async (event: unknown): Promise<TaskView> => {
+    const { jobId, executionId, kind, request, redriveCount } = parseEvent(submitEventSchema, event, "Submit");
+    const kling = await ports.kling();
+    const live = await findLiveTask(kling, kind, externalTaskIdsUpTo(jobId, executionId, redriveCount));
+    const externalTaskId = live?.externalTaskId ?? externalTaskIdFor(jobId, executionId, redriveCount);
+    const task = live?.task ?? (await createOrFindLateTask(kling, kind, toCreateTaskBody(request, externalTaskId), externalTaskId));
+    logger().info("Kling task submitted", { taskId: task.task_id, externalTaskId, status: task.task_status });
+    const typicalSeconds = typicalGenerationSeconds(request);
+    return {
+      taskId: task.task_id,
+      externalTaskId,
+      kind,
+      status: task.task_status,
+      typicalSeconds,
+      submittedAt: ports.clock.now(),
+      polls: 0,
+      nextWaitSeconds: nextWaitSeconds(ports.settings.pollSchedule(), typicalSeconds, 0) ?? 1,
+      video: null,
+      unitsSpent: null,
+    };
+  });
 }
 
-export const handler = observed(submit);
+export const handler = submitHandler({ clock: wallClock, settings: settingsFrom(process.env), kling: klingApiFrom(process.env, wallClock) });

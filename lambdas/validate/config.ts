@@ -4,6 +4,7 @@
  * value is an Error naming the variable, so a misconfigured function fails loudly.
  */
 import * as z from "zod";
+import { type Environment, readVariable } from "../common/config";
 import { DEFAULTS, ENV } from "../common/settings";
 import { MODEL_NAMES, type ModelName } from "../schemas/models";
 import type { ValidationOptions } from "../schemas/validation";
@@ -15,20 +16,12 @@ export interface ValidateConfig extends ValidationOptions {
 const defaultModelSchema = z.enum(MODEL_NAMES);
 const blockedTermsSchema = z.array(z.string().trim().min(1));
 
-type Environment = Readonly<Record<string, string | undefined>>;
-
 export function readValidateConfig(env: Environment): ValidateConfig {
   return { defaultModel: readDefaultModel(env), blockedTerms: readBlockedTerms(env) };
 }
 
-/** An empty variable counts as unset, as in lambdas/common/config.ts. */
-function read(env: Environment, name: string): string | undefined {
-  const value = env[name];
-  return value === undefined || value === "" ? undefined : value;
-}
-
 function readDefaultModel(env: Environment): ModelName {
-  const text = read(env, ENV.defaultModel);
+  const text = readVariable(env, ENV.defaultModel);
   if (text === undefined) return DEFAULTS.defaultModel;
   const result = defaultModelSchema.safeParse(text);
   if (!result.success) {
@@ -38,7 +31,7 @@ function readDefaultModel(env: Environment): ModelName {
 }
 
 function readBlockedTerms(env: Environment): string[] {
-  const text = read(env, ENV.blockedTerms);
+  const text = readVariable(env, ENV.blockedTerms);
   if (text === undefined) return [...DEFAULTS.blockedTerms];
   let parsed: unknown;
   try {

@@ -10,7 +10,7 @@ import { STARTED_BY_KEY } from "../batch/batch";
 import { KlingError } from "../errors";
 import type { KlingTaskKind } from "../kling/port";
 import { taskKind, validateGenerationRequest, type GenerationRequest } from "../schemas/validation";
-import { readValidateConfig } from "./config";
+import { type HandlerPorts, settingsFrom } from "../common/ports";
 
 const validateEventSchema = z.object({
   jobId: z.string().min(1),
@@ -38,16 +38,16 @@ interface ValidateResult {
   readonly kind: KlingTaskKind;
 }
 
-async function validate(event: unknown): Promise<ValidateResult> {
-  const { jobId, request: input, redriveCount } = parseEvent(validateEventSchema, event, "Validate");
-  const request = withoutStartedBy(input);
-  // Read per invocation (a few microseconds) so a process that hosts several pipelines, as the
-  // local runner does, always validates with the configuration it runs.
-  const result = validateGenerationRequest(requestAsSent(request, redriveCount), readValidateConfig(process.env));
-  if (!result.ok) {
-    throw new KlingError(result.contentPolicy ? "Kling.ContentPolicy" : "Kling.InvalidRequest", result.problems.join("; "));
-  }
-  return { jobId, request: result.request, kind: taskKind(result.request) };
+export function validateHandler({ settings }: Pick<HandlerPorts, "settings">) {
+  return observed(async (event: unknown): Promise<ValidateResult> => {
+    const { jobId, request: input, redriveCount } = parseEvent(validateEventSchema, event, "Validate");
+    const request = withoutStartedBy(input);
+    const result = validateGenerationRequest(requestAsSent(request, redriveCount), settings.validate());
+    if (!result.ok) {
+      throw new KlingError(result.contentPolicy ? "Kling.ContentPolicy" : "Kling.InvalidRequest", result.problems.join("; "));
+    }
+    return { jobId, request: result.request, kind: taskKind(result.request) };
+  });
 }
 
 /** A generation a batch started carries the batch's execution id beside the request (see STARTED_BY_KEY). */
@@ -57,4 +57,4 @@ function withoutStartedBy(input: unknown): unknown {
   return request;
 }
 
-export const handler = observed(validate);
+export const handler = validateHandler({ settings: settingsFrom(process.env) });

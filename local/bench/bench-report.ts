@@ -1,7 +1,7 @@
 /** The benchmark's command line, its targets, and its tables (bench-command.ts runs them). */
 import { parseArgs } from "node:util";
 import { JitterType } from "aws-cdk-lib/aws-stepfunctions";
-import { RETRY_POLICIES } from "../../lib/retry-policies";
+import { RETRY_POLICIES } from "#lib/retry-policies";
 import { commandLineError, wholeNumberFlag } from "../cli/script-command";
 import { type BundleSize, MAX_BUNDLE_KB } from "./bundle-sizes";
 import type { BenchReport, VariantFigures } from "./run-bench";

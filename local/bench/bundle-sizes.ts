@@ -7,8 +7,8 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { App } from "aws-cdk-lib";
-import { logicalIdOf } from "../../lib/logical-id";
-import { KlingPipelineStack } from "../../lib/pipeline-stack";
+import { logicalIdOf } from "#lib/logical-id";
+import { KlingPipelineStack } from "#lib/pipeline-stack";
 
 /** The benchmark's bound: every bundle at most this many KB (1 KB = 1024 bytes). */
 export const MAX_BUNDLE_KB = 150;

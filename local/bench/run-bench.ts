@@ -6,9 +6,9 @@
  * simulated time scaled so a run takes a minute or two. Everything is counted from what
  * really happened: the engines' event logs, the Lambda invocations, the simulator's requests.
  */
-import type { BatchSummary } from "../../lambdas/batch/batch";
+import type { BatchSummary } from "#lambdas/batch/batch";
 import { inBatches } from "../runner/batches";
-import { externalTaskIdFor } from "../../lambdas/submit/external-task-id";
+import { externalTaskIdFor } from "#lambdas/submit/external-task-id";
 import type { ExecutionReport } from "../runner/local-engine";
 import { LocalPipeline } from "../runner/pipeline";
 import { ScaledClock } from "../runner/scaled-clock";

@@ -2,8 +2,8 @@
  * The benchmark's workload: the same jobs, generation times and transient faults for every
  * variant, drawn from a fixed seed.
  */
-import type { GenerationRequestInput } from "../../lambdas/schemas/generation-request";
-import { typicalGenerationSeconds, type TimedRequest } from "../../lambdas/schemas/generation-time";
+import type { GenerationRequestInput } from "#lambdas/schemas/generation-request";
+import { typicalGenerationSeconds, type TimedRequest } from "#lambdas/schemas/generation-time";
 import { errorFault, type Fault, type FaultPlan, mulberry32, type OtherUsersTask } from "../simulator";
 
 export const DEFAULT_BENCH_JOBS = 200;

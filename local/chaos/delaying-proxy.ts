@@ -34,6 +34,7 @@ interface Forwarded {
 /** Headers that belong to one connection, not to the request or answer. */
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "content-length", "host"]);
 
+// Longer than 60 lines: one proxy's request and connection handlers share its socket bookkeeping, kept in one closure.
 export async function startDelayingProxy(targetBaseUrl: string, source: DelaySource): Promise<DelayingProxy> {
   const target = new URL(targetBaseUrl);
   let pending = 0;

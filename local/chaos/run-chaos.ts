@@ -10,20 +10,22 @@
  * the tasks per job, the leak scan) and check (the verdicts), so a new fault or a new check
  * goes into one of them.
  */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { format } from "node:util";
-import { BATCH_EVENTS, type BatchSummary, type ItemOutcome } from "../../lambdas/batch/batch";
+import { BATCH_EVENTS, type BatchSummary, type ItemOutcome } from "#lambdas/batch/batch";
 import { inBatches } from "../runner/batches";
-import { LOCAL_CREDENTIAL_VARIABLES } from "../../lambdas/common/credentials";
-import { diagnose, type Diagnosis } from "../../lambdas/diagnose/diagnosis";
-import { classifyKlingError, ERROR_KINDS, failedTaskError, isKlingErrorName } from "../../lambdas/errors";
-import type { KlingCredentials } from "../../lambdas/kling/port";
-import { externalTaskIdFor } from "../../lambdas/submit/external-task-id";
+import { diagnose, type Diagnosis } from "#lambdas/diagnose/diagnosis";
+import { classifyKlingError, ERROR_KINDS, failedTaskError, isKlingErrorName } from "#lambdas/errors/index";
+import type { KlingCredentials } from "#lambdas/kling/port";
+import { externalTaskIdFor } from "#lambdas/submit/external-task-id";
 import type { BusEvent } from "../runner/event-bus";
 import type { ExecutionReport } from "../runner/local-engine";
-import type { LedgerHoldings } from "../../lambdas/ledger/ledger";
+import type { LedgerHoldings } from "#lambdas/ledger/ledger";
 import { LocalPipeline, type LocalPipelineOptions } from "../runner/pipeline";
 import { ScaledClock } from "../runner/scaled-clock";
 import { chaosPlan, startSimulator, type ChaosFaultKind, type ChaosPlan, type SimulatedTask, type SimulatorStats } from "../simulator";
+import type { VideoBucketServer } from "../storage/video-bucket-server";
 import { startDelayingProxy } from "./delaying-proxy";
 import { LeakScanner, randomSecrets, type ChaosSecrets, type Leak } from "./leak-scanner";
 
@@ -106,6 +108,7 @@ export interface ChaosReport {
 
 /** Errors the chaos plan can cause: anything else in a diagnosis is unexplained. */
 const EXPLAINED_ERRORS: ReadonlySet<string> = new Set([
+  "Archive.DownloadFailed",
   "Kling.RateLimited",
   "Kling.ServerError",
   "Kling.GenerationFailed",
@@ -166,7 +169,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   } finally {
     restoreConsole();
     for (const close of closers.reverse()) await close();
-    for (const name of Object.values(LOCAL_CREDENTIAL_VARIABLES)) delete process.env[name];
   }
 }
 
@@ -197,6 +199,10 @@ interface ChaosRun {
   readonly stats: SimulatorStats;
   /** Creates the simulator refused with 400/1201: in this run, only a repeated external_task_id. */
   readonly refusedCreates: number;
+  /** The bytes the simulator served as a video, by its id. */
+  readonly videoBytes: (videoId: string) => Buffer | undefined;
+  /** Where Archive kept the videos. */
+  readonly videoBucket: VideoBucketServer;
 }
 
 /** Step 1, run: the batches in waves through the local pipeline, against the simulator behind the delaying front. */
@@ -224,6 +230,8 @@ async function runJobs(
       // Short: a task that never finishes ends as Kling.PollTimeout 300 simulated seconds after Submit.
       pollSchedule: { firstPollShare: 0.8, intervalShare: 0.07, minSeconds: 5, maxSeconds: 60, deadlineSeconds: 300 },
       creditCacheSeconds: 30,
+      // A stalled video body is given up after this and downloaded again.
+      videoArchive: { downloadStallMs: Math.max(1000, (options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) * 2) },
     },
     onGenerationEvent: (name, event) => scanner.scanValue(`execution ${name}: ${event.type} ${event.stateName ?? ""}`, event),
     ...(options.aroundInvoke ? { aroundInvoke: options.aroundInvoke } : {}),
@@ -275,7 +283,18 @@ async function runJobs(
       return { index: index++, name, batchId: batch.batchId, indexInBatch, externalTaskId: externalTaskIdFor(name, pipeline.executions.arnOf(name)) };
     }),
   );
-  return { pipeline, batches, jobs, reports, busEvents, tasks: simulator.tasks(), stats: simulator.stats, refusedCreates };
+  return {
+    pipeline,
+    batches,
+    jobs,
+    reports,
+    busEvents,
+    tasks: simulator.tasks(),
+    stats: simulator.stats,
+    refusedCreates,
+    videoBytes: (videoId) => simulator.videoBytes(videoId),
+    videoBucket: await pipeline.videoBucketServer(),
+  };
 }
 
 /** What the collect step found, job by job. */
@@ -290,11 +309,14 @@ interface ChaosEvidence {
   readonly unexplained: readonly string[];
   readonly orphanedTasks: readonly string[];
   readonly badVideos: readonly string[];
+  /** Succeeded jobs whose archived video is missing, or whose bytes are not those the simulator served. */
+  readonly badArchives: readonly string[];
   readonly inconsistent: readonly string[];
   readonly completionProblems: number;
   readonly extraOutcomeEvents: number;
 }
 
+// Longer than 60 lines: one pass over the run's tasks, executions and logs, each check reading what the pass gathered.
 /** Step 2, collect: each job's outcome in its batch's summary and on the bus, its execution, its tasks; everything written goes to the leak scan. */
 async function collect(run: ChaosRun, scanner: LeakScanner): Promise<ChaosEvidence> {
   const { pipeline, busEvents } = run;
@@ -304,6 +326,7 @@ async function collect(run: ChaosRun, scanner: LeakScanner): Promise<ChaosEviden
   const unexplained: string[] = [];
   const orphanedTasks: string[] = [];
   const badVideos: string[] = [];
+  const badArchives: string[] = [];
   const inconsistent: string[] = [];
   const failuresByError: Record<string, number> = {};
   const failuresByState: Record<string, number> = {};
@@ -350,6 +373,8 @@ async function collect(run: ChaosRun, scanner: LeakScanner): Promise<ChaosEviden
       succeeded += 1;
       const task = jobTasks.find((candidate) => outcome.videoUrl?.includes(`/videos/${candidate.videoId}.mp4`));
       if (!task || task.status !== "succeed") badVideos.push(`${name}: ${outcome.videoUrl ?? "no URL"} is not its succeeded task's video`);
+      const archiveProblem = task && archiveProblemOf(run.videoBucket, outcome.videoKey, run.videoBytes(task.videoId));
+      if (archiveProblem) badArchives.push(`${name}: ${archiveProblem}`);
       continue;
     }
     failed += 1;
@@ -382,6 +407,7 @@ async function collect(run: ChaosRun, scanner: LeakScanner): Promise<ChaosEviden
     unexplained,
     orphanedTasks,
     badVideos,
+    badArchives,
     inconsistent,
     completionProblems,
     extraOutcomeEvents,
@@ -414,6 +440,11 @@ function check(
     { name: "error table", ok: evidence.tableMismatches.length === 0, detail: `${failed} failures checked, ${evidence.tableMismatches.length} mismatches${examples(evidence.tableMismatches)}` },
     { name: "explained failures", ok: evidence.unexplained.length === 0, detail: `${evidence.unexplained.length} failures no injected fault explains${examples(evidence.unexplained)}` },
     { name: "videos", ok: evidence.badVideos.length === 0, detail: `${evidence.succeeded} videos checked against their tasks, ${evidence.badVideos.length} wrong${examples(evidence.badVideos)}` },
+    {
+      name: "archives",
+      ok: evidence.badArchives.length === 0,
+      detail: `${evidence.succeeded} archived videos checked against the bytes served, ${evidence.badArchives.length} missing or wrong${examples(evidence.badArchives)}`,
+    },
     {
       name: "executions",
       ok: inconsistent.length === 0 && evidence.completionProblems === 0 && evidence.extraOutcomeEvents === 0,
@@ -498,6 +529,20 @@ export function formatChaosReport(report: ChaosReport): string[] {
 }
 
 /** Request faults the simulator answered plus task outcomes: the plan's count minus the front's delays. */
+/** What is wrong with a succeeded job's archived video: none stored, or other bytes than served. */
+function archiveProblemOf(bucket: VideoBucketServer, key: string | undefined, served: Buffer | undefined): string | undefined {
+  if (!key) return "its outcome names no archived video";
+  if (!served) return "the simulator never made its video";
+  let stored: Buffer;
+  try {
+    stored = readFileSync(bucket.pathOf(key));
+  } catch {
+    return `${key} is not in the bucket`;
+  }
+  const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
+  return sha256(stored) === sha256(served) ? undefined : `${key} holds ${stored.length} bytes that are not the ${served.length} served`;
+}
+
 function simulatorSideFaults(counts: Readonly<Record<ChaosFaultKind, number>>): number {
   return Object.entries(counts)
     .filter(([kind]) => !["slow-answer", "late-answer", "late-answer-after-handling"].includes(kind))

@@ -3,12 +3,12 @@
  * included, with a progress bar over the items, each failed item's own message, the summary,
  * and the succeeded items' videos kept in the state directory.
  */
-import { BATCH_EVENTS, batchRequestSchema, type BatchRequest, type BatchSummary, type ItemOutcome } from "../../lambdas/batch/batch";
-import { DEFAULTS } from "../../lambdas/common/settings";
+import { BATCH_EVENTS, batchRequestSchema, type BatchRequest, type BatchSummary, type ItemOutcome } from "#lambdas/batch/batch";
+import { DEFAULTS } from "#lambdas/common/settings";
 import { assertPutEventsSize } from "../runner/quotas";
+import type { LocalSession } from "../runner/session";
 import { readableMessage } from "../runner/trace";
 import { localExecutionName } from "./execution-name";
-import { describeVideo, keepVideo } from "./keep-video";
 import { beginRun, INTERRUPTED_EXIT_CODE, interruption, type RunContext, withSession } from "./local-run";
 import { batchBar, LiveStatus } from "./progress";
 
@@ -41,6 +41,16 @@ function describeItem(item: Partial<ItemOutcome>): string {
   return item.status === "DUPLICATE" ? "already started by an earlier delivery" : "";
 }
 
+/** The live status of a batch: its bar, and from the ledger, how many items hold a Kling slot and how many wait for one. */
+export function batchStatus(session: LocalSession, items: () => { readonly done: number; readonly failed: number; readonly total: number }): () => Promise<string> {
+  return async () => {
+    const { slotHolders, waiters } = await session.pipeline.ledger.ledger.holdings();
+    const { done, failed, total } = items();
+    return `  ${batchBar(done, failed, total, { holding: slotHolders.length, queued: waiters })}`;
+  };
+}
+
+// Longer than 60 lines: one session's progress lines and exit code follow the batch's events in order.
 export async function runBatch(context: RunContext, batch: BatchRequest, json: boolean): Promise<number> {
   const { io, history, target } = context;
   const id = localExecutionName("local-batch");
@@ -56,7 +66,7 @@ export async function runBatch(context: RunContext, batch: BatchRequest, json: b
     const total = batch.items.length;
     let done = 0;
     let failed = 0;
-    const status = json ? undefined : new LiveStatus(io, () => `  ${batchBar(done, failed, total)}`, session.clock.realMs(1));
+    const status = json ? undefined : new LiveStatus(io, batchStatus(session, () => ({ done, failed, total })), session.clock.realMs(1));
     const unsubscribe = session.pipeline.bus.subscribe((event) => {
       if (event.detailType === BATCH_EVENTS.completed) return;
       done += 1;
@@ -96,15 +106,12 @@ export async function runBatch(context: RunContext, batch: BatchRequest, json: b
     const lines = [
       `batch ${summary.batchId}: ${summary.total} items, ${summary.succeeded} succeeded, ${summary.failed} failed (${summary.recoverable} recoverable), ${summary.duplicates} duplicates`,
     ];
+    // Each succeeded item's saved video is Archive's copy, a file of the local video bucket.
+    const bucket = await session.pipeline.videoBucketServer();
     const videos: Record<string, string> = {};
     for (const item of summary.items) {
-      let detail = describeItem(item);
-      if (item.videoUrl) {
-        const kept = await keepVideo(item.videoUrl, history.videoFileFor(`${id}-item-${item.index}`));
-        videos[item.executionName] = "file" in kept ? kept.file : item.videoUrl;
-        detail = describeVideo(item.videoUrl, kept, session.simulator !== undefined);
-      }
-      lines.push(`  #${item.index} ${item.executionName} ${item.status}  ${detail}`);
+      if (item.videoKey !== undefined) videos[item.executionName] = bucket.pathOf(item.videoKey);
+      lines.push(`  #${item.index} ${item.executionName} ${item.status}  ${item.executionName in videos ? `video: ${videos[item.executionName]}` : describeItem(item)}`);
     }
     const result = { ...summary, executionName: id, videoFiles: videos, logFile: logFile ?? null };
     if (json) io.out(JSON.stringify(result));

@@ -2,15 +2,16 @@
  * `npm start -- "a prompt"`: one generation on the local engine, with a live trace and status,
  * its record and video kept in the state directory, and Ctrl-C saying what was left behind.
  */
-import { externalTaskIdFor } from "../../lambdas/submit/external-task-id";
+import { LedgerQueuePositions } from "#lambdas/ledger/queue-position";
+import { externalTaskIdFor } from "#lambdas/submit/external-task-id";
 import type { ExecutionReport } from "../runner/local-engine";
 import type { LocalSession } from "../runner/session";
 import { formatOutcome, parseDiagnosis, TraceFormatter } from "../runner/trace";
-import { describeVideo, keepVideo } from "./keep-video";
 import { beginRun, INTERRUPTED_EXIT_CODE, interruption, type RunContext, withSession } from "./local-run";
-import { GenerationProgress, LiveStatus } from "./progress";
+import { GenerationProgress, LiveStatus, SLOT_STATE } from "./progress";
 import type { RunRecord } from "./run-history";
 import { localExecutionName } from "./execution-name";
+import { savedVideoFile } from "../storage/local-video-bucket";
 
 export interface GenerateRequest {
   readonly request: Readonly<Record<string, string>>;
@@ -18,11 +19,6 @@ export interface GenerateRequest {
   readonly model: string;
   readonly json: boolean;
 }
-
-const videoUrlOf = (output: unknown): string | undefined => {
-  const url = (output as { task?: { video?: { url?: unknown } } } | null)?.task?.video?.url;
-  return typeof url === "string" ? url : undefined;
-};
 
 export async function runGeneration(context: RunContext, command: GenerateRequest): Promise<number> {
   const { io } = context;
@@ -42,7 +38,7 @@ export async function runGeneration(context: RunContext, command: GenerateReques
       const startedAt = session.clock.now();
       const formatter = new TraceFormatter(startedAt);
       const progress = new GenerationProgress(startedAt);
-      const status = command.json ? undefined : new LiveStatus(io, () => progress.status(session.clock.now()), session.clock.realMs(1));
+      const status = command.json ? undefined : new LiveStatus(io, generationStatus(session, progress, id), session.clock.realMs(1));
       const run = session.run(command.request, id, (event) => {
         progress.observe(event);
         for (const line of formatter.format(event)) {
@@ -61,6 +57,15 @@ export async function runGeneration(context: RunContext, command: GenerateReques
   }
 }
 
+/** The live status of generation `id`: its progress, and while it waits for a Kling slot, its place in the ledger's queue. */
+export function generationStatus(session: LocalSession, progress: GenerationProgress, id: string): () => Promise<string> {
+  const queue = new LedgerQueuePositions(session.pipeline.ledger.ledger, (name) => session.pipeline.executions.arnOf(name));
+  return async () => {
+    const position = progress.state === SLOT_STATE ? await queue.positionOf(id) : undefined;
+    return progress.status(session.clock.now(), position);
+  };
+}
+
 async function finished(
   context: RunContext,
   command: GenerateRequest,
@@ -70,10 +75,9 @@ async function finished(
 ): Promise<number> {
   const { io, history } = context;
   const lines = formatOutcome(report);
-  const url = report.status === "SUCCEEDED" ? videoUrlOf(report.output) : undefined;
-  const kept = url === undefined ? undefined : await keepVideo(url, history.videoFileFor(record.id));
-  if (url !== undefined && kept !== undefined) lines.push(describeVideo(url, kept, session.simulator !== undefined));
-  const video = kept === undefined ? undefined : "file" in kept ? kept.file : url;
+  // The saved video is Archive's copy, a file of the local video bucket.
+  const video = report.status === "SUCCEEDED" ? savedVideoFile(await session.pipeline.videoBucketServer(), report.output) : undefined;
+  if (video !== undefined) lines.push(`video: ${video}`);
   const result = {
     executionName: record.id,
     status: report.status,
@@ -81,7 +85,7 @@ async function finished(
     error: report.error,
     cause: parseDiagnosis(report.cause),
     retries: report.retries,
-    videoFile: kept !== undefined && "file" in kept ? kept.file : null,
+    videoFile: video ?? null,
     logFile: record.logFile ?? null,
     simulator: session.simulator ? { tasksCreated: session.simulator.stats.tasksCreated, requests: session.simulator.stats.requests } : null,
   };

@@ -3,7 +3,7 @@
  * the Lambdas' log, the session (loaded only once the first line is out: synthesis takes
  * seconds), and Ctrl-C.
  */
-import type { KlingCredentials } from "../../lambdas/kling/port";
+import type { KlingCredentials } from "#lambdas/kling/port";
 import type { LocalSession } from "../runner/session";
 import type { ScenarioName } from "../simulator/scenarios";
 import { routeLambdaLogs } from "./lambda-logs";
@@ -80,6 +80,7 @@ export async function withSession<T>(context: RunContext, logFile: string | unde
   const session = await startLocalSession({
     timeScale: target.timeScale,
     simulator: { scenario: target.scenario },
+    videoDirectory: context.history.videoDirectory(),
     ...(target.kling ? { kling: target.kling } : {}),
   });
   try {
@@ -97,7 +98,14 @@ export interface Interruption {
   readonly dispose: () => void;
 }
 
-/** Listens for Ctrl-C from now on, also while the stack synthesizes (the signal is handled once it is done). */
+/**
+ * SIGPIPE: stdout's reader went away (`| head -1`). Node ignores the signal itself, so the
+ * command's entry point emits it when a write to stdout fails with EPIPE: a run then ends as on
+ * Ctrl-C, quietly, as a Unix tool dies of it.
+ */
+export const STDOUT_CLOSED_SIGNAL = "SIGPIPE";
+
+/** Listens for Ctrl-C (and SIGTERM, and stdout closed) from now on, also while the stack synthesizes (the signal is handled once it is done). */
 export function interruption(): Interruption {
   let resolveSignal: (value: "interrupted") => void = () => undefined;
   const signalled = new Promise<"interrupted">((resolve) => {
@@ -105,13 +113,12 @@ export function interruption(): Interruption {
   });
   // Not once: Ctrl-C reaches npm, tsx and this process alike, and tsx relays it again.
   const onSignal = () => resolveSignal("interrupted");
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const signals = ["SIGINT", "SIGTERM", STDOUT_CLOSED_SIGNAL] as const;
+  for (const signal of signals) process.on(signal, onSignal);
   return {
     signalled,
     dispose: () => {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
+      for (const signal of signals) process.off(signal, onSignal);
     },
   };
 }

@@ -2,8 +2,8 @@
  * A live status under the trace while nothing else is printed: redrawn in place on a
  * terminal, a plain line now and then when stdout is a file or a pipe (a CI log).
  */
-import { typicalGenerationSeconds } from "../../lambdas/schemas/generation-time";
-import { isModelName, type Duration, type Mode } from "../../lambdas/schemas/models";
+import { typicalGenerationSeconds } from "#lambdas/schemas/generation-time";
+import { isModelName, type Duration, type Mode } from "#lambdas/schemas/models";
 import type { EngineEvent } from "../runner/local-engine";
 
 export interface CommandIo {
@@ -23,24 +23,30 @@ const PLAIN_AT_MOST_MS = 1000;
 export class LiveStatus {
   private timer: NodeJS.Timeout | undefined;
   private shown = false;
+  private rendering = false;
 
   /**
-   * @param render the status now, or undefined for none
+   * @param render the status now, or undefined for none (it may read the ledger first)
    * @param realMsPerSimulatedSecond how fast simulated time runs (1000 at real speed)
    */
   constructor(
     private readonly io: CommandIo,
-    private readonly render: () => string | undefined,
+    private readonly render: () => Promise<string | undefined>,
     realMsPerSimulatedSecond: number,
   ) {
     const every = this.io.terminal ? REDRAW_MS : Math.max(PLAIN_AT_MOST_MS, PLAIN_EVERY_SIMULATED_S * realMsPerSimulatedSecond);
-    this.timer = setInterval(() => this.tick(), every);
+    this.timer = setInterval(() => void this.tick(), every);
     this.timer.unref();
   }
 
-  private tick(): void {
-    const status = this.render();
-    if (status === undefined) return;
+  private async tick(): Promise<void> {
+    if (this.rendering) return;
+    this.rendering = true;
+    // A status that cannot be read now (the ledger stopping with the command) is skipped.
+    const status = await this.render().catch(() => undefined);
+    this.rendering = false;
+    // Stopped while it rendered: the outcome is printed, the status has nothing more to say.
+    if (status === undefined || this.timer === undefined) return;
     const terminal = this.io.terminal;
     if (!terminal) {
       this.io.out(status);
@@ -71,6 +77,9 @@ export class LiveStatus {
 function at(value: unknown, ...path: string[]): unknown {
   return path.reduce<unknown>((current, key) => (current && typeof current === "object" ? (current as Record<string, unknown>)[key] : undefined), value);
 }
+
+/** The state in which a generation waits for one of the account's Kling slots, in the ledger's queue. */
+export const SLOT_STATE = "WaitForSlot";
 
 /** What the status of one generation says: the state, and while waiting for Kling, the time against the typical time. */
 export class GenerationProgress {
@@ -132,9 +141,12 @@ export class GenerationProgress {
     return this.task;
   }
 
-  /** What runs at simulated time `now`. */
-  status(now: number): string {
+  /** What runs at simulated time `now`; `queuePosition` where it waits for a Kling slot (1: next), while it does. */
+  status(now: number, queuePosition?: number): string {
     const time = `+${((now - this.startedAt) / 1000).toFixed(1)}s`.padStart(8);
+    if (this.current === SLOT_STATE && queuePosition !== undefined) {
+      return `${time}  .. queued for a Kling slot: position ${queuePosition}, ${((now - this.stateSince) / 1000).toFixed(0)} s so far`;
+    }
     const waiting = this.current === "WaitForVideo" || this.current === "Poll";
     if (!waiting || this.submittedAt === undefined) {
       return `${time}  .. ${this.current} for ${((now - this.stateSince) / 1000).toFixed(0)} s`;
@@ -161,8 +173,15 @@ function typicalOf(request: unknown): { seconds: number; label: string } | undef
   return { seconds, label: `${model} ${mode} ${duration} s${sound === "on" ? " with sound" : ""}` };
 }
 
-/** `[#####-----] 3/7 done, 1 failed`: the batch's items as a bar. */
-export function batchBar(done: number, failed: number, total: number, width = 20): string {
-  const filled = total === 0 ? width : Math.round((done / total) * width);
-  return `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${done}/${total} done, ${failed} failed`;
+const BAR_WIDTH = 20;
+
+/**
+ * `[#####-----] 3/7 done, 1 failed; 2 generating, 2 queued for a Kling slot`: the batch's items
+ * as a bar, and from the ledger, how many hold a Kling slot and how many wait in its queue.
+ */
+export function batchBar(done: number, failed: number, total: number, slots?: { readonly holding: number; readonly queued: number }): string {
+  const filled = total === 0 ? BAR_WIDTH : Math.round((done / total) * BAR_WIDTH);
+  const bar = `[${"#".repeat(filled)}${"-".repeat(BAR_WIDTH - filled)}] ${done}/${total} done, ${failed} failed`;
+  if (slots === undefined) return bar;
+  return `${bar}; ${slots.holding} generating${slots.queued > 0 ? `, ${slots.queued} queued for a Kling slot` : ""}`;
 }

@@ -3,8 +3,8 @@
  * with the pipeline's own defaults, in the words of the flags the person typed
  * (`--aspect-ratio`, not `aspectRatio`): a mistake there is a usage mistake, exit 2.
  */
-import { validateGenerationRequest } from "../../lambdas/schemas/validation";
-import { pipelineConfigSchema } from "../../lib/pipeline-config";
+import { validateGenerationRequest } from "#lambdas/schemas/validation";
+import { pipelineConfigSchema } from "#lib/pipeline-config";
 
 /** The request fields the command line sets, and how the person wrote them. */
 export const REQUEST_FLAGS = {

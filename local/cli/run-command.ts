@@ -5,8 +5,8 @@
  */
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { credentialsFromEnvironment, LOCAL_CREDENTIAL_VARIABLES, MISSING_CREDENTIALS_HINT } from "../../lambdas/common/credentials";
-import type { KlingCredentials } from "../../lambdas/kling/port";
+import { credentialsFromEnvironment, LOCAL_CREDENTIAL_VARIABLES, MISSING_CREDENTIALS_HINT } from "#lambdas/common/credentials";
+import type { KlingCredentials } from "#lambdas/kling/port";
 import { isScenarioName, SCENARIOS } from "../simulator/scenarios";
 import { checkBatch, runBatch } from "./batch-command";
 import { runGeneration } from "./generate-command";
@@ -25,7 +25,7 @@ const USAGE = `usage: npm start -- "<prompt>" [options]        one generation, w
        npm start -- serve [--port 3000]           the HTTP API on 127.0.0.1
        npm start -- list [--json]                 the recent local runs
        npm start -- show ID [--json]              one local run again: its trace, result and diagnosis
-       npm start -- redrive [--since 7d] [--dry-run] [--state-machine-arn ARN]
+       npm start -- redrive [--since 7d] [--dry-run] [--state-machine-arn ARN] [--json]
                                                   redrive the recoverable failures on AWS (redrive --help)
 
   --scenario NAME        simulator scenario (default happy); --list-scenarios shows them
@@ -120,6 +120,7 @@ function klingUrl(text: string): string {
 
 const SUBCOMMANDS = ["serve", "list", "show"] as const;
 
+// Longer than 60 lines: one flat parse of the command's arguments, each option a few lines.
 /** Parses the command line; a mistake is a UsageError with a one-line message. */
 function parseRunCommand(argv: readonly string[], env: NodeJS.ProcessEnv): LocalCommand | "help" | "list-scenarios" {
   let parsed;

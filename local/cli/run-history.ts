@@ -3,7 +3,7 @@
  * moves it): one JSON record per local run, the Lambdas' log of each run, and the videos kept
  * after a success. `list` and `show` read it back in a later command.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 export const STATE_DIR_VARIABLE = "KLING_PIPELINE_STATE_DIR";
@@ -13,8 +13,13 @@ export type RunKind = "generation" | "batch" | "api";
 export type RunStatus = "RUNNING" | "SUCCEEDED" | "FAILED" | "INTERRUPTED";
 
 export interface RunRecord {
-  /** The execution name. */
+  /** The execution name, unless `executionName` is set. */
   readonly id: string;
+  /**
+   * Set when the id is not the execution name: a later `serve` session ran an execution of a name
+   * an earlier run has (the same Idempotency-Key), and both runs are kept.
+   */
+  readonly executionName?: string;
   readonly kind: RunKind;
   /** Wall-clock ISO times. */
   readonly startedAt: string;
@@ -25,7 +30,7 @@ export interface RunRecord {
   readonly model?: string;
   /** The prompt, or for a batch "batch <id>, N items". */
   readonly prompt?: string;
-  /** The saved video file, else where the video can be fetched. */
+  /** The archived video's file (in the local video bucket). */
   readonly video?: string;
   readonly logFile?: string;
   /** The trace and outcome lines as the command printed them. */
@@ -52,8 +57,14 @@ export class RunHistory {
     return join(this.folder("logs"), `${id}.log`);
   }
 
-  videoFileFor(id: string): string {
-    return join(this.folder("videos"), `${id}.mp4`);
+  /** Where the embedded S3 keeps the video bucket: each archived video is a file under it. */
+  videoDirectory(): string {
+    return this.folder("videos");
+  }
+
+  /** Whether a run with this exact id is kept. */
+  has(id: string): boolean {
+    return existsSync(join(this.dir, "runs", `${id}.json`));
   }
 
   /** Writes the whole record at once (a temporary file renamed), so a reader never sees half of it. */

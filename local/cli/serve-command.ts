@@ -2,14 +2,17 @@
  * `npm start -- serve`: the generations API on 127.0.0.1, its executions on the local engine
  * and kept in the state directory like any local run (`list`, `show`), videos included.
  */
-import type { ExecutionDescription, GenerationExecutions, StartOutcome } from "../../lambdas/api/executions";
-import { LedgerQueuePositions } from "../../lambdas/ledger/queue-position";
+import type { ExecutionDescription, GenerationExecutions, StartOutcome } from "#lambdas/api/executions";
+import { LedgerQueuePositions } from "#lambdas/ledger/queue-position";
 import type { ExecutionReport } from "../runner/local-engine";
 import type { LocalSession } from "../runner/session";
 import { formatOutcome, TraceFormatter } from "../runner/trace";
 import { API_HOST, startLocalApiServer } from "../serve/api-server";
+import { timeStamp } from "./execution-name";
 import { ensurePortFree } from "./listen-error";
-import { describeVideo, keepVideo } from "./keep-video";
+import { savedVideoFile } from "../storage/local-video-bucket";
+import { PresignedVideoLinks } from "#lambdas/api/video-links";
+import { videoBucketClient } from "#lambdas/common/video-bucket";
 import { describeLogs, describeTarget, INTERRUPTED_EXIT_CODE, interruption, logFileOf, type RunContext, withSession } from "./local-run";
 import type { RunRecord } from "./run-history";
 
@@ -22,7 +25,18 @@ class RecordedExecutions implements GenerationExecutions {
     private readonly session: LocalSession,
     private readonly context: RunContext,
     private readonly logFile: string | undefined,
+    /** `20261126-003554`: when this session started, to tell its run of a reused name from an earlier one. */
+    private readonly sessionStamp: string,
   ) {}
+
+  /**
+   * The run's id: the execution name, which the API answered with; or, when an earlier command
+   * kept a run of that name (an Idempotency-Key reused in a later session, whose engine has
+   * never seen it), the name and this session's start, so that both runs stay.
+   */
+  private recordIdFor(name: string): string {
+    return this.context.history.has(name) ? `${name}-${this.sessionStamp}` : name;
+  }
 
   async start(name: string, input: string): Promise<StartOutcome> {
     const executions = this.session.pipeline.executions;
@@ -30,8 +44,10 @@ class RecordedExecutions implements GenerationExecutions {
     const outcome = await executions.start(name, input);
     if (outcome.kind !== "started" || known !== undefined) return outcome;
     const request = JSON.parse(input) as { prompt?: unknown; model?: unknown };
+    const id = this.recordIdFor(name);
     const record: RunRecord = {
-      id: name,
+      id,
+      ...(id === name ? {} : { executionName: name }),
       kind: "api",
       startedAt: new Date().toISOString(),
       status: "RUNNING",
@@ -54,14 +70,10 @@ class RecordedExecutions implements GenerationExecutions {
   private async ended(record: RunRecord, report: ExecutionReport): Promise<void> {
     const formatter = new TraceFormatter(report.startedAt);
     const lines = [...report.events.flatMap((event) => formatter.format(event)), ...formatOutcome(report)];
-    const url = (report.output as { task?: { video?: { url?: unknown } } } | null)?.task?.video?.url;
-    let video: string | undefined;
-    if (typeof url === "string") {
-      const kept = await keepVideo(url, this.context.history.videoFileFor(record.id));
-      lines.push(describeVideo(url, kept, this.session.simulator !== undefined));
-      video = "file" in kept ? kept.file : url;
-    }
-    this.running.delete(record.id);
+    // The saved video is Archive's copy, a file of the local video bucket.
+    const video = report.status === "SUCCEEDED" ? savedVideoFile(await this.session.pipeline.videoBucketServer(), report.output) : undefined;
+    if (video !== undefined) lines.push(`video: ${video}`);
+    this.running.delete(record.executionName ?? record.id);
     this.context.history.save({
       ...record,
       status: report.status,
@@ -70,22 +82,25 @@ class RecordedExecutions implements GenerationExecutions {
       trace: lines,
       result: { status: report.status, output: report.output, error: report.error, cause: report.cause },
     });
-    this.context.io.out(`execution ${record.id} ${report.status}${video === undefined ? "" : `: ${video}`}`);
+    this.context.io.out(`execution ${record.executionName ?? record.id} ${report.status}${video === undefined ? "" : `: ${video}`}`);
   }
 }
 
 export async function serve(context: RunContext, port: number): Promise<number> {
   const { io, target } = context;
   await ensurePortFree(API_HOST, port);
-  const logFile = logFileOf(context, `serve-${new Date().toISOString().replace(/[-:.]/g, "")}`);
+  const startedAt = new Date().toISOString();
+  const logFile = logFileOf(context, `serve-${startedAt.replace(/[-:.]/g, "")}`);
   io.out(`starting the generations API (${describeTarget(target)})`);
   io.out(describeLogs(logFile));
   return withSession(context, logFile, async (session) => {
-    const executions = new RecordedExecutions(session, context, logFile);
+    const executions = new RecordedExecutions(session, context, logFile, timeStamp(new Date(startedAt)));
     const stop = interruption();
     const { ledger } = session.pipeline;
     const server = await startLocalApiServer({
       executions,
+      environment: session.pipeline.functionEnvironment,
+      links: new PresignedVideoLinks(videoBucketClient, session.pipeline.videoLinkSeconds),
       queue: new LedgerQueuePositions(ledger.ledger, (name) => session.pipeline.executions.arnOf(name)),
       events: (entry) => session.pipeline.putEvent(entry),
       port,

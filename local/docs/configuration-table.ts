@@ -2,7 +2,7 @@
  * The README's configuration table, from the typed configuration: each key, its default
  * (lambdas/common/settings.ts, as the schema applies it) and its description.
  */
-import { pipelineConfigSchema } from "../../lib/pipeline-config";
+import { pipelineConfigSchema } from "#lib/pipeline-config";
 
 function shown(value: unknown): string {
   if (value === undefined) return "none";

@@ -3,8 +3,8 @@
  * written from the one model table (lambdas/schemas/models.ts) and the one pricing table
  * (lambdas/schemas/pricing.ts). `npm run docs` writes it; a test regenerates it so it never drifts.
  */
-import { MODEL_NAMES, MODES, MODE_RESOLUTIONS, MODELS, type Duration, type ModelCapabilities, type ModelName } from "../../lambdas/schemas/models";
-import { PRICING, ratePerSecond } from "../../lambdas/schemas/pricing";
+import { MODEL_NAMES, MODES, MODE_RESOLUTIONS, MODELS, type Duration, type ModelCapabilities, type ModelName } from "#lambdas/schemas/models";
+import { PRICING, ratePerSecond } from "#lambdas/schemas/pricing";
 
 const STANDARDS: Readonly<Record<ModelCapabilities["standard"], string>> = {
   legacy: "legacy `/v1/videos/text2video`, `image2video`",

@@ -3,14 +3,8 @@
  * definitions) and the error table (from the taxonomy and the retry policies). `npm run docs`
  * writes them; a test regenerates them so they never drift.
  */
-import {
-  ERROR_KINDS,
-  FAILED_GENERATION_SUGGESTIONS,
-  KLING_ERROR_CODES,
-  PLATFORM_ERROR_KINDS,
-  type ErrorKind,
-} from "../../lambdas/errors";
-import { RETRY_POLICIES } from "../../lib/retry-policies";
+import { ERROR_KINDS, FAILED_GENERATION_SUGGESTIONS, KLING_ERROR_CODES, KNOWN_ERROR_KINDS } from "#lambdas/errors/index";
+import { RETRY_POLICIES } from "#lib/retry-policies";
 import type { StateMachineDefinition } from "../runner/definition";
 
 type StateBody = Record<string, unknown>;
@@ -87,8 +81,6 @@ export function mermaidDiagram(definition: StateMachineDefinition): string {
   return ["```mermaid", "flowchart TD", ...flowchart(definition.States, "  "), "```"].join("\n");
 }
 
-/** Every error the taxonomy knows, Kling's first, then the platform's. */
-const KNOWN_ERRORS: readonly (readonly [string, ErrorKind])[] = [...Object.entries(ERROR_KINDS), ...Object.entries(PLATFORM_ERROR_KINDS)];
 
 function retryText(name: string): string {
   const policy = Object.values(RETRY_POLICIES).find((candidate) => (candidate.errors as readonly string[]).includes(name));
@@ -109,7 +101,7 @@ const RECOVERY: Record<string, string> = {
 
 /** The error table: each name, what raises it, whether it is retried, can recover, passes by itself. */
 export function errorTable(): string {
-  const rows = KNOWN_ERRORS.map(([name, kind]) => {
+  const rows = KNOWN_ERROR_KINDS.map(([name, kind]) => {
     const codes = codesText(name);
     const raisedFor = codes ? `${codes}: ${kind.meaning}` : kind.meaning;
     const recoverable = kind.recoverable ? (RECOVERY[kind.action] ?? "yes") : "no";
@@ -131,7 +123,7 @@ function failedGenerationSuggestions(): string {
 
 /** The operator's runbook: what each error name means, what the requester is told, what to do. */
 export function runbook(): string {
-  const rows = KNOWN_ERRORS.map(([name, kind]) => {
+  const rows = KNOWN_ERROR_KINDS.map(([name, kind]) => {
     const told = name === "Kling.GenerationFailed" ? failedGenerationSuggestions() : kind.suggestion;
     return `| \`${name}\` | ${kind.meaning} | ${told} | ${kind.operator} |`;
   });

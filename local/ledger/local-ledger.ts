@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import dynalite from "dynalite";
-import { DynamoDbLedger, LEDGER_KEY_ATTRIBUTES } from "../../lambdas/ledger/dynamodb-ledger";
+import { DynamoDbLedger, LEDGER_KEY_ATTRIBUTES } from "#lambdas/ledger/dynamodb-ledger";
 
 const LOCAL_TABLE_NAME = "kling-pipeline-ledger";
 
@@ -21,6 +21,7 @@ export interface LocalLedger {
   close(): Promise<void>;
 }
 
+// Longer than 60 lines: dynalite's server and the ledger's table share one startup and shutdown, kept together.
 export function startLocalLedger(): LocalLedger {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const listening = new Promise<URL>((resolve, reject) => {

@@ -8,10 +8,10 @@
  */
 import { parseArgs } from "node:util";
 import { SFNClient } from "@aws-sdk/client-sfn";
-import { STATE_MACHINE_ARN } from "../../lambdas/api/sfn-executions";
-import { ENV } from "../../lambdas/common/settings";
-import { errorKindOf } from "../../lambdas/errors";
-import { type FailedExecution, type FailedExecutions, SfnFailedExecutions } from "../../lambdas/redrive/failed-executions";
+import { STATE_MACHINE_ARN } from "#lambdas/api/sfn-executions";
+import { ENV } from "#lambdas/common/settings";
+import { errorKindOf } from "#lambdas/errors/index";
+import { type FailedExecution, type FailedExecutions, SfnFailedExecutions } from "#lambdas/redrive/failed-executions";
 import {
   emptyTally,
   REDRIVE,
@@ -20,11 +20,11 @@ import {
   type RedriveResultKind,
   redriveFailedExecutions,
   type RedriveTally,
-} from "../../lambdas/redrive/redrive-run";
-import { priceUnits } from "../../lambdas/schemas/pricing";
-import { generationRequestSchema } from "../../lambdas/schemas/validation";
+} from "#lambdas/redrive/redrive-run";
+import { priceUnits } from "#lambdas/schemas/pricing";
+import { generationRequestSchema } from "#lambdas/schemas/validation";
 
-const REDRIVE_USAGE = `usage: npm start -- redrive [--since 7d] [--dry-run] [--state-machine-arn ARN]
+const REDRIVE_USAGE = `usage: npm start -- redrive [--since 7d] [--dry-run] [--state-machine-arn ARN] [--json]
 
   Redrives the generation executions that failed, timed out or were stopped (aborted) since
   then, when a redrive can succeed, and
@@ -33,7 +33,8 @@ const REDRIVE_USAGE = `usage: npm start -- redrive [--since 7d] [--dry-run] [--s
   --since DURATION         how far back executions started: 30m, 12h, 7d (default 7d; Step Functions redrives an execution up to 14 days after it stopped)
   --dry-run                list what would be redriven; redrive nothing
   --state-machine-arn ARN  the generation state machine (the stack's GenerationStateMachineArn output),
-                           or ${ENV.generationStateMachineArn} from the environment`;
+                           or ${ENV.generationStateMachineArn} from the environment
+  --json                   print one JSON object (each execution's outcome and the tally, or {"error"}) instead of lines`;
 
 const DEFAULT_SINCE = "7d";
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -46,6 +47,7 @@ interface RedriveCommand {
   readonly stateMachineArn: string;
   readonly sinceMs: number;
   readonly dryRun: boolean;
+  readonly json: boolean;
 }
 
 /** `7d` -> 7 days in ms. */
@@ -65,6 +67,7 @@ function parseRedriveCommand(argv: readonly string[], env: NodeJS.ProcessEnv): R
         since: { type: "string" },
         "dry-run": { type: "boolean" },
         "state-machine-arn": { type: "string" },
+        json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -82,7 +85,7 @@ function parseRedriveCommand(argv: readonly string[], env: NodeJS.ProcessEnv): R
   if (!STATE_MACHINE_ARN.test(stateMachineArn)) {
     throw new RedriveUsageError(`"${stateMachineArn}" is not a state machine ARN (arn:<partition>:states:<region>:<account>:stateMachine:<name>)`);
   }
-  return { stateMachineArn, sinceMs, dryRun: values["dry-run"] ?? false };
+  return { stateMachineArn, sinceMs, dryRun: values["dry-run"] ?? false, json: values.json ?? false };
 }
 
 interface RedriveIo {
@@ -123,38 +126,81 @@ async function newTaskPrice(executions: FailedExecutions, execution: FailedExecu
   return `${priceUnits(request.data)} units (${model} ${mode}, ${duration} s${sound === "on" ? ", with sound" : ""})`;
 }
 
-/** Every recoverable failure is redriven; one whose redrive pays for a new task only once its price is printed. */
-function operatorDecision(executions: FailedExecutions, io: RedriveIo): RedrivePolicy["decide"] {
+/** Where the run's outcome goes: lines as it goes, or (--json) one object at the end. */
+interface RedriveReport {
+  /** The price of the new task a redrive of `execution` pays for, said before it is redriven. */
+  newTask(execution: FailedExecution, price: string): void;
+  result(result: RedriveResult): void;
+  end(tally: RedriveTally): void;
+}
+
+function lineReport(io: RedriveIo, since: Date, dryRun: boolean): RedriveReport {
+  io.out(`failed, timed-out and aborted executions started since ${since.toISOString()}${dryRun ? " (dry run: nothing is redriven)" : ""}`);
+  return {
+    newTask: (execution, price) => io.out(`  ${"new task".padEnd(15)} ${execution.name}  a redrive creates a new Kling task: ${price}`),
+    result: (result) => io.out(formatResult(result)),
+    end: (tally) => {
+      const redriven = dryRun ? `${tally["would-redrive"]} would be redriven` : `${tally.redriven} redriven`;
+      const leftToOperator = tally["needs-operator"] > 0 ? `, ${tally["needs-operator"]} left to an operator` : "";
+      io.out(`${redriven}, ${tally.unrecoverable} unrecoverable, ${tally["not-redrivable"]} not redrivable${leftToOperator}`);
+    },
+  };
+}
+
+function jsonReport(io: RedriveIo, since: Date, dryRun: boolean): RedriveReport {
+  const prices = new Map<string, string>();
+  const executions: Record<string, unknown>[] = [];
+  return {
+    newTask: (execution, price) => prices.set(execution.arn, price),
+    result: ({ kind, execution, diagnosis, reason }) => {
+      const newTask = prices.get(execution.arn);
+      executions.push({
+        name: execution.name,
+        status: execution.status,
+        result: kind,
+        errorCode: diagnosis.errorCode,
+        failedState: diagnosis.failedState,
+        action: diagnosis.action,
+        ...(kind === "unrecoverable" ? { suggestion: diagnosis.suggestion } : {}),
+        ...(reason === undefined ? {} : { reason }),
+        ...(newTask === undefined ? {} : { newTask }),
+      });
+    },
+    end: (tally) => io.out(JSON.stringify({ since: since.toISOString(), dryRun, executions, tally })),
+  };
+}
+
+/** Every recoverable failure is redriven; one whose redrive pays for a new task only once its price is reported. */
+function operatorDecision(executions: FailedExecutions, report: RedriveReport): RedrivePolicy["decide"] {
   return async (execution, diagnosis) => {
     if (!errorKindOf(diagnosis.errorCode)?.redriveCreatesTask) return REDRIVE;
     const price = await newTaskPrice(executions, execution);
     if (price === undefined) {
       return { redrive: false, reason: "its redrive pays for a new Kling task, and its validated request cannot be read to price it" };
     }
-    io.out(`  ${"new task".padEnd(15)} ${execution.name}  a redrive creates a new Kling task: ${price}`);
+    report.newTask(execution, price);
     return REDRIVE;
   };
 }
 
-/** Lists, and unless dry-running redrives, every recoverable execution; then a summary line. */
-async function redriveCommand(
-  executions: FailedExecutions,
-  command: Pick<RedriveCommand, "sinceMs" | "dryRun">,
-  now: Date,
-  io: RedriveIo,
-): Promise<RedriveTally> {
+/** Lists, and unless dry-running redrives, every recoverable execution; then a summary. */
+async function redriveCommand(executions: FailedExecutions, command: Omit<RedriveCommand, "stateMachineArn">, now: Date, io: RedriveIo): Promise<void> {
   const tally = emptyTally();
   const since = new Date(now.getTime() - command.sinceMs);
-  io.out(`failed, timed-out and aborted executions started since ${since.toISOString()}${command.dryRun ? " (dry run: nothing is redriven)" : ""}`);
-  const policy = { since, dryRun: command.dryRun, decide: operatorDecision(executions, io) };
+  const report = (command.json ? jsonReport : lineReport)(io, since, command.dryRun);
+  const policy = { since, dryRun: command.dryRun, decide: operatorDecision(executions, report) };
   for await (const result of redriveFailedExecutions(executions, policy)) {
     tally[result.kind] += 1;
-    io.out(formatResult(result));
+    report.result(result);
   }
-  const redriven = command.dryRun ? `${tally["would-redrive"]} would be redriven` : `${tally.redriven} redriven`;
-  const leftToOperator = tally["needs-operator"] > 0 ? `, ${tally["needs-operator"]} left to an operator` : "";
-  io.out(`${redriven}, ${tally.unrecoverable} unrecoverable, ${tally["not-redrivable"]} not redrivable${leftToOperator}`);
-  return tally;
+  report.end(tally);
+}
+
+/** One line naming what went wrong (with --json, one JSON object on stdout), as every command of `npm start` does. */
+function failed(io: RedriveIo, json: boolean, message: string, exitCode: 1 | 2): number {
+  if (json) io.out(JSON.stringify({ error: message, exitCode }));
+  else io.err(`error: ${message}`);
+  return exitCode;
 }
 
 /** The region is the ARN's: the command works on the state machine it is given, wherever it is. */
@@ -162,7 +208,10 @@ function sfnClientFor(stateMachineArn: string): SFNClient {
   return new SFNClient({ region: stateMachineArn.split(":")[3] });
 }
 
-/** Runs the command; resolves to the exit code (0 done, 1 an AWS error, 2 a usage mistake or no AWS credentials). */
+/**
+ * Runs the command; resolves to the exit code (0 done, 1 an AWS error, 2 a usage mistake or no
+ * AWS credentials). Every error is one line on stderr, or with --json one object on stdout.
+ */
 export async function runRedriveCommand(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
@@ -170,14 +219,14 @@ export async function runRedriveCommand(
   connect: (stateMachineArn: string) => FailedExecutions = (arn) => new SfnFailedExecutions(sfnClientFor(arn), arn),
   now: Date = new Date(),
 ): Promise<number> {
+  // Before parsing: a mistake on the command line is JSON too when --json is among it.
+  const json = argv.includes("--json");
   let command;
   try {
     command = parseRedriveCommand(argv, env);
   } catch (error) {
     if (!(error instanceof RedriveUsageError)) throw error;
-    io.err(`error: ${error.message}`);
-    io.err(REDRIVE_USAGE);
-    return 2;
+    return failed(io, json, json ? error.message : `${error.message} (npm start -- redrive --help shows the options)`, 2);
   }
   if (command === "help") {
     io.out(REDRIVE_USAGE);
@@ -188,12 +237,8 @@ export async function runRedriveCommand(
     return 0;
   } catch (error) {
     // No credentials is the person's to fix, like a usage mistake: say how, exit 2.
-    if (error instanceof Error && error.name === "CredentialsProviderError") {
-      io.err(`error: ${MISSING_AWS_CREDENTIALS}`);
-      return 2;
-    }
-    io.err(`error: ${awsErrorLine(error)}`);
-    return 1;
+    if (error instanceof Error && error.name === "CredentialsProviderError") return failed(io, json, MISSING_AWS_CREDENTIALS, 2);
+    return failed(io, json, awsErrorLine(error), 1);
   }
 }
 

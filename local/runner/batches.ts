@@ -1,4 +1,4 @@
-import { MAX_BATCH_ITEMS } from "../../lambdas/batch/batch";
+import { MAX_BATCH_ITEMS } from "#lambdas/batch/batch";
 
 /** Many jobs as batches of at most `size` items (1 to MAX_BATCH_ITEMS), in order: what the fault run and the benchmark send. */
 export function inBatches<T>(items: readonly T[], size: number = MAX_BATCH_ITEMS): T[][] {

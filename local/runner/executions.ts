@@ -3,7 +3,7 @@
  * names: starting a running execution's name with the same input returns it; any other reuse
  * of a name is ExecutionAlreadyExists. The local API and the batch's child executions use it.
  */
-import type { ExecutionDescription, GenerationExecutions, StartOutcome } from "../../lambdas/api/executions";
+import type { ExecutionDescription, GenerationExecutions, StartOutcome } from "#lambdas/api/executions";
 import type { EngineEvent, ExecutionReport, LocalStateMachine } from "./local-engine";
 import { assertStartExecution } from "./quotas";
 

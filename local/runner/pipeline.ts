@@ -3,29 +3,31 @@
  * from the template and run by the local engine, every Lambda the real handler code, child
  * executions on the same engine, and outcome events on a local bus.
  */
-import { useClock } from "../../lambdas/common/clock";
-import { ENV } from "../../lambdas/common/settings";
-import { LOCAL_CREDENTIAL_VARIABLES } from "../../lambdas/common/credentials";
-import type { KlingCredentials } from "../../lambdas/kling/port";
-import { POWERTOOLS_ENV } from "../../lambdas/observability/catalog";
+import type { Environment } from "#lambdas/common/config";
+import { portsFromEnvironment } from "#lambdas/common/aws-ports";
+import type { HandlerPorts } from "#lambdas/common/ports";
+import { ENV } from "#lambdas/common/settings";
+import { LOCAL_CREDENTIAL_VARIABLES } from "#lambdas/common/credentials";
+import type { KlingCredentials } from "#lambdas/kling/port";
+import { POWERTOOLS_ENV } from "#lambdas/observability/catalog";
 import type { IStateMachine } from "aws-cdk-lib/aws-stepfunctions";
-import type { PipelineConfigInput } from "../../lib/pipeline-config";
-import type { KlingPipelineStack } from "../../lib/pipeline-stack";
+import type { PipelineConfigInput } from "#lib/pipeline-config";
+import type { KlingPipelineStack } from "#lib/pipeline-stack";
 import { type CloudFormationTemplate, definitionFromTemplate, localArn } from "./definition";
-import { BATCH_EVENTS } from "../../lambdas/batch/batch";
+import { BATCH_EVENTS } from "#lambdas/batch/batch";
 import { LocalEventBus } from "./event-bus";
 import { assertPutEventsSize } from "./quotas";
 import { LocalExecutions, startExecutionSync } from "./executions";
-import { LOCAL_HANDLERS, type LocalFunctionName } from "./handlers";
+import { type LambdaHandler, localHandlers, type LocalFunctionName } from "./handlers";
 import { invokeLikeLambda } from "./lambda-binding";
 import { type EngineEvent, type ExecutionReport, LocalStateMachine, type TaskBinder } from "./local-engine";
 import type { ScaledClock } from "./scaled-clock";
 import { LocalTaskResponses } from "./task-token-binding";
-import { useTaskResponses } from "../../lambdas/common/task-responses";
 import { logicalIdOf, synthesizePipeline } from "./synthesize";
-import { LEDGER_ENV } from "../../lambdas/ledger/config";
+import { startLocalVideoBucket } from "../storage/local-video-bucket";
+import type { VideoBucketServer } from "../storage/video-bucket-server";
+import { LEDGER_ENV } from "#lambdas/ledger/config";
 import type { PutEventsEntry } from "../serve/put-events";
-import { useLedger } from "../../lambdas/ledger/ports";
 import { type LocalLedger, startLocalLedger } from "../ledger/local-ledger";
 
 export interface LocalPipelineOptions {
@@ -37,28 +39,43 @@ export interface LocalPipelineOptions {
    * Wraps each Lambda invocation: how the tests stage the hard edges (e.g. a function that did
    * its work but was killed before it could answer) and how the benchmark counts invocations.
    */
-  readonly aroundInvoke?: (stateName: string, invoke: () => Promise<unknown>) => Promise<unknown>;
+  readonly aroundInvoke?: (stateName: string, invoke: () => Promise<unknown>, environment: Environment) => Promise<unknown>;
   /**
    * Adds other workflows over the same functions to the stack and runs them instead of the
    * pipeline's own (the benchmark's baseline).
    */
   readonly workflows?: (stack: KlingPipelineStack) => LocalWorkflows;
+  /**
+   * Where the embedded S3 keeps the archived videos, which outlive the pipeline; without it, a
+   * temporary directory removed on close.
+   */
+  readonly videoDirectory?: string;
 }
 
 /**
  * The Lambdas' environment as the template sets it, but for Kling's URL and the secret ARN:
  * locally {@link LocalPipeline.connect} decides where Kling is and puts the credentials in
- * the environment. Powertools runs in dev mode: log lines reach `console` (the local command
- * sends them to stderr, the chaos run scans them) and no EMF metric is printed.
+ * the environment. The handlers read it through their ports; only the Powertools variables,
+ * which the Powertools library reads from process.env itself, go there, with dev mode on: log
+ * lines reach `console` (the local command sends them to stderr, the chaos run scans them) and
+ * no EMF metric is printed.
  */
-function applyFunctionEnvironment(template: CloudFormationTemplate, functionIds: readonly string[]) {
+function functionEnvironment(template: CloudFormationTemplate, functionIds: readonly string[]): Record<string, string> {
   const merged: Record<string, string> = {};
   for (const id of functionIds) {
     const variables = (template.Resources[id]?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
       ?.Variables;
     for (const [name, value] of Object.entries(variables ?? {})) {
-      // Locally the ledger is dynalite's table, installed with useLedger.
-      if (name === ENV.klingSecretArn || name === ENV.klingBaseUrl || name === LEDGER_ENV.tableName || name.startsWith("AWS_")) continue;
+      // Locally the ledger is dynalite's table, passed as the ledger port; the video bucket is s3rver's, set on start.
+      if (
+        name === ENV.klingSecretArn ||
+        name === ENV.klingBaseUrl ||
+        name === ENV.videoBucketName ||
+        name === LEDGER_ENV.tableName ||
+        name.startsWith("AWS_")
+      ) {
+        continue;
+      }
       if (typeof value !== "string") throw new Error(`cannot run ${id} locally: ${name} is not a plain string`);
       if (merged[name] !== undefined && merged[name] !== value) {
         throw new Error(`cannot run the functions in one process: they set ${name} differently`);
@@ -67,8 +84,9 @@ function applyFunctionEnvironment(template: CloudFormationTemplate, functionIds:
     }
   }
   merged[POWERTOOLS_ENV.devMode] = "true";
-  Object.assign(process.env, merged);
-  delete process.env[ENV.klingSecretArn];
+  const powertoolsNames: readonly string[] = Object.values(POWERTOOLS_ENV);
+  for (const [name, value] of Object.entries(merged)) if (powertoolsNames.includes(name)) process.env[name] = value;
+  return merged;
 }
 
 /** A function's Timeout as the template sets it (Lambda's default is 3 s). */
@@ -87,6 +105,7 @@ function endedExecutionRule(
   template: CloudFormationTemplate,
   stateMachineId: string,
   handlerByArn: ReadonlyMap<string, LocalFunctionName>,
+  handlers: Readonly<Record<LocalFunctionName, LambdaHandler>>,
 ): ((report: ExecutionReport, stateMachineArn: string, redriveCount: number) => Promise<void>) | undefined {
   for (const resource of Object.values(template.Resources)) {
     if (resource.Type !== "AWS::Events::Rule") continue;
@@ -109,7 +128,7 @@ function endedExecutionRule(
         detail: { executionArn: report.executionArn, stateMachineArn, name: report.executionName, status: report.status, redriveCount },
       };
       try {
-        await invokeLikeLambda(LOCAL_HANDLERS[name], event);
+        await invokeLikeLambda(handlers[name], event);
       } catch (error) {
         console.error(`the status-change rule could not release ${report.executionName}: ${error instanceof Error ? error.message : String(error)}`);
       }
@@ -154,37 +173,50 @@ export class LocalPipeline {
   readonly bus = new LocalEventBus();
   /** The source of the events the batch rule starts a batch for. */
   readonly batchRequestSource: string;
+  /** How long the API's links to archived videos live (the configuration's videoArchive.linkSeconds). */
+  readonly videoLinkSeconds: number;
   /** The account ledger every generation passes through, on dynalite. */
   readonly ledger: LocalLedger = startLocalLedger();
-  private readonly restoreClock: () => void;
-  private readonly restoreTaskResponses: () => void;
-  private readonly restoreLedger: () => void;
+  /**
+   * The environment the functions run with: the template's variables, with Kling's URL and the
+   * credentials {@link LocalPipeline.connect} sets. The ports read it when a handler runs.
+   */
+  private readonly environment: Record<string, string>;
+  private videoBucket: Promise<VideoBucketServer> | undefined;
   /** Status-change events and batch requests on their way to their rules' targets. */
   private readonly deliveries = new Set<Promise<void>>();
   /** The stack's rules that start the batch workflow. */
   private readonly batchRequestPatterns: readonly RulePattern[];
 
+  // Longer than 60 lines: the switch binding each kind of Task to local code is read as one table of the integrations.
   constructor(readonly options: LocalPipelineOptions) {
     const { stack, template, extra } = synthesizePipeline(options.config, options.workflows);
     this.batchRequestSource = stack.pipeline.config.batchRequestSource;
+    this.videoLinkSeconds = stack.pipeline.config.videoArchive.linkSeconds;
     const workflows = extra ?? { generation: stack.pipeline.generation.stateMachine, batch: stack.pipeline.batch.stateMachine };
     const handlerByArn = new Map<string, LocalFunctionName>();
     for (const [name, fn] of [...Object.entries(stack.pipeline.functions), ...Object.entries(stack.pipeline.batchFunctions)]) {
       handlerByArn.set(localArn(template, logicalIdOf(stack, fn)), name as LocalFunctionName);
     }
-    applyFunctionEnvironment(
+    this.environment = functionEnvironment(
       template,
       [...handlerByArn.keys()].map((arn) => arn.split(":").at(-1) ?? ""),
     );
-    this.restoreClock = useClock(options.clock);
     const taskResponses = new LocalTaskResponses();
-    this.restoreTaskResponses = useTaskResponses(taskResponses);
-    this.restoreLedger = useLedger(this.ledger.ledger);
+    // The ports a container gets on AWS, but for the ledger (dynalite's table) and the task tokens (the local engine's).
+    const ports: HandlerPorts = {
+      ...portsFromEnvironment(this.environment, options.clock),
+      ledger: () => this.ledger.ledger,
+      taskResponses,
+    };
+    const handlers = localHandlers(ports);
+    const environment: Environment = this.environment;
 
     const generationId = logicalIdOf(stack, workflows.generation);
     const generationArn = localArn(template, generationId);
     /** Binds each Task to local code: a handler, a child execution, or the local bus. */
-    const aroundInvoke = options.aroundInvoke ?? ((_stateName, invoke) => invoke());
+    const around = options.aroundInvoke ?? ((_stateName, invoke) => invoke());
+    const aroundInvoke = (stateName: string, invoke: () => Promise<unknown>) => around(stateName, invoke, environment);
     const bindTask: TaskBinder = (stateName, state) => {
       const parameters = state.Parameters as Record<string, unknown> | undefined;
       switch (state.Resource) {
@@ -192,10 +224,16 @@ export class LocalPipeline {
           const functionArn = parameters?.FunctionName;
           const name = typeof functionArn === "string" ? handlerByArn.get(functionArn) : undefined;
           if (!name || typeof functionArn !== "string") return undefined;
-          const handler = LOCAL_HANDLERS[name];
+          const handler = handlers[name];
           const seconds = functionTimeoutSeconds(template, functionArn);
           // Handler time is real CPU and network time, like the Kling client's own timeout: not scaled.
           const timeout = { seconds, realMs: seconds * 1000 };
+          if (name === "archive") {
+            return async (input) => {
+              await this.videoBucketServer();
+              return aroundInvoke(stateName, () => invokeLikeLambda(handler, input, timeout));
+            };
+          }
           return (input) => aroundInvoke(stateName, () => invokeLikeLambda(handler, input, timeout));
         }
         case RESOURCE.lambdaInvokeWithTaskToken: {
@@ -206,7 +244,7 @@ export class LocalPipeline {
           const timeout = { seconds, realMs: seconds * 1000 };
           // How long the Task waits for its token is simulated time (WaitForSlot's park): scaled.
           const stateTimeoutMs = typeof state.TimeoutSeconds === "number" ? options.clock.realMs(state.TimeoutSeconds) : undefined;
-          return (input) => aroundInvoke(stateName, () => taskResponses.invoke(LOCAL_HANDLERS[name], input, timeout, stateTimeoutMs));
+          return (input) => aroundInvoke(stateName, () => taskResponses.invoke(handlers[name], input, timeout, stateTimeoutMs));
         }
         case RESOURCE.startExecutionSync:
           if (parameters?.StateMachineArn !== generationArn) return undefined;
@@ -220,13 +258,13 @@ export class LocalPipeline {
           const seconds = functionTimeoutSeconds(template, state.Resource);
           const timeout = { seconds, realMs: seconds * 1000 };
           return async (input) => {
-            const invoked = await aroundInvoke(stateName, () => invokeLikeLambda(LOCAL_HANDLERS[name], { Payload: input }, timeout));
+            const invoked = await aroundInvoke(stateName, () => invokeLikeLambda(handlers[name], { Payload: input }, timeout));
             return (invoked as { Payload: unknown }).Payload;
           };
         }
       }
     };
-    const releaseEnded = endedExecutionRule(template, generationId, handlerByArn);
+    const releaseEnded = endedExecutionRule(template, generationId, handlerByArn, handlers);
     this.generation = new LocalStateMachine({
       definition: definitionFromTemplate(template, generationId),
       stateMachineArn: generationArn,
@@ -263,15 +301,21 @@ export class LocalPipeline {
     }
   }
 
+  /** The configuration the functions run with (the local API validates with it too). */
+  get functionEnvironment(): Environment {
+    return this.environment;
+  }
+
   /** Points the Lambdas at a Kling endpoint (the simulator or the real one) with these credentials. */
   connect(baseUrl: string, credentials: KlingCredentials): void {
-    process.env[ENV.klingBaseUrl] = baseUrl;
-    for (const name of Object.values(LOCAL_CREDENTIAL_VARIABLES)) delete process.env[name];
+    const env = this.environment;
+    env[ENV.klingBaseUrl] = baseUrl;
+    for (const name of Object.values(LOCAL_CREDENTIAL_VARIABLES)) delete env[name];
     if ("apiKey" in credentials) {
-      process.env[LOCAL_CREDENTIAL_VARIABLES.apiKey] = credentials.apiKey;
+      env[LOCAL_CREDENTIAL_VARIABLES.apiKey] = credentials.apiKey;
     } else {
-      process.env[LOCAL_CREDENTIAL_VARIABLES.accessKey] = credentials.accessKey;
-      process.env[LOCAL_CREDENTIAL_VARIABLES.secretKey] = credentials.secretKey;
+      env[LOCAL_CREDENTIAL_VARIABLES.accessKey] = credentials.accessKey;
+      env[LOCAL_CREDENTIAL_VARIABLES.secretKey] = credentials.secretKey;
     }
   }
 
@@ -294,6 +338,15 @@ export class LocalPipeline {
     return this.runBatch(detail, executionName, onEvent);
   }
 
+  /**
+   * The embedded S3 (s3rver) holding the video bucket, started when Archive first needs it and
+   * stopped by {@link close}; the Lambdas (Archive, the API) reach it through their environment.
+   */
+  videoBucketServer(): Promise<VideoBucketServer> {
+    this.videoBucket ??= startLocalVideoBucket(this.options.videoDirectory);
+    return this.videoBucket;
+  }
+
   /** Resolves when every status-change event so far has reached the rule's target (the ledger's backstop). */
   async statusChangesDelivered(): Promise<void> {
     await Promise.all([...this.deliveries]);
@@ -306,9 +359,9 @@ export class LocalPipeline {
 
   async close(): Promise<void> {
     await this.statusChangesDelivered();
-    this.restoreLedger();
-    this.restoreTaskResponses();
-    this.restoreClock();
     await this.ledger.close();
+    const bucket = await this.videoBucket;
+    this.videoBucket = undefined;
+    await bucket?.close();
   }
 }

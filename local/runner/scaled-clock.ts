@@ -1,4 +1,4 @@
-import type { Clock } from "../../lambdas/common/clock";
+import type { Clock } from "#lambdas/common/clock";
 
 /**
  * Simulated time that runs `1 / timeScale` times faster than the wall clock: with a scale of

@@ -3,8 +3,8 @@
  * Lambdas will read from the environment, a scaled clock, and the pipeline on the local engine.
  * The local command, the workflow tests and later the benchmark all start from here.
  */
-import type { KlingCredentials } from "../../lambdas/kling/port";
-import type { PipelineConfigInput } from "../../lib/pipeline-config";
+import type { KlingCredentials } from "#lambdas/kling/port";
+import type { PipelineConfigInput } from "#lib/pipeline-config";
 import { DEV_API_KEY, type Simulator, type SimulatorOptions, startSimulator } from "../simulator";
 import type { EngineEvent, ExecutionReport } from "./local-engine";
 import { LocalPipeline } from "./pipeline";
@@ -18,6 +18,8 @@ export interface LocalSessionOptions {
   readonly simulator?: Omit<SimulatorOptions, "clock" | "credentials">;
   /** A real Kling endpoint and its credentials instead of the simulator. */
   readonly kling?: { readonly baseUrl: string; readonly credentials: KlingCredentials };
+  /** Where the archived videos are kept (the embedded S3's directory); without it, a temporary one. */
+  readonly videoDirectory?: string;
 }
 
 export interface LocalSession {
@@ -31,7 +33,7 @@ export interface LocalSession {
 
 export async function startLocalSession(options: LocalSessionOptions): Promise<LocalSession> {
   const clock = new ScaledClock(options.timeScale);
-  const pipeline = new LocalPipeline({ clock, config: options.config });
+  const pipeline = new LocalPipeline({ clock, config: options.config, videoDirectory: options.videoDirectory });
   let simulator: Simulator | undefined;
   if (options.kling) {
     pipeline.connect(options.kling.baseUrl, options.kling.credentials);

@@ -1,9 +1,9 @@
 import { App } from "aws-cdk-lib";
-import type { PipelineConfigInput } from "../../lib/pipeline-config";
-import { KlingPipelineStack } from "../../lib/pipeline-stack";
+import type { PipelineConfigInput } from "#lib/pipeline-config";
+import { KlingPipelineStack } from "#lib/pipeline-stack";
 import type { CloudFormationTemplate } from "./definition";
 
-export { logicalIdOf } from "../../lib/logical-id";
+export { logicalIdOf } from "#lib/logical-id";
 
 export interface SynthesizedPipeline<Extra> {
   readonly stack: KlingPipelineStack;

@@ -4,7 +4,7 @@
  * exactly that output, or that Error and Cause.
  */
 import { randomUUID } from "node:crypto";
-import type { TaskResponses } from "../../lambdas/common/task-responses";
+import type { TaskResponses } from "#lambdas/common/task-responses";
 import type { LambdaHandler } from "./handlers";
 import { type FunctionTimeout, invokeLikeLambda } from "./lambda-binding";
 

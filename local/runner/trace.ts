@@ -4,7 +4,7 @@
  * Choice states, a caught state's leftover output and the Fail state itself say nothing new,
  * so they print nothing; the outcome lines carry the final error, message and suggestion.
  */
-import type { Diagnosis } from "../../lambdas/diagnose/diagnosis";
+import type { Diagnosis } from "#lambdas/diagnose/diagnosis";
 import type { EngineEvent, ExecutionReport } from "./local-engine";
 
 const get = (value: unknown, ...path: string[]): unknown =>
@@ -32,6 +32,11 @@ const EXIT_DETAILS: Record<string, (output: unknown) => string | undefined> = {
     const available = text(get(out, "credits", "availableUnits"));
     return price === undefined ? undefined : `costs ${price} units${available === undefined ? "" : `, ${available} available`}`;
   },
+  WaitForSlot: (out) => {
+    const queued = get(out, "slot", "queuedSeconds");
+    if (typeof queued !== "number") return undefined;
+    return queued === 0 ? "a Kling slot was free" : `a Kling slot after ${queued} s in the queue`;
+  },
   Submit: (out) => {
     const task = get(out, "task");
     const id = text(get(task, "taskId"));
@@ -44,6 +49,12 @@ const EXIT_DETAILS: Record<string, (output: unknown) => string | undefined> = {
     if (status === "succeed") return "the video is ready";
     const poll = nextPoll(task);
     return status === undefined ? undefined : `Kling says ${status}${poll ? `, next poll in ${poll}` : ""}`;
+  },
+  Archive: (out) => {
+    const video = get(get(out, "archive"), "video");
+    const key = text(get(video, "key"));
+    const bytes = get(video, "bytes");
+    return key === undefined ? undefined : `kept the video${typeof bytes === "number" ? ` (${bytes} bytes)` : ""} as ${key}`;
   },
   Diagnose: (out) => {
     const diagnosis = get(out, "diagnosis");

@@ -4,15 +4,17 @@
  * 10 MB payload limit, the result back as HTTP) and calls the same handler, with executions
  * run by the local engine. `npm start -- serve` starts it.
  */
+import type { Environment } from "#lambdas/common/config";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
-import type { GenerationExecutions } from "../../lambdas/api/executions";
+import type { GenerationExecutions } from "#lambdas/api/executions";
+import type { VideoLinks } from "#lambdas/api/video-links";
 import { PortUnavailableError, portProblem } from "../cli/listen-error";
-import type { QueuePositions } from "../../lambdas/ledger/queue-position";
+import type { QueuePositions } from "#lambdas/ledger/queue-position";
 import { answerPutEvents, PUT_EVENTS_TARGET, type PutEventsEntry } from "./put-events";
-import { errorResponse } from "../../lambdas/api/http";
-import { handleApiRequest } from "../../lambdas/api/routes";
+import { errorResponse } from "#lambdas/api/http";
+import { handleApiRequest } from "#lambdas/api/routes";
 import {
   API_GATEWAY_MAX_PAYLOAD_BYTES,
   fromProxyResult,
@@ -27,6 +29,10 @@ export const API_HOST = "127.0.0.1";
 
 interface LocalApiServerOptions {
   readonly executions: GenerationExecutions;
+  /** The configuration the API validates with (the pipeline's functions' environment). */
+  readonly environment: Environment;
+  /** Signs the links to archived videos (the pipeline's embedded S3). */
+  readonly links: VideoLinks;
   /** The ledger's queue: a generation waiting for a Kling slot is QUEUED. */
   readonly queue?: QueuePositions;
   /** Where EventBridge PutEvents entries go (the local rules); without it PutEvents is not answered. */
@@ -227,7 +233,7 @@ async function serve(
       requestId,
       receivedAt,
     });
-    const result = await handleApiRequest(event, options.executions, process.env, options.queue);
+    const result = await handleApiRequest(event, options.executions, options.environment, { links: options.links, queue: options.queue });
     send(response, fromProxyResult(result, requestId));
   } catch (error) {
     if (error instanceof ClientGoneError || response.destroyed) return;

@@ -5,7 +5,7 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
-import { GENERATIONS_PATH } from "../../lambdas/api/routes";
+import { GENERATIONS_PATH } from "#lambdas/api/routes";
 import { LOCAL_ACCOUNT } from "../runner/definition";
 
 /** The deployed stage (lib/generation-api.ts). Locally the paths carry no stage prefix. */

@@ -2,11 +2,13 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Fault } from "./faults";
+import { deliverVideo, type VideoDeliveryFault } from "./video-delivery";
 
 export type Answer =
   | { readonly type: "envelope"; readonly status: number; readonly code: number; readonly message: string; readonly data?: unknown }
   | { readonly type: "raw"; readonly status: number; readonly contentType: string; readonly body: string | Buffer }
-  | { readonly type: "drop" };
+  | { readonly type: "drop" }
+  | { readonly type: "video"; readonly body: Buffer; readonly fault: VideoDeliveryFault | undefined };
 
 export function success(data: unknown): Answer {
   return { type: "envelope", status: 200, code: 0, message: "SUCCEED", data };
@@ -35,6 +37,8 @@ export function send(request: IncomingMessage, response: ServerResponse, answer:
     case "drop":
       request.socket.destroy();
       return undefined;
+    case "video":
+      return deliverVideo(response, answer.body, answer.fault);
     case "raw":
       response.writeHead(answer.status, { "content-type": answer.contentType });
       response.end(answer.body);

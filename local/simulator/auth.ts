@@ -3,7 +3,7 @@
  * SecretKey whose `iss` is the matching AccessKey, as Kling's API documentation specifies.
  */
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
-import type { KlingCredentials } from "../../lambdas/kling/port";
+import type { KlingCredentials } from "#lambdas/kling/port";
 import { isRecord } from "./json";
 
 type AuthResult = { readonly ok: true } | { readonly ok: false; readonly code: number; readonly message: string };

@@ -14,6 +14,7 @@
  * delays for a front that holds requests or answers (local/chaos/delaying-proxy.ts). Its draws
  * are independent of onRequest's; the two together fault about R of the requests.
  */
+import { VIDEO_DELIVERY_FAULTS } from "./video-delivery";
 import { errorFault, SUCCEED, type ApiRequestInfo, type Fault, type FaultPlan, type NewTaskInfo, type TaskOutcome } from "./faults";
 import { isRecord } from "./json";
 import { CONCURRENCY_LIMIT_MESSAGE } from "./scenarios";
@@ -35,7 +36,9 @@ export const CHAOS_REQUEST_FAULTS = [
 export const CHAOS_DELAY_FAULTS = ["slow-answer", "late-answer", "late-answer-after-handling"] as const;
 /** How tasks end (FaultPlan.taskOutcome). */
 export const CHAOS_TASK_FAULTS = ["task-failed", "task-stuck"] as const;
-export const CHAOS_FAULT_KINDS = [...CHAOS_REQUEST_FAULTS, ...CHAOS_DELAY_FAULTS, ...CHAOS_TASK_FAULTS] as const;
+/** How a video download goes wrong (FaultPlan.onVideoDownload): Archive retries each. */
+const CHAOS_DOWNLOAD_FAULTS = VIDEO_DELIVERY_FAULTS;
+export const CHAOS_FAULT_KINDS = [...CHAOS_REQUEST_FAULTS, ...CHAOS_DELAY_FAULTS, ...CHAOS_TASK_FAULTS, ...CHAOS_DOWNLOAD_FAULTS] as const;
 
 export type ChaosRequestFault = (typeof CHAOS_REQUEST_FAULTS)[number];
 export type ChaosDelayFault = (typeof CHAOS_DELAY_FAULTS)[number];
@@ -144,6 +147,7 @@ interface Burst {
   remaining: number;
 }
 
+// Longer than 60 lines: the plan's decisions share one seeded random stream and its counters, kept in one closure.
 export function chaosPlan(options: ChaosPlanOptions): ChaosPlan {
   const { seed, faultRate } = options;
   if (!Number.isInteger(seed)) throw new RangeError(`the chaos seed must be a whole number, got ${seed}`);
@@ -257,6 +261,18 @@ export function chaosPlan(options: ChaosPlanOptions): ChaosPlan {
       if (kind === undefined) return undefined;
       count(kind);
       return requestFault(kind, next);
+    },
+
+    onVideoDownload(download) {
+      const id = download.externalTaskId ?? download.taskId;
+      const key = `download|${id}`;
+      const nth = (seen.get(key) ?? 0) + 1;
+      seen.set(key, nth);
+      const next = random(`${key}|${nth}`);
+      if (next() >= faultRate) return undefined;
+      const kind = CHAOS_DOWNLOAD_FAULTS[Math.floor(next() * CHAOS_DOWNLOAD_FAULTS.length)] ?? "download-dropped";
+      count(kind);
+      return kind;
     },
 
     taskOutcome(task: NewTaskInfo): TaskOutcome {

@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import { SCENARIOS, isScenarioName } from "./scenarios";
 import type { Simulator, SimulatorOptions } from "./server";
-import type { KlingCredentials } from "../../lambdas/kling/port";
+import type { KlingCredentials } from "#lambdas/kling/port";
 
 const DEFAULT_CLI_PORT = 8787;
 

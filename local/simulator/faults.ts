@@ -3,9 +3,10 @@
  * request and every new task. Named scenarios (scenarios.ts) are one kind of plan; a seeded
  * random "chaos" plan can implement the same two hooks.
  */
-import type { KlingTaskKind } from "../../lambdas/kling/port";
+import type { KlingTaskKind } from "#lambdas/kling/port";
+import type { VideoDeliveryFault } from "./video-delivery";
 
-/** The API requests a plan is consulted for (video downloads are never faulted). */
+/** The API requests a plan is consulted for (video downloads have a hook of their own). */
 export const API_REQUEST_KINDS = ["create", "query", "list", "account"] as const;
 export type ApiRequestKind = (typeof API_REQUEST_KINDS)[number];
 
@@ -51,11 +52,28 @@ export interface NewTaskInfo {
   readonly externalTaskId?: string;
 }
 
+/** How a video download goes wrong: a fault on the way, or Kling's CDN no longer has it (404). */
+export type VideoDelivery = VideoDeliveryFault | "purged";
+
+/** A video download is the video of this task. */
+interface VideoDownloadInfo {
+  readonly taskId: string;
+  readonly externalTaskId?: string | undefined;
+}
+
+/** A fault applied to video downloads, optionally only to the first `times` of them. */
+export interface VideoRule {
+  readonly times?: number;
+  readonly delivery: VideoDelivery;
+}
+
 export interface FaultPlan {
   /** Consulted once per authenticated API request, before it is handled. */
   onRequest(request: ApiRequestInfo): Fault | undefined;
   /** Decides at creation how a task will end. */
   taskOutcome(task: NewTaskInfo): TaskOutcome;
+  /** Consulted once per video download; none means every video is sent whole. */
+  onVideoDownload?(download: VideoDownloadInfo): VideoDelivery | undefined;
 }
 
 export const SUCCEED: TaskOutcome = { status: "succeed" };
@@ -78,9 +96,18 @@ export interface FaultRule {
 }
 
 /** A plan from data: the first rule that matches and still has uses left decides. */
-export function ruleBasedPlan(rules: readonly FaultRule[], outcome: TaskOutcome = SUCCEED): FaultPlan {
+export function ruleBasedPlan(rules: readonly FaultRule[], outcome: TaskOutcome = SUCCEED, videoRules: readonly VideoRule[] = []): FaultPlan {
   const used = rules.map(() => 0);
+  const videoUsed = videoRules.map(() => 0);
   return {
+    onVideoDownload() {
+      for (const [index, rule] of videoRules.entries()) {
+        if (rule.times !== undefined && videoUsed[index] >= rule.times) continue;
+        videoUsed[index] += 1;
+        return rule.delivery;
+      }
+      return undefined;
+    },
     onRequest(request) {
       for (const [index, rule] of rules.entries()) {
         if (rule.on !== "any" && rule.on !== request.kind) continue;

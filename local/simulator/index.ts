@@ -26,6 +26,7 @@ export {
   type FaultRule,
   type NewTaskInfo,
   type TaskOutcome,
+  type VideoDelivery,
 } from "./faults";
 export {
   SCENARIOS,

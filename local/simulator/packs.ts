@@ -2,7 +2,7 @@
  * The account's resource packs: creates are paid from them (with the project's one pricing
  * table) and `GET /account/costs` reports them.
  */
-import type { ResourcePack } from "../../lambdas/kling/wire";
+import type { ResourcePack } from "#lambdas/kling/wire";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

@@ -48,5 +48,9 @@ export function perItemPlan(fallback: ScenarioName): FaultPlan {
       if (plan && task.externalTaskId !== undefined) externalIdByTaskId.set(task.taskId, task.externalTaskId);
       return (plan ?? runPlan).taskOutcome(task);
     },
+    onVideoDownload: (download) => {
+      const plan = download.externalTaskId === undefined ? undefined : planByExternalId.get(download.externalTaskId);
+      return (plan ?? runPlan).onVideoDownload?.(download);
+    },
   };
 }

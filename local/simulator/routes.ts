@@ -1,7 +1,7 @@
 /** Which endpoint a request is for (Kling's API documentation: the legacy `/v1` standard and the new path-based one). */
-import type { KlingTaskKind } from "../../lambdas/kling/port";
-import { TASK_KINDS, type TaskKind } from "../../lambdas/kling/wire";
-import { NEW_TASK_KINDS, type NewTaskKind } from "../../lambdas/kling/wire-v2";
+import type { KlingTaskKind } from "#lambdas/kling/port";
+import { TASK_KINDS, type TaskKind } from "#lambdas/kling/wire";
+import { NEW_TASK_KINDS, type NewTaskKind } from "#lambdas/kling/wire-v2";
 
 export type Route =
   /** `model`: the new standard's path segment (the legacy standard names it in the body). */

@@ -2,7 +2,7 @@
  * Named fault scenarios, one per run. Each is data: fault rules, how tasks end, and
  * optionally the account's resource packs. `faultPlanFor` turns one into a FaultPlan.
  */
-import { errorFault, ruleBasedPlan, type FaultPlan, type FaultRule, type TaskOutcome } from "./faults";
+import { errorFault, ruleBasedPlan, type FaultPlan, type FaultRule, type TaskOutcome, type VideoRule } from "./faults";
 import type { PackSeed } from "./packs";
 
 export const SCENARIO_NAMES = [
@@ -20,6 +20,8 @@ export const SCENARIO_NAMES = [
   "lost-create-response",
   "lost-create-connection",
   "malformed-response",
+  "download-dropped",
+  "video-purged",
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
@@ -30,6 +32,8 @@ export interface Scenario {
   readonly outcome?: TaskOutcome;
   /** Replaces the configured packs for this scenario. */
   readonly resourcePacks?: readonly PackSeed[];
+  /** Faults on the video downloads. */
+  readonly videoRules?: readonly VideoRule[];
 }
 
 export const CONCURRENCY_LIMIT_MESSAGE = "parallel task over resource pack limit";
@@ -135,6 +139,18 @@ export const SCENARIOS: readonly Scenario[] = [
       },
     ],
   },
+  {
+    name: "download-dropped",
+    description: "the first download of a video drops the connection in the middle of the body, then downloads succeed",
+    rules: [],
+    videoRules: [{ times: 1, delivery: "download-dropped" }],
+  },
+  {
+    name: "video-purged",
+    description: "tasks succeed but their video URL answers 404, as once Kling has purged it (30 days after the task)",
+    rules: [],
+    videoRules: [{ delivery: "purged" }],
+  },
 ];
 
 export function isScenarioName(value: string): value is ScenarioName {
@@ -149,5 +165,5 @@ export function scenarioNamed(name: ScenarioName): Scenario {
 
 /** A fresh plan (its own counters) for one simulator run. */
 export function faultPlanFor(scenario: Scenario): FaultPlan {
-  return ruleBasedPlan(scenario.rules, scenario.outcome);
+  return ruleBasedPlan(scenario.rules, scenario.outcome, scenario.videoRules);
 }

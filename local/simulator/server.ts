@@ -9,15 +9,16 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import { now, type Clock } from "../../lambdas/common/clock";
-import { isNewTaskKind, type KlingCredentials, type KlingTaskKind } from "../../lambdas/kling/port";
-import type { ResourcePack, TaskKind } from "../../lambdas/kling/wire";
-import { priceUnits } from "../../lambdas/schemas/pricing";
+import { type Clock, wallClock } from "#lambdas/common/clock";
+import { isNewTaskKind, type KlingCredentials, type KlingTaskKind } from "#lambdas/kling/port";
+import type { ResourcePack, TaskKind } from "#lambdas/kling/wire";
+import { priceUnits } from "#lambdas/schemas/pricing";
 import { failure, faultAnswer, readBody, send, success, type Answer } from "./answers";
 import { authenticate } from "./auth";
 import type { ApiRequestInfo, FaultPlan } from "./faults";
 import { isRecord } from "./json";
 import { ResourcePacks, type PackSeed } from "./packs";
+import { syntheticMp4 } from "./mp4";
 import { OtherUsers, type HeldSlot, type OtherUsersTask } from "./other-users";
 import { isNewStandardRoute, routeOf, type Route } from "./routes";
 import { perItemPlan } from "./per-item-plan";
@@ -37,8 +38,8 @@ export const DEFAULT_UNITS = 10_000;
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 /** Kling purges video URLs after 30 days. */
 const VIDEO_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
-/** A few bytes that start like an MP4 (an `ftyp` box): enough for a download check. */
-const VIDEO_BYTES = Buffer.from("00000018667479706973736f0000020069736f6d6d703431", "hex");
+/** The media bytes of each video the simulator makes (local/simulator/mp4.ts): 256 KiB by default. */
+const DEFAULT_VIDEO_MEDIA_BYTES = 256 * 1024;
 
 export interface SimulatorOptions {
   /** 0 (the default) picks a free port. */
@@ -60,8 +61,10 @@ export interface SimulatorOptions {
   readonly scenario?: ScenarioName;
   /** Replaces the scenario's request faults and task outcomes (the scenario's packs still apply). */
   readonly faultPlan?: FaultPlan;
-  /** Drives task progress and token expiry; defaults to the project clock (lambdas/common/clock). */
+  /** Drives task progress and token expiry; defaults to the wall clock. */
   readonly clock?: Clock;
+  /** The size of each video's media data, in bytes (the MP4's boxes add about 150). */
+  readonly videoMediaBytes?: number;
   /** Called once per request, after its answer went out (or the connection was dropped). */
   readonly onRequest?: (entry: RequestLogEntry) => void;
   /** Serve HTTPS with this PEM key and certificate (for clients that accept only `https://`); HTTP by default. */
@@ -94,57 +97,57 @@ export interface Simulator {
   otherUsersSlots(): readonly HeldSlot[];
   /** The packs as they really are (not as a lagging account endpoint might show them). */
   resourcePacks(): ResourcePack[];
+  /** The bytes the simulator serves for a video (whole, without faults); undefined for a video it never made. */
+  videoBytes(videoId: string, watermarked?: boolean): Buffer | undefined;
   close(): Promise<void>;
 }
 
-export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
-  const clock = options.clock ?? { now };
-  const scenario = scenarioNamed(options.scenario ?? "happy");
-  // Prompts tagged [scenario:NAME] get that scenario; the rest get the run's.
-  const plan = options.faultPlan ?? perItemPlan(scenario.name);
-  const credentials = acceptedCredentials(options.credentials);
-  const generationSeconds = options.generationSeconds ?? DEFAULT_GENERATION_SECONDS;
-  const maxConcurrentTasks = options.maxConcurrentTasks ?? DEFAULT_MAX_CONCURRENT_TASKS;
-  if (!(generationSeconds >= 0)) throw new RangeError("generationSeconds must be 0 or more");
-  if (!Number.isInteger(maxConcurrentTasks) || maxConcurrentTasks < 1) throw new RangeError("maxConcurrentTasks must be a whole number of 1 or more");
+/** What a running simulator holds: its settings and its account's state. */
+interface SimulatorState {
+  readonly clock: Clock;
+  readonly plan: FaultPlan;
+  readonly credentials: readonly KlingCredentials[];
+  readonly maxConcurrentTasks: number;
+  readonly packs: ResourcePacks;
+  readonly tasks: TaskStore;
+  readonly otherUsers: OtherUsers;
+  readonly stats: StatsRecorder;
+  readonly generationMsFor: (request: AcceptedCreate) => number;
+  readonly onRequest: SimulatorOptions["onRequest"];
+  readonly videoMediaBytes: number;
+  /** Set once the server listens: the new standard's answers carry absolute URLs. */
+  baseUrl: string;
+}
 
-  const packSeeds = scenario.resourcePacks ?? options.resourcePacks ?? [{ total: options.units ?? DEFAULT_UNITS }];
-  const packs = new ResourcePacks(packSeeds, clock.now());
-  const tasks = new TaskStore();
-  const otherUsers = new OtherUsers(options.otherUsers ?? [], clock.now());
-  const generationMsFor = (request: AcceptedCreate): number => {
-    const seconds = options.generationSecondsFor?.(request) ?? generationSeconds;
-    if (!(seconds >= 0)) throw new RangeError(`a task's generation time must be 0 or more seconds, got ${seconds}`);
-    return Math.round(seconds * 1000);
-  };
-  const stats = new StatsRecorder();
-  let baseUrl = "";
+/** Kling's HTTP API over a simulator's state: each request routed, authenticated, maybe faulted, and answered. */
+class SimulatedKling {
+  constructor(readonly s: SimulatorState) {}
 
-  /** Tasks change status only when someone looks, so every look first catches up with the clock. */
-  function catchUp(at: number): void {
-    otherUsers.advance(at, tasks.slotsHeld(), maxConcurrentTasks);
-    for (const failed of tasks.advance(at)) packs.refund(failed.charges);
+  /** Tasks change status only when someone looks, so every look first catches up with the this.s.clock. */
+  catchUp(at: number): void {
+    this.s.otherUsers.advance(at, this.s.tasks.slotsHeld(), this.s.maxConcurrentTasks);
+    for (const failed of this.s.tasks.advance(at)) this.s.packs.refund(failed.charges);
   }
 
-  function createTask(route: Extract<Route, { kind: "create" }>, body: unknown, at: number): Answer {
+  createTask(route: Extract<Route, { kind: "create" }>, body: unknown, at: number): Answer {
     const taskKind: KlingTaskKind = route.taskKind;
     const validation: CreateValidation = isNewTaskKind(taskKind)
       ? validateNewCreateBody(taskKind, route.model ?? "", body)
       : validateCreateBody(taskKind, body);
     if (!validation.ok) return failure(400, 1201, validation.message);
     const request = validation.create;
-    if (request.externalTaskId !== undefined && tasks.hasExternalId(request.externalTaskId)) {
+    if (request.externalTaskId !== undefined && this.s.tasks.hasExternalId(request.externalTaskId)) {
       return failure(400, 1201, `external_task_id ${request.externalTaskId} already exists`);
     }
-    if (tasks.activeCount() + otherUsers.heldAt(at) >= maxConcurrentTasks) return failure(429, 1303, CONCURRENCY_LIMIT_MESSAGE);
+    if (this.s.tasks.activeCount() + this.s.otherUsers.heldAt(at) >= this.s.maxConcurrentTasks) return failure(429, 1303, CONCURRENCY_LIMIT_MESSAGE);
     const units = priceUnits({ model: request.model, mode: request.mode, duration: request.duration, sound: request.sound });
-    const charges = packs.charge(units, at);
+    const charges = this.s.packs.charge(units, at);
     if (!charges) return failure(429, 1102, `Resource pack exhausted or expired: this video costs ${units} units`);
 
     const taskId = randomUUID();
-    const outcome = plan.taskOutcome({ taskId, kind: taskKind, model: request.model, externalTaskId: request.externalTaskId });
-    if (outcome.status !== "succeed") stats.countFault();
-    const task = tasks.add({
+    const outcome = this.s.plan.taskOutcome({ taskId, kind: taskKind, model: request.model, externalTaskId: request.externalTaskId });
+    if (outcome.status !== "succeed") this.s.stats.countFault();
+    const task = this.s.tasks.add({
       taskId,
       kind: taskKind,
       request,
@@ -153,86 +156,94 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       outcome,
       videoId: randomUUID(),
       createdAt: at,
-      generationMs: generationMsFor(request),
+      generationMs: this.s.generationMsFor(request),
     });
-    stats.countTaskCreated(request.externalTaskId);
-    return success(isNewTaskKind(taskKind) ? newTaskWire(task, baseUrl) : createdTaskWire(task));
+    this.s.stats.countTaskCreated(request.externalTaskId);
+    return success(isNewTaskKind(taskKind) ? newTaskWire(task, this.s.baseUrl) : createdTaskWire(task));
   }
 
-  /** The tasks `GET /tasks?task_ids=a,b` or `?external_task_ids=a,b` asks for; undefined unless exactly one of the two is given. */
-  function queriedNewTasks(query: URLSearchParams): SimulatedTask[] | undefined {
+  /** The this.s.tasks `GET /this.s.tasks?task_ids=a,b` or `?external_task_ids=a,b` asks for; undefined unless exactly one of the two is given. */
+  queriedNewTasks(query: URLSearchParams): SimulatedTask[] | undefined {
     const byId = query.get("task_ids");
     const byExternalId = query.get("external_task_ids");
     if ((byId === null) === (byExternalId === null)) return undefined;
-    return tasks.findNew(byId === null ? "external_task_ids" : "task_ids", (byId ?? byExternalId ?? "").split(","));
+    return this.s.tasks.findNew(byId === null ? "external_task_ids" : "task_ids", (byId ?? byExternalId ?? "").split(","));
   }
 
-  /** The new standard answers a query with a list of the tasks found (none: an empty list). */
-  function queryNewTasks(query: URLSearchParams): Answer {
-    const found = queriedNewTasks(query);
+  /** The new standard answers a query with a list of the this.s.tasks found (none: an empty list). */
+  queryNewTasks(query: URLSearchParams): Answer {
+    const found = this.queriedNewTasks(query);
     if (!found) return failure(400, 1201, "exactly one of task_ids and external_task_ids is required");
-    return success(found.map((task) => newTaskWire(task, baseUrl)));
+    return success(found.map((task) => newTaskWire(task, this.s.baseUrl)));
   }
 
-  /** `POST /tasks` with `{limit, cursor}`: the cursor is the offset of the next task, newest first. */
-  function pageNewTasks(body: unknown): Answer {
+  /** `POST /this.s.tasks` with `{limit, cursor}`: the cursor is the offset of the next task, newest first. */
+  pageNewTasks(body: unknown): Answer {
     const request = isRecord(body) ? body : {};
     const limit = request.limit ?? 100;
     if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > 500) return failure(400, 1201, "limit must be a whole number from 1 to 500");
     const cursor = request.cursor ?? "0";
     if (typeof cursor !== "string" || !/^\d+$/.test(cursor)) return failure(400, 1201, "cursor is not one this API returned");
     const offset = Number(cursor);
-    const page = tasks.pageNew(offset, limit);
-    const hasMore = tasks.pageNew(offset + limit, 1).length > 0;
-    return success({ result: page.map((task) => newTaskWire(task, baseUrl)), count: page.length, has_more: hasMore, ...(hasMore ? { next_cursor: String(offset + limit) } : {}) });
+    const page = this.s.tasks.pageNew(offset, limit);
+    const hasMore = this.s.tasks.pageNew(offset + limit, 1).length > 0;
+    return success({ result: page.map((task) => newTaskWire(task, this.s.baseUrl)), count: page.length, has_more: hasMore, ...(hasMore ? { next_cursor: String(offset + limit) } : {}) });
   }
 
-  function queryTask(taskKind: TaskKind, id: string): Answer {
-    const task = tasks.find(taskKind, id);
-    return task ? success(taskWire(task, baseUrl)) : failure(400, 1201, "Task not found");
+  queryTask(taskKind: TaskKind, id: string): Answer {
+    const task = this.s.tasks.find(taskKind, id);
+    return task ? success(taskWire(task, this.s.baseUrl)) : failure(400, 1201, "Task not found");
   }
 
-  function listTasks(taskKind: TaskKind, query: URLSearchParams): Answer {
+  listTasks(taskKind: TaskKind, query: URLSearchParams): Answer {
     const pageNum = integerParam(query, "pageNum", 1, 1, 1000);
     if (pageNum === undefined) return failure(400, 1201, "pageNum must be a whole number from 1 to 1000");
     const pageSize = integerParam(query, "pageSize", 30, 1, 500);
     if (pageSize === undefined) return failure(400, 1201, "pageSize must be a whole number from 1 to 500");
-    return success(tasks.page(taskKind, pageNum, pageSize).map((task) => taskWire(task, baseUrl)));
+    return success(this.s.tasks.page(taskKind, pageNum, pageSize).map((task) => taskWire(task, this.s.baseUrl)));
   }
 
-  function accountCosts(query: URLSearchParams, at: number): Answer {
+  accountCosts(query: URLSearchParams, at: number): Answer {
     const startTime = integerParam(query, "start_time", undefined, 0, Number.MAX_SAFE_INTEGER);
     if (startTime === undefined) return failure(400, 1201, "start_time is required, in epoch milliseconds");
     const endTime = integerParam(query, "end_time", undefined, 0, Number.MAX_SAFE_INTEGER);
     if (endTime === undefined) return failure(400, 1201, "end_time is required, in epoch milliseconds");
     if (endTime < startTime) return failure(400, 1201, "end_time must not be before start_time");
-    const infos = packs.view(at, { startTime, endTime, name: query.get("resource_pack_name") ?? undefined });
+    const infos = this.s.packs.view(at, { startTime, endTime, name: query.get("resource_pack_name") ?? undefined });
     return success({ resource_pack_subscribe_infos: infos });
   }
 
-  function serveVideo(videoId: string, url: URL, at: number): Answer {
-    const task = tasks.byVideoId(videoId);
+  serveVideo(videoId: string, url: URL, at: number): { answer: Answer; fault?: string } {
+    const task = this.s.tasks.byVideoId(videoId);
     if (!task || task.status !== "succeed" || at - task.updatedAt > VIDEO_RETENTION_MS) {
-      return failure(404, 1203, "Video not found");
+      return { answer: failure(404, 1203, "Video not found") };
     }
-    const bytes = url.searchParams.has("watermark") ? Buffer.concat([VIDEO_BYTES, Buffer.from("watermark")]) : VIDEO_BYTES;
-    return { type: "raw", status: 200, contentType: "video/mp4", body: bytes };
+    const delivery = this.s.plan.onVideoDownload?.({ taskId: task.taskId, externalTaskId: task.request.externalTaskId });
+    if (delivery) this.s.stats.countFault();
+    if (delivery === "purged") return { answer: failure(404, 1203, "Video not found"), fault: "video-purged" };
+    const body = this.videoOf(task, url.searchParams.has("watermark"));
+    return { answer: { type: "video", body, fault: delivery }, ...(delivery ? { fault: delivery } : {}) };
   }
 
-  async function answerRequest(request: IncomingMessage, route: Route, url: URL): Promise<{ answer: Answer; fault?: string }> {
-    const at = clock.now();
-    catchUp(at);
+  videoOf(task: SimulatedTask, watermarked: boolean): Buffer {
+    const seed = watermarked ? `${task.videoId}:watermark` : task.videoId;
+    return syntheticMp4(seed, Number(task.request.duration), this.s.videoMediaBytes);
+  }
+
+  async answerRequest(request: IncomingMessage, route: Route, url: URL): Promise<{ answer: Answer; fault?: string }> {
+    const at = this.s.clock.now();
+    this.catchUp(at);
     if (route.kind === "other") {
       request.resume();
       return { answer: failure(404, route.code, route.message) };
     }
     if (route.kind === "video") {
       request.resume();
-      return { answer: serveVideo(route.videoId, url, at) };
+      return this.serveVideo(route.videoId, url, at);
     }
 
     const raw = await readBody(request, MAX_BODY_BYTES);
-    const auth = authenticate(request.headers.authorization, credentials, at, isNewStandardRoute(route));
+    const auth = authenticate(request.headers.authorization, this.s.credentials, at, isNewStandardRoute(route));
     if (!auth.ok) return { answer: failure(401, auth.code, auth.message) };
 
     let body: unknown;
@@ -253,54 +264,54 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       createBody: body,
     };
     if (route.kind === "create") {
-      stats.countCreateAttempt(isRecord(body) && typeof body.external_task_id === "string" ? body.external_task_id : undefined);
+      this.s.stats.countCreateAttempt(isRecord(body) && typeof body.external_task_id === "string" ? body.external_task_id : undefined);
     }
-    const fault = plan.onRequest(info);
+    const fault = this.s.plan.onRequest(info);
     if (fault && !fault.afterHandling) {
-      stats.countFault();
+      this.s.stats.countFault();
       return { answer: faultAnswer(fault), fault: fault.label };
     }
 
-    let handled: Answer;
-    switch (route.kind) {
-      case "create":
-        handled = createTask(route, body, at);
-        break;
-      case "query":
-        handled = "standard" in route ? queryNewTasks(url.searchParams) : queryTask(route.taskKind, route.id);
-        break;
-      case "list":
-        handled = "standard" in route ? pageNewTasks(body) : listTasks(route.taskKind, url.searchParams);
-        break;
-      case "account":
-        handled = accountCosts(url.searchParams, at);
-        break;
-    }
+    const handled = this.answerApiRoute(route, body, url, at);
     if (fault) {
-      stats.countFault();
+      this.s.stats.countFault();
       return { answer: faultAnswer(fault), fault: fault.label };
     }
     if (route.kind === "query") {
-      const legacy = "standard" in route ? undefined : tasks.find(route.taskKind, route.id);
-      const seen = "standard" in route ? (queriedNewTasks(url.searchParams) ?? []) : legacy ? [legacy] : [];
-      for (const task of seen) tasks.answered(task, at);
+      const legacy = "standard" in route ? undefined : this.s.tasks.find(route.taskKind, route.id);
+      const seen = "standard" in route ? (this.queriedNewTasks(url.searchParams) ?? []) : legacy ? [legacy] : [];
+      for (const task of seen) this.s.tasks.answered(task, at);
     }
     return { answer: handled };
   }
 
-  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  /** The answer of one of Kling's API operations (a fault may replace it). */
+  private answerApiRoute(route: Exclude<Route, { kind: "other" | "video" }>, body: unknown, url: URL, at: number): Answer {
+    switch (route.kind) {
+      case "create":
+        return this.createTask(route, body, at);
+      case "query":
+        return "standard" in route ? this.queryNewTasks(url.searchParams) : this.queryTask(route.taskKind, route.id);
+      case "list":
+        return "standard" in route ? this.pageNewTasks(body) : this.listTasks(route.taskKind, url.searchParams);
+      case "account":
+        return this.accountCosts(url.searchParams, at);
+    }
+  }
+
+  async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const method = request.method ?? "GET";
     const url = new URL(request.url ?? "/", "http://127.0.0.1");
     const route = routeOf(method, url.pathname);
-    stats.countRequest(route.kind);
+    this.s.stats.countRequest(route.kind);
     let result: { answer: Answer; fault?: string };
     try {
-      result = await answerRequest(request, route, url);
+      result = await this.answerRequest(request, route, url);
     } catch (error) {
       result = { answer: failure(500, 5000, `simulator error: ${error instanceof Error ? error.message : String(error)}`) };
     }
     const status = send(request, response, result.answer);
-    options.onRequest?.({
+    this.s.onRequest?.({
       method,
       path: url.pathname,
       kind: route.kind,
@@ -309,41 +320,40 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       fault: result.fault,
     });
   }
+}
 
-  const listener = (request: IncomingMessage, response: ServerResponse): void => {
-    void handle(request, response);
-  };
-  const server = options.tls ? createTlsServer(options.tls, listener) : createServer(listener);
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  baseUrl = `${options.tls ? "https" : "http"}://127.0.0.1:${port}`;
-
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const scenario = scenarioNamed(options.scenario ?? "happy");
+  const generationSeconds = options.generationSeconds ?? DEFAULT_GENERATION_SECONDS;
+  const state = simulatorState(options, scenario, generationSeconds);
+  const kling = new SimulatedKling(state);
+  const { server, port } = await listen(options, (request, response) => void kling.handle(request, response));
+  state.baseUrl = `${options.tls ? "https" : "http"}://127.0.0.1:${port}`;
+  const { clock, packs } = state;
   return {
-    baseUrl,
+    baseUrl: state.baseUrl,
     port,
     scenario: scenario.name,
-    credentials,
-    maxConcurrentTasks,
+    credentials: state.credentials,
+    maxConcurrentTasks: state.maxConcurrentTasks,
     generationSeconds,
-    stats,
+    stats: state.stats,
     tasks() {
-      catchUp(clock.now());
-      return tasks.all();
+      kling.catchUp(clock.now());
+      return state.tasks.all();
     },
     otherUsersSlots() {
-      catchUp(clock.now());
-      return otherUsers.heldSlots();
+      kling.catchUp(clock.now());
+      return state.otherUsers.heldSlots();
     },
     resourcePacks() {
       const at = clock.now();
-      catchUp(at);
+      kling.catchUp(at);
       return packs.view(at, { startTime: 0, endTime: Number.MAX_SAFE_INTEGER });
+    },
+    videoBytes(videoId, watermarked = false) {
+      const task = state.tasks.byVideoId(videoId);
+      return task ? kling.videoOf(task, watermarked) : undefined;
     },
     close() {
       return new Promise<void>((resolve, reject) => {
@@ -352,6 +362,50 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       });
     },
   };
+}
+
+/** The simulator's settings from its options (a bad one is a RangeError), and its account as it starts. */
+function simulatorState(options: SimulatorOptions, scenario: ReturnType<typeof scenarioNamed>, generationSeconds: number): SimulatorState {
+  const clock = options.clock ?? wallClock;
+  const maxConcurrentTasks = options.maxConcurrentTasks ?? DEFAULT_MAX_CONCURRENT_TASKS;
+  if (!(generationSeconds >= 0)) throw new RangeError("generationSeconds must be 0 or more");
+  if (!Number.isInteger(maxConcurrentTasks) || maxConcurrentTasks < 1) throw new RangeError("maxConcurrentTasks must be a whole number of 1 or more");
+  const packSeeds = scenario.resourcePacks ?? options.resourcePacks ?? [{ total: options.units ?? DEFAULT_UNITS }];
+  return {
+    clock,
+    // Prompts tagged [scenario:NAME] get that scenario; the rest get the run's.
+    plan: options.faultPlan ?? perItemPlan(scenario.name),
+    credentials: acceptedCredentials(options.credentials),
+    maxConcurrentTasks,
+    packs: new ResourcePacks(packSeeds, clock.now()),
+    tasks: new TaskStore(),
+    otherUsers: new OtherUsers(options.otherUsers ?? [], clock.now()),
+    stats: new StatsRecorder(),
+    generationMsFor: (request) => {
+      const seconds = options.generationSecondsFor?.(request) ?? generationSeconds;
+      if (!(seconds >= 0)) throw new RangeError(`a task's generation time must be 0 or more seconds, got ${seconds}`);
+      return Math.round(seconds * 1000);
+    },
+    onRequest: options.onRequest,
+    videoMediaBytes: options.videoMediaBytes ?? DEFAULT_VIDEO_MEDIA_BYTES,
+    baseUrl: "",
+  };
+}
+
+/** An HTTP (or HTTPS) server on 127.0.0.1, listening on the options' port or a free one. */
+async function listen(
+  options: SimulatorOptions,
+  listener: (request: IncomingMessage, response: ServerResponse) => void,
+): Promise<{ server: ReturnType<typeof createServer>; port: number }> {
+  const server = options.tls ? createTlsServer(options.tls, listener) : createServer(listener);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  return { server, port: (server.address() as AddressInfo).port };
 }
 
 function acceptedCredentials(given: SimulatorOptions["credentials"]): readonly KlingCredentials[] {

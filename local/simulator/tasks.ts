@@ -3,9 +3,9 @@
  * the generation time, then the outcome the fault plan chose once the time has passed. Status
  * is derived from the clock, so a scaled or fake clock drives it.
  */
-import { isNewTaskKind, type KlingTaskKind } from "../../lambdas/kling/port";
-import type { Task, TaskKind, TaskStatus } from "../../lambdas/kling/wire";
-import type { NewTask as NewStandardTask } from "../../lambdas/kling/wire-v2";
+import { isNewTaskKind, type KlingTaskKind } from "#lambdas/kling/port";
+import type { Task, TaskKind, TaskStatus } from "#lambdas/kling/wire";
+import type { NewTask as NewStandardTask } from "#lambdas/kling/wire-v2";
 import type { TaskOutcome } from "./faults";
 import type { HeldSlot } from "./other-users";
 import type { Charge } from "./packs";

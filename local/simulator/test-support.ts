@@ -1,6 +1,6 @@
 /** Helpers for tests that drive the simulator: a hand-moved clock, JWTs, images, plain HTTP calls. */
 import { createHmac } from "node:crypto";
-import type { Clock } from "../../lambdas/common/clock";
+import type { Clock } from "#lambdas/common/clock";
 import type { Simulator } from "./server";
 
 export interface ManualClock extends Clock {

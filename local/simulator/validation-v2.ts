@@ -4,7 +4,7 @@
  * pipeline's table (lambdas/schemas/models.ts) on purpose, so a mistake there shows up as a
  * refused create. The first broken rule becomes a 400/1201 whose message names the parameter.
  */
-import type { NewTaskKind } from "../../lambdas/kling/wire-v2";
+import type { NewTaskKind } from "#lambdas/kling/wire-v2";
 import { isRecord } from "./json";
 import { imageProblemOf, isHttpUrl, type AcceptedCreate, type CreateValidation } from "./validation";
 

@@ -3,8 +3,8 @@
  * rules"). The first broken rule becomes a 400/1201 whose message names the field, as Kling's
  * does. The new standard's rules are in validation-v2.ts.
  */
-import type { Mode } from "../../lambdas/schemas/models";
-import { CAMERA_AXES, CAMERA_CONTROL_TYPES, type TaskKind } from "../../lambdas/kling/wire";
+import type { Mode } from "#lambdas/schemas/models";
+import { CAMERA_AXES, CAMERA_CONTROL_TYPES, type TaskKind } from "#lambdas/kling/wire";
 import { readImageInfo } from "./image";
 import { isRecord } from "./json";
 
@@ -76,6 +76,7 @@ export function validateCreateBody(kind: TaskKind, body: unknown): CreateValidat
   };
 }
 
+// Longer than 60 lines: Kling's documented checks on a create body, in the order Kling applies them.
 function firstProblem(kind: TaskKind, body: Record<string, unknown>): string | undefined {
   const models = MODELS_BY_KIND[kind];
   const model = body.model_name ?? "kling-v1";

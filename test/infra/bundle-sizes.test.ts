@@ -3,8 +3,8 @@
  * bound: what a cold start loads (the AWS SDK and Powertools come from the runtime and its layer).
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { GENERATION_FUNCTIONS } from "../../lib/pipeline-function";
-import { type BundleSize, MAX_BUNDLE_KB, measureBundleSizes } from "../../local/bench/bundle-sizes";
+import { GENERATION_FUNCTIONS } from "#lib/pipeline-function";
+import { type BundleSize, MAX_BUNDLE_KB, measureBundleSizes } from "#local/bench/bundle-sizes";
 
 let bundles: BundleSize[];
 

@@ -5,10 +5,10 @@ import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import { Secret } from "aws-cdk-lib/aws-secretsmanager";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { describe, expect, it } from "vitest";
-import { KlingVideoPipeline } from "../../lib";
-import { batchItemsAtOnce } from "../../lib/batch-workflow";
-import { resolvePipelineConfig } from "../../lib/pipeline-config";
-import { KlingPipelineStack } from "../../lib/pipeline-stack";
+import { KlingVideoPipeline } from "#lib/index";
+import { batchItemsAtOnce } from "#lib/batch-workflow";
+import { resolvePipelineConfig } from "#lib/pipeline-config";
+import { KlingPipelineStack } from "#lib/pipeline-stack";
 
 describe("the KlingVideoPipeline construct", () => {
   it("can be added twice to one app with different props", () => {
@@ -115,7 +115,17 @@ describe("the KlingVideoPipeline construct", () => {
   it("exposes its state machines, functions and API for the app that adds it", () => {
     const app = new App({ context: { "aws:cdk:bundling-stacks": [] } });
     const pipeline = new KlingVideoPipeline(new Stack(app, "Host"), "Videos");
-    expect(Object.keys(pipeline.functions).sort()).toEqual(["await-redrive", "check-credits", "diagnose", "poll", "release-slot", "submit", "validate", "wait-for-slot"]);
+    expect(Object.keys(pipeline.functions).sort()).toEqual([
+      "archive",
+      "await-redrive",
+      "check-credits",
+      "diagnose",
+      "poll",
+      "release-slot",
+      "submit",
+      "validate",
+      "wait-for-slot",
+    ]);
     expect(pipeline.ledger.table.tableName).toEqual(expect.any(String));
     expect(pipeline.generation.stateMachine.stateMachineArn).toEqual(expect.any(String));
     expect(pipeline.batch.stateMachine.stateMachineArn).toEqual(expect.any(String));

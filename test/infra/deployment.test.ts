@@ -7,9 +7,9 @@ import { Template } from "aws-cdk-lib/assertions";
 import { Key } from "aws-cdk-lib/aws-kms";
 import { Secret } from "aws-cdk-lib/aws-secretsmanager";
 import { beforeAll, describe, expect, it } from "vitest";
-import { KlingVideoPipeline } from "../../lib";
-import type { CloudFormationTemplate } from "../../local/runner/definition";
-import { logicalIdOf, synthesizePipeline } from "../../local/runner/synthesize";
+import { KlingVideoPipeline } from "#lib/index";
+import type { CloudFormationTemplate } from "#local/runner/definition";
+import { logicalIdOf, synthesizePipeline } from "#local/runner/synthesize";
 
 const BUNDLING_OFF = { "aws:cdk:bundling-stacks": [] };
 

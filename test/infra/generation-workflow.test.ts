@@ -1,7 +1,7 @@
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
-import { definitionFromTemplate, type StateMachineDefinition } from "../../local/runner/definition";
-import { logicalIdOf, synthesizePipeline } from "../../local/runner/synthesize";
+import { definitionFromTemplate, type StateMachineDefinition } from "#local/runner/definition";
+import { logicalIdOf, synthesizePipeline } from "#local/runner/synthesize";
 
 let template: Template;
 let definition: StateMachineDefinition;
@@ -24,7 +24,7 @@ const state = (name: string) => {
   return found;
 };
 
-const TASKS = ["Validate", "CheckCredits", "WaitForSlot", "Submit", "Poll", "ReleaseSlot", "Diagnose"];
+const TASKS = ["Validate", "CheckCredits", "WaitForSlot", "Submit", "Poll", "Archive", "ReleaseSlot", "Diagnose"];
 const LAMBDA_SERVICE_ERRORS = [
   "Lambda.ServiceException",
   "Lambda.AWSLambdaException",
@@ -36,6 +36,7 @@ describe("the generation state machine", () => {
   it("has exactly the states an operator reads in the console", () => {
     expect(Object.keys(definition.States).sort()).toEqual(
       [
+        "Archive",
         "AwaitRedrive",
         "CheckCredits",
         "Diagnose",
@@ -55,7 +56,7 @@ describe("the generation state machine", () => {
     expect(definition.StartAt).toBe("Validate");
   });
 
-  it("chains Validate -> CheckCredits -> WaitForSlot -> Submit -> WaitForVideo -> Poll -> VideoReady?", () => {
+  it("chains Validate -> CheckCredits -> WaitForSlot -> Submit -> WaitForVideo -> Poll -> VideoReady? -> Archive -> Succeeded", () => {
     expect(state("Validate").Next).toBe("CheckCredits");
     expect(state("CheckCredits").Next).toBe("WaitForSlot");
     expect(state("WaitForSlot").Next).toBe("Submit");
@@ -64,9 +65,10 @@ describe("the generation state machine", () => {
     expect(state("Poll").Next).toBe("VideoReady?");
     expect(state("VideoReady?")).toMatchObject({
       Type: "Choice",
-      Choices: [{ Variable: "$.task.status", StringEquals: "succeed", Next: "Succeeded" }],
+      Choices: [{ Variable: "$.task.status", StringEquals: "succeed", Next: "Archive" }],
       Default: "WaitForVideo",
     });
+    expect(state("Archive")).toMatchObject({ Type: "Task", ResultPath: "$.archive", Next: "Succeeded" });
     expect(state("Succeeded").Type).toBe("Succeed");
     expect(state("Diagnose").Next).toBe("Recoverable?");
   });
@@ -77,6 +79,7 @@ describe("the generation state machine", () => {
       CheckCredits: "check-credits",
       Submit: "submit",
       Poll: "poll",
+      Archive: "archive",
       ReleaseSlot: "release-slot",
       Diagnose: "diagnose",
     };
@@ -182,6 +185,8 @@ describe("the generation state machine", () => {
         { Variable: "$.diagnosis.failedState", StringEquals: "WaitForSlot", Next: "WaitForSlot" },
         { Variable: "$.diagnosis.failedState", StringEquals: "Submit", Next: "WaitForSlot" },
         { Variable: "$.diagnosis.failedState", StringEquals: "Poll", Next: "WaitForSlot" },
+        // Archive runs after Poll gave the slot back and needs none.
+        { Variable: "$.diagnosis.failedState", StringEquals: "Archive", Next: "Archive" },
       ],
       Default: "Failed",
     });

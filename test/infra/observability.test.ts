@@ -5,11 +5,11 @@
  */
 import { readFileSync } from "node:fs";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { DIMENSION, LOG_CONTEXT_FIELD, METRIC, METRICS_NAMESPACE, POWERTOOLS_ENV } from "../../lambdas/observability/catalog";
-import { recordCreditsRemaining, recordGenerationFailed, recordGenerationSucceeded, recordSlotQueue } from "../../lambdas/observability/metrics";
-import { POWERTOOLS_LAYER_PARAMETER, POWERTOOLS_VERSION } from "../../lib/pipeline-function";
-import { type CloudFormationTemplate, definitionFromTemplate, type StateMachineDefinition } from "../../local/runner/definition";
-import { logicalIdOf, synthesizePipeline } from "../../local/runner/synthesize";
+import { DIMENSION, LOG_CONTEXT_FIELD, METRIC, METRICS_NAMESPACE, POWERTOOLS_ENV } from "#lambdas/observability/catalog";
+import { recordCreditsRemaining, recordGenerationFailed, recordGenerationSucceeded, recordSlotQueue } from "#lambdas/observability/metrics";
+import { POWERTOOLS_LAYER_PARAMETER, POWERTOOLS_VERSION } from "#lib/pipeline-function";
+import { type CloudFormationTemplate, definitionFromTemplate, type StateMachineDefinition } from "#local/runner/definition";
+import { logicalIdOf, synthesizePipeline } from "#local/runner/synthesize";
 
 let template: CloudFormationTemplate;
 let definitions: Record<"generation" | "batch", StateMachineDefinition>;

@@ -121,5 +121,6 @@ describe("the packed kling-pipeline in another CDK app", () => {
     for (const asset of synthesized.assets) {
       expect(readdirSync(path.join(app, "cdk.out", asset))).toContain("index.mjs");
     }
-  });
+    // esbuild bundles every one of the construct's Lambdas (Archive's among them): more than the default 30 s on 2 busy cores.
+  }, 120_000);
 });

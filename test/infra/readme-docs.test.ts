@@ -1,8 +1,8 @@
 /** The README's diagrams and error table are generated from the code; they must not drift. */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { readmeBlocks } from "../../local/docs/readme-blocks";
-import { mermaidDiagram, updateGeneratedBlocks } from "../../local/docs/readme-sections";
+import { readmeBlocks } from "#local/docs/readme-blocks";
+import { mermaidDiagram, updateGeneratedBlocks } from "#local/docs/readme-sections";
 
 const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
 

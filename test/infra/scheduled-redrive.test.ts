@@ -1,7 +1,7 @@
 /** The scheduled redrive in the template: off by default; configured, a rule, its Lambda and grants scoped to the generation workflow. */
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
-import { logicalIdOf, synthesizePipeline } from "../../local/runner/synthesize";
+import { logicalIdOf, synthesizePipeline } from "#local/runner/synthesize";
 import { present } from "../support/present";
 
 type Statement = { Action: string | string[]; Resource: unknown };

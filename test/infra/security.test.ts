@@ -6,12 +6,12 @@
 import { App, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ENV } from "../../lambdas/common/settings";
-import { LOCAL_CREDENTIAL_VARIABLES } from "../../lambdas/common/credentials";
-import { resolvePipelineConfig, type PipelineConfigInput } from "../../lib/pipeline-config";
-import { KlingPipelineStack } from "../../lib/pipeline-stack";
-import type { CloudFormationTemplate } from "../../local/runner/definition";
-import { logicalIdOf, synthesizePipeline } from "../../local/runner/synthesize";
+import { ENV } from "#lambdas/common/settings";
+import { LOCAL_CREDENTIAL_VARIABLES } from "#lambdas/common/credentials";
+import { resolvePipelineConfig, type PipelineConfigInput } from "#lib/pipeline-config";
+import { KlingPipelineStack } from "#lib/pipeline-stack";
+import type { CloudFormationTemplate } from "#local/runner/definition";
+import { logicalIdOf, synthesizePipeline } from "#local/runner/synthesize";
 import { present } from "../support/present";
 
 const IMPORTED_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:kling-credentials-AbCdEf";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach } from "vitest";
-import type { DynamoDbLedger } from "../../lambdas/ledger/dynamodb-ledger";
-import { type LocalLedger, startLocalLedger } from "../../local/ledger/local-ledger";
+import type { DynamoDbLedger } from "#lambdas/ledger/dynamodb-ledger";
+import { type LocalLedger, startLocalLedger } from "#local/ledger/local-ledger";
 
 export interface LedgerOnDynalite {
   /** The adapter, against the file's dynalite. */

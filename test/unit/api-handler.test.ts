@@ -16,10 +16,12 @@ import { DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { createHash } from "node:crypto";
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { MAX_REQUEST_BODY_BYTES, handleApiRequest } from "../../lambdas/api/routes";
-import { SfnGenerationExecutions } from "../../lambdas/api/sfn-executions";
-import { diagnose } from "../../lambdas/diagnose/diagnosis";
-import { REDACTED } from "../../lambdas/common/redaction";
+import { S3Client } from "@aws-sdk/client-s3";
+import { PresignedVideoLinks } from "#lambdas/api/video-links";
+import { MAX_REQUEST_BODY_BYTES, handleApiRequest } from "#lambdas/api/routes";
+import { SfnGenerationExecutions } from "#lambdas/api/sfn-executions";
+import { diagnose } from "#lambdas/diagnose/diagnosis";
+import { REDACTED } from "#lambdas/common/redaction";
 import { apiGatewayEvent } from "../support/api-gateway-event";
 
 const STATE_MACHINE_ARN = "arn:aws:states:eu-west-1:123456789012:stateMachine:GenerationWorkflow";
@@ -425,6 +427,30 @@ describe("GET /generations/{id}", () => {
     });
   });
 
+  it("answers an archived video with a presigned S3 GET link of the configured lifetime, and where the video is kept", async () => {
+    const archive = { bucket: "my-videos", video: { key: "videos/api-gen-4/v-4.mp4", sha256: "ab".repeat(32), bytes: 262_282, kept: false }, watermarked: null };
+    const output = { task: { taskId: "t-4", status: "succeed", video: { id: "v-4", url: "https://cdn.example.com/v-4.mp4", duration: "5" } }, archive };
+    store("api-gen-4", { status: "SUCCEEDED", input, output: JSON.stringify(output) });
+    const signer = new S3Client({ region: "eu-west-1", credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "example-secret" } });
+    const links = new PresignedVideoLinks(() => signer, 900);
+
+    const response = await handleApiRequest(getEvent("api-gen-4"), executions(), {}, { links });
+
+    const { video } = jsonOf(response) as { video: { url: string; duration: string; archive: Record<string, unknown> } };
+    const link = new URL(video.url);
+    expect(`${link.origin}${link.pathname}`).toBe("https://my-videos.s3.eu-west-1.amazonaws.com/videos/api-gen-4/v-4.mp4");
+    expect(link.searchParams.get("X-Amz-Expires")).toBe("900");
+    expect(link.searchParams.get("X-Amz-Signature")).toMatch(/^[0-9a-f]{64}$/);
+    expect(video.url).not.toContain("cdn.example.com");
+    expect(video.archive).toEqual({
+      bucket: "my-videos",
+      key: "videos/api-gen-4/v-4.mp4",
+      sha256: "ab".repeat(32),
+      bytes: 262_282,
+      linkExpiresAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
+  });
+
   it("reports no video, and logs the fault, when a succeeded execution's output holds none", async () => {
     store("api-gen-3", { status: "SUCCEEDED", input, output: JSON.stringify({ task: { video: null } }) });
     const logs = captureLogs();
@@ -591,7 +617,7 @@ describe("the Lambda handler", () => {
     vi.stubEnv("GENERATION_STATE_MACHINE_ARN", STATE_MACHINE_ARN);
     vi.stubEnv("LEDGER_TABLE_NAME", "ledger");
     vi.stubEnv("AWS_REGION", "eu-west-1");
-    return (await import("../../lambdas/api/handler")).handler;
+    return (await import("#lambdas/api/handler")).handler;
   }
 
   it("serves requests through Step Functions, with the state machine from GENERATION_STATE_MACHINE_ARN", async () => {
@@ -628,6 +654,6 @@ describe("the Lambda handler", () => {
   it("fails its cold start when GENERATION_STATE_MACHINE_ARN is not set", async () => {
     vi.resetModules();
     vi.stubEnv("GENERATION_STATE_MACHINE_ARN", "");
-    await expect(import("../../lambdas/api/handler")).rejects.toThrow("environment variable GENERATION_STATE_MACHINE_ARN is not set");
+    await expect(import("#lambdas/api/handler")).rejects.toThrow("environment variable GENERATION_STATE_MACHINE_ARN is not set");
   });
 });

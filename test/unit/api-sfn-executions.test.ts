@@ -2,7 +2,7 @@
 import { DescribeExecutionCommand, ExecutionAlreadyExists, ExecutionDoesNotExist, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
-import { SfnGenerationExecutions } from "../../lambdas/api/sfn-executions";
+import { SfnGenerationExecutions } from "#lambdas/api/sfn-executions";
 
 const STATE_MACHINE_ARN = "arn:aws:states:eu-west-1:123456789012:stateMachine:GenerationWorkflow";
 const sfn = mockClient(SFNClient);

@@ -1,37 +1,30 @@
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { handler as checkCredits } from "../../lambdas/check-credits/handler";
-import { useClock } from "../../lambdas/common/clock";
-import { CREDENTIALS_CACHE_SECONDS, forgetCachedCredentials, loadKlingCredentials } from "../../lambdas/common/credentials";
-import { KlingError } from "../../lambdas/errors";
-import { startSimulator } from "../../local/simulator";
-import { manualClock } from "../../local/simulator/test-support";
+import { beforeEach, describe, expect, it } from "vitest";
+import { checkCreditsHandler } from "#lambdas/check-credits/handler";
+import { CREDENTIALS_CACHE_SECONDS, credentialSource, type CredentialSource } from "#lambdas/common/credentials";
+import { portsFromEnvironment } from "#lambdas/common/aws-ports";
+import { KlingError } from "#lambdas/errors/index";
+import { startSimulator } from "#local/simulator/index";
+import { manualClock, type ManualClock } from "#local/simulator/test-support";
 
 const SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:kling-credentials-AbCdEf";
 const API_KEY = "kl-api-key-0f9e8d7c6b5a";
 const ACCESS_KEY = "kl-access-key-1a2b3c";
 const SECRET_KEY = "kl-secret-key-9z8y7x6w";
 
-const VARIABLES = ["KLING_SECRET_ARN", "KLINGAI_API_KEY", "KLING_ACCESS_KEY", "KLING_SECRET_KEY", "KLING_BASE_URL"] as const;
-
 const secretsManager = mockClient(SecretsManagerClient);
-let savedEnv: Record<string, string | undefined>;
+/** The function's environment, passed to the source as a port: no test touches env. */
+let env: Record<string, string>;
+let clock: ManualClock;
+/** A fresh container's credentials, read from `env` when loaded. */
+let credentials: CredentialSource;
 
 beforeEach(() => {
-  savedEnv = Object.fromEntries(VARIABLES.map((name) => [name, process.env[name]]));
-  for (const name of VARIABLES) delete process.env[name];
+  env = {};
+  clock = manualClock();
+  credentials = credentialSource(env, clock);
   secretsManager.reset();
-  forgetCachedCredentials();
-});
-
-afterEach(() => {
-  for (const name of VARIABLES) {
-    const value = savedEnv[name];
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
-  forgetCachedCredentials();
 });
 
 /** Everything an error exposes: message, stack and every own property. */
@@ -45,7 +38,7 @@ function exposed(error: unknown): string {
 async function loadFailure(): Promise<KlingError> {
   let caught: unknown;
   try {
-    await loadKlingCredentials();
+    await credentials.load();
   } catch (error) {
     caught = error;
   }
@@ -63,37 +56,37 @@ function secretReads(): number {
 
 describe("credentials from the Secrets Manager secret named by KLING_SECRET_ARN", () => {
   beforeEach(() => {
-    process.env.KLING_SECRET_ARN = SECRET_ARN;
+    env.KLING_SECRET_ARN = SECRET_ARN;
   });
 
   it("reads {apiKey} from the named secret", async () => {
     secretHolds(JSON.stringify({ apiKey: API_KEY }));
-    await expect(loadKlingCredentials()).resolves.toEqual({ apiKey: API_KEY });
+    await expect(credentials.load()).resolves.toEqual({ apiKey: API_KEY });
     const [call] = secretsManager.commandCalls(GetSecretValueCommand);
     expect(call?.args[0].input.SecretId).toBe(SECRET_ARN);
   });
 
   it("reads {accessKey, secretKey}", async () => {
     secretHolds(JSON.stringify({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY }));
-    await expect(loadKlingCredentials()).resolves.toEqual({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY });
+    await expect(credentials.load()).resolves.toEqual({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY });
   });
 
   it("the secret wins over the environment variables", async () => {
-    process.env.KLINGAI_API_KEY = "from-the-environment";
+    env.KLINGAI_API_KEY = "from-the-environment";
     secretHolds(JSON.stringify({ apiKey: API_KEY }));
-    await expect(loadKlingCredentials()).resolves.toEqual({ apiKey: API_KEY });
+    await expect(credentials.load()).resolves.toEqual({ apiKey: API_KEY });
   });
 
   it("is cached: two loads within the TTL, one GetSecretValue", async () => {
     secretHolds(JSON.stringify({ apiKey: API_KEY }));
-    await loadKlingCredentials();
-    await loadKlingCredentials();
+    await credentials.load();
+    await credentials.load();
     expect(secretReads()).toBe(1);
   });
 
   it("concurrent loads share one read", async () => {
     secretHolds(JSON.stringify({ apiKey: API_KEY }));
-    const both = await Promise.all([loadKlingCredentials(), loadKlingCredentials()]);
+    const both = await Promise.all([credentials.load(), credentials.load()]);
     expect(both).toEqual([{ apiKey: API_KEY }, { apiKey: API_KEY }]);
     expect(secretReads()).toBe(1);
   });
@@ -106,7 +99,7 @@ describe("credentials from the Secrets Manager secret named by KLING_SECRET_ARN"
       .resolves({ SecretString: JSON.stringify({ apiKey: API_KEY }) });
     const failure = await loadFailure();
     expect(failure.name).toBe("Kling.AuthFailed");
-    await expect(loadKlingCredentials()).resolves.toEqual({ apiKey: API_KEY });
+    await expect(credentials.load()).resolves.toEqual({ apiKey: API_KEY });
     expect(secretReads()).toBe(2);
   });
 
@@ -177,31 +170,25 @@ describe("credentials from the Secrets Manager secret named by KLING_SECRET_ARN"
       .resolvesOnce({ SecretString: "{not json" })
       .resolves({ SecretString: JSON.stringify({ apiKey: API_KEY }) });
     expect((await loadFailure()).name).toBe("Kling.AuthFailed");
-    await expect(loadKlingCredentials()).resolves.toEqual({ apiKey: API_KEY });
+    await expect(credentials.load()).resolves.toEqual({ apiKey: API_KEY });
   });
 
   it("a secret changed without any failure is read again once the cache is older than its TTL", async () => {
-    const clock = manualClock();
-    const restoreClock = useClock(clock);
-    try {
-      secretHolds(JSON.stringify({ apiKey: API_KEY }));
-      await loadKlingCredentials();
-      secretHolds(JSON.stringify({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY }));
-      clock.advanceSeconds(CREDENTIALS_CACHE_SECONDS - 1);
-      await expect(loadKlingCredentials()).resolves.toEqual({ apiKey: API_KEY });
-      clock.advanceSeconds(1);
-      await expect(loadKlingCredentials()).resolves.toEqual({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY });
-      expect(secretReads()).toBe(2);
-    } finally {
-      restoreClock();
-    }
+    secretHolds(JSON.stringify({ apiKey: API_KEY }));
+    await credentials.load();
+    secretHolds(JSON.stringify({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY }));
+    clock.advanceSeconds(CREDENTIALS_CACHE_SECONDS - 1);
+    await expect(credentials.load()).resolves.toEqual({ apiKey: API_KEY });
+    clock.advanceSeconds(1);
+    await expect(credentials.load()).resolves.toEqual({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY });
+    expect(secretReads()).toBe(2);
   });
 
-  it("forgetCachedCredentials makes the next load read again", async () => {
+  it("forget() makes the next load read again", async () => {
     secretHolds(JSON.stringify({ apiKey: API_KEY }));
-    await loadKlingCredentials();
-    forgetCachedCredentials();
-    await loadKlingCredentials();
+    await credentials.load();
+    credentials.forget();
+    await credentials.load();
     expect(secretReads()).toBe(2);
   });
 });
@@ -213,8 +200,9 @@ describe("an operator fixes the secret while the containers are warm", () => {
   it("the attempt after a Kling.AuthFailed reads the secret again and uses its new value", async () => {
     const simulator = await startSimulator({ scenario: "happy", credentials: { apiKey: FIXED_API_KEY } });
     try {
-      process.env.KLING_SECRET_ARN = SECRET_ARN;
-      process.env.KLING_BASE_URL = simulator.baseUrl;
+      env.KLING_SECRET_ARN = SECRET_ARN;
+      env.KLING_BASE_URL = simulator.baseUrl;
+      const checkCredits = checkCreditsHandler(portsFromEnvironment(env));
       secretHolds(JSON.stringify({ apiKey: API_KEY }));
       await expect(checkCredits(request)).rejects.toMatchObject({ name: "Kling.AuthFailed" });
 
@@ -229,22 +217,22 @@ describe("an operator fixes the secret while the containers are warm", () => {
 
 describe("credentials from the environment, without KLING_SECRET_ARN", () => {
   it("KLINGAI_API_KEY", async () => {
-    process.env.KLINGAI_API_KEY = API_KEY;
-    await expect(loadKlingCredentials()).resolves.toEqual({ apiKey: API_KEY });
+    env.KLINGAI_API_KEY = API_KEY;
+    await expect(credentials.load()).resolves.toEqual({ apiKey: API_KEY });
     expect(secretReads()).toBe(0);
   });
 
   it("KLING_ACCESS_KEY and KLING_SECRET_KEY", async () => {
-    process.env.KLING_ACCESS_KEY = ACCESS_KEY;
-    process.env.KLING_SECRET_KEY = SECRET_KEY;
-    await expect(loadKlingCredentials()).resolves.toEqual({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY });
+    env.KLING_ACCESS_KEY = ACCESS_KEY;
+    env.KLING_SECRET_KEY = SECRET_KEY;
+    await expect(credentials.load()).resolves.toEqual({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY });
     expect(secretReads()).toBe(0);
   });
 
   it("an empty KLING_SECRET_ARN counts as unset", async () => {
-    process.env.KLING_SECRET_ARN = "";
-    process.env.KLINGAI_API_KEY = API_KEY;
-    await expect(loadKlingCredentials()).resolves.toEqual({ apiKey: API_KEY });
+    env.KLING_SECRET_ARN = "";
+    env.KLINGAI_API_KEY = API_KEY;
+    await expect(credentials.load()).resolves.toEqual({ apiKey: API_KEY });
     expect(secretReads()).toBe(0);
   });
 
@@ -256,7 +244,7 @@ describe("credentials from the environment, without KLING_SECRET_ARN", () => {
   });
 
   it("an access key alone is Kling.AuthFailed, without the key in the error", async () => {
-    process.env.KLING_ACCESS_KEY = ACCESS_KEY;
+    env.KLING_ACCESS_KEY = ACCESS_KEY;
     const failure = await loadFailure();
     expect(failure.name).toBe("Kling.AuthFailed");
     expect(exposed(failure)).not.toContain(ACCESS_KEY);

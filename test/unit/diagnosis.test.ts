@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
-import { diagnose, suggestionForFailedGeneration, type Diagnosis } from "../../lambdas/diagnose/diagnosis";
-import { handler } from "../../lambdas/diagnose/handler";
-import { ERROR_KINDS, ERROR_NAMES, failedTaskError, formatErrorMessage } from "../../lambdas/errors";
+import { diagnose, suggestionForFailedGeneration, type Diagnosis } from "#lambdas/diagnose/diagnosis";
+import { handler } from "#lambdas/diagnose/handler";
+import { ERROR_KINDS, ERROR_NAMES, failedTaskError, formatErrorMessage } from "#lambdas/errors/index";
 
 const ACTIONS = ["retry-later", "buy-credits", "fix-credentials", "change-prompt", "fix-request", "contact-support"];
 

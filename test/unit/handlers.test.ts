@@ -1,24 +1,25 @@
 /**
- * The CheckCredits, Submit and Poll handlers against the real simulator on 127.0.0.1, with a
- * hand-moved clock and the credentials read from a mocked Secrets Manager secret.
+ * The CheckCredits, Submit and Poll handlers against the real simulator on 127.0.0.1, made by
+ * their factories with the AWS ports of a fresh container, given an environment of their own and
+ * a hand-moved clock (nothing here touches process.env), the credentials read from a mocked
+ * Secrets Manager secret.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { handler as checkCredits } from "../../lambdas/check-credits/handler";
-import { useClock } from "../../lambdas/common/clock";
-import type { PollSchedule } from "../../lambdas/common/config";
-import { forgetCachedCredentials } from "../../lambdas/common/credentials";
-import type { TaskView } from "../../lambdas/common/task-view";
-import { KlingError, type KlingErrorName } from "../../lambdas/errors";
-import type { KlingCredentials } from "../../lambdas/kling/port";
-import { handler as poll } from "../../lambdas/poll/handler";
-import type { GenerationRequest } from "../../lambdas/schemas/validation";
-import { externalTaskIdFor } from "../../lambdas/submit/external-task-id";
-import { handler as submit } from "../../lambdas/submit/handler";
-import { startSimulator, type ScenarioName, type Simulator } from "../../local/simulator";
-import { GENERATION_FAILED_MESSAGE } from "../../local/simulator/scenarios";
-import { manualClock, type ManualClock } from "../../local/simulator/test-support";
+import { checkCreditsHandler } from "#lambdas/check-credits/handler";
+import type { PollSchedule } from "#lambdas/common/config";
+import { portsFromEnvironment } from "#lambdas/common/aws-ports";
+import type { TaskView } from "#lambdas/common/task-view";
+import { KlingError, type KlingErrorName } from "#lambdas/errors/index";
+import type { KlingCredentials } from "#lambdas/kling/port";
+import { pollHandler } from "#lambdas/poll/handler";
+import type { GenerationRequest } from "#lambdas/schemas/validation";
+import { externalTaskIdFor } from "#lambdas/submit/external-task-id";
+import { submitHandler } from "#lambdas/submit/handler";
+import { startSimulator, type ScenarioName, type Simulator } from "#local/simulator/index";
+import { GENERATION_FAILED_MESSAGE } from "#local/simulator/scenarios";
+import { manualClock, type ManualClock } from "#local/simulator/test-support";
 
 const SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:kling-credentials-AbCdEf";
 const API_KEY = "kl-api-key-5e4d3c2b1a0f";
@@ -33,17 +34,6 @@ const TYPICAL_SECONDS = 75;
 const FIRST_WAIT_SECONDS = 8;
 const CREDIT_CACHE_SECONDS = 30;
 
-const ENV_NAMES = [
-  "KLING_SECRET_ARN",
-  "KLING_BASE_URL",
-  "KLING_REQUEST_TIMEOUT_MS",
-  "POLL_SCHEDULE",
-  "CREDIT_CACHE_SECONDS",
-  "KLINGAI_API_KEY",
-  "KLING_ACCESS_KEY",
-  "KLING_SECRET_KEY",
-] as const;
-
 const EXECUTION_ARN = "arn:aws:states:eu-west-1:123456789012:execution:KlingGeneration:job-0001";
 
 const REQUEST: GenerationRequest = {
@@ -55,35 +45,33 @@ const REQUEST: GenerationRequest = {
 };
 
 const secretsManager = mockClient(SecretsManagerClient);
-let savedEnv: Record<string, string | undefined>;
+/** The functions' environment, read by their ports when they run. */
+let env: Record<string, string>;
 let clock: ManualClock;
-let restoreClock: () => void;
 let simulator: Simulator | undefined;
+let checkCredits: ReturnType<typeof checkCreditsHandler>;
+let submit: ReturnType<typeof submitHandler>;
+let poll: ReturnType<typeof pollHandler>;
 
 beforeEach(() => {
-  savedEnv = Object.fromEntries(ENV_NAMES.map((name) => [name, process.env[name]]));
-  for (const name of ENV_NAMES) delete process.env[name];
-  process.env.KLING_SECRET_ARN = SECRET_ARN;
-  process.env.POLL_SCHEDULE = JSON.stringify(SCHEDULE);
-  process.env.CREDIT_CACHE_SECONDS = String(CREDIT_CACHE_SECONDS);
-  process.env.KLING_REQUEST_TIMEOUT_MS = "5000";
+  env = {
+    KLING_SECRET_ARN: SECRET_ARN,
+    POLL_SCHEDULE: JSON.stringify(SCHEDULE),
+    CREDIT_CACHE_SECONDS: String(CREDIT_CACHE_SECONDS),
+    KLING_REQUEST_TIMEOUT_MS: "5000",
+  };
   clock = manualClock();
-  restoreClock = useClock(clock);
+  const ports = portsFromEnvironment(env, clock);
+  checkCredits = checkCreditsHandler(ports);
+  submit = submitHandler(ports);
+  poll = pollHandler(ports);
   secretsManager.reset();
   secretHolds({ apiKey: API_KEY });
-  forgetCachedCredentials();
 });
 
 afterEach(async () => {
   await simulator?.close();
   simulator = undefined;
-  restoreClock();
-  forgetCachedCredentials();
-  for (const name of ENV_NAMES) {
-    const value = savedEnv[name];
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
 });
 
 function secretHolds(credentials: KlingCredentials): void {
@@ -95,7 +83,7 @@ async function start(
   credentials: KlingCredentials | readonly KlingCredentials[] = { apiKey: API_KEY },
 ): Promise<Simulator> {
   simulator = await startSimulator({ scenario, clock, credentials });
-  process.env.KLING_BASE_URL = simulator.baseUrl;
+  env.KLING_BASE_URL = simulator.baseUrl;
   return simulator;
 }
 
@@ -185,7 +173,7 @@ describe("CheckCredits", () => {
   });
 
   it("with CREDIT_CACHE_SECONDS=0 every call asks the account", async () => {
-    process.env.CREDIT_CACHE_SECONDS = "0";
+    env.CREDIT_CACHE_SECONDS = "0";
     const sim = await start();
     const event = creditEvent({ model: "kling-v2-6", mode: "std", duration: "5" });
     await succeeds(checkCredits(event));

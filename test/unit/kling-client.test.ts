@@ -2,9 +2,9 @@ import { createHmac } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { useClock } from "../../lambdas/common/clock";
-import { KLING_ERROR_CODES, KlingError } from "../../lambdas/errors";
-import { KlingClient, type KlingCredentials, type Task } from "../../lambdas/kling";
+import { type Clock, wallClock } from "#lambdas/common/clock";
+import { KLING_ERROR_CODES, KlingError } from "#lambdas/errors/index";
+import { KlingClient, type KlingCredentials, type Task } from "#lambdas/kling/index";
 import { FakeKling, type ReceivedRequest, type Reply } from "./fake-kling";
 
 const kling = new FakeKling();
@@ -12,10 +12,10 @@ beforeAll(() => kling.start());
 afterAll(() => kling.stop());
 beforeEach(() => kling.reset());
 
-let restoreClock: (() => void) | undefined;
+/** The clock the next client() signs its JWTs with. */
+let clock: Clock = wallClock;
 afterEach(() => {
-  restoreClock?.();
-  restoreClock = undefined;
+  clock = wallClock;
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -42,7 +42,7 @@ function refuse(status: number, code: number, message: string, requestId = "req-
 }
 
 function client(credentials: KlingCredentials = { apiKey: API_KEY }, timeoutMs?: number): KlingClient {
-  return new KlingClient({ baseUrl: kling.url, credentials, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+  return new KlingClient({ baseUrl: kling.url, credentials, clock, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<KlingError> {
@@ -292,7 +292,7 @@ describe("JWT credentials", () => {
   let clockMs = 0;
   beforeEach(() => {
     clockMs = 1_700_000_000_000;
-    restoreClock = useClock({ now: () => clockMs });
+    clock = { now: () => clockMs };
   });
 
   it("sends a JWT signed with the SecretKey, and reuses it while it is fresh", async () => {
@@ -363,7 +363,7 @@ describe("credentials never leave the client", () => {
   });
 
   it("neither the SecretKey nor a JWT appears in an error, even when Kling echoes them", async () => {
-    restoreClock = useClock({ now: () => 1_700_000_000_000 });
+    clock = { now: () => 1_700_000_000_000 };
     const jwtClient = client({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY });
     kling.script(succeed(TASK));
     await jwtClient.getTask("text2video", "task-1");
@@ -385,7 +385,7 @@ describe("credentials never leave the client", () => {
 
   it("an earlier JWT quoted in the answer to the re-signed request does not leak", async () => {
     let clockMs = 1_700_000_000_000;
-    restoreClock = useClock({ now: () => clockMs });
+    clock = { now: () => clockMs };
     kling.onRequest = () => {
       clockMs += 10_000;
     };

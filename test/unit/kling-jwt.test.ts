@@ -1,26 +1,21 @@
 import { createHmac } from "node:crypto";
-import { afterEach, describe, expect, it } from "vitest";
-import { useClock } from "../../lambdas/common/clock";
-import { KlingError } from "../../lambdas/errors";
-import { createTokenSource, signHs256Jwt } from "../../lambdas/kling/jwt";
+import { describe, expect, it } from "vitest";
+import type { Clock } from "#lambdas/common/clock";
+import { KlingError } from "#lambdas/errors/index";
+import { createTokenSource, signHs256Jwt } from "#lambdas/kling/jwt";
 
 const ACCESS_KEY = "ak-test-access";
 const SECRET_KEY = "sk-test-secret-0123456789";
 const START_MS = 1_700_000_000_750;
 const START_S = 1_700_000_000;
 
-let restoreClock: (() => void) | undefined;
 let clockMs = START_MS;
+/** The signer's clock port, moved by hand. */
+const clock: Clock = { now: () => clockMs };
 
 function startClock(atMs: number): void {
   clockMs = atMs;
-  restoreClock = useClock({ now: () => clockMs });
 }
-
-afterEach(() => {
-  restoreClock?.();
-  restoreClock = undefined;
-});
 
 function decodeSegment(segment: string): unknown {
   return JSON.parse(Buffer.from(segment, "base64url").toString("utf8"));
@@ -38,7 +33,7 @@ function verifyHs256(jwt: string, secret: string): { header: unknown; claims: { 
 describe("Kling JWT", () => {
   it("is an HS256 JWT with iss = AccessKey, exp = now + 1800 s and nbf = now - 5 s, verifiable with the SecretKey", () => {
     startClock(START_MS);
-    const jwt = createTokenSource({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY }).token();
+    const jwt = createTokenSource({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY }, clock).token();
 
     expect(jwt.split(".")).toHaveLength(3);
     expect(jwt).not.toMatch(/[=+/]/);
@@ -49,7 +44,7 @@ describe("Kling JWT", () => {
 
   it("does not verify with another secret", () => {
     startClock(START_MS);
-    const jwt = createTokenSource({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY }).token();
+    const jwt = createTokenSource({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY }, clock).token();
     expect(() => verifyHs256(jwt, `${SECRET_KEY}x`)).toThrow("signature does not verify");
   });
 
@@ -60,13 +55,13 @@ describe("Kling JWT", () => {
 
   it("reads the time from the swappable clock, so a scaled clock signs scaled times", () => {
     startClock(42_000);
-    const { claims } = verifyHs256(createTokenSource({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY }).token(), SECRET_KEY);
+    const { claims } = verifyHs256(createTokenSource({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY }, clock).token(), SECRET_KEY);
     expect(claims.exp).toBe(42 + 1800);
   });
 
   it("reuses the cached JWT while at least 60 s of validity are left, and re-signs when less remain", () => {
     startClock(START_MS);
-    const tokens = createTokenSource({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY });
+    const tokens = createTokenSource({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY }, clock);
     const first = tokens.token();
 
     clockMs = (START_S + 1800 - 60) * 1000;
@@ -81,7 +76,7 @@ describe("Kling JWT", () => {
 
   it("re-signs when the clock moved back before the cached JWT's nbf", () => {
     startClock(START_MS);
-    const tokens = createTokenSource({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY });
+    const tokens = createTokenSource({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY }, clock);
     const first = tokens.token();
     clockMs = START_MS - 10_000;
     const second = tokens.token();
@@ -91,7 +86,7 @@ describe("Kling JWT", () => {
 
   it("renew() makes the next token freshly signed", () => {
     startClock(START_MS);
-    const tokens = createTokenSource({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY });
+    const tokens = createTokenSource({ accessKey: ACCESS_KEY, secretKey: SECRET_KEY }, clock);
     tokens.token();
     clockMs += 5_000;
     expect(tokens.renew()).toBe(true);
@@ -101,13 +96,13 @@ describe("Kling JWT", () => {
 
 describe("Kling API key token", () => {
   it("is the key itself and cannot be renewed", () => {
-    const tokens = createTokenSource({ apiKey: "key-abc-123" });
+    const tokens = createTokenSource({ apiKey: "key-abc-123" }, clock);
     expect(tokens.token()).toBe("key-abc-123");
     expect(tokens.renew()).toBe(false);
   });
 
   it("tolerates the trailing newline secrets often carry", () => {
-    expect(createTokenSource({ apiKey: "key-abc-123\n" }).token()).toBe("key-abc-123");
+    expect(createTokenSource({ apiKey: "key-abc-123\n" }, clock).token()).toBe("key-abc-123");
   });
 });
 
@@ -117,15 +112,15 @@ describe("unusable credentials", () => {
     ["a blank SecretKey", { accessKey: ACCESS_KEY, secretKey: "   " }],
     ["an empty AccessKey", { accessKey: "", secretKey: SECRET_KEY }],
   ])("%s is Kling.AuthFailed", (_, credentials) => {
-    expect(() => createTokenSource(credentials)).toThrow(KlingError);
-    expect(() => createTokenSource(credentials)).toThrow(expect.objectContaining({ name: "Kling.AuthFailed" }));
+    expect(() => createTokenSource(credentials, clock)).toThrow(KlingError);
+    expect(() => createTokenSource(credentials, clock)).toThrow(expect.objectContaining({ name: "Kling.AuthFailed" }));
   });
 
   it("a key that cannot go into a header is Kling.AuthFailed, without quoting the key", () => {
     const apiKey = "key-with\ninner-newline-SECRET";
     let thrown: unknown;
     try {
-      createTokenSource({ apiKey });
+      createTokenSource({ apiKey }, clock);
     } catch (error) {
       thrown = error;
     }

@@ -4,9 +4,9 @@
  * and that an AccessKey/SecretKey pair is refused before anything is sent.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { KlingError } from "../../lambdas/errors";
-import { KlingStandardsClient } from "../../lambdas/kling/both-standards";
-import type { KlingCredentials } from "../../lambdas/kling/port";
+import { KlingError } from "#lambdas/errors/index";
+import { KlingStandardsClient } from "#lambdas/kling/both-standards";
+import type { KlingCredentials } from "#lambdas/kling/port";
 import { FakeKling } from "./fake-kling";
 
 const kling = new FakeKling();

@@ -7,7 +7,7 @@ import { ConditionalCheckFailedException, DynamoDBClient } from "@aws-sdk/client
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { DynamoDbLedger } from "../../lambdas/ledger/dynamodb-ledger";
+import { DynamoDbLedger } from "#lambdas/ledger/dynamodb-ledger";
 import { ledgerOnDynalite } from "../support/ledger-on-dynalite";
 
 const dynalite = ledgerOnDynalite();

@@ -7,20 +7,20 @@
 import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { handler as diagnoseHandler } from "../../lambdas/diagnose/handler";
-import { KlingClient } from "../../lambdas/kling";
-import type { CreateTaskBody } from "../../lambdas/kling/wire";
-import { DIMENSION, METRIC, METRICS_NAMESPACE, POWERTOOLS_ENV } from "../../lambdas/observability/catalog";
-import { klingCallObserver, type SegmentTracer, type TraceSegment, type TraceSubsegment } from "../../lambdas/observability/kling-calls";
-import { logger, observed } from "../../lambdas/observability/logger";
+import { handler as diagnoseHandler } from "#lambdas/diagnose/handler";
+import { KlingClient } from "#lambdas/kling/index";
+import type { CreateTaskBody } from "#lambdas/kling/wire";
+import { DIMENSION, METRIC, METRICS_NAMESPACE, POWERTOOLS_ENV } from "#lambdas/observability/catalog";
+import { klingCallObserver, type SegmentTracer, type TraceSegment, type TraceSubsegment } from "#lambdas/observability/kling-calls";
+import { logger, observed } from "#lambdas/observability/logger";
 import {
   recordCreditsRemaining,
   recordGenerationFailed,
   recordGenerationSucceeded,
   recordKlingRequest,
-} from "../../lambdas/observability/metrics";
-import { REDACTED, redactFromLogs } from "../../lambdas/common/redaction";
-import { DEV_API_KEY, startSimulator } from "../../local/simulator";
+} from "#lambdas/observability/metrics";
+import { REDACTED, redactFromLogs } from "#lambdas/common/redaction";
+import { DEV_API_KEY, startSimulator } from "#local/simulator/index";
 
 const SERVICE = "Studio-Videos";
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { PollSchedule } from "../../lambdas/common/config";
-import { nextWaitSeconds } from "../../lambdas/common/poll-schedule";
-import { typicalGenerationSeconds } from "../../lambdas/schemas/generation-time";
-import { DURATIONS, type Duration, type ModelName } from "../../lambdas/schemas/models";
-import { pipelineConfigSchema } from "../../lib/pipeline-config";
+import type { PollSchedule } from "#lambdas/common/config";
+import { nextWaitSeconds } from "#lambdas/common/poll-schedule";
+import { typicalGenerationSeconds } from "#lambdas/schemas/generation-time";
+import { DURATIONS, type Duration, type ModelName } from "#lambdas/schemas/models";
+import { pipelineConfigSchema } from "#lib/pipeline-config";
 
 const schedule: PollSchedule = { firstPollShare: 0.8, intervalShare: 0.07, minSeconds: 5, maxSeconds: 60, deadlineSeconds: 1800 };
 const TYPICAL = 150;

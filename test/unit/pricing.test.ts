@@ -1,8 +1,8 @@
 /** The one pricing table against Kling's API documentation ("Prices"), by hand. */
 import { describe, expect, expectTypeOf, it } from "vitest";
-import { DURATIONS, MODEL_NAMES, MODES, SOUND_SETTINGS, type ModelName } from "../../lambdas/schemas/models";
-import { PRICING, priceUnits } from "../../lambdas/schemas/pricing";
-import { validateGenerationRequest } from "../../lambdas/schemas/validation";
+import { DURATIONS, MODEL_NAMES, MODES, SOUND_SETTINGS, type ModelName } from "#lambdas/schemas/models";
+import { PRICING, priceUnits } from "#lambdas/schemas/pricing";
+import { validateGenerationRequest } from "#lambdas/schemas/validation";
 
 /**
  * Units per second, copied by hand from the price table of Kling's API documentation: [std, pro] silent, then

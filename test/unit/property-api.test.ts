@@ -7,12 +7,12 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { executionNameFor, isGenerationId } from "../../lambdas/api/execution-names";
-import type { ExecutionDescription, GenerationExecutions, StartOutcome } from "../../lambdas/api/executions";
-import { canonicalJson } from "../../lambdas/api/http";
-import { GENERATIONS_PATH, IDEMPOTENCY_KEY_HEADER, MAX_REQUEST_BODY_BYTES, handleApiRequest } from "../../lambdas/api/routes";
-import { ASPECT_RATIOS, MODEL_NAMES, MODELS } from "../../lambdas/schemas/models";
-import { validateGenerationRequest, type ValidationOptions } from "../../lambdas/schemas/validation";
+import { executionNameFor, isGenerationId } from "#lambdas/api/execution-names";
+import type { ExecutionDescription, GenerationExecutions, StartOutcome } from "#lambdas/api/executions";
+import { canonicalJson } from "#lambdas/api/http";
+import { GENERATIONS_PATH, IDEMPOTENCY_KEY_HEADER, MAX_REQUEST_BODY_BYTES, handleApiRequest } from "#lambdas/api/routes";
+import { ASPECT_RATIOS, MODEL_NAMES, MODELS } from "#lambdas/schemas/models";
+import { validateGenerationRequest, type ValidationOptions } from "#lambdas/schemas/validation";
 import { apiGatewayEvent } from "../support/api-gateway-event";
 
 /** Fixed seeds: a failure in CI replays the same way on any machine. */

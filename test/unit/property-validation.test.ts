@@ -6,15 +6,15 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CAMERA_AXES, CAMERA_CONTROL_TYPES } from "../../lambdas/kling/wire";
-import { WIRE_FIELD_NAMES } from "../../lambdas/schemas/generation-request";
-import { ASPECT_RATIOS, DURATIONS, MODEL_NAMES, MODELS, MODES, SOUND_SETTINGS, type ModelName } from "../../lambdas/schemas/models";
+import { CAMERA_AXES, CAMERA_CONTROL_TYPES } from "#lambdas/kling/wire";
+import { WIRE_FIELD_NAMES } from "#lambdas/schemas/generation-request";
+import { ASPECT_RATIOS, DURATIONS, MODEL_NAMES, MODELS, MODES, SOUND_SETTINGS, type ModelName } from "#lambdas/schemas/models";
 import {
   generationRequestSchema,
   validateGenerationRequest,
   type ValidationOptions,
   type ValidationResult,
-} from "../../lambdas/schemas/validation";
+} from "#lambdas/schemas/validation";
 
 const OPTIONS: ValidationOptions = { defaultModel: "kling-v2-6", blockedTerms: ["gore"] };
 

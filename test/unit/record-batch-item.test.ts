@@ -7,9 +7,9 @@
  * TIMED_OUT child has neither, an ABORTED one only what StopExecution was given.
  */
 import { describe, expect, it } from "vitest";
-import { BATCH_EVENTS, MAX_DIAGNOSIS_MESSAGE_BYTES } from "../../lambdas/batch/batch";
-import { diagnose, type Diagnosis } from "../../lambdas/diagnose/diagnosis";
-import { handler as recordItemOutcome, type RecordedItem } from "../../lambdas/record-batch-item/handler";
+import { BATCH_EVENTS, MAX_DIAGNOSIS_MESSAGE_BYTES } from "#lambdas/batch/batch";
+import { diagnose, type Diagnosis } from "#lambdas/diagnose/diagnosis";
+import { handler as recordItemOutcome, type RecordedItem } from "#lambdas/record-batch-item/handler";
 
 const EXECUTION_NAME = "batch-launch-3";
 const EXECUTION_ARN = `arn:aws:states:us-east-1:123456789012:execution:GenerationStateMachine:${EXECUTION_NAME}`;

@@ -14,11 +14,11 @@ import {
 } from "@aws-sdk/client-sfn";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { diagnose } from "../../lambdas/diagnose/diagnosis";
-import { runCommand } from "../../local/cli/run-command";
-import { SfnFailedExecutions } from "../../lambdas/redrive/failed-executions";
-import { redriveOnSchedule } from "../../lambdas/redrive/handler";
-import { parseSince, runRedriveCommand } from "../../local/redrive/redrive-command";
+import { diagnose } from "#lambdas/diagnose/diagnosis";
+import { runCommand } from "#local/cli/run-command";
+import { SfnFailedExecutions } from "#lambdas/redrive/failed-executions";
+import { redriveOnSchedule } from "#lambdas/redrive/handler";
+import { parseSince, runRedriveCommand } from "#local/redrive/redrive-command";
 
 const STATE_MACHINE_ARN = "arn:aws:states:eu-west-1:123456789012:stateMachine:Generation";
 const NOW = new Date("2026-11-25T12:00:00Z");
@@ -222,7 +222,7 @@ describe("npm start -- redrive", () => {
 
   describe("errors: one line and a non-zero exit, never a stack trace", () => {
     it.each([
-      ["a bad --since", ["--since", "7 days"], /^error: --since must be a duration like 30m, 12h or 7d, got "7 days"$/],
+      ["a bad --since", ["--since", "7 days"], /^error: --since must be a duration like 30m, 12h or 7d, got "7 days" \(npm start -- redrive --help shows the options\)$/],
       ["a zero --since", ["--since", "0d"], /^error: --since must be a duration/],
       ["an unknown option", ["--force"], /^error: Unknown option '--force'/],
       ["a bad ARN", ["--state-machine-arn", "arn:aws:lambda:eu-west-1:123456789012:function:f"], /^error: "arn:aws:lambda.*" is not a state machine ARN/],
@@ -236,7 +236,7 @@ describe("npm start -- redrive", () => {
     it("a missing state machine ARN says where to get one", async () => {
       const { code, err } = await run([], {});
       expect(code).toBe(2);
-      expect(err[0]).toBe("error: no state machine: give --state-machine-arn or set GENERATION_STATE_MACHINE_ARN (the stack's GenerationStateMachineArn output)");
+      expect(err[0]).toMatch(/^error: no state machine: give --state-machine-arn or set GENERATION_STATE_MACHINE_ARN \(the stack's GenerationStateMachineArn output\)/);
     });
 
     it("an AWS error ends the run with its name and message (exit 1)", async () => {
@@ -250,12 +250,79 @@ describe("npm start -- redrive", () => {
   });
 });
 
+describe("npm start -- redrive --json, as every other command's --json: one JSON object on stdout, nothing on stderr", () => {
+  it("the run is one object: each execution's outcome, the new task's price where a redrive pays one, and the tally", async () => {
+    serve({
+      FAILED: [
+        { name: "poll-timeout", startedDaysAgo: 1, described: diagnosed("poll-timeout", "Kling.PollTimeout", "Poll") },
+        { name: "content-policy", startedDaysAgo: 2, described: diagnosed("content-policy", "Kling.ContentPolicy", "Submit") },
+        { name: "failed-video", startedDaysAgo: 3, described: diagnosed("failed-video", "Kling.GenerationFailed", "Poll") },
+      ],
+    });
+    const { code, out, err } = await run(["--json", "--dry-run"]);
+    expect(code).toBe(0);
+    expect(err).toEqual([]);
+    expect(out).toHaveLength(1);
+    expect(JSON.parse(out[0] ?? "")).toEqual({
+      since: daysAgo(7).toISOString(),
+      dryRun: true,
+      executions: [
+        { name: "poll-timeout", status: "FAILED", result: "would-redrive", errorCode: "Kling.PollTimeout", failedState: "Poll", action: expect.any(String) },
+        {
+          name: "content-policy",
+          status: "FAILED",
+          result: "unrecoverable",
+          errorCode: "Kling.ContentPolicy",
+          failedState: "Submit",
+          action: "change-prompt",
+          suggestion: expect.stringMatching(/change the prompt/),
+        },
+        {
+          name: "failed-video",
+          status: "FAILED",
+          result: "would-redrive",
+          errorCode: "Kling.GenerationFailed",
+          failedState: "Poll",
+          action: expect.any(String),
+          newTask: "5 units (kling-v2-6 pro, 10 s)",
+        },
+      ],
+      tally: { redriven: 0, "would-redrive": 2, "needs-operator": 0, unrecoverable: 1, "not-redrivable": 0 },
+    });
+  });
+
+  it.each([
+    ["a usage mistake", ["--since", "soon"], {}, 2, /^--since must be a duration/],
+    ["no state machine", [], {}, 2, /^no state machine: give --state-machine-arn/],
+  ])("%s is one object with an error (exit 2)", async (_, argv, env, exitCode, message) => {
+    const { code, out, err } = await run(["--json", ...argv], env);
+    expect(code).toBe(exitCode);
+    expect(err).toEqual([]);
+    expect(out.map((line) => JSON.parse(line) as unknown)).toEqual([{ error: expect.stringMatching(message), exitCode }]);
+  });
+
+  it("an AWS error is one object with an error (exit 1)", async () => {
+    sfn.on(ListExecutionsCommand).rejects(new SFNServiceException({ name: "AccessDeniedException", $fault: "client", $metadata: {}, message: "User is not authorized" }));
+    const { code, out, err } = await run(["--json"]);
+    expect(code).toBe(1);
+    expect(err).toEqual([]);
+    expect(out.map((line) => JSON.parse(line) as unknown)).toEqual([{ error: "AccessDeniedException: User is not authorized", exitCode: 1 }]);
+  });
+
+  it("a usage mistake without --json is one line, as for every other command", async () => {
+    const { code, out, err } = await run(["--since", "soon"]);
+    expect(code).toBe(2);
+    expect(out).toEqual([]);
+    expect(err).toEqual(['error: --since must be a duration like 30m, 12h or 7d, got "soon" (npm start -- redrive --help shows the options)']);
+  });
+});
+
 describe("npm start", () => {
   it("hands `redrive` and its options to the redrive command", async () => {
     const err: string[] = [];
     const code = await runCommand(["redrive", "--since", "soon"], {}, { out: () => undefined, err: (line) => err.push(line) });
     expect(code).toBe(2);
-    expect(err[0]).toBe('error: --since must be a duration like 30m, 12h or 7d, got "soon"');
+    expect(err[0]).toMatch(/^error: --since must be a duration like 30m, 12h or 7d, got "soon"/);
   });
 });
 

@@ -6,16 +6,16 @@
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from "@aws-sdk/client-sfn";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
-import { answerAwaitRedrive, type AwaitRedriveEvent } from "../../lambdas/await-redrive/answer";
-import { handler as awaitRedrive } from "../../lambdas/await-redrive/handler";
-import { diagnosisOfExecution } from "../../lambdas/diagnose/diagnosis";
-import { handler as diagnose } from "../../lambdas/diagnose/handler";
-import { SfnTaskResponses, type TaskResponses, useTaskResponses } from "../../lambdas/common/task-responses";
-import type { KlingApi } from "../../lambdas/kling/port";
-import type { Task, TaskStatus } from "../../lambdas/kling/wire";
-import { externalTaskIdFor, externalTaskIdsUpTo } from "../../lambdas/submit/external-task-id";
-import { findLiveTask } from "../../lambdas/submit/live-task";
-import { LocalTaskResponses } from "../../local/runner/task-token-binding";
+import { answerAwaitRedrive, type AwaitRedriveEvent } from "#lambdas/await-redrive/answer";
+import { awaitRedriveHandler } from "#lambdas/await-redrive/handler";
+import { diagnosisOfExecution } from "#lambdas/diagnose/diagnosis";
+import { handler as diagnose } from "#lambdas/diagnose/handler";
+import { SfnTaskResponses, type TaskResponses } from "#lambdas/common/task-responses";
+import type { KlingApi } from "#lambdas/kling/port";
+import type { Task, TaskStatus } from "#lambdas/kling/wire";
+import { externalTaskIdFor, externalTaskIdsUpTo } from "#lambdas/submit/external-task-id";
+import { findLiveTask } from "#lambdas/submit/live-task";
+import { LocalTaskResponses } from "#local/runner/task-token-binding";
 
 const EXECUTION_ARN = "arn:aws:states:eu-west-1:123456789012:execution:Generation:job-1";
 const CAUSE = JSON.stringify({ jobId: "job-1", errorCode: "Kling.PollTimeout" });
@@ -61,14 +61,9 @@ describe("AwaitRedrive", () => {
 
   it("is a function of its own: it answers the token, and Diagnose's function never does", async () => {
     const responses = new RecordedResponses();
-    const restore = useTaskResponses(responses);
     const awaiting = { ...event(0, 0), logContext: { executionName: "job-1", stateName: "AwaitRedrive" } };
-    try {
-      await expect(awaitRedrive(awaiting)).resolves.toEqual({ answered: "failed" });
-      await expect(diagnose(awaiting)).rejects.toThrow();
-    } finally {
-      restore();
-    }
+    await expect(awaitRedriveHandler({ taskResponses: responses })(awaiting)).resolves.toEqual({ answered: "failed" });
+    await expect(diagnose(awaiting)).rejects.toThrow();
     expect(responses.answers).toEqual([["fail", "token-1", "Kling.PollTimeout", CAUSE]]);
   });
 
@@ -88,7 +83,7 @@ describe("AwaitRedrive", () => {
 
   it("refuses an event without a task token, naming what is missing", async () => {
     const { taskToken: _, ...withoutToken } = event(0, 0);
-    await expect(awaitRedrive(withoutToken)).rejects.toThrow(/AwaitRedrive received an event it cannot read: taskToken/);
+    await expect(awaitRedriveHandler({ taskResponses: new RecordedResponses() })(withoutToken)).rejects.toThrow(/AwaitRedrive received an event it cannot read: taskToken/);
   });
 });
 

@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { createServer, type AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { parseSimulatorArgs, usage } from "../../local/simulator/cli-options";
+import { parseSimulatorArgs, usage } from "#local/simulator/cli-options";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const TSX = `${ROOT}node_modules/.bin/tsx`;

@@ -4,12 +4,12 @@
  * (test-support's `call`), not with the pipeline's client, so the two check each other.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { envelopeSchema } from "../../lambdas/kling/wire";
-import { newTaskListSchema, newTaskPageSchema, newTaskSchema, type NewTask } from "../../lambdas/kling/wire-v2";
-import { priceUnits } from "../../lambdas/schemas/pricing";
-import { startSimulator, type ScenarioName, type Simulator, type SimulatorOptions } from "../../local/simulator";
-import { GENERATION_FAILED_MESSAGE } from "../../local/simulator/scenarios";
-import { call, manualClock, pngBase64, signJwt, type CallResult, type ManualClock } from "../../local/simulator/test-support";
+import { envelopeSchema } from "#lambdas/kling/wire";
+import { newTaskListSchema, newTaskPageSchema, newTaskSchema, type NewTask } from "#lambdas/kling/wire-v2";
+import { priceUnits } from "#lambdas/schemas/pricing";
+import { startSimulator, type ScenarioName, type Simulator, type SimulatorOptions } from "#local/simulator/index";
+import { GENERATION_FAILED_MESSAGE } from "#local/simulator/scenarios";
+import { call, manualClock, pngBase64, signJwt, type CallResult, type ManualClock } from "#local/simulator/test-support";
 
 const API_KEY = "new-standard-key";
 const ACCESS_KEY = "ak-new";

@@ -4,8 +4,8 @@
  * leaves their slots where they were.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { idealMakespanSeconds, startSimulator, type OtherUsersTask, type Simulator } from "../../local/simulator";
-import { call, manualClock, type ManualClock } from "../../local/simulator/test-support";
+import { idealMakespanSeconds, startSimulator, type OtherUsersTask, type Simulator } from "#local/simulator/index";
+import { call, manualClock, type ManualClock } from "#local/simulator/test-support";
 
 const TEXT = "/v1/videos/text2video";
 const create = { model_name: "kling-v2-5-turbo", prompt: "a red fox in the snow" };

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { accountCostsSchema, envelopeSchema, taskSchema, type Task } from "../../lambdas/kling/wire";
-import { priceUnits } from "../../lambdas/schemas/pricing";
+import { accountCostsSchema, envelopeSchema, taskSchema, type Task } from "#lambdas/kling/wire";
+import { priceUnits } from "#lambdas/schemas/pricing";
 import {
   SCENARIOS,
   SCENARIO_NAMES,
@@ -10,8 +10,8 @@ import {
   type FaultPlan,
   type ScenarioName,
   type Simulator,
-} from "../../local/simulator";
-import { call, manualClock, type CallResult, type ManualClock } from "../../local/simulator/test-support";
+} from "#local/simulator/index";
+import { call, manualClock, type CallResult, type ManualClock } from "#local/simulator/test-support";
 
 const TEXT = "/v1/videos/text2video";
 const body = (externalTaskId?: string) => ({

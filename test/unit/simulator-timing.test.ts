@@ -3,8 +3,8 @@
  * first told the caller a task had ended, and the ideal makespan of a workload.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { idealMakespanSeconds, startSimulator, type Simulator } from "../../local/simulator";
-import { call, manualClock } from "../../local/simulator/test-support";
+import { idealMakespanSeconds, startSimulator, type Simulator } from "#local/simulator/index";
+import { call, manualClock } from "#local/simulator/test-support";
 
 const TEXT = "/v1/videos/text2video";
 let simulator: Simulator | undefined;

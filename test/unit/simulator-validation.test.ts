@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { envelopeSchema, taskSchema, type TaskKind } from "../../lambdas/kling/wire";
-import { startSimulator, type Simulator } from "../../local/simulator";
-import { call, jpegBase64, manualClock, pngBase64 } from "../../local/simulator/test-support";
+import { envelopeSchema, taskSchema, type TaskKind } from "#lambdas/kling/wire";
+import { startSimulator, type Simulator } from "#local/simulator/index";
+import { call, jpegBase64, manualClock, pngBase64 } from "#local/simulator/test-support";
 
 let simulator: Simulator;
 beforeAll(async () => {

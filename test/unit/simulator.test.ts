@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { accountCostsSchema, envelopeSchema, taskListSchema, taskSchema } from "../../lambdas/kling/wire";
-import { priceUnits } from "../../lambdas/schemas/pricing";
-import { startSimulator, type Simulator, type SimulatorOptions } from "../../local/simulator";
-import { call, manualClock, signJwt, type CallResult, type ManualClock } from "../../local/simulator/test-support";
+import { accountCostsSchema, envelopeSchema, taskListSchema, taskSchema } from "#lambdas/kling/wire";
+import { priceUnits } from "#lambdas/schemas/pricing";
+import { startSimulator, type Simulator, type SimulatorOptions } from "#local/simulator/index";
+import { call, manualClock, signJwt, type CallResult, type ManualClock } from "#local/simulator/test-support";
 
 const ACCESS_KEY = "test-access-key";
 const SECRET_KEY = "test-secret-key";

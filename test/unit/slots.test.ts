@@ -4,8 +4,8 @@
  * answering its token, and the queue deadline ends a wait with Kling.QueueTimeout.
  */
 import { beforeEach, describe, expect, it } from "vitest";
-import type { TaskResponses } from "../../lambdas/common/task-responses";
-import { releaseHolds, type SlotPorts, waitForSlot } from "../../lambdas/ledger/slots";
+import type { TaskResponses } from "#lambdas/common/task-responses";
+import { releaseHolds, type SlotPorts, waitForSlot } from "#lambdas/ledger/slots";
 import { ledgerOnDynalite } from "../support/ledger-on-dynalite";
 
 const dynalite = ledgerOnDynalite();

@@ -14,12 +14,12 @@ import {
   KlingError,
   klingErrorFromAnswer,
   parseErrorMessage,
-  PLATFORM_ERROR_KINDS,
+  KNOWN_ERROR_KINDS,
   type KlingErrorName,
   type RetryClass,
-} from "../../lambdas/errors";
-import { diagnose } from "../../lambdas/diagnose/diagnosis";
-import { RETRY_POLICIES, type RetryPolicyName } from "../../lib/retry-policies";
+} from "#lambdas/errors/index";
+import { diagnose } from "#lambdas/diagnose/diagnosis";
+import { RETRY_POLICIES, type RetryPolicyName } from "#lib/retry-policies";
 
 interface DocumentedCode {
   readonly http: number;
@@ -154,13 +154,14 @@ describe("the error kinds", () => {
   });
 
   it("the retry policies retry exactly the names the taxonomy says, each under its own class", () => {
-    const known = [...Object.entries(ERROR_KINDS), ...Object.entries(PLATFORM_ERROR_KINDS)];
+    const known = KNOWN_ERROR_KINDS;
     const policyOf: Record<Exclude<RetryClass, "none">, RetryPolicyName> = {
       "lambda-service": "lambdaService",
       "function-stopped": "lambdaStopped",
       "rate-limited": "rateLimited",
       "server-error": "serverError",
       "ledger-busy": "ledgerBusy",
+      "download-failed": "downloadFailed",
     };
     for (const [retry, policy] of Object.entries(policyOf)) {
       const named = known.filter(([, kind]) => kind.retry === retry).map(([name]) => name);
@@ -180,7 +181,7 @@ describe("what the state machine retries and what the diagnosis says agree, for 
   const retriedNames = [...new Set(Object.values(RETRY_POLICIES).flatMap((policy): readonly string[] => policy.errors))].filter(
     (name) => name !== "States.ALL",
   );
-  const known = [...Object.entries(ERROR_KINDS), ...Object.entries(PLATFORM_ERROR_KINDS)];
+  const known = KNOWN_ERROR_KINDS;
 
   it.each(retriedNames.map((name) => [name] as const))("%s, which a retry policy retries as passing, is diagnosed recoverable", (name) => {
     expect(diagnose("job-1", "Submit", { Error: name }).recoverable).toBe(true);
@@ -195,14 +196,19 @@ describe("what the state machine retries and what the diagnosis says agree, for 
     if (kind.redriveCreatesTask) expect(kind.recoverable).toBe(true);
   });
 
-  it("passes by itself: rate limits, server errors, poll and queue timeouts, Lambda and Sandbox faults, the ledger table's throttling and faults and States.Timeout, nothing else", () => {
+  it("passes by itself: rate limits, server errors, poll and queue timeouts, broken downloads, Lambda and Sandbox faults, States.Timeout and a busy ledger table, nothing else", () => {
     const passing = known.filter(([, kind]) => kind.passesByItself).map(([name]) => name);
     expect(passing.sort()).toEqual(
       [
         "Kling.RateLimited",
         "Kling.ServerError",
         "Kling.PollTimeout",
+        "Archive.DownloadFailed",
         "Kling.QueueTimeout",
+        "ThrottlingException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "InternalServerError",
         "Lambda.ServiceException",
         "Lambda.AWSLambdaException",
         "Lambda.SdkClientException",

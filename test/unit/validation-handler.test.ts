@@ -1,14 +1,14 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { KlingError } from "../../lambdas/errors";
-import { readValidateConfig } from "../../lambdas/validate/config";
+import type { KlingError } from "#lambdas/errors/index";
+import { readValidateConfig } from "#lambdas/validate/config";
 
 /** Each test loads the handler afresh with its own environment. */
 async function loadHandler(env: Record<string, string> = {}) {
   vi.resetModules();
   for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
-  const { handler } = await import("../../lambdas/validate/handler");
+  const { handler } = await import("#lambdas/validate/handler");
   // The same module graph as the handler's, so instanceof compares the same class.
-  const { KlingError: FreshKlingError } = await import("../../lambdas/errors");
+  const { KlingError: FreshKlingError } = await import("#lambdas/errors/index");
   const failureOf = async (event: unknown): Promise<KlingError> => {
     const error: unknown = await handler(event).then(
       () => undefined,

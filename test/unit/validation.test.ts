@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { PRICING } from "../../lambdas/schemas/pricing";
-import { MODEL_NAMES } from "../../lambdas/schemas/models";
+import { PRICING } from "#lambdas/schemas/pricing";
+import { MODEL_NAMES } from "#lambdas/schemas/models";
 import {
   MAX_BASE64_IMAGE_BYTES,
   generationRequestSchema,
@@ -9,7 +9,7 @@ import {
   validateGenerationRequest,
   type GenerationRequest,
   type ValidationOptions,
-} from "../../lambdas/schemas/validation";
+} from "#lambdas/schemas/validation";
 
 const OPTIONS: ValidationOptions = { defaultModel: "kling-v2-6", blockedTerms: [] };
 const IMAGE_URL = "https://images.example.com/first-frame.png";

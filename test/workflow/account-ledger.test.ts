@@ -3,16 +3,16 @@
  * started all at once queue for the account's Kling slots instead of failing on Kling's 1303.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { handleApiRequest } from "../../lambdas/api/routes";
-import { BATCH_EVENTS, type BatchSummary } from "../../lambdas/batch/batch";
-import { LedgerQueuePositions } from "../../lambdas/ledger/queue-position";
-import { priceUnits } from "../../lambdas/schemas/pricing";
+import { handleApiRequest } from "#lambdas/api/routes";
+import { BATCH_EVENTS, type BatchSummary } from "#lambdas/batch/batch";
+import { LedgerQueuePositions } from "#lambdas/ledger/queue-position";
+import { priceUnits } from "#lambdas/schemas/pricing";
 import { apiGatewayEvent } from "../support/api-gateway-event";
-import { DEV_API_KEY, type Simulator, startSimulator } from "../../local/simulator";
-import type { BusEvent } from "../../local/runner/event-bus";
-import type { ExecutionReport } from "../../local/runner/local-engine";
-import { LocalPipeline } from "../../local/runner/pipeline";
-import { ScaledClock } from "../../local/runner/scaled-clock";
+import { DEV_API_KEY, type Simulator, startSimulator } from "#local/simulator/index";
+import type { BusEvent } from "#local/runner/event-bus";
+import type { ExecutionReport } from "#local/runner/local-engine";
+import { LocalPipeline } from "#local/runner/pipeline";
+import { ScaledClock } from "#local/runner/scaled-clock";
 
 const SLOTS = 5;
 /** Long enough that all 40 have arrived before the first five are done, on a busy machine too. */
@@ -91,7 +91,7 @@ describe("40 generations started at once on an account with 5 Kling slots", () =
     queuedBehind = waiters.length - 1;
     const id = waiters.at(-1)?.executionArn.split(":").at(-1) ?? "";
     const get = apiGatewayEvent({ httpMethod: "GET", resource: "/generations/{id}", path: `/generations/${id}`, pathParameters: { id } });
-    seenWhileWaiting = JSON.parse((await handleApiRequest(get, pipeline.executions, {}, queue)).body) as typeof seenWhileWaiting;
+    seenWhileWaiting = JSON.parse((await handleApiRequest(get, pipeline.executions, {}, { queue })).body) as typeof seenWhileWaiting;
     reports = await Promise.all(names.map((name) => pipeline.executions.finished(name)));
   }, 240_000);
 

@@ -3,12 +3,12 @@
  * executions against the simulator, one outcome per item, events on the bus.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BATCH_EVENTS, type BatchSummary, MAX_BATCH_ITEMS } from "../../lambdas/batch/batch";
-import { DEFAULTS } from "../../lambdas/common/settings";
-import { MODELS } from "../../lambdas/schemas/models";
-import { priceUnits } from "../../lambdas/schemas/pricing";
-import { jsonBytes, PUT_EVENTS_ENTRY_LIMIT_BYTES, STATE_PAYLOAD_LIMIT_BYTES } from "../../local/runner/quotas";
-import type { ScenarioName } from "../../local/simulator";
+import { BATCH_EVENTS, type BatchSummary, MAX_BATCH_ITEMS } from "#lambdas/batch/batch";
+import { DEFAULTS } from "#lambdas/common/settings";
+import { MODELS } from "#lambdas/schemas/models";
+import { priceUnits } from "#lambdas/schemas/pricing";
+import { jsonBytes, PUT_EVENTS_ENTRY_LIMIT_BYTES, STATE_PAYLOAD_LIMIT_BYTES } from "#local/runner/quotas";
+import type { ScenarioName } from "#local/simulator/index";
 import { type BatchRun, WorkflowHarness } from "./harness";
 
 let harness: WorkflowHarness;
@@ -43,6 +43,7 @@ describe("a batch of 20 items mixing scenarios", () => {
       expect(outcome.status).toBe(expectedStatus(outcome.index));
       if (outcome.status === "SUCCEEDED") {
         expect(outcome.videoUrl).toMatch(/\.mp4$/);
+        expect(outcome.videoKey).toMatch(new RegExp(`^videos/${outcome.executionName}/[^/]+\\.mp4$`));
         expect(outcome.diagnosis).toBeUndefined();
       } else {
         expect(outcome.diagnosis?.jobId).toBe(outcome.executionName);

@@ -5,15 +5,15 @@
  * each poll schedule plans. The figures that depend on timing are `npm run bench`'s.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { nextWaitSeconds } from "../../lambdas/common/poll-schedule";
-import { typicalGenerationSeconds } from "../../lambdas/schemas/generation-time";
-import { pipelineConfigSchema } from "../../lib/pipeline-config";
-import { BENCH_USAGE, checkTargets, declaredCreatesPerBlockedMinute, formatBenchMarkdown, parseBenchCommand } from "../../local/bench/bench-report";
-import { CommandLineError } from "../../local/cli/script-command";
-import { CLASSIC_POLL_SECONDS } from "../../local/bench/classic-poller";
-import { type BenchReport, runBench, type VariantFigures } from "../../local/bench/run-bench";
-import { benchWorkload, OTHER_USERS_MEAN_GAP_SECONDS, otherUsersWorkload } from "../../local/bench/workload";
-import { idealMakespanSeconds } from "../../local/simulator";
+import { nextWaitSeconds } from "#lambdas/common/poll-schedule";
+import { typicalGenerationSeconds } from "#lambdas/schemas/generation-time";
+import { pipelineConfigSchema } from "#lib/pipeline-config";
+import { BENCH_USAGE, checkTargets, declaredCreatesPerBlockedMinute, formatBenchMarkdown, parseBenchCommand } from "#local/bench/bench-report";
+import { CommandLineError } from "#local/cli/script-command";
+import { CLASSIC_POLL_SECONDS } from "#local/bench/classic-poller";
+import { type BenchReport, runBench, type VariantFigures } from "#local/bench/run-bench";
+import { benchWorkload, OTHER_USERS_MEAN_GAP_SECONDS, otherUsersWorkload } from "#local/bench/workload";
+import { idealMakespanSeconds } from "#local/simulator/index";
 
 const JOBS = 12;
 const SEED = 7;
@@ -85,8 +85,8 @@ describe("the benchmark, 12 jobs without faults or other users", () => {
       const typical = typicalGenerationSeconds({ model: job.request.model ?? "kling-v2-6", mode: job.request.mode ?? "std", duration: job.request.duration === "10" ? "10" : "5" });
       return plannedPolls(job.generationSeconds, (elapsed) => nextWaitSeconds(schedule, typical, elapsed) ?? Number.POSITIVE_INFINITY);
     });
-    // Validate, CheckCredits, Submit, Succeeded, the batch's four, and WaitForVideo, Poll, VideoReady? per poll.
-    const planned = BATCH_STATES_PER_BATCH + polls.reduce((sum, count) => sum + BATCH_STATES_PER_JOB + 4 + 3 * count, 0);
+    // Validate, CheckCredits, WaitForSlot, Submit, Archive, Succeeded, the batch's states, and WaitForVideo, Poll, VideoReady? per poll.
+    const planned = BATCH_STATES_PER_BATCH + polls.reduce((sum, count) => sum + BATCH_STATES_PER_JOB + 6 + 3 * count, 0);
     const measured = Math.round(variant("pipeline").transitionsPerSucceededJob * JOBS);
     expectWithinOnePollPerJob(measured, planned);
     expect(variant("pipeline").transitionsPerSucceededJob).toBeLessThanOrEqual(25);

@@ -4,13 +4,13 @@
  * tasks, every failure must match the error table, and no credential may show anywhere.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ENV } from "../../lambdas/common/settings";
-import { credentialsFromEnvironment, LOCAL_CREDENTIAL_VARIABLES } from "../../lambdas/common/credentials";
-import { KlingClient } from "../../lambdas/kling/client";
-import { signHs256Jwt, klingJwtClaims } from "../../lambdas/kling/jwt";
-import { LeakScanner, randomSecrets } from "../../local/chaos/leak-scanner";
-import { chaosJobPrompt, formatChaosReport, runChaos, type ChaosReport } from "../../local/chaos/run-chaos";
-import { chaosPlan, type ApiRequestInfo } from "../../local/simulator";
+import { ENV } from "#lambdas/common/settings";
+import { credentialsFromEnvironment, LOCAL_CREDENTIAL_VARIABLES } from "#lambdas/common/credentials";
+import { KlingClient } from "#lambdas/kling/client";
+import { signHs256Jwt, klingJwtClaims } from "#lambdas/kling/jwt";
+import { LeakScanner, randomSecrets } from "#local/chaos/leak-scanner";
+import { chaosJobPrompt, formatChaosReport, runChaos, type ChaosReport } from "#local/chaos/run-chaos";
+import { CHAOS_FAULT_KINDS, chaosPlan, type ApiRequestInfo } from "#local/simulator/index";
 
 describe("the chaos plan", () => {
   const create = (externalId: string): ApiRequestInfo => ({
@@ -28,6 +28,10 @@ describe("the chaos plan", () => {
   it("draws the same faults for the same seed, and others for another seed", () => {
     expect(labels(7)).toEqual(labels(7));
     expect(labels(7)).not.toEqual(labels(8));
+  });
+
+  it("names each kind of fault once, so no two kinds share a count", () => {
+    expect(new Set(CHAOS_FAULT_KINDS).size).toBe(CHAOS_FAULT_KINDS.length);
   });
 
   it("injects nothing at rate 0", () => {
@@ -105,6 +109,12 @@ describe("a chaos run of 60 jobs at fault rate 0.2", () => {
     expect(report.scanned.texts).toBeGreaterThan(500);
   });
 
+  it("faults the video downloads too, and every succeeded job's video is in the bucket with the bytes served", () => {
+    const kinds = report.faultsByKind;
+    expect(kinds["download-dropped"] + kinds["download-truncated"] + kinds["download-stalled"]).toBeGreaterThan(0);
+    expect(report.checks.find((check) => check.name === "archives")).toMatchObject({ ok: true, detail: expect.stringMatching(/^[1-9]\d* archived videos checked/) });
+  });
+
   it("passes every check and ends with the one-line verdict", () => {
     expect(report.checks.filter((check) => !check.ok)).toEqual([]);
     expect(formatChaosReport(report).at(-1)).toBe(`chaos: 60 jobs, ${report.faults} faults injected, 0 lost, 0 duplicates, 0 leaks`);
@@ -121,13 +131,13 @@ describe("a chaos run in which a Submit also creates a task without an external_
       seed: 11,
       batchSize: 4,
       // A defect as a Lambda would have it: with its own environment's URL and credentials, it creates twice.
-      aroundInvoke: async (state, invoke) => {
+      aroundInvoke: async (state, invoke, environment) => {
         const answer = await invoke();
         if (state === "Submit" && !staged) {
           staged = true;
-          const credentials = credentialsFromEnvironment(process.env);
+          const credentials = credentialsFromEnvironment(environment);
           if (!credentials) throw new Error("the run put no Kling credentials in the environment");
-          const kling = new KlingClient({ baseUrl: process.env[ENV.klingBaseUrl] ?? "", credentials });
+          const kling = new KlingClient({ baseUrl: environment[ENV.klingBaseUrl] ?? "", credentials });
           await kling.createTask("text2video", { model_name: "kling-v2-6", prompt: chaosJobPrompt(2, "the same video once more"), mode: "std", duration: "5" });
           await kling.createTask("text2video", { model_name: "kling-v2-6", prompt: "a video nobody asked for", mode: "std", duration: "5" });
         }
@@ -159,10 +169,10 @@ describe("a chaos run in which one Lambda logs the SecretKey it was given", () =
       seed: 12,
       batchSize: 4,
       secrets: canary,
-      aroundInvoke: async (state, invoke) => {
+      aroundInvoke: async (state, invoke, environment) => {
         if (state === "Submit" && planted === "") {
           // What a careless debug line in a handler would write to CloudWatch.
-          planted = process.env[LOCAL_CREDENTIAL_VARIABLES.secretKey] ?? "";
+          planted = environment[LOCAL_CREDENTIAL_VARIABLES.secretKey] ?? "";
           console.log(JSON.stringify({ level: "DEBUG", message: "signing the Kling token", secretKey: planted }));
         }
         return invoke();

@@ -3,10 +3,12 @@
  * engine, with the real handlers: the outcome, the diagnosis, which states retried and why,
  * and how many Kling tasks were created.
  */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { diagnosisSchema } from "../../lambdas/diagnose/diagnosis";
-import { classifyKlingError, ERROR_KINDS, type KlingErrorName } from "../../lambdas/errors";
-import { SCENARIO_NAMES, scenarioNamed, type ScenarioName } from "../../local/simulator";
+import { diagnosisSchema } from "#lambdas/diagnose/diagnosis";
+import { type ArchiveErrorName, classifyKlingError, ERROR_KINDS, errorKindOf, type KlingErrorName } from "#lambdas/errors/index";
+import { SCENARIO_NAMES, scenarioNamed, type ScenarioName } from "#local/simulator/index";
 import { WorkflowHarness } from "./harness";
 
 const DEADLINE_SECONDS = 600;
@@ -20,13 +22,15 @@ beforeAll(() => {
 });
 afterAll(() => harness.close());
 
+type ExpectedError = KlingErrorName | ArchiveErrorName;
+
 interface Expected {
   readonly status: "SUCCEEDED" | "FAILED";
-  readonly error?: KlingErrorName;
+  readonly error?: ExpectedError;
   readonly failedState?: string;
   /** State -> retries, each retry caused by `retriedFor`. */
   readonly retries: Record<string, number>;
-  readonly retriedFor?: KlingErrorName;
+  readonly retriedFor?: ExpectedError;
   readonly tasksCreated: number;
 }
 
@@ -57,7 +61,11 @@ const EXPECTED: Record<ScenarioName, Expected> = {
   "lost-create-response": { status: "SUCCEEDED", retries: { Submit: 1 }, retriedFor: "Kling.ServerError", tasksCreated: 1 },
   "lost-create-connection": { status: "SUCCEEDED", retries: { Submit: 1 }, retriedFor: "Kling.ServerError", tasksCreated: 1 },
   "malformed-response": { status: "SUCCEEDED", retries: { Submit: 1 }, retriedFor: "Kling.ServerError", tasksCreated: 1 },
+  "download-dropped": { status: "SUCCEEDED", retries: { Archive: 1 }, retriedFor: "Archive.DownloadFailed", tasksCreated: 1 },
+  "video-purged": { status: "FAILED", error: "Archive.VideoPurged", failedState: "Archive", retries: {}, tasksCreated: 1 },
 };
+
+const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
 
 describe("each simulator scenario through the synthesized state machine", () => {
   it("covers every scenario the simulator knows", () => {
@@ -77,16 +85,23 @@ describe("each simulator scenario through the synthesized state machine", () => 
     if (expected.status === "SUCCEEDED") {
       expect(run.report.error).toBeNull();
       expect(run.report.output).toMatchObject({ task: { status: "succeed", video: { url: expect.stringMatching(/\.mp4$/) } } });
+      // The video is in the bucket, under the job, with the bytes the simulator served.
+      const { task, archive } = run.report.output as { task: { video: { id: string } }; archive: { video: { key: string; sha256: string } } };
+      expect(archive.video.key).toBe(`videos/${run.report.executionName}/${task.video.id}.mp4`);
+      const served = run.servedVideo(task.video.id) ?? Buffer.alloc(0);
+      expect(archive.video.sha256).toBe(sha256(served));
+      const bucket = await harness.pipeline.videoBucketServer();
+      expect(sha256(readFileSync(bucket.pathOf(archive.video.key)))).toBe(sha256(served));
       return;
     }
-    const error = expected.error as KlingErrorName;
+    const error = expected.error as ExpectedError;
     expect(run.report.error).toBe(error);
     expect(run.diagnosis).toMatchObject({
       jobId: run.report.executionName,
       errorCode: error,
       failedState: expected.failedState,
-      recoverable: ERROR_KINDS[error].recoverable,
-      action: ERROR_KINDS[error].action,
+      recoverable: errorKindOf(error)?.recoverable,
+      action: errorKindOf(error)?.action,
     });
     expect(run.diagnosis?.suggestion).toMatch(/\w/);
   });

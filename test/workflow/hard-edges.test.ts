@@ -4,12 +4,12 @@
  * Lambda crashed. Each ends with exactly one Kling task and exactly one outcome.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { externalTaskIdFor } from "../../lambdas/submit/external-task-id";
-import { DEV_API_KEY, errorFault, ruleBasedPlan, startSimulator } from "../../local/simulator";
-import { startDelayingProxy } from "../../local/chaos/delaying-proxy";
-import { lambdaError } from "../../local/runner/lambda-binding";
-import { LocalPipeline } from "../../local/runner/pipeline";
-import { ScaledClock } from "../../local/runner/scaled-clock";
+import { externalTaskIdFor } from "#lambdas/submit/external-task-id";
+import { DEV_API_KEY, errorFault, ruleBasedPlan, startSimulator } from "#local/simulator/index";
+import { startDelayingProxy } from "#local/chaos/delaying-proxy";
+import { lambdaError } from "#local/runner/lambda-binding";
+import { LocalPipeline } from "#local/runner/pipeline";
+import { ScaledClock } from "#local/runner/scaled-clock";
 
 /** Which Lambda invocations to stop after they did their work, by state name: the first N of each. */
 const stopAfterWork = new Map<string, { times: number; errorType: string; message: string }>();

@@ -1,11 +1,11 @@
-import type { Diagnosis } from "../../lambdas/diagnose/diagnosis";
-import type { PipelineConfigInput } from "../../lib/pipeline-config";
-import { DEV_API_KEY, type ScenarioName, type SimulatorOptions, startSimulator } from "../../local/simulator";
-import type { BusEvent } from "../../local/runner/event-bus";
-import type { ExecutionReport } from "../../local/runner/local-engine";
-import { LocalPipeline } from "../../local/runner/pipeline";
-import { ScaledClock } from "../../local/runner/scaled-clock";
-import { parseDiagnosis } from "../../local/runner/trace";
+import type { Diagnosis } from "#lambdas/diagnose/diagnosis";
+import type { PipelineConfigInput } from "#lib/pipeline-config";
+import { DEV_API_KEY, type ScenarioName, type SimulatorOptions, startSimulator } from "#local/simulator/index";
+import type { BusEvent } from "#local/runner/event-bus";
+import type { ExecutionReport } from "#local/runner/local-engine";
+import { LocalPipeline } from "#local/runner/pipeline";
+import { ScaledClock } from "#local/runner/scaled-clock";
+import { parseDiagnosis } from "#local/runner/trace";
 
 interface ScenarioRun {
   readonly report: ExecutionReport;
@@ -15,6 +15,8 @@ interface ScenarioRun {
   readonly requests: number;
   /** Simulated seconds from start to end. */
   readonly seconds: number;
+  /** The bytes the simulator served for a video of the run. */
+  readonly servedVideo: (videoId: string) => Buffer | undefined;
 }
 
 export interface BatchRun {
@@ -56,6 +58,7 @@ export class WorkflowHarness {
         createAttempts: externalIds.reduce((sum, count) => sum + count, 0),
         requests: sim.stats.requests,
         seconds: (report.stoppedAt - report.startedAt) / 1000,
+        servedVideo: (videoId) => sim.videoBytes(videoId),
       };
     } finally {
       await sim.close();

@@ -11,8 +11,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startSimulator, type RequestLogEntry, type Simulator } from "../../local/simulator/server";
-import { pngBase64 } from "../../local/simulator/test-support";
+import { startSimulator, type RequestLogEntry, type Simulator } from "#local/simulator/server";
+import { pngBase64 } from "#local/simulator/test-support";
 import type { FlowReport } from "../support/kling-api-client-flow";
 
 const TLS_DIR = resolve("test/fixtures/tls");

@@ -4,13 +4,19 @@
  * of runs that a later command finds. Each test has a state directory of its own.
  */
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
-import { DEV_API_KEY, startSimulator } from "../../local/simulator";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { batchStatus } from "#local/cli/batch-command";
+import { generationStatus } from "#local/cli/generate-command";
+import { GenerationProgress } from "#local/cli/progress";
+import { type LocalSession, startLocalSession } from "#local/runner/session";
+import { TraceFormatter } from "#local/runner/trace";
+import { DEV_API_KEY, startSimulator } from "#local/simulator/index";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -25,6 +31,8 @@ interface Child {
   /** Resolves with stdout so far once a line of it matches. */
   readonly printed: (pattern: RegExp) => Promise<string>;
   readonly interrupt: () => void;
+  /** Closes the reading end of stdout, as `| head -1` does once it has its line. */
+  readonly closeStdout: () => void;
 }
 
 /** The environment of a person with no Kling, AWS or state settings, and this test's state directory. */
@@ -58,6 +66,7 @@ function start(argv: readonly string[], env: NodeJS.ProcessEnv): Child {
     printed: (pattern) =>
       pattern.test(stdout) ? Promise.resolve(stdout) : new Promise((resolve) => watchers.push({ pattern, resolve })),
     interrupt: () => child.kill("SIGINT"),
+    closeStdout: () => child.stdout.destroy(),
   };
 }
 
@@ -122,6 +131,7 @@ describe.concurrent("npm start: every mistake is one line and exit 2, before any
     [["--batch", TOP_LEVEL_ARRAY, "--json"], /not an array/],
     [["--batch", TOO_MANY_ITEMS, "--json"], /at most 100/],
     [["show", "local-nothing", "--json"], /no local run/],
+    [["redrive", "--since", "soon", "--json"], /--since must be a duration/],
   ])("with --json, %j prints exactly one JSON object with an error", async (argv, message) => {
     const { code, stdout, stderr } = await cli(argv, cleanEnv(newStateDir()));
     expect(code).toBe(2);
@@ -176,6 +186,7 @@ describe("npm start: runs, their outcome and their history", () => {
     }
     expect(printed).toContainEqual(expect.stringMatching(/Submit {8}Kling task \S+ \(submitted\), first poll in 64 s$/));
     expect(printed).toContainEqual(expect.stringMatching(/Poll {10}the video is ready$/));
+    expect(printed).toContainEqual(expect.stringMatching(new RegExp(`Archive {7}kept the video \\(\\d+ bytes\\) as videos/${id}/\\S+\\.mp4$`)));
     expect(printed).toContainEqual(expect.stringMatching(/^SUCCEEDED in \d+\.\d s \(simulated time\)$/));
     expect(stdout).not.toMatch(/undefined|"level"/);
 
@@ -183,10 +194,11 @@ describe("npm start: runs, their outcome and their history", () => {
     const logFile = join(stateDir, "logs", `${id}.log`);
     expect(printed).toContain(`Lambda logs: ${logFile} (--verbose prints them here)`);
     expect(readFileSync(logFile, "utf8")).toMatch(/"message":"Kling task submitted".*"executionName":"local-/);
-    // The video stays after the simulator stopped.
-    const videoFile = join(stateDir, "videos", `${id}.mp4`);
-    expect(printed.at(-1)).toBe(`video: ${videoFile}`);
-    expect(statSync(videoFile).size).toBeGreaterThan(0);
+    // One saved video: Archive's copy in the local video bucket, which stays after the simulator stopped.
+    expect(printed.filter((line) => line.startsWith("video: "))).toHaveLength(1);
+    const videoFile = /^video: (.+)$/.exec(printed.at(-1) ?? "")?.[1] ?? "";
+    expect(videoFile.startsWith(join(stateDir, "videos", "kling-pipeline-videos", "videos", id))).toBe(true);
+    expect(readFileSync(videoFile).subarray(4, 8).toString("latin1")).toBe("ftyp");
 
     const list = await cli(["list"], env);
     expect(list.code).toBe(0);
@@ -197,6 +209,15 @@ describe("npm start: runs, their outcome and their history", () => {
     expect(show.stdout).toContain(`${id}: generation SUCCEEDED`);
     expect(show.stdout).toContain(printed.find((line) => line.includes("Submit")));
     expect(show.stdout).toContain(`video: ${videoFile}`);
+  }, 90_000);
+
+  it("a success with --json names the archived video as videoFile: the file holds the bytes whose checksum Archive recorded", async () => {
+    const stateDir = newStateDir();
+    const { code, stdout } = await cli(["a corgi", "--json", "--time-scale", "0.005"], cleanEnv(stateDir));
+    expect(code).toBe(0);
+    const { videoFile, output } = JSON.parse(stdout) as { videoFile: string; output: { archive: { video: { sha256: string } } } };
+    expect(videoFile.startsWith(join(stateDir, "videos"))).toBe(true);
+    expect(createHash("sha256").update(readFileSync(videoFile)).digest("hex")).toBe(output.archive.video.sha256);
   }, 90_000);
 
   it("a failure with --json is one object with the diagnosis, exit 1; show prints its trace: the error, its message, where, and the suggestion", async () => {
@@ -236,26 +257,41 @@ describe("npm start: runs, their outcome and their history", () => {
     expect(printed).toContainEqual(expect.stringMatching(/^ {2}\d\/7 {2}#6 FAILED {2}Kling\.InvalidRequest: duration must be one of "5", "10" for kling-v2-6$/));
     expect(printed).toContainEqual(expect.stringMatching(/^ {2}\d\/7 {2}#4 FAILED {2}Kling\.GenerationFailed: Kling task \S+ failed: Video generation failed: the scene is too complex/));
     expect(printed).toContain("batch example-1: 7 items, 4 succeeded, 3 failed (1 recoverable), 0 duplicates");
-    expect(printed).toContainEqual(expect.stringMatching(/^ {2}#0 batch-example-1-0 SUCCEEDED {2}video: \S+\/videos\/local-batch-\S+-item-0\.mp4$/));
+    expect(printed).toContainEqual(expect.stringMatching(/^ {2}#0 batch-example-1-0 SUCCEEDED {2}video: \S+\/videos\/batch-example-1-0\/\S+\.mp4\._S3rver_object$/));
   }, 90_000);
 });
 
 describe("npm start -- serve", () => {
-  it("keeps each execution it starts in the state directory, where list finds it, and stops on Ctrl-C with 130", async () => {
-    const env = cleanEnv(newStateDir());
+  /** One serve session: a POST with this Idempotency-Key, its end, then Ctrl-C. Resolves with the execution's id. */
+  async function serveOnce(env: NodeJS.ProcessEnv, idempotencyKey: string): Promise<string> {
     const child = start(["serve", "--port", "0", "--time-scale", "0.005"], env);
     const url = /serving the generations API at (http:\/\/127\.0\.0\.1:\d+)/.exec(await child.printed(/serving the generations API at/))?.[1];
-    const posted = await fetch(`${url}/generations`, { method: "POST", body: JSON.stringify({ prompt: "a paper boat" }) });
+    const posted = await fetch(`${url}/generations`, { method: "POST", headers: { "Idempotency-Key": idempotencyKey }, body: JSON.stringify({ prompt: "a paper boat" }) });
     const { id } = (await posted.json()) as { id: string };
     await child.printed(new RegExp(`execution ${id} SUCCEEDED`));
     child.interrupt();
     const { code, stdout } = await child.finished;
     expect(code).toBe(130);
     expect(lines(stdout).at(-1)).toBe("stopped; no execution was running");
-    const { runs } = JSON.parse((await cli(["list", "--json"], env)).stdout) as { runs: { id: string; kind: string; status: string; prompt: string; video: string }[] };
-    expect(runs).toMatchObject([{ id, kind: "api", status: "SUCCEEDED", prompt: "a paper boat", video: expect.stringMatching(/\.mp4$/) }]);
-    expect(statSync(runs[0]?.video ?? "").size).toBeGreaterThan(0);
-  }, 90_000);
+    return id;
+  }
+
+  it("keeps each execution it starts in the state directory, where list finds it, and stops on Ctrl-C with 130; a later session reusing an Idempotency-Key keeps the earlier run", async () => {
+    const env = cleanEnv(newStateDir());
+    const id = await serveOnce(env, "boat-1");
+    type Listed = { runs: { id: string; executionName?: string; kind: string; status: string; prompt: string; video: string; startedAt: string }[] };
+    const first = (JSON.parse((await cli(["list", "--json"], env)).stdout) as Listed).runs;
+    expect(first).toMatchObject([{ id, kind: "api", status: "SUCCEEDED", prompt: "a paper boat", video: expect.stringMatching(new RegExp(`/videos/${id}/\\S+\\.mp4\\._S3rver_object$`)) }]);
+    expect(statSync(first[0]?.video ?? "").size).toBeGreaterThan(0);
+
+    // The next session's engine has never seen the key: the same execution name runs again, as a run of its own.
+    expect(await serveOnce(env, "boat-1")).toBe(id);
+    const both = (JSON.parse((await cli(["list", "--json"], env)).stdout) as Listed).runs;
+    expect(both).toHaveLength(2);
+    expect(both[1]).toEqual(first[0]);
+    expect(both[0]).toMatchObject({ id: expect.stringMatching(new RegExp(`^${id}-\\d{8}-\\d{6}$`)), executionName: id, status: "SUCCEEDED" });
+    expect(both[0]?.video).not.toBe(first[0]?.video);
+  }, 120_000);
 });
 
 describe("npm start: while it runs, and Ctrl-C", () => {
@@ -273,6 +309,18 @@ describe("npm start: while it runs, and Ctrl-C", () => {
       expect.stringMatching(/^interrupted in (WaitForVideo|Poll) after \d+\.\d s \(simulated time\)$/),
       "left behind: nothing: the embedded simulator stopped with the command",
     ]);
+    const list = JSON.parse((await cli(["list", "--json"], env)).stdout) as { runs: { status: string }[] };
+    expect(list.runs).toMatchObject([{ status: "INTERRUPTED" }]);
+  }, 90_000);
+
+  it("a reader that goes away (| head -1) ends the run quietly, as it would a Unix tool: no error, the run kept as interrupted", async () => {
+    const env = cleanEnv(newStateDir());
+    const child = start(["a corgi surfing a wave", "--time-scale", "0.01"], env);
+    await child.printed(/^Lambda logs: /m);
+    child.closeStdout();
+    const { code, stderr } = await child.finished;
+    expect(stderr).toBe("");
+    expect(code).toBe(130);
     const list = JSON.parse((await cli(["list", "--json"], env)).stdout) as { runs: { status: string }[] };
     expect(list.runs).toMatchObject([{ status: "INTERRUPTED" }]);
   }, 90_000);
@@ -295,4 +343,57 @@ describe("npm start: while it runs, and Ctrl-C", () => {
       await kling.close();
     }
   }, 90_000);
+});
+
+describe("the live status while a generation waits for one of the account's Kling slots", () => {
+  // The command's own session, with one slot: a command alone never waits for it, two generations do.
+  let session: LocalSession;
+  beforeAll(async () => {
+    session = await startLocalSession({ timeScale: 0.01, config: { klingConcurrency: 1 } });
+  }, 60_000);
+  afterAll(async () => {
+    await session?.close();
+  });
+
+  /** Starts a generation and resolves, once it holds the only slot, with its run (in an object: a promise returned would be awaited). */
+  async function holdTheSlot(name: string): Promise<{ readonly run: Promise<unknown> }> {
+    const run = session.run({ prompt: "a kite on a windy beach" }, name);
+    while ((await session.pipeline.ledger.ledger.holdings()).slotHolders.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    return { run };
+  }
+
+  /** The status, read as the command reads it, until it matches; the last one read if it never does within 20 real seconds. */
+  async function statusUntil(status: () => Promise<string>, pattern: RegExp): Promise<string> {
+    const giveUpAt = Date.now() + 20_000;
+    for (;;) {
+      const text = await status();
+      if (pattern.test(text) || Date.now() > giveUpAt) return text;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  it("npm start's status gives its place in the queue while another generation holds the slot, and the trace how long it waited", async () => {
+    const holder = (await holdTheSlot("holds-the-slot")).run;
+    const progress = new GenerationProgress(session.clock.now());
+    const formatter = new TraceFormatter(session.clock.now());
+    const traced: string[] = [];
+    const waiting = session.run({ prompt: "a corgi surfing a wave" }, "waits-for-the-slot", (event) => {
+      progress.observe(event);
+      traced.push(...formatter.format(event));
+    });
+    const queued = await statusUntil(generationStatus(session, progress, "waits-for-the-slot"), /queued/);
+    expect(queued).toMatch(/^ +\+\d+\.\ds {2}\.\. queued for a Kling slot: position 1, \d+ s so far$/);
+    expect(await holder).toMatchObject({ status: "SUCCEEDED" });
+    expect(await waiting).toMatchObject({ status: "SUCCEEDED" });
+    expect(traced).toContainEqual(expect.stringMatching(/WaitForSlot {3}a Kling slot after \d+ s in the queue$/));
+  }, 60_000);
+
+  it("the batch command's status counts its items queued for a slot", async () => {
+    const holder = (await holdTheSlot("holds-the-slot-again")).run;
+    const batch = session.pipeline.runBatchEvent({ batchId: "queued", items: [{ prompt: "a paper boat" }] }, "local-batch-queued");
+    const queued = await statusUntil(batchStatus(session, () => ({ done: 0, failed: 0, total: 1 })), /queued/);
+    expect(queued).toBe("  [--------------------] 0/1 done, 0 failed; 1 generating, 1 queued for a Kling slot");
+    expect(await holder).toMatchObject({ status: "SUCCEEDED" });
+    expect(await batch).toMatchObject({ status: "SUCCEEDED", output: { succeeded: 1 } });
+  }, 60_000);
 });

@@ -4,13 +4,13 @@
  * idempotency, and Lambda's synchronous payload limits. Small definitions on the local engine.
  */
 import { describe, expect, it } from "vitest";
-import type { StateMachineDefinition } from "../../local/runner/definition";
-import { LocalEventBus } from "../../local/runner/event-bus";
-import { LocalExecutions, startExecutionSync } from "../../local/runner/executions";
-import { invokeLikeLambda } from "../../local/runner/lambda-binding";
-import { type ExecutionReport, LocalStateMachine, type TaskBinding } from "../../local/runner/local-engine";
-import { PUT_EVENTS_ENTRY_LIMIT_BYTES, STATE_PAYLOAD_LIMIT_BYTES } from "../../local/runner/quotas";
-import { ScaledClock } from "../../local/runner/scaled-clock";
+import type { StateMachineDefinition } from "#local/runner/definition";
+import { LocalEventBus } from "#local/runner/event-bus";
+import { LocalExecutions, startExecutionSync } from "#local/runner/executions";
+import { invokeLikeLambda } from "#local/runner/lambda-binding";
+import { type ExecutionReport, LocalStateMachine, type TaskBinding } from "#local/runner/local-engine";
+import { PUT_EVENTS_ENTRY_LIMIT_BYTES, STATE_PAYLOAD_LIMIT_BYTES } from "#local/runner/quotas";
+import { ScaledClock } from "#local/runner/scaled-clock";
 
 const ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:Quotas";
 const LAMBDA = "arn:aws:lambda:us-east-1:123456789012:function:Quotas";

@@ -5,10 +5,10 @@
  * create, retries, the diagnosis of a failed video) hold on the new standard as on the legacy one.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MODEL_NAMES, MODELS, type ModelName } from "../../lambdas/schemas/models";
-import { priceUnits } from "../../lambdas/schemas/pricing";
-import { runCommand } from "../../local/cli/run-command";
-import type { RequestLogEntry } from "../../local/simulator";
+import { MODEL_NAMES, MODELS, type ModelName } from "#lambdas/schemas/models";
+import { priceUnits } from "#lambdas/schemas/pricing";
+import { runCommand } from "#local/cli/run-command";
+import type { RequestLogEntry } from "#local/simulator/index";
 import { WorkflowHarness } from "./harness";
 
 let harness: WorkflowHarness;

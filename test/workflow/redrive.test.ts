@@ -5,17 +5,17 @@
  * The scheduled redrive's own logic runs against executions kept the same way.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Diagnosis } from "../../lambdas/diagnose/diagnosis";
-import type { FailedExecution, FailedExecutions, RedriveOutcome } from "../../lambdas/redrive/failed-executions";
-import { redriveOnSchedule } from "../../lambdas/redrive/handler";
-import { externalTaskIdFor } from "../../lambdas/submit/external-task-id";
-import { DEV_API_KEY, errorFault, type Fault, type FaultPlan, type Simulator, startSimulator, type TaskOutcome } from "../../local/simulator";
-import { lambdaError } from "../../local/runner/lambda-binding";
-import type { ExecutionReport } from "../../local/runner/local-engine";
-import { pipelineConfigSchema } from "../../lib/pipeline-config";
-import { LocalPipeline } from "../../local/runner/pipeline";
-import { ScaledClock } from "../../local/runner/scaled-clock";
-import { parseDiagnosis } from "../../local/runner/trace";
+import type { Diagnosis } from "#lambdas/diagnose/diagnosis";
+import type { FailedExecution, FailedExecutions, RedriveOutcome } from "#lambdas/redrive/failed-executions";
+import { redriveOnSchedule } from "#lambdas/redrive/handler";
+import { externalTaskIdFor } from "#lambdas/submit/external-task-id";
+import { DEV_API_KEY, errorFault, type Fault, type FaultPlan, type Simulator, startSimulator, type TaskOutcome } from "#local/simulator/index";
+import { lambdaError } from "#local/runner/lambda-binding";
+import type { ExecutionReport } from "#local/runner/local-engine";
+import { pipelineConfigSchema } from "#lib/pipeline-config";
+import { LocalPipeline } from "#local/runner/pipeline";
+import { ScaledClock } from "#local/runner/scaled-clock";
+import { parseDiagnosis } from "#local/runner/trace";
 
 const DEADLINE_SECONDS = 600;
 const REQUEST = { prompt: "a corgi surfing a wave" };
@@ -155,8 +155,8 @@ describe("a recoverable failure", () => {
       expect(failed.error).toBe("Kling.PollTimeout");
       const redriven = await redrive(failed);
       expect(redriven.status).toBe("SUCCEEDED");
-      // A failed Poll resumes at Submit, taking a Kling slot again first (the failure path gave it
-      // back); Submit finds the same task and restarts the deadline.
+      // A failed Poll resumes at Submit (through WaitForSlot: the failure path gave the slot back),
+      // which finds the same task and restarts the deadline.
       expect(statesEntered(redriven, 4)).toEqual(["AwaitRedrive", "ResumeAfterRedrive", "WaitForSlot", "Submit"]);
       expect(simulator.stats.tasksCreated).toBe(1);
     }, DEADLINE_SECONDS * 1.5);

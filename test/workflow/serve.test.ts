@@ -3,16 +3,18 @@
  * executions run by the local engine against the embedded simulator, called with fetch as a
  * client would call API Gateway.
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { BATCH_EVENTS } from "../../lambdas/batch/batch";
-import type { BusEvent } from "../../local/runner/event-bus";
-import type { GenerationExecutions } from "../../lambdas/api/executions";
-import { DEV_API_KEY, startSimulator, type Simulator } from "../../local/simulator";
-import { startLocalApiServer, type LocalApiServer } from "../../local/serve/api-server";
-import { toProxyEvent, type RawApiRequest } from "../../local/serve/proxy-event";
+import { BATCH_EVENTS } from "#lambdas/batch/batch";
+import type { BusEvent } from "#local/runner/event-bus";
+import type { GenerationExecutions } from "#lambdas/api/executions";
+import { PresignedVideoLinks } from "#lambdas/api/video-links";
+import { videoBucketClient } from "#lambdas/common/video-bucket";
+import { DEV_API_KEY, startSimulator, type Simulator } from "#local/simulator/index";
+import { startLocalApiServer, type LocalApiServer } from "#local/serve/api-server";
+import { toProxyEvent, type RawApiRequest } from "#local/serve/proxy-event";
 import { WorkflowHarness } from "./harness";
 
 const POLL_INTERVAL_MS = 20;
@@ -31,6 +33,8 @@ beforeAll(async () => {
   harness.pipeline.connect(simulator.baseUrl, { apiKey: DEV_API_KEY });
   server = await startLocalApiServer({
     executions: harness.pipeline.executions,
+    environment: harness.pipeline.functionEnvironment,
+    links: new PresignedVideoLinks(videoBucketClient, harness.pipeline.videoLinkSeconds),
     events: (entry) => harness.pipeline.putEvent(entry),
     port: 0,
     onRequest: (line) => logLines.push(line),
@@ -100,7 +104,17 @@ describe("the local API over HTTP", () => {
 
     const view = await settled((answer.json.links as { self: string }).self);
     expect(view).toMatchObject({ id, status: "SUCCEEDED", diagnosis: null });
-    expect((view.video as { url: string }).url).toMatch(/\.mp4$/);
+    // The link is the archived copy, presigned for an hour, and downloads the very bytes the simulator served.
+    const video = view.video as { url: string; archive: { bucket: string; key: string; sha256: string; bytes: number } };
+    const link = new URL(video.url);
+    expect(link.pathname).toBe(`/${video.archive.bucket}/${video.archive.key}`);
+    expect(link.searchParams.get("X-Amz-Expires")).toBe("3600");
+    expect(video.archive.key).toMatch(new RegExp(`^videos/${id}/[^/]+\\.mp4$`));
+    const downloaded = Buffer.from(await (await fetch(video.url)).arrayBuffer());
+    const videoId = (video.archive.key.split("/").at(-1) ?? "").replace(/\.mp4$/, "");
+    expect(downloaded.equals(simulator.videoBytes(videoId) ?? Buffer.alloc(1))).toBe(true);
+    expect(createHash("sha256").update(downloaded).digest("hex")).toBe(video.archive.sha256);
+
     // One log line per request: method, path, status, milliseconds.
     expect(logLines).toContainEqual(expect.stringMatching(/^POST \/generations 202 \d+ms$/));
     expect(logLines).toContainEqual(expect.stringMatching(new RegExp(`^GET /generations/${id} 200 \\d+ms$`)));
@@ -185,7 +199,7 @@ describe("a failure behind the handler", () => {
       describe: () => Promise.reject(new Error("boom")),
     };
     const errors = vi.spyOn(console, "error").mockImplementation(() => {});
-    const broken = await startLocalApiServer({ executions: failing, port: 0 });
+    const broken = await startLocalApiServer({ executions: failing, environment: {}, links: new PresignedVideoLinks(videoBucketClient, 60), port: 0 });
     try {
       const response = await fetch(`${broken.url}/generations`, { method: "POST", body: JSON.stringify({ prompt: "a corgi" }) });
       expect(response.status).toBe(500);

@@ -1,0 +1,45 @@
+/**
+ * What the handlers depend on, beside their event: the ports. Each handler module exports a
+ * factory that takes the ports it uses and returns the handler; its `handler` export, which
+ * Lambda calls, is that factory applied once per container to the AWS adapters of just those
+ * ports (so a function's bundle holds no SDK client it does not use). The local runner applies
+ * the same factories to its own ports (local/runner/pipeline.ts).
+ */
+import type { KlingApi } from "../kling/port";
+import type { Ledger } from "../ledger/ledger";
+import { type SlotSettings, slotSettings } from "../ledger/config";
+import { readValidateConfig, type ValidateConfig } from "../validate/config";
+import type { Clock } from "./clock";
+import { creditCacheSeconds, type Environment, type PollSchedule, pollScheduleConfig } from "./config";
+import type { TaskResponses } from "./task-responses";
+
+/**
+ * The function's configuration, read from its environment when a handler asks, so a bad value
+ * fails the invocation that needs it with an error naming the variable.
+ */
+export interface HandlerSettings {
+  pollSchedule(): PollSchedule;
+  creditCacheSeconds(): number;
+  validate(): ValidateConfig;
+  slots(): SlotSettings;
+}
+
+export interface HandlerPorts {
+  readonly clock: Clock;
+  readonly settings: HandlerSettings;
+  /** The Kling client for this invocation's configuration and credentials. */
+  readonly kling: () => Promise<KlingApi>;
+  /** The account ledger (lambdas/ledger). */
+  readonly ledger: () => Ledger;
+  /** How a function invoked with a task token ends its Task. */
+  readonly taskResponses: TaskResponses;
+}
+
+export function settingsFrom(env: Environment): HandlerSettings {
+  return {
+    pollSchedule: () => pollScheduleConfig(env),
+    creditCacheSeconds: () => creditCacheSeconds(env),
+    validate: () => readValidateConfig(env),
+    slots: () => slotSettings(env),
+  };
+}

@@ -1,0 +1,129 @@
+/**
+ * Archive on the local engine, with the real handler against the simulator's videos and the
+ * embedded S3: one object per video however often Archive runs (retries, a function stopped
+ * after its work, a redrive), and its bytes are the ones Kling served.
+ */
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEV_API_KEY, type FaultPlan, type Simulator, startSimulator, type VideoDelivery } from "#local/simulator/index";
+import { lambdaError } from "#local/runner/lambda-binding";
+import type { ExecutionReport } from "#local/runner/local-engine";
+import { LocalPipeline } from "#local/runner/pipeline";
+import { ScaledClock } from "#local/runner/scaled-clock";
+import { parseDiagnosis } from "#local/runner/trace";
+import { RETRY_POLICIES } from "#lib/retry-policies";
+
+const REQUEST = { prompt: "a corgi surfing a wave" };
+let clock: ScaledClock;
+let pipeline: LocalPipeline;
+let runs = 0;
+/** Archive invocations that do their work and are then stopped by their timeout, before answering. */
+let archiveStoppedAfterWork = 0;
+
+beforeAll(() => {
+  clock = new ScaledClock(0.002);
+  pipeline = new LocalPipeline({
+    clock,
+    config: { videoArchive: { downloadStallMs: 3000 } },
+    aroundInvoke: async (stateName, invoke) => {
+      const result = await invoke();
+      if (stateName === "Archive" && archiveStoppedAfterWork > 0) {
+        archiveStoppedAfterWork -= 1;
+        throw lambdaError("Sandbox.Timedout", "Task timed out after 600.00 seconds");
+      }
+      return result;
+    },
+  });
+});
+afterAll(() => pipeline.close());
+
+/** Every download gets the next delivery in the list (then whole ones). */
+function downloads(deliveries: (VideoDelivery | undefined)[]): FaultPlan {
+  return { onRequest: () => undefined, taskOutcome: () => ({ status: "succeed" }), onVideoDownload: () => deliveries.shift() };
+}
+
+async function withSimulator<T>(plan: FaultPlan, work: (simulator: Simulator) => Promise<T>): Promise<T> {
+  const credentials = { apiKey: DEV_API_KEY };
+  const simulator = await startSimulator({ faultPlan: plan, clock, credentials, videoMediaBytes: 6 * 1024 * 1024 });
+  pipeline.connect(simulator.baseUrl, credentials);
+  try {
+    return await work(simulator);
+  } finally {
+    await simulator.close();
+  }
+}
+
+const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
+const nextName = (label: string) => `archive-${label}-${(runs += 1)}`;
+
+interface Archived {
+  readonly task: { readonly video: { readonly id: string } };
+  readonly archive: { readonly video: { readonly key: string; readonly sha256: string; readonly kept: boolean } };
+}
+
+/** The job's objects in the bucket, and the stored bytes' checksum against what the simulator served. */
+async function stored(report: ExecutionReport, simulator: Simulator) {
+  const bucket = await pipeline.videoBucketServer();
+  const { task, archive } = report.output as Archived;
+  const jobDirectory = path.join(bucket.directory, bucket.bucket, "videos", report.executionName);
+  return {
+    objects: readdirSync(jobDirectory).filter((file) => file.endsWith("._S3rver_object")),
+    storedSha256: sha256(readFileSync(bucket.pathOf(archive.video.key))),
+    servedSha256: sha256(simulator.videoBytes(task.video.id) ?? Buffer.alloc(0)),
+    reported: archive.video,
+  };
+}
+
+describe("Archive keeps each video once, with the bytes Kling served", () => {
+  it("a download cut in the middle of the body is retried, and the stored checksum is the served bytes'", async () => {
+    await withSimulator(downloads(["download-dropped", "download-truncated"]), async (simulator) => {
+      const report = await pipeline.runGeneration(REQUEST, nextName("cut"));
+      expect(report.status).toBe("SUCCEEDED");
+      expect(report.retries).toEqual({ Archive: 2 });
+      const { objects, storedSha256, servedSha256, reported } = await stored(report, simulator);
+      expect(objects).toHaveLength(1);
+      expect(storedSha256).toBe(servedSha256);
+      expect(reported.sha256).toBe(servedSha256);
+    });
+  });
+
+  it("a function stopped after it stored the video is retried, keeps the object and downloads nothing again", async () => {
+    archiveStoppedAfterWork = 1;
+    let downloadCount = 0;
+    const counting: FaultPlan = { onRequest: () => undefined, taskOutcome: () => ({ status: "succeed" }), onVideoDownload: () => void (downloadCount += 1) };
+    await withSimulator(counting, async (simulator) => {
+      const report = await pipeline.runGeneration(REQUEST, nextName("stopped"));
+      expect(report.status).toBe("SUCCEEDED");
+      expect(report.retries).toEqual({ Archive: 1 });
+      expect(downloadCount).toBe(1);
+      const { objects, storedSha256, servedSha256, reported } = await stored(report, simulator);
+      expect(objects).toHaveLength(1);
+      expect(reported.kept).toBe(true);
+      expect(storedSha256).toBe(servedSha256);
+    });
+  });
+
+  it("downloads failing past every retry wait in AwaitRedrive; redriven, Archive stores the video once and no task is paid again", async () => {
+    const attempts = RETRY_POLICIES.downloadFailed.maxAttempts + 1;
+    const deliveries: (VideoDelivery | undefined)[] = Array.from({ length: attempts }, () => "download-dropped");
+    await withSimulator(downloads(deliveries), async (simulator) => {
+      const name = nextName("redrive");
+      const failed = await pipeline.runGeneration(REQUEST, name);
+      expect(failed.status).toBe("FAILED");
+      expect(parseDiagnosis(failed.cause)).toMatchObject({ errorCode: "Archive.DownloadFailed", failedState: "Archive", recoverable: true });
+      const last = failed.events.filter((event) => event.type === "StateEntered").at(-1);
+      expect(last?.stateName).toBe("AwaitRedrive");
+
+      const redriven = await pipeline.generation.run(last?.input, name, undefined, { resumeAt: "AwaitRedrive", redriveCount: 1 });
+      expect(redriven.status).toBe("SUCCEEDED");
+      const entered = redriven.events.filter((event) => event.type === "StateEntered").map((event) => event.stateName);
+      expect(entered).toEqual(["AwaitRedrive", "ResumeAfterRedrive", "Archive", "Succeeded"]);
+      expect(simulator.stats.tasksCreated).toBe(1);
+      const { objects, storedSha256, servedSha256 } = await stored(redriven, simulator);
+      expect(objects).toHaveLength(1);
+      expect(storedSha256).toBe(servedSha256);
+    });
+  });
+});
