@@ -2,7 +2,7 @@
  * `npm run simulator -- [flags]`: the embedded Kling simulator as a standalone server, for
  * pointing the pipeline (or curl) at it by hand. Runs until SIGINT/SIGTERM.
  */
-import { describeSimulator, parseSimulatorArgs, usage } from "./simulator/cli-options";
+import { callbackLine, describeSimulator, parseSimulatorArgs, usage } from "./simulator/cli-options";
 import { startSimulator } from "./simulator";
 import { portProblem } from "./cli/listen-error";
 
@@ -24,6 +24,7 @@ const simulator = await startSimulator({
     const fault = entry.fault === undefined ? "" : ` [fault: ${entry.fault}]`;
     console.log(`${new Date().toISOString()} ${entry.method} ${entry.path} -> ${answer}${fault}`);
   },
+  onCallback: (entry) => console.log(`${new Date().toISOString()} ${callbackLine(entry)}`),
 }).catch((error: unknown) => {
   // A port in use or not permitted is the person's to fix (exit 2); anything else is one line too.
   const problem = portProblem(error, "127.0.0.1", parsed.options.port ?? 0);

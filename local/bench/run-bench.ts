@@ -2,31 +2,39 @@
  * The side-by-side benchmark: one workload (jobs, generation times, transient faults, Kling's
  * concurrency shared with the account's other users) run in turn through the pipeline's own
  * batch and generation workflows and through the classic job-poller, each on the local engine
- * against the simulator, with
- * simulated time scaled so a run takes a minute or two. Everything is counted from what
- * really happened: the engines' event logs, the Lambda invocations, the simulator's requests.
+ * against the simulator, on a virtual clock (local/runner/virtual-clock.ts): simulated time
+ * moves only by the workload's own events, so a seed gives the same figures on any machine.
+ * Everything is counted from what really happened: the engines' event logs, the Lambda
+ * invocations, the simulator's requests.
  */
 import type { BatchSummary } from "#lambdas/batch/batch";
 import { inBatches } from "../runner/batches";
 import { externalTaskIdFor } from "#lambdas/submit/external-task-id";
 import type { ExecutionReport } from "../runner/local-engine";
 import { LocalPipeline } from "../runner/pipeline";
-import { ScaledClock } from "../runner/scaled-clock";
-import { DEV_API_KEY, idealMakespanSeconds, type OtherUsersTask, type RequestKind, startSimulator } from "../simulator";
+import { VirtualClock } from "../runner/virtual-clock";
+import { DEV_API_KEY, mulberry32, idealMakespanSeconds, type OtherUsersTask, type RequestKind, startSimulator } from "../simulator";
 import { ClassicPoller } from "./classic-poller";
 import { type BenchJob, benchWorkload, otherUsersWorkload, TRANSIENT_FAULT_RATE, transientFaultPlan } from "./workload";
 
-const VARIANTS = ["pipeline", "classic-poller"] as const;
+/**
+ * pipeline and classic-poller: the workload as batches one after another, with the account's
+ * other users. overload: the same jobs through the pipeline all at once, as two batches and a
+ * stream of API requests sharing the account's slots first come first served, without other
+ * users (they take slots outside the ledger, so Kling's 429s would be by design).
+ */
+const VARIANTS = ["pipeline", "classic-poller", "overload"] as const;
+/** Under overload, every tenth job arrives as an API request (a generation started on its own). */
+const OVERLOAD_API_EVERY = 10;
 export type VariantName = (typeof VARIANTS)[number];
 
-/** Real seconds per simulated second: 200 jobs of a few minutes each on 5 slots take about a minute. */
-const DEFAULT_BENCH_TIME_SCALE = 0.01;
+/** Where simulated time starts: the same instant every run. */
+const BENCH_START = Date.UTC(2026, 0, 5, 9, 0, 0);
 const BENCH_KLING_CONCURRENCY = 5;
 
 export interface BenchOptions {
   readonly jobs: number;
   readonly seed: number;
-  readonly timeScale?: number;
   readonly faultRate?: number;
   /** Whether the account's other users take slots now and then (workload.ts); true by default. */
   readonly otherUsers?: boolean;
@@ -43,6 +51,8 @@ export type RequestsPerJob = Readonly<Record<"create" | "query" | "account" | "l
 export interface VariantFigures {
   readonly variant: VariantName;
   readonly jobs: number;
+  /** Of them, generations started on their own as the API starts them (the rest came in batches). */
+  readonly apiRequests: number;
   readonly succeeded: number;
   readonly failed: number;
   /** Simulated seconds from the first batch's start to the last batch's end. */
@@ -80,12 +90,10 @@ export interface BenchReport {
   readonly faultRate: number;
   /** Tasks the account's other users asked for during the longest run (0 without them). */
   readonly otherUsersTasks: number;
-  readonly timeScale: number;
   readonly variants: readonly VariantFigures[];
 }
 
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
-  const timeScale = options.timeScale ?? DEFAULT_BENCH_TIME_SCALE;
   const faultRate = options.faultRate ?? TRANSIENT_FAULT_RATE;
   if (!Number.isInteger(options.jobs) || options.jobs < 1) throw new RangeError(`jobs must be a whole number of 1 or more, got ${options.jobs}`);
   const workload = benchWorkload(options.jobs, options.seed);
@@ -95,8 +103,11 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const otherUsers = (options.otherUsers ?? true) ? otherUsersWorkload(options.seed, horizonSeconds) : [];
   const variants: VariantFigures[] = [];
   for (const variant of options.variants ?? VARIANTS) {
-    options.onProgress?.(`${variant}: ${options.jobs} jobs in ${batches.length} batches, Kling concurrency ${BENCH_KLING_CONCURRENCY}`);
-    variants.push(await runVariant(variant, batches, otherUsers, { ...options, timeScale, faultRate }));
+    const arrival = variant === "overload" ? overloadArrival(workload) : { jobs: workload, batches, apiJobs: [] };
+    options.onProgress?.(
+      `${variant}: ${options.jobs} jobs in ${arrival.batches.length} batches${variant === "overload" ? ` at once and ${arrival.apiJobs.length} API requests` : ""}, Kling concurrency ${BENCH_KLING_CONCURRENCY}`,
+    );
+    variants.push(await runVariant(variant, arrival, variant === "overload" ? [] : otherUsers, { ...options, faultRate }));
   }
   const longest = Math.max(...variants.map((figures) => figures.makespanSeconds));
   return {
@@ -105,19 +116,33 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     klingConcurrency: BENCH_KLING_CONCURRENCY,
     faultRate,
     otherUsersTasks: otherUsers.filter((task) => task.startSeconds <= longest).length,
-    timeScale,
     variants,
   };
 }
 
+/** How a variant's jobs arrive: batches, and generations started on their own (the API's). */
+interface Arrival {
+  /** All the jobs, in the workload's order (the ideal makespan's). */
+  readonly jobs: readonly BenchJob[];
+  readonly batches: readonly (readonly BenchJob[])[];
+  readonly apiJobs: readonly BenchJob[];
+}
+
+/** The overload: every tenth job an API request, the others two batches, all at the same moment. */
+function overloadArrival(workload: readonly BenchJob[]): Arrival {
+  const apiJobs = workload.filter((_, index) => index % OVERLOAD_API_EVERY === OVERLOAD_API_EVERY - 1);
+  const batched = workload.filter((_, index) => index % OVERLOAD_API_EVERY !== OVERLOAD_API_EVERY - 1);
+  return { jobs: workload, batches: inBatches(batched, Math.max(1, Math.ceil(batched.length / 2))), apiJobs };
+}
+
 async function runVariant(
   variant: VariantName,
-  workloadInBatches: readonly (readonly BenchJob[])[],
+  arrival: Arrival,
   otherUsers: readonly OtherUsersTask[],
-  options: BenchOptions & { readonly timeScale: number; readonly faultRate: number },
+  options: BenchOptions & { readonly faultRate: number },
 ): Promise<VariantFigures> {
   const started = Date.now();
-  const clock = new ScaledClock(options.timeScale);
+  const clock = new VirtualClock(BENCH_START);
   let transitions = 0;
   let lambdaInvocations = 0;
   const countTransition = (type: string) => {
@@ -125,7 +150,9 @@ async function runVariant(
   };
   const pipeline = new LocalPipeline({
     clock,
-    // On AWS log lines cost the function almost nothing; here their formatting would run on the scaled clock.
+    // The retries' full jitter, drawn from the seed.
+    random: mulberry32(options.seed ^ 0x717e),
+    // Log lines would only cost wall time here.
     config: { klingConcurrency: BENCH_KLING_CONCURRENCY, logLevel: "WARN" },
     onGenerationEvent: (_name, event) => countTransition(event.type),
     aroundInvoke: (_state, invoke) => {
@@ -135,15 +162,13 @@ async function runVariant(
     ...(variant === "classic-poller" ? { workflows: (stack) => new ClassicPoller(stack, "ClassicPoller", stack.pipeline) } : {}),
   });
 
-  const workload = workloadInBatches.flat();
-  const batches = workloadInBatches.map((jobs, number) => ({ batchId: `bench-${variant}-b${number}`, jobs }));
+  const workload = arrival.jobs;
+  const batches = arrival.batches.map((jobs, number) => ({ batchId: `bench-${variant}-b${number}`, jobs }));
+  const apiRequests = arrival.apiJobs.map((job, index) => ({ name: `bench-${variant}-api-${index}`, job }));
   const generationSecondsByExternalId = new Map<string, number>();
-  for (const { batchId, jobs } of batches) {
-    jobs.forEach((job, index) => {
-      const name = `batch-${batchId}-${index}`;
-      generationSecondsByExternalId.set(externalTaskIdFor(name, pipeline.executions.arnOf(name)), job.generationSeconds);
-    });
-  }
+  const expectJob = (name: string, job: BenchJob) => generationSecondsByExternalId.set(externalTaskIdFor(name, pipeline.executions.arnOf(name)), job.generationSeconds);
+  for (const { batchId, jobs } of batches) jobs.forEach((job, index) => expectJob(`batch-${batchId}-${index}`, job));
+  for (const { name, job } of apiRequests) expectJob(name, job);
 
   let http429s = 0;
   const simulator = await startSimulator({
@@ -163,26 +188,43 @@ async function runVariant(
   });
   try {
     pipeline.connect(simulator.baseUrl, { apiKey: DEV_API_KEY });
-    const reports: ExecutionReport[] = [];
-    for (const { batchId, jobs } of batches) {
+    const runBatch = async ({ batchId, jobs }: (typeof batches)[number]) => {
       const report = await pipeline.runBatch({ batchId, items: jobs.map((job) => job.request) }, `bench-${batchId}`, (event) => countTransition(event.type));
-      reports.push(report);
       const summary = report.output as BatchSummary | null;
       options.onProgress?.(
         `  batch ${batchId}: ${report.status}, ${summary?.succeeded ?? "?"} succeeded, ${summary?.failed ?? "?"} failed, ` +
           `${((report.stoppedAt - report.startedAt) / 1000).toFixed(0)} simulated s, ${((Date.now() - started) / 1000).toFixed(1)} s so far`,
       );
+      return report;
+    };
+    const reports: ExecutionReport[] = [];
+    let apiReports: ExecutionReport[] = [];
+    if (variant === "overload") {
+      // Everything arrives at once: the batches and the API's generations (started as the API starts them).
+      for (const { name, job } of apiRequests) await pipeline.executions.start(name, JSON.stringify(job.request));
+      const [batchReports, generationReports] = await Promise.all([
+        Promise.all(batches.map(runBatch)),
+        Promise.all(apiRequests.map(({ name }) => pipeline.executions.finished(name))),
+      ]);
+      reports.push(...batchReports);
+      apiReports = generationReports;
+    } else {
+      for (const batch of batches) reports.push(await runBatch(batch));
     }
 
     const summaries = reports.map((report) => report.output as BatchSummary | null);
-    const succeeded = summaries.reduce((sum, summary) => sum + (summary?.succeeded ?? 0), 0);
-    const rateLimitedJobs = summaries.flatMap((summary) => summary?.items ?? []).filter((item) => item.diagnosis?.errorCode === "Kling.RateLimited").length;
+    const succeeded =
+      summaries.reduce((sum, summary) => sum + (summary?.succeeded ?? 0), 0) + apiReports.filter((report) => report.status === "SUCCEEDED").length;
+    const rateLimitedJobs =
+      summaries.flatMap((summary) => summary?.items ?? []).filter((item) => item.diagnosis?.errorCode === "Kling.RateLimited").length +
+      apiReports.filter((report) => report.error === "Kling.RateLimited").length;
     const tasks = simulator.tasks();
     const delays = tasks
       .filter((task) => task.status === "succeed" && task.endSeenAt !== undefined)
       .map((task) => ({ seconds: ((task.endSeenAt ?? 0) - (task.createdAt + task.generationMs)) / 1000, generation: task.generationMs / 1000 }));
-    const startedAt = reports[0]?.startedAt ?? 0;
-    const makespanSeconds = ((reports.at(-1)?.stoppedAt ?? 0) - startedAt) / 1000;
+    const ended = [...reports, ...apiReports];
+    const startedAt = Math.min(...ended.map((report) => report.startedAt));
+    const makespanSeconds = (Math.max(...ended.map((report) => report.stoppedAt)) - startedAt) / 1000;
     // Other users' slots as they really held them, in seconds from the first batch's start.
     const taken = simulator.otherUsersSlots().map((slot) => ({ from: (slot.from - startedAt) / 1000, until: (slot.until - startedAt) / 1000 }));
     const ideal = idealMakespanSeconds(
@@ -197,6 +239,7 @@ async function runVariant(
     return {
       variant,
       jobs,
+      apiRequests: apiRequests.length,
       succeeded,
       failed: jobs - succeeded,
       makespanSeconds,
@@ -218,6 +261,7 @@ async function runVariant(
       wallSeconds: (Date.now() - started) / 1000,
     };
   } finally {
+    clock.close();
     await pipeline.close();
     await simulator.close();
   }

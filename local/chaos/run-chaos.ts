@@ -24,10 +24,11 @@ import type { ExecutionReport } from "../runner/local-engine";
 import type { LedgerHoldings } from "#lambdas/ledger/ledger";
 import { LocalPipeline, type LocalPipelineOptions } from "../runner/pipeline";
 import { ScaledClock } from "../runner/scaled-clock";
-import { chaosPlan, startSimulator, type ChaosFaultKind, type ChaosPlan, type SimulatedTask, type SimulatorStats } from "../simulator";
+import { CHAOS_DELAY_FAULTS, CHAOS_LEDGER_FAULTS, chaosPlan, startSimulator, type ChaosFaultKind, type ChaosPlan, type SimulatedTask, type SimulatorStats } from "../simulator";
 import type { VideoBucketServer } from "../storage/video-bucket-server";
 import { startDelayingProxy } from "./delaying-proxy";
 import { LeakScanner, randomSecrets, type ChaosSecrets, type Leak } from "./leak-scanner";
+import { LedgerFaults, type LostReleaseCrashes } from "./ledger-faults";
 
 export const DEFAULT_CHAOS_JOBS = 500;
 export const DEFAULT_FAULT_RATE = 0.2;
@@ -56,6 +57,10 @@ export interface ChaosOptions {
   readonly secrets?: ChaosSecrets;
   /** Wraps each Lambda invocation (LocalPipelineOptions.aroundInvoke): how a test stages a defect the checks must catch. */
   readonly aroundInvoke?: LocalPipelineOptions["aroundInvoke"];
+  /** Whether a lost release crashes only its first attempt (the default) or every one, leaving it to the backstop. */
+  readonly lostReleaseCrashes?: LostReleaseCrashes;
+  /** False leaves out the status-change backstop (LocalPipelineOptions.withoutStatusChangeBackstop): a test shows the ledger check fail. */
+  readonly statusChangeBackstop?: boolean;
 }
 
 export interface Check {
@@ -114,6 +119,9 @@ const EXPLAINED_ERRORS: ReadonlySet<string> = new Set([
   "Kling.GenerationFailed",
   "Kling.ContentPolicy",
   "Kling.PollTimeout",
+  // The ledger faults' stopped and timed-out executions, as the batch records them.
+  "Execution.Stopped",
+  "States.Timeout",
 ]);
 const FAILED_TASK_MESSAGE = /^Kling task (\S+) failed: (.*)$/s;
 
@@ -199,6 +207,8 @@ interface ChaosRun {
   readonly stats: SimulatorStats;
   /** Creates the simulator refused with 400/1201: in this run, only a repeated external_task_id. */
   readonly refusedCreates: number;
+  /** Errors the run's faults can cause. */
+  readonly explainedErrors: ReadonlySet<string>;
   /** The bytes the simulator served as a video, by its id. */
   readonly videoBytes: (videoId: string) => Buffer | undefined;
   /** Where Archive kept the videos. */
@@ -222,6 +232,7 @@ async function runJobs(
     options.batchSize,
   ).map((items, number) => ({ batchId: `chaos-s${options.seed}-b${number}`, items }));
 
+  const ledgerFaults = new LedgerFaults(plan, options.lostReleaseCrashes ?? "first-attempt");
   const pipeline = new LocalPipeline({
     clock,
     config: {
@@ -230,13 +241,21 @@ async function runJobs(
       // Short: a task that never finishes ends as Kling.PollTimeout 300 simulated seconds after Submit.
       pollSchedule: { firstPollShare: 0.8, intervalShare: 0.07, minSeconds: 5, maxSeconds: 60, deadlineSeconds: 300 },
       creditCacheSeconds: 30,
+      // On the scaled clock handler time counts as simulated time (one real second is 200 s): a
+      // run slowed by its faults and a loaded machine must not time executions out for that, only
+      // the injected timed-out-holding-slot fault may.
+      executionTimeoutMinutes: 24 * 60,
       // A stalled video body is given up after this and downloaded again.
       videoArchive: { downloadStallMs: Math.max(1000, (options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) * 2) },
     },
     onGenerationEvent: (name, event) => scanner.scanValue(`execution ${name}: ${event.type} ${event.stateName ?? ""}`, event),
-    ...(options.aroundInvoke ? { aroundInvoke: options.aroundInvoke } : {}),
+    aroundInvoke: ledgerFaults.aroundInvoke(options.aroundInvoke),
+    withoutStatusChangeBackstop: options.statusChangeBackstop === false,
+    // The functions' ledger, with the faults in it; the checks read the table itself.
+    functionsLedger: (ledger) => ledgerFaults.wrap(ledger),
   });
   closers.push(() => pipeline.close());
+  ledgerFaults.attach(pipeline);
   let refusedCreates = 0;
   const simulator = await startSimulator({
     clock,
@@ -283,6 +302,8 @@ async function runJobs(
       return { index: index++, name, batchId: batch.batchId, indexInBatch, externalTaskId: externalTaskIdFor(name, pipeline.executions.arnOf(name)) };
     }),
   );
+  // A release that crashes on every attempt fails Poll for good: the job ends with the crash.
+  const explainedErrors = options.lostReleaseCrashes === "every-attempt" ? new Set([...EXPLAINED_ERRORS, "Runtime.ExitError"]) : EXPLAINED_ERRORS;
   return {
     pipeline,
     batches,
@@ -292,6 +313,7 @@ async function runJobs(
     tasks: simulator.tasks(),
     stats: simulator.stats,
     refusedCreates,
+    explainedErrors,
     videoBytes: (videoId) => simulator.videoBytes(videoId),
     videoBucket: await pipeline.videoBucketServer(),
   };
@@ -361,7 +383,8 @@ async function collect(run: ChaosRun, scanner: LeakScanner): Promise<ChaosEviden
       scanner.scanValue(`execution ${name} output`, child.output);
       scanner.scanValue(`execution ${name} error`, child.error);
       scanner.scanValue(`execution ${name} cause`, child.cause);
-      if (child.status !== outcome.status) inconsistent.push(`${name}: execution ${child.status}, outcome ${outcome.status}`);
+      // A child that did not succeed (failed, stopped, timed out) is the batch's FAILED outcome.
+      if ((child.status === "SUCCEEDED" ? "SUCCEEDED" : "FAILED") !== outcome.status) inconsistent.push(`${name}: execution ${child.status}, outcome ${outcome.status}`);
     } else {
       inconsistent.push(`${name}: no generation execution`);
     }
@@ -384,7 +407,7 @@ async function collect(run: ChaosRun, scanner: LeakScanner): Promise<ChaosEviden
     const where = `${diagnosis.errorCode} in ${diagnosis.failedState}`;
     failuresByState[where] = (failuresByState[where] ?? 0) + 1;
     tableMismatches.push(...tableProblems(name, diagnosis));
-    if (!EXPLAINED_ERRORS.has(diagnosis.errorCode)) {
+    if (!run.explainedErrors.has(diagnosis.errorCode)) {
       unexplained.push(`${name}: ${diagnosis.errorCode} in ${diagnosis.failedState}: ${diagnosis.errorMessage}`);
     }
     if (jobTasks.some((task) => task.status === "succeed")) {
@@ -545,7 +568,7 @@ function archiveProblemOf(bucket: VideoBucketServer, key: string | undefined, se
 
 function simulatorSideFaults(counts: Readonly<Record<ChaosFaultKind, number>>): number {
   return Object.entries(counts)
-    .filter(([kind]) => !["slow-answer", "late-answer", "late-answer-after-handling"].includes(kind))
+    .filter(([kind]) => !(CHAOS_DELAY_FAULTS as readonly string[]).includes(kind) && !(CHAOS_LEDGER_FAULTS as readonly string[]).includes(kind))
     .reduce((sum, [, count]) => sum + count, 0);
 }
 

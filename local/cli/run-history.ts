@@ -10,7 +10,7 @@ export const STATE_DIR_VARIABLE = "KLING_PIPELINE_STATE_DIR";
 const DEFAULT_STATE_DIR = ".kling-pipeline";
 
 export type RunKind = "generation" | "batch" | "api";
-export type RunStatus = "RUNNING" | "SUCCEEDED" | "FAILED" | "INTERRUPTED";
+export type RunStatus = "RUNNING" | "SUCCEEDED" | "FAILED" | "ABORTED" | "TIMED_OUT" | "INTERRUPTED";
 
 export interface RunRecord {
   /** The execution name, unless `executionName` is set. */

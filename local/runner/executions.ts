@@ -52,6 +52,11 @@ export class LocalExecutions implements GenerationExecutions {
     };
   }
 
+  /** StopExecution: a running execution ends ABORTED, its status change told; false when none runs by that name. */
+  stop(name: string): boolean {
+    return this.machine.stop(name, "ABORTED");
+  }
+
   /** Resolves when the execution ends. */
   finished(name: string): Promise<ExecutionReport> {
     const execution = this.executions.get(name);

@@ -1,8 +1,8 @@
 /**
  * Runs a synthesized state machine definition on aws-local-stepfunctions, the way Step
  * Functions would: every Task is bound to local code that returns what its integration
- * returns, an error reaches Retry/Catch under its name, and Waits and retry intervals keep
- * their real proportions on a scaled clock.
+ * returns, an error reaches Retry/Catch under its name, and Waits, retry intervals and the
+ * execution's timeout count simulated time on the run's clock (scaled, or virtual).
  */
 import { StateMachine, type StateMachineDefinition as EngineDefinition } from "aws-local-stepfunctions";
 import type { StateMachineDefinition } from "./definition";
@@ -14,7 +14,7 @@ import {
   dataLimitCause,
   jsonBytes,
 } from "./quotas";
-import type { ScaledClock } from "./scaled-clock";
+import type { LocalClock } from "./scaled-clock";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type StateBody = Record<string, unknown>;
@@ -44,10 +44,13 @@ export interface EngineEvent {
   readonly output?: unknown;
 }
 
+/** How an execution ends: on its own, stopped by StopExecution (ABORTED), or past its TimeoutSeconds (TIMED_OUT). */
+export type ExecutionEnding = "SUCCEEDED" | "FAILED" | "ABORTED" | "TIMED_OUT";
+
 export interface ExecutionReport {
   readonly executionName: string;
   readonly executionArn: string;
-  readonly status: "SUCCEEDED" | "FAILED";
+  readonly status: ExecutionEnding;
   readonly output: unknown;
   readonly error: string | null;
   readonly cause: string | null;
@@ -93,38 +96,40 @@ function at(value: unknown, path: readonly string[]): unknown {
   return current;
 }
 
+/** A Wait state as the run plays it: a local Task that sleeps on the simulated clock. */
+interface WaitSpec {
+  readonly seconds?: number;
+  readonly secondsPath?: string[];
+}
+
+/** Where a rewritten Wait points; never called, its state has a local handler. */
+const LOCAL_WAIT_RESOURCE = "arn:aws:lambda:us-east-1:123456789012:function:LocalWait";
+
 /**
- * A Wait with `SecondsPath` reads a value some Task wrote. To scale that wait, find the Tasks
- * whose `ResultPath` holds it and where their `ResultSelector` takes it from the result.
+ * The definition with every Wait (nested ones too) turned into a Task of the same name that
+ * waits on the run's clock, so Waits count simulated time whatever the clock is.
  */
-function waitSources(states: Record<string, StateBody>) {
-  const sources = new Map<string, { waitState: string; resultPath: string[] }[]>();
-  const staticWaits: Record<string, number> = {};
-  const all = [...allStates(states)];
-  for (const [waitName, wait] of all.filter(([, state]) => state.Type === "Wait")) {
-    if (typeof wait.Seconds === "number") {
-      staticWaits[waitName] = wait.Seconds;
+function withClockWaits(states: Record<string, StateBody>, waits: Map<string, WaitSpec>): Record<string, StateBody> {
+  const rewritten: Record<string, StateBody> = {};
+  for (const [name, state] of Object.entries(states)) {
+    if (state.Type === "Wait") {
+      const { Type: _wait, Seconds, SecondsPath, ...rest } = state;
+      if (typeof Seconds === "number") waits.set(name, { seconds: Seconds });
+      else if (typeof SecondsPath === "string") waits.set(name, { secondsPath: readSimplePath(SecondsPath) });
+      else throw new Error(`the local engine cannot run Wait ${name}: only Seconds and SecondsPath are supported`);
+      rewritten[name] = { ...rest, Type: "Task", Resource: LOCAL_WAIT_RESOURCE };
       continue;
     }
-    if (typeof wait.SecondsPath !== "string") throw new Error(`the local engine cannot scale Wait ${waitName}: only Seconds and SecondsPath are supported`);
-    const secondsPath = wait.SecondsPath;
-    let found = false;
-    for (const [taskName, task] of all.filter(([, state]) => state.Type === "Task")) {
-      const resultPath = typeof task.ResultPath === "string" ? task.ResultPath : "$";
-      const prefix = resultPath === "$" ? "$." : `${resultPath}.`;
-      if (!secondsPath.startsWith(prefix)) continue;
-      const rest = secondsPath.slice(prefix.length);
-      const selector = task.ResultSelector as Record<string, unknown> | undefined;
-      const [first, ...deeper] = rest.split(".");
-      const selected = selector ? selector[`${first}.$`] : `$.${first}`;
-      if (typeof selected !== "string") continue;
-      const resultPathInIntegration = [...readSimplePath(selected), ...deeper];
-      sources.set(taskName, [...(sources.get(taskName) ?? []), { waitState: waitName, resultPath: resultPathInIntegration }]);
-      found = true;
+    let copy: StateBody = state;
+    for (const key of ["ItemProcessor", "Iterator"] as const) {
+      const processor = state[key] as { States?: Record<string, StateBody> } | undefined;
+      if (processor?.States) copy = { ...copy, [key]: { ...processor, States: withClockWaits(processor.States, waits) } };
     }
-    if (!found) throw new Error(`the local engine cannot scale Wait ${waitName}: no Task writes ${secondsPath}`);
+    const branches = state.Branches as { States: Record<string, StateBody> }[] | undefined;
+    if (branches) copy = { ...copy, Branches: branches.map((branch) => ({ ...branch, States: withClockWaits(branch.States, waits) })) };
+    rewritten[name] = copy;
   }
-  return { sources, staticWaits };
+  return rewritten;
 }
 
 function matchingRetrier(retriers: readonly Retrier[], errorName: string): number {
@@ -149,6 +154,16 @@ export interface RedriveStart {
   readonly redriveCount: number;
 }
 
+function sleep(clock: LocalClock, seconds: number): Promise<void> {
+  return new Promise((resolve) => clock.after(seconds, resolve));
+}
+
+/** The engine's machine for a definition, without its TimeoutSeconds: {@link LocalStateMachine.run} times it on the simulated clock. */
+function engineMachine(definition: StateMachineDefinition): StateMachine {
+  const { TimeoutSeconds: _timedByRun, ...timeless } = definition as StateMachineDefinition & { TimeoutSeconds?: number };
+  return new StateMachine(timeless as unknown as EngineDefinition, { validationOptions: { checkArn: true, checkPaths: true } });
+}
+
 /** `$$.Task.Token` locally; a callback binding hands its function a token of its own. */
 const LOCAL_TASK_TOKEN = "local-task-token";
 
@@ -156,16 +171,22 @@ export interface LocalEngineOptions {
   readonly definition: StateMachineDefinition;
   readonly stateMachineArn: string;
   readonly bindTask: TaskBinder;
-  readonly clock: ScaledClock;
+  readonly clock: LocalClock;
+  /** Draws full jitter for retries; Math.random unless the run is seeded. */
+  readonly random?: () => number;
   /** Told when an execution ends, as EventBridge is: the run does not wait for what it does. */
   readonly onEnded?: (report: ExecutionReport, redriveCount: number) => void;
 }
 
 export class LocalStateMachine {
   private readonly machine: StateMachine;
-  private readonly waits: ReturnType<typeof waitSources>;
+  /** The definition the engine runs: Waits as clock Tasks. */
+  private readonly definition: StateMachineDefinition;
+  private readonly waits = new Map<string, WaitSpec>();
   private readonly retriers = new Map<string, Retrier[]>();
   private readonly bindings = new Map<string, TaskBinding>();
+  /** How to stop each running execution, by name (StopExecution, or its TimeoutSeconds elapsing). */
+  private readonly running = new Map<string, (ending: "ABORTED" | "TIMED_OUT") => void>();
 
   constructor(private readonly options: LocalEngineOptions) {
     const { definition, bindTask } = options;
@@ -177,11 +198,19 @@ export class LocalStateMachine {
       if (!binding) throw new Error(`Task ${name} (${String(state.Resource)}) has no local binding`);
       this.bindings.set(name, binding);
     }
-    this.waits = waitSources(definition.States);
+    this.definition = { ...definition, States: withClockWaits(definition.States, this.waits) };
     // The definition is parsed JSON; the engine validates it against the States Language itself.
-    this.machine = new StateMachine(definition as unknown as EngineDefinition, {
-      validationOptions: { checkArn: true, checkPaths: true },
-    });
+    this.machine = engineMachine(this.definition);
+  }
+
+  /**
+   * StopExecution: the running execution ends ABORTED (or TIMED_OUT, as when its TimeoutSeconds
+   * elapses) and its status change is told as any other ending. False when none runs by that name.
+   */
+  stop(executionName: string, ending: "ABORTED" | "TIMED_OUT" = "ABORTED"): boolean {
+    const stop = this.running.get(executionName);
+    stop?.(ending);
+    return stop !== undefined;
   }
 
   get stateMachineArn(): string {
@@ -206,9 +235,7 @@ export class LocalStateMachine {
       onEvent?.(event);
     };
 
-    // Read by the engine each time a Wait runs or a retry is decided, so they can change as the run goes.
-    const waitTimeOverrides: Record<string, number> = {};
-    for (const [name, seconds] of Object.entries(this.waits.staticWaits)) waitTimeOverrides[name] = clock.realMs(seconds);
+    // Read by the engine each time a retry is decided: 0, the interval is slept on the clock before the error is handed over.
     const retryIntervalOverrides: Record<string, number[]> = {};
     const attempts = new Map<string, number[]>();
     const pendingRetry = new Map<string, { error: string; attempt: number; waitSeconds: number }>();
@@ -241,22 +268,29 @@ export class LocalStateMachine {
           const result = await binding(taskInput, execution);
           if (exceedLimit(stateName, "result", result)) throw stopped();
           attempts.delete(stateName);
-          for (const { waitState, resultPath } of this.waits.sources.get(stateName) ?? []) {
-            const seconds = at(result, resultPath);
-            if (typeof seconds === "number") waitTimeOverrides[waitState] = clock.realMs(seconds);
-          }
           return result as Json;
         } catch (error) {
-          this.scheduleRetry(stateName, error, attempts, retryIntervalOverrides, pendingRetry);
+          const waitSeconds = this.scheduleRetry(stateName, error, attempts, retryIntervalOverrides, pendingRetry);
+          if (waitSeconds !== undefined) await sleep(clock, waitSeconds);
           throw error;
         }
+      };
+    }
+    for (const [stateName, wait] of this.waits) {
+      taskResourceLocalHandlers[stateName] = async (waitInput) => {
+        const seconds = wait.seconds ?? at(waitInput, wait.secondsPath ?? []);
+        if (typeof seconds !== "number" || !(seconds >= 0)) {
+          throw awsError("States.Runtime", `The Wait state '${stateName}' was given ${JSON.stringify(seconds)} seconds: not a number of 0 or more.`);
+        }
+        await sleep(clock, seconds);
+        return waitInput;
       };
     }
 
     const startedAt = clock.now();
     const machine = redrive ? this.machineStartingAt(redrive.resumeAt) : this.machine;
     const { result, eventLogs, abort } = machine.run(input as Json, {
-      overrides: { taskResourceLocalHandlers, waitTimeOverrides, retryIntervalOverrides },
+      overrides: { taskResourceLocalHandlers, retryIntervalOverrides },
       context: {
         Execution: {
           Id: executionArn,
@@ -272,8 +306,18 @@ export class LocalStateMachine {
     });
     result.catch(() => undefined); // The outcome is read from the event log below.
     abortRun = abort;
+    let stoppedAs: "ABORTED" | "TIMED_OUT" | undefined;
+    const stop = (ending: "ABORTED" | "TIMED_OUT") => {
+      if (stoppedAs || dataLimitExceeded) return;
+      stoppedAs = ending;
+      abort();
+    };
+    this.running.set(executionName, stop);
+    // The execution's TimeoutSeconds, in simulated seconds (the engine's own timer would count real ones).
+    const { TimeoutSeconds } = this.options.definition as { TimeoutSeconds?: number };
+    const cancelTimeout = TimeoutSeconds === undefined ? undefined : clock.after(TimeoutSeconds, () => stop("TIMED_OUT"));
 
-    let final: { status: "SUCCEEDED" | "FAILED"; output: unknown; error: string | null; cause: string | null } = {
+    let final: { status: ExecutionEnding; output: unknown; error: string | null; cause: string | null } = {
       status: "FAILED",
       output: null,
       error: "States.Runtime",
@@ -284,11 +328,11 @@ export class LocalStateMachine {
       switch (log.type) {
         case "StateEntered":
           exceedLimit(log.state.name, "input", log.state.input);
-          emit({ type: log.type, at: now, stateName: log.state.name, stateType: log.state.type, input: log.state.input });
+          emit({ type: log.type, at: now, stateName: log.state.name, stateType: this.stateTypeOf(log.state), input: log.state.input });
           break;
         case "StateExited":
           exceedLimit(log.state.name, "output", log.state.output);
-          emit({ type: log.type, at: now, stateName: log.state.name, stateType: log.state.type, output: log.state.output });
+          emit({ type: log.type, at: now, stateName: log.state.name, stateType: this.stateTypeOf(log.state), output: log.state.output });
           break;
         case "StateFailed":
           emit({ type: log.type, at: now, stateName: log.state.name, error: log.Error, cause: String(log.Cause ?? "") });
@@ -307,6 +351,13 @@ export class LocalStateMachine {
           final = { status: "SUCCEEDED", output: log.output, error: null, cause: null };
           emit({ type: log.type, at: now, output: log.output });
           break;
+        case "ExecutionAborted":
+          if (stoppedAs) {
+            // As DescribeExecution shows a stop without an error, and a timeout.
+            final = { status: stoppedAs, output: null, error: null, cause: null };
+            emit({ type: stoppedAs === "ABORTED" ? "ExecutionAborted" : "ExecutionTimedOut", at: now });
+          }
+          break;
         case "ExecutionFailed":
           final = { status: "FAILED", output: null, error: log.Error, cause: typeof log.Cause === "string" ? log.Cause : JSON.stringify(log.Cause ?? null) };
           emit({ type: log.type, at: now, error: final.error ?? undefined, cause: final.cause ?? undefined });
@@ -315,6 +366,8 @@ export class LocalStateMachine {
           emit({ type: log.type, at: now });
       }
     }
+    cancelTimeout?.();
+    this.running.delete(executionName);
     if (dataLimitExceeded) {
       final = { status: "FAILED", output: null, error: DATA_LIMIT_EXCEEDED, cause: dataLimitExceeded.cause };
       emit({ type: "ExecutionFailed", at: clock.now(), error: final.error ?? undefined, cause: final.cause ?? undefined });
@@ -324,17 +377,21 @@ export class LocalStateMachine {
     return report;
   }
 
+  /** A state's type as the definition says it: a Wait the run plays as a clock Task is still a Wait. */
+  private stateTypeOf(state: { name: string; type: string }): string {
+    return this.waits.has(state.name) ? "Wait" : state.type;
+  }
+
   private machineStartingAt(stateName: string): StateMachine {
-    const { definition } = this.options;
+    const { definition } = this;
     if (!(stateName in definition.States)) throw new Error(`cannot resume at ${stateName}: the state machine has no such state`);
-    return new StateMachine({ ...definition, StartAt: stateName } as unknown as EngineDefinition, {
-      validationOptions: { checkArn: true, checkPaths: true },
-    });
+    return engineMachine({ ...definition, StartAt: stateName });
   }
 
   /**
    * The engine skips jitter when an interval is overridden, so compute Step Functions' own
-   * choice (backoff, cap, full jitter) here, in simulated seconds, and hand it over scaled.
+   * choice (backoff, cap, full jitter) here, in simulated seconds; the Task sleeps it on the
+   * clock before handing the error over, and the engine retries at once.
    */
   private scheduleRetry(
     stateName: string,
@@ -342,25 +399,26 @@ export class LocalStateMachine {
     attempts: Map<string, number[]>,
     overrides: Record<string, number[]>,
     pending: Map<string, { error: string; attempt: number; waitSeconds: number }>,
-  ): void {
+  ): number | undefined {
     const retriers = this.retriers.get(stateName) ?? [];
     const errorName = error instanceof Error ? error.name : "Error";
     const index = matchingRetrier(retriers, errorName);
     const retrier = retriers[index];
     if (!retrier) {
       attempts.delete(stateName);
-      return;
+      return undefined;
     }
     const counts = attempts.get(stateName) ?? retriers.map(() => 0);
     const attempt = (counts[index] ?? 0) + 1;
     if (attempt > (retrier.MaxAttempts ?? 3)) {
       attempts.delete(stateName);
-      return;
+      return undefined;
     }
     counts[index] = attempt;
     attempts.set(stateName, counts);
-    const waitSeconds = retryWaitSeconds(retrier, attempt);
-    overrides[stateName] = retriers.map((_, i) => (i === index ? this.options.clock.realMs(waitSeconds) : -1));
+    const waitSeconds = retryWaitSeconds(retrier, attempt, this.options.random);
+    overrides[stateName] = retriers.map((_, i) => (i === index ? 0 : -1));
     pending.set(stateName, { error: errorName, attempt, waitSeconds });
+    return waitSeconds;
   }
 }

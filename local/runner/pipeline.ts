@@ -20,18 +20,21 @@ import { assertPutEventsSize } from "./quotas";
 import { LocalExecutions, startExecutionSync } from "./executions";
 import { type LambdaHandler, localHandlers, type LocalFunctionName } from "./handlers";
 import { invokeLikeLambda } from "./lambda-binding";
-import { type EngineEvent, type ExecutionReport, LocalStateMachine, type TaskBinder } from "./local-engine";
-import type { ScaledClock } from "./scaled-clock";
+import { type EngineEvent, type ExecutionContext, type ExecutionReport, LocalStateMachine, type TaskBinder } from "./local-engine";
+import type { LocalClock } from "./scaled-clock";
 import { LocalTaskResponses } from "./task-token-binding";
 import { logicalIdOf, synthesizePipeline } from "./synthesize";
 import { startLocalVideoBucket } from "../storage/local-video-bucket";
 import type { VideoBucketServer } from "../storage/video-bucket-server";
 import { LEDGER_ENV } from "#lambdas/ledger/config";
+import type { Ledger } from "#lambdas/ledger/ledger";
 import type { PutEventsEntry } from "../serve/put-events";
 import { type LocalLedger, startLocalLedger } from "../ledger/local-ledger";
 
 export interface LocalPipelineOptions {
-  readonly clock: ScaledClock;
+  readonly clock: LocalClock;
+  /** Draws the retries' full jitter; Math.random unless the run is seeded (the benchmark). */
+  readonly random?: () => number;
   readonly config?: PipelineConfigInput;
   /** Sees every event of every generation execution started through {@link LocalPipeline.executions}. */
   readonly onGenerationEvent?: (executionName: string, event: EngineEvent) => void;
@@ -39,7 +42,11 @@ export interface LocalPipelineOptions {
    * Wraps each Lambda invocation: how the tests stage the hard edges (e.g. a function that did
    * its work but was killed before it could answer) and how the benchmark counts invocations.
    */
-  readonly aroundInvoke?: (stateName: string, invoke: () => Promise<unknown>, environment: Environment) => Promise<unknown>;
+  readonly aroundInvoke?: (stateName: string, invoke: () => Promise<unknown>, execution: ExecutionContext, environment: Environment) => Promise<unknown>;
+  /** Leaves out the status-change rule's delivery: how a test shows what the ledger's backstop catches. */
+  readonly withoutStatusChangeBackstop?: boolean;
+  /** The ledger the functions use, given the table's own: how the chaos run puts faults in its calls. */
+  readonly functionsLedger?: (ledger: Ledger) => Ledger;
   /**
    * Adds other workflows over the same functions to the stack and runs them instead of the
    * pipeline's own (the benchmark's baseline).
@@ -202,21 +209,25 @@ export class LocalPipeline {
       template,
       [...handlerByArn.keys()].map((arn) => arn.split(":").at(-1) ?? ""),
     );
-    const taskResponses = new LocalTaskResponses();
+    const taskResponses = new LocalTaskResponses(options.clock);
     // The ports a container gets on AWS, but for the ledger (dynalite's table) and the task tokens (the local engine's).
+    const functionsLedger = options.functionsLedger ? options.functionsLedger(this.ledger.ledger) : this.ledger.ledger;
     const ports: HandlerPorts = {
       ...portsFromEnvironment(this.environment, options.clock),
-      ledger: () => this.ledger.ledger,
+      ledger: () => functionsLedger,
       taskResponses,
     };
-    const handlers = localHandlers(ports);
+    // Every invocation runs as the clock's work: a virtual clock holds time still meanwhile.
+    const handlers = Object.fromEntries(
+      Object.entries(localHandlers(ports)).map(([name, handler]) => [name, (event: unknown) => options.clock.work(() => handler(event))]),
+    ) as Record<LocalFunctionName, LambdaHandler>;
     const environment: Environment = this.environment;
 
     const generationId = logicalIdOf(stack, workflows.generation);
     const generationArn = localArn(template, generationId);
     /** Binds each Task to local code: a handler, a child execution, or the local bus. */
     const around = options.aroundInvoke ?? ((_stateName, invoke) => invoke());
-    const aroundInvoke = (stateName: string, invoke: () => Promise<unknown>) => around(stateName, invoke, environment);
+    const aroundInvoke = (stateName: string, invoke: () => Promise<unknown>, execution: ExecutionContext) => around(stateName, invoke, execution, environment);
     const bindTask: TaskBinder = (stateName, state) => {
       const parameters = state.Parameters as Record<string, unknown> | undefined;
       switch (state.Resource) {
@@ -228,13 +239,10 @@ export class LocalPipeline {
           const seconds = functionTimeoutSeconds(template, functionArn);
           // Handler time is real CPU and network time, like the Kling client's own timeout: not scaled.
           const timeout = { seconds, realMs: seconds * 1000 };
-          if (name === "archive") {
-            return async (input) => {
-              await this.videoBucketServer();
-              return aroundInvoke(stateName, () => invokeLikeLambda(handler, input, timeout));
-            };
-          }
-          return (input) => aroundInvoke(stateName, () => invokeLikeLambda(handler, input, timeout));
+          // Archive's bucket starts with its first invocation, as the clock's work: a virtual clock moves on only once it is up.
+          const startBucket = () => options.clock.work(() => this.videoBucketServer());
+          const invoke = name === "archive" ? async (input: unknown) => (await startBucket(), invokeLikeLambda(handler, input, timeout)) : (input: unknown) => invokeLikeLambda(handler, input, timeout);
+          return (input, execution) => aroundInvoke(stateName, () => invoke(input), execution);
         }
         case RESOURCE.lambdaInvokeWithTaskToken: {
           const functionArn = parameters?.FunctionName;
@@ -242,9 +250,9 @@ export class LocalPipeline {
           if (!name || typeof functionArn !== "string") return undefined;
           const seconds = functionTimeoutSeconds(template, functionArn);
           const timeout = { seconds, realMs: seconds * 1000 };
-          // How long the Task waits for its token is simulated time (WaitForSlot's park): scaled.
-          const stateTimeoutMs = typeof state.TimeoutSeconds === "number" ? options.clock.realMs(state.TimeoutSeconds) : undefined;
-          return (input) => aroundInvoke(stateName, () => taskResponses.invoke(handlers[name], input, timeout, stateTimeoutMs));
+          // How long the Task waits for its token is simulated time (WaitForSlot's park).
+          const stateTimeoutSeconds = typeof state.TimeoutSeconds === "number" ? state.TimeoutSeconds : undefined;
+          return (input, execution) => aroundInvoke(stateName, () => taskResponses.invoke(handlers[name], input, timeout, stateTimeoutSeconds), execution);
         }
         case RESOURCE.startExecutionSync:
           if (parameters?.StateMachineArn !== generationArn) return undefined;
@@ -257,18 +265,19 @@ export class LocalPipeline {
           if (!name || typeof state.Resource !== "string") return undefined;
           const seconds = functionTimeoutSeconds(template, state.Resource);
           const timeout = { seconds, realMs: seconds * 1000 };
-          return async (input) => {
-            const invoked = await aroundInvoke(stateName, () => invokeLikeLambda(handlers[name], { Payload: input }, timeout));
+          return async (input, execution) => {
+            const invoked = await aroundInvoke(stateName, () => invokeLikeLambda(handlers[name], { Payload: input }, timeout), execution);
             return (invoked as { Payload: unknown }).Payload;
           };
         }
       }
     };
-    const releaseEnded = endedExecutionRule(template, generationId, handlerByArn, handlers);
+    const releaseEnded = options.withoutStatusChangeBackstop ? undefined : endedExecutionRule(template, generationId, handlerByArn, handlers);
     this.generation = new LocalStateMachine({
       definition: definitionFromTemplate(template, generationId),
       stateMachineArn: generationArn,
       clock: options.clock,
+      ...(options.random ? { random: options.random } : {}),
       bindTask,
       // Delivered asynchronously, as EventBridge does: the execution has ended already.
       ...(releaseEnded ? { onEnded: (report, redriveCount) => this.deliver(releaseEnded(report, generationArn, redriveCount)) } : {}),
@@ -279,6 +288,7 @@ export class LocalPipeline {
       definition: definitionFromTemplate(template, batchId),
       stateMachineArn: localArn(template, batchId),
       clock: options.clock,
+      ...(options.random ? { random: options.random } : {}),
       bindTask,
     });
     this.batchRequestPatterns = rulePatternsTargeting(template, batchId);

@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { TaskResponses } from "#lambdas/common/task-responses";
 import type { LambdaHandler } from "./handlers";
+import type { LocalClock } from "./scaled-clock";
 import { type FunctionTimeout, invokeLikeLambda } from "./lambda-binding";
 
 interface PendingTask {
@@ -23,6 +24,8 @@ function taskFailure(error: string, cause: string): Error {
 export class LocalTaskResponses implements TaskResponses {
   private readonly pending = new Map<string, PendingTask>();
 
+  constructor(private readonly clock: LocalClock) {}
+
   async succeed(taskToken: string, output: string): Promise<void> {
     this.take(taskToken).resolve(JSON.parse(output));
   }
@@ -34,20 +37,20 @@ export class LocalTaskResponses implements TaskResponses {
   /**
    * Invokes the handler with a fresh token in place of `$$.Task.Token` and waits for the answer:
    * from the function itself, or later from anyone holding the token (another execution's
-   * release). As on AWS, no answer within the state's TimeoutSeconds (`stateTimeoutMs`, real
-   * ms; undefined: no limit) fails the Task with States.Timeout, and the token is gone.
+   * release). As on AWS, no answer within the state's TimeoutSeconds (simulated seconds on the
+   * clock; undefined: no limit) fails the Task with States.Timeout, and the token is gone.
    */
-  async invoke(handler: LambdaHandler, input: unknown, timeout: FunctionTimeout, stateTimeoutMs: number | undefined): Promise<unknown> {
+  async invoke(handler: LambdaHandler, input: unknown, timeout: FunctionTimeout, stateTimeoutSeconds: number | undefined): Promise<unknown> {
     const payload = input !== null && typeof input === "object" && "Payload" in input ? input.Payload : undefined;
     if (payload === null || typeof payload !== "object") throw taskFailure("States.Runtime", "a callback Task needs an object Payload");
     const taskToken = randomUUID();
-    let timer: NodeJS.Timeout | undefined;
+    let cancelTimeout: (() => void) | undefined;
     const answered = new Promise<unknown>((resolve, reject) => {
       this.pending.set(taskToken, { resolve, reject });
-      if (stateTimeoutMs === undefined) return;
-      timer = setTimeout(() => {
+      if (stateTimeoutSeconds === undefined) return;
+      cancelTimeout = this.clock.after(stateTimeoutSeconds, () => {
         if (this.pending.delete(taskToken)) reject(taskFailure("States.Timeout", "the Task's token was not answered within its TimeoutSeconds"));
-      }, stateTimeoutMs);
+      });
     });
     answered.catch(() => undefined); // Awaited below; this only keeps an early failure from counting as unhandled.
     try {
@@ -57,7 +60,7 @@ export class LocalTaskResponses implements TaskResponses {
       this.pending.delete(taskToken);
       throw error;
     } finally {
-      clearTimeout(timer);
+      cancelTimeout?.();
     }
   }
 

@@ -38,10 +38,19 @@ export const CHAOS_DELAY_FAULTS = ["slow-answer", "late-answer", "late-answer-af
 export const CHAOS_TASK_FAULTS = ["task-failed", "task-stuck"] as const;
 /** How a video download goes wrong (FaultPlan.onVideoDownload): Archive retries each. */
 const CHAOS_DOWNLOAD_FAULTS = VIDEO_DELIVERY_FAULTS;
-export const CHAOS_FAULT_KINDS = [...CHAOS_REQUEST_FAULTS, ...CHAOS_DELAY_FAULTS, ...CHAOS_TASK_FAULTS, ...CHAOS_DOWNLOAD_FAULTS] as const;
+/**
+ * Faults of the account ledger, one per job at most, applied by the chaos run: WaitForSlot's
+ * function killed once it took its slot and before it answered (the retry finds it held); the
+ * execution stopped (StopExecution, ABORTED) or timed out (TIMED_OUT) while it holds its slot,
+ * before Submit; and a release that crashes between its writes (the slot's write lost, the
+ * queue's and the credits' done, no waiter woken).
+ */
+export const CHAOS_LEDGER_FAULTS = ["killed-holding-slot", "stopped-holding-slot", "timed-out-holding-slot", "lost-release"] as const;
+export const CHAOS_FAULT_KINDS = [...CHAOS_REQUEST_FAULTS, ...CHAOS_DELAY_FAULTS, ...CHAOS_TASK_FAULTS, ...CHAOS_DOWNLOAD_FAULTS, ...CHAOS_LEDGER_FAULTS] as const;
 
 export type ChaosRequestFault = (typeof CHAOS_REQUEST_FAULTS)[number];
 export type ChaosDelayFault = (typeof CHAOS_DELAY_FAULTS)[number];
+export type ChaosLedgerFault = (typeof CHAOS_LEDGER_FAULTS)[number];
 export type ChaosFaultKind = (typeof CHAOS_FAULT_KINDS)[number];
 
 /** The share of faulted requests each kind hits (relative); create-only ones are skipped for other requests. */
@@ -113,6 +122,10 @@ export interface DelayFault {
 export interface ChaosPlan extends FaultPlan {
   /** Whether this request (or its answer) is held, and for how long; consulted by a delaying front. */
   delayFor(request: ApiRequestInfo): DelayFault | undefined;
+  /** The ledger fault this job's execution gets, if any: drawn from the seed and its name alone, at the fault rate. */
+  ledgerFaultFor(executionName: string): ChaosLedgerFault | undefined;
+  /** Counts a ledger fault once the run has applied it (a job may end before its fault's moment comes). */
+  ledgerFaultInjected(kind: ChaosLedgerFault): void;
   /** Faults injected so far, by kind. */
   counts(): Readonly<Record<ChaosFaultKind, number>>;
   /** All faults injected so far. */
@@ -132,7 +145,7 @@ export function mulberry32(seed: number): () => number {
 }
 
 /** FNV-1a, 32 bits: turns a decision's key into a seed. */
-function hash32(text: string): number {
+export function hash32(text: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     hash ^= text.charCodeAt(i);
@@ -299,6 +312,14 @@ export function chaosPlan(options: ChaosPlanOptions): ChaosPlan {
       const delayMs = Math.round(timeoutMs * (share.min + next() * (share.max - share.min)));
       return { label: kind, delayMs, afterHandling: kind === "late-answer-after-handling" };
     },
+
+    ledgerFaultFor(executionName) {
+      const next = random(`ledger|${executionName}`);
+      if (next() >= faultRate) return undefined;
+      return CHAOS_LEDGER_FAULTS[Math.floor(next() * CHAOS_LEDGER_FAULTS.length)];
+    },
+
+    ledgerFaultInjected: count,
 
     counts: () => ({ ...counts }),
     total: () => Object.values(counts).reduce((sum, n) => sum + n, 0),

@@ -1,5 +1,6 @@
 /** The simulator command's flags and what it prints, kept apart from the process so tests can read them. */
 import { parseArgs } from "node:util";
+import { signingKeyOf, type CallbackLogEntry } from "./callbacks";
 import { SCENARIOS, isScenarioName } from "./scenarios";
 import type { Simulator, SimulatorOptions } from "./server";
 import type { KlingCredentials } from "#lambdas/kling/port";
@@ -15,6 +16,7 @@ export function usage(): string {
   return [
     "usage: npm run simulator -- [--port 8787] [--api-key K | --access-key A --secret-key S]",
     "                            [--max-concurrent N] [--generation-seconds S] [--units U] [--scenario NAME]",
+    "                            [--callback-signing-secret whsec_BASE64]",
     "scenarios:",
     ...scenarioLines,
   ].join("\n");
@@ -29,6 +31,7 @@ const FLAGS = {
   "generation-seconds": { type: "string" },
   units: { type: "string" },
   scenario: { type: "string" },
+  "callback-signing-secret": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -61,6 +64,10 @@ export function parseSimulatorArgs(argv: readonly string[]): CliParse {
   if (values.scenario !== undefined && !isScenarioName(values.scenario)) {
     return { ok: false, error: `--scenario ${values.scenario} is not a scenario` };
   }
+  const callbackSigningSecret = values["callback-signing-secret"];
+  if (callbackSigningSecret !== undefined && signingKeyOf(callbackSigningSecret) === undefined) {
+    return { ok: false, error: "--callback-signing-secret must be whsec_ followed by the secret in base64" };
+  }
   if ((values["access-key"] === undefined) !== (values["secret-key"] === undefined)) {
     return { ok: false, error: "--access-key and --secret-key go together" };
   }
@@ -81,6 +88,7 @@ export function parseSimulatorArgs(argv: readonly string[]): CliParse {
       ...(generationSeconds === undefined ? {} : { generationSeconds }),
       ...(units === undefined ? {} : { units }),
       ...(values.scenario === undefined ? {} : { scenario: values.scenario }),
+      ...(callbackSigningSecret === undefined ? {} : { callbackSigningSecret }),
     },
   };
 }
@@ -101,7 +109,15 @@ export function describeSimulator(simulator: Simulator): string[] {
     `  generation time      ${simulator.generationSeconds} s`,
     `  resource packs       ${packs.length}, ${units} units remaining`,
     `  scenario             ${simulator.scenario}${scenario ? `: ${scenario.description}` : ""}`,
+    `  callbacks            to a task's callback_url on 127.0.0.1 or localhost, ${simulator.callbacksSigned ? "signed (Standard Webhooks)" : "unsigned"}`,
   ];
+}
+
+/** One callback's log line: the status it reports, the task, where it went, and what came of it. */
+export function callbackLine(entry: CallbackLogEntry): string {
+  const outcome = entry.status === undefined ? `not delivered (${entry.error ?? "no answer"})` : String(entry.status);
+  const fault = entry.fault === undefined ? "" : ` [fault: ${entry.fault}]`;
+  return `callback ${entry.taskStatus} of ${entry.externalTaskId ?? entry.taskId} -> ${entry.url}: ${outcome}${fault}`;
 }
 
 function wholeNumber(raw: string, min: number, max: number): number | undefined {

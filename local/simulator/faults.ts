@@ -4,6 +4,7 @@
  * random "chaos" plan can implement the same two hooks.
  */
 import type { KlingTaskKind } from "#lambdas/kling/port";
+import type { TaskStatus } from "#lambdas/kling/wire";
 import type { VideoDeliveryFault } from "./video-delivery";
 
 /** The API requests a plan is consulted for (video downloads have a hook of their own). */
@@ -67,6 +68,36 @@ export interface VideoRule {
   readonly delivery: VideoDelivery;
 }
 
+/** How a callback goes wrong (callbacks.ts sends them). */
+export const CALLBACK_FAULT_KINDS = ["drop", "duplicate", "delay", "reorder", "mis-sign"] as const;
+export type CallbackFaultKind = (typeof CALLBACK_FAULT_KINDS)[number];
+
+export type CallbackFault =
+  /** Never sent. */
+  | { readonly kind: "drop" }
+  /** Sent twice, the same message (same `webhook-id`) each time. */
+  | { readonly kind: "duplicate" }
+  /** Sent this many simulated seconds after the status changed. */
+  | { readonly kind: "delay"; readonly seconds: number }
+  /** Held until the task's next status has been called back, then sent (a task's last status is sent as it is). */
+  | { readonly kind: "reorder" }
+  /** Sent with a signature made with another key. */
+  | { readonly kind: "mis-sign" };
+
+/** A callback about to be sent: the task and the status it reports. */
+export interface CallbackInfo {
+  readonly taskId: string;
+  readonly externalTaskId?: string | undefined;
+  readonly status: TaskStatus;
+}
+
+/** A fault applied to the callbacks of one status (or of any), optionally only to the first `times` of them. */
+export interface CallbackRule {
+  readonly on: TaskStatus | "end" | "any";
+  readonly times?: number;
+  readonly fault: CallbackFault;
+}
+
 export interface FaultPlan {
   /** Consulted once per authenticated API request, before it is handled. */
   onRequest(request: ApiRequestInfo): Fault | undefined;
@@ -74,6 +105,8 @@ export interface FaultPlan {
   taskOutcome(task: NewTaskInfo): TaskOutcome;
   /** Consulted once per video download; none means every video is sent whole. */
   onVideoDownload?(download: VideoDownloadInfo): VideoDelivery | undefined;
+  /** Consulted once per callback, when its status changes; none means every callback is sent as it is. */
+  onCallback?(callback: CallbackInfo): CallbackFault | undefined;
 }
 
 export const SUCCEED: TaskOutcome = { status: "succeed" };
@@ -96,27 +129,32 @@ export interface FaultRule {
 }
 
 /** A plan from data: the first rule that matches and still has uses left decides. */
-export function ruleBasedPlan(rules: readonly FaultRule[], outcome: TaskOutcome = SUCCEED, videoRules: readonly VideoRule[] = []): FaultPlan {
+export function ruleBasedPlan(
+  rules: readonly FaultRule[],
+  outcome: TaskOutcome = SUCCEED,
+  videoRules: readonly VideoRule[] = [],
+  callbackRules: readonly CallbackRule[] = [],
+): FaultPlan {
   const used = rules.map(() => 0);
   const videoUsed = videoRules.map(() => 0);
+  const callbackUsed = callbackRules.map(() => 0);
   return {
-    onVideoDownload() {
-      for (const [index, rule] of videoRules.entries()) {
-        if (rule.times !== undefined && videoUsed[index] >= rule.times) continue;
-        videoUsed[index] += 1;
-        return rule.delivery;
-      }
-      return undefined;
+    onCallback(callback) {
+      const ended = callback.status === "succeed" || callback.status === "failed";
+      return take(callbackRules, callbackUsed, (rule) => rule.on === "any" || rule.on === callback.status || (rule.on === "end" && ended))?.fault;
     },
-    onRequest(request) {
-      for (const [index, rule] of rules.entries()) {
-        if (rule.on !== "any" && rule.on !== request.kind) continue;
-        if (rule.times !== undefined && used[index] >= rule.times) continue;
-        used[index] += 1;
-        return rule.fault;
-      }
-      return undefined;
-    },
+    onVideoDownload: () => take(videoRules, videoUsed, () => true)?.delivery,
+    onRequest: (request) => take(rules, used, (rule) => rule.on === "any" || rule.on === request.kind)?.fault,
     taskOutcome: () => outcome,
   };
+}
+
+/** The first rule that matches and still has uses left, counted as used. */
+function take<Rule extends { readonly times?: number }>(rules: readonly Rule[], used: number[], matches: (rule: Rule) => boolean): Rule | undefined {
+  for (const [index, rule] of rules.entries()) {
+    if (!matches(rule) || (rule.times !== undefined && used[index] >= rule.times)) continue;
+    used[index] += 1;
+    return rule;
+  }
+  return undefined;
 }

@@ -41,6 +41,9 @@ export function perItemPlan(fallback: ScenarioName): FaultPlan {
     return runPlan;
   };
 
+  /** The plan of a created task: its tag's, or the run's. */
+  const planOfTask = (externalTaskId: string | undefined): FaultPlan => (externalTaskId === undefined ? undefined : planByExternalId.get(externalTaskId)) ?? runPlan;
+
   return {
     onRequest: (request) => planForRequest(request).onRequest(request),
     taskOutcome: (task) => {
@@ -48,9 +51,7 @@ export function perItemPlan(fallback: ScenarioName): FaultPlan {
       if (plan && task.externalTaskId !== undefined) externalIdByTaskId.set(task.taskId, task.externalTaskId);
       return (plan ?? runPlan).taskOutcome(task);
     },
-    onVideoDownload: (download) => {
-      const plan = download.externalTaskId === undefined ? undefined : planByExternalId.get(download.externalTaskId);
-      return (plan ?? runPlan).onVideoDownload?.(download);
-    },
+    onVideoDownload: (download) => planOfTask(download.externalTaskId).onVideoDownload?.(download),
+    onCallback: (callback) => planOfTask(callback.externalTaskId).onCallback?.(callback),
   };
 }

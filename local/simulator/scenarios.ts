@@ -2,7 +2,7 @@
  * Named fault scenarios, one per run. Each is data: fault rules, how tasks end, and
  * optionally the account's resource packs. `faultPlanFor` turns one into a FaultPlan.
  */
-import { errorFault, ruleBasedPlan, type FaultPlan, type FaultRule, type TaskOutcome, type VideoRule } from "./faults";
+import { errorFault, ruleBasedPlan, type CallbackRule, type FaultPlan, type FaultRule, type TaskOutcome, type VideoRule } from "./faults";
 import type { PackSeed } from "./packs";
 
 export const SCENARIO_NAMES = [
@@ -22,6 +22,11 @@ export const SCENARIO_NAMES = [
   "malformed-response",
   "download-dropped",
   "video-purged",
+  "callback-lost",
+  "callback-duplicated",
+  "callback-late",
+  "callback-reordered",
+  "callback-missigned",
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
@@ -34,6 +39,8 @@ export interface Scenario {
   readonly resourcePacks?: readonly PackSeed[];
   /** Faults on the video downloads. */
   readonly videoRules?: readonly VideoRule[];
+  /** Faults on the callbacks of tasks created with a callback URL. */
+  readonly callbackRules?: readonly CallbackRule[];
 }
 
 export const CONCURRENCY_LIMIT_MESSAGE = "parallel task over resource pack limit";
@@ -44,6 +51,9 @@ const rateLimited = errorFault("rate-limit", 429, 1302, "Too many requests, plea
 const concurrencyLimited = errorFault("concurrency-limit", 429, 1303, CONCURRENCY_LIMIT_MESSAGE);
 const internalError = errorFault("server-error", 500, 5000, "Internal server error, please retry later");
 const invalidKey = errorFault("unauthorized", 401, 1002, "Authorization is invalid");
+/** How late the `callback-late` scenario's end callbacks come, in simulated seconds. */
+export const LATE_CALLBACK_SECONDS = 120;
+
 const packExhausted = errorFault("resource-pack-exhausted", 429, 1102, "Resource pack exhausted or expired");
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -151,6 +161,36 @@ export const SCENARIOS: readonly Scenario[] = [
     rules: [],
     videoRules: [{ delivery: "purged" }],
   },
+  {
+    name: "callback-lost",
+    description: "tasks with a callback URL get their submitted and processing callbacks, but the one of their end is lost",
+    rules: [],
+    callbackRules: [{ on: "end", fault: { kind: "drop" } }],
+  },
+  {
+    name: "callback-duplicated",
+    description: "every callback is sent twice, the same message (same webhook-id) each time",
+    rules: [],
+    callbackRules: [{ on: "any", fault: { kind: "duplicate" } }],
+  },
+  {
+    name: "callback-late",
+    description: `the callback of a task's end comes ${LATE_CALLBACK_SECONDS} simulated seconds after the task ended`,
+    rules: [],
+    callbackRules: [{ on: "end", fault: { kind: "delay", seconds: LATE_CALLBACK_SECONDS } }],
+  },
+  {
+    name: "callback-reordered",
+    description: "the processing callback is sent after the callback of the task's end",
+    rules: [],
+    callbackRules: [{ on: "processing", fault: { kind: "reorder" } }],
+  },
+  {
+    name: "callback-missigned",
+    description: "every callback carries a webhook-signature made with another key",
+    rules: [],
+    callbackRules: [{ on: "any", fault: { kind: "mis-sign" } }],
+  },
 ];
 
 export function isScenarioName(value: string): value is ScenarioName {
@@ -165,5 +205,5 @@ export function scenarioNamed(name: ScenarioName): Scenario {
 
 /** A fresh plan (its own counters) for one simulator run. */
 export function faultPlanFor(scenario: Scenario): FaultPlan {
-  return ruleBasedPlan(scenario.rules, scenario.outcome, scenario.videoRules);
+  return ruleBasedPlan(scenario.rules, scenario.outcome, scenario.videoRules, scenario.callbackRules);
 }

@@ -15,6 +15,8 @@ import type { ResourcePack, TaskKind } from "#lambdas/kling/wire";
 import { priceUnits } from "#lambdas/schemas/pricing";
 import { failure, faultAnswer, readBody, send, success, type Answer } from "./answers";
 import { authenticate } from "./auth";
+import { seededCallbackFaults, type CallbackFaultOptions } from "./callback-faults";
+import { CallbackSender, clockTimers, signingKeyOf, type CallbackLogEntry, type CallbackScheduler } from "./callbacks";
 import type { ApiRequestInfo, FaultPlan } from "./faults";
 import { isRecord } from "./json";
 import { ResourcePacks, type PackSeed } from "./packs";
@@ -24,7 +26,7 @@ import { isNewStandardRoute, routeOf, type Route } from "./routes";
 import { perItemPlan } from "./per-item-plan";
 import { CONCURRENCY_LIMIT_MESSAGE, scenarioNamed, type ScenarioName } from "./scenarios";
 import { StatsRecorder, type RequestKind, type SimulatorStats } from "./stats";
-import { createdTaskWire, newTaskWire, taskWire, TaskStore, type SimulatedTask } from "./tasks";
+import { createdTaskWire, newTaskWire, statusChanges, taskAsOf, taskWire, TaskStore, type SimulatedTask } from "./tasks";
 import { validateCreateBody, type AcceptedCreate, type CreateValidation } from "./validation";
 import { validateNewCreateBody } from "./validation-v2";
 
@@ -69,6 +71,17 @@ export interface SimulatorOptions {
   readonly onRequest?: (entry: RequestLogEntry) => void;
   /** Serve HTTPS with this PEM key and certificate (for clients that accept only `https://`); HTTP by default. */
   readonly tls?: { readonly key: string | Buffer; readonly cert: string | Buffer };
+  /** Signs callbacks the Standard Webhooks way with this `whsec_<base64>` secret; unsigned without it. */
+  readonly callbackSigningSecret?: string;
+  /** Seeded random callback faults (instead of the scenario's or the fault plan's). */
+  readonly callbackFaults?: CallbackFaultOptions;
+  /**
+   * Timers on the simulated clock, at which callbacks are sent (a local runner's LocalClock is
+   * one); by default timers that look at `clock` every few real milliseconds.
+   */
+  readonly scheduler?: CallbackScheduler;
+  /** Called once per callback delivery, and for each callback not sent. */
+  readonly onCallback?: (entry: CallbackLogEntry) => void;
 }
 
 export interface RequestLogEntry {
@@ -90,6 +103,8 @@ export interface Simulator {
   readonly credentials: readonly KlingCredentials[];
   readonly maxConcurrentTasks: number;
   readonly generationSeconds: number;
+  /** Whether callbacks carry Standard Webhooks signatures (a `callbackSigningSecret` was given). */
+  readonly callbacksSigned: boolean;
   readonly stats: SimulatorStats;
   /** Every task so far, brought up to the clock's current time. */
   tasks(): SimulatedTask[];
@@ -99,6 +114,9 @@ export interface Simulator {
   resourcePacks(): ResourcePack[];
   /** The bytes the simulator serves for a video (whole, without faults); undefined for a video it never made. */
   videoBytes(videoId: string, watermarked?: boolean): Buffer | undefined;
+  /** Resolves once every callback delivery under way has ended (callbacks not yet due are not waited for). */
+  settleCallbacks(): Promise<void>;
+  /** Stops the server; callbacks not yet due are never sent, those under way are aborted. */
   close(): Promise<void>;
 }
 
@@ -115,6 +133,7 @@ interface SimulatorState {
   readonly generationMsFor: (request: AcceptedCreate) => number;
   readonly onRequest: SimulatorOptions["onRequest"];
   readonly videoMediaBytes: number;
+  readonly callbacks: CallbackSender;
   /** Set once the server listens: the new standard's answers carry absolute URLs. */
   baseUrl: string;
 }
@@ -159,7 +178,20 @@ class SimulatedKling {
       generationMs: this.s.generationMsFor(request),
     });
     this.s.stats.countTaskCreated(request.externalTaskId);
+    if (request.callbackUrl !== undefined) this.followWithCallbacks(task, request.callbackUrl);
     return success(isNewTaskKind(taskKind) ? newTaskWire(task, this.s.baseUrl) : createdTaskWire(task));
+  }
+
+  /** Each status change of the task is POSTed to its callback URL, as its standard's query shows the task. */
+  followWithCallbacks(task: SimulatedTask, callbackUrl: string): void {
+    const wire = isNewTaskKind(task.kind) ? newTaskWire : taskWire;
+    this.s.callbacks.follow({
+      taskId: task.taskId,
+      externalTaskId: task.request.externalTaskId,
+      callbackUrl,
+      changes: statusChanges(task),
+      body: (change) => JSON.stringify(wire(taskAsOf(task, change), this.s.baseUrl)),
+    });
   }
 
   /** The this.s.tasks `GET /this.s.tasks?task_ids=a,b` or `?external_task_ids=a,b` asks for; undefined unless exactly one of the two is given. */
@@ -337,6 +369,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     credentials: state.credentials,
     maxConcurrentTasks: state.maxConcurrentTasks,
     generationSeconds,
+    callbacksSigned: options.callbackSigningSecret !== undefined,
     stats: state.stats,
     tasks() {
       kling.catchUp(clock.now());
@@ -355,7 +388,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       const task = state.tasks.byVideoId(videoId);
       return task ? kling.videoOf(task, watermarked) : undefined;
     },
+    settleCallbacks: () => state.callbacks.settle(),
     close() {
+      state.callbacks.close();
       return new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
@@ -371,16 +406,18 @@ function simulatorState(options: SimulatorOptions, scenario: ReturnType<typeof s
   if (!(generationSeconds >= 0)) throw new RangeError("generationSeconds must be 0 or more");
   if (!Number.isInteger(maxConcurrentTasks) || maxConcurrentTasks < 1) throw new RangeError("maxConcurrentTasks must be a whole number of 1 or more");
   const packSeeds = scenario.resourcePacks ?? options.resourcePacks ?? [{ total: options.units ?? DEFAULT_UNITS }];
+  // Prompts tagged [scenario:NAME] get that scenario; the rest get the run's.
+  const plan = options.faultPlan ?? perItemPlan(scenario.name);
+  const stats = new StatsRecorder();
   return {
     clock,
-    // Prompts tagged [scenario:NAME] get that scenario; the rest get the run's.
-    plan: options.faultPlan ?? perItemPlan(scenario.name),
+    plan,
     credentials: acceptedCredentials(options.credentials),
     maxConcurrentTasks,
     packs: new ResourcePacks(packSeeds, clock.now()),
     tasks: new TaskStore(),
     otherUsers: new OtherUsers(options.otherUsers ?? [], clock.now()),
-    stats: new StatsRecorder(),
+    stats,
     generationMsFor: (request) => {
       const seconds = options.generationSecondsFor?.(request) ?? generationSeconds;
       if (!(seconds >= 0)) throw new RangeError(`a task's generation time must be 0 or more seconds, got ${seconds}`);
@@ -388,6 +425,14 @@ function simulatorState(options: SimulatorOptions, scenario: ReturnType<typeof s
     },
     onRequest: options.onRequest,
     videoMediaBytes: options.videoMediaBytes ?? DEFAULT_VIDEO_MEDIA_BYTES,
+    callbacks: new CallbackSender({
+      clock,
+      scheduler: options.scheduler ?? clockTimers(clock),
+      signingKey: callbackSigningKey(options.callbackSigningSecret),
+      faultFor: options.callbackFaults ? seededCallbackFaults(options.callbackFaults) : (callback) => plan.onCallback?.(callback),
+      stats,
+      onCallback: options.onCallback,
+    }),
     baseUrl: "",
   };
 }
@@ -406,6 +451,13 @@ async function listen(
     });
   });
   return { server, port: (server.address() as AddressInfo).port };
+}
+
+function callbackSigningKey(secret: string | undefined): Buffer | undefined {
+  if (secret === undefined) return undefined;
+  const key = signingKeyOf(secret);
+  if (!key) throw new RangeError("callbackSigningSecret must be whsec_ followed by the secret in base64");
+  return key;
 }
 
 function acceptedCredentials(given: SimulatorOptions["credentials"]): readonly KlingCredentials[] {

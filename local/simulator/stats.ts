@@ -3,6 +3,20 @@ import type { ApiRequestKind } from "./faults";
 /** Every request is counted under one kind; `other` is an unknown path or a wrong method. */
 export type RequestKind = ApiRequestKind | "video" | "other";
 
+/** What happened to the callbacks of tasks created with a callback URL (callbacks.ts). */
+export interface CallbackCounts {
+  /** POSTs made, each copy of a duplicate included, whatever their answer. */
+  readonly sent: number;
+  /** Of those, the ones that got no 2xx answer (receiver down, refused, timed out, or not on this machine). */
+  readonly failed: number;
+  /** Callbacks the fault plan dropped (never sent). */
+  readonly dropped: number;
+  readonly duplicated: number;
+  readonly delayed: number;
+  readonly reordered: number;
+  readonly misSigned: number;
+}
+
 /** What a test or a runner reads after (or during) a run. Live: it always shows the current counts. */
 export interface SimulatorStats {
   readonly requests: number;
@@ -14,8 +28,9 @@ export interface SimulatorStats {
   /** Authenticated create requests per external_task_id, whatever their answer. */
   readonly createAttemptsPerExternalId: ReadonlyMap<string, number>;
   createAttemptsByExternalId(externalTaskId: string): number;
-  /** Request faults answered plus tasks the plan made fail or hang. */
+  /** Request faults answered plus tasks the plan made fail or hang (callback faults are counted in `callbacks`). */
   readonly faultsInjected: number;
+  readonly callbacks: CallbackCounts;
 }
 
 export class StatsRecorder implements SimulatorStats {
@@ -25,6 +40,11 @@ export class StatsRecorder implements SimulatorStats {
   readonly tasksCreatedPerExternalId = new Map<string, number>();
   readonly createAttemptsPerExternalId = new Map<string, number>();
   faultsInjected = 0;
+  readonly callbacks: Record<keyof CallbackCounts, number> = { sent: 0, failed: 0, dropped: 0, duplicated: 0, delayed: 0, reordered: 0, misSigned: 0 };
+
+  countCallback(what: keyof CallbackCounts): void {
+    this.callbacks[what] += 1;
+  }
 
   countRequest(kind: RequestKind): void {
     this.requests += 1;

@@ -44,6 +44,32 @@ type NewTask = Omit<SimulatedTask, "status" | "statusMessage" | "updatedAt" | "e
 
 const isEnded = (status: TaskStatus) => status === "succeed" || status === "failed";
 
+/** A moment a task's status changes: when a query starts to show it, and when Kling calls back. */
+export interface StatusChange {
+  readonly status: TaskStatus;
+  readonly statusMessage: string;
+  /** Simulated epoch ms. */
+  readonly at: number;
+}
+
+/** Every status a task goes through, in order: `submitted` at its create, `processing`, then its outcome (none for a stuck task). */
+export function statusChanges(task: Pick<SimulatedTask, "createdAt" | "generationMs" | "outcome">): StatusChange[] {
+  const changes: StatusChange[] = [
+    { status: "submitted", statusMessage: "", at: task.createdAt },
+    { status: "processing", statusMessage: "", at: task.createdAt + Math.round(task.generationMs * SUBMITTED_SHARE) },
+  ];
+  const { outcome } = task;
+  if (outcome.status !== "stuck") {
+    changes.push({ status: outcome.status, statusMessage: outcome.status === "failed" ? outcome.message : "", at: task.createdAt + task.generationMs });
+  }
+  return changes;
+}
+
+/** The task as it was right after this change of its status (what a callback for the change carries). */
+export function taskAsOf(task: SimulatedTask, change: StatusChange): SimulatedTask {
+  return { ...task, status: change.status, statusMessage: change.statusMessage, updatedAt: change.at };
+}
+
 export class TaskStore {
   private readonly tasks: StoredTask[] = [];
 
@@ -58,17 +84,12 @@ export class TaskStore {
     const failed: SimulatedTask[] = [];
     for (const task of this.tasks) {
       if (isEnded(task.status)) continue;
-      const processingAt = task.createdAt + Math.round(task.generationMs * SUBMITTED_SHARE);
-      const endsAt = task.createdAt + task.generationMs;
-      if (task.outcome.status !== "stuck" && now >= endsAt) {
-        task.status = task.outcome.status;
-        task.statusMessage = task.outcome.status === "failed" ? task.outcome.message : "";
-        task.updatedAt = endsAt;
-        if (task.status === "failed") failed.push(task);
-      } else if (task.status === "submitted" && now >= processingAt) {
-        task.status = "processing";
-        task.updatedAt = processingAt;
-      }
+      const latest = statusChanges(task).filter((change) => change.at <= now).at(-1);
+      if (!latest || latest.status === task.status) continue;
+      task.status = latest.status;
+      task.statusMessage = latest.statusMessage;
+      task.updatedAt = latest.at;
+      if (task.status === "failed") failed.push(task);
     }
     return failed;
   }

@@ -1,18 +1,37 @@
 /** Helpers for tests that drive the simulator: a hand-moved clock, JWTs, images, plain HTTP calls. */
 import { createHmac } from "node:crypto";
 import type { Clock } from "#lambdas/common/clock";
+import type { CallbackScheduler } from "./callbacks";
 import type { Simulator } from "./server";
 
-export interface ManualClock extends Clock {
+export interface ManualClock extends Clock, CallbackScheduler {
+  /** Moves time on, firing each timer due on the way at its own instant, in order. */
   advanceSeconds(seconds: number): void;
 }
 
 export function manualClock(startMs = Date.UTC(2026, 0, 1)): ManualClock {
   let current = startMs;
+  let timers: { readonly at: number; readonly order: number; readonly fire: () => void }[] = [];
+  let order = 0;
   return {
     now: () => current,
+    after(seconds, fire) {
+      const timer = { at: current + seconds * 1000, order: order++, fire };
+      timers.push(timer);
+      return () => {
+        timers = timers.filter((other) => other !== timer);
+      };
+    },
     advanceSeconds(seconds) {
-      current += seconds * 1000;
+      const until = current + seconds * 1000;
+      for (;;) {
+        const due = timers.filter((timer) => timer.at <= until).sort((a, b) => a.at - b.at || a.order - b.order)[0];
+        if (!due) break;
+        timers = timers.filter((timer) => timer !== due);
+        current = Math.max(current, due.at);
+        due.fire();
+      }
+      current = until;
     },
   };
 }

@@ -16,6 +16,7 @@ import type { Task, TaskStatus } from "#lambdas/kling/wire";
 import { externalTaskIdFor, externalTaskIdsUpTo } from "#lambdas/submit/external-task-id";
 import { findLiveTask } from "#lambdas/submit/live-task";
 import { LocalTaskResponses } from "#local/runner/task-token-binding";
+import { ScaledClock } from "#local/runner/scaled-clock";
 
 const EXECUTION_ARN = "arn:aws:states:eu-west-1:123456789012:execution:Generation:job-1";
 const CAUSE = JSON.stringify({ jobId: "job-1", errorCode: "Kling.PollTimeout" });
@@ -106,38 +107,38 @@ describe("a callback Task on the local engine", () => {
   const input = { FunctionName: "f", Payload: { taskToken: "local-task-token", errorCode: "E" } };
 
   it("ends with the output the function sent, having handed it a token of its own", async () => {
-    const responses = new LocalTaskResponses();
+    const responses = new LocalTaskResponses(new ScaledClock(1));
     let seen: unknown;
     const result = await responses.invoke(async (payload) => {
       seen = payload;
       await responses.succeed((payload as { taskToken: string }).taskToken, '{"resumed":true}');
-    }, input, timeout, 5_000);
+    }, input, timeout, 5);
     expect(result).toEqual({ resumed: true });
     expect(seen).toMatchObject({ errorCode: "E", taskToken: expect.not.stringMatching(/^local-task-token$/) });
   });
 
   it("fails with exactly the Error and Cause the function sent", async () => {
-    const responses = new LocalTaskResponses();
-    const failing = responses.invoke((payload) => responses.fail((payload as { taskToken: string }).taskToken, "Kling.PollTimeout", CAUSE), input, timeout, 5_000);
+    const responses = new LocalTaskResponses(new ScaledClock(1));
+    const failing = responses.invoke((payload) => responses.fail((payload as { taskToken: string }).taskToken, "Kling.PollTimeout", CAUSE), input, timeout, 5);
     await expect(failing).rejects.toMatchObject({ name: "Kling.PollTimeout", message: CAUSE });
   });
 
   it("times out, as on AWS, when nobody answers within the state's TimeoutSeconds, and the token is gone", async () => {
-    const responses = new LocalTaskResponses();
+    const responses = new LocalTaskResponses(new ScaledClock(1));
     let token = "";
     const waiting = responses.invoke(async (payload) => {
       token = (payload as { taskToken: string }).taskToken;
-    }, input, timeout, 50);
+    }, input, timeout, 0.05);
     await expect(waiting).rejects.toMatchObject({ name: "States.Timeout" });
     await expect(responses.succeed(token, "{}")).rejects.toMatchObject({ name: "InvalidToken" });
   });
 
   it("waits when the function stores its token and returns, until another caller answers it", async () => {
-    const responses = new LocalTaskResponses();
+    const responses = new LocalTaskResponses(new ScaledClock(1));
     const stored: string[] = [];
     const waiting = responses.invoke(async (payload) => {
       stored.push((payload as { taskToken: string }).taskToken);
-    }, input, timeout, 5_000);
+    }, input, timeout, 5);
     await new Promise((resolve) => setTimeout(resolve, 20));
     const [token] = stored;
     if (!token) throw new Error("the function got no token");

@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { createServer, type AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { parseSimulatorArgs, usage } from "#local/simulator/cli-options";
+import { callbackLine, parseSimulatorArgs, usage } from "#local/simulator/cli-options";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const TSX = `${ROOT}node_modules/.bin/tsx`;
@@ -13,6 +13,7 @@ describe("simulator command flags", () => {
     const parsed = parseSimulatorArgs([
       "--port", "9000", "--access-key", "ak", "--secret-key", "sk", "--max-concurrent", "3",
       "--generation-seconds", "12.5", "--units", "40", "--scenario", "rate-limit",
+      "--callback-signing-secret", "whsec_c2VjcmV0",
     ]);
     expect(parsed).toEqual({
       ok: true,
@@ -24,6 +25,7 @@ describe("simulator command flags", () => {
         generationSeconds: 12.5,
         units: 40,
         scenario: "rate-limit",
+        callbackSigningSecret: "whsec_c2VjcmV0",
       },
     });
   });
@@ -40,6 +42,8 @@ describe("simulator command flags", () => {
     [["--units", "lots"], /--units/],
     [["--scenario", "chaos"], /--scenario chaos/],
     [["--access-key", "ak"], /--secret-key/],
+    [["--callback-signing-secret", "c2VjcmV0"], /--callback-signing-secret must be whsec_/],
+    [["--callback-signing-secret", "whsec_not base64"], /--callback-signing-secret must be whsec_/],
     [["stray"], /stray/],
   ])("refuses %j", (argv, error) => {
     const parsed = parseSimulatorArgs(argv);
@@ -49,6 +53,15 @@ describe("simulator command flags", () => {
 
   it("lists every scenario in the usage", () => {
     expect(usage()).toMatch(/lost-create-response +the first create/);
+    expect(usage()).toMatch(/callback-reordered +the processing callback/);
+  });
+
+  it("logs a callback with the status it reports, its task, where it went and what came of it", () => {
+    const entry = { url: "http://127.0.0.1:9/cb", taskId: "t-1", externalTaskId: "job-1", taskStatus: "succeed", webhookId: "msg_1" } as const;
+    expect(callbackLine({ ...entry, status: 204 })).toBe("callback succeed of job-1 -> http://127.0.0.1:9/cb: 204");
+    expect(callbackLine({ ...entry, externalTaskId: undefined, status: undefined, error: "connect ECONNREFUSED 127.0.0.1:9", fault: "duplicate" })).toBe(
+      "callback succeed of t-1 -> http://127.0.0.1:9/cb: not delivered (connect ECONNREFUSED 127.0.0.1:9) [fault: duplicate]",
+    );
   });
 });
 
@@ -86,13 +99,14 @@ describe("npm run simulator", () => {
     const banner = new Promise<string>((resolve) => {
       child.stdout.on("data", (chunk: Buffer) => {
         stdout += chunk.toString();
-        if (stdout.includes("scenario")) resolve(stdout);
+        if (stdout.includes("callbacks")) resolve(stdout);
       });
     });
     const printed = await banner;
     expect(printed).toMatch(/accepts API key +cli-key/);
     expect(printed).toMatch(/max concurrent tasks 4/);
     expect(printed).toMatch(/scenario +content-policy/);
+    expect(printed).toMatch(/callbacks +to a task's callback_url on 127\.0\.0\.1 or localhost, unsigned/);
 
     const baseUrl = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(printed)?.[1];
     const created = await fetch(`${baseUrl}/v1/videos/text2video`, {

@@ -10,7 +10,7 @@ import { KlingClient } from "#lambdas/kling/client";
 import { signHs256Jwt, klingJwtClaims } from "#lambdas/kling/jwt";
 import { LeakScanner, randomSecrets } from "#local/chaos/leak-scanner";
 import { chaosJobPrompt, formatChaosReport, runChaos, type ChaosReport } from "#local/chaos/run-chaos";
-import { CHAOS_FAULT_KINDS, chaosPlan, type ApiRequestInfo } from "#local/simulator/index";
+import { CHAOS_FAULT_KINDS, CHAOS_LEDGER_FAULTS, chaosPlan, type ApiRequestInfo } from "#local/simulator/index";
 
 describe("the chaos plan", () => {
   const create = (externalId: string): ApiRequestInfo => ({
@@ -99,6 +99,18 @@ describe("a chaos run of 60 jobs at fault rate 0.2", () => {
     expect(report.ledgerHeld).toEqual({ slotHolders: [], waiters: 0, reservedUnits: 0 });
   });
 
+  it("injects every ledger fault: a function killed holding its slot, an execution stopped and one timed out holding theirs, a release lost between its writes", () => {
+    for (const kind of CHAOS_LEDGER_FAULTS) expect(report.faultsByKind[kind], kind).toBeGreaterThan(0);
+  });
+
+  it("recovers from them: the killed function's retry keeps its one slot, and a stopped or timed-out job ends once as the batch records it", () => {
+    // Stopped and timed-out executions are failed items with the batch's own errors; nothing else fails for the ledger.
+    expect(report.failuresByError["Execution.Stopped"]).toBe(report.faultsByKind["stopped-holding-slot"]);
+    expect(report.failuresByError["States.Timeout"]).toBe(report.faultsByKind["timed-out-holding-slot"]);
+    expect(report.failuresByError["Runtime.ExitError"]).toBeUndefined();
+    expect(report.ledgerHeld).toEqual({ slotHolders: [], waiters: 0, reservedUnits: 0 });
+  });
+
   it("diagnoses every failure as the error table says, and only with errors the faults explain", () => {
     expect(report.tableMismatches).toEqual([]);
     expect(report.unexplained).toEqual([]);
@@ -131,7 +143,7 @@ describe("a chaos run in which a Submit also creates a task without an external_
       seed: 11,
       batchSize: 4,
       // A defect as a Lambda would have it: with its own environment's URL and credentials, it creates twice.
-      aroundInvoke: async (state, invoke, environment) => {
+      aroundInvoke: async (state, invoke, _execution, environment) => {
         const answer = await invoke();
         if (state === "Submit" && !staged) {
           staged = true;
@@ -169,7 +181,7 @@ describe("a chaos run in which one Lambda logs the SecretKey it was given", () =
       seed: 12,
       batchSize: 4,
       secrets: canary,
-      aroundInvoke: async (state, invoke, environment) => {
+      aroundInvoke: async (state, invoke, _execution, environment) => {
         if (state === "Submit" && planted === "") {
           // What a careless debug line in a handler would write to CloudWatch.
           planted = environment[LOCAL_CREDENTIAL_VARIABLES.secretKey] ?? "";
@@ -185,5 +197,34 @@ describe("a chaos run in which one Lambda logs the SecretKey it was given", () =
     expect(report.leaks).toEqual([{ source: expect.stringMatching(/^log line \d+$/), what: "the SecretKey" }]);
     expect(report.checks.filter((check) => !check.ok).map((check) => check.name)).toEqual(["leaks"]);
     expect(formatChaosReport(report).at(-1)).toBe("chaos: 4 jobs, 0 faults injected, 0 lost, 0 duplicates, 1 leaks");
+  });
+});
+
+describe("a chaos run in which every release a job's workflow makes crashes between its writes", () => {
+  const run = (statusChangeBackstop: boolean) =>
+    runChaos({ jobs: 12, faultRate: 0.2, seed: 4242, batchSize: 12, klingConcurrency: 20, lostReleaseCrashes: "every-attempt", statusChangeBackstop });
+  let withBackstop: ChaosReport;
+  let withoutBackstop: ChaosReport;
+  beforeAll(async () => {
+    withBackstop = await run(true);
+    withoutBackstop = await run(false);
+  }, 120_000);
+
+  it("loses those releases for good: the jobs' Poll fails with the crash", () => {
+    expect(withBackstop.faultsByKind["lost-release"]).toBeGreaterThan(0);
+    expect(withBackstop.failuresByError["Runtime.ExitError"]).toBe(withBackstop.faultsByKind["lost-release"]);
+  });
+
+  it("leaves nothing held when the status-change backstop runs", () => {
+    expect(withBackstop.ledgerHeld).toEqual({ slotHolders: [], waiters: 0, reservedUnits: 0 });
+    expect(withBackstop.checks.filter((check) => !check.ok)).toEqual([]);
+  });
+
+  it("fails the ledger check without the backstop: the lost releases' slots (and the stopped job's) stay held", () => {
+    const stopped = withoutBackstop.faultsByKind["stopped-holding-slot"] + withoutBackstop.faultsByKind["timed-out-holding-slot"];
+    expect(withoutBackstop.ledgerHeld.slotHolders).toHaveLength(withoutBackstop.faultsByKind["lost-release"] + stopped);
+    expect(withoutBackstop.ledgerHeld.reservedUnits).toBeGreaterThan(0);
+    expect(withoutBackstop.checks.filter((check) => !check.ok).map((check) => check.name)).toEqual(["ledger"]);
+    expect(withoutBackstop.ok).toBe(false);
   });
 });
