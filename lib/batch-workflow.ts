@@ -16,13 +16,11 @@ import {
   JsonPath,
   LogLevel,
   Map as MapState,
-  Parallel,
   Pass,
   Result,
   type IStateMachine,
   StateMachine,
   StateMachineType,
-  Succeed,
   TaskInput,
 } from "aws-cdk-lib/aws-stepfunctions";
 import { EventBridgePutEvents, LambdaInvoke, StepFunctionsStartExecution } from "aws-cdk-lib/aws-stepfunctions-tasks";
@@ -32,7 +30,7 @@ import { executionLogGroup } from "./execution-logs";
 import { type LambdaTaskProps, withLogContext } from "./lambda-task";
 import { applyRetries, LOCAL_WORK_RETRIES } from "./retry-policies";
 
-export type BatchFunctionName = "validate-batch" | "price-batch-item" | "price-batch" | "record-batch-item" | "summarize-batch";
+export type BatchFunctionName = "validate-batch" | "price-batch" | "record-batch-item" | "summarize-batch";
 
 interface BatchWorkflowProps {
   readonly generation: IStateMachine;
@@ -202,61 +200,25 @@ export class BatchWorkflow extends Construct {
     applyRetries(publishBatchCompleted, ["publishEvent"]);
 
     if (props.priceFirst ?? true) {
-      const { priceBatch, summarizeNotStarted } = ((): { priceBatch: Parallel; summarizeNotStarted: LambdaInvoke } => {
-      // A batch is priced before anything is spent. The items never go to a Lambda together (the
-      // state may hold 256 KiB already), and nothing is added beside them: each item is priced on
-      // its own, the prices are added up inside a Parallel whose result is discarded, and a batch
-      // the credits cannot cover leaves it as an error, caught in place of the items.
-      const invoke = (name: string, comment: string, lambdaFunction: IFunction, payload: Record<string, unknown>) => {
-        const state = new LambdaInvoke(this, name, {
-          comment,
-          lambdaFunction,
-          payloadResponseOnly: true,
-          payload: TaskInput.fromObject(withLogContext(name, payload)),
-        });
-        applyRetries(state, LOCAL_WORK_RETRIES);
-        return state;
-      };
-      const priceItem = invoke(
-        "PriceItem",
-        "Prices one item with Validate's defaults and rules, from the one pricing table; an item Validate would refuse is not priced (it fails alone later).",
-        functions["price-batch-item"],
-        { item: JsonPath.objectAt("$.item") },
-      );
-      const priceEachItem = new MapState(this, "PriceEachItem", {
-        comment: "Each item's price, in item order.",
-        itemsPath: "$.items",
-        itemSelector: { item: JsonPath.objectAt("$$.Map.Item.Value") },
-      });
-      priceEachItem.itemProcessor(priceItem);
-      const checkBatchCredits = invoke(
-        "CheckBatchCredits",
-        "Adds up the prices and holds them against what the resource packs hold less the ledger's reservations (advisory: each item still reserves its own price).",
-        functions["price-batch"],
-        { prices: JsonPath.listAt("$") },
-      );
-      const creditsCover = new Choice(this, "CreditsCover?", { comment: "Can the packs, less what jobs in flight reserved, pay for every valid item?" })
-        .when(Condition.booleanEquals("$.affordable", true), new Succeed(this, "BatchAffordable", { comment: "Every item starts; each reserves its own price in CheckCredits." }))
-        .otherwise(
-          new Fail(this, "BatchTooDear", {
-            comment: "Starts nothing: Cause is the batch's price and what is available, as JSON.",
-            error: "Kling.InsufficientCredits",
-            causePath: "$.pricing",
-          }),
-        );
-      const priceBatch = new Parallel(this, "PriceBatch", {
-        comment: "Prices every item before anything is spent; its result is discarded, so the batch's state does not grow.",
+      // A batch is priced before anything is spent, in one state: the items go to PriceBatch, and
+      // nothing beside them (no log context: a state near 256 KiB leaves no room for it), its
+      // result is discarded so the state does not grow, and a batch the credits cannot cover
+      // leaves as an error, caught in place of the items.
+      const priceBatch = new LambdaInvoke(this, "PriceBatch", {
+        comment:
+          "Prices every item with Validate's defaults and rules from the one pricing table and holds the total against the resource packs less the ledger's reservations; too dear, nothing starts (advisory otherwise: each item still reserves its own price).",
+        lambdaFunction: functions["price-batch"],
+        payloadResponseOnly: true,
+        payload: TaskInput.fromObject({ items: JsonPath.listAt("$.items") }),
         resultPath: JsonPath.DISCARD,
-      }).branch(priceEachItem.next(checkBatchCredits).next(creditsCover));
+      });
+      applyRetries(priceBatch, LOCAL_WORK_RETRIES);
       const summarizeNotStarted = lambdaTask("SummarizeNotStarted", {
         comment: "The summary of a batch that started nothing: its price and what was available.",
         lambdaFunction: functions["summarize-batch"],
         payload: { batchId: JsonPath.stringAt("$.batchId"), notStarted: JsonPath.objectAt("$.items") },
         resultSelector: { summary: JsonPath.objectAt("$.Payload") },
       });
-        return { priceBatch, summarizeNotStarted };
-
-      })();
       // The refusal takes the place of the items: nothing starts, and the state shrinks.
       priceBatch.addCatch(summarizeNotStarted, { errors: ["Kling.InsufficientCredits"], resultPath: "$.items" });
       summarizeNotStarted.next(publishBatchCompleted);

@@ -169,8 +169,14 @@ export class KlingVideoPipeline extends Construct {
     // Prices a batch before anything starts: reads the packs as CheckCredits does, and the ledger's reservations.
     const priceBatch = new PipelineFunction(this, "PriceBatch", {
       name: "price-batch",
-      description: "Holds a batch's total price against the resource packs less the ledger's reservations",
-      environment: { ...kling, [ENV.creditCacheSeconds]: String(config.creditCacheSeconds), ...ledgerEnvironment },
+      description: "Prices a batch's items with Validate's rules and holds the total against the resource packs less the ledger's reservations",
+      environment: {
+        ...kling,
+        [ENV.creditCacheSeconds]: String(config.creditCacheSeconds),
+        [ENV.defaultModel]: config.defaultModel,
+        [ENV.blockedTerms]: JSON.stringify(config.blockedTerms),
+        ...ledgerEnvironment,
+      },
       timeout: klingCallTimeout,
       logging,
     });
@@ -200,12 +206,6 @@ export class KlingVideoPipeline extends Construct {
         name: "validate-batch",
         description: "Checks a batch request's id and item count",
         environment: {},
-        logging,
-      }),
-      "price-batch-item": new PipelineFunction(this, "PriceBatchItem", {
-        name: "price-batch-item",
-        description: "Prices one batch item with Validate's defaults and rules",
-        environment: { [ENV.defaultModel]: config.defaultModel, [ENV.blockedTerms]: JSON.stringify(config.blockedTerms) },
         logging,
       }),
       "price-batch": priceBatch,

@@ -1,6 +1,6 @@
 /**
  * What the account's online resource packs hold, as Kling's `GET /account/costs` says: what
- * CheckCredits and CheckBatchCredits count on, less what the ledger's reservations hold.
+ * CheckCredits and PriceBatch count on, less what the ledger's reservations hold.
  */
 import type { KlingApi } from "../kling/port";
 import type { ResourcePack } from "../kling/wire";

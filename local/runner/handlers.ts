@@ -12,8 +12,7 @@ import { validateHandler } from "#lambdas/validate/handler";
 import { handler as recordBatchItem } from "#lambdas/record-batch-item/handler";
 import { handler as summarizeBatch } from "#lambdas/summarize-batch/handler";
 import { handler as validateBatch } from "#lambdas/validate-batch/handler";
-import { checkBatchCreditsHandler } from "#lambdas/price-batch/handler";
-import { priceItemHandler } from "#lambdas/price-batch-item/handler";
+import { priceBatchHandler } from "#lambdas/price-batch/handler";
 import type { BatchFunctionName } from "#lib/batch-workflow";
 import type { GenerationFunctionName } from "#lib/pipeline-function";
 
@@ -39,8 +38,7 @@ export function localHandlers(ports: HandlerPorts): Readonly<Record<LocalFunctio
     "await-redrive": awaitRedriveHandler(ports),
     "release-slot": releaseSlotHandler(ports),
     "validate-batch": validateBatch,
-    "price-batch-item": priceItemHandler(ports),
-    "price-batch": checkBatchCreditsHandler(ports),
+    "price-batch": priceBatchHandler(ports),
     "record-batch-item": recordBatchItem,
     "summarize-batch": summarizeBatch,
   };

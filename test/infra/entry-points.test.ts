@@ -140,7 +140,7 @@ describe("the batch workflow", () => {
     expect(state("Unscheduled").Next).toBe("ValidateBatch");
     expect(state("BatchNotValid")).toMatchObject({ Type: "Fail", Error: "Kling.InvalidRequest" });
     expect(state("ValidateBatch").Next).toBe("PriceBatch");
-    expect(state("PriceBatch")).toMatchObject({ Type: "Parallel", ResultPath: null, Next: "GenerateEachItem" });
+    expect(state("PriceBatch")).toMatchObject({ Type: "Task", Parameters: { "items.$": "$.items" }, ResultPath: null, Next: "GenerateEachItem" });
     // Too dear: the refusal replaces the items and nothing starts; not priced at all: the items run, each CheckCredits deciding.
     expect(state("PriceBatch").Catch).toEqual([
       { ErrorEquals: ["Kling.InsufficientCredits"], ResultPath: "$.items", Next: "SummarizeNotStarted" },
@@ -152,7 +152,7 @@ describe("the batch workflow", () => {
     expect(state("PublishBatchCompleted")).toMatchObject({ Resource: "arn:aws:states:::events:putEvents", End: true });
   });
 
-  it("never sends the items to a Lambda: ValidateBatch gets the id, the item count and the schedule time, and its id replaces the one sent", () => {
+  it("sends the items to no Lambda but PriceBatch: ValidateBatch gets the id, the item count and the schedule time, and its id replaces the one sent", () => {
     expect(state("ValidateBatch")).toMatchObject({
       Parameters: { batch: { "batchId.$": "$.batchId", "itemCount.$": "States.ArrayLength($.items)", "scheduledAt.$": "$.scheduledAt" } },
       ResultPath: "$.batchId",

@@ -321,7 +321,7 @@ describe("the stack", () => {
     expect(Object.keys(all)).toEqual(expect.arrayContaining(Object.values(functionIds)));
   });
 
-  it("lets only CheckCredits, Submit, Poll and the batch's CheckBatchCredits read the secret, with GetSecretValue and nothing else", () => {
+  it("lets only CheckCredits, Submit, Poll and the batch's PriceBatch read the secret, with GetSecretValue and nothing else", () => {
     const policies = template.findResources("AWS::IAM::Policy");
     const secretStatements = Object.values(policies).flatMap((policy) =>
       (policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]).filter((s) =>
