@@ -14,7 +14,7 @@ import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { ENV } from "../lambdas/common/settings";
 import { AccountLedger } from "./account-ledger";
 import { BatchRules } from "./batch-rules";
-import { BatchWorkflow, type BatchFunctionName } from "./batch-workflow";
+import { BatchWorkflow, batchItemsAtOnce, type BatchFunctionName } from "./batch-workflow";
 import { GenerationApi } from "./generation-api";
 import { GenerationWorkflow } from "./generation-workflow";
 import { suppressAcceptedFindings } from "./nag-suppressions";
@@ -171,8 +171,24 @@ export class KlingVideoPipeline extends Construct {
     this.ledger.grantUse(this.functions["check-credits"]);
     for (const fn of [this.functions["wait-for-slot"], this.functions.poll, this.functions["release-slot"]]) this.ledger.grantSlotHandOver(fn);
 
+    // Prices a batch before anything starts: reads the packs as CheckCredits does, and the ledger's reservations.
+    const priceBatch = new PipelineFunction(this, "PriceBatch", {
+      name: "price-batch",
+      description: "Prices a batch's items with Validate's rules and holds the total against the resource packs less the ledger's reservations",
+      environment: {
+        ...kling,
+        [ENV.creditCacheSeconds]: String(config.creditCacheSeconds),
+        [ENV.defaultModel]: config.defaultModel,
+        [ENV.blockedTerms]: JSON.stringify(config.blockedTerms),
+        ...ledgerEnvironment,
+      },
+      timeout: klingCallTimeout,
+      logging,
+    });
+    this.ledger.table.grantReadData(priceBatch);
+
     // Only the functions that call Kling read the secret, and only its value.
-    for (const fn of [this.functions["check-credits"], this.functions.submit, this.functions.poll]) {
+    for (const fn of [this.functions["check-credits"], this.functions.submit, this.functions.poll, priceBatch]) {
       fn.addToRolePolicy(
         new PolicyStatement({ actions: ["secretsmanager:GetSecretValue"], resources: [this.secret.secretArn] }),
       );
@@ -205,6 +221,7 @@ export class KlingVideoPipeline extends Construct {
         environment: {},
         logging,
       }),
+      "price-batch": priceBatch,
       "record-batch-item": new PipelineFunction(this, "RecordBatchItem", {
         name: "record-batch-item",
         description: "Turns one batch item's execution into its outcome and event",
@@ -221,7 +238,7 @@ export class KlingVideoPipeline extends Construct {
     this.batch = new BatchWorkflow(this, "Batch", {
       generation: this.generation.stateMachine,
       functions: this.batchFunctions,
-      concurrency: config.klingConcurrency,
+      concurrency: batchItemsAtOnce(config.klingConcurrency),
       outcomeEventSource: config.outcomeEventSource,
     });
     this.batchRules = batchRule

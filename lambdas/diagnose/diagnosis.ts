@@ -39,7 +39,7 @@ export function suggestionForFailedGeneration(message: string): string {
 }
 
 /** Lambda reports a function error as a JSON Cause; other failures carry plain text. */
-function causeMessage(cause: string | undefined): string {
+export function causeMessage(cause: string | undefined): string {
   if (!cause) return "";
   try {
     const parsed: unknown = JSON.parse(cause);

@@ -25,10 +25,13 @@ const pollEventSchema = z.object({
  * The task has ended at Kling: its slot is free there, so give it to the next waiter now, and
  * settle the credit reservation (Kling's final_unit_deduction is what was really spent).
  */
-async function releaseEndedTask(ports: PollPorts, executionArn: string | undefined, answer: Task): Promise<void> {
-  if (executionArn === undefined) return;
+async function releaseEndedTask(ports: PollPorts, executionArn: string | undefined, answer: Task): Promise<number | null> {
+  const charged = answer.final_unit_deduction === undefined ? undefined : Number(answer.final_unit_deduction);
+  if (executionArn === undefined) return charged ?? null;
   const released = await releaseHolds(executionArn, slotPortsOf(ports));
-  logger().info("slot released", { ...released, unitsSpent: answer.final_unit_deduction === undefined ? released.units : Number(answer.final_unit_deduction) });
+  const unitsSpent = charged ?? released.units;
+  logger().info("slot released", { ...released, unitsSpent });
+  return unitsSpent;
 }
 
 /**
@@ -41,7 +44,8 @@ async function poll(ports: PollPorts, event: unknown): Promise<TaskView> {
   const answer = await kling.getTask(task.kind, task.taskId);
   const polls = task.polls + 1;
 
-  if (answer.task_status === "failed" || answer.task_status === "succeed") await releaseEndedTask(ports, executionArn, answer);
+  const ended = answer.task_status === "failed" || answer.task_status === "succeed";
+  const unitsSpent = ended ? await releaseEndedTask(ports, executionArn, answer) : (task.unitsSpent ?? null);
   if (answer.task_status === "failed") {
     throw failedTaskError(answer.task_status_msg ?? "", task.taskId);
   }
@@ -56,6 +60,7 @@ async function poll(ports: PollPorts, event: unknown): Promise<TaskView> {
       polls,
       nextWaitSeconds: 0,
       video: { id: video.id, url: video.url, ...(video.watermark_url ? { watermarkUrl: video.watermark_url } : {}), duration: video.duration },
+      unitsSpent,
     };
   }
 
@@ -68,7 +73,7 @@ async function poll(ports: PollPorts, event: unknown): Promise<TaskView> {
       `Kling task ${task.taskId} was still ${answer.task_status} ${Math.round(elapsedSeconds)} s after submission, past the ${schedule.deadlineSeconds} s deadline`,
     );
   }
-  return { ...task, status: answer.task_status, polls, nextWaitSeconds: wait };
+  return { ...task, status: answer.task_status, polls, nextWaitSeconds: wait, unitsSpent };
 }
 
 export function pollHandler(ports: PollPorts) {

@@ -63,6 +63,7 @@ export function submitHandler(ports: Pick<HandlerPorts, "kling" | "clock" | "set
       polls: 0,
       nextWaitSeconds: nextWaitSeconds(ports.settings.pollSchedule(), typicalSeconds, 0) ?? 1,
       video: null,
+      unitsSpent: null,
     };
   });
 }

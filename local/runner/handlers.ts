@@ -13,6 +13,7 @@ import { handler as recordBatchItem } from "#lambdas/record-batch-item/handler";
 import { handler as summarizeBatch } from "#lambdas/summarize-batch/handler";
 import { handler as validateBatch } from "#lambdas/validate-batch/handler";
 import { type NotifyPorts, notifyRequesterHandler } from "#lambdas/notify-requester/handler";
+import { priceBatchHandler } from "#lambdas/price-batch/handler";
 import type { BatchFunctionName } from "#lib/batch-workflow";
 import type { GenerationFunctionName } from "#lib/pipeline-function";
 
@@ -23,7 +24,7 @@ export type LocalFunctionName = GenerationFunctionName | BatchFunctionName | "no
 
 /**
  * Each function's handler made by its factory with the local ports, as Lambda makes it with the
- * AWS ones. Diagnose and the batch functions take no ports: their events are all they read.
+ * AWS ones. Diagnose and most batch functions take no ports: their events are all they read.
  * Archive still makes its own ports from process.env, where the local video bucket puts them.
  */
 export function localHandlers(ports: HandlerPorts, notifyPorts: NotifyPorts): Readonly<Record<LocalFunctionName, LambdaHandler>> {
@@ -38,6 +39,7 @@ export function localHandlers(ports: HandlerPorts, notifyPorts: NotifyPorts): Re
     "await-redrive": awaitRedriveHandler(ports),
     "release-slot": releaseSlotHandler(ports),
     "validate-batch": validateBatch,
+    "price-batch": priceBatchHandler(ports),
     "record-batch-item": recordBatchItem,
     "summarize-batch": summarizeBatch,
     "notify-requester": notifyRequesterHandler(notifyPorts),

@@ -15,7 +15,7 @@ beforeAll(() => {
 describe("the Lambda bundles", () => {
   it("are measured for every function of the generation workflow, the batch workflow, the API and the requester notifications", () => {
     const names = bundles.map((bundle) => bundle.name);
-    expect(names).toEqual(expect.arrayContaining([...GENERATION_FUNCTIONS, "validate-batch", "record-batch-item", "summarize-batch", "api", "notify-requester"]));
+    expect(names).toEqual(expect.arrayContaining([...GENERATION_FUNCTIONS, "validate-batch", "price-batch", "record-batch-item", "summarize-batch", "api", "notify-requester"]));
     for (const bundle of bundles) expect(bundle.kilobytes, bundle.name).toBeGreaterThan(10);
   });
 

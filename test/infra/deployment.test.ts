@@ -7,7 +7,7 @@ import { Template } from "aws-cdk-lib/assertions";
 import { Key } from "aws-cdk-lib/aws-kms";
 import { Secret } from "aws-cdk-lib/aws-secretsmanager";
 import { beforeAll, describe, expect, it } from "vitest";
-import { KlingVideoPipeline } from "#lib//index";
+import { KlingVideoPipeline } from "#lib/index";
 import type { CloudFormationTemplate } from "#local/runner/definition";
 import { logicalIdOf, synthesizePipeline } from "#local/runner/synthesize";
 import { present } from "../support/present";
@@ -91,7 +91,7 @@ describe("a secret the user supplies, encrypted with a customer-managed KMS key"
   }
 
   function readerRoles(stack: Stack, pipeline: KlingVideoPipeline): string[] {
-    return [pipeline.functions["check-credits"], pipeline.functions.submit, pipeline.functions.poll]
+    return [pipeline.functions["check-credits"], pipeline.functions.submit, pipeline.functions.poll, pipeline.batchFunctions["price-batch"]]
       .map((fn) => logicalIdOf(stack, fn.role ?? fn))
       .sort();
   }

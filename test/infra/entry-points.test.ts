@@ -139,13 +139,20 @@ describe("the batch workflow", () => {
     expect(state("BatchShape?").Default).toBe("Unscheduled");
     expect(state("Unscheduled").Next).toBe("ValidateBatch");
     expect(state("BatchNotValid")).toMatchObject({ Type: "Fail", Error: "Kling.InvalidRequest" });
-    expect(state("ValidateBatch").Next).toBe("GenerateEachItem");
+    expect(state("ValidateBatch").Next).toBe("PriceBatch");
+    expect(state("PriceBatch")).toMatchObject({ Type: "Task", Parameters: { "items.$": "$.items" }, ResultPath: null, Next: "GenerateEachItem" });
+    // Too dear: the refusal replaces the items and nothing starts; not priced at all: the items run, each CheckCredits deciding.
+    expect(state("PriceBatch").Catch).toEqual([
+      { ErrorEquals: ["Kling.InsufficientCredits"], ResultPath: "$.items", Next: "SummarizeNotStarted" },
+      { ErrorEquals: ["States.ALL"], ResultPath: null, Next: "GenerateEachItem" },
+    ]);
+    expect(state("SummarizeNotStarted").Next).toBe("PublishBatchCompleted");
     expect(state("GenerateEachItem").Next).toBe("SummarizeBatch");
     expect(state("SummarizeBatch").Next).toBe("PublishBatchCompleted");
     expect(state("PublishBatchCompleted")).toMatchObject({ Resource: "arn:aws:states:::events:putEvents", End: true });
   });
 
-  it("never sends the items to a Lambda: ValidateBatch gets the id, the item count and the schedule time, and its id replaces the one sent", () => {
+  it("sends the items to no Lambda but PriceBatch: ValidateBatch gets the id, the item count and the schedule time, and its id replaces the one sent", () => {
     expect(state("ValidateBatch")).toMatchObject({
       Parameters: { batch: { "batchId.$": "$.batchId", "itemCount.$": "States.ArrayLength($.items)", "scheduledAt.$": "$.scheduledAt" } },
       ResultPath: "$.batchId",
@@ -157,10 +164,10 @@ describe("the batch workflow", () => {
     expect(state("SummarizeBatch").Parameters).toMatchObject({ Payload: { "items.$": "$.items" } });
   });
 
-  it("runs at most the Kling concurrency of items at once, each named from the batch id and index", () => {
+  it("runs two rounds of the account's 5 Kling slots at once (the ledger, not the Map, guards the slots), each named from the batch id and index", () => {
     expect(state("GenerateEachItem")).toMatchObject({
       Type: "Map",
-      MaxConcurrency: 5,
+      MaxConcurrency: 10,
       ItemsPath: "$.items",
       ItemSelector: { "executionName.$": "States.Format('batch-{}-{}', $.batchId, $$.Map.Item.Index)" },
     });

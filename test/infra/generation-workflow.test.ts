@@ -7,6 +7,7 @@ let template: Template;
 let definition: StateMachineDefinition;
 let functionIds: Record<string, string>;
 let secretId: string;
+let priceBatchId: string;
 
 beforeAll(() => {
   const { stack, template: json } = synthesizePipeline();
@@ -14,6 +15,7 @@ beforeAll(() => {
   definition = definitionFromTemplate(json, logicalIdOf(stack, stack.pipeline.generation.stateMachine));
   functionIds = Object.fromEntries(Object.entries(stack.pipeline.functions).map(([name, fn]) => [name, logicalIdOf(stack, fn)]));
   secretId = logicalIdOf(stack, stack.pipeline.secret);
+  priceBatchId = logicalIdOf(stack, stack.pipeline.batchFunctions["price-batch"]);
 });
 
 const state = (name: string) => {
@@ -319,14 +321,14 @@ describe("the stack", () => {
     expect(Object.keys(all)).toEqual(expect.arrayContaining(Object.values(functionIds)));
   });
 
-  it("lets only CheckCredits, Submit and Poll read the Kling secret, with GetSecretValue and nothing else", () => {
+  it("lets only CheckCredits, Submit, Poll and the batch's PriceBatch read the Kling secret, with GetSecretValue and nothing else", () => {
     const policies = template.findResources("AWS::IAM::Policy");
     const secretStatements = Object.values(policies).flatMap((policy) =>
       (policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]).filter((s) =>
         JSON.stringify(s.Resource).includes(`"${secretId}"`),
       ),
     );
-    expect(secretStatements).toHaveLength(3);
+    expect(secretStatements).toHaveLength(4);
     for (const statement of secretStatements) {
       expect(statement).toMatchObject({ Action: "secretsmanager:GetSecretValue", Effect: "Allow", Resource: { Ref: secretId } });
     }
@@ -337,7 +339,7 @@ describe("the stack", () => {
       .filter(([, fn]) => rolesReading.some((role) => JSON.stringify(fn.Properties.Role).includes(role.Ref)))
       .map(([id]) => id)
       .sort();
-    expect(functionsReading).toEqual([functionIds["check-credits"], functionIds.poll, functionIds.submit].sort());
+    expect(functionsReading).toEqual([functionIds["check-credits"], functionIds.poll, functionIds.submit, priceBatchId].sort());
   });
 
   it("keeps the account ledger in an on-demand, encrypted table with point-in-time recovery", () => {

@@ -88,7 +88,8 @@ describe("every Lambda task of both state machines", () => {
     expect(tasks.map(([name]) => name)).toEqual(
       expect.arrayContaining(["Validate", "CheckCredits", "Submit", "Poll", "Diagnose", "ValidateBatch", "RecordItemOutcome", "SummarizeBatch"]),
     );
-    for (const [name, payload] of tasks) {
+    // But PriceBatch, which carries the batch's items alone: beside a state near 256 KiB there is no room for more.
+    for (const [name, payload] of tasks.filter(([name]) => name !== "PriceBatch")) {
       expect(payload[LOG_CONTEXT_FIELD], name).toEqual({ "executionName.$": "$$.Execution.Name", stateName: name });
     }
   });

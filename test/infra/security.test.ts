@@ -118,7 +118,7 @@ describe("the Kling base URL", () => {
       const variables = (fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables;
       return variables?.[ENV.klingBaseUrl] === undefined ? [] : [variables[ENV.klingBaseUrl]];
     });
-    expect(urls).toHaveLength(3);
+    expect(urls).toHaveLength(4);
     for (const url of urls) expect(url).toMatch(/^https:\/\//);
   });
 });
@@ -155,7 +155,7 @@ describe.each(Object.keys(CONFIGURATIONS))("no credential in the template (%s)",
         expect(JSON.stringify(value), `${id}'s ${variable} looks like a credential`).not.toMatch(CREDENTIAL_VALUE);
       }
     }
-    expect(secretReferences).toBe(3);
+    expect(secretReferences).toBe(4);
     expect(signingSecretReaders).toEqual([logicalIdOf(stack, stack.pipeline.requesterNotifications.notifyFunction)]);
   });
 
