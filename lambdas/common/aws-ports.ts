@@ -9,6 +9,7 @@ import { klingApiFrom } from "./kling-api";
 import { dynamoDbLedgerFrom } from "../ledger/ports";
 import { type HandlerPorts, settingsFrom } from "./ports";
 import { sfnTaskResponses } from "./task-responses";
+import { videoBucketFrom } from "./video-bucket";
 
 export function portsFromEnvironment(env: Environment, clock: Clock = wallClock): HandlerPorts {
   return {
@@ -17,5 +18,6 @@ export function portsFromEnvironment(env: Environment, clock: Clock = wallClock)
     kling: klingApiFrom(env, clock),
     ledger: dynamoDbLedgerFrom(env),
     taskResponses: sfnTaskResponses(),
+    videoBucket: videoBucketFrom(env),
   };
 }

@@ -10,8 +10,9 @@ import type { Ledger } from "../ledger/ledger";
 import { type SlotSettings, slotSettings } from "../ledger/config";
 import { readValidateConfig, type ValidateConfig } from "../validate/config";
 import type { Clock } from "./clock";
-import { creditCacheSeconds, type Environment, type PollSchedule, pollScheduleConfig } from "./config";
+import { type ArchiveSettings, archiveSettings, creditCacheSeconds, type Environment, type PollSchedule, pollScheduleConfig } from "./config";
 import type { TaskResponses } from "./task-responses";
+import type { VideoBucket } from "./video-bucket";
 
 /**
  * The function's configuration, read from its environment when a handler asks, so a bad value
@@ -22,6 +23,7 @@ export interface HandlerSettings {
   creditCacheSeconds(): number;
   validate(): ValidateConfig;
   slots(): SlotSettings;
+  archive(): ArchiveSettings;
 }
 
 export interface HandlerPorts {
@@ -33,6 +35,8 @@ export interface HandlerPorts {
   readonly ledger: () => Ledger;
   /** How a function invoked with a task token ends its Task. */
   readonly taskResponses: TaskResponses;
+  /** The bucket archived videos go to (Archive writes it, the API signs links to it). */
+  readonly videoBucket: () => Promise<VideoBucket>;
 }
 
 export function settingsFrom(env: Environment): HandlerSettings {
@@ -41,5 +45,6 @@ export function settingsFrom(env: Environment): HandlerSettings {
     creditCacheSeconds: () => creditCacheSeconds(env),
     validate: () => readValidateConfig(env),
     slots: () => slotSettings(env),
+    archive: () => archiveSettings(env),
   };
 }

@@ -47,8 +47,6 @@ export const ENV = {
   creditCacheSeconds: "CREDIT_CACHE_SECONDS",
   generationStateMachineArn: "GENERATION_STATE_MACHINE_ARN",
   videoBucketName: "VIDEO_BUCKET_NAME",
-  /** Set only by the local runner: the embedded S3 server's URL. */
-  videoBucketEndpoint: "VIDEO_BUCKET_ENDPOINT",
   archiveWatermarked: "ARCHIVE_WATERMARKED",
   downloadStallMs: "VIDEO_DOWNLOAD_STALL_MS",
   videoLinkSeconds: "VIDEO_LINK_SECONDS",

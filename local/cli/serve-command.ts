@@ -12,7 +12,6 @@ import { timeStamp } from "./execution-name";
 import { ensurePortFree } from "./listen-error";
 import { savedVideoFile } from "../storage/local-video-bucket";
 import { PresignedVideoLinks } from "#lambdas/api/video-links";
-import { videoBucketClient } from "#lambdas/common/video-bucket";
 import { describeLogs, describeTarget, INTERRUPTED_EXIT_CODE, interruption, logFileOf, type RunContext, withSession } from "./local-run";
 import type { RunRecord } from "./run-history";
 
@@ -100,7 +99,7 @@ export async function serve(context: RunContext, port: number): Promise<number> 
     const server = await startLocalApiServer({
       executions,
       environment: session.pipeline.functionEnvironment,
-      links: new PresignedVideoLinks(videoBucketClient, session.pipeline.videoLinkSeconds),
+      links: new PresignedVideoLinks(() => session.pipeline.videoBucketPort(), session.pipeline.videoLinkSeconds),
       queue: new LedgerQueuePositions(ledger.ledger, (name) => session.pipeline.executions.arnOf(name)),
       events: (entry) => session.pipeline.putEvent(entry),
       port,

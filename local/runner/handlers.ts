@@ -1,6 +1,6 @@
 /** The real handler code of every Lambda a state machine invokes, run in-process by the local engine. */
 import type { HandlerPorts } from "#lambdas/common/ports";
-import { handler as archive } from "#lambdas/archive/handler";
+import { archiveHandler } from "#lambdas/archive/handler";
 import { awaitRedriveHandler } from "#lambdas/await-redrive/handler";
 import { checkCreditsHandler } from "#lambdas/check-credits/handler";
 import { handler as diagnose } from "#lambdas/diagnose/handler";
@@ -25,7 +25,6 @@ export type LocalFunctionName = GenerationFunctionName | BatchFunctionName | "no
 /**
  * Each function's handler made by its factory with the local ports, as Lambda makes it with the
  * AWS ones. Diagnose and most batch functions take no ports: their events are all they read.
- * Archive still makes its own ports from process.env, where the local video bucket puts them.
  */
 export function localHandlers(ports: HandlerPorts, notifyPorts: NotifyPorts): Readonly<Record<LocalFunctionName, LambdaHandler>> {
   return {
@@ -34,7 +33,7 @@ export function localHandlers(ports: HandlerPorts, notifyPorts: NotifyPorts): Re
     "wait-for-slot": waitForSlotHandler(ports),
     submit: submitHandler(ports),
     poll: pollHandler(ports),
-    archive,
+    archive: archiveHandler(ports),
     diagnose,
     "await-redrive": awaitRedriveHandler(ports),
     "release-slot": releaseSlotHandler(ports),

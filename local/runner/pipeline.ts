@@ -30,6 +30,7 @@ import { LocalTaskResponses } from "./task-token-binding";
 import { logicalIdOf, synthesizePipeline } from "./synthesize";
 import { startLocalVideoBucket } from "../storage/local-video-bucket";
 import type { VideoBucketServer } from "../storage/video-bucket-server";
+import type { VideoBucket } from "#lambdas/common/video-bucket";
 import { LEDGER_ENV } from "#lambdas/ledger/config";
 import type { Ledger } from "#lambdas/ledger/ledger";
 import type { PutEventsEntry } from "../serve/put-events";
@@ -82,7 +83,7 @@ function functionEnvironment(template: CloudFormationTemplate, functionIds: read
     const variables = (template.Resources[id]?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
       ?.Variables;
     for (const [name, value] of Object.entries(variables ?? {})) {
-      // Locally the ledger is dynalite's table, passed as the ledger port; the video bucket is s3rver's, set on start.
+      // Locally the ledger is dynalite's table and the video bucket s3rver's, both passed as ports.
       if (
         name === ENV.klingSecretArn ||
         name === ENV.requesterWebhookSecretArn ||
@@ -246,6 +247,8 @@ export class LocalPipeline {
       ...portsFromEnvironment(this.environment, options.clock),
       ledger: () => functionsLedger,
       taskResponses,
+      // Started by Archive's first invocation, inside it: on a virtual clock no time passes while s3rver comes up.
+      videoBucket: () => this.videoBucketPort(),
     };
     this.requesterWebhookSecret = options.requesterCallbacks?.secret ?? newWebhookSecret();
     this.environment[ENV.requesterWebhookSecret] = this.requesterWebhookSecret;
@@ -275,10 +278,7 @@ export class LocalPipeline {
           const seconds = functionTimeoutSeconds(template, functionArn);
           // Handler time is real CPU and network time, like the Kling client's own timeout: not scaled.
           const timeout = { seconds, realMs: seconds * 1000 };
-          // Archive's bucket starts with its first invocation, as the clock's work: a virtual clock moves on only once it is up.
-          const startBucket = () => options.clock.work(() => this.videoBucketServer());
-          const invoke = name === "archive" ? async (input: unknown) => (await startBucket(), invokeLikeLambda(handler, input, timeout)) : (input: unknown) => invokeLikeLambda(handler, input, timeout);
-          return (input, execution) => aroundInvoke(stateName, () => invoke(input), execution);
+          return (input, execution) => aroundInvoke(stateName, () => invokeLikeLambda(handler, input, timeout), execution);
         }
         case RESOURCE.lambdaInvokeWithTaskToken: {
           const functionArn = parameters?.FunctionName;
@@ -386,11 +386,17 @@ export class LocalPipeline {
 
   /**
    * The embedded S3 (s3rver) holding the video bucket, started when Archive first needs it and
-   * stopped by {@link close}; the Lambdas (Archive, the API) reach it through their environment.
+   * stopped by {@link close}.
    */
   videoBucketServer(): Promise<VideoBucketServer> {
     this.videoBucket ??= startLocalVideoBucket(this.options.videoDirectory);
     return this.videoBucket;
+  }
+
+  /** The video bucket as the Lambdas' port gives it (Archive writes it, the API signs links to it). */
+  async videoBucketPort(): Promise<VideoBucket> {
+    const server = await this.videoBucketServer();
+    return { client: server.client, name: server.bucket };
   }
 
   /** Resolves when every status-change event so far has reached the rule's target (the ledger's backstop). */
