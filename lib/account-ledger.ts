@@ -13,14 +13,12 @@ import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import type { IStateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
 import { LEDGER_ENV, type SlotQueue } from "../lambdas/ledger/config";
-import { LEDGER_KEY_ATTRIBUTES } from "../lambdas/ledger/dynamodb-ledger";
-import { EXECUTION_STATUS_CHANGE } from "../lambdas/release-slot/status-change";
+import { LEDGER_EXPIRY_ATTRIBUTE, LEDGER_KEY_ATTRIBUTES } from "../lambdas/ledger/dynamodb-ledger";
+import { ENDED_STATUSES, EXECUTION_STATUS_CHANGE } from "../lambdas/release-slot/status-change";
 
 /** What the ledger's adapter does to the table: single-item reads and conditional writes, and Query. */
 const LEDGER_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"];
 
-/** The statuses an execution ends in: whatever it still holds then is released. */
-export const ENDED_STATUSES = ["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"] as const;
 
 export interface AccountLedgerProps {
   /** A table another pipeline on the same Kling account made: they then share its slots and credits. */
@@ -45,6 +43,8 @@ export class AccountLedger extends Construct {
         billingMode: BillingMode.PAY_PER_REQUEST,
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
         encryption: TableEncryption.AWS_MANAGED,
+        // The records of delivered requester notifications expire once no retry can come.
+        timeToLiveAttribute: LEDGER_EXPIRY_ATTRIBUTE,
         // It holds only what is in flight: nothing to keep once the pipeline is gone.
         removalPolicy: RemovalPolicy.DESTROY,
       });
@@ -63,6 +63,11 @@ export class AccountLedger extends Construct {
   /** Lets the function read and write the ledger. */
   grantUse(fn: IFunction): void {
     this.table.grant(fn, ...LEDGER_ACTIONS);
+  }
+
+  /** Lets the function claim and record requester notifications (single items by key). */
+  grantNotificationRecords(fn: IFunction): void {
+    this.table.grant(fn, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem");
   }
 
   /**

@@ -1,6 +1,6 @@
 /**
- * The batch workflow: ValidateBatch -> GenerateEachItem (a Map, at most the Kling concurrency
- * at once; each item its own generation execution, its own trace in the console) ->
+ * The batch workflow: ValidateBatch -> PriceBatch (nothing starts when the credits cannot cover it) -> GenerateEachItem (a Map, batchItemsAtOnce at once, the
+ * ledger queueing them for Kling's slots; each item its own generation execution, its own trace in the console) ->
  * SummarizeBatch -> PublishBatchCompleted. Each item catches its own failure, so one bad
  * item never fails the batch, and each item's outcome goes onto the bus as it ends.
  */
@@ -30,13 +30,33 @@ import { executionLogGroup } from "./execution-logs";
 import { type LambdaTaskProps, withLogContext } from "./lambda-task";
 import { applyRetries, LOCAL_WORK_RETRIES } from "./retry-policies";
 
-export type BatchFunctionName = "validate-batch" | "record-batch-item" | "summarize-batch";
+export type BatchFunctionName = "validate-batch" | "price-batch" | "record-batch-item" | "summarize-batch";
 
 interface BatchWorkflowProps {
   readonly generation: IStateMachine;
   readonly functions: Readonly<Record<BatchFunctionName, IFunction>>;
+  /** Items at once: batchItemsAtOnce for a pipeline with the account ledger. */
   readonly concurrency: number;
+  /** Whether the batch is priced before anything starts (default true); the bench's classic baseline, which checks no credits, is not. */
+  readonly priceFirst?: boolean;
   readonly outcomeEventSource: string;
+}
+
+/** What a Map in Inline mode runs at most: "up to 40 concurrent iterations" (Step Functions' Map state, Inline mode). */
+const INLINE_MAP_MAX_CONCURRENCY = 40;
+
+/**
+ * How many of a batch's items run at once. The Map no longer guards Kling's slots: the account
+ * ledger does, so the children wait in WaitForSlot's first-in-first-out queue beside other
+ * batches' and the API's, parked on a task token (no transitions). Two rounds of the account's
+ * slots: the batch keeps a round waiting, so a released slot goes to one of its items at once and
+ * a batch alone keeps every slot busy, while its items (and a request arriving behind them) wait
+ * about one task's time, not the whole batch's (a 100-item batch 40 at once on 5 slots puts its
+ * 40th item 7 rounds back, past the queue deadline: Kling.QueueTimeout). Never above the 40 an
+ * Inline Map runs.
+ */
+export function batchItemsAtOnce(klingConcurrency: number): number {
+  return Math.min(2 * klingConcurrency, INLINE_MAP_MAX_CONCURRENCY);
 }
 
 export class BatchWorkflow extends Construct {
@@ -145,7 +165,7 @@ export class BatchWorkflow extends Construct {
     publishItemOutcome.addCatch(outcomeUnpublished, { errors: [Errors.ALL], resultPath: JsonPath.DISCARD });
 
     const generateEachItem = new MapState(this, "GenerateEachItem", {
-      comment: "Each item in its own generation execution, at most the Kling concurrency at once.",
+      comment: "Each item in its own generation execution; the account ledger queues them for Kling's slots with every other generation.",
       itemsPath: "$.items",
       maxConcurrency: props.concurrency,
       itemSelector: {
@@ -179,7 +199,37 @@ export class BatchWorkflow extends Construct {
     });
     applyRetries(publishBatchCompleted, ["publishEvent"]);
 
-    validateBatch.next(generateEachItem).next(summarizeBatch).next(publishBatchCompleted);
+    if (props.priceFirst ?? true) {
+      // A batch is priced before anything is spent, in one state: the items go to PriceBatch, and
+      // nothing beside them (no log context: a state near 256 KiB leaves no room for it), its
+      // result is discarded so the state does not grow, and a batch the credits cannot cover
+      // leaves as an error, caught in place of the items.
+      const priceBatch = new LambdaInvoke(this, "PriceBatch", {
+        comment:
+          "Prices every item with Validate's defaults and rules from the one pricing table and holds the total against the resource packs less the ledger's reservations; too dear, nothing starts (advisory otherwise: each item still reserves its own price).",
+        lambdaFunction: functions["price-batch"],
+        payloadResponseOnly: true,
+        payload: TaskInput.fromObject({ items: JsonPath.listAt("$.items") }),
+        resultPath: JsonPath.DISCARD,
+      });
+      applyRetries(priceBatch, LOCAL_WORK_RETRIES);
+      const summarizeNotStarted = lambdaTask("SummarizeNotStarted", {
+        comment: "The summary of a batch that started nothing: its price and what was available.",
+        lambdaFunction: functions["summarize-batch"],
+        payload: { batchId: JsonPath.stringAt("$.batchId"), notStarted: JsonPath.objectAt("$.items") },
+        resultSelector: { summary: JsonPath.objectAt("$.Payload") },
+      });
+      // The refusal takes the place of the items: nothing starts, and the state shrinks.
+      priceBatch.addCatch(summarizeNotStarted, { errors: ["Kling.InsufficientCredits"], resultPath: "$.items" });
+      summarizeNotStarted.next(publishBatchCompleted);
+      // Advisory: a batch that cannot be priced (Kling's account endpoint down past its retries)
+      // still runs, each item's CheckCredits deciding for it; no item goes without an outcome.
+      priceBatch.addCatch(generateEachItem, { errors: [Errors.ALL], resultPath: JsonPath.DISCARD });
+      validateBatch.next(priceBatch).next(generateEachItem);
+    } else {
+      validateBatch.next(generateEachItem);
+    }
+    generateEachItem.next(summarizeBatch).next(publishBatchCompleted);
 
     const logGroup = executionLogGroup(this);
     this.stateMachine = new StateMachine(this, "StateMachine", {

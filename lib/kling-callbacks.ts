@@ -9,7 +9,7 @@ import { Policy, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { Secret } from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
-import { ENV } from "../lambdas/common/settings";
+import { CALLBACK_ENV } from "../lambdas/common/settings";
 import type { AccountLedger } from "./account-ledger";
 import { PipelineFunction, type PipelineLogging } from "./pipeline-function";
 
@@ -36,7 +36,7 @@ export class KlingCallbacks extends Construct {
       description: 'Kling callbacks: {"capabilityKey": generated, "klingSigningSecret"?: "whsec_..." when Kling signs its callbacks}',
       generateSecretString: { secretStringTemplate: "{}", generateStringKey: "capabilityKey", passwordLength: 64, excludePunctuation: true },
     });
-    const secretEnvironment = { [ENV.callbackSecretArn]: this.secret.secretArn };
+    const secretEnvironment = { [CALLBACK_ENV.secretArn]: this.secret.secretArn };
     this.awaitVideo = new PipelineFunction(scope, "AwaitVideo", {
       name: "await-video",
       description: "Records WaitForVideo's task token in the account ledger for Kling's callback to answer",
@@ -61,8 +61,8 @@ export class KlingCallbacks extends Construct {
 
   /** Submit gives Kling `<baseUrl>/kling/callbacks/...`; Poll, with callbacks on, claims the ends it finds first. */
   sendTo(baseUrl: string, submit: PipelineFunction, poll: PipelineFunction): void {
-    for (const fn of [submit, poll]) fn.addEnvironment(ENV.callbackBaseUrl, baseUrl);
-    submit.addEnvironment(ENV.callbackSecretArn, this.secret.secretArn);
+    for (const fn of [submit, poll]) fn.addEnvironment(CALLBACK_ENV.baseUrl, baseUrl);
+    submit.addEnvironment(CALLBACK_ENV.secretArn, this.secret.secretArn);
     this.grantSecretRead(submit);
   }
 

@@ -14,7 +14,7 @@ import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { ENV } from "../lambdas/common/settings";
 import { AccountLedger } from "./account-ledger";
 import { BatchRules } from "./batch-rules";
-import { BatchWorkflow, type BatchFunctionName } from "./batch-workflow";
+import { BatchWorkflow, batchItemsAtOnce, type BatchFunctionName } from "./batch-workflow";
 import { GenerationApi } from "./generation-api";
 import { GenerationWorkflow } from "./generation-workflow";
 import { KlingCallbacks } from "./kling-callbacks";
@@ -22,6 +22,7 @@ import { suppressAcceptedFindings } from "./nag-suppressions";
 import { resolvePipelineConfig, type PipelineConfig, type PipelineConfigInput } from "./pipeline-config";
 import { PipelineFunction, type GenerationFunctionName, type PipelineLogging } from "./pipeline-function";
 import { PipelineObservability } from "./pipeline-observability";
+import { RequesterNotifications } from "./requester-notifications";
 import { ScheduledRedrive } from "./scheduled-redrive";
 import { VideoArchive } from "./video-archive";
 
@@ -46,6 +47,8 @@ export interface KlingVideoPipelineProps extends PipelineConfigInput {
    * share its slots and credits. Default: the pipeline makes its own.
    */
   readonly ledgerTable?: ITable;
+  /** The secret requesters verify notifications with; else `requesterWebhookSecretArn`; else one is created. */
+  readonly requesterWebhookSecret?: ISecret;
 }
 
 export class KlingVideoPipeline extends Construct {
@@ -64,11 +67,13 @@ export class KlingVideoPipeline extends Construct {
   readonly videoArchive: VideoArchive;
   /** Completion by Kling's callback: undefined when callbacks are off (polling only). */
   readonly callbacks: KlingCallbacks | undefined;
+  readonly requesterNotifications: RequesterNotifications;
 
   // Longer than 60 lines: the construct's wiring, one resource after another, each used by the next; split, its locals would only be passed around.
   constructor(scope: Construct, id: string, props: KlingVideoPipelineProps = {}) {
     super(scope, id);
-    const { secret, secretEncryptionKey, api = true, batchRule = true, alarmActions, videoBucket, ledgerTable, ...configInput } = props;
+    const { secret, secretEncryptionKey, api = true, batchRule = true, alarmActions, videoBucket, ledgerTable, requesterWebhookSecret, ...configInput } =
+      props;
     const config = resolvePipelineConfig(configInput);
     this.config = config;
 
@@ -177,8 +182,24 @@ export class KlingVideoPipeline extends Construct {
     this.ledger.grantUse(this.functions["check-credits"]);
     for (const fn of [this.functions["wait-for-slot"], this.functions.poll, this.functions["release-slot"]]) this.ledger.grantSlotHandOver(fn);
 
+    // Prices a batch before anything starts: reads the packs as CheckCredits does, and the ledger's reservations.
+    const priceBatch = new PipelineFunction(this, "PriceBatch", {
+      name: "price-batch",
+      description: "Prices a batch's items with Validate's rules and holds the total against the resource packs less the ledger's reservations",
+      environment: {
+        ...kling,
+        [ENV.creditCacheSeconds]: String(config.creditCacheSeconds),
+        [ENV.defaultModel]: config.defaultModel,
+        [ENV.blockedTerms]: JSON.stringify(config.blockedTerms),
+        ...ledgerEnvironment,
+      },
+      timeout: klingCallTimeout,
+      logging,
+    });
+    this.ledger.table.grantReadData(priceBatch);
+
     // Only the functions that call Kling read the secret, and only its value.
-    for (const fn of [this.functions["check-credits"], this.functions.submit, this.functions.poll, ...(this.callbacks ? [this.callbacks.callbackFunction] : [])]) {
+    for (const fn of [this.functions["check-credits"], this.functions.submit, this.functions.poll, priceBatch, ...(this.callbacks ? [this.callbacks.callbackFunction] : [])]) {
       fn.addToRolePolicy(
         new PolicyStatement({ actions: ["secretsmanager:GetSecretValue"], resources: [this.secret.secretArn] }),
       );
@@ -195,7 +216,15 @@ export class KlingVideoPipeline extends Construct {
       slotQueue: config.slotQueue,
       awaitVideo: this.callbacks?.awaitVideo,
     });
-    this.ledger.releaseOnEveryEnding(this.generation.stateMachine, this.functions["release-slot"]);
+    const endings = this.ledger.releaseOnEveryEnding(this.generation.stateMachine, this.functions["release-slot"]);
+    this.requesterNotifications = new RequesterNotifications(this, "RequesterNotifications", {
+      endings,
+      generation: this.generation.stateMachine,
+      ledger: this.ledger,
+      secret: requesterWebhookSecret ?? (config.requesterWebhookSecretArn ? Secret.fromSecretCompleteArn(this, "RequesterWebhookSecret", config.requesterWebhookSecretArn) : undefined),
+      timeoutMs: config.requesterWebhookTimeoutMs,
+      logging,
+    });
 
     this.batchFunctions = {
       "validate-batch": new PipelineFunction(this, "ValidateBatch", {
@@ -204,6 +233,7 @@ export class KlingVideoPipeline extends Construct {
         environment: {},
         logging,
       }),
+      "price-batch": priceBatch,
       "record-batch-item": new PipelineFunction(this, "RecordBatchItem", {
         name: "record-batch-item",
         description: "Turns one batch item's execution into its outcome and event",
@@ -220,7 +250,7 @@ export class KlingVideoPipeline extends Construct {
     this.batch = new BatchWorkflow(this, "Batch", {
       generation: this.generation.stateMachine,
       functions: this.batchFunctions,
-      concurrency: config.klingConcurrency,
+      concurrency: batchItemsAtOnce(config.klingConcurrency),
       outcomeEventSource: config.outcomeEventSource,
     });
     this.batchRules = batchRule

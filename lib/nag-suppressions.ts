@@ -40,6 +40,7 @@ export function suppressAcceptedFindings(pipeline: KlingVideoPipeline): void {
     ...Object.values(pipeline.batchFunctions),
     ...(pipeline.apiFunction ? [pipeline.apiFunction] : []),
     ...(pipeline.scheduledRedrive ? [pipeline.scheduledRedrive.redriveFunction] : []),
+    pipeline.requesterNotifications.notifyFunction,
     ...(pipeline.callbacks ? [pipeline.callbacks.awaitVideo, pipeline.callbacks.callbackFunction] : []),
   ];
 
@@ -184,6 +185,30 @@ export function suppressAcceptedFindings(pipeline: KlingVideoPipeline): void {
         "are only known at run time.",
     );
   }
+  const notifications = pipeline.requesterNotifications;
+  if (notifications.createdSecret) {
+    acknowledge(
+      notifications.createdSecret,
+      "AwsSolutions-SMG4",
+      "SigningSecret is the key requesters verify notifications with: they hold a copy, so a rotation must be " +
+        "agreed with them (Standard Webhooks lets a receiver accept the old and the new signature meanwhile). Put " +
+        "the new value in the secret when they are ready: warm containers read it again within 5 minutes.",
+    );
+  }
+  acknowledge(
+    notifications.deadLetterQueue,
+    "AwsSolutions-SQS3",
+    "DeadLetters is itself a dead-letter queue: the rule's target (DeadLetterConfig) and NotifyRequester's " +
+      "asynchronous invocation (on-failure destination) send undelivered notifications to it, which cdk-nag does " +
+      "not recognise. It keeps them 14 days and is encrypted with TLS enforced.",
+  );
+  acknowledge(
+    defaultPolicyOf(notifications.notifyFunction.role, "NotifyRequester"),
+    executionWildcard(stack, pipeline.generation.stateMachine, ":*"),
+    `NotifyRequester reads back an ended execution of ${generationName} whose event left its input or output out ` +
+      "(past EventBridge's 248 KB): states:DescribeExecution on `execution:<its name>:*` covers that one state " +
+      "machine's executions, whose names are only known at run time.",
+  );
   if (pipeline.batchRules) {
     acknowledge(
       pipeline.batchRules.deadLetterQueue,

@@ -5,10 +5,13 @@
  */
 import * as z from "zod";
 import type { Node } from "constructs";
-import { fallbackPollsSchema, pollScheduleSchema } from "../lambdas/common/config";
-import { DEFAULTS } from "../lambdas/common/settings";
+import { minNotAboveMax, pollPaceShape, pollScheduleSchema } from "../lambdas/common/config";
+import { CALLBACK_DEFAULTS, DEFAULTS } from "../lambdas/common/settings";
 import { slotQueueSchema } from "../lambdas/ledger/config";
 import { MODEL_NAMES } from "../lambdas/schemas/models";
+
+/** The poll schedule with callbacks on (the fallback for a lost callback): the deadline stays pollSchedule's. Only synthesis reads it (here, not in the Lambdas' bundles): the stack hands the Lambdas the schedule they poll on. */
+const fallbackPollsSchema = z.object(pollPaceShape).refine(...minNotAboveMax);
 
 /**
  * Each setting with its default (lambdas/common/settings.ts) and its description, which the
@@ -52,12 +55,12 @@ export const pipelineConfigSchema = z.object({
         .url()
         .refine((url) => !URL.canParse(url) || new URL(url).protocol === "https:", { message: "callbacks.baseUrl must be https: the URL carries the callback's capability token" })
         .optional(),
-      fallbackPolls: fallbackPollsSchema.default(DEFAULTS.callbacks.fallbackPolls),
+      fallbackPolls: fallbackPollsSchema.default(CALLBACK_DEFAULTS.fallbackPolls),
       throttling: z
         .object({ rateLimit: z.number().min(1), burstLimit: z.number().int().min(1) })
-        .default(DEFAULTS.callbacks.throttling),
+        .default(CALLBACK_DEFAULTS.throttling),
     })
-    .default({ ...DEFAULTS.callbacks })
+    .default({ ...CALLBACK_DEFAULTS })
     .describe(
       "Kling's callbacks end WaitForVideo at once (README, Callbacks): `enabled` (default: on when the API is deployed, which receives them), " +
         "`baseUrl` (default: the API's URL; e.g. a custom domain's), and `fallbackPolls`, the sparser poll schedule that catches a lost callback " +
@@ -93,6 +96,21 @@ export const pipelineConfigSchema = z.object({
       "the queue of generations waiting for a Kling slot: each park on its task token lasts `parkSeconds` before it looks again " +
         "(a lost wake-up costs at most that), and a generation that waited `deadlineSeconds` fails as the recoverable `Kling.QueueTimeout`",
     ),
+  requesterWebhookSecretArn: z
+    .string()
+    .startsWith("arn:")
+    .optional()
+    .describe(
+      "an existing secret holding the signing secret of the notifications to a request's `callbackUrl` (`whsec_` and base64 of 24 to 64 bytes, or the base64 alone); " +
+        "without it the stack creates one with a generated value",
+    ),
+  requesterWebhookTimeoutMs: z
+    .number()
+    .int()
+    .min(1000)
+    .max(60_000)
+    .default(DEFAULTS.requesterWebhookTimeoutMs)
+    .describe("how long a notification to a request's `callbackUrl` waits for its answer before it counts as failed (and is retried)"),
   batchRequestSource: z
     .string()
     .min(1)

@@ -20,7 +20,7 @@ import {
 } from "aws-cdk-lib/aws-cloudwatch";
 import type { StateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
-import { DIMENSION, DIMENSION_SETS, METRIC, METRICS_NAMESPACE } from "../lambdas/observability/catalog";
+import { CALLBACK_METRIC, DIMENSION, DIMENSION_SETS, METRIC, METRICS_NAMESPACE } from "../lambdas/observability/catalog";
 import type { PipelineConfig } from "./pipeline-config";
 
 interface PipelineObservabilityProps {
@@ -218,14 +218,14 @@ export class PipelineObservability extends Construct {
           new GraphWidget({
             title: "Kling callbacks: received, confirmed, refused; ends found by a poll instead (lost callbacks)",
             left: [
-              pipelineMetric(METRIC.callbacksReceived, {}, Stats.SUM).with({ label: "received" }),
-              pipelineMetric(METRIC.callbacksConfirmed, {}, Stats.SUM).with({ label: "confirmed (ended a wait)" }),
-              pipelineMetric(METRIC.endsFoundByPoll, {}, Stats.SUM).with({ label: "ends found by a poll" }),
+              pipelineMetric(CALLBACK_METRIC.received, {}, Stats.SUM).with({ label: "received" }),
+              pipelineMetric(CALLBACK_METRIC.confirmed, {}, Stats.SUM).with({ label: "confirmed (ended a wait)" }),
+              pipelineMetric(CALLBACK_METRIC.endsFoundByPoll, {}, Stats.SUM).with({ label: "ends found by a poll" }),
             ],
             right: [
               new MathExpression({
                 label: "",
-                expression: `SEARCH('${searchSchema(DIMENSION.reason)} MetricName="${METRIC.callbacksRefused}"', 'Sum', ${PERIOD.toSeconds()})`,
+                expression: `SEARCH('${searchSchema(DIMENSION.reason)} MetricName="${CALLBACK_METRIC.refused}"', 'Sum', ${PERIOD.toSeconds()})`,
                 usingMetrics: {},
                 period: PERIOD,
               }),

@@ -63,14 +63,20 @@ export async function generationView(
   };
 }
 
+/**
+ * The video in a SUCCEEDED execution's output, or undefined (logged) when it holds none: the
+ * workflow always ends with a video, so an output without one is a fault to look into.
+ */
+export function succeededVideoOf(executionName: string, output: string | undefined): z.infer<typeof succeededOutputSchema> | undefined {
+  const parsed = succeededOutputSchema.safeParse(parseExecutionJson(output));
+  if (!parsed.success) logger().error("a succeeded execution has no video in its output", { id: executionName });
+  return parsed.data;
+}
+
 async function videoOf(execution: ExecutionDescription, links: VideoLinks, now: Date): Promise<GenerationVideo | null> {
-  const parsed = succeededOutputSchema.safeParse(parseExecutionJson(execution.output));
-  if (!parsed.success) {
-    // The workflow always ends with a video; an output without one is a fault to look into.
-    logger().error("a succeeded execution has no video in its output", { id: execution.name });
-    return null;
-  }
-  const { task, archive } = parsed.data;
+  const succeeded = succeededVideoOf(execution.name, execution.output);
+  if (!succeeded) return null;
+  const { task, archive } = succeeded;
   // An execution that succeeded before Archive was deployed has only Kling's URL (purged after 30 days).
   if (!archive) return { url: task.video.url, duration: task.video.duration };
   const { key, sha256, bytes } = archive.video;

@@ -7,7 +7,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { generationStateMachineArn } from "../common/config";
 import { DEFAULTS, ENV } from "../common/settings";
-import { videoBucketClient } from "../common/video-bucket";
+import { videoBucketFrom } from "../common/video-bucket";
 import { dynamoDbLedgerFrom } from "../ledger/ports";
 import { LedgerQueuePositions } from "../ledger/queue-position";
 import { observed } from "../observability/logger";
@@ -16,7 +16,7 @@ import { SfnGenerationExecutions } from "./sfn-executions";
 import { PresignedVideoLinks } from "./video-links";
 
 const executions = new SfnGenerationExecutions(generationStateMachineArn(process.env));
-const links = new PresignedVideoLinks(videoBucketClient, Number(process.env[ENV.videoLinkSeconds] ?? DEFAULTS.videoArchive.linkSeconds));
+const links = new PresignedVideoLinks(videoBucketFrom(process.env), Number(process.env[ENV.videoLinkSeconds] ?? DEFAULTS.videoArchive.linkSeconds));
 const queue = new LedgerQueuePositions(dynamoDbLedgerFrom(process.env)(), (name) => executions.executionArn(name));
 
 export const handler = observed(

@@ -3,8 +3,9 @@
  * read the bucket), valid for the configured time (S3 allows at most 7 days; a URL signed with a
  * role's temporary credentials stops working when they expire, whichever comes first).
  */
-import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import type { VideoBucket } from "../common/video-bucket";
 
 export interface VideoLinks {
   readonly lifetimeSeconds: number;
@@ -12,16 +13,14 @@ export interface VideoLinks {
 }
 
 export class PresignedVideoLinks implements VideoLinks {
-  private client: S3Client | undefined;
-
-  /** The client is made on first use: the local runner points it at the embedded S3 once that runs. */
+  /** The bucket port gives the client: the Lambda's own on AWS, the embedded S3's locally (started on first use). */
   constructor(
-    private readonly makeClient: () => S3Client,
+    private readonly videoBucket: () => Promise<VideoBucket>,
     readonly lifetimeSeconds: number,
   ) {}
 
-  linkTo(bucket: string, key: string): Promise<string> {
-    this.client ??= this.makeClient();
-    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: this.lifetimeSeconds });
+  async linkTo(bucket: string, key: string): Promise<string> {
+    const { client } = await this.videoBucket();
+    return getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: this.lifetimeSeconds });
   }
 }

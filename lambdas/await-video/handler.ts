@@ -12,6 +12,7 @@ import { answerWait, releaseEndedTask } from "../common/task-end";
 import { sfnTaskResponses } from "../common/task-responses";
 import { taskViewSchema } from "../common/task-view";
 import { dynamoDbLedgerFrom, slotPortsOf } from "../ledger/ports";
+import { dynamoDbTaskWaitsFrom } from "../ledger/task-waits";
 import { logger, observed } from "../observability/logger";
 
 /** How long a task's wait stays in the ledger: past Step Functions' 14 days of redrive, nothing can resume it. */
@@ -23,16 +24,16 @@ const awaitVideoEventSchema = z.object({
   executionArn: z.string().min(1),
 });
 
-type AwaitVideoPorts = Pick<HandlerPorts, "ledger" | "taskResponses" | "settings" | "clock">;
+type AwaitVideoPorts = Pick<HandlerPorts, "ledger" | "taskWaits" | "taskResponses" | "settings" | "clock">;
 
 export function awaitVideoHandler(ports: AwaitVideoPorts) {
   return observed(async (event: unknown): Promise<"waiting" | "ended"> => {
     const { taskToken, task, executionArn } = parseEvent(awaitVideoEventSchema, event, "WaitForVideo");
-    const end = await ports.ledger().recordTaskWait(task.externalTaskId, { executionArn, task, taskToken }, ports.clock.now() + TASK_WAIT_KEPT_MS);
+    const end = await ports.taskWaits().recordTaskWait(task.externalTaskId, { executionArn, task, taskToken }, ports.clock.now() + TASK_WAIT_KEPT_MS);
     if (!end) return "waiting";
     // Whoever claimed the end released already, unless it stopped in between: a repeat releases nothing.
-    await releaseEndedTask(slotPortsOf(ports), executionArn, end);
-    await answerWait(ports.taskResponses, taskToken, task, end);
+    const unitsSpent = await releaseEndedTask(slotPortsOf(ports), executionArn, end);
+    await answerWait(ports.taskResponses, taskToken, task, end, unitsSpent);
     logger().info("the task had ended before its wait was recorded", { taskId: task.taskId, status: end.status });
     return "ended";
   });
@@ -42,5 +43,6 @@ export const handler = awaitVideoHandler({
   clock: wallClock,
   settings: settingsFrom(process.env),
   ledger: dynamoDbLedgerFrom(process.env),
+  taskWaits: dynamoDbTaskWaitsFrom(process.env),
   taskResponses: sfnTaskResponses(),
 });

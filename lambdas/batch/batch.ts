@@ -63,6 +63,37 @@ export const MAX_DIAGNOSIS_MESSAGE_BYTES = 1024;
 
 type ItemStatus = "SUCCEEDED" | "FAILED" | "DUPLICATE";
 
+/**
+ * What PriceBatch found before anything started: the batch's price (its valid items, with
+ * Validate's defaults, from the one pricing table) against what the packs hold less the ledger's
+ * reservations. Advisory, not a reservation of the whole batch: each item still reserves its own
+ * price in CheckCredits. Refused, it is the Cause of the batch's Kling.InsufficientCredits.
+ */
+export const batchPricingSchema = z.object({
+  itemCount: z.number().int().min(0),
+  priceUnits: z.number(),
+  availableUnits: z.number(),
+  /** What the online packs hold; availableUnits is this less reservedUnits. */
+  onlineUnits: z.number(),
+  /** What the jobs in flight have reserved in the ledger. */
+  reservedUnits: z.number(),
+  /** Items Validate would refuse: unpriced, they fail alone later and cost nothing. */
+  unpricedItems: z.number().int().min(0),
+  reason: z.string(),
+});
+export type BatchPricing = z.infer<typeof batchPricingSchema>;
+
+/** Why a batch started no item: the error, and the pricing that refused it. */
+export interface NotStarted extends BatchPricing {
+  readonly errorCode: string;
+}
+
+/** Units the batch's items reserved in CheckCredits, and what Kling charged for them (final_unit_deduction). */
+export interface BatchUnits {
+  readonly reservedUnits: number;
+  readonly spentUnits: number;
+}
+
 export interface ItemOutcome {
   readonly index: number;
   readonly executionName: string;
@@ -72,6 +103,8 @@ export interface ItemOutcome {
   readonly videoKey?: string;
   readonly videoBucket?: string;
   readonly diagnosis?: Diagnosis;
+  /** What the item's generation reserved and Kling charged, when it succeeded. */
+  readonly units?: BatchUnits;
 }
 
 export interface BatchSummary {
@@ -83,7 +116,18 @@ export interface BatchSummary {
   readonly recoverable: number;
   /** Items an earlier delivery of the same batch already started: their outcome is that run's. */
   readonly duplicates: number;
+  /** Summed over the items: what they reserved and what Kling charged. */
+  readonly units: BatchUnits;
+  /** Present when the batch started nothing: why, with its price and what was available. */
+  readonly notStarted?: NotStarted;
   readonly items: readonly ItemOutcome[];
+}
+
+const sum = (values: readonly number[]) => Math.round(values.reduce((total, value) => total + value, 0) * 100) / 100;
+
+/** The summary of a batch that started nothing: every item counted, none run. */
+export function summarizeNotStarted(batchId: string, notStarted: NotStarted): BatchSummary {
+  return { batchId, total: notStarted.itemCount, succeeded: 0, failed: 0, recoverable: 0, duplicates: 0, units: { reservedUnits: 0, spentUnits: 0 }, notStarted, items: [] };
 }
 
 export function summarizeBatch(batchId: string, items: readonly ItemOutcome[]): BatchSummary {
@@ -96,6 +140,10 @@ export function summarizeBatch(batchId: string, items: readonly ItemOutcome[]): 
     failed: failed.length,
     recoverable: failed.filter((item) => item.diagnosis?.recoverable === true).length,
     duplicates: sorted.filter((item) => item.status === "DUPLICATE").length,
+    units: {
+      reservedUnits: sum(sorted.map((item) => item.units?.reservedUnits ?? 0)),
+      spentUnits: sum(sorted.map((item) => item.units?.spentUnits ?? 0)),
+    },
     items: sorted,
   };
 }

@@ -1,16 +1,15 @@
 import * as z from "zod";
 import { KlingError } from "../errors";
 import { parseEvent } from "../common/parse-event";
-import type { KlingApi } from "../kling/port";
 import { logger, observed } from "../observability/logger";
 import { recordCreditsRemaining } from "../observability/metrics";
-import type { ResourcePack } from "../kling/wire";
 import { generationRequestSchema } from "../schemas/generation-request";
 import { priceUnits } from "../schemas/pricing";
 import { wallClock } from "../common/clock";
 import { type HandlerPorts, settingsFrom } from "../common/ports";
 import { klingApiFrom } from "../common/kling-api";
 import { dynamoDbLedgerFrom } from "../ledger/ports";
+import { cachedOnlineUnits } from "../common/online-units";
 
 /** The validated request as it travels in the state; CheckCredits reads only what sets the price. */
 const checkCreditsEventSchema = z.object({
@@ -25,31 +24,7 @@ interface CreditCheck {
   readonly availableUnits: number;
 }
 
-/** Packs bought up to this long ago can still be online (constant_period packs run for a year). */
-const PACK_LOOKBACK_MS = 400 * 24 * 3600 * 1000;
-
-function availableUnits(packs: readonly ResourcePack[]): number {
-  return packs.filter((pack) => pack.status === "online").reduce((sum, pack) => sum + pack.remaining_quantity, 0);
-}
-
 type CheckCreditsPorts = Pick<HandlerPorts, "kling" | "clock" | "ledger" | "settings">;
-
-/**
- * The account endpoint wants at most one call a second and its figure lags up to 12 hours,
- * so a container reuses a recent answer (for the same client) for a while.
- */
-function cachedOnlineUnits({ kling, clock, settings }: CheckCreditsPorts): () => Promise<number> {
-  let cached: { kling: KlingApi; units: number; fetchedAt: number } | undefined;
-  return async () => {
-    const client = await kling();
-    const at = clock.now();
-    const maxAgeMs = settings.creditCacheSeconds() * 1000;
-    if (cached && cached.kling === client && at - cached.fetchedAt < maxAgeMs) return cached.units;
-    const packs = await client.getResourcePacks({ startTime: at - PACK_LOOKBACK_MS, endTime: at });
-    cached = { kling: client, units: availableUnits(packs), fetchedAt: at };
-    return cached.units;
-  };
-}
 
 /**
  * CheckCredits: prices the request and reserves the price in the account ledger against what

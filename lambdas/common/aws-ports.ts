@@ -7,9 +7,11 @@ import type { Environment } from "./config";
 import { type Clock, wallClock } from "./clock";
 import { klingApiFrom } from "./kling-api";
 import { dynamoDbLedgerFrom } from "../ledger/ports";
+import { dynamoDbTaskWaitsFrom } from "../ledger/task-waits";
 import { type HandlerPorts, settingsFrom } from "./ports";
 import { sfnTaskResponses } from "./task-responses";
-import { callbackSecretsFrom } from "./callback-secrets";
+import { callbackPortFrom } from "./callback-secrets";
+import { videoBucketFrom } from "./video-bucket";
 
 export function portsFromEnvironment(env: Environment, clock: Clock = wallClock): HandlerPorts {
   return {
@@ -17,7 +19,9 @@ export function portsFromEnvironment(env: Environment, clock: Clock = wallClock)
     settings: settingsFrom(env),
     kling: klingApiFrom(env, clock),
     ledger: dynamoDbLedgerFrom(env),
+    taskWaits: dynamoDbTaskWaitsFrom(env),
     taskResponses: sfnTaskResponses(),
-    callbackSecrets: callbackSecretsFrom(env),
+    callbacks: callbackPortFrom(env),
+    videoBucket: videoBucketFrom(env),
   };
 }

@@ -9,7 +9,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-sec
 import * as z from "zod";
 import type { Environment } from "./config";
 import { readVariable } from "./config";
-import { ENV } from "./settings";
+import { CALLBACK_ENV } from "./settings";
 
 export interface CallbackSecrets {
   readonly capabilityKey: string;
@@ -52,17 +52,28 @@ async function readSecret(secretsManager: SecretsManagerClient, arn: string): Pr
 function readEnvironment(env: Environment): CallbackSecrets {
   const capabilityKey = readVariable(env, LOCAL_CALLBACK_SECRET_VARIABLES.capabilityKey);
   if (capabilityKey === undefined) {
-    throw new Error(`no callback secret: set ${ENV.callbackSecretArn} (on AWS) or ${LOCAL_CALLBACK_SECRET_VARIABLES.capabilityKey}`);
+    throw new Error(`no callback secret: set ${CALLBACK_ENV.secretArn} (on AWS) or ${LOCAL_CALLBACK_SECRET_VARIABLES.capabilityKey}`);
   }
   return { capabilityKey, klingSigningSecret: readVariable(env, LOCAL_CALLBACK_SECRET_VARIABLES.klingSigningSecret) };
 }
 
-/** The callback secrets this environment names: its secret (read once per container), or its own variables. */
-export function callbackSecretsFrom(env: Environment): () => Promise<CallbackSecrets> {
+/** Completion by Kling's callback as a function sees it: whether it is on (where to), and its secrets. */
+export interface CallbackPort {
+  /** The base of the callback URLs Kling is given; undefined when callbacks are off (the stack sets it only with them on). */
+  baseUrl(): string | undefined;
+  secrets(): Promise<CallbackSecrets>;
+}
+
+/** The callbacks this environment names: its base URL, and its secret (read once per container) or its own variables. */
+export function callbackPortFrom(env: Environment): CallbackPort {
+  return { baseUrl: () => readVariable(env, CALLBACK_ENV.baseUrl), secrets: callbackSecretsFrom(env) };
+}
+
+function callbackSecretsFrom(env: Environment): () => Promise<CallbackSecrets> {
   let secretsManager: SecretsManagerClient | undefined;
   let read: Promise<CallbackSecrets> | undefined;
   return async () => {
-    const arn = readVariable(env, ENV.callbackSecretArn);
+    const arn = readVariable(env, CALLBACK_ENV.secretArn);
     if (arn === undefined) return readEnvironment(env);
     if (!read) {
       secretsManager ??= new SecretsManagerClient({});

@@ -7,7 +7,7 @@ import * as z from "zod";
 import { DEFAULTS, ENV } from "./settings";
 
 /** The polls' pace: when the first comes and how the waits after it grow. */
-const pollPaceShape = {
+export const pollPaceShape = {
   /**
    * The first poll comes at this share of the request's typical generation time
    * (lambdas/schemas/generation-time.ts): just before the quickest videos are done.
@@ -23,7 +23,7 @@ const pollPaceShape = {
   maxSeconds: z.number().int().min(1),
 };
 
-const minNotAboveMax: [(pace: { minSeconds: number; maxSeconds: number }) => boolean, { message: string; path: string[] }] = [
+export const minNotAboveMax: [(pace: { minSeconds: number; maxSeconds: number }) => boolean, { message: string; path: string[] }] = [
   (pace) => pace.minSeconds <= pace.maxSeconds,
   { message: "minSeconds must not be above maxSeconds", path: ["minSeconds"] },
 ];
@@ -35,9 +35,6 @@ export const pollScheduleSchema = z
     deadlineSeconds: z.number().int().min(1),
   })
   .refine(...minNotAboveMax);
-
-/** The poll schedule with callbacks on (the fallback for a lost callback): the deadline stays pollSchedule's. */
-export const fallbackPollsSchema = z.object(pollPaceShape).refine(...minNotAboveMax);
 export type PollSchedule = z.infer<typeof pollScheduleSchema>;
 
 /** The variables a function runs with: process.env on Lambda, the template's locally. */
@@ -79,12 +76,15 @@ export interface KlingConnectionConfig {
 export function klingConnectionConfig(env: Environment): KlingConnectionConfig {
   const baseUrl = requireVariable(env, ENV.klingBaseUrl);
   if (!URL.canParse(baseUrl)) throw new Error(`environment variable ${ENV.klingBaseUrl} is not a URL`);
-  const timeoutText = readVariable(env, ENV.klingRequestTimeoutMs);
-  const timeoutMs = timeoutText === undefined ? DEFAULTS.klingRequestTimeoutMs : Number(timeoutText);
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
-    throw new Error(`environment variable ${ENV.klingRequestTimeoutMs} must be a positive whole number of milliseconds`);
-  }
-  return { baseUrl, timeoutMs };
+  return { baseUrl, timeoutMs: millisecondsVariable(env, ENV.klingRequestTimeoutMs, DEFAULTS.klingRequestTimeoutMs) };
+}
+
+/** A positive whole number of milliseconds, or the default when the variable is unset. */
+export function millisecondsVariable(env: Environment, name: string, fallback: number): number {
+  const text = readVariable(env, name);
+  const ms = text === undefined ? fallback : Number(text);
+  if (!Number.isInteger(ms) || ms <= 0) throw new Error(`environment variable ${name} must be a positive whole number of milliseconds`);
+  return ms;
 }
 
 export function pollScheduleConfig(env: Environment): PollSchedule {
@@ -101,6 +101,24 @@ export function creditCacheSeconds(env: Environment): number {
   return seconds;
 }
 
+export interface ArchiveSettings {
+  /** Whether to keep Kling's watermarked copy too. */
+  readonly archiveWatermarked: boolean;
+  /** A download with no byte for this long is given up. */
+  readonly stallMs: number;
+}
+
+export function archiveSettings(env: Environment): ArchiveSettings {
+  const stallText = readVariable(env, ENV.downloadStallMs);
+  const stallMs = stallText === undefined ? DEFAULTS.videoArchive.downloadStallMs : Number(stallText);
+  if (!Number.isInteger(stallMs) || stallMs <= 0) {
+    throw new Error(`environment variable ${ENV.downloadStallMs} must be a positive whole number of milliseconds`);
+  }
+  const watermarked = readVariable(env, ENV.archiveWatermarked) ?? String(DEFAULTS.videoArchive.archiveWatermarked);
+  if (watermarked !== "true" && watermarked !== "false") throw new Error(`environment variable ${ENV.archiveWatermarked} must be true or false`);
+  return { archiveWatermarked: watermarked === "true", stallMs };
+}
+
 export function secretArn(env: Environment): string | undefined {
   return readVariable(env, ENV.klingSecretArn);
 }
@@ -108,14 +126,4 @@ export function secretArn(env: Environment): string | undefined {
 /** The generation state machine the API starts and the scheduled redrive redrives. */
 export function generationStateMachineArn(env: Environment): string {
   return requireVariable(env, ENV.generationStateMachineArn);
-}
-
-/**
- * The base of the callback URLs Submit gives Kling; undefined when callbacks are off (the
- * stack sets the variable only with callbacks on).
- */
-export function callbackBaseUrl(env: Environment): string | undefined {
-  const baseUrl = readVariable(env, ENV.callbackBaseUrl);
-  if (baseUrl !== undefined && !URL.canParse(baseUrl)) throw new Error(`environment variable ${ENV.callbackBaseUrl} is not a URL`);
-  return baseUrl;
 }

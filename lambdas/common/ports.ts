@@ -7,12 +7,14 @@
  */
 import type { KlingApi } from "../kling/port";
 import type { Ledger } from "../ledger/ledger";
+import type { TaskWaits } from "../ledger/task-waits";
 import { type SlotSettings, slotSettings } from "../ledger/config";
 import { readValidateConfig, type ValidateConfig } from "../validate/config";
 import type { Clock } from "./clock";
-import { callbackBaseUrl, creditCacheSeconds, type Environment, type PollSchedule, pollScheduleConfig } from "./config";
-import type { CallbackSecrets } from "./callback-secrets";
+import { type ArchiveSettings, archiveSettings, creditCacheSeconds, type Environment, type PollSchedule, pollScheduleConfig } from "./config";
+import type { CallbackPort } from "./callback-secrets";
 import type { TaskResponses } from "./task-responses";
+import type { VideoBucket } from "./video-bucket";
 
 /**
  * The function's configuration, read from its environment when a handler asks, so a bad value
@@ -23,8 +25,7 @@ export interface HandlerSettings {
   creditCacheSeconds(): number;
   validate(): ValidateConfig;
   slots(): SlotSettings;
-  /** The base of the callback URLs Kling is given; undefined when callbacks are off. */
-  callbackBaseUrl(): string | undefined;
+  archive(): ArchiveSettings;
 }
 
 export interface HandlerPorts {
@@ -34,10 +35,14 @@ export interface HandlerPorts {
   readonly kling: () => Promise<KlingApi>;
   /** The account ledger (lambdas/ledger). */
   readonly ledger: () => Ledger;
+  /** WaitForVideo's tokens and the tasks' claimed ends, in the ledger's table (lambdas/ledger/task-waits.ts). */
+  readonly taskWaits: () => TaskWaits;
   /** How a function invoked with a task token ends its Task. */
   readonly taskResponses: TaskResponses;
-  /** The callback URLs' capability key and Kling's signing secret (lambdas/common/callback-secrets.ts). */
-  readonly callbackSecrets: () => Promise<CallbackSecrets>;
+  /** Kling's callbacks: on or off, the callback URLs' capability key, Kling's signing secret (lambdas/common/callback-secrets.ts). */
+  readonly callbacks: CallbackPort;
+  /** The bucket archived videos go to (Archive writes it, the API signs links to it). */
+  readonly videoBucket: () => Promise<VideoBucket>;
 }
 
 export function settingsFrom(env: Environment): HandlerSettings {
@@ -46,6 +51,6 @@ export function settingsFrom(env: Environment): HandlerSettings {
     creditCacheSeconds: () => creditCacheSeconds(env),
     validate: () => readValidateConfig(env),
     slots: () => slotSettings(env),
-    callbackBaseUrl: () => callbackBaseUrl(env),
+    archive: () => archiveSettings(env),
   };
 }

@@ -13,16 +13,6 @@ export const DEFAULTS = {
   blockedTerms: [] as string[],
   /** Tuned with `npm run bench` (README, Performance): few polls, and a finished video noticed within a few percent of its generation time. */
   pollSchedule: { firstPollShare: 0.85, intervalShare: 0.05, minSeconds: 5, maxSeconds: 60, deadlineSeconds: 1800 },
-  callbacks: {
-    /**
-     * The poll schedule with callbacks on, where a poll is only the fallback for a lost callback:
-     * the first at 1.5 times the typical generation time, then every half of it; the deadline is
-     * pollSchedule's.
-     */
-    fallbackPolls: { firstPollShare: 1.5, intervalShare: 0.5, minSeconds: 30, maxSeconds: 900 },
-    /** The callback route's own throttle: Kling sends a few calls per task. */
-    throttling: { rateLimit: 20, burstLimit: 40 },
-  },
   creditCacheSeconds: 30,
   klingRequestTimeoutMs: 10_000,
   executionTimeoutMinutes: 90,
@@ -35,6 +25,8 @@ export const DEFAULTS = {
   maxScheduledRedrives: 2,
   logLevel: "INFO",
   alarms: { creditsBelow: 100, unrecoverableFailurePercent: 10 },
+  /** How long the notifier waits for a requester's callbackUrl to answer, from connecting to the status line. */
+  requesterWebhookTimeoutMs: 10_000,
   videoArchive: {
     /** How long a link GET /generations/{id} hands out works (S3 allows at most 7 days). */
     linkSeconds: 3600,
@@ -42,6 +34,29 @@ export const DEFAULTS = {
     /** A download with no byte for this long is given up (and retried). */
     downloadStallMs: 30_000,
   },
+} as const;
+
+/**
+ * The defaults of completion by Kling's callback, beside the poll schedule's (a constant of
+ * their own, so that only the code that reads them carries them: each bundle is bounded).
+ */
+export const CALLBACK_DEFAULTS = {
+  /**
+   * The poll schedule with callbacks on, where a poll is only the fallback for a lost callback:
+   * the first at 1.5 times the typical generation time, then every half of it; the deadline is
+   * pollSchedule's.
+   */
+  fallbackPolls: { firstPollShare: 1.5, intervalShare: 0.5, minSeconds: 30, maxSeconds: 900 },
+  /** The callback route's own throttle: Kling sends a few calls per task. */
+  throttling: { rateLimit: 20, burstLimit: 40 },
+} as const;
+
+/** The environment variables of completion by Kling's callback, set only with callbacks on. */
+export const CALLBACK_ENV = {
+  /** The base of the callback URL Submit gives Kling; Poll reads it as "callbacks are on". */
+  baseUrl: "KLING_CALLBACK_BASE_URL",
+  /** The secret of the callback URLs' capability tokens (lambdas/common/callback-secrets.ts). */
+  secretArn: "KLING_CALLBACK_SECRET_ARN",
 } as const;
 
 /** The environment variables the stack sets on the Lambdas, by the setting each carries. */
@@ -55,13 +70,11 @@ export const ENV = {
   creditCacheSeconds: "CREDIT_CACHE_SECONDS",
   generationStateMachineArn: "GENERATION_STATE_MACHINE_ARN",
   videoBucketName: "VIDEO_BUCKET_NAME",
-  /** Set only by the local runner: the embedded S3 server's URL. */
-  videoBucketEndpoint: "VIDEO_BUCKET_ENDPOINT",
   archiveWatermarked: "ARCHIVE_WATERMARKED",
   downloadStallMs: "VIDEO_DOWNLOAD_STALL_MS",
   videoLinkSeconds: "VIDEO_LINK_SECONDS",
-  /** Set only with callbacks on: the base of the callback URL Submit gives Kling. */
-  callbackBaseUrl: "KLING_CALLBACK_BASE_URL",
-  /** The secret of the callback URLs' capability tokens (lambdas/common/callback-secrets.ts). */
-  callbackSecretArn: "KLING_CALLBACK_SECRET_ARN",
+  requesterWebhookSecretArn: "REQUESTER_WEBHOOK_SECRET_ARN",
+  /** Set only by the local runner: the requester-webhook signing secret itself. */
+  requesterWebhookSecret: "REQUESTER_WEBHOOK_SECRET",
+  requesterWebhookTimeoutMs: "REQUESTER_WEBHOOK_TIMEOUT_MS",
 } as const;

@@ -8,15 +8,9 @@ import type { Task } from "../kling/wire";
 import { isGoneToken, type SlotPorts, releaseHolds } from "../ledger/slots";
 import type { TaskResponses } from "./task-responses";
 import { logger } from "../observability/logger";
-import { taskViewSchema, type TaskView } from "./task-view";
-import * as z from "zod";
+import type { TaskView } from "./task-view";
+import type { TaskEnd } from "../ledger/task-waits";
 
-/** A confirmed end: the video, or Kling's reason for the failure (as the ledger keeps it, too). */
-export const taskEndSchema = z.discriminatedUnion("status", [
-  z.object({ status: z.literal("succeed"), video: taskViewSchema.shape.video.unwrap(), unitsSpent: z.number().optional() }),
-  z.object({ status: z.literal("failed"), message: z.string(), unitsSpent: z.number().optional() }),
-]);
-export type TaskEnd = z.infer<typeof taskEndSchema>;
 
 /** The end Kling's answer says the task reached, or undefined while it still runs. */
 export function taskEndOf(answer: Task): TaskEnd | undefined {
@@ -34,18 +28,20 @@ export function taskEndOf(answer: Task): TaskEnd | undefined {
 
 /**
  * The task has ended at Kling: its slot is free there, so give it to the next waiter now, and
- * settle the credit reservation (Kling's final_unit_deduction is what was really spent). Safe
- * to repeat: a second release finds nothing to give back.
+ * settle the credit reservation. Returns what it cost: Kling's final_unit_deduction, else the
+ * units the ledger had reserved. Safe to repeat: a second release finds nothing to give back.
  */
-export async function releaseEndedTask(slots: SlotPorts, executionArn: string, end: TaskEnd): Promise<void> {
+export async function releaseEndedTask(slots: SlotPorts, executionArn: string, end: TaskEnd): Promise<number> {
   const released = await releaseHolds(executionArn, slots);
-  logger().info("slot released", { ...released, unitsSpent: end.unitsSpent ?? released.units });
+  const unitsSpent = end.unitsSpent ?? released.units;
+  logger().info("slot released", { ...released, unitsSpent });
+  return unitsSpent;
 }
 
 /** WaitForVideo's result for an ended task: the TaskView carrying its video; a failed task is thrown as Poll throws it. */
-export function endedTaskView(task: TaskView, end: TaskEnd): TaskView {
+export function endedTaskView(task: TaskView, end: TaskEnd, unitsSpent: number | null): TaskView {
   if (end.status === "failed") throw failedTaskError(end.message, task.taskId);
-  return { ...task, status: "succeed", nextWaitSeconds: 0, video: end.video };
+  return { ...task, status: "succeed", nextWaitSeconds: 0, video: end.video, unitsSpent };
 }
 
 /**
@@ -53,10 +49,10 @@ export function endedTaskView(task: TaskView, end: TaskEnd): TaskView {
  * (Error and a Cause shaped as Lambda's, which Diagnose reads). False when the token is gone
  * (answered, timed out: the fallback poll has taken over).
  */
-export async function answerWait(responses: TaskResponses, taskToken: string, task: TaskView, end: TaskEnd): Promise<boolean> {
+export async function answerWait(responses: TaskResponses, taskToken: string, task: TaskView, end: TaskEnd, unitsSpent: number): Promise<boolean> {
   try {
     try {
-      await responses.succeed(taskToken, JSON.stringify(endedTaskView(task, end)));
+      await responses.succeed(taskToken, JSON.stringify(endedTaskView(task, end, unitsSpent)));
     } catch (error) {
       if (!(error instanceof KlingError)) throw error;
       await responses.fail(taskToken, error.name, JSON.stringify({ errorType: error.name, errorMessage: error.message }));

@@ -26,8 +26,14 @@ export const taskViewSchema = z.object({
   nextWaitSeconds: z.number().int().min(0),
   /** Kling's URLs (purged 30 days after the task): Archive copies the video from `url` (and `watermarkUrl`, when configured). */
   video: z.object({ id: z.string(), url: z.string(), watermarkUrl: z.string().optional(), duration: z.string() }).nullable(),
+  /**
+   * What Kling charged once the task ended (its final_unit_deduction, else the units the ledger had
+   * reserved), settled with the reservation; null until then, absent in executions started before.
+   */
+  unitsSpent: z.number().min(0).nullable().optional(),
 });
 export type TaskView = z.infer<typeof taskViewSchema>;
 
 /** The fields of a TaskView, in order: the state machine selects each one from the Lambda's Payload. */
 export const TASK_VIEW_FIELDS = Object.keys(taskViewSchema.shape) as (keyof TaskView)[];
+

@@ -3,26 +3,26 @@
  * reach it: one S3 client, the object key layout, and the metadata each archived video carries.
  */
 import { S3Client } from "@aws-sdk/client-s3";
+import type { Environment } from "./config";
 import { ENV } from "./settings";
 
+/** The bucket a function writes or links to: its client and its name. */
+export interface VideoBucket {
+  readonly client: S3Client;
+  readonly name: string;
+}
+
 /**
- * On AWS the client takes the Lambda's region and role. Locally the runner sets
- * {@link ENV.videoBucketEndpoint} to the embedded S3 server (s3rver), which takes path-style
- * requests and its fixed development credentials: the same adapter code runs against both.
+ * The stack's bucket, as a Lambda container reaches it (its region and role), made on first use;
+ * the local runner gives the functions the embedded S3 server's instead.
  */
-export function videoBucketClient(env: Readonly<Record<string, string | undefined>> = process.env): S3Client {
-  const endpoint = env[ENV.videoBucketEndpoint];
-  if (!endpoint) return new S3Client({});
-  return new S3Client({
-    endpoint,
-    forcePathStyle: true,
-    region: "us-east-1",
-    credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
-  });
+export function videoBucketFrom(env: Environment): () => Promise<VideoBucket> {
+  let bucket: VideoBucket | undefined;
+  return async () => (bucket ??= { client: new S3Client({}), name: videoBucketName(env) });
 }
 
 /** The bucket's name, which the stack sets; a function without it cannot work, and says so. */
-export function videoBucketName(env: Readonly<Record<string, string | undefined>> = process.env): string {
+function videoBucketName(env: Environment): string {
   const bucket = env[ENV.videoBucketName];
   if (!bucket) throw new Error(`${ENV.videoBucketName} is not set: the function does not know the video bucket`);
   return bucket;

@@ -39,7 +39,7 @@ export function suggestionForFailedGeneration(message: string): string {
 }
 
 /** Lambda reports a function error as a JSON Cause; other failures carry plain text. */
-function causeMessage(cause: string | undefined): string {
+export function causeMessage(cause: string | undefined): string {
   if (!cause) return "";
   try {
     const parsed: unknown = JSON.parse(cause);
@@ -103,4 +103,19 @@ export function diagnosisOfExecution(executionName: string, error: string | unde
 export function stoppedExecutionFailure(error: string | undefined, cause: string | undefined): CaughtError {
   const given = [error, cause].filter((text) => text !== undefined && text !== "").join(": ");
   return { Error: "Execution.Stopped", Cause: given === "" ? "the execution was stopped (ABORTED) before it finished" : given };
+}
+
+/**
+ * The diagnosis of an execution that ended without succeeding, from its status, Error and Cause:
+ * a stopped one is `Execution.Stopped` whatever text the stop carried; a timed-out one never
+ * reached Diagnose and may carry no Error.
+ */
+export function diagnosisOfEndedExecution(
+  executionName: string,
+  status: "FAILED" | "TIMED_OUT" | "ABORTED",
+  error: string | undefined,
+  cause: string | undefined,
+): Diagnosis {
+  if (status === "ABORTED") return diagnose(executionName, UNKNOWN_STATE, stoppedExecutionFailure(error, cause));
+  return diagnosisOfExecution(executionName, error ?? (status === "TIMED_OUT" ? "States.Timeout" : undefined), cause);
 }

@@ -102,7 +102,7 @@ export const ERROR_KINDS: Readonly<Record<KlingErrorName, ErrorKind>> = {
     meaning: "Kling's rate or concurrency limit was hit (also a 429 with an unknown code)",
     suggestion: "Kling is busy right now; retry later.",
     operator:
-      "Nothing for one; many mean the batch concurrency is above the account's Kling limit: lower `klingConcurrency`.",
+      "Nothing for one (Submit retries it holding its slot). Code 1303 while every generation holds a ledger slot means another client of the same Kling account takes slots: give it its own share (lower this pipeline's `klingConcurrency`) or share the ledger table (`ledgerTable`) with it; many 1302s: Kling's request rate, not slots.",
   },
   "Kling.ServerError": {
     retry: "server-error",

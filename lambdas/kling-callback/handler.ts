@@ -11,7 +11,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import * as z from "zod";
 import { errorResponse, readJsonBody } from "../api/http";
 import { verifyCapabilityToken } from "../common/capability-token";
-import { callbackSecretsFrom } from "../common/callback-secrets";
+import { callbackPortFrom } from "../common/callback-secrets";
 import { wallClock } from "../common/clock";
 import { klingApiFrom } from "../common/kling-api";
 import { type HandlerPorts, settingsFrom } from "../common/ports";
@@ -21,6 +21,7 @@ import { sfnTaskResponses } from "../common/task-responses";
 import { TASK_STATUSES, type TaskStatus } from "../kling/wire";
 import { NEW_TASK_STATUSES } from "../kling/wire-v2";
 import { dynamoDbLedgerFrom, slotPortsOf } from "../ledger/ports";
+import { dynamoDbTaskWaitsFrom } from "../ledger/task-waits";
 import { logger, observed } from "../observability/logger";
 import {
   type CallbackRefusal,
@@ -30,7 +31,7 @@ import {
   recordGenerationSucceeded,
 } from "../observability/metrics";
 
-type KlingCallbackPorts = Pick<HandlerPorts, "kling" | "ledger" | "taskResponses" | "settings" | "clock" | "callbackSecrets">;
+type KlingCallbackPorts = Pick<HandlerPorts, "kling" | "ledger" | "taskWaits" | "taskResponses" | "settings" | "clock" | "callbacks">;
 
 /** A callback body is a task's JSON: far below this. */
 const MAX_CALLBACK_BYTES = 64 * 1024;
@@ -85,7 +86,7 @@ async function checkedCallback(
   // Without both parts no token can match: the same refusal as a wrong one.
   if (!path.success) return refused("capability-token", 401, "the callback URL's capability token is not this task's");
   const { externalTaskId, token } = path.data;
-  const secrets = await ports.callbackSecrets();
+  const secrets = await ports.callbacks.secrets();
   if (!verifyCapabilityToken(secrets.capabilityKey, externalTaskId, token)) {
     return refused("capability-token", 401, "the callback URL's capability token is not this task's");
   }
@@ -112,8 +113,8 @@ async function checkedCallback(
 async function actOnHint(ports: KlingCallbackPorts, externalTaskId: string, hintedStatus: TaskStatus): Promise<void> {
   // A task still running needs nothing: only an end ends the wait.
   if (hintedStatus !== "succeed" && hintedStatus !== "failed") return;
-  const ledger = ports.ledger();
-  const wait = await ledger.taskWait(externalTaskId);
+  const waits = ports.taskWaits();
+  const wait = await waits.taskWait(externalTaskId);
   // Unknown (or no longer waited on): nothing to do, and nothing to tell the caller.
   if (!wait || wait.end) return;
   const answer = await (await ports.kling()).getTask(wait.task.kind, wait.task.taskId);
@@ -122,12 +123,12 @@ async function actOnHint(ports: KlingCallbackPorts, externalTaskId: string, hint
     logger().info("callback not confirmed: the task still runs", { taskId: wait.task.taskId, hinted: hintedStatus, status: answer.task_status });
     return;
   }
-  const claim = await ledger.claimTaskEnd(externalTaskId, end);
+  const claim = await waits.claimTaskEnd(externalTaskId, end);
   if (claim.outcome !== "claimed") return;
   recordCallbackConfirmed();
-  await releaseEndedTask(slotPortsOf(ports), claim.wait.executionArn, end);
+  const unitsSpent = await releaseEndedTask(slotPortsOf(ports), claim.wait.executionArn, end);
   if (end.status === "succeed") recordGenerationSucceeded();
-  const resumed = await answerWait(ports.taskResponses, claim.wait.taskToken, claim.wait.task, end);
+  const resumed = await answerWait(ports.taskResponses, claim.wait.taskToken, claim.wait.task, end, unitsSpent);
   logger().info("callback confirmed", { taskId: wait.task.taskId, status: end.status, resumed });
 }
 
@@ -152,6 +153,7 @@ export const handler = klingCallbackHandler({
   settings: settingsFrom(process.env),
   kling: klingApiFrom(process.env, wallClock),
   ledger: dynamoDbLedgerFrom(process.env),
+  taskWaits: dynamoDbTaskWaitsFrom(process.env),
   taskResponses: sfnTaskResponses(),
-  callbackSecrets: callbackSecretsFrom(process.env),
+  callbacks: callbackPortFrom(process.env),
 });

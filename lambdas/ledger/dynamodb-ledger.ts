@@ -7,8 +7,9 @@
  *   Query reads it oldest first;
  * - the credits: one item with the reservations map and their total `reservedUnits`, so
  *   "reserve if the packs, less the total, cover the price" is one conditional update.
- * - the task waits: one item per Kling task (by external_task_id) whose WaitForVideo waits on
- *   a token, and its end once claimed: "claim if nobody has" is one conditional update.
+ * - the task waits (task-waits.ts): one item per Kling task whose WaitForVideo waits on a token.
+ * - the requester notifications: one item per webhook-id, claimed before sending and marked
+ *   delivered after, each expiring (DynamoDB's TTL) once no retry or repeated event can come.
  * The two maps bound what is in flight: an item holds at most 400 KB, some 2,000 reservations.
  */
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
@@ -21,19 +22,20 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import type { CreditReservation, Ledger, LedgerHoldings, SlotHolder, TaskEndClaim, TaskWait, Waiter } from "./ledger";
-import { type TaskEnd, taskEndSchema } from "../common/task-end";
-import { taskViewSchema } from "../common/task-view";
+import type { CreditReservation, Ledger, LedgerHoldings, NotificationClaim, SlotHolder, Waiter } from "./ledger";
 
 /** The table's key attributes: the stack's table and the local one are made from this. */
 export const LEDGER_KEY_ATTRIBUTES = { partitionKey: "pk", sortKey: "sk" } as const;
 
+/** The attribute DynamoDB's time to live reads (epoch seconds): the stack's table enables it. */
+export const LEDGER_EXPIRY_ATTRIBUTE = "expiresAt";
+
 const SLOTS_KEY = { pk: "slots", sk: "holders" } as const;
+const notificationKey = (id: string) => ({ pk: `requester-notification#${id}`, sk: "delivery" });
+const NOTIFICATION_STATES = { sending: "sending", delivered: "delivered" } as const;
+export const epochSeconds = (ms: number) => Math.ceil(ms / 1000);
 const CREDITS_KEY = { pk: "credits", sk: "reservations" } as const;
 const QUEUE_PARTITION = "slot-queue";
-const taskWaitKey = (externalTaskId: string) => ({ pk: `task-wait#${externalTaskId}`, sk: "wait" });
-/** Where a task wait's expiry is kept (epoch seconds), for the table's time to live. */
-const TASK_WAIT_EXPIRY = "expiresAt";
 
 /** Sort keys order as strings: enough digits for any epoch ms, then the ARN for ties. */
 const queueSortKey = (enqueuedAt: number, executionArn: string) => `${String(enqueuedAt).padStart(15, "0")}#${executionArn}`;
@@ -47,7 +49,7 @@ interface QueueEntry {
   readonly waiter: Waiter;
 }
 
-function isConditionFailed(error: unknown): boolean {
+export function isConditionFailed(error: unknown): boolean {
   return error instanceof ConditionalCheckFailedException || (error instanceof Error && error.name === "ConditionalCheckFailedException");
 }
 
@@ -60,17 +62,6 @@ async function conditionally(write: () => Promise<unknown>): Promise<boolean> {
     if (isConditionFailed(error)) return false;
     throw error;
   }
-}
-
-/** A task wait as the table holds it; anything else is a defect named clearly. */
-function toTaskWait(externalTaskId: string, item: Record<string, unknown>): TaskWait {
-  const task = taskViewSchema.safeParse(item.task);
-  const end = item.end === undefined ? undefined : taskEndSchema.safeParse(item.end);
-  const { executionArn, taskToken } = item;
-  if (!task.success || end?.success === false || typeof executionArn !== "string" || typeof taskToken !== "string") {
-    throw new Error(`the ledger's wait for task ${externalTaskId} is not one it can read`);
-  }
-  return { executionArn, task: task.data, taskToken, end: end?.data };
 }
 
 function toQueueEntry(item: Record<string, unknown>): QueueEntry {
@@ -237,45 +228,47 @@ export class DynamoDbLedger implements Ledger {
     return { slotHolders: Object.keys(holders), waiters: queue.length, reservedUnits: credits.reservedUnits };
   }
 
-  async recordTaskWait(externalTaskId: string, wait: Omit<TaskWait, "end">, expiresAt: number): Promise<TaskEnd | undefined> {
-    const answer = await this.documents.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: taskWaitKey(externalTaskId),
-        // Names for every attribute: DynamoDB reserves many words.
-        UpdateExpression: "SET #execution = :execution, #task = :task, #token = :token, #expiresAt = :expiresAt",
-        ExpressionAttributeNames: { "#execution": "executionArn", "#task": "task", "#token": "taskToken", "#expiresAt": TASK_WAIT_EXPIRY },
-        ExpressionAttributeValues: { ":execution": wait.executionArn, ":task": wait.task, ":token": wait.taskToken, ":expiresAt": Math.ceil(expiresAt / 1000) },
-        ReturnValues: "ALL_NEW",
-      }),
-    );
-    return toTaskWait(externalTaskId, answer.Attributes ?? {}).end;
-  }
-
-  async taskWait(externalTaskId: string): Promise<TaskWait | undefined> {
-    const answer = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: taskWaitKey(externalTaskId), ConsistentRead: true }));
-    return answer.Item ? toTaskWait(externalTaskId, answer.Item) : undefined;
-  }
-
-  async claimTaskEnd(externalTaskId: string, end: TaskEnd): Promise<TaskEndClaim> {
-    try {
-      const answer = await this.documents.send(
-        new UpdateCommand({
+  async claimNotification(id: string, claimant: string, at: number, leaseUntil: number): Promise<NotificationClaim> {
+    const key = notificationKey(id);
+    const claimed = await conditionally(() =>
+      this.documents.send(
+        new PutCommand({
           TableName: this.tableName,
-          Key: taskWaitKey(externalTaskId),
-          UpdateExpression: "SET #end = :end",
-          ConditionExpression: "attribute_exists(pk) AND attribute_not_exists(#end)",
-          ExpressionAttributeNames: { "#end": "end" },
-          ExpressionAttributeValues: { ":end": end },
-          ReturnValues: "ALL_NEW",
+          Item: { ...key, state: NOTIFICATION_STATES.sending, claimant, leaseUntil, [LEDGER_EXPIRY_ATTRIBUTE]: epochSeconds(leaseUntil) },
+          ConditionExpression: "attribute_not_exists(pk) OR (#state = :sending AND leaseUntil < :at)",
+          ExpressionAttributeNames: { "#state": "state" },
+          ExpressionAttributeValues: { ":sending": NOTIFICATION_STATES.sending, ":at": at },
+        }),
+      ),
+    );
+    if (claimed) return "claimed";
+    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+    return Item?.state === NOTIFICATION_STATES.delivered ? "delivered" : "in-progress";
+  }
+
+  async settleNotification(id: string, claimant: string, delivered: boolean, keepUntil: number): Promise<void> {
+    const key = notificationKey(id);
+    if (delivered) {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...key, state: NOTIFICATION_STATES.delivered, claimant, [LEDGER_EXPIRY_ATTRIBUTE]: epochSeconds(keepUntil) },
         }),
       );
-      return { outcome: "claimed", wait: toTaskWait(externalTaskId, answer.Attributes ?? {}) };
-    } catch (error) {
-      if (!isConditionFailed(error)) throw error;
+      return;
     }
-    // No wait recorded, or an end claimed already: the item says which.
-    return (await this.taskWait(externalTaskId)) ? { outcome: "claimed-before" } : { outcome: "unknown-task" };
+    // Only its own claim: another claimant may have taken a lapsed one over.
+    await conditionally(() =>
+      this.documents.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: key,
+          ConditionExpression: "#state = :sending AND claimant = :claimant",
+          ExpressionAttributeNames: { "#state": "state" },
+          ExpressionAttributeValues: { ":sending": NOTIFICATION_STATES.sending, ":claimant": claimant },
+        }),
+      ),
+    );
   }
 
   private async creditsItem(): Promise<{ reservedUnits: number; reservations: Record<string, { units: number }> }> {

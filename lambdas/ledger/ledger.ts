@@ -4,8 +4,6 @@
  * adapter (dynamodb-ledger.ts) keeps it in one DynamoDB table, on AWS and locally (dynalite).
  * Executions are named by ARN: several pipelines may share one table.
  */
-import type { TaskEnd } from "../common/task-end";
-import type { TaskView } from "../common/task-view";
 
 /** An execution holding a slot, and the redrive it acquired it in (a late event of an earlier run must not free it). */
 export interface SlotHolder {
@@ -34,28 +32,14 @@ export interface LedgerHoldings {
   readonly reservedUnits: number;
 }
 
-/**
- * A Kling task whose WaitForVideo waits on a task token, kept under its external_task_id until
- * Kling's callback, or the fallback poll, confirms its end.
- */
-export interface TaskWait {
-  readonly executionArn: string;
-  /** The task as WaitForVideo received it: what the callback answers the token with, plus the video. */
-  readonly task: TaskView;
-  /** The token of the latest WaitForVideo; an earlier one has timed out. */
-  readonly taskToken: string;
-  /** The end, once someone confirmed and claimed it. */
-  readonly end?: TaskEnd | undefined;
-}
-
-/** Who confirmed a task's end first and acts on it. */
-export type TaskEndClaim =
-  /** This caller did: it releases the slot and answers the token. */
-  | { readonly outcome: "claimed"; readonly wait: TaskWait }
-  /** Someone did before (a duplicate, late or out-of-order callback, or the other of callback and poll). */
-  | { readonly outcome: "claimed-before" }
-  /** No WaitForVideo waits on this task (callbacks off, or a task this pipeline does not know). */
-  | { readonly outcome: "unknown-task" };
+/** Where the delivery of one notification to a requester stands, as a claim on it finds it. */
+export type NotificationClaim =
+  /** Nobody delivered it and no live claim holds it: the claimant sends it now. */
+  | "claimed"
+  /** A delivery succeeded: it is never sent again. */
+  | "delivered"
+  /** Another claimant is sending it, its lease not yet over. */
+  | "in-progress";
 
 export interface Ledger {
   /**
@@ -83,12 +67,13 @@ export interface Ledger {
   settleCredits(executionArn: string): Promise<number>;
   holdings(): Promise<LedgerHoldings>;
   /**
-   * Records the token WaitForVideo waits on for this task (one item per external_task_id, kept
-   * until `expiresAt`, epoch ms). Returns the end if one was claimed before: the wait is then over.
+   * Claims the delivery of the requester notification `id` (its webhook-id) for `claimant`
+   * until `leaseUntil` (epoch ms): a lapsed claim (a sender that died) may be taken over.
    */
-  recordTaskWait(externalTaskId: string, wait: Omit<TaskWait, "end">, expiresAt: number): Promise<TaskEnd | undefined>;
-  /** The wait recorded for this task, if any. */
-  taskWait(externalTaskId: string): Promise<TaskWait | undefined>;
-  /** Claims the task's confirmed end, once: only the first caller for a task gets "claimed". */
-  claimTaskEnd(externalTaskId: string, end: TaskEnd): Promise<TaskEndClaim>;
+  claimNotification(id: string, claimant: string, at: number, leaseUntil: number): Promise<NotificationClaim>;
+  /**
+   * Ends the claimant's claim: delivered, the notification is recorded until `keepUntil` (epoch
+   * ms) and never claimed again; not delivered, the claim is given up for the next attempt.
+   */
+  settleNotification(id: string, claimant: string, delivered: boolean, keepUntil: number): Promise<void>;
 }

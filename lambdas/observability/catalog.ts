@@ -26,12 +26,16 @@ export const METRIC = {
   oldestWaiterSeconds: "OldestWaiterSeconds",
   /** How long a generation waited for its slot, in seconds, when it got it. */
   timeQueuedSeconds: "TimeQueuedSeconds",
+} as const;
+
+/** The metrics of Kling's callbacks (a constant of their own: only the code that emits or reads them carries them). */
+export const CALLBACK_METRIC = {
   /** A call on the Kling callback route whose capability token (and signature, when configured) checked out. */
-  callbacksReceived: "KlingCallbacksReceived",
+  received: "KlingCallbacksReceived",
   /** A call on the callback route refused: a bad capability token or signature (401), or a body it cannot read (400). Dimension reason. */
-  callbacksRefused: "KlingCallbacksRefused",
+  refused: "KlingCallbacksRefused",
   /** A callback whose end Kling confirmed and that ended the wait first (the slot released at that moment). */
-  callbacksConfirmed: "KlingCallbacksConfirmed",
+  confirmed: "KlingCallbacksConfirmed",
   /** With callbacks on, a task end the fallback poll found first: a callback lost, late or refused. */
   endsFoundByPoll: "EndsFoundByPoll",
 } as const;

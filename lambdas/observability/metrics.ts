@@ -4,7 +4,7 @@
  */
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { isKlingErrorName, ERROR_KINDS } from "../errors";
-import { DIMENSION, DIMENSION_SETS, METRIC } from "./catalog";
+import { CALLBACK_METRIC, DIMENSION, DIMENSION_SETS, METRIC } from "./catalog";
 
 type Dimensions = Readonly<Record<string, string>>;
 type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
@@ -65,17 +65,17 @@ export function recordTimeQueued(seconds: number): void {
 export type CallbackRefusal = "capability-token" | "signature" | "body";
 
 export function recordCallbackReceived(): void {
-  emit(METRIC.callbacksReceived, 1);
+  emit(CALLBACK_METRIC.received, 1);
 }
 
 export function recordCallbackRefused(reason: CallbackRefusal): void {
-  emit(METRIC.callbacksRefused, 1, [dimensionSet(DIMENSION_SETS.callbacksRefused.byReason, { [DIMENSION.reason]: reason })]);
+  emit(CALLBACK_METRIC.refused, 1, [dimensionSet(DIMENSION_SETS.callbacksRefused.byReason, { [DIMENSION.reason]: reason })]);
 }
 
 export function recordCallbackConfirmed(): void {
-  emit(METRIC.callbacksConfirmed, 1);
+  emit(CALLBACK_METRIC.confirmed, 1);
 }
 
 export function recordEndFoundByPoll(): void {
-  emit(METRIC.endsFoundByPoll, 1);
+  emit(CALLBACK_METRIC.endsFoundByPoll, 1);
 }

@@ -7,13 +7,16 @@ import { klingApiFrom } from "../common/kling-api";
 import { sfnTaskResponses } from "../common/task-responses";
 import { nextWaitSeconds } from "../common/poll-schedule";
 import { taskViewSchema, type TaskView } from "../common/task-view";
+import type { TaskEnd } from "../ledger/task-waits";
 import { logger, observed } from "../observability/logger";
 import { recordEndFoundByPoll, recordGenerationSucceeded } from "../observability/metrics";
 import { dynamoDbLedgerFrom, slotPortsOf } from "../ledger/ports";
-import type { TaskEndClaim } from "../ledger/ledger";
-import { endedTaskView, releaseEndedTask, type TaskEnd, taskEndOf } from "../common/task-end";
+import { dynamoDbTaskWaitsFrom } from "../ledger/task-waits";
+import { callbackPortFrom } from "../common/callback-secrets";
+import type { TaskEndClaim } from "../ledger/task-waits";
+import { endedTaskView, releaseEndedTask, taskEndOf } from "../common/task-end";
 
-type PollPorts = Pick<HandlerPorts, "kling" | "clock" | "settings" | "ledger" | "taskResponses">;
+type PollPorts = Pick<HandlerPorts, "kling" | "clock" | "settings" | "ledger" | "taskWaits" | "taskResponses" | "callbacks">;
 
 const pollEventSchema = z.object({
   task: taskViewSchema,
@@ -26,15 +29,17 @@ const pollEventSchema = z.object({
  * later changes nothing (and one that came first, and claimed it, counted the generation);
  * release the slot and settle the credits either way (a repeat releases nothing).
  */
-async function settleEnd(ports: PollPorts, task: TaskView, executionArn: string | undefined, end: TaskEnd): Promise<void> {
+async function settleEnd(ports: PollPorts, task: TaskView, executionArn: string | undefined, end: TaskEnd): Promise<number | null> {
   let claim: TaskEndClaim["outcome"] | undefined;
+  let unitsSpent: number | null = end.unitsSpent ?? null;
   // Without an execution ARN (started before the ledger was deployed) the execution holds nothing in the ledger.
   if (executionArn !== undefined) {
-    if (ports.settings.callbackBaseUrl() !== undefined) claim = (await ports.ledger().claimTaskEnd(task.externalTaskId, end)).outcome;
+    if (ports.callbacks.baseUrl() !== undefined) claim = (await ports.taskWaits().claimTaskEnd(task.externalTaskId, end)).outcome;
     if (claim === "claimed") recordEndFoundByPoll();
-    await releaseEndedTask(slotPortsOf(ports), executionArn, end);
+    unitsSpent = await releaseEndedTask(slotPortsOf(ports), executionArn, end);
   }
   if (end.status === "succeed" && claim !== "claimed-before") recordGenerationSucceeded();
+  return unitsSpent;
 }
 
 /**
@@ -49,8 +54,8 @@ async function poll(ports: PollPorts, event: unknown): Promise<TaskView> {
 
   const end = taskEndOf(answer);
   if (end) {
-    await settleEnd(ports, task, executionArn, end);
-    const view = endedTaskView({ ...task, polls }, end);
+    const unitsSpent = await settleEnd(ports, task, executionArn, end);
+    const view = endedTaskView({ ...task, polls }, end, unitsSpent);
     logger().info("video ready", { taskId: task.taskId, polls });
     return view;
   }
@@ -64,7 +69,7 @@ async function poll(ports: PollPorts, event: unknown): Promise<TaskView> {
       `Kling task ${task.taskId} was still ${answer.task_status} ${Math.round(elapsedSeconds)} s after submission, past the ${schedule.deadlineSeconds} s deadline`,
     );
   }
-  return { ...task, status: answer.task_status, polls, nextWaitSeconds: wait };
+  return { ...task, status: answer.task_status, polls, nextWaitSeconds: wait, unitsSpent: task.unitsSpent ?? null };
 }
 
 export function pollHandler(ports: PollPorts) {
@@ -76,5 +81,7 @@ export const handler = pollHandler({
   settings: settingsFrom(process.env),
   kling: klingApiFrom(process.env, wallClock),
   ledger: dynamoDbLedgerFrom(process.env),
+  taskWaits: dynamoDbTaskWaitsFrom(process.env),
   taskResponses: sfnTaskResponses(),
+  callbacks: callbackPortFrom(process.env),
 });

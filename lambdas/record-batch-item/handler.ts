@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { type CaughtError, diagnose, diagnosisSchema, parseExecutionJson, type Diagnosis, stoppedExecutionFailure } from "../diagnose/diagnosis";
-import { BATCH_EVENTS, type ItemOutcome, MAX_DIAGNOSIS_MESSAGE_BYTES } from "../batch/batch";
+import { BATCH_EVENTS, type BatchUnits, type ItemOutcome, MAX_DIAGNOSIS_MESSAGE_BYTES } from "../batch/batch";
 import { parseEvent } from "../common/parse-event";
 import { observed } from "../observability/logger";
 
@@ -72,6 +72,17 @@ function bounded(diagnosis: Diagnosis): Diagnosis {
   return { ...diagnosis, errorMessage: `${characters.slice(0, kept).join("")}…` };
 }
 
+/** What the generation reserved in CheckCredits and what Kling charged (Poll settled it): read from the child's output, when it says. */
+const childUnitsSchema = z.object({
+  credits: z.object({ priceUnits: z.number() }),
+  task: z.object({ unitsSpent: z.number() }),
+});
+
+function unitsOf(output: unknown): { units?: BatchUnits } {
+  const units = childUnitsSchema.safeParse(output);
+  return units.success ? { units: { reservedUnits: units.data.credits.priceUnits, spentUnits: units.data.task.unitsSpent } } : {};
+}
+
 /** RecordItemOutcome: one batch item's outcome, and the event that announces it. */
 async function recordItemOutcome(event: unknown): Promise<RecordedItem> {
   const { item } = parseEvent(recordItemEventSchema, event, "RecordItemOutcome");
@@ -103,6 +114,7 @@ async function recordItemOutcome(event: unknown): Promise<RecordedItem> {
       status: "SUCCEEDED",
       videoUrl: task.video.url,
       ...(archive ? { videoBucket: archive.bucket, videoKey: archive.video.key } : {}),
+      ...unitsOf(execution.output),
     },
   };
 }

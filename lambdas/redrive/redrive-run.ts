@@ -3,7 +3,7 @@
  * operator, or report it can never succeed or cannot be redriven), and doing it. Shared by
  * `npm start -- redrive` and the scheduled redrive Lambda; they differ in what they redrive.
  */
-import { diagnose, diagnosisOfExecution, type Diagnosis, stoppedExecutionFailure, UNKNOWN_STATE } from "../diagnose/diagnosis";
+import { diagnosisOfEndedExecution, type Diagnosis } from "../diagnose/diagnosis";
 import { errorKindOf } from "../errors";
 import type { FailedExecution, FailedExecutions } from "./failed-executions";
 
@@ -50,12 +50,7 @@ export function scheduledRedriveDecision(maxRedrives: number): RedrivePolicy["de
 }
 
 function diagnosisOfFailure(execution: FailedExecution): Diagnosis {
-  if (execution.status === "ABORTED") {
-    return diagnose(execution.name, UNKNOWN_STATE, stoppedExecutionFailure(execution.error, execution.cause));
-  }
-  // A timed-out execution never reached Diagnose and may carry no Error; a redrive resets its timeout.
-  const error = execution.error ?? (execution.status === "TIMED_OUT" ? "States.Timeout" : undefined);
-  return diagnosisOfExecution(execution.name, error, execution.cause);
+  return diagnosisOfEndedExecution(execution.name, execution.status, execution.error, execution.cause);
 }
 
 /** Decides, and unless dry-running redrives, each execution in turn. */

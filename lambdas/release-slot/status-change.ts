@@ -3,6 +3,10 @@ import * as z from "zod";
 
 export const EXECUTION_STATUS_CHANGE = "Step Functions Execution Status Change";
 
+/** The statuses an execution ends in: the rule on them releases what it still holds and notifies its requester. */
+export const ENDED_STATUSES = ["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"] as const;
+export type EndedStatus = (typeof ENDED_STATUSES)[number];
+
 export const statusChangeSchema = z.object({
   source: z.literal("aws.states"),
   "detail-type": z.literal(EXECUTION_STATUS_CHANGE),

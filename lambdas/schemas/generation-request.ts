@@ -130,6 +130,7 @@ export const generationRequestShape = {
   image: imageSourceSchema.optional(),
   /** The last frame, with image only. */
   imageTail: imageSourceSchema.optional(),
+  /** Where the pipeline posts the outcome once the generation ends, signed (lambdas/notify-requester); never sent to Kling. */
   callbackUrl: httpsUrlSchema.optional(),
 };
 

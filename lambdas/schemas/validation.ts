@@ -370,7 +370,9 @@ function blockedTermProblems(input: JsonObject, blockedTerms: readonly string[])
 
 /**
  * Kling's create body (snake_case, the legacy words the client port takes for both standards)
- * for a validated request, with only the fields its model accepts.
+ * for a validated request, with only the fields its model accepts. The requester's `callbackUrl`
+ * is not Kling's `callback_url`: the pipeline notifies that URL itself once the generation ends
+ * (lambdas/notify-requester).
  */
 export function toCreateTaskBody(request: GenerationRequest, externalTaskId: string): CreateTaskBody {
   const capabilities = MODELS[request.model];
@@ -393,7 +395,6 @@ export function toCreateTaskBody(request: GenerationRequest, externalTaskId: str
   }
   if (request.image !== undefined) body.image = request.image;
   if (request.image !== undefined && request.imageTail !== undefined && capabilities.lastFrame) body.image_tail = request.imageTail;
-  if (request.callbackUrl !== undefined) body.callback_url = request.callbackUrl;
   return body;
 }
 

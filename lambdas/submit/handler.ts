@@ -12,7 +12,7 @@ import type { CreateTaskBody, Task } from "../kling/wire";
 import { typicalGenerationSeconds } from "../schemas/generation-time";
 import { generationRequestSchema, toCreateTaskBody } from "../schemas/validation";
 import type { GenerationRequest } from "../schemas/generation-request";
-import { callbackSecretsFrom } from "../common/callback-secrets";
+import { callbackPortFrom } from "../common/callback-secrets";
 import { externalTaskIdFor, externalTaskIdsUpTo } from "./external-task-id";
 import { findLiveTask } from "./live-task";
 import { callbackUrlFor } from "../common/callback-url";
@@ -42,11 +42,11 @@ async function createOrFindLateTask(kling: KlingApi, kind: KlingTaskKind, body: 
 }
 
 /** The create body, with callbacks on Kling's callback to the pipeline (never the requester's URL). */
-async function createTaskBody(ports: Pick<HandlerPorts, "settings" | "callbackSecrets">, request: GenerationRequest, externalTaskId: string): Promise<CreateTaskBody> {
+async function createTaskBody(ports: Pick<HandlerPorts, "callbacks">, request: GenerationRequest, externalTaskId: string): Promise<CreateTaskBody> {
   const body = toCreateTaskBody(request, externalTaskId);
-  const baseUrl = ports.settings.callbackBaseUrl();
+  const baseUrl = ports.callbacks.baseUrl();
   if (baseUrl === undefined) return body;
-  const { capabilityKey } = await ports.callbackSecrets();
+  const { capabilityKey } = await ports.callbacks.secrets();
   return { ...body, callback_url: callbackUrlFor(baseUrl, capabilityKey, externalTaskId) };
 }
 
@@ -56,7 +56,7 @@ async function createTaskBody(ports: Pick<HandlerPorts, "settings" | "callbackSe
  * returns the task that already exists instead of paying for a second one; only a redrive
  * after the task failed creates another (live-task.ts).
  */
-export function submitHandler(ports: Pick<HandlerPorts, "kling" | "clock" | "settings" | "callbackSecrets">) {
+export function submitHandler(ports: Pick<HandlerPorts, "kling" | "clock" | "settings" | "callbacks">) {
   return observed(async (event: unknown): Promise<TaskView> => {
     const { jobId, executionId, kind, request, redriveCount } = parseEvent(submitEventSchema, event, "Submit");
     const kling = await ports.kling();
@@ -75,6 +75,7 @@ export function submitHandler(ports: Pick<HandlerPorts, "kling" | "clock" | "set
       polls: 0,
       nextWaitSeconds: nextWaitSeconds(ports.settings.pollSchedule(), typicalSeconds, 0) ?? 1,
       video: null,
+      unitsSpent: null,
     };
   });
 }
@@ -83,5 +84,5 @@ export const handler = submitHandler({
   clock: wallClock,
   settings: settingsFrom(process.env),
   kling: klingApiFrom(process.env, wallClock),
-  callbackSecrets: callbackSecretsFrom(process.env),
+  callbacks: callbackPortFrom(process.env),
 });

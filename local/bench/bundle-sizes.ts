@@ -31,7 +31,13 @@ export function measureBundleSizes(): BundleSize[] {
     const stack = new KlingPipelineStack(app, "KlingPipeline");
     const template = app.synth().getStackByName(stack.stackName).template as { Resources: Record<string, TemplateResource> };
     const { pipeline } = stack;
-    const functions = { ...pipeline.functions, ...pipeline.batchFunctions, ...(pipeline.apiFunction ? { api: pipeline.apiFunction } : {}) };
+    const functions = {
+      ...pipeline.functions,
+      ...pipeline.batchFunctions,
+      ...(pipeline.apiFunction ? { api: pipeline.apiFunction } : {}),
+      "notify-requester": pipeline.requesterNotifications.notifyFunction,
+      ...(pipeline.callbacks ? { "await-video": pipeline.callbacks.awaitVideo, "kling-callback": pipeline.callbacks.callbackFunction } : {}),
+    };
     return Object.entries(functions).map(([name, fn]) => {
       const assetPath = template.Resources[logicalIdOf(stack, fn)]?.Metadata?.["aws:asset:path"];
       if (typeof assetPath !== "string") throw new Error(`the ${name} function has no bundled asset in the template`);

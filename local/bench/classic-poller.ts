@@ -94,6 +94,7 @@ export class ClassicPoller extends Construct implements LocalWorkflows {
       generation: this.generation,
       functions: pipeline.batchFunctions,
       concurrency: pipeline.config.klingConcurrency,
+      priceFirst: false,
       outcomeEventSource: pipeline.config.outcomeEventSource,
     }).stateMachine;
   }

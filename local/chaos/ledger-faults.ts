@@ -11,8 +11,7 @@
  *   backstop is left.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { Ledger, LedgerHoldings, SlotHolder, Waiter, CreditReservation, TaskEndClaim, TaskWait } from "../../lambdas/ledger/ledger";
-import type { TaskEnd } from "../../lambdas/common/task-end";
+import type { Ledger, SlotHolder } from "#lambdas/ledger/ledger";
 import type { ExecutionContext } from "../runner/local-engine";
 import type { LocalPipeline, LocalPipelineOptions } from "../runner/pipeline";
 import type { ChaosLedgerFault, ChaosPlan } from "../simulator";
@@ -59,7 +58,7 @@ export class LedgerFaults {
 
   /** The ledger the functions use, with the faults in its calls. */
   wrap(ledger: Ledger): Ledger {
-    return {
+    const faulty: Pick<Ledger, "takeSlot" | "giveBackSlot"> = {
       takeSlot: async (holder: SlotHolder, limit: number, at: number): Promise<boolean> => {
         const taken = await ledger.takeSlot(holder, limit, at);
         if (taken && this.state.getStore() === "WaitForSlot" && this.apply(nameOf(holder.executionArn), "killed-holding-slot")) {
@@ -72,18 +71,11 @@ export class LedgerFaults {
         if (inWorkflow && this.apply(nameOf(executionArn), "lost-release")) throw killed("between the release's writes");
         return ledger.giveBackSlot(executionArn, acquiredUpTo);
       },
-      enqueue: (holder: SlotHolder, taskToken: string, at: number): Promise<Waiter> => ledger.enqueue(holder, taskToken, at),
-      leaveQueue: (executionArn: string, taskToken?: string): Promise<Waiter | undefined> => ledger.leaveQueue(executionArn, taskToken),
-      waiters: (limit?: number): Promise<Waiter[]> => ledger.waiters(limit),
-      reserveCredits: (executionArn: string, units: number, availableUnits: number, at: number): Promise<CreditReservation> =>
-        ledger.reserveCredits(executionArn, units, availableUnits, at),
-      settleCredits: (executionArn: string): Promise<number> => ledger.settleCredits(executionArn),
-      holdings: (): Promise<LedgerHoldings> => ledger.holdings(),
-      recordTaskWait: (externalTaskId: string, wait: Omit<TaskWait, "end">, expiresAt: number): Promise<TaskEnd | undefined> =>
-        ledger.recordTaskWait(externalTaskId, wait, expiresAt),
-      taskWait: (externalTaskId: string): Promise<TaskWait | undefined> => ledger.taskWait(externalTaskId),
-      claimTaskEnd: (externalTaskId: string, end: TaskEnd): Promise<TaskEndClaim> => ledger.claimTaskEnd(externalTaskId, end),
     };
+    // Every other call reaches the table's own ledger unchanged, whatever methods the port grows.
+    return new Proxy(ledger, {
+      get: (target, name, receiver) => (name === "takeSlot" || name === "giveBackSlot" ? faulty[name] : Reflect.get(target, name, receiver)),
+    });
   }
 
   /** Stops the execution when its fault says so; true when it did. */

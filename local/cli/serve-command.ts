@@ -12,7 +12,6 @@ import { timeStamp } from "./execution-name";
 import { ensurePortFree } from "./listen-error";
 import { savedVideoFile } from "../storage/local-video-bucket";
 import { PresignedVideoLinks } from "#lambdas/api/video-links";
-import { videoBucketClient } from "#lambdas/common/video-bucket";
 import { describeLogs, describeTarget, INTERRUPTED_EXIT_CODE, interruption, logFileOf, type RunContext, withSession } from "./local-run";
 import type { RunRecord } from "./run-history";
 
@@ -100,7 +99,7 @@ export async function serve(context: RunContext, port: number): Promise<number> 
     const server = await startLocalApiServer({
       executions,
       environment: session.pipeline.functionEnvironment,
-      links: new PresignedVideoLinks(videoBucketClient, session.pipeline.videoLinkSeconds),
+      links: new PresignedVideoLinks(() => session.pipeline.videoBucketPort(), session.pipeline.videoLinkSeconds),
       queue: new LedgerQueuePositions(ledger.ledger, (name) => session.pipeline.executions.arnOf(name)),
       events: (entry) => session.pipeline.putEvent(entry),
       callbacks: (event) => session.pipeline.handleKlingCallback(event),
@@ -115,6 +114,7 @@ export async function serve(context: RunContext, port: number): Promise<number> 
     io.out(`serving the generations API at ${server.url}; executions are kept in ${context.history.dir}; Ctrl-C stops it`);
     io.out(`  curl -X POST ${server.url}/generations -H 'content-type: application/json' -d '{"prompt": "a corgi surfing a wave"}'`);
     io.out(`  curl ${server.url}/generations/<id>`);
+    io.out(`  a request's https callbackUrl gets its outcome, signed with ${session.pipeline.requesterWebhookSecret} (README, Requester callbacks)`);
     io.out(`  aws events put-events --endpoint-url ${server.url} --entries file://entries.json   # starts a batch (entries as in the README), as the batch rule does`);
     await stop.signalled;
     stop.dispose();

@@ -8,11 +8,14 @@ import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import dynalite from "dynalite";
 import { DynamoDbLedger, LEDGER_KEY_ATTRIBUTES } from "#lambdas/ledger/dynamodb-ledger";
+import { DynamoDbTaskWaits } from "#lambdas/ledger/task-waits";
 
 const LOCAL_TABLE_NAME = "kling-pipeline-ledger";
 
 export interface LocalLedger {
   readonly ledger: DynamoDbLedger;
+  /** WaitForVideo's tokens and the tasks' claimed ends, in the same table. */
+  readonly taskWaits: DynamoDbTaskWaits;
   /** The raw client, for tests that look at the table itself. */
   readonly client: DynamoDBClient;
   readonly tableName: string;
@@ -63,12 +66,15 @@ export function startLocalLedger(): LocalLedger {
   })();
   tableMade.catch(() => undefined); // Surfaces through `ready` and every request.
   const client = clientAfter(tableMade);
-  const ledger = new DynamoDbLedger(DynamoDBDocumentClient.from(client), LOCAL_TABLE_NAME);
+  const documents = DynamoDBDocumentClient.from(client);
+  const ledger = new DynamoDbLedger(documents, LOCAL_TABLE_NAME);
+  const taskWaits = new DynamoDbTaskWaits(documents, LOCAL_TABLE_NAME);
   // One read first: the client's first request sets it up, which no generation should wait for.
   const ready = tableMade.then(() => ledger.holdings()).then(() => listening);
   ready.catch(() => undefined); // Surfaces to whoever awaits it, and through every request.
   return {
     ledger,
+    taskWaits,
     client,
     tableName: LOCAL_TABLE_NAME,
     ready,

@@ -1,6 +1,6 @@
 /** The real handler code of every Lambda a state machine invokes, run in-process by the local engine. */
 import type { HandlerPorts } from "#lambdas/common/ports";
-import { handler as archive } from "#lambdas/archive/handler";
+import { archiveHandler } from "#lambdas/archive/handler";
 import { awaitRedriveHandler } from "#lambdas/await-redrive/handler";
 import { checkCreditsHandler } from "#lambdas/check-credits/handler";
 import { handler as diagnose } from "#lambdas/diagnose/handler";
@@ -13,33 +13,36 @@ import { awaitVideoHandler } from "#lambdas/await-video/handler";
 import { handler as recordBatchItem } from "#lambdas/record-batch-item/handler";
 import { handler as summarizeBatch } from "#lambdas/summarize-batch/handler";
 import { handler as validateBatch } from "#lambdas/validate-batch/handler";
+import { type NotifyPorts, notifyRequesterHandler } from "#lambdas/notify-requester/handler";
+import { priceBatchHandler } from "#lambdas/price-batch/handler";
 import type { BatchFunctionName } from "#lib/batch-workflow";
 import type { GenerationFunctionName } from "#lib/pipeline-function";
 
 export type LambdaHandler = (event: unknown) => Promise<unknown>;
 
-/** The functions the state machines invoke (the API's runs behind `npm start -- serve`, the callback function behind the callback endpoint). */
-export type LocalFunctionName = GenerationFunctionName | BatchFunctionName | "await-video";
+/** The functions the state machines invoke, and the rules' (the API's runs behind `npm start -- serve`; the callback function is the callback endpoint's). */
+export type LocalFunctionName = GenerationFunctionName | BatchFunctionName | "notify-requester" | "await-video";
 
 /**
  * Each function's handler made by its factory with the local ports, as Lambda makes it with the
- * AWS ones. Diagnose and the batch functions take no ports: their events are all they read.
- * Archive still makes its own ports from process.env, where the local video bucket puts them.
+ * AWS ones. Diagnose and most batch functions take no ports: their events are all they read.
  */
-export function localHandlers(ports: HandlerPorts): Readonly<Record<LocalFunctionName, LambdaHandler>> {
+export function localHandlers(ports: HandlerPorts, notifyPorts: NotifyPorts): Readonly<Record<LocalFunctionName, LambdaHandler>> {
   return {
     validate: validateHandler(ports),
     "check-credits": checkCreditsHandler(ports),
     "wait-for-slot": waitForSlotHandler(ports),
     submit: submitHandler(ports),
     poll: pollHandler(ports),
-    archive,
+    archive: archiveHandler(ports),
     diagnose,
     "await-redrive": awaitRedriveHandler(ports),
     "release-slot": releaseSlotHandler(ports),
     "await-video": awaitVideoHandler(ports),
     "validate-batch": validateBatch,
+    "price-batch": priceBatchHandler(ports),
     "record-batch-item": recordBatchItem,
     "summarize-batch": summarizeBatch,
+    "notify-requester": notifyRequesterHandler(notifyPorts),
   };
 }

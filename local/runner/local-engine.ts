@@ -54,6 +54,8 @@ export type ExecutionEnding = "SUCCEEDED" | "FAILED" | "ABORTED" | "TIMED_OUT";
 export interface ExecutionReport {
   readonly executionName: string;
   readonly executionArn: string;
+  /** The execution's input as it was started (a redrive keeps it, as on AWS). */
+  readonly input: unknown;
   readonly status: ExecutionEnding;
   readonly output: unknown;
   readonly error: string | null;
@@ -212,6 +214,8 @@ export class LocalStateMachine {
   private readonly timeoutPaths = new Map<string, string[]>();
   /** How to stop each running execution, by name (StopExecution, or its TimeoutSeconds elapsing). */
   private readonly running = new Map<string, (ending: "ABORTED" | "TIMED_OUT") => void>();
+  /** Each execution's input as first started: a redrive runs from a state's input, but the execution's stays. */
+  private readonly startInputs = new Map<string, unknown>();
 
   constructor(private readonly options: LocalEngineOptions) {
     const { definition, bindTask } = options;
@@ -413,7 +417,9 @@ export class LocalStateMachine {
       final = { status: "FAILED", output: null, error: DATA_LIMIT_EXCEEDED, cause: dataLimitExceeded.cause };
       emit({ type: "ExecutionFailed", at: clock.now(), error: final.error ?? undefined, cause: final.cause ?? undefined });
     }
-    const report: ExecutionReport = { executionName, executionArn, ...final, retries, events, startedAt, stoppedAt: clock.now() };
+    if (!redrive) this.startInputs.set(executionArn, input);
+    const startInput = this.startInputs.get(executionArn) ?? input;
+    const report: ExecutionReport = { executionName, executionArn, input: startInput, ...final, retries, events, startedAt, stoppedAt: clock.now() };
     this.options.onEnded?.(report, redrive?.redriveCount ?? 0);
     return report;
   }

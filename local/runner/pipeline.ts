@@ -6,7 +6,11 @@
 import type { Environment } from "#lambdas/common/config";
 import { portsFromEnvironment } from "#lambdas/common/aws-ports";
 import type { HandlerPorts } from "#lambdas/common/ports";
-import { ENV } from "#lambdas/common/settings";
+import { CALLBACK_ENV, ENV } from "#lambdas/common/settings";
+import { wallClock } from "#lambdas/common/clock";
+import { newWebhookSecret } from "#lambdas/common/standard-webhooks";
+import { notifyPortsFrom } from "#lambdas/notify-requester/handler";
+import { httpsWebhookSender } from "#lambdas/notify-requester/https-sender";
 import { LOCAL_CREDENTIAL_VARIABLES } from "#lambdas/common/credentials";
 import type { KlingCredentials } from "#lambdas/kling/port";
 import { POWERTOOLS_ENV } from "#lambdas/observability/catalog";
@@ -26,6 +30,7 @@ import { LocalTaskResponses } from "./task-token-binding";
 import { logicalIdOf, synthesizePipeline } from "./synthesize";
 import { startLocalVideoBucket } from "../storage/local-video-bucket";
 import type { VideoBucketServer } from "../storage/video-bucket-server";
+import type { VideoBucket } from "#lambdas/common/video-bucket";
 import { LEDGER_ENV } from "#lambdas/ledger/config";
 import type { Ledger } from "#lambdas/ledger/ledger";
 import type { PutEventsEntry } from "../serve/put-events";
@@ -69,6 +74,11 @@ export interface LocalPipelineOptions {
    * temporary directory removed on close.
    */
   readonly videoDirectory?: string;
+  /**
+   * What NotifyRequester signs with (else a new secret each pipeline, {@link LocalPipeline.requesterWebhookSecret})
+   * and the only CA it trusts for a requester's https callbackUrl (else the system's, and NODE_EXTRA_CA_CERTS).
+   */
+  readonly requesterCallbacks?: { readonly secret?: string; readonly trustedCa?: string | Buffer };
 }
 
 /**
@@ -85,15 +95,16 @@ function functionEnvironment(template: CloudFormationTemplate, functionIds: read
     const variables = (template.Resources[id]?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
       ?.Variables;
     for (const [name, value] of Object.entries(variables ?? {})) {
-      // Locally the ledger is dynalite's table, passed as the ledger port; the video bucket is s3rver's, set on start.
+      // Locally the ledger is dynalite's table and the video bucket s3rver's, both passed as ports.
       if (
         name === ENV.klingSecretArn ||
+        name === ENV.requesterWebhookSecretArn ||
         name === ENV.klingBaseUrl ||
         name === ENV.videoBucketName ||
         name === LEDGER_ENV.tableName ||
         // Locally the callbacks arrive at a local endpoint, and the capability key is the pipeline's own.
-        name === ENV.callbackBaseUrl ||
-        name === ENV.callbackSecretArn ||
+        name === CALLBACK_ENV.baseUrl ||
+        name === CALLBACK_ENV.secretArn ||
         name.startsWith("AWS_")
       ) {
         continue;
@@ -136,24 +147,41 @@ function endedExecutionRule(
       | undefined;
     if (!pattern?.source?.includes("aws.states")) continue;
     if (JSON.stringify(pattern.detail?.stateMachineArn) !== JSON.stringify([{ Ref: stateMachineId }])) continue;
-    const target = (resource.Properties?.Targets as { Arn?: { "Fn::GetAtt"?: [string, string] } }[] | undefined)?.[0];
-    const targetId = target?.Arn?.["Fn::GetAtt"]?.[0];
-    const name = targetId === undefined ? undefined : handlerByArn.get(localArn(template, targetId));
-    if (!name) throw new Error("the rule on the generation state machine's status changes targets no local function");
+    const targets = (resource.Properties?.Targets as { Arn?: { "Fn::GetAtt"?: [string, string] } }[] | undefined) ?? [];
+    const names = targets.map((target) => {
+      const targetId = target.Arn?.["Fn::GetAtt"]?.[0];
+      const name = targetId === undefined ? undefined : handlerByArn.get(localArn(template, targetId));
+      if (!name) throw new Error("the rule on the generation state machine's status changes targets a function that does not run locally");
+      return name;
+    });
     const statuses = new Set(pattern.detail?.status ?? []);
     const detailType = pattern["detail-type"]?.[0];
     return async (report, stateMachineArn, redriveCount) => {
       if (!statuses.has(report.status)) return;
+      // As Step Functions sends it (its input and output as JSON text; locally never left out for size).
       const event = {
         source: "aws.states",
         "detail-type": detailType,
-        detail: { executionArn: report.executionArn, stateMachineArn, name: report.executionName, status: report.status, redriveCount },
+        time: new Date(report.stoppedAt).toISOString(),
+        detail: {
+          executionArn: report.executionArn,
+          stateMachineArn,
+          name: report.executionName,
+          status: report.status,
+          redriveCount,
+          input: JSON.stringify(report.input),
+          output: report.status === "SUCCEEDED" ? JSON.stringify(report.output) : null,
+          error: report.error,
+          cause: report.cause,
+        },
       };
-      try {
-        await invokeLikeLambda(handlers[name], event);
-      } catch (error) {
-        console.error(`the status-change rule could not release ${report.executionName}: ${error instanceof Error ? error.message : String(error)}`);
-      }
+      await Promise.all(
+        names.map((name) =>
+          invokeLikeLambda(handlers[name], event).catch((error: unknown) => {
+            console.error(`the status-change rule's ${name} failed for ${report.executionName}: ${error instanceof Error ? error.message : String(error)}`);
+          }),
+        ),
+      );
     };
   }
   return undefined;
@@ -200,6 +228,8 @@ export class LocalPipeline {
   readonly batchRequestSource: string;
   /** How long the API's links to archived videos live (the configuration's videoArchive.linkSeconds). */
   readonly videoLinkSeconds: number;
+  /** What NotifyRequester signs the notifications to a request's callbackUrl with (`npm start -- serve` prints it). */
+  readonly requesterWebhookSecret: string;
   /** The account ledger every generation passes through, on dynalite. */
   readonly ledger: LocalLedger = startLocalLedger();
   /**
@@ -224,8 +254,14 @@ export class LocalPipeline {
     const workflows = extra ?? { generation: stack.pipeline.generation.stateMachine, batch: stack.pipeline.batch.stateMachine };
     const handlerByArn = new Map<string, LocalFunctionName>();
     const { callbacks } = stack.pipeline;
+    const ruleFunctions = { "notify-requester": stack.pipeline.requesterNotifications.notifyFunction };
     const awaitVideo = callbacks ? { "await-video": callbacks.awaitVideo } : {};
-    for (const [name, fn] of [...Object.entries(stack.pipeline.functions), ...Object.entries(stack.pipeline.batchFunctions), ...Object.entries(awaitVideo)]) {
+    for (const [name, fn] of [
+      ...Object.entries(stack.pipeline.functions),
+      ...Object.entries(stack.pipeline.batchFunctions),
+      ...Object.entries(ruleFunctions),
+      ...Object.entries(awaitVideo),
+    ]) {
       handlerByArn.set(localArn(template, logicalIdOf(stack, fn)), name as LocalFunctionName);
     }
     this.environment = functionEnvironment(template, [
@@ -238,8 +274,17 @@ export class LocalPipeline {
     const ports: HandlerPorts = {
       ...portsFromEnvironment(this.environment, options.clock),
       ledger: () => functionsLedger,
+      taskWaits: () => this.ledger.taskWaits,
       taskResponses,
+      // Started by Archive's first invocation, inside it: on a virtual clock no time passes while s3rver comes up.
+      videoBucket: () => this.videoBucketPort(),
     };
+    this.requesterWebhookSecret = options.requesterCallbacks?.secret ?? newWebhookSecret();
+    this.environment[ENV.requesterWebhookSecret] = this.requesterWebhookSecret;
+    // The wall clock, not the scaled one: the requester checks webhook-timestamp against its own clock.
+    const notifyPorts = notifyPortsFrom(this.environment, wallClock, httpsWebhookSender(options.requesterCallbacks?.trustedCa), ports.ledger, () => {
+      throw new Error("locally a status change event always carries the execution's input and output");
+    });
     const environment: Environment = this.environment;
     if (callbacks) {
       this.environment[LOCAL_CALLBACK_SECRET_VARIABLES.capabilityKey] = randomBytes(32).toString("base64url");
@@ -248,7 +293,7 @@ export class LocalPipeline {
       this.klingCallback = (event) => aroundInvoke(KLING_CALLBACK_STATE, () => klingCallback(event), undefined) as Promise<APIGatewayProxyResult>;
       // Until the endpoint listens, Submit would send no callback URL: every invocation waits for it.
       this.callbackEndpoint = startCallbackEndpoint((event) => this.handleKlingCallback(event)).then((endpoint) => {
-        this.environment[ENV.callbackBaseUrl] ??= endpoint.url;
+        this.environment[CALLBACK_ENV.baseUrl] ??= endpoint.url;
         return endpoint;
       });
     }
@@ -256,7 +301,7 @@ export class LocalPipeline {
     // Every invocation runs as the clock's work: a virtual clock holds time still meanwhile. Until
     // the callback endpoint listens, Submit would send no callback URL: invocations wait for it.
     const handlers = Object.fromEntries(
-      Object.entries(localHandlers(ports)).map(([name, handler]) => [
+      Object.entries(localHandlers(ports, notifyPorts)).map(([name, handler]) => [
         name,
         (event: unknown) => options.clock.work(async () => (await callbackEndpoint, handler(event))),
       ]),
@@ -278,10 +323,7 @@ export class LocalPipeline {
           const seconds = functionTimeoutSeconds(template, functionArn);
           // Handler time is real CPU and network time, like the Kling client's own timeout: not scaled.
           const timeout = { seconds, realMs: seconds * 1000 };
-          // Archive's bucket starts with its first invocation, as the clock's work: a virtual clock moves on only once it is up.
-          const startBucket = () => options.clock.work(() => this.videoBucketServer());
-          const invoke = name === "archive" ? async (input: unknown) => (await startBucket(), invokeLikeLambda(handler, input, timeout)) : (input: unknown) => invokeLikeLambda(handler, input, timeout);
-          return (input, execution) => aroundInvoke(stateName, () => invoke(input), execution);
+          return (input, execution) => aroundInvoke(stateName, () => invokeLikeLambda(handler, input, timeout), execution);
         }
         case RESOURCE.lambdaInvokeWithTaskToken: {
           const functionArn = parameters?.FunctionName;
@@ -371,7 +413,7 @@ export class LocalPipeline {
 
   /** Kling is told to call back at `baseUrl` (the local API server's, which answers the route too) instead of the pipeline's own endpoint. */
   receiveCallbacksAt(baseUrl: string): void {
-    if (this.klingCallback) this.environment[ENV.callbackBaseUrl] = baseUrl;
+    if (this.klingCallback) this.environment[CALLBACK_ENV.baseUrl] = baseUrl;
   }
 
   /** Points the Lambdas at a Kling endpoint (the simulator or the real one) with these credentials. */
@@ -408,11 +450,17 @@ export class LocalPipeline {
 
   /**
    * The embedded S3 (s3rver) holding the video bucket, started when Archive first needs it and
-   * stopped by {@link close}; the Lambdas (Archive, the API) reach it through their environment.
+   * stopped by {@link close}.
    */
   videoBucketServer(): Promise<VideoBucketServer> {
     this.videoBucket ??= startLocalVideoBucket(this.options.videoDirectory);
     return this.videoBucket;
+  }
+
+  /** The video bucket as the Lambdas' port gives it (Archive writes it, the API signs links to it). */
+  async videoBucketPort(): Promise<VideoBucket> {
+    const server = await this.videoBucketServer();
+    return { client: server.client, name: server.bucket };
   }
 
   /** Resolves when every status-change event so far has reached the rule's target (the ledger's backstop). */

@@ -5,7 +5,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { ENV } from "#lambdas/common/settings";
 import { startVideoBucketServer, type VideoBucketServer } from "./video-bucket-server";
 
 /** Where a succeeded execution's archived video sits on disk; undefined when it has none. */
@@ -14,12 +13,10 @@ export function savedVideoFile(bucket: Pick<VideoBucketServer, "pathOf">, output
   return typeof key === "string" ? bucket.pathOf(key) : undefined;
 }
 
-/** Starts the server and points the Lambdas' environment (Archive's, the API's) at it. */
+/** Starts the server: the local pipeline gives it to Archive and the API as their video bucket port. */
 export async function startLocalVideoBucket(directory: string | undefined): Promise<VideoBucketServer> {
   const where = directory ?? mkdtempSync(path.join(tmpdir(), "kling-videos-"));
   const server = await startVideoBucketServer(where);
-  process.env[ENV.videoBucketEndpoint] = server.endpoint;
-  process.env[ENV.videoBucketName] = server.bucket;
   return {
     ...server,
     close: async () => {

@@ -5,6 +5,7 @@
  */
 import { mkdirSync } from "node:fs";
 import * as path from "node:path";
+import { S3Client } from "@aws-sdk/client-s3";
 import S3rver from "s3rver";
 
 export interface VideoBucketServer {
@@ -12,6 +13,8 @@ export interface VideoBucketServer {
   readonly endpoint: string;
   readonly bucket: string;
   readonly directory: string;
+  /** A client for it: path-style, with s3rver's fixed development credentials (the AWS adapters run unchanged against it). */
+  readonly client: S3Client;
   /** Where an object's bytes sit on disk (s3rver keeps each object as `<key>._S3rver_object`). */
   pathOf(key: string): string;
   close(): Promise<void>;
@@ -28,7 +31,15 @@ export async function startVideoBucketServer(directory: string, bucket: string =
     endpoint: `http://127.0.0.1:${port}`,
     bucket,
     directory,
+    client: new S3Client({
+      endpoint: `http://127.0.0.1:${port}`,
+      forcePathStyle: true,
+      region: "us-east-1",
+      credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
+    }),
     pathOf: (key) => path.join(directory, bucket, `${key}._S3rver_object`),
-    close: () => server.close(),
+    close: async () => {
+      await server.close();
+    },
   };
 }

@@ -5,7 +5,8 @@ import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import { Secret } from "aws-cdk-lib/aws-secretsmanager";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { describe, expect, it } from "vitest";
-import { KlingVideoPipeline } from "#lib//index";
+import { KlingVideoPipeline } from "#lib/index";
+import { batchItemsAtOnce } from "#lib/batch-workflow";
 import { resolvePipelineConfig } from "#lib/pipeline-config";
 import { KlingPipelineStack } from "#lib/pipeline-stack";
 
@@ -45,8 +46,9 @@ describe("the KlingVideoPipeline construct", () => {
     template.resourceCountIs("AWS::Events::Rule", 3);
     template.resourceCountIs("AWS::DynamoDB::Table", 1);
     expect(lean.ledger.table).toBe(full.ledger.table);
-    // The shared credentials, and the callback secret of the one with the API (callbacks on by default with it).
-    template.resourceCountIs("AWS::SecretsManager::Secret", 2);
+    // The shared Kling credentials, each pipeline's own signing secret for its requesters' notifications, and the
+    // callback secret of the one with the API (callbacks are on by default with it).
+    template.resourceCountIs("AWS::SecretsManager::Secret", 4);
     expect(full.callbacks).toBeDefined();
     expect(lean.callbacks).toBeUndefined();
     template.resourceCountIs("AWS::CloudWatch::Dashboard", 2);
@@ -71,7 +73,9 @@ describe("the KlingVideoPipeline construct", () => {
     const maps = Object.values(template.findResources("AWS::StepFunctions::StateMachine"))
       .map((machine) => JSON.stringify(machine.Properties.DefinitionString))
       .filter((definition) => definition.includes("MaxConcurrency"));
-    expect(maps.map((definition) => /\\"MaxConcurrency\\":(\d+)/.exec(definition)?.[1]).sort()).toEqual(["3", "5"]);
+    // The Maps no longer guard Kling's slots (klingConcurrency 3 and the default 5), the ledger does:
+    // each batch runs two rounds of the account's slots at once.
+    expect(maps.map((definition) => /\\"MaxConcurrency\\":(\d+)/.exec(definition)?.[1]).sort()).toEqual(["10", "6"]);
 
     // Each pipeline's Lambdas, dashboard and alarms share a service name of their own.
     expect(new Set(variables("POWERTOOLS_SERVICE_NAME"))).toEqual(new Set(["Studio-Marketing", "Studio-Previews"]));
@@ -81,6 +85,10 @@ describe("the KlingVideoPipeline construct", () => {
     expect(creditAlarmOf("Studio-Marketing")).toMatchObject({ Threshold: 500, AlarmActions: [{ Ref: expect.stringMatching(/^OnCall/) }] });
     expect(creditAlarmOf("Studio-Previews")).toMatchObject({ Threshold: 100 });
     expect(creditAlarmOf("Studio-Previews")?.AlarmActions).toBeUndefined();
+  });
+
+  it("runs a batch's items two rounds of the account's slots at once, never above the 40 an Inline Map runs", () => {
+    expect([1, 5, 20, 21, 100].map(batchItemsAtOnce)).toEqual([2, 10, 40, 40, 40]);
   });
 
   it("reads no context: a host app whose own context uses the same generic names synthesizes the same template", () => {

@@ -7,9 +7,10 @@ import { Template } from "aws-cdk-lib/assertions";
 import { Key } from "aws-cdk-lib/aws-kms";
 import { Secret } from "aws-cdk-lib/aws-secretsmanager";
 import { beforeAll, describe, expect, it } from "vitest";
-import { KlingVideoPipeline } from "#lib//index";
+import { KlingVideoPipeline } from "#lib/index";
 import type { CloudFormationTemplate } from "#local/runner/definition";
 import { logicalIdOf, synthesizePipeline } from "#local/runner/synthesize";
+import { present } from "../support/present";
 
 const BUNDLING_OFF = { "aws:cdk:bundling-stacks": [] };
 
@@ -54,8 +55,12 @@ describe("the credentials secret the stack creates", () => {
     const secrets = Object.entries((template as CloudFormationTemplate).Resources).filter(
       ([, resource]) => resource.Type === "AWS::SecretsManager::Secret",
     );
-    expect(secrets.map(([id]) => id)).toEqual([logicalIdOf(stack, stack.pipeline.secret)]);
-    const [, secret] = secrets[0] ?? [];
+    // Beside it, only the requesters' signing secret and the callback secret, whose values the stack generates
+    // (test/infra/requester-notifications.test.ts, lib/kling-callbacks.ts).
+    const signingSecret = logicalIdOf(stack, present(stack.pipeline.requesterNotifications.createdSecret, "the signing secret"));
+    const callbackSecret = logicalIdOf(stack, present(stack.pipeline.callbacks, "the callbacks").secret);
+    expect(secrets.map(([id]) => id).sort()).toEqual([logicalIdOf(stack, stack.pipeline.secret), signingSecret, callbackSecret].sort());
+    const [, secret] = secrets.find(([id]) => id === logicalIdOf(stack, stack.pipeline.secret)) ?? [];
     expect(secret?.Properties).not.toHaveProperty("GenerateSecretString");
     expect(secret?.Properties).not.toHaveProperty("SecretString");
     expect(secret?.Properties?.Description).toContain('{"apiKey": "..."} or {"accessKey": "...", "secretKey": "..."}');
@@ -88,7 +93,8 @@ describe("a secret the user supplies, encrypted with a customer-managed KMS key"
   }
 
   function readerRoles(stack: Stack, pipeline: KlingVideoPipeline): string[] {
-    return [pipeline.functions["check-credits"], pipeline.functions.submit, pipeline.functions.poll]
+    const klingCallback = pipeline.callbacks ? [pipeline.callbacks.callbackFunction] : [];
+    return [pipeline.functions["check-credits"], pipeline.functions.submit, pipeline.functions.poll, pipeline.batchFunctions["price-batch"], ...klingCallback]
       .map((fn) => logicalIdOf(stack, fn.role ?? fn))
       .sort();
   }

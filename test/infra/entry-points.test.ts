@@ -77,11 +77,12 @@ describe("the HTTP API", () => {
   });
 
   it("has no callback route, and no callback function, with callbacks off", () => {
-    const { template: json } = synthesizePipeline({ callbacks: { enabled: false } });
+    const { stack, template: json } = synthesizePipeline({ callbacks: { enabled: false } });
     const off = Template.fromJSON(json);
+    expect(stack.pipeline.callbacks).toBeUndefined();
     expect(Object.values(off.findResources("AWS::ApiGateway::Method")).every((method) => method.Properties.AuthorizationType === "AWS_IAM")).toBe(true);
     expect(Object.values(off.findResources("AWS::ApiGateway::Resource")).map((resource) => resource.Properties.PathPart)).not.toContain("kling");
-    off.resourceCountIs("AWS::SecretsManager::Secret", 1);
+    expect(JSON.stringify(off.findResources("AWS::Lambda::Function"))).not.toContain("KLING_CALLBACK");
   });
 
   it("throttles the stage, writes access logs and traces", () => {
@@ -170,13 +171,20 @@ describe("the batch workflow", () => {
     expect(state("BatchShape?").Default).toBe("Unscheduled");
     expect(state("Unscheduled").Next).toBe("ValidateBatch");
     expect(state("BatchNotValid")).toMatchObject({ Type: "Fail", Error: "Kling.InvalidRequest" });
-    expect(state("ValidateBatch").Next).toBe("GenerateEachItem");
+    expect(state("ValidateBatch").Next).toBe("PriceBatch");
+    expect(state("PriceBatch")).toMatchObject({ Type: "Task", Parameters: { "items.$": "$.items" }, ResultPath: null, Next: "GenerateEachItem" });
+    // Too dear: the refusal replaces the items and nothing starts; not priced at all: the items run, each CheckCredits deciding.
+    expect(state("PriceBatch").Catch).toEqual([
+      { ErrorEquals: ["Kling.InsufficientCredits"], ResultPath: "$.items", Next: "SummarizeNotStarted" },
+      { ErrorEquals: ["States.ALL"], ResultPath: null, Next: "GenerateEachItem" },
+    ]);
+    expect(state("SummarizeNotStarted").Next).toBe("PublishBatchCompleted");
     expect(state("GenerateEachItem").Next).toBe("SummarizeBatch");
     expect(state("SummarizeBatch").Next).toBe("PublishBatchCompleted");
     expect(state("PublishBatchCompleted")).toMatchObject({ Resource: "arn:aws:states:::events:putEvents", End: true });
   });
 
-  it("never sends the items to a Lambda: ValidateBatch gets the id, the item count and the schedule time, and its id replaces the one sent", () => {
+  it("sends the items to no Lambda but PriceBatch: ValidateBatch gets the id, the item count and the schedule time, and its id replaces the one sent", () => {
     expect(state("ValidateBatch")).toMatchObject({
       Parameters: { batch: { "batchId.$": "$.batchId", "itemCount.$": "States.ArrayLength($.items)", "scheduledAt.$": "$.scheduledAt" } },
       ResultPath: "$.batchId",
@@ -188,10 +196,10 @@ describe("the batch workflow", () => {
     expect(state("SummarizeBatch").Parameters).toMatchObject({ Payload: { "items.$": "$.items" } });
   });
 
-  it("runs at most the Kling concurrency of items at once, each named from the batch id and index", () => {
+  it("runs two rounds of the account's 5 Kling slots at once (the ledger, not the Map, guards the slots), each named from the batch id and index", () => {
     expect(state("GenerateEachItem")).toMatchObject({
       Type: "Map",
-      MaxConcurrency: 5,
+      MaxConcurrency: 10,
       ItemsPath: "$.items",
       ItemSelector: { "executionName.$": "States.Format('batch-{}-{}', $.batchId, $$.Map.Item.Index)" },
     });

@@ -10,6 +10,7 @@ let secretId: string;
 let callbackSecretId: string;
 /** The same pipeline with callbacks off: WaitForVideo is a Wait, and polling is all there is. */
 let pollingOnly: StateMachineDefinition;
+let priceBatchId: string;
 
 beforeAll(() => {
   const { stack, template: json } = synthesizePipeline();
@@ -26,6 +27,7 @@ beforeAll(() => {
   callbackSecretId = logicalIdOf(stack, callbacks.secret);
   const off = synthesizePipeline({ callbacks: { enabled: false } });
   pollingOnly = definitionFromTemplate(off.template, logicalIdOf(off.stack, off.stack.pipeline.generation.stateMachine));
+  priceBatchId = logicalIdOf(stack, stack.pipeline.batchFunctions["price-batch"]);
 });
 
 const state = (name: string) => {
@@ -378,9 +380,9 @@ describe("the stack", () => {
       .sort();
   };
 
-  it("lets only the functions that call Kling read its credentials secret, with GetSecretValue and nothing else", () => {
+  it("lets only the functions that call Kling (the batch's PriceBatch too) read its credentials secret, with GetSecretValue and nothing else", () => {
     const names = ["check-credits", "submit", "poll", "kling-callback"];
-    expect(functionsReading(secretId)).toEqual(names.map((name) => functionIds[name]).sort());
+    expect(functionsReading(secretId)).toEqual([...names.map((name) => functionIds[name]), priceBatchId].sort());
     const statements = Object.values(template.findResources("AWS::IAM::Policy")).flatMap(
       (policy) => policy.Properties.PolicyDocument.Statement as { Action: string | string[] }[],
     );
@@ -404,7 +406,7 @@ describe("the stack", () => {
     });
   });
 
-  it("releases whatever an ended execution holds: a rule on the state machine's status changes invokes ReleaseSlot", () => {
+  it("releases whatever an ended execution holds: a rule on the state machine's status changes invokes ReleaseSlot (and notifies the requester)", () => {
     const generationId = Object.keys(template.findResources("AWS::StepFunctions::StateMachine")).find((id) => id.includes("Generation"));
     template.hasResourceProperties("AWS::Events::Rule", {
       EventPattern: {
@@ -412,7 +414,7 @@ describe("the stack", () => {
         "detail-type": ["Step Functions Execution Status Change"],
         detail: { stateMachineArn: [{ Ref: generationId }], status: ["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"] },
       },
-      Targets: [Match.objectLike({ Arn: { "Fn::GetAtt": [functionIds["release-slot"], "Arn"] } })],
+      Targets: Match.arrayWith([Match.objectLike({ Arn: { "Fn::GetAtt": [functionIds["release-slot"], "Arn"] } })]),
     });
   });
 

@@ -6,7 +6,7 @@
 import { App, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ENV } from "#lambdas/common/settings";
+import { CALLBACK_ENV, ENV } from "#lambdas/common/settings";
 import { LOCAL_CREDENTIAL_VARIABLES } from "#lambdas/common/credentials";
 import { resolvePipelineConfig, type PipelineConfigInput } from "#lib/pipeline-config";
 import { KlingPipelineStack } from "#lib/pipeline-stack";
@@ -25,6 +25,7 @@ const CONFIGURATIONS: Record<string, PipelineConfigInput> = {
     klingSecretArn: IMPORTED_SECRET_ARN,
     klingSecretKmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
     scheduledRedrive: { everyMinutes: 60, lookBackHours: 48 },
+    requesterWebhookSecretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:requester-webhooks-AbCdEf",
   },
 };
 
@@ -117,8 +118,8 @@ describe("the Kling base URL", () => {
       const variables = (fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables;
       return variables?.[ENV.klingBaseUrl] === undefined ? [] : [variables[ENV.klingBaseUrl]];
     });
-    // CheckCredits, Submit, Poll, and KlingCallback, which confirms a callback by query.
-    expect(urls).toHaveLength(4);
+    // CheckCredits, Submit, Poll, the batch's PriceBatch, and KlingCallback, which confirms a callback by query.
+    expect(urls).toHaveLength(5);
     for (const url of urls) expect(url).toMatch(/^https:\/\//);
   });
 });
@@ -133,7 +134,11 @@ describe.each(Object.keys(CONFIGURATIONS))("no credential in the template (%s)",
     const callbackSecret = stack.pipeline.callbacks?.secret;
     const functions = resourcesOfType(template, "AWS::Lambda::Function");
     expect(functions.length).toBeGreaterThan(0);
+    const signingSecretArn =
+      stack.pipeline.config.requesterWebhookSecretArn ??
+      { Ref: logicalIdOf(stack, present(stack.pipeline.requesterNotifications.createdSecret, "the requester-webhook secret")) };
     let secretReferences = 0;
+    const signingSecretReaders: string[] = [];
     for (const [id, fn] of functions) {
       const variables =
         (fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
@@ -143,15 +148,21 @@ describe.each(Object.keys(CONFIGURATIONS))("no credential in the template (%s)",
           secretReferences += 1;
           continue;
         }
-        if (variable === ENV.callbackSecretArn && callbackSecret) {
+        if (variable === CALLBACK_ENV.secretArn && callbackSecret) {
           expect(value, `${id}'s ${variable}`).toEqual({ Ref: logicalIdOf(stack, callbackSecret) });
+          continue;
+        }
+        if (variable === ENV.requesterWebhookSecretArn) {
+          expect(value, `${id}'s ${variable}`).toEqual(signingSecretArn);
+          signingSecretReaders.push(id);
           continue;
         }
         expect(variable, `${id} has a variable named like a credential`).not.toMatch(CREDENTIAL_NAME);
         expect(JSON.stringify(value), `${id}'s ${variable} looks like a credential`).not.toMatch(CREDENTIAL_VALUE);
       }
     }
-    expect(secretReferences).toBe(4);
+    expect(secretReferences).toBe(5);
+    expect(signingSecretReaders).toEqual([logicalIdOf(stack, stack.pipeline.requesterNotifications.notifyFunction)]);
   });
 
   it("never names the local credential variables, nor holds a secret value", () => {

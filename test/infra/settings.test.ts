@@ -3,7 +3,8 @@
  * unset behaves as the stack's default would have configured it.
  */
 import { describe, expect, it } from "vitest";
-import { creditCacheSeconds, klingConnectionConfig } from "#lambdas/common/config";
+import { archiveSettings, creditCacheSeconds, klingConnectionConfig } from "#lambdas/common/config";
+import { ENV } from "#lambdas/common/settings";
 import { readValidateConfig } from "#lambdas/validate/config";
 import { resolvePipelineConfig } from "#lib/pipeline-config";
 
@@ -20,5 +21,20 @@ describe("a Lambda whose setting is unset uses the stack's default", () => {
 
   it("Validate and the API use the stack's defaultModel and blockedTerms", () => {
     expect(readValidateConfig({})).toEqual({ defaultModel: stackDefaults.defaultModel, blockedTerms: stackDefaults.blockedTerms });
+  });
+
+  it("Archive keeps the watermarked copy and gives up a stalled download as the stack's videoArchive says", () => {
+    expect(archiveSettings({})).toEqual({
+      archiveWatermarked: stackDefaults.videoArchive.archiveWatermarked,
+      stallMs: stackDefaults.videoArchive.downloadStallMs,
+    });
+  });
+});
+
+describe("a Lambda whose setting is set wrong says which variable and why", () => {
+  it("Archive refuses a stall limit that is not a positive whole number of ms, and a flag that is not true or false", () => {
+    expect(() => archiveSettings({ [ENV.downloadStallMs]: "soon" })).toThrow(`environment variable ${ENV.downloadStallMs} must be a positive whole number of milliseconds`);
+    expect(() => archiveSettings({ [ENV.downloadStallMs]: "0" })).toThrow(ENV.downloadStallMs);
+    expect(() => archiveSettings({ [ENV.archiveWatermarked]: "yes" })).toThrow(`environment variable ${ENV.archiveWatermarked} must be true or false`);
   });
 });

@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, beforeEach } from "vitest";
 import type { DynamoDbLedger } from "#lambdas/ledger/dynamodb-ledger";
+import type { DynamoDbTaskWaits } from "#lambdas/ledger/task-waits";
 import { type LocalLedger, startLocalLedger } from "#local/ledger/local-ledger";
 
 export interface LedgerOnDynalite {
   /** The adapter, against the file's dynalite. */
   readonly ledger: DynamoDbLedger;
+  /** The task waits' adapter, on the same table. */
+  readonly taskWaits: DynamoDbTaskWaits;
   /** An execution ARN of this test's own: tests never see each other's executions. */
   arn(name: string): string;
 }
@@ -34,6 +37,10 @@ export function ledgerOnDynalite(): LedgerOnDynalite {
   return {
     get ledger() {
       return ledger();
+    },
+    get taskWaits() {
+      if (!local) throw new Error("the ledger starts before the file's tests");
+      return local.taskWaits;
     },
     arn: (name) => `arn:aws:states:us-east-1:123456789012:execution:Generation:t${run}-${name}`,
   };

@@ -432,7 +432,7 @@ describe("GET /generations/{id}", () => {
     const output = { task: { taskId: "t-4", status: "succeed", video: { id: "v-4", url: "https://cdn.example.com/v-4.mp4", duration: "5" } }, archive };
     store("api-gen-4", { status: "SUCCEEDED", input, output: JSON.stringify(output) });
     const signer = new S3Client({ region: "eu-west-1", credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "example-secret" } });
-    const links = new PresignedVideoLinks(() => signer, 900);
+    const links = new PresignedVideoLinks(async () => ({ client: signer, name: "my-videos" }), 900);
 
     const response = await handleApiRequest(getEvent("api-gen-4"), executions(), {}, { links });
 

@@ -9,8 +9,6 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { archiveVideo, type ArchiveEvent, type ArchivePorts } from "#lambdas/archive/archive";
 import { HttpVideoSource } from "#lambdas/archive/http-video-source";
 import { S3VideoStore } from "#lambdas/archive/s3-video-store";
-import { ENV } from "#lambdas/common/settings";
-import { videoBucketClient } from "#lambdas/common/video-bucket";
 import { syntheticMp4 } from "#local/simulator/mp4";
 import { deliverVideo, type VideoDeliveryFault } from "#local/simulator/video-delivery";
 import { startVideoBucketServer, type VideoBucketServer } from "#local/storage/video-bucket-server";
@@ -60,7 +58,7 @@ const sent: string[] = [];
 beforeAll(async () => {
   directory = mkdtempSync(path.join(tmpdir(), "archive-test-"));
   bucket = await startVideoBucketServer(directory);
-  client = videoBucketClient({ [ENV.videoBucketEndpoint]: bucket.endpoint });
+  client = bucket.client;
   client.middlewareStack.add(
     (next, context) => (args) => {
       sent.push(context.commandName ?? "");

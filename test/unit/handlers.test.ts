@@ -216,6 +216,7 @@ describe("Submit", () => {
       polls: 0,
       nextWaitSeconds: FIRST_WAIT_SECONDS,
       video: null,
+      unitsSpent: null,
     });
     const [created] = sim.tasks();
     expect(sim.tasks()).toHaveLength(1);
@@ -400,6 +401,7 @@ describe("Poll", () => {
       polls: 0,
       nextWaitSeconds: FIRST_WAIT_SECONDS,
       video: null,
+      unitsSpent: null,
     };
     clock.advanceSeconds(FIRST_WAIT_SECONDS);
     const error = await failsWith(poll({ task }), "Kling.ServerError");

@@ -67,8 +67,9 @@ const ports = () => ({
   settings: settingsFrom({ [LEDGER_ENV.klingConcurrency]: "2", [LEDGER_ENV.slotQueue]: JSON.stringify({ parkSeconds: 60, deadlineSeconds: 600 }) }),
   kling: async () => kling,
   ledger: () => dynalite.ledger,
+  taskWaits: () => dynalite.taskWaits,
   taskResponses: responses,
-  callbackSecrets: async () => secrets,
+  callbacks: { baseUrl: () => "https://videos.example.com/v1", secrets: async () => secrets },
 });
 
 const taskView = (externalTaskId: string): TaskView => ({
@@ -138,7 +139,7 @@ describe("a callback that does not check out", () => {
     }
     expect(klingQueries).toBe(0);
     expect(responses.answers.has(token)).toBe(false);
-    expect((await dynalite.ledger.taskWait(task.externalTaskId))?.end).toBeUndefined();
+    expect((await dynalite.taskWaits.taskWait(task.externalTaskId))?.end).toBeUndefined();
   });
 
   it("with a signing secret configured, is refused with 401 unsigned, signed with another secret, or signed for another body", async () => {
@@ -186,7 +187,7 @@ describe("a callback that checks out", () => {
     klingAnswer = klingTask(unknown, "succeed");
     expect(await callback(callbackEvent(unknown, klingTask(unknown, "succeed")))).toMatchObject({ statusCode: 204, body: "" });
     expect(klingQueries).toBe(0);
-    expect(await dynalite.ledger.taskWait(unknown.externalTaskId)).toBeUndefined();
+    expect(await dynalite.taskWaits.taskWait(unknown.externalTaskId)).toBeUndefined();
   });
 
   it("saying the task still runs needs no query and ends nothing", async () => {
@@ -202,14 +203,15 @@ describe("a callback that checks out", () => {
     expect(await callback(callbackEvent(task, klingTask(task, "succeed")))).toMatchObject({ statusCode: 204 });
     expect(klingQueries).toBe(1);
     expect(responses.answers.has(token)).toBe(false);
-    expect((await dynalite.ledger.taskWait(task.externalTaskId))?.end).toBeUndefined();
+    expect((await dynalite.taskWaits.taskWait(task.externalTaskId))?.end).toBeUndefined();
   });
 
   it("of a success Kling confirms ends the wait with the TaskView and its video, and releases the slot then; a duplicate changes nothing", async () => {
     const { task, token, executionArn } = await waitingTask();
     klingAnswer = klingTask(task, "succeed");
     expect(await callback(callbackEvent(task, klingTask(task, "succeed")))).toMatchObject({ statusCode: 204 });
-    expect(responses.answers.get(token)).toEqual({ output: { ...task, status: "succeed", nextWaitSeconds: 0, video: VIDEO } });
+    // unitsSpent: Kling's final_unit_deduction.
+    expect(responses.answers.get(token)).toEqual({ output: { ...task, status: "succeed", nextWaitSeconds: 0, video: VIDEO, unitsSpent: 2 } });
     expect((await dynalite.ledger.holdings()).slotHolders).not.toContain(executionArn);
 
     // A duplicate, or a late one: no second query, no second answer (which would be InvalidToken).
@@ -244,7 +246,7 @@ describe("a callback that checks out", () => {
     responses.gone.add(token);
     klingAnswer = klingTask(task, "succeed");
     expect(await callback(callbackEvent(task, klingTask(task, "succeed")))).toMatchObject({ statusCode: 204 });
-    expect((await dynalite.ledger.taskWait(task.externalTaskId))?.end).toMatchObject({ status: "succeed" });
+    expect((await dynalite.taskWaits.taskWait(task.externalTaskId))?.end).toMatchObject({ status: "succeed" });
 
     const again = await awaitVideoHandler(ports())({ taskToken: "token-after-poll", task: { ...task, polls: 1 }, executionArn });
     expect(again).toBe("ended");
@@ -257,6 +259,6 @@ describe("a callback that checks out", () => {
     const answer = await callback(callbackEvent(task, klingTask(task, "succeed")));
     expect(answer.statusCode).toBe(503);
     expect(responses.answers.has(token)).toBe(false);
-    expect((await dynalite.ledger.taskWait(task.externalTaskId))?.end).toBeUndefined();
+    expect((await dynalite.taskWaits.taskWait(task.externalTaskId))?.end).toBeUndefined();
   });
 });

@@ -6,9 +6,9 @@ import { ConditionalCheckFailedException, DynamoDBClient } from "@aws-sdk/client
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import type { TaskEnd } from "#lambdas/common/task-end";
 import type { TaskView } from "#lambdas/common/task-view";
-import { DynamoDbLedger } from "#lambdas/ledger/dynamodb-ledger";
+import type { TaskEnd } from "#lambdas/ledger/task-waits";
+import { DynamoDbTaskWaits } from "#lambdas/ledger/task-waits";
 import { ledgerOnDynalite } from "../support/ledger-on-dynalite";
 
 const dynalite = ledgerOnDynalite();
@@ -33,47 +33,47 @@ const DAY_MS = 86_400_000;
 describe("a task wait", () => {
   it("is found by its external_task_id with the token, the execution and the task", async () => {
     const id = nextTaskId();
-    expect(await dynalite.ledger.recordTaskWait(id, { executionArn: dynalite.arn("a"), task: task(id), taskToken: "token-1" }, DAY_MS)).toBeUndefined();
-    expect(await dynalite.ledger.taskWait(id)).toEqual({ executionArn: dynalite.arn("a"), task: task(id), taskToken: "token-1", end: undefined });
-    expect(await dynalite.ledger.taskWait(nextTaskId())).toBeUndefined();
+    expect(await dynalite.taskWaits.recordTaskWait(id, { executionArn: dynalite.arn("a"), task: task(id), taskToken: "token-1" }, DAY_MS)).toBeUndefined();
+    expect(await dynalite.taskWaits.taskWait(id)).toEqual({ executionArn: dynalite.arn("a"), task: task(id), taskToken: "token-1", end: undefined });
+    expect(await dynalite.taskWaits.taskWait(nextTaskId())).toBeUndefined();
   });
 
   it("gives its end to one claim only: a second claim (a duplicate callback, or the poll after the callback) changes nothing", async () => {
     const id = nextTaskId();
-    await dynalite.ledger.recordTaskWait(id, { executionArn: dynalite.arn("a"), task: task(id), taskToken: "token-1" }, DAY_MS);
-    expect(await dynalite.ledger.claimTaskEnd(id, succeeded)).toEqual({
+    await dynalite.taskWaits.recordTaskWait(id, { executionArn: dynalite.arn("a"), task: task(id), taskToken: "token-1" }, DAY_MS);
+    expect(await dynalite.taskWaits.claimTaskEnd(id, succeeded)).toEqual({
       outcome: "claimed",
       wait: { executionArn: dynalite.arn("a"), task: task(id), taskToken: "token-1", end: succeeded },
     });
-    expect(await dynalite.ledger.claimTaskEnd(id, failed)).toEqual({ outcome: "claimed-before" });
-    expect((await dynalite.ledger.taskWait(id))?.end).toEqual(succeeded);
+    expect(await dynalite.taskWaits.claimTaskEnd(id, failed)).toEqual({ outcome: "claimed-before" });
+    expect((await dynalite.taskWaits.taskWait(id))?.end).toEqual(succeeded);
   });
 
   it("claimed by 10 callbacks at once is claimed once", async () => {
     const id = nextTaskId();
-    await dynalite.ledger.recordTaskWait(id, { executionArn: dynalite.arn("a"), task: task(id), taskToken: "token-1" }, DAY_MS);
-    const claims = await Promise.all(Array.from({ length: 10 }, () => dynalite.ledger.claimTaskEnd(id, succeeded)));
+    await dynalite.taskWaits.recordTaskWait(id, { executionArn: dynalite.arn("a"), task: task(id), taskToken: "token-1" }, DAY_MS);
+    const claims = await Promise.all(Array.from({ length: 10 }, () => dynalite.taskWaits.claimTaskEnd(id, succeeded)));
     expect(claims.filter((claim) => claim.outcome === "claimed")).toHaveLength(1);
   });
 
   it("of a task nobody waits on cannot be claimed, and the claim makes no item", async () => {
     const id = nextTaskId();
-    expect(await dynalite.ledger.claimTaskEnd(id, succeeded)).toEqual({ outcome: "unknown-task" });
-    expect(await dynalite.ledger.taskWait(id)).toBeUndefined();
+    expect(await dynalite.taskWaits.claimTaskEnd(id, succeeded)).toEqual({ outcome: "unknown-task" });
+    expect(await dynalite.taskWaits.taskWait(id)).toBeUndefined();
   });
 
   it("recorded again after its end was claimed (the callback came while the poll ran) returns that end, and keeps it", async () => {
     const id = nextTaskId();
-    await dynalite.ledger.recordTaskWait(id, { executionArn: dynalite.arn("a"), task: task(id), taskToken: "token-1" }, DAY_MS);
-    await dynalite.ledger.claimTaskEnd(id, failed);
-    expect(await dynalite.ledger.recordTaskWait(id, { executionArn: dynalite.arn("a"), task: { ...task(id), polls: 1 }, taskToken: "token-2" }, DAY_MS)).toEqual(failed);
-    expect(await dynalite.ledger.taskWait(id)).toMatchObject({ taskToken: "token-2", end: failed });
+    await dynalite.taskWaits.recordTaskWait(id, { executionArn: dynalite.arn("a"), task: task(id), taskToken: "token-1" }, DAY_MS);
+    await dynalite.taskWaits.claimTaskEnd(id, failed);
+    expect(await dynalite.taskWaits.recordTaskWait(id, { executionArn: dynalite.arn("a"), task: { ...task(id), polls: 1 }, taskToken: "token-2" }, DAY_MS)).toEqual(failed);
+    expect(await dynalite.taskWaits.taskWait(id)).toMatchObject({ taskToken: "token-2", end: failed });
   });
 });
 
 describe("the task-wait adapter when DynamoDB refuses", () => {
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: "us-east-1" }));
-  const ledger = new DynamoDbLedger(documents, "ledger");
+  const ledger = new DynamoDbTaskWaits(documents, "ledger");
   const dynamo = mockClient(documents);
   beforeEach(() => dynamo.reset());
   afterAll(() => dynamo.restore());

@@ -97,6 +97,38 @@ describe("credit reservations", () => {
   });
 });
 
+describe("requester notifications", () => {
+  const id = (name: string) => `msg_${arn(name)}`;
+
+  it("are claimed by one sender at a time, and once delivered never claimed again", async () => {
+    const { ledger } = dynalite;
+    expect(await ledger.claimNotification(id("n1"), "first", 1_000, 61_000)).toBe("claimed");
+    expect(await ledger.claimNotification(id("n1"), "second", 2_000, 62_000)).toBe("in-progress");
+    await ledger.settleNotification(id("n1"), "first", true, 86_400_000);
+    expect(await ledger.claimNotification(id("n1"), "second", 3_000, 63_000)).toBe("delivered");
+    // Long after the lease: a delivered notification stays delivered.
+    expect(await ledger.claimNotification(id("n1"), "third", 500_000, 560_000)).toBe("delivered");
+  });
+
+  it("are claimed again once a failed sender gives its claim up, or once its lease lapsed", async () => {
+    const { ledger } = dynalite;
+    expect(await ledger.claimNotification(id("n2"), "first", 1_000, 61_000)).toBe("claimed");
+    await ledger.settleNotification(id("n2"), "first", false, 86_400_000);
+    expect(await ledger.claimNotification(id("n2"), "second", 2_000, 62_000)).toBe("claimed");
+    // The second sender died mid-send: its lease lapses and a retry takes the claim over.
+    expect(await ledger.claimNotification(id("n2"), "third", 62_000, 122_000)).toBe("in-progress");
+    expect(await ledger.claimNotification(id("n2"), "third", 62_001, 122_001)).toBe("claimed");
+    // The second sender's late give-up does not remove the third's claim.
+    await ledger.settleNotification(id("n2"), "second", false, 86_400_000);
+    expect(await ledger.claimNotification(id("n2"), "fourth", 63_000, 123_000)).toBe("in-progress");
+  });
+
+  it("let exactly one of 10 concurrent senders claim the same notification", async () => {
+    const claims = await Promise.all(Array.from({ length: 10 }, (_, index) => dynalite.ledger.claimNotification(id("n3"), `sender-${index}`, 1_000, 61_000)));
+    expect(claims.filter((claim) => claim === "claimed")).toHaveLength(1);
+  });
+});
+
 describe("the adapter when DynamoDB refuses", () => {
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: "us-east-1" }));
   const ledger = new DynamoDbLedger(documents, "ledger");

@@ -205,10 +205,6 @@ describe("what the state machine retries and what the diagnosis says agree, for 
         "Kling.PollTimeout",
         "Archive.DownloadFailed",
         "Kling.QueueTimeout",
-        "ThrottlingException",
-        "ProvisionedThroughputExceededException",
-        "RequestLimitExceeded",
-        "InternalServerError",
         "Lambda.ServiceException",
         "Lambda.AWSLambdaException",
         "Lambda.SdkClientException",
@@ -216,6 +212,10 @@ describe("what the state machine retries and what the diagnosis says agree, for 
         "Lambda.Unknown",
         "Sandbox.Timedout",
         "States.Timeout",
+        "ThrottlingException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "InternalServerError",
       ].sort(),
     );
   });

@@ -582,7 +582,7 @@ describe("per-model capabilities (Kling's API documentation, Models and rules / 
 });
 
 describe("toCreateTaskBody: Kling's snake_case create body", () => {
-  it("writes a text-to-video request with the external task id", () => {
+  it("writes a text-to-video request with the external task id, and never the requester's callbackUrl (the pipeline notifies that URL itself)", () => {
     const request = requestOf({
       prompt: "a cat",
       negativePrompt: "blur",
@@ -600,7 +600,6 @@ describe("toCreateTaskBody: Kling's snake_case create body", () => {
       duration: "10",
       aspect_ratio: "16:9",
       sound: "on",
-      callback_url: "https://hooks.example.com/kling",
       external_task_id: "job-1",
     });
   });

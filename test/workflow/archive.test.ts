@@ -76,6 +76,19 @@ async function stored(report: ExecutionReport, simulator: Simulator) {
   };
 }
 
+describe("Archive's bucket is a port the local runner gives it", () => {
+  it("runs against the embedded S3 without writing where it is into the process's environment", async () => {
+    const before = { ...process.env };
+    await withSimulator(downloads([]), async () => {
+      const report = await pipeline.runGeneration(REQUEST, nextName("env"));
+      expect(report.status).toBe("SUCCEEDED");
+    });
+    // Only the Powertools variables, which the library reads from process.env itself, may be set by the runner.
+    const added = Object.keys(process.env).filter((name) => before[name] === undefined && !name.startsWith("POWERTOOLS_"));
+    expect(added).toEqual([]);
+  });
+});
+
 describe("Archive keeps each video once, with the bytes Kling served", () => {
   it("a download cut in the middle of the body is retried, and the stored checksum is the served bytes'", async () => {
     await withSimulator(downloads(["download-dropped", "download-truncated"]), async (simulator) => {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BATCH_EVENTS, type BatchSummary, MAX_BATCH_ITEMS } from "#lambdas/batch/batch";
 import { DEFAULTS } from "#lambdas/common/settings";
 import { MODELS } from "#lambdas/schemas/models";
+import { priceUnits } from "#lambdas/schemas/pricing";
 import { jsonBytes, PUT_EVENTS_ENTRY_LIMIT_BYTES, STATE_PAYLOAD_LIMIT_BYTES } from "#local/runner/quotas";
 import type { ScenarioName } from "#local/simulator/index";
 import { type BatchRun, WorkflowHarness } from "./harness";
@@ -199,4 +200,60 @@ describe("the largest batch one event can carry", () => {
     });
     expect(await harness.pipeline.executions.describe("batch-too-large-0")).toBeUndefined();
   });
+});
+
+describe("a batch is priced before anything is spent", () => {
+  const request = { prompt: "a paper boat on a lake", model: "kling-v2-6", mode: "std", duration: "5" } as const;
+  const price = priceUnits(request);
+  /** Four priced items and two that Validate refuses: those are not priced and do not break the pricing. */
+  const items = [request, request, "not a request", request, { prompt: "" }, request];
+
+  it("whose price exceeds what the packs hold less the ledger's reservations starts nothing, and its summary and completion event say why", async () => {
+    // Another job holds a reservation: the packs alone (5 prices) would cover the batch (4), less it (2) they cannot.
+    const inFlight = "arn:aws:states:us-east-1:000000000000:execution:elsewhere:holding";
+    await harness.pipeline.ledger.ready;
+    const ledger = harness.pipeline.ledger.ledger;
+    expect((await ledger.reserveCredits(inFlight, 2 * price, 100, Date.now())).reserved).toBe(true);
+    try {
+      const run = await harness.runBatch({ batchId: "too-dear", items }, { units: 5 * price });
+      expect(run.report.status).toBe("SUCCEEDED");
+      const summary = run.report.output as BatchSummary;
+      expect(summary).toMatchObject({
+        batchId: "too-dear",
+        total: 6,
+        succeeded: 0,
+        failed: 0,
+        items: [],
+        units: { reservedUnits: 0, spentUnits: 0 },
+        notStarted: {
+          errorCode: "Kling.InsufficientCredits",
+          itemCount: 6,
+          unpricedItems: 2,
+          priceUnits: 4 * price,
+          onlineUnits: 5 * price,
+          reservedUnits: 2 * price,
+          availableUnits: 3 * price,
+        },
+      });
+      expect(summary.notStarted?.reason).toContain(`cost ${4 * price} units but only ${3 * price} are available`);
+      expect(run.tasksCreated).toBe(0);
+      expect(await harness.pipeline.executions.describe("batch-too-dear-0")).toBeUndefined();
+      expect(run.events).toEqual([{ source: "kling-pipeline", detailType: BATCH_EVENTS.completed, detail: summary }]);
+    } finally {
+      await ledger.settleCredits(inFlight);
+    }
+  }, 60_000);
+
+  it("that fits runs every item; its summary's units reserved and spent are what the simulator charged", async () => {
+    const run = await harness.runBatch({ batchId: "fits", items }, { units: 4 * price });
+    const summary = run.report.output as BatchSummary;
+    expect(summary).toMatchObject({ total: 6, succeeded: 4, failed: 2 });
+    expect(summary.notStarted).toBeUndefined();
+    expect(run.tasksCreated).toBe(4);
+    expect(run.unitsCharged).toBe(4 * price);
+    expect(summary.units).toEqual({ reservedUnits: 4 * price, spentUnits: run.unitsCharged });
+    for (const outcome of summary.items.filter((item) => item.status === "SUCCEEDED")) {
+      expect(outcome.units).toEqual({ reservedUnits: price, spentUnits: price });
+    }
+  }, 60_000);
 });

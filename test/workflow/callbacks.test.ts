@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { capabilityToken } from "#lambdas/common/capability-token";
 import { LOCAL_CALLBACK_SECRET_VARIABLES } from "#lambdas/common/callback-secrets";
 import { callbackUrlFor } from "#lambdas/common/callback-url";
-import { ENV } from "#lambdas/common/settings";
+import { CALLBACK_ENV } from "#lambdas/common/settings";
 import { externalTaskIdFor } from "#lambdas/submit/external-task-id";
 import type { EngineEvent, ExecutionReport } from "#local/runner/local-engine";
 import { LocalPipeline } from "#local/runner/pipeline";
@@ -103,7 +103,7 @@ describe("with callbacks on (the default, as when the API is deployed)", () => {
     const result = await run("happy", async (_simulator, name) => {
       // Once WaitForVideo waits, claim the task succeeded with a token that is not its own.
       const externalTaskId = await waitForTaskOf(name);
-      const baseUrl = pipeline.functionEnvironment[ENV.callbackBaseUrl] ?? "";
+      const baseUrl = pipeline.functionEnvironment[CALLBACK_ENV.baseUrl] ?? "";
       const key = pipeline.functionEnvironment[LOCAL_CALLBACK_SECRET_VARIABLES.capabilityKey] ?? "";
       const forged = [
         callbackUrlFor(baseUrl, key, "another-task-000000000000").replace("another-task-000000000000", externalTaskId),
@@ -153,6 +153,6 @@ describe("with callbacks off", () => {
 /** The external_task_id of the execution's task, once WaitForVideo has recorded its wait in the ledger. */
 async function waitForTaskOf(name: string): Promise<string> {
   const externalTaskId = externalTaskIdFor(name, pipeline.executions.arnOf(name));
-  while (!(await pipeline.ledger.ledger.taskWait(externalTaskId))) await new Promise((resolve) => setTimeout(resolve, 5));
+  while (!(await pipeline.ledger.taskWaits.taskWait(externalTaskId))) await new Promise((resolve) => setTimeout(resolve, 5));
   return externalTaskId;
 }

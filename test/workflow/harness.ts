@@ -24,6 +24,8 @@ export interface BatchRun {
   readonly events: readonly BusEvent[];
   readonly tasksCreatedPerExternalId: ReadonlyMap<string, number>;
   readonly tasksCreated: number;
+  /** Units the simulator's packs were charged, failed tasks refunded. */
+  readonly unitsCharged: number;
 }
 
 /** One synthesized pipeline per test file; each scenario gets a fresh simulator. */
@@ -95,11 +97,13 @@ export class WorkflowHarness {
         }),
       );
       const events = this.pipeline.bus.events.slice(eventsBefore);
+      const charged = sim.resourcePacks().reduce((sum, pack) => sum + pack.total_quantity - pack.remaining_quantity, 0);
       return reports.map((report) => ({
         report,
         events,
         tasksCreatedPerExternalId: new Map(sim.stats.tasksCreatedPerExternalId),
         tasksCreated: sim.stats.tasksCreated,
+        unitsCharged: Math.round(charged * 100) / 100,
       }));
     } finally {
       await sim.close();

@@ -11,7 +11,6 @@ import { BATCH_EVENTS } from "#lambdas/batch/batch";
 import type { BusEvent } from "#local/runner/event-bus";
 import type { GenerationExecutions } from "#lambdas/api/executions";
 import { PresignedVideoLinks } from "#lambdas/api/video-links";
-import { videoBucketClient } from "#lambdas/common/video-bucket";
 import { DEV_API_KEY, startSimulator, type Simulator } from "#local/simulator/index";
 import { startLocalApiServer, type LocalApiServer } from "#local/serve/api-server";
 import { toProxyEvent, type RawApiRequest } from "#local/serve/proxy-event";
@@ -34,7 +33,7 @@ beforeAll(async () => {
   server = await startLocalApiServer({
     executions: harness.pipeline.executions,
     environment: harness.pipeline.functionEnvironment,
-    links: new PresignedVideoLinks(videoBucketClient, harness.pipeline.videoLinkSeconds),
+    links: new PresignedVideoLinks(() => harness.pipeline.videoBucketPort(), harness.pipeline.videoLinkSeconds),
     events: (entry) => harness.pipeline.putEvent(entry),
     callbacks: (event) => harness.pipeline.handleKlingCallback(event),
     port: 0,
@@ -214,7 +213,7 @@ describe("a failure behind the handler", () => {
       describe: () => Promise.reject(new Error("boom")),
     };
     const errors = vi.spyOn(console, "error").mockImplementation(() => {});
-    const broken = await startLocalApiServer({ executions: failing, environment: {}, links: new PresignedVideoLinks(videoBucketClient, 60), port: 0 });
+    const broken = await startLocalApiServer({ executions: failing, environment: {}, links: new PresignedVideoLinks(() => harness.pipeline.videoBucketPort(), 60), port: 0 });
     try {
       const response = await fetch(`${broken.url}/generations`, { method: "POST", body: JSON.stringify({ prompt: "a corgi" }) });
       expect(response.status).toBe(500);
