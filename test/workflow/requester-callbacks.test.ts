@@ -87,7 +87,8 @@ describe("requester callbacks", () => {
     expect(notifications).toHaveLength(1);
     expect(notifications[0]).toMatchObject({
       type: "generation.failed",
-      data: { status: "FAILED", video: null, diagnosis: { errorCode: "Kling.GenerationFailed", recoverable: true, failedState: "Poll" } },
+      // Kling's callback of the failed task ended WaitForVideo with the failure (callbacks are on by default).
+      data: { status: "FAILED", video: null, diagnosis: { errorCode: "Kling.GenerationFailed", recoverable: true, failedState: "WaitForVideo" } },
     });
   });
 
