@@ -31,7 +31,6 @@ import { logicalIdOf, synthesizePipeline } from "./synthesize";
 import { startLocalVideoBucket } from "../storage/local-video-bucket";
 import type { VideoBucketServer } from "../storage/video-bucket-server";
 import type { VideoBucket } from "#lambdas/common/video-bucket";
-import { LEDGER_ENV } from "#lambdas/ledger/config";
 import type { Ledger } from "#lambdas/ledger/ledger";
 import type { PutEventsEntry } from "../serve/put-events";
 import { type LocalLedger, startLocalLedger } from "../ledger/local-ledger";
@@ -89,7 +88,7 @@ function functionEnvironment(template: CloudFormationTemplate, functionIds: read
         name === ENV.requesterWebhookSecretArn ||
         name === ENV.klingBaseUrl ||
         name === ENV.videoBucketName ||
-        name === LEDGER_ENV.tableName ||
+        name === ENV.ledgerTableName ||
         name.startsWith("AWS_")
       ) {
         continue;
