@@ -12,7 +12,8 @@ import { Policy, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import type { IStateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
-import { LEDGER_ENV, type SlotQueue } from "../lambdas/ledger/config";
+import type { SlotQueue } from "../lambdas/ledger/config";
+import { ENV } from "../lambdas/common/settings";
 import { LEDGER_EXPIRY_ATTRIBUTE, LEDGER_KEY_ATTRIBUTES } from "../lambdas/ledger/dynamodb-ledger";
 import { ENDED_STATUSES, EXECUTION_STATUS_CHANGE } from "../lambdas/release-slot/status-change";
 
@@ -49,9 +50,9 @@ export class AccountLedger extends Construct {
         removalPolicy: RemovalPolicy.DESTROY,
       });
     this.environment = {
-      [LEDGER_ENV.tableName]: this.table.tableName,
-      [LEDGER_ENV.klingConcurrency]: String(props.klingConcurrency),
-      [LEDGER_ENV.slotQueue]: JSON.stringify(props.slotQueue),
+      [ENV.ledgerTableName]: this.table.tableName,
+      [ENV.klingConcurrency]: String(props.klingConcurrency),
+      [ENV.slotQueue]: JSON.stringify(props.slotQueue),
     };
   }
 

@@ -3,7 +3,7 @@
  * succeeded, the diagnosis once it failed.
  */
 import * as z from "zod";
-import { diagnosisOfExecution, parseExecutionJson, type Diagnosis } from "../diagnose/diagnosis";
+import { diagnosisOfEndedExecution, parseExecutionJson, type Diagnosis } from "../diagnose/diagnosis";
 import { logger } from "../observability/logger";
 import type { ExecutionDescription, ExecutionStatus } from "./executions";
 import type { VideoLinks } from "./video-links";
@@ -59,7 +59,8 @@ export async function generationView(
     id: execution.name,
     status,
     video: status === "SUCCEEDED" ? await videoOf(execution, links, now) : null,
-    diagnosis: status === "FAILED" ? diagnosisOfExecution(execution.name, execution.error, execution.cause) : null,
+    // Every ending but success has its diagnosis: a timed-out or stopped execution too, from what AWS reports of it.
+    diagnosis: status === "FAILED" || status === "TIMED_OUT" || status === "ABORTED" ? diagnosisOfEndedExecution(execution.name, status, execution.error, execution.cause) : null,
   };
 }
 

@@ -4,12 +4,7 @@
  */
 import * as z from "zod";
 import { type Environment, parseJsonVariable, requireVariable } from "../common/config";
-
-export const LEDGER_ENV = {
-  tableName: "LEDGER_TABLE_NAME",
-  klingConcurrency: "KLING_CONCURRENCY",
-  slotQueue: "SLOT_QUEUE",
-} as const;
+import { ENV } from "../common/settings";
 
 export const slotQueueSchema = z
   .object({
@@ -34,11 +29,11 @@ export interface SlotSettings {
 }
 
 export function ledgerTableName(env: Environment): string {
-  return requireVariable(env, LEDGER_ENV.tableName);
+  return requireVariable(env, ENV.ledgerTableName);
 }
 
 export function slotSettings(env: Environment): SlotSettings {
-  const limit = Number(requireVariable(env, LEDGER_ENV.klingConcurrency));
-  if (!Number.isInteger(limit) || limit < 1) throw new Error(`environment variable ${LEDGER_ENV.klingConcurrency} must be a whole number of 1 or more`);
-  return { limit, queue: parseJsonVariable(env, LEDGER_ENV.slotQueue, slotQueueSchema) };
+  const limit = Number(requireVariable(env, ENV.klingConcurrency));
+  if (!Number.isInteger(limit) || limit < 1) throw new Error(`environment variable ${ENV.klingConcurrency} must be a whole number of 1 or more`);
+  return { limit, queue: parseJsonVariable(env, ENV.slotQueue, slotQueueSchema) };
 }

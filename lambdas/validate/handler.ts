@@ -20,16 +20,21 @@ const validateEventSchema = z.object({
   redriveCount: z.number().int().min(0).default(0),
 });
 
-const WORKFLOW_FIELDS: ReadonlySet<string> = new Set(Object.values(WORKFLOW_FAILURE_FIELDS));
-
 /**
- * The request as sent. A redrive resumes Validate with the state the failure left: the request
- * with the workflow's record of that failure beside it, which is not the request's. On a first
- * attempt nothing is set aside, so a request that carries such a field is refused by name.
+ * What is set aside before the request is validated. A generation a batch started carries the
+ * batch's execution id beside the request (see STARTED_BY_KEY). A redrive resumes Validate with
+ * the state the failure left: the request with the workflow's record of that failure beside it,
+ * which is not the request's. On a first attempt only the former is set aside, so a request that
+ * carries a failure field is refused by name.
  */
+const SET_ASIDE: ReadonlySet<string> = new Set([STARTED_BY_KEY]);
+const SET_ASIDE_ON_REDRIVE: ReadonlySet<string> = new Set([STARTED_BY_KEY, ...Object.values(WORKFLOW_FAILURE_FIELDS)]);
+
+/** The request as sent: the state without the fields set aside; anything but an object as it is (the schema refuses it). */
 function requestAsSent(state: unknown, redriveCount: number): unknown {
-  if (redriveCount === 0 || state === null || typeof state !== "object" || Array.isArray(state)) return state;
-  return Object.fromEntries(Object.entries(state).filter(([field]) => !WORKFLOW_FIELDS.has(field)));
+  if (state === null || typeof state !== "object" || Array.isArray(state)) return state;
+  const setAside = redriveCount === 0 ? SET_ASIDE : SET_ASIDE_ON_REDRIVE;
+  return Object.fromEntries(Object.entries(state).filter(([field]) => !setAside.has(field)));
 }
 
 interface ValidateResult {
@@ -40,21 +45,13 @@ interface ValidateResult {
 
 export function validateHandler({ settings }: Pick<HandlerPorts, "settings">) {
   return observed(async (event: unknown): Promise<ValidateResult> => {
-    const { jobId, request: input, redriveCount } = parseEvent(validateEventSchema, event, "Validate");
-    const request = withoutStartedBy(input);
+    const { jobId, request, redriveCount } = parseEvent(validateEventSchema, event, "Validate");
     const result = validateGenerationRequest(requestAsSent(request, redriveCount), settings.validate());
     if (!result.ok) {
       throw new KlingError(result.contentPolicy ? "Kling.ContentPolicy" : "Kling.InvalidRequest", result.problems.join("; "));
     }
     return { jobId, request: result.request, kind: taskKind(result.request) };
   });
-}
-
-/** A generation a batch started carries the batch's execution id beside the request (see STARTED_BY_KEY). */
-function withoutStartedBy(input: unknown): unknown {
-  if (input === null || typeof input !== "object" || Array.isArray(input) || !(STARTED_BY_KEY in input)) return input;
-  const { [STARTED_BY_KEY]: _startedBy, ...request } = input as Record<string, unknown>;
-  return request;
 }
 
 export const handler = validateHandler({ settings: settingsFrom(process.env) });

@@ -1,9 +1,12 @@
 /**
- * `npm run bench -- [--jobs N] [--seed S] [--json]`: the side-by-side benchmark (run-bench.ts)
- * and the Lambda bundle sizes, as markdown tables for the README or one JSON object.
+ * `npm run bench -- [--jobs N] [--seed S] [--json | --readme]`: the side-by-side benchmark
+ * (run-bench.ts) and the Lambda bundle sizes, as markdown tables (written into the README's
+ * "bench" block with --readme) or one JSON object.
  * Exits 0 when every target is met, 1 when one is missed, 2 for a bad command line.
  */
+import { readFile, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
+import { updateGeneratedBlocks } from "../docs/readme-sections";
 import { runScript } from "../cli/script-command";
 import { BENCH_USAGE, checkTargets, formatBenchMarkdown, parseBenchCommand } from "./bench-report";
 import { measureBundleSizes } from "./bundle-sizes";
@@ -28,7 +31,13 @@ runScript("bench", BENCH_USAGE, parseBenchCommand, async (command) => {
   if (command.json) {
     process.stdout.write(`${JSON.stringify({ measuredOn, ...report, bundles, targets })}\n`);
   } else {
-    process.stdout.write(`${formatBenchMarkdown(report, bundles, targets, measuredOn).join("\n")}\n`);
+    const tables = formatBenchMarkdown(report, bundles, targets, measuredOn).join("\n");
+    process.stdout.write(`${tables}\n`);
+    if (command.readme) {
+      const readme = new URL("../../README.md", import.meta.url);
+      await writeFile(readme, updateGeneratedBlocks(await readFile(readme, "utf8"), { bench: tables }));
+      progress("README.md's bench block now holds these tables");
+    }
   }
   return targets.every((target) => target.met) ? 0 : 1;
 });

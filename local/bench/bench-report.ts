@@ -2,15 +2,16 @@
 import { parseArgs } from "node:util";
 import { JitterType } from "aws-cdk-lib/aws-stepfunctions";
 import { RETRY_POLICIES } from "#lib/retry-policies";
-import { commandLineError, wholeNumberFlag } from "../cli/script-command";
+import { CommandLineError, commandLineError, wholeNumberFlag } from "../cli/script-command";
 import { type BundleSize, MAX_BUNDLE_KB } from "./bundle-sizes";
 import type { BenchReport, VariantFigures } from "./run-bench";
 import { DEFAULT_BENCH_JOBS, DEFAULT_BENCH_SEED } from "./workload";
 
-export const BENCH_USAGE = `usage: npm run bench -- [--jobs N] [--seed S] [--json]
+export const BENCH_USAGE = `usage: npm run bench -- [--jobs N] [--seed S] [--json | --readme]
   --jobs N   jobs in the workload, run as batches of at most 100 (default ${DEFAULT_BENCH_JOBS})
   --seed S   seed of the generation times and faults, a whole number (default ${DEFAULT_BENCH_SEED})
-  --json     print all figures as one JSON object instead of the markdown tables`;
+  --json     print all figures as one JSON object instead of the markdown tables
+  --readme   also write the markdown tables into README.md's "bench" block`;
 
 const MAX_JOBS = 5_000;
 
@@ -18,6 +19,7 @@ export interface BenchCommand {
   readonly jobs: number;
   readonly seed: number;
   readonly json: boolean;
+  readonly readme: boolean;
 }
 
 export function parseBenchCommand(argv: readonly string[]): BenchCommand | "help" {
@@ -25,7 +27,7 @@ export function parseBenchCommand(argv: readonly string[]): BenchCommand | "help
   try {
     ({ values } = parseArgs({
       args: [...argv],
-      options: { jobs: { type: "string" }, seed: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+      options: { jobs: { type: "string" }, seed: { type: "string" }, json: { type: "boolean" }, readme: { type: "boolean" }, help: { type: "boolean", short: "h" } },
       allowPositionals: false,
       strict: true,
     }));
@@ -33,10 +35,12 @@ export function parseBenchCommand(argv: readonly string[]): BenchCommand | "help
     throw commandLineError(error);
   }
   if (values.help) return "help";
+  if (values.json && values.readme) throw new CommandLineError("--json and --readme do not go together: the README takes the markdown tables");
   return {
     jobs: wholeNumberFlag(values.jobs, "--jobs", { fallback: DEFAULT_BENCH_JOBS, min: 1, max: MAX_JOBS }),
     seed: wholeNumberFlag(values.seed, "--seed", { fallback: DEFAULT_BENCH_SEED, min: 0, max: 2 ** 32 - 1 }),
     json: values.json ?? false,
+    readme: values.readme ?? false,
   };
 }
 

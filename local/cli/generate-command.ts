@@ -36,7 +36,7 @@ export async function runGeneration(context: RunContext, command: GenerateReques
   try {
     return await withSession(context, logFile, async (session) => {
       const startedAt = session.clock.now();
-      const formatter = new TraceFormatter(startedAt);
+      const formatter = new TraceFormatter();
       const progress = new GenerationProgress(startedAt);
       const status = command.json ? undefined : new LiveStatus(io, generationStatus(session, progress, id), session.clock.realMs(1));
       const run = session.run(command.request, id, (event) => {

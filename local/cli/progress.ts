@@ -93,11 +93,24 @@ export class GenerationProgress {
   private klingStatus: string | undefined;
   private task: string | undefined;
 
-  constructor(readonly startedAt: number) {
-    this.stateSince = startedAt;
+  private started = false;
+
+  /** @param startedAt when the command started; the execution's first event moves it to when the execution did */
+  constructor(private origin: number) {
+    this.stateSince = origin;
+  }
+
+  /** When the execution started (until its first event, when the command did). */
+  get startedAt(): number {
+    return this.origin;
   }
 
   observe(event: EngineEvent): void {
+    if (!this.started) {
+      this.started = true;
+      this.origin = event.at;
+      this.stateSince = event.at;
+    }
     if (event.type === "StateEntered" && event.stateName) {
       this.current = event.stateName;
       this.stateSince = event.at;

@@ -67,7 +67,7 @@ class RecordedExecutions implements GenerationExecutions {
   }
 
   private async ended(record: RunRecord, report: ExecutionReport): Promise<void> {
-    const formatter = new TraceFormatter(report.startedAt);
+    const formatter = new TraceFormatter();
     const lines = [...report.events.flatMap((event) => formatter.format(event)), ...formatOutcome(report)];
     // The saved video is Archive's copy, a file of the local video bucket.
     const video = report.status === "SUCCEEDED" ? savedVideoFile(await this.session.pipeline.videoBucketServer(), report.output) : undefined;

@@ -130,18 +130,19 @@ export function runbook(): string {
   return ["| error name | what happened | the requester is told | the operator |", "|---|---|---|---|", ...rows].join("\n");
 }
 
-const BEGIN = (name: string) => `<!-- BEGIN generated: ${name} (npm run docs) -->`;
+/** A block's first line names the command that writes it: `npm run docs` for most, `npm run bench -- --readme` for the measured tables. */
+const BEGIN = (name: string) => `<!-- BEGIN generated: ${name} (`;
 const END = "<!-- END generated -->";
 
 /** Replaces each generated block of the README with the given content. */
 export function updateGeneratedBlocks(readme: string, blocks: Record<string, string>): string {
   let updated = readme;
   for (const [name, content] of Object.entries(blocks)) {
-    const begin = BEGIN(name);
-    const start = updated.indexOf(begin);
-    const end = updated.indexOf(END, start);
+    const start = updated.indexOf(BEGIN(name));
+    const beginEnd = start < 0 ? -1 : updated.indexOf("-->", start) + "-->".length;
+    const end = start < 0 ? -1 : updated.indexOf(END, beginEnd);
     if (start < 0 || end < 0) throw new Error(`the README has no generated block "${name}"`);
-    updated = `${updated.slice(0, start + begin.length)}\n${content}\n${updated.slice(end)}`;
+    updated = `${updated.slice(0, beginEnd)}\n${content}\n${updated.slice(end)}`;
   }
   return updated;
 }

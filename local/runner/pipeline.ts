@@ -31,7 +31,6 @@ import { logicalIdOf, synthesizePipeline } from "./synthesize";
 import { startLocalVideoBucket } from "../storage/local-video-bucket";
 import type { VideoBucketServer } from "../storage/video-bucket-server";
 import type { VideoBucket } from "#lambdas/common/video-bucket";
-import { LEDGER_ENV } from "#lambdas/ledger/config";
 import type { Ledger } from "#lambdas/ledger/ledger";
 import type { PutEventsEntry } from "../serve/put-events";
 import { type LocalLedger, startLocalLedger } from "../ledger/local-ledger";
@@ -101,7 +100,7 @@ function functionEnvironment(template: CloudFormationTemplate, functionIds: read
         name === ENV.requesterWebhookSecretArn ||
         name === ENV.klingBaseUrl ||
         name === ENV.videoBucketName ||
-        name === LEDGER_ENV.tableName ||
+        name === ENV.ledgerTableName ||
         // Locally the callbacks arrive at a local endpoint, and the capability key is the pipeline's own.
         name === CALLBACK_ENV.baseUrl ||
         name === CALLBACK_ENV.secretArn ||

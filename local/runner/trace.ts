@@ -113,10 +113,11 @@ export function parseDiagnosis(cause: string | null): Diagnosis | null {
 export class TraceFormatter {
   private pendingFailure: EngineEvent | undefined;
   private readonly caught = new Set<string>();
-
-  constructor(private readonly startedAt: number) {}
+  /** When the execution started: its first event (the first state entered), so offsets add up to the run's duration. */
+  private startedAt: number | undefined;
 
   private line(at: number, state: string, details: string): string {
+    this.startedAt ??= at;
     const time = `+${((at - this.startedAt) / 1000).toFixed(1)}s`.padStart(8);
     return `${time}  ${state.padEnd(13)} ${details}`;
   }

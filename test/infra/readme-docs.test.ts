@@ -11,6 +11,12 @@ describe("the README", () => {
     expect(updateGeneratedBlocks(readme, readmeBlocks())).toBe(readme);
   });
 
+  it("rewrites only the named block, whatever command its marker names, and refuses a block it lacks", () => {
+    const text = ["a", "<!-- BEGIN generated: bench (npm run bench -- --readme) -->", "old", "<!-- END generated -->", "b"].join("\n");
+    expect(updateGeneratedBlocks(text, { bench: "new" })).toBe(text.replace("old", "new"));
+    expect(() => updateGeneratedBlocks(text, { runbook: "x" })).toThrow('the README has no generated block "runbook"');
+  });
+
   it("draws every transition and every Catch of a definition", () => {
     const diagram = mermaidDiagram({
       StartAt: "A",

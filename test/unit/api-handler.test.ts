@@ -402,8 +402,16 @@ describe("GET /generations/{id}", () => {
       { status: "PENDING_REDRIVE", input, error: "Kling.PollTimeout", cause: JSON.stringify(diagnosis) },
       { status: "FAILED", video: null, diagnosis },
     ],
-    ["TIMED_OUT", { status: "TIMED_OUT", input }, { status: "TIMED_OUT", video: null, diagnosis: null }],
-    ["ABORTED", { status: "ABORTED", input }, { status: "ABORTED", video: null, diagnosis: null }],
+    [
+      "TIMED_OUT, diagnosed as the recoverable States.Timeout AWS reports",
+      { status: "TIMED_OUT", input, error: "States.Timeout" },
+      { status: "TIMED_OUT", video: null, diagnosis: expect.objectContaining({ errorCode: "States.Timeout", recoverable: true }) },
+    ],
+    [
+      "ABORTED, diagnosed as stopped with StopExecution's words",
+      { status: "ABORTED", input, error: "Operator", cause: "stopped by hand" },
+      { status: "ABORTED", video: null, diagnosis: expect.objectContaining({ errorCode: "Execution.Stopped", errorMessage: expect.stringContaining("stopped by hand") }) },
+    ],
   ] satisfies [string, StoredExecution, object][])("reports an execution that is %s", async (_scenario, execution, expected) => {
     store("api-gen-1", execution);
 

@@ -17,7 +17,7 @@ import { failedTaskError, KlingError } from "#lambdas/errors/index";
 import { klingCallbackHandler } from "#lambdas/kling-callback/handler";
 import type { KlingApi } from "#lambdas/kling/port";
 import type { Task } from "#lambdas/kling/wire";
-import { LEDGER_ENV } from "#lambdas/ledger/config";
+import { ENV } from "#lambdas/common/settings";
 import { manualClock } from "#local/simulator/test-support";
 import { ledgerOnDynalite } from "../support/ledger-on-dynalite";
 
@@ -64,7 +64,7 @@ const kling: KlingApi = {
 
 const ports = () => ({
   clock,
-  settings: settingsFrom({ [LEDGER_ENV.klingConcurrency]: "2", [LEDGER_ENV.slotQueue]: JSON.stringify({ parkSeconds: 60, deadlineSeconds: 600 }) }),
+  settings: settingsFrom({ [ENV.klingConcurrency]: "2", [ENV.slotQueue]: JSON.stringify({ parkSeconds: 60, deadlineSeconds: 600 }) }),
   kling: async () => kling,
   ledger: () => dynalite.ledger,
   taskWaits: () => dynalite.taskWaits,

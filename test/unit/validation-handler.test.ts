@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { STARTED_BY_KEY } from "#lambdas/batch/batch";
 import type { KlingError } from "#lambdas/errors/index";
 import { readValidateConfig } from "#lambdas/validate/config";
 
@@ -42,8 +43,15 @@ describe("the Validate handler", () => {
     const { handler, failureOf } = await loadHandler({ DEFAULT_MODEL: "", BLOCKED_TERMS: "" });
     const resumedState = { prompt: "a cat", failure: {}, diagnosis: { errorCode: "Sandbox.Timedout", failedState: "Validate" } };
     await expect(handler({ jobId: "job-1", request: resumedState, redriveCount: 1 })).resolves.toMatchObject({ request: { prompt: "a cat" } });
-    // A first attempt sets nothing aside: such a field in a request is refused by name.
+    // A first attempt sets no failure field aside: such a field in a request is refused by name.
     expect((await failureOf({ jobId: "job-1", request: resumedState })).klingMessage).toMatch(/failure is not a known field/);
+  });
+
+  it("started by a batch, validates the request and not the batch's started-by key beside it, on a first attempt and a redrive", async () => {
+    const { handler } = await loadHandler({ DEFAULT_MODEL: "", BLOCKED_TERMS: "" });
+    const fromBatch = { prompt: "a cat", [STARTED_BY_KEY]: "arn:aws:states:us-east-1:123456789012:execution:batch:b-1" };
+    await expect(handler({ jobId: "job-1", request: fromBatch })).resolves.toMatchObject({ request: { prompt: "a cat" } });
+    await expect(handler({ jobId: "job-1", request: { ...fromBatch, failure: {} }, redriveCount: 1 })).resolves.toMatchObject({ request: { prompt: "a cat" } });
   });
 
   it("uses DEFAULT_MODEL when the request names no model", async () => {

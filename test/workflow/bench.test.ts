@@ -179,8 +179,9 @@ describe("the account's other users in the workload", () => {
 
 describe("npm run bench's command line", () => {
   it("takes --jobs, --seed and --json, with defaults", () => {
-    expect(parseBenchCommand([])).toEqual({ jobs: 200, seed: 20_261_125, json: false });
-    expect(parseBenchCommand(["--jobs", "40", "--seed", "3", "--json"])).toEqual({ jobs: 40, seed: 3, json: true });
+    expect(parseBenchCommand([])).toEqual({ jobs: 200, seed: 20_261_125, json: false, readme: false });
+    expect(parseBenchCommand(["--jobs", "40", "--seed", "3", "--json"])).toEqual({ jobs: 40, seed: 3, json: true, readme: false });
+    expect(parseBenchCommand(["--readme"])).toMatchObject({ json: false, readme: true });
     expect(parseBenchCommand(["--help"])).toBe("help");
     expect(BENCH_USAGE).toContain("--jobs N");
   });
@@ -191,6 +192,7 @@ describe("npm run bench's command line", () => {
     expect(() => parseBenchCommand(["--seed", "-1"])).toThrow(/--seed/);
     expect(() => parseBenchCommand(["--seed", "x"])).toThrow(/--seed must be a whole number from 0 to 4294967295, got "x"/);
     expect(() => parseBenchCommand(["--fast"])).toThrow(/Unknown option '--fast'/);
+    expect(() => parseBenchCommand(["--json", "--readme"])).toThrow(new CommandLineError("--json and --readme do not go together: the README takes the markdown tables"));
   });
 });
 

@@ -190,6 +190,11 @@ describe("npm start: runs, their outcome and their history", () => {
     expect(printed).toContainEqual(expect.stringMatching(new RegExp(`Archive {7}kept the video \\(\\d+ bytes\\) as videos/${id}/\\S+\\.mp4$`)));
     expect(printed).toContainEqual(expect.stringMatching(/^SUCCEEDED in \d+\.\d s \(simulated time\)$/));
     expect(stdout).not.toMatch(/undefined|"level"/);
+    // Offsets count from the execution's start: Validate at +0.0s, Archive's line within the run's duration.
+    expect(printed.find((line) => line.includes("Validate"))).toMatch(/^ +\+0\.0s {2}Validate/);
+    const offsetOf = (line: string | undefined) => Number(/^ +\+(\d+\.\d)s/.exec(line ?? "")?.[1] ?? Number.NaN);
+    const duration = Number(/^SUCCEEDED in (\d+\.\d) s/.exec(printed.find((line) => line.startsWith("SUCCEEDED")) ?? "")?.[1] ?? Number.NaN);
+    expect(offsetOf(printed.find((line) => line.includes("Archive")))).toBeLessThanOrEqual(duration);
 
     // The Lambdas' log lines are in the run's log file, whose path was printed.
     const logFile = join(stateDir, "logs", `${id}.log`);
@@ -386,7 +391,7 @@ describe("the live status while a generation waits for one of the account's Klin
   it("npm start's status gives its place in the queue while another generation holds the slot, and the trace how long it waited", async () => {
     const holder = (await holdTheSlot("holds-the-slot")).run;
     const progress = new GenerationProgress(session.clock.now());
-    const formatter = new TraceFormatter(session.clock.now());
+    const formatter = new TraceFormatter();
     const traced: string[] = [];
     const waiting = session.run({ prompt: "a corgi surfing a wave" }, "waits-for-the-slot", (event) => {
       progress.observe(event);
