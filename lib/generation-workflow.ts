@@ -2,7 +2,7 @@
  * The generation workflow: Validate -> CheckCredits -> WaitForSlot -> Submit -> WaitForVideo <->
  * Poll -> VideoReady? -> Archive -> Succeeded (Poll gives the slot back when the task ends, before
  * Archive). With callbacks on, WaitForVideo waits on a task token that Kling's callback answers
- * with the video (-> VideoReady?), and its timeout leads to Poll, the fallback. Every task's failure -> ReleaseSlot -> Diagnose -> Recoverable? -> Failed (for good)
+ * with the video (-> Archive), and its timeout leads to Poll, the fallback. Every task's failure -> ReleaseSlot -> Diagnose -> Recoverable? -> Failed (for good)
  * or AwaitRedrive (a redrive retries the work). The state names are what an
  * operator reads in the console's execution view.
  */
@@ -117,7 +117,8 @@ export class GenerationWorkflow extends Construct {
     const definition = work.validate.next(work.checkCredits).next(work.waitForSlot).next(work.submit).next(work.waitForVideo);
     // With callbacks on, the wait ends with the video (or at its timeout, in Poll, by its Catch).
     if (work.waitForVideo instanceof Wait) work.waitForVideo.next(work.poll);
-    else work.waitForVideo.next(work.videoReady);
+    // Answered, the wait ended with the video: a callback of a failed task fails the state instead.
+    else work.waitForVideo.next(work.archive);
     work.poll.next(work.videoReady);
 
     this.logGroup = executionLogGroup(this);

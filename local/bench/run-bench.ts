@@ -21,12 +21,25 @@ import { type BenchJob, benchWorkload, otherUsersWorkload, TRANSIENT_FAULT_RATE,
  * pipeline and classic-poller: the workload as batches one after another, with the account's
  * other users. overload: the same jobs through the pipeline all at once, as two batches and a
  * stream of API requests sharing the account's slots first come first served, without other
- * users (they take slots outside the ledger, so Kling's 429s would be by design).
+ * users (they take slots outside the ledger, so Kling's 429s would be by design); with Kling's
+ * callbacks delivered, with 20% of them lost, and polling only.
  */
-const VARIANTS = ["pipeline", "classic-poller", "overload"] as const;
+const VARIANTS = ["pipeline", "classic-poller", "overload", "overload-callbacks-lost", "overload-polling"] as const;
+export type VariantName = (typeof VARIANTS)[number];
+
+/** What each variant runs: how the jobs arrive, and what becomes of Kling's callbacks. */
+const VARIANT_SPECS: Readonly<Record<VariantName, { readonly overload: boolean; readonly callbacks: "delivered" | "lost" | "off" }>> = {
+  pipeline: { overload: false, callbacks: "delivered" },
+  // The baseline polls: it has no WaitForVideo that a callback could end.
+  "classic-poller": { overload: false, callbacks: "off" },
+  overload: { overload: true, callbacks: "delivered" },
+  "overload-callbacks-lost": { overload: true, callbacks: "lost" },
+  "overload-polling": { overload: true, callbacks: "off" },
+};
+/** The share of callbacks the simulator drops in overload-callbacks-lost. */
+export const LOST_CALLBACK_SHARE = 0.2;
 /** Under overload, every tenth job arrives as an API request (a generation started on its own). */
 const OVERLOAD_API_EVERY = 10;
-export type VariantName = (typeof VARIANTS)[number];
 
 /** Where simulated time starts: the same instant every run. */
 const BENCH_START = Date.UTC(2026, 0, 5, 9, 0, 0);
@@ -80,6 +93,9 @@ export interface VariantFigures {
   /** Create requests, including those answered by an injected fault, per job. */
   readonly createRequestsPerJob: number;
   readonly faultsInjected: number;
+  /** Kling's callbacks the simulator delivered, and those it dropped (lost on their way). */
+  readonly callbacksDelivered: number;
+  readonly callbacksLost: number;
   readonly wallSeconds: number;
 }
 
@@ -103,11 +119,12 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const otherUsers = (options.otherUsers ?? true) ? otherUsersWorkload(options.seed, horizonSeconds) : [];
   const variants: VariantFigures[] = [];
   for (const variant of options.variants ?? VARIANTS) {
-    const arrival = variant === "overload" ? overloadArrival(workload) : { jobs: workload, batches, apiJobs: [] };
+    const { overload } = VARIANT_SPECS[variant];
+    const arrival = overload ? overloadArrival(workload) : { jobs: workload, batches, apiJobs: [] };
     options.onProgress?.(
-      `${variant}: ${options.jobs} jobs in ${arrival.batches.length} batches${variant === "overload" ? ` at once and ${arrival.apiJobs.length} API requests` : ""}, Kling concurrency ${BENCH_KLING_CONCURRENCY}`,
+      `${variant}: ${options.jobs} jobs in ${arrival.batches.length} batches${overload ? ` at once and ${arrival.apiJobs.length} API requests` : ""}, Kling concurrency ${BENCH_KLING_CONCURRENCY}`,
     );
-    variants.push(await runVariant(variant, arrival, variant === "overload" ? [] : otherUsers, { ...options, faultRate }));
+    variants.push(await runVariant(variant, arrival, overload ? [] : otherUsers, { ...options, faultRate }));
   }
   const longest = Math.max(...variants.map((figures) => figures.makespanSeconds));
   return {
@@ -142,6 +159,7 @@ async function runVariant(
   options: BenchOptions & { readonly faultRate: number },
 ): Promise<VariantFigures> {
   const started = Date.now();
+  const { callbacks } = VARIANT_SPECS[variant];
   const clock = new VirtualClock(BENCH_START);
   let transitions = 0;
   let lambdaInvocations = 0;
@@ -153,7 +171,7 @@ async function runVariant(
     // The retries' full jitter, drawn from the seed.
     random: mulberry32(options.seed ^ 0x717e),
     // Log lines would only cost wall time here.
-    config: { klingConcurrency: BENCH_KLING_CONCURRENCY, logLevel: "WARN" },
+    config: { klingConcurrency: BENCH_KLING_CONCURRENCY, logLevel: "WARN", callbacks: { enabled: callbacks !== "off" } },
     onGenerationEvent: (_name, event) => countTransition(event.type),
     aroundInvoke: (_state, invoke) => {
       lambdaInvocations += 1;
@@ -175,6 +193,7 @@ async function runVariant(
     clock,
     // Callbacks are sent on the virtual clock, each delivery as its work (local/runner/pipeline.ts, handleKlingCallback).
     scheduler: clock,
+    ...(callbacks === "lost" ? { callbackFaults: { seed: options.seed, rate: LOST_CALLBACK_SHARE, kinds: ["drop"] } } : {}),
     faultPlan: transientFaultPlan(options.seed, options.faultRate),
     maxConcurrentTasks: BENCH_KLING_CONCURRENCY,
     otherUsers,
@@ -201,7 +220,7 @@ async function runVariant(
     };
     const reports: ExecutionReport[] = [];
     let apiReports: ExecutionReport[] = [];
-    if (variant === "overload") {
+    if (VARIANT_SPECS[variant].overload) {
       // Everything arrives at once: the batches and the API's generations (started as the API starts them).
       for (const { name, job } of apiRequests) await pipeline.executions.start(name, JSON.stringify(job.request));
       const [batchReports, generationReports] = await Promise.all([
@@ -235,7 +254,7 @@ async function runVariant(
       taken,
     );
     const takenSeconds = taken.reduce((sum, slot) => sum + Math.max(0, Math.min(slot.until, makespanSeconds) - Math.max(slot.from, 0)), 0);
-    const { requestsByKind, requests, tasksCreated, faultsInjected } = simulator.stats;
+    const { requestsByKind, requests, tasksCreated, faultsInjected, callbacks: callbackCounts } = simulator.stats;
     const jobs = workload.length;
     const perJob = (kind: RequestKind) => requestsByKind[kind] / jobs;
     return {
@@ -260,6 +279,8 @@ async function runVariant(
       tasksCreatedPerSucceededJob: tasksCreated / succeeded,
       createRequestsPerJob: perJob("create"),
       faultsInjected,
+      callbacksDelivered: callbackCounts.sent,
+      callbacksLost: callbackCounts.dropped,
       wallSeconds: (Date.now() - started) / 1000,
     };
   } finally {

@@ -68,12 +68,13 @@ describe("the generation state machine", () => {
     expect(definition.StartAt).toBe("Validate");
   });
 
-  it("chains Validate -> CheckCredits -> WaitForSlot -> Submit -> WaitForVideo -> VideoReady? -> Archive -> Succeeded, with Poll after a wait that timed out", () => {
+  it("chains Validate -> CheckCredits -> WaitForSlot -> Submit -> WaitForVideo -> Archive -> Succeeded, with Poll -> VideoReady? after a wait that timed out", () => {
     expect(state("Validate").Next).toBe("CheckCredits");
     expect(state("CheckCredits").Next).toBe("WaitForSlot");
     expect(state("WaitForSlot").Next).toBe("Submit");
     expect(state("Submit").Next).toBe("WaitForVideo");
-    expect(state("WaitForVideo")).toMatchObject({ Type: "Task", Next: "VideoReady?" });
+    // A callback answers the wait only with the video (a failed task fails the state): nothing to choose.
+    expect(state("WaitForVideo")).toMatchObject({ Type: "Task", Next: "Archive" });
     expect(state("Poll").Next).toBe("VideoReady?");
     expect(state("VideoReady?")).toMatchObject({
       Type: "Choice",

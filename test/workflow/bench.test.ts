@@ -69,8 +69,8 @@ describe("the benchmark, 12 jobs without faults or other users", () => {
   });
 
   it("the pipeline, Kling's callback ending each wait, never polls: exactly a job's states without Poll, and the batch's", () => {
-    // Validate, CheckCredits, WaitForSlot, Submit, WaitForVideo, VideoReady?, Archive, Succeeded, and the batch's states.
-    const planned = BATCH_STATES_PER_BATCH + PRICING_STATES_PER_BATCH + JOBS * (BATCH_STATES_PER_JOB + 8);
+    // Validate, CheckCredits, WaitForSlot, Submit, WaitForVideo, Archive, Succeeded, and the batch's states.
+    const planned = BATCH_STATES_PER_BATCH + PRICING_STATES_PER_BATCH + JOBS * (BATCH_STATES_PER_JOB + 7);
     const measured = Math.round(variant("pipeline").transitionsPerSucceededJob * JOBS);
     // On the virtual clock every callback comes at its task's end, and none is lost here.
     expect(measured).toBe(planned);
@@ -97,71 +97,91 @@ describe("the benchmark, 12 jobs without faults or other users", () => {
     }
   });
 
-  it("prints both variants side by side with their ratio, and the targets", () => {
+  it("prints the pipeline and the classic poller side by side with their ratio, the overload's three, and the targets", () => {
     const bundles = [{ name: "poll", kilobytes: 101.5 }];
     const lines = formatBenchMarkdown(report, bundles, checkTargets(report, bundles), "on a test machine");
     expect(lines[0]).toContain(`${JOBS} jobs, seed ${SEED}, Kling concurrency 5`);
-    expect(lines).toContain("| figure | this pipeline | classic poller | pipeline / poller |");
+    expect(lines).toContain("| figure | this pipeline (callbacks) | classic poller | pipeline / poller |");
     expect(lines).toContain("| tasks created per succeeded job | 1.00 | 1.00 | 1.00 |");
+    expect(lines).toContain("| figure | callbacks delivered | 20% of callbacks lost | polling only |");
+    expect(lines).toContain(`| jobs succeeded | ${JOBS} | ${JOBS} | ${JOBS} |`);
     expect(lines).toContain("| poll | 101.5 |");
-    expect(lines.some((line) => line.startsWith("| tasks created per succeeded job = 1.00 | yes |"))).toBe(true);
+    expect(lines.some((line) => line.startsWith("| tasks created per succeeded job = 1.00, in every variant of the pipeline | yes |"))).toBe(true);
   });
 });
 
 describe("the benchmark's targets", () => {
-  const figures = (overrides: Partial<VariantFigures>): VariantFigures => ({ ...variant("pipeline"), ...overrides });
+  /** The report with some variants' figures changed. */
+  const changed = (overrides: Partial<Record<VariantFigures["variant"], Partial<VariantFigures>>>): BenchReport => ({
+    ...report,
+    variants: report.variants.map((figures) => ({ ...figures, ...overrides[figures.variant] })),
+  });
+  const met = (name: string, overrides: Parameters<typeof changed>[0], bundles = [{ name: "api", kilobytes: 100 }]) =>
+    checkTargets(changed(overrides), bundles).find((target) => target.name.startsWith(name))?.met;
 
-  it("a bundle over 150 KB or a second task for a job misses its target", () => {
-    const twice: BenchReport = { ...report, variants: [figures({ tasksCreatedPerSucceededJob: 1.01 }), variant("classic-poller"), variant("overload")] };
-    const targets = checkTargets(twice, [{ name: "api", kilobytes: 150.1 }]);
-    const missed = targets.filter((target) => !target.met).map((target) => target.name);
-    expect(missed).toContain("every Lambda bundle <= 150 KB");
-    expect(missed).toContain("tasks created per succeeded job = 1.00");
+  it("a bundle over 150 KB or a second task for a job, in any variant of the pipeline, misses its target", () => {
+    expect(met("every Lambda bundle", {}, [{ name: "api", kilobytes: 150.1 }])).toBe(false);
+    expect(met("tasks created per succeeded job", {})).toBe(true);
+    expect(met("tasks created per succeeded job", { pipeline: { tasksCreatedPerSucceededJob: 1.01 } })).toBe(false);
+    expect(met("tasks created per succeeded job", { "overload-callbacks-lost": { tasksCreatedPerSucceededJob: 1.01 } })).toBe(false);
   });
 
   it("a 429 with no slot held by other users misses the 429 target, and so do more than Submit's declared backoff sends while they hold one", () => {
-    const met = (overrides: Partial<VariantFigures>) =>
-      checkTargets({ ...report, variants: [figures(overrides), variant("classic-poller"), variant("overload")] }, []).find((target) => target.name.startsWith("429s <="))?.met;
+    const met429 = (overrides: Partial<VariantFigures>) => met("429s <=", { pipeline: overrides });
     // Seven creates (the first and six retries) over waits of 1 + 2 + 4 + 8 + 16 + 30 s on average: 61 s.
     expect(declaredCreatesPerBlockedMinute()).toBeCloseTo((7 / 61) * 60, 6);
-    expect(met({ http429s: 0, otherUsersSlotSeconds: 0 })).toBe(true);
-    expect(met({ http429s: 1, otherUsersSlotSeconds: 0 })).toBe(false);
-    expect(met({ http429s: 7, otherUsersSlotSeconds: 61 })).toBe(true);
-    expect(met({ http429s: 8, otherUsersSlotSeconds: 61 })).toBe(false);
+    expect(met429({ http429s: 0, otherUsersSlotSeconds: 0 })).toBe(true);
+    expect(met429({ http429s: 1, otherUsersSlotSeconds: 0 })).toBe(false);
+    expect(met429({ http429s: 7, otherUsersSlotSeconds: 61 })).toBe(true);
+    expect(met429({ http429s: 8, otherUsersSlotSeconds: 61 })).toBe(false);
   });
 
   it("is not better than the baseline when it needs more transitions", () => {
     const baseline = variant("classic-poller");
-    const costly: BenchReport = {
-      ...report,
-      variants: [
-        figures({ makespanSeconds: baseline.makespanSeconds - 1, meanDetectionDelayShare: 0, transitionsPerSucceededJob: baseline.transitionsPerSucceededJob + 1 }),
-        baseline,
-        variant("overload"),
-      ],
-    };
-    const better = checkTargets(costly, []).find((target) => target.name.startsWith("better than the classic poller"));
-    expect(better?.met).toBe(false);
+    const costly = { makespanSeconds: baseline.makespanSeconds - 1, meanDetectionDelayShare: 0, transitionsPerSucceededJob: baseline.transitionsPerSucceededJob + 1 };
+    expect(met("better than the classic poller", { pipeline: costly })).toBe(false);
   });
-  it("under overload, one 429 or one failed job misses the overload target, and so does a makespan past 1.05 of the ideal", () => {
-    const overloadMet = (overrides: Partial<VariantFigures>) =>
-      checkTargets({ ...report, variants: [variant("pipeline"), variant("classic-poller"), { ...variant("overload"), failed: 0, http429s: 0, makespanOverIdeal: 1.05, ...overrides }] }, []).find((target) =>
-        target.name.startsWith("under overload"),
-      )?.met;
+
+  it("under overload with callbacks, one 429 or one failed job misses the overload target, and so does a makespan past 1.02 of the ideal", () => {
+    const overloadMet = (overrides: Partial<VariantFigures>) => met("under overload (two batches", { overload: { failed: 0, http429s: 0, makespanOverIdeal: 1.02, ...overrides } });
     expect(overloadMet({})).toBe(true);
     expect(overloadMet({ http429s: 1 })).toBe(false);
     expect(overloadMet({ failed: 1 })).toBe(false);
-    expect(overloadMet({ makespanOverIdeal: 1.051 })).toBe(false);
+    expect(overloadMet({ makespanOverIdeal: 1.021 })).toBe(false);
+  });
+
+  it("with callbacks, a detection delay past 1% of the generation time or more than 12 transitions per job misses its target", () => {
+    expect(met("with callbacks, mean detection delay", { pipeline: { meanDetectionDelayShare: 0.01 }, overload: { meanDetectionDelayShare: 0.01 } })).toBe(true);
+    expect(met("with callbacks, mean detection delay", { overload: { meanDetectionDelayShare: 0.0101 } })).toBe(false);
+    expect(met("with callbacks, under overload: state transitions", { overload: { transitionsPerSucceededJob: 12 } })).toBe(true);
+    expect(met("with callbacks, under overload: state transitions", { overload: { transitionsPerSucceededJob: 12.01 } })).toBe(false);
+  });
+
+  it("with 20% of the callbacks lost, one failed job misses its target, and so does a run that lost none", () => {
+    expect(met("with 20% of the callbacks lost", { "overload-callbacks-lost": { failed: 0, callbacksLost: 3 } })).toBe(true);
+    expect(met("with 20% of the callbacks lost", { "overload-callbacks-lost": { failed: 1, callbacksLost: 3 } })).toBe(false);
+    expect(met("with 20% of the callbacks lost", { "overload-callbacks-lost": { failed: 0, callbacksLost: 0 } })).toBe(false);
   });
 });
 
 describe("the benchmark under overload", () => {
-  it("takes every job, two batches and the API's requests at once, without a failure or a 429, one task each", () => {
-    const overload = variant("overload");
-    expect(overload.apiRequests).toBe(Math.floor(JOBS / 10));
-    expect(overload.succeeded).toBe(JOBS);
-    expect(overload.http429s).toBe(0);
-    expect(overload.tasksCreatedPerSucceededJob).toBe(1);
+  it("takes every job, two batches and the API's requests at once, without a failure or a 429, one task each, whatever becomes of the callbacks", () => {
+    for (const name of ["overload", "overload-callbacks-lost", "overload-polling"] as const) {
+      const overload = variant(name);
+      expect(overload.apiRequests, name).toBe(Math.floor(JOBS / 10));
+      expect(overload.succeeded, name).toBe(JOBS);
+      expect(overload.http429s, name).toBe(0);
+      expect(overload.tasksCreatedPerSucceededJob, name).toBe(1);
+    }
+  });
+
+  it("with callbacks lost, the fallback poll finds the ends the lost callbacks did not tell, later and at the cost of its states; polling only, no callback is sent", () => {
+    const lost = variant("overload-callbacks-lost");
+    expect(lost.callbacksLost).toBeGreaterThan(0);
+    expect(lost.transitionsPerSucceededJob).toBeGreaterThan(variant("overload").transitionsPerSucceededJob);
+    expect(lost.meanDetectionDelaySeconds).toBeGreaterThan(variant("overload").meanDetectionDelaySeconds);
+    expect(variant("overload-polling").callbacksDelivered).toBe(0);
+    expect(variant("overload").callbacksLost).toBe(0);
   });
 });
 
