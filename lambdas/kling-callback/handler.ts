@@ -18,7 +18,9 @@ import { type HandlerPorts, settingsFrom } from "../common/ports";
 import { verifyWebhook, WebhookVerificationError } from "../common/standard-webhooks";
 import { answerWait, releaseEndedTask, taskEndOf } from "../common/task-end";
 import { sfnTaskResponses } from "../common/task-responses";
-import { TASK_STATUSES, type TaskStatus } from "../kling/wire";
+import { KlingError } from "../errors";
+import type { KlingTaskKind } from "../kling/port";
+import { type Task, TASK_STATUSES, type TaskStatus } from "../kling/wire";
 import { NEW_TASK_STATUSES } from "../kling/wire-v2";
 import { dynamoDbLedgerFrom, slotPortsOf } from "../ledger/ports";
 import { dynamoDbTaskWaitsFrom } from "../ledger/task-waits";
@@ -109,6 +111,27 @@ async function checkedCallback(
   return { externalTaskId, hint: read.hint };
 }
 
+/**
+ * How often the confirming query is sent when Kling answers it with a passing fault (a 5xx, a
+ * dropped connection, a 429), a moment apart: Kling does not document that it sends a refused
+ * callback again, and a callback given up costs the job the wait for its fallback poll.
+ */
+const CONFIRM_ATTEMPTS = 3;
+const CONFIRM_BACKOFF_MS = 100;
+
+/** The task as Kling says it is now, asked again after a passing fault. */
+async function confirmingQuery(ports: KlingCallbackPorts, kind: KlingTaskKind, taskId: string): Promise<Task> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await (await ports.kling()).getTask(kind, taskId);
+    } catch (error) {
+      if (attempt >= CONFIRM_ATTEMPTS || !(error instanceof KlingError && error.retriedByStateMachine)) throw error;
+      logger().warn("confirming query failed; asking again", { taskId, attempt, error: `${error.name}: ${error.message}` });
+      await new Promise((resolve) => setTimeout(resolve, CONFIRM_BACKOFF_MS * attempt));
+    }
+  }
+}
+
 /** Confirms the end with Kling and, if this call is the first to claim it, acts on it. */
 async function actOnHint(ports: KlingCallbackPorts, externalTaskId: string, hintedStatus: TaskStatus): Promise<void> {
   // A task still running needs nothing: only an end ends the wait.
@@ -117,7 +140,7 @@ async function actOnHint(ports: KlingCallbackPorts, externalTaskId: string, hint
   const wait = await waits.taskWait(externalTaskId);
   // Unknown (or no longer waited on): nothing to do, and nothing to tell the caller.
   if (!wait || wait.end) return;
-  const answer = await (await ports.kling()).getTask(wait.task.kind, wait.task.taskId);
+  const answer = await confirmingQuery(ports, wait.task.kind, wait.task.taskId);
   const end = taskEndOf(answer);
   if (!end) {
     logger().info("callback not confirmed: the task still runs", { taskId: wait.task.taskId, hinted: hintedStatus, status: answer.task_status });

@@ -45,7 +45,8 @@ class RecordedResponses implements TaskResponses {
 
 let taskNumber = 0;
 let responses: RecordedResponses;
-let klingAnswer: Task | Error;
+/** Kling's answer to every query, or its answers in turn. */
+let klingAnswer: Task | Error | (Task | Error)[];
 let klingQueries: number;
 let secrets: CallbackSecrets;
 const clock = manualClock(Date.UTC(2026, 10, 26, 12));
@@ -53,8 +54,10 @@ const clock = manualClock(Date.UTC(2026, 10, 26, 12));
 const kling: KlingApi = {
   async getTask() {
     klingQueries += 1;
-    if (klingAnswer instanceof Error) throw klingAnswer;
-    return klingAnswer;
+    const answer = Array.isArray(klingAnswer) ? klingAnswer.shift() : klingAnswer;
+    if (answer === undefined) throw new Error("the test gave Kling no more answers");
+    if (answer instanceof Error) throw answer;
+    return answer;
   },
   createTask: () => Promise.reject(new Error("not used here")),
   findTaskByExternalId: () => Promise.reject(new Error("not used here")),
@@ -253,11 +256,25 @@ describe("a callback that checks out", () => {
     expect(responses.answers.get("token-after-poll")?.output).toMatchObject({ status: "succeed", polls: 1, video: VIDEO });
   });
 
+  it("whose confirming query meets a passing fault asks again, and acts on the end Kling then confirms", async () => {
+    const { task, token } = await waitingTask();
+    klingAnswer = [new KlingError("Kling.ServerError", "Kling answered 503"), new KlingError("Kling.ServerError", "Kling answered 504"), klingTask(task, "succeed")];
+    expect(await callback(callbackEvent(task, klingTask(task, "succeed")))).toMatchObject({ statusCode: 204 });
+    expect(klingQueries).toBe(3);
+    expect(responses.answers.get(token)?.output).toMatchObject({ status: "succeed", video: VIDEO });
+  });
+
   it("when Kling cannot be asked answers 503 and changes nothing: a retry, or the fallback poll, settles it", async () => {
     const { task, token } = await waitingTask();
     klingAnswer = new KlingError("Kling.ServerError", "Kling answered 503");
     const answer = await callback(callbackEvent(task, klingTask(task, "succeed")));
     expect(answer.statusCode).toBe(503);
+    // Three queries for a passing fault; one for a fault that does not pass (it would fail a Poll too).
+    expect(klingQueries).toBe(3);
+    klingQueries = 0;
+    klingAnswer = new KlingError("Kling.AuthFailed", "Kling refused the key");
+    expect((await callback(callbackEvent(task, klingTask(task, "succeed")))).statusCode).toBe(503);
+    expect(klingQueries).toBe(1);
     expect(responses.answers.has(token)).toBe(false);
     expect((await dynalite.taskWaits.taskWait(task.externalTaskId))?.end).toBeUndefined();
   });
