@@ -69,7 +69,7 @@ describe("with callbacks on (the default, as when the API is deployed)", () => {
     expect(pipeline.callbacksOn).toBe(true);
     const result = await run("happy");
     expect(result.report.status).toBe("SUCCEEDED");
-    expect(statesOf(result)).toEqual(["Validate", "CheckCredits", "WaitForSlot", "Submit", "WaitForVideo", "VideoReady?", "Archive", "Succeeded"]);
+    expect(statesOf(result)).toEqual(["Validate", "CheckCredits", "WaitForSlot", "Submit", "WaitForVideo", "Archive", "Succeeded"]);
     expect(result.heldSlotAfterWait).toBe(false);
     // The task's end came by callback (submitted, processing, succeed), confirmed by one query
     // (the other is Submit's look-up for a task an earlier attempt made).
