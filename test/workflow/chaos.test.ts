@@ -9,7 +9,9 @@ import { ENV } from "#lambdas/common/settings";
 import { credentialsFromEnvironment, LOCAL_CREDENTIAL_VARIABLES } from "#lambdas/common/credentials";
 import { KlingClient } from "#lambdas/kling/client";
 import { signHs256Jwt, klingJwtClaims } from "#lambdas/kling/jwt";
+import { CHAOS_USAGE, parseChaosCommand } from "#local/chaos/chaos-flags";
 import { LeakScanner, randomSecrets } from "#local/chaos/leak-scanner";
+import { CommandLineError } from "#local/cli/script-command";
 import { chaosJobPrompt, formatChaosReport, runChaos, type ChaosReport } from "#local/chaos/run-chaos";
 import { CALLBACK_FAULT_KINDS, CHAOS_FAULT_KINDS, CHAOS_LEDGER_FAULTS, chaosPlan, type ApiRequestInfo } from "#local/simulator/index";
 
@@ -45,6 +47,21 @@ describe("the chaos plan", () => {
       });
     }
     expect(plan.total()).toBe(0);
+  });
+});
+
+describe("the chaos command's flags", () => {
+  it("faults the callbacks at the fault rate unless --callback-fault-rate says otherwise", () => {
+    expect(parseChaosCommand([])).toEqual({ jobs: 500, faultRate: 0.2, callbackFaultRate: 0.2, seed: 20_260_717 });
+    expect(parseChaosCommand(["--fault-rate", "0.3"])).toMatchObject({ faultRate: 0.3, callbackFaultRate: 0.3 });
+    expect(parseChaosCommand(["--fault-rate", "0.1", "--callback-fault-rate", "0.5"])).toMatchObject({ faultRate: 0.1, callbackFaultRate: 0.5 });
+    expect(CHAOS_USAGE).toContain("--callback-fault-rate R");
+  });
+
+  it("refuses a callback fault rate outside 0 to 1, naming the flag", () => {
+    expect(() => parseChaosCommand(["--callback-fault-rate", "1.5"])).toThrow(new CommandLineError('--callback-fault-rate must be a number from 0 to 1, got "1.5"'));
+    expect(() => parseChaosCommand(["--callback-fault-rate", " "])).toThrow(/--callback-fault-rate must be a number from 0 to 1/);
+    expect(() => parseChaosCommand(["--fault-rate=-0.1"])).toThrow(/--fault-rate must be a number from 0 to 1, got "-0.1"/);
   });
 });
 
