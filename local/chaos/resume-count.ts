@@ -10,7 +10,7 @@
  * again after its answer and refused: a second resume the engine happened to turn away), no
  * more resumes of WaitForVideo than entries into it, and at most one callback invocation that
  * acted on the task's end (answered its wait). An answer refused for a token nobody answered
- * before is a late one (the Task timed out and the fallback poll took over): counted, not a fault.
+ * before is a late one (the wait timed out and Poll took over): counted, not a fault.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { KLING_CALLBACK_STATE, type LocalPipelineOptions } from "../runner/pipeline";
@@ -55,7 +55,7 @@ export interface ResumeCounts {
   readonly resumes: number;
   /** Of those, the answers a callback gave. */
   readonly resumedByCallback: number;
-  /** Answers refused for a token never answered: late, after the Task timed out. */
+  /** Answers refused for a token whose wait had ended unanswered (timed out): late. */
   readonly lateAnswersRefused: number;
 }
 

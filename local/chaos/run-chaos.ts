@@ -2,9 +2,10 @@
  * The fault run: many jobs, as batches through the batch workflow on the local engine, against
  * the simulator with a seeded chaos plan (and a front that delays answers), then the checks:
  * every job has exactly one outcome, every task Kling created belongs to exactly one job and
- * no job has two, every failure's errorCode and recoverable agree with the error table, and no
- * credential appears anywhere the pipeline writes (states, errors, causes, diagnoses, logs,
- * bus events).
+ * no job has two, no job is resumed twice by its task's end (resume-count.ts), every failure's
+ * errorCode and recoverable agree with the error table, and no credential appears anywhere the
+ * pipeline writes (states, errors, causes, diagnoses, logs, bus events). Kling's callbacks are
+ * faulted too (dropped, duplicated, delayed, reordered, mis-signed), seeded like the rest.
  *
  * Three steps: run (the batches, against the simulator), collect (what each job ended with,
  * the tasks per job, the leak scan) and check (the verdicts), so a new fault or a new check
@@ -396,6 +397,7 @@ async function runJobs(
 async function forgetClaimedEnds(ledger: LocalLedger): Promise<void> {
   const documents = DynamoDBDocumentClient.from(ledger.client);
   const names = { "#end": "end", "#token": "taskToken" };
+  // A staged run is a few jobs: one page of the scan holds them all.
   const claimed = await documents.send(
     new ScanCommand({ TableName: ledger.tableName, FilterExpression: "attribute_exists(#end) AND attribute_exists(#token)", ExpressionAttributeNames: names }),
   );
