@@ -2,15 +2,17 @@
  * The fault run: many jobs, as batches through the batch workflow on the local engine, against
  * the simulator with a seeded chaos plan (and a front that delays answers), then the checks:
  * every job has exactly one outcome, every task Kling created belongs to exactly one job and
- * no job has two, every failure's errorCode and recoverable agree with the error table, and no
- * credential appears anywhere the pipeline writes (states, errors, causes, diagnoses, logs,
- * bus events).
+ * no job has two, no job is resumed twice by its task's end (resume-count.ts), every failure's
+ * errorCode and recoverable agree with the error table, and no credential appears anywhere the
+ * pipeline writes (states, errors, causes, diagnoses, logs, bus events). Kling's callbacks are
+ * faulted too (dropped, duplicated, delayed, reordered, mis-signed), seeded like the rest.
  *
  * Three steps: run (the batches, against the simulator), collect (what each job ended with,
  * the tasks per job, the leak scan) and check (the verdicts), so a new fault or a new check
  * goes into one of them.
  */
 import { createHash } from "node:crypto";
+import { DynamoDBDocumentClient, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { readFileSync } from "node:fs";
 import { format } from "node:util";
 import { BATCH_EVENTS, type BatchSummary, type ItemOutcome } from "#lambdas/batch/batch";
@@ -18,17 +20,32 @@ import { inBatches } from "../runner/batches";
 import { diagnose, type Diagnosis } from "#lambdas/diagnose/diagnosis";
 import { classifyKlingError, ERROR_KINDS, failedTaskError, isKlingErrorName } from "#lambdas/errors/index";
 import type { KlingCredentials } from "#lambdas/kling/port";
+import { newWebhookSecret } from "#lambdas/common/standard-webhooks";
 import { externalTaskIdFor } from "#lambdas/submit/external-task-id";
 import type { BusEvent } from "../runner/event-bus";
 import type { ExecutionReport } from "../runner/local-engine";
 import type { LedgerHoldings } from "#lambdas/ledger/ledger";
-import { LocalPipeline, type LocalPipelineOptions } from "../runner/pipeline";
+import { KLING_CALLBACK_STATE, LocalPipeline, type LocalPipelineOptions } from "../runner/pipeline";
 import { ScaledClock } from "../runner/scaled-clock";
-import { CHAOS_DELAY_FAULTS, CHAOS_LEDGER_FAULTS, chaosPlan, startSimulator, type ChaosFaultKind, type ChaosPlan, type SimulatedTask, type SimulatorStats } from "../simulator";
+import type { LocalLedger } from "../ledger/local-ledger";
+import {
+  CALLBACK_FAULT_KINDS,
+  CHAOS_DELAY_FAULTS,
+  CHAOS_LEDGER_FAULTS,
+  chaosPlan,
+  startSimulator,
+  type CallbackCounts,
+  type CallbackFaultKind,
+  type ChaosFaultKind,
+  type ChaosPlan,
+  type SimulatedTask,
+  type SimulatorStats,
+} from "../simulator";
 import type { VideoBucketServer } from "../storage/video-bucket-server";
 import { startDelayingProxy } from "./delaying-proxy";
 import { LeakScanner, randomSecrets, type ChaosSecrets, type Leak } from "./leak-scanner";
 import { LedgerFaults, type LostReleaseCrashes } from "./ledger-faults";
+import { ResumeCount, type ResumeCounts } from "./resume-count";
 
 export const DEFAULT_CHAOS_JOBS = 500;
 export const DEFAULT_FAULT_RATE = 0.2;
@@ -61,6 +78,16 @@ export interface ChaosOptions {
   readonly lostReleaseCrashes?: LostReleaseCrashes;
   /** False leaves out the status-change backstop (LocalPipelineOptions.withoutStatusChangeBackstop): a test shows the ledger check fail. */
   readonly statusChangeBackstop?: boolean;
+  /** Share of Kling's callbacks that get a fault, from 0 to 1: the fault rate unless given. */
+  readonly callbackFaultRate?: number;
+  /** The callback faults drawn from, evenly: all five (drop, duplicate, delay, reorder, mis-sign) unless given. */
+  readonly callbackFaultKinds?: readonly CallbackFaultKind[];
+  /**
+   * False forgets every claimed task end before each callback is handled, as a callback function
+   * that ignored its claim would act (a duplicate answers the wait again): a test shows the
+   * resumed-twice check fail.
+   */
+  readonly callbackClaimsKept?: boolean;
 }
 
 export interface Check {
@@ -78,11 +105,25 @@ export interface ChaosReport {
   readonly faultsByKind: Readonly<Record<ChaosFaultKind, number>>;
   /** What the simulator itself counted (request faults it answered, tasks it made fail or hang). */
   readonly simulatorFaults: number;
+  readonly callbackFaultRate: number;
+  /** Callback faults the simulator injected, by kind (its stats.callbacks), and their sum. */
+  readonly callbackFaultsByKind: Readonly<Record<CallbackFaultKind, number>>;
+  readonly callbackFaults: number;
+  /** The callbacks the simulator POSTed (each copy of a duplicate) and, of those, the ones not answered 2xx (a mis-signed one is refused). */
+  readonly callbacks: Pick<CallbackCounts, "sent" | "failed">;
   readonly succeeded: number;
   readonly failed: number;
   readonly failuresByError: Readonly<Record<string, number>>;
   /** Jobs without exactly one terminal outcome, in the batch summaries or on the bus. */
   readonly lost: number;
+  /**
+   * Jobs whose end resumed them twice, one line each naming what happened: a WaitForVideo token
+   * answered again after its answer, more resumes of WaitForVideo than entries, or more than one
+   * callback acting on the task's end. Must be empty.
+   */
+  readonly resumedTwice: readonly string[];
+  /** How the jobs' waits for their videos ended, over the run. */
+  readonly resumes: ResumeCounts;
   /** Jobs with more than one task at the simulator, counted by the job each task's prompt names. */
   readonly duplicates: number;
   /** One line per such job, its tasks' external_task_ids. */
@@ -144,6 +185,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await run.pipeline.statusChangesDelivered();
     const ledgerHeld = await run.pipeline.ledger.ledger.holdings();
     const checks = check(options, run, evidence, plan, scanner, ledgerHeld);
+    const callbackFaultsByKind = callbackFaultsOf(run.stats.callbacks);
 
     return {
       jobs: options.jobs,
@@ -153,10 +195,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       faults: plan.total(),
       faultsByKind: plan.counts(),
       simulatorFaults: run.stats.faultsInjected,
+      callbackFaultRate: run.callbackFaultRate,
+      callbackFaultsByKind,
+      callbackFaults: Object.values(callbackFaultsByKind).reduce((sum, count) => sum + count, 0),
+      callbacks: { sent: run.stats.callbacks.sent, failed: run.stats.callbacks.failed },
       succeeded: evidence.succeeded,
       failed: evidence.failed,
       failuresByError: evidence.failuresByError,
       lost: evidence.lostJobs.length,
+      resumedTwice: run.resumeCount.resumedTwice(),
+      resumes: run.resumeCount.counts(),
       duplicates: evidence.tasks.duplicates.length,
       duplicateTasks: evidence.tasks.duplicates,
       tasksForNoJob: evidence.tasks.forNoJob,
@@ -213,6 +261,9 @@ interface ChaosRun {
   readonly videoBytes: (videoId: string) => Buffer | undefined;
   /** Where Archive kept the videos. */
   readonly videoBucket: VideoBucketServer;
+  readonly callbackFaultRate: number;
+  /** Every WaitForVideo's token and the answers it got. */
+  readonly resumeCount: ResumeCount;
 }
 
 /** Step 1, run: the batches in waves through the local pipeline, against the simulator behind the delaying front. */
@@ -233,6 +284,11 @@ async function runJobs(
   ).map((items, number) => ({ batchId: `chaos-s${options.seed}-b${number}`, items }));
 
   const ledgerFaults = new LedgerFaults(plan, options.lostReleaseCrashes ?? "first-attempt");
+  const resumeCount = new ResumeCount();
+  const callbackFaultRate = options.callbackFaultRate ?? options.faultRate;
+  // Kling signs its callbacks, so a mis-signed one is refused as on AWS with a signing secret configured.
+  const callbackSigningSecret = newWebhookSecret();
+  let forgetClaims: (() => Promise<void>) | undefined;
   const pipeline = new LocalPipeline({
     clock,
     config: {
@@ -249,13 +305,21 @@ async function runJobs(
       videoArchive: { downloadStallMs: Math.max(1000, (options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) * 2) },
     },
     onGenerationEvent: (name, event) => scanner.scanValue(`execution ${name}: ${event.type} ${event.stateName ?? ""}`, event),
-    aroundInvoke: ledgerFaults.aroundInvoke(options.aroundInvoke),
+    aroundInvoke: resumeCount.aroundInvoke(
+      ledgerFaults.aroundInvoke(async (stateName, invoke, execution, environment) => {
+        if (stateName === KLING_CALLBACK_STATE) await forgetClaims?.();
+        return options.aroundInvoke ? options.aroundInvoke(stateName, invoke, execution, environment) : invoke();
+      }),
+    ),
+    klingCallbackSigningSecret: callbackSigningSecret,
     withoutStatusChangeBackstop: options.statusChangeBackstop === false,
     // The functions' ledger, with the faults in it; the checks read the table itself.
     functionsLedger: (ledger) => ledgerFaults.wrap(ledger),
   });
   closers.push(() => pipeline.close());
   ledgerFaults.attach(pipeline);
+  closers.push(pipeline.taskResponses.observe(resumeCount.onTokenEvent));
+  if (options.callbackClaimsKept === false) forgetClaims = () => forgetClaimedEnds(pipeline.ledger);
   let refusedCreates = 0;
   const simulator = await startSimulator({
     clock,
@@ -266,6 +330,8 @@ async function runJobs(
     },
     credentials: [apiKeyCredentials, jwtCredentials],
     faultPlan: plan,
+    callbackFaults: { seed: options.seed, rate: callbackFaultRate, ...(options.callbackFaultKinds ? { kinds: options.callbackFaultKinds } : {}) },
+    callbackSigningSecret,
     maxConcurrentTasks: options.accountSlots ?? 20,
     units: 10_000_000,
   });
@@ -293,8 +359,9 @@ async function runJobs(
       }),
     );
   }
-  // Late creates still held by the front reach the simulator before anything is counted.
+  // Late creates still held by the front, and callbacks under way, reach their ends before anything is counted.
   await proxy.drained();
+  await simulator.settleCallbacks();
   unsubscribe();
 
   let index = 0;
@@ -318,7 +385,31 @@ async function runJobs(
     explainedErrors,
     videoBytes: (videoId) => simulator.videoBytes(videoId),
     videoBucket: await pipeline.videoBucketServer(),
+    callbackFaultRate,
+    resumeCount,
   };
+}
+
+/**
+ * The staged defect of `callbackClaimsKept: false`: every task end claimed in the ledger is
+ * forgotten (its `end` removed from the task's wait), so the next callback claims it again.
+ */
+async function forgetClaimedEnds(ledger: LocalLedger): Promise<void> {
+  const documents = DynamoDBDocumentClient.from(ledger.client);
+  const names = { "#end": "end", "#token": "taskToken" };
+  // A staged run is a few jobs: one page of the scan holds them all.
+  const claimed = await documents.send(
+    new ScanCommand({ TableName: ledger.tableName, FilterExpression: "attribute_exists(#end) AND attribute_exists(#token)", ExpressionAttributeNames: names }),
+  );
+  for (const item of claimed.Items ?? []) {
+    await documents.send(new UpdateCommand({ TableName: ledger.tableName, Key: { pk: item.pk, sk: item.sk }, UpdateExpression: "REMOVE #end", ExpressionAttributeNames: { "#end": "end" } }));
+  }
+}
+
+/** The callback faults the simulator counted, by the kind that caused them. */
+function callbackFaultsOf(counts: CallbackCounts): Record<CallbackFaultKind, number> {
+  const counted: Record<CallbackFaultKind, keyof CallbackCounts> = { drop: "dropped", duplicate: "duplicated", delay: "delayed", reorder: "reordered", "mis-sign": "misSigned" };
+  return Object.fromEntries(CALLBACK_FAULT_KINDS.map((kind) => [kind, counts[counted[kind]]])) as Record<CallbackFaultKind, number>;
 }
 
 /** What the collect step found, job by job. */
@@ -452,6 +543,8 @@ function check(
   const { tasks, inconsistent, failed } = evidence;
   const faultsByKind = plan.counts();
   const faultKindsSeen = Object.values(faultsByKind).filter((count) => count > 0).length;
+  const resumedTwice = run.resumeCount.resumedTwice();
+  const resumes = run.resumeCount.counts();
   const checks: Check[] = [
     { name: "lost", ok: evidence.lostJobs.length === 0, detail: `${evidence.lostJobs.length} jobs without exactly one outcome${examples(evidence.lostJobs)}` },
     {
@@ -460,6 +553,13 @@ function check(
       detail:
         `${tasks.duplicates.length} jobs with more than one task, ${tasks.forNoJob.length} tasks for no job ` +
         `(${run.tasks.length} tasks created)${examples([...tasks.duplicates, ...tasks.forNoJob])}`,
+    },
+    {
+      name: "resumed twice",
+      ok: resumedTwice.length === 0,
+      detail:
+        `${resumedTwice.length} jobs resumed twice (${resumes.waits} waits for a video, ${resumes.resumes} resumed, ${resumes.resumedByCallback} by a callback, ` +
+        `${resumes.lateAnswersRefused} late answers refused)${examples(resumedTwice)}`,
     },
     { name: "leaks", ok: scanner.leaks.length === 0, detail: `${scanner.leaks.length} credentials found${examples(scanner.leaks.map((leak) => `${leak.what} in ${leak.source}`))}` },
     { name: "error table", ok: evidence.tableMismatches.length === 0, detail: `${failed} failures checked, ${evidence.tableMismatches.length} mismatches${examples(evidence.tableMismatches)}` },
@@ -536,19 +636,25 @@ export function formatChaosReport(report: ChaosReport): string[] {
     .filter(([, count]) => count > 0)
     .map(([kind, count]) => `${kind} ${count}`)
     .join(", ");
+  const callbackKinds = Object.entries(report.callbackFaultsByKind)
+    .filter(([, count]) => count > 0)
+    .map(([kind, count]) => `${kind} ${count}`)
+    .join(", ");
   const errors = Object.entries(report.failuresByState)
     .sort(([, a], [, b]) => b - a)
     .map(([name, count]) => `${name} ${count}`)
     .join(", ");
   const lines = [
     `faults injected: ${report.faults} in ${report.requests} Kling requests (${kinds || "none"})`,
+    `callback faults injected: ${report.callbackFaults} in ${report.callbacks.sent} callbacks sent (${callbackKinds || "none"}), ${report.callbacks.failed} refused or failed`,
     `late creates refused by the simulator (external_task_id already had a task): ${report.refusedCreates}`,
     `outcomes: ${report.succeeded} succeeded, ${report.failed} failed${errors ? ` (${errors})` : ""}`,
     `orphaned videos: ${report.orphanedTasks.length} failed jobs whose Kling task succeeded anyway${examples(report.orphanedTasks)}`,
     `scanned for credentials: ${report.scanned.texts} texts (${(report.scanned.characters / 1e6).toFixed(1)} MB), ${report.scanned.logLines} log lines, ${report.scanned.busEvents} bus events`,
     ...report.checks.map((check) => `${check.ok ? "ok  " : "FAIL"} ${check.name}: ${check.detail}`),
     `wall time: ${(report.wallMs / 1000).toFixed(1)} s`,
-    `chaos: ${report.jobs} jobs, ${report.faults} faults injected, ${report.lost} lost, ${report.duplicates} duplicates, ${report.leaks.length} leaks`,
+    `chaos: ${report.jobs} jobs, ${report.faults} faults and ${report.callbackFaults} callback faults injected, ${report.lost} lost, ` +
+      `${report.duplicates} duplicates, ${report.leaks.length} leaks, ${report.resumedTwice.length} resumed twice`,
   ];
   return lines;
 }

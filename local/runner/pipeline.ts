@@ -78,6 +78,8 @@ export interface LocalPipelineOptions {
    * and the only CA it trusts for a requester's https callbackUrl (else the system's, and NODE_EXTRA_CA_CERTS).
    */
   readonly requesterCallbacks?: { readonly secret?: string; readonly trustedCa?: string | Buffer };
+  /** The Standard Webhooks secret Kling signs its callbacks with (the simulator's callbackSigningSecret): the callback function verifies them. */
+  readonly klingCallbackSigningSecret?: string;
 }
 
 /**
@@ -231,6 +233,8 @@ export class LocalPipeline {
   readonly requesterWebhookSecret: string;
   /** The account ledger every generation passes through, on dynalite. */
   readonly ledger: LocalLedger = startLocalLedger();
+  /** The task tokens the waitForTaskToken Tasks wait on, and who answers them. */
+  readonly taskResponses: LocalTaskResponses;
   /**
    * The environment the functions run with: the template's variables, with Kling's URL and the
    * credentials {@link LocalPipeline.connect} sets. The ports read it when a handler runs.
@@ -268,6 +272,7 @@ export class LocalPipeline {
       ...(callbacks ? [logicalIdOf(stack, callbacks.callbackFunction)] : []),
     ]);
     const taskResponses = new LocalTaskResponses(options.clock);
+    this.taskResponses = taskResponses;
     // The ports a container gets on AWS, but for the ledger (dynalite's table) and the task tokens (the local engine's).
     const functionsLedger = options.functionsLedger ? options.functionsLedger(this.ledger.ledger) : this.ledger.ledger;
     const ports: HandlerPorts = {
@@ -287,6 +292,7 @@ export class LocalPipeline {
     const environment: Environment = this.environment;
     if (callbacks) {
       this.environment[LOCAL_CALLBACK_SECRET_VARIABLES.capabilityKey] = randomBytes(32).toString("base64url");
+      if (options.klingCallbackSigningSecret !== undefined) this.environment[LOCAL_CALLBACK_SECRET_VARIABLES.klingSigningSecret] = options.klingCallbackSigningSecret;
       const klingCallback = klingCallbackHandler(ports);
       // Not the clock's work: it runs within the simulator's delivery, which is (see handleKlingCallback).
       this.klingCallback = (event) => aroundInvoke(KLING_CALLBACK_STATE, () => klingCallback(event), undefined) as Promise<APIGatewayProxyResult>;

@@ -21,17 +21,37 @@ function taskFailure(error: string, cause: string): Error {
   return failure;
 }
 
+/**
+ * What happens to a task token: issued to a Task that waits on it, answered (the Task ends with
+ * the answer), or an answer refused because no Task waits on the token (any more).
+ */
+export type TaskTokenEvent =
+  | { readonly type: "issued"; readonly taskToken: string }
+  | { readonly type: "answered"; readonly taskToken: string; readonly outcome: "success" | "failure" }
+  | { readonly type: "refused"; readonly taskToken: string };
+
 export class LocalTaskResponses implements TaskResponses {
   private readonly pending = new Map<string, PendingTask>();
+  private readonly listeners = new Set<(event: TaskTokenEvent) => void>();
 
   constructor(private readonly clock: LocalClock) {}
 
   async succeed(taskToken: string, output: string): Promise<void> {
-    this.take(taskToken).resolve(JSON.parse(output));
+    this.take(taskToken, "success").resolve(JSON.parse(output));
   }
 
   async fail(taskToken: string, error: string, cause: string): Promise<void> {
-    this.take(taskToken).reject(taskFailure(error, cause));
+    this.take(taskToken, "failure").reject(taskFailure(error, cause));
+  }
+
+  /**
+   * Tells `listener` of every token event from now on (how the chaos run counts answers per
+   * token), synchronously, within the issuer's or the answerer's own call. Returns a function
+   * that stops it.
+   */
+  observe(listener: (event: TaskTokenEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /**
@@ -44,6 +64,7 @@ export class LocalTaskResponses implements TaskResponses {
     const payload = input !== null && typeof input === "object" && "Payload" in input ? input.Payload : undefined;
     if (payload === null || typeof payload !== "object") throw taskFailure("States.Runtime", "a callback Task needs an object Payload");
     const taskToken = randomUUID();
+    this.tell({ type: "issued", taskToken });
     let cancelTimeout: (() => void) | undefined;
     const answered = new Promise<unknown>((resolve, reject) => {
       this.pending.set(taskToken, { resolve, reject });
@@ -64,10 +85,18 @@ export class LocalTaskResponses implements TaskResponses {
     }
   }
 
-  private take(taskToken: string): PendingTask {
+  private take(taskToken: string, outcome: "success" | "failure"): PendingTask {
     const task = this.pending.get(taskToken);
-    if (!task) throw taskFailure("InvalidToken", `no Task is waiting for the token ${taskToken}`);
+    if (!task) {
+      this.tell({ type: "refused", taskToken });
+      throw taskFailure("InvalidToken", `no Task is waiting for the token ${taskToken}`);
+    }
     this.pending.delete(taskToken);
+    this.tell({ type: "answered", taskToken, outcome });
     return task;
+  }
+
+  private tell(event: TaskTokenEvent): void {
+    for (const listener of this.listeners) listener(event);
   }
 }

@@ -1,16 +1,19 @@
 /**
  * A short fault run (local/chaos/run-chaos.ts): 60 jobs in three batches, fixed seed, a fifth
- * of the Kling requests faulted. Every job must end exactly once, no job may pay for two
- * tasks, every failure must match the error table, and no credential may show anywhere.
+ * of the Kling requests and of Kling's callbacks faulted. Every job must end exactly once, no
+ * job may pay for two tasks or be resumed twice, every failure must match the error table, and
+ * no credential may show anywhere.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENV } from "#lambdas/common/settings";
 import { credentialsFromEnvironment, LOCAL_CREDENTIAL_VARIABLES } from "#lambdas/common/credentials";
 import { KlingClient } from "#lambdas/kling/client";
 import { signHs256Jwt, klingJwtClaims } from "#lambdas/kling/jwt";
+import { CHAOS_USAGE, parseChaosCommand } from "#local/chaos/chaos-flags";
 import { LeakScanner, randomSecrets } from "#local/chaos/leak-scanner";
+import { CommandLineError } from "#local/cli/script-command";
 import { chaosJobPrompt, formatChaosReport, runChaos, type ChaosReport } from "#local/chaos/run-chaos";
-import { CHAOS_FAULT_KINDS, CHAOS_LEDGER_FAULTS, chaosPlan, type ApiRequestInfo } from "#local/simulator/index";
+import { CALLBACK_FAULT_KINDS, CHAOS_FAULT_KINDS, CHAOS_LEDGER_FAULTS, chaosPlan, type ApiRequestInfo } from "#local/simulator/index";
 
 describe("the chaos plan", () => {
   const create = (externalId: string): ApiRequestInfo => ({
@@ -44,6 +47,21 @@ describe("the chaos plan", () => {
       });
     }
     expect(plan.total()).toBe(0);
+  });
+});
+
+describe("the chaos command's flags", () => {
+  it("faults the callbacks at the fault rate unless --callback-fault-rate says otherwise", () => {
+    expect(parseChaosCommand([])).toEqual({ jobs: 500, faultRate: 0.2, callbackFaultRate: 0.2, seed: 20_260_717 });
+    expect(parseChaosCommand(["--fault-rate", "0.3"])).toMatchObject({ faultRate: 0.3, callbackFaultRate: 0.3 });
+    expect(parseChaosCommand(["--fault-rate", "0.1", "--callback-fault-rate", "0.5"])).toMatchObject({ faultRate: 0.1, callbackFaultRate: 0.5 });
+    expect(CHAOS_USAGE).toContain("--callback-fault-rate R");
+  });
+
+  it("refuses a callback fault rate outside 0 to 1, naming the flag", () => {
+    expect(() => parseChaosCommand(["--callback-fault-rate", "1.5"])).toThrow(new CommandLineError('--callback-fault-rate must be a number from 0 to 1, got "1.5"'));
+    expect(() => parseChaosCommand(["--callback-fault-rate", " "])).toThrow(/--callback-fault-rate must be a number from 0 to 1/);
+    expect(() => parseChaosCommand(["--fault-rate=-0.1"])).toThrow(/--fault-rate must be a number from 0 to 1, got "-0.1"/);
   });
 });
 
@@ -111,6 +129,15 @@ describe("a chaos run of 60 jobs at fault rate 0.2", () => {
     expect(report.ledgerHeld).toEqual({ slotHolders: [], waiters: 0, reservedUnits: 0 });
   });
 
+  it("faults Kling's callbacks of every kind, and resumes no job twice: each wait for a video is answered at most once, by at most one callback", () => {
+    for (const kind of CALLBACK_FAULT_KINDS) expect(report.callbackFaultsByKind[kind], kind).toBeGreaterThan(0);
+    // Kling signs its callbacks in the run: every mis-signed one is refused.
+    expect(report.callbacks.failed).toBeGreaterThanOrEqual(report.callbackFaultsByKind["mis-sign"]);
+    expect(report.resumes.resumedByCallback).toBeGreaterThan(0);
+    expect(report.resumes.resumes).toBeLessThanOrEqual(report.resumes.waits);
+    expect(report.resumedTwice).toEqual([]);
+  });
+
   it("diagnoses every failure as the error table says, and only with errors the faults explain", () => {
     expect(report.tableMismatches).toEqual([]);
     expect(report.unexplained).toEqual([]);
@@ -129,7 +156,9 @@ describe("a chaos run of 60 jobs at fault rate 0.2", () => {
 
   it("passes every check and ends with the one-line verdict", () => {
     expect(report.checks.filter((check) => !check.ok)).toEqual([]);
-    expect(formatChaosReport(report).at(-1)).toBe(`chaos: 60 jobs, ${report.faults} faults injected, 0 lost, 0 duplicates, 0 leaks`);
+    expect(formatChaosReport(report).at(-1)).toBe(
+      `chaos: 60 jobs, ${report.faults} faults and ${report.callbackFaults} callback faults injected, 0 lost, 0 duplicates, 0 leaks, 0 resumed twice`,
+    );
   });
 });
 
@@ -165,7 +194,7 @@ describe("a chaos run in which a Submit also creates a task without an external_
     expect(report.tasksForNoJob).toEqual([expect.stringMatching(/external_task_id none, prompt "a video nobody asked for"\) belongs to no job$/)]);
     expect(report.checks.filter((check) => !check.ok).map((check) => check.name)).toEqual(["duplicates"]);
     expect(report.ok).toBe(false);
-    expect(formatChaosReport(report).at(-1)).toBe(`chaos: 4 jobs, 0 faults injected, 0 lost, 1 duplicates, 0 leaks`);
+    expect(formatChaosReport(report).at(-1)).toBe(`chaos: 4 jobs, 0 faults and 0 callback faults injected, 0 lost, 1 duplicates, 0 leaks, 0 resumed twice`);
   });
 });
 
@@ -196,7 +225,35 @@ describe("a chaos run in which one Lambda logs the SecretKey it was given", () =
     expect(planted).toBe(canary.secretKey);
     expect(report.leaks).toEqual([{ source: expect.stringMatching(/^log line \d+$/), what: "the SecretKey" }]);
     expect(report.checks.filter((check) => !check.ok).map((check) => check.name)).toEqual(["leaks"]);
-    expect(formatChaosReport(report).at(-1)).toBe("chaos: 4 jobs, 0 faults injected, 0 lost, 0 duplicates, 1 leaks");
+    expect(formatChaosReport(report).at(-1)).toBe("chaos: 4 jobs, 0 faults and 0 callback faults injected, 0 lost, 0 duplicates, 1 leaks, 0 resumed twice");
+  });
+});
+
+describe("a chaos run in which every callback comes twice", () => {
+  const run = (callbackClaimsKept: boolean) =>
+    runChaos({ jobs: 4, faultRate: 0, seed: 13, batchSize: 4, callbackFaultRate: 1, callbackFaultKinds: ["duplicate"], callbackClaimsKept });
+  let claimsKept: ChaosReport;
+  let claimsForgotten: ChaosReport;
+  beforeAll(async () => {
+    claimsKept = await run(true);
+    claimsForgotten = await run(false);
+  }, 60_000);
+
+  it("resumes each job once: the first callback of the end claims it and answers the wait, the copy changes nothing", () => {
+    expect(claimsKept.callbackFaultsByKind.duplicate).toBeGreaterThanOrEqual(4);
+    expect(claimsKept.resumes).toMatchObject({ waits: 4, resumes: 4, resumedByCallback: 4 });
+    expect(claimsKept.resumedTwice).toEqual([]);
+    expect(claimsKept.ok).toBe(true);
+  });
+
+  it("fails only the resumed-twice check when the callback function ignores its claim: each copy of an end answers the wait again", () => {
+    expect(claimsForgotten.resumedTwice).toEqual(
+      [0, 1, 2, 3].map((index) => `batch-chaos-s13-b0-${index}: 1 WaitForVideo tokens answered again after their answer, 2 callbacks acted on its task's end`),
+    );
+    expect(claimsForgotten.checks.filter((check) => !check.ok).map((check) => check.name)).toEqual(["resumed twice"]);
+    expect(formatChaosReport(claimsForgotten).at(-1)).toBe(
+      `chaos: 4 jobs, 0 faults and ${claimsForgotten.callbackFaults} callback faults injected, 0 lost, 0 duplicates, 0 leaks, 4 resumed twice`,
+    );
   });
 });
 
