@@ -297,6 +297,10 @@ async function runJobs(
       // Short: a task that never finishes ends as Kling.PollTimeout 300 simulated seconds after Submit.
       pollSchedule: { firstPollShare: 0.8, intervalShare: 0.07, minSeconds: 5, maxSeconds: 60, deadlineSeconds: 300 },
       creditCacheSeconds: 30,
+      // Parks look again every 300 simulated seconds (1.5 real s), not the default 900: the run's
+      // lost wake-ups heal within that, and a WaitForSlot that looks again takes its slot itself,
+      // which is where the killed-holding-slot fault strikes.
+      slotQueue: { parkSeconds: 300, deadlineSeconds: 2700 },
       // On the scaled clock handler time counts as simulated time (one real second is 200 s): a
       // run slowed by its faults and a loaded machine must not time executions out for that, only
       // the injected timed-out-holding-slot fault may.
