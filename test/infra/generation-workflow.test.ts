@@ -151,7 +151,7 @@ describe("the generation state machine", () => {
     expect(waitForSlot).toMatchObject({
       Type: "Task",
       Resource: "arn:aws:states:::lambda:invoke.waitForTaskToken",
-      TimeoutSeconds: 300,
+      TimeoutSeconds: 900,
       ResultPath: "$.slot",
     });
     expect((waitForSlot.Parameters as { FunctionName: string }).FunctionName).toContain(`function:${functionIds["wait-for-slot"]}`);
@@ -160,8 +160,8 @@ describe("the generation state machine", () => {
       "executionArn.$": "$$.Execution.Id",
       "redriveCount.$": "$$.Execution.RedriveCount",
     });
-    // A lost wake-up costs one park: the retry looks again; 2700 s of queue deadline is 9 parks, and one more look.
-    expect((waitForSlot.Retry as unknown[])[0]).toEqual({ ErrorEquals: ["States.Timeout"], IntervalSeconds: 1, BackoffRate: 1, MaxAttempts: 10 });
+    // A lost wake-up costs one park: the retry looks again; 2700 s of queue deadline is 3 parks of 900 s, and one more look.
+    expect((waitForSlot.Retry as unknown[])[0]).toEqual({ ErrorEquals: ["States.Timeout"], IntervalSeconds: 1, BackoffRate: 1, MaxAttempts: 4 });
     expect((state("Poll").Parameters as { Payload: Record<string, unknown> }).Payload["executionArn.$"]).toBe("$$.Execution.Id");
   });
 
