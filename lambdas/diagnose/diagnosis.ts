@@ -89,10 +89,10 @@ export const UNKNOWN_STATE = "unknown";
  * reaching Diagnose (Diagnose itself failed, or Step Functions stopped or timed it out) has a
  * plain Error and Cause: it is diagnosed here the same way, so readers always get one shape.
  */
-export function diagnosisOfExecution(executionName: string, error: string | undefined, cause: string | undefined): Diagnosis {
+export function diagnosisOfExecution(executionName: string, error: string | undefined, cause: string | undefined, failedState = UNKNOWN_STATE): Diagnosis {
   const parsed = diagnosisSchema.safeParse(parseExecutionJson(cause));
   if (parsed.success) return parsed.data;
-  return diagnose(executionName, UNKNOWN_STATE, { Error: error ?? "unknown", Cause: cause });
+  return diagnose(executionName, failedState, { Error: error ?? "unknown", Cause: cause });
 }
 
 /**
@@ -108,14 +108,20 @@ export function stoppedExecutionFailure(error: string | undefined, cause: string
 /**
  * The diagnosis of an execution that ended without succeeding, from its status, Error and Cause:
  * a stopped one is `Execution.Stopped` whatever text the stop carried; a timed-out one never
- * reached Diagnose and may carry no Error.
+ * reached Diagnose and may carry no Error. `failedState`: where its reader saw it fail, when the
+ * execution does not say.
  */
 export function diagnosisOfEndedExecution(
   executionName: string,
   status: "FAILED" | "TIMED_OUT" | "ABORTED",
   error: string | undefined,
   cause: string | undefined,
+  failedState = UNKNOWN_STATE,
 ): Diagnosis {
-  if (status === "ABORTED") return diagnose(executionName, UNKNOWN_STATE, stoppedExecutionFailure(error, cause));
-  return diagnosisOfExecution(executionName, error ?? (status === "TIMED_OUT" ? "States.Timeout" : undefined), cause);
+  if (status === "ABORTED") return diagnose(executionName, failedState, stoppedExecutionFailure(error, cause));
+  if (status === "TIMED_OUT") {
+    // The ExecutionTimedOut event's error; a redrive starts the timeout again.
+    return diagnosisOfExecution(executionName, error ?? "States.Timeout", cause ?? "the execution ended TIMED_OUT: it ran past its state machine's timeout", failedState);
+  }
+  return diagnosisOfExecution(executionName, error ?? "States.TaskFailed", cause, failedState);
 }

@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { type CaughtError, diagnose, diagnosisSchema, parseExecutionJson, type Diagnosis, stoppedExecutionFailure } from "../diagnose/diagnosis";
+import { type CaughtError, diagnose, diagnosisOfEndedExecution, parseExecutionJson, type Diagnosis } from "../diagnose/diagnosis";
 import { BATCH_EVENTS, type BatchUnits, type ItemOutcome, MAX_DIAGNOSIS_MESSAGE_BYTES } from "../batch/batch";
 import { parseEvent } from "../common/parse-event";
 import { observed } from "../observability/logger";
@@ -37,19 +37,6 @@ const describedChildSchema = z.object({
   Cause: z.string().optional(),
 });
 
-/** The failure as the item's diagnosis reads it, from what the child's description holds. */
-function childFailure(child: z.infer<typeof describedChildSchema>): CaughtError {
-  switch (child.Status) {
-    case "TIMED_OUT":
-      // The ExecutionTimedOut event's error; a redrive starts the timeout again.
-      return { Error: "States.Timeout", Cause: "the generation execution ended TIMED_OUT: it ran past its state machine's timeout" };
-    case "ABORTED":
-      return stoppedExecutionFailure(child.Error, child.Cause);
-    case "FAILED":
-      return { Error: child.Error ?? "States.TaskFailed", Cause: child.Cause };
-  }
-}
-
 /**
  * A child that failed reports `States.TaskFailed` with its DescribeExecution as Cause; the
  * generation workflow's own Cause inside it is the diagnosis. Anything else is diagnosed here.
@@ -57,9 +44,7 @@ function childFailure(child: z.infer<typeof describedChildSchema>): CaughtError 
 function diagnosisOf(executionName: string, failure: CaughtError): Diagnosis {
   const child = describedChildSchema.safeParse(parseExecutionJson(failure.Cause));
   if (!child.success) return diagnose(executionName, STATE_NAME, failure);
-  const diagnosis = diagnosisSchema.safeParse(parseExecutionJson(child.data.Cause));
-  if (diagnosis.success) return diagnosis.data;
-  return diagnose(executionName, STATE_NAME, childFailure(child.data));
+  return diagnosisOfEndedExecution(executionName, child.data.Status, child.data.Error, child.data.Cause, STATE_NAME);
 }
 
 /** The diagnosis with its errorMessage cut to MAX_DIAGNOSIS_MESSAGE_BYTES (Kling's or Validate's text can be long). */
