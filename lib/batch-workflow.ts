@@ -28,7 +28,7 @@ import { Construct } from "constructs";
 import { BATCH_EVENTS, NOT_SCHEDULED, STARTED_BY_KEY } from "../lambdas/batch/batch";
 import { executionLogGroup } from "./execution-logs";
 import { type LambdaTaskProps, withLogContext } from "./lambda-task";
-import { applyRetries, LOCAL_WORK_RETRIES } from "./retry-policies";
+import { applyRetries, KLING_AND_LEDGER_RETRIES, LOCAL_WORK_RETRIES } from "./retry-policies";
 
 export type BatchFunctionName = "validate-batch" | "price-batch" | "record-batch-item" | "summarize-batch";
 
@@ -78,12 +78,14 @@ export class BatchWorkflow extends Construct {
       return state;
     };
 
-    // A batch may fill the 256 KiB a state holds, so nothing sends its items to a Lambda: the
-    // shape is checked here, and ValidateBatch gets the id, the item count and the schedule time.
+    // A batch may fill the 256 KiB a state holds, so only PriceBatch gets its items: the shape is
+    // checked here, and ValidateBatch gets the id, the item count and the schedule time.
     const validateBatch = new LambdaInvoke(this, "ValidateBatch", {
       comment: "Checks the batch's id and item count; each item is validated by its own generation.",
       lambdaFunction: functions["validate-batch"],
       payloadResponseOnly: true,
+      // Lambda's service faults are retried by the declared lambdaService policy, not CDK's default.
+      retryOnServiceExceptions: false,
       payload: TaskInput.fromObject(
         withLogContext("ValidateBatch", {
           batch: {
@@ -209,10 +211,12 @@ export class BatchWorkflow extends Construct {
           "Prices every item with Validate's defaults and rules from the one pricing table and holds the total against the resource packs less the ledger's reservations; too dear, nothing starts (advisory otherwise: each item still reserves its own price).",
         lambdaFunction: functions["price-batch"],
         payloadResponseOnly: true,
+        retryOnServiceExceptions: false,
         payload: TaskInput.fromObject({ items: JsonPath.listAt("$.items") }),
         resultPath: JsonPath.DISCARD,
       });
-      applyRetries(priceBatch, LOCAL_WORK_RETRIES);
+      // It asks Kling's account endpoint and reads the ledger, as CheckCredits does: the same retries.
+      applyRetries(priceBatch, KLING_AND_LEDGER_RETRIES);
       const summarizeNotStarted = lambdaTask("SummarizeNotStarted", {
         comment: "The summary of a batch that started nothing: its price and what was available.",
         lambdaFunction: functions["summarize-batch"],

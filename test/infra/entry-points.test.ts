@@ -179,6 +179,15 @@ describe("the batch workflow", () => {
       { ErrorEquals: ["States.ALL"], ResultPath: null, Next: "GenerateEachItem" },
     ]);
     expect(state("SummarizeNotStarted").Next).toBe("PublishBatchCompleted");
+    // PriceBatch asks Kling and the ledger: it retries their passing faults as CheckCredits does,
+    // and Lambda's service faults by the declared policy alone (no CDK default retrier before it).
+    const generation = definitionFromTemplate(template.toJSON() as Parameters<typeof definitionFromTemplate>[0], ids.generation);
+    expect(state("PriceBatch").Retry).toEqual(generation.States.CheckCredits?.Retry);
+    for (const name of ["ValidateBatch", "PriceBatch"]) {
+      const retriers = state(name).Retry as { ErrorEquals: string[]; JitterStrategy?: string }[];
+      expect(retriers.filter((retrier) => retrier.ErrorEquals.includes("Lambda.ServiceException")), name).toHaveLength(1);
+      expect(retriers.find((retrier) => retrier.ErrorEquals.includes("Lambda.ServiceException"))?.JitterStrategy, name).toBe("FULL");
+    }
     expect(state("GenerateEachItem").Next).toBe("SummarizeBatch");
     expect(state("SummarizeBatch").Next).toBe("PublishBatchCompleted");
     expect(state("PublishBatchCompleted")).toMatchObject({ Resource: "arn:aws:states:::events:putEvents", End: true });
