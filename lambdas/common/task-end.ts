@@ -29,11 +29,13 @@ export function taskEndOf(answer: Task): TaskEnd | undefined {
 /**
  * The task has ended at Kling: its slot is free there, so give it to the next waiter now, and
  * settle the credit reservation. Returns what it cost: Kling's final_unit_deduction, else the
- * units the ledger had reserved. Safe to repeat: a second release finds nothing to give back.
+ * units the ledger had reserved (null when a repeat finds none). Safe to repeat: a second
+ * release finds nothing to give back.
  */
-export async function releaseEndedTask(slots: SlotPorts, executionArn: string, end: TaskEnd): Promise<number> {
+export async function releaseEndedTask(slots: SlotPorts, executionArn: string, end: TaskEnd): Promise<number | null> {
   const released = await releaseHolds(executionArn, slots);
-  const unitsSpent = end.unitsSpent ?? released.units;
+  // A repeat release gives nothing back: then only Kling's own figure can say what was spent.
+  const unitsSpent = end.unitsSpent ?? (released.units > 0 ? released.units : null);
   logger().info("slot released", { ...released, unitsSpent });
   return unitsSpent;
 }
@@ -49,7 +51,7 @@ export function endedTaskView(task: TaskView, end: TaskEnd, unitsSpent: number |
  * (Error and a Cause shaped as Lambda's, which Diagnose reads). False when the token is gone
  * (answered, timed out: the fallback poll has taken over).
  */
-export async function answerWait(responses: TaskResponses, taskToken: string, task: TaskView, end: TaskEnd, unitsSpent: number): Promise<boolean> {
+export async function answerWait(responses: TaskResponses, taskToken: string, task: TaskView, end: TaskEnd, unitsSpent: number | null): Promise<boolean> {
   try {
     try {
       await responses.succeed(taskToken, JSON.stringify(endedTaskView(task, end, unitsSpent)));

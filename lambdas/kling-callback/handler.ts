@@ -18,7 +18,7 @@ import { type HandlerPorts, settingsFrom } from "../common/ports";
 import { verifyWebhook, WebhookVerificationError } from "../common/standard-webhooks";
 import { answerWait, releaseEndedTask, taskEndOf } from "../common/task-end";
 import { sfnTaskResponses } from "../common/task-responses";
-import { KlingError } from "../errors";
+import { ERROR_KINDS, KlingError } from "../errors";
 import type { KlingTaskKind } from "../kling/port";
 import { type Task, TASK_STATUSES, type TaskStatus } from "../kling/wire";
 import { NEW_TASK_STATUSES } from "../kling/wire-v2";
@@ -112,11 +112,13 @@ async function checkedCallback(
 }
 
 /**
- * How often the confirming query is sent when Kling answers it with a passing fault (a 5xx, a
- * dropped connection, a 429), a moment apart: Kling does not document that it sends a refused
- * callback again, and a callback given up costs the job the wait for its fallback poll.
+ * How often the confirming query is sent when Kling answers it with a server fault (a 5xx, a
+ * dropped connection), a moment apart: Kling does not document that it sends a refused callback
+ * again, and a callback given up costs the job the wait for its fallback poll. Twice at most:
+ * two requests of klingRequestTimeoutMs each fit the function's timeout and API Gateway's 29 s
+ * (a rate limit is not asked again: a moment later it still holds).
  */
-const CONFIRM_ATTEMPTS = 3;
+const CONFIRM_ATTEMPTS = 2;
 const CONFIRM_BACKOFF_MS = 100;
 
 /** The task as Kling says it is now, asked again after a passing fault. */
@@ -125,7 +127,7 @@ async function confirmingQuery(ports: KlingCallbackPorts, kind: KlingTaskKind, t
     try {
       return await (await ports.kling()).getTask(kind, taskId);
     } catch (error) {
-      if (attempt >= CONFIRM_ATTEMPTS || !(error instanceof KlingError && error.retriedByStateMachine)) throw error;
+      if (attempt >= CONFIRM_ATTEMPTS || !(error instanceof KlingError && ERROR_KINDS[error.name].retry === "server-error")) throw error;
       logger().warn("confirming query failed; asking again", { taskId, attempt, error: `${error.name}: ${error.message}` });
       await new Promise((resolve) => setTimeout(resolve, CONFIRM_BACKOFF_MS * attempt));
     }
@@ -139,7 +141,17 @@ async function actOnHint(ports: KlingCallbackPorts, externalTaskId: string, hint
   const waits = ports.taskWaits();
   const wait = await waits.taskWait(externalTaskId);
   // Unknown (or no longer waited on): nothing to do, and nothing to tell the caller.
-  if (!wait || wait.end) return;
+  if (!wait) return;
+  if (wait.end) {
+    // Claimed already. Its claimant may have failed before releasing or answering (and asked
+    // Kling to send again): both are safe to repeat, so finish them; for a plain duplicate the
+    // release gives nothing back and the answer finds the token gone.
+    const unitsSpent = await releaseEndedTask(slotPortsOf(ports), wait.executionArn, wait.end);
+    const resumed = await answerWait(ports.taskResponses, wait.taskToken, wait.task, wait.end, unitsSpent);
+    if (resumed && wait.end.status === "succeed") recordGenerationSucceeded();
+    logger().info("callback of an end claimed before", { taskId: wait.task.taskId, status: wait.end.status, resumed });
+    return;
+  }
   const answer = await confirmingQuery(ports, wait.task.kind, wait.task.taskId);
   const end = taskEndOf(answer);
   if (!end) {
