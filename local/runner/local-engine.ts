@@ -161,15 +161,16 @@ export interface RedriveStart {
 }
 
 /**
- * The definition as the engine gets it. The engine reads a Task's TimeoutSecondsPath from the
- * input after Parameters, where AWS reads it from the state's input, and times it in real
- * seconds: such a Task gets a timeout the engine never reaches instead, and its binding keeps
- * the real one, read from the state's input, on the run's clock.
+ * The definition as the engine gets it. The engine times every Task in real seconds, 60 when it
+ * names no timeout (AWS sets none), with the retry waits the run sleeps on its clock inside; and
+ * it reads a TimeoutSecondsPath from the input after Parameters, where AWS reads it from the
+ * state's input. So every Task gets a timeout the engine never reaches instead, and its binding
+ * keeps the real one (TimeoutSeconds, or the path read from the state's input) on the run's clock.
  */
-function withoutEngineTimeoutPaths(definition: StateMachineDefinition): StateMachineDefinition {
+export function engineDefinition(definition: StateMachineDefinition): StateMachineDefinition {
   const copy = structuredClone(definition);
   for (const [, state] of allStates(copy.States)) {
-    if (typeof state.TimeoutSecondsPath !== "string") continue;
+    if (state.Type !== "Task") continue;
     delete state.TimeoutSecondsPath;
     state.TimeoutSeconds = ENGINE_NEVER_TIMES_OUT_SECONDS;
   }
@@ -185,7 +186,7 @@ function sleep(clock: LocalClock, seconds: number): Promise<void> {
 
 /** The engine's machine for a definition, without its TimeoutSeconds: {@link LocalStateMachine.run} times it on the simulated clock. */
 function engineMachine(definition: StateMachineDefinition): StateMachine {
-  const { TimeoutSeconds: _timedByRun, ...timeless } = withoutEngineTimeoutPaths(definition) as StateMachineDefinition & { TimeoutSeconds?: number };
+  const { TimeoutSeconds: _timedByRun, ...timeless } = engineDefinition(definition) as StateMachineDefinition & { TimeoutSeconds?: number };
   return new StateMachine(timeless as unknown as EngineDefinition, { validationOptions: { checkArn: true, checkPaths: true } });
 }
 
@@ -210,7 +211,7 @@ export class LocalStateMachine {
   private readonly waits = new Map<string, WaitSpec>();
   private readonly retriers = new Map<string, Retrier[]>();
   private readonly bindings = new Map<string, TaskBinding>();
-  /** Each Task's TimeoutSecondsPath, which the runner reads from the state's input (see withoutEngineTimeoutPaths). */
+  /** Each Task's TimeoutSecondsPath, which the runner reads from the state's input (see engineDefinition). */
   private readonly timeoutPaths = new Map<string, string[]>();
   /** How to stop each running execution, by name (StopExecution, or its TimeoutSeconds elapsing). */
   private readonly running = new Map<string, (ending: "ABORTED" | "TIMED_OUT") => void>();

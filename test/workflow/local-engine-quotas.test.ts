@@ -8,7 +8,7 @@ import type { StateMachineDefinition } from "#local/runner/definition";
 import { LocalEventBus } from "#local/runner/event-bus";
 import { LocalExecutions, startExecutionSync } from "#local/runner/executions";
 import { invokeLikeLambda } from "#local/runner/lambda-binding";
-import { type ExecutionReport, LocalStateMachine, type TaskBinding } from "#local/runner/local-engine";
+import { engineDefinition, type ExecutionReport, LocalStateMachine, type TaskBinding } from "#local/runner/local-engine";
 import { PUT_EVENTS_ENTRY_LIMIT_BYTES, STATE_PAYLOAD_LIMIT_BYTES } from "#local/runner/quotas";
 import { ScaledClock } from "#local/runner/scaled-clock";
 
@@ -196,5 +196,26 @@ describe("EventBridge PutEvents: an entry's Source, DetailType and Detail in UTF
       expect.objectContaining({ name: "ValidationException" }),
     );
     expect(bus.events).toEqual([]);
+  });
+});
+
+describe("Task timeouts", () => {
+  it("are never the engine's real-time ones: it gets a timeout it never reaches for every Task (its default is 60 real seconds, AWS sets none), the run keeps the real ones", () => {
+    const definition: StateMachineDefinition = {
+      StartAt: "Plain",
+      States: {
+        Plain: { Type: "Task", Resource: "arn:aws:states:::lambda:invoke", Parameters: { FunctionName: LAMBDA }, Retry: [{ ErrorEquals: ["States.ALL"], IntervalSeconds: 62 }], Next: "Parked" },
+        Parked: { Type: "Task", Resource: "arn:aws:states:::lambda:invoke.waitForTaskToken", Parameters: { FunctionName: LAMBDA }, TimeoutSeconds: 300, Next: "ByPath" },
+        ByPath: { Type: "Task", Resource: "arn:aws:states:::lambda:invoke.waitForTaskToken", Parameters: { FunctionName: LAMBDA }, TimeoutSecondsPath: "$.seconds", Next: "Done" },
+        Done: { Type: "Succeed" },
+      },
+    };
+    const engines = engineDefinition(definition).States;
+    const timeouts = Object.values(engines).filter((state) => state.Type === "Task").map((state) => [state.TimeoutSeconds, state.TimeoutSecondsPath]);
+    // 24 days, the longest a Node timer waits: past any local run, retries' waits included.
+    expect(timeouts).toEqual([[2_073_600, undefined], [2_073_600, undefined], [2_073_600, undefined]]);
+    // The run reads the real ones from the definition it was given.
+    expect(definition.States.Parked?.TimeoutSeconds).toBe(300);
+    expect(definition.States.ByPath?.TimeoutSecondsPath).toBe("$.seconds");
   });
 });
