@@ -34,6 +34,7 @@ export function awaitVideoHandler(ports: AwaitVideoPorts) {
     // Whoever claimed the end released already, unless it stopped in between: a repeat releases nothing.
     const unitsSpent = await releaseEndedTask(slotPortsOf(ports), executionArn, end);
     await answerWait(ports.taskResponses, taskToken, task, end, unitsSpent);
+    await ports.taskWaits().settleTaskEnd(task.externalTaskId);
     logger().info("the task had ended before its wait was recorded", { taskId: task.taskId, status: end.status });
     return "ended";
   });

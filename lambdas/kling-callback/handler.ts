@@ -23,7 +23,7 @@ import type { KlingTaskKind } from "../kling/port";
 import { type Task, TASK_STATUSES, type TaskStatus } from "../kling/wire";
 import { NEW_TASK_STATUSES } from "../kling/wire-v2";
 import { dynamoDbLedgerFrom, slotPortsOf } from "../ledger/ports";
-import { dynamoDbTaskWaitsFrom } from "../ledger/task-waits";
+import { dynamoDbTaskWaitsFrom, type TaskEnd, type TaskWait } from "../ledger/task-waits";
 import { logger, observed } from "../observability/logger";
 import {
   type CallbackRefusal,
@@ -141,15 +141,13 @@ async function actOnHint(ports: KlingCallbackPorts, externalTaskId: string, hint
   const waits = ports.taskWaits();
   const wait = await waits.taskWait(externalTaskId);
   // Unknown (or no longer waited on): nothing to do, and nothing to tell the caller.
-  if (!wait) return;
+  if (!wait || wait.settled) return;
   if (wait.end) {
-    // Claimed already. Its claimant may have failed before releasing or answering (and asked
-    // Kling to send again): both are safe to repeat, so finish them; for a plain duplicate the
-    // release gives nothing back and the answer finds the token gone.
-    const unitsSpent = await releaseEndedTask(slotPortsOf(ports), wait.executionArn, wait.end);
-    const resumed = await answerWait(ports.taskResponses, wait.taskToken, wait.task, wait.end, unitsSpent);
+    // Claimed, but its claimant failed before releasing or answering (and asked Kling to send
+    // again): both are safe to repeat, so finish them.
+    const resumed = await finishEnd(ports, externalTaskId, wait, wait.end);
     if (resumed && wait.end.status === "succeed") recordGenerationSucceeded();
-    logger().info("callback of an end claimed before", { taskId: wait.task.taskId, status: wait.end.status, resumed });
+    logger().info("callback finished an end claimed before", { taskId: wait.task.taskId, status: wait.end.status, resumed });
     return;
   }
   const answer = await confirmingQuery(ports, wait.task.kind, wait.task.taskId);
@@ -161,10 +159,17 @@ async function actOnHint(ports: KlingCallbackPorts, externalTaskId: string, hint
   const claim = await waits.claimTaskEnd(externalTaskId, end);
   if (claim.outcome !== "claimed") return;
   recordCallbackConfirmed();
-  const unitsSpent = await releaseEndedTask(slotPortsOf(ports), claim.wait.executionArn, end);
   if (end.status === "succeed") recordGenerationSucceeded();
-  const resumed = await answerWait(ports.taskResponses, claim.wait.taskToken, claim.wait.task, end, unitsSpent);
+  const resumed = await finishEnd(ports, externalTaskId, claim.wait, end);
   logger().info("callback confirmed", { taskId: wait.task.taskId, status: end.status, resumed });
+}
+
+/** Releases the slot, answers the wait with the end, and records that done. True when the wait was answered. */
+async function finishEnd(ports: KlingCallbackPorts, externalTaskId: string, wait: TaskWait, end: TaskEnd): Promise<boolean> {
+  const unitsSpent = await releaseEndedTask(slotPortsOf(ports), wait.executionArn, end);
+  const resumed = await answerWait(ports.taskResponses, wait.taskToken, wait.task, end, unitsSpent);
+  await ports.taskWaits().settleTaskEnd(externalTaskId);
+  return resumed;
 }
 
 export function klingCallbackHandler(ports: KlingCallbackPorts) {

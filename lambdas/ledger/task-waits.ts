@@ -25,6 +25,8 @@ export interface TaskWait {
   readonly taskToken: string;
   /** The end, once someone confirmed and claimed it. */
   readonly end?: TaskEnd | undefined;
+  /** Whether the end's work is done: the slot released and the wait answered (or handed to Poll's own execution). */
+  readonly settled?: boolean | undefined;
 }
 
 /** Who confirmed a task's end first and acts on it. */
@@ -46,6 +48,11 @@ export interface TaskWaits {
   taskWait(externalTaskId: string): Promise<TaskWait | undefined>;
   /** Claims the task's confirmed end, once: only the first caller for a task gets "claimed". */
   claimTaskEnd(externalTaskId: string, end: TaskEnd): Promise<TaskEndClaim>;
+  /**
+   * Records that the claimed end's work is done. Until then a later callback finishes it (the
+   * claimant may have failed after claiming); after, it changes nothing.
+   */
+  settleTaskEnd(externalTaskId: string): Promise<void>;
 }
 
 /**
@@ -68,7 +75,7 @@ function toTaskWait(externalTaskId: string, item: Record<string, unknown>): Task
   if (!task.success || end?.success === false || typeof executionArn !== "string" || typeof taskToken !== "string") {
     throw new Error(`the ledger's wait for task ${externalTaskId} is not one it can read`);
   }
-  return { executionArn, task: task.data, taskToken, end: end?.data };
+  return { executionArn, task: task.data, taskToken, end: end?.data, ...(item.settled === true ? { settled: true } : {}) };
 }
 
 export class DynamoDbTaskWaits implements TaskWaits {
@@ -116,6 +123,19 @@ export class DynamoDbTaskWaits implements TaskWaits {
     }
     // No wait recorded, or an end claimed already: the item says which.
     return (await this.taskWait(externalTaskId)) ? { outcome: "claimed-before" } : { outcome: "unknown-task" };
+  }
+
+  async settleTaskEnd(externalTaskId: string): Promise<void> {
+    await this.documents.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: taskWaitKey(externalTaskId),
+        UpdateExpression: "SET #settled = :settled",
+        ConditionExpression: "attribute_exists(#end)",
+        ExpressionAttributeNames: { "#settled": "settled", "#end": "end" },
+        ExpressionAttributeValues: { ":settled": true },
+      }),
+    );
   }
 }
 

@@ -37,6 +37,8 @@ async function settleEnd(ports: PollPorts, task: TaskView, executionArn: string 
     if (ports.callbacks.baseUrl() !== undefined) claim = (await ports.taskWaits().claimTaskEnd(task.externalTaskId, end)).outcome;
     if (claim === "claimed") recordEndFoundByPoll();
     unitsSpent = await releaseEndedTask(slotPortsOf(ports), executionArn, end);
+    // The end goes to this execution as Poll's result: nothing is left for a later callback to finish.
+    if (claim === "claimed" || claim === "claimed-before") await ports.taskWaits().settleTaskEnd(task.externalTaskId);
   }
   if (end.status === "succeed" && claim !== "claimed-before") recordGenerationSucceeded();
   return unitsSpent;

@@ -396,7 +396,7 @@ async function runJobs(
 
 /**
  * The staged defect of `callbackClaimsKept: false`: every task end claimed in the ledger is
- * forgotten (its `end` removed from the task's wait), so the next callback claims it again.
+ * forgotten (its `end` and `settled` removed from the task's wait), so the next callback claims it again.
  */
 async function forgetClaimedEnds(ledger: LocalLedger): Promise<void> {
   const documents = DynamoDBDocumentClient.from(ledger.client);
@@ -406,7 +406,7 @@ async function forgetClaimedEnds(ledger: LocalLedger): Promise<void> {
     new ScanCommand({ TableName: ledger.tableName, FilterExpression: "attribute_exists(#end) AND attribute_exists(#token)", ExpressionAttributeNames: names }),
   );
   for (const item of claimed.Items ?? []) {
-    await documents.send(new UpdateCommand({ TableName: ledger.tableName, Key: { pk: item.pk, sk: item.sk }, UpdateExpression: "REMOVE #end", ExpressionAttributeNames: { "#end": "end" } }));
+    await documents.send(new UpdateCommand({ TableName: ledger.tableName, Key: { pk: item.pk, sk: item.sk }, UpdateExpression: "REMOVE #end, #settled", ExpressionAttributeNames: { "#end": "end", "#settled": "settled" } }));
   }
 }
 

@@ -32,6 +32,8 @@ export type TaskTokenEvent =
 
 export class LocalTaskResponses implements TaskResponses {
   private readonly pending = new Map<string, PendingTask>();
+  /** Every token handed out: one no Task waits on any more was answered or timed out (TaskTimedOut), any other is not one (InvalidToken). */
+  private readonly issued = new Set<string>();
   private readonly listeners = new Set<(event: TaskTokenEvent) => void>();
 
   constructor(private readonly clock: LocalClock) {}
@@ -64,6 +66,7 @@ export class LocalTaskResponses implements TaskResponses {
     const payload = input !== null && typeof input === "object" && "Payload" in input ? input.Payload : undefined;
     if (payload === null || typeof payload !== "object") throw taskFailure("States.Runtime", "a callback Task needs an object Payload");
     const taskToken = randomUUID();
+    this.issued.add(taskToken);
     this.tell({ type: "issued", taskToken });
     let cancelTimeout: (() => void) | undefined;
     const answered = new Promise<unknown>((resolve, reject) => {
@@ -89,7 +92,9 @@ export class LocalTaskResponses implements TaskResponses {
     const task = this.pending.get(taskToken);
     if (!task) {
       this.tell({ type: "refused", taskToken });
-      throw taskFailure("InvalidToken", `no Task is waiting for the token ${taskToken}`);
+      // As Step Functions answers: a closed task's token has "expired or ... already been closed".
+      if (this.issued.has(taskToken)) throw taskFailure("TaskTimedOut", `the task of token ${taskToken} has timed out or already been closed`);
+      throw taskFailure("InvalidToken", `${taskToken} is not a task token`);
     }
     this.pending.delete(taskToken);
     this.tell({ type: "answered", taskToken, outcome });

@@ -25,9 +25,11 @@ const dynalite = ledgerOnDynalite();
 const CAPABILITY_KEY = "capability-key-for-the-callback-tests-0123456789";
 const SIGNING_SECRET = `whsec_${Buffer.from("kling-signing-secret-of-32-bytes!").toString("base64")}`;
 
-/** Task tokens as Step Functions keeps them: answered once; after that InvalidToken. */
+/** Task tokens as Step Functions keeps them: answered once; after that TaskTimedOut. */
 class RecordedResponses implements TaskResponses {
   readonly answers = new Map<string, { output?: unknown; error?: string; cause?: string }>();
+  /** Answers sent for a token no Task waits on any more. */
+  refused = 0;
   readonly gone = new Set<string>();
   async succeed(taskToken: string, output: string): Promise<void> {
     this.take(taskToken);
@@ -38,8 +40,9 @@ class RecordedResponses implements TaskResponses {
     this.answers.set(taskToken, { error, cause });
   }
   private take(taskToken: string): void {
+    if (this.gone.has(taskToken) || this.answers.has(taskToken)) this.refused += 1;
     if (this.gone.has(taskToken)) throw Object.assign(new Error("the task timed out"), { name: "TaskTimedOut" });
-    if (this.answers.has(taskToken)) throw Object.assign(new Error(`token ${taskToken} was answered`), { name: "InvalidToken" });
+    if (this.answers.has(taskToken)) throw Object.assign(new Error(`token ${taskToken} was answered`), { name: "TaskTimedOut" });
   }
 }
 
@@ -217,7 +220,7 @@ describe("a callback that checks out", () => {
     expect(responses.answers.get(token)).toEqual({ output: { ...task, status: "succeed", nextWaitSeconds: 0, video: VIDEO, unitsSpent: 2 } });
     expect((await dynalite.ledger.holdings()).slotHolders).not.toContain(executionArn);
 
-    // A duplicate, or a late one: no second query, no second answer (which would be InvalidToken).
+    // A duplicate, or a late one: no second query, no second answer (which would be TaskTimedOut).
     expect(await callback(callbackEvent(task, klingTask(task, "succeed")))).toMatchObject({ statusCode: 204 });
     expect(klingQueries).toBe(1);
   });
@@ -292,8 +295,9 @@ describe("a callback that checks out", () => {
     expect(klingQueries).toBe(0);
     expect(responses.answers.get(token)?.output).toMatchObject({ status: "succeed", video: VIDEO, unitsSpent: 2 });
     expect((await dynalite.ledger.holdings()).slotHolders).not.toContain(executionArn);
-    // Sent once more, it changes nothing: the slot is free and the token answered.
+    // Sent once more, it changes nothing: the work is recorded done, and no answer is even tried.
     expect(await callback(callbackEvent(task, klingTask(task, "succeed")))).toMatchObject({ statusCode: 204 });
     expect(responses.answers.size).toBe(1);
+    expect(responses.refused).toBe(0);
   });
 });

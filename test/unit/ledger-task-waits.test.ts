@@ -49,6 +49,16 @@ describe("a task wait", () => {
     expect((await dynalite.taskWaits.taskWait(id))?.end).toEqual(succeeded);
   });
 
+  it("is settled once its end's work is done, and only once it has an end", async () => {
+    const id = nextTaskId();
+    await dynalite.taskWaits.recordTaskWait(id, { executionArn: dynalite.arn("a"), task: task(id), taskToken: "token-1" }, DAY_MS);
+    await expect(dynalite.taskWaits.settleTaskEnd(id)).rejects.toMatchObject({ name: "ConditionalCheckFailedException" });
+    await dynalite.taskWaits.claimTaskEnd(id, succeeded);
+    expect((await dynalite.taskWaits.taskWait(id))?.settled).toBeUndefined();
+    await dynalite.taskWaits.settleTaskEnd(id);
+    expect(await dynalite.taskWaits.taskWait(id)).toMatchObject({ end: succeeded, settled: true });
+  });
+
   it("claimed by 10 callbacks at once is claimed once", async () => {
     const id = nextTaskId();
     await dynalite.taskWaits.recordTaskWait(id, { executionArn: dynalite.arn("a"), task: task(id), taskToken: "token-1" }, DAY_MS);

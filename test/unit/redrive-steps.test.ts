@@ -130,7 +130,8 @@ describe("a callback Task on the local engine", () => {
       token = (payload as { taskToken: string }).taskToken;
     }, input, timeout, 0.05);
     await expect(waiting).rejects.toMatchObject({ name: "States.Timeout" });
-    await expect(responses.succeed(token, "{}")).rejects.toMatchObject({ name: "InvalidToken" });
+    await expect(responses.succeed(token, "{}")).rejects.toMatchObject({ name: "TaskTimedOut" });
+    await expect(responses.succeed("not-a-token", "{}")).rejects.toMatchObject({ name: "InvalidToken" });
   });
 
   it("waits when the function stores its token and returns, until another caller answers it", async () => {

@@ -11,11 +11,11 @@ import { ledgerOnDynalite } from "../support/ledger-on-dynalite";
 const dynalite = ledgerOnDynalite();
 const arn = (name: string) => dynalite.arn(name);
 
-/** Task tokens as Step Functions keeps them: answered once; a second answer is InvalidToken. */
+/** Task tokens as Step Functions keeps them: answered once; a second answer is TaskTimedOut. */
 class RecordedResponses implements TaskResponses {
   readonly answered = new Map<string, string>();
   async succeed(taskToken: string, output: string): Promise<void> {
-    if (this.answered.has(taskToken)) throw Object.assign(new Error(`token ${taskToken} was answered`), { name: "InvalidToken" });
+    if (this.answered.has(taskToken)) throw Object.assign(new Error(`token ${taskToken} was answered`), { name: "TaskTimedOut" });
     this.answered.set(taskToken, output);
   }
   async fail(): Promise<void> {
