@@ -4,6 +4,7 @@
  */
 import * as z from "zod";
 import type { Diagnosis } from "../diagnose/diagnosis";
+import { sumUnits } from "../schemas/pricing";
 
 /** The detail-types of the batch's events on the bus. */
 export const BATCH_EVENTS = {
@@ -123,7 +124,6 @@ export interface BatchSummary {
   readonly items: readonly ItemOutcome[];
 }
 
-const sum = (values: readonly number[]) => Math.round(values.reduce((total, value) => total + value, 0) * 100) / 100;
 
 /** The summary of a batch that started nothing: every item counted, none run. */
 export function summarizeNotStarted(batchId: string, notStarted: NotStarted): BatchSummary {
@@ -141,8 +141,8 @@ export function summarizeBatch(batchId: string, items: readonly ItemOutcome[]): 
     recoverable: failed.filter((item) => item.diagnosis?.recoverable === true).length,
     duplicates: sorted.filter((item) => item.status === "DUPLICATE").length,
     units: {
-      reservedUnits: sum(sorted.map((item) => item.units?.reservedUnits ?? 0)),
-      spentUnits: sum(sorted.map((item) => item.units?.spentUnits ?? 0)),
+      reservedUnits: sumUnits(sorted.map((item) => item.units?.reservedUnits ?? 0)),
+      spentUnits: sumUnits(sorted.map((item) => item.units?.spentUnits ?? 0)),
     },
     items: sorted,
   };

@@ -16,7 +16,7 @@ import { parseEvent } from "../common/parse-event";
 import { type HandlerPorts, settingsFrom } from "../common/ports";
 import { dynamoDbLedgerFrom } from "../ledger/ports";
 import { logger, observed } from "../observability/logger";
-import { priceUnits } from "../schemas/pricing";
+import { priceUnits, sumUnits } from "../schemas/pricing";
 import { validateGenerationRequest } from "../schemas/validation";
 
 const priceBatchEventSchema = z.object({ items: z.array(z.unknown()) });
@@ -40,9 +40,9 @@ async function priceBatch(ports: PriceBatchPorts, onlineUnits: () => Promise<num
     const result = validateGenerationRequest(item, validate);
     return result.ok ? [priceUnits(result.request)] : [];
   });
-  const price = Math.round(prices.reduce((sum, units) => sum + units, 0) * 100) / 100;
+  const price = sumUnits(prices);
   const [online, holdings] = await Promise.all([onlineUnits(), ports.ledger().holdings()]);
-  const available = Math.round((online - holdings.reservedUnits) * 100) / 100;
+  const available = sumUnits([online, -holdings.reservedUnits]);
   const affordable = price <= available;
   const reserved = holdings.reservedUnits > 0 ? ` less ${holdings.reservedUnits} reserved by jobs in flight` : "";
   const reason = affordable

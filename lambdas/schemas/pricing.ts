@@ -76,3 +76,6 @@ export function priceUnits(request: PricedRequest): number {
   // Round to a hundredth of a unit: rates times seconds can land a float hair off (0.3 * 3 is 0.8999999999999999).
   return Math.round(rate * Number(request.duration) * 100) / 100;
 }
+
+/** Units added up to the hundredth, as Kling counts them. */
+export const sumUnits = (values: readonly number[]): number => Math.round(values.reduce((total, value) => total + value, 0) * 100) / 100;
