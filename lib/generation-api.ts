@@ -57,6 +57,10 @@ export class GenerationApi extends Construct {
       retention: RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    // Execution logs for every method's errors, but never the request and response data: bodies
+    // carry prompts, and headers the callers' signatures or API keys. A method's own settings
+    // replace the stage's, so the callback route repeats them beside its throttle.
+    const methodLogging = { metricsEnabled: true, loggingLevel: MethodLoggingLevel.ERROR, dataTraceEnabled: false };
     this.restApi = new RestApi(this, "RestApi", {
       description: "Starts Kling video generations and reports their outcome",
       endpointTypes: [EndpointType.REGIONAL],
@@ -70,6 +74,7 @@ export class GenerationApi extends Construct {
           ? {
               methodOptions: {
                 [`${CALLBACK_RESOURCE_PATH}/POST`]: {
+                  ...methodLogging,
                   throttlingRateLimit: props.callbacks.throttling.rateLimit,
                   throttlingBurstLimit: props.callbacks.throttling.burstLimit,
                 },
@@ -79,11 +84,7 @@ export class GenerationApi extends Construct {
         accessLogDestination: new LogGroupLogDestination(accessLogs),
         accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
         tracingEnabled: true,
-        metricsEnabled: true,
-        // Execution logs for every method's errors, but never the request and response data:
-        // bodies carry prompts, and headers the callers' signatures or API keys.
-        loggingLevel: MethodLoggingLevel.ERROR,
-        dataTraceEnabled: false,
+        ...methodLogging,
       },
       defaultMethodOptions: {
         authorizationType: iam ? AuthorizationType.IAM : AuthorizationType.NONE,

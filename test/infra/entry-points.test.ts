@@ -71,7 +71,16 @@ describe("the HTTP API", () => {
     expect(pathParts).toEqual(expect.arrayContaining(["kling", "callbacks", "{externalTaskId}", "{token}"]));
     template.hasResourceProperties("AWS::ApiGateway::Stage", {
       MethodSettings: Match.arrayWith([
-        Match.objectLike({ ResourcePath: "/~1kling~1callbacks~1{externalTaskId}~1{token}", HttpMethod: "POST", ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 }),
+        // A method's settings replace the stage's: it keeps their logging and metrics.
+        Match.objectLike({
+          ResourcePath: "/~1kling~1callbacks~1{externalTaskId}~1{token}",
+          HttpMethod: "POST",
+          ThrottlingRateLimit: 20,
+          ThrottlingBurstLimit: 40,
+          LoggingLevel: "ERROR",
+          MetricsEnabled: true,
+          DataTraceEnabled: false,
+        }),
       ]),
     });
   });
