@@ -39,7 +39,7 @@ interface GenerationApiProps {
 }
 
 /** The stage every route is under. */
-export const API_STAGE_NAME = "v1";
+const API_STAGE_NAME = "v1";
 
 /** Kling's callback route (lambdas/common/callback-url.ts makes its URLs); the only one without AWS auth. */
 const CALLBACK_RESOURCE_PATH = `/${CALLBACK_ROUTE.join("/")}/{externalTaskId}/{token}`;

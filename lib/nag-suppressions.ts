@@ -240,8 +240,9 @@ export function suppressAcceptedFindings(pipeline: KlingVideoPipeline): void {
     restApi.deploymentStage,
     "AwsSolutions-APIG3",
     "The v1 stage is a regional API for services and operators, not browsers: every method needs SigV4 (IAM) " +
-      "or, when configured, an API key with a usage plan, the stage throttles every method, and the Lambda " +
-      "validates every body. A WAFv2 web ACL is left to the deploying account, which can associate one with " +
+      "or, when configured, an API key with a usage plan, but Kling's callback route, which a capability token " +
+      "in its URL and an optional signature guard instead, under a throttle of its own; the stage throttles " +
+      "every method, and the Lambdas validate every body. A WAFv2 web ACL is left to the deploying account, which can associate one with " +
       "the stage without changing this stack.",
   );
   for (const method of restApi.methods) {

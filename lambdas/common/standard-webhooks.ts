@@ -12,13 +12,13 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 
-export const WEBHOOK_HEADERS = {
+const WEBHOOK_HEADERS = {
   id: "webhook-id",
   timestamp: "webhook-timestamp",
   signature: "webhook-signature",
 } as const;
 
-export type WebhookHeaders = Readonly<Record<(typeof WEBHOOK_HEADERS)[keyof typeof WEBHOOK_HEADERS], string>>;
+type WebhookHeaders = Readonly<Record<(typeof WEBHOOK_HEADERS)[keyof typeof WEBHOOK_HEADERS], string>>;
 
 /** How far a timestamp may be from the receiver's clock, either way (the spec's recommendation). */
 export const WEBHOOK_TOLERANCE_SECONDS = 5 * 60;

@@ -59,7 +59,7 @@ export interface TaskWaits {
  * A task's confirmed end, as the ledger keeps it once claimed (lambdas/common/task-end.ts acts
  * on it): the video, or Kling's reason for the failure, and what Kling charged when it said.
  */
-export const taskEndSchema = z.discriminatedUnion("status", [
+const taskEndSchema = z.discriminatedUnion("status", [
   z.object({ status: z.literal("succeed"), video: taskViewSchema.shape.video.unwrap(), unitsSpent: z.number().optional() }),
   z.object({ status: z.literal("failed"), message: z.string(), unitsSpent: z.number().optional() }),
 ]);
