@@ -249,6 +249,8 @@ describe("a batch is priced before anything is spent", () => {
     const summary = run.report.output as BatchSummary;
     expect(summary).toMatchObject({ total: 6, succeeded: 4, failed: 2 });
     expect(summary.notStarted).toBeUndefined();
+    // Priced, not waved through: PriceBatch succeeded (its catch-all would run the items too).
+    expect(run.report.events.filter((event) => event.stateName === "PriceBatch").map((event) => event.type)).toEqual(["StateEntered", "StateExited"]);
     expect(run.tasksCreated).toBe(4);
     expect(run.unitsCharged).toBe(4 * price);
     expect(summary.units).toEqual({ reservedUnits: 4 * price, spentUnits: run.unitsCharged });
