@@ -5,8 +5,7 @@
  * fails the first cold start, loudly.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
-import { generationStateMachineArn } from "../common/config";
-import { DEFAULTS, ENV } from "../common/settings";
+import { generationStateMachineArn, videoLinkSeconds } from "../common/config";
 import { videoBucketFrom } from "../common/video-bucket";
 import { dynamoDbLedgerFrom } from "../ledger/ports";
 import { LedgerQueuePositions } from "../ledger/queue-position";
@@ -16,7 +15,7 @@ import { SfnGenerationExecutions } from "./sfn-executions";
 import { PresignedVideoLinks } from "./video-links";
 
 const executions = new SfnGenerationExecutions(generationStateMachineArn(process.env));
-const links = new PresignedVideoLinks(videoBucketFrom(process.env), Number(process.env[ENV.videoLinkSeconds] ?? DEFAULTS.videoArchive.linkSeconds));
+const links = new PresignedVideoLinks(videoBucketFrom(process.env), videoLinkSeconds(process.env));
 const queue = new LedgerQueuePositions(dynamoDbLedgerFrom(process.env)(), (name) => executions.executionArn(name));
 
 export const handler = observed(

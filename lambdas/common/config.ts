@@ -119,6 +119,16 @@ export function archiveSettings(env: Environment): ArchiveSettings {
   return { archiveWatermarked: watermarked === "true", stallMs };
 }
 
+/** How long the API's links to archived videos work: whole seconds, at most SigV4's 7 days. */
+export function videoLinkSeconds(env: Environment): number {
+  const text = readVariable(env, ENV.videoLinkSeconds);
+  const seconds = text === undefined ? DEFAULTS.videoArchive.linkSeconds : Number(text);
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 604_800) {
+    throw new Error(`environment variable ${ENV.videoLinkSeconds} must be a whole number of seconds from 1 to 604800`);
+  }
+  return seconds;
+}
+
 export function secretArn(env: Environment): string | undefined {
   return readVariable(env, ENV.klingSecretArn);
 }

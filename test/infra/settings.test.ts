@@ -3,7 +3,7 @@
  * unset behaves as the stack's default would have configured it.
  */
 import { describe, expect, it } from "vitest";
-import { archiveSettings, creditCacheSeconds, klingConnectionConfig } from "#lambdas/common/config";
+import { archiveSettings, creditCacheSeconds, klingConnectionConfig, videoLinkSeconds } from "#lambdas/common/config";
 import { ENV } from "#lambdas/common/settings";
 import { readValidateConfig } from "#lambdas/validate/config";
 import { resolvePipelineConfig } from "#lib/pipeline-config";
@@ -36,5 +36,12 @@ describe("a Lambda whose setting is set wrong says which variable and why", () =
     expect(() => archiveSettings({ [ENV.downloadStallMs]: "soon" })).toThrow(`environment variable ${ENV.downloadStallMs} must be a positive whole number of milliseconds`);
     expect(() => archiveSettings({ [ENV.downloadStallMs]: "0" })).toThrow(ENV.downloadStallMs);
     expect(() => archiveSettings({ [ENV.archiveWatermarked]: "yes" })).toThrow(`environment variable ${ENV.archiveWatermarked} must be true or false`);
+  });
+
+  it("the API refuses a link lifetime that is not whole seconds within SigV4's 7 days, and uses the stack's default when unset", () => {
+    expect(videoLinkSeconds({})).toBe(stackDefaults.videoArchive.linkSeconds);
+    for (const bad of ["soon", "0", "604801", "1.5"]) {
+      expect(() => videoLinkSeconds({ [ENV.videoLinkSeconds]: bad }), bad).toThrow(`environment variable ${ENV.videoLinkSeconds} must be a whole number of seconds from 1 to 604800`);
+    }
   });
 });
