@@ -337,7 +337,7 @@ export class LocalPipeline {
           const seconds = functionTimeoutSeconds(template, functionArn);
           const timeout = { seconds, realMs: seconds * 1000 };
           // How long the Task waits for its token is simulated time (WaitForSlot's park, WaitForVideo's fallback poll).
-          return (input, execution, timeoutSeconds) => aroundInvoke(stateName, () => taskResponses.invoke(handlers[name], input, timeout, timeoutSeconds), execution);
+          return (input, execution, timeoutSeconds) => aroundInvoke(stateName, () => taskResponses.invoke(handlers[name], input, timeout, timeoutSeconds, execution.arn), execution);
         }
         case RESOURCE.startExecutionSync:
           if (parameters?.StateMachineArn !== generationArn) return undefined;
@@ -365,7 +365,11 @@ export class LocalPipeline {
       ...(options.random ? { random: options.random } : {}),
       bindTask,
       // Delivered asynchronously, as EventBridge does: the execution has ended already.
-      ...(releaseEnded ? { onEnded: (report, redriveCount) => this.deliver(releaseEnded(report, generationArn, redriveCount)) } : {}),
+      onEnded: (report, redriveCount) => {
+        // Its waiting Tasks' tokens close with it, as on AWS.
+        taskResponses.closeExecution(report.executionArn);
+        if (releaseEnded) this.deliver(releaseEnded(report, generationArn, redriveCount));
+      },
     });
     this.executions = new LocalExecutions(this.generation, options.onGenerationEvent);
     const batchId = logicalIdOf(stack, workflows.batch);

@@ -12,6 +12,8 @@ import { type FunctionTimeout, invokeLikeLambda } from "./lambda-binding";
 interface PendingTask {
   readonly resolve: (output: unknown) => void;
   readonly reject: (error: Error) => void;
+  /** The execution whose Task waits: its end closes the token. */
+  readonly executionArn: string | undefined;
 }
 
 /** An error as a Task's Catch and the execution see it: `name` is the Error, `message` the Cause. */
@@ -62,7 +64,7 @@ export class LocalTaskResponses implements TaskResponses {
    * release). As on AWS, no answer within the state's TimeoutSeconds (simulated seconds on the
    * clock; undefined: no limit) fails the Task with States.Timeout, and the token is gone.
    */
-  async invoke(handler: LambdaHandler, input: unknown, timeout: FunctionTimeout, stateTimeoutSeconds: number | undefined): Promise<unknown> {
+  async invoke(handler: LambdaHandler, input: unknown, timeout: FunctionTimeout, stateTimeoutSeconds: number | undefined, executionArn?: string): Promise<unknown> {
     const payload = input !== null && typeof input === "object" && "Payload" in input ? input.Payload : undefined;
     if (payload === null || typeof payload !== "object") throw taskFailure("States.Runtime", "a callback Task needs an object Payload");
     const taskToken = randomUUID();
@@ -70,7 +72,7 @@ export class LocalTaskResponses implements TaskResponses {
     this.tell({ type: "issued", taskToken });
     let cancelTimeout: (() => void) | undefined;
     const answered = new Promise<unknown>((resolve, reject) => {
-      this.pending.set(taskToken, { resolve, reject });
+      this.pending.set(taskToken, { resolve, reject, executionArn });
       if (stateTimeoutSeconds === undefined) return;
       cancelTimeout = this.clock.after(stateTimeoutSeconds, () => {
         if (this.pending.delete(taskToken)) reject(taskFailure("States.Timeout", "the Task's token was not answered within its TimeoutSeconds"));
@@ -85,6 +87,18 @@ export class LocalTaskResponses implements TaskResponses {
       throw error;
     } finally {
       cancelTimeout?.();
+    }
+  }
+
+  /**
+   * Closes the tokens of an execution that ended (stopped, timed out, or failed elsewhere), as
+   * Step Functions does: answering one is then TaskTimedOut, never a hand-over to a dead execution.
+   */
+  closeExecution(executionArn: string): void {
+    for (const [taskToken, task] of this.pending) {
+      if (task.executionArn !== executionArn) continue;
+      this.pending.delete(taskToken);
+      task.reject(taskFailure("States.Timeout", "the execution ended while the Task waited"));
     }
   }
 

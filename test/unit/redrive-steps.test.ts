@@ -106,6 +106,24 @@ describe("a callback Task on the local engine", () => {
   const timeout = { seconds: 5, realMs: 5_000 };
   const input = { FunctionName: "f", Payload: { taskToken: "local-task-token", errorCode: "E" } };
 
+  it("whose execution ended (stopped, timed out) has its token closed, as on AWS: an answer is TaskTimedOut, not a hand-over to a dead execution", async () => {
+    const responses = new LocalTaskResponses(new ScaledClock(1));
+    const tokens: string[] = [];
+    const park = (executionArn: string) =>
+      responses.invoke(async (payload) => {
+        tokens.push((payload as { taskToken: string }).taskToken);
+      }, input, timeout, 60, executionArn);
+    const stopped = park("arn:aws:states:us-east-1:123456789012:execution:m:stopped");
+    const running = park("arn:aws:states:us-east-1:123456789012:execution:m:running");
+    await expect.poll(() => tokens.length).toBe(2);
+    responses.closeExecution("arn:aws:states:us-east-1:123456789012:execution:m:stopped");
+    await expect(stopped).rejects.toMatchObject({ name: "States.Timeout" });
+    await expect(responses.succeed(tokens[0] ?? "", "{}")).rejects.toMatchObject({ name: "TaskTimedOut" });
+    // Another execution's token is untouched.
+    await responses.succeed(tokens[1] ?? "", '{"ok":true}');
+    await expect(running).resolves.toEqual({ ok: true });
+  });
+
   it("ends with the output the function sent, having handed it a token of its own", async () => {
     const responses = new LocalTaskResponses(new ScaledClock(1));
     let seen: unknown;
