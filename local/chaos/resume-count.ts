@@ -6,10 +6,10 @@
  * WaitForVideo it was issued to, and each answer with the callback invocation that gave it, if
  * a callback did, by the invocation running at that moment (AsyncLocalStorage).
  *
- * Per job, the check wants: no WaitForVideo token answered twice (accepted twice, or answered
- * again after its answer and refused: a second resume the engine happened to turn away), no
- * more resumes of WaitForVideo than entries into it, and at most one callback invocation that
- * acted on the task's end (answered its wait). An answer refused for a token nobody answered
+ * Per job, the check wants: no WaitForVideo token answered again after its answer (the local
+ * task responses, as Step Functions, accept one answer and refuse the next: a second resume
+ * turned away), and at most one callback invocation that acted on the task's end (answered its
+ * wait). An answer refused for a token nobody answered
  * before is a late one (the wait timed out and Poll took over): counted, not a fault.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
@@ -93,10 +93,11 @@ export class ResumeCount {
       token.accepted += 1;
       job.resumes += 1;
       if (invocation?.stateName === KLING_CALLBACK_STATE) this.resumedByCallback += 1;
-      if (token.accepted === 2) job.tokensAnsweredTwice += 1;
     } else if (token.accepted > 0) {
+      // A token is accepted once (the local task responses, as Step Functions, refuse the next
+      // answer): what shows a second resume is an answer tried after the first.
       token.refusedAfterAnswer += 1;
-      if (token.refusedAfterAnswer === 1 && token.accepted === 1) job.tokensAnsweredTwice += 1;
+      if (token.refusedAfterAnswer === 1) job.tokensAnsweredTwice += 1;
     } else {
       this.lateAnswersRefused += 1;
     }
@@ -118,7 +119,6 @@ export class ResumeCount {
     for (const [name, job] of [...this.jobs.entries()].sort(([a], [b]) => a.localeCompare(b))) {
       const problems: string[] = [];
       if (job.tokensAnsweredTwice > 0) problems.push(`${job.tokensAnsweredTwice} WaitForVideo tokens answered again after their answer`);
-      if (job.resumes > job.entries) problems.push(`WaitForVideo resumed ${job.resumes} times, entered ${job.entries}`);
       if (job.callbacksActing.size > 1) problems.push(`${job.callbacksActing.size} callbacks acted on its task's end`);
       if (problems.length > 0) lines.push(`${name}: ${problems.join(", ")}`);
     }

@@ -134,7 +134,6 @@ describe("a chaos run of 60 jobs at fault rate 0.2", () => {
     // Kling signs its callbacks in the run: every mis-signed one is refused.
     expect(report.callbacks.failed).toBeGreaterThanOrEqual(report.callbackFaultsByKind["mis-sign"]);
     expect(report.resumes.resumedByCallback).toBeGreaterThan(0);
-    expect(report.resumes.resumes).toBeLessThanOrEqual(report.resumes.waits);
     expect(report.resumedTwice).toEqual([]);
   });
 
