@@ -20,8 +20,9 @@ import { answerWait, releaseEndedTask, taskEndOf } from "../common/task-end";
 import { sfnTaskResponses } from "../common/task-responses";
 import { ERROR_KINDS, KlingError } from "../errors";
 import type { KlingTaskKind } from "../kling/port";
-import { type Task, TASK_STATUSES, type TaskStatus } from "../kling/wire";
-import { NEW_TASK_STATUSES } from "../kling/wire-v2";
+import { legacyStatusOf } from "../kling/new-standard";
+import { type Task, taskSchema, type TaskStatus } from "../kling/wire";
+import { newTaskSchema } from "../kling/wire-v2";
 import { dynamoDbLedgerFrom, slotPortsOf } from "../ledger/ports";
 import { dynamoDbTaskWaitsFrom, type TaskEnd, type TaskWait } from "../ledger/task-waits";
 import { logger, observed } from "../observability/logger";
@@ -45,16 +46,12 @@ const pathSchema = z.object({ externalTaskId: z.string().min(1), token: z.string
  * `task_id`, `task_status`; new: `id`, `status`): the status it hints at and the task it names.
  * The rest it asks Kling for.
  */
-const legacyCallbackSchema = z
-  .object({
-    task_id: z.string().min(1),
-    task_status: z.enum(TASK_STATUSES),
-    task_info: z.object({ external_task_id: z.string().optional() }).optional(),
-  })
+const legacyCallbackSchema = taskSchema
+  .pick({ task_id: true, task_status: true, task_info: true })
   .transform((task) => ({ status: task.task_status, externalTaskId: task.task_info?.external_task_id }));
-const newCallbackSchema = z
-  .object({ id: z.string().min(1), status: z.enum(NEW_TASK_STATUSES), external_id: z.string().optional() })
-  .transform((task) => ({ status: task.status === "succeeded" ? ("succeed" as const) : task.status, externalTaskId: task.external_id }));
+const newCallbackSchema = newTaskSchema
+  .pick({ id: true, status: true, external_id: true })
+  .transform((task) => ({ status: legacyStatusOf(task.status), externalTaskId: task.external_id }));
 type CallbackHint = z.infer<typeof legacyCallbackSchema>;
 
 /** The body read by its standard's schema (a body with `id` and no `task_id` is the new standard's). */

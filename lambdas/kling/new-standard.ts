@@ -143,6 +143,11 @@ function toNewCreateTaskBody(kind: NewTaskKind, body: CreateTaskBody): NewCreate
   return { contents, settings, options };
 }
 
+/** A new-standard status in the legacy words: `succeeded` is `succeed`. */
+export function legacyStatusOf(status: NewTask["status"]): Task["task_status"] {
+  return status === "succeeded" ? "succeed" : status;
+}
+
 /** A new-standard task in the port's (legacy) words. */
 function toLegacyTask(task: NewTask): Task {
   const videos: Video[] = (task.outputs ?? []).flatMap((output) => {
@@ -152,7 +157,7 @@ function toLegacyTask(task: NewTask): Task {
   const units = (task.billing ?? []).find((entry) => entry.charge_type === "unit")?.amount;
   return {
     task_id: task.id,
-    task_status: task.status === "succeeded" ? "succeed" : task.status,
+    task_status: legacyStatusOf(task.status),
     ...(task.message === undefined ? {} : { task_status_msg: task.message }),
     task_info: task.external_id === undefined ? {} : { external_task_id: task.external_id },
     ...(videos.length === 0 ? {} : { task_result: { videos } }),
