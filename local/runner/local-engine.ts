@@ -13,6 +13,7 @@ import {
   awsError,
   dataLimitCause,
   jsonBytes,
+  TERMINAL_ERRORS,
 } from "./quotas";
 import type { LocalClock } from "./scaled-clock";
 
@@ -139,9 +140,11 @@ function withClockWaits(states: Record<string, StateBody>, waits: Map<string, Wa
 }
 
 function matchingRetrier(retriers: readonly Retrier[], errorName: string): number {
-  return retriers.findIndex((retrier) =>
-    retrier.ErrorEquals.some((name) => name === errorName || name === "States.ALL" || name === "States.TaskFailed"),
-  );
+  // As Step Functions matches: the wildcards never take a terminal error, and States.TaskFailed never States.Timeout.
+  const matches = (name: string) =>
+    name === errorName ||
+    (!TERMINAL_ERRORS.has(errorName) && (name === "States.ALL" || (name === "States.TaskFailed" && errorName !== "States.Timeout")));
+  return retriers.findIndex((retrier) => retrier.ErrorEquals.some(matches));
 }
 
 /** The wait Step Functions would choose before retry `attempt` (1-based), in seconds. */

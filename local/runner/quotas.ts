@@ -48,10 +48,17 @@ export function assertPutEventsSize(entries: readonly PutEventsEntry[]): void {
 const MAX_EXECUTION_NAME_CHARACTERS = 80;
 const FORBIDDEN_IN_NAMES = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/u;
 
-/** An error as an AWS API or Step Functions reports it: `name` is the error, `message` the cause. */
+/** Step Functions' terminal errors: States.ALL neither retries nor catches them. */
+export const TERMINAL_ERRORS: ReadonlySet<string> = new Set(["States.Runtime", "States.DataLimitExceeded"]);
+
+/**
+ * An error as an AWS API or Step Functions reports it: `name` is the error, `message` the cause.
+ * A terminal one is marked so the engine neither retries nor catches it, as Step Functions does.
+ */
 export function awsError(name: string, message: string): Error {
   const error = new Error(message);
   error.name = name;
+  if (TERMINAL_ERRORS.has(name)) Object.assign(error, { isRetryable: false, isCatchable: false });
   return error;
 }
 

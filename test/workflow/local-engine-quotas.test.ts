@@ -9,7 +9,7 @@ import { LocalEventBus } from "#local/runner/event-bus";
 import { LocalExecutions, startExecutionSync } from "#local/runner/executions";
 import { invokeLikeLambda } from "#local/runner/lambda-binding";
 import { engineDefinition, type ExecutionReport, LocalStateMachine, type TaskBinding } from "#local/runner/local-engine";
-import { PUT_EVENTS_ENTRY_LIMIT_BYTES, STATE_PAYLOAD_LIMIT_BYTES } from "#local/runner/quotas";
+import { awsError, PUT_EVENTS_ENTRY_LIMIT_BYTES, STATE_PAYLOAD_LIMIT_BYTES } from "#local/runner/quotas";
 import { ScaledClock } from "#local/runner/scaled-clock";
 
 const ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:Quotas";
@@ -217,5 +217,36 @@ describe("Task timeouts", () => {
     // The run reads the real ones from the definition it was given.
     expect(definition.States.Parked?.TimeoutSeconds).toBe(300);
     expect(definition.States.ByPath?.TimeoutSecondsPath).toBe("$.seconds");
+  });
+});
+
+describe("terminal errors", () => {
+  it("a States.Runtime error is neither retried nor caught by States.ALL: the execution fails with it, as on AWS", async () => {
+    const calls: string[] = [];
+    const report = await machine(
+      {
+        StartAt: "Broken",
+        States: {
+          Broken: {
+            Type: "Task",
+            Resource: "arn:aws:states:::lambda:invoke",
+            Parameters: { FunctionName: LAMBDA },
+            Retry: [{ ErrorEquals: ["States.ALL"], IntervalSeconds: 1, MaxAttempts: 3 }],
+            Catch: [{ ErrorEquals: ["States.ALL"], Next: "Fallback" }],
+            End: true,
+          },
+          Fallback: { Type: "Task", Resource: "arn:aws:states:::lambda:invoke", Parameters: { FunctionName: LAMBDA }, End: true },
+        },
+      },
+      {
+        Broken: async () => {
+          calls.push("Broken");
+          throw awsError("States.Runtime", "a path selected nothing");
+        },
+        Fallback: async () => calls.push("Fallback"),
+      },
+    ).run({}, "terminal");
+    expect(report).toMatchObject({ status: "FAILED", error: "States.Runtime" });
+    expect(calls).toEqual(["Broken"]);
   });
 });
