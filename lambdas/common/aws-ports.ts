@@ -21,7 +21,7 @@ export function portsFromEnvironment(env: Environment, clock: Clock = wallClock)
     ledger: dynamoDbLedgerFrom(env),
     taskWaits: dynamoDbTaskWaitsFrom(env),
     taskResponses: sfnTaskResponses(),
-    callbacks: callbackPortFrom(env),
+    callbacks: callbackPortFrom(env, clock),
     videoBucket: videoBucketFrom(env),
   };
 }

@@ -10,6 +10,7 @@ import * as z from "zod";
 import { KlingError } from "../errors";
 import type { KlingCredentials } from "../kling/port";
 import type { Clock } from "./clock";
+import { cachedRead } from "./cached-read";
 import { type Environment, secretArn } from "./config";
 
 /** How long a container reuses what it read from the secret, unless Kling refuses it first. */
@@ -25,12 +26,6 @@ const secretSchema = z.union([
   z.object({ apiKey: z.string().min(1) }),
   z.object({ accessKey: z.string().min(1), secretKey: z.string().min(1) }),
 ]);
-
-interface SecretRead {
-  readonly credentials: Promise<KlingCredentials>;
-  readonly readAtMs: number;
-}
-
 
 /** What an operator puts in the secret. */
 const SECRET_SHAPE = '{"apiKey": "..."} or {"accessKey": "...", "secretKey": "..."}';
@@ -92,25 +87,19 @@ export interface CredentialSource {
 
 /** The credentials this environment names: its secret (read with a client made on first use), or its own variables. */
 export function credentialSource(env: Environment, clock: Clock): CredentialSource {
-  const fromSecret = new Map<string, SecretRead>();
   let secretsManager: SecretsManagerClient | undefined;
+  const fromSecret = cachedRead(
+    () => {
+      secretsManager ??= new SecretsManagerClient({});
+      return readSecret(secretsManager, secretArn(env) ?? "");
+    },
+    clock,
+    CREDENTIALS_CACHE_SECONDS * 1000,
+  );
   return {
     async load() {
-      const arn = secretArn(env);
-      if (arn === undefined) return readEnvironment(env);
-      const cached = fromSecret.get(arn);
-      if (cached && clock.now() - cached.readAtMs < CREDENTIALS_CACHE_SECONDS * 1000) return cached.credentials;
-      secretsManager ??= new SecretsManagerClient({});
-      const credentials = readSecret(secretsManager, arn);
-      fromSecret.set(arn, { credentials, readAtMs: clock.now() });
-      // A failed read is not cached: the next invocation tries again.
-      credentials.catch(() => {
-        if (fromSecret.get(arn)?.credentials === credentials) fromSecret.delete(arn);
-      });
-      return credentials;
+      return secretArn(env) === undefined ? readEnvironment(env) : fromSecret.get();
     },
-    forget() {
-      fromSecret.clear();
-    },
+    forget: () => fromSecret.forget(),
   };
 }

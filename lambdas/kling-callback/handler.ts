@@ -192,5 +192,5 @@ export const handler = klingCallbackHandler({
   ledger: dynamoDbLedgerFrom(process.env),
   taskWaits: dynamoDbTaskWaitsFrom(process.env),
   taskResponses: sfnTaskResponses(),
-  callbacks: callbackPortFrom(process.env),
+  callbacks: callbackPortFrom(process.env, wallClock),
 });

@@ -85,5 +85,5 @@ export const handler = pollHandler({
   ledger: dynamoDbLedgerFrom(process.env),
   taskWaits: dynamoDbTaskWaitsFrom(process.env),
   taskResponses: sfnTaskResponses(),
-  callbacks: callbackPortFrom(process.env),
+  callbacks: callbackPortFrom(process.env, wallClock),
 });

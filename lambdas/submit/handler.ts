@@ -84,5 +84,5 @@ export const handler = submitHandler({
   clock: wallClock,
   settings: settingsFrom(process.env),
   kling: klingApiFrom(process.env, wallClock),
-  callbacks: callbackPortFrom(process.env),
+  callbacks: callbackPortFrom(process.env, wallClock),
 });
