@@ -130,10 +130,10 @@ export async function startDelayingProxy(targetBaseUrl: string, source: DelaySou
   };
 }
 
-/** The request as the simulator's FaultPlan sees it; video downloads and unknown paths are never held. */
+/** The request as the simulator's FaultPlan sees it; media downloads and unknown paths are never held. */
 function delayOf(source: DelaySource, method: string, pathname: string, body: Buffer): DelayFault | undefined {
   const route = routeOf(method, pathname);
-  if (route.kind === "video" || route.kind === "other") return undefined;
+  if (route.kind === "video" || route.kind === "audio" || route.kind === "face" || route.kind === "other") return undefined;
   let createBody: unknown;
   if (route.kind === "create") {
     try {
