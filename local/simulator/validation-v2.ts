@@ -14,14 +14,20 @@ type NewTaskKind = "text-to-video" | "image-to-video";
 
 interface NewModelRules {
   readonly resolutions: readonly Resolution[];
-  /** `settings.multi_shot` (true when absent: a prompt written as shots makes a multi-shot video). */
-  readonly multiShot: boolean;
+  /**
+   * Multi-shot: `switch`, a `settings.multi_shot` that is true when absent (3.0); `always`, no
+   * switch but a prompt written as shots always makes one (3.0 Turbo's page); `none`.
+   */
+  readonly multiShot: "switch" | "always" | "none";
   readonly durations: readonly number[];
   /** The resolutions native audio is made at; undefined: no `settings.audio`. */
   readonly audio: readonly Resolution[] | undefined;
   /** The resolutions a `last_frame` is taken at, and whether only silent; undefined: first frame only. */
   readonly lastFrame: { readonly resolutions: readonly Resolution[]; readonly silentOnly: boolean } | undefined;
   readonly promptCharacters: Readonly<Record<NewTaskKind, number>>;
+  /** Elements an image-to-video `contents[]` may name (3.0: up to 3), and its images' size limit. */
+  readonly elements: number;
+  readonly imageMegabytes: number;
 }
 
 const RESOLUTIONS: readonly Resolution[] = ["720p", "1080p"];
@@ -34,22 +40,26 @@ const PROMPT_2500 = { "text-to-video": 2500, "image-to-video": 2500 } as const;
 const NEW_MODELS: Readonly<Record<string, NewModelRules>> = {
   "kling-3.0-turbo": {
     resolutions: RESOLUTIONS,
-    multiShot: false,
+    multiShot: "always",
     durations: THREE_TO_FIFTEEN,
     audio: undefined,
     lastFrame: undefined,
     promptCharacters: { "text-to-video": 3072, "image-to-video": 2500 },
+    elements: 0,
+    imageMegabytes: 10,
   },
   "kling-3.0": {
     resolutions: WITH_4K,
-    multiShot: true,
+    multiShot: "switch",
     durations: THREE_TO_FIFTEEN,
     audio: WITH_4K,
     lastFrame: { resolutions: WITH_4K, silentOnly: false },
     promptCharacters: { "text-to-video": 3072, "image-to-video": 3072 },
+    elements: 3,
+    imageMegabytes: 50,
   },
-  "kling-2.6": { resolutions: RESOLUTIONS, multiShot: false, durations: FIVE_OR_TEN, audio: ["1080p"], lastFrame: { resolutions: ["1080p"], silentOnly: true }, promptCharacters: PROMPT_2500 },
-  "kling-2.5-turbo": { resolutions: RESOLUTIONS, multiShot: false, durations: FIVE_OR_TEN, audio: undefined, lastFrame: { resolutions: ["1080p"], silentOnly: false }, promptCharacters: PROMPT_2500 },
+  "kling-2.6": { resolutions: RESOLUTIONS, multiShot: "none", durations: FIVE_OR_TEN, audio: ["1080p"], lastFrame: { resolutions: ["1080p"], silentOnly: true }, promptCharacters: PROMPT_2500, elements: 0, imageMegabytes: 10 },
+  "kling-2.5-turbo": { resolutions: RESOLUTIONS, multiShot: "none", durations: FIVE_OR_TEN, audio: undefined, lastFrame: { resolutions: ["1080p"], silentOnly: false }, promptCharacters: PROMPT_2500, elements: 0, imageMegabytes: 10 },
 };
 
 const TOP_LEVEL: Readonly<Record<NewTaskKind, readonly string[]>> = {
@@ -87,7 +97,7 @@ export function validateNewCreateBody(kind: NewTaskKind, model: string, body: un
     if (problem) return refuse(problem);
     contents = { lastFrame: false, prompt: { field: "prompt", text: String(body.prompt) } };
   } else {
-    const read = readContents(body.contents, rules.promptCharacters[kind]);
+    const read = readContents(body.contents, rules.promptCharacters[kind], rules);
     if (typeof read === "string") return refuse(read);
     contents = read;
   }
@@ -119,11 +129,12 @@ function promptProblem(field: string, value: unknown, limit: number): string | u
   return undefined;
 }
 
-function readContents(value: unknown, promptLimit: number): Contents | string {
+function readContents(value: unknown, promptLimit: number, rules: NewModelRules): Contents | string {
   if (!Array.isArray(value) || value.length === 0) return "contents is required (an array with a first_frame)";
   let firstFrame = false;
   let lastFrame = false;
   let prompt: Contents["prompt"];
+  let elements = 0;
   for (const [index, item] of value.entries()) {
     if (!isRecord(item)) return `contents[${index}] must be an object`;
     if (item.type === "prompt") {
@@ -131,12 +142,17 @@ function readContents(value: unknown, promptLimit: number): Contents | string {
       if (problem) return problem;
       prompt = { field: `contents[${index}].text`, text: String(item.text) };
     } else if (item.type === "first_frame" || item.type === "last_frame") {
-      const problem = imageProblemOf(`contents[${index}].url`, item.url);
+      const problem = imageProblemOf(`contents[${index}].url`, item.url, rules.imageMegabytes);
       if (problem) return problem;
       if (item.type === "first_frame") firstFrame = true;
       else lastFrame = true;
+    } else if (item.type === "element" && rules.elements > 0) {
+      if (typeof item.element_id !== "string" || item.element_id === "") return `contents[${index}].element_id is required (an element's id)`;
+      if (typeof item.id !== "string" || item.id === "") return `contents[${index}].id is required for an element`;
+      elements += 1;
+      if (elements > rules.elements) return `contents hold at most ${rules.elements} elements`;
     } else {
-      return `contents[${index}].type must be prompt, first_frame or last_frame`;
+      return `contents[${index}].type must be prompt, first_frame${rules.elements > 0 ? ", last_frame or element" : " or last_frame"}`;
     }
   }
   if (!firstFrame) return "contents must hold a first_frame (a last frame alone is not supported)";
@@ -144,7 +160,7 @@ function readContents(value: unknown, promptLimit: number): Contents | string {
 }
 
 function settingsProblem(kind: NewTaskKind, model: string, rules: NewModelRules, settings: Record<string, unknown>, contents: Contents): string | undefined {
-  const known = rules.multiShot ? [...SETTINGS[kind], "multi_shot"] : SETTINGS[kind];
+  const known = rules.multiShot === "switch" ? [...SETTINGS[kind], "multi_shot"] : SETTINGS[kind];
   const unknown = Object.keys(settings).find((key) => !known.includes(key));
   if (unknown !== undefined) return `settings.${unknown} is not a parameter of /${kind}/${model}`;
   const resolution = settings.resolution ?? "720p";
@@ -159,7 +175,7 @@ function settingsProblem(kind: NewTaskKind, model: string, rules: NewModelRules,
     return `settings.duration must be one of the numbers ${rules.durations.join(", ")} for ${model}`;
   }
   if (settings.multi_shot !== undefined && typeof settings.multi_shot !== "boolean") return "settings.multi_shot must be true or false";
-  if (rules.multiShot && contents.prompt) {
+  if (rules.multiShot !== "none" && contents.prompt) {
     const problem = shotPromptProblem(contents.prompt.field, contents.prompt.text, settings.multi_shot !== false, duration);
     if (problem) return problem;
   }
