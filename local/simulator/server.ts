@@ -14,30 +14,26 @@ import type { Clock } from "#lambdas/common/clock";
 import type { KlingCredentials } from "#lambdas/kling/port";
 import type { ResourcePack } from "#lambdas/kling/wire";
 import type { AcceptedCreate } from "./accepted";
+import { identifyFace, productContext, serveAudio, serveFaceImage } from "./account-media";
 import { failure, faultAnswer, readBody, send, success, type Answer } from "./answers";
-import { syntheticMp3, syntheticWav } from "./audio";
 import { isNewKind, type LegacyKind, type SimulatorTaskKind } from "./endpoints";
 import { authenticate } from "./auth";
 import { seededCallbackFaults, type CallbackFaultOptions } from "./callback-faults";
 import { CallbackSender, clockTimers, signingKeyOf, type CallbackLogEntry, type CallbackScheduler } from "./callbacks";
 import type { ApiRequestInfo, FaultPlan } from "./faults";
 import { externalTaskIdOf, isRecord } from "./json";
-import { FACE_IDENTIFICATION_UNITS } from "./kling-tables";
 import { ResourcePacks, type PackSeed } from "./packs";
-import { RETENTION_MS, type FaceSession, type KnownVideo, type ProductContext, type ServedMedia } from "./products/context";
+import { RETENTION_MS, type FaceSession } from "./products/context";
 import { validateCreate } from "./products/index";
-import { validateIdentifyFace } from "./products/lip-sync";
 import { syntheticMp4 } from "./mp4";
 import { OtherUsers, type HeldSlot, type OtherUsersTask } from "./other-users";
 import { isNewStandardRoute, routeOf, type Route } from "./routes";
 import { perItemPlan } from "./per-item-plan";
 import { CONCURRENCY_LIMIT_MESSAGE, scenarioNamed, type ScenarioName } from "./scenarios";
 import { StatsRecorder, type RequestKind, type SimulatorStats } from "./stats";
-import { createdTaskWire, newTaskWire, statusChanges, taskAsOf, taskWire, TaskStore, videoUrl, type SimulatedTask } from "./tasks";
+import { createdTaskWire, newTaskWire, statusChanges, taskAsOf, taskWire, TaskStore, type SimulatedTask } from "./tasks";
 
 const wallClock: Clock = { now: () => Date.now() };
-/** A 1x1 PNG: the face image an identification points to. */
-const FACE_PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==", "base64");
 
 /** Accepted when no credentials are configured; printed by the CLI. Not a secret. */
 export const DEV_API_KEY = "sim-dev-api-key";
@@ -158,9 +154,9 @@ class SimulatedKling {
   }
 
   createTask(route: Extract<Route, { kind: "create" }>, body: unknown, at: number): Answer {
-    if (route.taskKind === "identify-face") return this.identifyFace(body, at);
+    if (route.taskKind === "identify-face") return identifyFace(this.s, body, at);
     const taskKind: SimulatorTaskKind = route.taskKind;
-    const validation = validateCreate(taskKind, route.model ?? "", body, this.context(at));
+    const validation = validateCreate(taskKind, route.model ?? "", body, productContext(this.s, at));
     if (!validation.ok) return failure(400, 1201, validation.message);
     const request = validation.create;
     if (request.externalTaskId !== undefined && this.s.tasks.hasExternalId(request.externalTaskId)) {
@@ -189,79 +185,6 @@ class SimulatedKling {
     this.s.stats.countTaskCreated(request.externalTaskId);
     if (request.callbackUrl !== undefined) this.followWithCallbacks(task, request.callbackUrl);
     return success(isNewKind(taskKind) ? newTaskWire(task, this.s.baseUrl) : createdTaskWire(task));
-  }
-
-  /** Lip-sync's first step: answers at once with a session and the one face it finds, seen from start to end. */
-  identifyFace(body: unknown, at: number): Answer {
-    const video = validateIdentifyFace(body, this.context(at));
-    if (typeof video === "string") return failure(400, 1201, video);
-    const charges = this.s.packs.charge(FACE_IDENTIFICATION_UNITS, at);
-    if (!charges) return failure(429, 1102, `Resource pack exhausted or expired: face identification costs ${FACE_IDENTIFICATION_UNITS} units`);
-    const sessionId = randomUUID();
-    const endMs = Math.round(video.seconds * 1000);
-    const session: FaceSession = {
-      sessionId,
-      video: { id: video.id, url: video.url, duration: String(video.seconds), seconds: video.seconds },
-      faces: [{ faceId: "0", startMs: 0, endMs }],
-    };
-    this.s.faceSessions.set(sessionId, session);
-    return success({
-      session_id: sessionId,
-      final_unit_deduction: String(FACE_IDENTIFICATION_UNITS),
-      face_data: session.faces.map((face) => ({
-        face_id: face.faceId,
-        face_image: `${this.s.baseUrl}/faces/${sessionId}/${face.faceId}.png`,
-        start_time: face.startMs,
-        end_time: face.endMs,
-      })),
-    });
-  }
-
-  /** What the products' rules may know of the account at `at`. */
-  context(at: number): ProductContext {
-    const fresh = (task: SimulatedTask | undefined) => task !== undefined && task.status === "succeed" && at - task.updatedAt <= RETENTION_MS;
-    const knownVideo = (task: SimulatedTask): KnownVideo => ({
-      id: task.videoId,
-      url: videoUrl(this.s.baseUrl, task),
-      duration: task.request.duration,
-      seconds: Number(task.request.duration),
-      model: task.request.model,
-      mode: task.request.mode,
-      kind: task.kind,
-    });
-    return {
-      videoById: (id) => {
-        const task = this.s.tasks.byVideoId(id);
-        return task && fresh(task) ? knownVideo(task) : undefined;
-      },
-      audioById: (id) => {
-        const task = this.s.tasks.byAudioId(id);
-        return task && fresh(task) ? { id, seconds: Number(task.request.duration) } : undefined;
-      },
-      servedMedia: (url): ServedMedia => {
-        const media = this.servedPath(url);
-        if (!media) return { kind: "elsewhere" };
-        const task = media.kind === "video" ? this.s.tasks.byVideoId(media.id) : this.s.tasks.byAudioId(media.id);
-        if (!task || !fresh(task)) return { kind: "gone" };
-        return media.kind === "video" ? { kind: "video", video: knownVideo(task) } : { kind: "audio", audio: { id: media.id, seconds: Number(task.request.duration) } };
-      },
-      faceSession: (sessionId) => this.s.faceSessions.get(sessionId),
-    };
-  }
-
-  /** The simulator's own medium a URL names (same origin as this server), if it names one. */
-  servedPath(url: string): { readonly kind: "video" | "audio"; readonly id: string } | undefined {
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      return undefined;
-    }
-    if (parsed.origin !== new URL(this.s.baseUrl).origin) return undefined;
-    const route = routeOf("GET", parsed.pathname);
-    if (route.kind === "video") return { kind: "video", id: route.videoId };
-    if (route.kind === "audio") return { kind: "audio", id: route.audioId };
-    return undefined;
   }
 
   /** Each status change of the task is POSTed to its callback URL, as its standard's query shows the task. */
@@ -339,16 +262,6 @@ class SimulatedKling {
     return { answer: { type: "video", body, fault: delivery }, ...(delivery ? { fault: delivery } : {}) };
   }
 
-  /** An audio of a video-to-audio task, as MP3 or WAV (sent whole: download faults hit videos only). */
-  serveAudio(audioId: string, format: "mp3" | "wav", at: number): Answer {
-    const task = this.s.tasks.byAudioId(audioId);
-    if (!task || task.status !== "succeed" || at - task.updatedAt > RETENTION_MS) return failure(404, 1203, "Audio not found");
-    const seconds = Number(task.request.duration);
-    return format === "mp3"
-      ? { type: "raw", status: 200, contentType: "audio/mpeg", body: syntheticMp3(seconds) }
-      : { type: "raw", status: 200, contentType: "audio/wav", body: syntheticWav(audioId, seconds) };
-  }
-
   videoOf(task: SimulatedTask, watermarked: boolean): Buffer {
     const seed = watermarked ? `${task.videoId}:watermark` : task.videoId;
     return syntheticMp4(seed, Number(task.request.duration), this.s.videoMediaBytes);
@@ -367,12 +280,11 @@ class SimulatedKling {
     }
     if (route.kind === "audio") {
       request.resume();
-      return { answer: this.serveAudio(route.audioId, route.format, at) };
+      return { answer: serveAudio(this.s, route.audioId, route.format, at) };
     }
     if (route.kind === "face") {
       request.resume();
-      const known = this.s.faceSessions.get(route.sessionId)?.faces.some((face) => face.faceId === route.faceId);
-      return { answer: known ? { type: "raw", status: 200, contentType: "image/png", body: FACE_PNG } : failure(404, 1203, "Face image not found") };
+      return { answer: serveFaceImage(this.s, route.sessionId, route.faceId) };
     }
 
     const raw = await readBody(request, MAX_BODY_BYTES);
