@@ -83,6 +83,11 @@ export function isNewStandardRoute(route: Route): boolean {
   return ("standard" in route && route.standard === "new") || (route.kind === "create" && isNewKind(route.taskKind));
 }
 
+/** The ids a new-standard query names (`task_ids` or `external_task_ids`). */
+export function queriedIds(query: URLSearchParams): string[] {
+  return (query.get("task_ids") ?? query.get("external_task_ids") ?? "").split(",").filter((id) => id !== "");
+}
+
 function decoded(segment: string | undefined): string | undefined {
   if (segment === undefined) return undefined;
   try {

@@ -27,7 +27,7 @@ import { RETENTION_MS, type FaceSession } from "./products/context";
 import { validateCreate } from "./products/index";
 import { syntheticMp4 } from "./mp4";
 import { OtherUsers, type HeldSlot, type OtherUsersTask } from "./other-users";
-import { isNewStandardRoute, routeOf, type Route } from "./routes";
+import { isNewStandardRoute, queriedIds, routeOf, type Route } from "./routes";
 import { perItemPlan } from "./per-item-plan";
 import { CONCURRENCY_LIMIT_MESSAGE, scenarioNamed, type ScenarioName } from "./scenarios";
 import { StatsRecorder, type RequestKind, type SimulatorStats } from "./stats";
@@ -484,11 +484,6 @@ function acceptedCredentials(given: SimulatorOptions["credentials"]): readonly K
 
 function isCredentialList(given: KlingCredentials | readonly KlingCredentials[]): given is readonly KlingCredentials[] {
   return Array.isArray(given);
-}
-
-/** The ids a new-standard query names (`task_ids` or `external_task_ids`). */
-function queriedIds(query: URLSearchParams): string[] {
-  return (query.get("task_ids") ?? query.get("external_task_ids") ?? "").split(",").filter((id) => id !== "");
 }
 
 /** A whole-number query parameter within [min, max]; `fallback` when absent (undefined: required). */
