@@ -430,6 +430,11 @@ describe("every product's callbacks, scenarios and faults", () => {
       ["/v1/videos/identify-face", "/motion-control/kling-2.6", "/v1/videos/effects"].map((path) => call(chaotic, path, { body: { external_task_id: "x" } }).catch(() => undefined)),
     );
     expect(answers.every((answer) => answer === undefined || answer.status !== 400)).toBe(true);
-    expect(chaos.total()).toBeGreaterThanOrEqual(3);
+    const queries = await Promise.all(["/v1/audio/video-to-audio/x", "/tasks?task_ids=x"].map((path) => call(chaotic, path).catch(() => undefined)));
+    // Unfaulted, they would answer 400/1201 "Task not found" and 200/0 with an empty list; at rate 1 neither does.
+    const code = (answer: (typeof queries)[number]) => (answer?.json as { code?: number } | undefined)?.code;
+    expect(queries.map((answer) => [answer?.status, code(answer)])).not.toContainEqual([400, 1201]);
+    expect(queries.map((answer) => [answer?.status, code(answer)])).not.toContainEqual([200, 0]);
+    expect(chaos.total()).toBeGreaterThanOrEqual(5);
   });
 });
