@@ -36,7 +36,6 @@ export function productContext(state: MediaState, at: number): ProductContext {
     seconds: Number(task.request.duration),
     model: task.request.model,
     mode: task.request.mode,
-    kind: task.kind,
   });
   return {
     videoById: (id) => {

@@ -35,12 +35,3 @@ export type CreateKind = SimulatorTaskKind | "identify-face";
 export function isNewKind(kind: string): kind is NewKind {
   return (NEW_KINDS as readonly string[]).includes(kind);
 }
-
-export function isLegacyKind(kind: string): kind is LegacyKind {
-  return Object.hasOwn(LEGACY_KIND_PATHS, kind);
-}
-
-/** The legacy kind whose create path this is, if any. */
-export function legacyKindAt(path: string): LegacyKind | undefined {
-  return LEGACY_KINDS.find((kind) => LEGACY_KIND_PATHS[kind] === path);
-}

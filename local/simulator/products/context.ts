@@ -22,7 +22,6 @@ export interface KnownVideo extends ParentVideo {
   /** The model and mode that made it (video extend takes only some). */
   readonly model: string;
   readonly mode: string;
-  readonly kind: string;
 }
 
 export interface KnownAudio {
