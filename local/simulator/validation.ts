@@ -3,14 +3,11 @@
  * rules"). The first broken rule becomes a 400/1201 whose message names the field, as Kling's
  * does. The new standard's rules are in validation-v2.ts, the other products' in products/.
  */
-import { refuse, type AcceptedCreate, type CreateValidation } from "./accepted";
+import { refuse, type CreateValidation } from "./accepted";
 import { isRecord } from "./json";
 import { CAMERA_AXES, CAMERA_CONTROL_TYPES, resolutionOfMode, videoUnits } from "./kling-tables";
 import { imageProblemOf, isHttpUrl } from "./products/inputs";
 import { MAX_SHOT_WORDS, MAX_SHOTS, shotsProblem, type Shot } from "./products/multi-shot";
-
-export { imageProblemOf, isHttpUrl };
-export type { AcceptedCreate, CreateValidation };
 
 type TaskKind = "text2video" | "image2video";
 

@@ -7,9 +7,9 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { audioFormatOf, syntheticWav, wavSeconds } from "#local/simulator/audio";
+import { audioFormatOf, wavSeconds } from "#local/simulator/audio";
 import { chaosPlan, ruleBasedPlan, errorFault, startSimulator, type Simulator, type SimulatorOptions } from "#local/simulator/index";
-import { call, manualClock, pngBase64, type ManualClock } from "#local/simulator/test-support";
+import { call, manualClock, pngBase64, wavBase64, type ManualClock } from "#local/simulator/test-support";
 
 const GENERATION_SECONDS = 10;
 const IMAGE = "https://example.com/character.png";
@@ -93,7 +93,6 @@ async function download(url: string): Promise<{ status: number; type: string | n
   return { status: response.status, type: response.headers.get("content-type"), bytes: Buffer.from(await response.arrayBuffer()) };
 }
 
-const wavBase64 = (seconds: number) => syntheticWav("speech", seconds).toString("base64");
 
 describe("omni video (new standard: /omni-video/kling-3.0-omni and /omni-video/kling-o1)", () => {
   it("makes a video from a prompt, a first frame and a reference video of its own, charged at the with-video rate", async () => {
