@@ -16,6 +16,7 @@ import { VirtualClock } from "../runner/virtual-clock";
 import { DEV_API_KEY, mulberry32, idealMakespanSeconds, type OtherUsersTask, type RequestKind, startSimulator } from "../simulator";
 import { ClassicPoller } from "./classic-poller";
 import { type BenchJob, benchWorkload, otherUsersWorkload, TRANSIENT_FAULT_RATE, transientFaultPlan } from "./workload";
+import { synthesizedPlan } from "../runner/synthesize";
 
 /**
  * pipeline and classic-poller: the workload as batches one after another, with the account's
@@ -171,13 +172,15 @@ async function runVariant(
     // The retries' full jitter, drawn from the seed.
     random: mulberry32(options.seed ^ 0x717e),
     // Log lines would only cost wall time here.
-    config: { klingConcurrency: BENCH_KLING_CONCURRENCY, logLevel: "WARN", callbacks: { enabled: callbacks !== "off" } },
+    plan: synthesizedPlan(
+      { klingConcurrency: BENCH_KLING_CONCURRENCY, logLevel: "WARN", callbacks: { enabled: callbacks !== "off" } },
+      variant === "classic-poller" ? (stack) => new ClassicPoller(stack, "ClassicPoller", stack.pipeline) : undefined,
+    ),
     onGenerationEvent: (_name, event) => countTransition(event.type),
     aroundInvoke: (_state, invoke) => {
       lambdaInvocations += 1;
       return invoke();
     },
-    ...(variant === "classic-poller" ? { workflows: (stack) => new ClassicPoller(stack, "ClassicPoller", stack.pipeline) } : {}),
   });
 
   const workload = arrival.jobs;

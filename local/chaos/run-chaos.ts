@@ -46,6 +46,7 @@ import { startDelayingProxy } from "./delaying-proxy";
 import { LeakScanner, randomSecrets, type ChaosSecrets, type Leak } from "./leak-scanner";
 import { LedgerFaults, type LostReleaseCrashes } from "./ledger-faults";
 import { ResumeCount, type ResumeCounts } from "./resume-count";
+import { synthesizedPlan } from "../runner/synthesize";
 
 export const DEFAULT_CHAOS_JOBS = 500;
 export const DEFAULT_FAULT_RATE = 0.2;
@@ -291,7 +292,7 @@ async function runJobs(
   let forgetClaims: (() => Promise<void>) | undefined;
   const pipeline = new LocalPipeline({
     clock,
-    config: {
+    plan: synthesizedPlan({
       klingConcurrency: options.klingConcurrency ?? 8,
       klingRequestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
       // Short: a task that never finishes ends as Kling.PollTimeout 300 simulated seconds after Submit.
@@ -307,7 +308,7 @@ async function runJobs(
       executionTimeoutMinutes: 24 * 60,
       // A stalled video body is given up after this and downloaded again.
       videoArchive: { downloadStallMs: Math.max(1000, (options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) * 2) },
-    },
+    }),
     onGenerationEvent: (name, event) => scanner.scanValue(`execution ${name}: ${event.type} ${event.stateName ?? ""}`, event),
     aroundInvoke: resumeCount.aroundInvoke(
       ledgerFaults.aroundInvoke(async (stateName, invoke, execution, environment) => {

@@ -11,6 +11,7 @@ import { readableMessage } from "../runner/trace";
 import { localExecutionName } from "./execution-name";
 import { beginRun, INTERRUPTED_EXIT_CODE, interruption, type RunContext, withSession } from "./local-run";
 import { batchBar, LiveStatus } from "./progress";
+import { keepVideoFile } from "../storage/local-video-bucket";
 
 /** The batch file's problem in one line, or the batch: checked before anything starts, as ValidateBatch will. */
 export function checkBatch(detail: unknown): BatchRequest | { readonly problem: string } {
@@ -106,11 +107,11 @@ export async function runBatch(context: RunContext, batch: BatchRequest, json: b
     const lines = [
       `batch ${summary.batchId}: ${summary.total} items, ${summary.succeeded} succeeded, ${summary.failed} failed (${summary.recoverable} recoverable), ${summary.duplicates} duplicates`,
     ];
-    // Each succeeded item's saved video is Archive's copy, a file of the local video bucket.
+    // Each succeeded item's saved video: Archive's copy in the local video bucket, kept as `<item>.mp4` beside it.
     const bucket = await session.pipeline.videoBucketServer();
     const videos: Record<string, string> = {};
     for (const item of summary.items) {
-      if (item.videoKey !== undefined) videos[item.executionName] = bucket.pathOf(item.videoKey);
+      if (item.videoKey !== undefined) videos[item.executionName] = keepVideoFile(bucket, item.videoKey, item.executionName);
       lines.push(`  #${item.index} ${item.executionName} ${item.status}  ${item.executionName in videos ? `video: ${videos[item.executionName]}` : describeItem(item)}`);
     }
     const result = { ...summary, executionName: id, videoFiles: videos, logFile: logFile ?? null };

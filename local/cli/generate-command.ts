@@ -12,6 +12,7 @@ import { GenerationProgress, LiveStatus, SLOT_STATE } from "./progress";
 import type { RunRecord } from "./run-history";
 import { localExecutionName } from "./execution-name";
 import { savedVideoFile } from "../storage/local-video-bucket";
+import { runSteps } from "../console/run-steps";
 
 export interface GenerateRequest {
   readonly request: Readonly<Record<string, string>>;
@@ -30,6 +31,7 @@ export async function runGeneration(context: RunContext, command: GenerateReques
     json: command.json,
     model: command.model,
     prompt: command.request.prompt,
+    request: command.request,
   });
 
   const stop = interruption();
@@ -75,8 +77,8 @@ async function finished(
 ): Promise<number> {
   const { io, history } = context;
   const lines = formatOutcome(report);
-  // The saved video is Archive's copy, a file of the local video bucket.
-  const video = report.status === "SUCCEEDED" ? savedVideoFile(await session.pipeline.videoBucketServer(), report.output) : undefined;
+  // The saved video: Archive's copy in the local video bucket, kept as `<run>.mp4` beside it.
+  const video = report.status === "SUCCEEDED" ? savedVideoFile(await session.pipeline.videoBucketServer(), report.output, record.id) : undefined;
   if (video !== undefined) lines.push(`video: ${video}`);
   const result = {
     executionName: record.id,
@@ -97,6 +99,8 @@ async function finished(
     finishedAt: new Date().toISOString(),
     ...(video === undefined ? {} : { video }),
     trace: [...record.trace, ...lines],
+    steps: runSteps(report.events),
+    diagnosis: result.cause,
     result,
   });
   return report.status === "SUCCEEDED" ? 0 : 1;

@@ -4,7 +4,7 @@
  * seconds), and Ctrl-C.
  */
 import type { KlingCredentials } from "#lambdas/kling/port";
-import type { LocalSession } from "../runner/session";
+import type { LocalSession, LocalSessionOptions } from "../runner/session";
 import type { ScenarioName } from "../simulator/scenarios";
 import { routeLambdaLogs } from "./lambda-logs";
 import type { CommandIo } from "./progress";
@@ -53,7 +53,15 @@ export interface StartedRun {
 /** Records a run as RUNNING and prints its first two lines (unless --json): what runs where, and where its Lambda logs go. */
 export function beginRun(
   context: RunContext,
-  run: { readonly id: string; readonly kind: RunKind; readonly heading: string; readonly json: boolean; readonly model?: string; readonly prompt?: string | undefined },
+  run: {
+    readonly id: string;
+    readonly kind: RunKind;
+    readonly heading: string;
+    readonly json: boolean;
+    readonly model?: string;
+    readonly prompt?: string | undefined;
+    readonly request?: unknown;
+  },
 ): StartedRun {
   const logFile = logFileOf(context, run.id);
   const target = describeTarget(context.target);
@@ -67,6 +75,7 @@ export function beginRun(
     target,
     ...(run.model === undefined ? {} : { model: run.model }),
     ...(run.prompt === undefined ? {} : { prompt: run.prompt }),
+    ...(run.request === undefined ? {} : { request: run.request }),
     ...(logFile === undefined ? {} : { logFile }),
     trace,
   };
@@ -75,21 +84,28 @@ export function beginRun(
 }
 
 /** Runs `work` in a session whose Lambdas log to `logFile` (stderr when undefined). */
-export async function withSession<T>(context: RunContext, logFile: string | undefined, work: (session: LocalSession) => Promise<T>): Promise<T> {
+export async function withSession<T>(
+  context: RunContext,
+  logFile: string | undefined,
+  work: (session: LocalSession) => Promise<T>,
+  session: Pick<LocalSessionOptions, "onGenerationEvent"> = {},
+): Promise<T> {
   const restoreLogs = routeLambdaLogs(logFile);
   const { startLocalSession } = await import("../runner/session");
   const { target } = context;
-  const session = await startLocalSession({
+  const started = await startLocalSession({
+    ...session,
     timeScale: target.timeScale,
     ...(target.callbacks ? {} : { config: { callbacks: { enabled: false } } }),
     simulator: { scenario: target.scenario },
     videoDirectory: context.history.videoDirectory(),
+    planDirectory: context.history.cacheDirectory(),
     ...(target.kling ? { kling: target.kling } : {}),
   });
   try {
-    return await work(session);
+    return await work(started);
   } finally {
-    await session.close();
+    await started.close();
     restoreLogs();
   }
 }

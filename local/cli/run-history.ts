@@ -5,6 +5,8 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import type { Diagnosis } from "#lambdas/diagnose/diagnosis";
+import type { RunStep } from "../console/run-steps";
 
 export const STATE_DIR_VARIABLE = "KLING_PIPELINE_STATE_DIR";
 const DEFAULT_STATE_DIR = ".kling-pipeline";
@@ -35,6 +37,12 @@ export interface RunRecord {
   readonly logFile?: string;
   /** The trace and outcome lines as the command printed them. */
   readonly trace: readonly string[];
+  /** The request as the execution was started with it (a generation's). */
+  readonly request?: unknown;
+  /** Each state the execution entered, with its time, retries and error (the console's execution view). */
+  readonly steps?: readonly RunStep[];
+  /** Why it failed, when Diagnose said. */
+  readonly diagnosis?: Diagnosis | null;
   /** What `--json` printed (or the execution's output and error for an API run). */
   readonly result?: unknown;
 }
@@ -47,7 +55,7 @@ export class RunHistory {
     this.dir = resolve(cwd, configured === undefined || configured === "" ? DEFAULT_STATE_DIR : configured);
   }
 
-  private folder(name: "runs" | "logs" | "videos"): string {
+  private folder(name: "runs" | "logs" | "videos" | "cache"): string {
     const path = join(this.dir, name);
     mkdirSync(path, { recursive: true });
     return path;
@@ -60,6 +68,11 @@ export class RunHistory {
   /** Where the embedded S3 keeps the video bucket: each archived video is a file under it. */
   videoDirectory(): string {
     return this.folder("videos");
+  }
+
+  /** Where start-up work a later command can reuse is kept (the synthesized plan). */
+  cacheDirectory(): string {
+    return this.folder("cache");
   }
 
   /** Whether a run with this exact id is kept. */

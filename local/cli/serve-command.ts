@@ -4,9 +4,12 @@
  */
 import type { ExecutionDescription, GenerationExecutions, StartOutcome } from "#lambdas/api/executions";
 import { LedgerQueuePositions } from "#lambdas/ledger/queue-position";
-import type { ExecutionReport } from "../runner/local-engine";
+import type { EngineEvent, ExecutionReport } from "../runner/local-engine";
+import { definitionFromTemplate } from "../runner/definition";
+import { answerConsole, type LiveExecutions } from "../console/console-routes";
+import { runSteps } from "../console/run-steps";
 import type { LocalSession } from "../runner/session";
-import { formatOutcome, TraceFormatter } from "../runner/trace";
+import { formatOutcome, parseDiagnosis, TraceFormatter } from "../runner/trace";
 import { API_HOST, startLocalApiServer } from "../serve/api-server";
 import { timeStamp } from "./execution-name";
 import { ensurePortFree } from "./listen-error";
@@ -15,12 +18,38 @@ import { PresignedVideoLinks } from "#lambdas/api/video-links";
 import { describeLogs, describeTarget, INTERRUPTED_EXIT_CODE, interruption, logFileOf, type RunContext, withSession } from "./local-run";
 import type { RunRecord } from "./run-history";
 
+/** Each generation execution's engine events so far, by execution name: what the console draws live. */
+class ExecutionEvents {
+  private readonly byName = new Map<string, EngineEvent[]>();
+
+  record(name: string, event: EngineEvent): void {
+    let events = this.byName.get(name);
+    if (!events) {
+      events = [];
+      this.byName.set(name, events);
+    }
+    events.push(event);
+  }
+
+  /** A new execution of this name (a batch item's, or the API's) starts with none. */
+  forget(name: string): void {
+    this.byName.delete(name);
+  }
+
+  of(name: string): readonly EngineEvent[] {
+    return this.byName.get(name) ?? [];
+  }
+}
+
 /** The session's executions, each one recorded when it starts and again, with its trace and video, when it ends. */
-class RecordedExecutions implements GenerationExecutions {
+class RecordedExecutions implements GenerationExecutions, LiveExecutions {
   /** The executions started here that have not ended, by name. */
   readonly running = new Map<string, RunRecord>();
+  /** The execution name of each run this session started, by run id. */
+  private readonly names = new Map<string, string>();
 
   constructor(
+    private readonly events: ExecutionEvents,
     private readonly session: LocalSession,
     private readonly context: RunContext,
     private readonly logFile: string | undefined,
@@ -40,10 +69,12 @@ class RecordedExecutions implements GenerationExecutions {
   async start(name: string, input: string): Promise<StartOutcome> {
     const executions = this.session.pipeline.executions;
     const known = await executions.describe(name);
+    if (known === undefined) this.events.forget(name);
     const outcome = await executions.start(name, input);
     if (outcome.kind !== "started" || known !== undefined) return outcome;
     const request = JSON.parse(input) as { prompt?: unknown; model?: unknown };
     const id = this.recordIdFor(name);
+    this.names.set(id, name);
     const record: RunRecord = {
       id,
       ...(id === name ? {} : { executionName: name }),
@@ -55,6 +86,7 @@ class RecordedExecutions implements GenerationExecutions {
       ...(typeof request.prompt === "string" ? { prompt: request.prompt } : {}),
       ...(this.logFile === undefined ? {} : { logFile: this.logFile }),
       trace: [],
+      request,
     };
     this.running.set(name, record);
     this.context.history.save(record);
@@ -66,11 +98,21 @@ class RecordedExecutions implements GenerationExecutions {
     return this.session.pipeline.executions.describe(name);
   }
 
+  eventsOf(id: string): readonly EngineEvent[] | undefined {
+    const name = this.names.get(id);
+    return name === undefined ? undefined : this.events.of(name);
+  }
+
+  stop(id: string): boolean {
+    const name = this.names.get(id);
+    return name !== undefined && this.running.get(name)?.id === id && this.session.pipeline.executions.stop(name);
+  }
+
   private async ended(record: RunRecord, report: ExecutionReport): Promise<void> {
     const formatter = new TraceFormatter();
     const lines = [...report.events.flatMap((event) => formatter.format(event)), ...formatOutcome(report)];
-    // The saved video is Archive's copy, a file of the local video bucket.
-    const video = report.status === "SUCCEEDED" ? savedVideoFile(await this.session.pipeline.videoBucketServer(), report.output) : undefined;
+    // The saved video: Archive's copy in the local video bucket, kept as `<run>.mp4` beside it.
+    const video = report.status === "SUCCEEDED" ? savedVideoFile(await this.session.pipeline.videoBucketServer(), report.output, record.id) : undefined;
     if (video !== undefined) lines.push(`video: ${video}`);
     this.running.delete(record.executionName ?? record.id);
     this.context.history.save({
@@ -79,6 +121,8 @@ class RecordedExecutions implements GenerationExecutions {
       finishedAt: new Date().toISOString(),
       ...(video === undefined ? {} : { video }),
       trace: lines,
+      steps: runSteps(report.events),
+      diagnosis: parseDiagnosis(report.cause),
       result: { status: report.status, output: report.output, error: report.error, cause: report.cause },
     });
     this.context.io.out(`execution ${record.executionName ?? record.id} ${report.status}${video === undefined ? "" : `: ${video}`}`);
@@ -92,10 +136,13 @@ export async function serve(context: RunContext, port: number): Promise<number> 
   const logFile = logFileOf(context, `serve-${startedAt.replace(/[-:.]/g, "")}`);
   io.out(`starting the generations API (${describeTarget(target)})`);
   io.out(describeLogs(logFile));
+  const events = new ExecutionEvents();
   return withSession(context, logFile, async (session) => {
-    const executions = new RecordedExecutions(session, context, logFile, timeStamp(new Date(startedAt)));
+    const executions = new RecordedExecutions(events, session, context, logFile, timeStamp(new Date(startedAt)));
     const stop = interruption();
     const { ledger } = session.pipeline;
+    const definition = definitionFromTemplate(session.plan.template, session.plan.generationStateMachineId);
+    const consoleSources = { history: context.history, definition, live: executions, ledger: ledger.ledger };
     const server = await startLocalApiServer({
       executions,
       environment: session.pipeline.functionEnvironment,
@@ -103,6 +150,7 @@ export async function serve(context: RunContext, port: number): Promise<number> 
       queue: new LedgerQueuePositions(ledger.ledger, (name) => session.pipeline.executions.arnOf(name)),
       events: (entry) => session.pipeline.putEvent(entry),
       callbacks: (event) => session.pipeline.handleKlingCallback(event),
+      console: (request) => answerConsole(consoleSources, request),
       port,
       onRequest: (line) => io.out(line),
     }).catch((error: unknown) => {
@@ -112,6 +160,7 @@ export async function serve(context: RunContext, port: number): Promise<number> 
     // Kling (the simulator) calls back at the API's own callback route, as on AWS.
     session.pipeline.receiveCallbacksAt(server.url);
     io.out(`serving the generations API at ${server.url}; executions are kept in ${context.history.dir}; Ctrl-C stops it`);
+    io.out(`  the console, runs and the ledger live: ${server.url}/console`);
     io.out(`  curl -X POST ${server.url}/generations -H 'content-type: application/json' -d '{"prompt": "a corgi surfing a wave"}'`);
     io.out(`  curl ${server.url}/generations/<id>`);
     io.out(`  a request's https callbackUrl gets its outcome, signed with ${session.pipeline.requesterWebhookSecret} (README, Requester callbacks)`);
@@ -128,5 +177,5 @@ export async function serve(context: RunContext, port: number): Promise<number> 
             (target.kling ? "; their Kling tasks already submitted go on and are charged (Kling's console, external_task_id <execution>-…)" : ""),
     );
     return INTERRUPTED_EXIT_CODE;
-  });
+  }, { onGenerationEvent: (name, event) => events.record(name, event) });
 }

@@ -15,8 +15,6 @@ import { LOCAL_CREDENTIAL_VARIABLES } from "#lambdas/common/credentials";
 import type { KlingCredentials } from "#lambdas/kling/port";
 import { POWERTOOLS_ENV } from "#lambdas/observability/catalog";
 import type { IStateMachine } from "aws-cdk-lib/aws-stepfunctions";
-import type { PipelineConfigInput } from "#lib/pipeline-config";
-import type { KlingPipelineStack } from "#lib/pipeline-stack";
 import { type CloudFormationTemplate, definitionFromTemplate, localArn } from "./definition";
 import { BATCH_EVENTS } from "#lambdas/batch/batch";
 import { LocalEventBus } from "./event-bus";
@@ -27,7 +25,7 @@ import { invokeLikeLambda } from "./lambda-binding";
 import { type EngineEvent, type ExecutionContext, type ExecutionReport, LocalStateMachine, type TaskBinder } from "./local-engine";
 import type { LocalClock } from "./scaled-clock";
 import { LocalTaskResponses } from "./task-token-binding";
-import { logicalIdOf, synthesizePipeline } from "./synthesize";
+import type { LocalPlan } from "./local-plan";
 import { startLocalVideoBucket } from "../storage/local-video-bucket";
 import type { VideoBucketServer } from "../storage/video-bucket-server";
 import type { VideoBucket } from "#lambdas/common/video-bucket";
@@ -45,7 +43,8 @@ export interface LocalPipelineOptions {
   readonly clock: LocalClock;
   /** Draws the retries' full jitter; Math.random unless the run is seeded (the benchmark). */
   readonly random?: () => number;
-  readonly config?: PipelineConfigInput;
+  /** The synthesized stack's template and resources (synthesize.ts's synthesizedPlan, or plan-cache.ts's kept copy). */
+  readonly plan: LocalPlan;
   /** Sees every event of every generation execution started through {@link LocalPipeline.executions}. */
   readonly onGenerationEvent?: (executionName: string, event: EngineEvent) => void;
   /**
@@ -63,11 +62,6 @@ export interface LocalPipelineOptions {
   readonly withoutStatusChangeBackstop?: boolean;
   /** The ledger the functions use, given the table's own: how the chaos run puts faults in its calls. */
   readonly functionsLedger?: (ledger: Ledger) => Ledger;
-  /**
-   * Adds other workflows over the same functions to the stack and runs them instead of the
-   * pipeline's own (the benchmark's baseline).
-   */
-  readonly workflows?: (stack: KlingPipelineStack) => LocalWorkflows;
   /**
    * Where the embedded S3 keeps the archived videos, which outlive the pipeline; without it, a
    * temporary directory removed on close.
@@ -251,26 +245,14 @@ export class LocalPipeline {
 
   // Longer than 60 lines: the switch binding each kind of Task to local code is read as one table of the integrations.
   constructor(readonly options: LocalPipelineOptions) {
-    const { stack, template, extra } = synthesizePipeline(options.config, options.workflows);
-    this.batchRequestSource = stack.pipeline.config.batchRequestSource;
-    this.videoLinkSeconds = stack.pipeline.config.videoArchive.linkSeconds;
-    const workflows = extra ?? { generation: stack.pipeline.generation.stateMachine, batch: stack.pipeline.batch.stateMachine };
+    const { plan } = options;
+    const { template } = plan;
+    this.batchRequestSource = plan.batchRequestSource;
+    this.videoLinkSeconds = plan.videoLinkSeconds;
     const handlerByArn = new Map<string, LocalFunctionName>();
-    const { callbacks } = stack.pipeline;
-    const ruleFunctions = { "notify-requester": stack.pipeline.requesterNotifications.notifyFunction };
-    const awaitVideo = callbacks ? { "await-video": callbacks.awaitVideo } : {};
-    for (const [name, fn] of [
-      ...Object.entries(stack.pipeline.functions),
-      ...Object.entries(stack.pipeline.batchFunctions),
-      ...Object.entries(ruleFunctions),
-      ...Object.entries(awaitVideo),
-    ]) {
-      handlerByArn.set(localArn(template, logicalIdOf(stack, fn)), name as LocalFunctionName);
-    }
-    this.environment = functionEnvironment(template, [
-      ...[...handlerByArn.keys()].map((arn) => arn.split(":").at(-1) ?? ""),
-      ...(callbacks ? [logicalIdOf(stack, callbacks.callbackFunction)] : []),
-    ]);
+    for (const [name, logicalId] of Object.entries(plan.functionIds)) handlerByArn.set(localArn(template, logicalId), name as LocalFunctionName);
+    const callbacksOn = plan.callbackFunctionId !== undefined;
+    this.environment = functionEnvironment(template, [...Object.values(plan.functionIds), ...(plan.callbackFunctionId === undefined ? [] : [plan.callbackFunctionId])]);
     const taskResponses = new LocalTaskResponses(options.clock);
     this.taskResponses = taskResponses;
     // The ports a container gets on AWS, but for the ledger (dynalite's table) and the task tokens (the local engine's).
@@ -290,7 +272,7 @@ export class LocalPipeline {
       throw new Error("locally a status change event always carries the execution's input and output");
     });
     const environment: Environment = this.environment;
-    if (callbacks) {
+    if (callbacksOn) {
       this.environment[LOCAL_CALLBACK_SECRET_VARIABLES.capabilityKey] = randomBytes(32).toString("base64url");
       if (options.klingCallbackSigningSecret !== undefined) this.environment[LOCAL_CALLBACK_SECRET_VARIABLES.klingSigningSecret] = options.klingCallbackSigningSecret;
       const klingCallback = klingCallbackHandler(ports);
@@ -312,7 +294,7 @@ export class LocalPipeline {
       ]),
     ) as Record<LocalFunctionName, LambdaHandler>;
 
-    const generationId = logicalIdOf(stack, workflows.generation);
+    const generationId = plan.generationStateMachineId;
     const generationArn = localArn(template, generationId);
     /** Binds each Task to local code: a handler, a child execution, or the local bus. */
     const around = options.aroundInvoke ?? ((_stateName, invoke) => invoke());
@@ -372,7 +354,7 @@ export class LocalPipeline {
       },
     });
     this.executions = new LocalExecutions(this.generation, options.onGenerationEvent);
-    const batchId = logicalIdOf(stack, workflows.batch);
+    const batchId = plan.batchStateMachineId;
     this.batch = new LocalStateMachine({
       definition: definitionFromTemplate(template, batchId),
       stateMachineArn: localArn(template, batchId),

@@ -8,6 +8,8 @@ import type { PipelineConfigInput } from "#lib/pipeline-config";
 import { DEV_API_KEY, type Simulator, type SimulatorOptions, startSimulator } from "../simulator";
 import type { EngineEvent, ExecutionReport } from "./local-engine";
 import { LocalPipeline } from "./pipeline";
+import { cachedPlan } from "./plan-cache";
+import type { LocalPlan } from "./local-plan";
 import { ScaledClock } from "./scaled-clock";
 
 export interface LocalSessionOptions {
@@ -20,10 +22,16 @@ export interface LocalSessionOptions {
   readonly kling?: { readonly baseUrl: string; readonly credentials: KlingCredentials };
   /** Where the archived videos are kept (the embedded S3's directory); without it, a temporary one. */
   readonly videoDirectory?: string;
+  /** Where the synthesized plan is kept between sessions (plan-cache.ts); without it, the stack is synthesized. */
+  readonly planDirectory?: string;
+  /** Sees every event of every generation execution the pipeline runs (the console draws them live). */
+  readonly onGenerationEvent?: (executionName: string, event: EngineEvent) => void;
 }
 
 export interface LocalSession {
   readonly pipeline: LocalPipeline;
+  /** What the pipeline was made from (the generation state machine's definition is drawn by the console). */
+  readonly plan: LocalPlan;
   readonly clock: ScaledClock;
   /** Undefined when the session talks to a real Kling. */
   readonly simulator: Simulator | undefined;
@@ -33,7 +41,14 @@ export interface LocalSession {
 
 export async function startLocalSession(options: LocalSessionOptions): Promise<LocalSession> {
   const clock = new ScaledClock(options.timeScale);
-  const pipeline = new LocalPipeline({ clock, config: options.config, videoDirectory: options.videoDirectory });
+  const config = options.config ?? {};
+  const plan = options.planDirectory === undefined ? (await import("./synthesize")).synthesizedPlan(config) : await cachedPlan(config, options.planDirectory);
+  const pipeline = new LocalPipeline({
+    clock,
+    plan,
+    videoDirectory: options.videoDirectory,
+    ...(options.onGenerationEvent ? { onGenerationEvent: options.onGenerationEvent } : {}),
+  });
   let simulator: Simulator | undefined;
   if (options.kling) {
     pipeline.connect(options.kling.baseUrl, options.kling.credentials);
@@ -44,6 +59,7 @@ export async function startLocalSession(options: LocalSessionOptions): Promise<L
   }
   return {
     pipeline,
+    plan,
     clock,
     simulator,
     run: (request, executionName, onEvent) => pipeline.runGeneration(request, executionName, onEvent),

@@ -1,9 +1,13 @@
 import { App } from "aws-cdk-lib";
 import type { PipelineConfigInput } from "#lib/pipeline-config";
 import { KlingPipelineStack } from "#lib/pipeline-stack";
+import { logicalIdOf } from "#lib/logical-id";
 import type { CloudFormationTemplate } from "./definition";
+import type { LocalFunctionName } from "./handlers";
+import type { LocalPlan } from "./local-plan";
+import type { LocalWorkflows } from "./pipeline";
 
-export { logicalIdOf } from "#lib/logical-id";
+export { logicalIdOf };
 
 export interface SynthesizedPipeline<Extra> {
   readonly stack: KlingPipelineStack;
@@ -26,4 +30,30 @@ export function synthesizePipeline<Extra = undefined>(
   const extra = extend?.(stack);
   const template = app.synth().getStackByName(stack.stackName).template as CloudFormationTemplate;
   return { stack, template, extra };
+}
+
+/**
+ * The local pipeline's plan of a freshly synthesized stack: its template, and which resource each
+ * local function and state machine is. With `workflows`, the state machines they add run instead
+ * of the pipeline's own (the benchmark's baseline).
+ */
+export function synthesizedPlan(config: PipelineConfigInput = {}, workflows?: (stack: KlingPipelineStack) => LocalWorkflows): LocalPlan {
+  const { stack, template, extra } = synthesizePipeline(config, workflows);
+  const { pipeline } = stack;
+  const run = extra ?? { generation: pipeline.generation.stateMachine, batch: pipeline.batch.stateMachine };
+  const functions = {
+    ...pipeline.functions,
+    ...pipeline.batchFunctions,
+    "notify-requester": pipeline.requesterNotifications.notifyFunction,
+    ...(pipeline.callbacks ? { "await-video": pipeline.callbacks.awaitVideo } : {}),
+  };
+  return {
+    template,
+    functionIds: Object.fromEntries(Object.entries(functions).map(([name, fn]) => [name, logicalIdOf(stack, fn)])) as Partial<Record<LocalFunctionName, string>>,
+    ...(pipeline.callbacks ? { callbackFunctionId: logicalIdOf(stack, pipeline.callbacks.callbackFunction) } : {}),
+    generationStateMachineId: logicalIdOf(stack, run.generation),
+    batchStateMachineId: logicalIdOf(stack, run.batch),
+    batchRequestSource: pipeline.config.batchRequestSource,
+    videoLinkSeconds: pipeline.config.videoArchive.linkSeconds,
+  };
 }

@@ -16,6 +16,7 @@ import { answerPutEvents, PUT_EVENTS_TARGET, type PutEventsEntry } from "./put-e
 import { errorResponse } from "#lambdas/api/http";
 import { handleApiRequest } from "#lambdas/api/routes";
 import type { CallbackHandler } from "./callback-endpoint";
+import type { ConsoleResponse } from "../console/console-routes";
 import {
   API_GATEWAY_MAX_PAYLOAD_BYTES,
   CALLBACK_RESOURCE,
@@ -41,6 +42,8 @@ interface LocalApiServerOptions {
   readonly callbacks?: CallbackHandler | undefined;
   /** Where EventBridge PutEvents entries go (the local rules); without it PutEvents is not answered. */
   readonly events?: (entry: PutEventsEntry) => void;
+  /** The web console under /console (console-routes.ts); without it those paths go to the API (404). */
+  readonly console?: (request: { readonly method: string; readonly path: string; readonly range?: string | undefined }) => Promise<ConsoleResponse | undefined>;
   /** 0 picks a free port; {@link DEFAULT_API_PORT} by default. */
   readonly port?: number;
   /** Only this machine: the local API has no authentication. */
@@ -206,6 +209,14 @@ async function serve(
     if (refusal !== undefined) {
       request.resume();
       send(response, fromProxyResult(errorResponse(403, [refusal]), requestId));
+      return;
+    }
+    const consoleAnswer = options.console ? await options.console({ method, path, range: request.headers.range }) : undefined;
+    if (consoleAnswer) {
+      request.resume();
+      response.writeHead(consoleAnswer.statusCode, { ...consoleAnswer.headers, "x-amzn-requestid": requestId });
+      if (Buffer.isBuffer(consoleAnswer.body)) response.end(consoleAnswer.body);
+      else consoleAnswer.body.pipe(response);
       return;
     }
     // Refused before a byte of it is read (and, with Expect: 100-continue, before it is sent).

@@ -13,6 +13,7 @@ import type { BusEvent } from "#local/runner/event-bus";
 import type { ExecutionReport } from "#local/runner/local-engine";
 import { LocalPipeline } from "#local/runner/pipeline";
 import { ScaledClock } from "#local/runner/scaled-clock";
+import { synthesizedPlan } from "#local/runner/synthesize";
 
 const SLOTS = 5;
 /** Long enough that all 40 have arrived before the first five are done, on a busy machine too. */
@@ -30,7 +31,7 @@ beforeAll(async () => {
   pipeline = new LocalPipeline({
     clock,
     // Parks long enough that none times out while the queue drains: each is woken by a release.
-    config: { klingConcurrency: SLOTS, slotQueue: { parkSeconds: 3600, deadlineSeconds: 3600 } },
+    plan: synthesizedPlan({ klingConcurrency: SLOTS, slotQueue: { parkSeconds: 3600, deadlineSeconds: 3600 } }),
     aroundInvoke: (stateName, invoke) => {
       if (stateName === "ReleaseSlot" && releaseLost) return Promise.reject(Object.assign(new Error("the function crashed"), { name: "ReleaseLost" }));
       return invoke();

@@ -14,6 +14,7 @@ import { LocalPipeline } from "#local/runner/pipeline";
 import { ScaledClock } from "#local/runner/scaled-clock";
 import { parseDiagnosis } from "#local/runner/trace";
 import { RETRY_POLICIES } from "#lib/retry-policies";
+import { synthesizedPlan } from "#local/runner/synthesize";
 
 const REQUEST = { prompt: "a corgi surfing a wave" };
 let clock: ScaledClock;
@@ -26,7 +27,7 @@ beforeAll(() => {
   clock = new ScaledClock(0.002);
   pipeline = new LocalPipeline({
     clock,
-    config: { videoArchive: { downloadStallMs: 3000 } },
+    plan: synthesizedPlan({ videoArchive: { downloadStallMs: 3000 } }),
     aroundInvoke: async (stateName, invoke) => {
       const result = await invoke();
       if (stateName === "Archive" && archiveStoppedAfterWork > 0) {

@@ -17,6 +17,7 @@ import { ScaledClock } from "#local/runner/scaled-clock";
 import { parseDiagnosis } from "#local/runner/trace";
 import { DEV_API_KEY, type ScenarioName, type Simulator, startSimulator } from "#local/simulator/index";
 import { GENERATION_FAILED_MESSAGE } from "#local/simulator/scenarios";
+import { synthesizedPlan } from "#local/runner/synthesize";
 
 /** 0.005 real s per simulated s: a 75 s generation takes about 0.4 s. */
 const clock = new ScaledClock(0.005);
@@ -24,7 +25,7 @@ let pipeline: LocalPipeline;
 let runs = 0;
 
 beforeAll(() => {
-  pipeline = new LocalPipeline({ clock });
+  pipeline = new LocalPipeline({ clock, plan: synthesizedPlan() });
 });
 afterAll(() => pipeline.close());
 
@@ -132,7 +133,7 @@ describe("with callbacks on (the default, as when the API is deployed)", () => {
 
 describe("with callbacks off", () => {
   it("WaitForVideo is the Wait before each poll, Kling is given no callback URL, and polling finds the video", async () => {
-    const polling = new LocalPipeline({ clock, config: { callbacks: { enabled: false } } });
+    const polling = new LocalPipeline({ clock, plan: synthesizedPlan({ callbacks: { enabled: false } }) });
     const credentials = { apiKey: DEV_API_KEY };
     const simulator = await startSimulator({ scenario: "happy", clock, scheduler: clock, credentials });
     try {

@@ -10,6 +10,7 @@ import { startDelayingProxy } from "#local/chaos/delaying-proxy";
 import { lambdaError } from "#local/runner/lambda-binding";
 import { LocalPipeline } from "#local/runner/pipeline";
 import { ScaledClock } from "#local/runner/scaled-clock";
+import { synthesizedPlan } from "#local/runner/synthesize";
 
 /** Which Lambda invocations to stop after they did their work, by state name: the first N of each. */
 const stopAfterWork = new Map<string, { times: number; errorType: string; message: string }>();
@@ -20,7 +21,7 @@ beforeAll(() => {
   clock = new ScaledClock(0.002);
   pipeline = new LocalPipeline({
     clock,
-    config: { klingRequestTimeoutMs: 1000 },
+    plan: synthesizedPlan({ klingRequestTimeoutMs: 1000 }),
     aroundInvoke: async (stateName, invoke) => {
       const result = await invoke();
       const stop = stopAfterWork.get(stateName);

@@ -6,6 +6,7 @@ import type { ExecutionReport } from "#local/runner/local-engine";
 import { LocalPipeline } from "#local/runner/pipeline";
 import { ScaledClock } from "#local/runner/scaled-clock";
 import { parseDiagnosis } from "#local/runner/trace";
+import { synthesizedPlan } from "#local/runner/synthesize";
 
 interface ScenarioRun {
   readonly report: ExecutionReport;
@@ -36,7 +37,7 @@ export class WorkflowHarness {
 
   constructor(timeScale: number, config: PipelineConfigInput = {}) {
     this.clock = new ScaledClock(timeScale);
-    this.pipeline = new LocalPipeline({ clock: this.clock, config });
+    this.pipeline = new LocalPipeline({ clock: this.clock, plan: synthesizedPlan(config) });
   }
 
   async run(

@@ -200,10 +200,10 @@ describe("npm start: runs, their outcome and their history", () => {
     const logFile = join(stateDir, "logs", `${id}.log`);
     expect(printed).toContain(`Lambda logs: ${logFile} (--verbose prints them here)`);
     expect(readFileSync(logFile, "utf8")).toMatch(/"message":"Kling task submitted".*"executionName":"local-/);
-    // One saved video: Archive's copy in the local video bucket, which stays after the simulator stopped.
+    // One saved video, a real .mp4 named by the run beside the local video bucket, which stays after the simulator stopped.
     expect(printed.filter((line) => line.startsWith("video: "))).toHaveLength(1);
     const videoFile = /^video: (.+)$/.exec(printed.at(-1) ?? "")?.[1] ?? "";
-    expect(videoFile.startsWith(join(stateDir, "videos", "kling-pipeline-videos", "videos", id))).toBe(true);
+    expect(videoFile).toBe(join(stateDir, "videos", `${id}.mp4`));
     expect(readFileSync(videoFile).subarray(4, 8).toString("latin1")).toBe("ftyp");
 
     const list = await cli(["list"], env);
@@ -227,13 +227,20 @@ describe("npm start: runs, their outcome and their history", () => {
     expect(printed).toContainEqual(expect.stringMatching(/Poll {10}the video is ready$/));
   }, 90_000);
 
-  it("a success with --json names the archived video as videoFile: the file holds the bytes whose checksum Archive recorded", async () => {
+  it("a success with --json names the kept video as videoFile: <run>.mp4 holding the bytes whose checksum Archive recorded, the archive kept as it is", async () => {
     const stateDir = newStateDir();
     const { code, stdout } = await cli(["a corgi", "--json", "--time-scale", "0.005"], cleanEnv(stateDir));
     expect(code).toBe(0);
-    const { videoFile, output } = JSON.parse(stdout) as { videoFile: string; output: { archive: { video: { sha256: string } } } };
-    expect(videoFile.startsWith(join(stateDir, "videos"))).toBe(true);
-    expect(createHash("sha256").update(readFileSync(videoFile)).digest("hex")).toBe(output.archive.video.sha256);
+    const { executionName, videoFile, output } = JSON.parse(stdout) as {
+      executionName: string;
+      videoFile: string;
+      output: { archive: { bucket: string; video: { key: string; sha256: string } } };
+    };
+    expect(videoFile).toBe(join(stateDir, "videos", `${executionName}.mp4`));
+    const sha256Of = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
+    expect(sha256Of(videoFile)).toBe(output.archive.video.sha256);
+    // The local S3's own object is still there, with the same bytes.
+    expect(sha256Of(join(stateDir, "videos", output.archive.bucket, `${output.archive.video.key}._S3rver_object`))).toBe(output.archive.video.sha256);
   }, 90_000);
 
   it("a failure with --json is one object with the diagnosis, exit 1; show prints its trace: the error, its message, where, and the suggestion", async () => {
@@ -273,7 +280,7 @@ describe("npm start: runs, their outcome and their history", () => {
     expect(printed).toContainEqual(expect.stringMatching(/^ {2}\d\/7 {2}#6 FAILED {2}Kling\.InvalidRequest: duration must be one of "5", "10" for kling-v2-6$/));
     expect(printed).toContainEqual(expect.stringMatching(/^ {2}\d\/7 {2}#4 FAILED {2}Kling\.GenerationFailed: Kling task \S+ failed: Video generation failed: the scene is too complex/));
     expect(printed).toContain("batch example-1: 7 items, 4 succeeded, 3 failed (1 recoverable), 0 duplicates");
-    expect(printed).toContainEqual(expect.stringMatching(/^ {2}#0 batch-example-1-0 SUCCEEDED {2}video: \S+\/videos\/batch-example-1-0\/\S+\.mp4\._S3rver_object$/));
+    expect(printed).toContainEqual(expect.stringMatching(/^ {2}#0 batch-example-1-0 SUCCEEDED {2}video: \S+\/videos\/batch-example-1-0\.mp4$/));
   }, 90_000);
 });
 
@@ -297,7 +304,7 @@ describe("npm start -- serve", () => {
     const id = await serveOnce(env, "boat-1");
     type Listed = { runs: { id: string; executionName?: string; kind: string; status: string; prompt: string; video: string; startedAt: string }[] };
     const first = (JSON.parse((await cli(["list", "--json"], env)).stdout) as Listed).runs;
-    expect(first).toMatchObject([{ id, kind: "api", status: "SUCCEEDED", prompt: "a paper boat", video: expect.stringMatching(new RegExp(`/videos/${id}/\\S+\\.mp4\\._S3rver_object$`)) }]);
+    expect(first).toMatchObject([{ id, kind: "api", status: "SUCCEEDED", prompt: "a paper boat", video: expect.stringMatching(new RegExp(`/videos/${id}\\.mp4$`)) }]);
     expect(statSync(first[0]?.video ?? "").size).toBeGreaterThan(0);
 
     // The next session's engine has never seen the key: the same execution name runs again, as a run of its own.

@@ -16,6 +16,7 @@ import { pipelineConfigSchema } from "#lib/pipeline-config";
 import { LocalPipeline } from "#local/runner/pipeline";
 import { ScaledClock } from "#local/runner/scaled-clock";
 import { parseDiagnosis } from "#local/runner/trace";
+import { synthesizedPlan } from "#local/runner/synthesize";
 
 const DEADLINE_SECONDS = 600;
 const REQUEST = { prompt: "a corgi surfing a wave" };
@@ -29,7 +30,7 @@ beforeAll(() => {
   clock = new ScaledClock(0.002);
   pipeline = new LocalPipeline({
     clock,
-    config: { pollSchedule: { ...pipelineConfigSchema.parse({}).pollSchedule, deadlineSeconds: DEADLINE_SECONDS } },
+    plan: synthesizedPlan({ pollSchedule: { ...pipelineConfigSchema.parse({}).pollSchedule, deadlineSeconds: DEADLINE_SECONDS } }),
     aroundInvoke: (stateName, invoke) => {
       if (stoppedFunctions.has(stateName)) return Promise.reject(lambdaError("Sandbox.Timedout", "Task timed out after 10.00 seconds"));
       return invoke();

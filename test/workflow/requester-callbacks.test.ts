@@ -13,6 +13,7 @@ import type { RequesterNotification } from "#lambdas/notify-requester/notificati
 import { LocalPipeline } from "#local/runner/pipeline";
 import { ScaledClock } from "#local/runner/scaled-clock";
 import { DEV_API_KEY, type Simulator, startSimulator } from "#local/simulator/index";
+import { synthesizedPlan } from "#local/runner/synthesize";
 
 const TLS_DIR = resolve("test/fixtures/tls");
 const CERT = readFileSync(join(TLS_DIR, "cert.pem"));
@@ -44,7 +45,7 @@ beforeAll(async () => {
   callbackUrl = `https://127.0.0.1:${(receiver.address() as AddressInfo).port}/kling-videos`;
 
   const clock = new ScaledClock(0.01);
-  pipeline = new LocalPipeline({ clock, requesterCallbacks: { trustedCa: CERT } });
+  pipeline = new LocalPipeline({ clock, plan: synthesizedPlan(), requesterCallbacks: { trustedCa: CERT } });
   simulator = await startSimulator({ clock, credentials: { apiKey: DEV_API_KEY }, generationSeconds: 30 });
   pipeline.connect(simulator.baseUrl, { apiKey: DEV_API_KEY });
 });
