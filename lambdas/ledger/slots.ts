@@ -69,15 +69,19 @@ async function grant(ports: SlotPorts, taskToken: string, enqueuedAt: number | u
 }
 
 /**
- * WaitForSlot (a waitForTaskToken Task): answers its own token at once when a slot is free;
- * otherwise leaves the token in the queue and returns, and a release answers it. Invoked again
+ * WaitForSlot (a waitForTaskToken Task): answers its own token at once when a slot is free and
+ * nobody waits before it; otherwise leaves the token in the queue and returns, and a release
+ * answers it. Invoked again
  * after the state's timeout (a wake-up that got lost), it keeps its place in the queue; past the
  * queue deadline it leaves the queue and fails with Kling.QueueTimeout.
  */
 export async function waitForSlot(event: WaitForSlotEvent, ports: SlotPorts): Promise<"acquired" | "queued"> {
   const { ledger, settings, now } = ports;
   const holder: SlotHolder = { executionArn: event.executionArn, redriveCount: event.redriveCount };
-  if (await ledger.takeSlot(holder, settings.limit, now())) {
+  // A free slot while others wait is theirs (a release is handing it over, or a refused
+  // generation waits at its first place): a newcomer takes one only when nobody waits before it.
+  const [head] = await ledger.waiters(1);
+  if ((head === undefined || head.executionArn === event.executionArn) && (await ledger.takeSlot(holder, settings.limit, now()))) {
     // A waiter that timed out and came back may still have its entry: it has its slot now.
     const entry = await ledger.leaveQueue(event.executionArn);
     await grant(ports, event.taskToken, entry?.enqueuedAt);
@@ -184,6 +188,15 @@ async function wakeWaiters(ports: SlotPorts): Promise<Waiter[]> {
     if (!(await ledger.takeSlot(oldest, settings.limit, now())) && !(await ledger.probeSlot(oldest, slotLimitsOf(settings), now()))) return woken;
     // Another release, or the waiter itself, may have got there first: only the remover answers.
     const removed = await ledger.leaveQueue(oldest.executionArn, oldest.taskToken);
-    if (removed && (await grant(ports, removed.taskToken, removed.enqueuedAt))) woken.push(removed);
+    if (!removed) continue;
+    if (await grant(ports, removed.taskToken, removed.enqueuedAt)) {
+      woken.push(removed);
+      continue;
+    }
+    // Nobody waits on that token (its park timed out, or its execution ended): the slot goes
+    // back rather than stay with it, where BackToQueue's next look would take it for the refused
+    // one and lower the limit again. A park that timed out looks again in a moment and queues
+    // at its place; the slot goes to the next waiter now.
+    await ledger.giveBackSlot(removed.executionArn);
   }
 }
