@@ -1,5 +1,6 @@
 /**
- * The generation workflow: Validate -> CheckCredits -> WaitForSlot -> Submit -> WaitForVideo <->
+ * The generation workflow: Validate -> CheckCredits -> WaitForSlot -> Submit (a 1303 or spent
+ * rate-limit retries: -> BackToQueue -> Submit) -> WaitForVideo <->
  * Poll -> VideoReady? -> Archive -> Succeeded (Poll gives the slot back when the task ends, before
  * Archive). With callbacks on, WaitForVideo waits on a task token that Kling's callback answers
  * with the video (-> Archive), and its timeout leads to Poll, the fallback. Every task's failure -> ReleaseSlot -> Diagnose -> Recoverable? -> Failed (for good)
@@ -33,7 +34,7 @@ import { TASK_VIEW_FIELDS } from "../lambdas/common/task-view";
 import { executionLogGroup } from "./execution-logs";
 import type { DiagnoseResult } from "../lambdas/diagnose/handler";
 import { WORKFLOW_FAILURE_FIELDS } from "../lambdas/common/workflow-state";
-import { ERROR_KINDS } from "../lambdas/errors/taxonomy";
+import { ERROR_KINDS, errorNamesSentBackToQueue } from "../lambdas/errors/taxonomy";
 import { type LambdaTaskProps, withLogContext } from "./lambda-task";
 import type { GenerationFunctionName } from "./pipeline-function";
 import type { SlotQueue } from "../lambdas/ledger/config";
@@ -41,14 +42,16 @@ import {
   applyRetries,
   DOWNLOAD_RETRIES,
   KLING_AND_LEDGER_RETRIES,
-  KLING_CALL_RETRIES,
   LEDGER_WORK_RETRIES,
   LOCAL_WORK_RETRIES,
   type RetryPolicyName,
+  SUBMIT_RETRIES,
 } from "./retry-policies";
 
 /** Where a task's Catch puts `{Error, Cause}`: the key names the failed state for Diagnose. */
 const FAILURE_PATH = `$.${WORKFLOW_FAILURE_FIELDS.failure}`;
+/** Where Submit's Catch puts the refusal that sends the generation back to the queue: BackToQueue reads why. */
+const REFUSAL_PATH = "$.refusal";
 /**
  * Where Diagnose puts its result. A redrive empties `$.failure` (so the next failure is
  * diagnosed on its own) but keeps this: after a successful redrive it says why there was one.
@@ -65,6 +68,7 @@ const REDRIVE_RESUMES_AT = {
   CheckCredits: "CheckCredits",
   // The failure path gave the slot back: Submit and Poll resume by taking one again.
   WaitForSlot: "WaitForSlot",
+  BackToQueue: "WaitForSlot",
   Submit: "WaitForSlot",
   Poll: "WaitForSlot",
   WaitForVideo: "WaitForSlot",
@@ -80,6 +84,7 @@ interface WorkStates {
   readonly checkCredits: LambdaInvoke;
   readonly waitForSlot: LambdaInvoke;
   readonly submit: LambdaInvoke;
+  readonly backToQueue: LambdaInvoke;
   /** A Wait with callbacks off; with them on, a Task ended by the callback, or by its timeout for the fallback poll. */
   readonly waitForVideo: Wait | LambdaInvoke;
   readonly poll: LambdaInvoke;
@@ -193,7 +198,13 @@ export class GenerationWorkflow extends Construct {
   }
 
   /** A Lambda Task of the work: its retries, and on any other failure the release and the diagnosis. */
-  private task(name: string, props: LambdaTaskProps, retries: readonly RetryPolicyName[], releaseSlot: LambdaInvoke): LambdaInvoke {
+  private task(
+    name: string,
+    props: LambdaTaskProps,
+    retries: readonly RetryPolicyName[],
+    releaseSlot: LambdaInvoke,
+    before?: (state: LambdaInvoke) => void,
+  ): LambdaInvoke {
     const state = new LambdaInvoke(this, name, {
       comment: props.comment,
       lambdaFunction: props.lambdaFunction,
@@ -203,6 +214,8 @@ export class GenerationWorkflow extends Construct {
       resultPath: props.resultPath,
     });
     applyRetries(state, retries);
+    // Catches of its own first: the first whose errors match decides, and States.ALL must be last.
+    before?.(state);
     state.addCatch(releaseSlot, { errors: [Errors.ALL], resultPath: `${FAILURE_PATH}.${name}` });
     return state;
   }
@@ -210,7 +223,8 @@ export class GenerationWorkflow extends Construct {
   // Longer than 60 lines: the work's states declared in execution order, mostly their payloads and selectors.
   /** The work, in order: Validate, CheckCredits, WaitForSlot, Submit, then WaitForVideo and Poll until the video is ready, then Archive. */
   private work(functions: GenerationFunctions, awaitVideo: IFunction | undefined, slotQueue: SlotQueue, releaseSlot: LambdaInvoke): WorkStates {
-    const task = (name: string, props: LambdaTaskProps, retries: readonly RetryPolicyName[]) => this.task(name, props, retries, releaseSlot);
+    const task = (name: string, props: LambdaTaskProps, retries: readonly RetryPolicyName[], before?: (state: LambdaInvoke) => void) =>
+      this.task(name, props, retries, releaseSlot, before);
     const validate = task(
       "Validate",
       {
@@ -244,6 +258,7 @@ export class GenerationWorkflow extends Construct {
       KLING_AND_LEDGER_RETRIES,
     );
     const waitForSlot = this.waitForSlot(functions["wait-for-slot"], slotQueue, releaseSlot);
+    const backToQueue = this.backToQueue(functions["wait-for-slot"], slotQueue, releaseSlot);
 
     const submit = task(
       "Submit",
@@ -260,8 +275,11 @@ export class GenerationWorkflow extends Construct {
         resultSelector: taskViewSelector(),
         resultPath: "$.task",
       },
-      KLING_CALL_RETRIES,
+      SUBMIT_RETRIES,
+      // Kling's account full (1303) or its rate limit past the retries: not a failure, a wait.
+      (state) => state.addCatch(backToQueue, { errors: errorNamesSentBackToQueue(), resultPath: REFUSAL_PATH }),
     );
+    backToQueue.next(submit);
     const poll = task(
       "Poll",
       {
@@ -299,7 +317,7 @@ export class GenerationWorkflow extends Construct {
     const videoReady = new Choice(this, "VideoReady?", { comment: "Done when Kling says succeed; otherwise wait again." })
       .when(Condition.stringEquals("$.task.status", "succeed"), archive)
       .otherwise(waitForVideo);
-    return { validate, checkCredits, waitForSlot, submit, waitForVideo, poll, videoReady, archive };
+    return { validate, checkCredits, waitForSlot, submit, backToQueue, waitForVideo, poll, videoReady, archive };
   }
 
   /** With callbacks off: wait as long as Submit or Poll said, then poll. */
@@ -367,6 +385,42 @@ export class GenerationWorkflow extends Construct {
     applyRetries(waitForSlot, LEDGER_WORK_RETRIES);
     waitForSlot.addCatch(releaseSlot, { errors: [Errors.ALL], resultPath: `${FAILURE_PATH}.WaitForSlot` });
     return waitForSlot;
+  }
+
+  /**
+   * Kling refused Submit's create: the generation gives its slot back (a 1303 also lowers the
+   * ledger's effective limit) and parks again at its first arrival's place, then Submit tries
+   * again. Its park is the probe's quiet period: when the pipeline holds nothing else, no release
+   * will wake it, and its own look is what finds Kling's room again.
+   */
+  private backToQueue(fn: IFunction, slotQueue: SlotQueue, releaseSlot: LambdaInvoke): LambdaInvoke {
+    const { probeSeconds, deadlineSeconds } = slotQueue;
+    const backToQueue = new LambdaInvoke(this, "BackToQueue", {
+      comment: "Kling refused the create (account full, or its rate limit): gives the slot back and waits in the queue again at the generation's first place, then Submit tries again.",
+      lambdaFunction: fn,
+      integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      retryOnServiceExceptions: false,
+      payload: TaskInput.fromObject(
+        withLogContext("BackToQueue", {
+          taskToken: JsonPath.taskToken,
+          executionArn: JsonPath.executionId,
+          redriveCount: JsonPath.numberAt("$$.Execution.RedriveCount"),
+          queuedSince: JsonPath.numberAt("$.slot.queuedSince"),
+          refusal: JsonPath.objectAt(REFUSAL_PATH),
+        }),
+      ),
+      taskTimeout: Timeout.duration(Duration.seconds(probeSeconds)),
+      resultPath: "$.slot",
+    });
+    backToQueue.addRetry({
+      errors: [Errors.TIMEOUT],
+      interval: Duration.seconds(1),
+      backoffRate: 1,
+      maxAttempts: Math.ceil(deadlineSeconds / probeSeconds) + 1,
+    });
+    applyRetries(backToQueue, LEDGER_WORK_RETRIES);
+    backToQueue.addCatch(releaseSlot, { errors: [Errors.ALL], resultPath: `${FAILURE_PATH}.BackToQueue` });
+    return backToQueue;
   }
 
   /** Where a redriven AwaitRedrive goes back to: the work that failed. */

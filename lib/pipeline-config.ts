@@ -89,12 +89,15 @@ export const pipelineConfigSchema = z.object({
     .min(1)
     .max(40)
     .default(DEFAULTS.klingConcurrency)
-    .describe("tasks Kling runs at once for this account: the account ledger never lets more generations hold a slot"),
+    .describe(
+      "the most tasks Kling runs at once for this account: the account ledger never lets more generations hold a slot, and fewer when Kling's 1303s say others use the account (the effective limit)",
+    ),
   slotQueue: slotQueueSchema
     .default(DEFAULTS.slotQueue)
     .describe(
       "the queue of generations waiting for a Kling slot: each park on its task token lasts `parkSeconds` before it looks again " +
-        "(a lost wake-up costs at most that), and a generation that waited `deadlineSeconds` fails as the recoverable `Kling.QueueTimeout`",
+        "(a lost wake-up costs at most that), and a generation that waited `deadlineSeconds` fails as the recoverable `Kling.QueueTimeout`; " +
+        "after a 1303 the effective limit stays `probeSeconds` before the head of the queue probes one slot more, and a generation sent back to the queue looks again that often",
     ),
   requesterWebhookSecretArn: z
     .string()

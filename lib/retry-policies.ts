@@ -8,6 +8,15 @@ import { Duration } from "aws-cdk-lib";
 import { JitterType, type RetryProps, type TaskStateBase } from "aws-cdk-lib/aws-stepfunctions";
 import { errorNamesRetriedAs } from "../lambdas/errors/taxonomy";
 
+/** How Kling's 429s are backed off: exponentially from 2 s, full jitter, capped at 60 s. */
+const RATE_LIMIT_BACKOFF = {
+  interval: Duration.seconds(2),
+  backoffRate: 2,
+  maxDelay: Duration.seconds(60),
+  maxAttempts: 6,
+  jitterStrategy: JitterType.FULL,
+} as const;
+
 export const RETRY_POLICIES = {
   /** Lambda's own passing faults, on every task. */
   lambdaService: {
@@ -31,14 +40,18 @@ export const RETRY_POLICIES = {
     maxAttempts: 2,
     jitterStrategy: JitterType.FULL,
   },
-  /** 429 with 1302/1303: back off exponentially from 2 s, full jitter, capped at 60 s. */
+  /** 429 with 1302 (or an unknown code): back off exponentially from 2 s, full jitter, capped at 60 s. */
   rateLimited: {
     errors: errorNamesRetriedAs("rate-limited"),
-    interval: Duration.seconds(2),
-    backoffRate: 2,
-    maxDelay: Duration.seconds(60),
-    maxAttempts: 6,
-    jitterStrategy: JitterType.FULL,
+    ...RATE_LIMIT_BACKOFF,
+  },
+  /**
+   * 429 with 1303 on a call other than a create (Kling's QPS share of the code): as a rate
+   * limit. Submit has no such retry: it goes back to the queue (see SUBMIT_RETRIES).
+   */
+  concurrencyLimited: {
+    errors: errorNamesRetriedAs("concurrency-limited"),
+    ...RATE_LIMIT_BACKOFF,
   },
   /** 5xx, network failures, malformed answers: fewer, longer waits. */
   serverError: {
@@ -84,7 +97,12 @@ export const RETRY_POLICIES = {
 export type RetryPolicyName = keyof typeof RETRY_POLICIES;
 
 /** Policies for a task that calls Kling. */
-export const KLING_CALL_RETRIES: readonly RetryPolicyName[] = ["lambdaService", "lambdaStopped", "rateLimited", "serverError"];
+export const KLING_CALL_RETRIES: readonly RetryPolicyName[] = ["lambdaService", "lambdaStopped", "rateLimited", "concurrencyLimited", "serverError"];
+/**
+ * Submit's: a 1303 is not retried there, holding a slot Kling says it does not have; it goes
+ * back to the queue at once (the taxonomy's `backToQueue`, lib/generation-workflow.ts).
+ */
+export const SUBMIT_RETRIES: readonly RetryPolicyName[] = KLING_CALL_RETRIES.filter((name) => name !== "concurrencyLimited");
 /** Policies for a task that does not call Kling. */
 export const LOCAL_WORK_RETRIES: readonly RetryPolicyName[] = ["lambdaService", "lambdaStopped"];
 

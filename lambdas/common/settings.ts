@@ -17,7 +17,7 @@ export const DEFAULTS = {
   klingRequestTimeoutMs: 10_000,
   executionTimeoutMinutes: 90,
   klingConcurrency: 5,
-  slotQueue: { parkSeconds: 900, deadlineSeconds: 2700 },
+  slotQueue: { parkSeconds: 900, deadlineSeconds: 2700, probeSeconds: 60 },
   batchRequestSource: "kling-pipeline.requests",
   outcomeEventSource: "kling-pipeline",
   apiAuthorization: "iam",

@@ -9,6 +9,7 @@
 
 export const ERROR_NAMES = [
   "Kling.RateLimited",
+  "Kling.ConcurrencyLimited",
   "Kling.ServerError",
   "Kling.AuthFailed",
   "Kling.InsufficientCredits",
@@ -60,14 +61,16 @@ export type DiagnosisAction = (typeof DIAGNOSIS_ACTIONS)[number];
 /**
  * How the state machine retries an error (lib/retry-policies.ts has one policy for each class
  * but `none`): Lambda's service faults, a function stopped before it answered, Kling's rate
- * limits, Kling's server errors, the account ledger's table throttled or faltering, a video download
- * from Kling's CDN that broke off.
+ * limits, Kling's account full (1303: not retried at Submit, which goes back to the queue
+ * instead), Kling's server errors, the account ledger's table throttled or faltering, a video
+ * download from Kling's CDN that broke off.
  */
 export type RetryClass =
   | "none"
   | "lambda-service"
   | "function-stopped"
   | "rate-limited"
+  | "concurrency-limited"
   | "server-error"
   | "ledger-busy"
   | "download-failed";
@@ -84,6 +87,13 @@ export interface ErrorKind {
   readonly passesByItself: boolean;
   /** Whether a redrive after it pays for a new Kling task (the old one ended for good). */
   readonly redriveCreatesTask: boolean;
+  /**
+   * At Submit, what it does instead of failing once its retries there are spent: the generation
+   * gives its slot back and waits in the queue again, keeping its place (BackToQueue), until the
+   * queue deadline. `concurrency`: the account is full (1303), which also lowers the ledger's
+   * effective limit; `rate`: Kling's request rate, which does not.
+   */
+  readonly backToQueue?: "concurrency" | "rate";
   readonly action: DiagnosisAction;
   readonly meaning: string;
   /** The one line the person who asked for the video reads. */
@@ -98,11 +108,24 @@ export const ERROR_KINDS: Readonly<Record<KlingErrorName, ErrorKind>> = {
     recoverable: true,
     passesByItself: true,
     redriveCreatesTask: false,
+    backToQueue: "rate",
     action: "retry-later",
-    meaning: "Kling's rate or concurrency limit was hit (also a 429 with an unknown code)",
+    meaning: "Kling's request rate limit was hit (also a 429 with an unknown code)",
     suggestion: "Kling is busy right now; retry later.",
     operator:
-      "Nothing for one (Submit retries it holding its slot). Code 1303 while every generation holds a ledger slot means another client of the same Kling account takes slots: give it its own share (lower this pipeline's `klingConcurrency`) or share the ledger table (`ledgerTable`) with it; many 1302s: Kling's request rate, not slots.",
+      "Nothing for one: Submit retries it, and once its retries are spent goes back to the queue at its place; it fails only as `Kling.QueueTimeout`. Many: Kling's request rate, not slots; look at `KlingRetries` by `errorName`.",
+  },
+  "Kling.ConcurrencyLimited": {
+    retry: "concurrency-limited",
+    recoverable: true,
+    passesByItself: true,
+    redriveCreatesTask: false,
+    backToQueue: "concurrency",
+    action: "retry-later",
+    meaning: "Kling's account was running all the tasks it allows: others use the account's slots too",
+    suggestion: "The Kling account is busy right now; retry later.",
+    operator:
+      "Nothing for one: Submit gives its slot back and goes back to the queue at its place, and the ledger lowers its effective limit to what the pipeline holds (`KlingSlotLimit`), then probes back up toward `klingConcurrency` every `slotQueue.probeSeconds`. A limit that stays below `klingConcurrency` means another client of the same Kling account takes slots: give it its own share, share the ledger table (`ledgerTable`) with it, or lower `klingConcurrency` to what this pipeline really gets.",
   },
   "Kling.ServerError": {
     retry: "server-error",
@@ -214,7 +237,7 @@ export const ERROR_KINDS: Readonly<Record<KlingErrorName, ErrorKind>> = {
     suggestion: "Too many videos were waiting for Kling; nothing was spent, retry later.",
     meaning: "the generation waited for one of the account's Kling slots past the queue deadline; nothing was spent",
     operator:
-      "The account's slots are busy for longer than `slotQueue.deadlineSeconds`: look at the queue length and time queued; raise `klingConcurrency` if Kling allows more, or the deadline.",
+      "The account's slots are busy for longer than `slotQueue.deadlineSeconds`: look at the queue length, the time queued and the effective limit (`KlingSlotLimit`); a limit below `klingConcurrency` with `SlotRequeues` means others hold the account's slots. Raise `klingConcurrency` if Kling allows more, or the deadline.",
   },
 };
 
@@ -365,6 +388,11 @@ export function errorNamesRetriedAs(retry: Exclude<RetryClass, "none">): string[
   return KNOWN_ERROR_KINDS.filter(([, kind]) => kind.retry === retry).map(([name]) => name);
 }
 
+/** Every name Submit sends back to the queue instead of failing (its `backToQueue`): what Submit's Catch to BackToQueue matches. */
+export function errorNamesSentBackToQueue(): string[] {
+  return KNOWN_ERROR_KINDS.filter(([, kind]) => kind.backToQueue !== undefined).map(([name]) => name);
+}
+
 /** Words in Kling's reason for a failed task that make it a content problem (the design). */
 export const CONTENT_PROBLEM_WORDS = /\b(content|safety|sensitive|policy|moderation)\b/i;
 
@@ -401,7 +429,7 @@ export const KLING_ERROR_CODES: readonly ErrorCodeRow[] = [
   { httpStatus: 400, codes: [1300], name: "Kling.ContentPolicy", meaning: "blocked by platform policy" },
   { httpStatus: 400, codes: [1301], name: "Kling.ContentPolicy", meaning: "content safety policy" },
   { httpStatus: 429, codes: [1302], name: "Kling.RateLimited", meaning: "rate limit" },
-  { httpStatus: 429, codes: [1303], name: "Kling.RateLimited", meaning: "concurrency or QPS over the resource pack's limit" },
+  { httpStatus: 429, codes: [1303], name: "Kling.ConcurrencyLimited", meaning: "concurrency or QPS over the resource pack's limit" },
   { httpStatus: 429, codes: [1304], name: "Kling.Forbidden", meaning: "IP whitelist policy" },
   { httpStatus: 500, codes: [5000], name: "Kling.ServerError", meaning: "internal error" },
   { httpStatus: 503, codes: [5001], name: "Kling.ServerError", meaning: "unavailable (maintenance)" },

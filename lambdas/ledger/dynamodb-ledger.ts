@@ -2,7 +2,9 @@
  * The Ledger in one DynamoDB table (partition key `pk`, sort key `sk`, both strings), with
  * single-item conditional writes only (no transactions):
  * - the slots: one item whose `holders` map is keyed by execution ARN, so "take one if fewer
- *   than the limit are held, or keep the one held" is one conditional update;
+ *   than the limit are held, or keep the one held" is one conditional update; beside it the
+ *   effective limit learnt from Kling's 1303s (effective-limit.ts), so a grant, a probe and a
+ *   slot given back after a 1303 each change holders and limit in one write;
  * - the queue: one item per waiter in one partition, its sort key the enqueue time, so a
  *   Query reads it oldest first;
  * - the credits: one item with the reservations map and their total `reservedUnits`, so
@@ -22,7 +24,18 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import type { CreditReservation, Ledger, LedgerHoldings, NotificationClaim, SlotHolder, Waiter } from "./ledger";
+import { type AdmissionState, afterRefusal, effectiveLimit, probedLimit } from "./effective-limit";
+import type {
+  CreditReservation,
+  Ledger,
+  LedgerHoldings,
+  NotificationClaim,
+  RefusedSlotGivenBack,
+  SlotAdmission,
+  SlotHolder,
+  SlotLimits,
+  Waiter,
+} from "./ledger";
 
 /** The table's key attributes: the stack's table and the local one are made from this. */
 export const LEDGER_KEY_ATTRIBUTES = { partitionKey: "pk", sortKey: "sk" } as const;
@@ -30,7 +43,8 @@ export const LEDGER_KEY_ATTRIBUTES = { partitionKey: "pk", sortKey: "sk" } as co
 /** The attribute DynamoDB's time to live reads (epoch seconds): the stack's table enables it. */
 export const LEDGER_EXPIRY_ATTRIBUTE = "expiresAt";
 
-const SLOTS_KEY = { pk: "slots", sk: "holders" } as const;
+/** The slots item: holders and the effective limit (a test clears the limit it learnt between its cases). */
+export const SLOTS_KEY = { pk: "slots", sk: "holders" } as const;
 const notificationKey = (id: string) => ({ pk: `requester-notification#${id}`, sk: "delivery" });
 const NOTIFICATION_STATES = { sending: "sending", delivered: "delivered" } as const;
 export const epochSeconds = (ms: number) => Math.ceil(ms / 1000);
@@ -39,6 +53,20 @@ const QUEUE_PARTITION = "slot-queue";
 
 /** Sort keys order as strings: enough digits for any epoch ms, then the ARN for ties. */
 const queueSortKey = (enqueuedAt: number, executionArn: string) => `${String(enqueuedAt).padStart(15, "0")}#${executionArn}`;
+
+/** The slots item's attributes beside `holders` (names, since DynamoDB reserves words like `limit`). */
+const ADMISSION_NAMES = { "#limit": "effectiveLimit", "#changedAt": "limitChangedAt", "#resumeAt": "grantsResumeAt" } as const;
+
+/**
+ * Giving a refused slot back reads the item, then writes if nobody changed it; another writer in
+ * between means read again, this many times before a write that only needs the slot still held.
+ */
+const REFUSAL_ATTEMPTS = 5;
+
+/** The slots item as a probe or a refusal decides from it. */
+interface SlotsItem extends AdmissionState {
+  readonly holders: Readonly<Record<string, unknown>>;
+}
 
 /** Settling reads the reservation, then removes exactly it; another writer in between means read again. */
 const SETTLE_ATTEMPTS = 5;
@@ -88,7 +116,7 @@ export class DynamoDbLedger implements Ledger {
     private readonly tableName: string,
   ) {}
 
-  async takeSlot(holder: SlotHolder, limit: number, at: number): Promise<boolean> {
+  async takeSlot(holder: SlotHolder, ceiling: number, at: number): Promise<boolean> {
     await this.ensure(SLOTS_KEY, { holders: {} });
     return conditionally(() =>
       this.documents.send(
@@ -96,12 +124,89 @@ export class DynamoDbLedger implements Ledger {
           TableName: this.tableName,
           Key: SLOTS_KEY,
           UpdateExpression: "SET holders.#execution = if_not_exists(holders.#execution, :holder)",
-          ConditionExpression: "attribute_exists(holders.#execution) OR size(holders) < :limit",
-          ExpressionAttributeNames: { "#execution": holder.executionArn },
-          ExpressionAttributeValues: { ":holder": { redriveCount: holder.redriveCount, acquiredAt: at }, ":limit": limit },
+          // Held already; or below the ceiling and the effective limit, grants not paused by a 1303.
+          ConditionExpression:
+            "attribute_exists(holders.#execution) OR (size(holders) < :ceiling AND (attribute_not_exists(#limit) OR size(holders) < #limit) " +
+            "AND (attribute_not_exists(#resumeAt) OR #resumeAt <= :at))",
+          ExpressionAttributeNames: { "#execution": holder.executionArn, "#limit": ADMISSION_NAMES["#limit"], "#resumeAt": ADMISSION_NAMES["#resumeAt"] },
+          ExpressionAttributeValues: { ":holder": { redriveCount: holder.redriveCount, acquiredAt: at }, ":ceiling": ceiling, ":at": at },
         }),
       ),
     );
+  }
+
+  async probeSlot(holder: SlotHolder, limits: SlotLimits, at: number): Promise<boolean> {
+    await this.ensure(SLOTS_KEY, { holders: {} });
+    const item = await this.slotsItem();
+    if (item.holders[holder.executionArn] !== undefined) return true;
+    const held = Object.keys(item.holders).length;
+    const raised = probedLimit(item, limits.ceiling, limits.quietMs, at);
+    // Only past a full limit: below it an ordinary grant is the way (or grants are paused).
+    if (raised === undefined || held < effectiveLimit(item, limits.ceiling)) return false;
+    return conditionally(() =>
+      this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: SLOTS_KEY,
+          UpdateExpression: "SET holders.#execution = :holder, #limit = :raised, #changedAt = :at",
+          // Nobody granted, gave back or changed the limit since the read.
+          ConditionExpression: "attribute_not_exists(holders.#execution) AND size(holders) = :held AND #changedAt = :changedAt",
+          ExpressionAttributeNames: { "#execution": holder.executionArn, "#limit": ADMISSION_NAMES["#limit"], "#changedAt": ADMISSION_NAMES["#changedAt"] },
+          ExpressionAttributeValues: {
+            ":holder": { redriveCount: holder.redriveCount, acquiredAt: at },
+            ":raised": raised,
+            ":at": at,
+            ":held": held,
+            ":changedAt": item.changedAt ?? null,
+          },
+        }),
+      ),
+    );
+  }
+
+  async giveBackRefusedSlot(executionArn: string, limits: SlotLimits, at: number): Promise<RefusedSlotGivenBack> {
+    await this.ensure(SLOTS_KEY, { holders: {} });
+    for (let attempt = 0; ; attempt += 1) {
+      const item = await this.slotsItem();
+      if (item.holders[executionArn] === undefined) return { given: false, limit: effectiveLimit(item, limits.ceiling) };
+      const held = Object.keys(item.holders).length;
+      const refusal = afterRefusal(item, limits.ceiling, held - 1, limits.quietMs, at);
+      // Nobody granted, gave back or changed the limit since the read, so the count lowered to is
+      // the one read; when the slots keep changing, the last try only needs the slot still held.
+      const unchanged = attempt < REFUSAL_ATTEMPTS;
+      const names: Record<string, string> = { "#execution": executionArn, "#limit": ADMISSION_NAMES["#limit"], "#changedAt": ADMISSION_NAMES["#changedAt"] };
+      const values: Record<string, unknown> = { ":limit": refusal.limit, ":at": refusal.changedAt };
+      let update = "REMOVE holders.#execution SET #limit = :limit, #changedAt = :at";
+      if (refusal.grantsResumeAt !== undefined) {
+        update += ", #resumeAt = :resumeAt";
+        names["#resumeAt"] = ADMISSION_NAMES["#resumeAt"];
+        values[":resumeAt"] = refusal.grantsResumeAt;
+      }
+      let condition = "attribute_exists(holders.#execution)";
+      if (unchanged) {
+        condition += " AND size(holders) = :held AND (attribute_not_exists(#changedAt) OR #changedAt = :changedAt)";
+        values[":held"] = held;
+        values[":changedAt"] = item.changedAt ?? null;
+      }
+      const given = await conditionally(() =>
+        this.documents.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: SLOTS_KEY,
+            UpdateExpression: update,
+            ConditionExpression: condition,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+          }),
+        ),
+      );
+      if (given) return { given: true, limit: refusal.limit };
+    }
+  }
+
+  async admission(ceiling: number): Promise<SlotAdmission> {
+    const item = await this.slotsItem();
+    return { limit: effectiveLimit(item, ceiling), changedAt: item.changedAt, held: Object.keys(item.holders).length };
   }
 
   async giveBackSlot(executionArn: string, acquiredUpTo?: number): Promise<boolean> {
@@ -269,6 +374,16 @@ export class DynamoDbLedger implements Ledger {
         }),
       ),
     );
+  }
+
+  private async slotsItem(): Promise<SlotsItem> {
+    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: SLOTS_KEY, ConsistentRead: true }));
+    const { holders, effectiveLimit: limit, limitChangedAt: changedAt } = Item ?? {};
+    return {
+      holders: (holders ?? {}) as Record<string, unknown>,
+      limit: typeof limit === "number" ? limit : undefined,
+      changedAt: typeof changedAt === "number" ? changedAt : undefined,
+    };
   }
 
   private async creditsItem(): Promise<{ reservedUnits: number; reservations: Record<string, { units: number }> }> {

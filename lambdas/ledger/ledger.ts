@@ -18,6 +18,30 @@ export interface Waiter extends SlotHolder {
   readonly enqueuedAt: number;
 }
 
+/** What bounds a grant: the configured ceiling (`klingConcurrency`) and the quiet period before a probe. */
+export interface SlotLimits {
+  readonly ceiling: number;
+  readonly quietMs: number;
+}
+
+/** The account's slots as the ledger has learnt them (lambdas/ledger/effective-limit.ts). */
+export interface SlotAdmission {
+  /** Slots the ledger grants now: the ceiling until a 1303, then what Kling let the pipeline run, climbing by probes. */
+  readonly limit: number;
+  /** Epoch ms of the limit's last change (a 1303 or a probe); undefined while it never changed. */
+  readonly changedAt: number | undefined;
+  /** Slots held now. */
+  readonly held: number;
+}
+
+/** What giving a slot back after Kling's 1303 did. */
+export interface RefusedSlotGivenBack {
+  /** False when the execution held no slot (a repeat): the limit was left as it was. */
+  readonly given: boolean;
+  /** The effective limit afterwards. */
+  readonly limit: number;
+}
+
 export interface CreditReservation {
   /** Whether this execution now holds a reservation (false: the packs, less the others', cannot pay). */
   readonly reserved: boolean;
@@ -43,10 +67,23 @@ export type NotificationClaim =
 
 export interface Ledger {
   /**
-   * Takes a slot unless `limit` are held. True when the execution holds one afterwards,
-   * including when it already did (a retry, a re-run, a redrive never holds two).
+   * Takes a slot unless `ceiling` or the effective limit are held (or grants are paused after a
+   * 1303 that left nothing held). True when the execution holds one afterwards, including when
+   * it already did (a retry, a re-run, a redrive never holds two).
    */
-  takeSlot(holder: SlotHolder, limit: number, at: number): Promise<boolean>;
+  takeSlot(holder: SlotHolder, ceiling: number, at: number): Promise<boolean>;
+  /**
+   * Takes one slot past the effective limit, raising it by one, when a probe is due (the limit
+   * below the ceiling and quiet for `limits.quietMs`) and the limit's slots are all held.
+   */
+  probeSlot(holder: SlotHolder, limits: SlotLimits, at: number): Promise<boolean>;
+  /**
+   * Gives back the slot of an execution whose create Kling refused for concurrency (1303) and
+   * lowers the effective limit to what the others hold (never below 1), in one write.
+   */
+  giveBackRefusedSlot(executionArn: string, limits: SlotLimits, at: number): Promise<RefusedSlotGivenBack>;
+  /** The effective limit and the slots held, as the slots item says now. */
+  admission(ceiling: number): Promise<SlotAdmission>;
   /**
    * Gives the execution's slot back; false when it held none. With `acquiredUpTo`, only a slot
    * taken in that redrive or an earlier one.

@@ -7,10 +7,10 @@
  */
 import * as z from "zod";
 import type { TaskResponses } from "../common/task-responses";
-import { KlingError } from "../errors";
+import { ERROR_KINDS, isKlingErrorName, KlingError } from "../errors";
 import { logger } from "../observability/logger";
-import { recordSlotQueue, recordTimeQueued } from "../observability/metrics";
-import type { SlotSettings } from "./config";
+import { recordBackToQueue, recordSlotQueue, recordTimeQueued } from "../observability/metrics";
+import { type SlotSettings, slotLimitsOf } from "./config";
 import type { Ledger, SlotHolder, Waiter } from "./ledger";
 
 export interface SlotPorts {
@@ -28,9 +28,22 @@ export const waitForSlotEventSchema = z.object({
 });
 export type WaitForSlotEvent = z.infer<typeof waitForSlotEventSchema>;
 
-/** WaitForSlot's result (under `$.slot`): how long the generation waited for its slot. */
+/**
+ * BackToQueue's event: Submit's create was refused (its Catch's `{Error, Cause}`), and the
+ * generation goes back to the queue at its first arrival, WaitForSlot's `queuedSince`.
+ */
+export const backToQueueEventSchema = waitForSlotEventSchema.extend({
+  queuedSince: z.number().int().min(0),
+  refusal: z.object({ Error: z.string().min(1), Cause: z.string().optional() }),
+});
+export type BackToQueueEvent = z.infer<typeof backToQueueEventSchema>;
+
+/** WaitForSlot's and BackToQueue's result (under `$.slot`). */
 export interface SlotGranted {
+  /** How long the generation waited for its slot, from its first arrival. */
   readonly queuedSeconds: number;
+  /** Epoch ms of its first arrival: the place it keeps if Kling sends it back to the queue. */
+  readonly queuedSince: number;
 }
 
 /** A token nobody waits on any more: already answered, timed out, or its execution ended. */
@@ -42,7 +55,9 @@ export function isGoneToken(error: unknown): boolean {
 }
 
 async function grant(ports: SlotPorts, taskToken: string, enqueuedAt: number | undefined): Promise<boolean> {
-  const granted: SlotGranted = { queuedSeconds: enqueuedAt === undefined ? 0 : Math.max(0, Math.round((ports.now() - enqueuedAt) / 1000)) };
+  const now = ports.now();
+  const queuedSince = enqueuedAt ?? now;
+  const granted: SlotGranted = { queuedSeconds: Math.max(0, Math.round((now - queuedSince) / 1000)), queuedSince };
   try {
     await ports.responses.succeed(taskToken, JSON.stringify(granted));
     recordTimeQueued(granted.queuedSeconds);
@@ -54,36 +69,68 @@ async function grant(ports: SlotPorts, taskToken: string, enqueuedAt: number | u
 }
 
 /**
- * WaitForSlot (a waitForTaskToken Task): answers its own token at once when a slot is free;
- * otherwise leaves the token in the queue and returns, and a release answers it. Invoked again
+ * WaitForSlot (a waitForTaskToken Task): answers its own token at once when a slot is free and
+ * nobody waits before it; otherwise leaves the token in the queue and returns, and a release
+ * answers it. Invoked again
  * after the state's timeout (a wake-up that got lost), it keeps its place in the queue; past the
  * queue deadline it leaves the queue and fails with Kling.QueueTimeout.
  */
 export async function waitForSlot(event: WaitForSlotEvent, ports: SlotPorts): Promise<"acquired" | "queued"> {
   const { ledger, settings, now } = ports;
   const holder: SlotHolder = { executionArn: event.executionArn, redriveCount: event.redriveCount };
-  if (await ledger.takeSlot(holder, settings.limit, now())) {
+  // A free slot while others wait is theirs (a release is handing it over, or a refused
+  // generation waits at its first place): a newcomer takes one only when nobody waits before it.
+  const [head] = await ledger.waiters(1);
+  if ((head === undefined || head.executionArn === event.executionArn) && (await ledger.takeSlot(holder, settings.limit, now()))) {
     // A waiter that timed out and came back may still have its entry: it has its slot now.
     const entry = await ledger.leaveQueue(event.executionArn);
     await grant(ports, event.taskToken, entry?.enqueuedAt);
     return "acquired";
   }
-  const entry = await ledger.enqueue(holder, event.taskToken, now());
+  return queue(holder, event.taskToken, now(), ports);
+}
+
+/**
+ * BackToQueue (a waitForTaskToken Task, WaitForSlot's function): Kling refused Submit's create.
+ * The generation gives its slot back (on a 1303 lowering the effective limit to what the others
+ * hold, in the same write) and queues again at its first arrival, so nothing that arrived after
+ * it starts before it; then it waits as WaitForSlot does. Safe to repeat (its timeout, a crash
+ * between the two writes): a second run finds no slot to give back and keeps its place.
+ */
+export async function backToQueue(event: BackToQueueEvent, ports: SlotPorts): Promise<"acquired" | "queued"> {
+  const { ledger, settings, now } = ports;
+  const holder: SlotHolder = { executionArn: event.executionArn, redriveCount: event.redriveCount };
+  const reason = event.refusal.Error;
+  const concurrency = isKlingErrorName(reason) && ERROR_KINDS[reason].backToQueue === "concurrency";
+  const given = concurrency
+    ? await ledger.giveBackRefusedSlot(event.executionArn, slotLimitsOf(settings), now())
+    : { given: await ledger.giveBackSlot(event.executionArn), limit: undefined };
+  if (given.given) {
+    recordBackToQueue(reason, given.limit);
+    logger().info("back to the queue", { reason, queuedSince: new Date(event.queuedSince).toISOString(), effectiveLimit: given.limit });
+  }
+  return queue(holder, event.taskToken, event.queuedSince, ports);
+}
+
+/**
+ * Queues the token at `arrivedAt` (an entry already there keeps its own place), ends the wait
+ * past the deadline, then hands free slots to the oldest waiters, this one perhaps: a release
+ * may have freed one since the first look, or a probe may be due.
+ */
+async function queue(holder: SlotHolder, taskToken: string, arrivedAt: number, ports: SlotPorts): Promise<"acquired" | "queued"> {
+  const { ledger, settings, now } = ports;
+  const entry = await ledger.enqueue(holder, taskToken, arrivedAt);
   const queuedSeconds = (now() - entry.enqueuedAt) / 1000;
   if (queuedSeconds > settings.queue.deadlineSeconds) {
-    await ledger.leaveQueue(event.executionArn);
+    await ledger.leaveQueue(holder.executionArn);
     throw new KlingError(
       "Kling.QueueTimeout",
       `waited ${Math.round(queuedSeconds)} s for one of the account's ${settings.limit} Kling slots, past the ${settings.queue.deadlineSeconds} s queue deadline`,
     );
   }
-  // A release may have freed a slot between the first look and the queueing: look again.
-  if (await ledger.takeSlot(holder, settings.limit, now())) {
-    // Removed by token: if a release removed it first, that release answers the token.
-    const own = await ledger.leaveQueue(event.executionArn, event.taskToken);
-    if (own) await grant(ports, event.taskToken, own.enqueuedAt);
-    return "acquired";
-  }
+  // Only the remover of an entry answers it: if this token was handed a slot, it is answered.
+  const woken = await wakeWaiters(ports);
+  if (woken.some((waiter) => waiter.taskToken === taskToken)) return "acquired";
   logger().info("waiting for a Kling slot", { queuedSince: new Date(entry.enqueuedAt).toISOString() });
   await measureQueue(ports);
   return "queued";
@@ -112,32 +159,44 @@ export async function releaseHolds(executionArn: string, ports: SlotPorts, acqui
   ]);
   const woken = await wakeWaiters(ports);
   await measureQueue(ports);
-  return { slot, units, woken };
+  return { slot, units, woken: woken.length };
 }
 
-/** Slots in use, queue length and the oldest wait, as the dashboard and the oldest-waiter alarm read them. */
-async function measureQueue({ ledger, now }: SlotPorts): Promise<void> {
-  const [holdings, [oldest]] = await Promise.all([ledger.holdings(), ledger.waiters(1)]);
+/** Slots in use, the effective limit, queue length and the oldest wait, as the dashboard and the oldest-waiter alarm read them. */
+async function measureQueue({ ledger, settings, now }: SlotPorts): Promise<void> {
+  const [holdings, admission, [oldest]] = await Promise.all([ledger.holdings(), ledger.admission(settings.limit), ledger.waiters(1)]);
   recordSlotQueue({
     slotsInUse: holdings.slotHolders.length,
+    slotLimit: admission.limit,
     queueLength: holdings.waiters,
     oldestWaiterSeconds: oldest ? Math.max(0, Math.round((now() - oldest.enqueuedAt) / 1000)) : 0,
   });
 }
 
 /**
- * Hands free slots to the oldest waiters, one at a time, until the slots or the queue run out.
- * Also what ends a lost wake-up early: any release looks at the whole queue's head.
+ * Hands free slots to the oldest waiters, one at a time, until the slots or the queue run out;
+ * past the effective limit, the head probes one more slot when a probe is due. Also what ends a
+ * lost wake-up early: any release, and any look of a waiter, looks at the whole queue's head.
+ * Returns the waiters it gave a slot.
  */
-async function wakeWaiters(ports: SlotPorts): Promise<number> {
+async function wakeWaiters(ports: SlotPorts): Promise<Waiter[]> {
   const { ledger, settings, now } = ports;
-  let woken = 0;
+  const woken: Waiter[] = [];
   for (;;) {
     const [oldest]: Waiter[] = await ledger.waiters(1);
     if (!oldest) return woken;
-    if (!(await ledger.takeSlot(oldest, settings.limit, now()))) return woken;
+    if (!(await ledger.takeSlot(oldest, settings.limit, now())) && !(await ledger.probeSlot(oldest, slotLimitsOf(settings), now()))) return woken;
     // Another release, or the waiter itself, may have got there first: only the remover answers.
     const removed = await ledger.leaveQueue(oldest.executionArn, oldest.taskToken);
-    if (removed && (await grant(ports, removed.taskToken, removed.enqueuedAt))) woken += 1;
+    if (!removed) continue;
+    if (await grant(ports, removed.taskToken, removed.enqueuedAt)) {
+      woken.push(removed);
+      continue;
+    }
+    // Nobody waits on that token (its park timed out, or its execution ended): the slot goes
+    // back rather than stay with it, where BackToQueue's next look would take it for the refused
+    // one and lower the limit again. A park that timed out looks again in a moment and queues
+    // at its place; the slot goes to the next waiter now.
+    await ledger.giveBackSlot(removed.executionArn);
   }
 }

@@ -20,6 +20,10 @@ export const METRIC = {
   creditsRemaining: "CreditsRemaining",
   /** The account's Kling slots held, as the ledger said after a wait or a release. */
   slotsInUse: "KlingSlotsInUse",
+  /** The effective limit the ledger grants up to (at most `klingConcurrency`), at the same moments. */
+  slotLimit: "KlingSlotLimit",
+  /** A generation Kling refused at Submit that went back to the queue: dimension errorName (1303 or 1302). */
+  slotRequeues: "SlotRequeues",
   /** Generations waiting for a slot, at the same moments. */
   slotQueueLength: "SlotQueueLength",
   /** How long the oldest waiter has waited, in seconds (the alarm's metric). */
@@ -61,6 +65,7 @@ export const DIMENSION_SETS = {
     byRecoverable: [DIMENSION.recoverable],
   },
   klingRetries: { byErrorName: [DIMENSION.errorName] },
+  slotRequeues: { byErrorName: [DIMENSION.errorName] },
   callbacksRefused: { byReason: [DIMENSION.reason] },
 } as const;
 

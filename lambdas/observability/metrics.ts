@@ -51,10 +51,22 @@ export function recordKlingRequest(errorName: string | undefined): boolean {
 }
 
 /** The account ledger as a wait or a release left it. */
-export function recordSlotQueue(gauges: { readonly slotsInUse: number; readonly queueLength: number; readonly oldestWaiterSeconds: number }): void {
+export function recordSlotQueue(gauges: {
+  readonly slotsInUse: number;
+  readonly slotLimit: number;
+  readonly queueLength: number;
+  readonly oldestWaiterSeconds: number;
+}): void {
   emit(METRIC.slotsInUse, gauges.slotsInUse);
+  emit(METRIC.slotLimit, gauges.slotLimit);
   emit(METRIC.slotQueueLength, gauges.queueLength);
   emit(METRIC.oldestWaiterSeconds, gauges.oldestWaiterSeconds, [], MetricUnit.Seconds);
+}
+
+/** A generation sent back to the queue by Kling's refusal at Submit; with a 1303, the effective limit it lowered to. */
+export function recordBackToQueue(errorName: string, loweredTo: number | undefined): void {
+  emit(METRIC.slotRequeues, 1, [dimensionSet(DIMENSION_SETS.slotRequeues.byErrorName, { [DIMENSION.errorName]: errorName })]);
+  if (loweredTo !== undefined) emit(METRIC.slotLimit, loweredTo);
 }
 
 export function recordTimeQueued(seconds: number): void {

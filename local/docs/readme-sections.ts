@@ -3,8 +3,8 @@
  * definitions) and the error table (from the taxonomy and the retry policies). `npm run docs`
  * writes them; a test regenerates them so they never drift.
  */
-import { ERROR_KINDS, FAILED_GENERATION_SUGGESTIONS, KLING_ERROR_CODES, KNOWN_ERROR_KINDS } from "#lambdas/errors/index";
-import { RETRY_POLICIES } from "#lib/retry-policies";
+import { ERROR_KINDS, FAILED_GENERATION_SUGGESTIONS, KLING_ERROR_CODES, KNOWN_ERROR_KINDS, errorNamesSentBackToQueue } from "#lambdas/errors/index";
+import { RETRY_POLICIES, SUBMIT_RETRIES } from "#lib/retry-policies";
 import type { StateMachineDefinition } from "../runner/definition";
 
 type StateBody = Record<string, unknown>;
@@ -82,10 +82,16 @@ export function mermaidDiagram(definition: StateMachineDefinition): string {
 }
 
 
+/** What the state machine does with an error: its retry policy, and at Submit going back to the queue (the taxonomy's backToQueue). */
 function retryText(name: string): string {
   const policy = Object.values(RETRY_POLICIES).find((candidate) => (candidate.errors as readonly string[]).includes(name));
-  if (!policy) return "no";
-  return `${policy.maxAttempts} attempts, from ${policy.interval.toSeconds()} s, ×${policy.backoffRate}, full jitter, capped at ${policy.maxDelay.toSeconds()} s`;
+  const sentBack = errorNamesSentBackToQueue().includes(name);
+  const retried = policy
+    ? `${policy.maxAttempts} attempts, from ${policy.interval.toSeconds()} s, ×${policy.backoffRate}, full jitter, capped at ${policy.maxDelay.toSeconds()} s`
+    : "no";
+  if (!sentBack) return retried;
+  const atSubmit = SUBMIT_RETRIES.some((retry) => RETRY_POLICIES[retry] === policy) ? "past those at Submit" : "at Submit, at once";
+  return `${retried}; ${atSubmit}: back to the queue (\`BackToQueue\`) until the queue deadline`;
 }
 
 function codesText(name: string): string {

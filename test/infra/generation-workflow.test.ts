@@ -50,6 +50,7 @@ describe("the generation state machine", () => {
       [
         "Archive",
         "AwaitRedrive",
+        "BackToQueue",
         "CheckCredits",
         "Diagnose",
         "Failed",
@@ -133,9 +134,11 @@ describe("the generation state machine", () => {
   });
 
   it("catches every error of every task into ReleaseSlot, keeping the input and naming the state, and ReleaseSlot goes on to Diagnose", () => {
-    for (const name of TASKS.filter((task) => task !== "Diagnose" && task !== "ReleaseSlot")) {
+    for (const name of TASKS.filter((task) => task !== "Diagnose" && task !== "ReleaseSlot" && task !== "Submit")) {
       expect(state(name).Catch).toEqual([{ ErrorEquals: ["States.ALL"], ResultPath: `$.failure.${name}`, Next: "ReleaseSlot" }]);
     }
+    // Submit's refusals that are waits, not failures, go back to the queue first (see below).
+    expect((state("Submit").Catch as unknown[]).slice(1)).toEqual([{ ErrorEquals: ["States.ALL"], ResultPath: "$.failure.Submit", Next: "ReleaseSlot" }]);
     // Whatever happens to the release, the failure is still diagnosed (the status-change rule is the backstop).
     expect(state("ReleaseSlot")).toMatchObject({
       Next: "Diagnose",
@@ -225,6 +228,7 @@ describe("the generation state machine", () => {
         { Variable: "$.diagnosis.failedState", StringEquals: "CheckCredits", Next: "CheckCredits" },
         // The failure path gave the slot back: the work resumes by taking one again.
         { Variable: "$.diagnosis.failedState", StringEquals: "WaitForSlot", Next: "WaitForSlot" },
+        { Variable: "$.diagnosis.failedState", StringEquals: "BackToQueue", Next: "WaitForSlot" },
         { Variable: "$.diagnosis.failedState", StringEquals: "Submit", Next: "WaitForSlot" },
         { Variable: "$.diagnosis.failedState", StringEquals: "Poll", Next: "WaitForSlot" },
         { Variable: "$.diagnosis.failedState", StringEquals: "WaitForVideo", Next: "WaitForSlot" },
@@ -287,6 +291,7 @@ describe("the generation state machine", () => {
     MaxAttempts: 6,
     JitterStrategy: "FULL",
   };
+  const concurrencyLimitedRetry = { ...rateLimitedRetry, ErrorEquals: ["Kling.ConcurrencyLimited"] };
   const serverErrorRetry = {
     ErrorEquals: ["Kling.ServerError"],
     IntervalSeconds: 10,
@@ -306,12 +311,42 @@ describe("the generation state machine", () => {
   };
 
   it("retries rate limits and server errors on the tasks that call Kling, and nothing else", () => {
+    // Submit does not retry a 1303 holding a slot Kling says it has not: it goes back to the queue.
     expect(state("Submit").Retry).toEqual([lambdaServiceRetry, lambdaStoppedRetry, rateLimitedRetry, serverErrorRetry]);
     // CheckCredits reserves the price and Poll releases the slot in the ledger: a throttled ledger is retried too.
     for (const name of ["CheckCredits", "Poll"]) {
-      expect(state(name).Retry).toEqual([lambdaServiceRetry, lambdaStoppedRetry, rateLimitedRetry, serverErrorRetry, ledgerBusyRetry]);
+      expect(state(name).Retry).toEqual([lambdaServiceRetry, lambdaStoppedRetry, rateLimitedRetry, concurrencyLimitedRetry, serverErrorRetry, ledgerBusyRetry]);
     }
     expect((state("CheckCredits").Parameters as { Payload: Record<string, unknown> }).Payload["executionArn.$"]).toBe("$$.Execution.Id");
+  });
+
+  it("sends a 1303 at Submit, and a rate limit past its retries, back to the queue at the generation's first place; BackToQueue then goes back to Submit", () => {
+    expect((state("Submit").Catch as unknown[])[0]).toEqual({
+      ErrorEquals: ["Kling.RateLimited", "Kling.ConcurrencyLimited"],
+      ResultPath: "$.refusal",
+      Next: "BackToQueue",
+    });
+    const backToQueue = state("BackToQueue");
+    expect(backToQueue).toMatchObject({
+      Type: "Task",
+      Resource: "arn:aws:states:::lambda:invoke.waitForTaskToken",
+      // Its park is the probe's quiet period (slotQueue.probeSeconds, 60 by default).
+      TimeoutSeconds: 60,
+      ResultPath: "$.slot",
+      Next: "Submit",
+    });
+    expect((backToQueue.Parameters as { FunctionName: string }).FunctionName).toContain(`function:${functionIds["wait-for-slot"]}`);
+    expect((backToQueue.Parameters as { Payload: unknown }).Payload).toMatchObject({
+      "taskToken.$": "$$.Task.Token",
+      "executionArn.$": "$$.Execution.Id",
+      "redriveCount.$": "$$.Execution.RedriveCount",
+      "queuedSince.$": "$.slot.queuedSince",
+      "refusal.$": "$.refusal",
+    });
+    // 2700 s of queue deadline is 45 parks of 60 s, and one more look.
+    expect((backToQueue.Retry as unknown[])[0]).toEqual({ ErrorEquals: ["States.Timeout"], IntervalSeconds: 1, BackoffRate: 1, MaxAttempts: 46 });
+    expect((backToQueue.Retry as unknown[]).slice(1)).toEqual([lambdaServiceRetry, lambdaStoppedRetry, ledgerBusyRetry]);
+    expect(backToQueue.Catch).toEqual([{ ErrorEquals: ["States.ALL"], ResultPath: "$.failure.BackToQueue", Next: "ReleaseSlot" }]);
   });
 
   it("retries Lambda's own faults and a throttled ledger on the ledger's states", () => {

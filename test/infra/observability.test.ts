@@ -178,11 +178,11 @@ describe("the alarms", () => {
       } else if (metric.MetricName === METRIC.creditsRemaining) {
         recordCreditsRemaining(42);
       } else if (metric.MetricName === METRIC.oldestWaiterSeconds) {
-        recordSlotQueue({ slotsInUse: 5, queueLength: 3, oldestWaiterSeconds: 90 });
+        recordSlotQueue({ slotsInUse: 5, slotLimit: 5, queueLength: 3, oldestWaiterSeconds: 90 });
       } else {
         throw new Error(`an alarm reads ${metric.MetricName}, which this test cannot emit`);
       }
-      // One record per metric emitted (recordSlotQueue emits three): the one that carries this metric.
+      // One record per metric emitted (recordSlotQueue emits four): the one that carries this metric.
       const [record] = printed
         .map((line) => JSON.parse(line) as Record<string, unknown> & { _aws: { CloudWatchMetrics: { Dimensions: string[][] }[] } })
         .filter((emitted) => metric.MetricName in emitted);

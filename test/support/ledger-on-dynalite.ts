@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach } from "vitest";
-import type { DynamoDbLedger } from "#lambdas/ledger/dynamodb-ledger";
+import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { type DynamoDbLedger, SLOTS_KEY } from "#lambdas/ledger/dynamodb-ledger";
 import type { DynamoDbTaskWaits } from "#lambdas/ledger/task-waits";
 import { type LocalLedger, startLocalLedger } from "#local/ledger/local-ledger";
 
@@ -14,7 +15,7 @@ export interface LedgerOnDynalite {
 
 /**
  * One dynalite ledger for the test file, started before its tests and stopped after them;
- * every test starts with no slot held and nobody queued.
+ * every test starts with no slot held, nobody queued and no effective limit learnt.
  */
 export function ledgerOnDynalite(): LedgerOnDynalite {
   let local: LocalLedger | undefined;
@@ -33,6 +34,11 @@ export function ledgerOnDynalite(): LedgerOnDynalite {
     const { slotHolders } = await ledger().holdings();
     for (const holder of slotHolders) await ledger().giveBackSlot(holder);
     for (const waiter of await ledger().waiters()) await ledger().leaveQueue(waiter.executionArn);
+    if (local && (await ledger().admission(1)).changedAt !== undefined) {
+      await DynamoDBDocumentClient.from(local.client).send(
+        new UpdateCommand({ TableName: local.tableName, Key: SLOTS_KEY, UpdateExpression: "REMOVE effectiveLimit, limitChangedAt, grantsResumeAt" }),
+      );
+    }
   });
   return {
     get ledger() {

@@ -438,8 +438,8 @@ describe("findTaskByExternalId", () => {
     expect(error).toMatchObject({ name, httpStatus: status, klingCode: code });
   });
 
-  it("propagates a rate limit", async () => {
+  it("propagates a concurrency refusal (1303) as Kling.ConcurrencyLimited", async () => {
     kling.script(refuse(429, 1303, "parallel task over resource pack limit"));
-    expect((await failureOf(client().findTaskByExternalId("text2video", "job-1"))).name).toBe("Kling.RateLimited");
+    expect((await failureOf(client().findTaskByExternalId("text2video", "job-1"))).name).toBe("Kling.ConcurrencyLimited");
   });
 });

@@ -30,7 +30,7 @@ let ports: SlotPorts;
 beforeEach(() => {
   responses = new RecordedResponses();
   clockMs = 1_000_000;
-  ports = { ledger: dynalite.ledger, responses, settings: { limit: 2, queue: { parkSeconds: 60, deadlineSeconds: 600 } }, now: () => clockMs };
+  ports = { ledger: dynalite.ledger, responses, settings: { limit: 2, queue: { parkSeconds: 60, deadlineSeconds: 600, probeSeconds: 60 } }, now: () => clockMs };
 });
 
 const wait = (name: string, token = `token-${name}`) => waitForSlot({ taskToken: token, executionArn: arn(name), redriveCount: 0 }, ports);
@@ -40,7 +40,7 @@ describe("WaitForSlot", () => {
     expect(await wait("a")).toBe("acquired");
     expect(await wait("b")).toBe("acquired");
     expect(await wait("c")).toBe("queued");
-    expect(JSON.parse(responses.answered.get("token-a") ?? "null")).toEqual({ queuedSeconds: 0 });
+    expect(JSON.parse(responses.answered.get("token-a") ?? "null")).toEqual({ queuedSeconds: 0, queuedSince: 1_000_000 });
     expect(responses.answered.has("token-c")).toBe(false);
     expect((await dynalite.ledger.waiters()).map((waiter) => waiter.executionArn)).toEqual([arn("c")]);
   });
@@ -54,7 +54,7 @@ describe("WaitForSlot", () => {
     clockMs += 25_000;
     const released = await releaseHolds(arn("a"), ports);
     expect(released).toEqual({ slot: true, units: 0, woken: 1 });
-    expect(JSON.parse(responses.answered.get("token-c") ?? "null")).toEqual({ queuedSeconds: 30 });
+    expect(JSON.parse(responses.answered.get("token-c") ?? "null")).toEqual({ queuedSeconds: 30, queuedSince: 1_000_000 });
     expect(responses.answered.has("token-d")).toBe(false);
     expect([...(await dynalite.ledger.holdings()).slotHolders].sort()).toEqual([arn("b"), arn("c")].sort());
   });
@@ -76,7 +76,7 @@ describe("WaitForSlot", () => {
     await dynalite.ledger.giveBackSlot(arn("a"));
     clockMs += 60_000;
     expect(await wait("c", "token-c2")).toBe("acquired");
-    expect(JSON.parse(responses.answered.get("token-c2") ?? "null")).toEqual({ queuedSeconds: 60 });
+    expect(JSON.parse(responses.answered.get("token-c2") ?? "null")).toEqual({ queuedSeconds: 60, queuedSince: 1_000_000 });
     expect((await dynalite.ledger.holdings()).waiters).toBe(0);
   });
 

@@ -47,7 +47,7 @@ const DOCUMENTED_CODES: readonly DocumentedCode[] = [
   { http: 400, code: 1300, name: "Kling.ContentPolicy", retried: false, recoverable: false },
   { http: 400, code: 1301, name: "Kling.ContentPolicy", retried: false, recoverable: false },
   { http: 429, code: 1302, name: "Kling.RateLimited", retried: true, recoverable: true },
-  { http: 429, code: 1303, name: "Kling.RateLimited", retried: true, recoverable: true },
+  { http: 429, code: 1303, name: "Kling.ConcurrencyLimited", retried: true, recoverable: true },
   { http: 429, code: 1304, name: "Kling.Forbidden", retried: false, recoverable: false },
   { http: 500, code: 5000, name: "Kling.ServerError", retried: true, recoverable: true },
   { http: 503, code: 5001, name: "Kling.ServerError", retried: true, recoverable: true },
@@ -57,6 +57,8 @@ const DOCUMENTED_CODES: readonly DocumentedCode[] = [
 /** the design "Errors": retried by the state machine, recoverable. */
 const DOCUMENTED_KINDS: Readonly<Record<KlingErrorName, { retried: boolean; recoverable: boolean }>> = {
   "Kling.RateLimited": { retried: true, recoverable: true },
+  // Issue 21: retried where it is not a create; at Submit it goes back to the queue instead.
+  "Kling.ConcurrencyLimited": { retried: true, recoverable: true },
   "Kling.ServerError": { retried: true, recoverable: true },
   "Kling.AuthFailed": { retried: false, recoverable: true },
   "Kling.InsufficientCredits": { retried: false, recoverable: true },
@@ -159,6 +161,7 @@ describe("the error kinds", () => {
       "lambda-service": "lambdaService",
       "function-stopped": "lambdaStopped",
       "rate-limited": "rateLimited",
+      "concurrency-limited": "concurrencyLimited",
       "server-error": "serverError",
       "ledger-busy": "ledgerBusy",
       "download-failed": "downloadFailed",
@@ -201,6 +204,7 @@ describe("what the state machine retries and what the diagnosis says agree, for 
     expect(passing.sort()).toEqual(
       [
         "Kling.RateLimited",
+        "Kling.ConcurrencyLimited",
         "Kling.ServerError",
         "Kling.PollTimeout",
         "Archive.DownloadFailed",

@@ -18,11 +18,15 @@ beforeAll(() => {
   harness = new WorkflowHarness(0.002, {
     pollSchedule: { firstPollShare: 0.8, intervalShare: 0.07, minSeconds: 5, maxSeconds: 60, deadlineSeconds: DEADLINE_SECONDS },
     blockedTerms: ["gore"],
+    // A quiet period of many real milliseconds at this time scale: a park outlasts a busy machine's handler.
+    slotQueue: { parkSeconds: 900, deadlineSeconds: 2700, probeSeconds: 600 },
   });
 });
 afterAll(() => harness.close());
 
 type ExpectedError = KlingErrorName | ArchiveErrorName;
+/** What a state retried for: an error of the table, or its park's timeout. */
+type RetriedFor = ExpectedError | "States.Timeout";
 
 interface Expected {
   readonly status: "SUCCEEDED" | "FAILED";
@@ -30,14 +34,15 @@ interface Expected {
   readonly failedState?: string;
   /** State -> retries, each retry caused by `retriedFor`. */
   readonly retries: Record<string, number>;
-  readonly retriedFor?: ExpectedError;
+  readonly retriedFor?: RetriedFor;
   readonly tasksCreated: number;
 }
 
 const EXPECTED: Record<ScenarioName, Expected> = {
   happy: { status: "SUCCEEDED", retries: {}, tasksCreated: 1 },
   "rate-limit": { status: "SUCCEEDED", retries: { Submit: 2 }, retriedFor: "Kling.RateLimited", tasksCreated: 1 },
-  "concurrency-limit": { status: "SUCCEEDED", retries: { Submit: 2 }, retriedFor: "Kling.RateLimited", tasksCreated: 1 },
+  // Each 1303 sends it back to the queue; holding nothing else, it looks again after the quiet period (its park's timeout).
+  "concurrency-limit": { status: "SUCCEEDED", retries: { BackToQueue: 2 }, retriedFor: "States.Timeout", tasksCreated: 1 },
   "server-error": { status: "SUCCEEDED", retries: { Submit: 3 }, retriedFor: "Kling.ServerError", tasksCreated: 1 },
   unauthorized: { status: "FAILED", error: "Kling.AuthFailed", failedState: "CheckCredits", retries: {}, tasksCreated: 0 },
   "insufficient-credits": {
