@@ -29,6 +29,10 @@ type AspectRatio = (typeof ASPECT_RATIOS)[number];
 
 export const SOUND_SETTINGS = ["on", "off"] as const;
 
+/** Kling's camera moves: `simple` (one axis, with a config) or one of the four preset moves. */
+export const CAMERA_CONTROL_TYPES = ["simple", "down_back", "forward_up", "right_turn_forward", "left_turn_forward"] as const;
+export type CameraControlType = (typeof CAMERA_CONTROL_TYPES)[number];
+
 /** What a video starts from: a prompt alone, or an image (the first frame). */
 export type VideoInput = "text" | "image";
 
@@ -74,8 +78,8 @@ export interface ModelCapabilities {
   readonly sound: Allowed | undefined;
   /** First and last frame (`imageTail`): undefined when the model takes no last frame. */
   readonly lastFrame: (Allowed & { readonly silentOnly: boolean }) | undefined;
-  /** The modes and durations camera_control is accepted with; undefined when it never is. */
-  readonly cameraControl: (Allowed & { readonly durations: readonly Duration[] }) | undefined;
+  /** The modes, durations and types camera_control is accepted with; undefined when it never is. */
+  readonly cameraControl: (Allowed & { readonly durations: readonly Duration[]; readonly types: readonly CameraControlType[] }) | undefined;
 }
 
 const BOTH: readonly VideoInput[] = ["text", "image"];
@@ -110,13 +114,17 @@ const V2_6 = { sound: { modes: PRO_ONLY }, lastFrame: { modes: PRO_ONLY, silentO
 /** 3.0: 3 to 15 s, native audio at either resolution. */
 const V3 = { durations: DURATIONS, sound: { modes: MODES } } as const;
 
+/** kling-v1-5, kling-v1-6, kling-v2-1: first and last frame in pro mode only (updates log 2024-12-09, 2025-03-12, 2025-03-31). */
+const LAST_FRAME_PRO = { lastFrame: { modes: PRO_ONLY, silentOnly: false } } as const;
+
 export const MODELS: Readonly<Record<ModelName, ModelCapabilities>> = {
-  "kling-v1": { ...LEGACY, cfgScale: true, cameraControl: { modes: ["std"], durations: ["5"] } },
-  "kling-v1-5": { ...LEGACY, inputs: IMAGE_ONLY, cfgScale: true },
-  "kling-v1-6": { ...LEGACY, cfgScale: true },
+  "kling-v1": { ...LEGACY, cfgScale: true, cameraControl: { modes: ["std"], durations: ["5"], types: CAMERA_CONTROL_TYPES } },
+  // "V1.5 Model PRO mode supports start/end frame, end frame, motion brush, camera control (simple only)" (updates log 2025-03-12).
+  "kling-v1-5": { ...LEGACY, ...LAST_FRAME_PRO, inputs: IMAGE_ONLY, cfgScale: true, cameraControl: { modes: PRO_ONLY, durations: FIVE_OR_TEN, types: ["simple"] } },
+  "kling-v1-6": { ...LEGACY, ...LAST_FRAME_PRO, cfgScale: true },
   // No mode parameter at all (updates log 2025-05-13): it renders 1080p, priced as such.
   "kling-v2-master": { ...LEGACY, modes: PRO_ONLY, defaultMode: "pro", modeParameter: false },
-  "kling-v2-1": { ...LEGACY, inputs: IMAGE_ONLY },
+  "kling-v2-1": { ...LEGACY, ...LAST_FRAME_PRO, inputs: IMAGE_ONLY },
   "kling-v2-1-master": { ...LEGACY, modes: PRO_ONLY, defaultMode: "pro" },
   "kling-v2-5-turbo": { ...LEGACY, ...TURBO_2_5 },
   "kling-v2-6": { ...LEGACY, ...V2_6 },

@@ -19,6 +19,7 @@ import {
 } from "./generation-request";
 import {
   ASPECT_RATIOS,
+  CAMERA_CONTROL_TYPES,
   DURATIONS,
   MODEL_NAMES,
   MODELS,
@@ -29,6 +30,7 @@ import {
   isModelName,
   modelsFor,
   modelsWhere,
+  type CameraControlType,
   type Duration,
   type ModelCapabilities,
   type ModelName,
@@ -287,8 +289,9 @@ function modelProblems(input: JsonObject, fields: FieldValues, kind: VideoInput,
   }
   if (input.cfgScale !== undefined && !capabilities.cfgScale) problems.push(`cfgScale is not accepted by ${model}`);
   problems.push(...soundProblems(input, fields, model, mode), ...lastFrameProblems(fields, model, mode));
-  if (input.cameraControl !== undefined && !acceptsCameraControl(capabilities, mode, duration)) {
-    problems.push(`cameraControl is only accepted with ${cameraControlCombinations()} (got ${model}, ${mode} mode, ${duration} s)`);
+  if (input.cameraControl !== undefined && !acceptsCameraControl(capabilities, mode, duration, fields.cameraControl?.type)) {
+    const type = fields.cameraControl === undefined ? "" : `, type ${JSON.stringify(fields.cameraControl.type)}`;
+    problems.push(`cameraControl is only accepted with ${cameraControlCombinations()} (got ${model}, ${mode} mode, ${duration} s${type})`);
   }
   return problems;
 }
@@ -330,16 +333,24 @@ function modesText(modes: readonly Mode[]): string {
   return modes.map(modeLabel).join(" or ");
 }
 
-function acceptsCameraControl(capabilities: ModelCapabilities, mode: Mode, duration: Duration): boolean {
+/** Whether the model takes camera control in this mode and duration (and, when known, of this type). */
+function acceptsCameraControl(capabilities: ModelCapabilities, mode: Mode, duration: Duration, type: CameraControlType | undefined): boolean {
   const accepted = capabilities.cameraControl;
-  return accepted !== undefined && accepted.modes.includes(mode) && accepted.durations.includes(duration);
+  return (
+    accepted !== undefined &&
+    accepted.modes.includes(mode) &&
+    accepted.durations.includes(duration) &&
+    (type === undefined || accepted.types.includes(type))
+  );
 }
 
-/** "kling-v1, std mode, 5 s", from the capability table. */
+/** "kling-v1, std mode, 5 s; or kling-v1-5, pro mode, 5 or 10 s, type "simple" only", from the capability table. */
 function cameraControlCombinations(): string {
   return MODEL_NAMES.flatMap((model) => {
     const accepted = MODELS[model].cameraControl;
-    return accepted ? [`${model}, ${accepted.modes.join(" or ")} mode, ${accepted.durations.join(" or ")} s`] : [];
+    if (!accepted) return [];
+    const types = accepted.types.length === CAMERA_CONTROL_TYPES.length ? "" : `, type ${quotedList(accepted.types)} only`;
+    return [`${model}, ${accepted.modes.join(" or ")} mode, ${accepted.durations.join(" or ")} s${types}`];
   }).join("; or ");
 }
 
@@ -390,7 +401,7 @@ export function toCreateTaskBody(request: GenerationRequest, externalTaskId: str
   if (kind === "text" && request.aspectRatio !== undefined && capabilities.aspectRatios.includes(request.aspectRatio)) {
     body.aspect_ratio = request.aspectRatio;
   }
-  if (request.cameraControl !== undefined && acceptsCameraControl(capabilities, request.mode, request.duration)) {
+  if (request.cameraControl !== undefined && acceptsCameraControl(capabilities, request.mode, request.duration, request.cameraControl.type)) {
     body.camera_control = request.cameraControl;
   }
   if (request.image !== undefined) body.image = request.image;

@@ -198,7 +198,9 @@ const validRequest: fc.Arbitrary<Record<string, unknown>> = fc.constantFrom(...M
       const soundSent = capabilities.sound && sound !== undefined && (sound === "off" || capabilities.sound.modes.includes(modeSent)) ? sound : undefined;
       const lastFrame = capabilities.lastFrame;
       const tailFits = lastFrame !== undefined && lastFrame.modes.includes(modeSent) && !(lastFrame.silentOnly && soundSent === "on");
-      const cameraSent = camera && cameraControl !== undefined ? cameraControl : undefined;
+      // Camera control only in its modes (a request naming no mode gets the default) and of its types (kling-v1-5: simple).
+      const cameraFits = camera !== undefined && cameraControl !== undefined && camera.modes.includes(modeSent) && (camera.types as readonly string[]).includes(cameraControl.type);
+      const cameraSent = cameraFits ? cameraControl : undefined;
       return {
         ...rest,
         ...(namesModel || model !== OPTIONS.defaultModel ? { model } : {}),

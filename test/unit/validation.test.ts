@@ -17,6 +17,8 @@ const TAIL_URL = "https://images.example.com/last-frame.png";
 
 const ALL_MODELS =
   '"kling-v1", "kling-v1-5", "kling-v1-6", "kling-v2-master", "kling-v2-1", "kling-v2-1-master", "kling-v2-5-turbo", "kling-v2-6", "kling-v3", "kling-2.5-turbo", "kling-2.6", "kling-3.0", "kling-3.0-turbo"';
+/** Where camera control is taken: kling-v1 (std, 5 s, any move), kling-v1-5 (pro, simple only; updates log 2025-03-12). */
+const CAMERA_COMBINATIONS = 'kling-v1, std mode, 5 s; or kling-v1-5, pro mode, 5 or 10 s, type "simple" only';
 const TEXT_MODELS =
   '"kling-v1", "kling-v1-6", "kling-v2-master", "kling-v2-1-master", "kling-v2-5-turbo", "kling-v2-6", "kling-v3", "kling-2.5-turbo", "kling-2.6", "kling-3.0", "kling-3.0-turbo"';
 
@@ -144,7 +146,7 @@ describe("every problem is reported at once, in words that name the field as sen
       'sound must be a string "on" or "off", got 1',
       'cameraControl must be an object, got "pan"',
       "cfgScale is not accepted by kling-v2-6",
-      "cameraControl is only accepted with kling-v1, std mode, 5 s (got kling-v2-6, std mode, 5 s)",
+      `cameraControl is only accepted with ${CAMERA_COMBINATIONS} (got kling-v2-6, std mode, 5 s)`,
     ]);
   });
 
@@ -330,16 +332,29 @@ describe("camera control", () => {
     ]);
   });
 
-  it("is refused outside kling-v1, std mode, 5 s, saying what was asked", () => {
+  it("is refused outside kling-v1 std 5 s and kling-v1-5 pro simple, saying what was asked", () => {
     const move = { type: "down_back" };
     expect(problemsOf({ ...kling1, mode: "pro", cameraControl: move })).toEqual([
-      "cameraControl is only accepted with kling-v1, std mode, 5 s (got kling-v1, pro mode, 5 s)",
+      `cameraControl is only accepted with ${CAMERA_COMBINATIONS} (got kling-v1, pro mode, 5 s, type "down_back")`,
     ]);
     expect(problemsOf({ ...kling1, duration: "10", cameraControl: move })).toEqual([
-      "cameraControl is only accepted with kling-v1, std mode, 5 s (got kling-v1, std mode, 10 s)",
+      `cameraControl is only accepted with ${CAMERA_COMBINATIONS} (got kling-v1, std mode, 10 s, type "down_back")`,
     ]);
     expect(problemsOf({ prompt: "a cat", model: "kling-v1-6", cameraControl: move })).toEqual([
-      "cameraControl is only accepted with kling-v1, std mode, 5 s (got kling-v1-6, std mode, 5 s)",
+      `cameraControl is only accepted with ${CAMERA_COMBINATIONS} (got kling-v1-6, std mode, 5 s, type "down_back")`,
+    ]);
+  });
+
+  it("is taken by kling-v1-5 in pro mode as a simple move only, and sent (updates log 2025-03-12)", () => {
+    const v15 = { model: "kling-v1-5", image: IMAGE_URL, mode: "pro" };
+    const simple = { type: "simple", config: { zoom: 4 } };
+    expect(toCreateTaskBody(requestOf({ ...v15, cameraControl: simple }), "job-1").camera_control).toEqual(simple);
+    expect(toCreateTaskBody(requestOf({ ...v15, duration: "10", cameraControl: simple }), "job-1").camera_control).toEqual(simple);
+    expect(problemsOf({ ...v15, cameraControl: { type: "forward_up" } })).toEqual([
+      `cameraControl is only accepted with ${CAMERA_COMBINATIONS} (got kling-v1-5, pro mode, 5 s, type "forward_up")`,
+    ]);
+    expect(problemsOf({ ...v15, mode: "std", cameraControl: simple })).toEqual([
+      `cameraControl is only accepted with ${CAMERA_COMBINATIONS} (got kling-v1-5, std mode, 5 s, type "simple")`,
     ]);
   });
 });
@@ -429,10 +444,11 @@ describe("per-model capabilities (Kling's API documentation, Models and rules / 
   /** Written from the documentation, not from the table under test. */
   const DOCUMENTED: Readonly<Record<string, Documented>> = {
     "kling-v1": { ...legacy, cfgScale: true, cameraControl: true },
-    "kling-v1-5": { ...legacy, textToVideo: false, cfgScale: true },
-    "kling-v1-6": { ...legacy, cfgScale: true },
+    // kling-v1-5, v1-6, v2-1: a last frame in pro mode only (updates log 2024-12-09, 2025-03-12, 2025-03-31).
+    "kling-v1-5": { ...legacy, textToVideo: false, cfgScale: true, lastFrame: { modes: ["pro"], silentOnly: false } },
+    "kling-v1-6": { ...legacy, cfgScale: true, lastFrame: { modes: ["pro"], silentOnly: false } },
     "kling-v2-master": { ...legacy, modes: ["pro"], modeParameter: false },
-    "kling-v2-1": { ...legacy, textToVideo: false },
+    "kling-v2-1": { ...legacy, textToVideo: false, lastFrame: { modes: ["pro"], silentOnly: false } },
     "kling-v2-1-master": { ...legacy, modes: ["pro"] },
     "kling-v2-5-turbo": { ...legacy, lastFrame: { modes: ["pro"], silentOnly: false } },
     "kling-v2-6": { ...legacy, soundModes: ["pro"], lastFrame: { modes: ["pro"], silentOnly: true } },
@@ -545,9 +561,17 @@ describe("per-model capabilities (Kling's API documentation, Models and rules / 
       const request = { ...base, ...modeOf(firstMode), duration: "5", cameraControl: { type: "simple", config: { zoom: 3 } } };
       if (documented.cameraControl) expect(requestOf(request).cameraControl).toEqual({ type: "simple", config: { zoom: 3 } });
       else {
-        expect(problemsOf(request)).toContain(`cameraControl is only accepted with kling-v1, std mode, 5 s (got ${model}, ${firstMode} mode, 5 s)`);
+        expect(problemsOf(request)).toContain(`cameraControl is only accepted with ${CAMERA_COMBINATIONS} (got ${model}, ${firstMode} mode, 5 s, type "simple")`);
       }
     });
+  });
+
+  it("refuses a std last frame on kling-v1-5, kling-v1-6 and kling-v2-1, naming the field (Kling: pro only)", () => {
+    for (const model of ["kling-v1-5", "kling-v1-6", "kling-v2-1"]) {
+      expect(problemsOf({ model, image: IMAGE_URL, imageTail: TAIL_URL, mode: "std" })).toEqual([
+        `imageTail (first and last frame) is only accepted in pro mode (1080p) by ${model} (got std mode)`,
+      ]);
+    }
   });
 
   it("refuses a last frame together with camera control (Kling: mutually exclusive), naming both", () => {
@@ -619,10 +643,10 @@ describe("toCreateTaskBody: Kling's snake_case create body", () => {
   });
 
   it("writes an image-to-video request with both frames and no aspect ratio", () => {
-    const request = requestOf({ image: IMAGE_URL, imageTail: TAIL_URL, model: "kling-v2-1" });
+    const request = requestOf({ image: IMAGE_URL, imageTail: TAIL_URL, model: "kling-v2-1", mode: "pro" });
     expect(toCreateTaskBody(request, "job-3")).toEqual({
       model_name: "kling-v2-1",
-      mode: "std",
+      mode: "pro",
       duration: "5",
       image: IMAGE_URL,
       image_tail: TAIL_URL,

@@ -26,7 +26,7 @@ const REQUESTS: Readonly<Record<ModelName, Record<string, unknown>>> = {
   "kling-v1-5": { image: IMAGE, prompt: "the waves roll in", mode: "pro" },
   "kling-v1-6": { prompt: "a lighthouse at dusk", negativePrompt: "blur", cfgScale: 0.6, duration: "10" },
   "kling-v2-master": { prompt: "a lighthouse at dusk", aspectRatio: "1:1" },
-  "kling-v2-1": { image: IMAGE, imageTail: TAIL },
+  "kling-v2-1": { image: IMAGE, imageTail: TAIL, mode: "pro" },
   "kling-v2-1-master": { prompt: "a lighthouse at dusk", mode: "pro", duration: "10" },
   "kling-v2-5-turbo": { image: IMAGE, imageTail: TAIL, mode: "pro" },
   "kling-v2-6": { prompt: "a lighthouse at dusk, waves crashing", mode: "pro", sound: "on" },
