@@ -76,6 +76,8 @@ export interface ModelCapabilities {
   readonly cfgScale: boolean;
   /** The `sound` parameter: undefined when the model has none; else the modes `sound: "on"` (native audio) is made in. */
   readonly sound: Allowed | undefined;
+  /** True for a model that always makes native audio and has no switch for it (kling-3.0-turbo). */
+  readonly alwaysNativeAudio: boolean;
   /** First and last frame (`imageTail`): undefined when the model takes no last frame. */
   readonly lastFrame: (Allowed & { readonly silentOnly: boolean }) | undefined;
   /** The modes, durations and types camera_control is accepted with; undefined when it never is. */
@@ -100,6 +102,7 @@ const LEGACY = {
   negativePrompt: true,
   cfgScale: false,
   sound: undefined,
+  alwaysNativeAudio: false,
   lastFrame: { modes: MODES, silentOnly: false },
   cameraControl: undefined,
 } as const satisfies ModelCapabilities;
@@ -132,8 +135,9 @@ export const MODELS: Readonly<Record<ModelName, ModelCapabilities>> = {
   "kling-2.5-turbo": { ...NEW, ...TURBO_2_5 },
   "kling-2.6": { ...NEW, ...V2_6 },
   "kling-3.0": { ...NEW, ...V3, promptCharacters: { text: 3072, image: 3072 } },
-  // No audio setting and first frame only ("First Frame + Last Frame ... not supported yet").
-  "kling-3.0-turbo": { ...NEW, durations: DURATIONS, promptCharacters: { text: 3072, image: 2500 }, lastFrame: undefined },
+  // Native audio always, with no audio setting (its pages have none; its price row and the capability map: "With Native
+  // Audio"), and first frame only ("First Frame + Last Frame ... not supported yet"; capability map: not supported).
+  "kling-3.0-turbo": { ...NEW, durations: DURATIONS, promptCharacters: { text: 3072, image: 2500 }, alwaysNativeAudio: true, lastFrame: undefined },
 };
 
 /** The longest prompt any model accepts: the field's own limit; each model's is checked with the model. */

@@ -300,7 +300,10 @@ function modelProblems(input: JsonObject, fields: FieldValues, kind: VideoInput,
 function soundProblems(input: JsonObject, fields: FieldValues, model: ModelName, mode: Mode): string[] {
   const accepted = MODELS[model].sound;
   if (input.sound === undefined) return [];
-  if (!accepted) return [`sound is only accepted by ${modelsWhere((capabilities) => capabilities.sound !== undefined).join(", ")}`];
+  if (!accepted) {
+    const always = MODELS[model].alwaysNativeAudio ? ` (${model} always makes native audio and has no switch for it)` : "";
+    return [`sound is only accepted by ${modelsWhere((capabilities) => capabilities.sound !== undefined).join(", ")}${always}`];
+  }
   if (fields.sound === "on" && !accepted.modes.includes(mode)) {
     return [`sound "on" (native audio) is only made in ${modesText(accepted.modes)} by ${model} (got ${mode} mode): set mode to "pro" or sound to "off"`];
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PRICING } from "#lambdas/schemas/pricing";
-import { MODEL_NAMES } from "#lambdas/schemas/models";
+import { MODEL_NAMES, MODELS, type ModelName } from "#lambdas/schemas/models";
 import {
   MAX_BASE64_IMAGE_BYTES,
   generationRequestSchema,
@@ -422,6 +422,8 @@ describe("per-model capabilities (Kling's API documentation, Models and rules / 
     readonly cfgScale: boolean;
     /** The modes sound "on" is made in; undefined: no sound parameter. */
     readonly soundModes: readonly string[] | undefined;
+    /** Native audio with no switch (kling-3.0-turbo: its price row and the capability map say native audio, its pages no setting). */
+    readonly alwaysNativeAudio?: boolean;
     /** The modes a last frame is taken in, and whether only silent; undefined: none. */
     readonly lastFrame: { readonly modes: readonly string[]; readonly silentOnly: boolean } | undefined;
     readonly cameraControl: boolean;
@@ -456,7 +458,7 @@ describe("per-model capabilities (Kling's API documentation, Models and rules / 
     "kling-2.5-turbo": { ...newStandard, lastFrame: { modes: ["pro"], silentOnly: false } },
     "kling-2.6": { ...newStandard, soundModes: ["pro"], lastFrame: { modes: ["pro"], silentOnly: true } },
     "kling-3.0": { ...newStandard, durations: THREE_TO_FIFTEEN, soundModes: BOTH, promptCharacters: 3072 },
-    "kling-3.0-turbo": { ...newStandard, durations: THREE_TO_FIFTEEN, lastFrame: undefined, promptCharacters: 3072 },
+    "kling-3.0-turbo": { ...newStandard, durations: THREE_TO_FIFTEEN, lastFrame: undefined, promptCharacters: 3072, alwaysNativeAudio: true },
   };
 
   it("knows exactly the documented models, the same ones the pricing table prices", () => {
@@ -524,7 +526,9 @@ describe("per-model capabilities (Kling's API documentation, Models and rules / 
     const soundModes = documented.soundModes;
     it(soundModes ? `takes sound, native audio in ${soundModes.join(" and ")} mode` : "refuses sound", () => {
       if (!soundModes) {
-        expect(problemsOf({ ...base, sound: "off" })).toEqual(["sound is only accepted by kling-v2-6, kling-v3, kling-2.6, kling-3.0"]);
+        const always = documented.alwaysNativeAudio ? ` (${model} always makes native audio and has no switch for it)` : "";
+        expect(problemsOf({ ...base, sound: "off" })).toEqual([`sound is only accepted by kling-v2-6, kling-v3, kling-2.6, kling-3.0${always}`]);
+        expect(MODELS[model as ModelName].alwaysNativeAudio).toBe(documented.alwaysNativeAudio === true);
         return;
       }
       for (const mode of BOTH) {
