@@ -90,6 +90,8 @@ export interface CreateTaskBody {
   camera_control?: CameraControl;
   image?: string;
   image_tail?: string;
+  /** Sent whenever the model has the switch (it defaults to true on 3.0); the new standard's `settings.multi_shot`. */
+  multi_shot?: boolean;
   callback_url?: string;
   external_task_id?: string;
 }

@@ -80,6 +80,12 @@ export interface ModelCapabilities {
   readonly alwaysNativeAudio: boolean;
   /** First and last frame (`imageTail`): undefined when the model takes no last frame. */
   readonly lastFrame: (Allowed & { readonly silentOnly: boolean }) | undefined;
+  /**
+   * Multi-shot video: undefined when the model makes none. `form` is how the shots are given: `prompt`, the new standard's
+   * "shot n, m, words;" prompt form; `fields`, the legacy kling-v3 `multi_prompt` list. `setting`: the model has a
+   * `multi_shot` switch, which defaults to true on 3.0, so the pipeline always sends it (false unless shots are asked for).
+   */
+  readonly multiShot: { readonly form: "prompt" | "fields"; readonly setting: boolean } | undefined;
   /** The modes, durations and types camera_control is accepted with; undefined when it never is. */
   readonly cameraControl: (Allowed & { readonly durations: readonly Duration[]; readonly types: readonly CameraControlType[] }) | undefined;
 }
@@ -104,6 +110,7 @@ const LEGACY = {
   sound: undefined,
   alwaysNativeAudio: false,
   lastFrame: { modes: MODES, silentOnly: false },
+  multiShot: undefined,
   cameraControl: undefined,
 } as const satisfies ModelCapabilities;
 
@@ -131,13 +138,16 @@ export const MODELS: Readonly<Record<ModelName, ModelCapabilities>> = {
   "kling-v2-1-master": { ...LEGACY, modes: PRO_ONLY, defaultMode: "pro" },
   "kling-v2-5-turbo": { ...LEGACY, ...TURBO_2_5 },
   "kling-v2-6": { ...LEGACY, ...V2_6 },
-  "kling-v3": { ...LEGACY, ...V3 },
+  // multi_shot, shot_type and multi_prompt (at most 6 shots; updates log 2026-04-23, 2026-05-07).
+  "kling-v3": { ...LEGACY, ...V3, multiShot: { form: "fields", setting: true } },
   "kling-2.5-turbo": { ...NEW, ...TURBO_2_5 },
   "kling-2.6": { ...NEW, ...V2_6 },
-  "kling-3.0": { ...NEW, ...V3, promptCharacters: { text: 3072, image: 3072 } },
+  // settings.multi_shot defaults to true: a prompt in the shot form becomes a multi-shot video unless it is sent false.
+  "kling-3.0": { ...NEW, ...V3, promptCharacters: { text: 3072, image: 3072 }, multiShot: { form: "prompt", setting: true } },
   // Native audio always, with no audio setting (its pages have none; its price row and the capability map: "With Native
   // Audio"), and first frame only ("First Frame + Last Frame ... not supported yet"; capability map: not supported).
-  "kling-3.0-turbo": { ...NEW, durations: DURATIONS, promptCharacters: { text: 3072, image: 2500 }, alwaysNativeAudio: true, lastFrame: undefined },
+  // Multi-shot by the prompt form alone: its pages have no multi_shot setting.
+  "kling-3.0-turbo": { ...NEW, durations: DURATIONS, promptCharacters: { text: 3072, image: 2500 }, alwaysNativeAudio: true, lastFrame: undefined, multiShot: { form: "prompt", setting: false } },
 };
 
 /** The longest prompt any model accepts: the field's own limit; each model's is checked with the model. */

@@ -407,6 +407,8 @@ export function toCreateTaskBody(request: GenerationRequest, externalTaskId: str
   if (request.cameraControl !== undefined && acceptsCameraControl(capabilities, request.mode, request.duration, request.cameraControl.type)) {
     body.camera_control = request.cameraControl;
   }
+  // Kling's multi_shot defaults to true on 3.0: say "no" unless the request asks for shots, so a prompt that happens to read "shot 1, 2, ...;" stays one shot.
+  if (capabilities.multiShot?.setting) body.multi_shot = false;
   if (request.image !== undefined) body.image = request.image;
   if (request.image !== undefined && request.imageTail !== undefined && capabilities.lastFrame) body.image_tail = request.imageTail;
   return body;

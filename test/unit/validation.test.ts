@@ -632,6 +632,15 @@ describe("toCreateTaskBody: Kling's snake_case create body", () => {
     });
   });
 
+  it("always says multi_shot false on the models with the switch (it defaults to true on 3.0), and sends none elsewhere", () => {
+    const shotLike = "shot 1, 2, a door opens; shot 2, 3, a cat walks in;";
+    expect(toCreateTaskBody(requestOf({ prompt: shotLike, model: "kling-3.0" }), "job-1").multi_shot).toBe(false);
+    expect(toCreateTaskBody(requestOf({ prompt: shotLike, model: "kling-v3" }), "job-1").multi_shot).toBe(false);
+    for (const model of ["kling-3.0-turbo", "kling-2.6", "kling-v2-6"]) {
+      expect(toCreateTaskBody(requestOf({ prompt: "a cat", model }), "job-1")).not.toHaveProperty("multi_shot");
+    }
+  });
+
   it("writes cfg_scale and camera_control for kling-v1", () => {
     const request = requestOf({ prompt: "a cat", model: "kling-v1", cfgScale: 0.2, cameraControl: { type: "simple", config: { tilt: -3, pan: 0 } } });
     expect(toCreateTaskBody(request, "job-2")).toEqual({
