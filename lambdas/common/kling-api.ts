@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { KlingStandardsClient } from "../kling/both-standards";
-import { KlingClient, type KlingClientOptions } from "../kling/client";
+import { KlingAccountClient, type KlingClientOptions } from "../kling/client";
 import type { KlingAccount, KlingApi, KlingCallObserver } from "../kling/port";
 import { klingCallObserver } from "../observability/kling-calls";
 import type { Clock } from "./clock";
@@ -22,7 +22,7 @@ export function klingApiFrom(env: Environment, clock: Clock): () => Promise<Klin
  * standards: PriceBatch): the legacy client alone, so its bundle carries no new-standard client.
  */
 export function klingAccountFrom(env: Environment, clock: Clock): () => Promise<KlingAccount> {
-  return klingClientsFrom(env, clock, (options) => new KlingClient(options));
+  return klingClientsFrom(env, clock, (options) => new KlingAccountClient(options));
 }
 
 function klingClientsFrom<Client>(env: Environment, clock: Clock, make: (options: KlingClientOptions) => Client): () => Promise<Client> {

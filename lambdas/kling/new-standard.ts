@@ -30,7 +30,7 @@ const MAX_PAGE_SIZE = 500;
 const MAX_PAGE_NUM = 1000;
 
 /** Legacy body fields the new standard has no place for (none of its pages documents them). */
-const LEGACY_ONLY_FIELDS = ["negative_prompt", "cfg_scale", "camera_control"] as const;
+const LEGACY_ONLY_FIELDS = ["negative_prompt", "cfg_scale", "camera_control", "shot_type", "multi_prompt"] as const;
 
 export class NewStandardClient implements Omit<KlingApi<NewTaskKind>, "getResourcePacks"> {
   /**

@@ -92,6 +92,9 @@ export interface CreateTaskBody {
   image_tail?: string;
   /** Sent whenever the model has the switch (it defaults to true on 3.0); the new standard's `settings.multi_shot`. */
   multi_shot?: boolean;
+  /** kling-v3's shots, given one by one (`customize`), with `multi_shot: true`. */
+  shot_type?: "customize";
+  multi_prompt?: { index: number; prompt: string; duration: string }[];
   callback_url?: string;
   external_task_id?: string;
 }

@@ -150,7 +150,7 @@ const FIELD_VALUES = {
 /** Keys that are not fields: Kling's wire names, near misses, and anything. */
 const otherKey = fc
   .oneof(
-    fc.constantFrom(...Object.values(WIRE_FIELD_NAMES), "Duration", "NegativePrompt", "color", "__proto__", "constructor", ""),
+    fc.constantFrom(...Object.values(WIRE_FIELD_NAMES).filter((name) => name !== undefined), "Duration", "NegativePrompt", "color", "__proto__", "constructor", ""),
     fc.string({ unit: "binary", maxLength: 20 }),
     fc.string({ unit: "grapheme", minLength: 30, maxLength: 200 }),
   )

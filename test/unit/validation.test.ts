@@ -686,3 +686,99 @@ describe("toCreateTaskBody: Kling's snake_case create body", () => {
     });
   });
 });
+
+describe("products (lambdas/schemas/products.ts) and multi-shot (Kling's 3.0 pages; kling-v3's multi_prompt)", () => {
+  const shots = [
+    { prompt: "a door opens", duration: 2 },
+    { prompt: "a cat walks in", duration: 3 },
+  ];
+
+  it("defaults the product to text-to-video, or image-to-video with an image, and refuses one that does not fit", () => {
+    expect(requestOf({ prompt: "a cat", product: "text-to-video" }).product).toBe("text-to-video");
+    expect(requestOf({ image: IMAGE_URL, product: "image-to-video" }).product).toBe("image-to-video");
+    expect(problemsOf({ image: IMAGE_URL, product: "text-to-video" })).toEqual(["product text-to-video takes no image: set product to image-to-video, or leave it out"]);
+    expect(problemsOf({ prompt: "a cat", product: "image-to-video" })).toEqual(["image is required for product image-to-video"]);
+    expect(problemsOf({ prompt: "a cat", product: "slideshow" })).toEqual([expect.stringMatching(/^product must be one of "text-to-video", "image-to-video", "multi-shot"/)]);
+  });
+
+  it("refuses, naming why, a product whose price Kling does not publish and one this pipeline does not run", () => {
+    expect(problemsOf({ prompt: "a cat", product: "video-effects" })).toEqual([
+      expect.stringMatching(/^product video-effects is refused: its price is not known \(not on Kling's price page: effects have their own list\), and a price is never guessed/),
+    ]);
+    expect(problemsOf({ prompt: "a cat", product: "lip-sync" })).toEqual([expect.stringMatching(/^product lip-sync is refused: this pipeline does not run it yet; products run here: /)]);
+  });
+
+  it("refuses a product on a model without it, naming the models that have it", () => {
+    expect(problemsOf({ product: "multi-shot", model: "kling-2.6", multiPrompt: shots })).toEqual([
+      'product multi-shot is not offered by kling-2.6; set model to one of "kling-v3", "kling-3.0", "kling-3.0-turbo"',
+    ]);
+  });
+
+  it("sends kling-v3's shots as multi_prompt, with multi_shot true and shot_type customize, and no prompt", () => {
+    const request = requestOf({ product: "multi-shot", model: "kling-v3", multiPrompt: shots });
+    expect(toCreateTaskBody(request, "job-1")).toMatchObject({
+      model_name: "kling-v3",
+      multi_shot: true,
+      shot_type: "customize",
+      multi_prompt: [
+        { index: 1, prompt: "a door opens", duration: "2" },
+        { index: 2, prompt: "a cat walks in", duration: "3" },
+      ],
+    });
+    expect(toCreateTaskBody(request, "job-1")).not.toHaveProperty("prompt");
+  });
+
+  it("writes 3.0's shots in its prompt form, with multi_shot true (none on 3.0 Turbo, which has no switch)", () => {
+    const body = toCreateTaskBody(requestOf({ product: "multi-shot", model: "kling-3.0", multiPrompt: shots }), "job-1");
+    expect(body).toMatchObject({ prompt: "shot 1, 2, a door opens; shot 2, 3, a cat walks in;", multi_shot: true });
+    const turbo = toCreateTaskBody(requestOf({ product: "multi-shot", model: "kling-3.0-turbo", multiPrompt: shots }), "job-1");
+    expect(turbo.prompt).toBe("shot 1, 2, a door opens; shot 2, 3, a cat walks in;");
+    expect(turbo).not.toHaveProperty("multi_shot");
+  });
+
+  it("refuses a shot list that does not add up to the duration, naming the field and the sum", () => {
+    expect(problemsOf({ product: "multi-shot", model: "kling-3.0", multiPrompt: shots, duration: "7" })).toEqual([
+      "multiPrompt lasts 2 + 3 = 5 s, but duration is 7 s: the shots must add up to it",
+    ]);
+    expect(problemsOf({ product: "multi-shot", model: "kling-v3", multiPrompt: [{ prompt: "rain", duration: 2 }], duration: "3" })).toEqual([
+      "multiPrompt lasts 2 = 2 s, but duration is 3 s: the shots must add up to it",
+    ]);
+  });
+
+  it("refuses more than 6 shots, a shot under 1 s or over 512 characters, and a \";\" where the shots go in the prompt", () => {
+    const seven = Array.from({ length: 7 }, () => ({ prompt: "a beat", duration: 1 }));
+    expect(problemsOf({ product: "multi-shot", model: "kling-3.0", multiPrompt: seven, duration: "7" })).toEqual(["multiPrompt must be at most 6, got an array"]);
+    expect(problemsOf({ product: "multi-shot", model: "kling-v3", multiPrompt: [{ prompt: "a", duration: 0 }, { prompt: "b", duration: 5 }] })).toEqual([
+      "multiPrompt.0.duration must be at least 1, got 0",
+    ]);
+    expect(problemsOf({ product: "multi-shot", model: "kling-v3", multiPrompt: [{ prompt: "a".repeat(513), duration: 5 }] })).toEqual([
+      "multiPrompt.0.prompt must be at most 512 characters (got 513)",
+    ]);
+    expect(problemsOf({ product: "multi-shot", model: "kling-3.0", multiPrompt: [{ prompt: "rain; sun", duration: 5 }] })).toEqual([
+      'multiPrompt.0.prompt must not contain ";" for kling-3.0 (its shots go in the prompt, separated by semicolons)',
+    ]);
+  });
+
+  it("needs the shots for a multi-shot product, and takes multiPrompt only with it", () => {
+    expect(problemsOf({ product: "multi-shot", model: "kling-v3", prompt: "a cat" })).toEqual(["product multi-shot needs its shots: multiPrompt, 1 to 6 of {prompt, duration}"]);
+    expect(problemsOf({ product: "multi-shot", model: "kling-3.0", prompt: "shot 1, 2, rain; shot 2, 3, sun;" })).toEqual(["product multi-shot needs its shots: multiPrompt, 1 to 6 of {prompt, duration}"]);
+    expect(problemsOf({ model: "kling-3.0", multiPrompt: shots })).toEqual(["multiPrompt is only taken with product multi-shot"]);
+    expect(problemsOf({ product: "multi-shot", model: "kling-3.0", prompt: "a cat", multiPrompt: shots })).toEqual([
+      "prompt and multiPrompt cannot be combined: a multi-shot video's words are its shots' prompts",
+    ]);
+  });
+
+  it("refuses a shot-form prompt on 3.0 Turbo unless the product is multi-shot (it has no switch to say no)", () => {
+    expect(problemsOf({ model: "kling-3.0-turbo", prompt: "shot 1, 2, rain; shot 2, 3, sun;" })).toEqual([
+      'prompt is in Kling\'s multi-shot form ("shot n, m, words;"), which kling-3.0-turbo always makes into shots (it has no multi_shot switch): set product to multi-shot',
+    ]);
+    // On 3.0 the same prompt stays one shot: multi_shot false is sent.
+    expect(toCreateTaskBody(requestOf({ model: "kling-3.0", prompt: "shot 1, 2, rain; shot 2, 3, sun;" }), "job-1").multi_shot).toBe(false);
+  });
+
+  it("checks each shot's words for blocked terms", () => {
+    expect(problemsOf({ product: "multi-shot", model: "kling-v3", multiPrompt: [{ prompt: "gore", duration: 5 }] }, { ...OPTIONS, blockedTerms: ["gore"] })).toEqual([
+      'multiPrompt.0.prompt contains the blocked term "gore"',
+    ]);
+  });
+});
