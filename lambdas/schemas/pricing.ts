@@ -1,7 +1,8 @@
 /**
  * What a video costs, in Kling resource-pack units: the one pricing table of the project.
- * CheckCredits prices requests with it, the simulator charges its packs with it and the README's
- * model table shows it. Each row says where its figures come from.
+ * CheckCredits prices requests with it and the README's model table shows it; the simulator charges
+ * by its own copy of Kling's prices (local/simulator/kling-tables.ts), so a wrong figure here shows.
+ * Each row says where its figures come from.
  *
  * Source: Kling's API documentation "Prices" (units per second of video, std = 720p, pro = 1080p).
  * A price that is not known is not guessed: `priceUnits` refuses it, so the advisory credit
@@ -50,7 +51,7 @@ export const PRICING: Readonly<Record<ModelName, ModelPrice>> = {
 };
 
 export interface PricedRequest {
-  /** A model name; a string, since the simulator prices whatever a client sends. */
+  /** A model name; a string, since a name without a price is refused here (priceUnits), not by the type. */
   readonly model: string;
   readonly mode: Mode;
   /** Seconds of video, as Kling's legacy API writes them ("3" to "15"). */

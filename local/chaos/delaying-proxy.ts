@@ -9,7 +9,7 @@ import { createServer, request as httpRequest, type IncomingHttpHeaders, type In
 import type { AddressInfo } from "node:net";
 import type { ApiRequestInfo, DelayFault } from "../simulator";
 import { isRecord } from "../simulator/json";
-import { routeOf } from "../simulator/routes";
+import { queriedIds, routeOf } from "../simulator/routes";
 
 export interface DelaySource {
   delayFor(request: ApiRequestInfo): DelayFault | undefined;
@@ -85,7 +85,7 @@ export async function startDelayingProxy(targetBaseUrl: string, source: DelaySou
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
     const url = new URL(request.url ?? "/", "http://127.0.0.1");
-    const delay = delayOf(source, request.method ?? "GET", url.pathname, body);
+    const delay = delayOf(source, request.method ?? "GET", url, body);
 
     if (delay && !delay.afterHandling) await sleep(delay.delayMs);
     let answer: Forwarded;
@@ -130,10 +130,11 @@ export async function startDelayingProxy(targetBaseUrl: string, source: DelaySou
   };
 }
 
-/** The request as the simulator's FaultPlan sees it; video downloads and unknown paths are never held. */
-function delayOf(source: DelaySource, method: string, pathname: string, body: Buffer): DelayFault | undefined {
+/** The request as the simulator's FaultPlan sees it; media downloads and unknown paths are never held. */
+function delayOf(source: DelaySource, method: string, url: URL, body: Buffer): DelayFault | undefined {
+  const pathname = url.pathname;
   const route = routeOf(method, pathname);
-  if (route.kind === "video" || route.kind === "other") return undefined;
+  if (route.kind === "video" || route.kind === "audio" || route.kind === "face" || route.kind === "other") return undefined;
   let createBody: unknown;
   if (route.kind === "create") {
     try {
@@ -149,6 +150,7 @@ function delayOf(source: DelaySource, method: string, pathname: string, body: Bu
     path: pathname,
     taskKind: "taskKind" in route ? route.taskKind : undefined,
     createBody,
+    ...(route.kind === "query" ? { taskIds: "id" in route ? [route.id] : queriedIds(url.searchParams) } : {}),
   });
 }
 

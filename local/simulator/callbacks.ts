@@ -11,10 +11,9 @@
  */
 import { createHmac, randomUUID } from "node:crypto";
 import type { Clock } from "#lambdas/common/clock";
-import type { TaskStatus } from "#lambdas/kling/wire";
 import type { CallbackFault, CallbackFaultKind, CallbackInfo } from "./faults";
 import type { StatsRecorder } from "./stats";
-import type { StatusChange } from "./tasks";
+import type { StatusChange, TaskStatus } from "./tasks";
 
 /** Real ms a receiver has to answer a callback before it counts as failed. */
 const DELIVERY_TIMEOUT_MS = 10_000;

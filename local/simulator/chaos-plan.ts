@@ -16,7 +16,7 @@
  */
 import { VIDEO_DELIVERY_FAULTS } from "./video-delivery";
 import { errorFault, SUCCEED, type ApiRequestInfo, type Fault, type FaultPlan, type NewTaskInfo, type TaskOutcome } from "./faults";
-import { isRecord } from "./json";
+import { externalTaskIdOf } from "./json";
 import { CONCURRENCY_LIMIT_MESSAGE } from "./scenarios";
 
 /** Faults the simulator answers itself (FaultPlan.onRequest). */
@@ -183,12 +183,9 @@ export function chaosPlan(options: ChaosPlanOptions): ChaosPlan {
 
   /** The identity a request's draws are keyed by: its job's external_task_id where there is one. */
   const identity = (request: ApiRequestInfo): string => {
-    if (request.kind === "create") {
-      const body = request.createBody;
-      return isRecord(body) && typeof body.external_task_id === "string" ? body.external_task_id : "(no external id)";
-    }
+    if (request.kind === "create") return externalTaskIdOf(request.createBody) ?? "(no external id)";
     if (request.kind === "query") {
-      const id = lastSegment(request.path);
+      const id = request.taskIds?.[0] ?? lastSegment(request.path);
       return externalIdByTaskId.get(id) ?? id;
     }
     return "(account)";

@@ -3,8 +3,8 @@
  * request and every new task. Named scenarios (scenarios.ts) are one kind of plan; a seeded
  * random "chaos" plan can implement the same two hooks.
  */
-import type { KlingTaskKind } from "#lambdas/kling/port";
-import type { TaskStatus } from "#lambdas/kling/wire";
+import type { CreateKind, SimulatorTaskKind } from "./endpoints";
+import type { TaskStatus } from "./tasks";
 import type { VideoDeliveryFault } from "./video-delivery";
 
 /** The API requests a plan is consulted for (video downloads have a hook of their own). */
@@ -15,9 +15,11 @@ export interface ApiRequestInfo {
   readonly kind: ApiRequestKind;
   readonly method: string;
   readonly path: string;
-  readonly taskKind?: KlingTaskKind;
+  readonly taskKind?: CreateKind;
   /** The parsed JSON body of a create, when it parsed. */
   readonly createBody?: unknown;
+  /** The ids a query asks for: the legacy path's task or external id, or the new standard's `task_ids` / `external_task_ids`. */
+  readonly taskIds?: readonly string[];
 }
 
 export type FaultAnswer =
@@ -48,7 +50,7 @@ export type TaskOutcome =
 
 export interface NewTaskInfo {
   readonly taskId: string;
-  readonly kind: KlingTaskKind;
+  readonly kind: SimulatorTaskKind;
   readonly model: string;
   readonly externalTaskId?: string;
 }

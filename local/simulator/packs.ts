@@ -1,6 +1,6 @@
 /**
- * The account's resource packs: creates are paid from them (with the project's one pricing
- * table) and `GET /account/costs` reports them.
+ * The account's resource packs: creates are paid from them (at the simulator's own prices,
+ * kling-tables.ts) and `GET /account/costs` reports them.
  */
 import type { ResourcePack } from "#lambdas/kling/wire";
 

@@ -1,34 +1,39 @@
 /**
  * The embedded Kling simulator: a real HTTP server on 127.0.0.1 that speaks both standards of
- * Kling's API documentation (legacy `/v1`, and the new path-based one, API key only), checks create bodies
- * with its own rule tables (validation.ts, validation-v2.ts), charges resource packs with the
- * project's pricing table, enforces the concurrency limit, and injects the faults of a scenario
- * or any FaultPlan on either standard's requests.
+ * Kling's API documentation (legacy `/v1`, and the new path-based one, API key only) for every video
+ * product it serves (endpoints.ts), checks create bodies with its own rule tables (validation.ts,
+ * validation-v2.ts, products/), charges resource packs at its own prices (kling-tables.ts),
+ * enforces the concurrency limit, and injects the faults of a scenario or any FaultPlan on every
+ * product's requests. It imports only types from the pipeline (lambdas/): it is an independent oracle.
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import { type Clock, wallClock } from "#lambdas/common/clock";
-import { isNewTaskKind, type KlingCredentials, type KlingTaskKind } from "#lambdas/kling/port";
-import type { ResourcePack, TaskKind } from "#lambdas/kling/wire";
-import { priceUnits } from "#lambdas/schemas/pricing";
+import type { Clock } from "#lambdas/common/clock";
+import type { KlingCredentials } from "#lambdas/kling/port";
+import type { ResourcePack } from "#lambdas/kling/wire";
+import type { AcceptedCreate } from "./accepted";
+import { identifyFace, productContext, serveAudio, serveFaceImage } from "./account-media";
 import { failure, faultAnswer, readBody, send, success, type Answer } from "./answers";
+import { isNewKind, type LegacyKind, type SimulatorTaskKind } from "./endpoints";
 import { authenticate } from "./auth";
 import { seededCallbackFaults, type CallbackFaultOptions } from "./callback-faults";
 import { CallbackSender, clockTimers, signingKeyOf, type CallbackLogEntry, type CallbackScheduler } from "./callbacks";
 import type { ApiRequestInfo, FaultPlan } from "./faults";
-import { isRecord } from "./json";
+import { externalTaskIdOf, isRecord } from "./json";
 import { ResourcePacks, type PackSeed } from "./packs";
+import { RETENTION_MS, type FaceSession } from "./products/context";
+import { validateCreate } from "./products/index";
 import { syntheticMp4 } from "./mp4";
 import { OtherUsers, type HeldSlot, type OtherUsersTask } from "./other-users";
-import { isNewStandardRoute, routeOf, type Route } from "./routes";
+import { isNewStandardRoute, queriedIds, routeOf, type Route } from "./routes";
 import { perItemPlan } from "./per-item-plan";
 import { CONCURRENCY_LIMIT_MESSAGE, scenarioNamed, type ScenarioName } from "./scenarios";
 import { StatsRecorder, type RequestKind, type SimulatorStats } from "./stats";
 import { createdTaskWire, newTaskWire, statusChanges, taskAsOf, taskWire, TaskStore, type SimulatedTask } from "./tasks";
-import { validateCreateBody, type AcceptedCreate, type CreateValidation } from "./validation";
-import { validateNewCreateBody } from "./validation-v2";
+
+const wallClock: Clock = { now: () => Date.now() };
 
 /** Accepted when no credentials are configured; printed by the CLI. Not a secret. */
 export const DEV_API_KEY = "sim-dev-api-key";
@@ -38,8 +43,6 @@ export const DEFAULT_UNITS = 10_000;
 
 /** Base64 images are at most 10 MB, about 13.4 MB as base64, and a request holds two. */
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
-/** Kling purges video URLs after 30 days. */
-const VIDEO_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 /** The media bytes of each video the simulator makes (local/simulator/mp4.ts): 256 KiB by default. */
 const DEFAULT_VIDEO_MEDIA_BYTES = 256 * 1024;
 
@@ -134,6 +137,8 @@ interface SimulatorState {
   readonly onRequest: SimulatorOptions["onRequest"];
   readonly videoMediaBytes: number;
   readonly callbacks: CallbackSender;
+  /** Lip-sync's face identifications, by session id. */
+  readonly faceSessions: Map<string, FaceSession>;
   /** Set once the server listens: the new standard's answers carry absolute URLs. */
   baseUrl: string;
 }
@@ -149,17 +154,16 @@ class SimulatedKling {
   }
 
   createTask(route: Extract<Route, { kind: "create" }>, body: unknown, at: number): Answer {
-    const taskKind: KlingTaskKind = route.taskKind;
-    const validation: CreateValidation = isNewTaskKind(taskKind)
-      ? validateNewCreateBody(taskKind, route.model ?? "", body)
-      : validateCreateBody(taskKind, body);
+    if (route.taskKind === "identify-face") return identifyFace(this.s, body, at);
+    const taskKind: SimulatorTaskKind = route.taskKind;
+    const validation = validateCreate(taskKind, route.model ?? "", body, productContext(this.s, at));
     if (!validation.ok) return failure(400, 1201, validation.message);
     const request = validation.create;
     if (request.externalTaskId !== undefined && this.s.tasks.hasExternalId(request.externalTaskId)) {
       return failure(400, 1201, `external_task_id ${request.externalTaskId} already exists`);
     }
     if (this.s.tasks.activeCount() + this.s.otherUsers.heldAt(at) >= this.s.maxConcurrentTasks) return failure(429, 1303, CONCURRENCY_LIMIT_MESSAGE);
-    const units = priceUnits({ model: request.model, mode: request.mode, duration: request.duration, sound: request.sound });
+    const units = request.units;
     const charges = this.s.packs.charge(units, at);
     if (!charges) return failure(429, 1102, `Resource pack exhausted or expired: this video costs ${units} units`);
 
@@ -174,17 +178,18 @@ class SimulatedKling {
       charges,
       outcome,
       videoId: randomUUID(),
+      audioId: request.result === "audio" ? randomUUID() : undefined,
       createdAt: at,
       generationMs: this.s.generationMsFor(request),
     });
     this.s.stats.countTaskCreated(request.externalTaskId);
     if (request.callbackUrl !== undefined) this.followWithCallbacks(task, request.callbackUrl);
-    return success(isNewTaskKind(taskKind) ? newTaskWire(task, this.s.baseUrl) : createdTaskWire(task));
+    return success(isNewKind(taskKind) ? newTaskWire(task, this.s.baseUrl) : createdTaskWire(task));
   }
 
   /** Each status change of the task is POSTed to its callback URL, as its standard's query shows the task. */
   followWithCallbacks(task: SimulatedTask, callbackUrl: string): void {
-    const wire = isNewTaskKind(task.kind) ? newTaskWire : taskWire;
+    const wire = isNewKind(task.kind) ? newTaskWire : taskWire;
     this.s.callbacks.follow({
       taskId: task.taskId,
       externalTaskId: task.request.externalTaskId,
@@ -222,12 +227,12 @@ class SimulatedKling {
     return success({ result: page.map((task) => newTaskWire(task, this.s.baseUrl)), count: page.length, has_more: hasMore, ...(hasMore ? { next_cursor: String(offset + limit) } : {}) });
   }
 
-  queryTask(taskKind: TaskKind, id: string): Answer {
+  queryTask(taskKind: LegacyKind, id: string): Answer {
     const task = this.s.tasks.find(taskKind, id);
     return task ? success(taskWire(task, this.s.baseUrl)) : failure(400, 1201, "Task not found");
   }
 
-  listTasks(taskKind: TaskKind, query: URLSearchParams): Answer {
+  listTasks(taskKind: LegacyKind, query: URLSearchParams): Answer {
     const pageNum = integerParam(query, "pageNum", 1, 1, 1000);
     if (pageNum === undefined) return failure(400, 1201, "pageNum must be a whole number from 1 to 1000");
     const pageSize = integerParam(query, "pageSize", 30, 1, 500);
@@ -247,7 +252,7 @@ class SimulatedKling {
 
   serveVideo(videoId: string, url: URL, at: number): { answer: Answer; fault?: string } {
     const task = this.s.tasks.byVideoId(videoId);
-    if (!task || task.status !== "succeed" || at - task.updatedAt > VIDEO_RETENTION_MS) {
+    if (!task || task.status !== "succeed" || at - task.updatedAt > RETENTION_MS) {
       return { answer: failure(404, 1203, "Video not found") };
     }
     const delivery = this.s.plan.onVideoDownload?.({ taskId: task.taskId, externalTaskId: task.request.externalTaskId });
@@ -273,6 +278,14 @@ class SimulatedKling {
       request.resume();
       return this.serveVideo(route.videoId, url, at);
     }
+    if (route.kind === "audio") {
+      request.resume();
+      return { answer: serveAudio(this.s, route.audioId, route.format, at) };
+    }
+    if (route.kind === "face") {
+      request.resume();
+      return { answer: serveFaceImage(this.s, route.sessionId, route.faceId) };
+    }
 
     const raw = await readBody(request, MAX_BODY_BYTES);
     const auth = authenticate(request.headers.authorization, this.s.credentials, at, isNewStandardRoute(route));
@@ -294,10 +307,9 @@ class SimulatedKling {
       path: url.pathname,
       taskKind: "taskKind" in route ? route.taskKind : undefined,
       createBody: body,
+      ...(route.kind === "query" ? { taskIds: "id" in route ? [route.id] : queriedIds(url.searchParams) } : {}),
     };
-    if (route.kind === "create") {
-      this.s.stats.countCreateAttempt(isRecord(body) && typeof body.external_task_id === "string" ? body.external_task_id : undefined);
-    }
+    if (route.kind === "create") this.s.stats.countCreateAttempt(externalTaskIdOf(body));
     const fault = this.s.plan.onRequest(info);
     if (fault && !fault.afterHandling) {
       this.s.stats.countFault();
@@ -318,7 +330,7 @@ class SimulatedKling {
   }
 
   /** The answer of one of Kling's API operations (a fault may replace it). */
-  private answerApiRoute(route: Exclude<Route, { kind: "other" | "video" }>, body: unknown, url: URL, at: number): Answer {
+  private answerApiRoute(route: Exclude<Route, { kind: "other" | "video" | "audio" | "face" }>, body: unknown, url: URL, at: number): Answer {
     switch (route.kind) {
       case "create":
         return this.createTask(route, body, at);
@@ -335,7 +347,9 @@ class SimulatedKling {
     const method = request.method ?? "GET";
     const url = new URL(request.url ?? "/", "http://127.0.0.1");
     const route = routeOf(method, url.pathname);
-    this.s.stats.countRequest(route.kind);
+    // Audio and face images are media downloads, counted with the videos.
+    const kind: RequestKind = route.kind === "audio" || route.kind === "face" ? "video" : route.kind;
+    this.s.stats.countRequest(kind);
     let result: { answer: Answer; fault?: string };
     try {
       result = await this.answerRequest(request, route, url);
@@ -346,7 +360,7 @@ class SimulatedKling {
     this.s.onRequest?.({
       method,
       path: url.pathname,
-      kind: route.kind,
+      kind,
       status,
       code: result.answer.type === "envelope" ? result.answer.code : undefined,
       fault: result.fault,
@@ -425,6 +439,7 @@ function simulatorState(options: SimulatorOptions, scenario: ReturnType<typeof s
     },
     onRequest: options.onRequest,
     videoMediaBytes: options.videoMediaBytes ?? DEFAULT_VIDEO_MEDIA_BYTES,
+    faceSessions: new Map(),
     callbacks: new CallbackSender({
       clock,
       scheduler: options.scheduler ?? clockTimers(clock),

@@ -1,6 +1,7 @@
 import type { ApiRequestKind } from "./faults";
 
 /** Every request is counted under one kind; `other` is an unknown path or a wrong method. */
+/** `video`: a media download (a video, an audio, a face image). */
 export type RequestKind = ApiRequestKind | "video" | "other";
 
 /** What happened to the callbacks of tasks created with a callback URL (callbacks.ts). */

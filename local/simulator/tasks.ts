@@ -3,26 +3,68 @@
  * the generation time, then the outcome the fault plan chose once the time has passed. Status
  * is derived from the clock, so a scaled or fake clock drives it.
  */
-import { isNewTaskKind, type KlingTaskKind } from "#lambdas/kling/port";
-import type { Task, TaskKind, TaskStatus } from "#lambdas/kling/wire";
-import type { NewTask as NewStandardTask } from "#lambdas/kling/wire-v2";
+import type { AcceptedCreate, ParentVideo } from "./accepted";
+import { isNewKind, type LegacyKind, type SimulatorTaskKind } from "./endpoints";
 import type { TaskOutcome } from "./faults";
 import type { HeldSlot } from "./other-users";
 import type { Charge } from "./packs";
-import type { AcceptedCreate } from "./validation";
+
+/** Kling's task statuses on the legacy standard (the new one writes `succeeded`). */
+export type TaskStatus = "submitted" | "processing" | "succeed" | "failed";
+
+interface VideoWire {
+  id: string;
+  url: string;
+  watermark_url?: string;
+  duration: string;
+}
+
+interface AudioWire {
+  id: string;
+  url_mp3: string;
+  url_wav: string;
+  duration_mp3: string;
+  duration_wav: string;
+}
+
+/** A task as the legacy standard writes it (create answers, queries, lists and callbacks), per Kling's product pages. */
+export interface LegacyTaskWire {
+  task_id: string;
+  task_status: TaskStatus;
+  task_status_msg?: string;
+  task_info: { external_task_id?: string; parent_video?: ParentVideo };
+  task_result?: { videos: VideoWire[]; audios?: AudioWire[] };
+  final_unit_deduction?: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A task as the new standard writes it: `succeeded`, `outputs[]`, `billing[]`. */
+export interface NewTaskWire {
+  id: string;
+  status: "submitted" | "processing" | "succeeded" | "failed";
+  message?: string;
+  create_time: number;
+  update_time: number;
+  external_id?: string;
+  outputs?: ({ type: "video" } & VideoWire)[];
+  billing?: { charge_type: "unit"; amount: string; package_type: "video" | "audio" }[];
+}
 
 /** The share of the generation time a task spends `submitted` before `processing`. */
 const SUBMITTED_SHARE = 0.1;
 
 export interface SimulatedTask {
   readonly taskId: string;
-  /** A legacy kind, or a new-standard one (text-to-video, image-to-video). */
-  readonly kind: KlingTaskKind;
+  /** A legacy kind, or a new-standard one (endpoints.ts). */
+  readonly kind: SimulatorTaskKind;
   readonly request: AcceptedCreate;
   readonly units: number;
   readonly charges: readonly Charge[];
   readonly outcome: TaskOutcome;
   readonly videoId: string;
+  /** The audio a video-to-audio task makes. */
+  readonly audioId: string | undefined;
   readonly createdAt: number;
   /** Simulated ms from create to the end of the task (a stuck task never gets there). */
   readonly generationMs: number;
@@ -111,19 +153,19 @@ export class TaskStore {
   }
 
   /** By Kling's task_id or the caller's external_task_id, within one legacy kind. */
-  find(kind: TaskKind, id: string): SimulatedTask | undefined {
+  find(kind: LegacyKind, id: string): SimulatedTask | undefined {
     return this.tasks.find((task) => task.kind === kind && (task.taskId === id || task.request.externalTaskId === id));
   }
 
   /** The new standard's tasks with these task ids (`task_ids`) or external ids (`external_task_ids`), in the order asked. */
   findNew(by: "task_ids" | "external_task_ids", ids: readonly string[]): SimulatedTask[] {
-    const ofNew = this.tasks.filter((task) => isNewTaskKind(task.kind));
+    const ofNew = this.tasks.filter((task) => isNewKind(task.kind));
     return ids.flatMap((id) => ofNew.filter((task) => (by === "task_ids" ? task.taskId : task.request.externalTaskId) === id));
   }
 
   /** The new standard's tasks, newest first, from `offset` (the cursor), at most `limit`. */
   pageNew(offset: number, limit: number): SimulatedTask[] {
-    return this.tasks.filter((task) => isNewTaskKind(task.kind)).reverse().slice(offset, offset + limit);
+    return this.tasks.filter((task) => isNewKind(task.kind)).reverse().slice(offset, offset + limit);
   }
 
   /** external_task_id is unique per account, across kinds. */
@@ -132,7 +174,7 @@ export class TaskStore {
   }
 
   /** Newest first, as a task list reads. */
-  page(kind: KlingTaskKind, pageNum: number, pageSize: number): SimulatedTask[] {
+  page(kind: LegacyKind, pageNum: number, pageSize: number): SimulatedTask[] {
     const ofKind = this.tasks.filter((task) => task.kind === kind).reverse();
     return ofKind.slice((pageNum - 1) * pageSize, pageNum * pageSize);
   }
@@ -141,17 +183,25 @@ export class TaskStore {
     return this.tasks.find((task) => task.videoId === videoId);
   }
 
+  byAudioId(audioId: string): SimulatedTask | undefined {
+    return this.tasks.find((task) => task.audioId !== undefined && task.audioId === audioId);
+  }
+
   all(): SimulatedTask[] {
     return this.tasks.map((task) => ({ ...task }));
   }
 }
 
-export function videoUrl(baseUrl: string, task: SimulatedTask): string {
+export function videoUrl(baseUrl: string, task: Pick<SimulatedTask, "videoId">): string {
   return `${baseUrl}/videos/${task.videoId}.mp4`;
 }
 
+export function audioUrl(baseUrl: string, audioId: string, format: "mp3" | "wav"): string {
+  return `${baseUrl}/audios/${audioId}.${format}`;
+}
+
 /** The `data` of a create answer. */
-export function createdTaskWire(task: SimulatedTask): Task {
+export function createdTaskWire(task: SimulatedTask): LegacyTaskWire {
   return {
     task_id: task.taskId,
     task_info: taskInfo(task),
@@ -161,9 +211,9 @@ export function createdTaskWire(task: SimulatedTask): Task {
   };
 }
 
-/** The `data` of a query answer (and an item of a list answer). */
-export function taskWire(task: SimulatedTask, baseUrl: string): Task {
-  const wire: Task = {
+/** The `data` of a query answer (and an item of a list answer, and a callback's body). */
+export function taskWire(task: SimulatedTask, baseUrl: string): LegacyTaskWire {
+  const wire: LegacyTaskWire = {
     task_id: task.taskId,
     task_status: task.status,
     task_status_msg: task.statusMessage,
@@ -175,6 +225,7 @@ export function taskWire(task: SimulatedTask, baseUrl: string): Task {
     const url = videoUrl(baseUrl, task);
     wire.task_result = {
       videos: [{ id: task.videoId, url, watermark_url: `${url}?watermark=1`, duration: task.request.duration }],
+      ...(task.audioId === undefined ? {} : { audios: [audioWire(baseUrl, task.audioId, task.request.duration)] }),
     };
     wire.final_unit_deduction = String(task.units);
   } else if (task.status === "failed") {
@@ -184,13 +235,20 @@ export function taskWire(task: SimulatedTask, baseUrl: string): Task {
   return wire;
 }
 
-function taskInfo(task: SimulatedTask): NonNullable<Task["task_info"]> {
-  return task.request.externalTaskId === undefined ? {} : { external_task_id: task.request.externalTaskId };
+function audioWire(baseUrl: string, audioId: string, duration: string): AudioWire {
+  return { id: audioId, url_mp3: audioUrl(baseUrl, audioId, "mp3"), url_wav: audioUrl(baseUrl, audioId, "wav"), duration_mp3: duration, duration_wav: duration };
+}
+
+function taskInfo(task: SimulatedTask): LegacyTaskWire["task_info"] {
+  return {
+    ...(task.request.externalTaskId === undefined ? {} : { external_task_id: task.request.externalTaskId }),
+    ...(task.request.parentVideo === undefined ? {} : { parent_video: task.request.parentVideo }),
+  };
 }
 
 /** A task as the new standard writes it (create answer, query and page items): `succeeded`, `outputs[]`, `billing[]`. */
-export function newTaskWire(task: SimulatedTask, baseUrl: string): NewStandardTask {
-  const wire: NewStandardTask = {
+export function newTaskWire(task: SimulatedTask, baseUrl: string): NewTaskWire {
+  const wire: NewTaskWire = {
     id: task.taskId,
     status: task.status === "succeed" ? "succeeded" : task.status,
     create_time: task.createdAt,

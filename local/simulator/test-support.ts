@@ -1,6 +1,7 @@
 /** Helpers for tests that drive the simulator: a hand-moved clock, JWTs, images, plain HTTP calls. */
 import { createHmac } from "node:crypto";
 import type { Clock } from "#lambdas/common/clock";
+import { syntheticWav } from "./audio";
 import type { CallbackScheduler } from "./callbacks";
 import type { Simulator } from "./server";
 
@@ -80,6 +81,11 @@ export function jpegBase64(width: number, height: number): string {
   sof0.writeUInt16BE(height, 5);
   sof0.writeUInt16BE(width, 7);
   return Buffer.concat([Buffer.from([0xff, 0xd8]), app0, sof0]).toString("base64");
+}
+
+/** The base64 of a real WAV of this many seconds: an audio the simulator's rules read the duration of (avatar, lip-sync). */
+export function wavBase64(seconds: number): string {
+  return syntheticWav("test speech", seconds).toString("base64");
 }
 
 interface CallOptions {
