@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { KlingStandardsClient } from "../kling/both-standards";
-import type { KlingApi, KlingCallObserver } from "../kling/port";
+import { KlingAccountClient, type KlingClientOptions } from "../kling/client";
+import type { KlingAccount, KlingApi, KlingCallObserver } from "../kling/port";
 import { klingCallObserver } from "../observability/kling-calls";
 import type { Clock } from "./clock";
 import { type Environment, klingConnectionConfig } from "./config";
@@ -13,7 +14,19 @@ import { redactFromLogs } from "./redaction";
  * a process that runs several configurations (the local runner) never mixes them.
  */
 export function klingApiFrom(env: Environment, clock: Clock): () => Promise<KlingApi> {
-  const clients = new Map<string, KlingApi>();
+  return klingClientsFrom(env, clock, (options) => new KlingStandardsClient(options));
+}
+
+/**
+ * The same, for a function that only reads the account (`GET /account/costs`, shared by both
+ * standards: PriceBatch): the legacy client alone, so its bundle carries no new-standard client.
+ */
+export function klingAccountFrom(env: Environment, clock: Clock): () => Promise<KlingAccount> {
+  return klingClientsFrom(env, clock, (options) => new KlingAccountClient(options));
+}
+
+function klingClientsFrom<Client>(env: Environment, clock: Clock, make: (options: KlingClientOptions) => Client): () => Promise<Client> {
+  const clients = new Map<string, Client>();
   const credentials = credentialSource(env, clock);
   const traced = klingCallObserver();
   /** Kling refusing the credentials drops them from the cache: the next attempt reads the (perhaps fixed) secret. */
@@ -34,7 +47,7 @@ export function klingApiFrom(env: Environment, clock: Clock): () => Promise<Klin
     const key = createHash("sha256").update(JSON.stringify([baseUrl, timeoutMs, loaded])).digest("hex");
     let client = clients.get(key);
     if (!client) {
-      client = new KlingStandardsClient({ baseUrl, credentials: loaded, timeoutMs, observer, clock });
+      client = make({ baseUrl, credentials: loaded, timeoutMs, observer, clock });
       clients.set(key, client);
     }
     return client;

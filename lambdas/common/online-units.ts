@@ -2,7 +2,7 @@
  * What the account's online resource packs hold, as Kling's `GET /account/costs` says: what
  * CheckCredits and PriceBatch count on, less what the ledger's reservations hold.
  */
-import type { KlingApi } from "../kling/port";
+import type { KlingAccount } from "../kling/port";
 import type { ResourcePack } from "../kling/wire";
 import type { HandlerPorts } from "./ports";
 
@@ -17,8 +17,8 @@ function availableUnits(packs: readonly ResourcePack[]): number {
  * The account endpoint wants at most one call a second and its figure lags up to 12 hours,
  * so a container reuses a recent answer (for the same client) for a while.
  */
-export function cachedOnlineUnits({ kling, clock, settings }: Pick<HandlerPorts, "kling" | "clock" | "settings">): () => Promise<number> {
-  let cached: { kling: KlingApi; units: number; fetchedAt: number } | undefined;
+export function cachedOnlineUnits({ kling, clock, settings }: Pick<HandlerPorts, "clock" | "settings"> & { readonly kling: () => Promise<KlingAccount> }): () => Promise<number> {
+  let cached: { kling: KlingAccount; units: number; fetchedAt: number } | undefined;
   return async () => {
     const client = await kling();
     const at = clock.now();

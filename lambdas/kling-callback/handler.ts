@@ -63,8 +63,11 @@ function readHint(body: unknown): { ok: true; hint: CallbackHint } | { ok: false
   return { ok: false, problem: `the callback body is not a Kling task: ${problems.join("; ")}` };
 }
 
-/** Accepted: Kling needs to know no more, and an unknown task is not told apart from a known one. */
-const ACCEPTED: APIGatewayProxyResult = { statusCode: 204, headers: {}, body: "" };
+/**
+ * Accepted: 200, the answer Kling's "Test Callback" expects of a receiver (Kling's callback protocol page). Kling needs
+ * to know no more, and an unknown task is not told apart from a known one.
+ */
+const ACCEPTED: APIGatewayProxyResult = { statusCode: 200, headers: {}, body: "" };
 
 function refused(reason: CallbackRefusal, statusCode: 400 | 401 | 413, problem: string): APIGatewayProxyResult {
   recordCallbackRefused(reason);

@@ -9,7 +9,7 @@ import { redactorFor, type Redactor } from "../common/redaction";
 import { KlingError, klingErrorFromAnswer } from "../errors";
 import { createTokenSource, type TokenSource } from "./jwt";
 import { type Clock, wallClock } from "../common/clock";
-import type { KlingApi, KlingCallObserver, KlingCallOutcome, KlingCredentials, KlingOperation } from "./port";
+import type { KlingAccount, KlingApi, KlingCallObserver, KlingCallOutcome, KlingCredentials, KlingOperation } from "./port";
 import type { NewCreateTaskBody, NewTaskPageRequest } from "./wire-v2";
 import {
   accountCostsSchema,
@@ -34,7 +34,7 @@ export interface KlingClientOptions {
   readonly clock?: Clock;
 }
 
-const TASK_PATHS: Readonly<Record<TaskKind, string>> = {
+export const TASK_PATHS: Readonly<Record<TaskKind, string>> = {
   text2video: "/v1/videos/text2video",
   image2video: "/v1/videos/image2video",
 };
@@ -76,8 +76,13 @@ const errorBodySchema = z.object({
   request_id: z.string().optional().catch(undefined),
 });
 
-export class KlingClient implements KlingApi<TaskKind> {
-  private readonly baseUrl: string;
+/**
+ * The transport (signing, timeouts, redaction, error classification, observation) and the
+ * account endpoint, which both standards share: all a function that only reads the resource
+ * packs needs (PriceBatch), so its bundle carries no task endpoints.
+ */
+export class KlingAccountClient implements KlingAccount {
+  protected readonly baseUrl: string;
   private readonly tokens: TokenSource;
   private readonly timeoutMs: number;
   private readonly observer: KlingCallObserver | undefined;
@@ -94,43 +99,6 @@ export class KlingClient implements KlingApi<TaskKind> {
     }
     this.tokens = createTokenSource(options.credentials, options.clock ?? wallClock);
     this.observer = options.observer;
-  }
-
-  async createTask(kind: TaskKind, body: CreateTaskBody): Promise<Task> {
-    return this.call({ operation: "createTask", method: "POST", path: taskPath(kind), body, data: taskSchema, dataName: "task" });
-  }
-
-  async getTask(kind: TaskKind, id: string): Promise<Task> {
-    return this.call({
-      operation: "getTask",
-      method: "GET",
-      path: `${taskPath(kind)}/${taskIdSegment(id)}`,
-      data: taskSchema,
-      dataName: "task",
-    });
-  }
-
-  async findTaskByExternalId(kind: TaskKind, externalTaskId: string): Promise<Task | undefined> {
-    try {
-      return await this.getTask(kind, externalTaskId);
-    } catch (error) {
-      if (error instanceof KlingError && error.refusal === "task-not-found") return undefined;
-      throw error;
-    }
-  }
-
-  async listTasks(kind: TaskKind, page: { pageNum: number; pageSize: number }): Promise<Task[]> {
-    return this.call({
-      operation: "listTasks",
-      method: "GET",
-      path: taskPath(kind),
-      query: {
-        pageNum: integerIn(page.pageNum, PAGE_NUM_RANGE, "pageNum"),
-        pageSize: integerIn(page.pageSize, PAGE_SIZE_RANGE, "pageSize"),
-      },
-      data: taskListSchema,
-      dataName: "task list",
-    });
   }
 
   async getResourcePacks(range: { startTime: number; endTime: number }): Promise<ResourcePack[]> {
@@ -228,6 +196,46 @@ export class KlingClient implements KlingApi<TaskKind> {
       ? `?${new URLSearchParams(Object.entries(request.query).map(([name, value]): [string, string] => [name, String(value)]))}`
       : "";
     return `${this.baseUrl}${request.path}${query}`;
+  }
+}
+
+/** The legacy standard's task endpoints, over the same transport. */
+export class KlingClient extends KlingAccountClient implements KlingApi<TaskKind> {
+  async createTask(kind: TaskKind, body: CreateTaskBody): Promise<Task> {
+    return this.call({ operation: "createTask", method: "POST", path: taskPath(kind), body, data: taskSchema, dataName: "task" });
+  }
+
+  async getTask(kind: TaskKind, id: string): Promise<Task> {
+    return this.call({
+      operation: "getTask",
+      method: "GET",
+      path: `${taskPath(kind)}/${taskIdSegment(id)}`,
+      data: taskSchema,
+      dataName: "task",
+    });
+  }
+
+  async findTaskByExternalId(kind: TaskKind, externalTaskId: string): Promise<Task | undefined> {
+    try {
+      return await this.getTask(kind, externalTaskId);
+    } catch (error) {
+      if (error instanceof KlingError && error.refusal === "task-not-found") return undefined;
+      throw error;
+    }
+  }
+
+  async listTasks(kind: TaskKind, page: { pageNum: number; pageSize: number }): Promise<Task[]> {
+    return this.call({
+      operation: "listTasks",
+      method: "GET",
+      path: taskPath(kind),
+      query: {
+        pageNum: integerIn(page.pageNum, PAGE_NUM_RANGE, "pageNum"),
+        pageSize: integerIn(page.pageSize, PAGE_SIZE_RANGE, "pageSize"),
+      },
+      data: taskListSchema,
+      dataName: "task list",
+    });
   }
 }
 

@@ -30,7 +30,7 @@ const MAX_PAGE_SIZE = 500;
 const MAX_PAGE_NUM = 1000;
 
 /** Legacy body fields the new standard has no place for (none of its pages documents them). */
-const LEGACY_ONLY_FIELDS = ["negative_prompt", "cfg_scale", "camera_control"] as const;
+const LEGACY_ONLY_FIELDS = ["negative_prompt", "cfg_scale", "camera_control", "shot_type", "multi_prompt"] as const;
 
 export class NewStandardClient implements Omit<KlingApi<NewTaskKind>, "getResourcePacks"> {
   /**
@@ -130,6 +130,7 @@ function toNewCreateTaskBody(kind: NewTaskKind, body: CreateTaskBody): NewCreate
   };
   if (kind === "text-to-video" && body.aspect_ratio !== undefined) settings.aspect_ratio = body.aspect_ratio;
   if (body.sound !== undefined) settings.audio = body.sound === "on" ? "native" : "off";
+  if (body.multi_shot !== undefined) settings.multi_shot = body.multi_shot;
   const options: NewCreateTaskBody["options"] = {};
   if (body.callback_url !== undefined) options.callback_url = body.callback_url;
   if (body.external_task_id !== undefined) options.external_task_id = body.external_task_id;

@@ -47,6 +47,9 @@ export interface KlingApi<Kind extends KlingTaskKind = KlingTaskKind> {
   getResourcePacks(range: { startTime: number; endTime: number }): Promise<ResourcePack[]>;
 }
 
+/** What a function that only reads the account's resource packs needs of Kling. */
+export type KlingAccount = Pick<KlingApi, "getResourcePacks">;
+
 /** The KlingApi operation an HTTP request to Kling belongs to. */
 export type KlingOperation = "createTask" | "getTask" | "listTasks" | "getResourcePacks";
 

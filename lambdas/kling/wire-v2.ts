@@ -26,6 +26,8 @@ interface NewSettings {
   /** Whole seconds, a number (the legacy standard writes a string). */
   duration: number;
   audio?: "native" | "off";
+  /** Defaults to true on 3.0: always sent where the model has it (models.ts). */
+  multi_shot?: boolean;
 }
 
 interface NewOptions {

@@ -4,7 +4,7 @@
  * answers against them too.
  */
 import * as z from "zod";
-import type { Duration } from "../schemas/models";
+import { CAMERA_CONTROL_TYPES, type CameraControlType, type Duration } from "../schemas/models";
 
 /** The envelope of every answer. An error answer may have no `data`. */
 export const envelopeSchema = z.object({
@@ -63,12 +63,13 @@ export const accountCostsSchema = z.object({
   resource_pack_subscribe_infos: z.array(resourcePackSchema),
 });
 
-export const CAMERA_CONTROL_TYPES = ["simple", "down_back", "forward_up", "right_turn_forward", "left_turn_forward"] as const;
+/** The camera moves live with the model rules that say which model takes which (schemas/models.ts). */
+export { CAMERA_CONTROL_TYPES };
 export const CAMERA_AXES = ["horizontal", "vertical", "pan", "tilt", "roll", "zoom"] as const;
 export type CameraAxis = (typeof CAMERA_AXES)[number];
 
 interface CameraControl {
-  type: (typeof CAMERA_CONTROL_TYPES)[number];
+  type: CameraControlType;
   config?: Partial<Record<CameraAxis, number>>;
 }
 
@@ -89,6 +90,11 @@ export interface CreateTaskBody {
   camera_control?: CameraControl;
   image?: string;
   image_tail?: string;
+  /** Sent whenever the model has the switch (it defaults to true on 3.0); the new standard's `settings.multi_shot`. */
+  multi_shot?: boolean;
+  /** kling-v3's shots, given one by one (`customize`), with `multi_shot: true`. */
+  shot_type?: "customize";
+  multi_prompt?: { index: number; prompt: string; duration: string }[];
   callback_url?: string;
   external_task_id?: string;
 }

@@ -10,10 +10,11 @@
 import * as z from "zod";
 import type { BatchPricing } from "../batch/batch";
 import { wallClock } from "../common/clock";
-import { klingApiFrom } from "../common/kling-api";
+import { klingAccountFrom } from "../common/kling-api";
 import { cachedOnlineUnits } from "../common/online-units";
 import { parseEvent } from "../common/parse-event";
 import { type HandlerPorts, settingsFrom } from "../common/ports";
+import type { KlingAccount } from "../kling/port";
 import { dynamoDbLedgerFrom } from "../ledger/ports";
 import { logger, observed } from "../observability/logger";
 import { priceUnits, sumUnits } from "../schemas/pricing";
@@ -26,7 +27,8 @@ class BatchTooDear extends Error {
   override readonly name = "Kling.InsufficientCredits";
 }
 
-type PriceBatchPorts = Pick<HandlerPorts, "kling" | "clock" | "ledger" | "settings">;
+/** It reads only the account's packs of Kling (the legacy client's account endpoint, shared by both standards). */
+type PriceBatchPorts = Pick<HandlerPorts, "clock" | "ledger" | "settings"> & { readonly kling: () => Promise<KlingAccount> };
 
 export function priceBatchHandler(ports: PriceBatchPorts) {
   const onlineUnits = cachedOnlineUnits(ports);
@@ -65,6 +67,6 @@ async function priceBatch(ports: PriceBatchPorts, onlineUnits: () => Promise<num
 export const handler = priceBatchHandler({
   clock: wallClock,
   settings: settingsFrom(process.env),
-  kling: klingApiFrom(process.env, wallClock),
+  kling: klingAccountFrom(process.env, wallClock),
   ledger: dynamoDbLedgerFrom(process.env),
 });

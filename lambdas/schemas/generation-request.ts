@@ -8,6 +8,7 @@ import * as z from "zod";
 import { taskKindOn, type KlingTaskKind } from "../kling/port";
 import { CAMERA_AXES, CAMERA_CONTROL_TYPES, type CameraAxis, type CreateTaskBody } from "../kling/wire";
 import { ASPECT_RATIOS, DURATIONS, MODEL_NAMES, MODELS, MODES, SOUND_SETTINGS, type ModelName, type VideoInput } from "./models";
+import { PRODUCT_NAMES, type ProductName } from "./products";
 
 /** Only the legacy standard takes a negative prompt, up to 2500 characters. */
 const MAX_NEGATIVE_PROMPT_CHARACTERS = 2500;
@@ -109,10 +110,23 @@ const cameraControlSchema = z
     }
   });
 
+/** The longest words of one shot (Kling's 3.0 pages: "shot prompt; maximum length 512"). */
+const MAX_SHOT_CHARACTERS = 512;
+/** At most 6 shots (Kling's 3.0 pages; kling-v3's multi_prompt). */
+export const MAX_SHOTS = 6;
+
+/** One shot of a multi-shot video: its words and its whole seconds (at least 1). The shots add up to the duration (validation.ts). */
+const shotSchema = z.strictObject({
+  prompt: textOfAtMost(MAX_SHOT_CHARACTERS).refine((text) => text.trim() !== "", "must not be blank"),
+  duration: z.number().int().min(1),
+});
+
 /** "3" to "15" as Kling's legacy API writes them; the numbers 3 to 15 are accepted and become strings. */
 const durationSchema = z.union([z.enum(DURATIONS), z.number().transform(String).pipe(z.enum(DURATIONS))]);
 
 export const generationRequestShape = {
+  /** What to make (products.ts); when absent, image-to-video with an image, else text-to-video. */
+  product: z.enum(PRODUCT_NAMES).optional(),
   /** Required unless an image is given (checked in validation.ts, with the model's own limit). */
   prompt: promptSchema.optional(),
   negativePrompt: textOfAtMost(MAX_NEGATIVE_PROMPT_CHARACTERS).optional(),
@@ -130,6 +144,8 @@ export const generationRequestShape = {
   image: imageSourceSchema.optional(),
   /** The last frame, with image only. */
   imageTail: imageSourceSchema.optional(),
+  /** The shots of a multi-shot video (product multi-shot): 1 to 6. */
+  multiPrompt: z.array(shotSchema).min(1).max(MAX_SHOTS).optional(),
   /** Where the pipeline posts the outcome once the generation ends, signed (lambdas/notify-requester); never sent to Kling. */
   callbackUrl: httpsUrlSchema.optional(),
 };
@@ -151,8 +167,9 @@ export const generationRequestSchema = generationRequestInputSchema.extend({ mod
 
 export type GenerationRequest = z.output<typeof generationRequestSchema>;
 
-/** Kling's (snake_case) name of each field, for the hint when someone sends the wire name. */
-export const WIRE_FIELD_NAMES: Readonly<Record<GenerationRequestField, keyof CreateTaskBody>> = {
+/** Kling's (snake_case) name of each field, for the hint when someone sends the wire name; undefined for the pipeline's own. */
+export const WIRE_FIELD_NAMES: Readonly<Record<GenerationRequestField, keyof CreateTaskBody | undefined>> = {
+  product: undefined,
   prompt: "prompt",
   negativePrompt: "negative_prompt",
   model: "model_name",
@@ -164,8 +181,14 @@ export const WIRE_FIELD_NAMES: Readonly<Record<GenerationRequestField, keyof Cre
   cameraControl: "camera_control",
   image: "image",
   imageTail: "image_tail",
+  multiPrompt: "multi_prompt",
   callbackUrl: "callback_url",
 };
+
+/** The product a request makes: the one it names, else image-to-video with an image, text-to-video without. */
+export function productOf(request: { readonly product?: ProductName | undefined; readonly image?: unknown }): ProductName {
+  return request.product ?? (request.image === undefined ? "text-to-video" : "image-to-video");
+}
 
 /** What the video starts from: an image (the first frame) when one is given. */
 export function videoInput(request: { readonly image?: unknown }): VideoInput {

@@ -29,6 +29,10 @@ type AspectRatio = (typeof ASPECT_RATIOS)[number];
 
 export const SOUND_SETTINGS = ["on", "off"] as const;
 
+/** Kling's camera moves: `simple` (one axis, with a config) or one of the four preset moves. */
+export const CAMERA_CONTROL_TYPES = ["simple", "down_back", "forward_up", "right_turn_forward", "left_turn_forward"] as const;
+export type CameraControlType = (typeof CAMERA_CONTROL_TYPES)[number];
+
 /** What a video starts from: a prompt alone, or an image (the first frame). */
 export type VideoInput = "text" | "image";
 
@@ -72,10 +76,18 @@ export interface ModelCapabilities {
   readonly cfgScale: boolean;
   /** The `sound` parameter: undefined when the model has none; else the modes `sound: "on"` (native audio) is made in. */
   readonly sound: Allowed | undefined;
+  /** True for a model that always makes native audio and has no switch for it (kling-3.0-turbo). */
+  readonly alwaysNativeAudio: boolean;
   /** First and last frame (`imageTail`): undefined when the model takes no last frame. */
   readonly lastFrame: (Allowed & { readonly silentOnly: boolean }) | undefined;
-  /** The modes and durations camera_control is accepted with; undefined when it never is. */
-  readonly cameraControl: (Allowed & { readonly durations: readonly Duration[] }) | undefined;
+  /**
+   * Multi-shot video: undefined when the model makes none. `form` is how the shots are given: `prompt`, the new standard's
+   * "shot n, m, words;" prompt form; `fields`, the legacy kling-v3 `multi_prompt` list. `setting`: the model has a
+   * `multi_shot` switch, which defaults to true on 3.0, so the pipeline always sends it (false unless shots are asked for).
+   */
+  readonly multiShot: { readonly form: "prompt" | "fields"; readonly setting: boolean } | undefined;
+  /** The modes, durations and types camera_control is accepted with; undefined when it never is. */
+  readonly cameraControl: (Allowed & { readonly durations: readonly Duration[]; readonly types: readonly CameraControlType[] }) | undefined;
 }
 
 const BOTH: readonly VideoInput[] = ["text", "image"];
@@ -96,7 +108,9 @@ const LEGACY = {
   negativePrompt: true,
   cfgScale: false,
   sound: undefined,
+  alwaysNativeAudio: false,
   lastFrame: { modes: MODES, silentOnly: false },
+  multiShot: undefined,
   cameraControl: undefined,
 } as const satisfies ModelCapabilities;
 
@@ -110,22 +124,30 @@ const V2_6 = { sound: { modes: PRO_ONLY }, lastFrame: { modes: PRO_ONLY, silentO
 /** 3.0: 3 to 15 s, native audio at either resolution. */
 const V3 = { durations: DURATIONS, sound: { modes: MODES } } as const;
 
+/** kling-v1-5, kling-v1-6, kling-v2-1: first and last frame in pro mode only (updates log 2024-12-09, 2025-03-12, 2025-03-31). */
+const LAST_FRAME_PRO = { lastFrame: { modes: PRO_ONLY, silentOnly: false } } as const;
+
 export const MODELS: Readonly<Record<ModelName, ModelCapabilities>> = {
-  "kling-v1": { ...LEGACY, cfgScale: true, cameraControl: { modes: ["std"], durations: ["5"] } },
-  "kling-v1-5": { ...LEGACY, inputs: IMAGE_ONLY, cfgScale: true },
-  "kling-v1-6": { ...LEGACY, cfgScale: true },
+  "kling-v1": { ...LEGACY, cfgScale: true, cameraControl: { modes: ["std"], durations: ["5"], types: CAMERA_CONTROL_TYPES } },
+  // "V1.5 Model PRO mode supports start/end frame, end frame, motion brush, camera control (simple only)" (updates log 2025-03-12).
+  "kling-v1-5": { ...LEGACY, ...LAST_FRAME_PRO, inputs: IMAGE_ONLY, cfgScale: true, cameraControl: { modes: PRO_ONLY, durations: FIVE_OR_TEN, types: ["simple"] } },
+  "kling-v1-6": { ...LEGACY, ...LAST_FRAME_PRO, cfgScale: true },
   // No mode parameter at all (updates log 2025-05-13): it renders 1080p, priced as such.
   "kling-v2-master": { ...LEGACY, modes: PRO_ONLY, defaultMode: "pro", modeParameter: false },
-  "kling-v2-1": { ...LEGACY, inputs: IMAGE_ONLY },
+  "kling-v2-1": { ...LEGACY, ...LAST_FRAME_PRO, inputs: IMAGE_ONLY },
   "kling-v2-1-master": { ...LEGACY, modes: PRO_ONLY, defaultMode: "pro" },
   "kling-v2-5-turbo": { ...LEGACY, ...TURBO_2_5 },
   "kling-v2-6": { ...LEGACY, ...V2_6 },
-  "kling-v3": { ...LEGACY, ...V3 },
+  // multi_shot, shot_type and multi_prompt (at most 6 shots; updates log 2026-04-23, 2026-05-07).
+  "kling-v3": { ...LEGACY, ...V3, multiShot: { form: "fields", setting: true } },
   "kling-2.5-turbo": { ...NEW, ...TURBO_2_5 },
   "kling-2.6": { ...NEW, ...V2_6 },
-  "kling-3.0": { ...NEW, ...V3, promptCharacters: { text: 3072, image: 3072 } },
-  // No audio setting and first frame only ("First Frame + Last Frame ... not supported yet").
-  "kling-3.0-turbo": { ...NEW, durations: DURATIONS, promptCharacters: { text: 3072, image: 2500 }, lastFrame: undefined },
+  // settings.multi_shot defaults to true: a prompt in the shot form becomes a multi-shot video unless it is sent false.
+  "kling-3.0": { ...NEW, ...V3, promptCharacters: { text: 3072, image: 3072 }, multiShot: { form: "prompt", setting: true } },
+  // Native audio always, with no audio setting (its pages have none; its price row and the capability map: "With Native
+  // Audio"), and first frame only ("First Frame + Last Frame ... not supported yet"; capability map: not supported).
+  // Multi-shot by the prompt form alone: its pages have no multi_shot setting.
+  "kling-3.0-turbo": { ...NEW, durations: DURATIONS, promptCharacters: { text: 3072, image: 2500 }, alwaysNativeAudio: true, lastFrame: undefined, multiShot: { form: "prompt", setting: false } },
 };
 
 /** The longest prompt any model accepts: the field's own limit; each model's is checked with the model. */

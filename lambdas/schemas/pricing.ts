@@ -46,6 +46,7 @@ export const PRICING: Readonly<Record<ModelName, ModelPrice>> = {
   "kling-2.5-turbo": TURBO_2_5,
   "kling-2.6": V2_6,
   "kling-3.0": V3,
+  // Always with native audio (the price page's row: "With Native Audio"); it has no silent price and no switch.
   "kling-3.0-turbo": { perSecond: { std: 0.8, pro: 1.0 }, source: KLING_PRICE_PAGE },
 };
 

@@ -13,12 +13,15 @@ import {
   generationRequestInputSchema,
   generationRequestShape,
   isBase64Image,
+  MAX_SHOTS,
+  productOf,
   videoInput,
   type GenerationRequest,
   type GenerationRequestField,
 } from "./generation-request";
 import {
   ASPECT_RATIOS,
+  CAMERA_CONTROL_TYPES,
   DURATIONS,
   MODEL_NAMES,
   MODELS,
@@ -29,12 +32,14 @@ import {
   isModelName,
   modelsFor,
   modelsWhere,
+  type CameraControlType,
   type Duration,
   type ModelCapabilities,
   type ModelName,
   type Mode,
   type VideoInput,
 } from "./models";
+import { PRODUCT_NAMES, PRODUCTS } from "./products";
 
 /**
  * The most base64 image data (image and imageTail together) a request may carry inline.
@@ -98,6 +103,7 @@ export function validateGenerationRequest(input: unknown, options: ValidationOpt
     ...requestRuleProblems(input, fields, kind),
     ...promptLengthProblems(fields, kind, resolved?.model),
     ...(resolved ? modelProblems(input, fields, kind, resolved) : []),
+    ...productProblems(input, fields, kind, resolved?.model),
   ];
   const blocked = blockedTermProblems(input, options.blockedTerms);
   if (problems.length > 0 || blocked.length > 0 || resolved === undefined) {
@@ -200,10 +206,10 @@ function describeIssue(name: string, issue: z.core.$ZodIssue): string[] {
 
 /** Field names folded so that `negative_prompt`, `NegativePrompt` and `model_name` find their field. */
 const FIELD_BY_FOLDED_NAME: ReadonlyMap<string, GenerationRequestField> = new Map(
-  GENERATION_REQUEST_FIELDS.flatMap((field) => [
-    [foldFieldName(WIRE_FIELD_NAMES[field]), field],
-    [foldFieldName(field), field],
-  ]),
+  GENERATION_REQUEST_FIELDS.flatMap((field) => {
+    const wire = WIRE_FIELD_NAMES[field];
+    return [...(wire === undefined ? [] : [[foldFieldName(wire), field] as const]), [foldFieldName(field), field] as const];
+  }),
 );
 
 function foldFieldName(name: string): string {
@@ -219,7 +225,8 @@ function unknownFieldProblem(key: string): string {
 /** Rules between fields that hold whatever the model. */
 function requestRuleProblems(input: JsonObject, fields: FieldValues, kind: VideoInput): string[] {
   const problems: string[] = [];
-  if (kind === "text" && input.prompt === undefined) problems.push("prompt is required");
+  // A multi-shot video's shots carry its words.
+  if (kind === "text" && input.prompt === undefined && input.multiPrompt === undefined) problems.push("prompt is required");
   if (kind === "text" && input.imageTail !== undefined) {
     problems.push("imageTail is only accepted together with image (image is the first frame, imageTail the last)");
   }
@@ -287,8 +294,9 @@ function modelProblems(input: JsonObject, fields: FieldValues, kind: VideoInput,
   }
   if (input.cfgScale !== undefined && !capabilities.cfgScale) problems.push(`cfgScale is not accepted by ${model}`);
   problems.push(...soundProblems(input, fields, model, mode), ...lastFrameProblems(fields, model, mode));
-  if (input.cameraControl !== undefined && !acceptsCameraControl(capabilities, mode, duration)) {
-    problems.push(`cameraControl is only accepted with ${cameraControlCombinations()} (got ${model}, ${mode} mode, ${duration} s)`);
+  if (input.cameraControl !== undefined && !acceptsCameraControl(capabilities, mode, duration, fields.cameraControl?.type)) {
+    const type = fields.cameraControl === undefined ? "" : `, type ${JSON.stringify(fields.cameraControl.type)}`;
+    problems.push(`cameraControl is only accepted with ${cameraControlCombinations()} (got ${model}, ${mode} mode, ${duration} s${type})`);
   }
   return problems;
 }
@@ -297,7 +305,10 @@ function modelProblems(input: JsonObject, fields: FieldValues, kind: VideoInput,
 function soundProblems(input: JsonObject, fields: FieldValues, model: ModelName, mode: Mode): string[] {
   const accepted = MODELS[model].sound;
   if (input.sound === undefined) return [];
-  if (!accepted) return [`sound is only accepted by ${modelsWhere((capabilities) => capabilities.sound !== undefined).join(", ")}`];
+  if (!accepted) {
+    const always = MODELS[model].alwaysNativeAudio ? ` (${model} always makes native audio and has no switch for it)` : "";
+    return [`sound is only accepted by ${modelsWhere((capabilities) => capabilities.sound !== undefined).join(", ")}${always}`];
+  }
   if (fields.sound === "on" && !accepted.modes.includes(mode)) {
     return [`sound "on" (native audio) is only made in ${modesText(accepted.modes)} by ${model} (got ${mode} mode): set mode to "pro" or sound to "off"`];
   }
@@ -321,6 +332,77 @@ function lastFrameProblems(fields: FieldValues, model: ModelName, mode: Mode): s
   return problems;
 }
 
+/**
+ * The product's own rules (products.ts): that this pipeline runs it and its price is known, that
+ * it fits what the request gives, that the model offers it, and a multi-shot video's shots.
+ */
+function productProblems(input: JsonObject, fields: FieldValues, kind: VideoInput, model: ModelName | undefined): string[] {
+  // A product that is not one of the names was reported with the field.
+  if (input.product !== undefined && fields.product === undefined) return [];
+  // The image as sent decides the default, even when it is refused on its own.
+  const product = productOf({ product: fields.product, image: input.image });
+  const entry = PRODUCTS[product];
+  if (!entry.runs) {
+    const why = entry.price.kind === "unknown" ? `its price is not known (${entry.price.why}), and a price is never guessed` : "this pipeline does not run it yet";
+    return [`product ${product} is refused: ${why}; products run here: ${quotedList(PRODUCT_NAMES.filter((name) => PRODUCTS[name].runs))}`];
+  }
+  const problems: string[] = [];
+  if (product === "text-to-video" && kind === "image") problems.push("product text-to-video takes no image: set product to image-to-video, or leave it out");
+  if (product === "image-to-video" && kind === "text") problems.push("image is required for product image-to-video");
+  // text-to-video and image-to-video: the model's own check names the models (modelProblems).
+  const offered = entry.models as readonly string[];
+  if (model !== undefined && product !== "text-to-video" && product !== "image-to-video" && !offered.includes(model)) {
+    problems.push(`product ${product} is not offered by ${model}; set model to one of ${quotedList(entry.models)}`);
+  }
+  if (fields.multiPrompt !== undefined && product !== "multi-shot") problems.push("multiPrompt is only taken with product multi-shot");
+  const multiShot = model === undefined ? undefined : MODELS[model].multiShot;
+  // A multiPrompt refused on its own was reported with the field.
+  if (product === "multi-shot" && multiShot && model !== undefined && (input.multiPrompt === undefined || fields.multiPrompt !== undefined)) {
+    problems.push(...shotProblems(fields, model, multiShot.form));
+  }
+  // 3.0 Turbo has no multi_shot switch: a prompt in the shot form is made into shots whatever the pipeline sends.
+  if (product !== "multi-shot" && multiShot?.setting === false && fields.prompt !== undefined && SHOT_FORM.test(fields.prompt)) {
+    problems.push(`prompt is in Kling's multi-shot form ("shot n, m, words;"), which ${model} always makes into shots (it has no multi_shot switch): set product to multi-shot`);
+  }
+  return problems;
+}
+
+/** Kling's multi-shot prompt form, "shot n, m, words; shot n, m, words;" (3.0 pages): the pipeline writes it from multiPrompt. */
+const SHOT_FORM = /^\s*shot\s+\d+\s*,\s*\d+\s*,/iu;
+
+interface Shot {
+  readonly prompt: string;
+  readonly duration: number;
+}
+
+/** "shot 1, 2, words; shot 2, 3, words;": the shots in the prompt form of Kling's 3.0 pages. */
+function shotFormPrompt(shots: readonly Shot[]): string {
+  return shots.map((shot, index) => `shot ${index + 1}, ${shot.duration}, ${shot.prompt.trim()};`).join(" ");
+}
+
+/**
+ * The shots (multiPrompt: 1 to 6, each at least 1 s and 512 characters, by the field's schema)
+ * add up to the duration, and fit the model: kling-v3 takes them as multi_prompt, 3.0 in its
+ * prompt form, which cannot carry a ";" inside a shot and must fit the model's prompt limit.
+ */
+function shotProblems(fields: FieldValues, model: ModelName, form: "prompt" | "fields"): string[] {
+  const shots = fields.multiPrompt;
+  if (shots === undefined) return [`product multi-shot needs its shots: multiPrompt, 1 to ${MAX_SHOTS} of {prompt, duration}`];
+  const problems = fields.prompt === undefined ? [] : ["prompt and multiPrompt cannot be combined: a multi-shot video's words are its shots' prompts"];
+  const total = shots.reduce((sum, shot) => sum + shot.duration, 0);
+  if (String(total) !== fields.duration) {
+    problems.push(`multiPrompt lasts ${shots.map((shot) => shot.duration).join(" + ")} = ${total} s, but duration is ${fields.duration} s: the shots must add up to it`);
+  }
+  if (form === "fields") return problems;
+  shots.forEach((shot, index) => {
+    if (shot.prompt.includes(";")) problems.push(`multiPrompt.${index}.prompt must not contain ";" for ${model} (its shots go in the prompt, separated by semicolons)`);
+  });
+  const limit = MODELS[model].promptCharacters[videoInput(fields)];
+  const length = characterCount(shotFormPrompt(shots));
+  if (length > limit) problems.push(`multiPrompt, written as ${model}'s prompt, is ${length} characters: over its ${limit}`);
+  return problems;
+}
+
 /** "pro mode (1080p)". */
 function modeLabel(mode: Mode): string {
   return `${mode} mode (${MODE_RESOLUTIONS[mode]})`;
@@ -330,16 +412,24 @@ function modesText(modes: readonly Mode[]): string {
   return modes.map(modeLabel).join(" or ");
 }
 
-function acceptsCameraControl(capabilities: ModelCapabilities, mode: Mode, duration: Duration): boolean {
+/** Whether the model takes camera control in this mode and duration (and, when known, of this type). */
+function acceptsCameraControl(capabilities: ModelCapabilities, mode: Mode, duration: Duration, type: CameraControlType | undefined): boolean {
   const accepted = capabilities.cameraControl;
-  return accepted !== undefined && accepted.modes.includes(mode) && accepted.durations.includes(duration);
+  return (
+    accepted !== undefined &&
+    accepted.modes.includes(mode) &&
+    accepted.durations.includes(duration) &&
+    (type === undefined || accepted.types.includes(type))
+  );
 }
 
-/** "kling-v1, std mode, 5 s", from the capability table. */
+/** "kling-v1, std mode, 5 s; or kling-v1-5, pro mode, 5 or 10 s, type "simple" only", from the capability table. */
 function cameraControlCombinations(): string {
   return MODEL_NAMES.flatMap((model) => {
     const accepted = MODELS[model].cameraControl;
-    return accepted ? [`${model}, ${accepted.modes.join(" or ")} mode, ${accepted.durations.join(" or ")} s`] : [];
+    if (!accepted) return [];
+    const types = accepted.types.length === CAMERA_CONTROL_TYPES.length ? "" : `, type ${quotedList(accepted.types)} only`;
+    return [`${model}, ${accepted.modes.join(" or ")} mode, ${accepted.durations.join(" or ")} s${types}`];
   }).join("; or ");
 }
 
@@ -359,8 +449,12 @@ function blockedTermProblems(input: JsonObject, blockedTerms: readonly string[])
     const pattern = blockedTermPattern(term);
     return pattern ? [{ term: term.trim(), pattern }] : [];
   });
-  return (["prompt", "negativePrompt"] as const).flatMap((field) => {
-    const text = input[field];
+  const shots = Array.isArray(input.multiPrompt) ? input.multiPrompt : [];
+  const texts = [
+    ...(["prompt", "negativePrompt"] as const).map((field) => ({ field: field as string, text: input[field] })),
+    ...shots.map((shot: unknown, index) => ({ field: `multiPrompt.${index}.prompt`, text: isJsonObject(shot) ? shot.prompt : undefined })),
+  ];
+  return texts.flatMap(({ field, text }) => {
     if (typeof text !== "string") return [];
     // NFKC so that full-width or composed look-alikes ("ｘｙｚ") match their plain term.
     const normalized = text.normalize("NFKC");
@@ -390,9 +484,17 @@ export function toCreateTaskBody(request: GenerationRequest, externalTaskId: str
   if (kind === "text" && request.aspectRatio !== undefined && capabilities.aspectRatios.includes(request.aspectRatio)) {
     body.aspect_ratio = request.aspectRatio;
   }
-  if (request.cameraControl !== undefined && acceptsCameraControl(capabilities, request.mode, request.duration)) {
+  if (request.cameraControl !== undefined && acceptsCameraControl(capabilities, request.mode, request.duration, request.cameraControl.type)) {
     body.camera_control = request.cameraControl;
   }
+  // Kling's multi_shot defaults to true on 3.0: say "no" unless the request asks for shots, so a prompt that happens to read "shot 1, 2, ...;" stays one shot.
+  const shots = productOf(request) === "multi-shot" ? capabilities.multiShot : undefined;
+  if (capabilities.multiShot?.setting) body.multi_shot = shots !== undefined;
+  if (shots?.form === "fields" && request.multiPrompt !== undefined) {
+    body.shot_type = "customize";
+    body.multi_prompt = request.multiPrompt.map((shot, index) => ({ index: index + 1, prompt: shot.prompt, duration: String(shot.duration) }));
+  }
+  if (shots?.form === "prompt" && request.multiPrompt !== undefined) body.prompt = shotFormPrompt(request.multiPrompt);
   if (request.image !== undefined) body.image = request.image;
   if (request.image !== undefined && request.imageTail !== undefined && capabilities.lastFrame) body.image_tail = request.imageTail;
   return body;

@@ -30,6 +30,7 @@ function durationsText(durations: readonly Duration[]): string {
 }
 
 function soundText(capabilities: ModelCapabilities): string {
+  if (capabilities.alwaysNativeAudio) return "native audio always (no switch)";
   return capabilities.sound ? `native audio in ${capabilities.sound.modes.join(", ")}` : "none";
 }
 

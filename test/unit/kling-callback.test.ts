@@ -169,7 +169,7 @@ describe("a callback that does not check out", () => {
     expect(klingQueries).toBe(0);
     expect(responses.answers.has(token)).toBe(false);
     // Signed right, it is acted on.
-    expect(await callback(callbackEvent(task, body, { headers: signWebhook(SIGNING_SECRET, "msg-2", now, body) }))).toMatchObject({ statusCode: 204 });
+    expect(await callback(callbackEvent(task, body, { headers: signWebhook(SIGNING_SECRET, "msg-2", now, body) }))).toMatchObject({ statusCode: 200 });
     expect(responses.answers.get(token)?.output).toMatchObject({ status: "succeed", video: VIDEO });
   });
 
@@ -188,17 +188,17 @@ describe("a callback that does not check out", () => {
 });
 
 describe("a callback that checks out", () => {
-  it("for a task nobody waits on is accepted (204) and changes nothing: nothing tells it apart from a known one", async () => {
+  it("for a task nobody waits on is accepted (200) and changes nothing: nothing tells it apart from a known one", async () => {
     const unknown = taskView("job-unknown-123456789abc");
     klingAnswer = klingTask(unknown, "succeed");
-    expect(await callback(callbackEvent(unknown, klingTask(unknown, "succeed")))).toMatchObject({ statusCode: 204, body: "" });
+    expect(await callback(callbackEvent(unknown, klingTask(unknown, "succeed")))).toMatchObject({ statusCode: 200, body: "" });
     expect(klingQueries).toBe(0);
     expect(await dynalite.taskWaits.taskWait(unknown.externalTaskId)).toBeUndefined();
   });
 
   it("saying the task still runs needs no query and ends nothing", async () => {
     const { task, token } = await waitingTask();
-    expect(await callback(callbackEvent(task, klingTask(task, "processing")))).toMatchObject({ statusCode: 204 });
+    expect(await callback(callbackEvent(task, klingTask(task, "processing")))).toMatchObject({ statusCode: 200 });
     expect(klingQueries).toBe(0);
     expect(responses.answers.has(token)).toBe(false);
   });
@@ -206,7 +206,7 @@ describe("a callback that checks out", () => {
   it("saying the task succeeded while Kling says it still runs is only a hint: the wait goes on", async () => {
     const { task, token } = await waitingTask();
     klingAnswer = klingTask(task, "processing");
-    expect(await callback(callbackEvent(task, klingTask(task, "succeed")))).toMatchObject({ statusCode: 204 });
+    expect(await callback(callbackEvent(task, klingTask(task, "succeed")))).toMatchObject({ statusCode: 200 });
     expect(klingQueries).toBe(1);
     expect(responses.answers.has(token)).toBe(false);
     expect((await dynalite.taskWaits.taskWait(task.externalTaskId))?.end).toBeUndefined();
@@ -215,13 +215,13 @@ describe("a callback that checks out", () => {
   it("of a success Kling confirms ends the wait with the TaskView and its video, and releases the slot then; a duplicate changes nothing", async () => {
     const { task, token, executionArn } = await waitingTask();
     klingAnswer = klingTask(task, "succeed");
-    expect(await callback(callbackEvent(task, klingTask(task, "succeed")))).toMatchObject({ statusCode: 204 });
+    expect(await callback(callbackEvent(task, klingTask(task, "succeed")))).toMatchObject({ statusCode: 200 });
     // unitsSpent: Kling's final_unit_deduction.
     expect(responses.answers.get(token)).toEqual({ output: { ...task, status: "succeed", nextWaitSeconds: 0, video: VIDEO, unitsSpent: 2 } });
     expect((await dynalite.ledger.holdings()).slotHolders).not.toContain(executionArn);
 
     // A duplicate, or a late one: no second query, no second answer (which would be TaskTimedOut).
-    expect(await callback(callbackEvent(task, klingTask(task, "succeed")))).toMatchObject({ statusCode: 204 });
+    expect(await callback(callbackEvent(task, klingTask(task, "succeed")))).toMatchObject({ statusCode: 200 });
     expect(klingQueries).toBe(1);
   });
 
@@ -229,14 +229,14 @@ describe("a callback that checks out", () => {
     const { task, token } = await waitingTask();
     klingAnswer = klingTask(task, "succeed");
     const newShape = { id: task.taskId, status: "succeeded", external_id: task.externalTaskId, create_time: 1, update_time: 2 };
-    expect(await callback(callbackEvent(task, newShape))).toMatchObject({ statusCode: 204 });
+    expect(await callback(callbackEvent(task, newShape))).toMatchObject({ statusCode: 200 });
     expect(responses.answers.get(token)?.output).toMatchObject({ status: "succeed", video: VIDEO });
   });
 
   it("of a failure Kling confirms ends the wait with Kling.GenerationFailed and Kling's reason, as Poll would", async () => {
     const { task, token } = await waitingTask();
     klingAnswer = klingTask(task, "failed", "the scene is too complex to render");
-    expect(await callback(callbackEvent(task, klingTask(task, "failed")))).toMatchObject({ statusCode: 204 });
+    expect(await callback(callbackEvent(task, klingTask(task, "failed")))).toMatchObject({ statusCode: 200 });
     const answer = responses.answers.get(token);
     expect(answer?.error).toBe("Kling.GenerationFailed");
     expect(answer?.cause).toContain("the scene is too complex to render");
@@ -251,7 +251,7 @@ describe("a callback that checks out", () => {
     const { task, token, executionArn } = await waitingTask();
     responses.gone.add(token);
     klingAnswer = klingTask(task, "succeed");
-    expect(await callback(callbackEvent(task, klingTask(task, "succeed")))).toMatchObject({ statusCode: 204 });
+    expect(await callback(callbackEvent(task, klingTask(task, "succeed")))).toMatchObject({ statusCode: 200 });
     expect((await dynalite.taskWaits.taskWait(task.externalTaskId))?.end).toMatchObject({ status: "succeed" });
 
     const again = await awaitVideoHandler(ports())({ taskToken: "token-after-poll", task: { ...task, polls: 1 }, executionArn });
@@ -262,7 +262,7 @@ describe("a callback that checks out", () => {
   it("whose confirming query meets a passing fault asks again, and acts on the end Kling then confirms", async () => {
     const { task, token } = await waitingTask();
     klingAnswer = [new KlingError("Kling.ServerError", "Kling answered 503"), klingTask(task, "succeed")];
-    expect(await callback(callbackEvent(task, klingTask(task, "succeed")))).toMatchObject({ statusCode: 204 });
+    expect(await callback(callbackEvent(task, klingTask(task, "succeed")))).toMatchObject({ statusCode: 200 });
     expect(klingQueries).toBe(2);
     expect(responses.answers.get(token)?.output).toMatchObject({ status: "succeed", video: VIDEO });
   });
@@ -291,12 +291,12 @@ describe("a callback that checks out", () => {
     expect((await dynalite.taskWaits.claimTaskEnd(task.externalTaskId, { status: "succeed", video: VIDEO, unitsSpent: 2 })).outcome).toBe("claimed");
     expect((await dynalite.ledger.holdings()).slotHolders).toContain(executionArn);
     klingQueries = 0;
-    expect(await callback(callbackEvent(task, klingTask(task, "succeed")))).toMatchObject({ statusCode: 204 });
+    expect(await callback(callbackEvent(task, klingTask(task, "succeed")))).toMatchObject({ statusCode: 200 });
     expect(klingQueries).toBe(0);
     expect(responses.answers.get(token)?.output).toMatchObject({ status: "succeed", video: VIDEO, unitsSpent: 2 });
     expect((await dynalite.ledger.holdings()).slotHolders).not.toContain(executionArn);
     // Sent once more, it changes nothing: the work is recorded done, and no answer is even tried.
-    expect(await callback(callbackEvent(task, klingTask(task, "succeed")))).toMatchObject({ statusCode: 204 });
+    expect(await callback(callbackEvent(task, klingTask(task, "succeed")))).toMatchObject({ statusCode: 200 });
     expect(responses.answers.size).toBe(1);
     expect(responses.refused).toBe(0);
   });

@@ -100,6 +100,12 @@ describe("creating a task on the new standard", () => {
     expect(received()[0]?.body).toEqual({ prompt: "a cat", settings: { resolution: "720p", duration: 5 }, options: { external_task_id: "job-3" } });
   });
 
+  it("sends multi_shot as settings.multi_shot (3.0 defaults it to true, so it is always sent there)", async () => {
+    answer(CREATED);
+    await client().createTask("text-to-video", { model_name: "kling-3.0", prompt: "a cat", mode: "std", duration: "5", multi_shot: false, external_task_id: "job-4" });
+    expect(received()[0]?.body).toEqual({ prompt: "a cat", settings: { resolution: "720p", duration: 5, multi_shot: false }, options: { external_task_id: "job-4" } });
+  });
+
   it("refuses, before sending, the legacy fields the new standard has no place for, naming them", async () => {
     const create = client().createTask("text-to-video", { model_name: "kling-2.6", prompt: "a cat", negative_prompt: "blur", cfg_scale: 0.5 });
     await expect(create).rejects.toMatchObject({ name: "Kling.InvalidRequest", message: expect.stringContaining("negative_prompt, cfg_scale not accepted by kling-2.6") });

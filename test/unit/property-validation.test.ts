@@ -150,7 +150,7 @@ const FIELD_VALUES = {
 /** Keys that are not fields: Kling's wire names, near misses, and anything. */
 const otherKey = fc
   .oneof(
-    fc.constantFrom(...Object.values(WIRE_FIELD_NAMES), "Duration", "NegativePrompt", "color", "__proto__", "constructor", ""),
+    fc.constantFrom(...Object.values(WIRE_FIELD_NAMES).filter((name) => name !== undefined), "Duration", "NegativePrompt", "color", "__proto__", "constructor", ""),
     fc.string({ unit: "binary", maxLength: 20 }),
     fc.string({ unit: "grapheme", minLength: 30, maxLength: 200 }),
   )
@@ -198,7 +198,9 @@ const validRequest: fc.Arbitrary<Record<string, unknown>> = fc.constantFrom(...M
       const soundSent = capabilities.sound && sound !== undefined && (sound === "off" || capabilities.sound.modes.includes(modeSent)) ? sound : undefined;
       const lastFrame = capabilities.lastFrame;
       const tailFits = lastFrame !== undefined && lastFrame.modes.includes(modeSent) && !(lastFrame.silentOnly && soundSent === "on");
-      const cameraSent = camera && cameraControl !== undefined ? cameraControl : undefined;
+      // Camera control only in its modes (a request naming no mode gets the default) and of its types (kling-v1-5: simple).
+      const cameraFits = camera !== undefined && cameraControl !== undefined && camera.modes.includes(modeSent) && (camera.types as readonly string[]).includes(cameraControl.type);
+      const cameraSent = cameraFits ? cameraControl : undefined;
       return {
         ...rest,
         ...(namesModel || model !== OPTIONS.defaultModel ? { model } : {}),

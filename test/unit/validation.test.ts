@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PRICING } from "#lambdas/schemas/pricing";
-import { MODEL_NAMES } from "#lambdas/schemas/models";
+import { MODEL_NAMES, MODELS, type ModelName } from "#lambdas/schemas/models";
 import {
   MAX_BASE64_IMAGE_BYTES,
   generationRequestSchema,
@@ -17,6 +17,8 @@ const TAIL_URL = "https://images.example.com/last-frame.png";
 
 const ALL_MODELS =
   '"kling-v1", "kling-v1-5", "kling-v1-6", "kling-v2-master", "kling-v2-1", "kling-v2-1-master", "kling-v2-5-turbo", "kling-v2-6", "kling-v3", "kling-2.5-turbo", "kling-2.6", "kling-3.0", "kling-3.0-turbo"';
+/** Where camera control is taken: kling-v1 (std, 5 s, any move), kling-v1-5 (pro, simple only; updates log 2025-03-12). */
+const CAMERA_COMBINATIONS = 'kling-v1, std mode, 5 s; or kling-v1-5, pro mode, 5 or 10 s, type "simple" only';
 const TEXT_MODELS =
   '"kling-v1", "kling-v1-6", "kling-v2-master", "kling-v2-1-master", "kling-v2-5-turbo", "kling-v2-6", "kling-v3", "kling-2.5-turbo", "kling-2.6", "kling-3.0", "kling-3.0-turbo"';
 
@@ -144,7 +146,7 @@ describe("every problem is reported at once, in words that name the field as sen
       'sound must be a string "on" or "off", got 1',
       'cameraControl must be an object, got "pan"',
       "cfgScale is not accepted by kling-v2-6",
-      "cameraControl is only accepted with kling-v1, std mode, 5 s (got kling-v2-6, std mode, 5 s)",
+      `cameraControl is only accepted with ${CAMERA_COMBINATIONS} (got kling-v2-6, std mode, 5 s)`,
     ]);
   });
 
@@ -330,16 +332,29 @@ describe("camera control", () => {
     ]);
   });
 
-  it("is refused outside kling-v1, std mode, 5 s, saying what was asked", () => {
+  it("is refused outside kling-v1 std 5 s and kling-v1-5 pro simple, saying what was asked", () => {
     const move = { type: "down_back" };
     expect(problemsOf({ ...kling1, mode: "pro", cameraControl: move })).toEqual([
-      "cameraControl is only accepted with kling-v1, std mode, 5 s (got kling-v1, pro mode, 5 s)",
+      `cameraControl is only accepted with ${CAMERA_COMBINATIONS} (got kling-v1, pro mode, 5 s, type "down_back")`,
     ]);
     expect(problemsOf({ ...kling1, duration: "10", cameraControl: move })).toEqual([
-      "cameraControl is only accepted with kling-v1, std mode, 5 s (got kling-v1, std mode, 10 s)",
+      `cameraControl is only accepted with ${CAMERA_COMBINATIONS} (got kling-v1, std mode, 10 s, type "down_back")`,
     ]);
     expect(problemsOf({ prompt: "a cat", model: "kling-v1-6", cameraControl: move })).toEqual([
-      "cameraControl is only accepted with kling-v1, std mode, 5 s (got kling-v1-6, std mode, 5 s)",
+      `cameraControl is only accepted with ${CAMERA_COMBINATIONS} (got kling-v1-6, std mode, 5 s, type "down_back")`,
+    ]);
+  });
+
+  it("is taken by kling-v1-5 in pro mode as a simple move only, and sent (updates log 2025-03-12)", () => {
+    const v15 = { model: "kling-v1-5", image: IMAGE_URL, mode: "pro" };
+    const simple = { type: "simple", config: { zoom: 4 } };
+    expect(toCreateTaskBody(requestOf({ ...v15, cameraControl: simple }), "job-1").camera_control).toEqual(simple);
+    expect(toCreateTaskBody(requestOf({ ...v15, duration: "10", cameraControl: simple }), "job-1").camera_control).toEqual(simple);
+    expect(problemsOf({ ...v15, cameraControl: { type: "forward_up" } })).toEqual([
+      `cameraControl is only accepted with ${CAMERA_COMBINATIONS} (got kling-v1-5, pro mode, 5 s, type "forward_up")`,
+    ]);
+    expect(problemsOf({ ...v15, mode: "std", cameraControl: simple })).toEqual([
+      `cameraControl is only accepted with ${CAMERA_COMBINATIONS} (got kling-v1-5, std mode, 5 s, type "simple")`,
     ]);
   });
 });
@@ -407,6 +422,8 @@ describe("per-model capabilities (Kling's API documentation, Models and rules / 
     readonly cfgScale: boolean;
     /** The modes sound "on" is made in; undefined: no sound parameter. */
     readonly soundModes: readonly string[] | undefined;
+    /** Native audio with no switch (kling-3.0-turbo: its price row and the capability map say native audio, its pages no setting). */
+    readonly alwaysNativeAudio?: boolean;
     /** The modes a last frame is taken in, and whether only silent; undefined: none. */
     readonly lastFrame: { readonly modes: readonly string[]; readonly silentOnly: boolean } | undefined;
     readonly cameraControl: boolean;
@@ -429,10 +446,11 @@ describe("per-model capabilities (Kling's API documentation, Models and rules / 
   /** Written from the documentation, not from the table under test. */
   const DOCUMENTED: Readonly<Record<string, Documented>> = {
     "kling-v1": { ...legacy, cfgScale: true, cameraControl: true },
-    "kling-v1-5": { ...legacy, textToVideo: false, cfgScale: true },
-    "kling-v1-6": { ...legacy, cfgScale: true },
+    // kling-v1-5, v1-6, v2-1: a last frame in pro mode only (updates log 2024-12-09, 2025-03-12, 2025-03-31).
+    "kling-v1-5": { ...legacy, textToVideo: false, cfgScale: true, lastFrame: { modes: ["pro"], silentOnly: false } },
+    "kling-v1-6": { ...legacy, cfgScale: true, lastFrame: { modes: ["pro"], silentOnly: false } },
     "kling-v2-master": { ...legacy, modes: ["pro"], modeParameter: false },
-    "kling-v2-1": { ...legacy, textToVideo: false },
+    "kling-v2-1": { ...legacy, textToVideo: false, lastFrame: { modes: ["pro"], silentOnly: false } },
     "kling-v2-1-master": { ...legacy, modes: ["pro"] },
     "kling-v2-5-turbo": { ...legacy, lastFrame: { modes: ["pro"], silentOnly: false } },
     "kling-v2-6": { ...legacy, soundModes: ["pro"], lastFrame: { modes: ["pro"], silentOnly: true } },
@@ -440,7 +458,7 @@ describe("per-model capabilities (Kling's API documentation, Models and rules / 
     "kling-2.5-turbo": { ...newStandard, lastFrame: { modes: ["pro"], silentOnly: false } },
     "kling-2.6": { ...newStandard, soundModes: ["pro"], lastFrame: { modes: ["pro"], silentOnly: true } },
     "kling-3.0": { ...newStandard, durations: THREE_TO_FIFTEEN, soundModes: BOTH, promptCharacters: 3072 },
-    "kling-3.0-turbo": { ...newStandard, durations: THREE_TO_FIFTEEN, lastFrame: undefined, promptCharacters: 3072 },
+    "kling-3.0-turbo": { ...newStandard, durations: THREE_TO_FIFTEEN, lastFrame: undefined, promptCharacters: 3072, alwaysNativeAudio: true },
   };
 
   it("knows exactly the documented models, the same ones the pricing table prices", () => {
@@ -508,7 +526,9 @@ describe("per-model capabilities (Kling's API documentation, Models and rules / 
     const soundModes = documented.soundModes;
     it(soundModes ? `takes sound, native audio in ${soundModes.join(" and ")} mode` : "refuses sound", () => {
       if (!soundModes) {
-        expect(problemsOf({ ...base, sound: "off" })).toEqual(["sound is only accepted by kling-v2-6, kling-v3, kling-2.6, kling-3.0"]);
+        const always = documented.alwaysNativeAudio ? ` (${model} always makes native audio and has no switch for it)` : "";
+        expect(problemsOf({ ...base, sound: "off" })).toEqual([`sound is only accepted by kling-v2-6, kling-v3, kling-2.6, kling-3.0${always}`]);
+        expect(MODELS[model as ModelName].alwaysNativeAudio).toBe(documented.alwaysNativeAudio === true);
         return;
       }
       for (const mode of BOTH) {
@@ -545,9 +565,17 @@ describe("per-model capabilities (Kling's API documentation, Models and rules / 
       const request = { ...base, ...modeOf(firstMode), duration: "5", cameraControl: { type: "simple", config: { zoom: 3 } } };
       if (documented.cameraControl) expect(requestOf(request).cameraControl).toEqual({ type: "simple", config: { zoom: 3 } });
       else {
-        expect(problemsOf(request)).toContain(`cameraControl is only accepted with kling-v1, std mode, 5 s (got ${model}, ${firstMode} mode, 5 s)`);
+        expect(problemsOf(request)).toContain(`cameraControl is only accepted with ${CAMERA_COMBINATIONS} (got ${model}, ${firstMode} mode, 5 s, type "simple")`);
       }
     });
+  });
+
+  it("refuses a std last frame on kling-v1-5, kling-v1-6 and kling-v2-1, naming the field (Kling: pro only)", () => {
+    for (const model of ["kling-v1-5", "kling-v1-6", "kling-v2-1"]) {
+      expect(problemsOf({ model, image: IMAGE_URL, imageTail: TAIL_URL, mode: "std" })).toEqual([
+        `imageTail (first and last frame) is only accepted in pro mode (1080p) by ${model} (got std mode)`,
+      ]);
+    }
   });
 
   it("refuses a last frame together with camera control (Kling: mutually exclusive), naming both", () => {
@@ -604,6 +632,15 @@ describe("toCreateTaskBody: Kling's snake_case create body", () => {
     });
   });
 
+  it("always says multi_shot false on the models with the switch (it defaults to true on 3.0), and sends none elsewhere", () => {
+    const shotLike = "shot 1, 2, a door opens; shot 2, 3, a cat walks in;";
+    expect(toCreateTaskBody(requestOf({ prompt: shotLike, model: "kling-3.0" }), "job-1").multi_shot).toBe(false);
+    expect(toCreateTaskBody(requestOf({ prompt: shotLike, model: "kling-v3" }), "job-1").multi_shot).toBe(false);
+    for (const model of ["kling-3.0-turbo", "kling-2.6", "kling-v2-6"]) {
+      expect(toCreateTaskBody(requestOf({ prompt: "a cat", model }), "job-1")).not.toHaveProperty("multi_shot");
+    }
+  });
+
   it("writes cfg_scale and camera_control for kling-v1", () => {
     const request = requestOf({ prompt: "a cat", model: "kling-v1", cfgScale: 0.2, cameraControl: { type: "simple", config: { tilt: -3, pan: 0 } } });
     expect(toCreateTaskBody(request, "job-2")).toEqual({
@@ -619,10 +656,10 @@ describe("toCreateTaskBody: Kling's snake_case create body", () => {
   });
 
   it("writes an image-to-video request with both frames and no aspect ratio", () => {
-    const request = requestOf({ image: IMAGE_URL, imageTail: TAIL_URL, model: "kling-v2-1" });
+    const request = requestOf({ image: IMAGE_URL, imageTail: TAIL_URL, model: "kling-v2-1", mode: "pro" });
     expect(toCreateTaskBody(request, "job-3")).toEqual({
       model_name: "kling-v2-1",
-      mode: "std",
+      mode: "pro",
       duration: "5",
       image: IMAGE_URL,
       image_tail: TAIL_URL,
@@ -647,5 +684,101 @@ describe("toCreateTaskBody: Kling's snake_case create body", () => {
       duration: "10",
       external_task_id: "job-4",
     });
+  });
+});
+
+describe("products (lambdas/schemas/products.ts) and multi-shot (Kling's 3.0 pages; kling-v3's multi_prompt)", () => {
+  const shots = [
+    { prompt: "a door opens", duration: 2 },
+    { prompt: "a cat walks in", duration: 3 },
+  ];
+
+  it("defaults the product to text-to-video, or image-to-video with an image, and refuses one that does not fit", () => {
+    expect(requestOf({ prompt: "a cat", product: "text-to-video" }).product).toBe("text-to-video");
+    expect(requestOf({ image: IMAGE_URL, product: "image-to-video" }).product).toBe("image-to-video");
+    expect(problemsOf({ image: IMAGE_URL, product: "text-to-video" })).toEqual(["product text-to-video takes no image: set product to image-to-video, or leave it out"]);
+    expect(problemsOf({ prompt: "a cat", product: "image-to-video" })).toEqual(["image is required for product image-to-video"]);
+    expect(problemsOf({ prompt: "a cat", product: "slideshow" })).toEqual([expect.stringMatching(/^product must be one of "text-to-video", "image-to-video", "multi-shot"/)]);
+  });
+
+  it("refuses, naming why, a product whose price Kling does not publish and one this pipeline does not run", () => {
+    expect(problemsOf({ prompt: "a cat", product: "video-effects" })).toEqual([
+      expect.stringMatching(/^product video-effects is refused: its price is not known \(not on Kling's price page: effects have their own list\), and a price is never guessed/),
+    ]);
+    expect(problemsOf({ prompt: "a cat", product: "lip-sync" })).toEqual([expect.stringMatching(/^product lip-sync is refused: this pipeline does not run it yet; products run here: /)]);
+  });
+
+  it("refuses a product on a model without it, naming the models that have it", () => {
+    expect(problemsOf({ product: "multi-shot", model: "kling-2.6", multiPrompt: shots })).toEqual([
+      'product multi-shot is not offered by kling-2.6; set model to one of "kling-v3", "kling-3.0", "kling-3.0-turbo"',
+    ]);
+  });
+
+  it("sends kling-v3's shots as multi_prompt, with multi_shot true and shot_type customize, and no prompt", () => {
+    const request = requestOf({ product: "multi-shot", model: "kling-v3", multiPrompt: shots });
+    expect(toCreateTaskBody(request, "job-1")).toMatchObject({
+      model_name: "kling-v3",
+      multi_shot: true,
+      shot_type: "customize",
+      multi_prompt: [
+        { index: 1, prompt: "a door opens", duration: "2" },
+        { index: 2, prompt: "a cat walks in", duration: "3" },
+      ],
+    });
+    expect(toCreateTaskBody(request, "job-1")).not.toHaveProperty("prompt");
+  });
+
+  it("writes 3.0's shots in its prompt form, with multi_shot true (none on 3.0 Turbo, which has no switch)", () => {
+    const body = toCreateTaskBody(requestOf({ product: "multi-shot", model: "kling-3.0", multiPrompt: shots }), "job-1");
+    expect(body).toMatchObject({ prompt: "shot 1, 2, a door opens; shot 2, 3, a cat walks in;", multi_shot: true });
+    const turbo = toCreateTaskBody(requestOf({ product: "multi-shot", model: "kling-3.0-turbo", multiPrompt: shots }), "job-1");
+    expect(turbo.prompt).toBe("shot 1, 2, a door opens; shot 2, 3, a cat walks in;");
+    expect(turbo).not.toHaveProperty("multi_shot");
+  });
+
+  it("refuses a shot list that does not add up to the duration, naming the field and the sum", () => {
+    expect(problemsOf({ product: "multi-shot", model: "kling-3.0", multiPrompt: shots, duration: "7" })).toEqual([
+      "multiPrompt lasts 2 + 3 = 5 s, but duration is 7 s: the shots must add up to it",
+    ]);
+    expect(problemsOf({ product: "multi-shot", model: "kling-v3", multiPrompt: [{ prompt: "rain", duration: 2 }], duration: "3" })).toEqual([
+      "multiPrompt lasts 2 = 2 s, but duration is 3 s: the shots must add up to it",
+    ]);
+  });
+
+  it("refuses more than 6 shots, a shot under 1 s or over 512 characters, and a \";\" where the shots go in the prompt", () => {
+    const seven = Array.from({ length: 7 }, () => ({ prompt: "a beat", duration: 1 }));
+    expect(problemsOf({ product: "multi-shot", model: "kling-3.0", multiPrompt: seven, duration: "7" })).toEqual(["multiPrompt must be at most 6, got an array"]);
+    expect(problemsOf({ product: "multi-shot", model: "kling-v3", multiPrompt: [{ prompt: "a", duration: 0 }, { prompt: "b", duration: 5 }] })).toEqual([
+      "multiPrompt.0.duration must be at least 1, got 0",
+    ]);
+    expect(problemsOf({ product: "multi-shot", model: "kling-v3", multiPrompt: [{ prompt: "a".repeat(513), duration: 5 }] })).toEqual([
+      "multiPrompt.0.prompt must be at most 512 characters (got 513)",
+    ]);
+    expect(problemsOf({ product: "multi-shot", model: "kling-3.0", multiPrompt: [{ prompt: "rain; sun", duration: 5 }] })).toEqual([
+      'multiPrompt.0.prompt must not contain ";" for kling-3.0 (its shots go in the prompt, separated by semicolons)',
+    ]);
+  });
+
+  it("needs the shots for a multi-shot product, and takes multiPrompt only with it", () => {
+    expect(problemsOf({ product: "multi-shot", model: "kling-v3", prompt: "a cat" })).toEqual(["product multi-shot needs its shots: multiPrompt, 1 to 6 of {prompt, duration}"]);
+    expect(problemsOf({ product: "multi-shot", model: "kling-3.0", prompt: "shot 1, 2, rain; shot 2, 3, sun;" })).toEqual(["product multi-shot needs its shots: multiPrompt, 1 to 6 of {prompt, duration}"]);
+    expect(problemsOf({ model: "kling-3.0", multiPrompt: shots })).toEqual(["multiPrompt is only taken with product multi-shot"]);
+    expect(problemsOf({ product: "multi-shot", model: "kling-3.0", prompt: "a cat", multiPrompt: shots })).toEqual([
+      "prompt and multiPrompt cannot be combined: a multi-shot video's words are its shots' prompts",
+    ]);
+  });
+
+  it("refuses a shot-form prompt on 3.0 Turbo unless the product is multi-shot (it has no switch to say no)", () => {
+    expect(problemsOf({ model: "kling-3.0-turbo", prompt: "shot 1, 2, rain; shot 2, 3, sun;" })).toEqual([
+      'prompt is in Kling\'s multi-shot form ("shot n, m, words;"), which kling-3.0-turbo always makes into shots (it has no multi_shot switch): set product to multi-shot',
+    ]);
+    // On 3.0 the same prompt stays one shot: multi_shot false is sent.
+    expect(toCreateTaskBody(requestOf({ model: "kling-3.0", prompt: "shot 1, 2, rain; shot 2, 3, sun;" }), "job-1").multi_shot).toBe(false);
+  });
+
+  it("checks each shot's words for blocked terms", () => {
+    expect(problemsOf({ product: "multi-shot", model: "kling-v3", multiPrompt: [{ prompt: "gore", duration: 5 }] }, { ...OPTIONS, blockedTerms: ["gore"] })).toEqual([
+      'multiPrompt.0.prompt contains the blocked term "gore"',
+    ]);
   });
 });

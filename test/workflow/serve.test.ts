@@ -128,7 +128,7 @@ describe("the local API over HTTP", () => {
     await simulator.settleCallbacks();
     const report = await harness.pipeline.executions.finished(id);
     expect(report.events.some((event) => event.type === "StateEntered" && event.stateName === "Poll")).toBe(false);
-    expect(logLines).toContainEqual(expect.stringMatching(/^POST \/kling\/callbacks\/[^/]+\/[^/]+ 204 \d+ms$/));
+    expect(logLines).toContainEqual(expect.stringMatching(/^POST \/kling\/callbacks\/[^/]+\/[^/]+ 200 \d+ms$/));
 
     const forged = await call("/kling/callbacks/some-task/not-its-token", { method: "POST", body: JSON.stringify({ task_id: "t", task_status: "succeed" }) });
     expect(forged).toMatchObject({ status: 401, json: { errors: ["the callback URL's capability token is not this task's"] } });
