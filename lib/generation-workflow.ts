@@ -290,6 +290,7 @@ export class GenerationWorkflow extends Construct {
           bucket: JsonPath.stringAt("$.Payload.bucket"),
           video: JsonPath.objectAt("$.Payload.video"),
           watermarked: JsonPath.objectAt("$.Payload.watermarked"),
+          warnings: JsonPath.listAt("$.Payload.warnings"),
         },
         resultPath: "$.archive",
       },

@@ -77,17 +77,21 @@ export interface ArchiveResult {
   readonly bucket: string;
   readonly video: ArchivedObject;
   readonly watermarked: ArchivedObject | null;
+  /** What did not go as configured but does not fail a job whose video is stored (a watermarked copy Kling did not offer). */
+  readonly warnings: readonly string[];
 }
 
 export async function archiveVideo(event: ArchiveEvent, ports: ArchivePorts): Promise<ArchiveResult> {
   const { video } = event.task;
   const archived = await archiveOne(event, "video", video.url, ports);
   let watermarked: ArchivedObject | null = null;
+  const warnings: string[] = [];
   if (ports.archiveWatermarked) {
-    if (!video.watermarkUrl) throw new ArchiveError("Archive.VideoPurged", `Kling gave no watermarked URL for video ${video.id}`);
-    watermarked = await archiveOne(event, "watermarked", video.watermarkUrl, ports);
+    // The video is stored: a watermarked copy Kling did not offer is worth a warning, not the job.
+    if (video.watermarkUrl) watermarked = await archiveOne(event, "watermarked", video.watermarkUrl, ports);
+    else warnings.push(`Kling gave no watermarked URL for video ${video.id}: only the video is archived`);
   }
-  return { bucket: ports.store.bucket, video: archived, watermarked };
+  return { bucket: ports.store.bucket, video: archived, watermarked, warnings };
 }
 
 /** The metadata that says a complete video of this checksum is at the key: written only by the copy of a checked upload. */

@@ -21,6 +21,7 @@ export function archiveHandler({ videoBucket, settings }: Pick<HandlerPorts, "vi
       archiveWatermarked,
       stallMs,
     });
+    for (const warning of result.warnings) logger().warn("archive warning", { warning, key: result.video.key });
     logger().info("video archived", { bucket: result.bucket, key: result.video.key, bytes: result.video.bytes, kept: result.video.kept });
     return result;
   });

@@ -5,8 +5,11 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { archiveVideo, type ArchiveEvent, type ArchivePorts } from "#lambdas/archive/archive";
+import { archiveHandler } from "#lambdas/archive/handler";
+import { settingsFrom } from "#lambdas/common/ports";
+import { ENV } from "#lambdas/common/settings";
 import { HttpVideoSource } from "#lambdas/archive/http-video-source";
 import { S3VideoStore } from "#lambdas/archive/s3-video-store";
 import { syntheticMp4 } from "#local/simulator/mp4";
@@ -80,6 +83,7 @@ beforeEach(() => {
   cdn.downloads = 0;
   sent.length = 0;
 });
+afterEach(() => vi.restoreAllMocks());
 
 function ports(overrides: Partial<ArchivePorts> = {}): ArchivePorts {
   return {
@@ -176,5 +180,40 @@ describe("Archive copies a video from Kling's URL into the bucket", () => {
     cdn.faults.push("purged");
     await expect(archiveVideo(event, ports())).rejects.toMatchObject({ name: "Archive.VideoPurged" });
     expect(await keysUnder(`videos/${event.jobId}/`)).toEqual([]);
+  });
+});
+
+describe("a watermarked copy Kling does not offer", () => {
+  /** A job whose video Kling gave with no watermarked URL. */
+  function jobWithoutWatermark(): ArchiveEvent {
+    const event = jobWithVideo(syntheticMp4("unmarked", 5, 2048));
+    const { watermarkUrl: _dropped, ...video } = event.task.video;
+    return { ...event, task: { ...event.task, video } };
+  }
+
+  it("does not fail a job whose video is stored: the video is archived, and the output says what is missing", async () => {
+    const event = jobWithoutWatermark();
+    const result = await archiveVideo(event, ports({ archiveWatermarked: true }));
+    expect(result.video.key).toBe(`videos/${event.jobId}/${event.task.video.id}.mp4`);
+    expect(result.watermarked).toBeNull();
+    expect(result.warnings).toEqual([`Kling gave no watermarked URL for video ${event.task.video.id}: only the video is archived`]);
+    expect(await keysUnder(`videos/${event.jobId}/`)).toEqual([result.video.key]);
+  });
+
+  it("is a warning in the function's log, and none when nothing is missing", async () => {
+    const printed: string[] = [];
+    vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => void printed.push(args.map(String).join(" ")));
+    const handler = archiveHandler({
+      videoBucket: async () => ({ client, name: bucket.bucket }),
+      settings: settingsFrom({ [ENV.archiveWatermarked]: "true", [ENV.downloadStallMs]: "2000" }),
+    });
+    const warnings = () => printed.map((line) => JSON.parse(line) as { level: string; message: string; warning?: string }).filter((line) => line.level === "WARN");
+
+    await handler(jobWithVideo(syntheticMp4("marked-logged", 5, 2048)));
+    expect(warnings()).toEqual([]);
+
+    const event = jobWithoutWatermark();
+    await handler(event);
+    expect(warnings()).toEqual([expect.objectContaining({ message: "archive warning", warning: expect.stringContaining(`no watermarked URL for video ${event.task.video.id}`) })]);
   });
 });

@@ -60,7 +60,7 @@ const nextName = (label: string) => `archive-${label}-${(runs += 1)}`;
 
 interface Archived {
   readonly task: { readonly video: { readonly id: string } };
-  readonly archive: { readonly video: { readonly key: string; readonly sha256: string; readonly kept: boolean } };
+  readonly archive: { readonly video: { readonly key: string; readonly sha256: string; readonly kept: boolean }; readonly warnings: readonly string[] };
 }
 
 /** The job's objects in the bucket, and the stored bytes' checksum against what the simulator served. */
@@ -73,6 +73,7 @@ async function stored(report: ExecutionReport, simulator: Simulator) {
     storedSha256: sha256(readFileSync(bucket.pathOf(archive.video.key))),
     servedSha256: sha256(simulator.videoBytes(task.video.id) ?? Buffer.alloc(0)),
     reported: archive.video,
+    warnings: archive.warnings,
   };
 }
 
@@ -95,10 +96,12 @@ describe("Archive keeps each video once, with the bytes Kling served", () => {
       const report = await pipeline.runGeneration(REQUEST, nextName("cut"));
       expect(report.status).toBe("SUCCEEDED");
       expect(report.retries).toEqual({ Archive: 2 });
-      const { objects, storedSha256, servedSha256, reported } = await stored(report, simulator);
+      const { objects, storedSha256, servedSha256, reported, warnings } = await stored(report, simulator);
       expect(objects).toHaveLength(1);
       expect(storedSha256).toBe(servedSha256);
       expect(reported.sha256).toBe(servedSha256);
+      // Archive's warnings reach the output (none here: nothing was missing).
+      expect(warnings).toEqual([]);
     });
   });
 
