@@ -32,7 +32,10 @@ export interface VideoDownload {
 }
 
 export interface VideoSource {
-  /** Throws Archive.VideoPurged when the URL no longer serves the video, Archive.DownloadFailed otherwise. */
+  /**
+   * Throws Archive.VideoPurged when the URL no longer serves the video (403, 404, 410: an expired
+   * URL as well as a deleted video), Archive.DownloadFailed otherwise.
+   */
   open(url: string): Promise<VideoDownload>;
 }
 
@@ -64,6 +67,8 @@ export interface ArchivePorts {
   readonly stallMs: number;
   /** A video past this many bytes is refused (Archive.DownloadRefused), announced or counted. */
   readonly maxBytes: number;
+  /** Now, in epoch ms: whether the task ended past Kling's 30 days. */
+  readonly now: () => number;
 }
 
 export const archiveEventSchema = z.object({
@@ -83,6 +88,9 @@ export const archiveEventSchema = z.object({
   task: z.object({ taskId: z.string().min(1), kind: z.enum(KLING_TASK_KINDS) }),
 });
 export type ArchiveEvent = z.infer<typeof archiveEventSchema>;
+
+/** Kling deletes a task's videos 30 days after the task ended. */
+const KLING_RETENTION_MS = 30 * 24 * 3600 * 1000;
 
 /** What the archived objects are of: the job, and the task and video as Kling answered for them. */
 interface ArchivedJob {
@@ -126,8 +134,10 @@ async function klingTaskOf(kling: KlingApi, event: ArchiveEvent): Promise<Task |
   return newest;
 }
 
-/** The video Kling's answer gives for the execution's task, and the task's id; throws when there is none to archive. */
-async function confirmedVideo(kling: KlingApi, event: ArchiveEvent): Promise<{ taskId: string; video: NonNullable<Task["task_result"]>["videos"][number] }> {
+type KlingVideo = NonNullable<Task["task_result"]>["videos"][number];
+
+/** The video Kling's answer gives for the execution's task, with the task; throws when there is none to archive. */
+async function confirmedVideo(kling: KlingApi, event: ArchiveEvent): Promise<{ task: Task; video: KlingVideo }> {
   const task = await klingTaskOf(kling, event);
   if (!task) throw new ArchiveError("Archive.VideoPurged", `Kling has no task for job ${event.jobId} any more`);
   if (task.task_status === "failed") throw failedTaskError(task.task_status_msg ?? "", task.task_id);
@@ -136,18 +146,50 @@ async function confirmedVideo(kling: KlingApi, event: ArchiveEvent): Promise<{ t
   }
   const video = task.task_result?.videos[0];
   if (!video?.url) throw new ArchiveError("Archive.VideoPurged", `Kling's answer for task ${task.task_id} gives no video URL any more`);
-  return { taskId: task.task_id, video };
+  return { task, video };
+}
+
+/**
+ * Opens Kling's URL; when its CDN refuses it (an expired URL answers 403 as a purged video
+ * does), asks Kling again for a fresh one and opens that. Archive.VideoPurged only once Kling
+ * gives no URL or the task ended past Kling's 30 days; a fresh URL refused within them is a
+ * download to try again later (Archive.DownloadFailed).
+ */
+async function openFresh(url: string, fresh: () => Promise<string>, ports: ArchivePorts): Promise<VideoDownload> {
+  try {
+    return await ports.source.open(url);
+  } catch (error) {
+    if (!(error instanceof ArchiveError && error.name === "Archive.VideoPurged")) throw error;
+    const again = await fresh();
+    try {
+      return await ports.source.open(again);
+    } catch (refused) {
+      if (!(refused instanceof ArchiveError && refused.name === "Archive.VideoPurged")) throw refused;
+      throw new ArchiveError("Archive.DownloadFailed", `${refused.message}, a fresh URL too, though Kling still gives one within its 30 days: tried again later`);
+    }
+  }
 }
 
 export async function archiveVideo(event: ArchiveEvent, ports: ArchivePorts): Promise<ArchiveResult> {
-  const { taskId, video } = await confirmedVideo(ports.kling, event);
-  const job: ArchivedJob = { jobId: event.jobId, model: event.model, unitsCharged: event.unitsCharged, taskId, videoId: video.id };
-  const archived = await archiveOne(job, "video", video.url, ports);
+  const { task, video } = await confirmedVideo(ports.kling, event);
+  const job: ArchivedJob = { jobId: event.jobId, model: event.model, unitsCharged: event.unitsCharged, taskId: task.task_id, videoId: video.id };
+  /** Kling's URL of this variant, asked for again; Archive.VideoPurged when it gives none, or the task is past 30 days. */
+  const fresh = (variant: VideoVariant) => async (): Promise<string> => {
+    const now = await confirmedVideo(ports.kling, event);
+    const endedDaysAgo = (ports.now() - now.task.updated_at) / (24 * 3600 * 1000);
+    if (ports.now() - now.task.updated_at > KLING_RETENTION_MS) {
+      throw new ArchiveError("Archive.VideoPurged", `Kling task ${now.task.task_id} ended ${Math.floor(endedDaysAgo)} days ago, past the 30 days Kling keeps its videos`);
+    }
+    const url = variant === "video" ? now.video.url : now.video.watermark_url;
+    if (!url) throw new ArchiveError("Archive.VideoPurged", `Kling's answer for task ${now.task.task_id} gives no ${variant} URL any more`);
+    return url;
+  };
+  const archived = await archiveOne(job, "video", video.url, fresh("video"), ports);
   let watermarked: ArchivedObject | null = null;
   const warnings: string[] = [];
   if (ports.archiveWatermarked) {
     // The video is stored: a watermarked copy Kling did not offer is worth a warning, not the job.
-    if (video.watermark_url) watermarked = await archiveOne(job, "watermarked", video.watermark_url, ports);
+    if (video.watermark_url) watermarked = await archiveOne(job, "watermarked", video.watermark_url, fresh("watermarked"), ports);
     else warnings.push(`Kling gave no watermarked URL for video ${video.id}: only the video is archived`);
   }
   return { bucket: ports.store.bucket, video: archived, watermarked, warnings };
@@ -161,13 +203,13 @@ function completeArchive(stored: StoredObject | undefined): { sha256: string; by
   return { sha256, bytes };
 }
 
-async function archiveOne(job: ArchivedJob, variant: VideoVariant, url: string, ports: ArchivePorts): Promise<ArchivedObject> {
+async function archiveOne(job: ArchivedJob, variant: VideoVariant, url: string, fresh: () => Promise<string>, ports: ArchivePorts): Promise<ArchivedObject> {
   const { store } = ports;
   const key = archivedVideoKey(job.jobId, job.videoId, variant);
   const earlier = completeArchive(await store.find(key));
   if (earlier) return { key, ...earlier, kept: true };
 
-  const download = await ports.source.open(url);
+  const download = await openFresh(url, fresh, ports);
   if (download.announcedBytes !== undefined && download.announcedBytes > ports.maxBytes) {
     download.body.destroy();
     throw tooLarge(url, ports.maxBytes, `announces ${download.announcedBytes} bytes`);

@@ -14,12 +14,12 @@ import { HttpVideoSource } from "./http-video-source";
 import { S3VideoStore } from "./s3-video-store";
 import { type ArchiveSettings, archiveSettings } from "./settings";
 
-export interface ArchivePortsOfHandler extends Pick<HandlerPorts, "kling" | "videoBucket"> {
+export interface ArchivePortsOfHandler extends Pick<HandlerPorts, "kling" | "videoBucket" | "clock"> {
   /** Read when an invocation needs them (lambdas/archive/settings.ts). */
   readonly archiveSettings: () => ArchiveSettings;
 }
 
-export function archiveHandler({ kling, videoBucket, archiveSettings }: ArchivePortsOfHandler) {
+export function archiveHandler({ kling, videoBucket, clock, archiveSettings }: ArchivePortsOfHandler) {
   return observed(async (event: unknown): Promise<ArchiveResult> => {
     const request = parseEvent(archiveEventSchema, event, "Archive");
     const bucket = await videoBucket();
@@ -31,6 +31,7 @@ export function archiveHandler({ kling, videoBucket, archiveSettings }: ArchiveP
       archiveWatermarked,
       stallMs,
       maxBytes: downloads.maxBytes,
+      now: () => clock.now(),
     });
     for (const warning of result.warnings) logger().warn("archive warning", { warning, key: result.video.key });
     logger().info("video archived", { bucket: result.bucket, key: result.video.key, bytes: result.video.bytes, kept: result.video.kept });
@@ -39,6 +40,7 @@ export function archiveHandler({ kling, videoBucket, archiveSettings }: ArchiveP
 }
 
 export const handler = archiveHandler({
+  clock: wallClock,
   kling: klingApiFrom(process.env, wallClock),
   videoBucket: videoBucketFrom(process.env),
   archiveSettings: () => archiveSettings(process.env),

@@ -323,7 +323,7 @@ const ARCHIVE_ERROR_KINDS: Readonly<Record<ArchiveErrorName, ErrorKind>> = {
     redriveCreatesTask: false,
     action: "retry-later",
     meaning:
-      "the video's download from Kling's URL broke off: a dropped connection, a body shorter than announced, no byte within the stall timeout, a 5xx",
+      "the video's download from Kling's URL broke off: a dropped connection, a short body, no byte within the stall timeout, a 5xx, a fresh URL refused",
     suggestion: "The video is made but could not be saved yet; retry later.",
     operator:
       "Nothing for one (nothing was stored: the upload was aborted); many mean Kling's CDN is slow or down: a redrive resumes at Archive, never pays again.",
@@ -334,7 +334,7 @@ const ARCHIVE_ERROR_KINDS: Readonly<Record<ArchiveErrorName, ErrorKind>> = {
     passesByItself: false,
     redriveCreatesTask: false,
     action: "contact-support",
-    meaning: "Kling's URL no longer serves the video (404, 403 or 410 from its CDN): Kling deletes videos 30 days after the task ended",
+    meaning: "Kling gives no URL for the video any more, or its CDN refuses it past the 30 days Kling keeps videos after the task",
     suggestion: "Kling deleted the video before it could be saved; send the request again to make a new one.",
     operator:
       "The video is gone from Kling and was never archived: start a new generation. Many mean executions waited too long before Archive (redrives past Kling's 30 days).",

@@ -10,6 +10,7 @@ import { archiveVideo, type ArchiveEvent, type ArchivePorts } from "#lambdas/arc
 import { archiveHandler } from "#lambdas/archive/handler";
 import { downloadRefusal, HttpVideoSource } from "#lambdas/archive/http-video-source";
 import { archiveSettings, type DownloadPolicy } from "#lambdas/archive/settings";
+import { wallClock } from "#lambdas/common/clock";
 import { DOWNLOAD_ENV, ENV } from "#lambdas/common/settings";
 import { KlingError } from "#lambdas/errors/index";
 import type { KlingApi, KlingTaskKind } from "#lambdas/kling/port";
@@ -21,7 +22,7 @@ import { deliverVideo, type VideoDeliveryFault } from "#local/simulator/video-de
 import { startVideoBucketServer, type VideoBucketServer } from "#local/storage/video-bucket-server";
 
 /** What the fake CDN does with a download: a delivery fault, a purge, a body sent without Content-Length, or a redirect. */
-type CdnAnswer = VideoDeliveryFault | "purged" | "unannounced" | { readonly redirect: string };
+type CdnAnswer = VideoDeliveryFault | "purged" | "forbidden" | "unannounced" | { readonly redirect: string };
 
 /** Kling's CDN, as far as Archive sees it: each path serves its video, with the next planned answer. */
 class FakeCdn {
@@ -40,6 +41,8 @@ class FakeCdn {
         response.writeHead(302, { location: fault.redirect }).end();
       } else if (!video || fault === "purged") {
         response.writeHead(404).end("not found");
+      } else if (fault === "forbidden") {
+        response.writeHead(403).end("the URL's signature has expired");
       } else if (fault === "unannounced") {
         response.writeHead(200, { "content-type": "video/mp4" }).end(video);
       } else {
@@ -64,12 +67,18 @@ class FakeCdn {
  */
 class KlingAnswers implements KlingApi {
   readonly tasks = new Map<string, Task>();
+  /** What Kling answers for a task from the second time it is asked (a task it later purged, say). */
+  readonly later = new Map<string, Task>();
   /** The external_task_ids (or task ids) asked for, in order. */
   readonly asked: string[] = [];
 
   async findTaskByExternalId(_kind: KlingTaskKind, externalTaskId: string): Promise<Task | undefined> {
     this.asked.push(externalTaskId);
-    return this.tasks.get(externalTaskId);
+    const task = this.tasks.get(externalTaskId);
+    const next = this.later.get(externalTaskId);
+    if (next) this.tasks.set(externalTaskId, next);
+    this.later.delete(externalTaskId);
+    return task;
   }
 
   async getTask(_kind: KlingTaskKind, id: string): Promise<Task> {
@@ -151,6 +160,7 @@ function ports(overrides: Partial<ArchivePorts> = {}): ArchivePorts {
     // Long enough for a loaded machine's s3rver; the stall case sets its own.
     stallMs: 3000,
     maxBytes: policy().maxBytes,
+    now: () => Date.now(),
     ...overrides,
   };
 }
@@ -259,11 +269,40 @@ describe("Archive copies a video from Kling's URL into the bucket", () => {
     expect(sha256(readFileSync(bucket.pathOf(retried.video.key)))).toBe(sha256(served));
   });
 
-  it("a URL Kling has purged (404) is Archive.VideoPurged, and nothing is stored", async () => {
-    const { event } = jobWithVideo(syntheticMp4("gone", 5, 1024));
-    cdn.faults.push("purged");
-    await expect(archiveVideo(event, ports())).rejects.toMatchObject({ name: "Archive.VideoPurged" });
+});
+
+describe("a URL Kling's CDN refuses (403, 404, 410)", () => {
+  it("a 403 (an expired URL) is not a purge: Archive asks Kling for the task again and downloads the fresh URL", async () => {
+    const served = syntheticMp4("expired", 5, 2048);
+    const { event, task } = jobWithVideo(served);
+    cdn.faults.push("forbidden");
+    const result = await archiveVideo(event, ports());
+    expect(result.video.sha256).toBe(sha256(served));
+    expect(kling.asked).toEqual([task.task_info?.external_task_id, task.task_info?.external_task_id]);
+    expect(cdn.downloads).toBe(2);
+  });
+
+  it("a fresh URL refused too, within Kling's 30 days, is Archive.DownloadFailed (tried again later), and nothing is stored", async () => {
+    const { event } = jobWithVideo(syntheticMp4("refused twice", 5, 1024));
+    cdn.faults.push("forbidden", "purged");
+    await expect(archiveVideo(event, ports())).rejects.toMatchObject({ name: "Archive.DownloadFailed", message: expect.stringMatching(/answered 404.*a fresh URL too/) });
     expect(await keysUnder(`videos/${event.jobId}/`)).toEqual([]);
+  });
+
+  it("is Archive.VideoPurged once Kling gives no URL for the video any more", async () => {
+    const { event, task } = jobWithVideo(syntheticMp4("gone", 5, 1024));
+    kling.later.set(task.task_info?.external_task_id ?? "", { ...task, task_result: { videos: [] } });
+    cdn.faults.push("purged");
+    await expect(archiveVideo(event, ports())).rejects.toMatchObject({ name: "Archive.VideoPurged", message: expect.stringContaining("gives no video URL any more") });
+    expect(await keysUnder(`videos/${event.jobId}/`)).toEqual([]);
+  });
+
+  it("is Archive.VideoPurged when the task ended past Kling's 30 days, and nothing is downloaded again", async () => {
+    const { event } = jobWithVideo(syntheticMp4("old", 5, 1024));
+    cdn.faults.push("forbidden");
+    const in31Days = Date.now() + 31 * 24 * 3600 * 1000;
+    await expect(archiveVideo(event, ports({ now: () => in31Days }))).rejects.toMatchObject({ name: "Archive.VideoPurged", message: expect.stringMatching(/ended 3[01] days ago, past the 30 days/) });
+    expect(cdn.downloads).toBe(1);
   });
 });
 
@@ -281,6 +320,7 @@ describe("a watermarked copy Kling does not offer", () => {
     const printed: string[] = [];
     vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => void printed.push(args.map(String).join(" ")));
     const handler = archiveHandler({
+      clock: wallClock,
       kling: async () => kling,
       videoBucket: async () => ({ client, name: bucket.bucket }),
       archiveSettings: () => archiveSettings({ [ENV.archiveWatermarked]: "true", [ENV.downloadStallMs]: "2000", [DOWNLOAD_ENV.localVideoOrigin]: cdn.baseUrl }),
@@ -304,6 +344,7 @@ describe("Archive trusts only Kling", () => {
     // What a SendTaskSuccess by anyone holding the token could have put in the state: another task, another URL.
     const forged = { ...event, task: { ...event.task, taskId: "someone-elses-task", video: { id: "forged", url: `${elsewhere.baseUrl}/forged.mp4`, watermarkUrl: `${elsewhere.baseUrl}/forged.mp4` } } };
     const handler = archiveHandler({
+      clock: wallClock,
       kling: async () => kling,
       videoBucket: async () => ({ client, name: bucket.bucket }),
       archiveSettings: () => archiveSettings({ [ENV.archiveWatermarked]: "true", [DOWNLOAD_ENV.localVideoOrigin]: cdn.baseUrl }),
