@@ -296,18 +296,23 @@ export class GenerationWorkflow extends Construct {
     const archive = task(
       "Archive",
       {
-        comment: "Streams the video from Kling's URL (purged after 30 days) into the video bucket, checked; keeps what an earlier attempt stored.",
+        comment: "Asks Kling for the task's video and streams it from Kling's URL (purged after 30 days) into the video bucket, checked; keeps what an earlier attempt stored.",
         lambdaFunction: functions.archive,
         payload: {
           jobId: JsonPath.executionName,
           model: JsonPath.stringAt("$.request.model"),
           unitsCharged: JsonPath.numberAt("$.credits.priceUnits"),
+          // What no task token's answer can change: Archive asks Kling for the execution's own task by them.
+          executionId: JsonPath.executionId,
+          redriveCount: JsonPath.numberAt("$$.Execution.RedriveCount"),
+          kind: JsonPath.stringAt("$.kind"),
           task: JsonPath.objectAt("$.task"),
         },
         resultSelector: {
           bucket: JsonPath.stringAt("$.Payload.bucket"),
           video: JsonPath.objectAt("$.Payload.video"),
           watermarked: JsonPath.objectAt("$.Payload.watermarked"),
+          warnings: JsonPath.listAt("$.Payload.warnings"),
         },
         resultPath: "$.archive",
       },

@@ -11,7 +11,7 @@ import type { IBucket } from "aws-cdk-lib/aws-s3";
 import { type CfnSecret, type ISecret, Secret } from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
-import { ENV } from "../lambdas/common/settings";
+import { DOWNLOAD_ENV, ENV } from "../lambdas/common/settings";
 import { AccountLedger } from "./account-ledger";
 import { BatchRules } from "./batch-rules";
 import { BatchWorkflow, batchItemsAtOnce, type BatchFunctionName } from "./batch-workflow";
@@ -146,11 +146,14 @@ export class KlingVideoPipeline extends Construct {
       }),
       archive: new PipelineFunction(this, "Archive", {
         name: "archive",
-        description: "Streams a finished video from Kling's URL into the video bucket, checked, once",
+        description: "Asks Kling for a finished task's video and streams it from Kling's CDN into the video bucket, checked, once",
         environment: {
+          ...kling,
           ...videoBucketName,
           [ENV.archiveWatermarked]: String(config.videoArchive.archiveWatermarked),
           [ENV.downloadStallMs]: String(config.videoArchive.downloadStallMs),
+          [DOWNLOAD_ENV.downloadHosts]: JSON.stringify(config.videoArchive.downloadHosts),
+          [DOWNLOAD_ENV.maxVideoBytes]: String(config.videoArchive.maxVideoBytes),
         },
         // A long video over a slow CDN: the stall timeout catches a dead download long before this.
         timeout: Duration.minutes(10),
@@ -199,7 +202,7 @@ export class KlingVideoPipeline extends Construct {
     this.ledger.table.grantReadData(priceBatch);
 
     // Only the functions that call Kling read the secret, and only its value.
-    for (const fn of [this.functions["check-credits"], this.functions.submit, this.functions.poll, priceBatch, ...(this.callbacks ? [this.callbacks.callbackFunction] : [])]) {
+    for (const fn of [this.functions["check-credits"], this.functions.submit, this.functions.poll, this.functions.archive, priceBatch, ...(this.callbacks ? [this.callbacks.callbackFunction] : [])]) {
       fn.addToRolePolicy(
         new PolicyStatement({ actions: ["secretsmanager:GetSecretValue"], resources: [this.secret.secretArn] }),
       );

@@ -5,8 +5,9 @@
  */
 import * as z from "zod";
 import type { Node } from "constructs";
+import { downloadHostSchema } from "../lambdas/archive/settings";
 import { minNotAboveMax, pollPaceShape, pollScheduleSchema } from "../lambdas/common/config";
-import { CALLBACK_DEFAULTS, DEFAULTS } from "../lambdas/common/settings";
+import { CALLBACK_DEFAULTS, DEFAULTS, DOWNLOAD_DEFAULTS } from "../lambdas/common/settings";
 import { slotQueueSchema } from "../lambdas/ledger/config";
 import { MODEL_NAMES } from "../lambdas/schemas/models";
 
@@ -182,6 +183,9 @@ export const pipelineConfigSchema = z.object({
       linkSeconds: z.number().int().min(1).max(604_800).default(DEFAULTS.videoArchive.linkSeconds),
       archiveWatermarked: z.boolean().default(DEFAULTS.videoArchive.archiveWatermarked),
       downloadStallMs: z.number().int().min(1000).max(600_000).default(DEFAULTS.videoArchive.downloadStallMs),
+      downloadHosts: z.array(downloadHostSchema).min(1).default(DOWNLOAD_DEFAULTS.downloadHosts),
+      // S3's multipart upload holds 10,000 parts of 8 MiB (lambdas/archive/s3-video-store.ts): 80 GB; 10 GiB is far past any video.
+      maxVideoBytes: z.number().int().min(1024 * 1024).max(10 * 1024 ** 3).default(DOWNLOAD_DEFAULTS.maxVideoBytes),
       transition: z
         .object({
           storageClass: z.enum(["STANDARD_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"]),
@@ -193,10 +197,12 @@ export const pipelineConfigSchema = z.object({
     .refine((archive) => !archive.transition || !archive.expireAfterDays || archive.expireAfterDays > archive.transition.afterDays, {
       message: "expireAfterDays must come after transition.afterDays",
     })
-    .default({ ...DEFAULTS.videoArchive })
+    .default({ ...DEFAULTS.videoArchive, ...DOWNLOAD_DEFAULTS })
     .describe(
       "the video bucket: `linkSeconds` is how long a link GET /generations/{id} hands out works (at most 604800, 7 days); " +
         "`archiveWatermarked` keeps Kling's watermarked copy too; a download with no byte for `downloadStallMs` is retried; " +
+        "Archive downloads only the URLs Kling's own answer for the task gives, over https from `downloadHosts` (a host, or `*.` and a domain; " +
+        "default Kling's CDN, `*.klingai.com`), follows no redirect to another host, and refuses a video past `maxVideoBytes` (default 1 GiB); " +
         '`transition` (`{"storageClass": "GLACIER_IR", "afterDays": 90}`) moves videos to a colder class and `expireAfterDays` deletes them (none by default: kept for good)',
     ),
 });

@@ -110,8 +110,8 @@ export const LOCAL_WORK_RETRIES: readonly RetryPolicyName[] = ["lambdaService", 
 export const LEDGER_WORK_RETRIES: readonly RetryPolicyName[] = [...LOCAL_WORK_RETRIES, "ledgerBusy"];
 export const KLING_AND_LEDGER_RETRIES: readonly RetryPolicyName[] = [...KLING_CALL_RETRIES, "ledgerBusy"];
 
-/** Policies for Archive: Lambda's faults, and a download that broke off. */
-export const DOWNLOAD_RETRIES: readonly RetryPolicyName[] = [...LOCAL_WORK_RETRIES, "downloadFailed"];
+/** Policies for Archive, which asks Kling for the task's video first: Lambda's faults, Kling's passing ones, and a download that broke off. */
+export const DOWNLOAD_RETRIES: readonly RetryPolicyName[] = [...KLING_CALL_RETRIES, "downloadFailed"];
 
 /** Adds the named policies to a state, in order: the first whose errors match decides. */
 export function applyRetries(state: TaskStateBase, policies: readonly RetryPolicyName[]): void {

@@ -101,24 +101,6 @@ export function creditCacheSeconds(env: Environment): number {
   return seconds;
 }
 
-export interface ArchiveSettings {
-  /** Whether to keep Kling's watermarked copy too. */
-  readonly archiveWatermarked: boolean;
-  /** A download with no byte for this long is given up. */
-  readonly stallMs: number;
-}
-
-export function archiveSettings(env: Environment): ArchiveSettings {
-  const stallText = readVariable(env, ENV.downloadStallMs);
-  const stallMs = stallText === undefined ? DEFAULTS.videoArchive.downloadStallMs : Number(stallText);
-  if (!Number.isInteger(stallMs) || stallMs <= 0) {
-    throw new Error(`environment variable ${ENV.downloadStallMs} must be a positive whole number of milliseconds`);
-  }
-  const watermarked = readVariable(env, ENV.archiveWatermarked) ?? String(DEFAULTS.videoArchive.archiveWatermarked);
-  if (watermarked !== "true" && watermarked !== "false") throw new Error(`environment variable ${ENV.archiveWatermarked} must be true or false`);
-  return { archiveWatermarked: watermarked === "true", stallMs };
-}
-
 /** How long the API's links to archived videos work: whole seconds, at most SigV4's 7 days. */
 export function videoLinkSeconds(env: Environment): number {
   const text = readVariable(env, ENV.videoLinkSeconds);

@@ -11,7 +11,7 @@ import type { TaskWaits } from "../ledger/task-waits";
 import { type SlotSettings, slotSettings } from "../ledger/config";
 import { readValidateConfig, type ValidateConfig } from "../validate/config";
 import type { Clock } from "./clock";
-import { type ArchiveSettings, archiveSettings, creditCacheSeconds, type Environment, type PollSchedule, pollScheduleConfig } from "./config";
+import { creditCacheSeconds, type Environment, type PollSchedule, pollScheduleConfig } from "./config";
 import type { CallbackPort } from "./callback-secrets";
 import type { TaskResponses } from "./task-responses";
 import type { VideoBucket } from "./video-bucket";
@@ -25,7 +25,6 @@ export interface HandlerSettings {
   creditCacheSeconds(): number;
   validate(): ValidateConfig;
   slots(): SlotSettings;
-  archive(): ArchiveSettings;
 }
 
 export interface HandlerPorts {
@@ -51,6 +50,5 @@ export function settingsFrom(env: Environment): HandlerSettings {
     creditCacheSeconds: () => creditCacheSeconds(env),
     validate: () => readValidateConfig(env),
     slots: () => slotSettings(env),
-    archive: () => archiveSettings(env),
   };
 }

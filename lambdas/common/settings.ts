@@ -51,6 +51,32 @@ export const CALLBACK_DEFAULTS = {
   throttling: { rateLimit: 20, burstLimit: 40 },
 } as const;
 
+/**
+ * The defaults of what Archive downloads, beside videoArchive's (a constant of their own, so
+ * that only Archive's bundle carries them).
+ */
+export const DOWNLOAD_DEFAULTS = {
+  /**
+   * The hosts Archive downloads videos from, over https: Kling's CDN, as Kling's answers name it
+   * (cdn.klingai.com, v15-kling.klingai.com, v16-kling-fdl.klingai.com, ...).
+   */
+  downloadHosts: ["*.klingai.com"] as string[],
+  /** A video past this many bytes is not downloaded (1 GiB: a 15 s 4K video is a fraction of it). */
+  maxVideoBytes: 1024 * 1024 * 1024,
+};
+
+/** The environment variables of what Archive downloads. */
+export const DOWNLOAD_ENV = {
+  downloadHosts: "VIDEO_DOWNLOAD_HOSTS",
+  maxVideoBytes: "VIDEO_MAX_BYTES",
+  /**
+   * Set only by the local runner (never by the stack): the origin of the Kling endpoint it
+   * connected to, which Archive may download from beside downloadHosts, over http too (the
+   * simulator serves its videos from its own origin, http://127.0.0.1:<port>).
+   */
+  localVideoOrigin: "VIDEO_DOWNLOAD_LOCAL_ORIGIN",
+} as const;
+
 /** The environment variables of completion by Kling's callback, set only with callbacks on. */
 export const CALLBACK_ENV = {
   /** The base of the callback URL Submit gives Kling; Poll reads it as "callbacks are on". */

@@ -334,7 +334,7 @@ export const PLATFORM_ERROR_KINDS: Readonly<Record<PlatformErrorName, ErrorKind>
 };
 
 /** The errors of Archive, which copies a finished video from Kling's URL into the pipeline's bucket. */
-const ARCHIVE_ERROR_NAMES = ["Archive.DownloadFailed", "Archive.VideoPurged"] as const;
+const ARCHIVE_ERROR_NAMES = ["Archive.DownloadFailed", "Archive.VideoPurged", "Archive.DownloadRefused"] as const;
 
 export type ArchiveErrorName = (typeof ARCHIVE_ERROR_NAMES)[number];
 
@@ -346,7 +346,7 @@ const ARCHIVE_ERROR_KINDS: Readonly<Record<ArchiveErrorName, ErrorKind>> = {
     redriveCreatesTask: false,
     action: "retry-later",
     meaning:
-      "the video's download from Kling's URL broke off: a dropped connection, a body shorter than announced, no byte within the stall timeout, a 5xx",
+      "the video's download from Kling's URL broke off: a dropped connection, a short body, no byte within the stall timeout, a 5xx, a fresh URL refused",
     suggestion: "The video is made but could not be saved yet; retry later.",
     operator:
       "Nothing for one (nothing was stored: the upload was aborted); many mean Kling's CDN is slow or down: a redrive resumes at Archive, never pays again.",
@@ -357,10 +357,20 @@ const ARCHIVE_ERROR_KINDS: Readonly<Record<ArchiveErrorName, ErrorKind>> = {
     passesByItself: false,
     redriveCreatesTask: false,
     action: "contact-support",
-    meaning: "Kling's URL no longer serves the video (404, 403 or 410 from its CDN): Kling deletes videos 30 days after the task ended",
+    meaning: "Kling gives no URL for the video any more, or its CDN refuses it past the 30 days Kling keeps videos after the task",
     suggestion: "Kling deleted the video before it could be saved; send the request again to make a new one.",
     operator:
       "The video is gone from Kling and was never archived: start a new generation. Many mean executions waited too long before Archive (redrives past Kling's 30 days).",
+  },
+  "Archive.DownloadRefused": {
+    retry: "none",
+    recoverable: true,
+    passesByItself: false,
+    redriveCreatesTask: false,
+    action: "contact-support",
+    meaning: "Kling's video URL is off `videoArchive.downloadHosts` (or not https), redirects to another host, or the video passes `maxVideoBytes`",
+    suggestion: "The video is made but could not be saved; report the job id.",
+    operator: "If the host or size in the log is Kling's, widen `downloadHosts` or `maxVideoBytes`, deploy and redrive (resumes at Archive).",
   },
 };
 

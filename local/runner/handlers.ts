@@ -1,6 +1,8 @@
 /** The real handler code of every Lambda a state machine invokes, run in-process by the local engine. */
 import type { HandlerPorts } from "#lambdas/common/ports";
 import { archiveHandler } from "#lambdas/archive/handler";
+import { archiveSettings } from "#lambdas/archive/settings";
+import type { Environment } from "#lambdas/common/config";
 import { awaitRedriveHandler } from "#lambdas/await-redrive/handler";
 import { checkCreditsHandler } from "#lambdas/check-credits/handler";
 import { handler as diagnose } from "#lambdas/diagnose/handler";
@@ -25,16 +27,17 @@ export type LocalFunctionName = GenerationFunctionName | BatchFunctionName | "no
 
 /**
  * Each function's handler made by its factory with the local ports, as Lambda makes it with the
- * AWS ones. Diagnose and most batch functions take no ports: their events are all they read.
+ * AWS ones. Diagnose and most batch functions take no ports: their events are all they read;
+ * Archive reads its own settings from the functions' environment.
  */
-export function localHandlers(ports: HandlerPorts, notifyPorts: NotifyPorts): Readonly<Record<LocalFunctionName, LambdaHandler>> {
+export function localHandlers(ports: HandlerPorts, notifyPorts: NotifyPorts, environment: Environment): Readonly<Record<LocalFunctionName, LambdaHandler>> {
   return {
     validate: validateHandler(ports),
     "check-credits": checkCreditsHandler(ports),
     "wait-for-slot": waitForSlotHandler(ports),
     submit: submitHandler(ports),
     poll: pollHandler(ports),
-    archive: archiveHandler(ports),
+    archive: archiveHandler({ ...ports, archiveSettings: () => archiveSettings(environment) }),
     diagnose,
     "await-redrive": awaitRedriveHandler(ports),
     "release-slot": releaseSlotHandler(ports),

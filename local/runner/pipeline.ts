@@ -6,7 +6,7 @@
 import type { Environment } from "#lambdas/common/config";
 import { portsFromEnvironment } from "#lambdas/common/aws-ports";
 import type { HandlerPorts } from "#lambdas/common/ports";
-import { CALLBACK_ENV, ENV } from "#lambdas/common/settings";
+import { CALLBACK_ENV, DOWNLOAD_ENV, ENV } from "#lambdas/common/settings";
 import { wallClock } from "#lambdas/common/clock";
 import { newWebhookSecret } from "#lambdas/common/standard-webhooks";
 import { notifyPortsFrom } from "#lambdas/notify-requester/handler";
@@ -288,7 +288,7 @@ export class LocalPipeline {
     // Every invocation runs as the clock's work: a virtual clock holds time still meanwhile. Until
     // the callback endpoint listens, Submit would send no callback URL: invocations wait for it.
     const handlers = Object.fromEntries(
-      Object.entries(localHandlers(ports, notifyPorts)).map(([name, handler]) => [
+      Object.entries(localHandlers(ports, notifyPorts, environment)).map(([name, handler]) => [
         name,
         (event: unknown) => options.clock.work(async () => (await callbackEndpoint, handler(event))),
       ]),
@@ -407,10 +407,15 @@ export class LocalPipeline {
     if (this.klingCallback) this.environment[CALLBACK_ENV.baseUrl] = baseUrl;
   }
 
-  /** Points the Lambdas at a Kling endpoint (the simulator or the real one) with these credentials. */
+  /**
+   * Points the Lambdas at a Kling endpoint (the simulator or the real one) with these credentials.
+   * Archive may download from that endpoint's origin too (the simulator serves its videos there,
+   * over http): a local-only allowance the stack never sets (DOWNLOAD_ENV.localVideoOrigin).
+   */
   connect(baseUrl: string, credentials: KlingCredentials): void {
     const env = this.environment;
     env[ENV.klingBaseUrl] = baseUrl;
+    env[DOWNLOAD_ENV.localVideoOrigin] = new URL(baseUrl).origin;
     for (const name of Object.values(LOCAL_CREDENTIAL_VARIABLES)) delete env[name];
     if ("apiKey" in credentials) {
       env[LOCAL_CREDENTIAL_VARIABLES.apiKey] = credentials.apiKey;

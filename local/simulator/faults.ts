@@ -55,8 +55,12 @@ export interface NewTaskInfo {
   readonly externalTaskId?: string;
 }
 
-/** How a video download goes wrong: a fault on the way, or Kling's CDN no longer has it (404). */
-export type VideoDelivery = VideoDeliveryFault | "purged";
+/**
+ * How a video download goes wrong: a fault on the way, Kling's CDN no longer has it (404, and
+ * from then on Kling's answers for the task give no URL), or it refuses the URL (403, as for an
+ * expired URL: a fresh query's URL works).
+ */
+export type VideoDelivery = VideoDeliveryFault | "purged" | "forbidden";
 
 /** A video download is the video of this task. */
 interface VideoDownloadInfo {

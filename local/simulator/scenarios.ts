@@ -22,6 +22,7 @@ export const SCENARIO_NAMES = [
   "malformed-response",
   "download-dropped",
   "video-purged",
+  "video-forbidden-once",
   "callback-lost",
   "callback-duplicated",
   "callback-late",
@@ -157,9 +158,15 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: "video-purged",
-    description: "tasks succeed but their video URL answers 404, as once Kling has purged it (30 days after the task)",
+    description: "tasks succeed but their video URL answers 404 and Kling's answers then give no URL, as once Kling has purged the video (30 days after the task)",
     rules: [],
     videoRules: [{ delivery: "purged" }],
+  },
+  {
+    name: "video-forbidden-once",
+    description: "the first download of a video answers 403, as an expired URL does; a fresh query's URL works",
+    rules: [],
+    videoRules: [{ times: 1, delivery: "forbidden" }],
   },
   {
     name: "callback-lost",

@@ -145,6 +145,9 @@ interface SimulatorState {
 
 /** Kling's HTTP API over a simulator's state: each request routed, authenticated, maybe faulted, and answered. */
 class SimulatedKling {
+  /** The videos purged (a "purged" download): Kling's answers for their tasks give no URL any more. */
+  private readonly purged = new Set<string>();
+
   constructor(readonly s: SimulatorState) {}
 
   /** Tasks change status only when someone looks, so every look first catches up with the this.s.clock. */
@@ -211,7 +214,12 @@ class SimulatedKling {
   queryNewTasks(query: URLSearchParams): Answer {
     const found = this.queriedNewTasks(query);
     if (!found) return failure(400, 1201, "exactly one of task_ids and external_task_ids is required");
-    return success(found.map((task) => newTaskWire(task, this.s.baseUrl)));
+    return success(
+      found.map((task) => {
+        const wire = newTaskWire(task, this.s.baseUrl);
+        return this.purged.has(task.videoId) ? { ...wire, outputs: [] } : wire;
+      }),
+    );
   }
 
   /** `POST /this.s.tasks` with `{limit, cursor}`: the cursor is the offset of the next task, newest first. */
@@ -229,7 +237,9 @@ class SimulatedKling {
 
   queryTask(taskKind: LegacyKind, id: string): Answer {
     const task = this.s.tasks.find(taskKind, id);
-    return task ? success(taskWire(task, this.s.baseUrl)) : failure(400, 1201, "Task not found");
+    if (!task) return failure(400, 1201, "Task not found");
+    const wire = taskWire(task, this.s.baseUrl);
+    return success(this.purged.has(task.videoId) ? { ...wire, task_result: { videos: [] } } : wire);
   }
 
   listTasks(taskKind: LegacyKind, query: URLSearchParams): Answer {
@@ -257,7 +267,11 @@ class SimulatedKling {
     }
     const delivery = this.s.plan.onVideoDownload?.({ taskId: task.taskId, externalTaskId: task.request.externalTaskId });
     if (delivery) this.s.stats.countFault();
-    if (delivery === "purged") return { answer: failure(404, 1203, "Video not found"), fault: "video-purged" };
+    if (delivery === "purged") {
+      this.purged.add(videoId);
+      return { answer: failure(404, 1203, "Video not found"), fault: "video-purged" };
+    }
+    if (delivery === "forbidden") return { answer: failure(403, 1203, "Forbidden: the URL has expired"), fault: "video-forbidden" };
     const body = this.videoOf(task, url.searchParams.has("watermark"));
     return { answer: { type: "video", body, fault: delivery }, ...(delivery ? { fault: delivery } : {}) };
   }

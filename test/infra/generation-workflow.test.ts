@@ -417,7 +417,8 @@ describe("the stack", () => {
   };
 
   it("lets only the functions that call Kling (the batch's PriceBatch too) read its credentials secret, with GetSecretValue and nothing else", () => {
-    const names = ["check-credits", "submit", "poll", "kling-callback"];
+    // Archive asks Kling for the task's video rather than trusting the state's URL.
+    const names = ["check-credits", "submit", "poll", "archive", "kling-callback"];
     expect(functionsReading(secretId)).toEqual([...names.map((name) => functionIds[name]), priceBatchId].sort());
     const statements = Object.values(template.findResources("AWS::IAM::Policy")).flatMap(
       (policy) => policy.Properties.PolicyDocument.Statement as { Action: string | string[] }[],

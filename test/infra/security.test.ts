@@ -118,8 +118,8 @@ describe("the Kling base URL", () => {
       const variables = (fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables;
       return variables?.[ENV.klingBaseUrl] === undefined ? [] : [variables[ENV.klingBaseUrl]];
     });
-    // CheckCredits, Submit, Poll, the batch's PriceBatch, and KlingCallback, which confirms a callback by query.
-    expect(urls).toHaveLength(5);
+    // CheckCredits, Submit, Poll, Archive (which asks for the task's video), the batch's PriceBatch, and KlingCallback, which confirms a callback by query.
+    expect(urls).toHaveLength(6);
     for (const url of urls) expect(url).toMatch(/^https:\/\//);
   });
 });
@@ -161,7 +161,7 @@ describe.each(Object.keys(CONFIGURATIONS))("no credential in the template (%s)",
         expect(JSON.stringify(value), `${id}'s ${variable} looks like a credential`).not.toMatch(CREDENTIAL_VALUE);
       }
     }
-    expect(secretReferences).toBe(5);
+    expect(secretReferences).toBe(6);
     expect(signingSecretReaders).toEqual([logicalIdOf(stack, stack.pipeline.requesterNotifications.notifyFunction)]);
   });
 

@@ -10,6 +10,7 @@ import { DEV_API_KEY, type Simulator, startSimulator } from "#local/simulator/in
 import type { EngineEvent, ExecutionReport } from "#local/runner/local-engine";
 import { LocalPipeline } from "#local/runner/pipeline";
 import { ScaledClock } from "#local/runner/scaled-clock";
+import { synthesizedPlan } from "#local/runner/synthesize";
 
 const CEILING = 5;
 const ACCOUNT_SLOTS = 3;
@@ -33,7 +34,7 @@ beforeAll(async () => {
   clock = new ScaledClock(0.01);
   pipeline = new LocalPipeline({
     clock,
-    config: { klingConcurrency: CEILING, slotQueue: { parkSeconds: 900, deadlineSeconds: 5000, probeSeconds: 600 } },
+    plan: synthesizedPlan({ klingConcurrency: CEILING, slotQueue: { parkSeconds: 900, deadlineSeconds: 5000, probeSeconds: 600 } }),
   });
   simulator = await startSimulator({
     clock,

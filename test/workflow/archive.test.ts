@@ -15,6 +15,10 @@ import { ScaledClock } from "#local/runner/scaled-clock";
 import { parseDiagnosis } from "#local/runner/trace";
 import { RETRY_POLICIES } from "#lib/retry-policies";
 import { synthesizedPlan } from "#local/runner/synthesize";
+import { externalTaskIdFor } from "#lambdas/submit/external-task-id";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { syntheticMp4 } from "#local/simulator/mp4";
 
 const REQUEST = { prompt: "a corgi surfing a wave" };
 let clock: ScaledClock;
@@ -61,7 +65,7 @@ const nextName = (label: string) => `archive-${label}-${(runs += 1)}`;
 
 interface Archived {
   readonly task: { readonly video: { readonly id: string } };
-  readonly archive: { readonly video: { readonly key: string; readonly sha256: string; readonly kept: boolean } };
+  readonly archive: { readonly video: { readonly key: string; readonly sha256: string; readonly kept: boolean }; readonly warnings: readonly string[] };
 }
 
 /** The job's objects in the bucket, and the stored bytes' checksum against what the simulator served. */
@@ -74,6 +78,7 @@ async function stored(report: ExecutionReport, simulator: Simulator) {
     storedSha256: sha256(readFileSync(bucket.pathOf(archive.video.key))),
     servedSha256: sha256(simulator.videoBytes(task.video.id) ?? Buffer.alloc(0)),
     reported: archive.video,
+    warnings: archive.warnings,
   };
 }
 
@@ -96,10 +101,12 @@ describe("Archive keeps each video once, with the bytes Kling served", () => {
       const report = await pipeline.runGeneration(REQUEST, nextName("cut"));
       expect(report.status).toBe("SUCCEEDED");
       expect(report.retries).toEqual({ Archive: 2 });
-      const { objects, storedSha256, servedSha256, reported } = await stored(report, simulator);
+      const { objects, storedSha256, servedSha256, reported, warnings } = await stored(report, simulator);
       expect(objects).toHaveLength(1);
       expect(storedSha256).toBe(servedSha256);
       expect(reported.sha256).toBe(servedSha256);
+      // Archive's warnings reach the output (none here: nothing was missing).
+      expect(warnings).toEqual([]);
     });
   });
 
@@ -139,5 +146,50 @@ describe("Archive keeps each video once, with the bytes Kling served", () => {
       expect(objects).toHaveLength(1);
       expect(storedSha256).toBe(servedSha256);
     });
+  });
+});
+
+describe("Archive trusts only Kling", () => {
+  it("a task token answered by someone else, with a URL of their choosing, makes Archive fetch nothing but Kling's own URL for the task", async () => {
+    // Where the forged answer points: it must never be asked for anything.
+    let forgedDownloads = 0;
+    const forgedVideo = syntheticMp4("forged", 5, 4096);
+    const attacker = createServer((_request, response) => {
+      forgedDownloads += 1;
+      response.writeHead(200, { "content-type": "video/mp4", "content-length": String(forgedVideo.length) }).end(forgedVideo);
+    });
+    await new Promise<void>((resolve) => attacker.listen(0, "127.0.0.1", resolve));
+    const attackerUrl = `http://127.0.0.1:${(attacker.address() as AddressInfo).port}/forged.mp4`;
+    // Kling's callbacks are lost, so only the forged answer (or, late, the fallback poll) ends the wait.
+    const plan: FaultPlan = { onRequest: () => undefined, taskOutcome: () => ({ status: "succeed" }), onCallback: () => ({ kind: "drop" }) };
+    const credentials = { apiKey: DEV_API_KEY };
+    // Done at Kling after 1 simulated s; the first fallback poll of a 10 s pro video comes minutes later.
+    const simulator = await startSimulator({ faultPlan: plan, clock, credentials, generationSeconds: 1 });
+    pipeline.connect(simulator.baseUrl, credentials);
+    try {
+      expect(pipeline.callbacksOn).toBe(true);
+      const name = nextName("forged");
+      const running = pipeline.runGeneration({ ...REQUEST, duration: 10, mode: "pro" }, name);
+      const externalTaskId = externalTaskIdFor(name, pipeline.executions.arnOf(name));
+      let wait = await pipeline.ledger.taskWaits.taskWait(externalTaskId);
+      while (!wait || !simulator.tasks().some((task) => task.status === "succeed")) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        wait = await pipeline.ledger.taskWaits.taskWait(externalTaskId);
+      }
+      // SendTaskSuccess by anyone holding the token: the TaskView with a video of their choosing.
+      const forged = { ...wait.task, status: "succeed", nextWaitSeconds: 0, unitsSpent: 0, video: { id: "forged", url: attackerUrl, watermarkUrl: attackerUrl, duration: "10" } };
+      await pipeline.taskResponses.succeed(wait.taskToken, JSON.stringify(forged));
+      const report = await running;
+
+      expect(report.status).toBe("SUCCEEDED");
+      expect(forgedDownloads).toBe(0);
+      const [task] = simulator.tasks();
+      const { storedSha256, servedSha256, reported } = await stored({ ...report, output: { ...(report.output as object), task: { video: { id: task?.videoId } } } }, simulator);
+      expect(reported.key).toBe(`videos/${name}/${task?.videoId}.mp4`);
+      expect(storedSha256).toBe(servedSha256);
+    } finally {
+      await simulator.close();
+      await new Promise((resolve) => attacker.close(resolve));
+    }
   });
 });

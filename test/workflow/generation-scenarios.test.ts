@@ -69,6 +69,8 @@ const EXPECTED: Record<ScenarioName, Expected> = {
   "malformed-response": { status: "SUCCEEDED", retries: { Submit: 1 }, retriedFor: "Kling.ServerError", tasksCreated: 1 },
   "download-dropped": { status: "SUCCEEDED", retries: { Archive: 1 }, retriedFor: "Archive.DownloadFailed", tasksCreated: 1 },
   "video-purged": { status: "FAILED", error: "Archive.VideoPurged", failedState: "Archive", retries: {}, tasksCreated: 1 },
+  // Archive asks Kling again for a fresh URL, within the same attempt.
+  "video-forbidden-once": { status: "SUCCEEDED", retries: {}, tasksCreated: 1 },
   // The pipeline finds each end by polling, whatever happens to Kling's callbacks.
   "callback-lost": { status: "SUCCEEDED", retries: {}, tasksCreated: 1 },
   "callback-duplicated": { status: "SUCCEEDED", retries: {}, tasksCreated: 1 },
