@@ -112,10 +112,12 @@ describe("the benchmark, 12 jobs without faults or other users", () => {
     expect(measured).toBe(planned);
   });
 
-  it("no variant beats the makespan lower bound: 12 jobs are one batch, so every variant's bound is that of all the jobs at once on the account's 5 slots", () => {
+  it("no variant beats the makespan lower bound of the work it did: 12 jobs are one batch, so with every job done the bound is that of all of them at once on the account's 5 slots", () => {
     const bound = makespanLowerBoundSeconds([benchWorkload(JOBS, SEED).map((job) => job.generationSeconds)], report.klingConcurrency);
     for (const figures of report.variants) {
-      expect(figures.lowerBoundSeconds, figures.variant).toBe(bound);
+      // A failed job's generation time is not work the run did: the bound is then lower, never higher.
+      if (figures.failed === 0) expect(figures.lowerBoundSeconds, figures.variant).toBe(bound);
+      else expect(figures.lowerBoundSeconds, figures.variant).toBeLessThanOrEqual(bound);
       expect(figures.makespanSeconds, figures.variant).toBeGreaterThanOrEqual(figures.lowerBoundSeconds);
       expect(figures.makespanOverLowerBound, figures.variant).toBeGreaterThanOrEqual(1);
     }
