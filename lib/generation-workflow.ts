@@ -1,8 +1,9 @@
 /**
  * The generation workflow: Validate -> CheckCredits -> WaitForSlot -> Submit (a 1303 or spent
- * rate-limit retries: -> BackToQueue -> Submit) -> WaitForVideo <->
- * Poll -> VideoReady? -> Archive -> Succeeded (Poll gives the slot back when the task ends, before
- * Archive). With callbacks on, WaitForVideo waits on a task token that Kling's callback answers
+ * rate-limit retries: -> BackToQueue -> Submit) -> WaitForVideo <-> Poll -> VideoReady? ->
+ * Archive, where a generation succeeds (Poll gives the slot back when the task ends, before
+ * Archive; no Succeed state after Archive, which would cost a transition per job). With callbacks
+ * on, WaitForVideo waits on a task token that Kling's callback answers
  * with the video (-> Archive), and its timeout leads to Poll, the fallback. Every task's failure -> ReleaseSlot -> Diagnose -> Recoverable? -> Failed (for good)
  * or AwaitRedrive (a redrive retries the work). The state names are what an
  * operator reads in the console's execution view.
@@ -22,7 +23,6 @@ import {
   LogLevel,
   StateMachine,
   StateMachineType,
-  Succeed,
   TaskInput,
   Timeout,
   Wait,
@@ -292,11 +292,11 @@ export class GenerationWorkflow extends Construct {
       KLING_AND_LEDGER_RETRIES,
     );
     const waitForVideo = awaitVideo ? this.waitForCallback(awaitVideo, poll, releaseSlot) : this.waitForPoll();
-    const succeeded = new Succeed(this, "Succeeded", { comment: "The video is in the bucket: $.archive.video.key in $.archive.bucket." });
     const archive = task(
       "Archive",
       {
-        comment: "Asks Kling for the task's video and streams it from Kling's URL (purged after 30 days) into the video bucket, checked; keeps what an earlier attempt stored.",
+        comment:
+          "Asks Kling for the task's video and streams it from Kling's URL (purged after 30 days) into the video bucket, checked; keeps what an earlier attempt stored. The generation succeeds here: the video is in $.archive.bucket at $.archive.video.key.",
         lambdaFunction: functions.archive,
         payload: {
           jobId: JsonPath.executionName,
@@ -318,7 +318,6 @@ export class GenerationWorkflow extends Construct {
       },
       DOWNLOAD_RETRIES,
     );
-    archive.next(succeeded);
     const videoReady = new Choice(this, "VideoReady?", { comment: "Done when Kling says succeed; otherwise wait again." })
       .when(Condition.stringEquals("$.task.status", "succeed"), archive)
       .otherwise(waitForVideo);

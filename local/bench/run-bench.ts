@@ -13,29 +13,45 @@ import { externalTaskIdFor } from "#lambdas/submit/external-task-id";
 import type { ExecutionReport } from "../runner/local-engine";
 import { LocalPipeline } from "../runner/pipeline";
 import { VirtualClock } from "../runner/virtual-clock";
-import { DEV_API_KEY, mulberry32, idealMakespanSeconds, type OtherUsersTask, type RequestKind, startSimulator } from "../simulator";
+import { DEV_API_KEY, makespanLowerBoundSeconds, mulberry32, type OtherUsersTask, type RequestKind, startSimulator } from "../simulator";
 import { ClassicPoller } from "./classic-poller";
+import { percentile, SlotQueueing } from "./slot-queueing";
 import { type BenchJob, benchWorkload, otherUsersWorkload, TRANSIENT_FAULT_RATE, transientFaultPlan } from "./workload";
 import { synthesizedPlan } from "../runner/synthesize";
 
 /**
  * pipeline and classic-poller: the workload as batches one after another, with the account's
- * other users. overload: the same jobs through the pipeline all at once, as two batches and a
- * stream of API requests sharing the account's slots first come first served, without other
- * users (they take slots outside the ledger, so Kling's 429s would be by design); with Kling's
- * callbacks delivered, with 20% of them lost, and polling only.
+ * other users. misconfigured: the same batches on an account without other users but with fewer
+ * slots than the pipeline is told (klingConcurrency above the account's real concurrency).
+ * overload: the same jobs through the pipeline all at once, as two batches and a stream of API
+ * requests sharing the account's slots first come first served, without other users; with
+ * Kling's callbacks delivered, with 20% of them lost, and polling only.
  */
-const VARIANTS = ["pipeline", "classic-poller", "overload", "overload-callbacks-lost", "overload-polling"] as const;
+const VARIANTS = ["pipeline", "classic-poller", "misconfigured", "overload", "overload-callbacks-lost", "overload-polling"] as const;
 export type VariantName = (typeof VARIANTS)[number];
 
-/** What each variant runs: how the jobs arrive, and what becomes of Kling's callbacks. */
-const VARIANT_SPECS: Readonly<Record<VariantName, { readonly overload: boolean; readonly callbacks: "delivered" | "lost" | "off" }>> = {
-  pipeline: { overload: false, callbacks: "delivered" },
+interface VariantSpec {
+  readonly overload: boolean;
+  readonly callbacks: "delivered" | "lost" | "off";
+  readonly otherUsers: boolean;
+  /** The pipeline's klingConcurrency: what it believes the account runs at once (the account runs ACCOUNT_SLOTS). */
+  readonly klingConcurrency: number;
+}
+
+/** The account's real concurrency: the simulator's slots, and what the lower bound fits the work on. */
+const ACCOUNT_SLOTS = 5;
+/** The misconfigured pipeline's ceiling: 8 on a 5-slot account. */
+export const MISCONFIGURED_KLING_CONCURRENCY = 8;
+
+/** What each variant runs: how the jobs arrive, whether other users share the account, what becomes of Kling's callbacks. */
+const VARIANT_SPECS: Readonly<Record<VariantName, VariantSpec>> = {
+  pipeline: { overload: false, callbacks: "delivered", otherUsers: true, klingConcurrency: ACCOUNT_SLOTS },
   // The baseline polls: it has no WaitForVideo that a callback could end.
-  "classic-poller": { overload: false, callbacks: "off" },
-  overload: { overload: true, callbacks: "delivered" },
-  "overload-callbacks-lost": { overload: true, callbacks: "lost" },
-  "overload-polling": { overload: true, callbacks: "off" },
+  "classic-poller": { overload: false, callbacks: "off", otherUsers: true, klingConcurrency: ACCOUNT_SLOTS },
+  misconfigured: { overload: false, callbacks: "delivered", otherUsers: false, klingConcurrency: MISCONFIGURED_KLING_CONCURRENCY },
+  overload: { overload: true, callbacks: "delivered", otherUsers: false, klingConcurrency: ACCOUNT_SLOTS },
+  "overload-callbacks-lost": { overload: true, callbacks: "lost", otherUsers: false, klingConcurrency: ACCOUNT_SLOTS },
+  "overload-polling": { overload: true, callbacks: "off", otherUsers: false, klingConcurrency: ACCOUNT_SLOTS },
 };
 /** The share of callbacks the simulator drops in overload-callbacks-lost. */
 export const LOST_CALLBACK_SHARE = 0.2;
@@ -44,7 +60,6 @@ const OVERLOAD_API_EVERY = 10;
 
 /** Where simulated time starts: the same instant every run. */
 const BENCH_START = Date.UTC(2026, 0, 5, 9, 0, 0);
-const BENCH_KLING_CONCURRENCY = 5;
 
 export interface BenchOptions {
   readonly jobs: number;
@@ -69,10 +84,15 @@ export interface VariantFigures {
   readonly apiRequests: number;
   readonly succeeded: number;
   readonly failed: number;
+  /** The failed jobs by the error they ended with (the diagnosis' errorCode). */
+  readonly failedByError: Readonly<Record<string, number>>;
+  /** The pipeline's klingConcurrency in this variant (the account has `BenchReport.klingConcurrency` slots). */
+  readonly klingConcurrency: number;
   /** Simulated seconds from the first batch's start to the last batch's end. */
   readonly makespanSeconds: number;
-  readonly idealMakespanSeconds: number;
-  readonly makespanOverIdeal: number;
+  /** What no schedule doing the run's work (its succeeded jobs) could beat (local/simulator/makespan-lower-bound.ts), around the slots other users held. */
+  readonly lowerBoundSeconds: number;
+  readonly makespanOverLowerBound: number;
   /** From a task finishing at Kling to a query telling the workflow, mean over succeeded jobs. */
   readonly meanDetectionDelaySeconds: number;
   /** The same as a share of each job's generation time, averaged. */
@@ -82,11 +102,16 @@ export interface VariantFigures {
   readonly lambdaInvocationsPerJob: number;
   readonly klingRequestsPerJob: RequestsPerJob;
   readonly klingRequests: number;
-  /** Answers with HTTP 429: Kling's own refusals (the benchmark injects none), creates that met a slot other users held. */
+  /** Answers with HTTP 429: Kling's own refusals (the benchmark injects none), creates that met a full account. */
   readonly http429s: number;
+  /** Of them, by Kling's code: 1303 (concurrent tasks), 1302 (request rate), and any other. */
+  readonly http429sByCode: Readonly<{ "1302": number; "1303": number; other: number }>;
+  /** Generations sent back to the ledger's queue after leaving it: WaitForSlot entries beyond each execution's first. */
+  readonly requeues: number;
+  /** Time each generation spent in WaitForSlot, all its entries together (simulated s): the median and the 95th percentile. */
+  readonly queuedP50Seconds: number;
+  readonly queuedP95Seconds: number;
   readonly http429Share: number;
-  /** Jobs that ended as Kling.RateLimited: Submit's declared retries ran out before a slot freed. */
-  readonly rateLimitedJobs: number;
   /** Slot seconds other users held during the makespan. */
   readonly otherUsersSlotSeconds: number;
   /** Tasks Kling created (and charged) per succeeded job: exactly 1 when nothing is paid twice. */
@@ -103,6 +128,7 @@ export interface VariantFigures {
 export interface BenchReport {
   readonly jobs: number;
   readonly seed: number;
+  /** The account's real concurrency (the simulator's slots). */
   readonly klingConcurrency: number;
   readonly faultRate: number;
   /** Tasks the account's other users asked for during the longest run (0 without them). */
@@ -115,23 +141,24 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   if (!Number.isInteger(options.jobs) || options.jobs < 1) throw new RangeError(`jobs must be a whole number of 1 or more, got ${options.jobs}`);
   const workload = benchWorkload(options.jobs, options.seed);
   const batches = inBatches(workload, options.batchSize);
-  // Asking on until well past any run: a run never lasts three times its ideal.
-  const horizonSeconds = 3 * idealMakespanSeconds(workload.map((job) => job.generationSeconds), BENCH_KLING_CONCURRENCY);
+  // Asking on until well past any run: a run never lasts three times its lower bound.
+  const horizonSeconds = 3 * makespanLowerBoundSeconds(generationStages(batches), ACCOUNT_SLOTS);
   const otherUsers = (options.otherUsers ?? true) ? otherUsersWorkload(options.seed, horizonSeconds) : [];
   const variants: VariantFigures[] = [];
   for (const variant of options.variants ?? VARIANTS) {
-    const { overload } = VARIANT_SPECS[variant];
-    const arrival = overload ? overloadArrival(workload) : { jobs: workload, batches, apiJobs: [] };
+    const spec = VARIANT_SPECS[variant];
+    const arrival = spec.overload ? overloadArrival(workload) : { jobs: workload, batches, apiJobs: [] };
     options.onProgress?.(
-      `${variant}: ${options.jobs} jobs in ${arrival.batches.length} batches${overload ? ` at once and ${arrival.apiJobs.length} API requests` : ""}, Kling concurrency ${BENCH_KLING_CONCURRENCY}`,
+      `${variant}: ${options.jobs} jobs in ${arrival.batches.length} batches${spec.overload ? ` at once and ${arrival.apiJobs.length} API requests` : ""}, ` +
+        `klingConcurrency ${spec.klingConcurrency} on ${ACCOUNT_SLOTS} slots${spec.otherUsers && otherUsers.length > 0 ? ", other users on the account" : ""}`,
     );
-    variants.push(await runVariant(variant, arrival, overload ? [] : otherUsers, { ...options, faultRate }));
+    variants.push(await runVariant(variant, arrival, spec.otherUsers ? otherUsers : [], { ...options, faultRate }));
   }
   const longest = Math.max(...variants.map((figures) => figures.makespanSeconds));
   return {
     jobs: options.jobs,
     seed: options.seed,
-    klingConcurrency: BENCH_KLING_CONCURRENCY,
+    klingConcurrency: ACCOUNT_SLOTS,
     faultRate,
     otherUsersTasks: otherUsers.filter((task) => task.startSeconds <= longest).length,
     variants,
@@ -140,13 +167,18 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
 
 /** How a variant's jobs arrive: batches, and generations started on their own (the API's). */
 interface Arrival {
-  /** All the jobs, in the workload's order (the ideal makespan's). */
+  /** All the jobs, in the workload's order. */
   readonly jobs: readonly BenchJob[];
   readonly batches: readonly (readonly BenchJob[])[];
   readonly apiJobs: readonly BenchJob[];
 }
 
-/** The overload: every tenth job an API request, the others two batches, all at the same moment. */
+/** Batches run one after another: each is a stage of the lower bound (under overload, everything is one). */
+function generationStages(batches: readonly (readonly BenchJob[])[]): number[][] {
+  return batches.map((jobs) => jobs.map((job) => job.generationSeconds));
+}
+
+/** The overload: every tenth job an API request, the others two batches, all at the same moment (one stage). */
 function overloadArrival(workload: readonly BenchJob[]): Arrival {
   const apiJobs = workload.filter((_, index) => index % OVERLOAD_API_EVERY === OVERLOAD_API_EVERY - 1);
   const batched = workload.filter((_, index) => index % OVERLOAD_API_EVERY !== OVERLOAD_API_EVERY - 1);
@@ -160,8 +192,9 @@ async function runVariant(
   options: BenchOptions & { readonly faultRate: number },
 ): Promise<VariantFigures> {
   const started = Date.now();
-  const { callbacks } = VARIANT_SPECS[variant];
+  const { callbacks, klingConcurrency } = VARIANT_SPECS[variant];
   const clock = new VirtualClock(BENCH_START);
+  const queueing = new SlotQueueing();
   let transitions = 0;
   let lambdaInvocations = 0;
   const countTransition = (type: string) => {
@@ -173,10 +206,13 @@ async function runVariant(
     random: mulberry32(options.seed ^ 0x717e),
     // Log lines would only cost wall time here.
     plan: synthesizedPlan(
-      { klingConcurrency: BENCH_KLING_CONCURRENCY, logLevel: "WARN", callbacks: { enabled: callbacks !== "off" } },
+      { klingConcurrency, logLevel: "WARN", callbacks: { enabled: callbacks !== "off" } },
       variant === "classic-poller" ? (stack) => new ClassicPoller(stack, "ClassicPoller", stack.pipeline) : undefined,
     ),
-    onGenerationEvent: (_name, event) => countTransition(event.type),
+    onGenerationEvent: (name, event) => {
+      countTransition(event.type);
+      queueing.record(name, event);
+    },
     aroundInvoke: (_state, invoke) => {
       lambdaInvocations += 1;
       return invoke();
@@ -191,14 +227,14 @@ async function runVariant(
   for (const { batchId, jobs } of batches) jobs.forEach((job, index) => expectJob(`batch-${batchId}-${index}`, job));
   for (const { name, job } of apiRequests) expectJob(name, job);
 
-  let http429s = 0;
+  const http429sByCode = { "1302": 0, "1303": 0, other: 0 };
   const simulator = await startSimulator({
     clock,
     // Callbacks are sent on the virtual clock, each delivery as its work (local/runner/pipeline.ts, handleKlingCallback).
     scheduler: clock,
     ...(callbacks === "lost" ? { callbackFaults: { seed: options.seed, rate: LOST_CALLBACK_SHARE, kinds: ["drop"] } } : {}),
     faultPlan: transientFaultPlan(options.seed, options.faultRate),
-    maxConcurrentTasks: BENCH_KLING_CONCURRENCY,
+    maxConcurrentTasks: ACCOUNT_SLOTS,
     otherUsers,
     units: 10_000_000,
     generationSecondsFor: (request) => {
@@ -207,7 +243,9 @@ async function runVariant(
       return seconds;
     },
     onRequest: (entry) => {
-      if (entry.status === 429) http429s += 1;
+      if (entry.status !== 429) return;
+      if (entry.code === 1302 || entry.code === 1303) http429sByCode[entry.code] += 1;
+      else http429sByCode.other += 1;
     },
   });
   try {
@@ -239,9 +277,17 @@ async function runVariant(
     const summaries = reports.map((report) => report.output as BatchSummary | null);
     const succeeded =
       summaries.reduce((sum, summary) => sum + (summary?.succeeded ?? 0), 0) + apiReports.filter((report) => report.status === "SUCCEEDED").length;
-    const rateLimitedJobs =
-      summaries.flatMap((summary) => summary?.items ?? []).filter((item) => item.diagnosis?.errorCode === "Kling.RateLimited").length +
-      apiReports.filter((report) => report.error === "Kling.RateLimited").length;
+    const failedByError: Record<string, number> = {};
+    const countFailure = (error: string, count = 1) => {
+      failedByError[error] = (failedByError[error] ?? 0) + count;
+    };
+    reports.forEach((report, index) => {
+      const summary = summaries[index];
+      // A batch that ended without a summary lost every item with it.
+      if (!summary) countFailure(`batch ${report.status}: ${report.error ?? "no summary"}`, batches[index]?.jobs.length ?? 0);
+      for (const item of summary?.items ?? []) if (item.status !== "SUCCEEDED") countFailure(item.diagnosis?.errorCode ?? item.status);
+    });
+    for (const report of apiReports) if (report.status !== "SUCCEEDED") countFailure(report.error ?? report.status);
     const tasks = simulator.tasks();
     const delays = tasks
       .filter((task) => task.status === "succeed" && task.endSeenAt !== undefined)
@@ -251,11 +297,14 @@ async function runVariant(
     const makespanSeconds = (Math.max(...ended.map((report) => report.stoppedAt)) - startedAt) / 1000;
     // Other users' slots as they really held them, in seconds from the first batch's start.
     const taken = simulator.otherUsersSlots().map((slot) => ({ from: (slot.from - startedAt) / 1000, until: (slot.until - startedAt) / 1000 }));
-    const ideal = idealMakespanSeconds(
-      workload.map((job) => job.generationSeconds),
-      BENCH_KLING_CONCURRENCY,
-      taken,
+    // The work the run did: a job that failed (most often before Kling ran it) is not work any schedule had to do.
+    const doneStages = batches.map(({ jobs: batchJobs }, index) =>
+      (summaries[index]?.items ?? []).filter((item) => item.status === "SUCCEEDED").map((item) => batchJobs[item.index]?.generationSeconds ?? 0),
     );
+    const doneByApi = apiRequests.filter((_, index) => apiReports[index]?.status === "SUCCEEDED").map(({ job }) => job.generationSeconds);
+    const lowerBound = makespanLowerBoundSeconds(VARIANT_SPECS[variant].overload ? [[...doneStages.flat(), ...doneByApi]] : doneStages, ACCOUNT_SLOTS, taken);
+    const { requeues, secondsQueued } = queueing.figures();
+    const http429s = http429sByCode["1302"] + http429sByCode["1303"] + http429sByCode.other;
     const takenSeconds = taken.reduce((sum, slot) => sum + Math.max(0, Math.min(slot.until, makespanSeconds) - Math.max(slot.from, 0)), 0);
     const { requestsByKind, requests, tasksCreated, faultsInjected, callbacks: callbackCounts } = simulator.stats;
     const jobs = workload.length;
@@ -266,9 +315,11 @@ async function runVariant(
       apiRequests: apiRequests.length,
       succeeded,
       failed: jobs - succeeded,
+      failedByError,
+      klingConcurrency,
       makespanSeconds,
-      idealMakespanSeconds: ideal,
-      makespanOverIdeal: makespanSeconds / ideal,
+      lowerBoundSeconds: lowerBound,
+      makespanOverLowerBound: makespanSeconds / lowerBound,
       meanDetectionDelaySeconds: mean(delays.map((delay) => delay.seconds)),
       meanDetectionDelayShare: mean(delays.map((delay) => delay.seconds / delay.generation)),
       transitionsPerSucceededJob: transitions / succeeded,
@@ -276,8 +327,11 @@ async function runVariant(
       klingRequestsPerJob: { create: perJob("create"), query: perJob("query"), account: perJob("account"), list: perJob("list") },
       klingRequests: requests,
       http429s,
+      http429sByCode,
       http429Share: requests === 0 ? 0 : http429s / requests,
-      rateLimitedJobs,
+      requeues,
+      queuedP50Seconds: percentile(secondsQueued, 0.5),
+      queuedP95Seconds: percentile(secondsQueued, 0.95),
       otherUsersSlotSeconds: takenSeconds,
       tasksCreatedPerSucceededJob: tasksCreated / succeeded,
       createRequestsPerJob: perJob("create"),

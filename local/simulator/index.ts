@@ -12,7 +12,7 @@ export type { SimulatorStats, RequestKind, CallbackCounts } from "./stats";
 export type { CallbackLogEntry, CallbackScheduler } from "./callbacks";
 export type { CallbackFaultOptions } from "./callback-faults";
 export type { SimulatedTask } from "./tasks";
-export { idealMakespanSeconds } from "./ideal-makespan";
+export { makespanLowerBoundSeconds, type TakenSlot } from "./makespan-lower-bound";
 export type { HeldSlot, OtherUsersTask } from "./other-users";
 export type { PackSeed } from "./packs";
 export {

@@ -1,10 +1,9 @@
 /**
  * A shared Kling account: the simulator's other users take slots now and then (local/simulator/
- * other-users.ts), so the pipeline's creates meet 429/1303 for real, and the ideal makespan
- * leaves their slots where they were.
+ * other-users.ts), so the pipeline's creates meet 429/1303 for real.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { idealMakespanSeconds, startSimulator, type OtherUsersTask, type Simulator } from "#local/simulator/index";
+import { startSimulator, type OtherUsersTask, type Simulator } from "#local/simulator/index";
 import { call, manualClock, type ManualClock } from "#local/simulator/test-support";
 
 const TEXT = "/v1/videos/text2video";
@@ -62,15 +61,5 @@ describe("other users of the same account", () => {
     await expect(startSimulator({ clock: manualClock(), otherUsers: [{ startSeconds: 0, seconds: 0 }] })).rejects.toThrow(
       /another user's task needs a start of 0 or more seconds and a positive duration, got 0 s and 0 s/,
     );
-  });
-});
-
-describe("the ideal makespan on a shared account", () => {
-  it("fits the jobs around the slots other users held", () => {
-    // One slot, taken from 50 to 150 s: the first 100 s job cannot start before 150.
-    expect(idealMakespanSeconds([100, 100], 1, [{ from: 50, until: 150 }])).toBe(350);
-    // Two slots, one taken throughout the first 100 s: the jobs share the other, then both run.
-    expect(idealMakespanSeconds([60, 60, 60], 2, [{ from: 0, until: 100 }])).toBe(160);
-    expect(idealMakespanSeconds([60, 60], 2, [])).toBe(idealMakespanSeconds([60, 60], 2));
   });
 });

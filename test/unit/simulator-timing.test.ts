@@ -1,9 +1,9 @@
 /**
  * What the benchmark reads from the simulator: each task's own generation time, when a query
- * first told the caller a task had ended, and the ideal makespan of a workload.
+ * first told the caller a task had ended.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { idealMakespanSeconds, startSimulator, type Simulator } from "#local/simulator/index";
+import { startSimulator, type Simulator } from "#local/simulator/index";
 import { call, manualClock } from "#local/simulator/test-support";
 
 const TEXT = "/v1/videos/text2video";
@@ -43,19 +43,5 @@ describe("per-task generation times and detection", () => {
     const result = await call(simulator, TEXT, { body: { model_name: "kling-v2-6", prompt: "a fox" } });
     expect(result.status).toBe(500);
     expect(JSON.stringify(result.json)).toContain("generation time must be 0 or more seconds, got -1");
-  });
-});
-
-describe("idealMakespanSeconds", () => {
-  it("starts each job the instant a slot frees, in order", () => {
-    expect(idealMakespanSeconds([100], 5)).toBe(100);
-    expect(idealMakespanSeconds([100, 100, 100], 2)).toBe(200);
-    // Slots: [60, 60+50=110], [80, 80+30=110] -> the third job takes the first slot free (60).
-    expect(idealMakespanSeconds([60, 80, 50, 30], 2)).toBe(110);
-    expect(idealMakespanSeconds([], 3)).toBe(0);
-  });
-
-  it("needs a whole number of slots", () => {
-    expect(() => idealMakespanSeconds([1], 0)).toThrow(/slots must be a whole number of 1 or more, got 0/);
   });
 });

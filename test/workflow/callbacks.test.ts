@@ -70,7 +70,7 @@ describe("with callbacks on (the default, as when the API is deployed)", () => {
     expect(pipeline.callbacksOn).toBe(true);
     const result = await run("happy");
     expect(result.report.status).toBe("SUCCEEDED");
-    expect(statesOf(result)).toEqual(["Validate", "CheckCredits", "WaitForSlot", "Submit", "WaitForVideo", "Archive", "Succeeded"]);
+    expect(statesOf(result)).toEqual(["Validate", "CheckCredits", "WaitForSlot", "Submit", "WaitForVideo", "Archive"]);
     expect(result.heldSlotAfterWait).toBe(false);
     // The task's end came by callback (submitted, processing, succeed), confirmed by one query
     // (the other is Submit's look-up for a task an earlier attempt made).
@@ -82,7 +82,7 @@ describe("with callbacks on (the default, as when the API is deployed)", () => {
     const result = await run("callback-lost");
     expect(result.report.status).toBe("SUCCEEDED");
     expect(result.simulator.stats.callbacks.dropped).toBe(1);
-    expect(statesOf(result)).toEqual(["Validate", "CheckCredits", "WaitForSlot", "Submit", "WaitForVideo", "Poll", "VideoReady?", "Archive", "Succeeded"]);
+    expect(statesOf(result)).toEqual(["Validate", "CheckCredits", "WaitForSlot", "Submit", "WaitForVideo", "Poll", "VideoReady?", "Archive"]);
     // Not before the fallback schedule's first poll: 1.5 x the typical 75 s of this request.
     const at = (state: string) => result.entered.find((entry) => entry.state === state)?.at ?? Number.NaN;
     expect((at("Poll") - at("WaitForVideo")) / 1000).toBeGreaterThanOrEqual(Math.round(1.5 * 75) - 1);
