@@ -18,7 +18,6 @@ import {
   Fail,
   IntegrationPattern,
   JsonPath,
-  LogLevel,
   StateMachine,
   StateMachineType,
   Succeed,
@@ -30,7 +29,7 @@ import {
 import { LambdaInvoke } from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
 import { TASK_VIEW_FIELDS } from "../lambdas/common/task-view";
-import { executionLogGroup } from "./execution-logs";
+import { executionLogGroup, executionLogOptions, type ExecutionLogSettings } from "./execution-logs";
 import type { DiagnoseResult } from "../lambdas/diagnose/handler";
 import { WORKFLOW_FAILURE_FIELDS } from "../lambdas/common/workflow-state";
 import { ERROR_KINDS } from "../lambdas/errors/taxonomy";
@@ -93,6 +92,7 @@ interface GenerationWorkflowProps {
   readonly awaitVideo?: IFunction | undefined;
   readonly executionTimeout: Duration;
   readonly slotQueue: SlotQueue;
+  readonly executionLogs: ExecutionLogSettings;
 }
 
 export class GenerationWorkflow extends Construct {
@@ -128,7 +128,7 @@ export class GenerationWorkflow extends Construct {
       definitionBody: DefinitionBody.fromChainable(definition),
       timeout: props.executionTimeout,
       tracingEnabled: true,
-      logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: true },
+      logs: executionLogOptions(this.logGroup, props.executionLogs),
     });
     this.taskResponsesPolicy = this.grantTaskResponses(functions["await-redrive"]);
   }

@@ -215,6 +215,7 @@ export class KlingVideoPipeline extends Construct {
       executionTimeout: Duration.minutes(config.executionTimeoutMinutes),
       slotQueue: config.slotQueue,
       awaitVideo: this.callbacks?.awaitVideo,
+      executionLogs: config.executionLogs,
     });
     const endings = this.ledger.releaseOnEveryEnding(this.generation.stateMachine, this.functions["release-slot"]);
     this.requesterNotifications = new RequesterNotifications(this, "RequesterNotifications", {
@@ -252,6 +253,7 @@ export class KlingVideoPipeline extends Construct {
       functions: this.batchFunctions,
       concurrency: batchItemsAtOnce(config.klingConcurrency),
       outcomeEventSource: config.outcomeEventSource,
+      executionLogs: config.executionLogs,
     });
     this.batchRules = batchRule
       ? new BatchRules(this, "BatchRules", {

@@ -6,7 +6,7 @@
 import * as z from "zod";
 import type { Node } from "constructs";
 import { minNotAboveMax, pollPaceShape, pollScheduleSchema } from "../lambdas/common/config";
-import { CALLBACK_DEFAULTS, DEFAULTS } from "../lambdas/common/settings";
+import { CALLBACK_DEFAULTS, DEFAULTS, EXECUTION_LOG_DEFAULTS } from "../lambdas/common/settings";
 import { slotQueueSchema } from "../lambdas/ledger/config";
 import { MODEL_NAMES } from "../lambdas/schemas/models";
 
@@ -161,6 +161,16 @@ export const pipelineConfigSchema = z.object({
     .enum(["DEBUG", "INFO", "WARN", "ERROR"])
     .default(DEFAULTS.logLevel)
     .describe("the Lambdas' log level (Powertools, `POWERTOOLS_LOG_LEVEL`)"),
+  executionLogs: z
+    .object({
+      level: z.enum(["OFF", "FATAL", "ERROR", "ALL"]).default(EXECUTION_LOG_DEFAULTS.level),
+      includeExecutionData: z.boolean().default(EXECUTION_LOG_DEFAULTS.includeExecutionData),
+    })
+    .default({ ...EXECUTION_LOG_DEFAULTS })
+    .describe(
+      "what both state machines write to their execution log groups: `level` (`OFF`, `FATAL`, `ERROR`, `ALL`), and `includeExecutionData`, " +
+        "the states' input and output, which hold customer data and capabilities (prompts, images, callback URLs, task tokens): off by default",
+    ),
   alarms: z
     .object({
       /** The online resource packs hold fewer units than this (CreditsRemaining, as CheckCredits last read it). */

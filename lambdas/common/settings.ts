@@ -51,6 +51,13 @@ export const CALLBACK_DEFAULTS = {
   throttling: { rateLimit: 20, burstLimit: 40 },
 } as const;
 
+/**
+ * What the state machines write to their execution logs: errors only, without the states' input
+ * and output, which hold the requests (prompts, images, callback URLs) and the task tokens.
+ * Synthesis alone reads it (a constant of its own: no bundle carries it).
+ */
+export const EXECUTION_LOG_DEFAULTS = { level: "ERROR", includeExecutionData: false } as const;
+
 /** The environment variables of completion by Kling's callback, set only with callbacks on. */
 export const CALLBACK_ENV = {
   /** The base of the callback URL Submit gives Kling; Poll reads it as "callbacks are on". */

@@ -249,11 +249,11 @@ describe("the batch workflow", () => {
     expect(JSON.stringify(putEvents?.Resource)).toContain("event-bus/default");
   });
 
-  it("is traced and logs ALL", () => {
+  it("is traced and logs errors without the states' data", () => {
     template.hasResourceProperties("AWS::StepFunctions::StateMachine", {
       RoleArn: { "Fn::GetAtt": [ids.batchRole, "Arn"] },
       TracingConfiguration: { Enabled: true },
-      LoggingConfiguration: Match.objectLike({ Level: "ALL" }),
+      LoggingConfiguration: Match.objectLike({ Level: "ERROR", IncludeExecutionData: false }),
     });
   });
 });
