@@ -36,15 +36,8 @@ import { ERROR_KINDS } from "../lambdas/errors/taxonomy";
 import { type LambdaTaskProps, withLogContext } from "./lambda-task";
 import type { GenerationFunctionName } from "./pipeline-function";
 import type { SlotQueue } from "../lambdas/ledger/config";
-import {
-  applyRetries,
-  DOWNLOAD_RETRIES,
-  KLING_AND_LEDGER_RETRIES,
-  KLING_CALL_RETRIES,
-  LEDGER_WORK_RETRIES,
-  LOCAL_WORK_RETRIES,
-  type RetryPolicyName,
-} from "./retry-policies";
+import { applyRetries, GENERATION_STATE_RETRIES, type RetryPolicyName } from "./retry-policies";
+import { AWAIT_REDRIVE_TIMEOUT, PARK_RETRY_INTERVAL, parkRetries } from "./time-budget";
 
 /** Where a task's Catch puts `{Error, Cause}`: the key names the failed state for Diagnose. */
 const FAILURE_PATH = `$.${WORKFLOW_FAILURE_FIELDS.failure}`;
@@ -145,7 +138,7 @@ export class GenerationWorkflow extends Construct {
       resultSelector: { ...diagnoseResultSelector(), redriveCount: JsonPath.numberAt("$$.Execution.RedriveCount") },
       resultPath: DIAGNOSIS_PATH,
     });
-    applyRetries(diagnose, LOCAL_WORK_RETRIES);
+    applyRetries(diagnose, GENERATION_STATE_RETRIES.Diagnose);
     // Redrive re-runs the state that did not exit: a Fail state would only fail again, so a
     // recoverable failure ends in this Task instead (lambdas/await-redrive/answer.ts).
     const awaitRedrive = new LambdaInvoke(this, "AwaitRedrive", {
@@ -163,7 +156,7 @@ export class GenerationWorkflow extends Construct {
         }),
       ),
       // The function answers at once; this only bounds a function that never does.
-      taskTimeout: Timeout.duration(Duration.minutes(5)),
+      taskTimeout: Timeout.duration(AWAIT_REDRIVE_TIMEOUT),
       // Resumed, it returns an empty record of failures: the next failure is diagnosed on its own.
       resultPath: FAILURE_PATH,
     });
@@ -185,7 +178,7 @@ export class GenerationWorkflow extends Construct {
       payload: TaskInput.fromObject(withLogContext("ReleaseSlot", { executionArn: JsonPath.executionId })),
       resultPath: JsonPath.DISCARD,
     });
-    applyRetries(releaseSlot, LEDGER_WORK_RETRIES);
+    applyRetries(releaseSlot, GENERATION_STATE_RETRIES.ReleaseSlot);
     // Still failing after its retries: the diagnosis goes on; the status-change backstop releases when the execution ends.
     releaseSlot.addCatch(diagnose, { errors: [Errors.ALL], resultPath: JsonPath.DISCARD });
     releaseSlot.next(diagnose);
@@ -227,7 +220,7 @@ export class GenerationWorkflow extends Construct {
         // No ResultPath: the default replaces the raw request with the validated one. (The local
         // engine reads an explicit "$" as a field named "$".)
       },
-      LOCAL_WORK_RETRIES,
+      GENERATION_STATE_RETRIES.Validate,
     );
     const checkCredits = task(
       "CheckCredits",
@@ -241,7 +234,7 @@ export class GenerationWorkflow extends Construct {
         },
         resultPath: "$.credits",
       },
-      KLING_AND_LEDGER_RETRIES,
+      GENERATION_STATE_RETRIES.CheckCredits,
     );
     const waitForSlot = this.waitForSlot(functions["wait-for-slot"], slotQueue, releaseSlot);
 
@@ -260,7 +253,7 @@ export class GenerationWorkflow extends Construct {
         resultSelector: taskViewSelector(),
         resultPath: "$.task",
       },
-      KLING_CALL_RETRIES,
+      GENERATION_STATE_RETRIES.Submit,
     );
     const poll = task(
       "Poll",
@@ -271,7 +264,7 @@ export class GenerationWorkflow extends Construct {
         resultSelector: taskViewSelector(),
         resultPath: "$.task",
       },
-      KLING_AND_LEDGER_RETRIES,
+      GENERATION_STATE_RETRIES.Poll,
     );
     const waitForVideo = awaitVideo ? this.waitForCallback(awaitVideo, poll, releaseSlot) : this.waitForPoll();
     const succeeded = new Succeed(this, "Succeeded", { comment: "The video is in the bucket: $.archive.video.key in $.archive.bucket." });
@@ -293,7 +286,7 @@ export class GenerationWorkflow extends Construct {
         },
         resultPath: "$.archive",
       },
-      DOWNLOAD_RETRIES,
+      GENERATION_STATE_RETRIES.Archive,
     );
     archive.next(succeeded);
     const videoReady = new Choice(this, "VideoReady?", { comment: "Done when Kling says succeed; otherwise wait again." })
@@ -329,7 +322,7 @@ export class GenerationWorkflow extends Construct {
       // The answer is the TaskView itself (SendTaskSuccess's output), with its video.
       resultPath: "$.task",
     });
-    applyRetries(waitForVideo, LEDGER_WORK_RETRIES);
+    applyRetries(waitForVideo, GENERATION_STATE_RETRIES.WaitForVideo);
     // The timeout is the schedule's next poll: Poll, with the state as it was.
     waitForVideo.addCatch(poll, { errors: [Errors.TIMEOUT], resultPath: JsonPath.DISCARD });
     waitForVideo.addCatch(releaseSlot, { errors: [Errors.ALL], resultPath: `${FAILURE_PATH}.WaitForVideo` });
@@ -342,7 +335,7 @@ export class GenerationWorkflow extends Construct {
    * looks again and keeps its place; the function ends the wait at the queue deadline.
    */
   private waitForSlot(fn: IFunction, slotQueue: SlotQueue, releaseSlot: LambdaInvoke): LambdaInvoke {
-    const { parkSeconds, deadlineSeconds } = slotQueue;
+    const { parkSeconds } = slotQueue;
     const waitForSlot = new LambdaInvoke(this, "WaitForSlot", {
       comment: "Takes one of the account's Kling slots; when all are busy, waits in the first-in-first-out queue until a finishing generation hands its slot over.",
       lambdaFunction: fn,
@@ -360,11 +353,11 @@ export class GenerationWorkflow extends Construct {
     });
     waitForSlot.addRetry({
       errors: [Errors.TIMEOUT],
-      interval: Duration.seconds(1),
+      interval: PARK_RETRY_INTERVAL,
       backoffRate: 1,
-      maxAttempts: Math.ceil(deadlineSeconds / parkSeconds) + 1,
+      maxAttempts: parkRetries(slotQueue),
     });
-    applyRetries(waitForSlot, LEDGER_WORK_RETRIES);
+    applyRetries(waitForSlot, GENERATION_STATE_RETRIES.WaitForSlot);
     waitForSlot.addCatch(releaseSlot, { errors: [Errors.ALL], resultPath: `${FAILURE_PATH}.WaitForSlot` });
     return waitForSlot;
   }

@@ -24,6 +24,7 @@ import { PipelineFunction, type GenerationFunctionName, type PipelineLogging } f
 import { PipelineObservability } from "./pipeline-observability";
 import { RequesterNotifications } from "./requester-notifications";
 import { ScheduledRedrive } from "./scheduled-redrive";
+import { functionTimeouts } from "./time-budget";
 import { VideoArchive } from "./video-archive";
 
 export interface KlingVideoPipelineProps extends PipelineConfigInput {
@@ -91,8 +92,8 @@ export class KlingVideoPipeline extends Construct {
     // With callbacks on, a poll is only the fallback for a lost callback: sparser, with the same deadline.
     const schedule = callbacksOn ? { ...config.callbacks.fallbackPolls, deadlineSeconds: config.pollSchedule.deadlineSeconds } : config.pollSchedule;
     const pollSchedule = { [ENV.pollSchedule]: JSON.stringify(schedule) };
-    // A Kling call's timeout, twice (a JWT re-sign repeats one), plus room for the rest.
-    const klingCallTimeout = Duration.millis(config.klingRequestTimeoutMs * 2 + 10_000);
+    const timeouts = functionTimeouts(config);
+    const klingCallTimeout = timeouts.klingCall;
     this.videoArchive = new VideoArchive(this, "VideoArchive", { bucket: videoBucket, config: config.videoArchive });
     const videoBucketName = { [ENV.videoBucketName]: this.videoArchive.bucket.bucketName };
     const logging: PipelineLogging = {
@@ -134,7 +135,7 @@ export class KlingVideoPipeline extends Construct {
         name: "submit",
         description: "Creates the Kling task once per execution, finding an earlier attempt's task first",
         environment: { ...kling, ...pollSchedule },
-        timeout: Duration.millis(config.klingRequestTimeoutMs * 4 + 10_000),
+        timeout: timeouts.submit,
         logging,
       }),
       poll: new PipelineFunction(this, "Poll", {
@@ -152,8 +153,7 @@ export class KlingVideoPipeline extends Construct {
           [ENV.archiveWatermarked]: String(config.videoArchive.archiveWatermarked),
           [ENV.downloadStallMs]: String(config.videoArchive.downloadStallMs),
         },
-        // A long video over a slow CDN: the stall timeout catches a dead download long before this.
-        timeout: Duration.minutes(10),
+        timeout: timeouts.archive,
         memorySize: 512,
         logging,
       }),

@@ -8,6 +8,7 @@ import type { Node } from "constructs";
 import { minNotAboveMax, pollPaceShape, pollScheduleSchema } from "../lambdas/common/config";
 import { CALLBACK_DEFAULTS, DEFAULTS, EXECUTION_LOG_DEFAULTS } from "../lambdas/common/settings";
 import { slotQueueSchema } from "../lambdas/ledger/config";
+import { timeBudgetProblem } from "./time-budget";
 import { MODEL_NAMES } from "../lambdas/schemas/models";
 
 /** The poll schedule with callbacks on (the fallback for a lost callback): the deadline stays pollSchedule's. Only synthesis reads it (here, not in the Lambdas' bundles): the stack hands the Lambdas the schedule they poll on. */
@@ -82,7 +83,10 @@ export const pipelineConfigSchema = z.object({
     .int()
     .min(1)
     .default(DEFAULTS.executionTimeoutMinutes)
-    .describe("the backstop of a whole execution, beyond the poll deadline and every retry"),
+    .describe(
+      "the backstop of a whole execution; synthesis refuses one shorter than the longest a generation can take " +
+        "(the queue and poll deadlines, every state's retries at their functions' timeouts: `lib/time-budget.ts`), which could time out after Submit",
+    ),
   klingConcurrency: z
     .number()
     .int()
@@ -209,6 +213,9 @@ export const pipelineConfigSchema = z.object({
 });
 
 export type PipelineConfig = z.infer<typeof pipelineConfigSchema>;
+
+/** How every refusal of a configuration begins: the app prints such an error's message alone. */
+export const CONFIG_NOT_VALID = "kling-pipeline configuration is not valid";
 export type PipelineConfigInput = z.input<typeof pipelineConfigSchema>;
 
 const CONFIG_KEYS = Object.keys(pipelineConfigSchema.shape) as (keyof PipelineConfig)[];
@@ -243,14 +250,10 @@ export function resolvePipelineConfig(input: Readonly<Record<string, unknown>> =
   const result = pipelineConfigSchema.safeParse(input);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
-    throw new Error(`kling-pipeline configuration is not valid: ${problems.join("; ")}`);
+    throw new Error(`${CONFIG_NOT_VALID}: ${problems.join("; ")}`);
   }
-  const { slotQueue, executionTimeoutMinutes } = result.data;
-  // Else the execution timeout ends a long wait first: TIMED_OUT, where Kling.QueueTimeout is recoverable.
-  if (slotQueue.deadlineSeconds >= executionTimeoutMinutes * 60) {
-    throw new Error(
-      `kling-pipeline configuration is not valid: slotQueue.deadlineSeconds (${slotQueue.deadlineSeconds}) must be below executionTimeoutMinutes (${executionTimeoutMinutes} min = ${executionTimeoutMinutes * 60} s)`,
-    );
-  }
+  // Else a generation could time out after Submit, charged and without its video.
+  const budget = timeBudgetProblem(result.data);
+  if (budget) throw new Error(`${CONFIG_NOT_VALID}: ${budget}`);
   return result.data;
 }

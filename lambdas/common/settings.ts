@@ -15,7 +15,11 @@ export const DEFAULTS = {
   pollSchedule: { firstPollShare: 0.85, intervalShare: 0.05, minSeconds: 5, maxSeconds: 60, deadlineSeconds: 1800 },
   creditCacheSeconds: 30,
   klingRequestTimeoutMs: 10_000,
-  executionTimeoutMinutes: 90,
+  /**
+   * Above the worst case of lib/time-budget.ts with these defaults (5 h 26 min, most of it
+   * Archive's 13 attempts of 10 min), with more than a fifth spare: nothing is bounded by it.
+   */
+  executionTimeoutMinutes: 420,
   klingConcurrency: 5,
   slotQueue: { parkSeconds: 900, deadlineSeconds: 2700 },
   batchRequestSource: "kling-pipeline.requests",

@@ -335,7 +335,7 @@ describe("the generation state machine", () => {
     for (const [name, body] of Object.entries(definition.States)) {
       expect(body.Comment, name).toEqual(expect.any(String));
     }
-    expect(definition.TimeoutSeconds).toBe(90 * 60);
+    expect(definition.TimeoutSeconds).toBe(420 * 60);
   });
 });
 
