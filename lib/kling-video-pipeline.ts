@@ -5,6 +5,8 @@
  */
 import { Duration, Stack } from "aws-cdk-lib";
 import type { IAlarmAction } from "aws-cdk-lib/aws-cloudwatch";
+import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
+import { type ITopic, Topic } from "aws-cdk-lib/aws-sns";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { type IKey, Key } from "aws-cdk-lib/aws-kms";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
@@ -39,7 +41,9 @@ export interface KlingVideoPipelineProps extends PipelineConfigInput {
   readonly api?: boolean;
   /** The EventBridge rule (and schedule, if configured) that starts batches. Default: on. */
   readonly batchRule?: boolean;
-  /** What each of the pipeline's alarms does when it goes off (an SNS topic, for example). Default: nothing. */
+  /** The SNS topic every alarm of the pipeline notifies; else one is created (subscribe to it: the stack's `AlarmTopicArn` output). */
+  readonly alarmTopic?: ITopic;
+  /** What each of the pipeline's alarms does when it goes off, besides notifying the alarm topic. Default: nothing more. */
   readonly alarmActions?: readonly IAlarmAction[];
   /** The bucket Archive keeps the videos in; else one is created (lib/video-archive.ts). */
   readonly videoBucket?: IBucket;
@@ -69,11 +73,13 @@ export class KlingVideoPipeline extends Construct {
   /** Completion by Kling's callback: undefined when callbacks are off (polling only). */
   readonly callbacks: KlingCallbacks | undefined;
   readonly requesterNotifications: RequesterNotifications;
+  /** The topic every alarm notifies: yours (`alarmTopic`) or the one created. */
+  readonly alarmTopic: ITopic;
 
   // Longer than 60 lines: the construct's wiring, one resource after another, each used by the next; split, its locals would only be passed around.
   constructor(scope: Construct, id: string, props: KlingVideoPipelineProps = {}) {
     super(scope, id);
-    const { secret, secretEncryptionKey, api = true, batchRule = true, alarmActions, videoBucket, ledgerTable, requesterWebhookSecret, ...configInput } =
+    const { secret, secretEncryptionKey, api = true, batchRule = true, alarmTopic, alarmActions, videoBucket, ledgerTable, requesterWebhookSecret, ...configInput } =
       props;
     const config = resolvePipelineConfig(configInput);
     this.config = config;
@@ -299,6 +305,8 @@ export class KlingVideoPipeline extends Construct {
         })
       : undefined;
 
+    // An alarm nobody hears is none: every alarm notifies this topic.
+    this.alarmTopic = alarmTopic ?? new Topic(this, "Alarms", { displayName: "kling-pipeline alarms", enforceSSL: true });
     this.observability = new PipelineObservability(this, "Observability", {
       serviceName: logging.serviceName,
       generation: this.generation.stateMachine,
@@ -306,7 +314,8 @@ export class KlingVideoPipeline extends Construct {
       alarms: config.alarms,
       // Half the queue deadline: time to act before waits start failing as Kling.QueueTimeout.
       oldestWaiterAlarmSeconds: Math.round(config.slotQueue.deadlineSeconds / 2),
-      alarmActions,
+      alarmActions: [new SnsAction(this.alarmTopic), ...(alarmActions ?? [])],
+      ...(config.scheduledRedrive ? { scheduledRedrive: { everyMinutes: config.scheduledRedrive.everyMinutes, maxRedrives: config.maxScheduledRedrives } } : {}),
     });
 
     suppressAcceptedFindings(this);

@@ -6,7 +6,7 @@
 import * as z from "zod";
 import type { Node } from "constructs";
 import { minNotAboveMax, pollPaceShape, pollScheduleSchema } from "../lambdas/common/config";
-import { CALLBACK_DEFAULTS, DEFAULTS, EXECUTION_LOG_DEFAULTS } from "../lambdas/common/settings";
+import { CALLBACK_DEFAULTS, DEFAULTS, EXECUTION_LOG_DEFAULTS, SCHEDULED_REDRIVE_DEFAULTS } from "../lambdas/common/settings";
 import { slotQueueSchema } from "../lambdas/ledger/config";
 import { timeBudgetProblem } from "./time-budget";
 import { MODEL_NAMES } from "../lambdas/schemas/models";
@@ -130,11 +130,16 @@ export const pipelineConfigSchema = z.object({
     .optional()
     .describe('`{"expression": "rate(1 day)", "batch": {"batchId", "items"}}` starts that batch on a schedule, each run with its own batch id from the time'),
   scheduledRedrive: z
-    .object({ everyMinutes: z.number().int().min(5), lookBackHours: z.number().positive().max(14 * 24) })
-    .optional()
+    .union([
+      z.literal(false),
+      // RedriveExecution takes an execution up to 14 days after it stopped: no use looking further back.
+      z.object({ everyMinutes: z.number().int().min(5), lookBackHours: z.number().positive().max(14 * 24) }),
+    ])
+    .default({ ...SCHEDULED_REDRIVE_DEFAULTS })
     .describe(
       '`{"everyMinutes", "lookBackHours"}` runs a Lambda on that schedule that redrives the failures that pass by themselves ' +
-        "(rate limits, Kling's server errors, poll timeouts, Lambda faults, timeouts); credentials, credits and failed generations wait for an operator",
+        "(rate limits, Kling's server errors, poll and download timeouts, Lambda faults, timed-out executions); credentials, credits and failed generations " +
+        "wait for an operator; one still failed after its last redrive sets off the GenerationsLeftFailed alarm; `false` turns it off",
     ),
   maxScheduledRedrives: z
     .number()

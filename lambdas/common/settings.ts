@@ -62,6 +62,14 @@ export const CALLBACK_DEFAULTS = {
  */
 export const EXECUTION_LOG_DEFAULTS = { level: "ERROR", includeExecutionData: false } as const;
 
+/**
+ * The scheduled redrive, on by default: every half hour, over the last two days (well inside
+ * RedriveExecution's 14 days after an execution stopped), so a failure that passes by itself is
+ * redriven within half an hour, and one still failed after its last redrive (maxScheduledRedrives)
+ * sets off the alarm at the next run. Synthesis alone reads it (no bundle carries it).
+ */
+export const SCHEDULED_REDRIVE_DEFAULTS = { everyMinutes: 30, lookBackHours: 48 } as const;
+
 /** The environment variables of completion by Kling's callback, set only with callbacks on. */
 export const CALLBACK_ENV = {
   /** The base of the callback URL Submit gives Kling; Poll reads it as "callbacks are on". */
