@@ -14,7 +14,6 @@ import {
   Fail,
   IntegrationPattern,
   JsonPath,
-  LogLevel,
   Map as MapState,
   Pass,
   Result,
@@ -26,7 +25,7 @@ import {
 import { EventBridgePutEvents, LambdaInvoke, StepFunctionsStartExecution } from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
 import { BATCH_EVENTS, NOT_SCHEDULED, STARTED_BY_KEY } from "../lambdas/batch/batch";
-import { executionLogGroup } from "./execution-logs";
+import { executionLogGroup, executionLogOptions, type ExecutionLogSettings } from "./execution-logs";
 import { type LambdaTaskProps, withLogContext } from "./lambda-task";
 import { applyRetries, KLING_AND_LEDGER_RETRIES, LOCAL_WORK_RETRIES } from "./retry-policies";
 
@@ -40,6 +39,7 @@ interface BatchWorkflowProps {
   /** Whether the batch is priced before anything starts (default true); the bench's classic baseline, which checks no credits, is not. */
   readonly priceFirst?: boolean;
   readonly outcomeEventSource: string;
+  readonly executionLogs: ExecutionLogSettings;
 }
 
 /** What a Map in Inline mode runs at most: "up to 40 concurrent iterations" (Step Functions' Map state, Inline mode). */
@@ -242,7 +242,7 @@ export class BatchWorkflow extends Construct {
       definitionBody: DefinitionBody.fromChainable(batchShape),
       timeout: Duration.hours(24),
       tracingEnabled: true,
-      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: true },
+      logs: executionLogOptions(logGroup, props.executionLogs),
     });
   }
 }

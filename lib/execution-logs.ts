@@ -1,6 +1,10 @@
 import { Names } from "aws-cdk-lib";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
+import { LogLevel, type LogOptions } from "aws-cdk-lib/aws-stepfunctions";
 import type { Construct } from "constructs";
+import type { PipelineConfig } from "./pipeline-config";
+
+export type ExecutionLogSettings = PipelineConfig["executionLogs"];
 
 /**
  * A state machine's execution log group, named under `/aws/vendedlogs/states/` as AWS advises:
@@ -13,4 +17,9 @@ export function executionLogGroup(workflow: Construct): LogGroup {
     logGroupName: `/aws/vendedlogs/states/${Names.uniqueResourceName(workflow, { maxLength: 200, separator: "-" })}`,
     retention: RetentionDays.ONE_MONTH,
   });
+}
+
+/** A state machine's logging as configured (`executionLogs`): by default errors only, without the states' data. */
+export function executionLogOptions(destination: LogGroup, settings: ExecutionLogSettings): LogOptions {
+  return { destination, level: LogLevel[settings.level], includeExecutionData: settings.includeExecutionData };
 }

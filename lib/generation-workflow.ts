@@ -20,7 +20,6 @@ import {
   Fail,
   IntegrationPattern,
   JsonPath,
-  LogLevel,
   StateMachine,
   StateMachineType,
   TaskInput,
@@ -31,22 +30,15 @@ import {
 import { LambdaInvoke } from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
 import { TASK_VIEW_FIELDS } from "../lambdas/common/task-view";
-import { executionLogGroup } from "./execution-logs";
+import { executionLogGroup, executionLogOptions, type ExecutionLogSettings } from "./execution-logs";
 import type { DiagnoseResult } from "../lambdas/diagnose/handler";
 import { WORKFLOW_FAILURE_FIELDS } from "../lambdas/common/workflow-state";
 import { ERROR_KINDS, errorNamesSentBackToQueue } from "../lambdas/errors/taxonomy";
 import { type LambdaTaskProps, withLogContext } from "./lambda-task";
 import type { GenerationFunctionName } from "./pipeline-function";
 import type { SlotQueue } from "../lambdas/ledger/config";
-import {
-  applyRetries,
-  DOWNLOAD_RETRIES,
-  KLING_AND_LEDGER_RETRIES,
-  LEDGER_WORK_RETRIES,
-  LOCAL_WORK_RETRIES,
-  type RetryPolicyName,
-  SUBMIT_RETRIES,
-} from "./retry-policies";
+import { applyRetries, GENERATION_STATE_RETRIES, type RetryPolicyName } from "./retry-policies";
+import { AWAIT_REDRIVE_TIMEOUT, PARK_RETRY_INTERVAL, parkRetries } from "./time-budget";
 
 /** Where a task's Catch puts `{Error, Cause}`: the key names the failed state for Diagnose. */
 const FAILURE_PATH = `$.${WORKFLOW_FAILURE_FIELDS.failure}`;
@@ -98,6 +90,7 @@ interface GenerationWorkflowProps {
   readonly awaitVideo?: IFunction | undefined;
   readonly executionTimeout: Duration;
   readonly slotQueue: SlotQueue;
+  readonly executionLogs: ExecutionLogSettings;
 }
 
 export class GenerationWorkflow extends Construct {
@@ -133,7 +126,7 @@ export class GenerationWorkflow extends Construct {
       definitionBody: DefinitionBody.fromChainable(definition),
       timeout: props.executionTimeout,
       tracingEnabled: true,
-      logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: true },
+      logs: executionLogOptions(this.logGroup, props.executionLogs),
     });
     this.taskResponsesPolicy = this.grantTaskResponses(functions["await-redrive"]);
   }
@@ -150,7 +143,7 @@ export class GenerationWorkflow extends Construct {
       resultSelector: { ...diagnoseResultSelector(), redriveCount: JsonPath.numberAt("$$.Execution.RedriveCount") },
       resultPath: DIAGNOSIS_PATH,
     });
-    applyRetries(diagnose, LOCAL_WORK_RETRIES);
+    applyRetries(diagnose, GENERATION_STATE_RETRIES.Diagnose);
     // Redrive re-runs the state that did not exit: a Fail state would only fail again, so a
     // recoverable failure ends in this Task instead (lambdas/await-redrive/answer.ts).
     const awaitRedrive = new LambdaInvoke(this, "AwaitRedrive", {
@@ -168,7 +161,7 @@ export class GenerationWorkflow extends Construct {
         }),
       ),
       // The function answers at once; this only bounds a function that never does.
-      taskTimeout: Timeout.duration(Duration.minutes(5)),
+      taskTimeout: Timeout.duration(AWAIT_REDRIVE_TIMEOUT),
       // Resumed, it returns an empty record of failures: the next failure is diagnosed on its own.
       resultPath: FAILURE_PATH,
     });
@@ -190,7 +183,7 @@ export class GenerationWorkflow extends Construct {
       payload: TaskInput.fromObject(withLogContext("ReleaseSlot", { executionArn: JsonPath.executionId })),
       resultPath: JsonPath.DISCARD,
     });
-    applyRetries(releaseSlot, LEDGER_WORK_RETRIES);
+    applyRetries(releaseSlot, GENERATION_STATE_RETRIES.ReleaseSlot);
     // Still failing after its retries: the diagnosis goes on; the status-change backstop releases when the execution ends.
     releaseSlot.addCatch(diagnose, { errors: [Errors.ALL], resultPath: JsonPath.DISCARD });
     releaseSlot.next(diagnose);
@@ -241,7 +234,7 @@ export class GenerationWorkflow extends Construct {
         // No ResultPath: the default replaces the raw request with the validated one. (The local
         // engine reads an explicit "$" as a field named "$".)
       },
-      LOCAL_WORK_RETRIES,
+      GENERATION_STATE_RETRIES.Validate,
     );
     const checkCredits = task(
       "CheckCredits",
@@ -255,7 +248,7 @@ export class GenerationWorkflow extends Construct {
         },
         resultPath: "$.credits",
       },
-      KLING_AND_LEDGER_RETRIES,
+      GENERATION_STATE_RETRIES.CheckCredits,
     );
     const waitForSlot = this.waitForSlot(functions["wait-for-slot"], slotQueue, releaseSlot);
     const backToQueue = this.backToQueue(functions["wait-for-slot"], slotQueue, releaseSlot);
@@ -275,7 +268,7 @@ export class GenerationWorkflow extends Construct {
         resultSelector: taskViewSelector(),
         resultPath: "$.task",
       },
-      SUBMIT_RETRIES,
+      GENERATION_STATE_RETRIES.Submit,
       // Kling's account full (1303) or its rate limit past the retries: not a failure, a wait.
       (state) => state.addCatch(backToQueue, { errors: errorNamesSentBackToQueue(), resultPath: REFUSAL_PATH }),
     );
@@ -289,7 +282,7 @@ export class GenerationWorkflow extends Construct {
         resultSelector: taskViewSelector(),
         resultPath: "$.task",
       },
-      KLING_AND_LEDGER_RETRIES,
+      GENERATION_STATE_RETRIES.Poll,
     );
     const waitForVideo = awaitVideo ? this.waitForCallback(awaitVideo, poll, releaseSlot) : this.waitForPoll();
     const archive = task(
@@ -316,7 +309,7 @@ export class GenerationWorkflow extends Construct {
         },
         resultPath: "$.archive",
       },
-      DOWNLOAD_RETRIES,
+      GENERATION_STATE_RETRIES.Archive,
     );
     const videoReady = new Choice(this, "VideoReady?", { comment: "Done when Kling says succeed; otherwise wait again." })
       .when(Condition.stringEquals("$.task.status", "succeed"), archive)
@@ -351,7 +344,7 @@ export class GenerationWorkflow extends Construct {
       // The answer is the TaskView itself (SendTaskSuccess's output), with its video.
       resultPath: "$.task",
     });
-    applyRetries(waitForVideo, LEDGER_WORK_RETRIES);
+    applyRetries(waitForVideo, GENERATION_STATE_RETRIES.WaitForVideo);
     // The timeout is the schedule's next poll: Poll, with the state as it was.
     waitForVideo.addCatch(poll, { errors: [Errors.TIMEOUT], resultPath: JsonPath.DISCARD });
     waitForVideo.addCatch(releaseSlot, { errors: [Errors.ALL], resultPath: `${FAILURE_PATH}.WaitForVideo` });
@@ -364,7 +357,7 @@ export class GenerationWorkflow extends Construct {
    * looks again and keeps its place; the function ends the wait at the queue deadline.
    */
   private waitForSlot(fn: IFunction, slotQueue: SlotQueue, releaseSlot: LambdaInvoke): LambdaInvoke {
-    const { parkSeconds, deadlineSeconds } = slotQueue;
+    const { parkSeconds } = slotQueue;
     const waitForSlot = new LambdaInvoke(this, "WaitForSlot", {
       comment: "Takes one of the account's Kling slots; when all are busy, waits in the first-in-first-out queue until a finishing generation hands its slot over.",
       lambdaFunction: fn,
@@ -382,11 +375,11 @@ export class GenerationWorkflow extends Construct {
     });
     waitForSlot.addRetry({
       errors: [Errors.TIMEOUT],
-      interval: Duration.seconds(1),
+      interval: PARK_RETRY_INTERVAL,
       backoffRate: 1,
-      maxAttempts: Math.ceil(deadlineSeconds / parkSeconds) + 1,
+      maxAttempts: parkRetries(slotQueue),
     });
-    applyRetries(waitForSlot, LEDGER_WORK_RETRIES);
+    applyRetries(waitForSlot, GENERATION_STATE_RETRIES.WaitForSlot);
     waitForSlot.addCatch(releaseSlot, { errors: [Errors.ALL], resultPath: `${FAILURE_PATH}.WaitForSlot` });
     return waitForSlot;
   }
@@ -422,7 +415,7 @@ export class GenerationWorkflow extends Construct {
       backoffRate: 1,
       maxAttempts: Math.ceil(deadlineSeconds / probeSeconds) + 1,
     });
-    applyRetries(backToQueue, LEDGER_WORK_RETRIES);
+    applyRetries(backToQueue, GENERATION_STATE_RETRIES.BackToQueue);
     backToQueue.addCatch(releaseSlot, { errors: [Errors.ALL], resultPath: `${FAILURE_PATH}.BackToQueue` });
     return backToQueue;
   }

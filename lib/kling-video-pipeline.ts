@@ -5,6 +5,8 @@
  */
 import { Duration, Stack } from "aws-cdk-lib";
 import type { IAlarmAction } from "aws-cdk-lib/aws-cloudwatch";
+import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
+import { type ITopic, Topic } from "aws-cdk-lib/aws-sns";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { type IKey, Key } from "aws-cdk-lib/aws-kms";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
@@ -24,6 +26,7 @@ import { PipelineFunction, type GenerationFunctionName, type PipelineLogging } f
 import { PipelineObservability } from "./pipeline-observability";
 import { RequesterNotifications } from "./requester-notifications";
 import { ScheduledRedrive } from "./scheduled-redrive";
+import { functionTimeouts } from "./time-budget";
 import { VideoArchive } from "./video-archive";
 
 export interface KlingVideoPipelineProps extends PipelineConfigInput {
@@ -38,7 +41,9 @@ export interface KlingVideoPipelineProps extends PipelineConfigInput {
   readonly api?: boolean;
   /** The EventBridge rule (and schedule, if configured) that starts batches. Default: on. */
   readonly batchRule?: boolean;
-  /** What each of the pipeline's alarms does when it goes off (an SNS topic, for example). Default: nothing. */
+  /** The SNS topic every alarm of the pipeline notifies; else one is created (subscribe to it: the stack's `AlarmTopicArn` output). */
+  readonly alarmTopic?: ITopic;
+  /** What each of the pipeline's alarms does when it goes off, besides notifying the alarm topic. Default: nothing more. */
   readonly alarmActions?: readonly IAlarmAction[];
   /** The bucket Archive keeps the videos in; else one is created (lib/video-archive.ts). */
   readonly videoBucket?: IBucket;
@@ -68,11 +73,13 @@ export class KlingVideoPipeline extends Construct {
   /** Completion by Kling's callback: undefined when callbacks are off (polling only). */
   readonly callbacks: KlingCallbacks | undefined;
   readonly requesterNotifications: RequesterNotifications;
+  /** The topic every alarm notifies: yours (`alarmTopic`) or the one created. */
+  readonly alarmTopic: ITopic;
 
   // Longer than 60 lines: the construct's wiring, one resource after another, each used by the next; split, its locals would only be passed around.
   constructor(scope: Construct, id: string, props: KlingVideoPipelineProps = {}) {
     super(scope, id);
-    const { secret, secretEncryptionKey, api = true, batchRule = true, alarmActions, videoBucket, ledgerTable, requesterWebhookSecret, ...configInput } =
+    const { secret, secretEncryptionKey, api = true, batchRule = true, alarmTopic, alarmActions, videoBucket, ledgerTable, requesterWebhookSecret, ...configInput } =
       props;
     const config = resolvePipelineConfig(configInput);
     this.config = config;
@@ -91,8 +98,8 @@ export class KlingVideoPipeline extends Construct {
     // With callbacks on, a poll is only the fallback for a lost callback: sparser, with the same deadline.
     const schedule = callbacksOn ? { ...config.callbacks.fallbackPolls, deadlineSeconds: config.pollSchedule.deadlineSeconds } : config.pollSchedule;
     const pollSchedule = { [ENV.pollSchedule]: JSON.stringify(schedule) };
-    // A Kling call's timeout, twice (a JWT re-sign repeats one), plus room for the rest.
-    const klingCallTimeout = Duration.millis(config.klingRequestTimeoutMs * 2 + 10_000);
+    const timeouts = functionTimeouts(config);
+    const klingCallTimeout = timeouts.klingCall;
     this.videoArchive = new VideoArchive(this, "VideoArchive", { bucket: videoBucket, config: config.videoArchive });
     const videoBucketName = { [ENV.videoBucketName]: this.videoArchive.bucket.bucketName };
     const logging: PipelineLogging = {
@@ -134,7 +141,7 @@ export class KlingVideoPipeline extends Construct {
         name: "submit",
         description: "Creates the Kling task once per execution, finding an earlier attempt's task first",
         environment: { ...kling, ...pollSchedule },
-        timeout: Duration.millis(config.klingRequestTimeoutMs * 4 + 10_000),
+        timeout: timeouts.submit,
         logging,
       }),
       poll: new PipelineFunction(this, "Poll", {
@@ -155,8 +162,7 @@ export class KlingVideoPipeline extends Construct {
           [DOWNLOAD_ENV.downloadHosts]: JSON.stringify(config.videoArchive.downloadHosts),
           [DOWNLOAD_ENV.maxVideoBytes]: String(config.videoArchive.maxVideoBytes),
         },
-        // A long video over a slow CDN: the stall timeout catches a dead download long before this.
-        timeout: Duration.minutes(10),
+        timeout: timeouts.archive,
         memorySize: 512,
         logging,
       }),
@@ -218,6 +224,7 @@ export class KlingVideoPipeline extends Construct {
       executionTimeout: Duration.minutes(config.executionTimeoutMinutes),
       slotQueue: config.slotQueue,
       awaitVideo: this.callbacks?.awaitVideo,
+      executionLogs: config.executionLogs,
     });
     const endings = this.ledger.releaseOnEveryEnding(this.generation.stateMachine, this.functions["release-slot"]);
     this.requesterNotifications = new RequesterNotifications(this, "RequesterNotifications", {
@@ -255,6 +262,7 @@ export class KlingVideoPipeline extends Construct {
       functions: this.batchFunctions,
       concurrency: batchItemsAtOnce(config.klingConcurrency),
       outcomeEventSource: config.outcomeEventSource,
+      executionLogs: config.executionLogs,
     });
     this.batchRules = batchRule
       ? new BatchRules(this, "BatchRules", {
@@ -300,6 +308,8 @@ export class KlingVideoPipeline extends Construct {
         })
       : undefined;
 
+    // An alarm nobody hears is none: every alarm notifies this topic.
+    this.alarmTopic = alarmTopic ?? new Topic(this, "Alarms", { displayName: "kling-pipeline alarms", enforceSSL: true });
     this.observability = new PipelineObservability(this, "Observability", {
       serviceName: logging.serviceName,
       generation: this.generation.stateMachine,
@@ -307,7 +317,8 @@ export class KlingVideoPipeline extends Construct {
       alarms: config.alarms,
       // Half the queue deadline: time to act before waits start failing as Kling.QueueTimeout.
       oldestWaiterAlarmSeconds: Math.round(config.slotQueue.deadlineSeconds / 2),
-      alarmActions,
+      alarmActions: [new SnsAction(this.alarmTopic), ...(alarmActions ?? [])],
+      ...(config.scheduledRedrive ? { scheduledRedrive: { everyMinutes: config.scheduledRedrive.everyMinutes, maxRedrives: config.maxScheduledRedrives } } : {}),
     });
 
     suppressAcceptedFindings(this);

@@ -72,6 +72,18 @@ export function suppressAcceptedFindings(pipeline: KlingVideoPipeline): void {
     );
   }
 
+  if (pipeline.config.executionLogs.level !== "ALL") {
+    for (const stateMachine of [pipeline.generation.stateMachine, pipeline.batch.stateMachine]) {
+      acknowledge(
+        stateMachine,
+        "AwsSolutions-SF1",
+        `${stateMachine.node.scope?.node.id} logs ${pipeline.config.executionLogs.level}, not ALL, on purpose (executionLogs): an ALL log records every ` +
+          "state transition, and with execution data every request's prompt, images and callback URL and every task token. " +
+          "The execution history keeps each transition for 90 days, X-Ray traces each state, and executionLogs turns ALL back on.",
+      );
+    }
+  }
+
   const stateMachines = [
     {
       stateMachine: pipeline.generation.stateMachine,

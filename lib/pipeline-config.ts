@@ -7,8 +7,9 @@ import * as z from "zod";
 import type { Node } from "constructs";
 import { downloadHostSchema } from "../lambdas/archive/settings";
 import { minNotAboveMax, pollPaceShape, pollScheduleSchema } from "../lambdas/common/config";
-import { CALLBACK_DEFAULTS, DEFAULTS, DOWNLOAD_DEFAULTS } from "../lambdas/common/settings";
+import { CALLBACK_DEFAULTS, DEFAULTS, DOWNLOAD_DEFAULTS, EXECUTION_LOG_DEFAULTS, SCHEDULED_REDRIVE_DEFAULTS } from "../lambdas/common/settings";
 import { slotQueueSchema } from "../lambdas/ledger/config";
+import { timeBudgetProblem } from "./time-budget";
 import { MODEL_NAMES } from "../lambdas/schemas/models";
 
 /** The poll schedule with callbacks on (the fallback for a lost callback): the deadline stays pollSchedule's. Only synthesis reads it (here, not in the Lambdas' bundles): the stack hands the Lambdas the schedule they poll on. */
@@ -83,7 +84,10 @@ export const pipelineConfigSchema = z.object({
     .int()
     .min(1)
     .default(DEFAULTS.executionTimeoutMinutes)
-    .describe("the backstop of a whole execution, beyond the poll deadline and every retry"),
+    .describe(
+      "the backstop of a whole execution; synthesis refuses one shorter than the longest a generation can take " +
+        "(the queue and poll deadlines, every state's retries at their functions' timeouts: `lib/time-budget.ts`), which could time out after Submit",
+    ),
   klingConcurrency: z
     .number()
     .int()
@@ -130,11 +134,16 @@ export const pipelineConfigSchema = z.object({
     .optional()
     .describe('`{"expression": "rate(1 day)", "batch": {"batchId", "items"}}` starts that batch on a schedule, each run with its own batch id from the time'),
   scheduledRedrive: z
-    .object({ everyMinutes: z.number().int().min(5), lookBackHours: z.number().positive().max(14 * 24) })
-    .optional()
+    .union([
+      z.literal(false),
+      // RedriveExecution takes an execution up to 14 days after it stopped: no use looking further back.
+      z.object({ everyMinutes: z.number().int().min(5), lookBackHours: z.number().positive().max(14 * 24) }),
+    ])
+    .default({ ...SCHEDULED_REDRIVE_DEFAULTS })
     .describe(
       '`{"everyMinutes", "lookBackHours"}` runs a Lambda on that schedule that redrives the failures that pass by themselves ' +
-        "(rate limits, Kling's server errors, poll timeouts, Lambda faults, timeouts); credentials, credits and failed generations wait for an operator",
+        "(rate limits, Kling's server errors, poll and download timeouts, Lambda faults, timed-out executions); credentials, credits and failed generations " +
+        "wait for an operator; one still failed after its last redrive sets off the GenerationsLeftFailed alarm; `false` turns it off",
     ),
   maxScheduledRedrives: z
     .number()
@@ -165,6 +174,16 @@ export const pipelineConfigSchema = z.object({
     .enum(["DEBUG", "INFO", "WARN", "ERROR"])
     .default(DEFAULTS.logLevel)
     .describe("the Lambdas' log level (Powertools, `POWERTOOLS_LOG_LEVEL`)"),
+  executionLogs: z
+    .object({
+      level: z.enum(["OFF", "FATAL", "ERROR", "ALL"]).default(EXECUTION_LOG_DEFAULTS.level),
+      includeExecutionData: z.boolean().default(EXECUTION_LOG_DEFAULTS.includeExecutionData),
+    })
+    .default({ ...EXECUTION_LOG_DEFAULTS })
+    .describe(
+      "what both state machines write to their execution log groups: `level` (`OFF`, `FATAL`, `ERROR`, `ALL`), and `includeExecutionData`, " +
+        "the states' input and output, which hold customer data and capabilities (prompts, images, callback URLs, task tokens): off by default",
+    ),
   alarms: z
     .object({
       /** The online resource packs hold fewer units than this (CreditsRemaining, as CheckCredits last read it). */
@@ -208,6 +227,9 @@ export const pipelineConfigSchema = z.object({
 });
 
 export type PipelineConfig = z.infer<typeof pipelineConfigSchema>;
+
+/** How every refusal of a configuration begins: the app prints such an error's message alone. */
+export const CONFIG_NOT_VALID = "kling-pipeline configuration is not valid";
 export type PipelineConfigInput = z.input<typeof pipelineConfigSchema>;
 
 const CONFIG_KEYS = Object.keys(pipelineConfigSchema.shape) as (keyof PipelineConfig)[];
@@ -242,14 +264,10 @@ export function resolvePipelineConfig(input: Readonly<Record<string, unknown>> =
   const result = pipelineConfigSchema.safeParse(input);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
-    throw new Error(`kling-pipeline configuration is not valid: ${problems.join("; ")}`);
+    throw new Error(`${CONFIG_NOT_VALID}: ${problems.join("; ")}`);
   }
-  const { slotQueue, executionTimeoutMinutes } = result.data;
-  // Else the execution timeout ends a long wait first: TIMED_OUT, where Kling.QueueTimeout is recoverable.
-  if (slotQueue.deadlineSeconds >= executionTimeoutMinutes * 60) {
-    throw new Error(
-      `kling-pipeline configuration is not valid: slotQueue.deadlineSeconds (${slotQueue.deadlineSeconds}) must be below executionTimeoutMinutes (${executionTimeoutMinutes} min = ${executionTimeoutMinutes * 60} s)`,
-    );
-  }
+  // Else a generation could time out after Submit, charged and without its video.
+  const budget = timeBudgetProblem(result.data);
+  if (budget) throw new Error(`${CONFIG_NOT_VALID}: ${budget}`);
   return result.data;
 }

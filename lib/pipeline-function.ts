@@ -39,6 +39,9 @@ function handlerEntry(name: string): string {
   return path.join(PROJECT_ROOT, "lambdas", name, "handler.ts");
 }
 
+/** The timeout of a function that sets none. */
+export const DEFAULT_FUNCTION_TIMEOUT = Duration.seconds(30);
+
 interface PipelineFunctionProps {
   readonly name: string;
   readonly description: string;
@@ -89,7 +92,7 @@ export class PipelineFunction extends NodejsFunction {
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
-      timeout: props.timeout ?? Duration.seconds(30),
+      timeout: props.timeout ?? DEFAULT_FUNCTION_TIMEOUT,
       tracing: Tracing.ACTIVE,
       logGroup,
       role,

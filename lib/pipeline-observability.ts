@@ -20,7 +20,7 @@ import {
 } from "aws-cdk-lib/aws-cloudwatch";
 import type { StateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
-import { CALLBACK_METRIC, DIMENSION, DIMENSION_SETS, METRIC, METRICS_NAMESPACE } from "../lambdas/observability/catalog";
+import { CALLBACK_METRIC, DIMENSION, DIMENSION_SETS, METRIC, METRICS_NAMESPACE, REDRIVE_METRIC } from "../lambdas/observability/catalog";
 import type { PipelineConfig } from "./pipeline-config";
 
 interface PipelineObservabilityProps {
@@ -33,6 +33,8 @@ interface PipelineObservabilityProps {
   readonly oldestWaiterAlarmSeconds: number;
   /** What each alarm does when it goes off (an SNS topic, for example). Default: nothing. */
   readonly alarmActions?: readonly IAlarmAction[];
+  /** The scheduled redrive's period, when it runs: an alarm for failures it leaves failed. */
+  readonly scheduledRedrive?: { readonly everyMinutes: number; readonly maxRedrives: number };
 }
 
 const PERIOD = Duration.minutes(5);
@@ -44,6 +46,8 @@ export class PipelineObservability extends Construct {
   readonly creditsLowAlarm: Alarm;
   readonly executionsTimedOutAlarm: Alarm;
   readonly oldestWaiterAlarm: Alarm;
+  /** A failure that passes by itself is still failed after the scheduled redrive's last redrive; undefined without the schedule. */
+  readonly generationsLeftFailedAlarm: Alarm | undefined;
 
   // Longer than 60 lines: a flat list of alarms and dashboard widgets, each a few declarative lines.
   constructor(scope: Construct, id: string, props: PipelineObservabilityProps) {
@@ -128,7 +132,28 @@ export class PipelineObservability extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
 
-    const alarms = [this.unrecoverableFailureAlarm, this.creditsLowAlarm, this.executionsTimedOutAlarm, this.oldestWaiterAlarm];
+    this.generationsLeftFailedAlarm = props.scheduledRedrive
+      ? new Alarm(this, "GenerationsLeftFailed", {
+          alarmDescription:
+            `A generation whose failure passes by itself (Kling.PollTimeout, Archive.DownloadFailed, a timeout, a Lambda fault) is still failed ` +
+            `after the scheduled redrive's last redrive (maxScheduledRedrives ${props.scheduledRedrive.maxRedrives}), or Step Functions refuses to redrive it: ` +
+            "the redrive function's log names each (\"generation still failed after its last scheduled redrive\"); fix the cause, then `npm start -- redrive`.",
+          metric: pipelineMetric(REDRIVE_METRIC.leftFailed, {}, Stats.MAXIMUM, Duration.minutes(props.scheduledRedrive.everyMinutes)),
+          threshold: 1,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          evaluationPeriods: 1,
+          // No reading means the redrive did not run: the next run counts again.
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        })
+      : undefined;
+
+    const alarms = [
+      this.unrecoverableFailureAlarm,
+      this.creditsLowAlarm,
+      this.executionsTimedOutAlarm,
+      this.oldestWaiterAlarm,
+      ...(this.generationsLeftFailedAlarm ? [this.generationsLeftFailedAlarm] : []),
+    ];
     for (const alarm of alarms) alarm.addAlarmAction(...(props.alarmActions ?? []));
 
     const [errorCodeDimension, recoverableDimension] = DIMENSION_SETS.generationsFailed.byErrorCode;

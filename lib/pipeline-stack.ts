@@ -25,5 +25,6 @@ export class KlingPipelineStack extends Stack {
     new CfnOutput(this, "BatchStateMachineArn", { value: pipeline.batch.stateMachine.stateMachineArn });
     if (pipeline.api) new CfnOutput(this, "ApiUrl", { value: pipeline.api.restApi.url });
     new CfnOutput(this, "KlingCredentialsSecretArn", { value: pipeline.secret.secretArn });
+    new CfnOutput(this, "AlarmTopicArn", { value: pipeline.alarmTopic.topicArn, description: "Every alarm of the pipeline notifies this topic: subscribe to it" });
   }
 }

@@ -113,6 +113,24 @@ export const KLING_AND_LEDGER_RETRIES: readonly RetryPolicyName[] = [...KLING_CA
 /** Policies for Archive, which asks Kling for the task's video first: Lambda's faults, Kling's passing ones, and a download that broke off. */
 export const DOWNLOAD_RETRIES: readonly RetryPolicyName[] = [...KLING_CALL_RETRIES, "downloadFailed"];
 
+/**
+ * Each Lambda Task of the generation workflow and its policies: what the workflow applies and
+ * what the time budget (lib/time-budget.ts) counts. AwaitRedrive has none (its own failure
+ * carries the diagnosed error's name, which a Retry could match).
+ */
+export const GENERATION_STATE_RETRIES = {
+  Validate: LOCAL_WORK_RETRIES,
+  CheckCredits: KLING_AND_LEDGER_RETRIES,
+  WaitForSlot: LEDGER_WORK_RETRIES,
+  BackToQueue: LEDGER_WORK_RETRIES,
+  Submit: SUBMIT_RETRIES,
+  WaitForVideo: LEDGER_WORK_RETRIES,
+  Poll: KLING_AND_LEDGER_RETRIES,
+  Archive: DOWNLOAD_RETRIES,
+  ReleaseSlot: LEDGER_WORK_RETRIES,
+  Diagnose: LOCAL_WORK_RETRIES,
+} as const satisfies Record<string, readonly RetryPolicyName[]>;
+
 /** Adds the named policies to a state, in order: the first whose errors match decides. */
 export function applyRetries(state: TaskStateBase, policies: readonly RetryPolicyName[]): void {
   for (const name of policies) state.addRetry({ ...RETRY_POLICIES[name], errors: [...RETRY_POLICIES[name].errors] });

@@ -15,7 +15,11 @@ export const DEFAULTS = {
   pollSchedule: { firstPollShare: 0.85, intervalShare: 0.05, minSeconds: 5, maxSeconds: 60, deadlineSeconds: 1800 },
   creditCacheSeconds: 30,
   klingRequestTimeoutMs: 10_000,
-  executionTimeoutMinutes: 90,
+  /**
+   * Above the worst case of lib/time-budget.ts with these defaults (5 h 26 min, most of it
+   * Archive's 13 attempts of 10 min), with more than a fifth spare: nothing is bounded by it.
+   */
+  executionTimeoutMinutes: 420,
   klingConcurrency: 5,
   slotQueue: { parkSeconds: 900, deadlineSeconds: 2700, probeSeconds: 60 },
   batchRequestSource: "kling-pipeline.requests",
@@ -76,6 +80,21 @@ export const DOWNLOAD_ENV = {
    */
   localVideoOrigin: "VIDEO_DOWNLOAD_LOCAL_ORIGIN",
 } as const;
+
+/**
+ * What the state machines write to their execution logs: errors only, without the states' input
+ * and output, which hold the requests (prompts, images, callback URLs) and the task tokens.
+ * Synthesis alone reads it (a constant of its own: no bundle carries it).
+ */
+export const EXECUTION_LOG_DEFAULTS = { level: "ERROR", includeExecutionData: false } as const;
+
+/**
+ * The scheduled redrive, on by default: every half hour, over the last two days (well inside
+ * RedriveExecution's 14 days after an execution stopped), so a failure that passes by itself is
+ * redriven within half an hour, and one still failed after its last redrive (maxScheduledRedrives)
+ * sets off the alarm at the next run. Synthesis alone reads it (no bundle carries it).
+ */
+export const SCHEDULED_REDRIVE_DEFAULTS = { everyMinutes: 30, lookBackHours: 48 } as const;
 
 /** The environment variables of completion by Kling's callback, set only with callbacks on. */
 export const CALLBACK_ENV = {

@@ -44,6 +44,16 @@ export const CALLBACK_METRIC = {
   endsFoundByPoll: "EndsFoundByPoll",
 } as const;
 
+/** The scheduled redrive's metric (a constant of its own: only the code that emits or reads it carries it). */
+export const REDRIVE_METRIC = {
+  /**
+   * At each run, the failures that pass by themselves and are still failed after the schedule's
+   * last redrive (maxScheduledRedrives reached), or that Step Functions will not redrive: an
+   * operator's now.
+   */
+  leftFailed: "GenerationsLeftFailed",
+} as const;
+
 export const DIMENSION = {
   /** Powertools adds it to every metric from POWERTOOLS_SERVICE_NAME: it keeps two pipelines apart. */
   service: "service",

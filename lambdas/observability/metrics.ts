@@ -4,7 +4,7 @@
  */
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { isKlingErrorName, ERROR_KINDS } from "../errors";
-import { CALLBACK_METRIC, DIMENSION, DIMENSION_SETS, METRIC } from "./catalog";
+import { CALLBACK_METRIC, DIMENSION, DIMENSION_SETS, METRIC, REDRIVE_METRIC } from "./catalog";
 
 type Dimensions = Readonly<Record<string, string>>;
 type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
@@ -90,4 +90,9 @@ export function recordCallbackConfirmed(): void {
 
 export function recordEndFoundByPoll(): void {
   emit(CALLBACK_METRIC.endsFoundByPoll, 1);
+}
+
+/** Emitted at every run, 0 included, so that the alarm sees the count fall back. */
+export function recordGenerationsLeftFailed(count: number): void {
+  emit(REDRIVE_METRIC.leftFailed, count);
 }

@@ -8,9 +8,11 @@ import * as z from "zod";
 import { type Clock, wallClock } from "../common/clock";
 import { generationStateMachineArn } from "../common/config";
 import { parseEvent } from "../common/parse-event";
+import { errorKindOf } from "../errors";
 import { logger, observed } from "../observability/logger";
+import { recordGenerationsLeftFailed } from "../observability/metrics";
 import { type FailedExecutions, SfnFailedExecutions } from "./failed-executions";
-import { emptyTally, redriveFailedExecutions, type RedriveTally, scheduledRedriveDecision } from "./redrive-run";
+import { emptyTally, redriveFailedExecutions, type RedriveResult, type RedriveTally, scheduledRedriveDecision } from "./redrive-run";
 
 /**
  * What the schedule's rule sends (lib/scheduled-redrive.ts): how far back executions started,
@@ -20,14 +22,27 @@ const scheduledRedriveEventSchema = z.object({ lookBackHours: z.number().positiv
 
 const HOUR_MS = 3_600_000;
 
+/** The run's tally, and how many of its failures are left failed for an operator (the alarm's count). */
+export type ScheduledRedriveTally = RedriveTally & { readonly leftFailed: number };
+
+/**
+ * A failure the schedule is there for (it passes by itself) that it will not redrive again: its
+ * last redrive is spent, or Step Functions refuses one. It stays failed until an operator acts.
+ */
+function leftFailed({ kind, execution, diagnosis }: RedriveResult, maxRedrives: number): boolean {
+  if (!errorKindOf(diagnosis.errorCode)?.passesByItself) return false;
+  return kind === "not-redrivable" || (kind === "needs-operator" && execution.redriveCount >= maxRedrives);
+}
+
 export async function redriveOnSchedule(
   event: unknown,
   executions: FailedExecutions = new SfnFailedExecutions(new SFNClient({}), generationStateMachineArn(process.env)),
   clock: Clock = wallClock,
-): Promise<RedriveTally> {
+): Promise<ScheduledRedriveTally> {
   const { lookBackHours, maxRedrives } = parseEvent(scheduledRedriveEventSchema, event, "ScheduledRedrive");
   const since = new Date(clock.now() - lookBackHours * HOUR_MS);
   const tally = emptyTally();
+  let leftFailedCount = 0;
   const policy = { since, dryRun: false, decide: scheduledRedriveDecision(maxRedrives) };
   for await (const result of redriveFailedExecutions(executions, policy)) {
     tally[result.kind] += 1;
@@ -40,9 +55,14 @@ export async function redriveOnSchedule(
       redriveCount: execution.redriveCount,
       ...(result.reason === undefined ? {} : { reason: result.reason }),
     });
+    if (leftFailed(result, maxRedrives)) {
+      leftFailedCount += 1;
+      logger().error("generation still failed after its last scheduled redrive", { execution: execution.name, errorCode: diagnosis.errorCode });
+    }
   }
-  logger().info("scheduled redrive done", { since: since.toISOString(), ...tally });
-  return tally;
+  recordGenerationsLeftFailed(leftFailedCount);
+  logger().info("scheduled redrive done", { since: since.toISOString(), ...tally, leftFailed: leftFailedCount });
+  return { ...tally, leftFailed: leftFailedCount };
 }
 
 export const handler = observed((event) => redriveOnSchedule(event));

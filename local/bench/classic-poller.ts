@@ -96,6 +96,7 @@ export class ClassicPoller extends Construct implements LocalWorkflows {
       concurrency: pipeline.config.klingConcurrency,
       priceFirst: false,
       outcomeEventSource: pipeline.config.outcomeEventSource,
+      executionLogs: pipeline.config.executionLogs,
     }).stateMachine;
   }
 }

@@ -147,7 +147,9 @@ describe("the batch rule", () => {
   });
 
   it("adds a schedule only when one is configured", () => {
-    expect(Object.keys(template.findResources("AWS::Events::Rule", { Properties: { ScheduleExpression: Match.anyValue() } }))).toHaveLength(0);
+    // The one schedule by default is the scheduled redrive's.
+    const schedules = Object.values(template.findResources("AWS::Events::Rule", { Properties: { ScheduleExpression: Match.anyValue() } }));
+    expect(schedules.map((rule) => rule.Properties.ScheduleExpression)).toEqual(["rate(30 minutes)"]);
     const { template: json } = synthesizePipeline({
       batchSchedule: { expression: "rate(1 day)", batch: { batchId: "daily", items: [{ prompt: "a sunrise" }] } },
     });
@@ -249,11 +251,11 @@ describe("the batch workflow", () => {
     expect(JSON.stringify(putEvents?.Resource)).toContain("event-bus/default");
   });
 
-  it("is traced and logs ALL", () => {
+  it("is traced and logs errors without the states' data", () => {
     template.hasResourceProperties("AWS::StepFunctions::StateMachine", {
       RoleArn: { "Fn::GetAtt": [ids.batchRole, "Arn"] },
       TracingConfiguration: { Enabled: true },
-      LoggingConfiguration: Match.objectLike({ Level: "ALL" }),
+      LoggingConfiguration: Match.objectLike({ Level: "ERROR", IncludeExecutionData: false }),
     });
   });
 });

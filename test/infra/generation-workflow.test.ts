@@ -370,21 +370,36 @@ describe("the generation state machine", () => {
     for (const [name, body] of Object.entries(definition.States)) {
       expect(body.Comment, name).toEqual(expect.any(String));
     }
-    expect(definition.TimeoutSeconds).toBe(90 * 60);
+    expect(definition.TimeoutSeconds).toBe(420 * 60);
   });
 });
 
 describe("the stack", () => {
-  it("runs a Standard state machine with tracing and ALL logging to its own log group", () => {
+  it("runs a Standard state machine with tracing, logging to its own log group", () => {
     template.hasResourceProperties("AWS::StepFunctions::StateMachine", {
       StateMachineType: "STANDARD",
       TracingConfiguration: { Enabled: true },
-      LoggingConfiguration: {
-        Level: "ALL",
-        IncludeExecutionData: true,
+      LoggingConfiguration: Match.objectLike({
         Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { "Fn::GetAtt": [Match.anyValue(), "Arn"] } } }],
-      },
+      }),
     });
+  });
+
+  it("logs only errors, without the states' input and output (requests, callback URLs, task tokens), from both state machines unless executionLogs says otherwise", () => {
+    const loggingOf = (json: typeof template) =>
+      Object.values(json.findResources("AWS::StepFunctions::StateMachine")).map((machine) => {
+        const { Level, IncludeExecutionData } = machine.Properties.LoggingConfiguration as { Level: string; IncludeExecutionData: boolean };
+        return { Level, IncludeExecutionData };
+      });
+    expect(loggingOf(template)).toEqual([
+      { Level: "ERROR", IncludeExecutionData: false },
+      { Level: "ERROR", IncludeExecutionData: false },
+    ]);
+    const verbose = Template.fromJSON(synthesizePipeline({ executionLogs: { level: "ALL", includeExecutionData: true } }).template);
+    expect(loggingOf(verbose)).toEqual([
+      { Level: "ALL", IncludeExecutionData: true },
+      { Level: "ALL", IncludeExecutionData: true },
+    ]);
   });
 
   it("runs every function on Node.js 22, arm64, with tracing and a log group of its own", () => {

@@ -5,8 +5,8 @@
  */
 import { readFileSync } from "node:fs";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { CALLBACK_METRIC, DIMENSION, LOG_CONTEXT_FIELD, METRIC, METRICS_NAMESPACE, POWERTOOLS_ENV } from "#lambdas/observability/catalog";
-import { recordCreditsRemaining, recordGenerationFailed, recordGenerationSucceeded, recordSlotQueue } from "#lambdas/observability/metrics";
+import { CALLBACK_METRIC, DIMENSION, LOG_CONTEXT_FIELD, METRIC, METRICS_NAMESPACE, POWERTOOLS_ENV, REDRIVE_METRIC } from "#lambdas/observability/catalog";
+import { recordCreditsRemaining, recordGenerationFailed, recordGenerationsLeftFailed, recordGenerationSucceeded, recordSlotQueue } from "#lambdas/observability/metrics";
 import { POWERTOOLS_LAYER_PARAMETER, POWERTOOLS_VERSION } from "#lib/pipeline-function";
 import { type CloudFormationTemplate, definitionFromTemplate, type StateMachineDefinition } from "#local/runner/definition";
 import { logicalIdOf, synthesizePipeline } from "#local/runner/synthesize";
@@ -122,8 +122,8 @@ describe("the alarms", () => {
     vi.unstubAllEnvs();
   });
 
-  it("are four: unrecoverable failure rate, credits below the threshold, executions timing out, the oldest waiter for a slot", () => {
-    expect(resourcesOfType("AWS::CloudWatch::Alarm")).toHaveLength(4);
+  it("are five: unrecoverable failure rate, credits below the threshold, executions timing out, the oldest waiter for a slot, generations left failed after the scheduled redrive", () => {
+    expect(resourcesOfType("AWS::CloudWatch::Alarm")).toHaveLength(5);
 
     const unrecoverable = alarmReading(METRIC.generationsFailed);
     expect(unrecoverable).toMatchObject({ Threshold: 10, ComparisonOperator: "GreaterThanThreshold" });
@@ -179,6 +179,8 @@ describe("the alarms", () => {
         recordCreditsRemaining(42);
       } else if (metric.MetricName === METRIC.oldestWaiterSeconds) {
         recordSlotQueue({ slotsInUse: 5, slotLimit: 5, queueLength: 3, oldestWaiterSeconds: 90 });
+      } else if (metric.MetricName === REDRIVE_METRIC.leftFailed) {
+        recordGenerationsLeftFailed(1);
       } else {
         throw new Error(`an alarm reads ${metric.MetricName}, which this test cannot emit`);
       }

@@ -360,7 +360,7 @@ describe("the scheduled redrive Lambda", () => {
     });
     const tally = await redriveOnSchedule({ lookBackHours: 48, maxRedrives: 2 }, scheduledExecutions());
     expect(redriven()).toEqual([arnOf("kling-down")]);
-    expect(tally).toEqual({ redriven: 1, "would-redrive": 0, "needs-operator": 2, unrecoverable: 1, "not-redrivable": 0 });
+    expect(tally).toEqual({ redriven: 1, "would-redrive": 0, "needs-operator": 2, unrecoverable: 1, "not-redrivable": 0, leftFailed: 0 });
   });
 
   it("never redrives a failed generation, whose redrive pays for a new task: it waits for an operator", async () => {
@@ -380,6 +380,57 @@ describe("the scheduled redrive Lambda", () => {
     const tally = await redriveOnSchedule({ lookBackHours: 48, maxRedrives: 2 }, scheduledExecutions());
     expect(redriven()).toEqual([arnOf("never"), arnOf("once")]);
     expect(tally).toMatchObject({ redriven: 2, "needs-operator": 2 });
+  });
+
+  it("redrives the failures after Kling has charged: a poll or download timeout, a timed-out execution, Lambda faults after Submit", async () => {
+    const failedAt = (name: string, error: string, failedState: string): Listed => ({ name, startedDaysAgo: 0.2, described: diagnosed(name, error, failedState) });
+    serve({
+      FAILED: [
+        failedAt("late-video", "Kling.PollTimeout", "Poll"),
+        failedAt("cdn-broke-off", "Archive.DownloadFailed", "Archive"),
+        failedAt("archive-stopped", "Sandbox.Timedout", "Archive"),
+        failedAt("lambda-down", "Lambda.ServiceException", "Poll"),
+        failedAt("lambda-lost", "Lambda.Unknown", "WaitForVideo"),
+      ],
+      // Timed out, as Step Functions ends it: no diagnosis of its own, only the status.
+      TIMED_OUT: [{ name: "timed-out", startedDaysAgo: 0.3, described: { name: "timed-out", redriveStatus: "REDRIVABLE" } }],
+    });
+    const tally = await redriveOnSchedule({ lookBackHours: 48, maxRedrives: 2 }, scheduledExecutions());
+    expect(redriven()).toEqual(["late-video", "cdn-broke-off", "archive-stopped", "lambda-down", "lambda-lost", "timed-out"].map(arnOf));
+    expect(tally).toMatchObject({ redriven: 6, "needs-operator": 0, leftFailed: 0 });
+  });
+
+  it("counts, logs and emits as GenerationsLeftFailed each failure after payment still failed after its last redrive, or not redrivable", async () => {
+    const printed: string[] = [];
+    vi.stubEnv("POWERTOOLS_DEV", "true");
+    vi.stubEnv("POWERTOOLS_METRICS_DISABLED", "false");
+    vi.stubEnv("POWERTOOLS_METRICS_NAMESPACE", "KlingPipeline");
+    vi.mocked(console.log).mockImplementation((...args: unknown[]) => void printed.push(args.map(String).join(" ")));
+    const spent = (name: string, error: string, failedState: string, redriveCount: number): Listed => ({
+      name,
+      startedDaysAgo: 0.5,
+      described: { ...diagnosed(name, error, failedState), redriveCount },
+    });
+    serve({
+      FAILED: [
+        spent("late-twice", "Kling.PollTimeout", "Poll", 2),
+        spent("cdn-thrice", "Archive.DownloadFailed", "Archive", 3),
+        spent("late-once", "Kling.PollTimeout", "Poll", 1),
+        // Waits for an operator anyway: not the schedule's to redrive, so not left failed by it.
+        spent("bad-key", "Kling.AuthFailed", "Poll", 2),
+        { name: "too-long", startedDaysAgo: 0.5, described: { ...diagnosed("too-long", "Kling.PollTimeout", "Poll"), redriveStatus: "NOT_REDRIVABLE", redriveStatusReason: "Execution history event limit exceeded." } },
+      ],
+    });
+    const tally = await redriveOnSchedule({ lookBackHours: 48, maxRedrives: 2 }, scheduledExecutions());
+    expect(redriven()).toEqual([arnOf("late-once")]);
+    expect(tally).toMatchObject({ redriven: 1, "needs-operator": 3, "not-redrivable": 1, leftFailed: 3 });
+    const records = printed.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(records.filter((record) => record.message === "generation still failed after its last scheduled redrive").map((record) => record.execution)).toEqual([
+      "late-twice",
+      "cdn-thrice",
+      "too-long",
+    ]);
+    expect(records.filter((record) => "GenerationsLeftFailed" in record).map((record) => record.GenerationsLeftFailed)).toEqual([3]);
   });
 
   it("leaves a stopped (ABORTED) execution to an operator: someone stopped it on purpose", async () => {
