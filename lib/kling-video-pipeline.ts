@@ -8,6 +8,7 @@ import type { IAlarmAction } from "aws-cdk-lib/aws-cloudwatch";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { type IKey, Key } from "aws-cdk-lib/aws-kms";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
+import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { type CfnSecret, type ISecret, Secret } from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
@@ -18,6 +19,7 @@ import { BatchWorkflow, batchItemsAtOnce, type BatchFunctionName } from "./batch
 import { GenerationApi } from "./generation-api";
 import { GenerationWorkflow } from "./generation-workflow";
 import { KlingCallbacks } from "./kling-callbacks";
+import { LedgerReconciliation } from "./ledger-reconciliation";
 import { suppressAcceptedFindings } from "./nag-suppressions";
 import { resolvePipelineConfig, type PipelineConfig, type PipelineConfigInput } from "./pipeline-config";
 import { PipelineFunction, type GenerationFunctionName, type PipelineLogging } from "./pipeline-function";
@@ -64,6 +66,7 @@ export class KlingVideoPipeline extends Construct {
   readonly observability: PipelineObservability;
   readonly ledger: AccountLedger;
   readonly scheduledRedrive: ScheduledRedrive | undefined;
+  readonly ledgerReconciliation: LedgerReconciliation;
   readonly videoArchive: VideoArchive;
   /** Completion by Kling's callback: undefined when callbacks are off (polling only). */
   readonly callbacks: KlingCallbacks | undefined;
@@ -217,6 +220,12 @@ export class KlingVideoPipeline extends Construct {
       awaitVideo: this.callbacks?.awaitVideo,
     });
     const endings = this.ledger.releaseOnEveryEnding(this.generation.stateMachine, this.functions["release-slot"]);
+    this.ledgerReconciliation = new LedgerReconciliation(this, "LedgerReconciliation", {
+      generation: this.generation.stateMachine,
+      ledger: this.ledger,
+      schedule: config.ledgerReconciliation,
+      logging,
+    });
     this.requesterNotifications = new RequesterNotifications(this, "RequesterNotifications", {
       endings,
       generation: this.generation.stateMachine,
@@ -304,6 +313,10 @@ export class KlingVideoPipeline extends Construct {
       alarms: config.alarms,
       // Half the queue deadline: time to act before waits start failing as Kling.QueueTimeout.
       oldestWaiterAlarmSeconds: Math.round(config.slotQueue.deadlineSeconds / 2),
+      endedExecutionDeadLetters: {
+        release: requireQueue(this.ledger.releaseDeadLetterQueue),
+        notify: this.requesterNotifications.deadLetterQueue,
+      },
       alarmActions,
     });
 
@@ -348,4 +361,9 @@ export class KlingVideoPipeline extends Construct {
     (secret.node.defaultChild as CfnSecret).addPropertyDeletionOverride("GenerateSecretString");
     return secret;
   }
+}
+
+function requireQueue(queue: IQueue | undefined): IQueue {
+  if (!queue) throw new Error("the ended-executions rule's release has no dead-letter queue");
+  return queue;
 }

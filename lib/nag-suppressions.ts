@@ -41,6 +41,7 @@ export function suppressAcceptedFindings(pipeline: KlingVideoPipeline): void {
     ...(pipeline.apiFunction ? [pipeline.apiFunction] : []),
     ...(pipeline.scheduledRedrive ? [pipeline.scheduledRedrive.redriveFunction] : []),
     pipeline.requesterNotifications.notifyFunction,
+    pipeline.ledgerReconciliation.reconcileFunction,
     ...(pipeline.callbacks ? [pipeline.callbacks.awaitVideo, pipeline.callbacks.callbackFunction] : []),
   ];
 
@@ -162,7 +163,7 @@ export function suppressAcceptedFindings(pipeline: KlingVideoPipeline): void {
     acknowledge(
       wakeWaiters,
       "AwsSolutions-IAM5[Resource::*]",
-      "WaitForSlot, Poll and ReleaseSlot answer the task tokens parked in the account ledger's queue with " +
+      "WaitForSlot, Poll, ReleaseSlot and ReconcileLedger answer the task tokens parked in the account ledger's queue with " +
         "states:SendTaskSuccess, which has no resource-level permissions: AWS only grants it on '*'. The call is " +
         "authorized by the task token, which only a parked WaitForSlot hands over; the policy grants nothing else.",
     );
@@ -208,6 +209,23 @@ export function suppressAcceptedFindings(pipeline: KlingVideoPipeline): void {
     `NotifyRequester reads back an ended execution of ${generationName} whose event left its input or output out ` +
       "(past EventBridge's 248 KB): states:DescribeExecution on `execution:<its name>:*` covers that one state " +
       "machine's executions, whose names are only known at run time.",
+  );
+  const releaseDeadLetters = pipeline.ledger.releaseDeadLetterQueue;
+  if (releaseDeadLetters) {
+    acknowledge(
+      releaseDeadLetters,
+      "AwsSolutions-SQS3",
+      "ReleaseDeadLetters is itself a dead-letter queue: the ended-executions rule's ReleaseSlot target " +
+        "(DeadLetterConfig) and ReleaseSlot's asynchronous invocation (on-failure destination) send the releases " +
+        "they gave up to it, which cdk-nag does not recognise. It keeps them 14 days and is encrypted with TLS enforced.",
+    );
+  }
+  acknowledge(
+    defaultPolicyOf(pipeline.ledgerReconciliation.reconcileFunction.role, "ReconcileLedger"),
+    executionWildcard(stack, pipeline.generation.stateMachine, ":*"),
+    `ReconcileLedger asks for the status of the executions of ${generationName} the account ledger holds for: ` +
+      "states:DescribeExecution on `execution:<its name>:*` covers that one state machine's executions, whose " +
+      "names are only known at run time.",
   );
   if (pipeline.batchRules) {
     acknowledge(

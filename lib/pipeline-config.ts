@@ -140,6 +140,13 @@ export const pipelineConfigSchema = z.object({
     .describe(
       "the scheduled redrive redrives an execution only while it has had fewer redrives than this (DescribeExecution's `redriveCount`, manual ones included), so a failure that keeps coming back waits for an operator",
     ),
+  ledgerReconciliation: z
+    .object({ everyMinutes: z.number().int().min(1).max(1440), maxExecutionsPerRun: z.number().int().min(1).max(2000) })
+    .default({ ...DEFAULTS.ledgerReconciliation })
+    .describe(
+      "every `everyMinutes` a Lambda frees what the account ledger still holds (slots, queue places, credit reservations) for generations that have ended " +
+        "(DescribeExecution), when their release and the status-change backstop were both lost; one run asks about at most `maxExecutionsPerRun` executions, the oldest first",
+    ),
   apiAuthorization: z
     .enum(["iam", "apiKey"])
     .default(DEFAULTS.apiAuthorization)

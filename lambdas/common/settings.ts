@@ -23,6 +23,8 @@ export const DEFAULTS = {
   apiAuthorization: "iam",
   apiThrottling: { rateLimit: 10, burstLimit: 20 },
   maxScheduledRedrives: 2,
+  /** The ledger's reconciliation: a lost release holds a slot at most about this long. */
+  ledgerReconciliation: { everyMinutes: 10, maxExecutionsPerRun: 200 },
   logLevel: "INFO",
   alarms: { creditsBelow: 100, unrecoverableFailurePercent: 10 },
   /** How long the notifier waits for a requester's callbackUrl to answer, from connecting to the status line. */

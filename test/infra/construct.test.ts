@@ -42,8 +42,8 @@ describe("the KlingVideoPipeline construct", () => {
     expect(full.secret).toBe(shared);
     template.resourceCountIs("AWS::StepFunctions::StateMachine", 4);
     template.resourceCountIs("AWS::ApiGateway::RestApi", 1);
-    // The batch rule of one, and each one's backstop that releases its ended executions.
-    template.resourceCountIs("AWS::Events::Rule", 3);
+    // The batch rule of one, and each one's backstop that releases its ended executions and its ledger's reconciliation schedule.
+    template.resourceCountIs("AWS::Events::Rule", 5);
     template.resourceCountIs("AWS::DynamoDB::Table", 1);
     expect(lean.ledger.table).toBe(full.ledger.table);
     // The shared Kling credentials, each pipeline's own signing secret for its requesters' notifications, and the
@@ -52,7 +52,7 @@ describe("the KlingVideoPipeline construct", () => {
     expect(full.callbacks).toBeDefined();
     expect(lean.callbacks).toBeUndefined();
     template.resourceCountIs("AWS::CloudWatch::Dashboard", 2);
-    template.resourceCountIs("AWS::CloudWatch::Alarm", 8);
+    template.resourceCountIs("AWS::CloudWatch::Alarm", 12);
 
     const variables = (name: string) =>
       Object.values(template.findResources("AWS::Lambda::Function"))

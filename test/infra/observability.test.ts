@@ -122,8 +122,8 @@ describe("the alarms", () => {
     vi.unstubAllEnvs();
   });
 
-  it("are four: unrecoverable failure rate, credits below the threshold, executions timing out, the oldest waiter for a slot", () => {
-    expect(resourcesOfType("AWS::CloudWatch::Alarm")).toHaveLength(4);
+  it("are six: unrecoverable failure rate, credits below the threshold, executions timing out, the oldest waiter for a slot, and one per dead-letter queue of the ended-executions rule", () => {
+    expect(resourcesOfType("AWS::CloudWatch::Alarm")).toHaveLength(6);
 
     const unrecoverable = alarmReading(METRIC.generationsFailed);
     expect(unrecoverable).toMatchObject({ Threshold: 10, ComparisonOperator: "GreaterThanThreshold" });
