@@ -180,7 +180,14 @@ export class KlingVideoPipeline extends Construct {
       }),
     };
     this.callbacks = callbacksOn
-      ? new KlingCallbacks(this, "Callbacks", { ledger: this.ledger, klingEnvironment: kling, klingCallTimeout, logging })
+      ? new KlingCallbacks(this, "Callbacks", {
+          ledger: this.ledger,
+          klingEnvironment: kling,
+          klingCallTimeout,
+          logging,
+          reservedConcurrency: config.callbacks.reservedConcurrency,
+          confirmingQueriesPerMinute: config.callbacks.confirmingQueriesPerMinute,
+        })
       : undefined;
     this.ledger.grantUse(this.functions["check-credits"]);
     for (const fn of [this.functions["wait-for-slot"], this.functions.poll, this.functions["release-slot"]]) this.ledger.grantSlotHandOver(fn);

@@ -120,9 +120,10 @@ export function suppressAcceptedFindings(pipeline: KlingVideoPipeline): void {
     acknowledge(
       pipeline.callbacks.secret,
       "AwsSolutions-SMG4",
-      "The callback secret's capabilityKey signs the callback URLs of the Kling tasks in flight: rotating it " +
-        "would refuse their callbacks (the fallback poll would still end them). Replace it by hand between " +
-        "batches if it leaks; klingSigningSecret is Kling's, rotated in Kling's console.",
+      "The callback secret's capabilityKey signs the callback URLs of the Kling tasks in flight, which Kling " +
+        "holds: a rotation must overlap old and new keys (nextCapabilityKey, then previousCapabilityKey until " +
+        "the last old URL expires), which is a procedure in the README's runbook, not a Lambda Secrets Manager " +
+        "could run alone; klingSigningSecret is Kling's, rotated in Kling's console.",
     );
   }
 
@@ -268,9 +269,10 @@ export function suppressAcceptedFindings(pipeline: KlingVideoPipeline): void {
     if (method.resource.path === pipeline.api.callbackResourcePath) {
       const why =
         `${route} is Kling's callback: Kling can present neither SigV4, an API key nor a Cognito token. Each call is ` +
-        "checked by the function instead: the capability token in the path (an HMAC of the task's id under the " +
-        "pipeline's secret) and, when configured, Kling's Standard Webhooks signature; anything else gets 401 and " +
-        "changes nothing. The route has its own throttle, and the function acts only on what Kling confirms by query.";
+        "checked by the function instead: the capability token in the path (an HMAC of the task's id and the " +
+        "token's expiry under the pipeline's secret) and, when configured, Kling's Standard Webhooks signature; " +
+        "anything else gets 401 and changes nothing. The route has its own throttle, the function its reserved " +
+        "concurrency and a per-task limit of Kling queries, and it acts only on what Kling confirms by query.";
       acknowledge(method, "AwsSolutions-APIG4", why);
       acknowledge(method, "AwsSolutions-COG4", why);
       continue;

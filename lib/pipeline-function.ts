@@ -46,6 +46,8 @@ interface PipelineFunctionProps {
   readonly timeout?: Duration;
   /** Default 256 MB. */
   readonly memorySize?: number;
+  /** Concurrency reserved for (and the most allowed to) this function; default none reserved. */
+  readonly reservedConcurrentExecutions?: number;
   /** The pipeline's Powertools settings, the same for each of its functions. */
   readonly logging: PipelineLogging;
 }
@@ -90,6 +92,7 @@ export class PipelineFunction extends NodejsFunction {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(30),
+      ...(props.reservedConcurrentExecutions === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
       tracing: Tracing.ACTIVE,
       logGroup,
       role,
