@@ -8,6 +8,8 @@ import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import { AttributeType, BillingMode, type ITable, Table, TableEncryption } from "aws-cdk-lib/aws-dynamodb";
 import { Rule } from "aws-cdk-lib/aws-events";
 import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
+import { SqsDestination } from "aws-cdk-lib/aws-lambda-destinations";
+import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Policy, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import type { IStateMachine } from "aws-cdk-lib/aws-stepfunctions";
@@ -33,6 +35,8 @@ export class AccountLedger extends Construct {
   /** The variables every function that uses the ledger reads (lambdas/ledger/config.ts). */
   readonly environment: Readonly<Record<string, string>>;
   private taskResponses: Policy | undefined;
+  /** Ended executions the backstop could not release (EventBridge's delivery, or the function's asynchronous retries, given up). */
+  private releaseDeadLetters: Queue | undefined;
 
   constructor(scope: Construct, id: string, props: AccountLedgerProps) {
     super(scope, id);
@@ -90,8 +94,24 @@ export class AccountLedger extends Construct {
     return this.taskResponses;
   }
 
-  /** The backstop: every ended execution of the state machine is released by `release`. */
+  /** The dead-letter queue of the backstop's releases, once {@link releaseOnEveryEnding} made it. */
+  get releaseDeadLetterQueue(): Queue | undefined {
+    return this.releaseDeadLetters;
+  }
+
+  /**
+   * The backstop: every ended execution of the state machine is released by `release`. An event
+   * EventBridge cannot hand over, or whose release still fails after Lambda's two asynchronous
+   * retries, goes to a dead-letter queue (the reconciliation frees it later in any case).
+   */
   releaseOnEveryEnding(stateMachine: IStateMachine, release: IFunction): Rule {
+    const deadLetterQueue = new Queue(this, "ReleaseDeadLetters", {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.releaseDeadLetters = deadLetterQueue;
+    release.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(2), onFailure: new SqsDestination(deadLetterQueue) });
     return new Rule(this, "ReleaseEndedExecutions", {
       description: "Releases the Kling slot, queue place and credit reservation an ended generation still holds",
       eventPattern: {
@@ -99,7 +119,7 @@ export class AccountLedger extends Construct {
         detailType: [EXECUTION_STATUS_CHANGE],
         detail: { stateMachineArn: [stateMachine.stateMachineArn], status: [...ENDED_STATUSES] },
       },
-      targets: [new LambdaFunction(release, { retryAttempts: 8, maxEventAge: Duration.hours(2) })],
+      targets: [new LambdaFunction(release, { retryAttempts: 8, maxEventAge: Duration.hours(2), deadLetterQueue })],
     });
   }
 }

@@ -19,10 +19,18 @@ export interface KlingCallbacksProps {
   readonly klingEnvironment: Readonly<Record<string, string>>;
   readonly klingCallTimeout: Duration;
   readonly logging: PipelineLogging;
+  /** The callback function's reserved concurrency, or false for none (an account whose concurrency quota leaves no room to reserve). */
+  readonly reservedConcurrency: number | false;
+  /** Kling queries the callbacks of one task may cause a minute. */
+  readonly confirmingQueriesPerMinute: number;
 }
 
 export class KlingCallbacks extends Construct {
-  /** `{"capabilityKey": <generated>}`; an operator adds `"klingSigningSecret": "whsec_..."` when Kling signs its callbacks. */
+  /**
+   * `{"capabilityKey": <generated>}`; an operator adds `"klingSigningSecret": "whsec_..."` when Kling
+   * signs its callbacks, and `nextCapabilityKey`, then `previousCapabilityKey` and
+   * `previousCapabilityKeyUntil`, while rotating the key (README, Runbook).
+   */
   readonly secret: Secret;
   readonly awaitVideo: PipelineFunction;
   readonly callbackFunction: PipelineFunction;
@@ -46,8 +54,15 @@ export class KlingCallbacks extends Construct {
     this.callbackFunction = new PipelineFunction(scope, "KlingCallback", {
       name: "kling-callback",
       description: "Receives Kling's callbacks: checks them, confirms the task's end with Kling, and ends its WaitForVideo",
-      environment: { ...props.klingEnvironment, ...ledger.environment, ...secretEnvironment },
+      environment: {
+        ...props.klingEnvironment,
+        ...ledger.environment,
+        ...secretEnvironment,
+        [CALLBACK_ENV.confirmingQueriesPerMinute]: String(props.confirmingQueriesPerMinute),
+      },
       timeout: props.klingCallTimeout,
+      // The route takes calls from anyone: a flood of them takes this much of the account's concurrency, no more.
+      ...(props.reservedConcurrency === false ? {} : { reservedConcurrentExecutions: props.reservedConcurrency }),
       logging,
     });
     // Both release the slot of an ended task, hand it to the next waiter and answer WaitForVideo's token: the policy below.

@@ -10,6 +10,7 @@ import { type ITopic, Topic } from "aws-cdk-lib/aws-sns";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { type IKey, Key } from "aws-cdk-lib/aws-kms";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
+import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { type CfnSecret, type ISecret, Secret } from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
@@ -20,6 +21,7 @@ import { BatchWorkflow, batchItemsAtOnce, type BatchFunctionName } from "./batch
 import { GenerationApi } from "./generation-api";
 import { GenerationWorkflow } from "./generation-workflow";
 import { KlingCallbacks } from "./kling-callbacks";
+import { LedgerReconciliation } from "./ledger-reconciliation";
 import { suppressAcceptedFindings } from "./nag-suppressions";
 import { resolvePipelineConfig, type PipelineConfig, type PipelineConfigInput } from "./pipeline-config";
 import { PipelineFunction, type GenerationFunctionName, type PipelineLogging } from "./pipeline-function";
@@ -69,6 +71,7 @@ export class KlingVideoPipeline extends Construct {
   readonly observability: PipelineObservability;
   readonly ledger: AccountLedger;
   readonly scheduledRedrive: ScheduledRedrive | undefined;
+  readonly ledgerReconciliation: LedgerReconciliation;
   readonly videoArchive: VideoArchive;
   /** Completion by Kling's callback: undefined when callbacks are off (polling only). */
   readonly callbacks: KlingCallbacks | undefined;
@@ -186,7 +189,14 @@ export class KlingVideoPipeline extends Construct {
       }),
     };
     this.callbacks = callbacksOn
-      ? new KlingCallbacks(this, "Callbacks", { ledger: this.ledger, klingEnvironment: kling, klingCallTimeout, logging })
+      ? new KlingCallbacks(this, "Callbacks", {
+          ledger: this.ledger,
+          klingEnvironment: kling,
+          klingCallTimeout,
+          logging,
+          reservedConcurrency: config.callbacks.reservedConcurrency,
+          confirmingQueriesPerMinute: config.callbacks.confirmingQueriesPerMinute,
+        })
       : undefined;
     this.ledger.grantUse(this.functions["check-credits"]);
     for (const fn of [this.functions["wait-for-slot"], this.functions.poll, this.functions["release-slot"]]) this.ledger.grantSlotHandOver(fn);
@@ -227,6 +237,12 @@ export class KlingVideoPipeline extends Construct {
       executionLogs: config.executionLogs,
     });
     const endings = this.ledger.releaseOnEveryEnding(this.generation.stateMachine, this.functions["release-slot"]);
+    this.ledgerReconciliation = new LedgerReconciliation(this, "LedgerReconciliation", {
+      generation: this.generation.stateMachine,
+      ledger: this.ledger,
+      schedule: config.ledgerReconciliation,
+      logging,
+    });
     this.requesterNotifications = new RequesterNotifications(this, "RequesterNotifications", {
       endings,
       generation: this.generation.stateMachine,
@@ -319,6 +335,10 @@ export class KlingVideoPipeline extends Construct {
       oldestWaiterAlarmSeconds: Math.round(config.slotQueue.deadlineSeconds / 2),
       alarmActions: [new SnsAction(this.alarmTopic), ...(alarmActions ?? [])],
       ...(config.scheduledRedrive ? { scheduledRedrive: { everyMinutes: config.scheduledRedrive.everyMinutes, maxRedrives: config.maxScheduledRedrives } } : {}),
+      endedExecutionDeadLetters: {
+        release: requireQueue(this.ledger.releaseDeadLetterQueue),
+        notify: this.requesterNotifications.deadLetterQueue,
+      },
     });
 
     suppressAcceptedFindings(this);
@@ -362,4 +382,9 @@ export class KlingVideoPipeline extends Construct {
     (secret.node.defaultChild as CfnSecret).addPropertyDeletionOverride("GenerateSecretString");
     return secret;
   }
+}
+
+function requireQueue(queue: IQueue | undefined): IQueue {
+  if (!queue) throw new Error("the ended-executions rule's release has no dead-letter queue");
+  return queue;
 }

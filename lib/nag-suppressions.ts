@@ -41,6 +41,7 @@ export function suppressAcceptedFindings(pipeline: KlingVideoPipeline): void {
     ...(pipeline.apiFunction ? [pipeline.apiFunction] : []),
     ...(pipeline.scheduledRedrive ? [pipeline.scheduledRedrive.redriveFunction] : []),
     pipeline.requesterNotifications.notifyFunction,
+    pipeline.ledgerReconciliation.reconcileFunction,
     ...(pipeline.callbacks ? [pipeline.callbacks.awaitVideo, pipeline.callbacks.callbackFunction] : []),
   ];
 
@@ -131,9 +132,10 @@ export function suppressAcceptedFindings(pipeline: KlingVideoPipeline): void {
     acknowledge(
       pipeline.callbacks.secret,
       "AwsSolutions-SMG4",
-      "The callback secret's capabilityKey signs the callback URLs of the Kling tasks in flight: rotating it " +
-        "would refuse their callbacks (the fallback poll would still end them). Replace it by hand between " +
-        "batches if it leaks; klingSigningSecret is Kling's, rotated in Kling's console.",
+      "The callback secret's capabilityKey signs the callback URLs of the Kling tasks in flight, which Kling " +
+        "holds: a rotation must overlap old and new keys (nextCapabilityKey, then previousCapabilityKey until " +
+        "the last old URL expires), which is a procedure in the README's runbook, not a Lambda Secrets Manager " +
+        "could run alone; klingSigningSecret is Kling's, rotated in Kling's console.",
     );
   }
 
@@ -174,7 +176,7 @@ export function suppressAcceptedFindings(pipeline: KlingVideoPipeline): void {
     acknowledge(
       wakeWaiters,
       "AwsSolutions-IAM5[Resource::*]",
-      "WaitForSlot, Poll and ReleaseSlot answer the task tokens parked in the account ledger's queue with " +
+      "WaitForSlot, Poll, ReleaseSlot and ReconcileLedger answer the task tokens parked in the account ledger's queue with " +
         "states:SendTaskSuccess, which has no resource-level permissions: AWS only grants it on '*'. The call is " +
         "authorized by the task token, which only a parked WaitForSlot hands over; the policy grants nothing else.",
     );
@@ -221,6 +223,23 @@ export function suppressAcceptedFindings(pipeline: KlingVideoPipeline): void {
       "(past EventBridge's 248 KB): states:DescribeExecution on `execution:<its name>:*` covers that one state " +
       "machine's executions, whose names are only known at run time.",
   );
+  const releaseDeadLetters = pipeline.ledger.releaseDeadLetterQueue;
+  if (releaseDeadLetters) {
+    acknowledge(
+      releaseDeadLetters,
+      "AwsSolutions-SQS3",
+      "ReleaseDeadLetters is itself a dead-letter queue: the ended-executions rule's ReleaseSlot target " +
+        "(DeadLetterConfig) and ReleaseSlot's asynchronous invocation (on-failure destination) send the releases " +
+        "they gave up to it, which cdk-nag does not recognise. It keeps them 14 days and is encrypted with TLS enforced.",
+    );
+  }
+  acknowledge(
+    defaultPolicyOf(pipeline.ledgerReconciliation.reconcileFunction.role, "ReconcileLedger"),
+    executionWildcard(stack, pipeline.generation.stateMachine, ":*"),
+    `ReconcileLedger asks for the status of the executions of ${generationName} the account ledger holds for: ` +
+      "states:DescribeExecution on `execution:<its name>:*` covers that one state machine's executions, whose " +
+      "names are only known at run time.",
+  );
   if (pipeline.batchRules) {
     acknowledge(
       pipeline.batchRules.deadLetterQueue,
@@ -262,9 +281,10 @@ export function suppressAcceptedFindings(pipeline: KlingVideoPipeline): void {
     if (method.resource.path === pipeline.api.callbackResourcePath) {
       const why =
         `${route} is Kling's callback: Kling can present neither SigV4, an API key nor a Cognito token. Each call is ` +
-        "checked by the function instead: the capability token in the path (an HMAC of the task's id under the " +
-        "pipeline's secret) and, when configured, Kling's Standard Webhooks signature; anything else gets 401 and " +
-        "changes nothing. The route has its own throttle, and the function acts only on what Kling confirms by query.";
+        "checked by the function instead: the capability token in the path (an HMAC of the task's id and the " +
+        "token's expiry under the pipeline's secret) and, when configured, Kling's Standard Webhooks signature; " +
+        "anything else gets 401 and changes nothing. The route has its own throttle, the function its reserved " +
+        "concurrency and a per-task limit of Kling queries, and it acts only on what Kling confirms by query.";
       acknowledge(method, "AwsSolutions-APIG4", why);
       acknowledge(method, "AwsSolutions-COG4", why);
       continue;

@@ -61,12 +61,16 @@ export const pipelineConfigSchema = z.object({
       throttling: z
         .object({ rateLimit: z.number().min(1), burstLimit: z.number().int().min(1) })
         .default(CALLBACK_DEFAULTS.throttling),
+      reservedConcurrency: z.union([z.number().int().min(1).max(1000), z.literal(false)]).default(CALLBACK_DEFAULTS.reservedConcurrency),
+      confirmingQueriesPerMinute: z.number().int().min(1).max(60).default(CALLBACK_DEFAULTS.confirmingQueriesPerMinute),
     })
     .default({ ...CALLBACK_DEFAULTS })
     .describe(
       "Kling's callbacks end WaitForVideo at once (README, Callbacks): `enabled` (default: on when the API is deployed, which receives them), " +
         "`baseUrl` (default: the API's URL; e.g. a custom domain's), and `fallbackPolls`, the sparser poll schedule that catches a lost callback " +
-        "(fields as `pollSchedule`'s; the deadline is `pollSchedule.deadlineSeconds`), and `throttling`, the callback route's own rate and burst per second",
+        "(fields as `pollSchedule`'s; the deadline is `pollSchedule.deadlineSeconds`), `throttling`, the callback route's own rate and burst per second, " +
+        "`reservedConcurrency`, the callback function's reserved concurrency (`false`: none, for an account whose Lambda concurrency quota leaves less than 100 unreserved after it), " +
+        "and `confirmingQueriesPerMinute`, the Kling queries the callbacks of one task may cause a minute (past it a callback is accepted without asking Kling)",
     ),
   creditCacheSeconds: z
     .number()
@@ -152,6 +156,13 @@ export const pipelineConfigSchema = z.object({
     .default(DEFAULTS.maxScheduledRedrives)
     .describe(
       "the scheduled redrive redrives an execution only while it has had fewer redrives than this (DescribeExecution's `redriveCount`, manual ones included), so a failure that keeps coming back waits for an operator",
+    ),
+  ledgerReconciliation: z
+    .object({ everyMinutes: z.number().int().min(1).max(1440), maxExecutionsPerRun: z.number().int().min(1).max(2000) })
+    .default({ ...DEFAULTS.ledgerReconciliation })
+    .describe(
+      "every `everyMinutes` a Lambda frees what the account ledger still holds (slots, queue places, credit reservations) for generations that have ended " +
+        "(DescribeExecution), when their release and the status-change backstop were both lost; one run asks about at most `maxExecutionsPerRun` executions, the oldest first",
     ),
   apiAuthorization: z
     .enum(["iam", "apiKey"])

@@ -49,6 +49,8 @@ interface PipelineFunctionProps {
   readonly timeout?: Duration;
   /** Default 256 MB. */
   readonly memorySize?: number;
+  /** Concurrency reserved for (and the most allowed to) this function; default none reserved. */
+  readonly reservedConcurrentExecutions?: number;
   /** The pipeline's Powertools settings, the same for each of its functions. */
   readonly logging: PipelineLogging;
 }
@@ -93,6 +95,7 @@ export class PipelineFunction extends NodejsFunction {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? DEFAULT_FUNCTION_TIMEOUT,
+      ...(props.reservedConcurrentExecutions === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
       tracing: Tracing.ACTIVE,
       logGroup,
       role,

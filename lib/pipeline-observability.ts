@@ -18,6 +18,7 @@ import {
   Stats,
   TreatMissingData,
 } from "aws-cdk-lib/aws-cloudwatch";
+import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import type { StateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
 import { CALLBACK_METRIC, DIMENSION, DIMENSION_SETS, METRIC, METRICS_NAMESPACE, REDRIVE_METRIC } from "../lambdas/observability/catalog";
@@ -31,6 +32,8 @@ interface PipelineObservabilityProps {
   readonly alarms: PipelineConfig["alarms"];
   /** The oldest generation waiting for a Kling slot has waited this long: the queue is not draining. */
   readonly oldestWaiterAlarmSeconds: number;
+  /** The dead-letter queues of the two targets of the rule on ended executions: ReleaseSlot's and NotifyRequester's. */
+  readonly endedExecutionDeadLetters: { readonly release: IQueue; readonly notify: IQueue };
   /** What each alarm does when it goes off (an SNS topic, for example). Default: nothing. */
   readonly alarmActions?: readonly IAlarmAction[];
   /** The scheduled redrive's period, when it runs: an alarm for failures it leaves failed. */
@@ -48,6 +51,9 @@ export class PipelineObservability extends Construct {
   readonly oldestWaiterAlarm: Alarm;
   /** A failure that passes by itself is still failed after the scheduled redrive's last redrive; undefined without the schedule. */
   readonly generationsLeftFailedAlarm: Alarm | undefined;
+  /** A message in ReleaseSlot's or NotifyRequester's dead-letter queue: an ended execution not released, a requester not notified. */
+  readonly releaseDeadLettersAlarm: Alarm;
+  readonly notifyDeadLettersAlarm: Alarm;
 
   // Longer than 60 lines: a flat list of alarms and dashboard widgets, each a few declarative lines.
   constructor(scope: Construct, id: string, props: PipelineObservabilityProps) {
@@ -146,6 +152,28 @@ export class PipelineObservability extends Construct {
           treatMissingData: TreatMissingData.NOT_BREACHING,
         })
       : undefined;
+    const deadLettersAlarm = (id: string, queue: IQueue, alarmDescription: string) =>
+      new Alarm(this, id, {
+        alarmDescription,
+        metric: queue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: Stats.MAXIMUM }),
+        threshold: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    this.releaseDeadLettersAlarm = deadLettersAlarm(
+      "ReleaseDeadLetters",
+      props.endedExecutionDeadLetters.release,
+      "An ended generation's status-change event could not be handed to ReleaseSlot, or its release kept failing: " +
+        "what it held in the account ledger waits for the next reconciliation run (ReconcileLedger's log). Read the " +
+        "message for the execution and the error (README, Runbook), then delete it.",
+    );
+    this.notifyDeadLettersAlarm = deadLettersAlarm(
+      "NotifyDeadLetters",
+      props.endedExecutionDeadLetters.notify,
+      "A requester's notification was given up (its callbackUrl kept failing, or the event could not be handed to " +
+        "NotifyRequester): the message names the execution; the outcome is still in GET /generations/{id} (README, Runbook).",
+    );
 
     const alarms = [
       this.unrecoverableFailureAlarm,
@@ -153,6 +181,8 @@ export class PipelineObservability extends Construct {
       this.executionsTimedOutAlarm,
       this.oldestWaiterAlarm,
       ...(this.generationsLeftFailedAlarm ? [this.generationsLeftFailedAlarm] : []),
+      this.releaseDeadLettersAlarm,
+      this.notifyDeadLettersAlarm,
     ];
     for (const alarm of alarms) alarm.addAlarmAction(...(props.alarmActions ?? []));
 

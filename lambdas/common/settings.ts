@@ -27,6 +27,8 @@ export const DEFAULTS = {
   apiAuthorization: "iam",
   apiThrottling: { rateLimit: 10, burstLimit: 20 },
   maxScheduledRedrives: 2,
+  /** The ledger's reconciliation: a lost release holds a slot at most about this long. */
+  ledgerReconciliation: { everyMinutes: 10, maxExecutionsPerRun: 200 },
   logLevel: "INFO",
   alarms: { creditsBelow: 100, unrecoverableFailurePercent: 10 },
   /** How long the notifier waits for a requester's callbackUrl to answer, from connecting to the status line. */
@@ -53,6 +55,13 @@ export const CALLBACK_DEFAULTS = {
   fallbackPolls: { firstPollShare: 1.5, intervalShare: 0.5, minSeconds: 30, maxSeconds: 900 },
   /** The callback route's own throttle: Kling sends a few calls per task. */
   throttling: { rateLimit: 20, burstLimit: 40 },
+  /**
+   * The callback function's reserved concurrency: what an outsider flooding the unauthenticated
+   * route can take of the account's Lambda concurrency (and of Kling queries) at most.
+   */
+  reservedConcurrency: 10,
+  /** Kling queries the callbacks of one task may cause per minute: what a leaked callback URL can cost at most. */
+  confirmingQueriesPerMinute: 4,
 } as const;
 
 /**
@@ -102,6 +111,8 @@ export const CALLBACK_ENV = {
   baseUrl: "KLING_CALLBACK_BASE_URL",
   /** The secret of the callback URLs' capability tokens (lambdas/common/callback-secrets.ts). */
   secretArn: "KLING_CALLBACK_SECRET_ARN",
+  /** The callback function's per-task limit of confirming queries a minute. */
+  confirmingQueriesPerMinute: "KLING_CALLBACK_QUERIES_PER_MINUTE",
 } as const;
 
 /** The environment variables the stack sets on the Lambdas, by the setting each carries. */

@@ -1,8 +1,10 @@
 /**
  * KlingCallback, behind `POST /kling/callbacks/{externalTaskId}/{token}` (no AWS auth: Kling
  * cannot sign SigV4). A call is refused with 401 and no effect unless its capability token is
- * the task's (and, with a signing secret configured, its Standard Webhooks signature checks
- * out). Its body is only a hint: an end is acted on once Kling confirms it by query, and only by
+ * the task's and not expired (and, with a signing secret configured, its Standard Webhooks
+ * signature checks out). The confirming queries one task's callbacks cause are counted in the
+ * ledger: past `confirmingQueriesPerMinute` in a minute a callback is accepted without asking
+ * Kling (the fallback poll still ends the wait), so a leaked URL costs a few queries a minute. Its body is only a hint: an end is acted on once Kling confirms it by query, and only by
  * the first to claim it in the ledger, so duplicate, late, out-of-order and unknown-task
  * callbacks change nothing. The claimant releases the slot, settles the credits and ends
  * WaitForVideo at once, with what Poll would have returned.
@@ -11,7 +13,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import * as z from "zod";
 import { errorResponse, readJsonBody } from "../api/http";
 import { verifyCapabilityToken } from "../common/capability-token";
-import { callbackPortFrom } from "../common/callback-secrets";
+import { acceptedCapabilityKeys, callbackPortFrom } from "../common/callback-secrets";
 import { wallClock } from "../common/clock";
 import { klingApiFrom } from "../common/kling-api";
 import { type HandlerPorts, settingsFrom } from "../common/ports";
@@ -89,9 +91,10 @@ async function checkedCallback(
   if (!path.success) return refused("capability-token", 401, "the callback URL's capability token is not this task's");
   const { externalTaskId, token } = path.data;
   const secrets = await ports.callbacks.secrets();
-  if (!verifyCapabilityToken(secrets.capabilityKey, externalTaskId, token)) {
-    return refused("capability-token", 401, "the callback URL's capability token is not this task's");
-  }
+  const now = ports.clock.now();
+  const check = verifyCapabilityToken(acceptedCapabilityKeys(secrets, now), externalTaskId, token, now);
+  if (check === "invalid") return refused("capability-token", 401, "the callback URL's capability token is not this task's");
+  if (check === "expired") return refused("capability-token-expired", 401, "the callback URL's capability token has expired");
   if (secrets.klingSigningSecret !== undefined) {
     try {
       verifyWebhook(secrets.klingSigningSecret, event.headers ?? {}, rawBody(event), ports.clock.now() / 1000);
@@ -121,9 +124,24 @@ async function checkedCallback(
 const CONFIRM_ATTEMPTS = 2;
 const CONFIRM_BACKOFF_MS = 100;
 
-/** The task as Kling says it is now, asked again after a passing fault. */
-async function confirmingQuery(ports: KlingCallbackPorts, kind: KlingTaskKind, taskId: string): Promise<Task> {
+const MINUTE_MS = 60_000;
+
+/** Counts a confirming query against the task's limit for this minute; false when it is reached. */
+function mayQuery(ports: KlingCallbackPorts, externalTaskId: string): Promise<boolean> {
+  const windowStart = Math.floor(ports.clock.now() / MINUTE_MS) * MINUTE_MS;
+  return ports.taskWaits().takeConfirmingQuery(externalTaskId, windowStart, ports.callbacks.confirmingQueriesPerMinute());
+}
+
+/**
+ * The task as Kling says it is now, asked again after a passing fault; each query counted
+ * against the task's limit. Undefined when the limit allows none now.
+ */
+async function confirmingQuery(ports: KlingCallbackPorts, externalTaskId: string, kind: KlingTaskKind, taskId: string): Promise<Task | undefined> {
   for (let attempt = 1; ; attempt++) {
+    if (!(await mayQuery(ports, externalTaskId))) {
+      if (attempt > 1) throw new Error(`the confirming query of task ${taskId} failed and the task's limit of ${ports.callbacks.confirmingQueriesPerMinute()} a minute allows no other now`);
+      return undefined;
+    }
     try {
       return await (await ports.kling()).getTask(kind, taskId);
     } catch (error) {
@@ -150,7 +168,14 @@ async function actOnHint(ports: KlingCallbackPorts, externalTaskId: string, hint
     logger().info("callback finished an end claimed before", { taskId: wait.task.taskId, status: wait.end.status, resumed });
     return;
   }
-  const answer = await confirmingQuery(ports, wait.task.kind, wait.task.taskId);
+  const answer = await confirmingQuery(ports, externalTaskId, wait.task.kind, wait.task.taskId);
+  if (!answer) {
+    logger().warn("callback not confirmed: the task's confirming queries reached their limit this minute; the fallback poll ends the wait", {
+      taskId: wait.task.taskId,
+      perMinute: ports.callbacks.confirmingQueriesPerMinute(),
+    });
+    return;
+  }
   const end = taskEndOf(answer);
   if (!end) {
     logger().info("callback not confirmed: the task still runs", { taskId: wait.task.taskId, hinted: hintedStatus, status: answer.task_status });

@@ -27,6 +27,8 @@ import {
 import { type AdmissionState, afterRefusal, effectiveLimit, probedLimit } from "./effective-limit";
 import type {
   CreditReservation,
+  InFlight,
+  InFlightEntry,
   Ledger,
   LedgerHoldings,
   NotificationClaim,
@@ -105,6 +107,13 @@ function toQueueEntry(item: Record<string, unknown>): QueueEntry {
     throw new Error(`the ledger's queue holds an entry it cannot read: ${String(sk)}`);
   }
   return { key: { pk, sk }, waiter: { executionArn, redriveCount, taskToken, enqueuedAt } };
+}
+
+/** A map keyed by execution ARN as in-flight entries, oldest first; an entry without its time counts as the oldest. */
+function entriesOf<K extends string>(map: Record<string, { readonly [key in K]?: unknown }>, sinceAttribute: K): InFlightEntry[] {
+  return Object.entries(map)
+    .map(([executionArn, entry]) => ({ executionArn, since: Number(entry[sinceAttribute] ?? 0) }))
+    .sort((a, b) => a.since - b.since);
 }
 
 export class DynamoDbLedger implements Ledger {
@@ -386,12 +395,26 @@ export class DynamoDbLedger implements Ledger {
     };
   }
 
-  private async creditsItem(): Promise<{ reservedUnits: number; reservations: Record<string, { units: number }> }> {
+  // The reconciliation's listing: reads only, from the three places the ledger keeps what is in flight.
+  async inFlight(): Promise<InFlight> {
+    const [slots, credits, queue] = await Promise.all([
+      this.documents.send(new GetCommand({ TableName: this.tableName, Key: SLOTS_KEY, ConsistentRead: true })),
+      this.creditsItem(),
+      this.queueItems({}),
+    ]);
+    return {
+      holders: entriesOf((slots.Item?.holders ?? {}) as Record<string, { acquiredAt?: unknown }>, "acquiredAt"),
+      waiters: queue.map(({ waiter }) => ({ executionArn: waiter.executionArn, since: waiter.enqueuedAt })),
+      reservations: entriesOf(credits.reservations, "reservedAt"),
+    };
+  }
+
+  private async creditsItem(): Promise<{ reservedUnits: number; reservations: Record<string, { units: number; reservedAt?: unknown }> }> {
     const answer = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: CREDITS_KEY, ConsistentRead: true }));
     const item = answer.Item ?? {};
     return {
       reservedUnits: Number(item.reservedUnits ?? 0),
-      reservations: (item.reservations ?? {}) as Record<string, { units: number }>,
+      reservations: (item.reservations ?? {}) as Record<string, { units: number; reservedAt?: unknown }>,
     };
   }
 

@@ -61,7 +61,7 @@ export const DIMENSION = {
   /** "true" or "false", as the diagnosis says. */
   recoverable: "recoverable",
   errorName: "errorName",
-  /** Why a callback was refused: "capability-token", "signature" or "body". */
+  /** Why a callback was refused: "capability-token", "capability-token-expired", "signature" or "body". */
   reason: "reason",
 } as const;
 

@@ -74,7 +74,7 @@ export function recordTimeQueued(seconds: number): void {
 }
 
 /** Why the callback route refused a call. */
-export type CallbackRefusal = "capability-token" | "signature" | "body";
+export type CallbackRefusal = "capability-token" | "capability-token-expired" | "signature" | "body";
 
 export function recordCallbackReceived(): void {
   emit(CALLBACK_METRIC.received, 1);

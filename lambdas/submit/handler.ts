@@ -15,7 +15,7 @@ import type { GenerationRequest } from "../schemas/generation-request";
 import { callbackPortFrom } from "../common/callback-secrets";
 import { externalTaskIdFor, externalTaskIdsUpTo } from "./external-task-id";
 import { findLiveTask } from "./live-task";
-import { callbackUrlFor } from "../common/callback-url";
+import { callbackTokenExpiry, callbackUrlFor } from "../common/callback-url";
 
 const submitEventSchema = z.object({
   jobId: z.string().min(1),
@@ -42,12 +42,18 @@ async function createOrFindLateTask(kling: KlingApi, kind: KlingTaskKind, body: 
 }
 
 /** The create body, with callbacks on Kling's callback to the pipeline (never the requester's URL). */
-async function createTaskBody(ports: Pick<HandlerPorts, "callbacks">, request: GenerationRequest, externalTaskId: string): Promise<CreateTaskBody> {
+async function createTaskBody(
+  ports: Pick<HandlerPorts, "callbacks" | "clock" | "settings">,
+  request: GenerationRequest,
+  externalTaskId: string,
+): Promise<CreateTaskBody> {
   const body = toCreateTaskBody(request, externalTaskId);
   const baseUrl = ports.callbacks.baseUrl();
   if (baseUrl === undefined) return body;
   const { capabilityKey } = await ports.callbacks.secrets();
-  return { ...body, callback_url: callbackUrlFor(baseUrl, capabilityKey, externalTaskId) };
+  // The URL works until a while after the task's poll deadline, when its wait is over for good.
+  const expiresAt = callbackTokenExpiry(ports.clock.now(), ports.settings.pollSchedule().deadlineSeconds);
+  return { ...body, callback_url: callbackUrlFor(baseUrl, capabilityKey, externalTaskId, expiresAt) };
 }
 
 /**

@@ -36,6 +36,7 @@ export function measureBundleSizes(): BundleSize[] {
       ...pipeline.batchFunctions,
       ...(pipeline.apiFunction ? { api: pipeline.apiFunction } : {}),
       "notify-requester": pipeline.requesterNotifications.notifyFunction,
+      "reconcile-ledger": pipeline.ledgerReconciliation.reconcileFunction,
       ...(pipeline.callbacks ? { "await-video": pipeline.callbacks.awaitVideo, "kling-callback": pipeline.callbacks.callbackFunction } : {}),
     };
     return Object.entries(functions).map(([name, fn]) => {

@@ -79,6 +79,11 @@ export interface ChaosOptions {
   readonly lostReleaseCrashes?: LostReleaseCrashes;
   /** False leaves out the status-change backstop (LocalPipelineOptions.withoutStatusChangeBackstop): a test shows the ledger check fail. */
   readonly statusChangeBackstop?: boolean;
+  /**
+   * False never runs the ledger's reconciliation; by default it runs on the run's clock at its
+   * schedule's rate, and once more after the last job ended: the ledger check reads the ledger then.
+   */
+  readonly reconciliation?: boolean;
   /** Share of Kling's callbacks that get a fault, from 0 to 1: the fault rate unless given. */
   readonly callbackFaultRate?: number;
   /** The callback faults drawn from, evenly: all five (drop, duplicate, delay, reorder, mis-sign) unless given. */
@@ -145,8 +150,10 @@ export interface ChaosReport {
   /** Failed jobs whose Kling task succeeded anyway: a video paid for and never delivered. */
   readonly orphanedTasks: readonly string[];
   readonly leaks: readonly Leak[];
-  /** What the account ledger still holds once every job has ended: nothing, when every ending released. */
+  /** What the account ledger still holds once every job has ended (and one reconciliation period passed): nothing, when every ending released. */
   readonly ledgerHeld: LedgerHoldings;
+  /** The reconciliation's runs over the run, and the ended executions they released (0 and 0 with it off). */
+  readonly reconciliation: { readonly runs: number; readonly released: number };
   readonly scanned: { readonly texts: number; readonly characters: number; readonly logLines: number; readonly busEvents: number };
   readonly checks: readonly Check[];
   readonly wallMs: number;
@@ -184,6 +191,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     restoreConsole();
     for (const [index, line] of logLines.entries()) scanner.scan(`log line ${index + 1}`, line);
     await run.pipeline.statusChangesDelivered();
+    // What the backstop missed, the next reconciliation frees: within one period of the last job's end.
+    await run.reconciler?.nextRun();
+    await run.reconciler?.stop();
     const ledgerHeld = await run.pipeline.ledger.ledger.holdings();
     const checks = check(options, run, evidence, plan, scanner, ledgerHeld);
     const callbackFaultsByKind = callbackFaultsOf(run.stats.callbacks);
@@ -218,6 +228,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       orphanedTasks: evidence.orphanedTasks,
       leaks: scanner.leaks,
       ledgerHeld,
+      reconciliation: run.reconciler?.tally() ?? { runs: 0, released: 0 },
       scanned: { texts: scanner.texts, characters: scanner.characters, logLines: logLines.length, busEvents: run.busEvents.length },
       checks,
       wallMs: Date.now() - started,
@@ -265,6 +276,51 @@ interface ChaosRun {
   readonly callbackFaultRate: number;
   /** Every WaitForVideo's token and the answers it got. */
   readonly resumeCount: ResumeCount;
+  /** The ledger's reconciliation on the run's clock; undefined when it is off. */
+  readonly reconciler: Reconciler | undefined;
+}
+
+/** The ledger's reconciliation run on a clock every period, as its schedule's rule runs it on AWS. */
+interface Reconciler {
+  /** Resolves once the next scheduled run has finished. */
+  nextRun(): Promise<void>;
+  /** No run after this one; resolves when a run under way has finished. */
+  stop(): Promise<void>;
+  tally(): { runs: number; released: number };
+}
+
+function reconcileOnSchedule(pipeline: LocalPipeline, clock: ScaledClock): Reconciler {
+  const periodSeconds = pipeline.reconciliationPeriodSeconds;
+  let stopped = false;
+  let runs = 0;
+  let released = 0;
+  let current: Promise<void> = Promise.resolve();
+  const waiting: (() => void)[] = [];
+  let cancel = (): void => undefined;
+  const schedule = () => {
+    cancel = clock.after(periodSeconds, () => {
+      current = pipeline.reconcileLedger().then(
+        (reconciled) => {
+          runs += 1;
+          released += reconciled.released;
+        },
+        (error: unknown) => console.error(`the ledger's reconciliation failed: ${error instanceof Error ? error.message : String(error)}`),
+      ).finally(() => {
+        for (const resolve of waiting.splice(0)) resolve();
+        if (!stopped) schedule();
+      });
+    });
+  };
+  schedule();
+  return {
+    nextRun: () => new Promise((resolve) => waiting.push(resolve)),
+    stop: async () => {
+      stopped = true;
+      cancel();
+      await current;
+    },
+    tally: () => ({ runs, released }),
+  };
 }
 
 /** Step 1, run: the batches in waves through the local pipeline, against the simulator behind the delaying front. */
@@ -323,6 +379,8 @@ async function runJobs(
   });
   closers.push(() => pipeline.close());
   ledgerFaults.attach(pipeline);
+  const reconciler = options.reconciliation === false ? undefined : reconcileOnSchedule(pipeline, clock);
+  if (reconciler) closers.push(() => reconciler.stop());
   closers.push(pipeline.taskResponses.observe(resumeCount.onTokenEvent));
   if (options.callbackClaimsKept === false) forgetClaims = () => forgetClaimedEnds(pipeline.ledger);
   let refusedCreates = 0;
@@ -392,6 +450,7 @@ async function runJobs(
     videoBucket: await pipeline.videoBucketServer(),
     callbackFaultRate,
     resumeCount,
+    reconciler,
   };
 }
 
@@ -585,7 +644,10 @@ function check(
     {
       name: "ledger",
       ok: ledgerHeld.slotHolders.length === 0 && ledgerHeld.waiters === 0 && ledgerHeld.reservedUnits === 0,
-      detail: `${ledgerHeld.slotHolders.length} slots held, ${ledgerHeld.waiters} waiters, ${ledgerHeld.reservedUnits} units reserved after every job ended${examples([...ledgerHeld.slotHolders])}`,
+      detail:
+        `${ledgerHeld.slotHolders.length} slots held, ${ledgerHeld.waiters} waiters, ${ledgerHeld.reservedUnits} units reserved after every job ended` +
+        `${run.reconciler ? ` and one reconciliation period passed (${run.reconciler.tally().released} ended executions released by ${run.reconciler.tally().runs} runs)` : " (no reconciliation)"}` +
+        examples([...ledgerHeld.slotHolders]),
     },
     {
       name: "simulator",

@@ -3,9 +3,10 @@
  * names: starting a running execution's name with the same input returns it; any other reuse
  * of a name is ExecutionAlreadyExists. The local API and the batch's child executions use it.
  */
+import type { DescribeExecutionCommandOutput } from "@aws-sdk/client-sfn";
 import type { ExecutionDescription, GenerationExecutions, StartOutcome } from "#lambdas/api/executions";
 import type { EngineEvent, ExecutionReport, LocalStateMachine } from "./local-engine";
-import { assertStartExecution } from "./quotas";
+import { assertStartExecution, awsError } from "./quotas";
 
 interface LocalExecution {
   readonly input: string;
@@ -52,6 +53,32 @@ export class LocalExecutions implements GenerationExecutions {
     };
   }
 
+  /**
+   * DescribeExecution by ARN, as Step Functions answers it: an ARN that is not an execution's is
+   * InvalidArn, one this state machine never ran is ExecutionDoesNotExist (both as errors of that name).
+   */
+  async describeExecution(executionArn: string): Promise<DescribeExecutionCommandOutput> {
+    if (!EXECUTION_ARN.test(executionArn)) throw awsError("InvalidArn", `Invalid Arn: 'Resource type not valid in this context: ${executionArn}'`);
+    const prefix = this.arnOf("");
+    const record = executionArn.startsWith(prefix) ? this.machine.record(executionArn.slice(prefix.length)) : undefined;
+    if (!record) throw awsError("ExecutionDoesNotExist", `Execution Does Not Exist: '${executionArn}'`);
+    const ended = record.status !== "RUNNING";
+    return {
+      $metadata: {},
+      executionArn,
+      stateMachineArn: this.machine.stateMachineArn,
+      name: executionArn.slice(prefix.length),
+      status: record.status,
+      startDate: new Date(record.startedAt),
+      ...(ended && record.stoppedAt !== undefined ? { stopDate: new Date(record.stoppedAt) } : {}),
+      input: JSON.stringify(record.input),
+      ...(record.status === "SUCCEEDED" ? { output: JSON.stringify(record.output) } : {}),
+      ...(ended && record.error ? { error: record.error } : {}),
+      ...(ended && record.cause ? { cause: record.cause } : {}),
+      redriveCount: record.redriveCount,
+    };
+  }
+
   /** StopExecution: a running execution ends ABORTED, its status change told; false when none runs by that name. */
   stop(name: string): boolean {
     return this.machine.stop(name, "ABORTED");
@@ -68,6 +95,9 @@ export class LocalExecutions implements GenerationExecutions {
     return `${this.machine.stateMachineArn.replace(":stateMachine:", ":execution:")}:${name}`;
   }
 }
+
+/** arn:<partition>:states:<region>:<account>:execution:<state machine>:<execution>. */
+const EXECUTION_ARN = /^arn:[^:]+:states:[^:]+:\d{12}:execution:[^:]+:[^:]+$/;
 
 const START_EXECUTION_ERRORS: readonly string[] = ["InvalidName", "InvalidExecutionInput"];
 

@@ -17,20 +17,27 @@ import { handler as summarizeBatch } from "#lambdas/summarize-batch/handler";
 import { handler as validateBatch } from "#lambdas/validate-batch/handler";
 import { type NotifyPorts, notifyRequesterHandler } from "#lambdas/notify-requester/handler";
 import { priceBatchHandler } from "#lambdas/price-batch/handler";
+import { reconcileLedgerHandler } from "#lambdas/reconcile-ledger/handler";
+import type { ExecutionStatuses } from "#lambdas/reconcile-ledger/execution-statuses";
 import type { BatchFunctionName } from "#lib/batch-workflow";
 import type { GenerationFunctionName } from "#lib/pipeline-function";
 
 export type LambdaHandler = (event: unknown) => Promise<unknown>;
 
 /** The functions the state machines invoke, and the rules' (the API's runs behind `npm start -- serve`; the callback function is the callback endpoint's). */
-export type LocalFunctionName = GenerationFunctionName | BatchFunctionName | "notify-requester" | "await-video";
+export type LocalFunctionName = GenerationFunctionName | BatchFunctionName | "notify-requester" | "await-video" | "reconcile-ledger";
 
 /**
  * Each function's handler made by its factory with the local ports, as Lambda makes it with the
  * AWS ones. Diagnose and most batch functions take no ports: their events are all they read;
  * Archive reads its own settings from the functions' environment.
  */
-export function localHandlers(ports: HandlerPorts, notifyPorts: NotifyPorts, environment: Environment): Readonly<Record<LocalFunctionName, LambdaHandler>> {
+export function localHandlers(
+  ports: HandlerPorts,
+  notifyPorts: NotifyPorts,
+  environment: Environment,
+  executions: () => ExecutionStatuses,
+): Readonly<Record<LocalFunctionName, LambdaHandler>> {
   return {
     validate: validateHandler(ports),
     "check-credits": checkCreditsHandler(ports),
@@ -47,5 +54,6 @@ export function localHandlers(ports: HandlerPorts, notifyPorts: NotifyPorts, env
     "record-batch-item": recordBatchItem,
     "summarize-batch": summarizeBatch,
     "notify-requester": notifyRequesterHandler(notifyPorts),
+    "reconcile-ledger": reconcileLedgerHandler({ ...ports, executions }),
   };
 }

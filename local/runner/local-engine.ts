@@ -196,6 +196,21 @@ function engineMachine(definition: StateMachineDefinition): StateMachine {
 /** `$$.Task.Token` locally; a callback binding hands its function a token of its own. */
 const LOCAL_TASK_TOKEN = "local-task-token";
 
+/** An execution as the machine keeps it for DescribeExecution. */
+export interface ExecutionRecord {
+  readonly status: "RUNNING" | ExecutionEnding;
+  /** Redrives that started (DescribeExecution's redriveCount). */
+  readonly redriveCount: number;
+  /** Its input as first started; a redrive keeps it. */
+  readonly input: unknown;
+  /** Epoch ms of its first start; a redrive keeps it. */
+  readonly startedAt: number;
+  readonly stoppedAt?: number;
+  readonly output?: unknown;
+  readonly error?: string | null;
+  readonly cause?: string | null;
+}
+
 export interface LocalEngineOptions {
   readonly definition: StateMachineDefinition;
   readonly stateMachineArn: string;
@@ -220,6 +235,8 @@ export class LocalStateMachine {
   private readonly running = new Map<string, (ending: "ABORTED" | "TIMED_OUT") => void>();
   /** Each execution's input as first started: a redrive runs from a state's input, but the execution's stays. */
   private readonly startInputs = new Map<string, unknown>();
+  /** Every execution this machine ran or runs, by name, as DescribeExecution reports it. */
+  private readonly records = new Map<string, ExecutionRecord>();
 
   constructor(private readonly options: LocalEngineOptions) {
     const { definition, bindTask } = options;
@@ -249,6 +266,11 @@ export class LocalStateMachine {
 
   get stateMachineArn(): string {
     return this.options.stateMachineArn;
+  }
+
+  /** The execution by this name as it stands now (running, or how it ended, and its redrives); undefined when none ran. */
+  record(executionName: string): ExecutionRecord | undefined {
+    return this.records.get(executionName);
   }
 
   async run(
@@ -361,6 +383,9 @@ export class LocalStateMachine {
       abort();
     };
     this.running.set(executionName, stop);
+    const redriveCount = redrive?.redriveCount ?? 0;
+    const firstStart = { input: this.startInputs.get(executionArn) ?? input, startedAt: this.records.get(executionName)?.startedAt ?? startedAt };
+    this.records.set(executionName, { status: "RUNNING", redriveCount, ...firstStart });
     // The execution's TimeoutSeconds, in simulated seconds (the engine's own timer would count real ones).
     const { TimeoutSeconds } = this.options.definition as { TimeoutSeconds?: number };
     const cancelTimeout = TimeoutSeconds === undefined ? undefined : clock.after(TimeoutSeconds, () => stop("TIMED_OUT"));
@@ -424,6 +449,7 @@ export class LocalStateMachine {
     if (!redrive) this.startInputs.set(executionArn, input);
     const startInput = this.startInputs.get(executionArn) ?? input;
     const report: ExecutionReport = { executionName, executionArn, input: startInput, ...final, retries, events, startedAt, stoppedAt: clock.now() };
+    this.records.set(executionName, { status: report.status, redriveCount, ...firstStart, stoppedAt: report.stoppedAt, output: report.output, error: report.error, cause: report.cause });
     this.options.onEnded?.(report, redrive?.redriveCount ?? 0);
     return report;
   }

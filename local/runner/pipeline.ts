@@ -21,6 +21,8 @@ import { LocalEventBus } from "./event-bus";
 import { assertPutEventsSize } from "./quotas";
 import { LocalExecutions, startExecutionSync } from "./executions";
 import { type LambdaHandler, localHandlers, type LocalFunctionName } from "./handlers";
+import type { ExecutionStatuses } from "#lambdas/reconcile-ledger/execution-statuses";
+import type { Reconciled } from "#lambdas/reconcile-ledger/reconcile";
 import { invokeLikeLambda } from "./lambda-binding";
 import { type EngineEvent, type ExecutionContext, type ExecutionReport, LocalStateMachine, type TaskBinder } from "./local-engine";
 import type { LocalClock } from "./scaled-clock";
@@ -97,6 +99,8 @@ function functionEnvironment(template: CloudFormationTemplate, functionIds: read
         name === ENV.klingBaseUrl ||
         name === ENV.videoBucketName ||
         name === ENV.ledgerTableName ||
+        // Locally the executions the functions describe are the local engine's.
+        name === ENV.generationStateMachineArn ||
         // Locally the callbacks arrive at a local endpoint, and the capability key is the pipeline's own.
         name === CALLBACK_ENV.baseUrl ||
         name === CALLBACK_ENV.secretArn ||
@@ -197,6 +201,30 @@ function rulePatternsTargeting(template: CloudFormationTemplate, targetId: strin
     .map((pattern) => ({ sources: pattern.source ?? [], detailTypes: pattern["detail-type"] ?? [] }));
 }
 
+/** A function a schedule's rule invokes: its handler, the rule's input, and the rate. */
+interface ScheduledInvocation {
+  readonly invoke: LambdaHandler;
+  readonly input: unknown;
+  readonly periodSeconds: number;
+}
+
+/** The one rule of the template that runs this function on a `rate(...)` schedule, with its constant input. */
+function scheduledInvocation(template: CloudFormationTemplate, functionId: string, invoke: LambdaHandler): ScheduledInvocation {
+  const rules = Object.values(template.Resources).filter(
+    (resource) =>
+      resource.Type === "AWS::Events::Rule" &&
+      typeof resource.Properties?.ScheduleExpression === "string" &&
+      JSON.stringify((resource.Properties?.Targets as { Arn?: unknown }[] | undefined)?.map((target) => target.Arn)) === JSON.stringify([{ "Fn::GetAtt": [functionId, "Arn"] }]),
+  );
+  const [rule] = rules;
+  if (rules.length !== 1 || !rule) throw new Error(`the template has ${rules.length} schedules for ${functionId}, not one`);
+  const rate = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(String(rule.Properties?.ScheduleExpression));
+  if (!rate) throw new Error(`${functionId}'s schedule ${String(rule.Properties?.ScheduleExpression)} is not a rate the local runner plays`);
+  const unitSeconds = { minute: 60, minutes: 60, hour: 3600, hours: 3600, day: 86_400, days: 86_400 }[rate[2] as "minute"];
+  const [target] = rule.Properties?.Targets as { Input?: unknown }[];
+  return { invoke, input: typeof target?.Input === "string" ? JSON.parse(target.Input) : {}, periodSeconds: Number(rate[1]) * unitSeconds };
+}
+
 /** The two state machines a local pipeline runs: a generation, and the batch that starts generations. */
 export interface LocalWorkflows {
   readonly generation: IStateMachine;
@@ -242,6 +270,8 @@ export class LocalPipeline {
   private readonly deliveries = new Set<Promise<void>>();
   /** The stack's rules that start the batch workflow. */
   private readonly batchRequestPatterns: readonly RulePattern[];
+  /** The ledger's reconciliation as its schedule's rule invokes it. */
+  private readonly reconciliation: ScheduledInvocation;
 
   // Longer than 60 lines: the switch binding each kind of Task to local code is read as one table of the integrations.
   constructor(readonly options: LocalPipelineOptions) {
@@ -288,7 +318,7 @@ export class LocalPipeline {
     // Every invocation runs as the clock's work: a virtual clock holds time still meanwhile. Until
     // the callback endpoint listens, Submit would send no callback URL: invocations wait for it.
     const handlers = Object.fromEntries(
-      Object.entries(localHandlers(ports, notifyPorts, environment)).map(([name, handler]) => [
+      Object.entries(localHandlers(ports, notifyPorts, environment, () => this.executionStatuses())).map(([name, handler]) => [
         name,
         (event: unknown) => options.clock.work(async () => (await callbackEndpoint, handler(event))),
       ]),
@@ -363,6 +393,29 @@ export class LocalPipeline {
       bindTask,
     });
     this.batchRequestPatterns = rulePatternsTargeting(template, batchId);
+    const reconcileId = plan.functionIds["reconcile-ledger"];
+    if (reconcileId === undefined) throw new Error("the plan names no ledger reconciliation function");
+    this.reconciliation = scheduledInvocation(template, reconcileId, handlers["reconcile-ledger"]);
+  }
+
+  /** What the reconciliation describes: the generation executions of the local engine, as DescribeExecution answers. */
+  private executionStatuses(): ExecutionStatuses {
+    return { stateMachineArn: this.generation.stateMachineArn, describe: (executionArn) => this.executions.describeExecution(executionArn) };
+  }
+
+  /** How often the ledger's reconciliation runs (its rule's rate), in simulated seconds. */
+  get reconciliationPeriodSeconds(): number {
+    return this.reconciliation.periodSeconds;
+  }
+
+  /**
+   * One run of the ledger's reconciliation, as its schedule's rule invokes ReconcileLedger (the
+   * rule's input as the event). Locally nothing runs it on a schedule: the caller does, on its clock.
+   */
+  async reconcileLedger(): Promise<Reconciled> {
+    await this.ledger.ready;
+    const invoked = (await invokeLikeLambda(this.reconciliation.invoke, this.reconciliation.input)) as { Payload: Reconciled };
+    return invoked.Payload;
   }
 
   /**

@@ -45,6 +45,7 @@ export function synthesizedPlan(config: PipelineConfigInput = {}, workflows?: (s
     ...pipeline.functions,
     ...pipeline.batchFunctions,
     "notify-requester": pipeline.requesterNotifications.notifyFunction,
+    "reconcile-ledger": pipeline.ledgerReconciliation.reconcileFunction,
     ...(pipeline.callbacks ? { "await-video": pipeline.callbacks.awaitVideo } : {}),
   };
   return {

@@ -13,10 +13,10 @@ beforeAll(() => {
 }, 120_000);
 
 describe("the Lambda bundles", () => {
-  it("are measured for every function of the generation workflow, the batch workflow, the API, the requester notifications and Kling's callbacks", () => {
+  it("are measured for every function of the generation workflow, the batch workflow, the API, the requester notifications, the ledger's reconciliation and Kling's callbacks", () => {
     const names = bundles.map((bundle) => bundle.name);
     expect(names).toEqual(
-      expect.arrayContaining([...GENERATION_FUNCTIONS, "validate-batch", "price-batch", "record-batch-item", "summarize-batch", "api", "notify-requester", "await-video", "kling-callback"]),
+      expect.arrayContaining([...GENERATION_FUNCTIONS, "validate-batch", "price-batch", "record-batch-item", "summarize-batch", "api", "notify-requester", "reconcile-ledger", "await-video", "kling-callback"]),
     );
     for (const bundle of bundles) expect(bundle.kilobytes, bundle.name).toBeGreaterThan(10);
   });

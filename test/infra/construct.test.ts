@@ -42,8 +42,8 @@ describe("the KlingVideoPipeline construct", () => {
     expect(full.secret).toBe(shared);
     template.resourceCountIs("AWS::StepFunctions::StateMachine", 4);
     template.resourceCountIs("AWS::ApiGateway::RestApi", 1);
-    // The batch rule of one, and each one's backstop that releases its ended executions and its scheduled redrive.
-    template.resourceCountIs("AWS::Events::Rule", 5);
+    // The batch rule of one, and each one's backstop that releases its ended executions, its scheduled redrive and its ledger's reconciliation schedule.
+    template.resourceCountIs("AWS::Events::Rule", 7);
     template.resourceCountIs("AWS::DynamoDB::Table", 1);
     expect(lean.ledger.table).toBe(full.ledger.table);
     // The shared Kling credentials, each pipeline's own signing secret for its requesters' notifications, and the
@@ -52,8 +52,8 @@ describe("the KlingVideoPipeline construct", () => {
     expect(full.callbacks).toBeDefined();
     expect(lean.callbacks).toBeUndefined();
     template.resourceCountIs("AWS::CloudWatch::Dashboard", 2);
-    // Five each; the one given alarmActions notifies its own alarm topic and the on-call topic.
-    template.resourceCountIs("AWS::CloudWatch::Alarm", 10);
+    // Seven each; the one given alarmActions notifies its own alarm topic and the on-call topic.
+    template.resourceCountIs("AWS::CloudWatch::Alarm", 14);
     template.resourceCountIs("AWS::SNS::Topic", 3);
 
     const variables = (name: string) =>

@@ -122,8 +122,8 @@ describe("the alarms", () => {
     vi.unstubAllEnvs();
   });
 
-  it("are five: unrecoverable failure rate, credits below the threshold, executions timing out, the oldest waiter for a slot, generations left failed after the scheduled redrive", () => {
-    expect(resourcesOfType("AWS::CloudWatch::Alarm")).toHaveLength(5);
+  it("are seven: unrecoverable failure rate, credits below the threshold, executions timing out, the oldest waiter for a slot, generations left failed after the scheduled redrive, and one per dead-letter queue of the ended-executions rule", () => {
+    expect(resourcesOfType("AWS::CloudWatch::Alarm")).toHaveLength(7);
 
     const unrecoverable = alarmReading(METRIC.generationsFailed);
     expect(unrecoverable).toMatchObject({ Threshold: 10, ComparisonOperator: "GreaterThanThreshold" });

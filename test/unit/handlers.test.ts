@@ -17,6 +17,10 @@ import { pollHandler } from "#lambdas/poll/handler";
 import type { GenerationRequest } from "#lambdas/schemas/validation";
 import { externalTaskIdFor } from "#lambdas/submit/external-task-id";
 import { submitHandler } from "#lambdas/submit/handler";
+import { verifyCapabilityToken } from "#lambdas/common/capability-token";
+import { LOCAL_CALLBACK_SECRET_VARIABLES } from "#lambdas/common/callback-secrets";
+import { CALLBACK_TOKEN_GRACE_SECONDS } from "#lambdas/common/callback-url";
+import { CALLBACK_ENV } from "#lambdas/common/settings";
 import { startSimulator, type ScenarioName, type Simulator } from "#local/simulator/index";
 import { GENERATION_FAILED_MESSAGE } from "#local/simulator/scenarios";
 import { manualClock, type ManualClock } from "#local/simulator/test-support";
@@ -223,6 +227,21 @@ describe("Submit", () => {
     expect(created?.taskId).toBe(task.taskId);
     expect(created?.request).toMatchObject({ model: "kling-v2-6", mode: "std", duration: "5", externalTaskId });
     expect(sim.stats.tasksCreatedByExternalId(externalTaskId)).toBe(1);
+  });
+
+  it("with callbacks on, gives Kling a callback URL whose token works until the poll deadline and a grace after it, no longer", async () => {
+    const sim = await start();
+    const key = "the-capability-key-of-the-submit-test-0123456789";
+    env[CALLBACK_ENV.baseUrl] = "https://videos.example.com/v1";
+    env[LOCAL_CALLBACK_SECRET_VARIABLES.capabilityKey] = key;
+    const task = await succeeds(submit(submitEvent()));
+    const url = new URL(sim.tasks()[0]?.request.callbackUrl ?? "");
+    const [, , , externalTaskId, token] = url.pathname.split("/").filter(Boolean);
+    expect(url.origin).toBe("https://videos.example.com");
+    expect(externalTaskId).toBe(task.externalTaskId);
+    const expiresAt = clock.now() + (SCHEDULE.deadlineSeconds + CALLBACK_TOKEN_GRACE_SECONDS) * 1000;
+    expect(verifyCapabilityToken([key], task.externalTaskId, token ?? "", expiresAt)).toBe("valid");
+    expect(verifyCapabilityToken([key], task.externalTaskId, token ?? "", expiresAt + 1000)).toBe("expired");
   });
 
   it("called twice for the same execution, it returns the same task and creates one", async () => {

@@ -52,7 +52,11 @@ let responses: RecordedResponses;
 let klingAnswer: Task | Error | (Task | Error)[];
 let klingQueries: number;
 let secrets: CallbackSecrets;
+/** The callback function's per-task limit of confirming queries a minute. */
+let queriesPerMinute: number;
 const clock = manualClock(Date.UTC(2026, 10, 26, 12));
+/** A URL's token as Submit makes it: valid for the next hour unless a test says otherwise. */
+const tokenFor = (externalTaskId: string, key = CAPABILITY_KEY, expiresAt = clock.now() + 3_600_000) => capabilityToken(key, externalTaskId, expiresAt);
 
 const kling: KlingApi = {
   async getTask() {
@@ -75,7 +79,7 @@ const ports = () => ({
   ledger: () => dynalite.ledger,
   taskWaits: () => dynalite.taskWaits,
   taskResponses: responses,
-  callbacks: { baseUrl: () => "https://videos.example.com/v1", secrets: async () => secrets },
+  callbacks: { baseUrl: () => "https://videos.example.com/v1", secrets: async () => secrets, confirmingQueriesPerMinute: () => queriesPerMinute },
 });
 
 const taskView = (externalTaskId: string): TaskView => ({
@@ -110,7 +114,7 @@ function callbackEvent(task: TaskView, body: unknown, options: { token?: string;
     multiValueHeaders: {},
     httpMethod: "POST",
     path: `/kling/callbacks/${task.externalTaskId}/token`,
-    pathParameters: { externalTaskId: task.externalTaskId, token: options.token ?? capabilityToken(CAPABILITY_KEY, task.externalTaskId) },
+    pathParameters: { externalTaskId: task.externalTaskId, token: options.token ?? tokenFor(task.externalTaskId) },
   } as unknown as APIGatewayProxyEvent;
 }
 
@@ -131,6 +135,7 @@ beforeEach(() => {
   responses = new RecordedResponses();
   klingQueries = 0;
   secrets = { capabilityKey: CAPABILITY_KEY };
+  queriesPerMinute = 4;
 });
 
 describe("a callback that does not check out", () => {
@@ -138,7 +143,7 @@ describe("a callback that does not check out", () => {
     const { task, token } = await waitingTask();
     const other = taskView("job-other-ffffffffffff");
     klingAnswer = klingTask(task, "succeed");
-    for (const forged of [capabilityToken(CAPABILITY_KEY, other.externalTaskId), capabilityToken("another-key-of-at-least-32-characters!!", task.externalTaskId), "AAAA"]) {
+    for (const forged of [tokenFor(other.externalTaskId), tokenFor(task.externalTaskId, "another-key-of-at-least-32-characters!!"), "AAAA"]) {
       const answer = await callback(callbackEvent(task, klingTask(task, "succeed"), { token: forged }));
       expect(answer).toMatchObject({ statusCode: 401 });
       expect(JSON.parse(answer.body)).toEqual({ errors: ["the callback URL's capability token is not this task's"] });
@@ -299,5 +304,65 @@ describe("a callback that checks out", () => {
     expect(await callback(callbackEvent(task, klingTask(task, "succeed")))).toMatchObject({ statusCode: 200 });
     expect(responses.answers.size).toBe(1);
     expect(responses.refused).toBe(0);
+  });
+});
+
+describe("a callback URL's capability token", () => {
+  it("past its expiry is refused with 401 saying so, and nothing is asked of Kling", async () => {
+    const { task, token } = await waitingTask();
+    klingAnswer = klingTask(task, "succeed");
+    const expired = tokenFor(task.externalTaskId, CAPABILITY_KEY, clock.now() - 1000);
+    const answer = await callback(callbackEvent(task, klingTask(task, "succeed"), { token: expired }));
+    expect(answer).toMatchObject({ statusCode: 401 });
+    expect(JSON.parse(answer.body)).toEqual({ errors: ["the callback URL's capability token has expired"] });
+    expect(klingQueries).toBe(0);
+    expect(responses.answers.has(token)).toBe(false);
+  });
+
+  it("made with the next key of a rotation, or the previous one until its time, is accepted; the previous one past its time is refused", async () => {
+    const previous = "the-previous-capability-key-0123456789abcdef";
+    const next = "the-next-capability-key-0123456789abcdef0123";
+    const until = new Date(clock.now() + 60_000).toISOString();
+    secrets = { capabilityKey: CAPABILITY_KEY, nextCapabilityKey: next, previousCapabilityKey: previous, previousCapabilityKeyUntil: until };
+    const accepted = [tokenFor("job-x-aaaaaaaaaaaa", next), tokenFor("job-x-aaaaaaaaaaaa", previous), tokenFor("job-x-aaaaaaaaaaaa")];
+    const unknown = taskView("job-x-aaaaaaaaaaaa");
+    for (const token of accepted) expect((await callback(callbackEvent(unknown, klingTask(unknown, "processing"), { token }))).statusCode).toBe(204);
+
+    secrets = { ...secrets, previousCapabilityKeyUntil: new Date(clock.now() - 1).toISOString() };
+    const answer = await callback(callbackEvent(unknown, klingTask(unknown, "processing"), { token: tokenFor("job-x-aaaaaaaaaaaa", previous) }));
+    expect(answer.statusCode).toBe(401);
+  });
+});
+
+describe("the confirming queries of one task's callbacks", () => {
+  it("are at most confirmingQueriesPerMinute a minute: past it a callback is accepted without asking Kling, and the next minute may ask again", async () => {
+    const { task, token } = await waitingTask();
+    const other = await waitingTask();
+    queriesPerMinute = 3;
+    klingAnswer = klingTask(task, "processing");
+    clock.advanceSeconds((60_000 - (clock.now() % 60_000)) / 1000);
+    // A leaked URL replayed: Kling says the task still runs, every time.
+    for (let call = 0; call < 10; call++) expect((await callback(callbackEvent(task, klingTask(task, "succeed")))).statusCode).toBe(204);
+    expect(klingQueries).toBe(3);
+    // Another task's callbacks have a count of their own.
+    klingAnswer = klingTask(other.task, "processing");
+    expect((await callback(callbackEvent(other.task, klingTask(other.task, "succeed")))).statusCode).toBe(204);
+    expect(klingQueries).toBe(4);
+
+    clock.advanceSeconds(60);
+    klingAnswer = klingTask(task, "succeed");
+    expect((await callback(callbackEvent(task, klingTask(task, "succeed")))).statusCode).toBe(204);
+    expect(klingQueries).toBe(5);
+    expect(responses.answers.get(token)?.output).toMatchObject({ status: "succeed", video: VIDEO });
+  });
+
+  it("count each attempt: a fault's second query past the limit is not sent, and the call answers 503", async () => {
+    const { task, token } = await waitingTask();
+    queriesPerMinute = 1;
+    clock.advanceSeconds((60_000 - (clock.now() % 60_000)) / 1000);
+    klingAnswer = [new KlingError("Kling.ServerError", "Kling answered 503"), klingTask(task, "succeed")];
+    expect((await callback(callbackEvent(task, klingTask(task, "succeed")))).statusCode).toBe(503);
+    expect(klingQueries).toBe(1);
+    expect(responses.answers.has(token)).toBe(false);
   });
 });

@@ -81,6 +81,21 @@ describe("a task wait", () => {
   });
 });
 
+describe("a task's confirming queries", () => {
+  it("are counted by task and window: at most the limit of 20 asked at once, a new window starts again, an unknown task gets none", async () => {
+    const id = nextTaskId();
+    await dynalite.taskWaits.recordTaskWait(id, { executionArn: dynalite.arn("a"), task: task(id), taskToken: "token-1" }, DAY_MS);
+    const taken = await Promise.all(Array.from({ length: 20 }, () => dynalite.taskWaits.takeConfirmingQuery(id, 60_000, 3)));
+    expect(taken.filter(Boolean)).toHaveLength(3);
+    expect(await dynalite.taskWaits.takeConfirmingQuery(id, 120_000, 3)).toBe(true);
+    expect(await dynalite.taskWaits.takeConfirmingQuery(nextTaskId(), 120_000, 3)).toBe(false);
+    // The count sits on the wait: a new WaitForVideo's token for the task keeps it.
+    await dynalite.taskWaits.recordTaskWait(id, { executionArn: dynalite.arn("a"), task: task(id), taskToken: "token-2" }, DAY_MS);
+    const more = await Promise.all([1, 2, 3].map(() => dynalite.taskWaits.takeConfirmingQuery(id, 120_000, 3)));
+    expect(more.filter(Boolean)).toHaveLength(2);
+  });
+});
+
 describe("the task-wait adapter when DynamoDB refuses", () => {
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: "us-east-1" }));
   const ledger = new DynamoDbTaskWaits(documents, "ledger");

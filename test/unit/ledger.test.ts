@@ -97,6 +97,44 @@ describe("credit reservations", () => {
   });
 });
 
+describe("what is in flight", () => {
+  it("lists every slot holder, waiter and credit reservation by execution, each since when, oldest first, and changes nothing", async () => {
+    const { ledger } = dynalite;
+    await ledger.takeSlot(holder("late-holder"), 5, 300);
+    await ledger.takeSlot(holder("early-holder"), 5, 100);
+    await ledger.enqueue(holder("second-waiter"), "token-2", 250);
+    await ledger.enqueue(holder("first-waiter"), "token-1", 150);
+    await ledger.reserveCredits(arn("early-holder"), 10, 1_000_000, 90);
+    await ledger.reserveCredits(arn("second-waiter"), 5, 1_000_000, 240);
+
+    const inFlight = await ledger.inFlight();
+    expect(inFlight.holders).toEqual([
+      { executionArn: arn("early-holder"), since: 100 },
+      { executionArn: arn("late-holder"), since: 300 },
+    ]);
+    expect(inFlight.waiters).toEqual([
+      { executionArn: arn("first-waiter"), since: 150 },
+      { executionArn: arn("second-waiter"), since: 250 },
+    ]);
+    // The credits item is the file's: earlier tests' reservations are there too.
+    expect(inFlight.reservations.filter((entry) => entry.executionArn.startsWith(arn("")))).toEqual([
+      { executionArn: arn("early-holder"), since: 90 },
+      { executionArn: arn("second-waiter"), since: 240 },
+    ]);
+    expect(await ledger.inFlight()).toEqual(inFlight);
+    expect((await ledger.holdings()).slotHolders).toHaveLength(2);
+  });
+
+  it("reads every page of the queue", async () => {
+    const { ledger } = dynalite;
+    // Long task tokens fill a 1 MB page of the Query sooner: 120 waiters of 10 KB take two.
+    for (let index = 0; index < 120; index++) await ledger.enqueue(holder(`waiter-${index}`), `token-${index}-${"y".repeat(10_000)}`, 1000 + index);
+    const { waiters } = await ledger.inFlight();
+    expect(waiters).toHaveLength(120);
+    expect(waiters.map((waiter) => waiter.since)).toEqual(Array.from({ length: 120 }, (_, index) => 1000 + index));
+  });
+});
+
 describe("requester notifications", () => {
   const id = (name: string) => `msg_${arn(name)}`;
 

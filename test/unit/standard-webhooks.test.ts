@@ -99,28 +99,51 @@ describe("Standard Webhooks", () => {
 });
 
 describe("the capability token of Kling's callback URL", () => {
-  const secret = "callback-secret-of-this-pipeline";
+  const key = "callback-key-of-this-pipeline";
+  const now = Date.UTC(2026, 11, 8, 3);
+  const inAnHour = now + 3_600_000;
 
-  it("is URL-safe and verifies for its own task under its own secret", () => {
-    const token = capabilityToken(secret, "local-gen-1");
-    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(verifyCapabilityToken(secret, "local-gen-1", token)).toBe(true);
+  it("is URL-safe, carries its expiry, and verifies for its own task under its own key until then", () => {
+    const token = capabilityToken(key, "local-gen-1", inAnHour);
+    expect(token).toMatch(/^[0-9a-z]+\.[A-Za-z0-9_-]{43}$/);
+    expect(Number.parseInt(token.split(".")[0] ?? "", 36)).toBe(inAnHour / 1000);
+    expect(verifyCapabilityToken([key], "local-gen-1", token, now)).toBe("valid");
+    expect(verifyCapabilityToken([key], "local-gen-1", token, inAnHour)).toBe("valid");
   });
 
-  it("is refused for another task, from another secret, altered, or empty", () => {
-    const token = capabilityToken(secret, "local-gen-1");
-    expect(verifyCapabilityToken(secret, "local-gen-2", token)).toBe(false);
-    expect(verifyCapabilityToken(secret, "local-gen-1", capabilityToken("another-secret", "local-gen-1"))).toBe(false);
-    expect(verifyCapabilityToken(secret, "local-gen-1", `${token.slice(0, -1)}${token.endsWith("A") ? "B" : "A"}`)).toBe(false);
-    expect(verifyCapabilityToken(secret, "local-gen-1", `${token}=`)).toBe(false);
-    expect(verifyCapabilityToken(secret, "local-gen-1", "")).toBe(false);
+  it("is expired past its expiry, which the key covers: a token whose expiry was moved is not this task's", () => {
+    const token = capabilityToken(key, "local-gen-1", inAnHour);
+    expect(verifyCapabilityToken([key], "local-gen-1", token, inAnHour + 1000)).toBe("expired");
+    const [, mac] = token.split(".");
+    const later = `${((inAnHour + 86_400_000) / 1000).toString(36)}.${mac ?? ""}`;
+    expect(verifyCapabilityToken([key], "local-gen-1", later, inAnHour + 1000)).toBe("invalid");
+    // An expiry is told only to who holds a URL the key made: another task's expired token is just not this task's.
+    expect(verifyCapabilityToken([key], "local-gen-2", token, inAnHour + 1000)).toBe("invalid");
   });
 
-  it("is not the plain HMAC of the task id: the domain prefix keeps other uses of the secret apart", () => {
-    expect(capabilityToken(secret, "local-gen-1")).not.toBe(createHmac("sha256", secret).update("local-gen-1").digest("base64url"));
+  it("verifies under any of the accepted keys (a rotation's overlap), and under no other", () => {
+    const token = capabilityToken("the-old-key-of-this-pipeline", "local-gen-1", inAnHour);
+    expect(verifyCapabilityToken([key, "the-old-key-of-this-pipeline"], "local-gen-1", token, now)).toBe("valid");
+    expect(verifyCapabilityToken([key], "local-gen-1", token, now)).toBe("invalid");
+    expect(verifyCapabilityToken([], "local-gen-1", token, now)).toBe("invalid");
   });
 
-  it("refuses to derive from an empty secret", () => {
-    expect(() => capabilityToken("", "local-gen-1")).toThrow("a capability token needs a secret");
+  it("is refused for another task, from another key, altered, padded, in the old form without an expiry, or empty", () => {
+    const token = capabilityToken(key, "local-gen-1", inAnHour);
+    expect(verifyCapabilityToken([key], "local-gen-2", token, now)).toBe("invalid");
+    expect(verifyCapabilityToken([key], "local-gen-1", capabilityToken("another-key", "local-gen-1", inAnHour), now)).toBe("invalid");
+    expect(verifyCapabilityToken([key], "local-gen-1", `${token.slice(0, -1)}${token.endsWith("A") ? "B" : "A"}`, now)).toBe("invalid");
+    expect(verifyCapabilityToken([key], "local-gen-1", `${token}=`, now)).toBe("invalid");
+    expect(verifyCapabilityToken([key], "local-gen-1", token.split(".")[1] ?? "", now)).toBe("invalid");
+    expect(verifyCapabilityToken([key], "local-gen-1", "", now)).toBe("invalid");
+  });
+
+  it("is not the plain HMAC of the task id and expiry: the domain prefix keeps other uses of the key apart", () => {
+    const mac = capabilityToken(key, "local-gen-1", inAnHour).split(".")[1];
+    expect(mac).not.toBe(createHmac("sha256", key).update(`local-gen-1:${inAnHour / 1000}`).digest("base64url"));
+  });
+
+  it("refuses to derive from an empty key", () => {
+    expect(() => capabilityToken("", "local-gen-1", inAnHour)).toThrow("a capability token needs a key");
   });
 });

@@ -68,7 +68,7 @@ const ports = () => ({
   ledger: () => dynalite.ledger,
   taskWaits: () => dynalite.taskWaits,
   taskResponses: responses,
-  callbacks: { baseUrl: () => "https://videos.example.com/v1", secrets: async () => ({ capabilityKey: CAPABILITY_KEY }) },
+  callbacks: { baseUrl: () => "https://videos.example.com/v1", secrets: async () => ({ capabilityKey: CAPABILITY_KEY }), confirmingQueriesPerMinute: () => 6 },
 });
 
 const logContext = (stateName: string) => ({ [LOG_CONTEXT_FIELD]: { executionName: "job-tokens", stateName } });
@@ -109,7 +109,7 @@ const succeeded = (task: TaskView): Task => ({
   created_at: 1,
   updated_at: 2,
 });
-const callbackEvent = (task: TaskView, body: unknown, token = capabilityToken(CAPABILITY_KEY, task.externalTaskId)) =>
+const callbackEvent = (task: TaskView, body: unknown, token = capabilityToken(CAPABILITY_KEY, task.externalTaskId, clock.now() + 3_600_000)) =>
   ({
     body: JSON.stringify(body),
     isBase64Encoded: false,
@@ -137,9 +137,9 @@ describe("the handlers that receive task tokens", () => {
     const videoToken = newToken();
     expect(await awaitVideo({ taskToken: videoToken, task, executionArn: second, ...logContext("WaitForVideo") })).toBe("waiting");
     klingAnswer = succeeded(task);
-    expect(await callback(callbackEvent(task, succeeded(task)))).toMatchObject({ statusCode: 204 });
+    expect(await callback(callbackEvent(task, succeeded(task)))).toMatchObject({ statusCode: 200 });
     expect(responses.answered.has(videoToken)).toBe(true);
-    expect(await callback(callbackEvent(task, succeeded(task)))).toMatchObject({ statusCode: 204 });
+    expect(await callback(callbackEvent(task, succeeded(task)))).toMatchObject({ statusCode: 200 });
     // A callback whose URL carries a made-up capability token is refused, and logged as refused.
     expect(await callback(callbackEvent(task, succeeded(task), "forged-capability-token-AAAAAAAAAAAAAAAAAAAA"))).toMatchObject({ statusCode: 401 });
     // An ended task: AwaitVideo answers its own token at once, the second time as a token already answered.

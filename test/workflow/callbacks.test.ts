@@ -107,8 +107,8 @@ describe("with callbacks on (the default, as when the API is deployed)", () => {
       const baseUrl = pipeline.functionEnvironment[CALLBACK_ENV.baseUrl] ?? "";
       const key = pipeline.functionEnvironment[LOCAL_CALLBACK_SECRET_VARIABLES.capabilityKey] ?? "";
       const forged = [
-        callbackUrlFor(baseUrl, key, "another-task-000000000000").replace("another-task-000000000000", externalTaskId),
-        `${baseUrl}/kling/callbacks/${externalTaskId}/${capabilityToken("a-key-that-is-not-the-pipelines-own-key", externalTaskId)}`,
+        callbackUrlFor(baseUrl, key, "another-task-000000000000", Date.now() + 86_400_000).replace("another-task-000000000000", externalTaskId),
+        `${baseUrl}/kling/callbacks/${externalTaskId}/${capabilityToken("a-key-that-is-not-the-pipelines-own-key", externalTaskId, Date.now() + 86_400_000)}`,
       ];
       for (const url of forged) {
         const answer = await fetch(url, { method: "POST", body: JSON.stringify({ task_id: "t", task_status: "succeed", task_info: { external_task_id: externalTaskId } }) });

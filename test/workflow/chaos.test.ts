@@ -257,30 +257,42 @@ describe("a chaos run in which every callback comes twice", () => {
 });
 
 describe("a chaos run in which every release a job's workflow makes crashes between its writes", () => {
-  const run = (statusChangeBackstop: boolean) =>
-    runChaos({ jobs: 12, faultRate: 0.2, seed: 4242, batchSize: 12, klingConcurrency: 20, lostReleaseCrashes: "every-attempt", statusChangeBackstop });
+  const run = (statusChangeBackstop: boolean, reconciliation: boolean) =>
+    runChaos({ jobs: 12, faultRate: 0.2, seed: 4242, batchSize: 12, klingConcurrency: 20, lostReleaseCrashes: "every-attempt", statusChangeBackstop, reconciliation });
   let withBackstop: ChaosReport;
-  let withoutBackstop: ChaosReport;
+  let bothLost: ChaosReport;
+  let bothLostUnreconciled: ChaosReport;
   beforeAll(async () => {
-    withBackstop = await run(true);
-    withoutBackstop = await run(false);
-  }, 120_000);
+    withBackstop = await run(true, false);
+    bothLost = await run(false, true);
+    bothLostUnreconciled = await run(false, false);
+  }, 180_000);
 
   it("loses those releases for good: the jobs' Poll fails with the crash", () => {
     expect(withBackstop.faultsByKind["lost-release"]).toBeGreaterThan(0);
     expect(withBackstop.failuresByError["Runtime.ExitError"]).toBe(withBackstop.faultsByKind["lost-release"]);
   });
 
-  it("leaves nothing held when the status-change backstop runs", () => {
+  it("leaves nothing held when the status-change backstop runs, even with no reconciliation", () => {
+    expect(withBackstop.reconciliation).toEqual({ runs: 0, released: 0 });
     expect(withBackstop.ledgerHeld).toEqual({ slotHolders: [], waiters: 0, reservedUnits: 0 });
     expect(withBackstop.checks.filter((check) => !check.ok)).toEqual([]);
   });
 
-  it("fails the ledger check without the backstop: the lost releases' slots (and the stopped job's) stay held", () => {
-    const stopped = withoutBackstop.faultsByKind["stopped-holding-slot"] + withoutBackstop.faultsByKind["timed-out-holding-slot"];
-    expect(withoutBackstop.ledgerHeld.slotHolders).toHaveLength(withoutBackstop.faultsByKind["lost-release"] + stopped);
-    expect(withoutBackstop.ledgerHeld.reservedUnits).toBeGreaterThan(0);
-    expect(withoutBackstop.checks.filter((check) => !check.ok).map((check) => check.name)).toEqual(["ledger"]);
-    expect(withoutBackstop.ok).toBe(false);
+  it("leaves nothing held within one reconciliation period when the release and the backstop are both lost: the reconciliation frees each ended execution's holds", () => {
+    const stopped = bothLost.faultsByKind["stopped-holding-slot"] + bothLost.faultsByKind["timed-out-holding-slot"];
+    expect(bothLost.reconciliation.runs).toBeGreaterThan(0);
+    expect(bothLost.reconciliation.released).toBe(bothLost.faultsByKind["lost-release"] + stopped);
+    expect(bothLost.ledgerHeld).toEqual({ slotHolders: [], waiters: 0, reservedUnits: 0 });
+    expect(bothLost.checks.filter((check) => !check.ok)).toEqual([]);
+  });
+
+  it("fails the ledger check with the release, the backstop and the reconciliation all off: the lost releases' slots (and the stopped job's) stay held", () => {
+    const stopped = bothLostUnreconciled.faultsByKind["stopped-holding-slot"] + bothLostUnreconciled.faultsByKind["timed-out-holding-slot"];
+    expect(bothLostUnreconciled.ledgerHeld.slotHolders).toHaveLength(bothLostUnreconciled.faultsByKind["lost-release"] + stopped);
+    expect(bothLostUnreconciled.ledgerHeld.reservedUnits).toBeGreaterThan(0);
+    expect(bothLostUnreconciled.checks.filter((check) => !check.ok).map((check) => check.name)).toEqual(["ledger"]);
+    expect(bothLostUnreconciled.checks.find((check) => check.name === "ledger")?.detail).toMatch(/ \(no reconciliation\)/);
+    expect(bothLostUnreconciled.ok).toBe(false);
   });
 });

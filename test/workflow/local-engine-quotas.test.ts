@@ -163,6 +163,33 @@ describe("StartExecution's rules", () => {
   });
 });
 
+describe("DescribeExecution by ARN, as Step Functions answers it", () => {
+  it("says RUNNING while an execution runs, then how it ended with its dates and redrives; an ARN it never ran is ExecutionDoesNotExist, a malformed one InvalidArn", async () => {
+    let finish = (): void => undefined;
+    const held = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const failing = machine(
+      { StartAt: "Hold", States: { Hold: { Type: "Task", Resource: "arn:aws:states:::lambda:invoke", Parameters: { FunctionName: LAMBDA }, Next: "Stop" }, Stop: { Type: "Fail", Error: "Job.Failed", Cause: "on purpose" } } },
+      { Hold: async () => held },
+    );
+    const executions = new LocalExecutions(failing);
+    await executions.start("described", '{"a":1}');
+    const arn = executions.arnOf("described");
+    expect(await executions.describeExecution(arn)).toMatchObject({ executionArn: arn, stateMachineArn: ARN, name: "described", status: "RUNNING", input: '{"a":1}', redriveCount: 0 });
+    expect((await executions.describeExecution(arn)).stopDate).toBeUndefined();
+    finish();
+    await executions.finished("described");
+    const ended = await executions.describeExecution(arn);
+    expect(ended).toMatchObject({ status: "FAILED", error: "Job.Failed", cause: "on purpose", redriveCount: 0 });
+    expect(ended.stopDate?.getTime()).toBeGreaterThanOrEqual(ended.startDate?.getTime() ?? Number.POSITIVE_INFINITY);
+
+    await expect(executions.describeExecution(executions.arnOf("never-ran"))).rejects.toMatchObject({ name: "ExecutionDoesNotExist", message: `Execution Does Not Exist: '${executions.arnOf("never-ran")}'` });
+    await expect(executions.describeExecution("arn:aws:states:us-east-1:123456789012:execution:OtherMachine:described")).rejects.toMatchObject({ name: "ExecutionDoesNotExist" });
+    await expect(executions.describeExecution(ARN)).rejects.toMatchObject({ name: "InvalidArn" });
+  });
+});
+
 describe("Lambda's synchronous payload limits", () => {
   it("a response past 6291556 bytes is the function error Function.ResponseSizeTooLarge", async () => {
     await expect(invokeLikeLambda(async () => "a".repeat(6_291_556), {})).rejects.toMatchObject({ name: "Function.ResponseSizeTooLarge" });
