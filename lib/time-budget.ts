@@ -48,12 +48,22 @@ function backoffSeconds(policies: readonly RetryPolicyName[]): number {
   return seconds;
 }
 
+/** The policies of Kling's own answers (429s, 5xx, a request that timed out): each comes once Kling has answered. */
+const KLING_ANSWER_POLICIES: ReadonlySet<RetryPolicyName> = new Set(["rateLimited", "concurrencyLimited", "serverError"]);
+
 /**
  * A Lambda Task at its longest: each retrier counts its own attempts (a state that fails with one
- * error after another can use them all), every attempt runs to the function's timeout.
+ * error after another can use them all), every attempt runs to the function's timeout, but an
+ * attempt failed by Kling's answer, which lasts at most `klingAttempt` (the Kling calls the
+ * function makes before that answer, each to its request timeout).
  */
-function taskSeconds(attemptTimeout: Duration, policies: readonly RetryPolicyName[]): number {
-  return (1 + retriesOf(policies)) * attemptTimeout.toSeconds() + backoffSeconds(policies);
+function taskSeconds(attemptTimeout: Duration, policies: readonly RetryPolicyName[], klingAttempt: Duration = attemptTimeout): number {
+  const klingSeconds = Math.min(klingAttempt.toSeconds(), attemptTimeout.toSeconds());
+  const attempts = policies.reduce(
+    (sum, name) => sum + RETRY_POLICIES[name].maxAttempts * (KLING_ANSWER_POLICIES.has(name) ? klingSeconds : attemptTimeout.toSeconds()),
+    0,
+  );
+  return attemptTimeout.toSeconds() + attempts + backoffSeconds(policies);
 }
 
 /** The faults a waitForTaskToken Task retries: each fails its invocation, so it lasts no longer than the function. */
@@ -113,7 +123,8 @@ export function generationWorstCase(config: PipelineConfig): readonly BudgetPart
       settings: ["pollSchedule.deadlineSeconds", "klingRequestTimeoutMs"],
       afterSubmit: true,
     },
-    { state: "Archive", seconds: taskSeconds(timeouts.archive, GENERATION_STATE_RETRIES.Archive), settings: [], afterSubmit: true },
+    // Archive asks Kling for the task before it downloads: Kling's refusals come within that one call.
+    { state: "Archive", seconds: taskSeconds(timeouts.archive, GENERATION_STATE_RETRIES.Archive, timeouts.klingCall), settings: ["klingRequestTimeoutMs"], afterSubmit: true },
     { state: "ReleaseSlot", seconds: taskSeconds(timeouts.other, GENERATION_STATE_RETRIES.ReleaseSlot), settings: [], afterSubmit: true },
     { state: "Diagnose", seconds: taskSeconds(timeouts.other, GENERATION_STATE_RETRIES.Diagnose), settings: [], afterSubmit: true },
     { state: "AwaitRedrive", seconds: AWAIT_REDRIVE_TIMEOUT.toSeconds(), settings: [], afterSubmit: true },

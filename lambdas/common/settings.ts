@@ -19,7 +19,7 @@ export const DEFAULTS = {
    * Above the worst case of lib/time-budget.ts with these defaults (5 h 26 min, most of it
    * Archive's 13 attempts of 10 min), with more than a fifth spare: nothing is bounded by it.
    */
-  executionTimeoutMinutes: 420,
+  executionTimeoutMinutes: 450,
   klingConcurrency: 5,
   slotQueue: { parkSeconds: 900, deadlineSeconds: 2700, probeSeconds: 60 },
   batchRequestSource: "kling-pipeline.requests",

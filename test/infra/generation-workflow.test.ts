@@ -19,7 +19,12 @@ beforeAll(() => {
   const callbacks = stack.pipeline.callbacks;
   if (!callbacks) throw new Error("callbacks are on by default with the API");
   functionIds = Object.fromEntries(
-    [...Object.entries(stack.pipeline.functions), ["await-video", callbacks.awaitVideo] as const, ["kling-callback", callbacks.callbackFunction] as const].map(
+    [
+      ...Object.entries(stack.pipeline.functions),
+      ["await-video", callbacks.awaitVideo] as const,
+      ["kling-callback", callbacks.callbackFunction] as const,
+      ["reconcile-ledger", stack.pipeline.ledgerReconciliation.reconcileFunction] as const,
+    ].map(
       ([name, fn]) => [name, logicalIdOf(stack, fn)],
     ),
   );
@@ -240,7 +245,7 @@ describe("the generation state machine", () => {
     expect((state("Submit").Parameters as { Payload: Record<string, unknown> }).Payload["redriveCount.$"]).toBe("$$.Execution.RedriveCount");
   });
 
-  it("lets only AwaitRedrive's, AwaitVideo's and KlingCallback's functions fail or resume a token, the ledger's hand-over functions only wake a waiter, Diagnose none (SendTask* exist on '*' only)", () => {
+  it("lets only AwaitRedrive's, AwaitVideo's and KlingCallback's functions fail or resume a token, the ledger's hand-over functions (its reconciliation too) only wake a waiter, Diagnose none (SendTask* exist on '*' only)", () => {
     const roleOf = (name: string) =>
       (template.findResources("AWS::Lambda::Function")[functionIds[name] ?? ""]?.Properties.Role as { "Fn::GetAtt": string[] })["Fn::GetAtt"][0];
     const policiesOf = (role: string | undefined) =>
@@ -260,7 +265,7 @@ describe("the generation state machine", () => {
       new Set(["await-redrive", "await-video", "kling-callback"].map((name) => ({ Ref: roleOf(name) }))),
     );
     const wakesWaiters = policies.find((policy) => !JSON.stringify(policy).includes("states:SendTaskFailure"));
-    expect(new Set(wakesWaiters?.Properties.Roles)).toEqual(new Set(["wait-for-slot", "poll", "release-slot"].map((name) => ({ Ref: roleOf(name) }))));
+    expect(new Set(wakesWaiters?.Properties.Roles)).toEqual(new Set(["wait-for-slot", "poll", "release-slot", "reconcile-ledger"].map((name) => ({ Ref: roleOf(name) }))));
     expect(roleOf("await-redrive")).not.toBe(roleOf("diagnose"));
     expect(policiesOf(roleOf("diagnose")).filter(sendsTaskResponses)).toEqual([]);
     const diagnoseRole = template.findResources("AWS::IAM::Role")[roleOf("diagnose") ?? ""];
@@ -370,7 +375,7 @@ describe("the generation state machine", () => {
     for (const [name, body] of Object.entries(definition.States)) {
       expect(body.Comment, name).toEqual(expect.any(String));
     }
-    expect(definition.TimeoutSeconds).toBe(420 * 60);
+    expect(definition.TimeoutSeconds).toBe(450 * 60);
   });
 });
 

@@ -60,7 +60,7 @@ describe("an execution timeout a generation could reach after Submit", () => {
     const app = new App({ context: { "aws:cdk:bundling-stacks": [], executionTimeoutMinutes: "60" } });
     expect(() => new KlingPipelineStack(app, "KlingPipeline")).toThrow("executionTimeoutMinutes (60 min = 3600 s) is shorter than the longest a generation can take");
     expect(() => resolvePipelineConfig({ pollSchedule: { firstPollShare: 0.85, intervalShare: 0.05, minSeconds: 5, maxSeconds: 60, deadlineSeconds: 10_000 } })).toThrow(
-      /executionTimeoutMinutes \(420 min = 25200 s\) is shorter .* or lower .*pollSchedule\.deadlineSeconds/,
+      /executionTimeoutMinutes \(450 min = 27000 s\) is shorter .* or lower .*pollSchedule\.deadlineSeconds/,
     );
     // The queue deadline as well: a long wait for a slot leaves less time after Submit.
     expect(() => resolvePipelineConfig({ slotQueue: { parkSeconds: 900, deadlineSeconds: 10_000 } })).toThrow(/slotQueue\.deadlineSeconds/);
@@ -83,22 +83,29 @@ describe("an execution timeout a generation could reach after Submit", () => {
 });
 
 describe("the worst case", () => {
-  /** A Task at its longest, read from the template alone: its Retry blocks and its function's Timeout. */
-  const fromTemplate = (stateName: string, functionName: string) => {
+  /** The errors of Kling's own answers: an attempt they end lasts no longer than the Kling calls before them. */
+  const klingAnswers = new Set<string>([...RETRY_POLICIES.rateLimited.errors, ...RETRY_POLICIES.concurrencyLimited.errors, ...RETRY_POLICIES.serverError.errors]);
+  /**
+   * A Task at its longest, read from the template alone: its Retry blocks and its function's
+   * Timeout; an attempt a retrier of Kling's answers takes, at most `klingAttemptSeconds`.
+   */
+  const fromTemplate = (stateName: string, functionName: string, klingAttemptSeconds?: number) => {
     const state = definition.States[stateName];
-    const retriers = (state?.Retry ?? []) as Retrier[];
+    const retriers = (state?.Retry ?? []) as (Retrier & { ErrorEquals: string[] })[];
     const fn = template.Resources[functionIds[functionName] ?? ""];
     const timeout = (fn?.Properties as { Timeout: number }).Timeout;
     let seconds = timeout;
-    for (const { IntervalSeconds = 1, MaxAttempts = 3, BackoffRate = 2, MaxDelaySeconds = Number.POSITIVE_INFINITY } of retriers) {
-      for (let retry = 0; retry < MaxAttempts; retry++) seconds += timeout + Math.min(IntervalSeconds * BackoffRate ** retry, MaxDelaySeconds);
+    for (const { ErrorEquals, IntervalSeconds = 1, MaxAttempts = 3, BackoffRate = 2, MaxDelaySeconds = Number.POSITIVE_INFINITY } of retriers) {
+      const attempt = ErrorEquals.every((name) => klingAnswers.has(name)) ? Math.min(klingAttemptSeconds ?? timeout, timeout) : timeout;
+      for (let retry = 0; retry < MaxAttempts; retry++) seconds += attempt + Math.min(IntervalSeconds * BackoffRate ** retry, MaxDelaySeconds);
     }
     return seconds;
   };
 
-  it("counts each Task's every retry at its function's timeout, as the template declares them", () => {
+  it("counts each Task's every retry at its function's timeout, as the template declares them (Archive's retries of Kling's answers at one Kling call)", () => {
     const parts = Object.fromEntries(generationWorstCase(resolvePipelineConfig()).map((part) => [part.state, part.seconds]));
-    expect(parts.Archive).toBe(fromTemplate("Archive", "archive"));
+    const klingCall = (template.Resources[functionIds["check-credits"] ?? ""]?.Properties as { Timeout: number }).Timeout;
+    expect(parts.Archive).toBe(fromTemplate("Archive", "archive", klingCall));
     expect(parts.Submit).toBe(fromTemplate("Submit", "submit"));
     expect(parts.CheckCredits).toBe(fromTemplate("CheckCredits", "check-credits"));
     expect(parts.ReleaseSlot).toBe(fromTemplate("ReleaseSlot", "release-slot"));
@@ -110,8 +117,8 @@ describe("the worst case", () => {
   it("reads the retry table the workflow applies: every Task's Retry blocks are the table's policies, in order", () => {
     for (const [stateName, policies] of Object.entries(GENERATION_STATE_RETRIES)) {
       const retriers = (definition.States[stateName]?.Retry ?? []) as Retrier[];
-      // WaitForSlot's first retrier is its park's own (States.Timeout), which the budget counts apart.
-      const declared = stateName === "WaitForSlot" ? retriers.slice(1) : retriers;
+      // WaitForSlot's and BackToQueue's first retrier is their park's own (States.Timeout), which the budget counts apart.
+      const declared = stateName === "WaitForSlot" || stateName === "BackToQueue" ? retriers.slice(1) : retriers;
       expect(declared.map((retrier) => retrier.MaxAttempts), stateName).toEqual(policies.map((name) => RETRY_POLICIES[name].maxAttempts));
     }
   });
