@@ -7,6 +7,7 @@ import { Duration, Stack } from "aws-cdk-lib";
 import type { IAlarmAction } from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import { type ITopic, Topic } from "aws-cdk-lib/aws-sns";
+import { Queue } from "aws-cdk-lib/aws-sqs";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { type IKey, Key } from "aws-cdk-lib/aws-kms";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
@@ -316,6 +317,8 @@ export class KlingVideoPipeline extends Construct {
       oldestWaiterAlarmSeconds: Math.round(config.slotQueue.deadlineSeconds / 2),
       alarmActions: [new SnsAction(this.alarmTopic), ...(alarmActions ?? [])],
       ...(config.scheduledRedrive ? { scheduledRedrive: { everyMinutes: config.scheduledRedrive.everyMinutes, maxRedrives: config.maxScheduledRedrives } } : {}),
+      // Every queue the pipeline makes is a dead-letter queue (requester notifications, batch rules, ...): each gets its alarm.
+      deadLetterQueues: this.node.findAll().filter((construct): construct is Queue => construct instanceof Queue),
     });
 
     suppressAcceptedFindings(this);

@@ -18,6 +18,7 @@ import {
   Stats,
   TreatMissingData,
 } from "aws-cdk-lib/aws-cloudwatch";
+import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import type { StateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
 import { CALLBACK_METRIC, DIMENSION, DIMENSION_SETS, METRIC, METRICS_NAMESPACE, REDRIVE_METRIC } from "../lambdas/observability/catalog";
@@ -35,6 +36,8 @@ interface PipelineObservabilityProps {
   readonly alarmActions?: readonly IAlarmAction[];
   /** The scheduled redrive's period, when it runs: an alarm for failures it leaves failed. */
   readonly scheduledRedrive?: { readonly everyMinutes: number; readonly maxRedrives: number };
+  /** The pipeline's dead-letter queues: a message in one is a delivery given up, each gets an alarm. */
+  readonly deadLetterQueues?: readonly IQueue[];
 }
 
 const PERIOD = Duration.minutes(5);
@@ -48,6 +51,8 @@ export class PipelineObservability extends Construct {
   readonly oldestWaiterAlarm: Alarm;
   /** A failure that passes by itself is still failed after the scheduled redrive's last redrive; undefined without the schedule. */
   readonly generationsLeftFailedAlarm: Alarm | undefined;
+  /** One for each dead-letter queue: it holds a message. */
+  readonly deadLetterAlarms: readonly Alarm[];
 
   // Longer than 60 lines: a flat list of alarms and dashboard widgets, each a few declarative lines.
   constructor(scope: Construct, id: string, props: PipelineObservabilityProps) {
@@ -147,12 +152,28 @@ export class PipelineObservability extends Construct {
         })
       : undefined;
 
+    this.deadLetterAlarms = (props.deadLetterQueues ?? []).map(
+      (queue) =>
+        new Alarm(this, `DeadLetters${queue.node.scope?.node.id ?? queue.node.id}`, {
+          alarmDescription:
+            `The dead-letter queue ${queue.node.path} holds a message: a delivery (an event to its target, or an invocation) was given up after its retries. ` +
+            "Read the message (its attributes carry the error), fix the cause, then send it again or act on it by hand.",
+          metric: queue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: Stats.MAXIMUM }),
+          threshold: 1,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          evaluationPeriods: 1,
+          // SQS sends its metrics every few minutes while the queue exists: no reading is no message.
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+    );
+
     const alarms = [
       this.unrecoverableFailureAlarm,
       this.creditsLowAlarm,
       this.executionsTimedOutAlarm,
       this.oldestWaiterAlarm,
       ...(this.generationsLeftFailedAlarm ? [this.generationsLeftFailedAlarm] : []),
+      ...this.deadLetterAlarms,
     ];
     for (const alarm of alarms) alarm.addAlarmAction(...(props.alarmActions ?? []));
 
