@@ -7,10 +7,10 @@ import { Duration, Stack } from "aws-cdk-lib";
 import type { IAlarmAction } from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import { type ITopic, Topic } from "aws-cdk-lib/aws-sns";
+import { Queue } from "aws-cdk-lib/aws-sqs";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { type IKey, Key } from "aws-cdk-lib/aws-kms";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
-import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { type CfnSecret, type ISecret, Secret } from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
@@ -335,10 +335,8 @@ export class KlingVideoPipeline extends Construct {
       oldestWaiterAlarmSeconds: Math.round(config.slotQueue.deadlineSeconds / 2),
       alarmActions: [new SnsAction(this.alarmTopic), ...(alarmActions ?? [])],
       ...(config.scheduledRedrive ? { scheduledRedrive: { everyMinutes: config.scheduledRedrive.everyMinutes, maxRedrives: config.maxScheduledRedrives } } : {}),
-      endedExecutionDeadLetters: {
-        release: requireQueue(this.ledger.releaseDeadLetterQueue),
-        notify: this.requesterNotifications.deadLetterQueue,
-      },
+      // Every queue the pipeline makes is a dead-letter queue (requester notifications, batch rules, ...): each gets its alarm.
+      deadLetterQueues: this.node.findAll().filter((construct): construct is Queue => construct instanceof Queue),
     });
 
     suppressAcceptedFindings(this);
@@ -382,9 +380,4 @@ export class KlingVideoPipeline extends Construct {
     (secret.node.defaultChild as CfnSecret).addPropertyDeletionOverride("GenerateSecretString");
     return secret;
   }
-}
-
-function requireQueue(queue: IQueue | undefined): IQueue {
-  if (!queue) throw new Error("the ended-executions rule's release has no dead-letter queue");
-  return queue;
 }

@@ -7,7 +7,7 @@ import * as z from "zod";
 import type { Node } from "constructs";
 import { downloadHostSchema } from "../lambdas/archive/settings";
 import { minNotAboveMax, pollPaceShape, pollScheduleSchema } from "../lambdas/common/config";
-import { CALLBACK_DEFAULTS, DEFAULTS, DOWNLOAD_DEFAULTS, EXECUTION_LOG_DEFAULTS, SCHEDULED_REDRIVE_DEFAULTS } from "../lambdas/common/settings";
+import { CALLBACK_DEFAULTS, DEFAULTS, DOWNLOAD_DEFAULTS, EXECUTION_LOG_DEFAULTS, NONCURRENT_VERSION_DAYS, SCHEDULED_REDRIVE_DEFAULTS } from "../lambdas/common/settings";
 import { slotQueueSchema } from "../lambdas/ledger/config";
 import { timeBudgetProblem } from "./time-budget";
 import { MODEL_NAMES } from "../lambdas/schemas/models";
@@ -223,17 +223,19 @@ export const pipelineConfigSchema = z.object({
         })
         .optional(),
       expireAfterDays: z.number().int().min(1).optional(),
+      noncurrentVersionDays: z.number().int().min(1).default(NONCURRENT_VERSION_DAYS),
     })
     .refine((archive) => !archive.transition || !archive.expireAfterDays || archive.expireAfterDays > archive.transition.afterDays, {
       message: "expireAfterDays must come after transition.afterDays",
     })
-    .default({ ...DEFAULTS.videoArchive, ...DOWNLOAD_DEFAULTS })
+    .default({ ...DEFAULTS.videoArchive, ...DOWNLOAD_DEFAULTS, noncurrentVersionDays: NONCURRENT_VERSION_DAYS })
     .describe(
       "the video bucket: `linkSeconds` is how long a link GET /generations/{id} hands out works (at most 604800, 7 days); " +
         "`archiveWatermarked` keeps Kling's watermarked copy too; a download with no byte for `downloadStallMs` is retried; " +
         "Archive downloads only the URLs Kling's own answer for the task gives, over https from `downloadHosts` (a host, or `*.` and a domain; " +
         "default Kling's CDN, `*.klingai.com`), follows no redirect to another host, and refuses a video past `maxVideoBytes` (default 1 GiB); " +
-        '`transition` (`{"storageClass": "GLACIER_IR", "afterDays": 90}`) moves videos to a colder class and `expireAfterDays` deletes them (none by default: kept for good)',
+        '`transition` (`{"storageClass": "GLACIER_IR", "afterDays": 90}`) moves videos to a colder class and `expireAfterDays` deletes them (none by default: kept for good); ' +
+        "the bucket keeps versions, and a replaced or deleted one for `noncurrentVersionDays`",
     ),
 });
 

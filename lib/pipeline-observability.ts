@@ -32,12 +32,12 @@ interface PipelineObservabilityProps {
   readonly alarms: PipelineConfig["alarms"];
   /** The oldest generation waiting for a Kling slot has waited this long: the queue is not draining. */
   readonly oldestWaiterAlarmSeconds: number;
-  /** The dead-letter queues of the two targets of the rule on ended executions: ReleaseSlot's and NotifyRequester's. */
-  readonly endedExecutionDeadLetters: { readonly release: IQueue; readonly notify: IQueue };
   /** What each alarm does when it goes off (an SNS topic, for example). Default: nothing. */
   readonly alarmActions?: readonly IAlarmAction[];
   /** The scheduled redrive's period, when it runs: an alarm for failures it leaves failed. */
   readonly scheduledRedrive?: { readonly everyMinutes: number; readonly maxRedrives: number };
+  /** The pipeline's dead-letter queues: a message in one is a delivery given up, each gets an alarm. */
+  readonly deadLetterQueues?: readonly IQueue[];
 }
 
 const PERIOD = Duration.minutes(5);
@@ -51,9 +51,8 @@ export class PipelineObservability extends Construct {
   readonly oldestWaiterAlarm: Alarm;
   /** A failure that passes by itself is still failed after the scheduled redrive's last redrive; undefined without the schedule. */
   readonly generationsLeftFailedAlarm: Alarm | undefined;
-  /** A message in ReleaseSlot's or NotifyRequester's dead-letter queue: an ended execution not released, a requester not notified. */
-  readonly releaseDeadLettersAlarm: Alarm;
-  readonly notifyDeadLettersAlarm: Alarm;
+  /** One for each dead-letter queue: it holds a message. */
+  readonly deadLetterAlarms: readonly Alarm[];
 
   // Longer than 60 lines: a flat list of alarms and dashboard widgets, each a few declarative lines.
   constructor(scope: Construct, id: string, props: PipelineObservabilityProps) {
@@ -152,27 +151,19 @@ export class PipelineObservability extends Construct {
           treatMissingData: TreatMissingData.NOT_BREACHING,
         })
       : undefined;
-    const deadLettersAlarm = (id: string, queue: IQueue, alarmDescription: string) =>
-      new Alarm(this, id, {
-        alarmDescription,
-        metric: queue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: Stats.MAXIMUM }),
-        threshold: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      });
-    this.releaseDeadLettersAlarm = deadLettersAlarm(
-      "ReleaseDeadLetters",
-      props.endedExecutionDeadLetters.release,
-      "An ended generation's status-change event could not be handed to ReleaseSlot, or its release kept failing: " +
-        "what it held in the account ledger waits for the next reconciliation run (ReconcileLedger's log). Read the " +
-        "message for the execution and the error (README, Runbook), then delete it.",
-    );
-    this.notifyDeadLettersAlarm = deadLettersAlarm(
-      "NotifyDeadLetters",
-      props.endedExecutionDeadLetters.notify,
-      "A requester's notification was given up (its callbackUrl kept failing, or the event could not be handed to " +
-        "NotifyRequester): the message names the execution; the outcome is still in GET /generations/{id} (README, Runbook).",
+    this.deadLetterAlarms = (props.deadLetterQueues ?? []).map(
+      (queue) =>
+        new Alarm(this, `DeadLetters${queue.node.scope?.node.id ?? queue.node.id}`, {
+          alarmDescription:
+            `The dead-letter queue ${queue.node.path} holds a message: a delivery (an event to its target, or an invocation) was given up after its retries. ` +
+            "Read the message (its attributes carry the error), fix the cause, then send it again or act on it by hand.",
+          metric: queue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: Stats.MAXIMUM }),
+          threshold: 1,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          evaluationPeriods: 1,
+          // SQS sends its metrics every few minutes while the queue exists: no reading is no message.
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
     );
 
     const alarms = [
@@ -181,8 +172,7 @@ export class PipelineObservability extends Construct {
       this.executionsTimedOutAlarm,
       this.oldestWaiterAlarm,
       ...(this.generationsLeftFailedAlarm ? [this.generationsLeftFailedAlarm] : []),
-      this.releaseDeadLettersAlarm,
-      this.notifyDeadLettersAlarm,
+      ...this.deadLetterAlarms,
     ];
     for (const alarm of alarms) alarm.addAlarmAction(...(props.alarmActions ?? []));
 

@@ -1,8 +1,9 @@
 /**
  * The video bucket: where Archive keeps every finished video (Kling purges its own copy 30 days
- * after the task). Created here (encrypted, public access blocked, TLS only, versioned off: each
- * key is written once with verified bytes) or passed in. Only Archive may write to it; only the
- * API may read from it, to sign links.
+ * after the task). Created here (encrypted, public access blocked, TLS only, versioned: a video
+ * overwritten or deleted by mistake can be restored for `noncurrentVersionDays`) or passed in.
+ * Only Archive may write to it, no one may delete a version for good; only the API may read from
+ * it, to sign links.
  */
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import { AnyPrincipal, Effect, type IGrantable, type IRole, PolicyStatement } from "aws-cdk-lib/aws-iam";
@@ -32,7 +33,7 @@ export class VideoArchive extends Construct {
       this.createdBucket = undefined;
       return;
     }
-    const { transition, expireAfterDays } = props.config;
+    const { transition, expireAfterDays, noncurrentVersionDays } = props.config;
     const videoRule: LifecycleRule = {
       id: "Videos",
       prefix: ARCHIVE_PREFIXES.videos,
@@ -46,10 +47,15 @@ export class VideoArchive extends Construct {
       enforceSSL: true,
       // The videos are the pipeline's only copy once Kling has purged its own.
       removalPolicy: RemovalPolicy.RETAIN,
+      versioned: true,
       lifecycleRules: [
         { id: "AbortIncompleteUploads", abortIncompleteMultipartUploadAfter: LEFTOVERS_AFTER },
-        { id: "IncomingLeftovers", prefix: ARCHIVE_PREFIXES.incoming, expiration: LEFTOVERS_AFTER },
+        // Archive deletes each incoming object once copied: its old version goes a day later too.
+        { id: "IncomingLeftovers", prefix: ARCHIVE_PREFIXES.incoming, expiration: LEFTOVERS_AFTER, noncurrentVersionExpiration: LEFTOVERS_AFTER },
         ...(transition || expireAfterDays ? [videoRule] : []),
+        { id: "NoncurrentVersions", noncurrentVersionExpiration: Duration.days(noncurrentVersionDays) },
+        // A delete marker whose versions have all expired marks nothing.
+        { id: "ExpiredDeleteMarkers", expiredObjectDeleteMarker: true },
       ],
     });
     this.bucket = this.createdBucket;
@@ -73,6 +79,17 @@ export class VideoArchive extends Construct {
         actions: ["s3:PutObject", "s3:DeleteObject"],
         resources: [this.bucket.arnForObjects("*")],
         conditions: { ArnNotEquals: { "aws:PrincipalArn": role.roleArn } },
+      }),
+    );
+    // A version deleted for good may be a video lost: only the lifecycle rules remove versions
+    // (an operator who must erase one changes this policy first).
+    this.createdBucket?.addToResourcePolicy(
+      new PolicyStatement({
+        sid: "NoVersionDeletedForGood",
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ["s3:DeleteObjectVersion"],
+        resources: [this.bucket.arnForObjects("*")],
       }),
     );
   }

@@ -105,6 +105,13 @@ export const EXECUTION_LOG_DEFAULTS = { level: "ERROR", includeExecutionData: fa
  */
 export const SCHEDULED_REDRIVE_DEFAULTS = { everyMinutes: 30, lookBackHours: 48 } as const;
 
+/**
+ * How long the video bucket keeps a replaced or deleted version of an object: the time to notice
+ * an overwrite or a delete and restore the only copy (after Kling's own is purged). Synthesis alone
+ * reads it (no bundle carries it).
+ */
+export const NONCURRENT_VERSION_DAYS = 30;
+
 /** The environment variables of completion by Kling's callback, set only with callbacks on. */
 export const CALLBACK_ENV = {
   /** The base of the callback URL Submit gives Kling; Poll reads it as "callbacks are on". */

@@ -52,8 +52,9 @@ describe("the KlingVideoPipeline construct", () => {
     expect(full.callbacks).toBeDefined();
     expect(lean.callbacks).toBeUndefined();
     template.resourceCountIs("AWS::CloudWatch::Dashboard", 2);
-    // Seven each; the one given alarmActions notifies its own alarm topic and the on-call topic.
-    template.resourceCountIs("AWS::CloudWatch::Alarm", 14);
+    // Five each, and one for each dead-letter queue (the requester notifications' and ReleaseSlot's of both, the batch rules' of one); the
+    // one given alarmActions notifies its own alarm topic and the on-call topic.
+    template.resourceCountIs("AWS::CloudWatch::Alarm", 15);
     template.resourceCountIs("AWS::SNS::Topic", 3);
 
     const variables = (name: string) =>

@@ -122,8 +122,10 @@ describe("the alarms", () => {
     vi.unstubAllEnvs();
   });
 
-  it("are seven: unrecoverable failure rate, credits below the threshold, executions timing out, the oldest waiter for a slot, generations left failed after the scheduled redrive, and one per dead-letter queue of the ended-executions rule", () => {
-    expect(resourcesOfType("AWS::CloudWatch::Alarm")).toHaveLength(7);
+  it("are these: unrecoverable failure rate, credits below the threshold, executions timing out, the oldest waiter for a slot, generations left failed after the scheduled redrive, and one for each dead-letter queue", () => {
+    const queues = resourcesOfType("AWS::SQS::Queue");
+    expect(queues.length).toBeGreaterThanOrEqual(2);
+    expect(resourcesOfType("AWS::CloudWatch::Alarm")).toHaveLength(5 + queues.length);
 
     const unrecoverable = alarmReading(METRIC.generationsFailed);
     expect(unrecoverable).toMatchObject({ Threshold: 10, ComparisonOperator: "GreaterThanThreshold" });
@@ -147,6 +149,17 @@ describe("the alarms", () => {
       ComparisonOperator: "GreaterThanThreshold",
       TreatMissingData: "notBreaching",
     });
+  });
+
+  it("on each dead-letter queue (every queue of the stack is one) goes off at its first message, notifying the alarm topic", () => {
+    const queues = resourcesOfType("AWS::SQS::Queue");
+    const queueAlarms = resourcesOfType("AWS::CloudWatch::Alarm").filter(({ properties }) => properties.MetricName === "ApproximateNumberOfMessagesVisible");
+    const watched = queueAlarms.map(({ properties }) => {
+      expect(properties).toMatchObject({ Namespace: "AWS/SQS", Threshold: 1, ComparisonOperator: "GreaterThanOrEqualToThreshold", Statistic: "Maximum" });
+      expect(properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^PipelineAlarms/) }]);
+      return JSON.stringify(properties.Dimensions);
+    });
+    expect(watched.sort()).toEqual(queues.map(({ id }) => JSON.stringify([{ Name: "QueueName", Value: { "Fn::GetAtt": [id, "QueueName"] } }])).sort());
   });
 
   it("on executions timing out reads Step Functions' ExecutionsTimedOut of both state machines", () => {

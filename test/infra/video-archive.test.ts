@@ -12,7 +12,7 @@ let apiRoleId: string;
 
 beforeAll(() => {
   const { stack, template: json } = synthesizePipeline({
-    videoArchive: { transition: { storageClass: "GLACIER_IR", afterDays: 90 }, expireAfterDays: 365, linkSeconds: 600 },
+    videoArchive: { transition: { storageClass: "GLACIER_IR", afterDays: 90 }, expireAfterDays: 365, linkSeconds: 600, noncurrentVersionDays: 45 },
   });
   template = Template.fromJSON(json);
   bucketId = logicalIdOf(stack, stack.pipeline.videoArchive.bucket);
@@ -70,9 +70,37 @@ describe("the video bucket", () => {
       LifecycleConfiguration: {
         Rules: [
           { Id: "AbortIncompleteUploads", Status: "Enabled", AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
-          { Id: "IncomingLeftovers", Status: "Enabled", Prefix: "incoming/", ExpirationInDays: 1 },
+          { Id: "IncomingLeftovers", Status: "Enabled", Prefix: "incoming/", ExpirationInDays: 1, NoncurrentVersionExpiration: { NoncurrentDays: 1 } },
           { Id: "Videos", Status: "Enabled", Prefix: "videos/", ExpirationInDays: 365, Transitions: [{ StorageClass: "GLACIER_IR", TransitionInDays: 90 }] },
+          { Id: "NoncurrentVersions", Status: "Enabled", NoncurrentVersionExpiration: { NoncurrentDays: 45 } },
+          { Id: "ExpiredDeleteMarkers", Status: "Enabled", ExpiredObjectDeleteMarker: true },
         ],
+      },
+    });
+  });
+
+  it("keeps versions, so a video overwritten or deleted by mistake can be restored, and keeps a replaced one 30 days by default", () => {
+    template.hasResourceProperties("AWS::S3::Bucket", { VersioningConfiguration: { Status: "Enabled" } });
+    const { template: json } = synthesizePipeline();
+    Template.fromJSON(json).hasResourceProperties("AWS::S3::Bucket", {
+      VersioningConfiguration: { Status: "Enabled" },
+      LifecycleConfiguration: { Rules: Match.arrayWith([{ Id: "NoncurrentVersions", Status: "Enabled", NoncurrentVersionExpiration: { NoncurrentDays: 30 } }]) },
+    });
+  });
+
+  it("lets no one delete a version for good: only the lifecycle rules remove versions", () => {
+    template.hasResourceProperties("AWS::S3::BucketPolicy", {
+      Bucket: { Ref: bucketId },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Sid: "NoVersionDeletedForGood",
+            Effect: "Deny",
+            Principal: { AWS: "*" },
+            Action: "s3:DeleteObjectVersion",
+            Resource: { "Fn::Join": ["", [{ "Fn::GetAtt": [bucketId, "Arn"] }, "/*"]] },
+          },
+        ]),
       },
     });
   });
