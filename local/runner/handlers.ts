@@ -17,6 +17,7 @@ import { type NotifyPorts, notifyRequesterHandler } from "#lambdas/notify-reques
 import { priceBatchHandler } from "#lambdas/price-batch/handler";
 import { reconcileLedgerHandler } from "#lambdas/reconcile-ledger/handler";
 import type { ExecutionStatuses } from "#lambdas/reconcile-ledger/execution-statuses";
+import type { LedgerInFlight } from "#lambdas/ledger/in-flight";
 import type { BatchFunctionName } from "#lib/batch-workflow";
 import type { GenerationFunctionName } from "#lib/pipeline-function";
 
@@ -32,7 +33,7 @@ export type LocalFunctionName = GenerationFunctionName | BatchFunctionName | "no
 export function localHandlers(
   ports: HandlerPorts,
   notifyPorts: NotifyPorts,
-  executions: () => ExecutionStatuses,
+  reconcilePorts: { readonly inFlight: () => LedgerInFlight; readonly executions: () => ExecutionStatuses },
 ): Readonly<Record<LocalFunctionName, LambdaHandler>> {
   return {
     validate: validateHandler(ports),
@@ -50,6 +51,6 @@ export function localHandlers(
     "record-batch-item": recordBatchItem,
     "summarize-batch": summarizeBatch,
     "notify-requester": notifyRequesterHandler(notifyPorts),
-    "reconcile-ledger": reconcileLedgerHandler({ ...ports, executions }),
+    "reconcile-ledger": reconcileLedgerHandler({ ...ports, ...reconcilePorts }),
   };
 }
