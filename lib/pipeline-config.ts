@@ -7,7 +7,7 @@ import * as z from "zod";
 import type { Node } from "constructs";
 import { downloadHostSchema } from "../lambdas/archive/settings";
 import { minNotAboveMax, pollPaceShape, pollScheduleSchema } from "../lambdas/common/config";
-import { CALLBACK_DEFAULTS, DEFAULTS, DOWNLOAD_DEFAULTS, EXECUTION_LOG_DEFAULTS, NONCURRENT_VERSION_DAYS, SCHEDULED_REDRIVE_DEFAULTS } from "../lambdas/common/settings";
+import { CALLBACK_DEFAULTS, DEFAULTS, DOWNLOAD_DEFAULTS, EXECUTION_LOG_DEFAULTS, NONCURRENT_VERSION_DAYS, RECONCILIATION_DEFAULTS, SCHEDULED_REDRIVE_DEFAULTS } from "../lambdas/common/settings";
 import { slotQueueSchema } from "../lambdas/ledger/config";
 import { timeBudgetProblem } from "./time-budget";
 import { MODEL_NAMES } from "../lambdas/schemas/models";
@@ -159,7 +159,7 @@ export const pipelineConfigSchema = z.object({
     ),
   ledgerReconciliation: z
     .object({ everyMinutes: z.number().int().min(1).max(1440), maxExecutionsPerRun: z.number().int().min(1).max(2000) })
-    .default({ ...DEFAULTS.ledgerReconciliation })
+    .default({ ...RECONCILIATION_DEFAULTS })
     .describe(
       "every `everyMinutes` a Lambda frees what the account ledger still holds (slots, queue places, credit reservations) for generations that have ended " +
         "(DescribeExecution), when their release and the status-change backstop were both lost; one run asks about at most `maxExecutionsPerRun` executions, the oldest first",

@@ -40,19 +40,13 @@ const callbackSecretSchema = z
     previousCapabilityKeyUntil: z.iso.datetime({ offset: true }).optional(),
     klingSigningSecret: z.string().startsWith("whsec_").optional(),
   })
-  .refine((secret) => (secret.previousCapabilityKey === undefined) === (secret.previousCapabilityKeyUntil === undefined), {
-    message: "previousCapabilityKey and previousCapabilityKeyUntil go together",
-    path: ["previousCapabilityKeyUntil"],
-  });
+  .refine((secret) => !secret.previousCapabilityKey === !secret.previousCapabilityKeyUntil, { path: ["previousCapabilityKeyUntil"] });
 
 /** The keys a callback URL's token may be made with at `nowMs`: the current one, the next one, and the previous one until its time. */
 export function acceptedCapabilityKeys(secrets: CallbackSecrets, nowMs: number): string[] {
-  const previousUntil = secrets.previousCapabilityKeyUntil === undefined ? Number.NaN : Date.parse(secrets.previousCapabilityKeyUntil);
-  return [
-    secrets.capabilityKey,
-    ...(secrets.nextCapabilityKey === undefined ? [] : [secrets.nextCapabilityKey]),
-    ...(secrets.previousCapabilityKey !== undefined && nowMs <= previousUntil ? [secrets.previousCapabilityKey] : []),
-  ];
+  // An absent time parses as NaN, which no time is at or before.
+  const previous = nowMs <= Date.parse(secrets.previousCapabilityKeyUntil ?? "") ? secrets.previousCapabilityKey : undefined;
+  return [secrets.capabilityKey, secrets.nextCapabilityKey, previous].filter((key) => key !== undefined);
 }
 
 export const LOCAL_CALLBACK_SECRET_VARIABLES = {
@@ -76,10 +70,7 @@ async function readSecret(secretsManager: SecretsManagerClient, arn: string): Pr
   const result = callbackSecretSchema.safeParse(parsed);
   if (!result.success) {
     // Only the fields' paths: never the value.
-    throw new Error(
-      `the callback secret ${arn} is not {"capabilityKey": "<32 characters or more>", "nextCapabilityKey"?: "<32 or more>", "previousCapabilityKey"?: "<32 or more>", ` +
-        `"previousCapabilityKeyUntil"?: "<ISO 8601 time>", "klingSigningSecret"?: "whsec_..."}: ${result.error.issues.map((issue) => issue.path.join(".") || "value").join(", ")}`,
-    );
+    throw new Error(`the callback secret ${arn} is not as README, Callbacks says (capabilityKey of 32 characters or more, ...): ${result.error.issues.map((issue) => issue.path.join(".") || "value").join(", ")}`);
   }
   return result.data;
 }

@@ -27,8 +27,6 @@ export const DEFAULTS = {
   apiAuthorization: "iam",
   apiThrottling: { rateLimit: 10, burstLimit: 20 },
   maxScheduledRedrives: 2,
-  /** The ledger's reconciliation: a lost release holds a slot at most about this long. */
-  ledgerReconciliation: { everyMinutes: 10, maxExecutionsPerRun: 200 },
   logLevel: "INFO",
   alarms: { creditsBelow: 100, unrecoverableFailurePercent: 10 },
   /** How long the notifier waits for a requester's callbackUrl to answer, from connecting to the status line. */
@@ -41,6 +39,13 @@ export const DEFAULTS = {
     downloadStallMs: 30_000,
   },
 } as const;
+
+/**
+ * The default schedule of the ledger's reconciliation (lambdas/reconcile-ledger): a release lost
+ * with its backstop holds a slot at most about `everyMinutes`. A constant of its own: only
+ * synthesis reads it (the rule's input carries the bound to the function).
+ */
+export const RECONCILIATION_DEFAULTS = { everyMinutes: 10, maxExecutionsPerRun: 200 } as const;
 
 /**
  * The defaults of completion by Kling's callback, beside the poll schedule's (a constant of

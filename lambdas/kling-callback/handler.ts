@@ -139,7 +139,7 @@ function mayQuery(ports: KlingCallbackPorts, externalTaskId: string): Promise<bo
 async function confirmingQuery(ports: KlingCallbackPorts, externalTaskId: string, kind: KlingTaskKind, taskId: string): Promise<Task | undefined> {
   for (let attempt = 1; ; attempt++) {
     if (!(await mayQuery(ports, externalTaskId))) {
-      if (attempt > 1) throw new Error(`the confirming query of task ${taskId} failed and the task's limit of ${ports.callbacks.confirmingQueriesPerMinute()} a minute allows no other now`);
+      if (attempt > 1) throw new Error("the confirming query failed, and the task's query limit allows no other now");
       return undefined;
     }
     try {
@@ -170,10 +170,7 @@ async function actOnHint(ports: KlingCallbackPorts, externalTaskId: string, hint
   }
   const answer = await confirmingQuery(ports, externalTaskId, wait.task.kind, wait.task.taskId);
   if (!answer) {
-    logger().warn("callback not confirmed: the task's confirming queries reached their limit this minute; the fallback poll ends the wait", {
-      taskId: wait.task.taskId,
-      perMinute: ports.callbacks.confirmingQueriesPerMinute(),
-    });
+    logger().warn("callback not confirmed: the task's confirming queries reached their limit", { taskId: wait.task.taskId });
     return;
   }
   const end = taskEndOf(answer);

@@ -27,8 +27,6 @@ import {
 import { type AdmissionState, afterRefusal, effectiveLimit, probedLimit } from "./effective-limit";
 import type {
   CreditReservation,
-  InFlight,
-  InFlightEntry,
   Ledger,
   LedgerHoldings,
   NotificationClaim,
@@ -45,12 +43,13 @@ export const LEDGER_KEY_ATTRIBUTES = { partitionKey: "pk", sortKey: "sk" } as co
 /** The attribute DynamoDB's time to live reads (epoch seconds): the stack's table enables it. */
 export const LEDGER_EXPIRY_ATTRIBUTE = "expiresAt";
 
-/** The slots item: holders and the effective limit (a test clears the limit it learnt between its cases). */
+/** The slots item: holders (`{redriveCount, acquiredAt}` by execution ARN) and the effective limit (a test clears the limit it learnt between its cases); in-flight.ts reads it too. */
 export const SLOTS_KEY = { pk: "slots", sk: "holders" } as const;
 const notificationKey = (id: string) => ({ pk: `requester-notification#${id}`, sk: "delivery" });
 const NOTIFICATION_STATES = { sending: "sending", delivered: "delivered" } as const;
 export const epochSeconds = (ms: number) => Math.ceil(ms / 1000);
-const CREDITS_KEY = { pk: "credits", sk: "reservations" } as const;
+/** The credits item (its `reservations` map: `{units, reservedAt}` by execution ARN, and `reservedUnits`); in-flight.ts reads it too. */
+export const CREDITS_KEY = { pk: "credits", sk: "reservations" } as const;
 const QUEUE_PARTITION = "slot-queue";
 
 /** Sort keys order as strings: enough digits for any epoch ms, then the ARN for ties. */
@@ -107,13 +106,6 @@ function toQueueEntry(item: Record<string, unknown>): QueueEntry {
     throw new Error(`the ledger's queue holds an entry it cannot read: ${String(sk)}`);
   }
   return { key: { pk, sk }, waiter: { executionArn, redriveCount, taskToken, enqueuedAt } };
-}
-
-/** A map keyed by execution ARN as in-flight entries, oldest first; an entry without its time counts as the oldest. */
-function entriesOf<K extends string>(map: Record<string, { readonly [key in K]?: unknown }>, sinceAttribute: K): InFlightEntry[] {
-  return Object.entries(map)
-    .map(([executionArn, entry]) => ({ executionArn, since: Number(entry[sinceAttribute] ?? 0) }))
-    .sort((a, b) => a.since - b.since);
 }
 
 export class DynamoDbLedger implements Ledger {
@@ -395,26 +387,12 @@ export class DynamoDbLedger implements Ledger {
     };
   }
 
-  // The reconciliation's listing: reads only, from the three places the ledger keeps what is in flight.
-  async inFlight(): Promise<InFlight> {
-    const [slots, credits, queue] = await Promise.all([
-      this.documents.send(new GetCommand({ TableName: this.tableName, Key: SLOTS_KEY, ConsistentRead: true })),
-      this.creditsItem(),
-      this.queueItems({}),
-    ]);
-    return {
-      holders: entriesOf((slots.Item?.holders ?? {}) as Record<string, { acquiredAt?: unknown }>, "acquiredAt"),
-      waiters: queue.map(({ waiter }) => ({ executionArn: waiter.executionArn, since: waiter.enqueuedAt })),
-      reservations: entriesOf(credits.reservations, "reservedAt"),
-    };
-  }
-
-  private async creditsItem(): Promise<{ reservedUnits: number; reservations: Record<string, { units: number; reservedAt?: unknown }> }> {
+  private async creditsItem(): Promise<{ reservedUnits: number; reservations: Record<string, { units: number }> }> {
     const answer = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: CREDITS_KEY, ConsistentRead: true }));
     const item = answer.Item ?? {};
     return {
       reservedUnits: Number(item.reservedUnits ?? 0),
-      reservations: (item.reservations ?? {}) as Record<string, { units: number; reservedAt?: unknown }>,
+      reservations: (item.reservations ?? {}) as Record<string, { units: number }>,
     };
   }
 

@@ -56,24 +56,6 @@ export interface LedgerHoldings {
   readonly reservedUnits: number;
 }
 
-/** One execution's entry of one kind in the ledger, and since when it is there. */
-export interface InFlightEntry {
-  readonly executionArn: string;
-  /** Epoch ms: when the slot was taken, the queue joined, the credits reserved. */
-  readonly since: number;
-}
-
-/**
- * Every execution the ledger holds something for, by kind (an execution may be in several);
- * what the reconciliation (lambdas/reconcile-ledger) checks against the executions' status.
- */
-export interface InFlight {
-  readonly holders: readonly InFlightEntry[];
-  /** Oldest first, as {@link Ledger.waiters}. */
-  readonly waiters: readonly InFlightEntry[];
-  readonly reservations: readonly InFlightEntry[];
-}
-
 /** Where the delivery of one notification to a requester stands, as a claim on it finds it. */
 export type NotificationClaim =
   /** Nobody delivered it and no live claim holds it: the claimant sends it now. */
@@ -121,12 +103,6 @@ export interface Ledger {
   /** Ends the execution's reservation; returns the units it held (0 when none). */
   settleCredits(executionArn: string): Promise<number>;
   holdings(): Promise<LedgerHoldings>;
-  /**
-   * Every slot holder, waiter and credit reservation, each with its execution's ARN and since
-   * when; all of them, every page read. Nothing is changed: the reconciliation frees what it
-   * finds ended with {@link giveBackSlot}, {@link leaveQueue} and {@link settleCredits}.
-   */
-  inFlight(): Promise<InFlight>;
   /**
    * Claims the delivery of the requester notification `id` (its webhook-id) for `claimant`
    * until `leaseUntil` (epoch ms): a lapsed claim (a sender that died) may be taken over.

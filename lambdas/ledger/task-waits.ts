@@ -6,7 +6,7 @@
  * and out-of-order callbacks, and the fallback poll, act on an end once.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand, type UpdateCommandInput } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Environment } from "../common/config";
 import { ledgerTableName } from "./config";
 import * as z from "zod";
@@ -145,34 +145,26 @@ export class DynamoDbTaskWaits implements TaskWaits {
   }
 
   async takeConfirmingQuery(externalTaskId: string, windowStart: number, limit: number): Promise<boolean> {
-    const key = taskWaitKey(externalTaskId);
-    const attempt = async (update: Pick<UpdateCommandInput, "UpdateExpression" | "ConditionExpression" | "ExpressionAttributeValues">) => {
-      try {
-        await this.documents.send(new UpdateCommand({ TableName: this.tableName, Key: key, ExpressionAttributeNames: QUERY_COUNT_NAMES, ...update }));
-        return true;
-      } catch (error) {
-        if (isConditionFailed(error)) return false;
-        throw error;
-      }
-    };
-    // A new window starts the count at one; in the window, one more while below the limit.
-    if (limit >= 1 && (await attempt({
-      UpdateExpression: "SET #window = :window, #count = :one",
-      ConditionExpression: "attribute_exists(pk) AND (attribute_not_exists(#window) OR #window <> :window)",
-      ExpressionAttributeValues: { ":window": windowStart, ":one": 1 },
-    }))) {
+    try {
+      // One count per window, on the wait's item (which expires with it): one more while below the limit.
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: taskWaitKey(externalTaskId),
+          UpdateExpression: "SET #count = if_not_exists(#count, :zero) + :one",
+          ConditionExpression: "attribute_exists(pk) AND (attribute_not_exists(#count) OR #count < :limit)",
+          ExpressionAttributeNames: { "#count": `queries-${windowStart}` },
+          ExpressionAttributeValues: { ":zero": 0, ":one": 1, ":limit": limit },
+        }),
+      );
       return true;
+    } catch (error) {
+      if (isConditionFailed(error)) return false;
+      throw error;
     }
-    return attempt({
-      UpdateExpression: "SET #count = #count + :one",
-      ConditionExpression: "attribute_exists(pk) AND #window = :window AND #count < :limit",
-      ExpressionAttributeValues: { ":window": windowStart, ":one": 1, ":limit": limit },
-    });
   }
-}
 
-/** The attributes of a task wait's confirming-query count: the window it counts in, and the queries counted. */
-const QUERY_COUNT_NAMES = { "#window": "queryWindow", "#count": "queryCount" } as const;
+}
 
 /** The task waits in the environment's ledger table, with their client, made on first use. */
 export function dynamoDbTaskWaitsFrom(env: Environment): () => TaskWaits {

@@ -9,6 +9,7 @@ import { generationStateMachineArn } from "../common/config";
 import { parseEvent } from "../common/parse-event";
 import { type HandlerPorts, settingsFrom } from "../common/ports";
 import { sfnTaskResponses } from "../common/task-responses";
+import { dynamoDbLedgerInFlightFrom, type LedgerInFlight } from "../ledger/in-flight";
 import { dynamoDbLedgerFrom, slotPortsOf } from "../ledger/ports";
 import { observed } from "../observability/logger";
 import { type ExecutionStatuses, sfnExecutionStatuses } from "./execution-statuses";
@@ -18,12 +19,16 @@ import { reconcileLedger } from "./reconcile";
 export const reconcileEventSchema = z.object({ maxExecutions: z.number().int().min(1) });
 export type ReconcileEvent = z.infer<typeof reconcileEventSchema>;
 
-type ReconcilePorts = Pick<HandlerPorts, "ledger" | "taskResponses" | "settings" | "clock"> & { readonly executions: () => ExecutionStatuses };
+type ReconcilePorts = Pick<HandlerPorts, "ledger" | "taskResponses" | "settings" | "clock"> & {
+  /** What the ledger holds, by execution (lambdas/ledger/in-flight.ts). */
+  readonly inFlight: () => LedgerInFlight;
+  readonly executions: () => ExecutionStatuses;
+};
 
 export function reconcileLedgerHandler(ports: ReconcilePorts) {
   return observed(async (event: unknown) => {
     const { maxExecutions } = parseEvent(reconcileEventSchema, event, "ReconcileLedger");
-    return reconcileLedger(slotPortsOf(ports), ports.executions(), maxExecutions);
+    return reconcileLedger(slotPortsOf(ports), ports.inFlight(), ports.executions(), maxExecutions);
   });
 }
 
@@ -34,5 +39,6 @@ export const handler = reconcileLedgerHandler({
   settings: settingsFrom(process.env),
   ledger: dynamoDbLedgerFrom(process.env),
   taskResponses: sfnTaskResponses(),
+  inFlight: dynamoDbLedgerInFlightFrom(process.env),
   executions: () => (executions ??= sfnExecutionStatuses(generationStateMachineArn(process.env))),
 });

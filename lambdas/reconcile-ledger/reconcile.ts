@@ -6,7 +6,7 @@
  * next run), and releases each one that no longer runs as the backstop would.
  */
 import { logger } from "../observability/logger";
-import type { InFlight } from "../ledger/ledger";
+import type { InFlight, LedgerInFlight } from "../ledger/in-flight";
 import { releaseHolds, type SlotPorts } from "../ledger/slots";
 import { type ExecutionStatus, type ExecutionStatuses, executionArnPrefix } from "./execution-statuses";
 
@@ -49,9 +49,9 @@ async function statusOf(executions: ExecutionStatuses, executionArn: string): Pr
   }
 }
 
-export async function reconcileLedger(ports: SlotPorts, executions: ExecutionStatuses, maxExecutions: number): Promise<Reconciled> {
+export async function reconcileLedger(ports: SlotPorts, ledger: LedgerInFlight, executions: ExecutionStatuses, maxExecutions: number): Promise<Reconciled> {
   const prefix = executionArnPrefix(executions.stateMachineArn);
-  const all = executionsByAge(await ports.ledger.inFlight());
+  const all = executionsByAge(await ledger.inFlight());
   const own = all.filter(({ executionArn }) => executionArn.startsWith(prefix));
   const checked = own.slice(0, maxExecutions);
   let running = 0;

@@ -9,6 +9,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import dynalite from "dynalite";
 import { DynamoDbLedger, LEDGER_KEY_ATTRIBUTES } from "#lambdas/ledger/dynamodb-ledger";
 import { DynamoDbTaskWaits } from "#lambdas/ledger/task-waits";
+import { DynamoDbLedgerInFlight } from "#lambdas/ledger/in-flight";
 
 const LOCAL_TABLE_NAME = "kling-pipeline-ledger";
 
@@ -16,6 +17,8 @@ export interface LocalLedger {
   readonly ledger: DynamoDbLedger;
   /** WaitForVideo's tokens and the tasks' claimed ends, in the same table. */
   readonly taskWaits: DynamoDbTaskWaits;
+  /** What the table holds, by execution: what the reconciliation reads. */
+  readonly inFlight: DynamoDbLedgerInFlight;
   /** The raw client, for tests that look at the table itself. */
   readonly client: DynamoDBClient;
   readonly tableName: string;
@@ -69,12 +72,14 @@ export function startLocalLedger(): LocalLedger {
   const documents = DynamoDBDocumentClient.from(client);
   const ledger = new DynamoDbLedger(documents, LOCAL_TABLE_NAME);
   const taskWaits = new DynamoDbTaskWaits(documents, LOCAL_TABLE_NAME);
+  const inFlight = new DynamoDbLedgerInFlight(documents, LOCAL_TABLE_NAME, ledger);
   // One read first: the client's first request sets it up, which no generation should wait for.
   const ready = tableMade.then(() => ledger.holdings()).then(() => listening);
   ready.catch(() => undefined); // Surfaces to whoever awaits it, and through every request.
   return {
     ledger,
     taskWaits,
+    inFlight,
     client,
     tableName: LOCAL_TABLE_NAME,
     ready,

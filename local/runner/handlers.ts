@@ -19,6 +19,7 @@ import { type NotifyPorts, notifyRequesterHandler } from "#lambdas/notify-reques
 import { priceBatchHandler } from "#lambdas/price-batch/handler";
 import { reconcileLedgerHandler } from "#lambdas/reconcile-ledger/handler";
 import type { ExecutionStatuses } from "#lambdas/reconcile-ledger/execution-statuses";
+import type { LedgerInFlight } from "#lambdas/ledger/in-flight";
 import type { BatchFunctionName } from "#lib/batch-workflow";
 import type { GenerationFunctionName } from "#lib/pipeline-function";
 
@@ -36,7 +37,7 @@ export function localHandlers(
   ports: HandlerPorts,
   notifyPorts: NotifyPorts,
   environment: Environment,
-  executions: () => ExecutionStatuses,
+  reconcilePorts: { readonly inFlight: () => LedgerInFlight; readonly executions: () => ExecutionStatuses },
 ): Readonly<Record<LocalFunctionName, LambdaHandler>> {
   return {
     validate: validateHandler(ports),
@@ -54,6 +55,6 @@ export function localHandlers(
     "record-batch-item": recordBatchItem,
     "summarize-batch": summarizeBatch,
     "notify-requester": notifyRequesterHandler(notifyPorts),
-    "reconcile-ledger": reconcileLedgerHandler({ ...ports, executions }),
+    "reconcile-ledger": reconcileLedgerHandler({ ...ports, ...reconcilePorts }),
   };
 }

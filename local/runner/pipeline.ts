@@ -318,7 +318,7 @@ export class LocalPipeline {
     // Every invocation runs as the clock's work: a virtual clock holds time still meanwhile. Until
     // the callback endpoint listens, Submit would send no callback URL: invocations wait for it.
     const handlers = Object.fromEntries(
-      Object.entries(localHandlers(ports, notifyPorts, environment, () => this.executionStatuses())).map(([name, handler]) => [
+      Object.entries(localHandlers(ports, notifyPorts, environment, { inFlight: () => this.ledger.inFlight, executions: () => this.executionStatuses() })).map(([name, handler]) => [
         name,
         (event: unknown) => options.clock.work(async () => (await callbackEndpoint, handler(event))),
       ]),

@@ -8,7 +8,7 @@ import { Match, Template } from "aws-cdk-lib/assertions";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { beforeAll, describe, expect, it } from "vitest";
-import { DEFAULTS } from "#lambdas/common/settings";
+import { RECONCILIATION_DEFAULTS } from "#lambdas/common/settings";
 import { KlingVideoPipeline } from "#lib/kling-video-pipeline";
 import { resolvePipelineConfig } from "#lib/pipeline-config";
 import { logicalIdOf, synthesizePipeline } from "#local/runner/synthesize";
@@ -36,7 +36,7 @@ describe("the ledger's reconciliation", () => {
   });
 
   it("runs by default every 10 minutes, asking about at most 200 executions a run", () => {
-    expect(DEFAULTS.ledgerReconciliation).toEqual({ everyMinutes: 10, maxExecutionsPerRun: 200 });
+    expect(RECONCILIATION_DEFAULTS).toEqual({ everyMinutes: 10, maxExecutionsPerRun: 200 });
     template.hasResourceProperties("AWS::Events::Rule", {
       ScheduleExpression: "rate(10 minutes)",
       Targets: [Match.objectLike({ Arn: { "Fn::GetAtt": [functionId, "Arn"] }, Input: JSON.stringify({ maxExecutions: 200 }) })],

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach } from "vitest";
 import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { type DynamoDbLedger, SLOTS_KEY } from "#lambdas/ledger/dynamodb-ledger";
 import type { DynamoDbTaskWaits } from "#lambdas/ledger/task-waits";
+import type { DynamoDbLedgerInFlight } from "#lambdas/ledger/in-flight";
 import { type LocalLedger, startLocalLedger } from "#local/ledger/local-ledger";
 
 export interface LedgerOnDynalite {
@@ -9,6 +10,8 @@ export interface LedgerOnDynalite {
   readonly ledger: DynamoDbLedger;
   /** The task waits' adapter, on the same table. */
   readonly taskWaits: DynamoDbTaskWaits;
+  /** What the table holds by execution (the reconciliation's port), on the same table. */
+  readonly inFlight: DynamoDbLedgerInFlight;
   /** An execution ARN of this test's own: tests never see each other's executions. */
   arn(name: string): string;
 }
@@ -47,6 +50,10 @@ export function ledgerOnDynalite(): LedgerOnDynalite {
     get taskWaits() {
       if (!local) throw new Error("the ledger starts before the file's tests");
       return local.taskWaits;
+    },
+    get inFlight() {
+      if (!local) throw new Error("the ledger starts before the file's tests");
+      return local.inFlight;
     },
     arn: (name) => `arn:aws:states:us-east-1:123456789012:execution:Generation:t${run}-${name}`,
   };

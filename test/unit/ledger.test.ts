@@ -107,7 +107,7 @@ describe("what is in flight", () => {
     await ledger.reserveCredits(arn("early-holder"), 10, 1_000_000, 90);
     await ledger.reserveCredits(arn("second-waiter"), 5, 1_000_000, 240);
 
-    const inFlight = await ledger.inFlight();
+    const inFlight = await dynalite.inFlight.inFlight();
     expect(inFlight.holders).toEqual([
       { executionArn: arn("early-holder"), since: 100 },
       { executionArn: arn("late-holder"), since: 300 },
@@ -121,7 +121,7 @@ describe("what is in flight", () => {
       { executionArn: arn("early-holder"), since: 90 },
       { executionArn: arn("second-waiter"), since: 240 },
     ]);
-    expect(await ledger.inFlight()).toEqual(inFlight);
+    expect(await dynalite.inFlight.inFlight()).toEqual(inFlight);
     expect((await ledger.holdings()).slotHolders).toHaveLength(2);
   });
 
@@ -129,7 +129,7 @@ describe("what is in flight", () => {
     const { ledger } = dynalite;
     // Long task tokens fill a 1 MB page of the Query sooner: 120 waiters of 10 KB take two.
     for (let index = 0; index < 120; index++) await ledger.enqueue(holder(`waiter-${index}`), `token-${index}-${"y".repeat(10_000)}`, 1000 + index);
-    const { waiters } = await ledger.inFlight();
+    const { waiters } = await dynalite.inFlight.inFlight();
     expect(waiters).toHaveLength(120);
     expect(waiters.map((waiter) => waiter.since)).toEqual(Array.from({ length: 120 }, (_, index) => 1000 + index));
   });

@@ -48,14 +48,14 @@ let ports: SlotPorts;
 
 beforeEach(async () => {
   // The file's ledger frees slots and queue places before each test; the reservations too, here.
-  for (const { executionArn } of (await dynalite.ledger.inFlight()).reservations) await dynalite.ledger.settleCredits(executionArn);
+  for (const { executionArn } of (await dynalite.inFlight.inFlight()).reservations) await dynalite.ledger.settleCredits(executionArn);
   responses = new RecordedResponses();
   ports = { ledger: dynalite.ledger, responses, settings: { limit: 2, queue: { parkSeconds: 60, deadlineSeconds: 600, probeSeconds: 60 } }, now: () => 1_000_000 };
 });
 
 const holder = (name: string, redriveCount = 0) => ({ executionArn: arn(name), redriveCount });
 const held = async () => {
-  const inFlight = await dynalite.ledger.inFlight();
+  const inFlight = await dynalite.inFlight.inFlight();
   const own = (entries: readonly { executionArn: string }[]) => entries.map((entry) => entry.executionArn).filter((executionArn) => executionArn.startsWith(arn("")));
   return { holders: own(inFlight.holders), waiters: own(inFlight.waiters), reservations: own(inFlight.reservations) };
 };
@@ -76,7 +76,7 @@ describe("the ledger's reconciliation", () => {
       ]),
     );
 
-    const reconciled = await reconcileLedger(ports, executions, 100);
+    const reconciled = await reconcileLedger(ports, dynalite.inFlight, executions, 100);
 
     expect(reconciled).toMatchObject({ inFlight: 3, checked: 3, running: 2, released: 1, left: 0, unreadable: 0 });
     expect(responses.answered).toEqual(["token-waiting"]);
@@ -91,7 +91,7 @@ describe("the ledger's reconciliation", () => {
     await ledger.reserveCredits(arn("gone"), 7, 1_000_000, 150);
     const executions = new DescribedExecutions(new Map([[arn("a"), { status: "RUNNING" }], [arn("b"), { status: "RUNNING" }]]));
 
-    expect(await reconcileLedger(ports, executions, 100)).toMatchObject({ checked: 3, released: 1 });
+    expect(await reconcileLedger(ports, dynalite.inFlight, executions, 100)).toMatchObject({ checked: 3, released: 1 });
     expect(await held()).toEqual({ holders: [arn("a"), arn("b")], waiters: [], reservations: [] });
     expect(responses.answered).toEqual([]);
   });
@@ -100,14 +100,14 @@ describe("the ledger's reconciliation", () => {
     await dynalite.ledger.takeSlot(holder("redriven", 2), 2, 100);
     // DescribeExecution answered before the second redrive started: the first had failed.
     const executions = new DescribedExecutions(new Map([[arn("redriven"), { status: "FAILED", redriveCount: 1 }]]));
-    await reconcileLedger(ports, executions, 100);
+    await reconcileLedger(ports, dynalite.inFlight, executions, 100);
     expect((await held()).holders).toEqual([arn("redriven")]);
   });
 
   it("counts a redrive under way (PENDING_REDRIVE) as running", async () => {
     await dynalite.ledger.takeSlot(holder("pending"), 2, 100);
     const executions = new DescribedExecutions(new Map([[arn("pending"), { status: "PENDING_REDRIVE", redriveCount: 0 }]]));
-    expect(await reconcileLedger(ports, executions, 100)).toMatchObject({ running: 1, released: 0 });
+    expect(await reconcileLedger(ports, dynalite.inFlight, executions, 100)).toMatchObject({ running: 1, released: 0 });
     expect((await held()).holders).toEqual([arn("pending")]);
   });
 
@@ -115,7 +115,7 @@ describe("the ledger's reconciliation", () => {
     await dynalite.ledger.takeSlot({ executionArn: OTHER_PIPELINE_EXECUTION, redriveCount: 0 }, 2, 100);
     const executions = new DescribedExecutions(new Map());
     try {
-      const reconciled = await reconcileLedger(ports, executions, 100);
+      const reconciled = await reconcileLedger(ports, dynalite.inFlight, executions, 100);
       expect(reconciled.otherStateMachines).toBeGreaterThanOrEqual(1);
       expect(executions.asked).not.toContain(OTHER_PIPELINE_EXECUTION);
       expect((await dynalite.ledger.holdings()).slotHolders).toContain(OTHER_PIPELINE_EXECUTION);
@@ -134,9 +134,9 @@ describe("the ledger's reconciliation", () => {
     const executions = new DescribedExecutions(new Map());
 
     // "newest" holds a slot since 500 but a reservation since 50: its oldest entry places it.
-    expect(await reconcileLedger(ports, executions, 2)).toMatchObject({ inFlight: 4, checked: 2, released: 2, left: 2 });
+    expect(await reconcileLedger(ports, dynalite.inFlight, executions, 2)).toMatchObject({ inFlight: 4, checked: 2, released: 2, left: 2 });
     expect(executions.asked).toEqual([arn("oldest"), arn("newest")]);
-    expect(await reconcileLedger(ports, executions, 2)).toMatchObject({ inFlight: 2, checked: 2, released: 2, left: 0 });
+    expect(await reconcileLedger(ports, dynalite.inFlight, executions, 2)).toMatchObject({ inFlight: 2, checked: 2, released: 2, left: 0 });
     expect(await held()).toEqual({ holders: [], waiters: [], reservations: [] });
   });
 
@@ -146,7 +146,7 @@ describe("the ledger's reconciliation", () => {
     await ledger.takeSlot(holder("ended"), 2, 200);
     const throttled = Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
     const executions = new DescribedExecutions(new Map<string, ExecutionStatus | Error>([[arn("throttled"), throttled], [arn("ended"), { status: "SUCCEEDED", redriveCount: 0 }]]));
-    expect(await reconcileLedger(ports, executions, 100)).toMatchObject({ checked: 2, unreadable: 1, released: 1 });
+    expect(await reconcileLedger(ports, dynalite.inFlight, executions, 100)).toMatchObject({ checked: 2, unreadable: 1, released: 1 });
     expect((await held()).holders).toEqual([arn("throttled")]);
   });
 
@@ -157,6 +157,7 @@ describe("the ledger's reconciliation", () => {
       settings: settingsFrom({ KLING_CONCURRENCY: "2", SLOT_QUEUE: JSON.stringify({ parkSeconds: 60, deadlineSeconds: 600 }) }),
       ledger: () => dynalite.ledger,
       taskResponses: responses,
+      inFlight: () => dynalite.inFlight,
       executions: () => new DescribedExecutions(new Map([[arn("ended"), { status: "ABORTED", redriveCount: 0 }]])),
     });
     expect(await handler({ maxExecutions: 10 })).toMatchObject({ released: 1 });
