@@ -5,6 +5,7 @@
  * Validate, naming the field, before Kling hears of it.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCommand } from "#local/cli/run-command";
 import type { RequestLogEntry } from "#local/simulator/index";
 import { WorkflowHarness } from "./harness";
 
@@ -67,4 +68,14 @@ describe("an inconsistent request is refused at Validate, naming the field, befo
     expect(run.diagnosis?.errorMessage).toContain(problem);
     expect(run.requests).toBe(0);
   });
+});
+
+describe("npm start names the product with --product", () => {
+  it('`npm start -- "a prompt" --product text-to-video --model kling-3.0` runs to a video', async () => {
+    const out: string[] = [];
+    const argv = ["a kite over the dunes", "--product", "text-to-video", "--model", "kling-3.0", "--json", "--time-scale", "0.002"];
+    const code = await runCommand(argv, {}, { out: (line) => out.push(line), err: () => undefined });
+    expect(code).toBe(0);
+    expect(JSON.parse(out[0] ?? "")).toMatchObject({ status: "SUCCEEDED", output: { task: { kind: "text-to-video", status: "succeed" } } });
+  }, 60_000);
 });
