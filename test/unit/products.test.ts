@@ -34,11 +34,13 @@ describe("the product table", () => {
     }
   });
 
-  it("has Kling's published prices (price page): avatar 0.4 / 0.8 a second, lip-sync 0.5 per 5 s and 0.05 a face, video-to-audio 0.25 a call, 4K 3.0 a second", () => {
+  it("has Kling's published prices (price page): avatar 0.4 / 0.8 a second, lip-sync 0.5 per 5 s and 0.05 a face, video-to-audio 0.25 a call, and 4K by its model's rate", () => {
     expect(PRODUCTS.avatar.price).toEqual({ kind: "per-second", std: 0.4, pro: 0.8, boundSeconds: 300 });
     expect(PRODUCTS["lip-sync"].price).toEqual({ kind: "per-5-seconds", units: 0.5, perCall: 0.05, boundSeconds: 60 });
     expect(PRODUCTS["video-to-audio"].price).toEqual({ kind: "per-call", units: 0.25 });
-    expect(PRODUCTS["4k"].price).toEqual({ kind: "per-second", std: 3.0, pro: 3.0, boundSeconds: "duration" });
+    // 4K is priced by its model's 4k rate (pricing.ts: 3.0 units/s on kling-v3 and kling-3.0).
+    expect(PRODUCTS["4k"].price).toEqual({ kind: "model-rate" });
+    expect(PRODUCTS["4k"].models).toEqual(["kling-v3", "kling-3.0"]);
     // Neither has a row on the price page: refused, never guessed.
     expect(PRODUCTS["video-effects"].price.kind).toBe("unknown");
     expect(PRODUCTS["video-extend"].price.kind).toBe("unknown");

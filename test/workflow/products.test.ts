@@ -48,6 +48,20 @@ describe("multi-shot runs to SUCCEEDED on every model that offers it", () => {
   });
 });
 
+describe("4K runs to SUCCEEDED where it is offered, priced at its own rate", () => {
+  it.each([
+    ["kling-v3", "/v1/videos/text2video"],
+    ["kling-3.0", "/text-to-video/kling-3.0"],
+  ])("%s: created on %s", async (model, path) => {
+    const log: RequestLogEntry[] = [];
+    const run = await harness.run("happy", { product: "4k", model, prompt: "a lighthouse at dusk", duration: "5" }, { onRequest: (entry) => log.push(entry) });
+    expect(run.report.status, run.report.cause ?? "").toBe("SUCCEEDED");
+    expect(createPaths(log)).toEqual([path]);
+    // 3.0 units/s at 4K (Kling's price page): what the simulator charged by its own table.
+    expect(run.report.output).toMatchObject({ task: { status: "succeed", unitsSpent: 15 } });
+  });
+});
+
 describe("an inconsistent request is refused at Validate, naming the field, before Kling hears of it", () => {
   it.each([
     [
