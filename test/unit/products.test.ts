@@ -2,12 +2,14 @@
  * The product table (lambdas/schemas/products.ts and its words, products-described.ts) against
  * Kling's pages (docs/api of github aself101/kling-api) and against the code that speaks to Kling.
  */
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { TASK_PATHS } from "#lambdas/kling/client";
 import { NEW_TASK_KINDS } from "#lambdas/kling/wire-v2";
 import { PRICING } from "#lambdas/schemas/pricing";
 import { PRODUCT_DESCRIPTIONS } from "#lambdas/schemas/products-described";
 import { PRODUCT_NAMES, PRODUCTS } from "#lambdas/schemas/products";
+import { validateGenerationRequest } from "#lambdas/schemas/validation";
 
 describe("the product table", () => {
   it("describes every product, and only those", () => {
@@ -48,5 +50,19 @@ describe("the product table", () => {
 
   it("offers multi-shot on kling-v3, kling-3.0 and kling-3.0-turbo (capability map: 3.0 family; kling-v3's multi_prompt)", () => {
     expect(PRODUCTS["multi-shot"].models).toEqual(["kling-v3", "kling-3.0", "kling-3.0-turbo"]);
+  });
+});
+
+describe("the README's example request per product", () => {
+  const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+  const section = readme.slice(readme.indexOf("### Products"), readme.indexOf("<!-- BEGIN generated: product-table"));
+  const examples = [...section.matchAll(/```json\n(.*)\n```/g)].map((match) => JSON.parse(match[1] ?? "") as Record<string, unknown>);
+
+  it("shows one for each product the pipeline runs, and each is valid", () => {
+    expect(examples.map((example) => example.product)).toEqual(PRODUCT_NAMES.filter((name) => PRODUCTS[name].runs));
+    for (const example of examples) {
+      const result = validateGenerationRequest(example, { defaultModel: "kling-v2-6", blockedTerms: [] });
+      expect(result.ok ? [] : result.problems, JSON.stringify(example)).toEqual([]);
+    }
   });
 });
