@@ -9,7 +9,7 @@
  * before sending.
  */
 import { KlingError } from "../errors";
-import { modelsWhere } from "../schemas/models";
+import { MODE_RESOLUTIONS, modelsWhere } from "../schemas/models";
 import type { KlingClient } from "./client";
 import type { KlingApi, KlingCredentials } from "./port";
 import type { CreateTaskBody, Task, Video } from "./wire";
@@ -125,7 +125,7 @@ function toNewCreateTaskBody(kind: NewTaskKind, body: CreateTaskBody): NewCreate
     throw new KlingError("Kling.InvalidRequest", `${unplaced.join(", ")} not accepted by ${body.model_name} (Kling's new API standard has no such parameter)`);
   }
   const settings: NewCreateTaskBody["settings"] = {
-    resolution: body.mode === "pro" ? "1080p" : "720p",
+    resolution: MODE_RESOLUTIONS[body.mode ?? "std"],
     duration: Number(body.duration ?? "5"),
   };
   if (kind === "text-to-video" && body.aspect_ratio !== undefined) settings.aspect_ratio = body.aspect_ratio;

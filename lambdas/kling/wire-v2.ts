@@ -19,8 +19,8 @@ export type NewContent =
   | { type: "first_frame" | "last_frame"; url: string };
 
 interface NewSettings {
-  /** std is 720p, pro 1080p. */
-  resolution: "720p" | "1080p";
+  /** std is 720p, pro 1080p, 4k 4K (3.0). */
+  resolution: "720p" | "1080p" | "4k";
   /** Text to video only. */
   aspect_ratio?: "16:9" | "9:16" | "1:1";
   /** Whole seconds, a number (the legacy standard writes a string). */

@@ -4,7 +4,7 @@
  * answers against them too.
  */
 import * as z from "zod";
-import { CAMERA_CONTROL_TYPES, type CameraControlType, type Duration } from "../schemas/models";
+import { CAMERA_CONTROL_TYPES, type CameraControlType, type Duration, type Mode } from "../schemas/models";
 
 /** The envelope of every answer. An error answer may have no `data`. */
 export const envelopeSchema = z.object({
@@ -82,7 +82,7 @@ export interface CreateTaskBody {
   prompt?: string;
   negative_prompt?: string;
   cfg_scale?: number;
-  mode?: "std" | "pro";
+  mode?: Mode;
   aspect_ratio?: "16:9" | "9:16" | "1:1";
   /** "5" or "10"; "3" to "15" for kling-v3 (lambdas/schemas/models.ts). */
   duration?: Duration;

@@ -29,8 +29,8 @@ const FIVE_SECONDS_STD: Readonly<Record<ModelName, number>> = {
   "kling-3.0-turbo": 70,
 };
 
-/** pro renders 1080p instead of 720p. */
-const PRO_FACTOR = 1.4;
+/** pro renders 1080p instead of 720p, 4k 4K (about four times the pixels of 1080p). */
+const MODE_FACTORS: Readonly<Record<Mode, number>> = { std: 1, pro: 1.4, "4k": 3 };
 /** Each second of video past 5 adds 14% (10 s: 1.7 times a 5 s video; part of the work is per task, not per second). */
 const PER_SECOND_PAST_FIVE = 0.14;
 /** Native audio (`sound: "on"`) is generated alongside. */
@@ -47,7 +47,7 @@ export interface TimedRequest {
 export function typicalGenerationSeconds(request: TimedRequest): number {
   const seconds =
     FIVE_SECONDS_STD[request.model] *
-    (request.mode === "pro" ? PRO_FACTOR : 1) *
+    MODE_FACTORS[request.mode] *
     (1 + (Number(request.duration) - 5) * PER_SECOND_PAST_FIVE) *
     (request.sound === "on" ? SOUND_FACTOR : 1);
   return Math.round(seconds);

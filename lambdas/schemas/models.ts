@@ -14,10 +14,15 @@
 /** `legacy`: `/v1/videos/{text2video,image2video}`, model in the body. `new`: `/{text,image}-to-video/{model}`. */
 export type ApiStandard = "legacy" | "new";
 
-/** `std` = 720p, `pro` = 1080p (on the new standard: `settings.resolution`). */
-export const MODES = ["std", "pro"] as const;
+/**
+ * `std` = 720p, `pro` = 1080p, `4k` = 4K (on the new standard: `settings.resolution`). 4K: kling-v3
+ * (`mode: "4k"`) and kling-3.0 (`settings.resolution: "4k"`) only (updates log 2026-04-23; 3.0 pages).
+ */
+export const MODES = ["std", "pro", "4k"] as const;
 export type Mode = (typeof MODES)[number];
-export const MODE_RESOLUTIONS: Readonly<Record<Mode, string>> = { std: "720p", pro: "1080p" };
+export const MODE_RESOLUTIONS: Readonly<Record<Mode, "720p" | "1080p" | "4k">> = { std: "720p", pro: "1080p", "4k": "4k" };
+/** The modes of every model up to 2.6: 720p and 1080p. */
+const STD_PRO: readonly Mode[] = ["std", "pro"];
 
 /** Seconds of video, written as Kling's legacy API writes them: "3" to "15" (kling-v3), "5" or "10" (the others). */
 export const DURATIONS = ["3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15"] as const;
@@ -99,7 +104,7 @@ const LEGACY_PROMPT = { text: 2500, image: 2500 } as const;
 const LEGACY = {
   standard: "legacy",
   inputs: BOTH,
-  modes: MODES,
+  modes: STD_PRO,
   defaultMode: "std",
   modeParameter: true,
   durations: FIVE_OR_TEN,
@@ -109,7 +114,7 @@ const LEGACY = {
   cfgScale: false,
   sound: undefined,
   alwaysNativeAudio: false,
-  lastFrame: { modes: MODES, silentOnly: false },
+  lastFrame: { modes: STD_PRO, silentOnly: false },
   multiShot: undefined,
   cameraControl: undefined,
 } as const satisfies ModelCapabilities;
@@ -121,8 +126,8 @@ const NEW = { ...LEGACY, standard: "new", negativePrompt: false } as const satis
 const TURBO_2_5 = { lastFrame: { modes: PRO_ONLY, silentOnly: false } } as const;
 /** 2.6: native audio only at 1080p; first and last frame only at 1080p and silent. */
 const V2_6 = { sound: { modes: PRO_ONLY }, lastFrame: { modes: PRO_ONLY, silentOnly: true } } as const;
-/** 3.0: 3 to 15 s, native audio at either resolution. */
-const V3 = { durations: DURATIONS, sound: { modes: MODES } } as const;
+/** 3.0: 3 to 15 s, 720p, 1080p and 4K, native audio at each; a last frame at each (4K: "all functions"). */
+const V3 = { durations: DURATIONS, modes: MODES, sound: { modes: MODES }, lastFrame: { modes: MODES, silentOnly: false } } as const;
 
 /** kling-v1-5, kling-v1-6, kling-v2-1: first and last frame in pro mode only (updates log 2024-12-09, 2025-03-12, 2025-03-31). */
 const LAST_FRAME_PRO = { lastFrame: { modes: PRO_ONLY, silentOnly: false } } as const;

@@ -26,8 +26,8 @@ interface ModelPrice {
 const TURBO_2_5: ModelPrice = { perSecond: { std: 0.3, pro: 0.5 }, source: KLING_PRICE_PAGE };
 /** 2.6: silent 0.3 / 0.5; native audio 1.0, 1080p only (with a custom voice 1.2: the pipeline sends no voice). */
 const V2_6: ModelPrice = { perSecond: { std: 0.3, pro: 0.5 }, perSecondWithSound: { pro: 1.0 }, source: KLING_PRICE_PAGE };
-/** 3.0 (legacy kling-v3 and new kling-3.0): silent 0.6 / 0.8, with audio 0.9 / 1.2 (4K is not offered). */
-const V3: ModelPrice = { perSecond: { std: 0.6, pro: 0.8 }, perSecondWithSound: { std: 0.9, pro: 1.2 }, source: KLING_PRICE_PAGE };
+/** 3.0 (legacy kling-v3 and new kling-3.0): silent 0.6 / 0.8, with audio 0.9 / 1.2; 4K 3.0 either way. */
+const V3: ModelPrice = { perSecond: { std: 0.6, pro: 0.8, "4k": 3.0 }, perSecondWithSound: { std: 0.9, pro: 1.2, "4k": 3.0 }, source: KLING_PRICE_PAGE };
 const V1_X: ModelPrice = { perSecond: { std: 0.4, pro: 0.7 }, source: THIRD_PARTY };
 /** The master models: 1080p only. */
 const MASTER: ModelPrice = { perSecond: { pro: 2.0 }, source: `${THIRD_PARTY}; 1080p only` };

@@ -71,11 +71,10 @@ export const PRODUCT_DESCRIPTIONS: Readonly<Record<ProductName, ProductDescripti
     priceSource: MODEL_TABLE,
   },
   "4k": {
-    endpoints: [...TEXT_TO_VIDEO, ...IMAGE_TO_VIDEO, { standard: "new", create: "/omni-video/{model}" }],
+    endpoints: [...TEXT_TO_VIDEO, ...IMAGE_TO_VIDEO],
     summary: "a 4K video (legacy `mode: \"4k\"`, new `settings.resolution: \"4k\"`)",
-    fields: [{ name: "mode", wire: "mode / settings.resolution", rule: "\"4k\"" }],
-    rules: ["not with a reference video on 3.0 Omni", "not with motion control"],
-    reservedFor: "the duration",
+    fields: [{ name: "mode", wire: "mode / settings.resolution", rule: "\"4k\" (the product's default; any other mode is refused)" }],
+    rules: ["text-to-video or image-to-video at 4K, with or without audio; also mode \"4k\" on those products", "3.0 Omni offers 4K too (not with a reference video); this pipeline does not run omni yet"],
     priceSource: `${PRICE_PAGE}: 3.0 units/s at 4K, with or without audio`,
   },
   "omni-video": {

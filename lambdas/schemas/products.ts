@@ -78,11 +78,11 @@ export const PRODUCTS: Readonly<Record<ProductName, Product>> = {
     runs: true,
   },
   "4k": {
-    models: ["kling-v3", "kling-3.0", "kling-3.0-omni"],
-    price: { kind: "per-second", std: 3.0, pro: 3.0, boundSeconds: "duration" },
-    typicalSeconds: 300,
+    models: modelsWhere((model) => model.modes.includes("4k")),
+    price: { kind: "model-rate" },
+    typicalSeconds: "by-model",
     result: "video",
-    runs: false,
+    runs: true,
   },
   "omni-video": {
     models: ["kling-3.0-omni", "kling-o1"],

@@ -110,7 +110,7 @@ export function validateGenerationRequest(input: unknown, options: ValidationOpt
     return { ok: false, problems: [...problems, ...blocked], contentPolicy: blocked.length > 0 };
   }
   const aspectRatio = kind === "text" ? { aspectRatio: fields.aspectRatio ?? DEFAULT_ASPECT_RATIO } : {};
-  const mode = fields.mode ?? MODELS[resolved.model].defaultMode;
+  const mode = fields.mode ?? (fields.product === "4k" ? "4k" : MODELS[resolved.model].defaultMode);
   return { ok: true, request: { ...fields, model: resolved.model, mode, ...aspectRatio } };
 }
 
@@ -278,7 +278,7 @@ function modelProblems(input: JsonObject, fields: FieldValues, kind: VideoInput,
     );
   }
   const { duration, aspectRatio } = fields;
-  const mode = fields.mode ?? capabilities.defaultMode;
+  const mode = fields.mode ?? (fields.product === "4k" ? "4k" : capabilities.defaultMode);
   // A model without a mode parameter (kling-v2-master) renders in its one mode: asking for that one is harmless (nothing is sent).
   if (!capabilities.modes.includes(mode)) {
     problems.push(`${notOneOfProblem("mode", { values: capabilities.modes, model })} (${capabilities.modes.map(modeLabel).join(", ")} only)`);
@@ -355,6 +355,7 @@ function productProblems(input: JsonObject, fields: FieldValues, kind: VideoInpu
     problems.push(`product ${product} is not offered by ${model}; set model to one of ${quotedList(entry.models)}`);
   }
   if (fields.multiPrompt !== undefined && product !== "multi-shot") problems.push("multiPrompt is only taken with product multi-shot");
+  if (product === "4k" && fields.mode !== undefined && fields.mode !== "4k") problems.push(`product 4k is made in mode "4k" (got mode "${fields.mode}")`);
   const multiShot = model === undefined ? undefined : MODELS[model].multiShot;
   // A multiPrompt refused on its own was reported with the field.
   if (product === "multi-shot" && multiShot && model !== undefined && (input.multiPrompt === undefined || fields.multiPrompt !== undefined)) {

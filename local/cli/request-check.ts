@@ -8,6 +8,7 @@ import { pipelineConfigSchema } from "#lib/pipeline-config";
 
 /** The request fields the command line sets, and how the person wrote them. */
 export const REQUEST_FLAGS = {
+  product: "--product",
   model: "--model",
   duration: "--duration",
   aspectRatio: "--aspect-ratio",
@@ -20,11 +21,12 @@ export type RequestField = keyof typeof REQUEST_FLAGS;
 
 /** A problem names its field first; camelCase names are flags wherever they appear. */
 function inFlagWords(problem: string): string {
-  const leading = /^(model|duration|aspectRatio|mode|negativePrompt|image|prompt)(?![\w-])/;
+  const leading = /^(product|model|duration|aspectRatio|mode|negativePrompt|image|prompt)(?![\w-])/;
   return problem
     .replace(leading, (field: string) => REQUEST_FLAGS[field as RequestField])
     .replace(/\b(aspectRatio|negativePrompt)\b/g, (field: string) => REQUEST_FLAGS[field as RequestField])
-    .replace(/\bset model to\b/, "set --model to");
+    .replace(/\bset model to\b/, "set --model to")
+    .replace(/\bset product to\b/, "set --product to");
 }
 
 /**

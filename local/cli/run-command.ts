@@ -29,6 +29,7 @@ const USAGE = `usage: npm start -- "<prompt>" [options]        one generation, w
                                                   redrive the recoverable failures on AWS (redrive --help)
 
   --scenario NAME        simulator scenario (default happy); --list-scenarios shows them
+  --product NAME         what to make (default text-to-video, image-to-video with --image); the README's product table
   --model NAME           Kling model (default: the configured default model)
   --duration SECONDS     seconds of video ("5", "10"; "3" to "15" for kling-v3 and the 3.0 models)
   --aspect-ratio R       16:9, 9:16 or 1:1 (text-to-video)
@@ -61,6 +62,7 @@ const DEFAULT_SERVE_PORT = 3000;
 
 const OPTIONS = {
   scenario: { type: "string" },
+  product: { type: "string" },
   model: { type: "string" },
   duration: { type: "string" },
   "aspect-ratio": { type: "string" },

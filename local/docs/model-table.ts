@@ -37,13 +37,14 @@ function soundText(capabilities: ModelCapabilities): string {
 function lastFrameText(capabilities: ModelCapabilities): string {
   const lastFrame = capabilities.lastFrame;
   if (!lastFrame || !capabilities.inputs.includes("image")) return "no";
-  const modes = lastFrame.modes.length === MODES.length ? "yes" : `${lastFrame.modes.join(", ")} only`;
+  const modes = capabilities.modes.every((mode) => lastFrame.modes.includes(mode)) ? "yes" : `${lastFrame.modes.join(", ")} only`;
   return lastFrame.silentOnly ? `${modes}, silent` : modes;
 }
 
-/** "0.3 / 0.5; audio - / 1.0", "-" where no price is known. */
+/** "0.3 / 0.5; audio - / 1.0" (and "/ 3.0" at 4K where offered), "-" where no price is known. */
 function priceText(model: ModelName): string {
-  const rates = (sound: boolean) => MODES.map((mode) => ratePerSecond(model, mode, sound)?.toFixed(1) ?? "-").join(" / ");
+  const modes = MODES.filter((mode) => mode !== "4k" || MODELS[model].modes.includes(mode));
+  const rates = (sound: boolean) => modes.map((mode) => ratePerSecond(model, mode, sound)?.toFixed(1) ?? "-").join(" / ");
   return PRICING[model].perSecondWithSound ? `${rates(false)}; with audio ${rates(true)}` : rates(false);
 }
 
@@ -57,7 +58,7 @@ export function modelTable(): string {
     return `| \`${model}\` | ${STANDARDS[capabilities.standard]} | ${inputs} | ${modesText(capabilities)} | ${durationsText(capabilities.durations)} | ${soundText(capabilities)} | ${lastFrameText(capabilities)} | ${promptText(capabilities)} | ${extras || "-"} | ${priceText(model)} | ${PRICING[model].source} |`;
   });
   return [
-    "| model | API standard | makes | modes | durations (s) | sound | last frame (`imageTail`) | prompt (chars) | also takes | units/s std / pro | price source |",
+    "| model | API standard | makes | modes | durations (s) | sound | last frame (`imageTail`) | prompt (chars) | also takes | units/s std / pro (/ 4k) | price source |",
     "|---|---|---|---|---|---|---|---|---|---|---|",
     ...rows,
   ].join("\n");

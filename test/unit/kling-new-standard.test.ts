@@ -106,6 +106,12 @@ describe("creating a task on the new standard", () => {
     expect(received()[0]?.body).toEqual({ prompt: "a cat", settings: { resolution: "720p", duration: 5, multi_shot: false }, options: { external_task_id: "job-4" } });
   });
 
+  it("4k mode is settings.resolution 4k (kling-3.0)", async () => {
+    answer(CREATED);
+    await client().createTask("text-to-video", { model_name: "kling-3.0", prompt: "a cat", mode: "4k", duration: "5", external_task_id: "job-5" });
+    expect(received()[0]?.body).toMatchObject({ settings: { resolution: "4k", duration: 5 } });
+  });
+
   it("refuses, before sending, the legacy fields the new standard has no place for, naming them", async () => {
     const create = client().createTask("text-to-video", { model_name: "kling-2.6", prompt: "a cat", negative_prompt: "blur", cfg_scale: 0.5 });
     await expect(create).rejects.toMatchObject({ name: "Kling.InvalidRequest", message: expect.stringContaining("negative_prompt, cfg_scale not accepted by kling-2.6") });

@@ -5,10 +5,10 @@ import { PRICING, priceUnits } from "#lambdas/schemas/pricing";
 import { validateGenerationRequest } from "#lambdas/schemas/validation";
 
 /**
- * Units per second, copied by hand from the price table of Kling's API documentation: [std, pro] silent, then
+ * Units per second, copied by hand from the price table of Kling's API documentation: [std, pro, 4k] silent, then
  * [std, pro] with native audio; null where the table has no price.
  */
-const KLING_API_PRICES: Readonly<Record<ModelName, { silent: [number | null, number | null]; audio?: [number | null, number | null] }>> = {
+const KLING_API_PRICES: Readonly<Record<ModelName, { silent: readonly (number | null)[]; audio?: readonly (number | null)[] }>> = {
   "kling-v1": { silent: [0.2, 0.7] },
   "kling-v1-5": { silent: [0.4, 0.7] },
   "kling-v1-6": { silent: [0.4, 0.7] },
@@ -19,8 +19,9 @@ const KLING_API_PRICES: Readonly<Record<ModelName, { silent: [number | null, num
   "kling-2.5-turbo": { silent: [0.3, 0.5] },
   "kling-v2-6": { silent: [0.3, 0.5], audio: [null, 1.0] },
   "kling-2.6": { silent: [0.3, 0.5], audio: [null, 1.0] },
-  "kling-v3": { silent: [0.6, 0.8], audio: [0.9, 1.2] },
-  "kling-3.0": { silent: [0.6, 0.8], audio: [0.9, 1.2] },
+  // 4K: 3.0 units/s, with native audio or without (price page; updates log 2026-04-23).
+  "kling-v3": { silent: [0.6, 0.8, 3.0], audio: [0.9, 1.2, 3.0] },
+  "kling-3.0": { silent: [0.6, 0.8, 3.0], audio: [0.9, 1.2, 3.0] },
   "kling-3.0-turbo": { silent: [0.8, 1.0] },
 };
 

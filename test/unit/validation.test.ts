@@ -413,6 +413,7 @@ describe("per-model capabilities (Kling's API documentation, Models and rules / 
   const FIVE_OR_TEN = ["5", "10"];
   const THREE_TO_FIFTEEN = ["3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15"];
   const BOTH = ["std", "pro"];
+  const WITH_4K = ["std", "pro", "4k"];
   interface Documented {
     readonly textToVideo: boolean;
     readonly modes: readonly string[];
@@ -454,10 +455,11 @@ describe("per-model capabilities (Kling's API documentation, Models and rules / 
     "kling-v2-1-master": { ...legacy, modes: ["pro"] },
     "kling-v2-5-turbo": { ...legacy, lastFrame: { modes: ["pro"], silentOnly: false } },
     "kling-v2-6": { ...legacy, soundModes: ["pro"], lastFrame: { modes: ["pro"], silentOnly: true } },
-    "kling-v3": { ...legacy, durations: THREE_TO_FIFTEEN, soundModes: BOTH },
+    // 4K: mode "4k" on kling-v3, settings.resolution "4k" on kling-3.0 (updates log 2026-04-23; the 3.0 pages).
+    "kling-v3": { ...legacy, modes: WITH_4K, durations: THREE_TO_FIFTEEN, soundModes: WITH_4K, lastFrame: { modes: WITH_4K, silentOnly: false } },
     "kling-2.5-turbo": { ...newStandard, lastFrame: { modes: ["pro"], silentOnly: false } },
     "kling-2.6": { ...newStandard, soundModes: ["pro"], lastFrame: { modes: ["pro"], silentOnly: true } },
-    "kling-3.0": { ...newStandard, durations: THREE_TO_FIFTEEN, soundModes: BOTH, promptCharacters: 3072 },
+    "kling-3.0": { ...newStandard, modes: WITH_4K, durations: THREE_TO_FIFTEEN, soundModes: WITH_4K, lastFrame: { modes: WITH_4K, silentOnly: false }, promptCharacters: 3072 },
     "kling-3.0-turbo": { ...newStandard, durations: THREE_TO_FIFTEEN, lastFrame: undefined, promptCharacters: 3072, alwaysNativeAudio: true },
   };
 
@@ -780,5 +782,20 @@ describe("products (lambdas/schemas/products.ts) and multi-shot (Kling's 3.0 pag
     expect(problemsOf({ product: "multi-shot", model: "kling-v3", multiPrompt: [{ prompt: "gore", duration: 5 }] }, { ...OPTIONS, blockedTerms: ["gore"] })).toEqual([
       'multiPrompt.0.prompt contains the blocked term "gore"',
     ]);
+  });
+});
+
+describe("4K (updates log 2026-04-23: mode \"4k\" on kling-v3; the 3.0 pages: settings.resolution \"4k\")", () => {
+  it("is the default mode of product 4k, and is sent as mode 4k to kling-v3 and kling-3.0", () => {
+    expect(toCreateTaskBody(requestOf({ product: "4k", model: "kling-v3", prompt: "a cat" }), "job-1").mode).toBe("4k");
+    expect(toCreateTaskBody(requestOf({ model: "kling-3.0", prompt: "a cat", mode: "4k" }), "job-1").mode).toBe("4k");
+  });
+
+  it("is refused on a model without it, and product 4k in another mode", () => {
+    expect(problemsOf({ product: "4k", model: "kling-2.6", prompt: "a cat" })).toEqual([
+      'mode must be one of "std", "pro" for kling-2.6 (std mode (720p), pro mode (1080p) only)',
+      'product 4k is not offered by kling-2.6; set model to one of "kling-v3", "kling-3.0"',
+    ]);
+    expect(problemsOf({ product: "4k", model: "kling-3.0", prompt: "a cat", mode: "pro" })).toEqual(['product 4k is made in mode "4k" (got mode "pro")']);
   });
 });

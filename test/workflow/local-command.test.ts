@@ -98,6 +98,8 @@ describe.concurrent("npm start: every mistake is one line and exit 2, before any
     [["a kite", "--duration", "7"], /^error: --duration must be one of "5", "10" for kling-v2-6/],
     [["a kite", "--aspect-ratio", "4:3"], /^error: --aspect-ratio must be one of "16:9", "9:16", "1:1"/],
     [["a kite", "--model", "nope"], /^error: --model must be one of "kling-v1"/],
+    [["a kite", "--product", "lip-sync"], /^error: --product lip-sync is refused: this pipeline does not run it yet/],
+    [["a kite", "--product", "multi-shot", "--model", "kling-2.6"], /^error: --product multi-shot is not offered by kling-2.6; set --model to one of "kling-v3"/],
     [["a kite", "--mode", "ultra", "--duration", "7"], /--mode must be one of .*; --duration must be one of/],
     [["a kite", "--scenario", "nope"], /unknown scenario "nope"/],
     [["a kite", "--time-scale", "0"], /--time-scale must be above 0 and at most 1, got 0/],

@@ -5,6 +5,7 @@
  * Validate, naming the field, before Kling hears of it.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCommand } from "#local/cli/run-command";
 import type { RequestLogEntry } from "#local/simulator/index";
 import { WorkflowHarness } from "./harness";
 
@@ -47,6 +48,20 @@ describe("multi-shot runs to SUCCEEDED on every model that offers it", () => {
   });
 });
 
+describe("4K runs to SUCCEEDED where it is offered, priced at its own rate", () => {
+  it.each([
+    ["kling-v3", "/v1/videos/text2video"],
+    ["kling-3.0", "/text-to-video/kling-3.0"],
+  ])("%s: created on %s", async (model, path) => {
+    const log: RequestLogEntry[] = [];
+    const run = await harness.run("happy", { product: "4k", model, prompt: "a lighthouse at dusk", duration: "5" }, { onRequest: (entry) => log.push(entry) });
+    expect(run.report.status, run.report.cause ?? "").toBe("SUCCEEDED");
+    expect(createPaths(log)).toEqual([path]);
+    // 3.0 units/s at 4K (Kling's price page): what the simulator charged by its own table.
+    expect(run.report.output).toMatchObject({ task: { status: "succeed", unitsSpent: 15 } });
+  });
+});
+
 describe("an inconsistent request is refused at Validate, naming the field, before Kling hears of it", () => {
   it.each([
     [
@@ -67,4 +82,14 @@ describe("an inconsistent request is refused at Validate, naming the field, befo
     expect(run.diagnosis?.errorMessage).toContain(problem);
     expect(run.requests).toBe(0);
   });
+});
+
+describe("npm start names the product with --product", () => {
+  it('`npm start -- "a prompt" --product text-to-video --model kling-3.0` runs to a video', async () => {
+    const out: string[] = [];
+    const argv = ["a kite over the dunes", "--product", "text-to-video", "--model", "kling-3.0", "--json", "--time-scale", "0.002"];
+    const code = await runCommand(argv, {}, { out: (line) => out.push(line), err: () => undefined });
+    expect(code).toBe(0);
+    expect(JSON.parse(out[0] ?? "")).toMatchObject({ status: "SUCCEEDED", output: { task: { kind: "text-to-video", status: "succeed" } } });
+  }, 60_000);
 });
