@@ -304,6 +304,7 @@ export class KlingVideoPipeline extends Construct {
       alarms: config.alarms,
       // Half the queue deadline: time to act before waits start failing as Kling.QueueTimeout.
       oldestWaiterAlarmSeconds: Math.round(config.slotQueue.deadlineSeconds / 2),
+      slotCeiling: config.klingConcurrency,
       alarmActions,
     });
 
