@@ -333,6 +333,7 @@ export class KlingVideoPipeline extends Construct {
       alarms: config.alarms,
       // Half the queue deadline: time to act before waits start failing as Kling.QueueTimeout.
       oldestWaiterAlarmSeconds: Math.round(config.slotQueue.deadlineSeconds / 2),
+      slotCeiling: config.klingConcurrency,
       alarmActions: [new SnsAction(this.alarmTopic), ...(alarmActions ?? [])],
       ...(config.scheduledRedrive ? { scheduledRedrive: { everyMinutes: config.scheduledRedrive.everyMinutes, maxRedrives: config.maxScheduledRedrives } } : {}),
       // Every queue the pipeline makes is a dead-letter queue (requester notifications, batch rules, ...): each gets its alarm.

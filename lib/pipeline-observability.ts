@@ -32,6 +32,8 @@ interface PipelineObservabilityProps {
   readonly alarms: PipelineConfig["alarms"];
   /** The oldest generation waiting for a Kling slot has waited this long: the queue is not draining. */
   readonly oldestWaiterAlarmSeconds: number;
+  /** `klingConcurrency`: the ceiling the effective slot limit is drawn against. */
+  readonly slotCeiling: number;
   /** What each alarm does when it goes off (an SNS topic, for example). Default: nothing. */
   readonly alarmActions?: readonly IAlarmAction[];
   /** The scheduled redrive's period, when it runs: an alarm for failures it leaves failed. */
@@ -214,9 +216,10 @@ export class PipelineObservability extends Construct {
             left: [
               new MathExpression({
                 label: "rate-limited share of Kling requests (%)",
-                expression: "100 * FILL(rateLimited, 0) / requests",
+                expression: "100 * (FILL(rateLimited, 0) + FILL(concurrencyLimited, 0)) / requests",
                 usingMetrics: {
                   rateLimited: pipelineMetric(METRIC.klingRetries, { [errorNameDimension]: "Kling.RateLimited" }, Stats.SUM),
+                  concurrencyLimited: pipelineMetric(METRIC.klingRetries, { [errorNameDimension]: "Kling.ConcurrencyLimited" }, Stats.SUM),
                   requests: pipelineMetric(METRIC.klingRequests, {}, Stats.SUM),
                 },
                 period: PERIOD,
@@ -256,6 +259,30 @@ export class PipelineObservability extends Construct {
               oldestWaiter.with({ label: "oldest waiter" }),
             ],
             leftAnnotations: [{ value: props.oldestWaiterAlarmSeconds, label: "alarm above" }],
+            width: 12,
+          }),
+        ],
+        [
+          new GraphWidget({
+            title: "Kling's effective slot limit (learnt from 1303s) against the ceiling, and the slots in use",
+            left: [
+              pipelineMetric(METRIC.slotLimit, {}, Stats.MINIMUM).with({ label: "effective limit (lowest)" }),
+              pipelineMetric(METRIC.slotsInUse, {}, Stats.MAXIMUM).with({ label: "slots in use" }),
+            ],
+            leftAnnotations: [{ value: props.slotCeiling, label: "ceiling (klingConcurrency)" }],
+            width: 12,
+          }),
+          new GraphWidget({
+            title: "Kling's 1303s, and generations sent back to the queue (by error name)",
+            left: [pipelineMetric(METRIC.klingRetries, { [errorNameDimension]: "Kling.ConcurrencyLimited" }, Stats.SUM).with({ label: "1303 answers" })],
+            right: [
+              new MathExpression({
+                label: "",
+                expression: `SEARCH('${searchSchema(errorNameDimension)} MetricName="${METRIC.slotRequeues}"', 'Sum', ${PERIOD.toSeconds()})`,
+                usingMetrics: {},
+                period: PERIOD,
+              }),
+            ],
             width: 12,
           }),
         ],

@@ -9,9 +9,12 @@
  *   writes: the slot's write is lost while the queue's and the credits' land, and no waiter is
  *   woken. Once, the state's retry repeats it; on every attempt (`every-attempt`), only the
  *   backstop is left.
+ * - killed-requeueing: Kling refused the job's create (1303) and BackToQueue's function dies
+ *   between giving the slot back (the limit lowered) and queueing again; the state's retry
+ *   runs it again, which finds no slot to give back and queues at the job's first place.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { Ledger, SlotHolder } from "#lambdas/ledger/ledger";
+import type { Ledger, RefusedSlotGivenBack, SlotHolder, SlotLimits } from "#lambdas/ledger/ledger";
 import type { ExecutionContext } from "../runner/local-engine";
 import type { LocalPipeline, LocalPipelineOptions } from "../runner/pipeline";
 import type { ChaosLedgerFault, ChaosPlan } from "../simulator";
@@ -58,7 +61,7 @@ export class LedgerFaults {
 
   /** The ledger the functions use, with the faults in its calls. */
   wrap(ledger: Ledger): Ledger {
-    const faulty: Pick<Ledger, "takeSlot" | "giveBackSlot"> = {
+    const faulty: Pick<Ledger, "takeSlot" | "giveBackSlot" | "giveBackRefusedSlot"> = {
       takeSlot: async (holder: SlotHolder, limit: number, at: number): Promise<boolean> => {
         const taken = await ledger.takeSlot(holder, limit, at);
         if (taken && this.state.getStore() === "WaitForSlot" && this.apply(nameOf(holder.executionArn), "killed-holding-slot")) {
@@ -71,10 +74,18 @@ export class LedgerFaults {
         if (inWorkflow && this.apply(nameOf(executionArn), "lost-release")) throw killed("between the release's writes");
         return ledger.giveBackSlot(executionArn, acquiredUpTo);
       },
+      giveBackRefusedSlot: async (executionArn: string, limits: SlotLimits, at: number): Promise<RefusedSlotGivenBack> => {
+        const given = await ledger.giveBackRefusedSlot(executionArn, limits, at);
+        if (given.given && this.state.getStore() === "BackToQueue" && this.apply(nameOf(executionArn), "killed-requeueing")) {
+          throw killed("between giving its refused slot back and queueing again");
+        }
+        return given;
+      },
     };
+    const wrapped: ReadonlySet<string | symbol> = new Set(Object.keys(faulty));
     // Every other call reaches the table's own ledger unchanged, whatever methods the port grows.
     return new Proxy(ledger, {
-      get: (target, name, receiver) => (name === "takeSlot" || name === "giveBackSlot" ? faulty[name] : Reflect.get(target, name, receiver)),
+      get: (target, name, receiver) => (wrapped.has(name) ? faulty[name as keyof typeof faulty] : Reflect.get(target, name, receiver)),
     });
   }
 

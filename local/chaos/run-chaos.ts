@@ -63,7 +63,7 @@ export interface ChaosOptions {
   readonly parallelBatches?: number;
   /** Generations one batch runs at once (its Map's MaxConcurrency). */
   readonly klingConcurrency?: number;
-  /** Tasks the simulated account runs at once: above that, creates answer 429/1303. */
+  /** Tasks the simulated account runs at once: above that, creates answer 429/1303 (20 by default; {@link CONTENDED_ACCOUNT_SLOTS} puts it below the ceiling). */
   readonly accountSlots?: number;
   /** Real seconds per simulated second. */
   readonly timeScale?: number;
@@ -141,6 +141,8 @@ export interface ChaosReport {
   readonly requests: number;
   /** Creates the simulator refused because the external_task_id already had a task (late creates). */
   readonly refusedCreates: number;
+  /** The account full (real 1303s, not the bursts'), and the generations Kling's refusals sent back to the queue (BackToQueue entered). */
+  readonly contention: { readonly accountSlots: number; readonly ceiling: number; readonly accountFull: number; readonly backToQueue: number };
   /** Failures by error and the state that failed. */
   readonly failuresByState: Readonly<Record<string, number>>;
   /** Failures whose errorCode / recoverable / action disagree with the error table. */
@@ -222,6 +224,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       tasksCreated: run.stats.tasksCreated,
       requests: run.stats.requests,
       refusedCreates: run.refusedCreates,
+      contention: run.contention,
       failuresByState: evidence.failuresByState,
       tableMismatches: evidence.tableMismatches,
       unexplained: evidence.unexplained,
@@ -241,6 +244,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 }
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 1000;
+const DEFAULT_KLING_CONCURRENCY = 8;
+const DEFAULT_ACCOUNT_SLOTS = 20;
+/**
+ * The account's real slots below the ceiling of 8 (`accountSlots`): creates meet real 1303s and
+ * the effective limit is contended. The chaos command runs so; a staged run may not.
+ */
+export const CONTENDED_ACCOUNT_SLOTS = 6;
 
 /** One job of the run: where it sits in its batch, and the external_task_id its generation sends. */
 interface ChaosJob {
@@ -267,6 +277,7 @@ interface ChaosRun {
   readonly stats: SimulatorStats;
   /** Creates the simulator refused with 400/1201: in this run, only a repeated external_task_id. */
   readonly refusedCreates: number;
+  readonly contention: ChaosReport["contention"];
   /** Errors the run's faults can cause. */
   readonly explainedErrors: ReadonlySet<string>;
   /** The bytes the simulator served as a video, by its id. */
@@ -346,10 +357,14 @@ async function runJobs(
   // Kling signs its callbacks, so a mis-signed one is refused as on AWS with a signing secret configured.
   const callbackSigningSecret = newWebhookSecret();
   let forgetClaims: (() => Promise<void>) | undefined;
+  let backToQueue = 0;
+  let accountFull = 0;
+  const ceiling = options.klingConcurrency ?? DEFAULT_KLING_CONCURRENCY;
+  const accountSlots = options.accountSlots ?? DEFAULT_ACCOUNT_SLOTS;
   const pipeline = new LocalPipeline({
     clock,
     plan: synthesizedPlan({
-      klingConcurrency: options.klingConcurrency ?? 8,
+      klingConcurrency: ceiling,
       klingRequestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
       // Short: a task that never finishes ends as Kling.PollTimeout 300 simulated seconds after Submit.
       pollSchedule: { firstPollShare: 0.8, intervalShare: 0.07, minSeconds: 5, maxSeconds: 60, deadlineSeconds: 300 },
@@ -365,7 +380,10 @@ async function runJobs(
       // A stalled video body is given up after this and downloaded again.
       videoArchive: { downloadStallMs: Math.max(1000, (options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) * 2) },
     }),
-    onGenerationEvent: (name, event) => scanner.scanValue(`execution ${name}: ${event.type} ${event.stateName ?? ""}`, event),
+    onGenerationEvent: (name, event) => {
+      if (event.type === "StateEntered" && event.stateName === "BackToQueue") backToQueue += 1;
+      scanner.scanValue(`execution ${name}: ${event.type} ${event.stateName ?? ""}`, event);
+    },
     aroundInvoke: resumeCount.aroundInvoke(
       ledgerFaults.aroundInvoke(async (stateName, invoke, execution, environment) => {
         if (stateName === KLING_CALLBACK_STATE) await forgetClaims?.();
@@ -390,12 +408,13 @@ async function runJobs(
     scheduler: clock,
     onRequest: (entry) => {
       if (entry.kind === "create" && entry.status === 400 && entry.code === 1201 && entry.fault === undefined) refusedCreates += 1;
+      if (entry.kind === "create" && entry.code === 1303 && entry.fault === undefined) accountFull += 1;
     },
     credentials: [apiKeyCredentials, jwtCredentials],
     faultPlan: plan,
     callbackFaults: { seed: options.seed, rate: callbackFaultRate, ...(options.callbackFaultKinds ? { kinds: options.callbackFaultKinds } : {}) },
     callbackSigningSecret,
-    maxConcurrentTasks: options.accountSlots ?? 20,
+    maxConcurrentTasks: accountSlots,
     units: 10_000_000,
   });
   closers.push(() => simulator.close());
@@ -445,6 +464,7 @@ async function runJobs(
     tasks: simulator.tasks(),
     stats: simulator.stats,
     refusedCreates,
+    contention: { accountSlots, ceiling, accountFull, backToQueue },
     explainedErrors,
     videoBytes: (videoId) => simulator.videoBytes(videoId),
     videoBucket: await pipeline.videoBucketServer(),
@@ -715,6 +735,8 @@ export function formatChaosReport(report: ChaosReport): string[] {
     `faults injected: ${report.faults} in ${report.requests} Kling requests (${kinds || "none"})`,
     `callback faults injected: ${report.callbackFaults} in ${report.callbacks.sent} callbacks sent (${callbackKinds || "none"}), ${report.callbacks.failed} refused or failed`,
     `late creates refused by the simulator (external_task_id already had a task): ${report.refusedCreates}`,
+    `contention: an account of ${report.contention.accountSlots} slots under a ceiling of ${report.contention.ceiling}: ${report.contention.accountFull} creates refused 1303 for a full account, ` +
+      `${report.contention.backToQueue} times a generation went back to the queue`,
     `outcomes: ${report.succeeded} succeeded, ${report.failed} failed${errors ? ` (${errors})` : ""}`,
     `orphaned videos: ${report.orphanedTasks.length} failed jobs whose Kling task succeeded anyway${examples(report.orphanedTasks)}`,
     `scanned for credentials: ${report.scanned.texts} texts (${(report.scanned.characters / 1e6).toFixed(1)} MB), ${report.scanned.logLines} log lines, ${report.scanned.busEvents} bus events`,

@@ -8,7 +8,7 @@ import type { ExecutionReport } from "../runner/local-engine";
 import type { LocalSession } from "../runner/session";
 import { formatOutcome, parseDiagnosis, TraceFormatter } from "../runner/trace";
 import { beginRun, INTERRUPTED_EXIT_CODE, interruption, type RunContext, withSession } from "./local-run";
-import { GenerationProgress, LiveStatus, SLOT_STATE } from "./progress";
+import { GenerationProgress, LiveStatus, waitsForSlot } from "./progress";
 import type { RunRecord } from "./run-history";
 import { localExecutionName } from "./execution-name";
 import { savedVideoFile } from "../storage/local-video-bucket";
@@ -63,7 +63,7 @@ export async function runGeneration(context: RunContext, command: GenerateReques
 export function generationStatus(session: LocalSession, progress: GenerationProgress, id: string): () => Promise<string> {
   const queue = new LedgerQueuePositions(session.pipeline.ledger.ledger, (name) => session.pipeline.executions.arnOf(name));
   return async () => {
-    const position = progress.state === SLOT_STATE ? await queue.positionOf(id) : undefined;
+    const position = waitsForSlot(progress.state) ? await queue.positionOf(id) : undefined;
     return progress.status(session.clock.now(), position);
   };
 }

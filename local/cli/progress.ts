@@ -78,8 +78,13 @@ function at(value: unknown, ...path: string[]): unknown {
   return path.reduce<unknown>((current, key) => (current && typeof current === "object" ? (current as Record<string, unknown>)[key] : undefined), value);
 }
 
-/** The state in which a generation waits for one of the account's Kling slots, in the ledger's queue. */
-export const SLOT_STATE = "WaitForSlot";
+/** The states in which a generation waits for one of the account's Kling slots, in the ledger's queue (BackToQueue: again, after Kling refused its create). */
+const SLOT_STATES: ReadonlySet<string> = new Set(["WaitForSlot", "BackToQueue"]);
+
+/** Whether a generation in this state waits in the ledger's queue. */
+export function waitsForSlot(stateName: string): boolean {
+  return SLOT_STATES.has(stateName);
+}
 
 /** What the status of one generation says: the state, and while waiting for Kling, the time against the typical time. */
 export class GenerationProgress {
@@ -157,8 +162,9 @@ export class GenerationProgress {
   /** What runs at simulated time `now`; `queuePosition` where it waits for a Kling slot (1: next), while it does. */
   status(now: number, queuePosition?: number): string {
     const time = `+${((now - this.startedAt) / 1000).toFixed(1)}s`.padStart(8);
-    if (this.current === SLOT_STATE && queuePosition !== undefined) {
-      return `${time}  .. queued for a Kling slot: position ${queuePosition}, ${((now - this.stateSince) / 1000).toFixed(0)} s so far`;
+    if (waitsForSlot(this.current) && queuePosition !== undefined) {
+      const again = this.current === "BackToQueue" ? " again (Kling refused the create)" : "";
+      return `${time}  .. queued for a Kling slot${again}: position ${queuePosition}, ${((now - this.stateSince) / 1000).toFixed(0)} s so far`;
     }
     const waiting = this.current === "WaitForVideo" || this.current === "Poll";
     if (!waiting || this.submittedAt === undefined) {

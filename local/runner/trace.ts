@@ -5,6 +5,7 @@
  * so they print nothing; the outcome lines carry the final error, message and suggestion.
  */
 import type { Diagnosis } from "#lambdas/diagnose/diagnosis";
+import { errorKindOf } from "#lambdas/errors/index";
 import type { EngineEvent, ExecutionReport } from "./local-engine";
 
 const get = (value: unknown, ...path: string[]): unknown =>
@@ -36,6 +37,13 @@ const EXIT_DETAILS: Record<string, (output: unknown) => string | undefined> = {
     const queued = get(out, "slot", "queuedSeconds");
     if (typeof queued !== "number") return undefined;
     return queued === 0 ? "a Kling slot was free" : `a Kling slot after ${queued} s in the queue`;
+  },
+  // Kling refused the create: the generation went back to the queue at its first place.
+  BackToQueue: (out) => {
+    const reason = text(get(out, "refusal", "Error"));
+    const queued = get(out, "slot", "queuedSeconds");
+    const why = reason === undefined ? "Kling refused the create" : `${reason}: ${errorKindOf(reason)?.meaning ?? "Kling refused the create"}`;
+    return `back in the queue at its first place (${why}); a slot again${typeof queued === "number" ? ` ${queued} s after it first queued` : ""}`;
   },
   Submit: (out) => {
     const task = get(out, "task");

@@ -42,10 +42,12 @@ const CHAOS_DOWNLOAD_FAULTS = VIDEO_DELIVERY_FAULTS;
  * Faults of the account ledger, one per job at most, applied by the chaos run: WaitForSlot's
  * function killed once it took its slot and before it answered (the retry finds it held); the
  * execution stopped (StopExecution, ABORTED) or timed out (TIMED_OUT) while it holds its slot,
- * before Submit; and a release that crashes between its writes (the slot's write lost, the
- * queue's and the credits' done, no waiter woken).
+ * before Submit; a release that crashes between its writes (the slot's write lost, the
+ * queue's and the credits' done, no waiter woken); and BackToQueue's function killed between
+ * giving a refused slot back and queueing again (the retry keeps the generation's place).
  */
-export const CHAOS_LEDGER_FAULTS = ["killed-holding-slot", "stopped-holding-slot", "timed-out-holding-slot", "lost-release"] as const;
+const HOLDING_FAULTS = ["killed-holding-slot", "stopped-holding-slot", "timed-out-holding-slot", "lost-release"] as const;
+export const CHAOS_LEDGER_FAULTS = [...HOLDING_FAULTS, "killed-requeueing"] as const;
 export const CHAOS_FAULT_KINDS = [...CHAOS_REQUEST_FAULTS, ...CHAOS_DELAY_FAULTS, ...CHAOS_TASK_FAULTS, ...CHAOS_DOWNLOAD_FAULTS, ...CHAOS_LEDGER_FAULTS] as const;
 
 export type ChaosRequestFault = (typeof CHAOS_REQUEST_FAULTS)[number];
@@ -312,8 +314,9 @@ export function chaosPlan(options: ChaosPlanOptions): ChaosPlan {
 
     ledgerFaultFor(executionName) {
       const next = random(`ledger|${executionName}`);
-      if (next() >= faultRate) return undefined;
-      return CHAOS_LEDGER_FAULTS[Math.floor(next() * CHAOS_LEDGER_FAULTS.length)];
+      // BackToQueue's fault is drawn on its own stream, so adding it left the others' draws as they were.
+      if (next() >= faultRate) return random(`requeue|${executionName}`)() < faultRate ? "killed-requeueing" : undefined;
+      return HOLDING_FAULTS[Math.floor(next() * HOLDING_FAULTS.length)];
     },
 
     ledgerFaultInjected: count,

@@ -220,7 +220,7 @@ describe("the dashboard", () => {
     expect(body).toContain(
       `SEARCH('{${METRICS_NAMESPACE},${DIMENSION.service},${DIMENSION.errorCode},${DIMENSION.recoverable}} ${DIMENSION.service}=\\\\\\"${SERVICE_NAME}\\\\\\" MetricName=\\\\\\"${METRIC.generationsFailed}\\\\\\"'`,
     );
-    expect(body).toMatch(/100 \* FILL\(rateLimited, 0\) \/ requests/);
+    expect(body).toMatch(/100 \* \(FILL\(rateLimited, 0\) \+ FILL\(concurrencyLimited, 0\)\) \/ requests/);
     for (const metric of [METRIC.klingRetries, METRIC.klingRequests, METRIC.creditsRemaining]) expect(body).toContain(metric);
     expect(body).toContain("Kling.RateLimited");
   });
@@ -228,6 +228,16 @@ describe("the dashboard", () => {
   it("shows the Kling slots in use, the queue, the time queued and the oldest waiter", () => {
     const body = JSON.stringify(resourcesOfType("AWS::CloudWatch::Dashboard")[0]?.properties.DashboardBody);
     for (const metric of [METRIC.slotsInUse, METRIC.slotQueueLength, METRIC.timeQueuedSeconds, METRIC.oldestWaiterSeconds]) expect(body).toContain(metric);
+  });
+
+  it("shows the effective slot limit against the ceiling, Kling's 1303s and the generations sent back to the queue", () => {
+    const body = JSON.stringify(resourcesOfType("AWS::CloudWatch::Dashboard")[0]?.properties.DashboardBody);
+    expect(body).toContain(METRIC.slotLimit);
+    expect(body).toContain("ceiling (klingConcurrency)");
+    expect(body).toContain("Kling.ConcurrencyLimited");
+    expect(body).toContain(
+      `SEARCH('{${METRICS_NAMESPACE},${DIMENSION.service},${DIMENSION.errorName}} ${DIMENSION.service}=\\\\\\"${SERVICE_NAME}\\\\\\" MetricName=\\\\\\"${METRIC.slotRequeues}\\\\\\"'`,
+    );
   });
 
   it("shows Kling's callbacks received, confirmed and refused (by reason), and the ends a poll found instead", () => {
