@@ -2,7 +2,7 @@
 import type { Ledger } from "./ledger";
 
 export interface QueuePositions {
-  /** 1 for the oldest waiter; undefined when the generation is not waiting for a slot. */
+  /** 1 for the oldest waiter (an upper bound: see Ledger.queuePosition); undefined when the generation is not waiting for a slot. */
   positionOf(executionName: string): Promise<number | undefined>;
 }
 
@@ -14,8 +14,6 @@ export class LedgerQueuePositions implements QueuePositions {
   ) {}
 
   async positionOf(executionName: string): Promise<number | undefined> {
-    const executionArn = this.executionArnOf(executionName);
-    const index = (await this.ledger.waiters()).findIndex((waiter) => waiter.executionArn === executionArn);
-    return index < 0 ? undefined : index + 1;
+    return this.ledger.queuePosition(this.executionArnOf(executionName));
   }
 }

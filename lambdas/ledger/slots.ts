@@ -11,10 +11,11 @@ import { KlingError } from "../errors";
 import { logger } from "../observability/logger";
 import { recordSlotQueue, recordTimeQueued } from "../observability/metrics";
 import type { SlotSettings } from "./config";
-import type { Ledger, SlotHolder, Waiter } from "./ledger";
+import type { Ledger, LedgerReleases, SlotHolder, Waiter } from "./ledger";
 
-export interface SlotPorts {
-  readonly ledger: Ledger;
+/** What the slot functions work with; a release needs only the ledger's `LedgerReleases`. */
+export interface SlotPorts<L extends LedgerReleases = Ledger> {
+  readonly ledger: L;
   readonly responses: TaskResponses;
   readonly settings: SlotSettings;
   readonly now: () => number;
@@ -41,7 +42,7 @@ export function isGoneToken(error: unknown): boolean {
   return error instanceof Error && GONE_TOKEN_ERRORS.has(error.name);
 }
 
-async function grant(ports: SlotPorts, taskToken: string, enqueuedAt: number | undefined): Promise<boolean> {
+async function grant(ports: SlotPorts<LedgerReleases>, taskToken: string, enqueuedAt: number | undefined): Promise<boolean> {
   const granted: SlotGranted = { queuedSeconds: enqueuedAt === undefined ? 0 : Math.max(0, Math.round((ports.now() - enqueuedAt) / 1000)) };
   try {
     await ports.responses.succeed(taskToken, JSON.stringify(granted));
@@ -80,7 +81,7 @@ export async function waitForSlot(event: WaitForSlotEvent, ports: SlotPorts): Pr
   // A release may have freed a slot between the first look and the queueing: look again.
   if (await ledger.takeSlot(holder, settings.limit, now())) {
     // Removed by token: if a release removed it first, that release answers the token.
-    const own = await ledger.leaveQueue(event.executionArn, event.taskToken);
+    const own = await ledger.leaveQueue(event.executionArn, entry);
     if (own) await grant(ports, event.taskToken, own.enqueuedAt);
     return "acquired";
   }
@@ -102,7 +103,7 @@ export interface Released {
  * redrive or before), its place in the queue, its credit reservation; then hands free slots to
  * the oldest waiters. Safe to repeat: a second release finds nothing to give back.
  */
-export async function releaseHolds(executionArn: string, ports: SlotPorts, acquiredUpTo?: number): Promise<Released> {
+export async function releaseHolds(executionArn: string, ports: SlotPorts<LedgerReleases>, acquiredUpTo?: number): Promise<Released> {
   const { ledger } = ports;
   // Three items, independent of each other: written at once.
   const [slot, , units] = await Promise.all([
@@ -116,7 +117,7 @@ export async function releaseHolds(executionArn: string, ports: SlotPorts, acqui
 }
 
 /** Slots in use, queue length and the oldest wait, as the dashboard and the oldest-waiter alarm read them. */
-async function measureQueue({ ledger, now }: SlotPorts): Promise<void> {
+async function measureQueue({ ledger, now }: SlotPorts<LedgerReleases>): Promise<void> {
   const [holdings, [oldest]] = await Promise.all([ledger.holdings(), ledger.waiters(1)]);
   recordSlotQueue({
     slotsInUse: holdings.slotHolders.length,
@@ -129,7 +130,7 @@ async function measureQueue({ ledger, now }: SlotPorts): Promise<void> {
  * Hands free slots to the oldest waiters, one at a time, until the slots or the queue run out.
  * Also what ends a lost wake-up early: any release looks at the whole queue's head.
  */
-async function wakeWaiters(ports: SlotPorts): Promise<number> {
+async function wakeWaiters(ports: SlotPorts<LedgerReleases>): Promise<number> {
   const { ledger, settings, now } = ports;
   let woken = 0;
   for (;;) {
@@ -137,7 +138,7 @@ async function wakeWaiters(ports: SlotPorts): Promise<number> {
     if (!oldest) return woken;
     if (!(await ledger.takeSlot(oldest, settings.limit, now()))) return woken;
     // Another release, or the waiter itself, may have got there first: only the remover answers.
-    const removed = await ledger.leaveQueue(oldest.executionArn, oldest.taskToken);
+    const removed = await ledger.leaveQueue(oldest.executionArn, oldest);
     if (removed && (await grant(ports, removed.taskToken, removed.enqueuedAt))) woken += 1;
   }
 }
