@@ -4,7 +4,7 @@
  */
 import * as z from "zod";
 import { type Environment, parseJsonVariable, requireVariable } from "../common/config";
-import { ENV } from "../common/settings";
+import { DEFAULTS, ENV } from "../common/settings";
 
 export const slotQueueSchema = z
   .object({
@@ -15,6 +15,11 @@ export const slotQueueSchema = z
     parkSeconds: z.number().int().min(10).max(3600),
     /** Past this many seconds in the queue a generation stops waiting with Kling.QueueTimeout. */
     deadlineSeconds: z.number().int().min(60),
+    /**
+     * While this many wait, POST /generations answers 429 with Retry-After instead of starting
+     * one more; a batch's items still queue (the cap is the API's door, not WaitForSlot's).
+     */
+    maxWaiters: z.number().int().min(1).default(DEFAULTS.slotQueue.maxWaiters),
   })
   .refine((queue) => queue.parkSeconds <= queue.deadlineSeconds, {
     message: "parkSeconds must not be above deadlineSeconds",
