@@ -326,7 +326,7 @@ export class DynamoDbReleasingLedger implements LedgerReleases {
    * The queue's length: tickets handed out less entries removed, read with the head. An empty
    * head is an empty queue, whatever the counters say (`counted`).
    */
-  protected async queueCount(): Promise<{ waiters: number; counted: number; tickets: number; left: number }> {
+  protected async queueCount(): Promise<{ waiters: number; counted: number; tickets: number; left: number; head: QueueEntry | undefined }> {
     const [counters, [head]] = await Promise.all([
       this.documents.send(new GetCommand({ TableName: this.tableName, Key: queueCountersKey(QUEUE_PARTITION), ConsistentRead: true })),
       this.queueItems(1),
@@ -334,7 +334,7 @@ export class DynamoDbReleasingLedger implements LedgerReleases {
     const tickets = Number(counters.Item?.tickets ?? 0);
     const left = Number(counters.Item?.left ?? 0);
     const counted = tickets - left;
-    return { waiters: head ? Math.max(1, counted) : 0, counted, tickets, left };
+    return { waiters: head ? Math.max(1, counted) : 0, counted, tickets, left, head };
   }
 
   /** Sets the counters of an empty queue to say so, unless a waiter came or left since they were read. */
@@ -426,10 +426,10 @@ export class DynamoDbLedger extends DynamoDbReleasingLedger implements Ledger {
   }
 
   async queuePosition(executionArn: string): Promise<number | undefined> {
-    const [place, [head]] = await Promise.all([this.placeOf(executionArn), this.queueItems(1)]);
-    if (!place || !head) return undefined;
-    // Tickets from the head's to its own: an upper bound, as waiters that left from the middle still count.
-    return Math.max(1, place.ticket - (head.ticket ?? 1) + 1);
+    const [place, queue] = await Promise.all([this.placeOf(executionArn), this.queueCount()]);
+    if (!place || !queue.head) return undefined;
+    // Tickets from the head's to its own: an upper bound, as waiters that left from the middle still count; never more than wait.
+    return Math.max(1, Math.min(place.ticket - (queue.head.ticket ?? 1) + 1, queue.waiters));
   }
 
   async reserveCredits(executionArn: string, units: number, availableUnits: number, at: number): Promise<CreditReservation> {

@@ -69,7 +69,8 @@ export interface Ledger {
   queueLength(): Promise<number>;
   /**
    * The execution's place in the queue, 1 for the next to get a slot; undefined when it does
-   * not wait. An upper bound: waiters ahead of it that left from the middle still count.
+   * not wait. An estimate that errs high: waiters ahead of it that left from the middle still
+   * count, up to the queue's length.
    */
   queuePosition(executionArn: string): Promise<number | undefined>;
   /** Reserves `units` for the execution if `availableUnits` less the others' reservations cover them; idempotent. */

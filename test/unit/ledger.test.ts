@@ -88,16 +88,23 @@ describe("the queue", () => {
 describe("the queue, read by key", () => {
   it("gives a waiter's position from its ticket and the head's, and the queue's length from its counters", async () => {
     const { ledger } = dynalite;
-    for (const [index, name] of ["a", "b", "c", "d"].entries()) await ledger.enqueue(holder(name), `token-${name}`, 100 + index);
+    for (const [index, name] of ["a", "b", "c", "d", "e"].entries()) await ledger.enqueue(holder(name), `token-${name}`, 100 + index);
+    await ledger.leaveQueue(arn("e"));
     expect(await ledger.queuePosition(arn("d"))).toBe(4);
     expect(await ledger.queueLength()).toBe(4);
     await ledger.leaveQueue(arn("a"));
     expect(await ledger.queuePosition(arn("b"))).toBe(1);
     expect(await ledger.queuePosition(arn("d"))).toBe(3);
-    // One left from the middle: still counted ahead of d (an upper bound), not in the length.
+    // One left from the middle: its ticket still counts ahead of d, the length does not; the position is never more than wait.
     await ledger.leaveQueue(arn("c"));
-    expect(await ledger.queuePosition(arn("d"))).toBe(3);
     expect(await ledger.queueLength()).toBe(2);
+    expect(await ledger.queuePosition(arn("d"))).toBe(2);
+    await ledger.enqueue(holder("f"), "token-f", 200);
+    // f's tickets from the head's count c and e, which left: the queue's length caps it (3 wait: b, d, f).
+    expect(await ledger.queuePosition(arn("f"))).toBe(3);
+    await ledger.leaveQueue(arn("b"));
+    expect(await ledger.queuePosition(arn("d"))).toBe(1);
+    expect(await ledger.queuePosition(arn("f"))).toBe(2);
     expect(await ledger.queuePosition(arn("a"))).toBeUndefined();
   });
 
