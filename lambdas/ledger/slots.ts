@@ -105,13 +105,12 @@ export interface Released {
  */
 export async function releaseHolds(executionArn: string, ports: SlotPorts<LedgerReleases>, acquiredUpTo?: number): Promise<Released> {
   const { ledger } = ports;
-  // Three items, independent of each other: written at once.
-  const [slot, , units] = await Promise.all([
-    ledger.giveBackSlot(executionArn, acquiredUpTo),
-    ledger.leaveQueue(executionArn),
-    ledger.settleCredits(executionArn),
-  ]);
+  // Independent items, written at once; the credits, which no waiter waits on, settle while the freed slot is handed over.
+  const settled = ledger.settleCredits(executionArn);
+  settled.catch(() => undefined); // Surfaces below, once the hand-over is done.
+  const [slot] = await Promise.all([ledger.giveBackSlot(executionArn, acquiredUpTo), ledger.leaveQueue(executionArn)]);
   const woken = await wakeWaiters(ports);
+  const units = await settled;
   await measureQueue(ports);
   return { slot, units, woken };
 }
