@@ -43,6 +43,14 @@ const httpsUrlSchema = z.string().superRefine((value, ctx) => {
   if (problem) ctx.addIssue({ code: "custom", message: problem });
 });
 
+/** The longest callbackUrl, in UTF-8 bytes: it rides in every state, and is posted to by the notifier. */
+export const MAX_CALLBACK_URL_BYTES = 2048;
+
+const callbackUrlSchema = httpsUrlSchema.superRefine((value, ctx) => {
+  const bytes = Buffer.byteLength(value, "utf8");
+  if (bytes > MAX_CALLBACK_URL_BYTES) ctx.addIssue({ code: "custom", message: `must be at most ${MAX_CALLBACK_URL_BYTES} bytes (got ${bytes})` });
+});
+
 const URL_SCHEME = /^[a-z][a-z0-9+.-]*:/i;
 const OUTSIDE_BASE64_ALPHABET = /[^A-Za-z0-9+/=]/u;
 const PADDED_BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -131,7 +139,7 @@ export const generationRequestShape = {
   /** The last frame, with image only. */
   imageTail: imageSourceSchema.optional(),
   /** Where the pipeline posts the outcome once the generation ends, signed (lambdas/notify-requester); never sent to Kling. */
-  callbackUrl: httpsUrlSchema.optional(),
+  callbackUrl: callbackUrlSchema.optional(),
 };
 
 /** What a person sends. Unknown fields are refused (strict), so a misspelt field never silently does nothing. */

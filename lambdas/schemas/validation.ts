@@ -44,6 +44,13 @@ import {
  */
 export const MAX_BASE64_IMAGE_BYTES = 192 * 1024;
 
+/**
+ * The largest validated request, as the UTF-8 bytes of its JSON. It rides in every state up to
+ * Step Functions' 256 KiB: the rest is left for the job id, the price, Kling's task with its
+ * URLs, Archive's output and, on a failure, the error and its diagnosis.
+ */
+export const MAX_REQUEST_BYTES = 200 * 1024;
+
 const DEFAULT_ASPECT_RATIO = "16:9";
 
 export interface ValidationOptions {
@@ -105,7 +112,13 @@ export function validateGenerationRequest(input: unknown, options: ValidationOpt
   }
   const aspectRatio = kind === "text" ? { aspectRatio: fields.aspectRatio ?? DEFAULT_ASPECT_RATIO } : {};
   const mode = fields.mode ?? MODELS[resolved.model].defaultMode;
-  return { ok: true, request: { ...fields, model: resolved.model, mode, ...aspectRatio } };
+  const request = { ...fields, model: resolved.model, mode, ...aspectRatio };
+  const bytes = Buffer.byteLength(JSON.stringify(request), "utf8");
+  if (bytes > MAX_REQUEST_BYTES) {
+    const problem = `the request is ${bytes} bytes as JSON; at most ${MAX_REQUEST_BYTES} (200 KiB) fit a Step Functions state beside the task and the archive: pass the images as https URLs`;
+    return { ok: false, problems: [problem], contentPolicy: false };
+  }
+  return { ok: true, request };
 }
 
 function isJsonObject(value: unknown): value is JsonObject {
