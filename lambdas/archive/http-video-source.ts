@@ -31,7 +31,7 @@ export function downloadRefusal(policy: Pick<DownloadPolicy, "hosts" | "localOri
 }
 
 function refused(url: string, reason: string): ArchiveError {
-  return new ArchiveError("Archive.DownloadRefused", `Archive will not download ${url}: ${reason}`);
+  return new ArchiveError("Archive.DownloadFailed", `Archive will not download ${url}: ${reason}`);
 }
 
 export class HttpVideoSource implements VideoSource {

@@ -43,13 +43,8 @@ const httpsUrlSchema = z.string().superRefine((value, ctx) => {
   if (problem) ctx.addIssue({ code: "custom", message: problem });
 });
 
-/** The longest callbackUrl, in UTF-8 bytes: it rides in every state, and is posted to by the notifier. */
+/** The longest callbackUrl: it rides in every state, and is posted to by the notifier (which counts UTF-8 bytes). */
 export const MAX_CALLBACK_URL_BYTES = 2048;
-
-const callbackUrlSchema = httpsUrlSchema.superRefine((value, ctx) => {
-  const bytes = Buffer.byteLength(value, "utf8");
-  if (bytes > MAX_CALLBACK_URL_BYTES) ctx.addIssue({ code: "custom", message: `must be at most ${MAX_CALLBACK_URL_BYTES} bytes (got ${bytes})` });
-});
 
 const URL_SCHEME = /^[a-z][a-z0-9+.-]*:/i;
 const OUTSIDE_BASE64_ALPHABET = /[^A-Za-z0-9+/=]/u;
@@ -139,7 +134,7 @@ export const generationRequestShape = {
   /** The last frame, with image only. */
   imageTail: imageSourceSchema.optional(),
   /** Where the pipeline posts the outcome once the generation ends, signed (lambdas/notify-requester); never sent to Kling. */
-  callbackUrl: callbackUrlSchema.optional(),
+  callbackUrl: httpsUrlSchema.refine((url) => url.length <= MAX_CALLBACK_URL_BYTES, `must be at most ${MAX_CALLBACK_URL_BYTES} characters`).optional(),
 };
 
 /** What a person sends. Unknown fields are refused (strict), so a misspelt field never silently does nothing. */

@@ -115,8 +115,7 @@ export function validateGenerationRequest(input: unknown, options: ValidationOpt
   const request = { ...fields, model: resolved.model, mode, ...aspectRatio };
   const bytes = Buffer.byteLength(JSON.stringify(request), "utf8");
   if (bytes > MAX_REQUEST_BYTES) {
-    const problem = `the request is ${bytes} bytes as JSON; at most ${MAX_REQUEST_BYTES} (200 KiB) fit a Step Functions state beside the task and the archive: pass the images as https URLs`;
-    return { ok: false, problems: [problem], contentPolicy: false };
+    return { ok: false, problems: [`the request is ${bytes} bytes of JSON, past the ${MAX_REQUEST_BYTES} a Step Functions state holds for it: pass images as https URLs`], contentPolicy: false };
   }
   return { ok: true, request };
 }

@@ -406,9 +406,9 @@ describe("Archive trusts only Kling", () => {
     expect(downloadRefusal(local, "http://127.0.0.1:4011/videos/a.mp4")).toBe("http://127.0.0.1:4011 is not https");
   });
 
-  it("a URL off the allow-list in Kling's own answer is Archive.DownloadRefused, and nothing is fetched", async () => {
+  it("a URL off the allow-list in Kling's own answer is Archive.DownloadFailed, and nothing is fetched", async () => {
     const { event } = jobWithVideo(syntheticMp4("off-list", 5, 1024), { url: `${elsewhere.baseUrl}/off-list.mp4` });
-    await expect(archiveVideo(event, ports())).rejects.toMatchObject({ name: "Archive.DownloadRefused", message: expect.stringContaining("is not https") });
+    await expect(archiveVideo(event, ports())).rejects.toMatchObject({ name: "Archive.DownloadFailed", message: expect.stringContaining("is not https") });
     expect(elsewhere.downloads).toBe(0);
   });
 
@@ -423,7 +423,7 @@ describe("Archive trusts only Kling", () => {
     elsewhere.videos.set("/away.mp4", syntheticMp4("elsewhere", 5, 2048));
     cdn.faults.push({ redirect: `${elsewhere.baseUrl}/away.mp4` });
     await expect(archiveVideo(away.event, ports())).rejects.toMatchObject({
-      name: "Archive.DownloadRefused",
+      name: "Archive.DownloadFailed",
       message: expect.stringContaining(`redirects to another host (${new URL(elsewhere.baseUrl).host})`),
     });
     expect(elsewhere.downloads).toBe(0);
@@ -433,11 +433,11 @@ describe("Archive trusts only Kling", () => {
   it.each([
     ["announced past the cap", undefined],
     ["sent without a Content-Length, counted past the cap", "unannounced"],
-  ] as const)("a video %s is Archive.DownloadRefused naming the cap, and nothing is stored", async (_, fault) => {
+  ] as const)("a video %s is Archive.DownloadFailed naming the cap, and nothing is stored", async (_, fault) => {
     const { event } = jobWithVideo(syntheticMp4("too large", 5, 256 * 1024));
     if (fault) cdn.faults.push(fault);
     await expect(archiveVideo(event, ports({ maxBytes: 100 * 1024 }))).rejects.toMatchObject({
-      name: "Archive.DownloadRefused",
+      name: "Archive.DownloadFailed",
       message: expect.stringContaining(`past videoArchive.maxVideoBytes (${100 * 1024}): the download stopped`),
     });
     expect(await keysUnder(`videos/${event.jobId}/`)).toEqual([]);

@@ -289,11 +289,11 @@ describe("images", () => {
     });
   });
 
-  it("takes a callbackUrl of at most 2048 bytes", () => {
+  it("takes a callbackUrl of at most 2048 characters", () => {
     const base = "https://hooks.example.com/";
     const longest = base + "a".repeat(2048 - base.length);
     expect(requestOf({ prompt: "a cat", callbackUrl: longest }).callbackUrl).toBe(longest);
-    expect(problemsOf({ prompt: "a cat", callbackUrl: `${longest}a` })).toEqual(["callbackUrl must be at most 2048 bytes (got 2049)"]);
+    expect(problemsOf({ prompt: "a cat", callbackUrl: `${longest}a` })).toEqual(["callbackUrl must be at most 2048 characters"]);
   });
 
   it("refuses a request whose JSON passes 200 KiB, whatever its fields add up from", () => {
@@ -302,7 +302,7 @@ describe("images", () => {
     const prompts = { prompt: "中".repeat(2500), negativePrompt: "文".repeat(2500) };
     const problems = problemsOf({ ...prompts, image: base64Image(MAX_BASE64_IMAGE_BYTES) });
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(/^the request is 21\d{4} bytes as JSON; at most 204800 \(200 KiB\) fit a Step Functions state beside the task and the archive: pass the images as https URLs$/);
+    expect(problems[0]).toMatch(/^the request is 21\d{4} bytes of JSON, past the 204800 a Step Functions state holds for it: pass images as https URLs$/);
     expect(requestOf({ ...prompts, image: base64Image(MAX_BASE64_IMAGE_BYTES - 16 * 1024) })).toBeDefined();
   });
 
