@@ -430,13 +430,13 @@ export class LocalPipeline {
 
   /**
    * Points the Lambdas at a Kling endpoint (the simulator or the real one) with these credentials.
-   * Archive may download from that endpoint's origin too (the simulator serves its videos there,
-   * over http): a local-only allowance the stack never sets (DOWNLOAD_ENV.localVideoOrigin).
+   * Archive may download from that endpoint's host too (the simulator serves its videos there,
+   * over http): a local-only allowance the stack never sets (DOWNLOAD_ENV.localVideoHost).
    */
   connect(baseUrl: string, credentials: KlingCredentials): void {
     const env = this.environment;
     env[ENV.klingBaseUrl] = baseUrl;
-    env[DOWNLOAD_ENV.localVideoOrigin] = new URL(baseUrl).origin;
+    env[DOWNLOAD_ENV.localVideoHost] = new URL(baseUrl).hostname;
     for (const name of Object.values(LOCAL_CREDENTIAL_VARIABLES)) delete env[name];
     if ("apiKey" in credentials) {
       env[LOCAL_CREDENTIAL_VARIABLES.apiKey] = credentials.apiKey;
