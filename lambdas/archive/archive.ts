@@ -65,7 +65,7 @@ export interface ArchivePorts {
   readonly archiveWatermarked: boolean;
   /** A download with no byte for this long is given up. */
   readonly stallMs: number;
-  /** A video past this many bytes is refused (Archive.DownloadRefused), announced or counted. */
+  /** A video past this many bytes is refused (Archive.DownloadFailed), announced or counted. */
   readonly maxBytes: number;
   /** Now, in epoch ms: whether the task ended past Kling's 30 days. */
   readonly now: () => number;
@@ -249,7 +249,7 @@ async function archiveOne(job: ArchivedJob, variant: VideoVariant, url: string, 
 }
 
 function tooLarge(url: string, maxBytes: number, what: string): ArchiveError {
-  return new ArchiveError("Archive.DownloadRefused", `the video at ${url} ${what}, past videoArchive.maxVideoBytes (${maxBytes}): the download stopped`);
+  return new ArchiveError("Archive.DownloadFailed", `the video at ${url} ${what}, past videoArchive.maxVideoBytes (${maxBytes}): the download stopped`);
 }
 
 /**

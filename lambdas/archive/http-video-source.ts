@@ -21,24 +21,24 @@ function hostAllowed(patterns: readonly string[], host: string): boolean {
 }
 
 /** Why Archive will not fetch this URL, or undefined when it may. */
-export function downloadRefusal(policy: Pick<DownloadPolicy, "hosts" | "localOrigin">, url: string): string | undefined {
+export function downloadRefusal(policy: Pick<DownloadPolicy, "hosts" | "localHost">, url: string): string | undefined {
   if (!URL.canParse(url)) return `${JSON.stringify(url)} is not a URL`;
   const target = new URL(url);
-  if (policy.localOrigin !== undefined && target.origin === policy.localOrigin) return undefined;
+  if (policy.localHost !== undefined && target.hostname === policy.localHost && (target.protocol === "http:" || target.protocol === "https:")) return undefined;
   if (target.protocol !== "https:") return `${target.origin} is not https`;
   if (!hostAllowed(policy.hosts, target.hostname)) return `${target.hostname} is not one of videoArchive.downloadHosts (${policy.hosts.join(", ")})`;
   return undefined;
 }
 
 function refused(url: string, reason: string): ArchiveError {
-  return new ArchiveError("Archive.DownloadRefused", `Archive will not download ${url}: ${reason}`);
+  return new ArchiveError("Archive.DownloadFailed", `Archive will not download ${url}: ${reason}`);
 }
 
 export class HttpVideoSource implements VideoSource {
   /** `connectMs` bounds the wait for each answer's headers; the body has its own stall timeout. */
   constructor(
     private readonly connectMs: number,
-    private readonly policy: Pick<DownloadPolicy, "hosts" | "localOrigin">,
+    private readonly policy: Pick<DownloadPolicy, "hosts" | "localHost">,
   ) {}
 
   async open(url: string): Promise<VideoDownload> {

@@ -19,8 +19,8 @@ export const downloadHostSchema = z
 export interface DownloadPolicy {
   /** Over https only, from these hosts ({@link downloadHostSchema}). */
   readonly hosts: readonly string[];
-  /** Locally only: one more origin, over http too (DOWNLOAD_ENV.localVideoOrigin). */
-  readonly localOrigin: string | undefined;
+  /** Locally only: one more host, on any port, over http too (DOWNLOAD_ENV.localVideoHost). */
+  readonly localHost: string | undefined;
   /** A video past this many bytes is refused, announced or counted. */
   readonly maxBytes: number;
 }
@@ -38,11 +38,11 @@ function downloadPolicy(env: Environment): DownloadPolicy {
   const maxText = readVariable(env, DOWNLOAD_ENV.maxVideoBytes);
   const maxBytes = maxText === undefined ? DOWNLOAD_DEFAULTS.maxVideoBytes : Number(maxText);
   if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw new Error(`environment variable ${DOWNLOAD_ENV.maxVideoBytes} must be a positive whole number of bytes`);
-  const localOrigin = readVariable(env, DOWNLOAD_ENV.localVideoOrigin);
-  if (localOrigin !== undefined && (!URL.canParse(localOrigin) || new URL(localOrigin).origin !== localOrigin)) {
-    throw new Error(`environment variable ${DOWNLOAD_ENV.localVideoOrigin} must be an origin (scheme, host and port, no path)`);
+  const localHost = readVariable(env, DOWNLOAD_ENV.localVideoHost);
+  if (localHost !== undefined && (!URL.canParse(`http://${localHost}`) || new URL(`http://${localHost}`).hostname !== localHost)) {
+    throw new Error(`environment variable ${DOWNLOAD_ENV.localVideoHost} must be a host name or address alone (no scheme, port or path)`);
   }
-  return { hosts, localOrigin, maxBytes };
+  return { hosts, localHost, maxBytes };
 }
 
 export function archiveSettings(env: Environment): ArchiveSettings {

@@ -89,11 +89,12 @@ export const DOWNLOAD_ENV = {
   downloadHosts: "VIDEO_DOWNLOAD_HOSTS",
   maxVideoBytes: "VIDEO_MAX_BYTES",
   /**
-   * Set only by the local runner (never by the stack): the origin of the Kling endpoint it
-   * connected to, which Archive may download from beside downloadHosts, over http too (the
-   * simulator serves its videos from its own origin, http://127.0.0.1:<port>).
+   * Set only by the local runner (never by the stack): the host of the Kling endpoint it
+   * connected to, which Archive may download from beside downloadHosts, on any port and over
+   * http too (the simulator serves its videos from its own origin, http://127.0.0.1:<port>,
+   * also when a test's proxy stands between it and the functions).
    */
-  localVideoOrigin: "VIDEO_DOWNLOAD_LOCAL_ORIGIN",
+  localVideoHost: "VIDEO_DOWNLOAD_LOCAL_HOST",
 } as const;
 
 /**

@@ -334,7 +334,7 @@ export const PLATFORM_ERROR_KINDS: Readonly<Record<PlatformErrorName, ErrorKind>
 };
 
 /** The errors of Archive, which copies a finished video from Kling's URL into the pipeline's bucket. */
-const ARCHIVE_ERROR_NAMES = ["Archive.DownloadFailed", "Archive.VideoPurged", "Archive.DownloadRefused"] as const;
+const ARCHIVE_ERROR_NAMES = ["Archive.DownloadFailed", "Archive.VideoPurged"] as const;
 
 export type ArchiveErrorName = (typeof ARCHIVE_ERROR_NAMES)[number];
 
@@ -346,7 +346,7 @@ const ARCHIVE_ERROR_KINDS: Readonly<Record<ArchiveErrorName, ErrorKind>> = {
     redriveCreatesTask: false,
     action: "retry-later",
     meaning:
-      "the video's download from Kling's URL broke off: a dropped connection, a short body, no byte within the stall timeout, a 5xx, a fresh URL refused",
+      "the video's download from Kling's URL failed: a dropped connection, a short body, no byte within the stall timeout, a 5xx, a fresh URL refused, a URL off `videoArchive.downloadHosts` or past `maxVideoBytes`",
     suggestion: "The video is made but could not be saved yet; retry later.",
     operator:
       "Nothing for one (nothing was stored: the upload was aborted); many mean Kling's CDN is slow or down: a redrive resumes at Archive, never pays again.",
@@ -361,16 +361,6 @@ const ARCHIVE_ERROR_KINDS: Readonly<Record<ArchiveErrorName, ErrorKind>> = {
     suggestion: "Kling deleted the video before it could be saved; send the request again to make a new one.",
     operator:
       "The video is gone from Kling and was never archived: start a new generation. Many mean executions waited too long before Archive (redrives past Kling's 30 days).",
-  },
-  "Archive.DownloadRefused": {
-    retry: "none",
-    recoverable: true,
-    passesByItself: false,
-    redriveCreatesTask: false,
-    action: "contact-support",
-    meaning: "Kling's video URL is off `videoArchive.downloadHosts` (or not https), redirects to another host, or the video passes `maxVideoBytes`",
-    suggestion: "The video is made but could not be saved; report the job id.",
-    operator: "If the host or size in the log is Kling's, widen `downloadHosts` or `maxVideoBytes`, deploy and redrive (resumes at Archive).",
   },
 };
 

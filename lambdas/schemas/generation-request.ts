@@ -44,6 +44,9 @@ const httpsUrlSchema = z.string().superRefine((value, ctx) => {
   if (problem) ctx.addIssue({ code: "custom", message: problem });
 });
 
+/** The longest callbackUrl: it rides in every state, and is posted to by the notifier (which counts UTF-8 bytes). */
+export const MAX_CALLBACK_URL_BYTES = 2048;
+
 const URL_SCHEME = /^[a-z][a-z0-9+.-]*:/i;
 const OUTSIDE_BASE64_ALPHABET = /[^A-Za-z0-9+/=]/u;
 const PADDED_BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -147,7 +150,7 @@ export const generationRequestShape = {
   /** The shots of a multi-shot video (product multi-shot): 1 to 6. */
   multiPrompt: z.array(shotSchema).min(1).max(MAX_SHOTS).optional(),
   /** Where the pipeline posts the outcome once the generation ends, signed (lambdas/notify-requester); never sent to Kling. */
-  callbackUrl: httpsUrlSchema.optional(),
+  callbackUrl: httpsUrlSchema.refine((url) => url.length <= MAX_CALLBACK_URL_BYTES, `must be at most ${MAX_CALLBACK_URL_BYTES} characters`).optional(),
 };
 
 /** What a person sends. Unknown fields are refused (strict), so a misspelt field never silently does nothing. */

@@ -49,6 +49,13 @@ import { PRODUCT_NAMES, PRODUCTS } from "./products";
  */
 export const MAX_BASE64_IMAGE_BYTES = 192 * 1024;
 
+/**
+ * The largest validated request, as the UTF-8 bytes of its JSON. It rides in every state up to
+ * Step Functions' 256 KiB: the rest is left for the job id, the price, Kling's task with its
+ * URLs, Archive's output and, on a failure, the error and its diagnosis.
+ */
+export const MAX_REQUEST_BYTES = 200 * 1024;
+
 const DEFAULT_ASPECT_RATIO = "16:9";
 
 export interface ValidationOptions {
@@ -111,7 +118,12 @@ export function validateGenerationRequest(input: unknown, options: ValidationOpt
   }
   const aspectRatio = kind === "text" ? { aspectRatio: fields.aspectRatio ?? DEFAULT_ASPECT_RATIO } : {};
   const mode = fields.mode ?? (fields.product === "4k" ? "4k" : MODELS[resolved.model].defaultMode);
-  return { ok: true, request: { ...fields, model: resolved.model, mode, ...aspectRatio } };
+  const request = { ...fields, model: resolved.model, mode, ...aspectRatio };
+  const bytes = Buffer.byteLength(JSON.stringify(request), "utf8");
+  if (bytes > MAX_REQUEST_BYTES) {
+    return { ok: false, problems: [`the request is ${bytes} bytes of JSON, past the ${MAX_REQUEST_BYTES} a Step Functions state holds for it: pass images as https URLs`], contentPolicy: false };
+  }
+  return { ok: true, request };
 }
 
 function isJsonObject(value: unknown): value is JsonObject {

@@ -70,10 +70,13 @@ export interface LocalPipelineOptions {
    */
   readonly videoDirectory?: string;
   /**
-   * What NotifyRequester signs with (else a new secret each pipeline, {@link LocalPipeline.requesterWebhookSecret})
-   * and the only CA it trusts for a requester's https callbackUrl (else the system's, and NODE_EXTRA_CA_CERTS).
+   * What NotifyRequester signs with (else a new secret each pipeline, {@link LocalPipeline.requesterWebhookSecret}),
+   * the only CA it trusts for a requester's https callbackUrl (else the system's, and NODE_EXTRA_CA_CERTS),
+   * and `allowLoopback`, a local-only allowance the stack never has: notifications may go to
+   * 127.0.0.1 (or ::1), where a test's receiver listens. Without it, as on Lambda, a callbackUrl
+   * that is an IP literal or resolves to a loopback, private or link-local address is refused.
    */
-  readonly requesterCallbacks?: { readonly secret?: string; readonly trustedCa?: string | Buffer };
+  readonly requesterCallbacks?: { readonly secret?: string; readonly trustedCa?: string | Buffer; readonly allowLoopback?: boolean };
   /** The Standard Webhooks secret Kling signs its callbacks with (the simulator's callbackSigningSecret): the callback function verifies them. */
   readonly klingCallbackSigningSecret?: string;
 }
@@ -298,7 +301,7 @@ export class LocalPipeline {
     this.requesterWebhookSecret = options.requesterCallbacks?.secret ?? newWebhookSecret();
     this.environment[ENV.requesterWebhookSecret] = this.requesterWebhookSecret;
     // The wall clock, not the scaled one: the requester checks webhook-timestamp against its own clock.
-    const notifyPorts = notifyPortsFrom(this.environment, wallClock, httpsWebhookSender(options.requesterCallbacks?.trustedCa), ports.ledger, () => {
+    const notifyPorts = notifyPortsFrom(this.environment, wallClock, httpsWebhookSender({ ca: options.requesterCallbacks?.trustedCa, allowLoopback: options.requesterCallbacks?.allowLoopback ?? false }), ports.ledger, () => {
       throw new Error("locally a status change event always carries the execution's input and output");
     });
     const environment: Environment = this.environment;
@@ -462,13 +465,13 @@ export class LocalPipeline {
 
   /**
    * Points the Lambdas at a Kling endpoint (the simulator or the real one) with these credentials.
-   * Archive may download from that endpoint's origin too (the simulator serves its videos there,
-   * over http): a local-only allowance the stack never sets (DOWNLOAD_ENV.localVideoOrigin).
+   * Archive may download from that endpoint's host too (the simulator serves its videos there,
+   * over http): a local-only allowance the stack never sets (DOWNLOAD_ENV.localVideoHost).
    */
   connect(baseUrl: string, credentials: KlingCredentials): void {
     const env = this.environment;
     env[ENV.klingBaseUrl] = baseUrl;
-    env[DOWNLOAD_ENV.localVideoOrigin] = new URL(baseUrl).origin;
+    env[DOWNLOAD_ENV.localVideoHost] = new URL(baseUrl).hostname;
     for (const name of Object.values(LOCAL_CREDENTIAL_VARIABLES)) delete env[name];
     if ("apiKey" in credentials) {
       env[LOCAL_CREDENTIAL_VARIABLES.apiKey] = credentials.apiKey;

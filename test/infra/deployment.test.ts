@@ -94,7 +94,7 @@ describe("a secret the user supplies, encrypted with a customer-managed KMS key"
 
   function readerRoles(stack: Stack, pipeline: KlingVideoPipeline): string[] {
     const klingCallback = pipeline.callbacks ? [pipeline.callbacks.callbackFunction] : [];
-    return [pipeline.functions["check-credits"], pipeline.functions.submit, pipeline.functions.poll, pipeline.batchFunctions["price-batch"], ...klingCallback]
+    return [pipeline.functions["check-credits"], pipeline.functions.submit, pipeline.functions.poll, pipeline.functions.archive, pipeline.batchFunctions["price-batch"], ...klingCallback]
       .map((fn) => logicalIdOf(stack, fn.role ?? fn))
       .sort();
   }

@@ -28,7 +28,7 @@ describe("a Lambda whose setting is unset uses the stack's default", () => {
     expect(archiveSettings({})).toEqual({
       archiveWatermarked: stackDefaults.videoArchive.archiveWatermarked,
       stallMs: stackDefaults.videoArchive.downloadStallMs,
-      downloads: { hosts: stackDefaults.videoArchive.downloadHosts, localOrigin: undefined, maxBytes: stackDefaults.videoArchive.maxVideoBytes },
+      downloads: { hosts: stackDefaults.videoArchive.downloadHosts, localHost: undefined, maxBytes: stackDefaults.videoArchive.maxVideoBytes },
     });
   });
 });
@@ -40,12 +40,12 @@ describe("a Lambda whose setting is set wrong says which variable and why", () =
     expect(() => archiveSettings({ [ENV.archiveWatermarked]: "yes" })).toThrow(`environment variable ${ENV.archiveWatermarked} must be true or false`);
   });
 
-  it("Archive refuses download hosts that are not host names, a size cap that is not a positive whole number, and a local origin with a path", () => {
+  it("Archive refuses download hosts that are not host names, a size cap that is not a positive whole number, and a local host with a scheme or port", () => {
     expect(() => archiveSettings({ [DOWNLOAD_ENV.downloadHosts]: '["https://cdn.klingai.com"]' })).toThrow(`environment variable ${DOWNLOAD_ENV.downloadHosts} is not valid: 0: must be a host name in lowercase, or *. and a domain`);
     expect(() => archiveSettings({ [DOWNLOAD_ENV.downloadHosts]: "[]" })).toThrow(DOWNLOAD_ENV.downloadHosts);
     expect(() => archiveSettings({ [DOWNLOAD_ENV.maxVideoBytes]: "1GB" })).toThrow(`environment variable ${DOWNLOAD_ENV.maxVideoBytes} must be a positive whole number of bytes`);
-    expect(() => archiveSettings({ [DOWNLOAD_ENV.localVideoOrigin]: "http://127.0.0.1:4010/videos" })).toThrow(`environment variable ${DOWNLOAD_ENV.localVideoOrigin} must be an origin`);
-    expect(archiveSettings({ [DOWNLOAD_ENV.downloadHosts]: '["cdn.example.com"]', [DOWNLOAD_ENV.localVideoOrigin]: "http://127.0.0.1:4010" }).downloads).toMatchObject({ hosts: ["cdn.example.com"], localOrigin: "http://127.0.0.1:4010" });
+    expect(() => archiveSettings({ [DOWNLOAD_ENV.localVideoHost]: "http://127.0.0.1:4010" })).toThrow(`environment variable ${DOWNLOAD_ENV.localVideoHost} must be a host name or address alone`);
+    expect(archiveSettings({ [DOWNLOAD_ENV.downloadHosts]: '["cdn.example.com"]', [DOWNLOAD_ENV.localVideoHost]: "127.0.0.1" }).downloads).toMatchObject({ hosts: ["cdn.example.com"], localHost: "127.0.0.1" });
   });
 
   it("the API refuses a link lifetime that is not whole seconds within SigV4's 7 days, and uses the stack's default when unset", () => {

@@ -26,6 +26,9 @@ type CdnAnswer = VideoDeliveryFault | "purged" | "forbidden" | "unannounced" | {
 
 /** Kling's CDN, as far as Archive sees it: each path serves its video, with the next planned answer. */
 class FakeCdn {
+  /** The host its URLs name (it listens on 127.0.0.1): "localhost" is another host than the allowed one. */
+  constructor(private readonly host = "127.0.0.1") {}
+
   readonly videos = new Map<string, Buffer>();
   readonly faults: CdnAnswer[] = [];
   downloads = 0;
@@ -50,7 +53,7 @@ class FakeCdn {
       }
     });
     await new Promise<void>((resolve) => this.server?.listen(0, "127.0.0.1", resolve));
-    this.baseUrl = `http://127.0.0.1:${(this.server?.address() as AddressInfo).port}`;
+    this.baseUrl = `http://${this.host}:${(this.server?.address() as AddressInfo).port}`;
   }
 
   stop(): Promise<void> {
@@ -110,7 +113,7 @@ let bucket: VideoBucketServer;
 let client: S3Client;
 const cdn = new FakeCdn();
 /** Another server, where a URL that is not Kling's would lead: no test may download from it. */
-const elsewhere = new FakeCdn();
+const elsewhere = new FakeCdn("localhost");
 const kling = new KlingAnswers();
 /** The S3 operations the store sent, by command name (s3rver lists no multipart uploads, so the test watches the calls). */
 const sent: string[] = [];
@@ -148,7 +151,7 @@ afterEach(() => vi.restoreAllMocks());
 
 /** The download policy of the tests: Kling's CDN hosts, and the fake CDN's origin as the local runner allows the simulator's. */
 function policy(): DownloadPolicy {
-  return { hosts: ["*.klingai.com"], localOrigin: cdn.baseUrl, maxBytes: 64 * 1024 * 1024 };
+  return { hosts: ["*.klingai.com"], localHost: "127.0.0.1", maxBytes: 64 * 1024 * 1024 };
 }
 
 function ports(overrides: Partial<ArchivePorts> = {}): ArchivePorts {
@@ -323,7 +326,7 @@ describe("a watermarked copy Kling does not offer", () => {
       clock: wallClock,
       kling: async () => kling,
       videoBucket: async () => ({ client, name: bucket.bucket }),
-      archiveSettings: () => archiveSettings({ [ENV.archiveWatermarked]: "true", [ENV.downloadStallMs]: "2000", [DOWNLOAD_ENV.localVideoOrigin]: cdn.baseUrl }),
+      archiveSettings: () => archiveSettings({ [ENV.archiveWatermarked]: "true", [ENV.downloadStallMs]: "2000", [DOWNLOAD_ENV.localVideoHost]: "127.0.0.1" }),
     });
     const warnings = () => printed.map((line) => JSON.parse(line) as { level: string; message: string; warning?: string }).filter((line) => line.level === "WARN");
 
@@ -347,7 +350,7 @@ describe("Archive trusts only Kling", () => {
       clock: wallClock,
       kling: async () => kling,
       videoBucket: async () => ({ client, name: bucket.bucket }),
-      archiveSettings: () => archiveSettings({ [ENV.archiveWatermarked]: "true", [DOWNLOAD_ENV.localVideoOrigin]: cdn.baseUrl }),
+      archiveSettings: () => archiveSettings({ [ENV.archiveWatermarked]: "true", [DOWNLOAD_ENV.localVideoHost]: "127.0.0.1" }),
     });
 
     const result = await handler(forged);
@@ -390,7 +393,7 @@ describe("Archive trusts only Kling", () => {
   });
 
   it("downloads only over https from Kling's CDN hosts (and, locally, the runner's one origin)", () => {
-    const kling = { hosts: ["*.klingai.com", "videos.example.net"], localOrigin: undefined };
+    const kling = { hosts: ["*.klingai.com", "videos.example.net"], localHost: undefined };
     expect(downloadRefusal(kling, "https://v15-kling.klingai.com/bs2/upload-ylab-stunt-sgp/a.mp4?x-kcdn-pid=112372")).toBeUndefined();
     expect(downloadRefusal(kling, "https://cdn.klingai.com/bs2/upload-kling-api/a.mp4")).toBeUndefined();
     expect(downloadRefusal(kling, "https://videos.example.net/a.mp4")).toBeUndefined();
@@ -400,15 +403,16 @@ describe("Archive trusts only Kling", () => {
     }
     expect(downloadRefusal(kling, "file:///etc/passwd")).toBe("null is not https");
     expect(downloadRefusal(kling, "not a url")).toBe('"not a url" is not a URL');
-    // The local allowance is one origin, exactly: the same host on another port is not it.
-    const local = { hosts: ["*.klingai.com"], localOrigin: "http://127.0.0.1:4010" };
+    // The local allowance is one host, exactly (on any port, over http too): another host is not it.
+    const local = { hosts: ["*.klingai.com"], localHost: "127.0.0.1" };
     expect(downloadRefusal(local, "http://127.0.0.1:4010/videos/a.mp4")).toBeUndefined();
-    expect(downloadRefusal(local, "http://127.0.0.1:4011/videos/a.mp4")).toBe("http://127.0.0.1:4011 is not https");
+    expect(downloadRefusal(local, "http://localhost:4010/videos/a.mp4")).toBe("http://localhost:4010 is not https");
+    expect(downloadRefusal(local, "file://127.0.0.1/etc/passwd")).toBe("null is not https");
   });
 
-  it("a URL off the allow-list in Kling's own answer is Archive.DownloadRefused, and nothing is fetched", async () => {
+  it("a URL off the allow-list in Kling's own answer is Archive.DownloadFailed, and nothing is fetched", async () => {
     const { event } = jobWithVideo(syntheticMp4("off-list", 5, 1024), { url: `${elsewhere.baseUrl}/off-list.mp4` });
-    await expect(archiveVideo(event, ports())).rejects.toMatchObject({ name: "Archive.DownloadRefused", message: expect.stringContaining("is not https") });
+    await expect(archiveVideo(event, ports())).rejects.toMatchObject({ name: "Archive.DownloadFailed", message: expect.stringContaining("is not https") });
     expect(elsewhere.downloads).toBe(0);
   });
 
@@ -423,7 +427,7 @@ describe("Archive trusts only Kling", () => {
     elsewhere.videos.set("/away.mp4", syntheticMp4("elsewhere", 5, 2048));
     cdn.faults.push({ redirect: `${elsewhere.baseUrl}/away.mp4` });
     await expect(archiveVideo(away.event, ports())).rejects.toMatchObject({
-      name: "Archive.DownloadRefused",
+      name: "Archive.DownloadFailed",
       message: expect.stringContaining(`redirects to another host (${new URL(elsewhere.baseUrl).host})`),
     });
     expect(elsewhere.downloads).toBe(0);
@@ -433,11 +437,11 @@ describe("Archive trusts only Kling", () => {
   it.each([
     ["announced past the cap", undefined],
     ["sent without a Content-Length, counted past the cap", "unannounced"],
-  ] as const)("a video %s is Archive.DownloadRefused naming the cap, and nothing is stored", async (_, fault) => {
+  ] as const)("a video %s is Archive.DownloadFailed naming the cap, and nothing is stored", async (_, fault) => {
     const { event } = jobWithVideo(syntheticMp4("too large", 5, 256 * 1024));
     if (fault) cdn.faults.push(fault);
     await expect(archiveVideo(event, ports({ maxBytes: 100 * 1024 }))).rejects.toMatchObject({
-      name: "Archive.DownloadRefused",
+      name: "Archive.DownloadFailed",
       message: expect.stringContaining(`past videoArchive.maxVideoBytes (${100 * 1024}): the download stopped`),
     });
     expect(await keysUnder(`videos/${event.jobId}/`)).toEqual([]);

@@ -2,10 +2,14 @@
  * NotifyRequester against the ledger on dynalite, with a recording HTTP port: the payload of each
  * ending, its Standard Webhooks signature, retries on failure, and once per outcome.
  */
-import { beforeEach, describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { createServer as createTlsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import { join, resolve as resolvePath } from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { newWebhookSecret, verifyWebhook } from "#lambdas/common/standard-webhooks";
 import { diagnose } from "#lambdas/diagnose/diagnosis";
-import type { WebhookPost } from "#lambdas/notify-requester/https-sender";
+import { addressRefusal, httpsWebhookSender, type Resolver, type WebhookPost } from "#lambdas/notify-requester/https-sender";
 import { type NotifyPorts, notifyRequesterHandler } from "#lambdas/notify-requester/handler";
 import type { RequesterNotification } from "#lambdas/notify-requester/notification";
 import { ledgerOnDynalite } from "../support/ledger-on-dynalite";
@@ -182,5 +186,115 @@ describe("NotifyRequester", () => {
     await notify(event);
     expect(described).toEqual([dynalite.arn("big-1")]);
     expect(verifiedBody(posts[0]).data.video?.key).toBe("videos/gen-1.mp4");
+  });
+});
+
+describe("a requester's callbackUrl cannot be aimed inward", () => {
+  const tls = resolvePath("test/fixtures/tls");
+  const cert = readFileSync(join(tls, "cert.pem"));
+  /** A receiver on 127.0.0.1 (its certificate names localhost and 127.0.0.1); `endless` answers a body that never ends. */
+  let connections = 0;
+  let endless = false;
+  const receiver = createTlsServer({ key: readFileSync(join(tls, "key.pem")), cert }, (request, response) => {
+    request.resume();
+    request.on("end", () => {
+      if (!endless) {
+        response.writeHead(204).end();
+        return;
+      }
+      response.writeHead(200, { "content-type": "text/plain" });
+      const chunk = Buffer.alloc(16 * 1024, 97);
+      const pour = () => {
+        while (!response.destroyed && response.write(chunk));
+        if (!response.destroyed) response.once("drain", pour);
+      };
+      pour();
+    });
+  });
+  receiver.on("secureConnection", () => (connections += 1));
+  let port = 0;
+  beforeAll(async () => {
+    await new Promise<void>((listening) => receiver.listen(0, "127.0.0.1", listening));
+    port = (receiver.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    receiver.closeAllConnections();
+    await new Promise((closed) => receiver.close(closed));
+  });
+  beforeEach(() => {
+    connections = 0;
+    endless = false;
+  });
+
+  /** DNS as the tests want it: no real resolution. */
+  const names: Record<string, readonly string[]> = {
+    localhost: ["127.0.0.1"],
+    "hooks.example.com": ["93.184.215.14"],
+    "metadata.example.com": ["169.254.169.254"],
+    "intranet.example.com": ["10.1.2.3"],
+    "mixed.example.com": ["93.184.215.14", "192.168.0.10"],
+    "ula.example.com": ["fd00:ec2::254"],
+    "mapped.example.com": ["::ffff:127.0.0.1"],
+  };
+  const asked: string[] = [];
+  const resolver: Resolver = async (hostname) => {
+    asked.push(hostname);
+    return (names[hostname] ?? []).map((address) => ({ address, family: address.includes(":") ? 6 : 4 }));
+  };
+  const post = (url: string): WebhookPost => ({ url, headers: {}, body: "{}", timeoutMs: 5000 });
+
+  it("refuses loopback, private, link-local, metadata and other non-public addresses, IPv4 written as IPv6 too", () => {
+    for (const address of ["127.0.0.1", "10.0.0.1", "172.16.5.4", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "::", "fe80::1", "fd00:ec2::254", "::ffff:10.0.0.1", "::ffff:127.0.0.1"]) {
+      expect(addressRefusal(address, false), address).toBeDefined();
+    }
+    for (const address of ["93.184.215.14", "8.8.8.8", "2606:4700::1111"]) expect(addressRefusal(address, false), address).toBeUndefined();
+    // The local allowance opens loopback alone.
+    expect(addressRefusal("127.0.0.1", true)).toBeUndefined();
+    expect(addressRefusal("::1", true)).toBeUndefined();
+    expect(addressRefusal("10.0.0.1", true)).toBeDefined();
+    expect(addressRefusal("169.254.169.254", true)).toBeDefined();
+  });
+
+  it.each([
+    ["metadata.example.com", "169.254.169.254 is a private, link-local or otherwise non-public address"],
+    ["intranet.example.com", "10.1.2.3 is a private, link-local or otherwise non-public address"],
+    ["mixed.example.com", "192.168.0.10 is a private, link-local or otherwise non-public address"],
+    ["ula.example.com", "fd00:ec2::254 is a private, link-local or otherwise non-public address"],
+    ["mapped.example.com", "::ffff:127.0.0.1 is a loopback address"],
+    ["localhost", "127.0.0.1 is a loopback address"],
+    ["nowhere.example.com", "nowhere.example.com has no address"],
+  ])("a name that resolves inward (%s) is refused as the connection looks it up", async (name, reason) => {
+    const send = httpsWebhookSender({ ca: cert, resolve: resolver });
+    await expect(send(post(`https://${name}:${port}/hook`))).rejects.toThrow(`a requester callback may not go to ${name}: ${reason}`);
+    expect(connections).toBe(0);
+  });
+
+  it("the address checked is the one connected to: the connection uses the checked lookup's answer, never another resolution", async () => {
+    asked.length = 0;
+    const send = httpsWebhookSender({ ca: cert, resolve: resolver, allowLoopback: true });
+    expect(await send(post(`https://localhost:${port}/hook`))).toBe(204);
+    expect(asked).toEqual(["localhost"]);
+    expect(connections).toBe(1);
+  });
+
+  it("refuses IP literals without resolving anything, loopback ones unless the local allowance is given", async () => {
+    asked.length = 0;
+    const send = httpsWebhookSender({ ca: cert, resolve: resolver });
+    for (const literal of ["127.0.0.1", "169.254.169.254", "[::1]", "93.184.215.14", "2130706433"]) {
+      await expect(send(post(`https://${literal}:${port}/hook`)), literal).rejects.toThrow(/a requester callback may not go to .*: .* is an IP address, not a name/);
+    }
+    const local = httpsWebhookSender({ ca: cert, resolve: resolver, allowLoopback: true });
+    await expect(local(post(`https://169.254.169.254:${port}/hook`))).rejects.toThrow("is a private, link-local or otherwise non-public address");
+    expect(await local(post(`https://127.0.0.1:${port}/hook`))).toBe(204);
+    expect(asked).toEqual([]);
+    expect(connections).toBe(1);
+  });
+
+  it("refuses a URL past 2048 bytes, and reads an answer's body no further than its cap", async () => {
+    const send = httpsWebhookSender({ ca: cert, resolve: resolver, allowLoopback: true });
+    await expect(send(post(`https://localhost:${port}/${"a".repeat(2048)}`))).rejects.toThrow("a requester callback URL is at most 2048 bytes");
+    endless = true;
+    // A body that never ends: the status is what counts, long before the 5 s timeout.
+    expect(await send(post(`https://localhost:${port}/hook`))).toBe(200);
   });
 });

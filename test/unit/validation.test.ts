@@ -3,6 +3,7 @@ import { PRICING } from "#lambdas/schemas/pricing";
 import { MODEL_NAMES, MODELS, type ModelName } from "#lambdas/schemas/models";
 import {
   MAX_BASE64_IMAGE_BYTES,
+  MAX_REQUEST_BYTES,
   generationRequestSchema,
   taskKind,
   toCreateTaskBody,
@@ -288,6 +289,23 @@ describe("images", () => {
         "imageTail is 250 KiB of base64; a Step Functions payload carries at most 192 KiB: pass an https URL instead",
       ]);
     });
+  });
+
+  it("takes a callbackUrl of at most 2048 characters", () => {
+    const base = "https://hooks.example.com/";
+    const longest = base + "a".repeat(2048 - base.length);
+    expect(requestOf({ prompt: "a cat", callbackUrl: longest }).callbackUrl).toBe(longest);
+    expect(problemsOf({ prompt: "a cat", callbackUrl: `${longest}a` })).toEqual(["callbackUrl must be at most 2048 characters"]);
+  });
+
+  it("refuses a request whose JSON passes 200 KiB, whatever its fields add up from", () => {
+    expect(MAX_REQUEST_BYTES).toBe(200 * 1024);
+    // Each field within its own limit: the inline image at the most base64 allows, and two 2500-character prompts of 3-byte characters.
+    const prompts = { prompt: "中".repeat(2500), negativePrompt: "文".repeat(2500) };
+    const problems = problemsOf({ ...prompts, image: base64Image(MAX_BASE64_IMAGE_BYTES) });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^the request is 21\d{4} bytes of JSON, past the 204800 a Step Functions state holds for it: pass images as https URLs$/);
+    expect(requestOf({ ...prompts, image: base64Image(MAX_BASE64_IMAGE_BYTES - 16 * 1024) })).toBeDefined();
   });
 
   it("wants the callback as an https URL", () => {

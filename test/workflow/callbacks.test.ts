@@ -73,9 +73,9 @@ describe("with callbacks on (the default, as when the API is deployed)", () => {
     expect(statesOf(result)).toEqual(["Validate", "CheckCredits", "WaitForSlot", "Submit", "WaitForVideo", "Archive"]);
     expect(result.heldSlotAfterWait).toBe(false);
     // The task's end came by callback (submitted, processing, succeed), confirmed by one query
-    // (the other is Submit's look-up for a task an earlier attempt made).
+    // (the others are Submit's look-up for a task an earlier attempt made, and Archive's for the video's URL).
     expect(result.simulator.stats.callbacks).toMatchObject({ sent: 3, failed: 0 });
-    expect(result.simulator.stats.requestsByKind.query).toBe(2);
+    expect(result.simulator.stats.requestsByKind.query).toBe(3);
   });
 
   it("a lost callback is caught by the fallback poll: one poll, at the sparser schedule's first, and the video all the same", async () => {
@@ -94,9 +94,9 @@ describe("with callbacks on (the default, as when the API is deployed)", () => {
     expect(result.simulator.stats.callbacks).toMatchObject({ sent: 6, duplicated: 3, failed: 0 });
     expect(statesOf(result).filter((state) => state === "WaitForVideo")).toHaveLength(1);
     expect(statesOf(result)).not.toContain("Poll");
-    // Only the first copy of the end was confirmed with Kling (Submit's look-up is the other query):
-    // the ledger's claim stops the second before it asks.
-    expect(result.simulator.stats.requestsByKind.query).toBe(2);
+    // Only the first copy of the end was confirmed with Kling (Submit's look-up and Archive's are the
+    // other queries): the ledger's claim stops the second before it asks.
+    expect(result.simulator.stats.requestsByKind.query).toBe(3);
   });
 
   it("a forged callback (another task's token, or a made-up one) is refused with 401, and the execution goes on unaffected", async () => {

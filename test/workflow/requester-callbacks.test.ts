@@ -45,7 +45,8 @@ beforeAll(async () => {
   callbackUrl = `https://127.0.0.1:${(receiver.address() as AddressInfo).port}/kling-videos`;
 
   const clock = new ScaledClock(0.01);
-  pipeline = new LocalPipeline({ clock, plan: synthesizedPlan(), requesterCallbacks: { trustedCa: CERT } });
+  // The receiver listens on 127.0.0.1: the local-only allowance, which the stack never sets.
+  pipeline = new LocalPipeline({ clock, plan: synthesizedPlan(), requesterCallbacks: { trustedCa: CERT, allowLoopback: true } });
   simulator = await startSimulator({ clock, credentials: { apiKey: DEV_API_KEY }, generationSeconds: 30 });
   pipeline.connect(simulator.baseUrl, { apiKey: DEV_API_KEY });
 });
