@@ -95,11 +95,8 @@ export interface ErrorKind {
    */
   readonly backToQueue?: "concurrency" | "rate";
   readonly action: DiagnosisAction;
-  readonly meaning: string;
   /** The one line the person who asked for the video reads. */
   readonly suggestion: string;
-  /** What an operator looks at or does when it shows up (the runbook in the README). */
-  readonly operator: string;
 }
 
 export const ERROR_KINDS: Readonly<Record<KlingErrorName, ErrorKind>> = {
@@ -110,10 +107,7 @@ export const ERROR_KINDS: Readonly<Record<KlingErrorName, ErrorKind>> = {
     redriveCreatesTask: false,
     backToQueue: "rate",
     action: "retry-later",
-    meaning: "Kling's request rate limit was hit (also a 429 with an unknown code)",
     suggestion: "Kling is busy right now; retry later.",
-    operator:
-      "Nothing for one: Submit retries it, and once its retries are spent goes back to the queue at its place; it fails only as `Kling.QueueTimeout`. Many: Kling's request rate, not slots; look at `KlingRetries` by `errorName`.",
   },
   "Kling.ConcurrencyLimited": {
     retry: "concurrency-limited",
@@ -122,10 +116,7 @@ export const ERROR_KINDS: Readonly<Record<KlingErrorName, ErrorKind>> = {
     redriveCreatesTask: false,
     backToQueue: "concurrency",
     action: "retry-later",
-    meaning: "Kling's account was running all the tasks it allows: others use the account's slots too",
     suggestion: "The Kling account is busy right now; retry later.",
-    operator:
-      "Nothing for one: Submit gives its slot back and goes back to the queue at its place, and the ledger lowers its effective limit to what the pipeline holds (`KlingSlotLimit`), then probes back up toward `klingConcurrency` every `slotQueue.probeSeconds`. A limit that stays below `klingConcurrency` means another client of the same Kling account takes slots: give it its own share, share the ledger table (`ledgerTable`) with it, or lower `klingConcurrency` to what this pipeline really gets.",
   },
   "Kling.ServerError": {
     retry: "server-error",
@@ -133,10 +124,7 @@ export const ERROR_KINDS: Readonly<Record<KlingErrorName, ErrorKind>> = {
     passesByItself: true,
     redriveCreatesTask: false,
     action: "retry-later",
-    meaning: "Kling failed or did not answer properly: a 5xx, a network failure, a timeout, a malformed answer",
     suggestion: "Kling had a temporary problem; retry later.",
-    operator:
-      "Nothing for one; a run of them is a Kling outage: check Kling's status, then start the failed requests again.",
   },
   "Kling.AuthFailed": {
     retry: "none",
@@ -144,10 +132,7 @@ export const ERROR_KINDS: Readonly<Record<KlingErrorName, ErrorKind>> = {
     passesByItself: false,
     redriveCreatesTask: false,
     action: "fix-credentials",
-    meaning: "the credentials were missing, unreadable or refused (1003/1004 are re-signed once first)",
     suggestion: "The pipeline's Kling credentials were refused or missing; an operator must fix the secret, then retry.",
-    operator:
-      "Put valid credentials in the KlingCredentials secret (`{\"apiKey\"}` or `{\"accessKey\",\"secretKey\"}`); for 1003/1004 check the Lambdas' clock.",
   },
   "Kling.InsufficientCredits": {
     retry: "none",
@@ -155,10 +140,7 @@ export const ERROR_KINDS: Readonly<Record<KlingErrorName, ErrorKind>> = {
     passesByItself: false,
     redriveCreatesTask: false,
     action: "buy-credits",
-    meaning: "the account has too few units for this video: a 402, or the credit check before Submit",
     suggestion: "The Kling account has too few units for this video; buy a resource pack, then retry.",
-    operator:
-      "Buy or renew a resource pack in Kling's console; the credit figure can lag 12 h, the create answer is the final word.",
   },
   "Kling.AccountSuspended": {
     retry: "none",
@@ -166,10 +148,7 @@ export const ERROR_KINDS: Readonly<Record<KlingErrorName, ErrorKind>> = {
     passesByItself: false,
     redriveCreatesTask: false,
     action: "contact-support",
-    meaning: "Kling reports the account as abnormal",
     suggestion: "Kling reports the account as abnormal; contact Kling support.",
-    operator:
-      "Contact Kling support: the account is flagged; nothing succeeds until they clear it.",
   },
   "Kling.Forbidden": {
     retry: "none",
@@ -177,10 +156,7 @@ export const ERROR_KINDS: Readonly<Record<KlingErrorName, ErrorKind>> = {
     passesByItself: false,
     redriveCreatesTask: false,
     action: "contact-support",
-    meaning: "the plan does not include this API or model, or the IP is not whitelisted (also a 403 without a code)",
     suggestion: "The Kling plan does not allow this model or API, or this IP; choose another model or contact Kling.",
-    operator:
-      "Check the plan includes the model (1103) and the Lambdas' egress IPs are whitelisted (1304), or change `defaultModel`.",
   },
   "Kling.ContentPolicy": {
     retry: "none",
@@ -188,10 +164,7 @@ export const ERROR_KINDS: Readonly<Record<KlingErrorName, ErrorKind>> = {
     passesByItself: false,
     redriveCreatesTask: false,
     action: "change-prompt",
-    meaning: "a content policy refused the prompt or image: Kling's, the blocked terms, or a failed task whose reason says content",
     suggestion: "The prompt or image was refused by a content policy; change the prompt.",
-    operator:
-      "Nothing to fix in the pipeline; widen or narrow `blockedTerms` if the pre-check refuses what Kling accepts.",
   },
   "Kling.InvalidRequest": {
     retry: "none",
@@ -199,10 +172,7 @@ export const ERROR_KINDS: Readonly<Record<KlingErrorName, ErrorKind>> = {
     passesByItself: false,
     redriveCreatesTask: false,
     action: "fix-request",
-    meaning: "the request is not valid: Kling says so, or Validate did",
     suggestion: "The request is not valid; fix what the message names and send it again.",
-    operator:
-      "Read the message: from Validate it is the caller's request; from Kling (1201) after Validate passed, the model rules in lambdas/schemas/models.ts may be out of date.",
   },
   "Kling.GenerationFailed": {
     retry: "none",
@@ -211,10 +181,7 @@ export const ERROR_KINDS: Readonly<Record<KlingErrorName, ErrorKind>> = {
     passesByItself: false,
     redriveCreatesTask: true,
     action: "retry-later",
-    meaning: "Kling accepted the task but it ended with status failed",
     suggestion: "Kling could not generate this video; try again, or simplify the prompt.",
-    operator:
-      "Nothing for one; Kling's reason is in errorMessage. Many for one model may mean a Kling incident. Only `npm start -- redrive` redrives it, showing the new task's price first.",
   },
   "Kling.PollTimeout": {
     retry: "none",
@@ -222,10 +189,7 @@ export const ERROR_KINDS: Readonly<Record<KlingErrorName, ErrorKind>> = {
     passesByItself: true,
     redriveCreatesTask: false,
     action: "retry-later",
-    meaning: "the video was not ready before the polling deadline",
     suggestion: "The video was not ready in time; retry with a shorter duration or a simpler prompt.",
-    operator:
-      "Check the task in Kling's console by its external_task_id; raise `pollSchedule.deadlineSeconds` if videos routinely take longer.",
   },
   "Kling.QueueTimeout": {
     retry: "none",
@@ -235,55 +199,43 @@ export const ERROR_KINDS: Readonly<Record<KlingErrorName, ErrorKind>> = {
     redriveCreatesTask: false,
     action: "retry-later",
     suggestion: "Too many videos were waiting for Kling; nothing was spent, retry later.",
-    meaning: "the generation waited for one of the account's Kling slots past the queue deadline; nothing was spent",
-    operator:
-      "The account's slots are busy for longer than `slotQueue.deadlineSeconds`: look at the queue length, the time queued and the effective limit (`KlingSlotLimit`); a limit below `klingConcurrency` with `SlotRequeues` means others hold the account's slots. Raise `klingConcurrency` if Kling allows more, or the deadline.",
   },
 };
 
 const PASSING_AWS_FAULT = "The pipeline hit a passing AWS fault; retry later.";
 
 /** A fault of the platform that passes by itself: retried under its class, recoverable, nothing for the requester to do. */
-const passingFault =
-  (retry: RetryClass, operator: string) =>
-  (meaning: string): ErrorKind => ({
-    retry,
-    recoverable: true,
-    passesByItself: true,
-    redriveCreatesTask: false,
-    action: "retry-later",
-    meaning,
-    suggestion: PASSING_AWS_FAULT,
-    operator,
-  });
+const passingFault = (retry: RetryClass): ErrorKind => ({
+  retry,
+  recoverable: true,
+  passesByItself: true,
+  redriveCreatesTask: false,
+  action: "retry-later",
+  suggestion: PASSING_AWS_FAULT,
+});
 
 /** Lambda's own passing faults, as AWS's Step Functions docs name them for the Lambda integration. */
-const lambdaServiceFault = passingFault("lambda-service", "Nothing for one (retried on every task); many mean a Lambda incident in the region.");
+const lambdaServiceFault = passingFault("lambda-service");
 
 /** The account ledger's DynamoDB table throttled or failed a request, after the SDK's own retries: it clears in moments. */
-const ledgerBusy = passingFault(
-  "ledger-busy",
-  "Nothing for one (retried where the ledger is used); many mean the table is throttled: check its metrics and account limits.",
-);
+const ledgerBusy = passingFault("ledger-busy");
 
 export const PLATFORM_ERROR_KINDS: Readonly<Record<PlatformErrorName, ErrorKind>> = {
-  ThrottlingException: ledgerBusy("DynamoDB throttled a request to the account ledger's table"),
-  ProvisionedThroughputExceededException: ledgerBusy("the account ledger's table was over its throughput"),
-  RequestLimitExceeded: ledgerBusy("the account's DynamoDB request limit was reached"),
-  InternalServerError: ledgerBusy("DynamoDB failed a request to the account ledger's table"),
-  "Lambda.ServiceException": lambdaServiceFault("Lambda's service failed to run the function"),
-  "Lambda.AWSLambdaException": lambdaServiceFault("Lambda's service answered with an error of its own"),
-  "Lambda.SdkClientException": lambdaServiceFault("Step Functions could not reach Lambda"),
-  "Lambda.TooManyRequestsException": lambdaServiceFault("Lambda throttled the invocation (concurrency)"),
+  ThrottlingException: ledgerBusy,
+  ProvisionedThroughputExceededException: ledgerBusy,
+  RequestLimitExceeded: ledgerBusy,
+  InternalServerError: ledgerBusy,
+  "Lambda.ServiceException": lambdaServiceFault,
+  "Lambda.AWSLambdaException": lambdaServiceFault,
+  "Lambda.SdkClientException": lambdaServiceFault,
+  "Lambda.TooManyRequestsException": lambdaServiceFault,
   "Sandbox.Timedout": {
     retry: "function-stopped",
     recoverable: true,
     passesByItself: true,
     redriveCreatesTask: false,
     action: "retry-later",
-    meaning: "the function ran past its timeout and was stopped",
     suggestion: PASSING_AWS_FAULT,
-    operator: "Nothing for one (usually Kling answering slowly); many mean the function's timeout is too short for Kling's latency.",
   },
   "Lambda.Unknown": {
     retry: "function-stopped",
@@ -291,9 +243,7 @@ export const PLATFORM_ERROR_KINDS: Readonly<Record<PlatformErrorName, ErrorKind>
     passesByItself: true,
     redriveCreatesTask: false,
     action: "retry-later",
-    meaning: "the function stopped without an answer Lambda could name",
     suggestion: PASSING_AWS_FAULT,
-    operator: "Nothing for one; many mean a function runs out of memory: read its log for the job id.",
   },
   "Runtime.ExitError": {
     // Retried once, in case the crash was the container's (memory left over); a second crash is
@@ -303,9 +253,7 @@ export const PLATFORM_ERROR_KINDS: Readonly<Record<PlatformErrorName, ErrorKind>
     passesByItself: false,
     redriveCreatesTask: false,
     action: "contact-support",
-    meaning: "the function's process crashed or exited (out of memory, a fatal error)",
     suggestion: "A pipeline function crashed on this job; report the job id to the operators, who can redrive it once it is fixed.",
-    operator: "Read the function's log for the job id (out of memory: raise its memory); fix it, then `npm start -- redrive`.",
   },
   "Execution.Stopped": {
     // Not an error name AWS raises: the diagnosis of an ABORTED execution, whose Error and Cause
@@ -317,9 +265,7 @@ export const PLATFORM_ERROR_KINDS: Readonly<Record<PlatformErrorName, ErrorKind>
     passesByItself: false,
     redriveCreatesTask: false,
     action: "contact-support",
-    meaning: "StopExecution stopped the execution (status ABORTED): an operator, or the stop of the batch that started it",
     suggestion: "The generation was stopped before it finished; ask the operators to redrive it, or send it again.",
-    operator: "If it was stopped by mistake, `npm start -- redrive` resumes it at the state it was stopped in.",
   },
   "States.Timeout": {
     retry: "none",
@@ -327,9 +273,7 @@ export const PLATFORM_ERROR_KINDS: Readonly<Record<PlatformErrorName, ErrorKind>
     passesByItself: true,
     redriveCreatesTask: false,
     action: "retry-later",
-    meaning: "a Task or the execution ran past its timeout (a redrive resets the execution's)",
     suggestion: PASSING_AWS_FAULT,
-    operator: "Nothing for one; many mean the execution timeout is too short for the poll deadline and the retries.",
   },
 };
 
@@ -345,11 +289,7 @@ const ARCHIVE_ERROR_KINDS: Readonly<Record<ArchiveErrorName, ErrorKind>> = {
     passesByItself: true,
     redriveCreatesTask: false,
     action: "retry-later",
-    meaning:
-      "the video's download from Kling's URL failed: a dropped connection, a short body, no byte within the stall timeout, a 5xx, a fresh URL refused, a URL off `videoArchive.downloadHosts` or past `maxVideoBytes`",
     suggestion: "The video is made but could not be saved yet; retry later.",
-    operator:
-      "Nothing for one (nothing was stored: the upload was aborted); many mean Kling's CDN is slow or down: a redrive resumes at Archive, never pays again.",
   },
   "Archive.VideoPurged": {
     retry: "none",
@@ -357,10 +297,7 @@ const ARCHIVE_ERROR_KINDS: Readonly<Record<ArchiveErrorName, ErrorKind>> = {
     passesByItself: false,
     redriveCreatesTask: false,
     action: "contact-support",
-    meaning: "Kling gives no URL for the video any more, or its CDN refuses it past the 30 days Kling keeps videos after the task",
     suggestion: "Kling deleted the video before it could be saved; send the request again to make a new one.",
-    operator:
-      "The video is gone from Kling and was never archived: start a new generation. Many mean executions waited too long before Archive (redrives past Kling's 30 days).",
   },
 };
 

@@ -3,6 +3,7 @@
  * definitions) and the error table (from the taxonomy and the retry policies). `npm run docs`
  * writes them; a test regenerates them so they never drift.
  */
+import { errorProse } from "#lambdas/errors/runbook";
 import { ERROR_KINDS, FAILED_GENERATION_SUGGESTIONS, KLING_ERROR_CODES, KNOWN_ERROR_KINDS, errorNamesSentBackToQueue } from "#lambdas/errors/index";
 import { RETRY_POLICIES, SUBMIT_RETRIES } from "#lib/retry-policies";
 import type { StateMachineDefinition } from "../runner/definition";
@@ -109,7 +110,8 @@ const RECOVERY: Record<string, string> = {
 export function errorTable(): string {
   const rows = KNOWN_ERROR_KINDS.map(([name, kind]) => {
     const codes = codesText(name);
-    const raisedFor = codes ? `${codes}: ${kind.meaning}` : kind.meaning;
+    const { meaning } = errorProse(name);
+    const raisedFor = codes ? `${codes}: ${meaning}` : meaning;
     const recoverable = kind.recoverable ? (RECOVERY[kind.action] ?? "yes") : "no";
     const scheduled = kind.passesByItself ? "yes" : "no";
     return `| \`${name}\` | ${raisedFor} | ${retryText(name)} | ${recoverable} | ${scheduled} | \`${kind.action}\` |`;
@@ -131,7 +133,8 @@ function failedGenerationSuggestions(): string {
 export function runbook(): string {
   const rows = KNOWN_ERROR_KINDS.map(([name, kind]) => {
     const told = name === "Kling.GenerationFailed" ? failedGenerationSuggestions() : kind.suggestion;
-    return `| \`${name}\` | ${kind.meaning} | ${told} | ${kind.operator} |`;
+    const { meaning, operator } = errorProse(name);
+    return `| \`${name}\` | ${meaning} | ${told} | ${operator} |`;
   });
   return ["| error name | what happened | the requester is told | the operator |", "|---|---|---|---|", ...rows].join("\n");
 }

@@ -6,6 +6,7 @@
  */
 import type { Diagnosis } from "#lambdas/diagnose/diagnosis";
 import { errorKindOf } from "#lambdas/errors/index";
+import { errorProse } from "#lambdas/errors/runbook";
 import type { EngineEvent, ExecutionReport } from "./local-engine";
 
 const get = (value: unknown, ...path: string[]): unknown =>
@@ -42,7 +43,7 @@ const EXIT_DETAILS: Record<string, (output: unknown) => string | undefined> = {
   BackToQueue: (out) => {
     const reason = text(get(out, "refusal", "Error"));
     const queued = get(out, "slot", "queuedSeconds");
-    const why = reason === undefined ? "Kling refused the create" : `${reason}: ${errorKindOf(reason)?.meaning ?? "Kling refused the create"}`;
+    const why = reason === undefined ? "Kling refused the create" : `${reason}: ${errorKindOf(reason) === undefined ? "Kling refused the create" : errorProse(reason).meaning}`;
     return `back in the queue at its first place (${why}); a slot again${typeof queued === "number" ? ` ${queued} s after it first queued` : ""}`;
   },
   Submit: (out) => {

@@ -20,6 +20,7 @@ import {
 } from "#lambdas/errors/index";
 import { diagnose } from "#lambdas/diagnose/diagnosis";
 import { RETRY_POLICIES, type RetryPolicyName } from "#lib/retry-policies";
+import { errorProse } from "#lambdas/errors/runbook";
 
 interface DocumentedCode {
   readonly http: number;
@@ -147,7 +148,8 @@ describe("the error kinds", () => {
   it.each(ERROR_NAMES.map((name) => [name] as const))("%s is retried and recoverable as the design says", (name) => {
     expect(ERROR_KINDS[name].retry !== "none").toBe(DOCUMENTED_KINDS[name].retried);
     expect(ERROR_KINDS[name].recoverable).toBe(DOCUMENTED_KINDS[name].recoverable);
-    expect(ERROR_KINDS[name].meaning).not.toBe("");
+    expect(errorProse(name).meaning).not.toBe("");
+    expect(errorProse(name).operator).not.toBe("");
   });
 
   it("ERROR_NAMES, ERROR_KINDS and the documented names are the same set", () => {
