@@ -60,9 +60,9 @@ export class AccountLedger extends Construct {
     };
   }
 
-  /** Lets the function read the queue (the API's QUEUED, queue position and queue cap): a waiter's place and the counters by key, the head by Query. */
+  /** Lets the function read the queue (the API's QUEUED and queue position). */
   grantQueueRead(fn: IFunction): void {
-    this.table.grant(fn, "dynamodb:GetItem", "dynamodb:Query");
+    this.table.grant(fn, "dynamodb:Query");
   }
 
   /** Lets the function read and write the ledger. */

@@ -105,8 +105,7 @@ export const pipelineConfigSchema = z.object({
     .default(DEFAULTS.slotQueue)
     .describe(
       "the queue of generations waiting for a Kling slot: each park on its task token lasts `parkSeconds` before it looks again " +
-        "(a lost wake-up costs at most that), a generation that waited `deadlineSeconds` fails as the recoverable `Kling.QueueTimeout`, " +
-        "and while `maxWaiters` wait, `POST /generations` answers 429 with `Retry-After` (a batch's items still queue); " +
+        "(a lost wake-up costs at most that), and a generation that waited `deadlineSeconds` fails as the recoverable `Kling.QueueTimeout`; " +
         "after a 1303 the effective limit stays `probeSeconds` before the head of the queue probes one slot more, and a generation sent back to the queue looks again that often",
     ),
   requesterWebhookSecretArn: z

@@ -6,10 +6,7 @@
 import type { Environment } from "../common/config";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { logger } from "../observability/logger";
-import { slotSettings } from "../ledger/config";
 import type { QueuePositions } from "../ledger/queue-position";
-import { typicalGenerationSeconds } from "../schemas/generation-time";
-import type { GenerationRequest } from "../schemas/generation-request";
 import { validateGenerationRequest } from "../schemas/validation";
 import { readValidateConfig } from "../validate/config";
 import type { ExecutionDescription, GenerationExecutions } from "./executions";
@@ -43,10 +40,7 @@ const MAX_SHOWN_ID_CHARACTERS = 100;
 interface GenerationReaders {
   /** Signs links to archived videos. */
   readonly links?: VideoLinks;
-  /**
-   * The account ledger's queue: a running generation waiting for a Kling slot is QUEUED, and
-   * POST starts none while `slotQueue.maxWaiters` wait.
-   */
+  /** The account ledger's queue: a running generation waiting for a Kling slot is QUEUED. */
   readonly queue?: QueuePositions;
 }
 
@@ -71,7 +65,7 @@ export async function handleApiRequest(
     switch (route.kind) {
       case "collection":
         if (event.httpMethod !== "POST") return methodNotAllowed(event.httpMethod, "POST");
-        return await startGeneration(event, executions, env, readers.queue);
+        return await startGeneration(event, executions, env);
       case "item":
         if (event.httpMethod !== "GET") return methodNotAllowed(event.httpMethod, "GET");
         return await describeGeneration(route.id, executions, readers);
@@ -111,7 +105,6 @@ async function startGeneration(
   event: APIGatewayProxyEvent,
   executions: GenerationExecutions,
   env: Environment,
-  queue: QueuePositions | undefined,
 ): Promise<APIGatewayProxyResult> {
   const body = readJsonBody(event, MAX_REQUEST_BODY_BYTES);
   if (!body.ok && body.statusCode === 413) return errorResponse(413, [body.problem]);
@@ -126,48 +119,15 @@ async function startGeneration(
 
   const input = canonicalJson(result.request);
   const name = executionNameFor(key.value);
-  const full = queue ? await queueFull(queue, env, result.request) : undefined;
-  if (full) {
-    // A retry of a generation already started is answered as the first time was, full queue or not.
-    const started = key.value === undefined ? undefined : await executions.describe(name);
-    if (started === undefined) return errorResponse(429, [full.problem], { "retry-after": String(full.retryAfterSeconds) });
-    return answerRetry(started, input, key.value);
-  }
   const outcome = await executions.start(name, input);
   if (outcome.kind === "started") return accepted(outcome.name, "RUNNING");
 
   // The name is taken: the same request again (a retry) is answered as the first time was.
   const existing = await executions.describe(outcome.name);
   if (existing === undefined) throw new Error(`execution ${outcome.name} exists but cannot be described`);
-  return answerRetry(existing, input, key.value);
-}
-
-/** A full queue: why, and in how many seconds to come back. */
-interface QueueFull {
-  readonly problem: string;
-  readonly retryAfterSeconds: number;
-}
-
-/**
- * Whether `slotQueue.maxWaiters` wait (read per request, as the rest of the configuration).
- * Retry-After is about when the queue next has room: one of the account's slots frees about
- * every typical generation time over the number of slots, and the oldest waiter leaves then.
- */
-async function queueFull(queue: QueuePositions, env: Environment, request: GenerationRequest): Promise<QueueFull | undefined> {
-  const { limit, queue: settings } = slotSettings(env);
-  const waiting = await queue.waiting();
-  if (waiting < settings.maxWaiters) return undefined;
-  const retryAfterSeconds = Math.max(1, Math.ceil(typicalGenerationSeconds(request) / limit));
-  return {
-    problem: `${waiting} generations are waiting for one of the account's ${limit} Kling slots, as many as the queue takes (slotQueue.maxWaiters); nothing was started: retry in ${retryAfterSeconds} s`,
-    retryAfterSeconds,
-  };
-}
-
-function answerRetry(existing: ExecutionDescription, input: string, key: string | undefined): APIGatewayProxyResult {
   if (!sameInput(existing, input)) {
     return errorResponse(409, [
-      `${IDEMPOTENCY_KEY_HEADER} ${JSON.stringify(key ?? "")} was already used with a different request; send a new key for a new request`,
+      `${IDEMPOTENCY_KEY_HEADER} ${JSON.stringify(key.value ?? "")} was already used with a different request; send a new key for a new request`,
     ]);
   }
   return accepted(existing.name, generationStatus(existing.status));

@@ -21,8 +21,7 @@ export const DEFAULTS = {
    */
   executionTimeoutMinutes: 450,
   klingConcurrency: 5,
-  /** maxWaiters: past what 5 slots serve within the deadline many times over; beyond it a caller is better told to come back. */
-  slotQueue: { parkSeconds: 900, deadlineSeconds: 2700, probeSeconds: 60, maxWaiters: 1000 },
+  slotQueue: { parkSeconds: 900, deadlineSeconds: 2700, probeSeconds: 60 },
   batchRequestSource: "kling-pipeline.requests",
   outcomeEventSource: "kling-pipeline",
   apiAuthorization: "iam",

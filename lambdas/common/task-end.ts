@@ -5,7 +5,6 @@
  */
 import { failedTaskError, KlingError } from "../errors";
 import type { Task } from "../kling/wire";
-import type { LedgerReleases } from "../ledger/ledger";
 import { isGoneToken, type SlotPorts, releaseHolds } from "../ledger/slots";
 import type { TaskResponses } from "./task-responses";
 import { logger } from "../observability/logger";
@@ -33,7 +32,7 @@ export function taskEndOf(answer: Task): TaskEnd | undefined {
  * units the ledger had reserved (null when a repeat finds none). Safe to repeat: a second
  * release finds nothing to give back.
  */
-export async function releaseEndedTask(slots: SlotPorts<LedgerReleases>, executionArn: string, end: TaskEnd): Promise<number | null> {
+export async function releaseEndedTask(slots: SlotPorts, executionArn: string, end: TaskEnd): Promise<number | null> {
   const released = await releaseHolds(executionArn, slots);
   // A repeat release gives nothing back: then only Kling's own figure can say what was spent.
   const unitsSpent = end.unitsSpent ?? (released.units > 0 ? released.units : null);

@@ -16,7 +16,7 @@ import { verifyCapabilityToken } from "../common/capability-token";
 import { acceptedCapabilityKeys, callbackPortFrom } from "../common/callback-secrets";
 import { wallClock } from "../common/clock";
 import { klingApiFrom } from "../common/kling-api";
-import { settingsFrom } from "../common/ports";
+import { type HandlerPorts, settingsFrom } from "../common/ports";
 import { verifyWebhook, WebhookVerificationError } from "../common/standard-webhooks";
 import { answerWait, releaseEndedTask, taskEndOf } from "../common/task-end";
 import { sfnTaskResponses } from "../common/task-responses";
@@ -25,7 +25,7 @@ import type { KlingTaskKind } from "../kling/port";
 import { legacyStatusOf } from "../kling/new-standard";
 import { type Task, taskSchema, type TaskStatus } from "../kling/wire";
 import { newTaskSchema } from "../kling/wire-v2";
-import { dynamoDbReleasingLedgerFrom, type ReleasingPorts, slotPortsOf } from "../ledger/ports";
+import { dynamoDbLedgerFrom, slotPortsOf } from "../ledger/ports";
 import { dynamoDbTaskWaitsFrom, type TaskEnd, type TaskWait } from "../ledger/task-waits";
 import { logger, observed } from "../observability/logger";
 import {
@@ -36,7 +36,7 @@ import {
   recordGenerationSucceeded,
 } from "../observability/metrics";
 
-type KlingCallbackPorts = ReleasingPorts<"kling" | "taskWaits" | "taskResponses" | "settings" | "clock" | "callbacks">;
+type KlingCallbackPorts = Pick<HandlerPorts, "kling" | "ledger" | "taskWaits" | "taskResponses" | "settings" | "clock" | "callbacks">;
 
 /** A callback body is a task's JSON: far below this. */
 const MAX_CALLBACK_BYTES = 64 * 1024;
@@ -214,7 +214,7 @@ export const handler = klingCallbackHandler({
   clock: wallClock,
   settings: settingsFrom(process.env),
   kling: klingApiFrom(process.env, wallClock),
-  ledger: dynamoDbReleasingLedgerFrom(process.env),
+  ledger: dynamoDbLedgerFrom(process.env),
   taskWaits: dynamoDbTaskWaitsFrom(process.env),
   taskResponses: sfnTaskResponses(),
   callbacks: callbackPortFrom(process.env, wallClock),

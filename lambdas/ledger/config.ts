@@ -4,7 +4,7 @@
  */
 import * as z from "zod";
 import { type Environment, parseJsonVariable, requireVariable } from "../common/config";
-import { DEFAULTS, ENV } from "../common/settings";
+import { ENV } from "../common/settings";
 import type { SlotLimits } from "./ledger";
 
 export const slotQueueSchema = z
@@ -22,11 +22,6 @@ export const slotQueueSchema = z
      * before it looks again (nothing of the pipeline's may be left to end and wake it).
      */
     probeSeconds: z.number().int().min(5).max(3600).default(60),
-    /**
-     * While this many wait, POST /generations answers 429 with Retry-After instead of starting
-     * one more; a batch's items still queue (the cap is the API's door, not WaitForSlot's).
-     */
-    maxWaiters: z.number().int().min(1).default(DEFAULTS.slotQueue.maxWaiters),
   })
   .refine((queue) => queue.parkSeconds <= queue.deadlineSeconds, {
     message: "parkSeconds must not be above deadlineSeconds",

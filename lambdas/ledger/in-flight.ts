@@ -5,11 +5,10 @@
  * the DynamoDB ledger keeps (dynamodb-ledger.ts), and the queue through the Ledger port itself.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, GetCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import type { Environment } from "../common/config";
 import { ledgerTableName } from "./config";
-import { CREDITS_KEY } from "./credits-total";
-import { DynamoDbLedger, RESERVATION_PARTITION_PREFIX, SLOTS_KEY } from "./dynamodb-ledger";
+import { CREDITS_KEY, DynamoDbLedger, SLOTS_KEY } from "./dynamodb-ledger";
 import type { Ledger } from "./ledger";
 
 /** One execution's entry of one kind in the ledger, and since when it is there. */
@@ -52,38 +51,12 @@ export class DynamoDbLedgerInFlight implements LedgerInFlight {
 
   async inFlight(): Promise<InFlight> {
     const read = (Key: Record<string, string>) => this.documents.send(new GetCommand({ TableName: this.tableName, Key, ConsistentRead: true }));
-    const [slots, credits, waiters, reservations] = await Promise.all([read(SLOTS_KEY), read(CREDITS_KEY), this.ledger.waiters(), this.reservationItems()]);
+    const [slots, credits, waiters] = await Promise.all([read(SLOTS_KEY), read(CREDITS_KEY), this.ledger.waiters()]);
     return {
       holders: entriesOf(slots.Item?.holders, "acquiredAt"),
       waiters: waiters.map((waiter) => ({ executionArn: waiter.executionArn, since: waiter.enqueuedAt })),
-      // One item per reservation, and the map on the total that reservations made before them may still be in.
-      reservations: [...entriesOf(credits.Item?.reservations, "reservedAt"), ...reservations].sort((a, b) => a.since - b.since),
+      reservations: entriesOf(credits.Item?.reservations, "reservedAt"),
     };
-  }
-
-  /**
-   * The reservation items, every page: a Scan, which reads the whole table, but only the
-   * scheduled reconciliation lists them, never a generation's path.
-   */
-  private async reservationItems(): Promise<InFlightEntry[]> {
-    const entries: InFlightEntry[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
-        new ScanCommand({
-          TableName: this.tableName,
-          ConsistentRead: true,
-          FilterExpression: "begins_with(pk, :prefix)",
-          ExpressionAttributeValues: { ":prefix": RESERVATION_PARTITION_PREFIX },
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        entries.push({ executionArn: String(item.pk).slice(RESERVATION_PARTITION_PREFIX.length), since: Number(item.reservedAt ?? 0) });
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return entries;
   }
 }
 

@@ -92,30 +92,16 @@ export interface Ledger {
   /** Queues the execution, or gives its entry a new token keeping its place; returns the entry. */
   enqueue(holder: SlotHolder, taskToken: string, at: number): Promise<Waiter>;
   /**
-   * Removes the execution's entry; given the entry (its token and place, as enqueue or waiters
-   * returned it), only while it holds that token (the one who removes it is the one who answers
-   * it). Returns the entry removed.
+   * Removes the execution's entry; with `taskToken`, only the entry holding that token (the one
+   * who removes it is the one who answers it). Returns the entry removed.
    */
-  leaveQueue(executionArn: string, entry?: Pick<Waiter, "taskToken" | "enqueuedAt">): Promise<Waiter | undefined>;
-  /**
-   * The queue, oldest first; at most `limit` entries when given. Without a limit it reads the
-   * whole queue: for tests and operators, never on a generation's path.
-   */
+  leaveQueue(executionArn: string, taskToken?: string): Promise<Waiter | undefined>;
+  /** The queue, oldest first; at most `limit` entries when given. */
   waiters(limit?: number): Promise<Waiter[]>;
-  /** How many wait: exact when the queue is empty, else counted (a crash between two writes may count one that left, until the queue empties). */
-  queueLength(): Promise<number>;
-  /**
-   * The execution's place in the queue, 1 for the next to get a slot; undefined when it does
-   * not wait. An estimate that errs high: waiters ahead of it that left from the middle still
-   * count, up to the queue's length.
-   */
-  queuePosition(executionArn: string): Promise<number | undefined>;
   /** Reserves `units` for the execution if `availableUnits` less the others' reservations cover them; idempotent. */
   reserveCredits(executionArn: string, units: number, availableUnits: number, at: number): Promise<CreditReservation>;
-  /** Ends the execution's reservation; returns the units it settled (0 when none, or when another settle took them out first). */
+  /** Ends the execution's reservation; returns the units it held (0 when none). */
   settleCredits(executionArn: string): Promise<number>;
-  /** The units the jobs in flight reserved, all together. */
-  reservedUnits(): Promise<number>;
   holdings(): Promise<LedgerHoldings>;
   /**
    * Claims the delivery of the requester notification `id` (its webhook-id) for `claimant`
@@ -128,6 +114,3 @@ export interface Ledger {
    */
   settleNotification(id: string, claimant: string, delivered: boolean, keepUntil: number): Promise<void>;
 }
-
-/** What a release uses of the ledger: it gives back, leaves the queue, settles, and hands free slots to the oldest waiters. */
-export type LedgerReleases = Pick<Ledger, "takeSlot" | "probeSlot" | "admission" | "giveBackSlot" | "leaveQueue" | "waiters" | "settleCredits" | "holdings">;

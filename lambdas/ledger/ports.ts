@@ -7,8 +7,8 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { HandlerPorts } from "../common/ports";
 import type { Environment } from "../common/config";
 import { ledgerTableName } from "./config";
-import { DynamoDbLedger, DynamoDbReleasingLedger } from "./dynamodb-ledger";
-import type { Ledger, LedgerReleases } from "./ledger";
+import { DynamoDbLedger } from "./dynamodb-ledger";
+import type { Ledger } from "./ledger";
 import type { SlotPorts } from "./slots";
 
 /** The environment's ledger table, with its client, made on first use. */
@@ -20,24 +20,7 @@ export function dynamoDbLedgerFrom(env: Environment): () => Ledger {
   };
 }
 
-/**
- * The environment's ledger as a release uses it, made on first use: a function that only
- * releases (Poll, ReleaseSlot, KlingCallback) bundles no more of the adapter.
- */
-export function dynamoDbReleasingLedgerFrom(env: Environment): () => LedgerReleases {
-  let ledger: LedgerReleases | undefined;
-  return () => {
-    ledger ??= new DynamoDbReleasingLedger(DynamoDBDocumentClient.from(new DynamoDBClient({})), ledgerTableName(env));
-    return ledger;
-  };
-}
-
-/** The ports of a function that only releases what executions hold in the ledger. */
-export type ReleasingPorts<K extends keyof HandlerPorts> = Pick<HandlerPorts, Exclude<K, "ledger">> & { readonly ledger: () => LedgerReleases };
-
 /** What the slot functions work with, from a container's ledger, task responses, settings and clock. */
-export function slotPortsOf<L extends LedgerReleases>(
-  ports: Pick<HandlerPorts, "taskResponses" | "settings" | "clock"> & { readonly ledger: () => L },
-): SlotPorts<L> {
+export function slotPortsOf(ports: Pick<HandlerPorts, "ledger" | "taskResponses" | "settings" | "clock">): SlotPorts {
   return { ledger: ports.ledger(), responses: ports.taskResponses, settings: ports.settings.slots(), now: () => ports.clock.now() };
 }

@@ -1,28 +1,21 @@
-/**
- * Where a generation stands in the queue for a Kling slot, what GET /generations/{id} reports
- * while it waits, and how many wait, which POST /generations holds against the queue's cap.
- */
+/** Where a generation stands in the queue for a Kling slot: what GET /generations/{id} reports while it waits. */
 import type { Ledger } from "./ledger";
 
 export interface QueuePositions {
-  /** 1 for the oldest waiter (an upper bound: see Ledger.queuePosition); undefined when the generation is not waiting for a slot. */
+  /** 1 for the oldest waiter; undefined when the generation is not waiting for a slot. */
   positionOf(executionName: string): Promise<number | undefined>;
-  /** How many generations wait for a slot (Ledger.queueLength). */
-  waiting(): Promise<number>;
 }
 
 export class LedgerQueuePositions implements QueuePositions {
   constructor(
-    private readonly ledger: Pick<Ledger, "queuePosition" | "queueLength">,
+    private readonly ledger: Ledger,
     /** The ledger knows executions by ARN; the API by name. */
     private readonly executionArnOf: (executionName: string) => string,
   ) {}
 
   async positionOf(executionName: string): Promise<number | undefined> {
-    return this.ledger.queuePosition(this.executionArnOf(executionName));
-  }
-
-  waiting(): Promise<number> {
-    return this.ledger.queueLength();
+    const executionArn = this.executionArnOf(executionName);
+    const index = (await this.ledger.waiters()).findIndex((waiter) => waiter.executionArn === executionArn);
+    return index < 0 ? undefined : index + 1;
   }
 }

@@ -11,11 +11,10 @@ import { ERROR_KINDS, isKlingErrorName, KlingError } from "../errors";
 import { logger } from "../observability/logger";
 import { recordBackToQueue, recordSlotQueue, recordTimeQueued } from "../observability/metrics";
 import { type SlotSettings, slotLimitsOf } from "./config";
-import type { Ledger, LedgerReleases, SlotHolder, Waiter } from "./ledger";
+import type { Ledger, SlotHolder, Waiter } from "./ledger";
 
-/** What the slot functions work with; a release needs only the ledger's `LedgerReleases`. */
-export interface SlotPorts<L extends LedgerReleases = Ledger> {
-  readonly ledger: L;
+export interface SlotPorts {
+  readonly ledger: Ledger;
   readonly responses: TaskResponses;
   readonly settings: SlotSettings;
   readonly now: () => number;
@@ -55,7 +54,7 @@ export function isGoneToken(error: unknown): boolean {
   return error instanceof Error && GONE_TOKEN_ERRORS.has(error.name);
 }
 
-async function grant(ports: SlotPorts<LedgerReleases>, taskToken: string, enqueuedAt: number | undefined): Promise<boolean> {
+async function grant(ports: SlotPorts, taskToken: string, enqueuedAt: number | undefined): Promise<boolean> {
   const now = ports.now();
   const queuedSince = enqueuedAt ?? now;
   const granted: SlotGranted = { queuedSeconds: Math.max(0, Math.round((now - queuedSince) / 1000)), queuedSince };
@@ -150,20 +149,21 @@ export interface Released {
  * redrive or before), its place in the queue, its credit reservation; then hands free slots to
  * the oldest waiters. Safe to repeat: a second release finds nothing to give back.
  */
-export async function releaseHolds(executionArn: string, ports: SlotPorts<LedgerReleases>, acquiredUpTo?: number): Promise<Released> {
+export async function releaseHolds(executionArn: string, ports: SlotPorts, acquiredUpTo?: number): Promise<Released> {
   const { ledger } = ports;
-  // Independent items, written at once; the credits, which no waiter waits on, settle while the freed slot is handed over.
-  const settled = ledger.settleCredits(executionArn);
-  settled.catch(() => undefined); // Surfaces below, once the hand-over is done.
-  const [slot] = await Promise.all([ledger.giveBackSlot(executionArn, acquiredUpTo), ledger.leaveQueue(executionArn)]);
+  // Three items, independent of each other: written at once.
+  const [slot, , units] = await Promise.all([
+    ledger.giveBackSlot(executionArn, acquiredUpTo),
+    ledger.leaveQueue(executionArn),
+    ledger.settleCredits(executionArn),
+  ]);
   const woken = await wakeWaiters(ports);
-  const units = await settled;
   await measureQueue(ports);
   return { slot, units, woken: woken.length };
 }
 
 /** Slots in use, the effective limit, queue length and the oldest wait, as the dashboard and the oldest-waiter alarm read them. */
-async function measureQueue({ ledger, settings, now }: SlotPorts<LedgerReleases>): Promise<void> {
+async function measureQueue({ ledger, settings, now }: SlotPorts): Promise<void> {
   const [holdings, admission, [oldest]] = await Promise.all([ledger.holdings(), ledger.admission(settings.limit), ledger.waiters(1)]);
   recordSlotQueue({
     slotsInUse: holdings.slotHolders.length,
@@ -179,7 +179,7 @@ async function measureQueue({ ledger, settings, now }: SlotPorts<LedgerReleases>
  * lost wake-up early: any release, and any look of a waiter, looks at the whole queue's head.
  * Returns the waiters it gave a slot.
  */
-async function wakeWaiters(ports: SlotPorts<LedgerReleases>): Promise<Waiter[]> {
+async function wakeWaiters(ports: SlotPorts): Promise<Waiter[]> {
   const { ledger, settings, now } = ports;
   const woken: Waiter[] = [];
   for (;;) {
@@ -187,7 +187,7 @@ async function wakeWaiters(ports: SlotPorts<LedgerReleases>): Promise<Waiter[]> 
     if (!oldest) return woken;
     if (!(await ledger.takeSlot(oldest, settings.limit, now())) && !(await ledger.probeSlot(oldest, slotLimitsOf(settings), now()))) return woken;
     // Another release, or the waiter itself, may have got there first: only the remover answers.
-    const removed = await ledger.leaveQueue(oldest.executionArn, oldest);
+    const removed = await ledger.leaveQueue(oldest.executionArn, oldest.taskToken);
     if (!removed) continue;
     if (await grant(ports, removed.taskToken, removed.enqueuedAt)) {
       woken.push(removed);

@@ -2,7 +2,7 @@ import * as z from "zod";
 import { KlingError } from "../errors";
 import { parseEvent } from "../common/parse-event";
 import { wallClock } from "../common/clock";
-import { settingsFrom } from "../common/ports";
+import { type HandlerPorts, settingsFrom } from "../common/ports";
 import { klingApiFrom } from "../common/kling-api";
 import { sfnTaskResponses } from "../common/task-responses";
 import { nextWaitSeconds } from "../common/poll-schedule";
@@ -10,13 +10,13 @@ import { taskViewSchema, type TaskView } from "../common/task-view";
 import type { TaskEnd } from "../ledger/task-waits";
 import { logger, observed } from "../observability/logger";
 import { recordEndFoundByPoll, recordGenerationSucceeded } from "../observability/metrics";
-import { dynamoDbReleasingLedgerFrom, type ReleasingPorts, slotPortsOf } from "../ledger/ports";
+import { dynamoDbLedgerFrom, slotPortsOf } from "../ledger/ports";
 import { dynamoDbTaskWaitsFrom } from "../ledger/task-waits";
 import { callbackPortFrom } from "../common/callback-secrets";
 import type { TaskEndClaim } from "../ledger/task-waits";
 import { endedTaskView, releaseEndedTask, taskEndOf } from "../common/task-end";
 
-type PollPorts = ReleasingPorts<"kling" | "clock" | "settings" | "taskWaits" | "taskResponses" | "callbacks">;
+type PollPorts = Pick<HandlerPorts, "kling" | "clock" | "settings" | "ledger" | "taskWaits" | "taskResponses" | "callbacks">;
 
 const pollEventSchema = z.object({
   task: taskViewSchema,
@@ -82,7 +82,7 @@ export const handler = pollHandler({
   clock: wallClock,
   settings: settingsFrom(process.env),
   kling: klingApiFrom(process.env, wallClock),
-  ledger: dynamoDbReleasingLedgerFrom(process.env),
+  ledger: dynamoDbLedgerFrom(process.env),
   taskWaits: dynamoDbTaskWaitsFrom(process.env),
   taskResponses: sfnTaskResponses(),
   callbacks: callbackPortFrom(process.env, wallClock),

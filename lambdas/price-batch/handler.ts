@@ -15,8 +15,7 @@ import { cachedOnlineUnits } from "../common/online-units";
 import { parseEvent } from "../common/parse-event";
 import { type HandlerPorts, settingsFrom } from "../common/ports";
 import type { KlingAccount } from "../kling/port";
-import { dynamoDbCreditsTotalFrom } from "../ledger/credits-total";
-import type { Ledger } from "../ledger/ledger";
+import { dynamoDbLedgerFrom } from "../ledger/ports";
 import { logger, observed } from "../observability/logger";
 import { priceUnits, sumUnits } from "../schemas/pricing";
 import { validateGenerationRequest } from "../schemas/validation";
@@ -28,8 +27,8 @@ class BatchTooDear extends Error {
   override readonly name = "Kling.InsufficientCredits";
 }
 
-/** It reads only the account's packs of Kling (the legacy client's account endpoint, shared by both standards), and of the ledger only the reserved units. */
-type PriceBatchPorts = Pick<HandlerPorts, "clock" | "settings"> & { readonly kling: () => Promise<KlingAccount>; readonly ledger: () => Pick<Ledger, "reservedUnits"> };
+/** It reads only the account's packs of Kling (the legacy client's account endpoint, shared by both standards). */
+type PriceBatchPorts = Pick<HandlerPorts, "clock" | "ledger" | "settings"> & { readonly kling: () => Promise<KlingAccount> };
 
 export function priceBatchHandler(ports: PriceBatchPorts) {
   const onlineUnits = cachedOnlineUnits(ports);
@@ -44,10 +43,10 @@ async function priceBatch(ports: PriceBatchPorts, onlineUnits: () => Promise<num
     return result.ok ? [priceUnits(result.request)] : [];
   });
   const price = sumUnits(prices);
-  const [online, reservedUnits] = await Promise.all([onlineUnits(), ports.ledger().reservedUnits()]);
-  const available = sumUnits([online, -reservedUnits]);
+  const [online, holdings] = await Promise.all([onlineUnits(), ports.ledger().holdings()]);
+  const available = sumUnits([online, -holdings.reservedUnits]);
   const affordable = price <= available;
-  const reserved = reservedUnits > 0 ? ` less ${reservedUnits} reserved by jobs in flight` : "";
+  const reserved = holdings.reservedUnits > 0 ? ` less ${holdings.reservedUnits} reserved by jobs in flight` : "";
   const reason = affordable
     ? `the batch's ${prices.length} valid items cost ${price} units; ${available} are available`
     : `the batch's ${prices.length} valid items cost ${price} units but only ${available} are available (the online resource packs hold ${online}${reserved}); nothing was started`;
@@ -56,7 +55,7 @@ async function priceBatch(ports: PriceBatchPorts, onlineUnits: () => Promise<num
     priceUnits: price,
     availableUnits: available,
     onlineUnits: online,
-    reservedUnits,
+    reservedUnits: holdings.reservedUnits,
     unpricedItems: items.length - prices.length,
     reason,
   };
@@ -69,5 +68,5 @@ export const handler = priceBatchHandler({
   clock: wallClock,
   settings: settingsFrom(process.env),
   kling: klingAccountFrom(process.env, wallClock),
-  ledger: dynamoDbCreditsTotalFrom(process.env),
+  ledger: dynamoDbLedgerFrom(process.env),
 });

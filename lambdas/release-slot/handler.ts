@@ -7,14 +7,14 @@
 import * as z from "zod";
 import { parseEvent } from "../common/parse-event";
 import { wallClock } from "../common/clock";
-import { settingsFrom } from "../common/ports";
+import { type HandlerPorts, settingsFrom } from "../common/ports";
 import { sfnTaskResponses } from "../common/task-responses";
-import { dynamoDbReleasingLedgerFrom, type ReleasingPorts, slotPortsOf } from "../ledger/ports";
+import { dynamoDbLedgerFrom, slotPortsOf } from "../ledger/ports";
 import { type Released, releaseHolds } from "../ledger/slots";
 import { logger, observed } from "../observability/logger";
 import { statusChangeSchema } from "./status-change";
 
-type ReleasePorts = ReleasingPorts<"taskResponses" | "settings" | "clock">;
+type ReleasePorts = Pick<HandlerPorts, "ledger" | "taskResponses" | "settings" | "clock">;
 
 /** The failure path's payload. */
 const workflowReleaseSchema = z.object({ executionArn: z.string().min(1) });
@@ -38,6 +38,6 @@ export function releaseSlotHandler(ports: ReleasePorts) {
 export const handler = releaseSlotHandler({
   clock: wallClock,
   settings: settingsFrom(process.env),
-  ledger: dynamoDbReleasingLedgerFrom(process.env),
+  ledger: dynamoDbLedgerFrom(process.env),
   taskResponses: sfnTaskResponses(),
 });

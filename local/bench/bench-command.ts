@@ -1,7 +1,6 @@
 /**
  * `npm run bench -- [--jobs N] [--seed S] [--json | --readme]`: the side-by-side benchmark
- * (run-bench.ts), the Lambda bundle sizes and the ledger's units per generation at 10, 1,000 and
- * 10,000 waiters (ledger-units.ts), as markdown tables (written into the README's
+ * (run-bench.ts) and the Lambda bundle sizes, as markdown tables (written into the README's
  * "bench" block with --readme) or one JSON object.
  * Exits 0 when every target is met, 1 when one is missed, 2 for a bad command line.
  */
@@ -11,7 +10,6 @@ import { updateGeneratedBlocks } from "../docs/readme-sections";
 import { runScript } from "../cli/script-command";
 import { BENCH_USAGE, checkTargets, formatBenchMarkdown, parseBenchCommand } from "./bench-report";
 import { measureBundleSizes } from "./bundle-sizes";
-import { formatLedgerUnits, LEDGER_UNIT_WAITERS, ledgerUnitsTarget, measureLedgerUnits } from "./ledger-units";
 import { runBench } from "./run-bench";
 
 /** Where and when the run was made: the README's table says it. */
@@ -28,15 +26,12 @@ runScript("bench", BENCH_USAGE, parseBenchCommand, async (command) => {
   progress("bundling the Lambdas to measure them ...");
   const bundles = measureBundleSizes();
   const report = await runBench({ jobs: command.jobs, seed: command.seed, onProgress: progress });
-  // The ledger's units: a section of its own, with its own target.
-  const ledgerUnits = await measureLedgerUnits(LEDGER_UNIT_WAITERS, progress);
-  const ledgerTarget = ledgerUnitsTarget(ledgerUnits);
-  const targets = [...checkTargets(report, bundles), ledgerTarget];
+  const targets = checkTargets(report, bundles);
   const measuredOn = machineDescription();
   if (command.json) {
-    process.stdout.write(`${JSON.stringify({ measuredOn, ...report, bundles, ledgerUnits, targets })}\n`);
+    process.stdout.write(`${JSON.stringify({ measuredOn, ...report, bundles, targets })}\n`);
   } else {
-    const tables = [...formatBenchMarkdown(report, bundles, targets, measuredOn), "", ...formatLedgerUnits(ledgerUnits)].join("\n");
+    const tables = formatBenchMarkdown(report, bundles, targets, measuredOn).join("\n");
     process.stdout.write(`${tables}\n`);
     if (command.readme) {
       const readme = new URL("../../README.md", import.meta.url);

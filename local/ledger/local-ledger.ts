@@ -21,8 +21,6 @@ export interface LocalLedger {
   readonly inFlight: DynamoDbLedgerInFlight;
   /** The raw client, for tests that look at the table itself. */
   readonly client: DynamoDBClient;
-  /** The document client the adapters send through: another adapter on the same table can be made from it. */
-  readonly documents: DynamoDBDocumentClient;
   readonly tableName: string;
   /** Resolves with the endpoint once the server listens and the table exists. */
   readonly ready: Promise<URL>;
@@ -83,7 +81,6 @@ export function startLocalLedger(): LocalLedger {
     taskWaits,
     inFlight,
     client,
-    documents,
     tableName: LOCAL_TABLE_NAME,
     ready,
     async close() {

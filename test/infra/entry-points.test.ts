@@ -110,7 +110,7 @@ describe("the HTTP API", () => {
     expect(JSON.stringify(statements[1]?.Resource)).toContain(`:execution:`);
     expect(JSON.stringify(statements[1]?.Resource)).toContain(ids.generation);
     const ledgerStatements = statementsOf(ids.apiRole).filter((s) => actionsOf(s).some((action) => action.startsWith("dynamodb:")));
-    expect(ledgerStatements.map(actionsOf)).toEqual([["dynamodb:GetItem", "dynamodb:Query"]]);
+    expect(ledgerStatements.map(actionsOf)).toEqual([["dynamodb:Query"]]);
     const others = statementsOf(ids.apiRole).flatMap(actionsOf).filter((action) => !action.startsWith("states:") && !action.startsWith("dynamodb:"));
     expect(others.filter((action) => !action.startsWith("xray:"))).toEqual(["s3:GetObject"]);
   });

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, beforeEach } from "vitest";
 import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { DynamoDbLedger, SLOTS_KEY } from "#lambdas/ledger/dynamodb-ledger";
+import { type DynamoDbLedger, SLOTS_KEY } from "#lambdas/ledger/dynamodb-ledger";
 import type { DynamoDbTaskWaits } from "#lambdas/ledger/task-waits";
 import type { DynamoDbLedgerInFlight } from "#lambdas/ledger/in-flight";
-import { type AroundRequest, interceptedDocuments } from "#local/ledger/intercepted-documents";
 import { type LocalLedger, startLocalLedger } from "#local/ledger/local-ledger";
 
 export interface LedgerOnDynalite {
@@ -13,10 +12,6 @@ export interface LedgerOnDynalite {
   readonly taskWaits: DynamoDbTaskWaits;
   /** What the table holds by execution (the reconciliation's port), on the same table. */
   readonly inFlight: DynamoDbLedgerInFlight;
-  /** The table's document client and name, for tests that write items as an older version of the adapter did. */
-  readonly table: { readonly documents: DynamoDBDocumentClient; readonly tableName: string };
-  /** Another adapter on the same table, each of its requests passing through `around` (to count them, or to fail one). */
-  ledgerAround(around: AroundRequest): DynamoDbLedger;
   /** An execution ARN of this test's own: tests never see each other's executions. */
   arn(name: string): string;
 }
@@ -33,11 +28,10 @@ export function ledgerOnDynalite(): LedgerOnDynalite {
     await local.ready;
   });
   afterAll(() => local?.close());
-  const started = () => {
+  const ledger = () => {
     if (!local) throw new Error("the ledger starts before the file's tests");
-    return local;
+    return local.ledger;
   };
-  const ledger = () => started().ledger;
   beforeEach(async () => {
     run += 1;
     const { slotHolders } = await ledger().holdings();
@@ -48,24 +42,19 @@ export function ledgerOnDynalite(): LedgerOnDynalite {
         new UpdateCommand({ TableName: local.tableName, Key: SLOTS_KEY, UpdateExpression: "REMOVE effectiveLimit, limitChangedAt, grantsResumeAt" }),
       );
     }
-    // Read on an empty queue, the holdings set its counters right (a test may have left them off with a crash).
-    await ledger().holdings();
   });
   return {
     get ledger() {
       return ledger();
     },
     get taskWaits() {
-      return started().taskWaits;
+      if (!local) throw new Error("the ledger starts before the file's tests");
+      return local.taskWaits;
     },
     get inFlight() {
       if (!local) throw new Error("the ledger starts before the file's tests");
       return local.inFlight;
     },
-    get table() {
-      return { documents: started().documents, tableName: started().tableName };
-    },
-    ledgerAround: (around) => new DynamoDbLedger(interceptedDocuments(started().documents, around), started().tableName),
     arn: (name) => `arn:aws:states:us-east-1:123456789012:execution:Generation:t${run}-${name}`,
   };
 }

@@ -12,7 +12,7 @@ import {
   type ExecutionStatus,
 } from "@aws-sdk/client-sfn";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { createHash } from "node:crypto";
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -22,11 +22,6 @@ import { MAX_REQUEST_BODY_BYTES, handleApiRequest } from "#lambdas/api/routes";
 import { SfnGenerationExecutions } from "#lambdas/api/sfn-executions";
 import { diagnose } from "#lambdas/diagnose/diagnosis";
 import { REDACTED } from "#lambdas/common/redaction";
-import { DEFAULTS, ENV } from "#lambdas/common/settings";
-import type { QueuePositions } from "#lambdas/ledger/queue-position";
-import { typicalGenerationSeconds } from "#lambdas/schemas/generation-time";
-import { validateGenerationRequest } from "#lambdas/schemas/validation";
-import { readValidateConfig } from "#lambdas/validate/config";
 import { apiGatewayEvent } from "../support/api-gateway-event";
 
 const STATE_MACHINE_ARN = "arn:aws:states:eu-west-1:123456789012:stateMachine:GenerationWorkflow";
@@ -271,41 +266,6 @@ describe("POST /generations", () => {
   it("answers a path API Gateway matched through {proxy+} the same way", async () => {
     const response = await send({ ...postEvent({ prompt: "a cat" }), resource: "/{proxy+}", path: "/generations/" });
     expect(response.statusCode).toBe(202);
-  });
-});
-
-describe("POST /generations while the queue for Kling slots is full", () => {
-  const SLOTS = 5;
-  /** The ledger's environment as the stack sets it, with a cap of 3 waiters. */
-  const ledgerEnv = { [ENV.klingConcurrency]: String(SLOTS), [ENV.slotQueue]: JSON.stringify({ ...DEFAULTS.slotQueue, maxWaiters: 3 }) };
-  const queueOf = (waiting: number): QueuePositions => ({ positionOf: async () => undefined, waiting: async () => waiting });
-  const post = (waiting: number, headers: Record<string, string> = {}) => handleApiRequest(postEvent({ prompt: "a cat" }, { headers }), executions(), ledgerEnv, { queue: queueOf(waiting) });
-
-  it("answers 429 with Retry-After once slotQueue.maxWaiters wait, and starts nothing", async () => {
-    const refused = await post(3);
-
-    expect(refused.statusCode).toBe(429);
-    const normalized = validateGenerationRequest({ prompt: "a cat" }, readValidateConfig({}));
-    if (!normalized.ok) throw new Error("the request is valid");
-    // A slot frees about every typical generation time over the slots: the queue has room again then.
-    expect(refused.headers?.["retry-after"]).toBe(String(Math.ceil(typicalGenerationSeconds(normalized.request) / SLOTS)));
-    expect(jsonOf(refused)).toEqual({ errors: [expect.stringMatching(/^3 generations are waiting for one of the account's 5 Kling slots.*maxWaiters.*nothing was started/)] });
-    expect(sfnCallCount()).toBe(0);
-  });
-
-  it("starts one while fewer wait", async () => {
-    expect((await post(2)).statusCode).toBe(202);
-    expect(startCalls()).toHaveLength(1);
-  });
-
-  it("answers a retry of a generation already started as the first time, full queue or not", async () => {
-    await post(0, { "Idempotency-Key": "before-full" });
-    const retry = await post(3, { "Idempotency-Key": "before-full" });
-
-    expect(retry.statusCode).toBe(202);
-    expect(jsonOf(retry)).toMatchObject({ id: "api-before-full", status: "RUNNING" });
-    expect(startCalls()).toHaveLength(1);
-    expect((await post(3, { "Idempotency-Key": "after-full" })).statusCode).toBe(429);
   });
 });
 
@@ -649,11 +609,7 @@ describe("the Lambda handler", () => {
   const ledgerTable = mockClient(DynamoDBDocumentClient);
   afterAll(() => ledgerTable.restore());
 
-  /**
-   * The handler as a cold start makes it, with a ledger whose queue holds these executions,
-   * oldest first, as the adapter writes it: the entries, each waiter's place with its ticket,
-   * and the queue's counters.
-   */
+  /** The handler as a cold start makes it, with a ledger whose queue holds these executions, oldest first. */
   async function coldStart(queued: readonly string[] = []) {
     ledgerTable.reset();
     const items = queued.map((name, index) => ({
@@ -663,19 +619,11 @@ describe("the Lambda handler", () => {
       redriveCount: 0,
       taskToken: `token-${index}`,
       enqueuedAt: index,
-      ticket: index + 1,
     }));
-    ledgerTable.on(QueryCommand).callsFake(async (input: { Limit?: number }) => ({ Items: items.slice(0, input.Limit ?? items.length) }));
-    ledgerTable.on(GetCommand).callsFake(async (input: { Key: { pk: string } }) => {
-      if (input.Key.pk === "slot-queue-counters") return { Item: { tickets: items.length, left: 0 } };
-      const entry = items.find((item) => input.Key.pk === `slot-waiter#${item.executionArn}`);
-      return entry ? { Item: { entryPk: entry.pk, entrySk: entry.sk, enqueuedAt: entry.enqueuedAt, ticket: entry.ticket, version: 0 } } : {};
-    });
+    ledgerTable.on(QueryCommand).resolves({ Items: items });
     vi.resetModules();
     vi.stubEnv("GENERATION_STATE_MACHINE_ARN", STATE_MACHINE_ARN);
     vi.stubEnv("LEDGER_TABLE_NAME", "ledger");
-    vi.stubEnv(ENV.klingConcurrency, "5");
-    vi.stubEnv(ENV.slotQueue, JSON.stringify(DEFAULTS.slotQueue));
     vi.stubEnv("AWS_REGION", "eu-west-1");
     return (await import("#lambdas/api/handler")).handler;
   }

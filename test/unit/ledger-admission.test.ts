@@ -83,7 +83,7 @@ describe("BackToQueue", () => {
   beforeEach(() => {
     responses = new RecordedResponses();
     clockMs = START;
-    ports = { ledger: dynalite.ledger, responses, settings: { limit: 3, queue: { parkSeconds: 900, deadlineSeconds: 2700, probeSeconds: QUIET_MS / 1000, maxWaiters: 100 } }, now: () => clockMs };
+    ports = { ledger: dynalite.ledger, responses, settings: { limit: 3, queue: { parkSeconds: 900, deadlineSeconds: 2700, probeSeconds: QUIET_MS / 1000 } }, now: () => clockMs };
   });
   const wait = (name: string, token = `token-${name}`) => waitForSlot({ taskToken: token, executionArn: arn(name), redriveCount: 0 }, ports);
   const back = (name: string, token: string, refusal = refused) =>

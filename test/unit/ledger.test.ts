@@ -5,7 +5,6 @@
  */
 import { ConditionalCheckFailedException, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { requestKind } from "#local/ledger/intercepted-documents";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { DynamoDbLedger } from "#lambdas/ledger/dynamodb-ledger";
@@ -14,21 +13,6 @@ import { ledgerOnDynalite } from "../support/ledger-on-dynalite";
 const dynalite = ledgerOnDynalite();
 const arn = (name: string) => dynalite.arn(name);
 const holder = (name: string, redriveCount = 0) => ({ executionArn: arn(name), redriveCount });
-
-/**
- * An adapter on the same table whose first request of this kind, on an item whose key starts
- * so, fails: a function killed there, after the requests before it were made.
- */
-function killedAt(kind: string, keyPrefix: string) {
-  let killed = false;
-  return dynalite.ledgerAround((command, send) => {
-    const input = command.input as { Key?: { pk?: string }; Item?: { pk?: string } };
-    const pk = input.Key?.pk ?? input.Item?.pk ?? "";
-    if (killed || requestKind(command) !== kind || !pk.startsWith(keyPrefix)) return send();
-    killed = true;
-    return Promise.reject(Object.assign(new Error("the function was killed"), { name: "FunctionKilled" }));
-  });
-}
 
 describe("Kling slots", () => {
   it("are taken up to the limit; past it the answer is no, and a holder asking again keeps its one slot", async () => {
@@ -78,78 +62,10 @@ describe("the queue", () => {
   it("is left once: whoever removes an entry by its token is the only one to answer it", async () => {
     const { ledger } = dynalite;
     await ledger.enqueue(holder("a"), "token-new", 100);
-    expect(await ledger.leaveQueue(arn("a"), { taskToken: "token-old", enqueuedAt: 100 })).toBeUndefined();
-    expect(await ledger.leaveQueue(arn("a"), { taskToken: "token-new", enqueuedAt: 100 })).toMatchObject({ executionArn: arn("a"), taskToken: "token-new" });
+    expect(await ledger.leaveQueue(arn("a"), "token-old")).toBeUndefined();
+    expect(await ledger.leaveQueue(arn("a"), "token-new")).toMatchObject({ executionArn: arn("a"), taskToken: "token-new" });
     expect(await ledger.leaveQueue(arn("a"))).toBeUndefined();
     expect((await ledger.holdings()).waiters).toBe(0);
-  });
-});
-
-describe("the queue, read by key", () => {
-  it("gives a waiter's position from its ticket and the head's, and the queue's length from its counters", async () => {
-    const { ledger } = dynalite;
-    for (const [index, name] of ["a", "b", "c", "d", "e"].entries()) await ledger.enqueue(holder(name), `token-${name}`, 100 + index);
-    await ledger.leaveQueue(arn("e"));
-    expect(await ledger.queuePosition(arn("d"))).toBe(4);
-    expect(await ledger.queueLength()).toBe(4);
-    await ledger.leaveQueue(arn("a"));
-    expect(await ledger.queuePosition(arn("b"))).toBe(1);
-    expect(await ledger.queuePosition(arn("d"))).toBe(3);
-    // One left from the middle: its ticket still counts ahead of d, the length does not; the position is never more than wait.
-    await ledger.leaveQueue(arn("c"));
-    expect(await ledger.queueLength()).toBe(2);
-    expect(await ledger.queuePosition(arn("d"))).toBe(2);
-    await ledger.enqueue(holder("f"), "token-f", 200);
-    // f's tickets from the head's count c and e, which left: the queue's length caps it (3 wait: b, d, f).
-    expect(await ledger.queuePosition(arn("f"))).toBe(3);
-    await ledger.leaveQueue(arn("b"));
-    expect(await ledger.queuePosition(arn("d"))).toBe(1);
-    expect(await ledger.queuePosition(arn("f"))).toBe(2);
-    expect(await ledger.queuePosition(arn("a"))).toBeUndefined();
-  });
-
-  it("after an enqueue killed between the waiter's place and its entry, reads as empty, and the next enqueue writes the entry in its place", async () => {
-    await expect(killedAt("PutItem", "slot-queue").enqueue(holder("a"), "token-a1", 100)).rejects.toThrow("killed");
-    expect(await dynalite.ledger.holdings()).toMatchObject({ waiters: 0 });
-    await dynalite.ledger.enqueue(holder("b"), "token-b", 200);
-    // WaitForSlot tried again: a keeps its place, ahead of b.
-    expect(await dynalite.ledger.enqueue(holder("a"), "token-a2", 300)).toMatchObject({ enqueuedAt: 100, taskToken: "token-a2" });
-    expect((await dynalite.ledger.waiters()).map((waiter) => waiter.taskToken)).toEqual(["token-a2", "token-b"]);
-    // Counted again from the empty queue the crash left: one short while both wait, right once the queue empties.
-    expect(await dynalite.ledger.queueLength()).toBeGreaterThanOrEqual(1);
-    for (const name of ["a", "b"]) await dynalite.ledger.leaveQueue(arn(name));
-    expect((await dynalite.ledger.holdings()).waiters).toBe(0);
-    await dynalite.ledger.enqueue(holder("c"), "token-c", 400);
-    await dynalite.ledger.enqueue(holder("d"), "token-d", 500);
-    expect(await dynalite.ledger.queueLength()).toBe(2);
-  });
-
-  it("after a leave killed between the entry's removal and its place's, the execution's next leave completes it, counted once", async () => {
-    const { ledger } = dynalite;
-    await ledger.enqueue(holder("a"), "token-a", 100);
-    await ledger.enqueue(holder("b"), "token-b", 200);
-    await expect(killedAt("DeleteItem", "slot-waiter#").leaveQueue(arn("a"))).rejects.toThrow("killed");
-    expect(await ledger.leaveQueue(arn("a"))).toBeUndefined();
-    expect(await ledger.queuePosition(arn("a"))).toBeUndefined();
-    expect(await ledger.queueLength()).toBe(1);
-    // Queued again later (a redrive): a new place, behind b.
-    await ledger.enqueue(holder("a"), "token-a2", 300);
-    expect((await ledger.waiters()).map((waiter) => waiter.executionArn)).toEqual([arn("b"), arn("a")]);
-    expect(await ledger.queueLength()).toBe(2);
-  });
-
-  it("removes by token an entry whose place is gone, so a release never stalls on it", async () => {
-    const { ledger } = dynalite;
-    const waiter = await ledger.enqueue(holder("a"), "token-a", 100);
-    await ledger.leaveQueue(arn("a"));
-    // The entry as an enqueue that raced its own leave left it: no place, the entry still queued.
-    await dynalite.table.documents.send(
-      new PutCommand({ TableName: dynalite.table.tableName, Item: { pk: "slot-queue", sk: `${String(100).padStart(15, "0")}#${arn("a")}`, ...waiter, ticket: 1 } }),
-    );
-    const [head] = await ledger.waiters(1);
-    expect(head?.executionArn).toBe(arn("a"));
-    expect(await ledger.leaveQueue(arn("a"), waiter)).toMatchObject({ taskToken: "token-a" });
-    expect(await ledger.waiters()).toEqual([]);
   });
 });
 
@@ -216,56 +132,6 @@ describe("what is in flight", () => {
     const { waiters } = await dynalite.inFlight.inFlight();
     expect(waiters).toHaveLength(120);
     expect(waiters.map((waiter) => waiter.since)).toEqual(Array.from({ length: 120 }, (_, index) => 1000 + index));
-  });
-});
-
-describe("credit reservations, one item each beside their total", () => {
-  it("after a reserve killed between the total and its own item, complete on its retry, counted once", async () => {
-    const { ledger } = dynalite;
-    await expect(killedAt("PutItem", "credit-reservation#").reserveCredits(arn("a"), 40, 100, 1)).rejects.toThrow("killed");
-    expect((await ledger.holdings()).reservedUnits).toBe(40);
-    expect(await ledger.reserveCredits(arn("a"), 40, 100, 2)).toEqual({ reserved: true, reservedByOthers: 0 });
-    expect((await ledger.holdings()).reservedUnits).toBe(40);
-    expect(await ledger.settleCredits(arn("a"))).toBe(40);
-    expect(await ledger.settleCredits(arn("a"))).toBe(0);
-    expect((await ledger.holdings()).reservedUnits).toBe(0);
-  });
-
-  it("after a reserve killed there and never retried, are settled all the same when the job ends", async () => {
-    await expect(killedAt("PutItem", "credit-reservation#").reserveCredits(arn("a"), 40, 100, 1)).rejects.toThrow("killed");
-    expect(await dynalite.ledger.settleCredits(arn("a"))).toBe(40);
-    expect((await dynalite.ledger.holdings()).reservedUnits).toBe(0);
-  });
-
-  it("after a settle killed between the total and the item's removal, are never taken out twice", async () => {
-    const { ledger } = dynalite;
-    await ledger.reserveCredits(arn("a"), 40, 100, 1);
-    await ledger.reserveCredits(arn("b"), 30, 100, 1);
-    await expect(killedAt("DeleteItem", "credit-reservation#").settleCredits(arn("a"))).rejects.toThrow("killed");
-    expect((await ledger.holdings()).reservedUnits).toBe(30);
-    expect(await ledger.settleCredits(arn("a"))).toBe(0);
-    expect((await ledger.holdings()).reservedUnits).toBe(30);
-    // Redriven, it reserves afresh.
-    expect(await ledger.reserveCredits(arn("a"), 40, 100, 2)).toEqual({ reserved: true, reservedByOthers: 30 });
-    for (const name of ["a", "b"]) await ledger.settleCredits(arn(name));
-    expect((await ledger.holdings()).reservedUnits).toBe(0);
-  });
-
-  it("made before reservations had items (one map on the total) are found by a retry and settled from the map", async () => {
-    const { ledger, table } = dynalite;
-    await ledger.reserveCredits(arn("b"), 10, 100, 1);
-    await table.documents.send(
-      new UpdateCommand({
-        TableName: table.tableName,
-        Key: { pk: "credits", sk: "reservations" },
-        UpdateExpression: "SET reservations = :legacy, reservedUnits = reservedUnits + :units",
-        ExpressionAttributeValues: { ":legacy": { [arn("a")]: { units: 25, reservedAt: 1 } }, ":units": 25 },
-      }),
-    );
-    expect(await ledger.reserveCredits(arn("a"), 25, 100, 2)).toEqual({ reserved: true, reservedByOthers: 10 });
-    expect(await ledger.settleCredits(arn("a"))).toBe(25);
-    expect(await ledger.settleCredits(arn("b"))).toBe(10);
-    expect((await ledger.holdings()).reservedUnits).toBe(0);
   });
 });
 

@@ -50,7 +50,7 @@ beforeEach(async () => {
   // The file's ledger frees slots and queue places before each test; the reservations too, here.
   for (const { executionArn } of (await dynalite.inFlight.inFlight()).reservations) await dynalite.ledger.settleCredits(executionArn);
   responses = new RecordedResponses();
-  ports = { ledger: dynalite.ledger, responses, settings: { limit: 2, queue: { parkSeconds: 60, deadlineSeconds: 600, probeSeconds: 60, maxWaiters: 100 } }, now: () => 1_000_000 };
+  ports = { ledger: dynalite.ledger, responses, settings: { limit: 2, queue: { parkSeconds: 60, deadlineSeconds: 600, probeSeconds: 60 } }, now: () => 1_000_000 };
 });
 
 const holder = (name: string, redriveCount = 0) => ({ executionArn: arn(name), redriveCount });

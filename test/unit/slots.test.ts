@@ -30,7 +30,7 @@ let ports: SlotPorts;
 beforeEach(() => {
   responses = new RecordedResponses();
   clockMs = 1_000_000;
-  ports = { ledger: dynalite.ledger, responses, settings: { limit: 2, queue: { parkSeconds: 60, deadlineSeconds: 600, probeSeconds: 60, maxWaiters: 100 } }, now: () => clockMs };
+  ports = { ledger: dynalite.ledger, responses, settings: { limit: 2, queue: { parkSeconds: 60, deadlineSeconds: 600, probeSeconds: 60 } }, now: () => clockMs };
 });
 
 const wait = (name: string, token = `token-${name}`) => waitForSlot({ taskToken: token, executionArn: arn(name), redriveCount: 0 }, ports);
