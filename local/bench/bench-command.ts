@@ -11,6 +11,7 @@ import { runScript } from "../cli/script-command";
 import { BENCH_USAGE, checkTargets, formatBenchMarkdown, parseBenchCommand } from "./bench-report";
 import { measureBundleSizes } from "./bundle-sizes";
 import { runBench } from "./run-bench";
+import { formatStartupMarkdown, measureStartup, startupTargets } from "./startup";
 
 /** Where and when the run was made: the README's table says it. */
 function machineDescription(): string {
@@ -26,12 +27,14 @@ runScript("bench", BENCH_USAGE, parseBenchCommand, async (command) => {
   progress("bundling the Lambdas to measure them ...");
   const bundles = measureBundleSizes();
   const report = await runBench({ jobs: command.jobs, seed: command.seed, onProgress: progress });
-  const targets = checkTargets(report, bundles);
+  // The local command's start-up, side by side: the plan kept, and the stack synthesized as before.
+  const startup = await measureStartup(3, progress);
+  const targets = [...checkTargets(report, bundles), ...startupTargets(startup)];
   const measuredOn = machineDescription();
   if (command.json) {
-    process.stdout.write(`${JSON.stringify({ measuredOn, ...report, bundles, targets })}\n`);
+    process.stdout.write(`${JSON.stringify({ measuredOn, ...report, bundles, startup, targets })}\n`);
   } else {
-    const tables = formatBenchMarkdown(report, bundles, targets, measuredOn).join("\n");
+    const tables = [...formatBenchMarkdown(report, bundles, targets, measuredOn), "", ...formatStartupMarkdown(startup)].join("\n");
     process.stdout.write(`${tables}\n`);
     if (command.readme) {
       const readme = new URL("../../README.md", import.meta.url);

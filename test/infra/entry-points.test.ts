@@ -147,9 +147,9 @@ describe("the batch rule", () => {
   });
 
   it("adds a schedule only when one is configured", () => {
-    // The one schedule by default is the scheduled redrive's.
+    // The schedules by default are the ledger's reconciliation and the scheduled redrive; no batch.
     const schedules = Object.values(template.findResources("AWS::Events::Rule", { Properties: { ScheduleExpression: Match.anyValue() } }));
-    expect(schedules.map((rule) => rule.Properties.ScheduleExpression)).toEqual(["rate(30 minutes)"]);
+    expect(schedules.map((rule) => rule.Properties.ScheduleExpression).sort()).toEqual(["rate(10 minutes)", "rate(30 minutes)"]);
     const { template: json } = synthesizePipeline({
       batchSchedule: { expression: "rate(1 day)", batch: { batchId: "daily", items: [{ prompt: "a sunrise" }] } },
     });

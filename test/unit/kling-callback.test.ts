@@ -326,7 +326,7 @@ describe("a callback URL's capability token", () => {
     secrets = { capabilityKey: CAPABILITY_KEY, nextCapabilityKey: next, previousCapabilityKey: previous, previousCapabilityKeyUntil: until };
     const accepted = [tokenFor("job-x-aaaaaaaaaaaa", next), tokenFor("job-x-aaaaaaaaaaaa", previous), tokenFor("job-x-aaaaaaaaaaaa")];
     const unknown = taskView("job-x-aaaaaaaaaaaa");
-    for (const token of accepted) expect((await callback(callbackEvent(unknown, klingTask(unknown, "processing"), { token }))).statusCode).toBe(204);
+    for (const token of accepted) expect((await callback(callbackEvent(unknown, klingTask(unknown, "processing"), { token }))).statusCode).toBe(200);
 
     secrets = { ...secrets, previousCapabilityKeyUntil: new Date(clock.now() - 1).toISOString() };
     const answer = await callback(callbackEvent(unknown, klingTask(unknown, "processing"), { token: tokenFor("job-x-aaaaaaaaaaaa", previous) }));
@@ -342,16 +342,16 @@ describe("the confirming queries of one task's callbacks", () => {
     klingAnswer = klingTask(task, "processing");
     clock.advanceSeconds((60_000 - (clock.now() % 60_000)) / 1000);
     // A leaked URL replayed: Kling says the task still runs, every time.
-    for (let call = 0; call < 10; call++) expect((await callback(callbackEvent(task, klingTask(task, "succeed")))).statusCode).toBe(204);
+    for (let call = 0; call < 10; call++) expect((await callback(callbackEvent(task, klingTask(task, "succeed")))).statusCode).toBe(200);
     expect(klingQueries).toBe(3);
     // Another task's callbacks have a count of their own.
     klingAnswer = klingTask(other.task, "processing");
-    expect((await callback(callbackEvent(other.task, klingTask(other.task, "succeed")))).statusCode).toBe(204);
+    expect((await callback(callbackEvent(other.task, klingTask(other.task, "succeed")))).statusCode).toBe(200);
     expect(klingQueries).toBe(4);
 
     clock.advanceSeconds(60);
     klingAnswer = klingTask(task, "succeed");
-    expect((await callback(callbackEvent(task, klingTask(task, "succeed")))).statusCode).toBe(204);
+    expect((await callback(callbackEvent(task, klingTask(task, "succeed")))).statusCode).toBe(200);
     expect(klingQueries).toBe(5);
     expect(responses.answers.get(token)?.output).toMatchObject({ status: "succeed", video: VIDEO });
   });
