@@ -210,6 +210,10 @@ export class DynamoDbLedger implements Ledger {
     return { limit: effectiveLimit(item, ceiling), changedAt: item.changedAt, held: Object.keys(item.holders).length };
   }
 
+  async holdsSlot(executionArn: string): Promise<boolean> {
+    return (await this.slotsItem()).holders[executionArn] !== undefined;
+  }
+
   async giveBackSlot(executionArn: string, acquiredUpTo?: number): Promise<boolean> {
     await this.ensure(SLOTS_KEY, { holders: {} });
     const upTo = acquiredUpTo === undefined ? {} : { ":upTo": acquiredUpTo };

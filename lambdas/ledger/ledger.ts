@@ -84,6 +84,8 @@ export interface Ledger {
   giveBackRefusedSlot(executionArn: string, limits: SlotLimits, at: number): Promise<RefusedSlotGivenBack>;
   /** The effective limit and the slots held, as the slots item says now. */
   admission(ceiling: number): Promise<SlotAdmission>;
+  /** Whether the execution holds a slot now. */
+  holdsSlot(executionArn: string): Promise<boolean>;
   /**
    * Gives the execution's slot back; false when it held none. With `acquiredUpTo`, only a slot
    * taken in that redrive or an earlier one.

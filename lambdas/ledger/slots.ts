@@ -80,14 +80,23 @@ export async function waitForSlot(event: WaitForSlotEvent, ports: SlotPorts): Pr
   const holder: SlotHolder = { executionArn: event.executionArn, redriveCount: event.redriveCount };
   // A free slot while others wait is theirs (a release is handing it over, or a refused
   // generation waits at its first place): a newcomer takes one only when nobody waits before it.
+  const arrivedAt = now();
   const [head] = await ledger.waiters(1);
   if ((head === undefined || head.executionArn === event.executionArn) && (await ledger.takeSlot(holder, settings.limit, now()))) {
-    // A waiter that timed out and came back may still have its entry: it has its slot now.
+    // The look and the take are two requests: one who queued in between (a refused generation
+    // at its first place) is before it. Then the slot is theirs: back, and into the queue.
+    const [before] = await ledger.waiters(1);
+    if (before !== undefined && before.executionArn !== event.executionArn && before.enqueuedAt <= arrivedAt) {
+      await ledger.giveBackSlot(event.executionArn);
+      return queue(holder, event.taskToken, arrivedAt, ports);
+    }
+    // A waiter that timed out and came back may still have its entry: it has its slot now. Its
+    // place is when it first arrived (a newcomer's: when it came, not when the grant was written).
     const entry = await ledger.leaveQueue(event.executionArn);
-    await grant(ports, event.taskToken, entry?.enqueuedAt);
+    await grant(ports, event.taskToken, entry?.enqueuedAt ?? arrivedAt);
     return "acquired";
   }
-  return queue(holder, event.taskToken, now(), ports);
+  return queue(holder, event.taskToken, arrivedAt, ports);
 }
 
 /**
@@ -102,6 +111,9 @@ export async function backToQueue(event: BackToQueueEvent, ports: SlotPorts): Pr
   const holder: SlotHolder = { executionArn: event.executionArn, redriveCount: event.redriveCount };
   const reason = event.refusal.Error;
   const concurrency = isKlingErrorName(reason) && ERROR_KINDS[reason].backToQueue === "concurrency";
+  // Queued at its first place before its slot goes back: a newcomer never finds the slot free
+  // and the queue without it (a release meanwhile stops at it: it holds a slot still).
+  const entry = await ledger.enqueue(holder, event.taskToken, event.queuedSince);
   const given = concurrency
     ? await ledger.giveBackRefusedSlot(event.executionArn, slotLimitsOf(settings), now())
     : { given: await ledger.giveBackSlot(event.executionArn), limit: undefined };
@@ -109,7 +121,7 @@ export async function backToQueue(event: BackToQueueEvent, ports: SlotPorts): Pr
     recordBackToQueue(reason, given.limit);
     logger().info("back to the queue", { reason, queuedSince: new Date(event.queuedSince).toISOString(), effectiveLimit: given.limit });
   }
-  return queue(holder, event.taskToken, event.queuedSince, ports);
+  return waitInQueue(holder, entry, ports);
 }
 
 /**
@@ -118,8 +130,13 @@ export async function backToQueue(event: BackToQueueEvent, ports: SlotPorts): Pr
  * may have freed one since the first look, or a probe may be due.
  */
 async function queue(holder: SlotHolder, taskToken: string, arrivedAt: number, ports: SlotPorts): Promise<"acquired" | "queued"> {
+  return waitInQueue(holder, await ports.ledger.enqueue(holder, taskToken, arrivedAt), ports);
+}
+
+/** After the queueing: the deadline, then the hand-over of free slots to the oldest waiters, this one perhaps. */
+async function waitInQueue(holder: SlotHolder, entry: Waiter, ports: SlotPorts): Promise<"acquired" | "queued"> {
   const { ledger, settings, now } = ports;
-  const entry = await ledger.enqueue(holder, taskToken, arrivedAt);
+  const { taskToken } = entry;
   const queuedSeconds = (now() - entry.enqueuedAt) / 1000;
   if (queuedSeconds > settings.queue.deadlineSeconds) {
     await ledger.leaveQueue(holder.executionArn);
@@ -185,6 +202,8 @@ async function wakeWaiters(ports: SlotPorts): Promise<Waiter[]> {
   for (;;) {
     const [oldest]: Waiter[] = await ledger.waiters(1);
     if (!oldest) return woken;
+    // A refused generation between its queueing and its slot's give-back: it wakes the queue itself next.
+    if (await ledger.holdsSlot(oldest.executionArn)) return woken;
     if (!(await ledger.takeSlot(oldest, settings.limit, now())) && !(await ledger.probeSlot(oldest, slotLimitsOf(settings), now()))) return woken;
     // Another release, or the waiter itself, may have got there first: only the remover answers.
     const removed = await ledger.leaveQueue(oldest.executionArn, oldest.taskToken);
