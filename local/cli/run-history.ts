@@ -9,6 +9,8 @@ import type { Diagnosis } from "#lambdas/diagnose/diagnosis";
 import type { RunStep } from "../console/run-steps";
 
 export const STATE_DIR_VARIABLE = "KLING_PIPELINE_STATE_DIR";
+/** Moves the kept start-up work (the synthesized plan) out of the state directory: runs with states of their own can share it. */
+export const CACHE_DIR_VARIABLE = "KLING_PIPELINE_CACHE_DIR";
 const DEFAULT_STATE_DIR = ".kling-pipeline";
 
 export type RunKind = "generation" | "batch" | "api";
@@ -49,10 +51,13 @@ export interface RunRecord {
 
 export class RunHistory {
   readonly dir: string;
+  private readonly cacheDir: string | undefined;
 
   constructor(env: NodeJS.ProcessEnv, cwd: string = process.cwd()) {
     const configured = env[STATE_DIR_VARIABLE];
     this.dir = resolve(cwd, configured === undefined || configured === "" ? DEFAULT_STATE_DIR : configured);
+    const cache = env[CACHE_DIR_VARIABLE];
+    this.cacheDir = cache === undefined || cache === "" ? undefined : resolve(cwd, cache);
   }
 
   private folder(name: "runs" | "logs" | "videos" | "cache"): string {
@@ -72,7 +77,9 @@ export class RunHistory {
 
   /** Where start-up work a later command can reuse is kept (the synthesized plan). */
   cacheDirectory(): string {
-    return this.folder("cache");
+    if (this.cacheDir === undefined) return this.folder("cache");
+    mkdirSync(this.cacheDir, { recursive: true });
+    return this.cacheDir;
   }
 
   /** Whether a run with this exact id is kept. */

@@ -5,7 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +19,8 @@ import { TraceFormatter } from "#local/runner/trace";
 import { DEV_API_KEY, startSimulator } from "#local/simulator/index";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const SHARED_PLAN_CACHE = mkdtempSync(join(tmpdir(), "kling-plan-cache-"));
+afterAll(() => rmSync(SHARED_PLAN_CACHE, { recursive: true, force: true }));
 
 interface Finished {
   readonly code: number | null;
@@ -41,7 +43,8 @@ function cleanEnv(stateDir: string, extra: Record<string, string> = {}): NodeJS.
   for (const [name, value] of Object.entries(process.env)) {
     if (!/^(AWS_|KLING)/.test(name)) env[name] = value;
   }
-  return { ...env, KLING_PIPELINE_STATE_DIR: stateDir, ...extra };
+  // One kept plan for the file's runs, each with a state of its own: the stack is synthesized once, not per run.
+  return { ...env, KLING_PIPELINE_STATE_DIR: stateDir, KLING_PIPELINE_CACHE_DIR: SHARED_PLAN_CACHE, ...extra };
 }
 
 /** `npm start -- …argv`, as package.json runs it. */
